@@ -1,0 +1,36 @@
+/* text: UTF-8 checks, trimming, exact decimal parsing and civil dates for user input. */
+#ifndef XS_TEXT_H
+#define XS_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs/err.h"
+
+/* Returns 1 when len bytes at s are well-formed UTF-8 (no overlongs, surrogates or NULs). */
+int xs_text_utf8_valid(const char *s, size_t len);
+
+/* Narrows [*s, *s + *len) past leading and trailing ASCII white space. */
+void xs_text_trim(const char **s, size_t *len);
+
+/* Parses an unsigned decimal with at most `scale` fractional digits into value × 10^scale
+ * ("2.5" at scale 2 gives 250). Refuses signs, exponents, more fractional digits than
+ * scale, and results above max: XS_EINVAL. */
+XS_MUST_USE xs_err xs_text_parse_fixed(const char *s, size_t len, unsigned scale, uint64_t max,
+                                       uint64_t *out);
+
+/* Writes value / 10^scale with exactly `scale` decimals ("2.50"); returns bytes written. */
+size_t xs_text_format_fixed(char *out, size_t cap, uint64_t value, unsigned scale);
+
+/* Days since 1970-01-01 of a proleptic Gregorian date; month 1..12, day 1..31 unchecked. */
+int32_t xs_date_from_civil(int year, unsigned month, unsigned day);
+/* The civil date of a day count from xs_date_from_civil. */
+void xs_date_to_civil(int32_t days, int *year, unsigned *month, unsigned *day);
+/* Parses exactly "YYYY-MM-DD" of a real calendar day in years 1970..2149: XS_EINVAL else. */
+XS_MUST_USE xs_err xs_date_parse(const char *s, size_t len, int32_t *days);
+/* Writes "YYYY-MM-DD" and a NUL into out (cap ≥ 11). */
+void xs_date_format(int32_t days, char out[11]);
+/* Today's date in local time, as days since 1970-01-01. */
+int32_t xs_date_today(void);
+
+#endif

@@ -1,0 +1,462 @@
+/* record: names, validation and the msgpack form of one record (schema/records.md). */
+#include "xs/record.h"
+
+#include <string.h>
+
+#include "xs/text.h"
+
+static const char *const s_category_names[XS_CAT_COUNT] = {
+    NULL,          "lecture", "external_training", "online_training", "research_session",
+    "open_class",  "reflection", "teaching_design", "paper",         "project",
+    "exam",
+};
+static const char *const s_category_zh[XS_CAT_COUNT] = {
+    NULL,       "专题讲座", "集中培训", "远程网络培训", "校本教研活动", "公开课",
+    "教学反思", "教学设计", "论文",     "课题研究",     "专业知识考试",
+};
+static const char *const s_role_names[XS_ROLE_COUNT] = {
+    "", "participant", "speaker", "organizer", "host", "main_writer",
+};
+static const char *const s_level_names[XS_LEVEL_COUNT] = {
+    "", "school", "county", "municipal", "provincial", "national",
+};
+static const char *const s_grade_names[XS_GRADE_COUNT] = {"", "1", "2", "3", "published"};
+static const char *const s_field_names[XS_F_COUNT] = {
+    "version", "kind",  "teacher_id", "school_id", "date",        "category",
+    "role",    "minutes", "hours",    "days",      "chars",       "unit",
+    "level",   "grade", "work",       "event",     "score",       "note",
+    "operator", "recorded_at", "ref", "voids",
+};
+static const struct {
+    const char *code, *zh;
+} s_reasons[XS_REASON_COUNT] = {
+    [XS_REASON_NONE] = {"", ""},
+    [XS_REASON_UNKNOWN_CATEGORY] = {"unknown_category", "未知的活动类别"},
+    [XS_REASON_MISSING_FIELD] = {"missing_field", "缺少必填项"},
+    [XS_REASON_OUT_OF_RANGE] = {"out_of_range", "数值超出范围"},
+    [XS_REASON_BAD_VALUE] = {"bad_value", "取值无效"},
+    [XS_REASON_BAD_DATE] = {"bad_date", "日期无效"},
+    [XS_REASON_FUTURE_DATE] = {"future_date", "日期晚于今天"},
+    [XS_REASON_BAD_ROLE] = {"bad_role", "该类别不适用此角色"},
+    [XS_REASON_BAD_AWARD] = {"bad_award", "获奖须县级及以上、一至三等奖"},
+    [XS_REASON_BAD_PUBLICATION] = {"bad_publication", "公开发表须市级及以上"},
+    [XS_REASON_TOO_SHORT] = {"too_short", "字数不足"},
+    [XS_REASON_DUPLICATE_EVENT] = {"duplicate_event", "同一活动已计"},
+    [XS_REASON_DUPLICATE_WORK] = {"duplicate_work", "同一成果已计"},
+    [XS_REASON_CAPPED] = {"capped", "本学年该类已达上限"},
+    [XS_REASON_VOIDED] = {"voided", "已被更正作废"},
+    [XS_REASON_OUT_OF_SCOPE] = {"out_of_scope", "学校不在本节点范围"},
+    [XS_REASON_BAD_TARGET] = {"bad_target", "更正所指记录不存在"},
+};
+
+const char *xs_reason_code(xs_reason reason) {
+    return (unsigned)reason < XS_REASON_COUNT ? s_reasons[reason].code : "";
+}
+
+const char *xs_reason_zh(xs_reason reason) {
+    return (unsigned)reason < XS_REASON_COUNT ? s_reasons[reason].zh : "";
+}
+
+#define S_NAME(table, count, code) ((unsigned)(code) < (count) ? (table)[code] : NULL)
+const char *xs_category_name(unsigned c) {
+    return S_NAME(s_category_names, XS_CAT_COUNT, c);
+}
+const char *xs_category_zh(unsigned c) {
+    return S_NAME(s_category_zh, XS_CAT_COUNT, c);
+}
+const char *xs_role_name(unsigned c) {
+    return S_NAME(s_role_names, XS_ROLE_COUNT, c);
+}
+const char *xs_level_name(unsigned c) {
+    return S_NAME(s_level_names, XS_LEVEL_COUNT, c);
+}
+const char *xs_grade_name(unsigned c) {
+    return S_NAME(s_grade_names, XS_GRADE_COUNT, c);
+}
+const char *xs_field_name(xs_field f) {
+    return S_NAME(s_field_names, XS_F_COUNT, f);
+}
+
+/* Index of the name in table[first..count), compared exactly; -1 when absent. */
+static int s_lookup(const char *const *table, int first, int count, const char *s, size_t len) {
+    for (int i = first; i < count; i++)
+        if (table[i] && strlen(table[i]) == len && memcmp(table[i], s, len) == 0)
+            return i;
+    return -1;
+}
+
+int xs_category_parse(const char *s, size_t len) {
+    return s_lookup(s_category_names, 1, XS_CAT_COUNT, s, len);
+}
+
+int xs_field_parse(const char *s, size_t len) {
+    return s_lookup(s_field_names, 0, XS_F_COUNT, s, len);
+}
+
+void xs_record_init(xs_record_t *rec) {
+    memset(rec, 0, sizeof *rec);
+    rec->version = XS_RECORD_VERSION;
+    rec->kind = XS_KIND_ACTIVITY;
+    rec->present = 1u << XS_F_VERSION;
+}
+
+#define S_HAS(rec, f) (((rec)->present >> (f)) & 1u)
+
+static uint32_t s_str_max(xs_field f) {
+    switch (f) {
+    case XS_F_WORK: return XS_WORK_MAX;
+    case XS_F_EVENT: return XS_EVENT_MAX;
+    case XS_F_NOTE: return XS_NOTE_MAX;
+    case XS_F_REF: return XS_REF_MAX;
+    default: return XS_ID_MAX;
+    }
+}
+
+static xs_str_t *s_str_field(xs_record_t *rec, xs_field f) {
+    switch (f) {
+    case XS_F_TEACHER_ID: return &rec->teacher_id;
+    case XS_F_SCHOOL_ID: return &rec->school_id;
+    case XS_F_WORK: return &rec->work;
+    case XS_F_EVENT: return &rec->event;
+    case XS_F_NOTE: return &rec->note;
+    case XS_F_OPERATOR: return &rec->operator_;
+    case XS_F_REF: return &rec->ref;
+    default: return NULL;
+    }
+}
+
+/* Returns the numeric slot of a plain integer field, or NULL. */
+static uint32_t *s_u32_field(xs_record_t *rec, xs_field f) {
+    switch (f) {
+    case XS_F_MINUTES: return &rec->minutes;
+    case XS_F_HOURS: return &rec->hours;
+    case XS_F_DAYS: return &rec->days;
+    case XS_F_CHARS: return &rec->chars;
+    case XS_F_SCORE: return &rec->score;
+    default: return NULL;
+    }
+}
+
+xs_err xs_record_set_text(xs_record_t *rec, xs_field f, const char *text, size_t len,
+                          xs_reason *why) {
+    xs_text_trim(&text, &len);
+    *why = XS_REASON_NONE;
+    if (len == 0)
+        return XS_OK;
+    uint64_t v;
+    int code;
+    xs_str_t *str = s_str_field(rec, f);
+    if (str) {
+        if (len > s_str_max(f)) {
+            *why = XS_REASON_OUT_OF_RANGE;
+            return XS_EINVAL;
+        }
+        if (!xs_text_utf8_valid(text, len)) {
+            *why = XS_REASON_BAD_VALUE;
+            return XS_EINVAL;
+        }
+        str->ptr = text;
+        str->len = (uint32_t)len;
+        rec->present |= 1u << f;
+        return XS_OK;
+    }
+    switch (f) {
+    case XS_F_DATE:
+        if (xs_date_parse(text, len, &rec->date) != XS_OK) {
+            *why = XS_REASON_BAD_DATE;
+            return XS_EINVAL;
+        }
+        break;
+    case XS_F_CATEGORY:
+        code = xs_category_parse(text, len);
+        if (code < 0) {
+            *why = XS_REASON_UNKNOWN_CATEGORY;
+            return XS_EINVAL;
+        }
+        rec->category = (uint8_t)code;
+        break;
+    case XS_F_ROLE:
+        code = s_lookup(s_role_names, 1, XS_ROLE_COUNT, text, len);
+        if (code < 0)
+            goto bad_value;
+        rec->role = (uint8_t)code;
+        break;
+    case XS_F_LEVEL:
+        code = s_lookup(s_level_names, 1, XS_LEVEL_COUNT, text, len);
+        if (code < 0)
+            goto bad_value;
+        rec->level = (uint8_t)code;
+        break;
+    case XS_F_GRADE:
+        code = s_lookup(s_grade_names, 1, XS_GRADE_COUNT, text, len);
+        if (code < 0)
+            goto bad_value;
+        rec->grade = (uint8_t)code;
+        break;
+    case XS_F_UNIT:
+        if (len != 1 || (text[0] != '0' && text[0] != '1'))
+            goto bad_value;
+        rec->unit = (uint8_t)(text[0] - '0');
+        break;
+    case XS_F_MINUTES:
+    case XS_F_CHARS:
+        if (xs_text_parse_fixed(text, len, 0, UINT32_MAX, &v) != XS_OK)
+            goto bad_value;
+        *s_u32_field(rec, f) = (uint32_t)v;
+        break;
+    case XS_F_HOURS:
+    case XS_F_SCORE:
+        if (xs_text_parse_fixed(text, len, 2, UINT32_MAX, &v) != XS_OK)
+            goto bad_value;
+        *s_u32_field(rec, f) = (uint32_t)v;
+        break;
+    case XS_F_DAYS:
+        /* Days come in halves: parse tenths and require .0 or .5. */
+        if (xs_text_parse_fixed(text, len, 1, (uint64_t)UINT32_MAX * 5, &v) != XS_OK ||
+            v % 5 != 0)
+            goto bad_value;
+        rec->days = (uint32_t)(v / 5);
+        break;
+    case XS_F_VOIDS:
+        if (xs_text_parse_fixed(text, len, 0, UINT64_MAX, &v) != XS_OK)
+            goto bad_value;
+        rec->voids = v;
+        break;
+    default:
+        /* version, kind and recorded_at are set by the program, never by users. */
+        goto bad_value;
+    }
+    rec->present |= 1u << f;
+    return XS_OK;
+bad_value:
+    *why = XS_REASON_BAD_VALUE;
+    return XS_EINVAL;
+}
+
+/* Latest date the format carries: 2149-12-31. */
+#define S_DATE_MAX 65378
+
+xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
+#define S_FAIL(f, r)                                                                           \
+    do {                                                                                       \
+        *field = (f);                                                                          \
+        return (r);                                                                            \
+    } while (0)
+#define S_NEED(f)                                                                              \
+    do {                                                                                       \
+        if (!S_HAS(rec, f))                                                                    \
+            S_FAIL(f, XS_REASON_MISSING_FIELD);                                                \
+    } while (0)
+#define S_RANGE(f, value, lo, hi)                                                              \
+    do {                                                                                       \
+        if (S_HAS(rec, f) && ((value) < (lo) || (value) > (hi)))                               \
+            S_FAIL(f, XS_REASON_OUT_OF_RANGE);                                                 \
+    } while (0)
+    *field = XS_F_VERSION;
+    if (rec->version != XS_RECORD_VERSION)
+        S_FAIL(XS_F_VERSION, XS_REASON_BAD_VALUE);
+    if (rec->kind == XS_KIND_CORRECTION) {
+        S_NEED(XS_F_VOIDS);
+        return XS_REASON_NONE;
+    }
+    if (rec->kind != XS_KIND_ACTIVITY)
+        S_FAIL(XS_F_KIND, XS_REASON_BAD_VALUE);
+    S_NEED(XS_F_TEACHER_ID);
+    S_NEED(XS_F_DATE);
+    if (rec->date < 0 || rec->date > S_DATE_MAX)
+        S_FAIL(XS_F_DATE, XS_REASON_BAD_DATE);
+    S_NEED(XS_F_CATEGORY);
+    if (rec->category == XS_CAT_NONE || rec->category >= XS_CAT_COUNT)
+        S_FAIL(XS_F_CATEGORY, XS_REASON_UNKNOWN_CATEGORY);
+    if (rec->role >= XS_ROLE_COUNT)
+        S_FAIL(XS_F_ROLE, XS_REASON_BAD_VALUE);
+    if (rec->level >= XS_LEVEL_COUNT)
+        S_FAIL(XS_F_LEVEL, XS_REASON_BAD_VALUE);
+    if (rec->grade >= XS_GRADE_COUNT)
+        S_FAIL(XS_F_GRADE, XS_REASON_BAD_VALUE);
+    if (rec->unit > 1)
+        S_FAIL(XS_F_UNIT, XS_REASON_BAD_VALUE);
+    S_RANGE(XS_F_MINUTES, rec->minutes, 1u, 1440u);
+    S_RANGE(XS_F_DAYS, rec->days, 1u, 730u);
+    S_RANGE(XS_F_HOURS, rec->hours, 1u, 100000u);
+    if (rec->chars > 10000000u)
+        S_FAIL(XS_F_CHARS, XS_REASON_OUT_OF_RANGE);
+    if (rec->score > 100000u)
+        S_FAIL(XS_F_SCORE, XS_REASON_OUT_OF_RANGE);
+
+    unsigned role = rec->role;
+    switch (rec->category) {
+    case XS_CAT_LECTURE:
+        S_NEED(XS_F_MINUTES);
+        if (role != XS_ROLE_NONE && role != XS_ROLE_PARTICIPANT && role != XS_ROLE_SPEAKER)
+            S_FAIL(XS_F_ROLE, XS_REASON_BAD_ROLE);
+        break;
+    case XS_CAT_EXTERNAL_TRAINING:
+        if (!S_HAS(rec, XS_F_HOURS) && !S_HAS(rec, XS_F_DAYS))
+            S_FAIL(XS_F_HOURS, XS_REASON_MISSING_FIELD);
+        break;
+    case XS_CAT_ONLINE_TRAINING:
+        S_NEED(XS_F_HOURS);
+        break;
+    case XS_CAT_RESEARCH_SESSION:
+        if (role != XS_ROLE_NONE && role != XS_ROLE_PARTICIPANT && role != XS_ROLE_ORGANIZER)
+            S_FAIL(XS_F_ROLE, XS_REASON_BAD_ROLE);
+        break;
+    case XS_CAT_OPEN_CLASS:
+        break;
+    case XS_CAT_REFLECTION:
+        S_NEED(XS_F_CHARS);
+        break;
+    case XS_CAT_TEACHING_DESIGN:
+        if (!rec->unit)
+            S_NEED(XS_F_CHARS);
+        break;
+    case XS_CAT_PAPER:
+        S_NEED(XS_F_CHARS);
+        S_NEED(XS_F_WORK);
+        S_NEED(XS_F_GRADE);
+        S_NEED(XS_F_LEVEL);
+        if (rec->grade == XS_GRADE_PUBLISHED) {
+            if (rec->level < XS_LEVEL_MUNICIPAL)
+                S_FAIL(XS_F_LEVEL, XS_REASON_BAD_PUBLICATION);
+        } else if (rec->level < XS_LEVEL_COUNTY) {
+            S_FAIL(XS_F_LEVEL, XS_REASON_BAD_AWARD);
+        }
+        break;
+    case XS_CAT_PROJECT:
+        S_NEED(XS_F_LEVEL);
+        if (rec->level < XS_LEVEL_COUNTY)
+            S_FAIL(XS_F_LEVEL, XS_REASON_BAD_VALUE);
+        if (role != XS_ROLE_NONE && role != XS_ROLE_PARTICIPANT && role != XS_ROLE_HOST &&
+            role != XS_ROLE_MAIN_WRITER)
+            S_FAIL(XS_F_ROLE, XS_REASON_BAD_ROLE);
+        break;
+    case XS_CAT_EXAM:
+        S_NEED(XS_F_EVENT);
+        S_NEED(XS_F_SCORE);
+        break;
+    }
+    return XS_REASON_NONE;
+#undef S_FAIL
+#undef S_NEED
+#undef S_RANGE
+}
+
+void xs_record_encode(const xs_record_t *rec, xs_writer_t *w) {
+    xs_record_t copy = *rec;
+    uint32_t present = rec->present | (1u << XS_F_VERSION);
+    if (rec->kind != XS_KIND_ACTIVITY)
+        present |= 1u << XS_F_KIND;
+    else
+        present &= ~(1u << XS_F_KIND);
+    xs_codec_put_map(w, (uint32_t)__builtin_popcount(present));
+    for (unsigned f = 0; f < XS_F_COUNT; f++) {
+        if (!((present >> f) & 1u))
+            continue;
+        xs_codec_put_uint(w, f);
+        const xs_str_t *str = s_str_field(&copy, (xs_field)f);
+        const uint32_t *num = s_u32_field(&copy, (xs_field)f);
+        if (str) {
+            xs_codec_put_str(w, str->ptr, str->len);
+        } else if (num) {
+            xs_codec_put_uint(w, *num);
+        } else {
+            switch ((xs_field)f) {
+            case XS_F_VERSION: xs_codec_put_uint(w, rec->version); break;
+            case XS_F_KIND: xs_codec_put_uint(w, rec->kind); break;
+            case XS_F_DATE: xs_codec_put_int(w, rec->date); break;
+            case XS_F_CATEGORY: xs_codec_put_uint(w, rec->category); break;
+            case XS_F_ROLE: xs_codec_put_uint(w, rec->role); break;
+            case XS_F_UNIT: xs_codec_put_uint(w, rec->unit); break;
+            case XS_F_LEVEL: xs_codec_put_uint(w, rec->level); break;
+            case XS_F_GRADE: xs_codec_put_uint(w, rec->grade); break;
+            case XS_F_RECORDED_AT: xs_codec_put_int(w, rec->recorded_at); break;
+            case XS_F_VOIDS: xs_codec_put_uint(w, rec->voids); break;
+            default: break; /* strings and numbers handled above */
+            }
+        }
+    }
+}
+
+xs_err xs_record_decode(xs_reader_t *r, xs_record_t *rec) {
+    uint32_t count;
+    uint64_t key, u;
+    int64_t i;
+    const uint8_t *start = r->pos;
+    memset(rec, 0, sizeof *rec);
+    if (xs_codec_get_map(r, &count) != XS_OK || count > XS_F_COUNT)
+        goto malformed;
+    for (uint32_t n = 0; n < count; n++) {
+        if (xs_codec_get_uint(r, &key) != XS_OK || key >= XS_F_COUNT)
+            goto malformed;
+        xs_field f = (xs_field)key;
+        if (S_HAS(rec, f))
+            goto malformed; /* a repeated key */
+        rec->present |= 1u << f;
+        xs_str_t *str = s_str_field(rec, f);
+        uint32_t *num = s_u32_field(rec, f);
+        if (str) {
+            if (xs_codec_get_str(r, &str->ptr, &str->len) != XS_OK || str->len > s_str_max(f) ||
+                !xs_text_utf8_valid(str->ptr, str->len))
+                goto malformed;
+            continue;
+        }
+        if (f == XS_F_DATE || f == XS_F_RECORDED_AT) {
+            if (xs_codec_get_int(r, &i) != XS_OK)
+                goto malformed;
+            if (f == XS_F_DATE) {
+                if (i < INT32_MIN || i > INT32_MAX)
+                    goto malformed;
+                rec->date = (int32_t)i;
+            } else {
+                rec->recorded_at = i;
+            }
+            continue;
+        }
+        if (xs_codec_get_uint(r, &u) != XS_OK)
+            goto malformed;
+        if (num) {
+            if (u > UINT32_MAX)
+                goto malformed;
+            *num = (uint32_t)u;
+            continue;
+        }
+        if (f == XS_F_VOIDS) {
+            rec->voids = u;
+            continue;
+        }
+        if (u > UINT8_MAX)
+            goto malformed;
+        switch (f) {
+        case XS_F_VERSION: rec->version = (uint8_t)u; break;
+        case XS_F_KIND: rec->kind = (uint8_t)u; break;
+        case XS_F_CATEGORY: rec->category = (uint8_t)u; break;
+        case XS_F_ROLE: rec->role = (uint8_t)u; break;
+        case XS_F_UNIT: rec->unit = (uint8_t)u; break;
+        case XS_F_LEVEL: rec->level = (uint8_t)u; break;
+        case XS_F_GRADE: rec->grade = (uint8_t)u; break;
+        default: goto malformed;
+        }
+    }
+    if (!S_HAS(rec, XS_F_VERSION))
+        goto malformed;
+    if (rec->version != XS_RECORD_VERSION)
+        return XS_EVERSION;
+    if ((size_t)(r->pos - start) > XS_RECORD_MAX)
+        goto malformed;
+    return XS_OK;
+malformed:
+    r->pos = start;
+    return XS_EMALFORMED;
+}
+
+xs_err xs_record_decode_bytes(const void *bytes, size_t len, xs_record_t *rec) {
+    if (len > XS_RECORD_MAX)
+        return XS_ETOOBIG;
+    xs_reader_t r;
+    xs_reader_init(&r, bytes, len);
+    xs_err err = xs_record_decode(&r, rec);
+    if (err == XS_OK && xs_reader_left(&r) != 0)
+        return XS_EMALFORMED;
+    return err;
+}

@@ -1,0 +1,178 @@
+/* text: UTF-8 checks, trimming, exact decimals and civil dates. */
+#include "xs/text.h"
+
+#include <stdio.h>
+#include <time.h>
+
+int xs_text_utf8_valid(const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            if (c == 0)
+                return 0;
+            p++;
+            continue;
+        }
+        unsigned need;
+        unsigned min;
+        unsigned cp;
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1, min = 0x80, cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2, min = 0x800, cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3, min = 0x10000, cp = c & 0x07;
+        } else {
+            return 0;
+        }
+        if ((size_t)(end - p) <= need)
+            return 0;
+        for (unsigned i = 1; i <= need; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return 0;
+            cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return 0;
+        p += need + 1;
+    }
+    return 1;
+}
+
+static int s_space(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+}
+
+void xs_text_trim(const char **s, size_t *len) {
+    while (*len > 0 && s_space(**s)) {
+        (*s)++;
+        (*len)--;
+    }
+    while (*len > 0 && s_space((*s)[*len - 1]))
+        (*len)--;
+}
+
+xs_err xs_text_parse_fixed(const char *s, size_t len, unsigned scale, uint64_t max,
+                           uint64_t *out) {
+    uint64_t value = 0;
+    size_t i = 0;
+    unsigned int_digits = 0, frac_digits = 0;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, int_digits++) {
+        if (value > (UINT64_MAX - 9) / 10)
+            return XS_EINVAL;
+        value = value * 10 + (uint64_t)(s[i] - '0');
+    }
+    if (i < len && s[i] == '.') {
+        i++;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, frac_digits++) {
+            if (frac_digits >= scale)
+                return XS_EINVAL;
+            if (value > (UINT64_MAX - 9) / 10)
+                return XS_EINVAL;
+            value = value * 10 + (uint64_t)(s[i] - '0');
+        }
+        if (frac_digits == 0)
+            return XS_EINVAL;
+    }
+    if (i != len || int_digits == 0)
+        return XS_EINVAL;
+    for (; frac_digits < scale; frac_digits++) {
+        if (value > UINT64_MAX / 10)
+            return XS_EINVAL;
+        value *= 10;
+    }
+    if (value > max)
+        return XS_EINVAL;
+    *out = value;
+    return XS_OK;
+}
+
+size_t xs_text_format_fixed(char *out, size_t cap, uint64_t value, unsigned scale) {
+    uint64_t div = 1;
+    for (unsigned i = 0; i < scale; i++)
+        div *= 10;
+    int n = scale ? snprintf(out, cap, "%llu.%0*llu", (unsigned long long)(value / div),
+                             (int)scale, (unsigned long long)(value % div))
+                  : snprintf(out, cap, "%llu", (unsigned long long)value);
+    if (n < 0)
+        return 0;
+    return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
+}
+
+/* Howard Hinnant's days_from_civil / civil_from_days. */
+int32_t xs_date_from_civil(int year, unsigned month, unsigned day) {
+    year -= month <= 2;
+    const int era = (year >= 0 ? year : year - 399) / 400;
+    const unsigned yoe = (unsigned)(year - era * 400);
+    const unsigned doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + (int)doe - 719468);
+}
+
+void xs_date_to_civil(int32_t days, int *year, unsigned *month, unsigned *day) {
+    int z = days + 719468;
+    const int era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int y = (int)yoe + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *day = doy - (153 * mp + 2) / 5 + 1;
+    *month = mp < 10 ? mp + 3 : mp - 9;
+    *year = y + (*month <= 2);
+}
+
+static int s_digits(const char *s, size_t n, unsigned *out) {
+    unsigned v = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = v;
+    return 1;
+}
+
+xs_err xs_date_parse(const char *s, size_t len, int32_t *days) {
+    unsigned y, m, d;
+    if (len != 10 || s[4] != '-' || s[7] != '-' || !s_digits(s, 4, &y) ||
+        !s_digits(s + 5, 2, &m) || !s_digits(s + 8, 2, &d))
+        return XS_EINVAL;
+    if (y < 1970 || y > 2149 || m < 1 || m > 12 || d < 1)
+        return XS_EINVAL;
+    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    unsigned last = mdays[m - 1];
+    if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+        last = 29;
+    if (d > last)
+        return XS_EINVAL;
+    *days = xs_date_from_civil((int)y, m, d);
+    return XS_OK;
+}
+
+void xs_date_format(int32_t days, char out[11]) {
+    int y;
+    unsigned m, d;
+    xs_date_to_civil(days, &y, &m, &d);
+    /* Years outside 0..9999 cannot occur for int32 day counts the format carries. */
+    unsigned yy = (unsigned)(y < 0 ? 0 : y) % 10000u;
+    out[0] = (char)('0' + yy / 1000);
+    out[1] = (char)('0' + yy / 100 % 10);
+    out[2] = (char)('0' + yy / 10 % 10);
+    out[3] = (char)('0' + yy % 10);
+    out[4] = '-';
+    out[5] = (char)('0' + m / 10 % 10);
+    out[6] = (char)('0' + m % 10);
+    out[7] = '-';
+    out[8] = (char)('0' + d / 10 % 10);
+    out[9] = (char)('0' + d % 10);
+    out[10] = '\0';
+}
+
+int32_t xs_date_today(void) {
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    return xs_date_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
+}
