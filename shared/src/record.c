@@ -233,8 +233,8 @@ bad_value:
     return XS_EINVAL;
 }
 
-/* Latest date the format carries: 2149-12-31. */
-#define S_DATE_MAX 65378
+/* Latest date the format carries: 2149-12-31 (xs_date_from_civil(2149, 12, 31)). */
+#define S_DATE_MAX 65743
 
 xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
 #define S_FAIL(f, r)                                                                           \
@@ -245,6 +245,12 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
 #define S_NEED(f)                                                                              \
     do {                                                                                       \
         if (!S_HAS(rec, f))                                                                    \
+            S_FAIL(f, XS_REASON_MISSING_FIELD);                                                \
+    } while (0)
+/* A required string must also be non-empty: a decoded "" would credit nobody. */
+#define S_NEED_STR(f, str)                                                                     \
+    do {                                                                                       \
+        if (!S_HAS(rec, f) || (str).len == 0)                                                  \
             S_FAIL(f, XS_REASON_MISSING_FIELD);                                                \
     } while (0)
 #define S_RANGE(f, value, lo, hi)                                                              \
@@ -261,7 +267,7 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
     }
     if (rec->kind != XS_KIND_ACTIVITY)
         S_FAIL(XS_F_KIND, XS_REASON_BAD_VALUE);
-    S_NEED(XS_F_TEACHER_ID);
+    S_NEED_STR(XS_F_TEACHER_ID, rec->teacher_id);
     S_NEED(XS_F_DATE);
     if (rec->date < 0 || rec->date > S_DATE_MAX)
         S_FAIL(XS_F_DATE, XS_REASON_BAD_DATE);
@@ -313,7 +319,7 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
         break;
     case XS_CAT_PAPER:
         S_NEED(XS_F_CHARS);
-        S_NEED(XS_F_WORK);
+        S_NEED_STR(XS_F_WORK, rec->work);
         S_NEED(XS_F_GRADE);
         S_NEED(XS_F_LEVEL);
         if (rec->grade == XS_GRADE_PUBLISHED) {
@@ -332,13 +338,14 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
             S_FAIL(XS_F_ROLE, XS_REASON_BAD_ROLE);
         break;
     case XS_CAT_EXAM:
-        S_NEED(XS_F_EVENT);
+        S_NEED_STR(XS_F_EVENT, rec->event);
         S_NEED(XS_F_SCORE);
         break;
     }
     return XS_REASON_NONE;
 #undef S_FAIL
 #undef S_NEED
+#undef S_NEED_STR
 #undef S_RANGE
 }
 

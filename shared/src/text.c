@@ -59,18 +59,20 @@ xs_err xs_text_parse_fixed(const char *s, size_t len, unsigned scale, uint64_t m
     size_t i = 0;
     unsigned int_digits = 0, frac_digits = 0;
     for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, int_digits++) {
-        if (value > (UINT64_MAX - 9) / 10)
+        uint64_t digit = (uint64_t)(s[i] - '0');
+        if (value > (UINT64_MAX - digit) / 10)
             return XS_EINVAL;
-        value = value * 10 + (uint64_t)(s[i] - '0');
+        value = value * 10 + digit;
     }
     if (i < len && s[i] == '.') {
         i++;
         for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, frac_digits++) {
+            uint64_t digit = (uint64_t)(s[i] - '0');
             if (frac_digits >= scale)
                 return XS_EINVAL;
-            if (value > (UINT64_MAX - 9) / 10)
+            if (value > (UINT64_MAX - digit) / 10)
                 return XS_EINVAL;
-            value = value * 10 + (uint64_t)(s[i] - '0');
+            value = value * 10 + digit;
         }
         if (frac_digits == 0)
             return XS_EINVAL;
@@ -111,11 +113,12 @@ int32_t xs_date_from_civil(int year, unsigned month, unsigned day) {
 }
 
 void xs_date_to_civil(int32_t days, int *year, unsigned *month, unsigned *day) {
-    int z = days + 719468;
-    const int era = (z >= 0 ? z : z - 146096) / 146097;
+    /* 64-bit: days + 719468 overflows int near INT32_MAX, and decoded dates are any int32. */
+    const int64_t z = (int64_t)days + 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
     const unsigned doe = (unsigned)(z - era * 146097);
     const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const int y = (int)yoe + era * 400;
+    const int y = (int)(yoe + era * 400);
     const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     const unsigned mp = (5 * doy + 2) / 153;
     *day = doy - (153 * mp + 2) / 5 + 1;

@@ -1,0 +1,87 @@
+/* xueshi-node init: create a node's directory, store and keys. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "node.h"
+#include "xs/text.h"
+
+#define S_USAGE "xueshi-node init --dir DIR --school SCHOOL_ID"
+
+struct s_init {
+    const char *school;
+};
+
+static xs_err s_write_meta(xs_txn_t *txn, void *ctx) {
+    const struct s_init *init = ctx;
+    xs_err err = xs_store_put(txn, NODE_T_META, "format", 6, NODE_FORMAT, strlen(NODE_FORMAT), 0);
+    if (err == XS_OK)
+        err = xs_store_put(txn, NODE_T_META, "school", 6, init->school, strlen(init->school), 0);
+    return err;
+}
+
+int node_cmd_init(int argc, char **argv) {
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"school", 1, NULL}, {"help", 0, NULL}};
+    const char *pos[1];
+    size_t npos;
+    char path[4096], line[XS_PUBKEYS_TEXT_LEN + 1];
+    xs_identity_t *id = NULL;
+    xs_store_t *store = NULL;
+    static const char *const tables[NODE_T_COUNT] = {"meta", "records", "dedupe"};
+    int rc = 1;
+    if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value)
+        return node_usage(S_USAGE);
+    const char *dir = opts[0].value, *school = opts[1].value;
+    if (!dir || !school)
+        return node_usage(S_USAGE);
+    size_t slen = strlen(school);
+    if (slen == 0 || slen > XS_ID_MAX || !xs_text_utf8_valid(school, slen) ||
+        strpbrk(school, ",\"\r\n")) {
+        fprintf(stderr, "xueshi-node: 学校编号无效 (invalid school id): \"%s\"\n", school);
+        return 2;
+    }
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        fprintf(stderr, "xueshi-node: 无法创建目录 %s (cannot create directory): %s\n", dir,
+                strerror(errno));
+        return 1;
+    }
+    /* An identity already there means init ran before: keep it, finish what is missing. */
+    xs_err err = xs_identity_create(&id, dir, "node");
+    if (err == XS_EEXIST)
+        err = xs_identity_load(&id, dir, "node");
+    if (err != XS_OK) {
+        xs_log_err(err, "节点密钥 %s/node.secret (node key)", dir);
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/store", dir);
+    if ((err = xs_store_open(&store, path, tables, NODE_T_COUNT, 0)) != XS_OK) {
+        xs_log_err(err, "创建数据库 %s (creating the store)", path);
+        goto out;
+    }
+    xs_txn_t *txn = NULL;
+    xs_bytes_t existing;
+    if ((err = xs_store_read(store, &txn)) != XS_OK)
+        goto out;
+    err = xs_store_get(txn, NODE_T_META, "school", 6, &existing);
+    int same = err == XS_OK && existing.len == slen && memcmp(existing.ptr, school, slen) == 0;
+    xs_store_end(&txn);
+    if (err == XS_OK && !same) {
+        fprintf(stderr, "xueshi-node: %s 已初始化为另一所学校 (already a node of another school)\n",
+                dir);
+        goto out;
+    }
+    struct s_init init = {school};
+    if (err == XS_ENOTFOUND && (err = xs_store_update(store, s_write_meta, &init)) != XS_OK) {
+        xs_log_err(err, "写入节点信息 (writing node metadata)");
+        goto out;
+    }
+    xs_pubkeys_format(xs_identity_public(id), line);
+    printf("节点已初始化 (node initialised): %s, 学校 (school) %s\n", dir, school);
+    printf("节点公钥 (node public keys), 交县级管理员登记 (give to the county admin):\n%s\n", line);
+    rc = 0;
+out:
+    xs_store_close(&store);
+    xs_identity_destroy(&id);
+    return rc;
+}

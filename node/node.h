@@ -1,0 +1,69 @@
+/* node: the village node's directory, store layout and append path, shared by its commands. */
+#ifndef NODE_H
+#define NODE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "xs/cli.h"
+#include "xs/err.h"
+#include "xs/identity.h"
+#include "xs/record.h"
+#include "xs/store.h"
+
+/* Tables of the node's LMDB environment, in open order. */
+enum node_table {
+    NODE_T_META,    /* name → value: "format", "school", "policy" */
+    NODE_T_RECORDS, /* seq (8-byte big-endian) → encoded record (schema/records.md) */
+    NODE_T_DEDUPE,  /* 16-byte content or ref key → seq: rows already recorded */
+    NODE_T_COUNT
+};
+
+#define NODE_FORMAT "1"
+#define NODE_DEDUPE_KEY_BYTES 16
+
+/* An open node directory. */
+typedef struct node {
+    const char *dir;               /* the --dir given, borrowed from argv */
+    xs_store_t *store;             /* DIR/store */
+    char school[XS_ID_MAX + 1];    /* the node's own school id */
+} node_t;
+
+/* Opens DIR's store and reads its school; XS_ENOTFOUND when DIR is not an initialised
+ * node (message printed). */
+XS_MUST_USE xs_err node_open(node_t *node, const char *dir);
+/* Closes what node_open opened; safe on a zeroed node. */
+void node_close(node_t *node);
+
+/* Content key of a record for re-import detection: BLAKE2b-128 over its encoding without
+ * recorded_at and operator, or over its school and ref when it has a ref. */
+void node_dedupe_key(const xs_record_t *rec, uint8_t key[NODE_DEDUPE_KEY_BYTES]);
+
+/* Appends one encoded record with the next sequence number inside txn, registering its
+ * dedupe key. With skip_known, a record whose key is registered is not appended and
+ * XS_EEXIST returned; without, it is appended anyway (the first key stays). *seq gets the
+ * new sequence number. */
+XS_MUST_USE xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
+                               const uint8_t key[NODE_DEDUPE_KEY_BYTES], int skip_known,
+                               uint64_t *seq);
+
+/* Checks a record a user gives on this node: xs_record_check, no date after tomorrow, and
+ * the school this node may record for. Prints the refusal (with line when > 0) to stderr and
+ * returns the reason, or XS_REASON_NONE. */
+xs_reason node_check(const node_t *node, const xs_record_t *rec, long line);
+
+/* Prints "usage" text of a command and returns 2. */
+int node_usage(const char *text);
+
+/* Parses options for a command; prints the error and returns XS_EINVAL on bad input. */
+XS_MUST_USE xs_err node_args(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts,
+                             const char **pos, size_t max_pos, size_t *npos);
+
+/* Commands: each takes the words after its name and returns the process exit code. */
+int node_cmd_init(int argc, char **argv);
+int node_cmd_record(int argc, char **argv);
+int node_cmd_import(int argc, char **argv);
+int node_cmd_list(int argc, char **argv);
+int node_cmd_void(int argc, char **argv);
+
+#endif

@@ -1,0 +1,68 @@
+/* identity: a program's Ed25519 signing key and X25519 transport key, on disk and in use. */
+#ifndef XS_IDENTITY_H
+#define XS_IDENTITY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs/err.h"
+
+#define XS_SIGN_PK_BYTES 32
+#define XS_SIGNATURE_BYTES 64
+#define XS_BOX_PK_BYTES 32
+#define XS_HASH_BYTES 32
+/* Length of the text form of xs_pubkeys_t, without the NUL. */
+#define XS_PUBKEYS_TEXT_LEN (4 + 64 + 1 + 64)
+
+/* The public half of an identity: what a hub enrolls and a node learns of its hub. */
+typedef struct xs_pubkeys {
+    uint8_t sign[XS_SIGN_PK_BYTES]; /* Ed25519 public key: signs records and receipts */
+    uint8_t box[XS_BOX_PK_BYTES];   /* X25519 public key: CURVE transport and sealed bundles */
+} xs_pubkeys_t;
+
+typedef struct xs_identity xs_identity_t;
+
+/* Initialises libsodium once; safe to call repeatedly. Returns XS_ECRYPTO if it cannot. */
+XS_MUST_USE xs_err xs_identity_setup(void);
+
+/* Generates a new identity and writes DIR/NAME.secret (mode 0600, both secret keys) and
+ * DIR/NAME.pub (the text form). Refuses to overwrite: XS_EEXIST. *out is the caller's. */
+XS_MUST_USE xs_err xs_identity_create(xs_identity_t **out, const char *dir, const char *name);
+
+/* Loads DIR/NAME.secret. XS_ENOTFOUND when missing, XS_EPERM when readable by others,
+ * XS_ECORRUPT when the file is not a key file. *out is the caller's. */
+XS_MUST_USE xs_err xs_identity_load(xs_identity_t **out, const char *dir, const char *name);
+
+/* Wipes and frees *id; accepts NULL and nulls the pointer. */
+void xs_identity_destroy(xs_identity_t **id);
+
+/* The identity's public keys; valid while id lives. */
+const xs_pubkeys_t *xs_identity_public(const xs_identity_t *id);
+
+/* The X25519 secret key, for the CURVE transport only; valid while id lives. */
+const uint8_t *xs_identity_box_secret(const xs_identity_t *id);
+
+/* Signs len bytes of msg with the Ed25519 key (detached signature). */
+void xs_identity_sign(const xs_identity_t *id, const void *msg, size_t len,
+                      uint8_t sig[XS_SIGNATURE_BYTES]);
+
+/* Verifies a detached Ed25519 signature: XS_OK or XS_ECRYPTO. */
+XS_MUST_USE xs_err xs_identity_verify(const uint8_t pk[XS_SIGN_PK_BYTES], const void *msg,
+                                      size_t len, const uint8_t sig[XS_SIGNATURE_BYTES]);
+
+/* BLAKE2b-256 of len bytes. */
+void xs_identity_hash(const void *bytes, size_t len, uint8_t out[XS_HASH_BYTES]);
+
+/* BLAKE2b of len bytes into out_len (16..64) bytes, for index keys. */
+void xs_identity_hash_short(const void *bytes, size_t len, uint8_t *out, size_t out_len);
+
+/* Writes the one-line text form "xs1:<64 hex sign>.<64 hex box>" and a NUL into out. */
+void xs_pubkeys_format(const xs_pubkeys_t *keys, char out[XS_PUBKEYS_TEXT_LEN + 1]);
+
+/* Parses the text form (surrounding white space allowed): XS_OK or XS_EINVAL. */
+XS_MUST_USE xs_err xs_pubkeys_parse(const char *text, size_t len, xs_pubkeys_t *out);
+
+/* Writes 2*len lowercase hex digits and a NUL into out. */
+void xs_hex_encode(const uint8_t *bytes, size_t len, char *out);
+
+#endif

@@ -1,0 +1,101 @@
+/* store: one LMDB environment with named tables, durable write steps, and map growth. */
+#ifndef XS_STORE_H
+#define XS_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs/err.h"
+
+/* Map size a new store starts with, in bytes; it doubles whenever a write step fills it. */
+#define XS_STORE_MAP_DEFAULT ((size_t)64 << 20)
+#define XS_STORE_MAX_TABLES 16
+
+typedef struct xs_store xs_store_t;
+typedef struct xs_txn xs_txn_t;
+typedef struct xs_cursor xs_cursor_t;
+
+/* Bytes borrowed from the store: valid until the transaction that returned them ends. */
+typedef struct xs_bytes {
+    const void *ptr;
+    size_t len;
+} xs_bytes_t;
+
+/* Flags for xs_store_put. */
+#define XS_PUT_APPEND 1u      /* key sorts after every key in the table (fast path) */
+#define XS_PUT_NOOVERWRITE 2u /* fail with XS_EEXIST when the key is present */
+
+/* Opens (creating when absent) the LMDB environment in directory path with the named tables,
+ * in that order; tables are then addressed by index. map_size 0 means XS_STORE_MAP_DEFAULT.
+ * Clears stale reader slots of dead processes. XS_EBUSY, XS_EPERM, XS_EIO, XS_ESTORE. */
+XS_MUST_USE xs_err xs_store_open(xs_store_t **out, const char *path, const char *const *tables,
+                                 unsigned ntables, size_t map_size);
+
+/* Closes the environment; accepts NULL and nulls the pointer. No transaction may be open. */
+void xs_store_close(xs_store_t **store);
+
+/* Current map size in bytes (grows over the store's life). */
+size_t xs_store_map_size(const xs_store_t *store);
+
+/* Begins a read-only snapshot. End it with xs_store_end. */
+XS_MUST_USE xs_err xs_store_read(xs_store_t *store, xs_txn_t **out);
+
+/* Ends a read-only transaction; accepts NULL and nulls the pointer. */
+void xs_store_end(xs_txn_t **txn);
+
+/* One logical write step: must do all its writes through txn and may run more than once
+ * (the store reruns it after growing a full map), so it must not change *ctx in a way a
+ * rerun would see, except through the on_commit hook below. */
+typedef xs_err (*xs_store_step_fn)(xs_txn_t *txn, void *ctx);
+
+/* Runs step inside one write transaction and commits it durably. If step returns an error
+ * the transaction is aborted and that error returned: nothing is half-written. A full map
+ * is grown and the step rerun; a full disk is XS_EFULL. No read transaction of this process
+ * may be open on the store while it runs. */
+XS_MUST_USE xs_err xs_store_update(xs_store_t *store, xs_store_step_fn step, void *ctx);
+
+/* Writes key → value in table. XS_EEXIST under XS_PUT_NOOVERWRITE when present. */
+XS_MUST_USE xs_err xs_store_put(xs_txn_t *txn, unsigned table, const void *key, size_t klen,
+                                const void *val, size_t vlen, unsigned flags);
+
+/* Reads key from table into *val (borrowed until txn ends). XS_ENOTFOUND when absent. */
+XS_MUST_USE xs_err xs_store_get(xs_txn_t *txn, unsigned table, const void *key, size_t klen,
+                                xs_bytes_t *val);
+
+/* Deletes key from table. XS_ENOTFOUND when absent. */
+XS_MUST_USE xs_err xs_store_del(xs_txn_t *txn, unsigned table, const void *key, size_t klen);
+
+/* Number of entries in table. */
+XS_MUST_USE xs_err xs_store_count(xs_txn_t *txn, unsigned table, uint64_t *count);
+
+/* Opens a cursor on table, valid until txn ends or xs_store_cursor_close. */
+XS_MUST_USE xs_err xs_store_cursor_open(xs_txn_t *txn, unsigned table, xs_cursor_t **out);
+
+/* Positions at the first key ≥ key (key NULL: the first entry) and returns it.
+ * XS_ENOTFOUND when there is none. Returned bytes are borrowed until txn ends. */
+XS_MUST_USE xs_err xs_store_cursor_seek(xs_cursor_t *c, const void *key, size_t klen,
+                                        xs_bytes_t *k, xs_bytes_t *v);
+
+/* Moves to the next entry. XS_ENOTFOUND past the last. */
+XS_MUST_USE xs_err xs_store_cursor_next(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v);
+
+/* Positions at the last entry. XS_ENOTFOUND when the table is empty. */
+XS_MUST_USE xs_err xs_store_cursor_last(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v);
+
+/* Closes a cursor; accepts NULL and nulls the pointer. */
+void xs_store_cursor_close(xs_cursor_t **c);
+
+/* Big-endian 8-byte keys sort numerically: the key form of sequence numbers. */
+static inline void xs_store_u64_key(uint64_t v, uint8_t out[8]) {
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        out[i] = (uint8_t)v;
+}
+static inline uint64_t xs_store_key_u64(const void *key) {
+    const uint8_t *p = key;
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = (v << 8) | p[i];
+    return v;
+}
+
+#endif

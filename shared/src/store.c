@@ -1,0 +1,310 @@
+/* store: the only module that speaks LMDB; translates its errors and grows the map. */
+#include "xs/store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "xs/err.h"
+
+/* Largest map the store grows to: 1 TiB of address space, far beyond any county. */
+#define S_MAP_LIMIT ((size_t)1 << 40)
+
+struct xs_store {
+    MDB_env *env;
+    MDB_dbi dbi[XS_STORE_MAX_TABLES]; /* table handles, in the order given at open */
+    unsigned ntables;
+    size_t map_size; /* bytes currently mapped */
+    int map_full;    /* set by a write that hit MDB_MAP_FULL in the running step */
+};
+
+struct xs_txn {
+    xs_store_t *store;
+    MDB_txn *txn;
+};
+
+struct xs_cursor {
+    MDB_cursor *cur;
+};
+
+/* Maps an LMDB or errno code to xs_err, logging the original. */
+static xs_err s_err(int rc, const char *what) {
+    xs_err err;
+    switch (rc) {
+    case MDB_SUCCESS: return XS_OK;
+    case MDB_NOTFOUND: return XS_ENOTFOUND;
+    case MDB_KEYEXIST: return XS_EEXIST;
+    case ENOSPC:
+    case EFBIG:
+    case EDQUOT: err = XS_EFULL; break;
+    case EACCES:
+    case EROFS:
+    case EPERM: err = XS_EPERM; break;
+    case EAGAIN: err = XS_EBUSY; break;
+    case ENOMEM: err = XS_ENOMEM; break;
+    case EIO: err = XS_EIO; break;
+    case MDB_CORRUPTED:
+    case MDB_PAGE_NOTFOUND:
+    case MDB_INVALID:
+    case MDB_VERSION_MISMATCH: err = XS_ECORRUPT; break;
+    default: err = XS_ESTORE; break;
+    }
+    xs_log_err(err, "lmdb %s: %s (%d)", what, mdb_strerror(rc), rc);
+    return err;
+}
+
+xs_err xs_store_open(xs_store_t **out, const char *path, const char *const *tables,
+                     unsigned ntables, size_t map_size) {
+    MDB_txn *txn = NULL;
+    int rc, dead;
+    xs_err err = XS_OK;
+    *out = NULL;
+    if (ntables > XS_STORE_MAX_TABLES)
+        return XS_EINVAL;
+    if (mkdir(path, 0700) != 0 && errno != EEXIST)
+        return errno == EACCES ? XS_EPERM : errno == ENOSPC ? XS_EFULL : XS_EIO;
+    xs_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return XS_ENOMEM;
+    s->ntables = ntables;
+    s->map_size = map_size ? map_size : XS_STORE_MAP_DEFAULT;
+    if ((rc = mdb_env_create(&s->env)) != 0 ||
+        (rc = mdb_env_set_maxdbs(s->env, XS_STORE_MAX_TABLES)) != 0 ||
+        (rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0 ||
+        (rc = mdb_env_open(s->env, path, MDB_NOTLS, 0600)) != 0) {
+        err = s_err(rc, "open");
+        goto out;
+    }
+    /* A file grown by an earlier run is larger than what we asked for: adopt its size. */
+    MDB_envinfo info;
+    if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+        s->map_size = info.me_mapsize;
+    (void)mdb_reader_check(s->env, &dead); /* slots of killed processes */
+    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
+        err = s_err(rc, "begin");
+        goto out;
+    }
+    for (unsigned i = 0; i < ntables; i++) {
+        if ((rc = mdb_dbi_open(txn, tables[i], MDB_CREATE, &s->dbi[i])) != 0) {
+            err = s_err(rc, "dbi_open");
+            goto out;
+        }
+    }
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc != 0)
+        err = s_err(rc, "commit");
+out:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (err != XS_OK) {
+        if (s->env)
+            mdb_env_close(s->env);
+        free(s);
+        return err;
+    }
+    *out = s;
+    return XS_OK;
+}
+
+void xs_store_close(xs_store_t **store) {
+    if (!store || !*store)
+        return;
+    mdb_env_close((*store)->env);
+    free(*store);
+    *store = NULL;
+}
+
+size_t xs_store_map_size(const xs_store_t *store) {
+    return store->map_size;
+}
+
+/* Begins a transaction, adopting a map another process has grown meanwhile. */
+static int s_begin(xs_store_t *s, unsigned flags, MDB_txn **txn) {
+    int rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    if (rc == MDB_MAP_RESIZED) {
+        if ((rc = mdb_env_set_mapsize(s->env, 0)) != 0)
+            return rc;
+        MDB_envinfo info;
+        if (mdb_env_info(s->env, &info) == 0)
+            s->map_size = info.me_mapsize;
+        rc = mdb_txn_begin(s->env, NULL, flags, txn);
+    }
+    return rc;
+}
+
+xs_err xs_store_read(xs_store_t *store, xs_txn_t **out) {
+    *out = NULL;
+    xs_txn_t *t = malloc(sizeof *t);
+    if (!t)
+        return XS_ENOMEM;
+    t->store = store;
+    int rc = s_begin(store, MDB_RDONLY, &t->txn);
+    if (rc != 0) {
+        free(t);
+        return s_err(rc, "begin read");
+    }
+    *out = t;
+    return XS_OK;
+}
+
+void xs_store_end(xs_txn_t **txn) {
+    if (!txn || !*txn)
+        return;
+    mdb_txn_abort((*txn)->txn);
+    free(*txn);
+    *txn = NULL;
+}
+
+xs_err xs_store_update(xs_store_t *store, xs_store_step_fn step, void *ctx) {
+    for (;;) {
+        xs_txn_t t = {store, NULL};
+        int rc = s_begin(store, 0, &t.txn);
+        if (rc != 0)
+            return s_err(rc, "begin write");
+        store->map_full = 0;
+        xs_err err = step(&t, ctx);
+        if (err == XS_OK) {
+            rc = mdb_txn_commit(t.txn);
+            if (rc == 0)
+                return XS_OK;
+            if (rc != MDB_MAP_FULL)
+                return s_err(rc, "commit");
+            store->map_full = 1;
+        } else {
+            mdb_txn_abort(t.txn);
+            if (!store->map_full)
+                return err;
+        }
+        /* The map is full: grow it (no transaction is open now) and run the step again. */
+        if (store->map_size >= S_MAP_LIMIT)
+            return XS_EFULL;
+        size_t grown = store->map_size * 2;
+        if ((rc = mdb_env_set_mapsize(store->env, grown)) != 0)
+            return s_err(rc, "grow map");
+        store->map_size = grown;
+    }
+}
+
+static int s_table_ok(const xs_txn_t *t, unsigned table) {
+    return table < t->store->ntables;
+}
+
+xs_err xs_store_put(xs_txn_t *t, unsigned table, const void *key, size_t klen, const void *val,
+                    size_t vlen, unsigned flags) {
+    if (!s_table_ok(t, table))
+        return XS_EINVAL;
+    MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+    unsigned mflags = 0;
+    if (flags & XS_PUT_APPEND)
+        mflags |= MDB_APPEND;
+    if (flags & XS_PUT_NOOVERWRITE)
+        mflags |= MDB_NOOVERWRITE;
+    int rc = mdb_put(t->txn, t->store->dbi[table], &k, &v, mflags);
+    if (rc == MDB_MAP_FULL) {
+        t->store->map_full = 1;
+        return XS_EFULL;
+    }
+    if (rc == MDB_KEYEXIST)
+        return XS_EEXIST;
+    return s_err(rc, "put");
+}
+
+xs_err xs_store_get(xs_txn_t *t, unsigned table, const void *key, size_t klen, xs_bytes_t *val) {
+    if (!s_table_ok(t, table))
+        return XS_EINVAL;
+    MDB_val k = {klen, (void *)key}, v;
+    int rc = mdb_get(t->txn, t->store->dbi[table], &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return XS_ENOTFOUND;
+    if (rc != 0)
+        return s_err(rc, "get");
+    val->ptr = v.mv_data;
+    val->len = v.mv_size;
+    return XS_OK;
+}
+
+xs_err xs_store_del(xs_txn_t *t, unsigned table, const void *key, size_t klen) {
+    if (!s_table_ok(t, table))
+        return XS_EINVAL;
+    MDB_val k = {klen, (void *)key};
+    int rc = mdb_del(t->txn, t->store->dbi[table], &k, NULL);
+    if (rc == MDB_NOTFOUND)
+        return XS_ENOTFOUND;
+    if (rc == MDB_MAP_FULL) {
+        t->store->map_full = 1;
+        return XS_EFULL;
+    }
+    return s_err(rc, "del");
+}
+
+xs_err xs_store_count(xs_txn_t *t, unsigned table, uint64_t *count) {
+    if (!s_table_ok(t, table))
+        return XS_EINVAL;
+    MDB_stat st;
+    int rc = mdb_stat(t->txn, t->store->dbi[table], &st);
+    if (rc != 0)
+        return s_err(rc, "stat");
+    *count = st.ms_entries;
+    return XS_OK;
+}
+
+xs_err xs_store_cursor_open(xs_txn_t *t, unsigned table, xs_cursor_t **out) {
+    *out = NULL;
+    if (!s_table_ok(t, table))
+        return XS_EINVAL;
+    xs_cursor_t *c = malloc(sizeof *c);
+    if (!c)
+        return XS_ENOMEM;
+    int rc = mdb_cursor_open(t->txn, t->store->dbi[table], &c->cur);
+    if (rc != 0) {
+        free(c);
+        return s_err(rc, "cursor");
+    }
+    *out = c;
+    return XS_OK;
+}
+
+static xs_err s_cursor_get(xs_cursor_t *c, MDB_val *k, MDB_val *v, MDB_cursor_op op,
+                           xs_bytes_t *key, xs_bytes_t *val) {
+    int rc = mdb_cursor_get(c->cur, k, v, op);
+    if (rc == MDB_NOTFOUND)
+        return XS_ENOTFOUND;
+    if (rc != 0)
+        return s_err(rc, "cursor get");
+    if (key) {
+        key->ptr = k->mv_data;
+        key->len = k->mv_size;
+    }
+    if (val) {
+        val->ptr = v->mv_data;
+        val->len = v->mv_size;
+    }
+    return XS_OK;
+}
+
+xs_err xs_store_cursor_seek(xs_cursor_t *c, const void *key, size_t klen, xs_bytes_t *k,
+                            xs_bytes_t *v) {
+    MDB_val mk = {klen, (void *)key}, mv = {0, NULL};
+    return s_cursor_get(c, &mk, &mv, key ? MDB_SET_RANGE : MDB_FIRST, k, v);
+}
+
+xs_err xs_store_cursor_next(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v) {
+    MDB_val mk = {0, NULL}, mv = {0, NULL};
+    return s_cursor_get(c, &mk, &mv, MDB_NEXT, k, v);
+}
+
+xs_err xs_store_cursor_last(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v) {
+    MDB_val mk = {0, NULL}, mv = {0, NULL};
+    return s_cursor_get(c, &mk, &mv, MDB_LAST, k, v);
+}
+
+void xs_store_cursor_close(xs_cursor_t **c) {
+    if (!c || !*c)
+        return;
+    mdb_cursor_close((*c)->cur);
+    free(*c);
+    *c = NULL;
+}
