@@ -36,7 +36,7 @@ struct s_append {
 
 static xs_err s_append(xs_txn_t *txn, void *ctx) {
     struct s_append *a = ctx;
-    return node_append(txn, a->bytes, a->len, a->key, 0, &a->seq);
+    return node_append(txn, a->bytes, a->len, a->key, &a->seq);
 }
 
 int node_cmd_record(int argc, char **argv) {

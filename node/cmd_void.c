@@ -76,7 +76,7 @@ static xs_err s_void(xs_txn_t *txn, void *ctx) {
     node_dedupe_key(&rec, dedupe);
     err = xs_writer_err(&w);
     if (err == XS_OK)
-        err = node_append(txn, w.data, w.len, dedupe, 0, &v->seq);
+        err = node_append(txn, w.data, w.len, dedupe, &v->seq);
     xs_writer_free(&w);
     return err;
 }

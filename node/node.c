@@ -75,31 +75,41 @@ void node_dedupe_key(const xs_record_t *rec, uint8_t key[NODE_DEDUPE_KEY_BYTES])
     xs_writer_free(&w);
 }
 
-xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
-                   const uint8_t key[NODE_DEDUPE_KEY_BYTES], int skip_known, uint64_t *seq) {
+xs_err node_next_seq(xs_txn_t *txn, uint64_t *seq) {
     xs_cursor_t *cur = NULL;
-    xs_bytes_t last, dummy;
-    uint8_t seq_key[8];
-    uint64_t next = 1;
+    xs_bytes_t last, val;
     xs_err err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
     if (err != XS_OK)
         return err;
-    err = xs_store_cursor_last(cur, &last, &dummy);
+    err = xs_store_cursor_last(cur, &last, &val);
     xs_store_cursor_close(&cur);
+    if (err == XS_ENOTFOUND) {
+        *seq = 1;
+        return XS_OK;
+    }
     if (err == XS_OK)
-        next = xs_store_key_u64(last.ptr) + 1;
-    else if (err != XS_ENOTFOUND)
-        return err;
-    xs_store_u64_key(next, seq_key);
-    err = xs_store_put(txn, NODE_T_DEDUPE, key, NODE_DEDUPE_KEY_BYTES, seq_key, 8,
-                       XS_PUT_NOOVERWRITE);
+        *seq = xs_store_key_u64(last.ptr) + 1;
+    return err;
+}
+
+xs_err node_put(xs_txn_t *txn, uint64_t seq, const uint8_t *bytes, size_t len,
+                const uint8_t key[NODE_DEDUPE_KEY_BYTES], int skip_known) {
+    uint8_t seq_key[8];
+    xs_store_u64_key(seq, seq_key);
+    xs_err err = xs_store_put(txn, NODE_T_DEDUPE, key, NODE_DEDUPE_KEY_BYTES, seq_key, 8,
+                              XS_PUT_NOOVERWRITE);
     if (err == XS_EEXIST && skip_known)
         return XS_EEXIST;
     if (err != XS_OK && err != XS_EEXIST)
         return err;
-    err = xs_store_put(txn, NODE_T_RECORDS, seq_key, 8, bytes, len, XS_PUT_APPEND);
+    return xs_store_put(txn, NODE_T_RECORDS, seq_key, 8, bytes, len, XS_PUT_APPEND);
+}
+
+xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
+                   const uint8_t key[NODE_DEDUPE_KEY_BYTES], uint64_t *seq) {
+    xs_err err = node_next_seq(txn, seq);
     if (err == XS_OK)
-        *seq = next;
+        err = node_put(txn, *seq, bytes, len, key, 0);
     return err;
 }
 

@@ -39,13 +39,19 @@ void node_close(node_t *node);
  * recorded_at and operator, or over its school and ref when it has a ref. */
 void node_dedupe_key(const xs_record_t *rec, uint8_t key[NODE_DEDUPE_KEY_BYTES]);
 
-/* Appends one encoded record with the next sequence number inside txn, registering its
- * dedupe key. With skip_known, a record whose key is registered is not appended and
- * XS_EEXIST returned; without, it is appended anyway (the first key stays). *seq gets the
- * new sequence number. */
+/* The sequence number the next appended record gets (1 for an empty store). */
+XS_MUST_USE xs_err node_next_seq(xs_txn_t *txn, uint64_t *seq);
+
+/* Stores one encoded record as seq (which must be node_next_seq's, then one more for each
+ * record stored since) and registers its dedupe key. With skip_known, a record whose key is
+ * registered is not stored and XS_EEXIST returned; without, it is stored anyway and the
+ * first key stays. */
+XS_MUST_USE xs_err node_put(xs_txn_t *txn, uint64_t seq, const uint8_t *bytes, size_t len,
+                            const uint8_t key[NODE_DEDUPE_KEY_BYTES], int skip_known);
+
+/* node_next_seq then node_put without skip_known: *seq gets the new sequence number. */
 XS_MUST_USE xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
-                               const uint8_t key[NODE_DEDUPE_KEY_BYTES], int skip_known,
-                               uint64_t *seq);
+                               const uint8_t key[NODE_DEDUPE_KEY_BYTES], uint64_t *seq);
 
 /* Checks a record a user gives on this node: xs_record_check, no date after tomorrow, and
  * the school this node may record for. Prints the refusal (with line when > 0) to stderr and
