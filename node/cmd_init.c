@@ -7,7 +7,7 @@
 #include "node.h"
 #include "xs/text.h"
 
-#define S_USAGE "xueshi-node init --dir DIR --school SCHOOL_ID"
+#define S_USAGE "xueshi-node init --dir DIR --school SCHOOL_ID [--policy FILE.ini]"
 
 struct s_init {
     const char *school;
@@ -22,7 +22,8 @@ static xs_err s_write_meta(xs_txn_t *txn, void *ctx) {
 }
 
 int node_cmd_init(int argc, char **argv) {
-    xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"school", 1, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {
+        {"dir", 1, NULL}, {"school", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
     const char *pos[1];
     size_t npos;
     char path[4096], line[XS_PUBKEYS_TEXT_LEN + 1];
@@ -30,7 +31,7 @@ int node_cmd_init(int argc, char **argv) {
     xs_store_t *store = NULL;
     static const char *const tables[NODE_T_COUNT] = {"meta", "records", "dedupe"};
     int rc = 1;
-    if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value)
+    if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value)
         return node_usage(S_USAGE);
     const char *dir = opts[0].value, *school = opts[1].value;
     if (!dir || !school)
@@ -76,6 +77,8 @@ int node_cmd_init(int argc, char **argv) {
         xs_log_err(err, "写入节点信息 (writing node metadata)");
         goto out;
     }
+    if (opts[2].value && node_set_policy(store, opts[2].value) != XS_OK)
+        goto out;
     xs_pubkeys_format(xs_identity_public(id), line);
     printf("节点已初始化 (node initialised): %s, 学校 (school) %s\n", dir, school);
     printf("节点公钥 (node public keys), 交县级管理员登记 (give to the county admin):\n%s\n", line);

@@ -35,7 +35,8 @@ static int s_cmp_void(const void *a, const void *b) {
 
 static uint64_t s_voided_by(const s_list_t *l, uint64_t seq) {
     s_void_t key = {seq, 0};
-    const s_void_t *hit = bsearch(&key, l->voids, l->nvoids, sizeof key, s_cmp_void);
+    const s_void_t *hit =
+        l->nvoids ? bsearch(&key, l->voids, l->nvoids, sizeof key, s_cmp_void) : NULL;
     return hit ? hit->by : 0;
 }
 
@@ -70,23 +71,6 @@ static size_t s_field_text(const xs_record_t *rec, xs_field f, char *out, size_t
     memcpy(out, s->ptr, n);
     out[n] = '\0';
     return n;
-}
-
-/* Columns a terminal shows for UTF-8 text: CJK and other non-ASCII characters take two. */
-static size_t s_width(const char *s) {
-    size_t w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x80)
-            w++;
-        else if (*p >= 0xc0)
-            w += 2;
-    return w;
-}
-
-static void s_pad(const char *s, size_t width) {
-    fputs(s, stdout);
-    for (size_t w = s_width(s); w < width; w++)
-        putchar(' ');
 }
 
 static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
@@ -151,21 +135,23 @@ int node_cmd_list(int argc, char **argv) {
         csv = 1;
     else if (format && strcmp(format, "table") != 0)
         return node_usage(S_USAGE);
-    if (year) {
-        /* Academic year "2025-2026": 2025-09-01 .. 2026-08-31. */
-        uint64_t y1, y2;
-        if (strlen(year) != 9 || year[4] != '-' ||
-            xs_text_parse_fixed(year, 4, 0, 2148, &y1) != XS_OK ||
-            xs_text_parse_fixed(year + 5, 4, 0, 2149, &y2) != XS_OK || y2 != y1 + 1 ||
-            y1 < 1970) {
-            fprintf(stderr, "xueshi-node: 学年格式应为 2025-2026 (academic year like 2025-2026)\n");
-            return 2;
-        }
-        from = xs_date_from_civil((int)y1, 9, 1);
-        to = xs_date_from_civil((int)y2, 9, 1) - 1;
-    }
+    int first_year = 0;
+    if (year && node_parse_year(year, &first_year) != XS_OK)
+        return 2;
     if (node_open(&node, opts[0].value) != XS_OK)
         return 1;
+    if (year) {
+        /* The node's policy says when an academic year starts; 09-01 without one. */
+        xs_policy_t *policy = NULL;
+        if (node_policy(&node, &policy) == XS_OK) {
+            from = xs_policy_semester_start(policy, first_year, 1);
+            to = xs_policy_semester_start(policy, first_year + 1, 1) - 1;
+        } else {
+            from = xs_date_from_civil(first_year, 9, 1);
+            to = xs_date_from_civil(first_year + 1, 9, 1) - 1;
+        }
+        xs_policy_destroy(&policy);
+    }
     xs_err err = xs_store_read(node.store, &txn);
     if (err == XS_OK)
         err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
@@ -190,7 +176,8 @@ int node_cmd_list(int argc, char **argv) {
     }
     if (err != XS_ENOTFOUND)
         goto fail;
-    qsort(list.voids, list.nvoids, sizeof *list.voids, s_cmp_void);
+    if (list.nvoids > 0) /* qsort and bsearch want a non-null array even when empty */
+        qsort(list.voids, list.nvoids, sizeof *list.voids, s_cmp_void);
 
     if (csv) {
         if (xs_csv_write_bom(stdout) != XS_OK || xs_csv_write_cell(stdout, "id", 2, 0) != XS_OK)
@@ -203,11 +190,11 @@ int node_cmd_list(int argc, char **argv) {
         if (xs_csv_write_cell(stdout, "voided_by", 9, 1) != XS_OK)
             goto io;
     } else {
-        s_pad("编号", 8);
-        s_pad("日期", 12);
-        s_pad("教师", 12);
-        s_pad("类别", 14);
-        s_pad("状态", 18);
+        node_pad("编号", 8);
+        node_pad("日期", 12);
+        node_pad("教师", 12);
+        node_pad("类别", 14);
+        node_pad("状态", 18);
         puts("内容");
     }
     for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
@@ -249,13 +236,13 @@ int node_cmd_list(int argc, char **argv) {
         else
             snprintf(status, sizeof status, "有效");
         s_field_text(&rec, XS_F_DATE, text, sizeof text);
-        s_pad(idbuf, 8);
-        s_pad(text, 12);
+        node_pad(idbuf, 8);
+        node_pad(text, 12);
         s_field_text(&rec, XS_F_TEACHER_ID, text, sizeof text);
-        s_pad(text, 12);
+        node_pad(text, 12);
         const char *zh = xs_category_zh(rec.category);
-        s_pad(zh ? zh : "?", 14);
-        s_pad(status, 18);
+        node_pad(zh ? zh : "?", 14);
+        node_pad(status, 18);
         s_detail(&rec, detail, sizeof detail);
         puts(detail);
     }

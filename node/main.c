@@ -1,4 +1,5 @@
 /* xueshi-node: a school's offline node: records training activities and syncs them. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,6 +15,8 @@ static const struct {
     {"import", node_cmd_import, "导入学时登记表 CSV (import a register sheet)"},
     {"list", node_cmd_list, "列出记录 (list records)"},
     {"void", node_cmd_void, "作废一条记录 (void a record)"},
+    {"policy", node_cmd_policy, "设置认定规则 (set the county policy)"},
+    {"totals", node_cmd_totals, "查看暂定学时 (provisional totals)"},
 };
 
 static int s_usage(void) {
@@ -26,6 +29,7 @@ static int s_usage(void) {
 }
 
 int main(int argc, char **argv) {
+    signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a full disk: get EFBIG, not killed */
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
         return s_usage();
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)

@@ -51,6 +51,71 @@ void node_close(node_t *node) {
     xs_store_close(&node->store);
 }
 
+xs_err node_policy(node_t *node, xs_policy_t **out) {
+    xs_txn_t *txn = NULL;
+    xs_bytes_t blob;
+    *out = NULL;
+    xs_err err = xs_store_read(node->store, &txn);
+    if (err != XS_OK)
+        return err;
+    err = xs_store_get(txn, NODE_T_META, "policy", 6, &blob);
+    if (err == XS_OK)
+        err = xs_policy_decode(out, blob.ptr, blob.len);
+    xs_store_end(&txn);
+    if (err != XS_OK && err != XS_ENOTFOUND)
+        xs_log_err(err, "节点的认定规则无法读取 (the node's policy cannot be read)");
+    return err;
+}
+
+struct s_policy_blob {
+    const uint8_t *bytes;
+    size_t len;
+};
+
+static xs_err s_put_policy(xs_txn_t *txn, void *ctx) {
+    const struct s_policy_blob *b = ctx;
+    return xs_store_put(txn, NODE_T_META, "policy", 6, b->bytes, b->len, 0);
+}
+
+xs_err node_set_policy(xs_store_t *store, const char *path) {
+    char msg[512];
+    xs_policy_t *policy = NULL;
+    xs_writer_t w;
+    xs_err err = xs_policy_load(&policy, path, msg, sizeof msg);
+    if (err != XS_OK) {
+        if (err == XS_EPOLICY)
+            xs_log("认定规则有误 (policy refused): %s", msg);
+        else
+            xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", path);
+        return err;
+    }
+    xs_writer_init(&w, XS_POLICY_BLOB_MAX);
+    xs_policy_compile(policy, &w);
+    err = xs_writer_err(&w);
+    struct s_policy_blob blob = {w.data, w.len};
+    if (err == XS_OK)
+        err = xs_store_update(store, s_put_policy, &blob);
+    if (err == XS_OK)
+        printf("认定规则 (policy): %s 第 %u 版 %s\n", policy->id, policy->version, policy->name);
+    else
+        xs_log_err(err, "保存认定规则 (storing the policy)");
+    xs_writer_free(&w);
+    xs_policy_destroy(&policy);
+    return err;
+}
+
+xs_err node_parse_year(const char *label, int *year) {
+    uint64_t y1, y2;
+    if (strlen(label) != 9 || label[4] != '-' ||
+        xs_text_parse_fixed(label, 4, 0, 2148, &y1) != XS_OK ||
+        xs_text_parse_fixed(label + 5, 4, 0, 2149, &y2) != XS_OK || y2 != y1 + 1 || y1 < 1970) {
+        xs_log("学年格式应为 2025-2026 (an academic year looks like 2025-2026): %s", label);
+        return XS_EINVAL;
+    }
+    *year = (int)y1;
+    return XS_OK;
+}
+
 void node_dedupe_key(const xs_record_t *rec, uint8_t key[NODE_DEDUPE_KEY_BYTES]) {
     uint8_t buf[XS_RECORD_MAX + 8];
     xs_writer_t w;
@@ -135,6 +200,28 @@ xs_reason node_check(const node_t *node, const xs_record_t *rec, long line) {
                 xs_field_name(field), xs_reason_zh(why), xs_reason_code(why));
     }
     return why;
+}
+
+/* Columns a terminal shows for UTF-8 text: CJK and other non-ASCII characters take two. */
+static size_t s_width(const char *s, size_t len) {
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len;
+         p++)
+        if (*p < 0x80)
+            w++;
+        else if (*p >= 0xc0)
+            w += 2;
+    return w;
+}
+
+void node_pad_n(const char *s, size_t len, size_t width) {
+    fwrite(s, 1, len, stdout);
+    for (size_t w = s_width(s, len); w < width; w++)
+        putchar(' ');
+}
+
+void node_pad(const char *s, size_t width) {
+    node_pad_n(s, strlen(s), width);
 }
 
 int node_usage(const char *text) {

@@ -8,12 +8,13 @@
 #include "xs/cli.h"
 #include "xs/err.h"
 #include "xs/identity.h"
+#include "xs/policy.h"
 #include "xs/record.h"
 #include "xs/store.h"
 
 /* Tables of the node's LMDB environment, in open order. */
 enum node_table {
-    NODE_T_META,    /* name → value: "format", "school", "policy" */
+    NODE_T_META,    /* name → value: "format", "school", "policy" (compiled blob) */
     NODE_T_RECORDS, /* seq (8-byte big-endian) → encoded record (schema/records.md) */
     NODE_T_DEDUPE,  /* 16-byte content or ref key → seq: rows already recorded */
     NODE_T_COUNT
@@ -34,6 +35,18 @@ typedef struct node {
 XS_MUST_USE xs_err node_open(node_t *node, const char *dir);
 /* Closes what node_open opened; safe on a zeroed node. */
 void node_close(node_t *node);
+
+/* Loads the node's policy (set by init --policy or the policy command) into *out, the
+ * caller's. XS_ENOTFOUND, silently, when none is set; a decode error is printed. */
+XS_MUST_USE xs_err node_policy(node_t *node, xs_policy_t **out);
+
+/* Loads the policy file at path, prints a refusal with file and line, and on success stores
+ * its compiled blob as the node's policy in one write step. */
+XS_MUST_USE xs_err node_set_policy(xs_store_t *store, const char *path);
+
+/* Parses an academic year label "2025-2026" into its first calendar year; XS_EINVAL and a
+ * message when it is not one. */
+XS_MUST_USE xs_err node_parse_year(const char *label, int *year);
 
 /* Content key of a record for re-import detection: BLAKE2b-128 over its encoding without
  * recorded_at and operator, or over its school and ref when it has a ref. */
@@ -58,6 +71,12 @@ XS_MUST_USE xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
  * returns the reason, or XS_REASON_NONE. */
 xs_reason node_check(const node_t *node, const xs_record_t *rec, long line);
 
+/* Prints s (len bytes) to stdout and pads it with spaces to width terminal columns, counting
+ * a non-ASCII character as two. */
+void node_pad_n(const char *s, size_t len, size_t width);
+/* node_pad_n for a NUL-terminated string. */
+void node_pad(const char *s, size_t width);
+
 /* Prints "usage" text of a command and returns 2. */
 int node_usage(const char *text);
 
@@ -71,5 +90,7 @@ int node_cmd_record(int argc, char **argv);
 int node_cmd_import(int argc, char **argv);
 int node_cmd_list(int argc, char **argv);
 int node_cmd_void(int argc, char **argv);
+int node_cmd_policy(int argc, char **argv);
+int node_cmd_totals(int argc, char **argv);
 
 #endif

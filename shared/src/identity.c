@@ -131,7 +131,17 @@ xs_err xs_identity_load(xs_identity_t **out, const char *dir, const char *name) 
     }
     memcpy(id->sign_sk, file + sizeof s_magic, sizeof id->sign_sk);
     memcpy(id->box_sk, file + sizeof s_magic + sizeof id->sign_sk, sizeof id->box_sk);
-    crypto_sign_ed25519_sk_to_pk(id->pub.sign, id->sign_sk);
+    /* The Ed25519 secret key is seed and public half: if the seed no longer yields that half,
+     * the file was damaged, and the key would sign what its public key cannot verify. */
+    uint8_t check_sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_seed_keypair(id->pub.sign, check_sk, id->sign_sk);
+    int damaged = sodium_memcmp(check_sk, id->sign_sk, sizeof check_sk) != 0;
+    sodium_memzero(check_sk, sizeof check_sk);
+    if (damaged) {
+        xs_identity_destroy(&id);
+        err = XS_ECORRUPT;
+        goto out;
+    }
     crypto_scalarmult_base(id->pub.box, id->box_sk);
     *out = id;
 out:

@@ -236,6 +236,20 @@ bad_value:
 /* Latest date the format carries: 2149-12-31 (xs_date_from_civil(2149, 12, 31)). */
 #define S_DATE_MAX 65743
 
+#define S_BIT(f) (1u << (f))
+/* The fields each category's credit depends on (credit-rules.md §2). */
+static const uint32_t s_uses[XS_CAT_COUNT] = {
+    [XS_CAT_LECTURE] = S_BIT(XS_F_MINUTES) | S_BIT(XS_F_ROLE),
+    [XS_CAT_EXTERNAL_TRAINING] = S_BIT(XS_F_HOURS) | S_BIT(XS_F_DAYS),
+    [XS_CAT_ONLINE_TRAINING] = S_BIT(XS_F_HOURS),
+    [XS_CAT_RESEARCH_SESSION] = S_BIT(XS_F_ROLE) | S_BIT(XS_F_EVENT),
+    [XS_CAT_REFLECTION] = S_BIT(XS_F_CHARS),
+    [XS_CAT_TEACHING_DESIGN] = S_BIT(XS_F_CHARS) | S_BIT(XS_F_UNIT),
+    [XS_CAT_PAPER] = S_BIT(XS_F_CHARS) | S_BIT(XS_F_WORK) | S_BIT(XS_F_LEVEL) | S_BIT(XS_F_GRADE),
+    [XS_CAT_PROJECT] = S_BIT(XS_F_LEVEL) | S_BIT(XS_F_ROLE),
+    [XS_CAT_EXAM] = S_BIT(XS_F_EVENT) | S_BIT(XS_F_SCORE),
+};
+
 xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
 #define S_FAIL(f, r)                                                                           \
     do {                                                                                       \
@@ -274,21 +288,31 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
     S_NEED(XS_F_CATEGORY);
     if (rec->category == XS_CAT_NONE || rec->category >= XS_CAT_COUNT)
         S_FAIL(XS_F_CATEGORY, XS_REASON_UNKNOWN_CATEGORY);
-    if (rec->role >= XS_ROLE_COUNT)
+    /* Fields a category does not use are ignored (credit-rules.md §3.1), so only the used
+     * ones are range-checked; with both hours and days, external_training uses the hours. */
+    uint32_t uses = s_uses[rec->category];
+    if (rec->category == XS_CAT_EXTERNAL_TRAINING && S_HAS(rec, XS_F_HOURS))
+        uses &= ~S_BIT(XS_F_DAYS);
+#define S_USED(f) (uses & S_BIT(f))
+    if (S_USED(XS_F_ROLE) && rec->role >= XS_ROLE_COUNT)
         S_FAIL(XS_F_ROLE, XS_REASON_BAD_VALUE);
-    if (rec->level >= XS_LEVEL_COUNT)
+    if (S_USED(XS_F_LEVEL) && rec->level >= XS_LEVEL_COUNT)
         S_FAIL(XS_F_LEVEL, XS_REASON_BAD_VALUE);
-    if (rec->grade >= XS_GRADE_COUNT)
+    if (S_USED(XS_F_GRADE) && rec->grade >= XS_GRADE_COUNT)
         S_FAIL(XS_F_GRADE, XS_REASON_BAD_VALUE);
-    if (rec->unit > 1)
+    if (S_USED(XS_F_UNIT) && rec->unit > 1)
         S_FAIL(XS_F_UNIT, XS_REASON_BAD_VALUE);
-    S_RANGE(XS_F_MINUTES, rec->minutes, 1u, 1440u);
-    S_RANGE(XS_F_DAYS, rec->days, 1u, 730u);
-    S_RANGE(XS_F_HOURS, rec->hours, 1u, 100000u);
-    if (rec->chars > 10000000u)
+    if (S_USED(XS_F_MINUTES))
+        S_RANGE(XS_F_MINUTES, rec->minutes, 1u, 1440u);
+    if (S_USED(XS_F_DAYS))
+        S_RANGE(XS_F_DAYS, rec->days, 1u, 730u);
+    if (S_USED(XS_F_HOURS))
+        S_RANGE(XS_F_HOURS, rec->hours, 1u, 100000u);
+    if (S_USED(XS_F_CHARS) && rec->chars > 10000000u)
         S_FAIL(XS_F_CHARS, XS_REASON_OUT_OF_RANGE);
-    if (rec->score > 100000u)
+    if (S_USED(XS_F_SCORE) && rec->score > 100000u)
         S_FAIL(XS_F_SCORE, XS_REASON_OUT_OF_RANGE);
+#undef S_USED
 
     unsigned role = rec->role;
     switch (rec->category) {
@@ -325,6 +349,9 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
         if (rec->grade == XS_GRADE_PUBLISHED) {
             if (rec->level < XS_LEVEL_MUNICIPAL)
                 S_FAIL(XS_F_LEVEL, XS_REASON_BAD_PUBLICATION);
+        } else if (rec->grade == XS_GRADE_NONE) {
+            /* A decoded grade 0 is present yet no prize: an award needs grade 1..3. */
+            S_FAIL(XS_F_GRADE, XS_REASON_BAD_AWARD);
         } else if (rec->level < XS_LEVEL_COUNTY) {
             S_FAIL(XS_F_LEVEL, XS_REASON_BAD_AWARD);
         }

@@ -5,12 +5,16 @@
 #include <lmdb.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include "xs/err.h"
 
 /* Largest map the store grows to: 1 TiB of address space, far beyond any county. */
 #define S_MAP_LIMIT ((size_t)1 << 40)
+/* Free space under which a failed write is taken for a full disk, in bytes. */
+#define S_FULL_SLACK ((uint64_t)1 << 20)
 
 struct xs_store {
     MDB_env *env;
@@ -55,6 +59,24 @@ static xs_err s_err(int rc, const char *what) {
     return err;
 }
 
+/* As s_err, for a failed write. LMDB reports a short write as EIO, and a write that runs out
+ * of disk (or into the file size limit) is usually short: that is a full disk, not a bad one. */
+static xs_err s_write_err(MDB_env *env, int rc, const char *what) {
+    int fd;
+    struct stat st;
+    struct statvfs vfs;
+    struct rlimit rl;
+    if (rc != EIO || mdb_env_get_fd(env, &fd) != 0 || fstat(fd, &st) != 0)
+        return s_err(rc, what);
+    if ((getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+         (rlim_t)st.st_size >= rl.rlim_cur) ||
+        (fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < S_FULL_SLACK)) {
+        xs_log_err(XS_EFULL, "lmdb %s: %s (%d), short write", what, mdb_strerror(rc), rc);
+        return XS_EFULL;
+    }
+    return s_err(rc, what);
+}
+
 xs_err xs_store_open(xs_store_t **out, const char *path, const char *const *tables,
                      unsigned ntables, size_t map_size) {
     MDB_txn *txn = NULL;
@@ -77,10 +99,20 @@ xs_err xs_store_open(xs_store_t **out, const char *path, const char *const *tabl
         err = s_err(rc, "open");
         goto out;
     }
-    /* A file grown by an earlier run is larger than what we asked for: adopt its size. */
+    /* A map grown by an earlier run is larger than what we asked for: adopt it. mdb_env_open
+     * maps only the size asked for (or the data's size); size 0 takes the size the file
+     * records, which commits only ever raise. */
     MDB_envinfo info;
-    if (mdb_env_info(s->env, &info) == 0 && info.me_mapsize > s->map_size)
+    if ((rc = mdb_env_set_mapsize(s->env, 0)) != 0 || (rc = mdb_env_info(s->env, &info)) != 0) {
+        err = s_err(rc, "map size");
+        goto out;
+    }
+    if (info.me_mapsize >= s->map_size)
         s->map_size = info.me_mapsize;
+    else if ((rc = mdb_env_set_mapsize(s->env, s->map_size)) != 0) {
+        err = s_err(rc, "map size");
+        goto out;
+    }
     (void)mdb_reader_check(s->env, &dead); /* slots of killed processes */
     if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
         err = s_err(rc, "begin");
@@ -171,7 +203,7 @@ xs_err xs_store_update(xs_store_t *store, xs_store_step_fn step, void *ctx) {
             if (rc == 0)
                 return XS_OK;
             if (rc != MDB_MAP_FULL)
-                return s_err(rc, "commit");
+                return s_write_err(store->env, rc, "commit");
             store->map_full = 1;
         } else {
             mdb_txn_abort(t.txn);
@@ -209,7 +241,7 @@ xs_err xs_store_put(xs_txn_t *t, unsigned table, const void *key, size_t klen, c
     }
     if (rc == MDB_KEYEXIST)
         return XS_EEXIST;
-    return s_err(rc, "put");
+    return s_write_err(t->store->env, rc, "put");
 }
 
 xs_err xs_store_get(xs_txn_t *t, unsigned table, const void *key, size_t klen, xs_bytes_t *val) {
@@ -237,7 +269,7 @@ xs_err xs_store_del(xs_txn_t *t, unsigned table, const void *key, size_t klen) {
         t->store->map_full = 1;
         return XS_EFULL;
     }
-    return s_err(rc, "del");
+    return s_write_err(t->store->env, rc, "del");
 }
 
 xs_err xs_store_count(xs_txn_t *t, unsigned table, uint64_t *count) {

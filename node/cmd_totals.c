@@ -1,0 +1,177 @@
+/* xueshi-node totals: provisional (暂定) totals from the node's own records, offline. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node.h"
+#include "xs/certify.h"
+#include "xs/report.h"
+
+#define S_USAGE                                                                                \
+    "xueshi-node totals --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]"
+
+typedef struct s_totals {
+    const xs_policy_t *policy;
+    const char *teacher; /* only this teacher, or NULL */
+    int year;            /* only this academic year (first calendar year), or 0 */
+    int csv;             /* print the certify CSV instead of a table */
+    size_t shown;        /* teachers printed */
+} s_totals_t;
+
+static const char *const s_scope_zh[XS_SCOPE_COUNT] = {"学年", "学期", "周期"};
+
+static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
+    s_totals_t *s = ctx;
+    if (s->teacher && (t->teacher_id.len != strlen(s->teacher) ||
+                       memcmp(t->teacher_id.ptr, s->teacher, t->teacher_id.len) != 0))
+        return XS_OK;
+    xs_certify_total_t *keep = malloc((t->total_count + 1) * sizeof *keep);
+    if (!keep)
+        return XS_ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; i < t->total_count; i++) {
+        const xs_certify_total_t *row = &t->totals[i];
+        int in_year = row->scope == XS_SCOPE_CYCLE
+                          ? s->year >= row->year && s->year < row->year + (int)s->policy->cycle_years
+                          : s->year == row->year;
+        if (!s->year || in_year)
+            keep[n++] = *row;
+    }
+    xs_err err = XS_OK;
+    if (n == 0)
+        goto out;
+    s->shown++;
+    xs_certify_teacher_t view = *t;
+    view.totals = keep;
+    view.total_count = n;
+    if (s->csv) {
+        err = xs_report_summary_teacher(stdout, s->policy, &view, NULL);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const xs_certify_total_t *row = &keep[i];
+        char period[16], credited[24], required[24] = "-";
+        if (row->scope == XS_SCOPE_SEMESTER)
+            xs_policy_semester_label(row->year, row->semester, period);
+        else if (row->scope == XS_SCOPE_CYCLE)
+            xs_policy_cycle_label(s->policy, row->year, period);
+        else
+            xs_policy_year_label(row->year, period);
+        xs_certify_format_hours(credited, sizeof credited, row->credited_minutes);
+        if (row->required_minutes)
+            xs_certify_format_hours(required, sizeof required, row->required_minutes);
+        node_pad_n(t->teacher_id.ptr, t->teacher_id.len, 12);
+        node_pad(s_scope_zh[row->scope % XS_SCOPE_COUNT], 6);
+        node_pad(period, 13);
+        node_pad(xs_policy_bucket_label(s->policy, row->bucket), 14);
+        printf("%10s %10s  %s\n", credited, required,
+               row->met == XS_MET_NONE ? "" : xs_certify_met_zh(row->met));
+    }
+out:
+    free(keep);
+    return err;
+}
+
+int node_cmd_totals(int argc, char **argv) {
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL},    {"teacher", 1, NULL}, {"year", 1, NULL},
+                           {"format", 1, NULL}, {"help", 0, NULL}};
+    const char *pos[1];
+    size_t npos;
+    node_t node;
+    xs_policy_t *policy = NULL;
+    xs_txn_t *txn = NULL;
+    xs_cursor_t *cur = NULL;
+    xs_record_t *records = NULL;
+    uint64_t *ids = NULL;
+    xs_certify_row_t *rows = NULL;
+    size_t count = 0, cap = 0;
+    s_totals_t s = {0};
+    int rc = 1;
+    if (node_args(argc, argv, opts, 5, pos, 0, &npos) != XS_OK || opts[4].value ||
+        !opts[0].value)
+        return node_usage(S_USAGE);
+    const char *format = opts[3].value;
+    if (format && strcmp(format, "csv") != 0 && strcmp(format, "table") != 0)
+        return node_usage(S_USAGE);
+    s.csv = format && strcmp(format, "csv") == 0;
+    s.teacher = opts[1].value;
+    if (opts[2].value && node_parse_year(opts[2].value, &s.year) != XS_OK)
+        return 2;
+    if (node_open(&node, opts[0].value) != XS_OK)
+        return 1;
+    xs_err err = node_policy(&node, &policy);
+    if (err == XS_ENOTFOUND)
+        xs_log("节点尚未设置认定规则 (no policy set): xueshi-node policy --dir %s FILE.ini",
+               node.dir);
+    if (err != XS_OK)
+        goto out;
+    s.policy = policy;
+    /* Records borrow from the read snapshot, which stays open until the ledger is printed. */
+    xs_bytes_t k, v;
+    if ((err = xs_store_read(node.store, &txn)) != XS_OK ||
+        (err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur)) != XS_OK)
+        goto fail;
+    for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        if (count == cap) {
+            size_t grown = cap ? cap * 2 : 1024;
+            xs_record_t *r = realloc(records, grown * sizeof *r);
+            if (r)
+                records = r;
+            uint64_t *i = realloc(ids, grown * sizeof *i);
+            if (i)
+                ids = i;
+            if (!r || !i) {
+                err = XS_ENOMEM;
+                break;
+            }
+            cap = grown;
+        }
+        if (xs_record_decode_bytes(v.ptr, v.len, &records[count]) != XS_OK) {
+            xs_log("记录 %llu 无法解码，未计入 (record cannot be decoded; not counted)",
+                   (unsigned long long)xs_store_key_u64(k.ptr));
+            continue;
+        }
+        ids[count++] = xs_store_key_u64(k.ptr);
+    }
+    if (err != XS_ENOTFOUND)
+        goto fail;
+    if (count && !(rows = malloc(count * sizeof *rows))) {
+        err = XS_ENOMEM;
+        goto fail;
+    }
+    if (s.csv) {
+        err = xs_report_summary_begin(stdout, 0);
+    } else {
+        printf("暂定学时：本节点记录按 %s 第 %u 版规则计算，尚未经县级认定\n"
+               "(provisional totals from this node's records under policy %s v%u; not yet "
+               "certified by the county)\n\n",
+               policy->id, policy->version, policy->id, policy->version);
+        node_pad("教师", 12);
+        node_pad("范围", 6);
+        node_pad("期间", 13);
+        node_pad("类别组", 14);
+        printf("%*s%*s  %s\n", 10 - 8 + (int)strlen("已计学时"), "已计学时",
+               11 - 4 + (int)strlen("要求"), "要求", "达标");
+        err = XS_OK;
+    }
+    if (err == XS_OK)
+        err = xs_certify_run(policy, NULL, records, ids, count, NULL, rows, s_on_teacher, &s);
+    if (err != XS_OK)
+        goto fail;
+    if (!s.csv && s.shown == 0)
+        printf("（没有符合条件的记录 no matching records）\n");
+    rc = fflush(stdout) == 0 ? 0 : 1;
+    goto out;
+fail:
+    xs_log_err(err, "计算暂定学时 (computing provisional totals)");
+out:
+    free(rows);
+    free(records);
+    free(ids);
+    xs_store_cursor_close(&cur);
+    xs_store_end(&txn);
+    xs_policy_destroy(&policy);
+    node_close(&node);
+    return rc;
+}

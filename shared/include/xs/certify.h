@@ -1,0 +1,174 @@
+/* certify: the certification engine, a pure function of (policy, set of records) giving each
+ * record's credit and each teacher's totals (credit-rules.md §3, architecture.md §6). */
+#ifndef XS_CERTIFY_H
+#define XS_CERTIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs/err.h"
+#include "xs/policy.h"
+#include "xs/record.h"
+
+/* What became of one record. */
+typedef enum xs_certify_status {
+    XS_CERT_CREDITED = 0,   /* credited: counts toward the totals */
+    XS_CERT_DUPLICATE = 1,  /* duplicate: same event (§3.3) or same work (§3.5) already counted */
+    XS_CERT_CAPPED = 2,     /* capped: over the category's yearly cap (§3.6) */
+    XS_CERT_REJECTED = 3,   /* rejected: invalid, or a rule gives it no credit (§3.1, §3.2) */
+    XS_CERT_VOIDED = 4,     /* voided: a correction in the set voids it */
+    XS_CERT_CORRECTION = 5, /* correction: a valid correction; it voids related_id */
+} xs_certify_status;
+#define XS_CERT_STATUS_COUNT 6
+
+/* English code ("credited") and Chinese label ("已认定") of a status; "" when unknown. */
+const char *xs_certify_status_name(unsigned status);
+const char *xs_certify_status_zh(unsigned status);
+
+/* Whether a requirement is met. */
+typedef enum xs_certify_met {
+    XS_MET_NONE = 0, /* nothing is required in this scope */
+    XS_MET_NO = 1,
+    XS_MET_YES = 2,
+} xs_certify_met;
+
+/* English code ("none", "no", "yes") and Chinese label ("无要求", "未达标", "达标"). */
+const char *xs_certify_met_name(unsigned met);
+const char *xs_certify_met_zh(unsigned met);
+
+/* Exam tiers of §3.4, as held in xs_certify_row_t.tier. */
+typedef enum xs_certify_tier {
+    XS_TIER_NONE = 0,
+    XS_TIER_TOP = 1,    /* 前三分之一 */
+    XS_TIER_MIDDLE = 2, /* 中间 */
+    XS_TIER_BOTTOM = 3, /* 后三分之一 */
+} xs_certify_tier;
+
+/* The result for one input record, at the same index as the record. */
+typedef struct xs_certify_row {
+    uint64_t related_id;       /* duplicate or capped: the id of a record kept in its place;
+                                  voided: the id of the voiding correction (the smallest when
+                                  several); correction: the id it voids; else 0 */
+    uint32_t credited_minutes; /* credit counted, in minutes; 0 unless status is credited */
+    uint32_t base_minutes;     /* credit by §2 (exam: by its tier) before §3.3-§3.6, in
+                                  minutes; 0 when rejected, voided or a correction */
+    int16_t year;              /* academic year by its first calendar year (2025: 2025-2026);
+                                  0 when the record has no valid date */
+    uint8_t semester;          /* 1 or 2; 0 with year 0 */
+    uint8_t status;            /* xs_certify_status */
+    uint8_t reason;            /* xs_reason; XS_REASON_NONE when credited */
+    uint8_t field;             /* rejected by validation: the xs_field at fault; else 0 */
+    uint8_t category;          /* the record's xs_category, as given */
+    uint8_t tier;              /* exam records with a base credit: xs_certify_tier */
+} xs_certify_row_t;
+
+/* The scopes totals are given for; values of xs_scope (policy.h). */
+typedef struct xs_certify_total {
+    uint64_t credited_minutes; /* credited minutes of the bucket's categories in the scope */
+    uint32_t required_minutes; /* the policy's requirement (per semester for a semester); 0:
+                                  none */
+    uint32_t single_minutes;   /* cycle rows with single_met set: the largest credit of one
+                                  record of the single-record category, in minutes; else 0 */
+    int16_t year;              /* year and semester rows: the academic year (2025 for
+                                  2025-2026); cycle rows: the cycle's first academic year */
+    uint8_t scope;             /* xs_scope */
+    uint8_t bucket;            /* index of the policy's bucket */
+    uint8_t semester;          /* 1 or 2 for semester rows; else 0 */
+    uint8_t met;               /* xs_certify_met: none without a requirement; for the cycle
+                                  row of the bucket the policy's single-record requirement
+                                  joins, yes only when both the minutes and that
+                                  requirement are met */
+    uint8_t single_met;        /* that cycle row only: xs_certify_met of the single-record
+                                  requirement alone; else XS_MET_NONE */
+} xs_certify_total_t;
+
+/* One teacher's ledger, handed to the caller's callback. Everything borrowed here is valid
+ * only during the call. */
+typedef struct xs_certify_teacher {
+    xs_str_t teacher_id;              /* borrowed from one of the teacher's records */
+    const uint32_t *records;          /* indices into the input of the teacher's records
+                                         (corrections excluded), in record id order */
+    size_t record_count;
+    const xs_certify_total_t *totals; /* for each academic year, ascending: one year row per
+                                         bucket in policy order, then semester 1 and semester 2
+                                         rows of each bucket with a semester requirement;
+                                         then for each cycle, ascending, one cycle row per
+                                         bucket with a cycle requirement */
+    size_t total_count;
+} xs_certify_teacher_t;
+
+/* Called once per teacher, in ascending byte order of teacher_id, after that teacher's rows
+ * are final. Returning other than XS_OK stops the run, which returns that error. */
+typedef xs_err (*xs_certify_teacher_fn)(void *ctx, const xs_certify_teacher_t *teacher);
+
+/* Which academic years get totals. */
+typedef struct xs_certify_opts {
+    int first_year; /* first academic year reported (2024 for 2024-2025) */
+    int last_year;  /* last academic year reported; with first_year 0 and last_year 0 (or opts
+                       NULL) each teacher gets the years from their earliest to their latest
+                       dated record */
+} xs_certify_opts_t;
+
+/* Exam standings: the kept scores of every exam event (§3.4), which ranking needs across
+ * all teachers. Owns copies of the event names. */
+typedef struct xs_certify_exams xs_certify_exams_t;
+
+/* Certifies count records (credit-rules.md §3 steps 1-7). ids[i] is record i's caller-given
+ * id, unique in the set: it breaks ties (smaller wins) and is what corrections' `voids`
+ * name; ids NULL means ids[i] = i + 1. rows (count entries, the caller's) receives record
+ * i's result at index i. exams: NULL ranks exams among these records; else the standings of
+ * a larger set (the hub certifying a few teachers of a county). on_teacher may be NULL.
+ * Records must stay unchanged during the call. A correction applies whatever its teacher; records without a teacher_id get rows but no ledger. The same set in any order
+ * gives the same rows and ledgers. Returns XS_EINVAL when one teacher has two records with
+ * one id (no callback has run then), XS_ETOOBIG past 2^32 - 1 records, XS_ENOMEM, or the
+ * callback's error. */
+XS_MUST_USE xs_err xs_certify_run(const xs_policy_t *policy, const xs_certify_exams_t *exams,
+                                  const xs_record_t *records, const uint64_t *ids, size_t count,
+                                  const xs_certify_opts_t *opts, xs_certify_row_t *rows,
+                                  xs_certify_teacher_fn on_teacher, void *ctx);
+
+/* Certifies one teacher: as xs_certify_run, for the records of that one teacher plus the
+ * corrections that void them (records without a teacher_id are rejected as usual). This is
+ * the hub's incremental step: pass the county's standings as exams so the teacher's exam
+ * tiers match a full run. XS_EINVAL when two teacher_ids appear. */
+XS_MUST_USE xs_err xs_certify_teacher(const xs_policy_t *policy,
+                                      const xs_certify_exams_t *exams,
+                                      const xs_record_t *records, const uint64_t *ids,
+                                      size_t count, const xs_certify_opts_t *opts,
+                                      xs_certify_row_t *rows, xs_certify_teacher_fn on_teacher,
+                                      void *ctx);
+
+/* Builds the exam standings of a set of records (steps 1-3 applied, so voided, rejected and
+ * duplicate exam records do not count); other categories may be passed and are skipped
+ * cheaply. ids as in xs_certify_run. *out is the caller's. XS_EINVAL, XS_ETOOBIG,
+ * XS_ENOMEM as xs_certify_run. When a record of an exam event changes, rebuild and
+ * re-certify every teacher who sat that event. */
+XS_MUST_USE xs_err xs_certify_exams_build(xs_certify_exams_t **out, const xs_policy_t *policy,
+                                          const xs_record_t *records, const uint64_t *ids,
+                                          size_t count);
+
+/* Frees *exams; accepts NULL and nulls the pointer. */
+void xs_certify_exams_destroy(xs_certify_exams_t **exams);
+
+/* Number of exam events in the standings, and the number of kept records (participants) of
+ * the event named `event` (len bytes): 0 when the event is unknown. */
+size_t xs_certify_exams_count(const xs_certify_exams_t *exams);
+size_t xs_certify_exams_participants(const xs_certify_exams_t *exams, const char *event,
+                                     size_t len);
+
+/* Writes the Chinese reason of a row, NUL-terminated, into out (cap bytes) and returns its
+ * length: xs_reason_zh(row->reason), with the policy's threshold after a too_short reason
+ * ("字数不足1000"); "" when the row has no reason. rec is the row's record. */
+size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
+                              const xs_certify_row_t *row, char *out, size_t cap);
+
+/* Writes minutes as hours with two decimals, rounded half up ("1.50" for 90, "0.02" for 1),
+ * NUL-terminated, into out (cap bytes; 24 always suffice); returns its length. */
+size_t xs_certify_format_hours(char *out, size_t cap, uint64_t minutes);
+
+/* A paper's `work` made comparable (§3.5): trimmed, each run of white space (ASCII, and the
+ * ideographic space U+3000) made one ' ', ASCII letters lowercased. Writes at most cap bytes
+ * to out and returns the length (never more than len). */
+size_t xs_certify_normalize_work(const char *work, size_t len, char *out, size_t cap);
+
+#endif

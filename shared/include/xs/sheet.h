@@ -1,0 +1,67 @@
+/* sheet: maps the office's 学时登记表 CSV (a header row, then one activity per row) to records. */
+#ifndef XS_SHEET_H
+#define XS_SHEET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs/csv.h"
+#include "xs/err.h"
+#include "xs/record.h"
+
+/* Columns that are not record fields, as held in xs_sheet_t.column. */
+#define XS_SHEET_COL_NONE (-1) /* empty header name: ignored, but its cells must stay blank */
+#define XS_SHEET_COL_NAME (-2) /* name / 姓名: the teacher's name, shown, never recorded */
+
+/* Values xs_sheet_row puts in *field for faults that are not a record field's. Neither field
+ * can be a sheet column, so neither is ambiguous there; xs_sheet_field_name names them. */
+#define XS_SHEET_F_ROW XS_F_VERSION /* the whole row ("row"): see xs_sheet_row */
+#define XS_SHEET_F_NAME XS_F_KIND   /* the name cell ("name") */
+
+/* Longest name cell accepted, in bytes. */
+#define XS_SHEET_NAME_MAX 64
+
+/* Which column holds what, from the header row. */
+typedef struct xs_sheet {
+    uint32_t count;                  /* cells in the header; every row must have as many */
+    int8_t column[XS_CSV_MAX_CELLS]; /* per column: its xs_field, or an XS_SHEET_COL_ value */
+} xs_sheet_t;
+
+/* What a row holds besides the record. */
+typedef struct xs_sheet_extra {
+    xs_str_t name;  /* the name cell, trimmed; len 0 when absent; borrowed like rec's strings */
+    uint32_t line;  /* physical line the row starts on: the record's id within the file */
+    uint32_t cells; /* cells the row has (compare with the sheet's count on a refused row) */
+} xs_sheet_extra_t;
+
+/* Reads the header row into *out. Columns come in any order and are named by record field
+ * (teacher_id, school_id, date, category, role, minutes, hours, days, chars, unit, level,
+ * grade, work, event, score, note, operator, ref) or name, or by the Chinese aliases 教师编号/
+ * 工号, 学校, 日期, 类别, 角色, 分钟, 学时, 天数, 字数, 单元, 级别, 等级, 题目, 活动, 成绩, 备注,
+ * 登记人, 编号, 姓名; names are trimmed and ASCII-case-folded. A column with an empty name is
+ * ignored. Returns XS_EINVAL for an unknown or repeated column, a missing teacher_id, date or
+ * category column, or a header that is not UTF-8 (a CSV saved as GBK), and writes a one-line
+ * message, Chinese first, naming the column into errbuf (cap bytes, may be 0); "" on XS_OK. */
+XS_MUST_USE xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf,
+                                   size_t cap);
+
+/* Fills *rec (xs_record_init, then xs_record_set_text per mapped cell) and *extra (may be
+ * NULL) from one data row; does not call xs_record_check. A category cell may hold the English
+ * code in any ASCII case or the Chinese label of xs_category_zh ("专题讲座"). Strings in rec
+ * and extra borrow from row's cells: valid until the next xs_csv_next or xs_csv_close. Returns
+ * XS_OK (with *why XS_REASON_NONE) or XS_EINVAL with the first fault in header order:
+ *   - a cell's value refused by xs_record_set_text: *field is that field, *why its reason;
+ *   - a name cell that is not UTF-8 (bad_value) or over XS_SHEET_NAME_MAX (out_of_range):
+ *     *field is XS_SHEET_F_NAME;
+ *   - a row with a different number of cells than the header, or a non-blank cell under a
+ *     column with an empty name: *field is XS_SHEET_F_ROW, *why XS_REASON_BAD_VALUE, and
+ *     extra->cells tells the count.
+ * Callers skip rows xs_csv_row_blank finds blank before calling this. */
+XS_MUST_USE xs_err xs_sheet_row(const xs_sheet_t *sheet, const xs_csv_row_t *row, xs_record_t *rec,
+                                xs_sheet_extra_t *extra, xs_field *field, xs_reason *why);
+
+/* Name of a *field from xs_sheet_row: "row" for XS_SHEET_F_ROW, "name" for XS_SHEET_F_NAME,
+ * else xs_field_name(field). */
+const char *xs_sheet_field_name(xs_field field);
+
+#endif

@@ -1,0 +1,1262 @@
+/* certify: the engine of credit-rules.md §3. Records are grouped by teacher with a hash and
+ * a counting sort into compact facts; every later step works on one teacher's facts. */
+#include "xs/certify.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs/text.h"
+
+#define S_NONE UINT32_MAX
+/* Last day the record format carries: 2149-12-31. */
+#define S_DATE_LAST 65743
+/* Below this many elements, insertion sort beats merge sort. */
+#define S_SMALL_SORT 24
+
+/* What the engine keeps of one teacher's record while it works. */
+typedef struct s_fact {
+    uint64_t id;      /* caller-given record id */
+    uint32_t key;     /* step 3: exam: interned event + 1; others: hash of the event,
+                         made non-zero; 0 without an event. Step 5 (papers): hash of the
+                         normalized work */
+    uint32_t index;   /* index of the record in the input */
+    uint32_t rank;    /* what "highest credit" compares: base minutes (exam: score); from
+                         step 4 on, credit in minutes for every record */
+    int32_t date;     /* days since 1970-01-01 */
+    int16_t year;     /* academic year, 0 when undated */
+    uint8_t category; /* xs_category */
+    uint8_t status;   /* xs_certify_status so far */
+    uint8_t semester; /* 1, 2; 0 when undated */
+} s_fact_t;
+
+/* One interned name. */
+typedef struct s_name {
+    size_t off;    /* first byte in s_names_t.bytes */
+    uint32_t len;  /* bytes */
+    uint32_t hash; /* s_hash of the bytes */
+} s_name_t;
+
+/* Distinct names (teacher ids, events), each copied once into one compact buffer so that
+ * lookups stay in cache whatever the input's layout. */
+typedef struct s_names {
+    uint64_t *slots; /* open addressing: hash << 32 | (id + 1); 0 empty */
+    size_t mask;
+    s_name_t *names;
+    size_t count, cap;
+    char *bytes;
+    size_t used, bytes_cap;
+} s_names_t;
+
+/* A record id some correction voids. */
+typedef struct s_void {
+    uint64_t target;     /* the voided id */
+    uint64_t correction; /* the smallest id of a correction voiding it */
+    uint8_t used;        /* slot taken */
+    uint8_t found;       /* an activity record with that id is in the set */
+} s_void_t;
+
+typedef struct s_exam_event {
+    uint32_t hash;
+    uint32_t name_len;
+    size_t name_off; /* into names */
+    uint32_t first;  /* first score in scores */
+    uint32_t count;  /* kept records of the event */
+} s_exam_event_t;
+
+struct xs_certify_exams {
+    s_exam_event_t *events;
+    size_t event_count;
+    uint32_t *slots; /* open addressing: event index + 1, 0 empty */
+    size_t slot_mask;
+    uint32_t *scores; /* per event, ascending, in hundredths of a point */
+    char *names;      /* copies of the event names */
+};
+
+typedef enum s_mode {
+    S_MODE_RUN,     /* xs_certify_run */
+    S_MODE_TEACHER, /* xs_certify_teacher: one teacher_id at most */
+    S_MODE_EXAMS,   /* xs_certify_exams_build: only exam records matter */
+} s_mode;
+
+/* exam_of[] value of an event not looked up yet in the standings. */
+#define S_UNSET (UINT32_MAX - 1)
+
+typedef struct s_run {
+    const xs_policy_t *policy;
+    const xs_record_t *records;
+    const uint64_t *ids;
+    size_t count;
+    xs_certify_row_t *rows;
+    s_mode mode;
+    const xs_certify_opts_t *opts;
+
+    uint32_t *teacher_of; /* per record: its teacher, or S_NONE */
+    s_names_t teachers;   /* teacher ids; a teacher's number is its name's */
+    uint32_t *t_count;    /* per teacher: records */
+    uint32_t *t_start;    /* per teacher: first fact */
+    size_t t_cap;
+    s_names_t events;  /* exam event names */
+    uint32_t *exam_of; /* per event: index in the standings, S_NONE, or S_UNSET */
+    s_fact_t *facts;
+
+    uint32_t *corrections; /* indices of correction records */
+    size_t correction_count, correction_cap;
+    s_void_t *voids;
+    size_t void_mask;
+
+    /* Per-teacher scratch, grown to the largest teacher. */
+    uint32_t *sel, *tmp, *norm_off, *norm_len;
+    size_t sel_cap;
+    char *arena;
+    size_t arena_cap;
+    uint64_t *acc; /* [year][semester][category] credited minutes, then [year] the largest
+                      credit of one single-requirement record */
+    size_t acc_cap;
+    xs_certify_total_t *totals;
+    size_t totals_cap;
+} s_run_t;
+
+static const char *const s_status_names[XS_CERT_STATUS_COUNT] = {
+    "credited", "duplicate", "capped", "rejected", "voided", "correction",
+};
+static const char *const s_status_zh[XS_CERT_STATUS_COUNT] = {
+    "已认定", "重复", "超出上限", "不予认定", "已作废", "更正",
+};
+
+const char *xs_certify_status_name(unsigned status) {
+    return status < XS_CERT_STATUS_COUNT ? s_status_names[status] : "";
+}
+
+const char *xs_certify_status_zh(unsigned status) {
+    return status < XS_CERT_STATUS_COUNT ? s_status_zh[status] : "";
+}
+
+const char *xs_certify_met_name(unsigned met) {
+    static const char *const names[] = {"none", "no", "yes"};
+    return met < 3 ? names[met] : "";
+}
+
+const char *xs_certify_met_zh(unsigned met) {
+    static const char *const names[] = {"无要求", "未达标", "达标"};
+    return met < 3 ? names[met] : "";
+}
+
+/* ---- small helpers ---- */
+
+/* A fast in-memory hash; results never depend on it, only speed does. */
+static uint32_t s_hash(const char *s, size_t len) {
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ len;
+    while (len >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+        s += 8;
+        len -= 8;
+    }
+    uint64_t w = 0;
+    if (len)
+        memcpy(&w, s, len);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 29;
+    return (uint32_t)h;
+}
+
+static uint64_t s_mix64(uint64_t x) {
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return x;
+}
+
+static uint64_t s_id(const s_run_t *run, size_t i) {
+    return run->ids ? run->ids[i] : (uint64_t)i + 1;
+}
+
+/* Grows *buf to hold at least want elements of size bytes; 0 on failure. */
+static int s_grow(void *buf, size_t *cap, size_t want, size_t size) {
+    if (want <= *cap)
+        return 1;
+    size_t n = *cap ? *cap : 16;
+    while (n < want)
+        n *= 2;
+    void *grown = realloc(*(void **)buf, n * size);
+    if (!grown)
+        return 0;
+    *(void **)buf = grown;
+    *cap = n;
+    return 1;
+}
+
+/* The id of name s (len bytes, hash s_hash(s, len)), added when new; S_NONE when out of
+ * memory. */
+static uint32_t s_names_add(s_names_t *nm, const char *s, uint32_t len, uint32_t hash) {
+    if ((nm->count + 1) * 2 > nm->mask) {
+        size_t mask = nm->mask ? nm->mask * 2 + 1 : 1023;
+        uint64_t *slots = calloc(mask + 1, sizeof *slots);
+        if (!slots)
+            return S_NONE;
+        for (size_t k = 0; nm->mask && k <= nm->mask; k++) {
+            uint64_t v = nm->slots[k];
+            if (!v)
+                continue;
+            size_t slot = (size_t)(v >> 32) & mask;
+            while (slots[slot])
+                slot = (slot + 1) & mask;
+            slots[slot] = v;
+        }
+        free(nm->slots);
+        nm->slots = slots;
+        nm->mask = mask;
+    }
+    size_t slot = hash & nm->mask;
+    for (uint64_t v; (v = nm->slots[slot]) != 0; slot = (slot + 1) & nm->mask) {
+        if ((uint32_t)(v >> 32) != hash)
+            continue;
+        const s_name_t *name = &nm->names[(uint32_t)v - 1];
+        if (name->len == len && memcmp(nm->bytes + name->off, s, len) == 0)
+            return (uint32_t)v - 1;
+    }
+    if (nm->count >= S_UNSET - 1 || !s_grow(&nm->names, &nm->cap, nm->count + 1, sizeof *nm->names) ||
+        !s_grow(&nm->bytes, &nm->bytes_cap, nm->used + len + 1, 1))
+        return S_NONE;
+    s_name_t *name = &nm->names[nm->count];
+    name->off = nm->used;
+    name->len = len;
+    name->hash = hash;
+    if (len)
+        memcpy(nm->bytes + nm->used, s, len);
+    nm->used += len;
+    nm->slots[slot] = (uint64_t)hash << 32 | (uint64_t)(nm->count + 1);
+    return (uint32_t)nm->count++;
+}
+
+static void s_names_free(s_names_t *nm) {
+    free(nm->slots);
+    free(nm->names);
+    free(nm->bytes);
+}
+
+/* ---- step 1 and 2: validation and base credit, one record at a time ---- */
+
+static int s_space_at(const char *s, size_t len, size_t i) {
+    char c = s[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
+        return 1;
+    if ((unsigned char)c == 0xe3 && len - i >= 3 && (unsigned char)s[i + 1] == 0x80 &&
+        (unsigned char)s[i + 2] == 0x80)
+        return 3; /* U+3000 ideographic space */
+    return 0;
+}
+
+size_t xs_certify_normalize_work(const char *work, size_t len, char *out, size_t cap) {
+    size_t o = 0;
+    int space = 0;
+    for (size_t i = 0; i < len;) {
+        int ws = s_space_at(work, len, i);
+        if (ws) {
+            space = o > 0;
+            i += (size_t)ws;
+            continue;
+        }
+        if (space) {
+            if (o < cap)
+                out[o] = ' ';
+            o++;
+            space = 0;
+        }
+        char c = work[i++];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (o < cap)
+            out[o] = c;
+        o++;
+    }
+    return o < cap ? o : cap;
+}
+
+/* Base credit of a valid record (§2), or 0 with the reason it gets none. */
+static uint32_t s_base(const xs_policy_credit_t *c, const xs_record_t *r, xs_reason *why) {
+    *why = XS_REASON_NONE;
+    switch (r->category) {
+    case XS_CAT_LECTURE:
+        return r->role == XS_ROLE_SPEAKER ? r->minutes * c->speaker_factor : r->minutes;
+    case XS_CAT_EXTERNAL_TRAINING:
+        if (r->present & (1u << XS_F_HOURS))
+            return xs_policy_hours_to_minutes(r->hours);
+        /* days are in halves: half days × minutes per day / 2, rounded half up */
+        return (uint32_t)(((uint64_t)r->days * c->day_minutes + 1) / 2);
+    case XS_CAT_ONLINE_TRAINING: return xs_policy_hours_to_minutes(r->hours);
+    case XS_CAT_RESEARCH_SESSION: return c->research_session_minutes;
+    case XS_CAT_OPEN_CLASS: return c->open_class_minutes;
+    case XS_CAT_REFLECTION:
+        if (r->chars >= c->reflection_min_chars)
+            return c->reflection_minutes;
+        break;
+    case XS_CAT_TEACHING_DESIGN:
+        if (r->unit)
+            return c->design_unit_minutes;
+        if (r->chars >= c->design_min_chars)
+            return c->design_minutes;
+        break;
+    case XS_CAT_PAPER:
+        if (r->chars < c->paper_min_chars)
+            break;
+        if (r->grade == XS_GRADE_PUBLISHED)
+            return c->published_minutes[r->level];
+        if (r->grade < XS_GRADE_FIRST || r->grade > XS_GRADE_THIRD) {
+            *why = XS_REASON_BAD_AWARD;
+            return 0;
+        }
+        return c->award_minutes[r->grade];
+    case XS_CAT_PROJECT: {
+        unsigned group = r->level >= XS_LEVEL_PROVINCIAL ? 0 : 1;
+        unsigned lead = r->role == XS_ROLE_HOST || r->role == XS_ROLE_MAIN_WRITER ? 0 : 1;
+        return c->project_minutes[group][lead];
+    }
+    case XS_CAT_EXAM: return 0; /* by tier, step 4 */
+    default: *why = XS_REASON_UNKNOWN_CATEGORY; return 0;
+    }
+    *why = XS_REASON_TOO_SHORT;
+    return 0;
+}
+
+static s_void_t *s_void_find(const s_run_t *run, uint64_t target) {
+    size_t slot = (size_t)s_mix64(target) & run->void_mask;
+    while (run->voids[slot].used) {
+        if (run->voids[slot].target == target)
+            return &run->voids[slot];
+        slot = (slot + 1) & run->void_mask;
+    }
+    return NULL;
+}
+
+/* Steps 1-2 for activity record i: fills its row and, for a teacher's record, its fact.
+ * Returns 0 when out of memory. */
+static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
+    const xs_record_t *rec = &run->records[i];
+    xs_certify_row_t *row = &run->rows[i];
+    uint64_t id = s_id(run, i);
+    memset(row, 0, sizeof *row);
+    row->category = rec->category;
+    unsigned semester = 0;
+    int year = 0;
+    if ((rec->present & (1u << XS_F_DATE)) && rec->date >= 0 && rec->date <= S_DATE_LAST)
+        year = xs_policy_year_of(run->policy, rec->date, &semester);
+    row->year = (int16_t)year;
+    row->semester = (uint8_t)semester;
+
+    s_void_t *v = run->void_mask ? s_void_find(run, id) : NULL;
+    xs_field field = XS_F_VERSION;
+    xs_reason why = XS_REASON_NONE;
+    uint32_t base = 0;
+    if (v) {
+        v->found = 1;
+        row->status = XS_CERT_VOIDED;
+        row->reason = XS_REASON_VOIDED;
+        row->related_id = v->correction;
+    } else {
+        why = xs_record_check(rec, &field);
+        /* Present but empty strings that the rules need count as missing. */
+        if (why == XS_REASON_NONE && rec->teacher_id.len == 0) {
+            why = XS_REASON_MISSING_FIELD;
+            field = XS_F_TEACHER_ID;
+        } else if (why == XS_REASON_NONE && rec->category == XS_CAT_EXAM && rec->event.len == 0) {
+            why = XS_REASON_MISSING_FIELD;
+            field = XS_F_EVENT;
+        } else if (why == XS_REASON_NONE && rec->category == XS_CAT_PAPER && rec->work.len == 0) {
+            why = XS_REASON_MISSING_FIELD;
+            field = XS_F_WORK;
+        }
+        if (why == XS_REASON_NONE) {
+            field = XS_F_VERSION;
+            base = s_base(&run->policy->credit, rec, &why);
+        }
+        if (why != XS_REASON_NONE) {
+            row->status = XS_CERT_REJECTED;
+            row->reason = (uint8_t)why;
+            row->field = (uint8_t)field;
+            base = 0;
+        } else {
+            row->status = XS_CERT_CREDITED;
+            row->base_minutes = base;
+            row->credited_minutes = base;
+        }
+    }
+    if (!fact)
+        return 1;
+    fact->id = id;
+    fact->index = (uint32_t)i;
+    fact->date = rec->date;
+    fact->year = (int16_t)year;
+    fact->semester = (uint8_t)semester;
+    fact->category = rec->category;
+    fact->status = row->status;
+    fact->rank = rec->category == XS_CAT_EXAM ? rec->score : base;
+    fact->key = 0;
+    /* Only records still in the running need their event: steps 3 and 4. Exam events are
+     * interned (exact, and the standings need them); others keep a hash that step 3
+     * confirms on the bytes when two match, which only true duplicates do. */
+    if (row->status == XS_CERT_CREDITED && rec->event.len > 0 &&
+        (rec->present & (1u << XS_F_EVENT))) {
+        uint32_t hash = s_hash(rec->event.ptr, rec->event.len);
+        if (rec->category == XS_CAT_EXAM) {
+            uint32_t event = s_names_add(&run->events, rec->event.ptr, rec->event.len, hash);
+            if (event == S_NONE)
+                return 0;
+            fact->key = event + 1;
+        } else {
+            fact->key = hash ? hash : 1;
+        }
+    }
+    return 1;
+}
+
+/* ---- sorting one teacher's facts ---- */
+
+typedef int (*s_cmp_fn)(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b);
+
+/* "Chosen as in 3": highest credit (exam: score), then earliest date, then smallest id. */
+static int s_cmp_rank(const s_fact_t *x, const s_fact_t *y) {
+    if (x->rank != y->rank)
+        return x->rank > y->rank ? -1 : 1;
+    if (x->date != y->date)
+        return x->date < y->date ? -1 : 1;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return 0;
+}
+
+/* Same category and same event compare 0. */
+static int s_cmp_event_key(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
+    if (f[a].category != f[b].category)
+        return f[a].category < f[b].category ? -1 : 1;
+    if (f[a].key != f[b].key)
+        return f[a].key < f[b].key ? -1 : 1;
+    if (f[a].category == XS_CAT_EXAM)
+        return 0; /* interned: equal keys are equal events */
+    const xs_str_t *x = &run->records[f[a].index].event, *y = &run->records[f[b].index].event;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return memcmp(x->ptr, y->ptr, x->len);
+}
+
+static int s_cmp_event(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
+    int c = s_cmp_event_key(run, f, a, b);
+    return c ? c : s_cmp_rank(&f[a], &f[b]);
+}
+
+static int s_cmp_work_key(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
+    if (f[a].key != f[b].key)
+        return f[a].key < f[b].key ? -1 : 1;
+    if (run->norm_len[a] != run->norm_len[b])
+        return run->norm_len[a] < run->norm_len[b] ? -1 : 1;
+    if (run->norm_len[a] == 0)
+        return 0;
+    return memcmp(run->arena + run->norm_off[a], run->arena + run->norm_off[b],
+                  run->norm_len[a]);
+}
+
+static int s_cmp_work(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
+    int c = s_cmp_work_key(run, f, a, b);
+    return c ? c : s_cmp_rank(&f[a], &f[b]);
+}
+
+static int s_cmp_cap_key(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
+    (void)run;
+    if (f[a].category != f[b].category)
+        return f[a].category < f[b].category ? -1 : 1;
+    if (f[a].year != f[b].year)
+        return f[a].year < f[b].year ? -1 : 1;
+    return 0;
+}
+
+static int s_cmp_cap(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
+    int c = s_cmp_cap_key(run, f, a, b);
+    return c ? c : s_cmp_rank(&f[a], &f[b]);
+}
+
+/* Sorts n local indices with cmp: insertion sort when small, else merge sort through tmp. */
+static void s_sort(const s_run_t *run, const s_fact_t *f, uint32_t *a, uint32_t *tmp, size_t n,
+                   s_cmp_fn cmp) {
+    if (n <= S_SMALL_SORT) {
+        for (size_t i = 1; i < n; i++) {
+            uint32_t v = a[i];
+            size_t j = i;
+            while (j > 0 && cmp(run, f, a[j - 1], v) > 0) {
+                a[j] = a[j - 1];
+                j--;
+            }
+            a[j] = v;
+        }
+        return;
+    }
+    size_t half = n / 2;
+    s_sort(run, f, a, tmp, half, cmp);
+    s_sort(run, f, a + half, tmp, n - half, cmp);
+    size_t i = 0, j = half, o = 0;
+    while (i < half && j < n)
+        tmp[o++] = cmp(run, f, a[i], a[j]) <= 0 ? a[i++] : a[j++];
+    while (i < half)
+        tmp[o++] = a[i++];
+    while (j < n)
+        tmp[o++] = a[j++];
+    memcpy(a, tmp, n * sizeof *a);
+}
+
+static int s_cmp_fact_id(const void *a, const void *b) {
+    const s_fact_t *x = a, *y = b;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Sorts a teacher's facts by id; returns 0 when two share an id. */
+static int s_sort_by_id(s_fact_t *f, size_t n) {
+    if (n <= 32) {
+        for (size_t i = 1; i < n; i++) {
+            s_fact_t v = f[i];
+            size_t j = i;
+            while (j > 0 && f[j - 1].id > v.id) {
+                f[j] = f[j - 1];
+                j--;
+            }
+            f[j] = v;
+        }
+    } else {
+        qsort(f, n, sizeof *f, s_cmp_fact_id);
+    }
+    for (size_t i = 1; i < n; i++)
+        if (f[i].id == f[i - 1].id)
+            return 0;
+    return 1;
+}
+
+/* Grows the per-teacher index scratch to n entries; 0 when out of memory. */
+static int s_scratch(s_run_t *run, size_t n) {
+    if (n <= run->sel_cap)
+        return 1;
+    size_t cap = run->sel_cap ? run->sel_cap : 64;
+    while (cap < n)
+        cap *= 2;
+    uint32_t **bufs[4] = {&run->sel, &run->tmp, &run->norm_off, &run->norm_len};
+    for (size_t k = 0; k < 4; k++) {
+        uint32_t *grown = realloc(*bufs[k], cap * sizeof **bufs[k]);
+        if (!grown)
+            return 0;
+        *bufs[k] = grown;
+    }
+    run->sel_cap = cap;
+    return 1;
+}
+
+static void s_set(s_run_t *run, s_fact_t *fact, xs_certify_status status, xs_reason reason,
+                  uint64_t related) {
+    xs_certify_row_t *row = &run->rows[fact->index];
+    fact->status = (uint8_t)status;
+    row->status = (uint8_t)status;
+    row->reason = (uint8_t)reason;
+    row->related_id = related;
+    row->credited_minutes = 0;
+}
+
+/* Keeps the first of each run of equal keys in the sorted selection; marks the rest. */
+static void s_keep_first(s_run_t *run, s_fact_t *f, const uint32_t *sel, size_t n,
+                         s_cmp_fn same_key, xs_reason reason) {
+    size_t kept = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (same_key(run, f, sel[kept], sel[i]) == 0)
+            s_set(run, &f[sel[i]], XS_CERT_DUPLICATE, reason, f[sel[kept]].id);
+        else
+            kept = i;
+    }
+}
+
+/* Steps 3, 5 and 6 for the n facts of one teacher. XS_EINVAL on a repeated id, XS_ENOMEM. */
+static xs_err s_teacher_steps(s_run_t *run, s_fact_t *f, size_t n) {
+    if (!s_sort_by_id(f, n))
+        return XS_EINVAL;
+    if (!s_scratch(run, n))
+        return XS_ENOMEM;
+    uint32_t *sel = run->sel;
+    size_t m = 0;
+
+    /* Step 3: one teacher, one category, one non-empty event: counted once. */
+    for (size_t j = 0; j < n; j++)
+        if (f[j].status == XS_CERT_CREDITED && f[j].key)
+            sel[m++] = (uint32_t)j;
+    if (m > 1) {
+        s_sort(run, f, sel, run->tmp, m, s_cmp_event);
+        s_keep_first(run, f, sel, m, s_cmp_event_key, XS_REASON_DUPLICATE_EVENT);
+    }
+
+    /* Step 5: one teacher's same work counts once, across all years. Papers do not need
+     * their event any more: key becomes the hash of the normalized work. */
+    m = 0;
+    size_t bytes = 0;
+    for (size_t j = 0; j < n; j++) {
+        if (f[j].status == XS_CERT_CREDITED && f[j].category == XS_CAT_PAPER) {
+            sel[m++] = (uint32_t)j;
+            bytes += run->records[f[j].index].work.len;
+        }
+    }
+    if (m > 1) {
+        if (!s_grow(&run->arena, &run->arena_cap, bytes, 1))
+            return XS_ENOMEM;
+        size_t off = 0;
+        for (size_t k = 0; k < m; k++) {
+            uint32_t j = sel[k];
+            const xs_str_t *work = &run->records[f[j].index].work;
+            size_t len = xs_certify_normalize_work(work->ptr, work->len, run->arena + off,
+                                                   run->arena_cap - off);
+            run->norm_off[j] = (uint32_t)off;
+            run->norm_len[j] = (uint32_t)len;
+            f[j].key = s_hash(run->arena + off, len);
+            off += len;
+        }
+        s_sort(run, f, sel, run->tmp, m, s_cmp_work);
+        s_keep_first(run, f, sel, m, s_cmp_work_key, XS_REASON_DUPLICATE_WORK);
+    }
+
+    /* Step 6: yearly caps. */
+    const uint32_t *caps = run->policy->credit.yearly_cap;
+    m = 0;
+    for (size_t j = 0; j < n; j++)
+        if (f[j].status == XS_CERT_CREDITED && f[j].category < XS_CAT_COUNT &&
+            caps[f[j].category])
+            sel[m++] = (uint32_t)j;
+    if (m > 1) {
+        s_sort(run, f, sel, run->tmp, m, s_cmp_cap);
+        size_t first = 0;
+        for (size_t k = 1; k < m; k++) {
+            if (s_cmp_cap_key(run, f, sel[first], sel[k]) != 0) {
+                first = k;
+                continue;
+            }
+            if (k - first >= caps[f[sel[k]].category])
+                s_set(run, &f[sel[k]], XS_CERT_CAPPED, XS_REASON_CAPPED, f[sel[first]].id);
+        }
+    }
+    return XS_OK;
+}
+
+/* ---- step 4: exam standings ---- */
+
+static const s_exam_event_t *s_exam_find(const xs_certify_exams_t *ex, uint32_t hash,
+                                         const char *name, size_t len) {
+    if (!ex || !ex->slot_mask)
+        return NULL;
+    size_t slot = hash & ex->slot_mask;
+    while (ex->slots[slot]) {
+        const s_exam_event_t *ev = &ex->events[ex->slots[slot] - 1];
+        if (ev->hash == hash && ev->name_len == len &&
+            memcmp(ex->names + ev->name_off, name, len) == 0)
+            return ev;
+        slot = (slot + 1) & ex->slot_mask;
+    }
+    return NULL;
+}
+
+static int s_cmp_u32(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int s_is_kept_exam(const s_fact_t *fact) {
+    return fact->category == XS_CAT_EXAM && fact->status == XS_CERT_CREDITED;
+}
+
+/* Collects the kept exam records of every teacher into standings, and points each event's
+ * exam_of at its place in them. */
+static xs_err s_exams_collect(s_run_t *run, size_t fact_count, xs_certify_exams_t **out) {
+    size_t events = run->events.count;
+    xs_certify_exams_t *ex = calloc(1, sizeof *ex);
+    uint32_t *fill = calloc(events ? events : 1, sizeof *fill);
+    xs_err err = XS_ENOMEM;
+    if (!ex || !fill)
+        goto out;
+    /* Kept records per event, then one standings event per event that has any. */
+    size_t total = 0, name_bytes = 0;
+    for (size_t k = 0; k < fact_count; k++) {
+        if (s_is_kept_exam(&run->facts[k])) {
+            fill[run->facts[k].key - 1]++;
+            total++;
+        }
+    }
+    size_t used = 0;
+    for (size_t e = 0; e < events; e++) {
+        run->exam_of[e] = S_NONE;
+        if (fill[e]) {
+            used++;
+            name_bytes += run->events.names[e].len;
+        }
+    }
+    size_t mask = 63;
+    while (mask + 1 < used * 2)
+        mask = mask * 2 + 1;
+    ex->events = calloc(used ? used : 1, sizeof *ex->events);
+    ex->scores = malloc((total ? total : 1) * sizeof *ex->scores);
+    ex->names = malloc(name_bytes ? name_bytes : 1);
+    ex->slots = calloc(mask + 1, sizeof *ex->slots);
+    if (!ex->events || !ex->scores || !ex->names || !ex->slots)
+        goto out;
+    ex->slot_mask = mask;
+    uint32_t first = 0;
+    name_bytes = 0;
+    for (size_t e = 0; e < events; e++) {
+        if (!fill[e])
+            continue;
+        const s_name_t *name = &run->events.names[e];
+        s_exam_event_t *ev = &ex->events[ex->event_count];
+        ev->hash = name->hash;
+        ev->name_len = name->len;
+        ev->name_off = name_bytes;
+        ev->first = first;
+        memcpy(ex->names + name_bytes, run->events.bytes + name->off, name->len);
+        name_bytes += name->len;
+        first += fill[e];
+        fill[e] = ev->first; /* from here on: where the next score goes */
+        size_t slot = ev->hash & mask;
+        while (ex->slots[slot])
+            slot = (slot + 1) & mask;
+        run->exam_of[e] = (uint32_t)ex->event_count;
+        ex->slots[slot] = (uint32_t)++ex->event_count;
+    }
+    for (size_t k = 0; k < fact_count; k++) {
+        const s_fact_t *fact = &run->facts[k];
+        if (s_is_kept_exam(fact)) {
+            ex->scores[fill[fact->key - 1]++] = fact->rank;
+            ex->events[run->exam_of[fact->key - 1]].count++;
+        }
+    }
+    for (size_t e = 0; e < ex->event_count; e++)
+        qsort(ex->scores + ex->events[e].first, ex->events[e].count, sizeof *ex->scores,
+              s_cmp_u32);
+    *out = ex;
+    ex = NULL;
+    err = XS_OK;
+out:
+    free(fill);
+    xs_certify_exams_destroy(&ex);
+    return err;
+}
+
+/* The standings event of interned event e, looked up by name the first time. */
+static const s_exam_event_t *s_exam_of(s_run_t *run, const xs_certify_exams_t *ex, uint32_t e) {
+    if (run->exam_of[e] == S_UNSET) {
+        const s_name_t *name = &run->events.names[e];
+        const s_exam_event_t *ev =
+            s_exam_find(ex, name->hash, run->events.bytes + name->off, name->len);
+        run->exam_of[e] = ev ? (uint32_t)(ev - ex->events) : S_NONE;
+    }
+    return run->exam_of[e] == S_NONE ? NULL : &ex->events[run->exam_of[e]];
+}
+
+/* Tier of a score among an event's kept scores (§3.4): k strictly higher, m strictly
+ * lower; top if k < floor(n/3), else bottom if m < floor(n/3), else middle; fewer than 3
+ * participants: middle. */
+static xs_certify_tier s_tier(const xs_certify_exams_t *ex, const s_exam_event_t *ev,
+                              uint32_t score) {
+    size_t n = ev ? ev->count : 0;
+    if (n < 3)
+        return XS_TIER_MIDDLE;
+    const uint32_t *scores = ex->scores + ev->first;
+    size_t lo = 0, hi = n; /* first index with scores[i] >= score */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (scores[mid] < score)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t lower = lo; /* m */
+    hi = n;            /* first index with scores[i] > score */
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (scores[mid] <= score)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t higher = n - lo; /* k */
+    size_t third = n / 3;
+    if (higher < third)
+        return XS_TIER_TOP;
+    if (lower < third)
+        return XS_TIER_BOTTOM;
+    return XS_TIER_MIDDLE;
+}
+
+size_t xs_certify_exams_count(const xs_certify_exams_t *ex) {
+    return ex ? ex->event_count : 0;
+}
+
+size_t xs_certify_exams_participants(const xs_certify_exams_t *ex, const char *event,
+                                     size_t len) {
+    const s_exam_event_t *ev = s_exam_find(ex, s_hash(event, len), event, len);
+    return ev ? ev->count : 0;
+}
+
+void xs_certify_exams_destroy(xs_certify_exams_t **exams) {
+    if (!exams || !*exams)
+        return;
+    xs_certify_exams_t *ex = *exams;
+    free(ex->events);
+    free(ex->slots);
+    free(ex->scores);
+    free(ex->names);
+    free(ex);
+    *exams = NULL;
+}
+
+/* ---- step 4 applied and step 7: one teacher's ledger ---- */
+
+static xs_certify_met s_met(uint64_t credited, uint32_t required) {
+    if (!required)
+        return XS_MET_NONE;
+    return credited >= required ? XS_MET_YES : XS_MET_NO;
+}
+
+static uint64_t s_bucket_sum(const uint64_t *cats, uint32_t members) {
+    uint64_t sum = 0;
+    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
+        if ((members >> c) & 1u)
+            sum += cats[c];
+    return sum;
+}
+
+static void s_total_row(xs_certify_total_t *row, xs_scope scope, size_t bucket, int year,
+                        unsigned semester, uint64_t credited, uint32_t required) {
+    memset(row, 0, sizeof *row);
+    row->scope = (uint8_t)scope;
+    row->bucket = (uint8_t)bucket;
+    row->year = (int16_t)year;
+    row->semester = (uint8_t)semester;
+    row->credited_minutes = credited;
+    row->required_minutes = required;
+    row->met = (uint8_t)s_met(credited, required);
+}
+
+static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t *exams,
+                       xs_certify_teacher_fn on_teacher, void *ctx) {
+    const xs_policy_t *p = run->policy;
+    s_fact_t *f = run->facts + run->t_start[teacher];
+    size_t n = run->t_count[teacher];
+    int y_lo = 0, y_hi = -1;
+
+    /* Step 4 applied: every exam record still standing gets its tier's credit. */
+    for (size_t j = 0; j < n; j++) {
+        s_fact_t *fact = &f[j];
+        if (fact->year) {
+            if (y_hi < y_lo || fact->year < y_lo)
+                y_lo = fact->year;
+            if (fact->year > y_hi)
+                y_hi = fact->year;
+        }
+        if (fact->category != XS_CAT_EXAM || fact->status == XS_CERT_REJECTED ||
+            fact->status == XS_CERT_VOIDED)
+            continue;
+        xs_certify_row_t *row = &run->rows[fact->index];
+        xs_certify_tier tier = s_tier(exams, s_exam_of(run, exams, fact->key - 1), fact->rank);
+        row->tier = (uint8_t)tier;
+        row->base_minutes = p->credit.exam_minutes[tier - 1];
+        if (fact->status == XS_CERT_CREDITED)
+            row->credited_minutes = row->base_minutes;
+        fact->rank = row->base_minutes;
+    }
+    if (!on_teacher)
+        return XS_OK;
+
+    /* Step 7: credited minutes per academic year, semester and category. */
+    size_t span = y_hi >= y_lo ? (size_t)(y_hi - y_lo + 1) : 0;
+    size_t cells = span * 2 * XS_CAT_COUNT;
+    if (!s_grow(&run->acc, &run->acc_cap, cells + span + 1, sizeof *run->acc))
+        return XS_ENOMEM;
+    uint64_t *acc = run->acc;
+    uint64_t *best = run->acc + cells; /* [year]: the largest single-requirement record */
+    memset(acc, 0, (cells + span) * sizeof *acc);
+    unsigned single_cat = p->single.category;
+    for (size_t j = 0; j < n; j++) {
+        const s_fact_t *fact = &f[j];
+        if (fact->status != XS_CERT_CREDITED)
+            continue;
+        size_t y = (size_t)(fact->year - y_lo);
+        acc[(y * 2 + (fact->semester - 1u)) * XS_CAT_COUNT + fact->category] += fact->rank;
+        if (fact->category == single_cat && fact->rank > best[y])
+            best[y] = fact->rank;
+    }
+
+    /* Which academic years are reported, and the cycles they touch. */
+    int e_lo = y_lo, e_hi = y_hi;
+    if (run->opts && (run->opts->first_year || run->opts->last_year)) {
+        e_lo = run->opts->first_year;
+        e_hi = run->opts->last_year;
+    }
+    size_t years = e_hi >= e_lo ? (size_t)(e_hi - e_lo + 1) : 0;
+    size_t b_count = p->bucket_count;
+    int c_lo = years ? xs_policy_cycle_of(p, e_lo) : 0;
+    int c_hi = years ? xs_policy_cycle_of(p, e_hi) : -1;
+    size_t cycles = years ? (size_t)(c_hi - c_lo) / p->cycle_years + 1 : 0;
+    if (!s_grow(&run->totals, &run->totals_cap, (years * 3 + cycles) * b_count + 1,
+                sizeof *run->totals))
+        return XS_ENOMEM;
+    xs_certify_total_t *out = run->totals;
+    size_t k = 0;
+    static const uint64_t zero[XS_CAT_COUNT];
+    for (int year = e_lo; years && year <= e_hi; year++) {
+        const uint64_t *s1 = zero, *s2 = zero;
+        if (year >= y_lo && year <= y_hi) {
+            s1 = acc + (size_t)(year - y_lo) * 2 * XS_CAT_COUNT;
+            s2 = s1 + XS_CAT_COUNT;
+        }
+        for (size_t b = 0; b < b_count; b++) {
+            const xs_policy_bucket_t *bk = &p->buckets[b];
+            s_total_row(&out[k++], XS_SCOPE_YEAR, b, year, 0,
+                        s_bucket_sum(s1, bk->members) + s_bucket_sum(s2, bk->members),
+                        bk->required_minutes[XS_SCOPE_YEAR]);
+        }
+        for (unsigned sem = 1; sem <= 2; sem++) {
+            for (size_t b = 0; b < b_count; b++) {
+                const xs_policy_bucket_t *bk = &p->buckets[b];
+                if (bk->required_minutes[XS_SCOPE_SEMESTER])
+                    s_total_row(&out[k++], XS_SCOPE_SEMESTER, b, year, sem,
+                                s_bucket_sum(sem == 1 ? s1 : s2, bk->members),
+                                bk->required_minutes[XS_SCOPE_SEMESTER]);
+            }
+        }
+    }
+    for (int cycle = c_lo; cycles && cycle <= c_hi; cycle += (int)p->cycle_years) {
+        for (size_t b = 0; b < b_count; b++) {
+            const xs_policy_bucket_t *bk = &p->buckets[b];
+            if (!bk->required_minutes[XS_SCOPE_CYCLE])
+                continue;
+            uint64_t credited = 0, largest = 0;
+            for (int year = cycle; year < cycle + (int)p->cycle_years; year++) {
+                if (year < y_lo || year > y_hi)
+                    continue;
+                const uint64_t *s1 = acc + (size_t)(year - y_lo) * 2 * XS_CAT_COUNT;
+                credited += s_bucket_sum(s1, bk->members) +
+                            s_bucket_sum(s1 + XS_CAT_COUNT, bk->members);
+                if (best[year - y_lo] > largest)
+                    largest = best[year - y_lo];
+            }
+            xs_certify_total_t *row = &out[k++];
+            s_total_row(row, XS_SCOPE_CYCLE, b, cycle, 0, credited,
+                        bk->required_minutes[XS_SCOPE_CYCLE]);
+            /* The single-record requirement joins its bucket's cycle row. */
+            if (single_cat != XS_CAT_NONE && b == p->single.bucket) {
+                row->single_minutes = (uint32_t)largest;
+                row->single_met = (uint8_t)s_met(largest, p->single.min_minutes);
+                if (row->single_met != XS_MET_YES)
+                    row->met = XS_MET_NO;
+            }
+        }
+    }
+
+    uint32_t *list = run->sel; /* free again: steps 3-6 are done */
+    for (size_t j = 0; j < n; j++)
+        list[j] = f[j].index;
+    const s_name_t *name = &run->teachers.names[teacher];
+    xs_certify_teacher_t view = {
+        .teacher_id = {run->teachers.bytes + name->off, name->len},
+        .records = list,
+        .record_count = n,
+        .totals = out,
+        .total_count = k,
+    };
+    return on_teacher(ctx, &view);
+}
+
+/* ---- the run ---- */
+
+typedef struct s_order {
+    const char *ptr;
+    uint32_t len;
+    uint32_t teacher;
+} s_order_t;
+
+static int s_cmp_order(const void *a, const void *b) {
+    const s_order_t *x = a, *y = b;
+    size_t len = x->len < y->len ? x->len : y->len;
+    int c = len ? memcmp(x->ptr, y->ptr, len) : 0;
+    if (c)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+static void s_free(s_run_t *run) {
+    free(run->teacher_of);
+    s_names_free(&run->teachers);
+    free(run->t_count);
+    free(run->t_start);
+    s_names_free(&run->events);
+    free(run->exam_of);
+    free(run->facts);
+    free(run->corrections);
+    free(run->voids);
+    free(run->sel);
+    free(run->tmp);
+    free(run->norm_off);
+    free(run->norm_len);
+    free(run->arena);
+    free(run->acc);
+    free(run->totals);
+}
+
+/* Corrections: validated, then their targets gathered for step 1. */
+static xs_err s_corrections(s_run_t *run) {
+    size_t valid = 0;
+    for (size_t k = 0; k < run->correction_count; k++) {
+        size_t i = run->corrections[k];
+        const xs_record_t *rec = &run->records[i];
+        xs_certify_row_t *row = &run->rows[i];
+        xs_field field;
+        memset(row, 0, sizeof *row);
+        row->category = rec->category;
+        xs_reason why = xs_record_check(rec, &field);
+        if (why != XS_REASON_NONE) {
+            row->status = XS_CERT_REJECTED;
+            row->reason = (uint8_t)why;
+            row->field = (uint8_t)field;
+            continue;
+        }
+        row->status = XS_CERT_CORRECTION;
+        row->related_id = rec->voids;
+        valid++;
+    }
+    if (!valid)
+        return XS_OK;
+    size_t slots = 16;
+    while (slots < valid * 2)
+        slots *= 2;
+    run->voids = calloc(slots, sizeof *run->voids);
+    if (!run->voids)
+        return XS_ENOMEM;
+    run->void_mask = slots - 1;
+    for (size_t k = 0; k < run->correction_count; k++) {
+        size_t i = run->corrections[k];
+        if (run->rows[i].status != XS_CERT_CORRECTION)
+            continue;
+        uint64_t target = run->records[i].voids, id = s_id(run, i);
+        size_t slot = (size_t)s_mix64(target) & run->void_mask;
+        while (run->voids[slot].used && run->voids[slot].target != target)
+            slot = (slot + 1) & run->void_mask;
+        s_void_t *v = &run->voids[slot];
+        if (!v->used || id < v->correction)
+            v->correction = id;
+        v->used = 1;
+        v->target = target;
+    }
+    return XS_OK;
+}
+
+/* Pass 1: each record's teacher, and the list of corrections. */
+static xs_err s_group(s_run_t *run) {
+    for (size_t i = 0; i < run->count; i++) {
+        const xs_record_t *rec = &run->records[i];
+        run->teacher_of[i] = S_NONE;
+        if (rec->kind == XS_KIND_CORRECTION) {
+            if (!s_grow(&run->corrections, &run->correction_cap, run->correction_count + 1,
+                        sizeof *run->corrections))
+                return XS_ENOMEM;
+            run->corrections[run->correction_count++] = (uint32_t)i;
+            continue;
+        }
+        if (run->mode == S_MODE_EXAMS && rec->category != XS_CAT_EXAM)
+            continue;
+        if (!(rec->present & (1u << XS_F_TEACHER_ID)) || rec->teacher_id.len == 0)
+            continue;
+        const xs_str_t *id = &rec->teacher_id;
+        uint32_t t = s_names_add(&run->teachers, id->ptr, id->len, s_hash(id->ptr, id->len));
+        if (t == S_NONE)
+            return XS_ENOMEM;
+        if (run->mode == S_MODE_TEACHER && t > 0)
+            return XS_EINVAL;
+        if (t >= run->t_cap) {
+            size_t cap = run->t_cap;
+            if (!s_grow(&run->t_count, &cap, (size_t)t + 1, sizeof *run->t_count))
+                return XS_ENOMEM;
+            memset(run->t_count + run->t_cap, 0, (cap - run->t_cap) * sizeof *run->t_count);
+            run->t_cap = cap;
+        }
+        run->teacher_of[i] = t;
+        run->t_count[t]++;
+    }
+    return XS_OK;
+}
+
+static xs_err s_run(s_run_t *run, const xs_certify_exams_t *exams,
+                    xs_certify_exams_t **exams_out, xs_certify_teacher_fn on_teacher,
+                    void *ctx) {
+    size_t n = run->count;
+    xs_certify_exams_t *own_exams = NULL;
+    s_order_t *order = NULL;
+    xs_err err = XS_ENOMEM;
+    if (n >= S_NONE)
+        return XS_ETOOBIG;
+    if (run->opts && (run->opts->first_year || run->opts->last_year) &&
+        (run->opts->first_year > run->opts->last_year || run->opts->first_year < 1900 ||
+         run->opts->last_year > 2200))
+        return XS_EINVAL;
+    run->teacher_of = malloc((n ? n : 1) * sizeof *run->teacher_of);
+    if (!run->teacher_of)
+        goto out;
+    if ((err = s_group(run)) != XS_OK || (err = s_corrections(run)) != XS_OK)
+        goto out;
+    err = XS_ENOMEM;
+
+    /* Pass 2: steps 1-2 per record; facts laid out teacher by teacher (a counting sort). */
+    size_t teachers = run->teachers.count, fact_count = 0;
+    run->t_start = malloc((teachers ? teachers : 1) * sizeof *run->t_start);
+    if (!run->t_start)
+        goto out;
+    for (size_t t = 0; t < teachers; t++) {
+        run->t_start[t] = (uint32_t)fact_count;
+        fact_count += run->t_count[t];
+    }
+    run->facts = malloc((fact_count ? fact_count : 1) * sizeof *run->facts);
+    if (!run->facts)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t t = run->teacher_of[i];
+        if (t == S_NONE) {
+            if (run->records[i].kind != XS_KIND_CORRECTION && run->mode != S_MODE_EXAMS)
+                s_evaluate(run, i, NULL);
+            continue;
+        }
+        if (!s_evaluate(run, i, &run->facts[run->t_start[t]++]))
+            goto out;
+    }
+    for (size_t t = 0; t < teachers; t++)
+        run->t_start[t] -= run->t_count[t];
+    for (size_t k = 0; k < run->correction_count; k++) {
+        xs_certify_row_t *row = &run->rows[run->corrections[k]];
+        if (row->status == XS_CERT_CORRECTION && !s_void_find(run, row->related_id)->found &&
+            run->mode != S_MODE_EXAMS) {
+            row->status = XS_CERT_REJECTED;
+            row->reason = XS_REASON_BAD_TARGET;
+        }
+    }
+
+    /* Steps 3, 5, 6 per teacher, before any callback: a repeated id stops the run here. */
+    for (size_t t = 0; t < teachers; t++)
+        if ((err = s_teacher_steps(run, run->facts + run->t_start[t], run->t_count[t])) != XS_OK)
+            goto out;
+    err = XS_ENOMEM;
+
+    /* Step 4: standings of every exam event, unless the caller brought the county's. */
+    size_t events = run->events.count;
+    run->exam_of = malloc((events ? events : 1) * sizeof *run->exam_of);
+    if (!run->exam_of)
+        goto out;
+    for (size_t e = 0; e < events; e++)
+        run->exam_of[e] = S_UNSET;
+    if (!exams || exams_out) {
+        if ((err = s_exams_collect(run, fact_count, &own_exams)) != XS_OK)
+            goto out;
+        err = XS_ENOMEM;
+        exams = own_exams;
+    }
+    if (exams_out) {
+        *exams_out = own_exams;
+        own_exams = NULL;
+        err = XS_OK;
+        goto out;
+    }
+
+    /* Step 4 applied and step 7, teacher by teacher in teacher_id order. */
+    order = malloc((teachers ? teachers : 1) * sizeof *order);
+    if (!order)
+        goto out;
+    for (size_t t = 0; t < teachers; t++) {
+        const s_name_t *name = &run->teachers.names[t];
+        order[t] = (s_order_t){run->teachers.bytes + name->off, name->len, (uint32_t)t};
+    }
+    if (on_teacher)
+        qsort(order, teachers, sizeof *order, s_cmp_order);
+    for (size_t t = 0; t < teachers; t++)
+        if ((err = s_ledger(run, order[t].teacher, exams, on_teacher, ctx)) != XS_OK)
+            goto out;
+    err = XS_OK;
+out:
+    free(order);
+    xs_certify_exams_destroy(&own_exams);
+    s_free(run);
+    return err;
+}
+
+xs_err xs_certify_run(const xs_policy_t *policy, const xs_certify_exams_t *exams,
+                      const xs_record_t *records, const uint64_t *ids, size_t count,
+                      const xs_certify_opts_t *opts, xs_certify_row_t *rows,
+                      xs_certify_teacher_fn on_teacher, void *ctx) {
+    s_run_t run = {.policy = policy,
+                   .records = records,
+                   .ids = ids,
+                   .count = count,
+                   .rows = rows,
+                   .mode = S_MODE_RUN,
+                   .opts = opts};
+    return s_run(&run, exams, NULL, on_teacher, ctx);
+}
+
+xs_err xs_certify_teacher(const xs_policy_t *policy, const xs_certify_exams_t *exams,
+                          const xs_record_t *records, const uint64_t *ids, size_t count,
+                          const xs_certify_opts_t *opts, xs_certify_row_t *rows,
+                          xs_certify_teacher_fn on_teacher, void *ctx) {
+    s_run_t run = {.policy = policy,
+                   .records = records,
+                   .ids = ids,
+                   .count = count,
+                   .rows = rows,
+                   .mode = S_MODE_TEACHER,
+                   .opts = opts};
+    return s_run(&run, exams, NULL, on_teacher, ctx);
+}
+
+xs_err xs_certify_exams_build(xs_certify_exams_t **out, const xs_policy_t *policy,
+                              const xs_record_t *records, const uint64_t *ids, size_t count) {
+    *out = NULL;
+    if (count >= S_NONE)
+        return XS_ETOOBIG;
+    xs_certify_row_t *rows = malloc((count ? count : 1) * sizeof *rows);
+    if (!rows)
+        return XS_ENOMEM;
+    s_run_t run = {.policy = policy,
+                   .records = records,
+                   .ids = ids,
+                   .count = count,
+                   .rows = rows,
+                   .mode = S_MODE_EXAMS};
+    xs_err err = s_run(&run, NULL, out, NULL, NULL);
+    free(rows);
+    return err;
+}
+
+size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
+                              const xs_certify_row_t *row, char *out, size_t cap) {
+    if (!cap)
+        return 0;
+    const char *zh = xs_reason_zh(row->reason);
+    uint32_t threshold = 0;
+    if (row->reason == XS_REASON_TOO_SHORT) {
+        switch (rec->category) {
+        case XS_CAT_REFLECTION: threshold = policy->credit.reflection_min_chars; break;
+        case XS_CAT_TEACHING_DESIGN: threshold = policy->credit.design_min_chars; break;
+        case XS_CAT_PAPER: threshold = policy->credit.paper_min_chars; break;
+        default: break;
+        }
+    }
+    int len = threshold ? snprintf(out, cap, "%s%u", zh, threshold)
+                        : snprintf(out, cap, "%s", zh);
+    if (len < 0) {
+        out[0] = '\0';
+        return 0;
+    }
+    return (size_t)len < cap ? (size_t)len : cap - 1;
+}
+
+size_t xs_certify_format_hours(char *out, size_t cap, uint64_t minutes) {
+    /* hundredths of an hour = minutes × 100 / 60, rounded half up */
+    uint64_t hundredths = minutes > (UINT64_MAX - 30) / 100 ? UINT64_MAX / 60
+                                                            : (minutes * 100 + 30) / 60;
+    return xs_text_format_fixed(out, cap, hundredths, 2);
+}

@@ -1,0 +1,1183 @@
+/* policy: the INI reader, checks, compiled blob and calendar of a county's policy
+ * (schema/policy.md). */
+#include "xs/policy.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs/identity.h"
+#include "xs/text.h"
+
+/* Longest line of a policy file, in bytes (policy.md §1). */
+#define S_LINE_MAX 4096
+/* Ranges of values a policy may hold (policy.md §2), in their stored units. */
+#define S_HOURS_MIN_MINUTES 1u         /* 0.01 h rounds up to one minute */
+#define S_HOURS_MAX_MINUTES 60000u     /* 1000 h */
+#define S_REQUIRE_MAX_MINUTES 600000u  /* 10000 h */
+#define S_CHARS_MAX 10000000u
+#define S_FACTOR_MAX 100u
+#define S_CAP_MAX 1000u
+#define S_DAY_MAX_MINUTES 1440u
+#define S_YEAR_MIN 1970
+#define S_YEAR_MAX 2149
+#define S_CYCLE_YEARS_MAX 10u
+#define S_MAGIC "xueshi-policy"
+
+/* ---- credit parameters: one table drives defaults, file keys, ranges and the blob ---- */
+
+typedef enum s_value_kind {
+    S_HOURS,  /* hours with at most two decimals, stored in minutes */
+    S_CHARS,  /* a character count */
+    S_FACTOR, /* a small positive multiplier */
+} s_value_kind;
+
+typedef struct s_param {
+    uint8_t category;  /* the [credit.<category>] section holding the key */
+    const char *key;   /* the key in that section */
+    s_value_kind kind; /* how the value is written and checked */
+    size_t offset;     /* where it lives in xs_policy_credit_t */
+    uint32_t fallback; /* default of credit-rules.md §2, stored units */
+    uint32_t min, max; /* accepted range, stored units */
+} s_param_t;
+
+#define S_AT(member) offsetof(xs_policy_credit_t, member)
+#define S_H(h) ((uint32_t)(h) * 60u)
+/* Blob order is this table's order (policy.md §4): append only, in a new format version. */
+static const s_param_t s_params[] = {
+    {XS_CAT_LECTURE, "speaker_factor", S_FACTOR, S_AT(speaker_factor), 4, 1, S_FACTOR_MAX},
+    {XS_CAT_EXTERNAL_TRAINING, "hours_per_day", S_HOURS, S_AT(day_minutes), S_H(8), 1,
+     S_DAY_MAX_MINUTES},
+    {XS_CAT_RESEARCH_SESSION, "hours", S_HOURS, S_AT(research_session_minutes), S_H(1), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_OPEN_CLASS, "hours", S_HOURS, S_AT(open_class_minutes), S_H(4), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_REFLECTION, "min_chars", S_CHARS, S_AT(reflection_min_chars), 1000, 0,
+     S_CHARS_MAX},
+    {XS_CAT_REFLECTION, "hours", S_HOURS, S_AT(reflection_minutes), S_H(4), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_TEACHING_DESIGN, "unit_hours", S_HOURS, S_AT(design_unit_minutes), S_H(10), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_TEACHING_DESIGN, "min_chars", S_CHARS, S_AT(design_min_chars), 800, 0,
+     S_CHARS_MAX},
+    {XS_CAT_TEACHING_DESIGN, "hours", S_HOURS, S_AT(design_minutes), S_H(4), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_PAPER, "min_chars", S_CHARS, S_AT(paper_min_chars), 2000, 0, S_CHARS_MAX},
+    {XS_CAT_PAPER, "award_hours_1", S_HOURS, S_AT(award_minutes[1]), S_H(12), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_PAPER, "award_hours_2", S_HOURS, S_AT(award_minutes[2]), S_H(8), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_PAPER, "award_hours_3", S_HOURS, S_AT(award_minutes[3]), S_H(4), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_PAPER, "published_hours_municipal", S_HOURS,
+     S_AT(published_minutes[XS_LEVEL_MUNICIPAL]), S_H(12), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PAPER, "published_hours_provincial", S_HOURS,
+     S_AT(published_minutes[XS_LEVEL_PROVINCIAL]), S_H(14), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PAPER, "published_hours_national", S_HOURS,
+     S_AT(published_minutes[XS_LEVEL_NATIONAL]), S_H(16), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PROJECT, "host_hours_national_provincial", S_HOURS, S_AT(project_minutes[0][0]),
+     S_H(40), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PROJECT, "participant_hours_national_provincial", S_HOURS,
+     S_AT(project_minutes[0][1]), S_H(20), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PROJECT, "host_hours_municipal_county", S_HOURS, S_AT(project_minutes[1][0]),
+     S_H(30), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PROJECT, "participant_hours_municipal_county", S_HOURS,
+     S_AT(project_minutes[1][1]), S_H(15), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_EXAM, "top_hours", S_HOURS, S_AT(exam_minutes[0]), S_H(3), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_EXAM, "middle_hours", S_HOURS, S_AT(exam_minutes[1]), S_H(2), 1,
+     S_HOURS_MAX_MINUTES},
+    {XS_CAT_EXAM, "bottom_hours", S_HOURS, S_AT(exam_minutes[2]), S_H(1), 1,
+     S_HOURS_MAX_MINUTES},
+};
+#define S_PARAM_COUNT (sizeof s_params / sizeof s_params[0])
+#undef S_AT
+
+static uint32_t *s_param_slot(xs_policy_credit_t *credit, const s_param_t *param) {
+    return (uint32_t *)(void *)((char *)credit + param->offset);
+}
+
+static uint32_t s_param_get(const xs_policy_credit_t *credit, const s_param_t *param) {
+    uint32_t v;
+    memcpy(&v, (const char *)credit + param->offset, sizeof v);
+    return v;
+}
+
+/* Defaults of credit-rules.md §1, §2 and §4 for everything but id, version and buckets. */
+static void s_defaults(xs_policy_t *p) {
+    memset(p, 0, sizeof *p);
+    p->year_start[0] = 9;
+    p->year_start[1] = 1;
+    p->second_semester[0] = 2;
+    p->second_semester[1] = 1;
+    p->first_cycle_year = 2021;
+    p->cycle_years = 5;
+    for (size_t i = 0; i < S_PARAM_COUNT; i++)
+        *s_param_slot(&p->credit, &s_params[i]) = s_params[i].fallback;
+    p->credit.yearly_cap[XS_CAT_REFLECTION] = 1;
+    p->credit.yearly_cap[XS_CAT_TEACHING_DESIGN] = 1;
+    p->credit.yearly_cap[XS_CAT_PAPER] = 1;
+}
+
+/* ---- checks shared by the file reader and the blob decoder ---- */
+
+static int s_month_day_valid(unsigned month, unsigned day) {
+    /* February 29 is refused: the day must exist every year. */
+    static const unsigned mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return month >= 1 && month <= 12 && day >= 1 && day <= mdays[month - 1];
+}
+
+static int s_id_valid(const char *s, size_t len) {
+    if (len == 0 || len > XS_POLICY_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* A bucket name: [a-z][a-z0-9_]*, not a category and not "all". */
+static int s_bucket_name_valid(const char *s, size_t len) {
+    if (len == 0 || len > XS_POLICY_BUCKET_MAX || !(s[0] >= 'a' && s[0] <= 'z'))
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return 0;
+    }
+    if (xs_category_parse(s, len) >= 0 || (len == 3 && memcmp(s, "all", 3) == 0))
+        return 0;
+    return 1;
+}
+
+#define S_ALL_CATEGORIES (((1u << XS_CAT_COUNT) - 1u) & ~1u)
+
+/* Resolves every bucket's members; returns 0 and names one bucket of a loop in *loop when
+ * the bucket references go round in a circle. */
+static int s_resolve_members(xs_policy_t *p, unsigned *loop) {
+    /* Depth-first order with colours: 0 new, 1 on the path, 2 done. */
+    uint8_t colour[XS_POLICY_BUCKETS_MAX] = {0};
+    unsigned stack[XS_POLICY_BUCKETS_MAX], next[XS_POLICY_BUCKETS_MAX];
+    for (unsigned root = 0; root < p->bucket_count; root++) {
+        if (colour[root])
+            continue;
+        unsigned depth = 0;
+        stack[0] = root;
+        next[0] = 0;
+        colour[root] = 1;
+        while (1) {
+            unsigned b = stack[depth];
+            unsigned child = next[depth];
+            while (child < p->bucket_count && !((p->buckets[b].buckets >> child) & 1u))
+                child++;
+            if (child < p->bucket_count) {
+                next[depth] = child + 1;
+                if (colour[child] == 1) {
+                    *loop = b;
+                    return 0;
+                }
+                if (colour[child] == 0) {
+                    colour[child] = 1;
+                    depth++;
+                    stack[depth] = child;
+                    next[depth] = 0;
+                }
+                continue;
+            }
+            uint32_t members = p->buckets[b].categories;
+            for (unsigned c = 0; c < p->bucket_count; c++)
+                if ((p->buckets[b].buckets >> c) & 1u)
+                    members |= p->buckets[c].members;
+            p->buckets[b].members = members;
+            colour[b] = 2;
+            if (depth == 0)
+                break;
+            depth--;
+        }
+    }
+    return 1;
+}
+
+/* Checks everything a policy must satisfy and resolves bucket members. Returns 1, or 0
+ * with a short English reason in why. */
+static int s_validate(xs_policy_t *p, char *why, size_t cap) {
+#define S_BAD(...)                                                                             \
+    do {                                                                                       \
+        snprintf(why, cap, __VA_ARGS__);                                                       \
+        return 0;                                                                              \
+    } while (0)
+    if (!s_id_valid(p->id, strnlen(p->id, sizeof p->id)))
+        S_BAD("bad id");
+    if (p->version < 1 || p->version > INT32_MAX)
+        S_BAD("bad version");
+    if (!xs_text_utf8_valid(p->name, strnlen(p->name, sizeof p->name)))
+        S_BAD("name is not UTF-8");
+    if (!s_month_day_valid(p->year_start[0], p->year_start[1]) ||
+        !s_month_day_valid(p->second_semester[0], p->second_semester[1]))
+        S_BAD("bad month-day");
+    if (p->year_start[0] == p->second_semester[0] && p->year_start[1] == p->second_semester[1])
+        S_BAD("second_semester_start equals year_start");
+    if (p->first_cycle_year < S_YEAR_MIN || p->first_cycle_year > S_YEAR_MAX)
+        S_BAD("bad first_cycle_year");
+    if (p->cycle_years < 1 || p->cycle_years > S_CYCLE_YEARS_MAX)
+        S_BAD("bad cycle_years");
+    for (size_t i = 0; i < S_PARAM_COUNT; i++) {
+        uint32_t v = s_param_get(&p->credit, &s_params[i]);
+        if (v < s_params[i].min || v > s_params[i].max)
+            S_BAD("credit value out of range: %s.%s", xs_category_name(s_params[i].category),
+                  s_params[i].key);
+    }
+    for (unsigned c = 0; c < XS_CAT_COUNT; c++)
+        if (p->credit.yearly_cap[c] > S_CAP_MAX || (c == XS_CAT_NONE && p->credit.yearly_cap[c]))
+            S_BAD("yearly cap out of range");
+    /* Unused array slots stay zero so equal policies compile to equal bytes. */
+    if (p->credit.award_minutes[0] != 0)
+        S_BAD("unused credit slot set");
+    for (unsigned l = 0; l < XS_LEVEL_MUNICIPAL; l++)
+        if (p->credit.published_minutes[l] != 0)
+            S_BAD("unused credit slot set");
+    if (p->bucket_count < 1 || p->bucket_count > XS_POLICY_BUCKETS_MAX)
+        S_BAD("bad bucket count");
+    for (unsigned b = 0; b < p->bucket_count; b++) {
+        xs_policy_bucket_t *bk = &p->buckets[b];
+        size_t len = strnlen(bk->name, sizeof bk->name);
+        if (!s_bucket_name_valid(bk->name, len))
+            S_BAD("bad bucket name");
+        for (unsigned o = 0; o < b; o++)
+            if (strcmp(p->buckets[o].name, bk->name) == 0)
+                S_BAD("bucket %s defined twice", bk->name);
+        if (!xs_text_utf8_valid(bk->label, strnlen(bk->label, sizeof bk->label)))
+            S_BAD("bucket label is not UTF-8");
+        if (bk->categories & ~S_ALL_CATEGORIES)
+            S_BAD("bucket %s lists an unknown category", bk->name);
+        if (p->bucket_count < 32 && (bk->buckets >> p->bucket_count) != 0)
+            S_BAD("bucket %s lists an unknown bucket", bk->name);
+        for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
+            if (bk->required_minutes[s] > S_REQUIRE_MAX_MINUTES)
+                S_BAD("requirement out of range");
+    }
+    for (unsigned b = p->bucket_count; b < XS_POLICY_BUCKETS_MAX; b++) {
+        static const xs_policy_bucket_t unused;
+        if (memcmp(&p->buckets[b], &unused, sizeof unused) != 0)
+            S_BAD("unused bucket slot set");
+    }
+    unsigned loop;
+    if (!s_resolve_members(p, &loop))
+        S_BAD("circular bucket reference through %s", p->buckets[loop].name);
+    xs_policy_single_t *single = &p->single;
+    if (!xs_text_utf8_valid(single->label, strnlen(single->label, sizeof single->label)))
+        S_BAD("single label is not UTF-8");
+    if (single->category == XS_CAT_NONE) {
+        if (single->bucket || single->min_minutes || single->label[0])
+            S_BAD("single requirement without a category");
+    } else {
+        if (single->category >= XS_CAT_COUNT)
+            S_BAD("single requirement names an unknown category");
+        if (single->bucket >= p->bucket_count)
+            S_BAD("single requirement names an unknown bucket");
+        if (single->min_minutes < 1 || single->min_minutes > S_HOURS_MAX_MINUTES)
+            S_BAD("single requirement hours out of range");
+        const xs_policy_bucket_t *bk = &p->buckets[single->bucket];
+        if (!bk->required_minutes[XS_SCOPE_CYCLE])
+            S_BAD("single requirement's bucket %s has no cycle requirement", bk->name);
+        if (!((bk->members >> single->category) & 1u))
+            S_BAD("bucket %s does not count %s", bk->name, xs_category_name(single->category));
+    }
+    return 1;
+#undef S_BAD
+}
+
+/* ---- the INI reader (policy.md §1-§3) ---- */
+
+typedef enum s_section {
+    S_SEC_NONE,
+    S_SEC_POLICY,
+    S_SEC_CREDIT, /* arg: the category */
+    S_SEC_BUCKET, /* arg: the bucket index */
+    S_SEC_REQUIRE, /* arg: the xs_scope */
+    S_SEC_SINGLE,
+} s_section;
+
+/* A name that must be resolved once the whole file is read, and where it was written. */
+typedef struct s_pending {
+    char name[XS_POLICY_BUCKET_MAX + 1];
+    unsigned line;
+    uint8_t owner;    /* the bucket listing it, or the xs_scope requiring it */
+    uint32_t minutes; /* for a requirement */
+} s_pending_t;
+
+#define S_KEYS_MAX 32 /* most distinct keys one section may hold */
+
+typedef struct s_parser {
+    const char *file;
+    char *errbuf;
+    size_t cap;
+    unsigned line;
+    xs_policy_t *p;
+    s_section section;
+    unsigned arg;
+    char seen_keys[S_KEYS_MAX][40]; /* keys met in the current section */
+    unsigned seen_key_count;
+    unsigned policy_line;      /* line of [policy], for "missing id" */
+    unsigned have_id, have_version;
+    unsigned year_start_line, second_line;
+    uint32_t credit_sections; /* bit per category whose section was met */
+    unsigned require_sections; /* bit per scope */
+    unsigned single_line;      /* line of [require.single]; 0 when absent */
+    unsigned single_have_category, single_have_hours;
+    s_pending_t single_bucket;
+    unsigned single_bucket_set;
+    s_pending_t refs[XS_POLICY_BUCKETS_MAX * XS_POLICY_BUCKETS_MAX]; /* buckets = ... */
+    unsigned ref_count;
+    unsigned ref_line[XS_POLICY_BUCKETS_MAX]; /* line of each bucket's "buckets" key */
+    s_pending_t requires[XS_POLICY_BUCKETS_MAX * XS_SCOPE_COUNT];
+    unsigned require_count;
+} s_parser_t;
+
+__attribute__((format(printf, 2, 3))) static xs_err s_fail(s_parser_t *ps, const char *fmt,
+                                                           ...) {
+    char reason[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(reason, sizeof reason, fmt, ap);
+    va_end(ap);
+    if (ps->cap)
+        snprintf(ps->errbuf, ps->cap, "%s:%u: %s", ps->file, ps->line, reason);
+    return XS_EPOLICY;
+}
+
+static int s_is(const char *s, size_t len, const char *word) {
+    return strlen(word) == len && memcmp(s, word, len) == 0;
+}
+
+/* Copies len bytes and a NUL into a buffer of cap bytes; the caller checked len < cap. */
+static void s_copy(char *dst, size_t cap, const char *src, size_t len) {
+    if (len >= cap)
+        len = cap - 1;
+    memcpy(dst, src, len);
+    dst[len] = '\0';
+}
+
+/* Shortens a value for a message so a long line cannot swamp it. */
+static int s_show(size_t len) {
+    return len > 64 ? 64 : (int)len;
+}
+
+static xs_err s_parse_uint(s_parser_t *ps, const char *v, size_t len, uint64_t min,
+                           uint64_t max, uint64_t *out) {
+    if (xs_text_parse_fixed(v, len, 0, UINT64_MAX, out) != XS_OK)
+        return s_fail(ps, "不是整数 (not a whole number): \"%.*s\"", s_show(len), v);
+    if (*out < min || *out > max)
+        return s_fail(ps, "超出范围 (out of range %llu..%llu): %.*s", (unsigned long long)min,
+                      (unsigned long long)max, s_show(len), v);
+    return XS_OK;
+}
+
+/* Hours with at most two decimals, converted to minutes and checked against [min, max]. */
+static xs_err s_parse_hours(s_parser_t *ps, const char *v, size_t len, uint32_t min,
+                            uint32_t max, uint32_t *minutes) {
+    uint64_t hundredths;
+    if (xs_text_parse_fixed(v, len, 2, UINT32_MAX, &hundredths) != XS_OK)
+        return s_fail(ps, "不是学时数 (not a number of hours, at most 2 decimals): \"%.*s\"",
+                      s_show(len), v);
+    uint32_t m = xs_policy_hours_to_minutes((uint32_t)hundredths);
+    if (hundredths == 0 || m < min || m > max)
+        return s_fail(ps, "超出范围 (hours out of range %u.%02u..%u): %.*s", min / 60,
+                      min % 60 * 100 / 60, max / 60, s_show(len), v);
+    *minutes = m;
+    return XS_OK;
+}
+
+static xs_err s_parse_month_day(s_parser_t *ps, const char *v, size_t len, uint8_t out[2]) {
+    unsigned m, d;
+    if (len != 5 || v[2] != '-' || v[0] < '0' || v[0] > '9' || v[1] < '0' || v[1] > '9' ||
+        v[3] < '0' || v[3] > '9' || v[4] < '0' || v[4] > '9')
+        return s_fail(ps, "日期应为 MM-DD (expected MM-DD): \"%.*s\"", s_show(len), v);
+    m = (unsigned)(v[0] - '0') * 10 + (unsigned)(v[1] - '0');
+    d = (unsigned)(v[3] - '0') * 10 + (unsigned)(v[4] - '0');
+    if (!s_month_day_valid(m, d))
+        return s_fail(ps, "无此日期 (no such day every year): %.*s", s_show(len), v);
+    out[0] = (uint8_t)m;
+    out[1] = (uint8_t)d;
+    return XS_OK;
+}
+
+static xs_err s_parse_text(s_parser_t *ps, const char *v, size_t len, char *dst, size_t cap) {
+    if (len >= cap)
+        return s_fail(ps, "文字过长 (text longer than %zu bytes)", cap - 1);
+    s_copy(dst, cap, v, len);
+    return XS_OK;
+}
+
+/* Splits a list at ',', '，' or '、'; calls item for each trimmed, non-empty item. */
+typedef xs_err (*s_item_fn)(s_parser_t *ps, const char *item, size_t len);
+static xs_err s_each_item(s_parser_t *ps, const char *v, size_t len, s_item_fn item) {
+    size_t start = 0, i = 0;
+    while (1) {
+        size_t sep = 0;
+        if (i == len)
+            sep = 0;
+        else if (v[i] == ',')
+            sep = 1;
+        else if (len - i >= 3 && memcmp(v + i, "\xef\xbc\x8c", 3) == 0) /* ， */
+            sep = 3;
+        else if (len - i >= 3 && memcmp(v + i, "\xe3\x80\x81", 3) == 0) /* 、 */
+            sep = 3;
+        else {
+            i++;
+            continue;
+        }
+        const char *s = v + start;
+        size_t n = i - start;
+        xs_text_trim(&s, &n);
+        if (n == 0)
+            return s_fail(ps, "列表中有空项 (empty item in a list)");
+        xs_err err = item(ps, s, n);
+        if (err != XS_OK)
+            return err;
+        if (i == len)
+            return XS_OK;
+        i += sep;
+        start = i;
+    }
+}
+
+static xs_err s_category_item(s_parser_t *ps, const char *s, size_t len) {
+    xs_policy_bucket_t *bk = &ps->p->buckets[ps->arg];
+    if (s_is(s, len, "all")) {
+        if (bk->categories & S_ALL_CATEGORIES)
+            return s_fail(ps, "all 须单独使用 (\"all\" stands alone)");
+        bk->categories = S_ALL_CATEGORIES | (1u << 31); /* bit 31: "all" was given */
+        return XS_OK;
+    }
+    if (bk->categories >> 31)
+        return s_fail(ps, "all 须单独使用 (\"all\" stands alone)");
+    int c = xs_category_parse(s, len);
+    if (c < 0)
+        return s_fail(ps, "未知的活动类别 (unknown category): %.*s", s_show(len), s);
+    if ((bk->categories >> c) & 1u)
+        return s_fail(ps, "类别重复 (category listed twice): %.*s", s_show(len), s);
+    bk->categories |= 1u << c;
+    return XS_OK;
+}
+
+static xs_err s_bucket_item(s_parser_t *ps, const char *s, size_t len) {
+    if (!s_bucket_name_valid(s, len))
+        return s_fail(ps, "不是组名 (not a bucket name): %.*s", s_show(len), s);
+    for (unsigned i = 0; i < ps->ref_count; i++)
+        if (ps->refs[i].owner == ps->arg && s_is(s, len, ps->refs[i].name))
+            return s_fail(ps, "组重复 (bucket listed twice): %.*s", s_show(len), s);
+    if (ps->ref_count == sizeof ps->refs / sizeof ps->refs[0])
+        return s_fail(ps, "引用过多 (too many bucket references)");
+    s_pending_t *ref = &ps->refs[ps->ref_count++];
+    s_copy(ref->name, sizeof ref->name, s, len);
+    ref->line = ps->line;
+    ref->owner = (uint8_t)ps->arg;
+    return XS_OK;
+}
+
+static xs_err s_section_start(s_parser_t *ps, const char *name, size_t len) {
+    ps->seen_key_count = 0;
+    if (s_is(name, len, "policy")) {
+        if (ps->policy_line)
+            return s_fail(ps, "重复的节 (section repeated): [policy]");
+        ps->policy_line = ps->line;
+        ps->section = S_SEC_POLICY;
+        return XS_OK;
+    }
+    if (len > 7 && memcmp(name, "credit.", 7) == 0) {
+        int c = xs_category_parse(name + 7, len - 7);
+        if (c < 0)
+            return s_fail(ps, "未知的活动类别 (unknown category): [%.*s]", s_show(len), name);
+        if ((ps->credit_sections >> c) & 1u)
+            return s_fail(ps, "重复的节 (section repeated): [%.*s]", s_show(len), name);
+        ps->credit_sections |= 1u << c;
+        ps->section = S_SEC_CREDIT;
+        ps->arg = (unsigned)c;
+        return XS_OK;
+    }
+    if (len > 7 && memcmp(name, "bucket.", 7) == 0) {
+        const char *bname = name + 7;
+        size_t blen = len - 7;
+        if (!s_bucket_name_valid(bname, blen))
+            return s_fail(ps,
+                          "组名无效 (bucket names are [a-z][a-z0-9_]*, at most %d bytes, not a "
+                          "category or \"all\"): [%.*s]",
+                          XS_POLICY_BUCKET_MAX, s_show(len), name);
+        xs_policy_t *p = ps->p;
+        if (xs_policy_bucket_find(p, bname, blen) >= 0)
+            return s_fail(ps, "重复的节 (section repeated): [%.*s]", s_show(len), name);
+        if (p->bucket_count == XS_POLICY_BUCKETS_MAX)
+            return s_fail(ps, "组过多 (more than %d buckets)", XS_POLICY_BUCKETS_MAX);
+        s_copy(p->buckets[p->bucket_count].name, sizeof p->buckets[0].name, bname, blen);
+        ps->section = S_SEC_BUCKET;
+        ps->arg = p->bucket_count++;
+        return XS_OK;
+    }
+    static const char *const scopes[XS_SCOPE_COUNT] = {"require.year", "require.semester",
+                                                       "require.cycle"};
+    for (unsigned s = 0; s < XS_SCOPE_COUNT; s++) {
+        if (s_is(name, len, scopes[s])) {
+            if ((ps->require_sections >> s) & 1u)
+                return s_fail(ps, "重复的节 (section repeated): [%s]", scopes[s]);
+            ps->require_sections |= 1u << s;
+            ps->section = S_SEC_REQUIRE;
+            ps->arg = s;
+            return XS_OK;
+        }
+    }
+    if (s_is(name, len, "require.single")) {
+        if (ps->single_line)
+            return s_fail(ps, "重复的节 (section repeated): [require.single]");
+        ps->single_line = ps->line;
+        ps->section = S_SEC_SINGLE;
+        return XS_OK;
+    }
+    return s_fail(ps, "未知的节 (unknown section): [%.*s]", s_show(len), name);
+}
+
+static xs_err s_unknown_key(s_parser_t *ps, const char *key, size_t klen) {
+    return s_fail(ps, "未知的键 (unknown key in this section): %.*s", s_show(klen), key);
+}
+
+static xs_err s_key_policy(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    xs_policy_t *p = ps->p;
+    uint64_t n;
+    xs_err err;
+    if (s_is(k, kl, "id")) {
+        if (!s_id_valid(v, vl))
+            return s_fail(ps, "id 无效 (id is [a-z0-9_-]+, at most %d bytes): %.*s",
+                          XS_POLICY_ID_MAX, s_show(vl), v);
+        s_copy(p->id, sizeof p->id, v, vl);
+        ps->have_id = 1;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "version")) {
+        if ((err = s_parse_uint(ps, v, vl, 1, INT32_MAX, &n)) != XS_OK)
+            return err;
+        p->version = (uint32_t)n;
+        ps->have_version = 1;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "name"))
+        return s_parse_text(ps, v, vl, p->name, sizeof p->name);
+    if (s_is(k, kl, "year_start")) {
+        ps->year_start_line = ps->line;
+        return s_parse_month_day(ps, v, vl, p->year_start);
+    }
+    if (s_is(k, kl, "second_semester_start")) {
+        ps->second_line = ps->line;
+        return s_parse_month_day(ps, v, vl, p->second_semester);
+    }
+    if (s_is(k, kl, "first_cycle_year")) {
+        if ((err = s_parse_uint(ps, v, vl, S_YEAR_MIN, S_YEAR_MAX, &n)) != XS_OK)
+            return err;
+        p->first_cycle_year = (int32_t)n;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "cycle_years")) {
+        if ((err = s_parse_uint(ps, v, vl, 1, S_CYCLE_YEARS_MAX, &n)) != XS_OK)
+            return err;
+        p->cycle_years = (uint32_t)n;
+        return XS_OK;
+    }
+    return s_unknown_key(ps, k, kl);
+}
+
+static xs_err s_key_credit(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    xs_policy_credit_t *credit = &ps->p->credit;
+    uint64_t n;
+    xs_err err;
+    if (s_is(k, kl, "yearly_cap")) {
+        if (s_is(v, vl, "none")) {
+            credit->yearly_cap[ps->arg] = 0;
+            return XS_OK;
+        }
+        if ((err = s_parse_uint(ps, v, vl, 1, S_CAP_MAX, &n)) != XS_OK)
+            return err;
+        credit->yearly_cap[ps->arg] = (uint32_t)n;
+        return XS_OK;
+    }
+    for (size_t i = 0; i < S_PARAM_COUNT; i++) {
+        const s_param_t *param = &s_params[i];
+        if (param->category != ps->arg || !s_is(k, kl, param->key))
+            continue;
+        uint32_t *slot = s_param_slot(credit, param);
+        if (param->kind == S_HOURS)
+            return s_parse_hours(ps, v, vl, param->min, param->max, slot);
+        if ((err = s_parse_uint(ps, v, vl, param->min, param->max, &n)) != XS_OK)
+            return err;
+        *slot = (uint32_t)n;
+        return XS_OK;
+    }
+    return s_unknown_key(ps, k, kl);
+}
+
+static xs_err s_key_bucket(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    xs_policy_bucket_t *bk = &ps->p->buckets[ps->arg];
+    if (s_is(k, kl, "label"))
+        return s_parse_text(ps, v, vl, bk->label, sizeof bk->label);
+    if (s_is(k, kl, "categories"))
+        return s_each_item(ps, v, vl, s_category_item);
+    if (s_is(k, kl, "buckets")) {
+        ps->ref_line[ps->arg] = ps->line;
+        return s_each_item(ps, v, vl, s_bucket_item);
+    }
+    return s_unknown_key(ps, k, kl);
+}
+
+static xs_err s_key_require(s_parser_t *ps, const char *k, size_t kl, const char *v,
+                            size_t vl) {
+    if (!s_bucket_name_valid(k, kl))
+        return s_fail(ps, "不是组名 (not a bucket name): %.*s", s_show(kl), k);
+    s_pending_t *req = &ps->requires[ps->require_count];
+    if (ps->require_count == sizeof ps->requires / sizeof ps->requires[0])
+        return s_fail(ps, "要求过多 (too many requirements)");
+    xs_err err = s_parse_hours(ps, v, vl, 1, S_REQUIRE_MAX_MINUTES, &req->minutes);
+    if (err != XS_OK)
+        return err;
+    s_copy(req->name, sizeof req->name, k, kl);
+    req->line = ps->line;
+    req->owner = (uint8_t)ps->arg;
+    ps->require_count++;
+    return XS_OK;
+}
+
+static xs_err s_key_single(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    xs_policy_single_t *single = &ps->p->single;
+    if (s_is(k, kl, "category")) {
+        int c = xs_category_parse(v, vl);
+        if (c < 0)
+            return s_fail(ps, "未知的活动类别 (unknown category): %.*s", s_show(vl), v);
+        single->category = (uint8_t)c;
+        ps->single_have_category = 1;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "hours")) {
+        ps->single_have_hours = 1;
+        return s_parse_hours(ps, v, vl, 1, S_HOURS_MAX_MINUTES, &single->min_minutes);
+    }
+    if (s_is(k, kl, "bucket")) {
+        if (!s_bucket_name_valid(v, vl))
+            return s_fail(ps, "不是组名 (not a bucket name): %.*s", s_show(vl), v);
+        s_copy(ps->single_bucket.name, sizeof ps->single_bucket.name, v, vl);
+        ps->single_bucket.line = ps->line;
+        ps->single_bucket_set = 1;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "label"))
+        return s_parse_text(ps, v, vl, single->label, sizeof single->label);
+    return s_unknown_key(ps, k, kl);
+}
+
+static xs_err s_key(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    if (ps->section == S_SEC_NONE)
+        return s_fail(ps, "键须在节内 (key before any [section]): %.*s", s_show(kl), k);
+    for (size_t i = 0; i < kl; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
+            return s_fail(ps, "键名无效 (keys are [a-z0-9_]+): %.*s", s_show(kl), k);
+    }
+    if (kl >= sizeof ps->seen_keys[0])
+        return s_unknown_key(ps, k, kl);
+    for (unsigned i = 0; i < ps->seen_key_count; i++)
+        if (s_is(k, kl, ps->seen_keys[i]))
+            return s_fail(ps, "重复的键 (key repeated): %.*s", s_show(kl), k);
+    if (ps->seen_key_count == S_KEYS_MAX)
+        return s_fail(ps, "键过多 (too many keys in one section)");
+    s_copy(ps->seen_keys[ps->seen_key_count++], sizeof ps->seen_keys[0], k, kl);
+    if (vl == 0)
+        return s_fail(ps, "缺少值 (empty value): %.*s", s_show(kl), k);
+    switch (ps->section) {
+    case S_SEC_POLICY: return s_key_policy(ps, k, kl, v, vl);
+    case S_SEC_CREDIT: return s_key_credit(ps, k, kl, v, vl);
+    case S_SEC_BUCKET: return s_key_bucket(ps, k, kl, v, vl);
+    case S_SEC_REQUIRE: return s_key_require(ps, k, kl, v, vl);
+    case S_SEC_SINGLE: return s_key_single(ps, k, kl, v, vl);
+    case S_SEC_NONE: break;
+    }
+    return s_unknown_key(ps, k, kl);
+}
+
+/* Cuts an inline comment: ';' or '#' at the start or after a space or tab. */
+static size_t s_cut_comment(const char *s, size_t len) {
+    for (size_t i = 0; i < len; i++)
+        if ((s[i] == ';' || s[i] == '#') && (i == 0 || s[i - 1] == ' ' || s[i - 1] == '\t'))
+            return i;
+    return len;
+}
+
+static xs_err s_line(s_parser_t *ps, const char *s, size_t len) {
+    if (len > S_LINE_MAX)
+        return s_fail(ps, "行过长 (line longer than %d bytes)", S_LINE_MAX);
+    if (!xs_text_utf8_valid(s, len))
+        return s_fail(ps, "不是 UTF-8 文本 (not UTF-8 text)");
+    xs_text_trim(&s, &len);
+    if (len == 0 || s[0] == ';' || s[0] == '#')
+        return XS_OK;
+    if (s[0] == '[') {
+        len = s_cut_comment(s, len);
+        xs_text_trim(&s, &len);
+        if (len < 2 || s[len - 1] != ']')
+            return s_fail(ps, "节名须以 ] 结束 (section header without ']')");
+        const char *name = s + 1;
+        size_t nlen = len - 2;
+        xs_text_trim(&name, &nlen);
+        return s_section_start(ps, name, nlen);
+    }
+    const char *eq = memchr(s, '=', len);
+    if (!eq)
+        return s_fail(ps, "应为 键 = 值 (expected key = value): %.*s", s_show(len), s);
+    const char *key = s, *value = eq + 1;
+    size_t klen = (size_t)(eq - s), vlen = len - klen - 1;
+    xs_text_trim(&key, &klen);
+    xs_text_trim(&value, &vlen);
+    vlen = s_cut_comment(value, vlen);
+    xs_text_trim(&value, &vlen);
+    if (klen == 0)
+        return s_fail(ps, "缺少键名 (missing key before '=')");
+    return s_key(ps, key, klen, value, vlen);
+}
+
+/* Resolves the names the file used before the buckets they name were known. */
+static xs_err s_finish(s_parser_t *ps) {
+    xs_policy_t *p = ps->p;
+    unsigned eof_line = ps->line;
+    if (!ps->have_id || !ps->have_version) {
+        ps->line = ps->policy_line ? ps->policy_line : 1;
+        return s_fail(ps, "缺少 %s (missing %s in [policy])", ps->have_id ? "version" : "id",
+                      ps->have_id ? "version" : "id");
+    }
+    if (p->year_start[0] == p->second_semester[0] && p->year_start[1] == p->second_semester[1]) {
+        ps->line = ps->second_line ? ps->second_line : ps->year_start_line;
+        return s_fail(ps, "第二学期不能与学年同日开始 (second_semester_start equals year_start)");
+    }
+    if (p->bucket_count == 0) {
+        ps->line = eof_line;
+        return s_fail(ps, "未定义任何组 (no [bucket.<name>] section)");
+    }
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        p->buckets[b].categories &= S_ALL_CATEGORIES; /* drop the "all" marker */
+    for (unsigned i = 0; i < ps->ref_count; i++) {
+        s_pending_t *ref = &ps->refs[i];
+        int target = xs_policy_bucket_find(p, ref->name, strlen(ref->name));
+        ps->line = ref->line;
+        if (target < 0)
+            return s_fail(ps, "未定义的组 (no such bucket): %s", ref->name);
+        p->buckets[ref->owner].buckets |= 1u << target;
+    }
+    unsigned loop;
+    if (!s_resolve_members(p, &loop)) {
+        ps->line = ps->ref_line[loop];
+        return s_fail(ps, "组之间循环引用 (buckets include each other in a circle): %s",
+                      p->buckets[loop].name);
+    }
+    for (unsigned i = 0; i < ps->require_count; i++) {
+        s_pending_t *req = &ps->requires[i];
+        int target = xs_policy_bucket_find(p, req->name, strlen(req->name));
+        ps->line = req->line;
+        if (target < 0)
+            return s_fail(ps, "未定义的组 (no such bucket): %s", req->name);
+        p->buckets[target].required_minutes[req->owner] = req->minutes;
+    }
+    if (ps->single_line) {
+        xs_policy_single_t *single = &p->single;
+        ps->line = ps->single_line;
+        if (!ps->single_have_category || !ps->single_have_hours || !ps->single_bucket_set)
+            return s_fail(ps, "[require.single] 须有 category、hours、bucket (needs category, "
+                              "hours and bucket)");
+        ps->line = ps->single_bucket.line;
+        int target = xs_policy_bucket_find(p, ps->single_bucket.name,
+                                           strlen(ps->single_bucket.name));
+        if (target < 0)
+            return s_fail(ps, "未定义的组 (no such bucket): %s", ps->single_bucket.name);
+        const xs_policy_bucket_t *bk = &p->buckets[target];
+        if (!bk->required_minutes[XS_SCOPE_CYCLE])
+            return s_fail(ps, "该组没有周期要求 (bucket %s has no [require.cycle] entry)",
+                          bk->name);
+        if (!((bk->members >> single->category) & 1u))
+            return s_fail(ps, "该组不计此类别 (bucket %s does not count %s)", bk->name,
+                          xs_category_name(single->category));
+        single->bucket = (uint8_t)target;
+    }
+    char why[160];
+    if (!s_validate(p, why, sizeof why)) {
+        ps->line = eof_line;
+        return s_fail(ps, "%s", why);
+    }
+    return XS_OK;
+}
+
+xs_err xs_policy_parse(xs_policy_t **out, const char *text, size_t len,
+                       const char *display_name, char *errbuf, size_t cap) {
+    *out = NULL;
+    if (cap)
+        errbuf[0] = '\0';
+    s_parser_t *ps = calloc(1, sizeof *ps);
+    xs_policy_t *p = malloc(sizeof *p);
+    xs_err err = XS_ENOMEM;
+    if (!ps || !p)
+        goto out;
+    s_defaults(p);
+    ps->file = display_name ? display_name : "policy";
+    ps->errbuf = errbuf;
+    ps->cap = cap;
+    ps->p = p;
+    if (len > XS_POLICY_FILE_MAX) {
+        ps->line = 0;
+        err = s_fail(ps, "文件过大 (larger than %d bytes)", XS_POLICY_FILE_MAX);
+        goto out;
+    }
+    size_t pos = 0;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        pos = 3; /* a byte order mark, as Windows editors write */
+    while (pos < len) {
+        const char *nl = memchr(text + pos, '\n', len - pos);
+        size_t end = nl ? (size_t)(nl - text) : len;
+        ps->line++;
+        err = s_line(ps, text + pos, end - pos);
+        if (err != XS_OK)
+            goto out;
+        pos = nl ? end + 1 : len;
+    }
+    err = s_finish(ps);
+    if (err == XS_OK) {
+        *out = p;
+        p = NULL;
+    }
+out:
+    free(ps);
+    free(p);
+    if (err == XS_ENOMEM && cap)
+        snprintf(errbuf, cap, "%s: %s", display_name ? display_name : "policy",
+                 xs_strerror(err));
+    return err;
+}
+
+xs_err xs_policy_load(xs_policy_t **out, const char *path, char *errbuf, size_t cap) {
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (cap)
+            snprintf(errbuf, cap, "%s: %s", path, strerror(errno));
+        return XS_EIO;
+    }
+    char *text = malloc(XS_POLICY_FILE_MAX + 1);
+    xs_err err = XS_ENOMEM;
+    if (!text) {
+        if (cap)
+            snprintf(errbuf, cap, "%s: %s", path, xs_strerror(err));
+        goto out;
+    }
+    size_t len = fread(text, 1, XS_POLICY_FILE_MAX + 1, f);
+    if (ferror(f)) {
+        err = XS_EIO;
+        if (cap)
+            snprintf(errbuf, cap, "%s: %s", path, xs_strerror(err));
+        goto out;
+    }
+    if (len > XS_POLICY_FILE_MAX) {
+        err = XS_ETOOBIG;
+        if (cap)
+            snprintf(errbuf, cap, "%s: 文件过大 (larger than %d bytes)", path,
+                     XS_POLICY_FILE_MAX);
+        goto out;
+    }
+    err = xs_policy_parse(out, text, len, path, errbuf, cap);
+out:
+    free(text);
+    fclose(f);
+    return err;
+}
+
+void xs_policy_destroy(xs_policy_t **policy) {
+    if (!policy || !*policy)
+        return;
+    free(*policy);
+    *policy = NULL;
+}
+
+/* ---- the compiled blob (policy.md §4) ---- */
+
+#define S_BLOB_ITEMS 12
+#define S_BUCKET_ITEMS 7
+#define S_SINGLE_ITEMS 4
+
+static void s_put_cstr(xs_writer_t *w, const char *s) {
+    xs_codec_put_str(w, s, strlen(s));
+}
+
+void xs_policy_compile(const xs_policy_t *p, xs_writer_t *w) {
+    xs_codec_put_array(w, S_BLOB_ITEMS);
+    s_put_cstr(w, S_MAGIC);
+    xs_codec_put_uint(w, XS_POLICY_FORMAT);
+    s_put_cstr(w, p->id);
+    xs_codec_put_uint(w, p->version);
+    s_put_cstr(w, p->name);
+    xs_codec_put_array(w, 4);
+    xs_codec_put_uint(w, p->year_start[0]);
+    xs_codec_put_uint(w, p->year_start[1]);
+    xs_codec_put_uint(w, p->second_semester[0]);
+    xs_codec_put_uint(w, p->second_semester[1]);
+    xs_codec_put_int(w, p->first_cycle_year);
+    xs_codec_put_uint(w, p->cycle_years);
+    xs_codec_put_array(w, (uint32_t)S_PARAM_COUNT);
+    for (size_t i = 0; i < S_PARAM_COUNT; i++)
+        xs_codec_put_uint(w, s_param_get(&p->credit, &s_params[i]));
+    xs_codec_put_array(w, XS_CAT_COUNT - 1);
+    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
+        xs_codec_put_uint(w, p->credit.yearly_cap[c]);
+    xs_codec_put_array(w, p->bucket_count);
+    for (unsigned b = 0; b < p->bucket_count; b++) {
+        const xs_policy_bucket_t *bk = &p->buckets[b];
+        xs_codec_put_array(w, S_BUCKET_ITEMS);
+        s_put_cstr(w, bk->name);
+        s_put_cstr(w, bk->label);
+        xs_codec_put_uint(w, bk->categories);
+        xs_codec_put_uint(w, bk->buckets);
+        for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
+            xs_codec_put_uint(w, bk->required_minutes[s]);
+    }
+    if (p->single.category == XS_CAT_NONE) {
+        xs_codec_put_nil(w);
+    } else {
+        xs_codec_put_array(w, S_SINGLE_ITEMS);
+        xs_codec_put_uint(w, p->single.category);
+        xs_codec_put_uint(w, p->single.bucket);
+        xs_codec_put_uint(w, p->single.min_minutes);
+        s_put_cstr(w, p->single.label);
+    }
+}
+
+/* Reads a string of at most cap - 1 bytes into a NUL-terminated buffer. Interior NULs and
+ * bad UTF-8 are refused here or by s_validate. */
+static xs_err s_get_text(xs_reader_t *r, char *dst, size_t cap) {
+    const char *s;
+    uint32_t len;
+    if (xs_codec_get_str(r, &s, &len) != XS_OK || len >= cap || memchr(s, '\0', len))
+        return XS_EMALFORMED;
+    memcpy(dst, s, len);
+    dst[len] = '\0';
+    return XS_OK;
+}
+
+static xs_err s_get_u32(xs_reader_t *r, uint32_t max, uint32_t *out) {
+    uint64_t v;
+    if (xs_codec_get_uint(r, &v) != XS_OK || v > max)
+        return XS_EMALFORMED;
+    *out = (uint32_t)v;
+    return XS_OK;
+}
+
+static xs_err s_get_u8(xs_reader_t *r, uint8_t *out) {
+    uint32_t v;
+    if (s_get_u32(r, UINT8_MAX, &v) != XS_OK)
+        return XS_EMALFORMED;
+    *out = (uint8_t)v;
+    return XS_OK;
+}
+
+xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
+    *out = NULL;
+    if (len > XS_POLICY_BLOB_MAX)
+        return XS_ETOOBIG;
+    xs_policy_t *p = malloc(sizeof *p);
+    if (!p)
+        return XS_ENOMEM;
+    memset(p, 0, sizeof *p);
+    xs_reader_t r;
+    xs_reader_init(&r, blob, len);
+    uint32_t count, v;
+    uint64_t format;
+    int64_t year;
+    const char *magic;
+    uint32_t magic_len;
+    char why[160];
+    xs_err err = XS_EMALFORMED;
+    if (xs_codec_get_array(&r, &count) != XS_OK || count < 2 ||
+        xs_codec_get_str(&r, &magic, &magic_len) != XS_OK ||
+        magic_len != strlen(S_MAGIC) || memcmp(magic, S_MAGIC, magic_len) != 0 ||
+        xs_codec_get_uint(&r, &format) != XS_OK)
+        goto malformed;
+    if (format != XS_POLICY_FORMAT) {
+        err = XS_EVERSION;
+        goto malformed;
+    }
+    if (count != S_BLOB_ITEMS || s_get_text(&r, p->id, sizeof p->id) != XS_OK ||
+        s_get_u32(&r, INT32_MAX, &p->version) != XS_OK ||
+        s_get_text(&r, p->name, sizeof p->name) != XS_OK ||
+        xs_codec_get_array(&r, &count) != XS_OK || count != 4 ||
+        s_get_u8(&r, &p->year_start[0]) != XS_OK || s_get_u8(&r, &p->year_start[1]) != XS_OK ||
+        s_get_u8(&r, &p->second_semester[0]) != XS_OK ||
+        s_get_u8(&r, &p->second_semester[1]) != XS_OK ||
+        xs_codec_get_int(&r, &year) != XS_OK || year < S_YEAR_MIN || year > S_YEAR_MAX ||
+        s_get_u32(&r, S_CYCLE_YEARS_MAX, &p->cycle_years) != XS_OK)
+        goto malformed;
+    p->first_cycle_year = (int32_t)year;
+    if (xs_codec_get_array(&r, &count) != XS_OK || count != S_PARAM_COUNT)
+        goto malformed;
+    for (size_t i = 0; i < S_PARAM_COUNT; i++) {
+        if (s_get_u32(&r, UINT32_MAX, &v) != XS_OK)
+            goto malformed;
+        *s_param_slot(&p->credit, &s_params[i]) = v;
+    }
+    if (xs_codec_get_array(&r, &count) != XS_OK || count != XS_CAT_COUNT - 1)
+        goto malformed;
+    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
+        if (s_get_u32(&r, S_CAP_MAX, &p->credit.yearly_cap[c]) != XS_OK)
+            goto malformed;
+    if (xs_codec_get_array(&r, &count) != XS_OK || count < 1 || count > XS_POLICY_BUCKETS_MAX)
+        goto malformed;
+    p->bucket_count = count;
+    for (unsigned b = 0; b < p->bucket_count; b++) {
+        xs_policy_bucket_t *bk = &p->buckets[b];
+        if (xs_codec_get_array(&r, &count) != XS_OK || count != S_BUCKET_ITEMS ||
+            s_get_text(&r, bk->name, sizeof bk->name) != XS_OK ||
+            s_get_text(&r, bk->label, sizeof bk->label) != XS_OK ||
+            s_get_u32(&r, UINT32_MAX, &bk->categories) != XS_OK ||
+            s_get_u32(&r, UINT32_MAX, &bk->buckets) != XS_OK)
+            goto malformed;
+        for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
+            if (s_get_u32(&r, UINT32_MAX, &bk->required_minutes[s]) != XS_OK)
+                goto malformed;
+    }
+    if (xs_codec_peek(&r) == XS_CODEC_NIL) {
+        if (xs_codec_get_nil(&r) != XS_OK)
+            goto malformed;
+    } else if (xs_codec_get_array(&r, &count) != XS_OK || count != S_SINGLE_ITEMS ||
+               s_get_u8(&r, &p->single.category) != XS_OK || p->single.category == 0 ||
+               s_get_u8(&r, &p->single.bucket) != XS_OK ||
+               s_get_u32(&r, UINT32_MAX, &p->single.min_minutes) != XS_OK ||
+               s_get_text(&r, p->single.label, sizeof p->single.label) != XS_OK) {
+        goto malformed;
+    }
+    if (xs_reader_left(&r) != 0 || !s_validate(p, why, sizeof why))
+        goto malformed;
+    /* Only the canonical bytes of a policy are accepted, so one policy has one hash. */
+    xs_writer_t w;
+    xs_writer_init(&w, XS_POLICY_BLOB_MAX);
+    xs_policy_compile(p, &w);
+    if (xs_writer_err(&w) != XS_OK) {
+        err = xs_writer_err(&w);
+    } else if (w.len == len && memcmp(w.data, blob, len) == 0) {
+        err = XS_OK;
+    }
+    xs_writer_free(&w);
+    if (err != XS_OK)
+        goto malformed;
+    *out = p;
+    return XS_OK;
+malformed:
+    free(p);
+    return err;
+}
+
+xs_err xs_policy_hash(const xs_policy_t *policy, uint8_t out[32]) {
+    xs_writer_t w;
+    xs_writer_init(&w, XS_POLICY_BLOB_MAX);
+    xs_policy_compile(policy, &w);
+    xs_err err = xs_writer_err(&w);
+    if (err == XS_OK)
+        xs_identity_hash(w.data, w.len, out);
+    xs_writer_free(&w);
+    return err;
+}
+
+/* ---- calendar (credit-rules.md §1) ---- */
+
+int xs_policy_year_of(const xs_policy_t *p, int32_t date, unsigned *semester) {
+    int y;
+    unsigned m, d;
+    xs_date_to_civil(date, &y, &m, &d);
+    unsigned md = m * 100 + d;
+    unsigned ys = p->year_start[0] * 100u + p->year_start[1];
+    unsigned ss = p->second_semester[0] * 100u + p->second_semester[1];
+    if (semester) {
+        /* The second semester runs from ss to the day before ys, possibly across 01-01. */
+        int second = ss < ys ? (md >= ss && md < ys) : (md >= ss || md < ys);
+        *semester = second ? 2 : 1;
+    }
+    return md >= ys ? y : y - 1;
+}
+
+int32_t xs_policy_semester_start(const xs_policy_t *p, int year, unsigned semester) {
+    int32_t first = xs_date_from_civil(year, p->year_start[0], p->year_start[1]);
+    if (semester != 2)
+        return first;
+    int32_t second = xs_date_from_civil(year, p->second_semester[0], p->second_semester[1]);
+    if (second <= first)
+        second = xs_date_from_civil(year + 1, p->second_semester[0], p->second_semester[1]);
+    return second;
+}
+
+int xs_policy_cycle_of(const xs_policy_t *p, int year) {
+    int span = (int)p->cycle_years;
+    int offset = year - p->first_cycle_year;
+    int index = offset >= 0 ? offset / span : -((-offset + span - 1) / span);
+    return p->first_cycle_year + index * span;
+}
+
+/* Writes four digits of year (clamped to 0..9999), as labels carry them. */
+static void s_put_year(char *out, int year) {
+    unsigned y = year < 0 ? 0u : year > 9999 ? 9999u : (unsigned)year;
+    out[0] = (char)('0' + y / 1000);
+    out[1] = (char)('0' + y / 100 % 10);
+    out[2] = (char)('0' + y / 10 % 10);
+    out[3] = (char)('0' + y % 10);
+}
+
+/* "YYYY-YYYY" of two years, NUL-terminated, into 10 bytes. */
+static void s_put_span(char *out, int from, int to) {
+    s_put_year(out, from);
+    out[4] = '-';
+    s_put_year(out + 5, to);
+    out[9] = '\0';
+}
+
+void xs_policy_year_label(int year, char out[XS_POLICY_YEAR_LABEL]) {
+    s_put_span(out, year, year + 1);
+}
+
+void xs_policy_semester_label(int year, unsigned semester, char out[XS_POLICY_SEMESTER_LABEL]) {
+    s_put_span(out, year, year + 1);
+    out[9] = '-';
+    out[10] = semester == 2 ? '2' : '1';
+    out[11] = '\0';
+}
+
+void xs_policy_cycle_label(const xs_policy_t *p, int cycle_year,
+                           char out[XS_POLICY_CYCLE_LABEL]) {
+    s_put_span(out, cycle_year, cycle_year + (int)p->cycle_years);
+}
+
+size_t xs_policy_bucket_count(const xs_policy_t *p) {
+    return p->bucket_count;
+}
+
+const char *xs_policy_bucket_name(const xs_policy_t *p, size_t b) {
+    return b < p->bucket_count ? p->buckets[b].name : "";
+}
+
+const char *xs_policy_bucket_label(const xs_policy_t *p, size_t b) {
+    if (b >= p->bucket_count)
+        return "";
+    return p->buckets[b].label[0] ? p->buckets[b].label : p->buckets[b].name;
+}
+
+int xs_policy_bucket_find(const xs_policy_t *p, const char *name, size_t len) {
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        if (s_is(name, len, p->buckets[b].name))
+            return (int)b;
+    return -1;
+}
+
+uint32_t xs_policy_required_minutes(const xs_policy_t *p, size_t b, xs_scope scope) {
+    if (b >= p->bucket_count || (unsigned)scope >= XS_SCOPE_COUNT)
+        return 0;
+    return p->buckets[b].required_minutes[scope];
+}

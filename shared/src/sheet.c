@@ -1,0 +1,268 @@
+/* sheet: header names and aliases of the 学时登记表, and one row's cells onto one record. */
+#include "xs/sheet.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "xs/text.h"
+
+/* Every name a header cell may carry; English names are matched after ASCII case folding. */
+static const struct {
+    const char *name;
+    int column; /* xs_field or XS_SHEET_COL_NAME */
+} s_columns[] = {
+    {"teacher_id", XS_F_TEACHER_ID},
+    {"school_id", XS_F_SCHOOL_ID},
+    {"date", XS_F_DATE},
+    {"category", XS_F_CATEGORY},
+    {"role", XS_F_ROLE},
+    {"minutes", XS_F_MINUTES},
+    {"hours", XS_F_HOURS},
+    {"days", XS_F_DAYS},
+    {"chars", XS_F_CHARS},
+    {"unit", XS_F_UNIT},
+    {"level", XS_F_LEVEL},
+    {"grade", XS_F_GRADE},
+    {"work", XS_F_WORK},
+    {"event", XS_F_EVENT},
+    {"score", XS_F_SCORE},
+    {"note", XS_F_NOTE},
+    {"operator", XS_F_OPERATOR},
+    {"ref", XS_F_REF},
+    {"name", XS_SHEET_COL_NAME},
+    {"教师编号", XS_F_TEACHER_ID},
+    {"工号", XS_F_TEACHER_ID},
+    {"学校", XS_F_SCHOOL_ID},
+    {"日期", XS_F_DATE},
+    {"类别", XS_F_CATEGORY},
+    {"角色", XS_F_ROLE},
+    {"分钟", XS_F_MINUTES},
+    {"学时", XS_F_HOURS},
+    {"天数", XS_F_DAYS},
+    {"字数", XS_F_CHARS},
+    {"单元", XS_F_UNIT},
+    {"级别", XS_F_LEVEL},
+    {"等级", XS_F_GRADE},
+    {"题目", XS_F_WORK},
+    {"活动", XS_F_EVENT},
+    {"成绩", XS_F_SCORE},
+    {"备注", XS_F_NOTE},
+    {"登记人", XS_F_OPERATOR},
+    {"编号", XS_F_REF},
+    {"姓名", XS_SHEET_COL_NAME},
+};
+#define S_NCOLUMNS (sizeof s_columns / sizeof s_columns[0])
+
+/* Longer than any name in the tables above: such text is never a match. */
+#define S_NAME_LONGEST 32
+
+/* Bytes of a column name quoted in a message, cut at a character boundary. */
+#define S_ECHO_MAX 40
+
+static const struct {
+    xs_field field;
+    const char *name, *zh;
+} s_required[] = {
+    {XS_F_TEACHER_ID, "teacher_id", "教师编号"},
+    {XS_F_DATE, "date", "日期"},
+    {XS_F_CATEGORY, "category", "类别"},
+};
+
+/* Copies s folded to ASCII lower case into out (S_NAME_LONGEST bytes); 0 when too long. */
+static int s_fold(const char *s, size_t len, char out[S_NAME_LONGEST]) {
+    if (len > S_NAME_LONGEST)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        out[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+    return 1;
+}
+
+/* The column a trimmed header name stands for, or XS_SHEET_COL_NONE when unknown. */
+static int s_column(const char *s, size_t len) {
+    char folded[S_NAME_LONGEST];
+    if (!s_fold(s, len, folded))
+        return XS_SHEET_COL_NONE;
+    for (size_t i = 0; i < S_NCOLUMNS; i++)
+        if (strlen(s_columns[i].name) == len && memcmp(s_columns[i].name, folded, len) == 0)
+            return s_columns[i].column;
+    return XS_SHEET_COL_NONE;
+}
+
+/* How many bytes of valid UTF-8 s to quote in a message: at most S_ECHO_MAX, never half a
+ * character. */
+static int s_echo_len(const char *s, size_t len) {
+    if (len <= S_ECHO_MAX)
+        return (int)len;
+    len = S_ECHO_MAX;
+    while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+        len--;
+    return (int)len;
+}
+
+/* Writes one formatted message into errbuf when the caller gave room for it. */
+static void s_message(char *errbuf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void s_message(char *errbuf, size_t cap, const char *fmt, ...) {
+    if (!errbuf || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(errbuf, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        errbuf[0] = '\0';
+    } else if ((size_t)n >= cap) {
+        /* Cut short: drop a character the cut left incomplete. */
+        size_t len = cap - 1, start = len;
+        while (start > 0 && ((unsigned char)errbuf[start - 1] & 0xc0) == 0x80)
+            start--;
+        if (start > 0 && !xs_text_utf8_valid(errbuf + start - 1, len - start + 1))
+            errbuf[start - 1] = '\0';
+    }
+}
+
+xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf, size_t cap) {
+    /* 1 + the column where each field (and, last, the name) was seen; 0 while unseen. */
+    uint32_t seen[XS_F_COUNT + 1] = {0};
+    assert(header->count <= XS_CSV_MAX_CELLS);
+    memset(out, 0, sizeof *out);
+    s_message(errbuf, cap, "%s", "");
+    for (size_t i = 0; i < header->count; i++) {
+        const char *s = header->cells[i].ptr;
+        size_t len = header->cells[i].len;
+        unsigned number = (unsigned)i + 1; /* as a spreadsheet user counts */
+        xs_text_trim(&s, &len);
+        if (!xs_text_utf8_valid(s, len)) {
+            s_message(errbuf, cap,
+                      "第 %u 列的列名不是 UTF-8 文本，请在 Excel 中另存为“CSV UTF-8” "
+                      "(column %u: header is not UTF-8; save as \"CSV UTF-8\")",
+                      number, number);
+            return XS_EINVAL;
+        }
+        if (len == 0) {
+            out->column[i] = XS_SHEET_COL_NONE;
+            continue;
+        }
+        int column = s_column(s, len);
+        int echo = s_echo_len(s, len);
+        if (column == XS_SHEET_COL_NONE) {
+            s_message(errbuf, cap,
+                      "未知的列 \"%.*s\"，第 %u 列 (unknown column \"%.*s\", column %u)", echo, s,
+                      number, echo, s, number);
+            return XS_EINVAL;
+        }
+        uint32_t *first = &seen[column == XS_SHEET_COL_NAME ? XS_F_COUNT : (unsigned)column];
+        if (*first) {
+            s_message(errbuf, cap,
+                      "重复的列 \"%.*s\"，第 %u 列与第 %u 列相同 "
+                      "(repeated column \"%.*s\", column %u repeats column %u)",
+                      echo, s, number, (unsigned)*first, echo, s, number, (unsigned)*first);
+            return XS_EINVAL;
+        }
+        *first = number;
+        out->column[i] = (int8_t)column;
+    }
+    for (size_t i = 0; i < sizeof s_required / sizeof s_required[0]; i++) {
+        if (!seen[s_required[i].field]) {
+            s_message(errbuf, cap, "缺少必需的列 \"%s\"（%s）(missing required column \"%s\")",
+                      s_required[i].name, s_required[i].zh, s_required[i].name);
+            return XS_EINVAL;
+        }
+    }
+    out->count = (uint32_t)header->count;
+    return XS_OK;
+}
+
+/* Narrows a category cell to the English code when it holds a Chinese label or a code in
+ * another case; anything else is left for xs_record_set_text to refuse. */
+static void s_category(const char **s, size_t *len) {
+    char folded[S_NAME_LONGEST];
+    xs_text_trim(s, len);
+    if (s_fold(*s, *len, folded)) {
+        int code = xs_category_parse(folded, *len);
+        if (code > 0) {
+            *s = xs_category_name((unsigned)code);
+            *len = strlen(*s);
+            return;
+        }
+    }
+    for (unsigned code = 1; code < XS_CAT_COUNT; code++) {
+        const char *zh = xs_category_zh(code);
+        if (zh && strlen(zh) == *len && memcmp(zh, *s, *len) == 0) {
+            *s = xs_category_name(code);
+            *len = strlen(*s);
+            return;
+        }
+    }
+}
+
+static int s_blank(const xs_csv_cell_t *cell) {
+    const char *s = cell->ptr;
+    size_t len = cell->len;
+    xs_text_trim(&s, &len);
+    return len == 0;
+}
+
+xs_err xs_sheet_row(const xs_sheet_t *sheet, const xs_csv_row_t *row, xs_record_t *rec,
+                    xs_sheet_extra_t *extra, xs_field *field, xs_reason *why) {
+    xs_record_init(rec);
+    if (extra) {
+        memset(extra, 0, sizeof *extra);
+        extra->line = row->line;
+        extra->cells = (uint32_t)row->count;
+    }
+    *field = XS_SHEET_F_ROW;
+    *why = XS_REASON_NONE;
+    if (row->count != sheet->count)
+        goto bad_row;
+    for (size_t i = 0; i < row->count; i++) {
+        const xs_csv_cell_t *cell = &row->cells[i];
+        int column = sheet->column[i];
+        if (column == XS_SHEET_COL_NONE) {
+            if (!s_blank(cell))
+                goto bad_row;
+            continue;
+        }
+        const char *s = cell->ptr;
+        size_t len = cell->len;
+        if (column == XS_SHEET_COL_NAME) {
+            xs_text_trim(&s, &len);
+            *field = XS_SHEET_F_NAME;
+            if (len > XS_SHEET_NAME_MAX) {
+                *why = XS_REASON_OUT_OF_RANGE;
+                return XS_EINVAL;
+            }
+            if (!xs_text_utf8_valid(s, len)) {
+                *why = XS_REASON_BAD_VALUE;
+                return XS_EINVAL;
+            }
+            if (extra) {
+                extra->name.ptr = s;
+                extra->name.len = (uint32_t)len;
+            }
+            continue;
+        }
+        if (column == XS_F_CATEGORY)
+            s_category(&s, &len);
+        if (xs_record_set_text(rec, (xs_field)column, s, len, why) != XS_OK) {
+            *field = (xs_field)column;
+            return XS_EINVAL;
+        }
+    }
+    *field = XS_SHEET_F_ROW;
+    return XS_OK;
+bad_row:
+    *field = XS_SHEET_F_ROW;
+    *why = XS_REASON_BAD_VALUE;
+    return XS_EINVAL;
+}
+
+const char *xs_sheet_field_name(xs_field field) {
+    if (field == XS_SHEET_F_ROW)
+        return "row";
+    if (field == XS_SHEET_F_NAME)
+        return "name";
+    return xs_field_name(field);
+}

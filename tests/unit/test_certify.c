@@ -1,0 +1,1093 @@
+/* test_certify: worked examples of credit-rules.md §2-§4 a county admin can check by hand. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs/certify.h"
+#include "xs/policy.h"
+#include "xs/record.h"
+#include "xs/text.h"
+
+#define S_H(h) ((uint32_t)(h) * 60u)
+#define S_MAX_LEDGERS 64
+
+/* ---- helpers ---- */
+
+static xs_policy_t *s_policy(const char *id) {
+    char path[512], err[512];
+    const char *root = getenv("XS_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/schema/policies/%s.ini", root ? root : XS_SOURCE_DIR, id);
+    xs_policy_t *p = NULL;
+    if (xs_policy_load(&p, path, err, sizeof err) != XS_OK)
+        fail_msg("%s", err);
+    return p;
+}
+
+/* A record from "field=value;field=value" as an office types it into the sheet. Strings
+ * borrow spec, so spec must outlive the record (string literals do). */
+static xs_record_t s_rec(const char *spec) {
+    xs_record_t r;
+    xs_record_init(&r);
+    const char *p = spec;
+    while (*p) {
+        const char *end = strchr(p, ';');
+        if (!end)
+            end = p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq)
+            fail_msg("bad spec %s", spec);
+        int f = xs_field_parse(p, (size_t)(eq - p));
+        if (f < 0)
+            fail_msg("bad field in %s", spec);
+        xs_reason why;
+        if (xs_record_set_text(&r, (xs_field)f, eq + 1, (size_t)(end - eq - 1), &why) != XS_OK)
+            fail_msg("bad value in %s: %s", spec, xs_reason_code(why));
+        p = *end ? end + 1 : end;
+    }
+    return r;
+}
+
+static xs_record_t s_correction(uint64_t voids) {
+    xs_record_t r;
+    xs_record_init(&r);
+    r.kind = XS_KIND_CORRECTION;
+    r.voids = voids;
+    r.present |= (1u << XS_F_KIND) | (1u << XS_F_VOIDS);
+    return r;
+}
+
+typedef struct s_ledger {
+    char teacher[XS_ID_MAX + 1];
+    size_t record_count;
+    size_t total_count;
+    xs_certify_total_t totals[128];
+    uint64_t digest; /* of everything the callback saw, records named by id */
+} s_ledger_t;
+
+typedef struct s_book {
+    const uint64_t *ids; /* to name records by id in digests; NULL: index + 1 */
+    size_t count;
+    s_ledger_t ledgers[S_MAX_LEDGERS];
+    uint64_t digest; /* of all ledgers in callback order */
+} s_book_t;
+
+static uint64_t s_fnv(uint64_t h, const void *bytes, size_t len) {
+    const uint8_t *p = bytes;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static xs_err s_capture(void *ctx, const xs_certify_teacher_t *t) {
+    s_book_t *book = ctx;
+    if (book->count == S_MAX_LEDGERS)
+        fail_msg("too many teachers for the test book");
+    s_ledger_t *l = &book->ledgers[book->count++];
+    memset(l, 0, sizeof *l);
+    assert_true(t->teacher_id.len <= XS_ID_MAX);
+    memcpy(l->teacher, t->teacher_id.ptr, t->teacher_id.len);
+    l->record_count = t->record_count;
+    l->total_count = t->total_count;
+    assert_true(t->total_count <= 128);
+    memcpy(l->totals, t->totals, t->total_count * sizeof *t->totals);
+    uint64_t h = 0xcbf29ce484222325ull;
+    h = s_fnv(h, t->teacher_id.ptr, t->teacher_id.len);
+    for (size_t j = 0; j < t->record_count; j++) {
+        uint64_t id = book->ids ? book->ids[t->records[j]] : t->records[j] + 1u;
+        h = s_fnv(h, &id, sizeof id);
+    }
+    for (size_t k = 0; k < t->total_count; k++) {
+        const xs_certify_total_t *x = &t->totals[k];
+        uint64_t fields[] = {x->credited_minutes, x->required_minutes, x->single_minutes,
+                             (uint64_t)(int64_t)x->year, x->scope, x->bucket, x->semester,
+                             x->met, x->single_met};
+        h = s_fnv(h, fields, sizeof fields);
+    }
+    l->digest = h;
+    book->digest = s_fnv(book->digest ? book->digest : 0xcbf29ce484222325ull, &h, sizeof h);
+    return XS_OK;
+}
+
+static void s_run(const xs_policy_t *p, const xs_record_t *recs, const uint64_t *ids, size_t n,
+                  xs_certify_row_t *rows, s_book_t *book) {
+    memset(book, 0, sizeof *book);
+    book->ids = ids;
+    assert_int_equal(xs_certify_run(p, NULL, recs, ids, n, NULL, rows, s_capture, book), XS_OK);
+}
+
+static const s_ledger_t *s_ledger(const s_book_t *book, const char *teacher) {
+    for (size_t i = 0; i < book->count; i++)
+        if (strcmp(book->ledgers[i].teacher, teacher) == 0)
+            return &book->ledgers[i];
+    fail_msg("no ledger for %s", teacher);
+    return NULL;
+}
+
+/* The total row of teacher × scope × bucket × year (× semester). */
+static const xs_certify_total_t *s_total(const xs_policy_t *p, const s_book_t *book,
+                                         const char *teacher, xs_scope scope,
+                                         const char *bucket, int year, unsigned semester) {
+    const s_ledger_t *l = s_ledger(book, teacher);
+    int b = xs_policy_bucket_find(p, bucket, strlen(bucket));
+    assert_true(b >= 0);
+    for (size_t k = 0; k < l->total_count; k++) {
+        const xs_certify_total_t *x = &l->totals[k];
+        if (x->scope == scope && x->bucket == b && x->year == year && x->semester == semester)
+            return x;
+    }
+    fail_msg("no total %s %d %s %d-%u", teacher, scope, bucket, year, semester);
+    return NULL;
+}
+
+static void s_expect(const xs_certify_row_t *row, xs_certify_status status, uint32_t credited,
+                     xs_reason reason) {
+    if (row->status != status || row->credited_minutes != credited || row->reason != reason)
+        fail_msg("row: %s %u min %s; want %s %u min %s", xs_certify_status_name(row->status),
+                 row->credited_minutes, xs_reason_code(row->reason),
+                 xs_certify_status_name(status), credited, xs_reason_code(reason));
+}
+
+/* ---- §2: base credit ---- */
+
+/* One record of each kind, in different years where a yearly cap would interfere. */
+static void test_base_credit_of_every_category(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    static const struct {
+        const char *spec;
+        uint32_t minutes;
+    } cases[] = {
+        {"teacher_id=T1;date=2024-10-08;category=lecture;minutes=90", 90},
+        {"teacher_id=T1;date=2024-10-09;category=lecture;role=participant;minutes=45", 45},
+        {"teacher_id=T1;date=2024-10-10;category=lecture;role=speaker;minutes=60", 240},
+        {"teacher_id=T1;date=2024-10-11;category=external_training;hours=12.5", 750},
+        {"teacher_id=T1;date=2024-10-12;category=external_training;days=2.5", 1200},
+        {"teacher_id=T1;date=2024-10-13;category=online_training;hours=50", 3000},
+        {"teacher_id=T1;date=2024-10-14;category=research_session;role=organizer", 60},
+        {"teacher_id=T1;date=2024-10-15;category=research_session", 60},
+        {"teacher_id=T1;date=2024-10-16;category=open_class", 240},
+        {"teacher_id=T1;date=2024-10-17;category=reflection;chars=1000", 240},
+        {"teacher_id=T1;date=2024-10-18;category=teaching_design;unit=1", 600},
+        {"teacher_id=T1;date=2023-10-18;category=teaching_design;chars=800", 240},
+        {"teacher_id=T1;date=2022-10-01;category=paper;chars=2000;level=county;grade=1;work=A",
+         720},
+        {"teacher_id=T1;date=2021-10-01;category=paper;chars=3000;level=municipal;grade=2;"
+         "work=B",
+         480},
+        {"teacher_id=T1;date=2020-10-01;category=paper;chars=3000;level=national;grade=3;work=C",
+         240},
+        {"teacher_id=T1;date=2019-10-01;category=paper;chars=3000;level=national;"
+         "grade=published;work=D",
+         960},
+        {"teacher_id=T1;date=2018-10-01;category=paper;chars=3000;level=provincial;"
+         "grade=published;work=E",
+         840},
+        {"teacher_id=T1;date=2017-10-01;category=paper;chars=3000;level=municipal;"
+         "grade=published;work=F",
+         720},
+        {"teacher_id=T1;date=2024-11-01;category=project;level=provincial;role=host", 2400},
+        {"teacher_id=T1;date=2024-11-02;category=project;level=national;role=participant", 1200},
+        {"teacher_id=T1;date=2024-11-03;category=project;level=municipal;role=main_writer",
+         1800},
+        {"teacher_id=T1;date=2024-11-04;category=project;level=county", 900},
+        {"teacher_id=T1;date=2024-11-05;category=exam;event=2024 exam;score=88", 120},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    xs_record_t recs[N];
+    xs_certify_row_t rows[N];
+    s_book_t book;
+    for (size_t i = 0; i < N; i++)
+        recs[i] = s_rec(cases[i].spec);
+    s_run(p, recs, NULL, N, rows, &book);
+    for (size_t i = 0; i < N; i++) {
+        if (rows[i].status != XS_CERT_CREDITED || rows[i].credited_minutes != cases[i].minutes ||
+            rows[i].base_minutes != cases[i].minutes)
+            fail_msg("%s: %s %u", cases[i].spec, xs_certify_status_name(rows[i].status),
+                     rows[i].credited_minutes);
+    }
+    assert_int_equal(rows[N - 1].tier, XS_TIER_MIDDLE); /* alone: fewer than 3 */
+    xs_policy_destroy(&p);
+}
+
+/* A school expert speaking 45 minutes gets 3 h, the 45-minute listener 0.75 h (4:1). */
+static void test_speaker_counts_four_times(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=lecture;role=speaker;minutes=45;"
+              "event=新课标专题讲座"),
+        s_rec("teacher_id=T2;date=2024-10-10;category=lecture;minutes=45;event=新课标专题讲座"),
+    };
+    xs_certify_row_t rows[2];
+    s_book_t book;
+    s_run(p, recs, NULL, 2, rows, &book);
+    char hours[24];
+    s_expect(&rows[0], XS_CERT_CREDITED, 180, XS_REASON_NONE);
+    xs_certify_format_hours(hours, sizeof hours, rows[0].credited_minutes);
+    assert_string_equal(hours, "3.00");
+    s_expect(&rows[1], XS_CERT_CREDITED, 45, XS_REASON_NONE);
+    xs_certify_format_hours(hours, sizeof hours, rows[1].credited_minutes);
+    assert_string_equal(hours, "0.75");
+    xs_policy_destroy(&p);
+}
+
+/* 2.5 days away without a certificate's hours: 2.5 × 8 h = 20 h. Half a day: 4 h. */
+static void test_external_training_2_5_days_without_certificate_is_20h(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=external_training;days=2.5"),
+        s_rec("teacher_id=T1;date=2024-10-20;category=external_training;days=0.5"),
+    };
+    xs_certify_row_t rows[2];
+    s_book_t book;
+    s_run(p, recs, NULL, 2, rows, &book);
+    char hours[24];
+    xs_certify_format_hours(hours, sizeof hours, rows[0].credited_minutes);
+    assert_string_equal(hours, "20.00");
+    s_expect(&rows[1], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    xs_policy_destroy(&p);
+}
+
+/* A certificate of 6 h for a 3-day course: the certificate's 6 h count, not 24 h. */
+static void test_external_training_with_hours_and_days_uses_hours(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t rec = s_rec("teacher_id=T1;date=2024-10-10;category=external_training;hours=6;"
+                            "days=3");
+    xs_certify_row_t row;
+    s_book_t book;
+    s_run(p, &rec, NULL, 1, &row, &book);
+    s_expect(&row, XS_CERT_CREDITED, 360, XS_REASON_NONE);
+    xs_policy_destroy(&p);
+}
+
+/* 999 characters are one short of 1000: rejected, "字数不足1000"; the same for designs
+ * (800) and papers (2000). */
+static void test_reflection_999_chars_rejected_too_short(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=reflection;chars=999"),
+        s_rec("teacher_id=T1;date=2024-10-10;category=teaching_design;chars=799"),
+        s_rec("teacher_id=T1;date=2024-10-10;category=paper;chars=1999;level=county;grade=1;"
+              "work=W"),
+    };
+    static const char *const texts[] = {"字数不足1000", "字数不足800", "字数不足2000"};
+    xs_certify_row_t rows[3];
+    s_book_t book;
+    s_run(p, recs, NULL, 3, rows, &book);
+    for (size_t i = 0; i < 3; i++) {
+        char text[64];
+        s_expect(&rows[i], XS_CERT_REJECTED, 0, XS_REASON_TOO_SHORT);
+        assert_int_equal(rows[i].base_minutes, 0);
+        size_t len = xs_certify_reason_text(p, &recs[i], &rows[i], text, sizeof text);
+        assert_string_equal(text, texts[i]);
+        assert_int_equal(len, strlen(texts[i]));
+    }
+    xs_policy_destroy(&p);
+}
+
+/* Two 4-h reflections in 2024-2025: the earlier is kept, the later capped; one in
+ * 2025-2026 (from 09-01) is credited. On the same day the smaller record id wins. */
+static void test_two_reflections_in_one_year_one_capped_by_tie_break(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-11-20;category=reflection;chars=1500"),
+        s_rec("teacher_id=T1;date=2024-10-10;category=reflection;chars=1200"),
+        s_rec("teacher_id=T1;date=2025-08-31;category=reflection;chars=3000"),
+        s_rec("teacher_id=T1;date=2025-09-01;category=reflection;chars=1000"),
+        s_rec("teacher_id=T2;date=2024-10-10;category=reflection;chars=1200"),
+        s_rec("teacher_id=T2;date=2024-10-10;category=reflection;chars=1300"),
+    };
+    uint64_t ids[] = {11, 12, 13, 14, 20, 7};
+    xs_certify_row_t rows[6];
+    s_book_t book;
+    s_run(p, recs, ids, 6, rows, &book);
+    s_expect(&rows[0], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
+    assert_int_equal(rows[0].related_id, 12);
+    assert_int_equal(rows[0].base_minutes, 240);
+    s_expect(&rows[1], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    s_expect(&rows[2], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
+    s_expect(&rows[3], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    assert_int_equal(rows[3].year, 2025);
+    s_expect(&rows[4], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
+    assert_int_equal(rows[4].related_id, 7);
+    s_expect(&rows[5], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
+                     240);
+    xs_policy_destroy(&p);
+}
+
+/* A unit design (10 h) and a 500-character design in one year: the short one is rejected,
+ * the unit design credited. With a 900-character design instead, the unit design is kept
+ * (higher credit, though later) and the other capped. */
+static void test_unit_design_and_short_design_in_one_year(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2025-03-01;category=teaching_design;unit=1"),
+        s_rec("teacher_id=T1;date=2024-10-01;category=teaching_design;chars=500"),
+        s_rec("teacher_id=T2;date=2025-03-01;category=teaching_design;unit=1"),
+        s_rec("teacher_id=T2;date=2024-10-01;category=teaching_design;chars=900"),
+    };
+    xs_certify_row_t rows[4];
+    s_book_t book;
+    s_run(p, recs, NULL, 4, rows, &book);
+    s_expect(&rows[0], XS_CERT_CREDITED, 600, XS_REASON_NONE);
+    s_expect(&rows[1], XS_CERT_REJECTED, 0, XS_REASON_TOO_SHORT);
+    s_expect(&rows[2], XS_CERT_CREDITED, 600, XS_REASON_NONE);
+    s_expect(&rows[3], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
+    assert_int_equal(rows[3].related_id, 3);
+    xs_policy_destroy(&p);
+}
+
+/* A paper awarded first prize at county level in May 2024 (12 h) and the same paper, its
+ * title typed with other case and spacing, published provincially in March 2025 (14 h):
+ * counted once, at 14 h; the award is a duplicate. */
+static void test_same_paper_awarded_2024_published_2025_counts_once_at_14h(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-05-20;category=paper;chars=5000;level=county;grade=1;"
+              "work=Rural Reading  Circles in Village Schools"),
+        s_rec("teacher_id=T1;date=2025-03-15;category=paper;chars=5200;level=provincial;"
+              "grade=published;work=rural reading circles in\tVILLAGE schools"),
+        s_rec("teacher_id=T2;date=2024-05-20;category=paper;chars=5000;level=county;grade=2;"
+              "work=农村小学 阅读圈"),
+        s_rec("teacher_id=T2;date=2023-05-20;category=paper;chars=5000;level=county;grade=3;"
+              "work=农村小学\xe3\x80\x80\xe3\x80\x80阅读圈"),
+    };
+    xs_certify_row_t rows[4];
+    s_book_t book;
+    s_run(p, recs, NULL, 4, rows, &book);
+    s_expect(&rows[0], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_WORK);
+    assert_int_equal(rows[0].related_id, 2);
+    assert_int_equal(rows[0].base_minutes, 720);
+    s_expect(&rows[1], XS_CERT_CREDITED, 840, XS_REASON_NONE);
+    s_expect(&rows[2], XS_CERT_CREDITED, 480, XS_REASON_NONE);
+    s_expect(&rows[3], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_WORK);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2023, 0)->credited_minutes,
+                     0);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
+                     840);
+    char norm[64];
+    size_t len = xs_certify_normalize_work("  Rural Reading  Circles\t in \xe3\x80\x80X ", 33,
+                                           norm, sizeof norm);
+    assert_int_equal(len, strlen("rural reading circles in x"));
+    assert_memory_equal(norm, "rural reading circles in x", len);
+    xs_policy_destroy(&p);
+}
+
+/* Six teachers sit one exam: 90, 90, 80, 70, 70, 60. n = 6, floor(n/3) = 2.
+ * 90: k = 0 < 2: top. 80: k = 2, m = 3: middle. 70: k = 3, m = 1 < 2: bottom.
+ * 60: m = 0: bottom. E1's retake at 50 is a duplicate and does not count in n. */
+static void test_exam_six_participants_90_90_80_70_70_60(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=E1;date=2025-01-10;category=exam;event=2025年县考;score=90"),
+        s_rec("teacher_id=E2;date=2025-01-10;category=exam;event=2025年县考;score=90"),
+        s_rec("teacher_id=E3;date=2025-01-10;category=exam;event=2025年县考;score=80"),
+        s_rec("teacher_id=E4;date=2025-01-10;category=exam;event=2025年县考;score=70"),
+        s_rec("teacher_id=E5;date=2025-01-10;category=exam;event=2025年县考;score=70"),
+        s_rec("teacher_id=E6;date=2025-01-10;category=exam;event=2025年县考;score=60"),
+        s_rec("teacher_id=E1;date=2025-01-20;category=exam;event=2025年县考;score=50"),
+        /* Three with distinct scores: one per tier. */
+        s_rec("teacher_id=F1;date=2025-01-10;category=exam;event=F;score=90.5"),
+        s_rec("teacher_id=F2;date=2025-01-10;category=exam;event=F;score=80"),
+        s_rec("teacher_id=F3;date=2025-01-10;category=exam;event=F;score=70"),
+        /* Three equal: k = 0 < 1 for all: all top. */
+        s_rec("teacher_id=G1;date=2025-01-10;category=exam;event=G;score=75"),
+        s_rec("teacher_id=G2;date=2025-01-10;category=exam;event=G;score=75"),
+        s_rec("teacher_id=G3;date=2025-01-10;category=exam;event=G;score=75"),
+        /* Two: fewer than three, both middle. */
+        s_rec("teacher_id=H1;date=2025-01-10;category=exam;event=H;score=100"),
+        s_rec("teacher_id=H2;date=2025-01-10;category=exam;event=H;score=0"),
+    };
+    enum { N = sizeof recs / sizeof recs[0] };
+    static const uint32_t want[N] = {180, 180, 120, 60, 60, 60, 0, 180, 120,
+                                     60,  180, 180, 180, 120, 120};
+    static const uint8_t tiers[N] = {1, 1, 2, 3, 3, 3, 3, 1, 2, 3, 1, 1, 1, 2, 2};
+    xs_certify_row_t rows[N];
+    s_book_t book;
+    s_run(p, recs, NULL, N, rows, &book);
+    for (size_t i = 0; i < N; i++) {
+        if (rows[i].credited_minutes != want[i] || rows[i].tier != tiers[i])
+            fail_msg("record %zu: %u min tier %u", i + 1, rows[i].credited_minutes, rows[i].tier);
+    }
+    s_expect(&rows[6], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_EVENT);
+    assert_int_equal(rows[6].related_id, 1);
+
+    xs_certify_exams_t *exams = NULL;
+    assert_int_equal(xs_certify_exams_build(&exams, p, recs, NULL, N), XS_OK);
+    assert_int_equal(xs_certify_exams_count(exams), 4);
+    assert_int_equal(xs_certify_exams_participants(exams, "2025年县考", strlen("2025年县考")), 6);
+    assert_int_equal(xs_certify_exams_participants(exams, "H", 1), 2);
+    assert_int_equal(xs_certify_exams_participants(exams, "nope", 4), 0);
+    xs_certify_exams_destroy(&exams);
+    assert_null(exams);
+    xs_policy_destroy(&p);
+}
+
+/* One event, recorded twice for T1 (as listener, then as speaker): counted once, the
+ * speaker's higher credit kept. T2 at the same event is unaffected; the same event name in
+ * another category is another activity. */
+static void test_duplicate_event_counted_once(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=lecture;minutes=90;event=师德专题"),
+        s_rec("teacher_id=T1;date=2024-10-12;category=lecture;role=speaker;minutes=90;"
+              "event=师德专题"),
+        s_rec("teacher_id=T2;date=2024-10-10;category=lecture;minutes=90;event=师德专题"),
+        s_rec("teacher_id=T1;date=2024-11-10;category=research_session;event=语文组第3次"),
+        s_rec("teacher_id=T1;date=2024-11-03;category=research_session;event=语文组第3次"),
+        s_rec("teacher_id=T1;date=2024-11-03;category=open_class;event=语文组第3次"),
+        s_rec("teacher_id=T1;date=2024-11-04;category=research_session"),
+        s_rec("teacher_id=T1;date=2024-11-05;category=research_session"),
+    };
+    enum { N = sizeof recs / sizeof recs[0] };
+    xs_certify_row_t rows[N];
+    s_book_t book;
+    s_run(p, recs, NULL, N, rows, &book);
+    s_expect(&rows[0], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_EVENT);
+    assert_int_equal(rows[0].related_id, 2);
+    s_expect(&rows[1], XS_CERT_CREDITED, 360, XS_REASON_NONE);
+    s_expect(&rows[2], XS_CERT_CREDITED, 90, XS_REASON_NONE);
+    s_expect(&rows[3], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_EVENT);
+    assert_int_equal(rows[3].related_id, 5); /* same credit: the earlier date */
+    s_expect(&rows[4], XS_CERT_CREDITED, 60, XS_REASON_NONE);
+    s_expect(&rows[5], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    s_expect(&rows[6], XS_CERT_CREDITED, 60, XS_REASON_NONE); /* no event: no duplicate */
+    s_expect(&rows[7], XS_CERT_CREDITED, 60, XS_REASON_NONE);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
+                     360 + 60 + 240 + 60 + 60);
+    xs_policy_destroy(&p);
+}
+
+/* Record 1 is voided by corrections 3 and 6 (the smaller, 3, is named); a correction of a
+ * missing record or of a correction is rejected; nothing is erased. */
+static void test_voided_record_and_corrections(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=lecture;minutes=90"),
+        s_rec("teacher_id=T1;date=2024-10-11;category=lecture;minutes=60"),
+        s_correction(1),
+        s_correction(99),
+        s_correction(3),
+        s_correction(1),
+        s_rec("date=2024-10-11;category=lecture;minutes=60"), /* no teacher */
+    };
+    enum { N = sizeof recs / sizeof recs[0] };
+    xs_certify_row_t rows[N];
+    s_book_t book;
+    s_run(p, recs, NULL, N, rows, &book);
+    s_expect(&rows[0], XS_CERT_VOIDED, 0, XS_REASON_VOIDED);
+    assert_int_equal(rows[0].related_id, 3);
+    assert_int_equal(rows[0].year, 2024);
+    s_expect(&rows[1], XS_CERT_CREDITED, 60, XS_REASON_NONE);
+    s_expect(&rows[2], XS_CERT_CORRECTION, 0, XS_REASON_NONE);
+    assert_int_equal(rows[2].related_id, 1);
+    s_expect(&rows[3], XS_CERT_REJECTED, 0, XS_REASON_BAD_TARGET);
+    s_expect(&rows[4], XS_CERT_REJECTED, 0, XS_REASON_BAD_TARGET);
+    s_expect(&rows[5], XS_CERT_CORRECTION, 0, XS_REASON_NONE);
+    s_expect(&rows[6], XS_CERT_REJECTED, 0, XS_REASON_MISSING_FIELD);
+    assert_int_equal(rows[6].field, XS_F_TEACHER_ID);
+    assert_int_equal(book.count, 1);
+    assert_int_equal(s_ledger(&book, "T1")->record_count, 2);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
+                     60);
+    xs_policy_destroy(&p);
+}
+
+/* Records the office cannot credit, each with its reason and field; the rest of the run
+ * goes on. */
+static void test_validation_rejections(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    static const struct {
+        const char *spec;
+        xs_reason reason;
+        xs_field field;
+    } cases[] = {
+        {"teacher_id=T1;date=2024-10-10;category=lecture", XS_REASON_MISSING_FIELD,
+         XS_F_MINUTES},
+        {"teacher_id=T1;date=2024-10-10;category=lecture;minutes=0", XS_REASON_OUT_OF_RANGE,
+         XS_F_MINUTES},
+        {"teacher_id=T1;date=2024-10-10;category=lecture;minutes=1441", XS_REASON_OUT_OF_RANGE,
+         XS_F_MINUTES},
+        {"teacher_id=T1;date=2024-10-10;category=lecture;role=host;minutes=10",
+         XS_REASON_BAD_ROLE, XS_F_ROLE},
+        {"teacher_id=T1;date=2024-10-10;category=research_session;role=speaker",
+         XS_REASON_BAD_ROLE, XS_F_ROLE},
+        {"teacher_id=T1;date=2024-10-10;category=paper;chars=3000;level=school;grade=1;work=W",
+         XS_REASON_BAD_AWARD, XS_F_LEVEL},
+        {"teacher_id=T1;date=2024-10-10;category=paper;chars=3000;level=county;"
+         "grade=published;work=W",
+         XS_REASON_BAD_PUBLICATION, XS_F_LEVEL},
+        {"teacher_id=T1;date=2024-10-10;category=paper;chars=3000;level=county;grade=1",
+         XS_REASON_MISSING_FIELD, XS_F_WORK},
+        {"teacher_id=T1;date=2024-10-10;category=exam;event=E", XS_REASON_MISSING_FIELD,
+         XS_F_SCORE},
+        {"teacher_id=T1;date=2024-10-10;category=exam;score=80", XS_REASON_MISSING_FIELD,
+         XS_F_EVENT},
+        {"teacher_id=T1;date=2024-10-10;category=exam;event=E;score=1000.01",
+         XS_REASON_OUT_OF_RANGE, XS_F_SCORE},
+        {"teacher_id=T1;date=2024-10-10;category=project;level=school", XS_REASON_BAD_VALUE,
+         XS_F_LEVEL},
+        {"teacher_id=T1;date=2024-10-10;category=external_training", XS_REASON_MISSING_FIELD,
+         XS_F_HOURS},
+        {"teacher_id=T1;date=2024-10-10;category=external_training;days=365.5",
+         XS_REASON_OUT_OF_RANGE, XS_F_DAYS},
+        {"teacher_id=T1;date=2024-10-10;category=online_training;hours=1000.01",
+         XS_REASON_OUT_OF_RANGE, XS_F_HOURS},
+        {"teacher_id=T1;date=2024-10-10;category=reflection;chars=10000001",
+         XS_REASON_OUT_OF_RANGE, XS_F_CHARS},
+        {"teacher_id=T1;category=open_class", XS_REASON_MISSING_FIELD, XS_F_DATE},
+        {"teacher_id=T1;date=2024-10-10", XS_REASON_MISSING_FIELD, XS_F_CATEGORY},
+        {"date=2024-10-10;category=open_class", XS_REASON_MISSING_FIELD, XS_F_TEACHER_ID},
+    };
+    enum { N = sizeof cases / sizeof cases[0] };
+    xs_record_t recs[N + 2];
+    xs_certify_row_t rows[N + 2];
+    for (size_t i = 0; i < N; i++)
+        recs[i] = s_rec(cases[i].spec);
+    recs[N] = s_rec("teacher_id=T1;date=2024-10-10;category=open_class");
+    recs[N].category = 42; /* from a newer sender */
+    recs[N + 1] = s_rec("teacher_id=T1;date=2024-10-10;category=open_class");
+    s_book_t book;
+    s_run(p, recs, NULL, N + 2, rows, &book);
+    for (size_t i = 0; i < N; i++) {
+        if (rows[i].status != XS_CERT_REJECTED || rows[i].reason != cases[i].reason ||
+            rows[i].field != cases[i].field || rows[i].credited_minutes != 0)
+            fail_msg("%s: %s %s %s", cases[i].spec, xs_certify_status_name(rows[i].status),
+                     xs_reason_code(rows[i].reason), xs_field_name(rows[i].field));
+    }
+    s_expect(&rows[N], XS_CERT_REJECTED, 0, XS_REASON_UNKNOWN_CATEGORY);
+    s_expect(&rows[N + 1], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
+                     240);
+    xs_policy_destroy(&p);
+}
+
+/* ---- §1 and §4: years, semesters, cycles and each shipped policy ---- */
+
+/* Dali: 08-31 closes 2024-2025 (its second semester); 09-01 opens 2025-2026; 01-31 is
+ * still semester 1; 02-01 starts semester 2. */
+static void test_academic_year_and_semester_boundaries(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("dali");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2025-08-31;category=lecture;minutes=60"),
+        s_rec("teacher_id=T1;date=2025-09-01;category=lecture;minutes=120"),
+        s_rec("teacher_id=T1;date=2026-01-31;category=lecture;minutes=180"),
+        s_rec("teacher_id=T1;date=2026-02-01;category=lecture;minutes=240"),
+    };
+    static const int years[] = {2024, 2025, 2025, 2025};
+    static const unsigned semesters[] = {2, 1, 1, 2};
+    xs_certify_row_t rows[4];
+    s_book_t book;
+    s_run(p, recs, NULL, 4, rows, &book);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(rows[i].year, years[i]);
+        assert_int_equal(rows[i].semester, semesters[i]);
+    }
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 1)
+                         ->credited_minutes,
+                     0);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2)
+                         ->credited_minutes,
+                     60);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 1)
+                         ->credited_minutes,
+                     300);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 2)
+                         ->credited_minutes,
+                     240);
+    assert_int_equal(
+        s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2025, 0)->credited_minutes, 540);
+    /* Two years, each: 4 year rows and 2 × 2 semester rows; dali has no cycle rows. */
+    assert_int_equal(s_ledger(&book, "T1")->total_count, 2 * (4 + 4));
+    xs_policy_destroy(&p);
+}
+
+/* Baiwanzi: 40 h in each year of 2021-2026 meets every year and the 200-h cycle; with
+ * 39.99 h (2399 minutes) in one year, that year and the cycle are not met. */
+static void test_baiwanzi_40h_a_year_and_200h_a_cycle(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=A;date=2021-10-01;category=online_training;hours=40"),
+        s_rec("teacher_id=A;date=2022-10-01;category=online_training;hours=40"),
+        s_rec("teacher_id=A;date=2023-10-01;category=online_training;hours=40"),
+        s_rec("teacher_id=A;date=2024-10-01;category=online_training;hours=40"),
+        s_rec("teacher_id=A;date=2026-08-31;category=online_training;hours=40"),
+        s_rec("teacher_id=B;date=2021-10-01;category=online_training;hours=40"),
+        s_rec("teacher_id=B;date=2022-10-01;category=online_training;hours=40"),
+        s_rec("teacher_id=B;date=2023-10-01;category=online_training;hours=40"),
+        s_rec("teacher_id=B;date=2024-10-01;category=online_training;hours=40"),
+        s_rec("teacher_id=B;date=2025-10-01;category=online_training;hours=39.99"),
+    };
+    xs_certify_row_t rows[10];
+    s_book_t book;
+    s_run(p, recs, NULL, 10, rows, &book);
+    for (int y = 2021; y <= 2025; y++) {
+        const xs_certify_total_t *a = s_total(p, &book, "A", XS_SCOPE_YEAR, "total", y, 0);
+        assert_int_equal(a->credited_minutes, S_H(40));
+        assert_int_equal(a->required_minutes, S_H(40));
+        assert_int_equal(a->met, XS_MET_YES);
+    }
+    const xs_certify_total_t *cycle = s_total(p, &book, "A", XS_SCOPE_CYCLE, "total", 2021, 0);
+    assert_int_equal(cycle->credited_minutes, S_H(200));
+    assert_int_equal(cycle->met, XS_MET_YES);
+    assert_int_equal(cycle->single_met, XS_MET_NONE);
+    const xs_certify_total_t *b = s_total(p, &book, "B", XS_SCOPE_YEAR, "total", 2025, 0);
+    assert_int_equal(b->credited_minutes, 2399);
+    assert_int_equal(b->met, XS_MET_NO);
+    cycle = s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0);
+    assert_int_equal(cycle->credited_minutes, S_H(160) + 2399);
+    assert_int_equal(cycle->met, XS_MET_NO);
+    char hours[24];
+    xs_certify_format_hours(hours, sizeof hours, cycle->credited_minutes);
+    assert_string_equal(hours, "199.98");
+
+    /* Reporting 2024-2025 .. 2026-2027 for B: years without records are shown empty, and
+     * the two cycles they touch are given whole. */
+    xs_certify_opts_t opts = {.first_year = 2024, .last_year = 2026};
+    memset(&book, 0, sizeof book);
+    assert_int_equal(xs_certify_run(p, NULL, recs + 5, NULL, 5, &opts, rows, s_capture, &book),
+                     XS_OK);
+    assert_int_equal(s_ledger(&book, "B")->total_count, 3 + 2);
+    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_YEAR, "total", 2026, 0)->met, XS_MET_NO);
+    assert_int_equal(
+        s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0)->credited_minutes,
+        S_H(160) + 2399);
+    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2026, 0)->credited_minutes,
+                     0);
+    xs_policy_destroy(&p);
+}
+
+/* Dali 2024-2025: semester 1 has 18 h of activity (a course) and 14 h of outcome (a
+ * reflection and a unit design); semester 2 has 18 h of activity (lectures) but only 4 h
+ * of outcome (a third prize). School = activity + outcome = 54 h ≥ 50 h; network 30 h. */
+static void test_dali_semesters_and_school_is_activity_plus_outcome(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("dali");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-15;category=external_training;hours=18"),
+        s_rec("teacher_id=T1;date=2024-11-15;category=reflection;chars=1200"),
+        s_rec("teacher_id=T1;date=2024-12-15;category=teaching_design;unit=1"),
+        s_rec("teacher_id=T1;date=2025-03-15;category=lecture;minutes=540;event=L1"),
+        s_rec("teacher_id=T1;date=2025-04-15;category=lecture;minutes=540;event=L2"),
+        s_rec("teacher_id=T1;date=2025-05-15;category=paper;chars=2500;level=county;grade=3;"
+              "work=W"),
+        s_rec("teacher_id=T1;date=2024-11-01;category=online_training;hours=30"),
+    };
+    xs_certify_row_t rows[7];
+    s_book_t book;
+    s_run(p, recs, NULL, 7, rows, &book);
+    const xs_certify_total_t *x;
+    x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 1);
+    assert_int_equal(x->credited_minutes, S_H(18));
+    assert_int_equal(x->met, XS_MET_YES);
+    x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "outcome", 2024, 1);
+    assert_int_equal(x->credited_minutes, S_H(14));
+    assert_int_equal(x->met, XS_MET_YES);
+    x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2);
+    assert_int_equal(x->credited_minutes, S_H(18));
+    assert_int_equal(x->met, XS_MET_YES);
+    x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "outcome", 2024, 2);
+    assert_int_equal(x->credited_minutes, S_H(4));
+    assert_int_equal(x->required_minutes, S_H(7));
+    assert_int_equal(x->met, XS_MET_NO);
+    x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0);
+    assert_int_equal(x->credited_minutes, S_H(54));
+    assert_int_equal(x->met, XS_MET_YES);
+    x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "network", 2024, 0);
+    assert_int_equal(x->credited_minutes, S_H(30));
+    assert_int_equal(x->met, XS_MET_YES);
+    x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "activity", 2024, 0);
+    assert_int_equal(x->met, XS_MET_NONE);
+    xs_policy_destroy(&p);
+}
+
+/* Wenzhou, cycle 2021-2026: both teachers have 74 h a year (370 h; school 120 h). A's
+ * external training came as two courses of 45 h: the cycle is not met. B had one 90-h
+ * course: met. */
+static void test_wenzhou_cycle_needs_one_90h_external_training(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("wenzhou");
+    static const char *const years[] = {"2021", "2022", "2023", "2024", "2025"};
+    xs_record_t recs[32];
+    char specs[32][160];
+    size_t n = 0;
+    for (size_t t = 0; t < 2; t++) {
+        const char *who = t ? "B" : "A";
+        for (size_t y = 0; y < 5; y++) {
+            snprintf(specs[n], sizeof specs[n],
+                     "teacher_id=%s;date=%s-10-01;category=lecture;minutes=1440", who, years[y]);
+            recs[n] = s_rec(specs[n]);
+            n++;
+            /* 50 h a year: online, except the external training years. */
+            snprintf(specs[n], sizeof specs[n],
+                     "teacher_id=%s;date=%s-11-01;category=online_training;hours=%s", who,
+                     years[y], y < 2 ? (t ? (y == 0 ? "5" : "50") : "5") : "50");
+            recs[n] = s_rec(specs[n]);
+            n++;
+        }
+    }
+    /* A: two 45-h courses (2021, 2022); B: one 90-h course in 2021 (and 45 h online more
+     * in 2022 so both have the same totals). */
+    recs[n++] = s_rec("teacher_id=A;date=2021-12-01;category=external_training;hours=45");
+    recs[n++] = s_rec("teacher_id=A;date=2022-12-01;category=external_training;hours=45");
+    recs[n++] = s_rec("teacher_id=B;date=2021-12-01;category=external_training;hours=90");
+    recs[n++] = s_rec("teacher_id=B;date=2022-12-01;category=online_training;hours=0.01");
+    xs_certify_row_t rows[32];
+    s_book_t book;
+    s_run(p, recs, NULL, n, rows, &book);
+    const xs_certify_total_t *a = s_total(p, &book, "A", XS_SCOPE_CYCLE, "total", 2021, 0);
+    const xs_certify_total_t *b = s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0);
+    assert_int_equal(a->credited_minutes, S_H(370));
+    assert_true(b->credited_minutes >= S_H(360));
+    assert_int_equal(a->required_minutes, S_H(360));
+    assert_int_equal(a->single_met, XS_MET_NO);
+    assert_int_equal(a->single_minutes, S_H(45));
+    assert_int_equal(a->met, XS_MET_NO);
+    assert_int_equal(b->single_met, XS_MET_YES);
+    assert_int_equal(b->single_minutes, S_H(90));
+    assert_int_equal(b->met, XS_MET_YES);
+    const xs_certify_total_t *school =
+        s_total(p, &book, "A", XS_SCOPE_CYCLE, "school", 2021, 0);
+    assert_int_equal(school->credited_minutes, S_H(120));
+    assert_int_equal(school->met, XS_MET_YES);
+    assert_int_equal(school->single_met, XS_MET_NONE);
+    const xs_certify_total_t *year = s_total(p, &book, "A", XS_SCOPE_YEAR, "school", 2021, 0);
+    assert_int_equal(year->credited_minutes, S_H(24));
+    assert_int_equal(year->met, XS_MET_YES);
+    year = s_total(p, &book, "A", XS_SCOPE_YEAR, "total", 2021, 0);
+    assert_int_equal(year->credited_minutes, S_H(24 + 5 + 45));
+    assert_int_equal(year->met, XS_MET_YES);
+    xs_policy_destroy(&p);
+}
+
+/* Xinxiang: 16 h online in 2024-2025 meets network_school; school has no requirement. */
+static void test_xinxiang_network_school_16h_a_year(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("xinxiang");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-01;category=online_training;hours=16"),
+        s_rec("teacher_id=T1;date=2024-10-02;category=open_class"),
+        s_rec("teacher_id=T2;date=2024-10-01;category=online_training;hours=15.99"),
+    };
+    xs_certify_row_t rows[3];
+    s_book_t book;
+    s_run(p, recs, NULL, 3, rows, &book);
+    const xs_certify_total_t *x =
+        s_total(p, &book, "T1", XS_SCOPE_YEAR, "network_school", 2024, 0);
+    assert_int_equal(x->met, XS_MET_YES);
+    x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0);
+    assert_int_equal(x->credited_minutes, 240);
+    assert_int_equal(x->met, XS_MET_NONE);
+    x = s_total(p, &book, "T2", XS_SCOPE_YEAR, "network_school", 2024, 0);
+    assert_int_equal(x->met, XS_MET_NO);
+    x = s_total(p, &book, "T1", XS_SCOPE_CYCLE, "network_school", 2021, 0);
+    assert_int_equal(x->credited_minutes, S_H(16));
+    assert_int_equal(x->met, XS_MET_NO);
+    xs_policy_destroy(&p);
+}
+
+/* ---- §3: order independence and the one-teacher entry point ---- */
+
+static uint64_t s_rand(uint64_t *s) {
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+/* 1000 records of 25 teachers, built to collide: few events, the same works in other
+ * case and spacing, exams, corrections and invalid records. */
+static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
+    static const char *const teachers[] = {
+        "T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10", "T11", "T12", "T13",
+        "T14", "T15", "T16", "T17", "T18", "T19", "T20", "T21", "T22", "T23", "T24", "T25"};
+    static const char *const events[] = {"", "", "E1", "E2", "E3", "教研一", "教研二"};
+    static const char *const works[] = {"Reading Circles", "reading  circles", "READING CIRCLES",
+                                        "农村 阅读", "农村　阅读", "Other Work"};
+    static const char *const levels[] = {"county", "municipal", "provincial", "national"};
+    static const char *const grades[] = {"1", "2", "3", "published"};
+    static const char *const exams[] = {"X1", "X2"};
+    static char specs[1000][256];
+    uint64_t seed = 0x9e3779b97f4a7c15ull;
+    assert_true(n <= 1000);
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = i + 1;
+        uint64_t r = s_rand(&seed);
+        if (i > 10 && r % 50 == 0) {
+            recs[i] = s_correction(s_rand(&seed) % (i + 5) + 1);
+            continue;
+        }
+        const char *t = teachers[r % 25];
+        int32_t date = xs_date_from_civil(2021, 9, 1) + (int32_t)(s_rand(&seed) % 1800);
+        char day[11];
+        xs_date_format(date, day);
+        unsigned cat = (unsigned)(s_rand(&seed) % 10) + 1;
+        const char *ev = events[s_rand(&seed) % 7];
+        char extra[160];
+        switch (cat) {
+        case XS_CAT_LECTURE:
+            snprintf(extra, sizeof extra, "minutes=%u%s", (unsigned)(s_rand(&seed) % 200) + 1,
+                     s_rand(&seed) % 3 ? "" : ";role=speaker");
+            break;
+        case XS_CAT_EXTERNAL_TRAINING:
+            snprintf(extra, sizeof extra, s_rand(&seed) % 2 ? "days=%u.5" : "hours=%u",
+                     (unsigned)(s_rand(&seed) % 10) + 1);
+            break;
+        case XS_CAT_ONLINE_TRAINING:
+            snprintf(extra, sizeof extra, "hours=%u", (unsigned)(s_rand(&seed) % 60) + 1);
+            break;
+        case XS_CAT_REFLECTION:
+        case XS_CAT_TEACHING_DESIGN:
+            snprintf(extra, sizeof extra, "chars=%u;unit=%u", (unsigned)(s_rand(&seed) % 2000),
+                     (unsigned)(s_rand(&seed) % 4 == 0));
+            break;
+        case XS_CAT_PAPER:
+            snprintf(extra, sizeof extra, "chars=%u;level=%s;grade=%s;work=%s",
+                     (unsigned)(s_rand(&seed) % 4000), levels[s_rand(&seed) % 4],
+                     grades[s_rand(&seed) % 4], works[s_rand(&seed) % 6]);
+            break;
+        case XS_CAT_PROJECT:
+            snprintf(extra, sizeof extra, "level=%s;role=%s", levels[s_rand(&seed) % 4],
+                     s_rand(&seed) % 2 ? "host" : "participant");
+            break;
+        case XS_CAT_EXAM:
+            snprintf(extra, sizeof extra, "score=%u", (unsigned)(s_rand(&seed) % 10) * 10);
+            ev = exams[s_rand(&seed) % 2];
+            break;
+        default: snprintf(extra, sizeof extra, "note=x"); break;
+        }
+        snprintf(specs[i], sizeof specs[i], "teacher_id=%s;date=%s;category=%s;%s%s%s", t, day,
+                 xs_category_name(cat), extra, ev[0] ? ";event=" : "", ev);
+        recs[i] = s_rec(specs[i]);
+    }
+}
+
+static int s_cmp_rows(const xs_certify_row_t *a, const xs_certify_row_t *b) {
+    return a->related_id != b->related_id || a->credited_minutes != b->credited_minutes ||
+           a->base_minutes != b->base_minutes || a->year != b->year ||
+           a->semester != b->semester || a->status != b->status || a->reason != b->reason ||
+           a->field != b->field || a->category != b->category || a->tier != b->tier;
+}
+
+/* The same 1000 records shuffled 20 times give the same rows (matched by id) and the same
+ * ledgers. */
+static void test_order_independence_1000_records_20_shuffles(void **state) {
+    (void)state;
+    enum { N = 1000 };
+    xs_policy_t *p = s_policy("wenzhou");
+    xs_record_t *recs = test_malloc(N * sizeof *recs), *mixed = test_malloc(N * sizeof *mixed);
+    uint64_t ids[N], mixed_ids[N];
+    xs_certify_row_t *rows = test_malloc(N * sizeof *rows),
+                     *again = test_malloc(N * sizeof *again);
+    s_book_t *book = test_malloc(sizeof *book), *book2 = test_malloc(sizeof *book2);
+    s_random_set(recs, ids, N);
+    s_run(p, recs, ids, N, rows, book);
+    size_t counts[XS_CERT_STATUS_COUNT] = {0};
+    for (size_t i = 0; i < N; i++)
+        counts[rows[i].status]++;
+    /* The set exercises every status. */
+    for (size_t s = 0; s < XS_CERT_STATUS_COUNT; s++)
+        if (counts[s] == 0)
+            fail_msg("no %s row", xs_certify_status_name((unsigned)s));
+    uint64_t seed = 42;
+    size_t perm[N];
+    for (int round = 0; round < 20; round++) {
+        for (size_t i = 0; i < N; i++)
+            perm[i] = i;
+        for (size_t i = N - 1; i > 0; i--) {
+            size_t j = (size_t)(s_rand(&seed) % (i + 1));
+            size_t swap = perm[i];
+            perm[i] = perm[j];
+            perm[j] = swap;
+        }
+        for (size_t i = 0; i < N; i++) {
+            mixed[i] = recs[perm[i]];
+            mixed_ids[i] = ids[perm[i]];
+        }
+        s_run(p, mixed, mixed_ids, N, again, book2);
+        for (size_t i = 0; i < N; i++)
+            if (s_cmp_rows(&again[i], &rows[perm[i]]))
+                fail_msg("round %d: record id %llu differs", round,
+                         (unsigned long long)mixed_ids[i]);
+        assert_int_equal(book2->count, book->count);
+        assert_true(book2->digest == book->digest);
+    }
+    test_free(recs);
+    test_free(mixed);
+    test_free(rows);
+    test_free(again);
+    test_free(book);
+    test_free(book2);
+    xs_policy_destroy(&p);
+}
+
+/* The hub certifies one teacher at a time with the county's exam standings: the same rows
+ * and ledger as the full run. */
+static void test_one_teacher_entry_point_matches_full_run(void **state) {
+    (void)state;
+    enum { N = 1000 };
+    xs_policy_t *p = s_policy("dali");
+    xs_record_t *recs = test_malloc(N * sizeof *recs), *mine = test_malloc(N * sizeof *mine);
+    uint64_t ids[N], my_ids[N];
+    size_t where[N];
+    xs_certify_row_t *rows = test_malloc(N * sizeof *rows), *my_rows = test_malloc(N * sizeof *my_rows);
+    s_book_t *book = test_malloc(sizeof *book), *one = test_malloc(sizeof *one);
+    s_random_set(recs, ids, N);
+    s_run(p, recs, ids, N, rows, book);
+    xs_certify_exams_t *exams = NULL;
+    assert_int_equal(xs_certify_exams_build(&exams, p, recs, ids, N), XS_OK);
+    assert_int_equal(xs_certify_exams_count(exams), 2);
+    for (size_t t = 0; t < book->count; t++) {
+        const char *teacher = book->ledgers[t].teacher;
+        size_t n = 0;
+        for (size_t i = 0; i < N; i++) {
+            const xs_record_t *r = &recs[i];
+            int keep = 0;
+            if (r->kind == XS_KIND_CORRECTION) {
+                /* the corrections of this teacher's records */
+                size_t target = (size_t)r->voids - 1;
+                keep = r->voids >= 1 && target < N && recs[target].kind == XS_KIND_ACTIVITY &&
+                       recs[target].teacher_id.len == strlen(teacher) &&
+                       memcmp(recs[target].teacher_id.ptr, teacher, strlen(teacher)) == 0;
+            } else {
+                keep = r->teacher_id.len == strlen(teacher) &&
+                       memcmp(r->teacher_id.ptr, teacher, strlen(teacher)) == 0;
+            }
+            if (keep) {
+                mine[n] = *r;
+                my_ids[n] = ids[i];
+                where[n++] = i;
+            }
+        }
+        memset(one, 0, sizeof *one);
+        one->ids = my_ids;
+        assert_int_equal(
+            xs_certify_teacher(p, exams, mine, my_ids, n, NULL, my_rows, s_capture, one), XS_OK);
+        assert_int_equal(one->count, 1);
+        assert_true(one->ledgers[0].digest == book->ledgers[t].digest);
+        for (size_t k = 0; k < n; k++)
+            if (s_cmp_rows(&my_rows[k], &rows[where[k]]))
+                fail_msg("%s: record id %llu differs", teacher, (unsigned long long)my_ids[k]);
+    }
+    /* Two teachers are refused. */
+    assert_int_equal(xs_certify_teacher(p, exams, recs, ids, N, NULL, rows, s_capture, one),
+                     XS_EINVAL);
+    xs_certify_exams_destroy(&exams);
+    test_free(recs);
+    test_free(mine);
+    test_free(rows);
+    test_free(my_rows);
+    test_free(book);
+    test_free(one);
+    xs_policy_destroy(&p);
+}
+
+static xs_err s_never(void *ctx, const xs_certify_teacher_t *t) {
+    (void)ctx;
+    (void)t;
+    fail_msg("callback ran");
+    return XS_OK;
+}
+
+static xs_err s_stop(void *ctx, const xs_certify_teacher_t *t) {
+    (void)t;
+    (*(int *)ctx)++;
+    return XS_EIO;
+}
+
+/* Ids must be unique per teacher: a repeat stops the run before any ledger; a callback's
+ * error stops it too. */
+static void test_repeated_id_refused_and_callback_stops_the_run(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=A;date=2024-10-10;category=open_class"),
+        s_rec("teacher_id=B;date=2024-10-10;category=open_class"),
+        s_rec("teacher_id=B;date=2024-10-11;category=open_class"),
+    };
+    uint64_t ids[] = {1, 5, 5};
+    xs_certify_row_t rows[3];
+    assert_int_equal(xs_certify_run(p, NULL, recs, ids, 3, NULL, rows, s_never, NULL), XS_EINVAL);
+    int calls = 0;
+    assert_int_equal(xs_certify_run(p, NULL, recs, NULL, 3, NULL, rows, s_stop, &calls), XS_EIO);
+    assert_int_equal(calls, 1);
+    assert_int_equal(xs_certify_run(p, NULL, recs, NULL, 0, NULL, rows, s_never, NULL), XS_OK);
+    xs_certify_opts_t backwards = {.first_year = 2025, .last_year = 2024};
+    assert_int_equal(xs_certify_run(p, NULL, recs, NULL, 3, &backwards, rows, NULL, NULL),
+                     XS_EINVAL);
+    xs_policy_destroy(&p);
+}
+
+/* Minutes shown as hours: two decimals, half up. */
+static void test_hours_formatting_rounds_half_up(void **state) {
+    (void)state;
+    static const struct {
+        uint64_t minutes;
+        const char *text;
+    } cases[] = {{0, "0.00"},       {1, "0.02"},      {2, "0.03"},       {3, "0.05"},
+                 {90, "1.50"},      {1199, "19.98"},  {1200, "20.00"},  {12000, "200.00"},
+                 {59, "0.98"},      {61, "1.02"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[24];
+        size_t len = xs_certify_format_hours(text, sizeof text, cases[i].minutes);
+        assert_string_equal(text, cases[i].text);
+        assert_int_equal(len, strlen(cases[i].text));
+    }
+    /* Certificate hours to minutes: × 60 / 100, half up. */
+    assert_int_equal(xs_policy_hours_to_minutes(1), 1);     /* 0.01 h = 0.6 min */
+    assert_int_equal(xs_policy_hours_to_minutes(2), 1);     /* 1.2 min */
+    assert_int_equal(xs_policy_hours_to_minutes(250), 150); /* 2.5 h */
+    assert_int_equal(xs_policy_hours_to_minutes(3999), 2399); /* 39.99 h = 2399.4 min */
+    assert_int_equal(xs_policy_hours_to_minutes(1250), 750);
+    assert_string_equal(xs_certify_status_zh(XS_CERT_CAPPED), "超出上限");
+    assert_string_equal(xs_certify_met_name(XS_MET_YES), "yes");
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_base_credit_of_every_category),
+        cmocka_unit_test(test_speaker_counts_four_times),
+        cmocka_unit_test(test_external_training_2_5_days_without_certificate_is_20h),
+        cmocka_unit_test(test_external_training_with_hours_and_days_uses_hours),
+        cmocka_unit_test(test_reflection_999_chars_rejected_too_short),
+        cmocka_unit_test(test_two_reflections_in_one_year_one_capped_by_tie_break),
+        cmocka_unit_test(test_unit_design_and_short_design_in_one_year),
+        cmocka_unit_test(test_same_paper_awarded_2024_published_2025_counts_once_at_14h),
+        cmocka_unit_test(test_exam_six_participants_90_90_80_70_70_60),
+        cmocka_unit_test(test_duplicate_event_counted_once),
+        cmocka_unit_test(test_voided_record_and_corrections),
+        cmocka_unit_test(test_validation_rejections),
+        cmocka_unit_test(test_academic_year_and_semester_boundaries),
+        cmocka_unit_test(test_baiwanzi_40h_a_year_and_200h_a_cycle),
+        cmocka_unit_test(test_dali_semesters_and_school_is_activity_plus_outcome),
+        cmocka_unit_test(test_wenzhou_cycle_needs_one_90h_external_training),
+        cmocka_unit_test(test_xinxiang_network_school_16h_a_year),
+        cmocka_unit_test(test_order_independence_1000_records_20_shuffles),
+        cmocka_unit_test(test_one_teacher_entry_point_matches_full_run),
+        cmocka_unit_test(test_repeated_id_refused_and_callback_stops_the_run),
+        cmocka_unit_test(test_hours_formatting_rounds_half_up),
+    };
+    return cmocka_run_group_tests_name("certify", tests, NULL, NULL);
+}

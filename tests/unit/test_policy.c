@@ -1,0 +1,518 @@
+/* test_policy: the shipped policies, the INI reader's refusals, the calendar and the blob. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs/policy.h"
+#include "xs/text.h"
+
+#define S_ALL 0x7feu /* bits of categories 1..10 */
+#define S_CAT(c) (1u << (c))
+#define S_H(h) ((uint32_t)(h) * 60u)
+
+static xs_policy_t *s_load(const char *id) {
+    char path[512], err[512];
+    const char *root = getenv("XS_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/schema/policies/%s.ini", root ? root : XS_SOURCE_DIR, id);
+    xs_policy_t *p = NULL;
+    xs_err rc = xs_policy_load(&p, path, err, sizeof err);
+    if (rc != XS_OK)
+        fail_msg("%s: %s", path, err);
+    return p;
+}
+
+static xs_policy_t *s_parse(const char *text) {
+    char err[512];
+    xs_policy_t *p = NULL;
+    xs_err rc = xs_policy_parse(&p, text, strlen(text), "t.ini", err, sizeof err);
+    if (rc != XS_OK)
+        fail_msg("%s", err);
+    return p;
+}
+
+static const xs_policy_bucket_t *s_bucket(const xs_policy_t *p, const char *name) {
+    int b = xs_policy_bucket_find(p, name, strlen(name));
+    if (b < 0)
+        fail_msg("no bucket %s", name);
+    return &p->buckets[b];
+}
+
+/* credit-rules.md §4: every shipped policy, with exactly its buckets and requirements. */
+static void test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("baiwanzi");
+    assert_string_equal(p->id, "baiwanzi");
+    assert_int_equal(p->version, 1);
+    assert_int_equal(p->bucket_count, 1);
+    const xs_policy_bucket_t *total = s_bucket(p, "total");
+    assert_int_equal(total->members, S_ALL);
+    assert_int_equal(total->required_minutes[XS_SCOPE_YEAR], S_H(40));
+    assert_int_equal(total->required_minutes[XS_SCOPE_SEMESTER], 0);
+    assert_int_equal(total->required_minutes[XS_SCOPE_CYCLE], S_H(200));
+    assert_int_equal(p->single.category, XS_CAT_NONE);
+    xs_policy_destroy(&p);
+    assert_null(p);
+}
+
+static void test_shipped_dali_school_is_activity_plus_outcome(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("dali");
+    assert_int_equal(p->bucket_count, 4);
+    const xs_policy_bucket_t *network = s_bucket(p, "network");
+    const xs_policy_bucket_t *activity = s_bucket(p, "activity");
+    const xs_policy_bucket_t *outcome = s_bucket(p, "outcome");
+    const xs_policy_bucket_t *school = s_bucket(p, "school");
+    assert_int_equal(network->members, S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(activity->members,
+                     S_CAT(XS_CAT_LECTURE) | S_CAT(XS_CAT_RESEARCH_SESSION) |
+                         S_CAT(XS_CAT_OPEN_CLASS) | S_CAT(XS_CAT_EXTERNAL_TRAINING));
+    assert_int_equal(outcome->members, S_CAT(XS_CAT_REFLECTION) |
+                                           S_CAT(XS_CAT_TEACHING_DESIGN) | S_CAT(XS_CAT_PAPER) |
+                                           S_CAT(XS_CAT_PROJECT) | S_CAT(XS_CAT_EXAM));
+    assert_int_equal(school->categories, 0);
+    assert_int_equal(school->members, activity->members | outcome->members);
+    assert_int_equal(network->required_minutes[XS_SCOPE_YEAR], S_H(30));
+    assert_int_equal(school->required_minutes[XS_SCOPE_YEAR], S_H(50));
+    assert_int_equal(activity->required_minutes[XS_SCOPE_SEMESTER], S_H(18));
+    assert_int_equal(outcome->required_minutes[XS_SCOPE_SEMESTER], S_H(7));
+    assert_int_equal(activity->required_minutes[XS_SCOPE_YEAR], 0);
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        assert_int_equal(p->buckets[b].required_minutes[XS_SCOPE_CYCLE], 0);
+    assert_string_equal(xs_policy_bucket_label(p, 3), "校本研修");
+    xs_policy_destroy(&p);
+}
+
+static void test_shipped_wenzhou_single_90h_external_training(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("wenzhou");
+    assert_int_equal(p->bucket_count, 2);
+    const xs_policy_bucket_t *total = s_bucket(p, "total");
+    const xs_policy_bucket_t *school = s_bucket(p, "school");
+    assert_int_equal(total->members, S_ALL);
+    assert_int_equal(school->members,
+                     S_ALL & ~S_CAT(XS_CAT_EXTERNAL_TRAINING) & ~S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(total->required_minutes[XS_SCOPE_YEAR], S_H(48));
+    assert_int_equal(school->required_minutes[XS_SCOPE_YEAR], S_H(24));
+    assert_int_equal(total->required_minutes[XS_SCOPE_CYCLE], S_H(360));
+    assert_int_equal(school->required_minutes[XS_SCOPE_CYCLE], S_H(120));
+    assert_int_equal(p->single.category, XS_CAT_EXTERNAL_TRAINING);
+    assert_int_equal(p->single.min_minutes, S_H(90));
+    assert_string_equal(p->buckets[p->single.bucket].name, "total");
+    assert_int_equal(p->credit.day_minutes, S_H(8));
+    xs_policy_destroy(&p);
+}
+
+static void test_shipped_xinxiang_network_school_16h_80h(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("xinxiang");
+    const xs_policy_bucket_t *network = s_bucket(p, "network_school");
+    const xs_policy_bucket_t *school = s_bucket(p, "school");
+    assert_int_equal(network->members, S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(school->members, S_ALL & ~S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(network->required_minutes[XS_SCOPE_YEAR], S_H(16));
+    assert_int_equal(network->required_minutes[XS_SCOPE_CYCLE], S_H(80));
+    assert_int_equal(school->required_minutes[XS_SCOPE_YEAR], 0);
+    assert_int_equal(school->required_minutes[XS_SCOPE_CYCLE], 0);
+    xs_policy_destroy(&p);
+}
+
+/* All four: calendar defaults of credit-rules.md §4. */
+static void test_shipped_calendars_start_09_01_02_01_cycle_2021(void **state) {
+    (void)state;
+    static const char *const ids[] = {"baiwanzi", "dali", "wenzhou", "xinxiang"};
+    for (size_t i = 0; i < 4; i++) {
+        xs_policy_t *p = s_load(ids[i]);
+        assert_string_equal(p->id, ids[i]);
+        assert_int_equal(p->year_start[0], 9);
+        assert_int_equal(p->year_start[1], 1);
+        assert_int_equal(p->second_semester[0], 2);
+        assert_int_equal(p->second_semester[1], 1);
+        assert_int_equal(p->first_cycle_year, 2021);
+        assert_int_equal(p->cycle_years, 5);
+        xs_policy_destroy(&p);
+    }
+}
+
+/* A policy that says nothing of credit gets every value of credit-rules.md §2. */
+static void test_defaults_are_credit_rules_section_2(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse("[policy]\nid = t\nversion = 3\n[bucket.all_of_it]\n"
+                             "categories = all\n");
+    const xs_policy_credit_t *c = &p->credit;
+    assert_int_equal(p->version, 3);
+    assert_int_equal(c->speaker_factor, 4);
+    assert_int_equal(c->day_minutes, S_H(8));
+    assert_int_equal(c->research_session_minutes, S_H(1));
+    assert_int_equal(c->open_class_minutes, S_H(4));
+    assert_int_equal(c->reflection_min_chars, 1000);
+    assert_int_equal(c->reflection_minutes, S_H(4));
+    assert_int_equal(c->design_unit_minutes, S_H(10));
+    assert_int_equal(c->design_min_chars, 800);
+    assert_int_equal(c->design_minutes, S_H(4));
+    assert_int_equal(c->paper_min_chars, 2000);
+    assert_int_equal(c->award_minutes[1], S_H(12));
+    assert_int_equal(c->award_minutes[2], S_H(8));
+    assert_int_equal(c->award_minutes[3], S_H(4));
+    assert_int_equal(c->published_minutes[XS_LEVEL_NATIONAL], S_H(16));
+    assert_int_equal(c->published_minutes[XS_LEVEL_PROVINCIAL], S_H(14));
+    assert_int_equal(c->published_minutes[XS_LEVEL_MUNICIPAL], S_H(12));
+    assert_int_equal(c->project_minutes[0][0], S_H(40));
+    assert_int_equal(c->project_minutes[0][1], S_H(20));
+    assert_int_equal(c->project_minutes[1][0], S_H(30));
+    assert_int_equal(c->project_minutes[1][1], S_H(15));
+    assert_int_equal(c->exam_minutes[0], S_H(3));
+    assert_int_equal(c->exam_minutes[1], S_H(2));
+    assert_int_equal(c->exam_minutes[2], S_H(1));
+    for (unsigned cat = 0; cat < XS_CAT_COUNT; cat++) {
+        unsigned capped = cat == XS_CAT_REFLECTION || cat == XS_CAT_TEACHING_DESIGN ||
+                          cat == XS_CAT_PAPER;
+        assert_int_equal(c->yearly_cap[cat], capped);
+    }
+    assert_string_equal(p->name, "");
+    assert_string_equal(xs_policy_bucket_label(p, 0), "all_of_it");
+    xs_policy_destroy(&p);
+}
+
+/* Overrides, comments, a byte order mark, CRLF lines, Chinese list separators, forward
+ * bucket references and hours with decimals. */
+static void test_overrides_and_file_conventions(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse("\xef\xbb\xbf; 测试规则\r\n"
+                             "# another comment\r\n"
+                             "[require.year]   ; requirements before their buckets\r\n"
+                             "both = 12.5\r\n"
+                             "[policy]\r\n"
+                             "id = test-1\r\n"
+                             "version = 7\r\n"
+                             "name = 测试县 ; 名称\r\n"
+                             "year_start = 08-15\r\n"
+                             "second_semester_start = 01-20\r\n"
+                             "first_cycle_year = 2019\r\n"
+                             "cycle_years = 3\r\n"
+                             "[credit.lecture]\r\n"
+                             "speaker_factor = 2\r\n"
+                             "[credit.external_training]\r\n"
+                             "hours_per_day = 6.5\r\n"
+                             "[credit.reflection]\r\n"
+                             "min_chars = 1500\r\n"
+                             "yearly_cap = none\r\n"
+                             "[credit.exam]\r\n"
+                             "yearly_cap = 2\r\n"
+                             "top_hours = 0.01\r\n"
+                             "[bucket.both]\r\n"
+                             "label = 合计#1\r\n"
+                             "buckets = one，two\r\n"
+                             "[bucket.one]\r\n"
+                             "categories = lecture、 exam\r\n"
+                             "[bucket.two]\r\n"
+                             "categories = paper , project\r\n");
+    assert_string_equal(p->id, "test-1");
+    assert_int_equal(p->version, 7);
+    assert_string_equal(p->name, "测试县");
+    assert_int_equal(p->year_start[0], 8);
+    assert_int_equal(p->year_start[1], 15);
+    assert_int_equal(p->second_semester[0], 1);
+    assert_int_equal(p->second_semester[1], 20);
+    assert_int_equal(p->first_cycle_year, 2019);
+    assert_int_equal(p->cycle_years, 3);
+    assert_int_equal(p->credit.speaker_factor, 2);
+    assert_int_equal(p->credit.day_minutes, 390);
+    assert_int_equal(p->credit.reflection_min_chars, 1500);
+    assert_int_equal(p->credit.yearly_cap[XS_CAT_REFLECTION], 0);
+    assert_int_equal(p->credit.yearly_cap[XS_CAT_EXAM], 2);
+    assert_int_equal(p->credit.exam_minutes[0], 1); /* 0.01 h = 0.6 min, rounded up */
+    const xs_policy_bucket_t *both = s_bucket(p, "both");
+    assert_string_equal(both->label, "合计#1"); /* '#' not after a space is text */
+    assert_int_equal(both->members, S_CAT(XS_CAT_LECTURE) | S_CAT(XS_CAT_EXAM) |
+                                        S_CAT(XS_CAT_PAPER) | S_CAT(XS_CAT_PROJECT));
+    assert_int_equal(both->required_minutes[XS_SCOPE_YEAR], 750);
+    xs_policy_destroy(&p);
+}
+
+/* Each malformed policy is refused whole, with "file:line: reason". */
+static void test_parse_errors_name_file_and_line(void **state) {
+    (void)state;
+    static const char head[] = "[policy]\nid = t\nversion = 1\n[bucket.total]\ncategories = all\n";
+    static const struct {
+        const char *body; /* appended to head (lines 1-5) unless it starts with '!' */
+        const char *where;
+        const char *says; /* a part of the reason */
+    } cases[] = {
+        {"[credit.paper]\nmin_chars = 2000\nmin_words = 3\n", "t.ini:8: ", "unknown key"},
+        {"[credit.poem]\n", "t.ini:6: ", "unknown category"},
+        {"[reward]\n", "t.ini:6: ", "unknown section"},
+        {"[credit.reflection]\nhours = four\n", "t.ini:7: ", "not a number of hours"},
+        {"[credit.reflection]\nhours = 4.125\n", "t.ini:7: ", "at most 2 decimals"},
+        {"[credit.reflection]\nmin_chars = -3\n", "t.ini:7: ", "not a whole number"},
+        {"[credit.reflection]\nmin_chars = 20000000\n", "t.ini:7: ", "out of range"},
+        {"[credit.reflection]\nhours = 0\n", "t.ini:7: ", "out of range"},
+        {"[credit.reflection]\nyearly_cap = 0\n", "t.ini:7: ", "out of range"},
+        {"[bucket.x]\ncategories = lecture, poem\n", "t.ini:7: ", "unknown category): poem"},
+        {"[bucket.x]\ncategories = lecture,, exam\n", "t.ini:7: ", "empty item"},
+        {"[bucket.x]\ncategories = all, exam\n", "t.ini:7: ", "stands alone"},
+        {"[bucket.x]\ncategories = exam, exam\n", "t.ini:7: ", "listed twice"},
+        {"[bucket.x]\nbuckets = nowhere\n", "t.ini:7: ", "no such bucket): nowhere"},
+        {"[require.year]\nnowhere = 3\n", "t.ini:7: ", "no such bucket): nowhere"},
+        {"[bucket.a]\nbuckets = b\n[bucket.b]\nlabel = B\nbuckets = a\n", "t.ini:10: ", "circle"},
+        {"[bucket.a]\nbuckets = a\n", "t.ini:7: ", "circle"},
+        {"[bucket.lecture]\n", "t.ini:6: ", "bucket names"},
+        {"[bucket.Total]\n", "t.ini:6: ", "bucket names"},
+        {"[bucket.total]\n", "t.ini:6: ", "section repeated"},
+        {"[policy]\n", "t.ini:6: ", "section repeated"},
+        {"[require.year]\ntotal = 1\ntotal = 2\n", "t.ini:8: ", "key repeated"},
+        {"[require.year]\ntotal =\n", "t.ini:7: ", "empty value"},
+        {"[require.year]\ntotal 40\n", "t.ini:7: ", "expected key = value"},
+        {"[require.year\n", "t.ini:6: ", "without ']'"},
+        {"[policy2]\n", "t.ini:6: ", "unknown section"},
+        {"!id = t\n[policy]\n", "t.ini:1: ", "before any [section]"},
+        {"![policy]\nversion = 1\n[bucket.total]\ncategories = all\n", "t.ini:1: ", "missing id"},
+        {"!# no policy at all\n[bucket.total]\ncategories = all\n", "t.ini:1: ", "missing id"},
+        {"!\n\n[policy]\nid = t\n[bucket.total]\ncategories = all\n", "t.ini:3: ",
+         "missing version"},
+        {"![policy]\nid = t\nversion = 1\n", "t.ini:3: ", "no [bucket.<name>]"},
+        {"![policy]\nid = T\n", "t.ini:2: ", "id is"},
+        {"![policy]\nid = t\nversion = 0\n", "t.ini:3: ", "out of range"},
+        {"![policy]\nid = t\nversion = 1\nyear_start = 02-29\n", "t.ini:4: ", "no such day"},
+        {"![policy]\nid = t\nversion = 1\nyear_start = 9-1\n", "t.ini:4: ", "MM-DD"},
+        {"![policy]\nid = t\nversion = 1\nyear_start = 02-01\n[bucket.total]\n"
+         "categories = all\n",
+         "t.ini:4: ", "equals year_start"},
+        {"![policy]\nid = t\nversion = 1\ncycle_years = 11\n", "t.ini:4: ", "out of range"},
+        {"![policy]\nid = t\nversion = 1\nfirst_cycle_year = 1969\n", "t.ini:4: ",
+         "out of range"},
+        {"![policy]\nid = t\nname = \xe6\xb5\x8b\xff\n", "t.ini:3: ", "not UTF-8"},
+        {"[require.single]\ncategory = external_training\nhours = 90\nbucket = total\n",
+         "t.ini:9: ", "no [require.cycle] entry"},
+        {"[require.cycle]\ntotal = 1\n[require.single]\ncategory = external_training\n",
+         "t.ini:8: ", "needs category, hours and bucket"},
+        {"[bucket.x]\ncategories = lecture\n[require.cycle]\nx = 1\n[require.single]\n"
+         "category = exam\nhours = 1\nbucket = x\n",
+         "t.ini:13: ", "does not count exam"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[1024], err[512];
+        if (cases[i].body[0] == '!')
+            snprintf(text, sizeof text, "%s", cases[i].body + 1);
+        else
+            snprintf(text, sizeof text, "%s%s", head, cases[i].body);
+        xs_policy_t *p = (xs_policy_t *)1;
+        xs_err rc = xs_policy_parse(&p, text, strlen(text), "t.ini", err, sizeof err);
+        if (rc != XS_EPOLICY || p != NULL || strncmp(err, cases[i].where, strlen(cases[i].where)) ||
+            !strstr(err, cases[i].says))
+            fail_msg("case %zu: rc %d, message \"%s\"; want \"%s...%s\"", i, rc, err,
+                     cases[i].where, cases[i].says);
+    }
+}
+
+static void test_load_missing_file_is_eio(void **state) {
+    (void)state;
+    char err[256];
+    xs_policy_t *p = NULL;
+    assert_int_equal(xs_policy_load(&p, "/nonexistent/x.ini", err, sizeof err), XS_EIO);
+    assert_null(p);
+    assert_non_null(strstr(err, "/nonexistent/x.ini"));
+}
+
+static int32_t s_day(const char *text) {
+    int32_t d;
+    assert_int_equal(xs_date_parse(text, strlen(text), &d), XS_OK);
+    return d;
+}
+
+/* 08-31 is the last day of an academic year, 09-01 the first; 01-31 is in semester 1,
+ * 02-01 starts semester 2; cycle 2021-2026 is five academic years. */
+static void test_calendar_boundaries_08_31_09_01_01_31_02_01(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("baiwanzi");
+    static const struct {
+        const char *date;
+        int year;
+        unsigned semester;
+        const char *label;
+    } days[] = {
+        {"2025-08-31", 2024, 2, "2024-2025-2"}, {"2025-09-01", 2025, 1, "2025-2026-1"},
+        {"2025-12-31", 2025, 1, "2025-2026-1"}, {"2026-01-01", 2025, 1, "2025-2026-1"},
+        {"2026-01-31", 2025, 1, "2025-2026-1"}, {"2026-02-01", 2025, 2, "2025-2026-2"},
+        {"2024-02-29", 2023, 2, "2023-2024-2"}, {"2021-09-01", 2021, 1, "2021-2022-1"},
+    };
+    for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+        unsigned sem = 0;
+        char label[XS_POLICY_SEMESTER_LABEL];
+        int year = xs_policy_year_of(p, s_day(days[i].date), &sem);
+        xs_policy_semester_label(year, sem, label);
+        if (year != days[i].year || sem != days[i].semester || strcmp(label, days[i].label))
+            fail_msg("%s: %d-%u %s", days[i].date, year, sem, label);
+    }
+    char label[XS_POLICY_CYCLE_LABEL];
+    xs_policy_year_label(2025, label);
+    assert_string_equal(label, "2025-2026");
+    assert_int_equal(xs_policy_cycle_of(p, 2021), 2021);
+    assert_int_equal(xs_policy_cycle_of(p, 2025), 2021);
+    assert_int_equal(xs_policy_cycle_of(p, 2026), 2026);
+    assert_int_equal(xs_policy_cycle_of(p, 2020), 2016);
+    assert_int_equal(xs_policy_cycle_of(p, 2016), 2016);
+    assert_int_equal(xs_policy_cycle_of(p, 2015), 2011);
+    xs_policy_cycle_label(p, 2021, label);
+    assert_string_equal(label, "2021-2026");
+    xs_policy_cycle_label(p, 2026, label);
+    assert_string_equal(label, "2026-2031");
+    assert_int_equal(xs_policy_semester_start(p, 2025, 1), s_day("2025-09-01"));
+    assert_int_equal(xs_policy_semester_start(p, 2025, 2), s_day("2026-02-01"));
+    xs_policy_destroy(&p);
+
+    /* A second semester that starts in the same calendar year as the academic year. */
+    p = s_parse("[policy]\nid = t\nversion = 1\nyear_start = 01-10\n"
+                "second_semester_start = 07-01\n[bucket.b]\ncategories = all\n");
+    unsigned sem;
+    assert_int_equal(xs_policy_year_of(p, s_day("2025-01-09"), &sem), 2024);
+    assert_int_equal(sem, 2);
+    assert_int_equal(xs_policy_year_of(p, s_day("2025-01-10"), &sem), 2025);
+    assert_int_equal(sem, 1);
+    assert_int_equal(xs_policy_year_of(p, s_day("2025-06-30"), &sem), 2025);
+    assert_int_equal(sem, 1);
+    assert_int_equal(xs_policy_year_of(p, s_day("2025-07-01"), &sem), 2025);
+    assert_int_equal(sem, 2);
+    assert_int_equal(xs_policy_semester_start(p, 2025, 2), s_day("2025-07-01"));
+    xs_policy_destroy(&p);
+}
+
+static void s_compile(const xs_policy_t *p, xs_writer_t *w) {
+    xs_writer_init(w, XS_POLICY_BLOB_MAX);
+    xs_policy_compile(p, w);
+    assert_int_equal(xs_writer_err(w), XS_OK);
+}
+
+/* compile → decode → compile gives the same bytes and hash, for every shipped policy. */
+static void test_compile_decode_compile_is_byte_identical(void **state) {
+    (void)state;
+    static const char *const ids[] = {"baiwanzi", "dali", "wenzhou", "xinxiang"};
+    uint8_t hashes[4][32];
+    for (size_t i = 0; i < 4; i++) {
+        xs_policy_t *p = s_load(ids[i]), *q = NULL;
+        xs_writer_t w1, w2;
+        s_compile(p, &w1);
+        assert_int_equal(xs_policy_decode(&q, w1.data, w1.len), XS_OK);
+        s_compile(q, &w2);
+        assert_int_equal(w1.len, w2.len);
+        assert_memory_equal(w1.data, w2.data, w1.len);
+        assert_memory_equal(p, q, sizeof *p);
+        uint8_t h1[32], h2[32];
+        assert_int_equal(xs_policy_hash(p, h1), XS_OK);
+        assert_int_equal(xs_policy_hash(q, h2), XS_OK);
+        assert_memory_equal(h1, h2, 32);
+        memcpy(hashes[i], h1, 32);
+        for (size_t j = 0; j < i; j++)
+            assert_memory_not_equal(hashes[j], h1, 32);
+        xs_writer_free(&w1);
+        xs_writer_free(&w2);
+        xs_policy_destroy(&p);
+        xs_policy_destroy(&q);
+    }
+}
+
+/* Frozen layout of schema/policy.md §4: a tiny policy's blob, byte for byte, and its
+ * BLAKE2b-256 (computed independently with Python's hashlib.blake2b(digest_size=32)). */
+static void test_blob_golden_vector(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse("[policy]\nid = g\nversion = 2\nname = 试\n[bucket.t]\n"
+                             "label = 总\ncategories = lecture, exam\n[require.year]\nt = 1\n");
+    static const char golden[] =
+        "9cad7875657368692d706f6c69637901a16702a3e8af959409010201cd07e505dc001704cd01e03cccf0"
+        "cd03e8ccf0cd0258cd0320ccf0cd07d0cd02d0cd01e0ccf0cd02d0cd0348cd03c0cd0960cd04b0cd0708"
+        "cd0384ccb4783c9a000000000001010100009197a174a3e680bbcd0402003c0000c0";
+    static const char golden_hash[] =
+        "60c307118c7a3356f969a85b011f2a903489373b28964267fb4aef31a1b5c8e3";
+    xs_writer_t w;
+    s_compile(p, &w);
+    char hex[2 * 512 + 1] = {0};
+    assert_true(w.len <= 512);
+    for (size_t i = 0; i < w.len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", w.data[i]);
+    assert_string_equal(hex, golden);
+    uint8_t hash[32];
+    char hash_hex[65] = {0};
+    assert_int_equal(xs_policy_hash(p, hash), XS_OK);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hash_hex + 2 * i, 3, "%02x", hash[i]);
+    assert_string_equal(hash_hex, golden_hash);
+    xs_writer_free(&w);
+    xs_policy_destroy(&p);
+}
+
+/* Hostile blobs: every prefix is refused; every single-byte change is refused or decodes
+ * to a policy that recompiles to exactly the changed bytes. */
+static void test_decode_hostile_blobs(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("wenzhou"), *q;
+    xs_writer_t w, again;
+    s_compile(p, &w);
+    for (size_t n = 0; n < w.len; n++) {
+        uint8_t *prefix = test_malloc(n ? n : 1);
+        memcpy(prefix, w.data, n);
+        q = (xs_policy_t *)1;
+        xs_err rc = xs_policy_decode(&q, prefix, n);
+        assert_true(rc == XS_EMALFORMED || rc == XS_EVERSION);
+        assert_null(q);
+        test_free(prefix);
+    }
+    uint8_t *copy = test_malloc(w.len);
+    static const uint8_t deltas[] = {0x01, 0x80, 0xff, 0x10};
+    for (size_t i = 0; i < w.len; i++) {
+        for (size_t d = 0; d < sizeof deltas; d++) {
+            memcpy(copy, w.data, w.len);
+            copy[i] ^= deltas[d];
+            q = NULL;
+            if (xs_policy_decode(&q, copy, w.len) != XS_OK)
+                continue;
+            s_compile(q, &again);
+            assert_int_equal(again.len, w.len);
+            assert_memory_equal(again.data, copy, w.len);
+            xs_writer_free(&again);
+            xs_policy_destroy(&q);
+        }
+    }
+    test_free(copy);
+    /* Trailing bytes, another format version, too big. */
+    uint8_t *longer = test_malloc(w.len + 1);
+    memcpy(longer, w.data, w.len);
+    longer[w.len] = 0xc0;
+    assert_int_equal(xs_policy_decode(&q, longer, w.len + 1), XS_EMALFORMED);
+    test_free(longer);
+    xs_writer_t v2;
+    xs_writer_init(&v2, 256);
+    xs_codec_put_array(&v2, 3);
+    xs_codec_put_str(&v2, "xueshi-policy", 13);
+    xs_codec_put_uint(&v2, 2);
+    xs_codec_put_nil(&v2);
+    assert_int_equal(xs_policy_decode(&q, v2.data, v2.len), XS_EVERSION);
+    xs_writer_free(&v2);
+    assert_int_equal(xs_policy_decode(&q, w.data, XS_POLICY_BLOB_MAX + 1), XS_ETOOBIG);
+    xs_writer_free(&w);
+    xs_policy_destroy(&p);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle),
+        cmocka_unit_test(test_shipped_dali_school_is_activity_plus_outcome),
+        cmocka_unit_test(test_shipped_wenzhou_single_90h_external_training),
+        cmocka_unit_test(test_shipped_xinxiang_network_school_16h_80h),
+        cmocka_unit_test(test_shipped_calendars_start_09_01_02_01_cycle_2021),
+        cmocka_unit_test(test_defaults_are_credit_rules_section_2),
+        cmocka_unit_test(test_overrides_and_file_conventions),
+        cmocka_unit_test(test_parse_errors_name_file_and_line),
+        cmocka_unit_test(test_load_missing_file_is_eio),
+        cmocka_unit_test(test_calendar_boundaries_08_31_09_01_01_31_02_01),
+        cmocka_unit_test(test_compile_decode_compile_is_byte_identical),
+        cmocka_unit_test(test_blob_golden_vector),
+        cmocka_unit_test(test_decode_hostile_blobs),
+    };
+    return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}

@@ -1,0 +1,990 @@
+/* test_record: the record format against schema/vectors/records.txt, its text forms and
+ * its validation (schema/records.md). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs/record.h"
+#include "xs/text.h"
+
+/* ---- the vector file (its format is described at its top) ---- */
+
+#define S_VECTORS_MAX 256
+#define S_VECTOR_BYTES (XS_RECORD_MAX + 16)
+#define S_FILE_MAX (1u << 20)
+
+typedef struct s_field_line {
+    xs_field field;
+    const char *value; /* into the file buffer, terminated */
+} s_field_line_t;
+
+typedef struct s_vector {
+    const char *name;
+    unsigned line; /* line of "name:" in the file, for messages */
+    uint8_t bytes[S_VECTOR_BYTES];
+    size_t len;
+    long bytes_count; /* "bytes:", -1 when not given */
+    const char *expect;
+    const char *check; /* NULL when not given */
+    int has_canonical;
+    uint8_t canonical[S_VECTOR_BYTES];
+    size_t canonical_len;
+    s_field_line_t fields[XS_F_COUNT + 1];
+    unsigned nfields;
+} s_vector_t;
+
+typedef struct s_vectors {
+    char *text; /* the file, NUL-terminated, cut into lines in place */
+    s_vector_t *v;
+    unsigned count;
+} s_vectors_t;
+
+static int s_hexval(char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Decodes lowercase hex into out; returns 0 on odd length, a bad digit or overflow. */
+static int s_unhex(const char *hex, uint8_t *out, size_t cap, size_t *len) {
+    size_t n = strlen(hex);
+    if (n % 2 != 0 || n / 2 > cap)
+        return 0;
+    for (size_t i = 0; i < n / 2; i++) {
+        int hi = s_hexval(hex[2 * i]), lo = s_hexval(hex[2 * i + 1]);
+        if (hi < 0 || lo < 0)
+            return 0;
+        out[i] = (uint8_t)(hi << 4 | lo);
+    }
+    *len = n / 2;
+    return 1;
+}
+
+/* Returns the text after "key:" and one optional space, or NULL when line is not that key. */
+static const char *s_after(const char *line, const char *key) {
+    size_t n = strlen(key);
+    if (strncmp(line, key, n) != 0 || line[n] != ':')
+        return NULL;
+    return line[n + 1] == ' ' ? line + n + 2 : line + n + 1;
+}
+
+static char *s_read_file(const char *path, size_t max) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *text = malloc(max + 1);
+    size_t n = text ? fread(text, 1, max + 1, f) : 0;
+    int bad = !text || ferror(f) || n > max;
+    fclose(f);
+    if (bad) {
+        free(text);
+        return NULL;
+    }
+    text[n] = '\0';
+    return text;
+}
+
+/* One line of a block; returns 0 and prints why when it does not parse. */
+static int s_parse_line(s_vector_t *v, char *line, unsigned lineno) {
+    const char *rest;
+    if ((rest = s_after(line, "hex"))) {
+        if (!s_unhex(rest, v->bytes, sizeof v->bytes, &v->len))
+            goto bad;
+    } else if ((rest = s_after(line, "bytes"))) {
+        char *end;
+        v->bytes_count = strtol(rest, &end, 10);
+        if (end == rest || *end != '\0' || v->bytes_count < 0)
+            goto bad;
+    } else if ((rest = s_after(line, "expect"))) {
+        v->expect = rest;
+    } else if ((rest = s_after(line, "check"))) {
+        v->check = rest;
+    } else if ((rest = s_after(line, "canonical"))) {
+        if (!s_unhex(rest, v->canonical, sizeof v->canonical, &v->canonical_len))
+            goto bad;
+        v->has_canonical = 1;
+    } else {
+        char *eq = strchr(line, '=');
+        if (!eq || v->nfields > XS_F_COUNT)
+            goto bad;
+        int f = xs_field_parse(line, (size_t)(eq - line));
+        if (f < 0)
+            goto bad;
+        v->fields[v->nfields].field = (xs_field)f;
+        v->fields[v->nfields].value = eq + 1;
+        v->nfields++;
+    }
+    return 1;
+bad:
+    print_error("records.txt:%u: cannot read \"%s\"\n", lineno, line);
+    return 0;
+}
+
+static int s_vectors_setup(void **state) {
+    const char *dir = getenv("XS_SOURCE_DIR");
+    char path[4096];
+    s_vectors_t *vs = calloc(1, sizeof *vs);
+    if (!vs)
+        return -1;
+    *state = vs;
+    if (!dir || !*dir)
+        dir = XS_SOURCE_DIR;
+    snprintf(path, sizeof path, "%s/schema/vectors/records.txt", dir);
+    vs->text = s_read_file(path, S_FILE_MAX);
+    vs->v = calloc(S_VECTORS_MAX, sizeof *vs->v);
+    if (!vs->text || !vs->v) {
+        print_error("cannot read %s\n", path);
+        return -1;
+    }
+    s_vector_t *cur = NULL;
+    unsigned lineno = 0;
+    for (char *line = vs->text; line;) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        size_t n = strlen(line);
+        if (n > 0 && line[n - 1] == '\r')
+            line[n - 1] = '\0';
+        lineno++;
+        const char *name;
+        if (line[0] == '\0') {
+            cur = NULL;
+        } else if (line[0] == '#') {
+            /* comment */
+        } else if ((name = s_after(line, "name"))) {
+            if (vs->count == S_VECTORS_MAX)
+                return -1;
+            cur = &vs->v[vs->count++];
+            cur->name = name;
+            cur->line = lineno;
+            cur->bytes_count = -1;
+        } else if (!cur || !s_parse_line(cur, line, lineno)) {
+            print_error("records.txt:%u: line outside a block or unreadable\n", lineno);
+            return -1;
+        }
+        line = nl ? nl + 1 : NULL;
+    }
+    return 0;
+}
+
+static int s_vectors_teardown(void **state) {
+    s_vectors_t *vs = *state;
+    if (vs) {
+        free(vs->text);
+        free(vs->v);
+        free(vs);
+    }
+    return 0;
+}
+
+static const s_vector_t *s_find(const s_vectors_t *vs, const char *name) {
+    for (unsigned i = 0; i < vs->count; i++)
+        if (strcmp(vs->v[i].name, name) == 0)
+            return &vs->v[i];
+    return NULL;
+}
+
+/* The value of field f in rec as the vectors write it: *s and *len give the string itself,
+ * or the decimal written into buf. */
+static void s_field_text(const xs_record_t *rec, xs_field f, char *buf, size_t cap, const char **s,
+                         size_t *len) {
+    const xs_str_t *str = NULL;
+    long long sv = 0;
+    unsigned long long uv = 0;
+    int is_signed = 0;
+    switch (f) {
+    case XS_F_TEACHER_ID:
+        str = &rec->teacher_id;
+        break;
+    case XS_F_SCHOOL_ID:
+        str = &rec->school_id;
+        break;
+    case XS_F_WORK:
+        str = &rec->work;
+        break;
+    case XS_F_EVENT:
+        str = &rec->event;
+        break;
+    case XS_F_NOTE:
+        str = &rec->note;
+        break;
+    case XS_F_OPERATOR:
+        str = &rec->operator_;
+        break;
+    case XS_F_REF:
+        str = &rec->ref;
+        break;
+    case XS_F_VERSION:
+        uv = rec->version;
+        break;
+    case XS_F_KIND:
+        uv = rec->kind;
+        break;
+    case XS_F_DATE:
+        sv = rec->date, is_signed = 1;
+        break;
+    case XS_F_CATEGORY:
+        uv = rec->category;
+        break;
+    case XS_F_ROLE:
+        uv = rec->role;
+        break;
+    case XS_F_MINUTES:
+        uv = rec->minutes;
+        break;
+    case XS_F_HOURS:
+        uv = rec->hours;
+        break;
+    case XS_F_DAYS:
+        uv = rec->days;
+        break;
+    case XS_F_CHARS:
+        uv = rec->chars;
+        break;
+    case XS_F_UNIT:
+        uv = rec->unit;
+        break;
+    case XS_F_LEVEL:
+        uv = rec->level;
+        break;
+    case XS_F_GRADE:
+        uv = rec->grade;
+        break;
+    case XS_F_SCORE:
+        uv = rec->score;
+        break;
+    case XS_F_RECORDED_AT:
+        sv = rec->recorded_at, is_signed = 1;
+        break;
+    case XS_F_VOIDS:
+        uv = rec->voids;
+        break;
+    }
+    if (str) {
+        *s = str->ptr ? str->ptr : "";
+        *len = str->len;
+        return;
+    }
+    int n = is_signed ? snprintf(buf, cap, "%lld", sv) : snprintf(buf, cap, "%llu", uv);
+    *s = buf;
+    *len = n > 0 ? (size_t)n : 0;
+}
+
+/* Checks the decoded rec against v's field lines and check line. */
+static void s_expect_fields(const s_vector_t *v, const xs_record_t *rec) {
+    uint32_t want_present = 0;
+    for (unsigned i = 0; i < v->nfields; i++) {
+        const s_field_line_t *fl = &v->fields[i];
+        char buf[32];
+        const char *got;
+        size_t got_len;
+        want_present |= 1u << fl->field;
+        if (!((rec->present >> fl->field) & 1u))
+            fail_msg("%s: field %s not decoded", v->name, xs_field_name(fl->field));
+        s_field_text(rec, fl->field, buf, sizeof buf, &got, &got_len);
+        if (got_len != strlen(fl->value) || memcmp(got, fl->value, got_len) != 0)
+            fail_msg("%s: %s is \"%.*s\", expected \"%s\"", v->name, xs_field_name(fl->field),
+                     (int)got_len, got, fl->value);
+    }
+    if (rec->present != want_present)
+        fail_msg("%s: present fields 0x%x, expected 0x%x", v->name, (unsigned)rec->present,
+                 (unsigned)want_present);
+    if (!v->check)
+        fail_msg("%s: ok vector without a check: line", v->name);
+    xs_field field;
+    xs_reason why = xs_record_check(rec, &field);
+    char got[64];
+    if (why == XS_REASON_NONE)
+        snprintf(got, sizeof got, "ok");
+    else
+        snprintf(got, sizeof got, "%s %s", xs_reason_code(why), xs_field_name(field));
+    if (strcmp(got, v->check) != 0)
+        fail_msg("%s: check gives \"%s\", expected \"%s\"", v->name, got, v->check);
+}
+
+static xs_err s_expected_err(const s_vector_t *v) {
+    if (strcmp(v->expect, "ok") == 0)
+        return XS_OK;
+    if (strcmp(v->expect, "malformed") == 0)
+        return XS_EMALFORMED;
+    if (strcmp(v->expect, "version") == 0)
+        return XS_EVERSION;
+    if (strcmp(v->expect, "toobig") == 0)
+        return XS_ETOOBIG;
+    fail_msg("%s: unknown expect \"%s\"", v->name, v->expect);
+    return XS_EINVAL;
+}
+
+static void test_vectors_complete(void **state) {
+    const s_vectors_t *vs = *state;
+    static const char *const required[] = {
+        "lecture_participant",
+        "lecture_speaker",
+        "external_training_days",
+        "online_training_hours",
+        "research_session_organizer",
+        "open_class",
+        "reflection",
+        "teaching_design_unit",
+        "paper_award",
+        "paper_published",
+        "project_host",
+        "exam",
+        "correction",
+        "truncated",
+        "wrong_type_minutes_str",
+        "repeated_key",
+        "unknown_key_99",
+        "teacher_id_65_bytes",
+        "utf8_invalid_byte",
+        "map32_count_huge",
+        "version_2",
+    };
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++)
+        if (!s_find(vs, required[i]))
+            fail_msg("vector %s is missing", required[i]);
+    for (unsigned i = 0; i < vs->count; i++) {
+        const s_vector_t *v = &vs->v[i];
+        if (!v->expect)
+            fail_msg("%s (line %u): no expect:", v->name, v->line);
+        if (v->bytes_count >= 0 && (size_t)v->bytes_count != v->len)
+            fail_msg("%s: bytes: %ld but hex holds %zu", v->name, v->bytes_count, v->len);
+        for (unsigned j = 0; j < i; j++)
+            if (strcmp(vs->v[j].name, v->name) == 0)
+                fail_msg("%s: name used twice", v->name);
+        if (strcmp(v->expect, "ok") != 0 && (v->nfields || v->check || v->has_canonical))
+            fail_msg("%s: fields given for a refused vector", v->name);
+    }
+    /* The typical lecture is the record a school writes most: keep it small. */
+    const s_vector_t *lecture = s_find(vs, "lecture_participant");
+    assert_true(lecture->len <= 40);
+    print_message("%u vectors; lecture_participant: %zu bytes\n", vs->count, lecture->len);
+}
+
+static void test_vectors_decode(void **state) {
+    const s_vectors_t *vs = *state;
+    for (unsigned i = 0; i < vs->count; i++) {
+        const s_vector_t *v = &vs->v[i];
+        xs_record_t rec;
+        xs_err want = s_expected_err(v);
+        xs_err got = xs_record_decode_bytes(v->bytes, v->len, &rec);
+        if (got != want)
+            fail_msg("%s: decode gives %d (%s), expected %s", v->name, got, xs_strerror(got),
+                     v->expect);
+        if (got == XS_OK)
+            s_expect_fields(v, &rec);
+    }
+}
+
+static void test_vectors_encode(void **state) {
+    const s_vectors_t *vs = *state;
+    for (unsigned i = 0; i < vs->count; i++) {
+        const s_vector_t *v = &vs->v[i];
+        if (s_expected_err(v) != XS_OK)
+            continue;
+        xs_record_t rec, again;
+        xs_writer_t w, w2;
+        assert_int_equal(xs_record_decode_bytes(v->bytes, v->len, &rec), XS_OK);
+        xs_writer_init(&w, XS_RECORD_MAX);
+        xs_record_encode(&rec, &w);
+        assert_int_equal(xs_writer_err(&w), XS_OK);
+        const uint8_t *want = v->has_canonical ? v->canonical : v->bytes;
+        size_t want_len = v->has_canonical ? v->canonical_len : v->len;
+        if (w.len != want_len || memcmp(w.data, want, want_len) != 0)
+            fail_msg("%s: encoding the decoded record gives other bytes", v->name);
+        if (v->has_canonical && v->canonical_len == v->len &&
+            memcmp(v->canonical, v->bytes, v->len) == 0)
+            fail_msg("%s: canonical: repeats hex:", v->name);
+        /* The canonical form is a fixed point: it decodes and encodes to itself. */
+        assert_int_equal(xs_record_decode_bytes(w.data, w.len, &again), XS_OK);
+        xs_writer_init(&w2, XS_RECORD_MAX);
+        xs_record_encode(&again, &w2);
+        assert_int_equal(xs_writer_err(&w2), XS_OK);
+        assert_int_equal(w2.len, w.len);
+        assert_memory_equal(w2.data, w.data, w.len);
+        xs_writer_free(&w);
+        xs_writer_free(&w2);
+    }
+}
+
+/* A record read from a stream: two back to back, and a refusal leaves the cursor alone. */
+static void test_vectors_stream(void **state) {
+    const s_vectors_t *vs = *state;
+    static uint8_t two[2 * S_VECTOR_BYTES];
+    for (unsigned i = 0; i < vs->count; i++) {
+        const s_vector_t *v = &vs->v[i];
+        xs_err want = s_expected_err(v);
+        xs_record_t rec;
+        xs_reader_t r;
+        if (want == XS_OK) {
+            memcpy(two, v->bytes, v->len);
+            memcpy(two + v->len, v->bytes, v->len);
+            xs_reader_init(&r, two, 2 * v->len);
+            assert_int_equal(xs_record_decode(&r, &rec), XS_OK);
+            assert_int_equal(xs_reader_left(&r), v->len);
+            assert_int_equal(xs_record_decode(&r, &rec), XS_OK);
+            assert_int_equal(xs_reader_left(&r), 0);
+            /* Strings borrow from the bytes decoded. */
+            if (rec.teacher_id.len)
+                assert_true((const uint8_t *)rec.teacher_id.ptr >= two + v->len &&
+                            (const uint8_t *)rec.teacher_id.ptr < two + 2 * v->len);
+        } else if (want == XS_EMALFORMED) {
+            xs_reader_init(&r, v->bytes, v->len);
+            if (xs_record_decode(&r, &rec) == XS_EMALFORMED && r.pos != v->bytes)
+                fail_msg("%s: a refused record moved the reader", v->name);
+        }
+    }
+}
+
+/* ---- building records from text, as a clerk's CSV row does ---- */
+
+/* Sets every "field=value" of pairs (NULL-terminated) on a fresh record, asserting each is
+ * accepted; a pair naming `skip` is left out. Strings borrow from pairs. */
+static void s_build(xs_record_t *rec, const char *const *pairs, const char *skip) {
+    xs_record_init(rec);
+    for (; *pairs; pairs++) {
+        const char *eq = strchr(*pairs, '=');
+        assert_non_null(eq);
+        size_t name_len = (size_t)(eq - *pairs);
+        if (skip && strlen(skip) == name_len && memcmp(skip, *pairs, name_len) == 0)
+            continue;
+        int f = xs_field_parse(*pairs, name_len);
+        assert_true(f >= 0);
+        xs_reason why;
+        if (xs_record_set_text(rec, (xs_field)f, eq + 1, strlen(eq + 1), &why) != XS_OK)
+            fail_msg("set %s refused: %s", *pairs, xs_reason_code(why));
+    }
+}
+
+/* Sets one field from text; returns the reason it was refused (XS_REASON_NONE when set). */
+static xs_reason s_set(xs_record_t *rec, xs_field f, const char *text) {
+    xs_reason why = XS_REASON_BAD_TARGET;
+    xs_err err = xs_record_set_text(rec, f, text, strlen(text), &why);
+    assert_true((err == XS_OK) == (why == XS_REASON_NONE));
+    return why;
+}
+
+/* Expects xs_record_check to give reason on field ("ok" for none). */
+static void s_expect_check(const xs_record_t *rec, xs_reason reason, xs_field field,
+                           const char *what) {
+    xs_field got_field = XS_F_COUNT;
+    xs_reason got = xs_record_check(rec, &got_field);
+    if (got != reason || (reason != XS_REASON_NONE && got_field != field))
+        fail_msg("%s: check gives %s on %s, expected %s on %s", what,
+                 got ? xs_reason_code(got) : "ok", xs_field_name(got_field),
+                 reason ? xs_reason_code(reason) : "ok", xs_field_name(field));
+}
+
+static void test_typical_lecture(void **state) {
+    const s_vectors_t *vs = *state;
+    static const char *const row[] = {
+        "teacher_id=T0001", "school_id=S01", "date=2025-03-12", "category=lecture",
+        "role=participant", "minutes=90",    "operator=A01",    NULL,
+    };
+    xs_record_t rec;
+    xs_writer_t w;
+    s_build(&rec, row, NULL);
+    rec.recorded_at = 1741770000;
+    rec.present |= 1u << XS_F_RECORDED_AT;
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "typical lecture");
+    xs_writer_init(&w, XS_RECORD_MAX);
+    xs_record_encode(&rec, &w);
+    assert_int_equal(xs_writer_err(&w), XS_OK);
+    const s_vector_t *v = s_find(vs, "lecture_participant");
+    assert_non_null(v);
+    assert_int_equal(w.len, v->len);
+    assert_memory_equal(w.data, v->bytes, v->len);
+    assert_true(w.len <= 40);
+    xs_writer_free(&w);
+}
+
+static void test_set_text_numbers(void **state) {
+    (void)state;
+    xs_record_t rec;
+    xs_record_init(&rec);
+    assert_int_equal(s_set(&rec, XS_F_HOURS, "12.5"), XS_REASON_NONE);
+    assert_int_equal(rec.hours, 1250);
+    assert_int_equal(s_set(&rec, XS_F_HOURS, "12.50"), XS_REASON_NONE);
+    assert_int_equal(rec.hours, 1250);
+    assert_int_equal(s_set(&rec, XS_F_HOURS, " 0.01 "), XS_REASON_NONE);
+    assert_int_equal(rec.hours, 1);
+    assert_int_equal(s_set(&rec, XS_F_SCORE, "87.5"), XS_REASON_NONE);
+    assert_int_equal(rec.score, 8750);
+    assert_int_equal(s_set(&rec, XS_F_DAYS, "2.5"), XS_REASON_NONE);
+    assert_int_equal(rec.days, 5);
+    assert_int_equal(s_set(&rec, XS_F_DAYS, "3"), XS_REASON_NONE);
+    assert_int_equal(rec.days, 6);
+    assert_int_equal(s_set(&rec, XS_F_DAYS, "3.0"), XS_REASON_NONE);
+    assert_int_equal(rec.days, 6);
+    assert_int_equal(s_set(&rec, XS_F_MINUTES, "90"), XS_REASON_NONE);
+    assert_int_equal(rec.minutes, 90);
+    assert_int_equal(s_set(&rec, XS_F_CHARS, "1200"), XS_REASON_NONE);
+    assert_int_equal(rec.chars, 1200);
+    assert_int_equal(s_set(&rec, XS_F_VOIDS, "17"), XS_REASON_NONE);
+    assert_int_equal(rec.voids, 17);
+
+    static const struct {
+        xs_field f;
+        const char *text;
+    } refused[] = {
+        {XS_F_DAYS, "0.3"},
+        {XS_F_DAYS, "2.25"},
+        {XS_F_DAYS, "-1"},
+        {XS_F_HOURS, "1.005"},
+        {XS_F_HOURS, "12."},
+        {XS_F_HOURS, ".5"},
+        {XS_F_HOURS, "-1"},
+        {XS_F_HOURS, "1e3"},
+        {XS_F_HOURS, "1,5"},
+        {XS_F_SCORE, "87.555"},
+        {XS_F_MINUTES, "90.0"},
+        {XS_F_MINUTES, "+90"},
+        {XS_F_MINUTES, "4294967296"},
+        {XS_F_MINUTES, "九十"},
+        {XS_F_CHARS, "1 200"},
+        {XS_F_VOIDS, "18446744073709551616"},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        xs_record_init(&rec);
+        if (s_set(&rec, refused[i].f, refused[i].text) != XS_REASON_BAD_VALUE)
+            fail_msg("%s=\"%s\" accepted", xs_field_name(refused[i].f), refused[i].text);
+        assert_false((rec.present >> refused[i].f) & 1u);
+    }
+    xs_record_init(&rec);
+    assert_int_equal(s_set(&rec, XS_F_VOIDS, "18446744073709551615"), XS_REASON_NONE);
+    assert_true(rec.voids == UINT64_MAX);
+}
+
+static void test_set_text_names_and_strings(void **state) {
+    (void)state;
+    xs_record_t rec;
+    xs_record_init(&rec);
+    /* Empty or blank text leaves the field absent and is not an error. */
+    assert_int_equal(s_set(&rec, XS_F_TEACHER_ID, ""), XS_REASON_NONE);
+    assert_int_equal(s_set(&rec, XS_F_MINUTES, "  \t"), XS_REASON_NONE);
+    assert_int_equal(rec.present, 1u << XS_F_VERSION);
+    assert_int_equal(s_set(&rec, XS_F_TEACHER_ID, "  T0001\t\r\n"), XS_REASON_NONE);
+    assert_int_equal(rec.teacher_id.len, 5);
+    assert_memory_equal(rec.teacher_id.ptr, "T0001", 5);
+    assert_int_equal(s_set(&rec, XS_F_WORK, "农村小学低年级识字教学"), XS_REASON_NONE);
+    assert_int_equal(rec.work.len, 33);
+
+    assert_int_equal(s_set(&rec, XS_F_CATEGORY, "open_class"), XS_REASON_NONE);
+    assert_int_equal(rec.category, XS_CAT_OPEN_CLASS);
+    assert_int_equal(s_set(&rec, XS_F_CATEGORY, "open class"), XS_REASON_UNKNOWN_CATEGORY);
+    assert_int_equal(s_set(&rec, XS_F_CATEGORY, "Lecture"), XS_REASON_UNKNOWN_CATEGORY);
+    assert_int_equal(s_set(&rec, XS_F_ROLE, "speaker"), XS_REASON_NONE);
+    assert_int_equal(rec.role, XS_ROLE_SPEAKER);
+    assert_int_equal(s_set(&rec, XS_F_ROLE, "Speaker"), XS_REASON_BAD_VALUE);
+    assert_int_equal(s_set(&rec, XS_F_LEVEL, "municipal"), XS_REASON_NONE);
+    assert_int_equal(rec.level, XS_LEVEL_MUNICIPAL);
+    assert_int_equal(s_set(&rec, XS_F_LEVEL, "city"), XS_REASON_BAD_VALUE);
+    assert_int_equal(s_set(&rec, XS_F_GRADE, "published"), XS_REASON_NONE);
+    assert_int_equal(rec.grade, XS_GRADE_PUBLISHED);
+    assert_int_equal(s_set(&rec, XS_F_GRADE, "2"), XS_REASON_NONE);
+    assert_int_equal(rec.grade, XS_GRADE_SECOND);
+    assert_int_equal(s_set(&rec, XS_F_GRADE, "4"), XS_REASON_BAD_VALUE);
+    assert_int_equal(s_set(&rec, XS_F_UNIT, "1"), XS_REASON_NONE);
+    assert_int_equal(rec.unit, 1);
+    assert_int_equal(s_set(&rec, XS_F_UNIT, "2"), XS_REASON_BAD_VALUE);
+    assert_int_equal(s_set(&rec, XS_F_UNIT, "yes"), XS_REASON_BAD_VALUE);
+
+    assert_int_equal(s_set(&rec, XS_F_DATE, "2025-02-29"), XS_REASON_BAD_DATE);
+    assert_int_equal(s_set(&rec, XS_F_DATE, "2025/03/12"), XS_REASON_BAD_DATE);
+    assert_int_equal(s_set(&rec, XS_F_DATE, "2024-02-29"), XS_REASON_NONE);
+    assert_int_equal(rec.date, 19782);
+
+    /* The program sets these; a CSV cell never does. */
+    assert_int_equal(s_set(&rec, XS_F_VERSION, "1"), XS_REASON_BAD_VALUE);
+    assert_int_equal(s_set(&rec, XS_F_KIND, "1"), XS_REASON_BAD_VALUE);
+    assert_int_equal(s_set(&rec, XS_F_RECORDED_AT, "1741770000"), XS_REASON_BAD_VALUE);
+
+    /* String byte limits (records.md §2), and bad UTF-8. */
+    static const struct {
+        xs_field f;
+        size_t max;
+    } limits[] = {
+        {XS_F_TEACHER_ID, XS_ID_MAX}, {XS_F_SCHOOL_ID, XS_ID_MAX}, {XS_F_OPERATOR, XS_ID_MAX},
+        {XS_F_WORK, XS_WORK_MAX},     {XS_F_EVENT, XS_EVENT_MAX},  {XS_F_NOTE, XS_NOTE_MAX},
+        {XS_F_REF, XS_REF_MAX},
+    };
+    static char long_text[XS_NOTE_MAX + 2];
+    memset(long_text, 'x', sizeof long_text - 1);
+    for (size_t i = 0; i < sizeof limits / sizeof *limits; i++) {
+        xs_reason why;
+        xs_record_init(&rec);
+        assert_int_equal(xs_record_set_text(&rec, limits[i].f, long_text, limits[i].max, &why),
+                         XS_OK);
+        assert_int_equal(xs_record_set_text(&rec, limits[i].f, long_text, limits[i].max + 1, &why),
+                         XS_EINVAL);
+        assert_int_equal(why, XS_REASON_OUT_OF_RANGE);
+        assert_int_equal(s_set(&rec, limits[i].f, "T\xff"), XS_REASON_BAD_VALUE);
+        assert_int_equal(s_set(&rec, limits[i].f, "\xc0\xaf"), XS_REASON_BAD_VALUE);
+    }
+}
+
+/* One valid row per category, and which fields it cannot do without (records.md §6.9). */
+static const struct {
+    const char *const pairs[10];
+    struct {
+        const char *drop;
+        xs_field reported;
+    } required[7];
+} s_categories[] = {
+    {{"teacher_id=T1", "date=2025-03-12", "category=lecture", "minutes=90", NULL},
+     {{"minutes", XS_F_MINUTES}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=external_training", "days=2.5", NULL},
+     {{"days", XS_F_HOURS}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=online_training", "hours=12.5", NULL},
+     {{"hours", XS_F_HOURS}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=research_session", "role=organizer",
+      "event=教研第3次", NULL},
+     {{NULL, XS_F_VERSION}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=open_class", NULL}, {{NULL, XS_F_VERSION}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=reflection", "chars=1200", NULL},
+     {{"chars", XS_F_CHARS}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=teaching_design", "chars=900", NULL},
+     {{"chars", XS_F_CHARS}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=paper", "chars=3000", "work=论文",
+      "level=county", "grade=1", NULL},
+     {{"chars", XS_F_CHARS}, {"work", XS_F_WORK}, {"grade", XS_F_GRADE}, {"level", XS_F_LEVEL}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=project", "level=provincial", "role=host",
+      NULL},
+     {{"level", XS_F_LEVEL}}},
+    {{"teacher_id=T1", "date=2025-03-12", "category=exam", "event=2025县考", "score=87.5", NULL},
+     {{"event", XS_F_EVENT}, {"score", XS_F_SCORE}}},
+};
+
+static void test_check_required_fields(void **state) {
+    (void)state;
+    static const struct {
+        const char *drop;
+        xs_field reported;
+    } common[] = {
+        {"teacher_id", XS_F_TEACHER_ID}, {"date", XS_F_DATE}, {"category", XS_F_CATEGORY}};
+    assert_int_equal(sizeof s_categories / sizeof *s_categories, XS_CAT_COUNT - 1);
+    for (size_t c = 0; c < sizeof s_categories / sizeof *s_categories; c++) {
+        xs_record_t rec;
+        s_build(&rec, s_categories[c].pairs, NULL);
+        assert_int_equal(rec.category, c + 1);
+        s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, s_categories[c].pairs[2]);
+        for (size_t k = 0; k < sizeof common / sizeof *common; k++) {
+            s_build(&rec, s_categories[c].pairs, common[k].drop);
+            s_expect_check(&rec, XS_REASON_MISSING_FIELD, common[k].reported,
+                           s_categories[c].pairs[2]);
+        }
+        for (size_t k = 0; s_categories[c].required[k].drop; k++) {
+            s_build(&rec, s_categories[c].pairs, s_categories[c].required[k].drop);
+            s_expect_check(&rec, XS_REASON_MISSING_FIELD, s_categories[c].required[k].reported,
+                           s_categories[c].pairs[2]);
+        }
+    }
+}
+
+static void test_check_optional_alternatives(void **state) {
+    (void)state;
+    static const char *const training[] = {
+        "teacher_id=T1", "date=2025-03-12", "category=external_training",
+        "hours=16",      "days=2.5",        NULL};
+    static const char *const unit_design[] = {"teacher_id=T1", "date=2025-03-12",
+                                              "category=teaching_design", "unit=1", NULL};
+    static const char *const design_not_unit[] = {"teacher_id=T1", "date=2025-03-12",
+                                                  "category=teaching_design", "unit=0", NULL};
+    static const char *const class_extra[] = {"teacher_id=T1",       "date=2025-03-12",
+                                              "category=open_class", "minutes=45",
+                                              "level=school",        NULL};
+    xs_record_t rec;
+    s_build(&rec, training, NULL);
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "training with hours and days");
+    s_build(&rec, training, "days");
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "training with hours only");
+    s_build(&rec, unit_design, NULL);
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "unit design without chars");
+    s_build(&rec, design_not_unit, NULL);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_CHARS, "design, unit 0, no chars");
+    s_build(&rec, class_extra, NULL);
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "fields a category does not use");
+}
+
+/* Sets one field of a valid record of category c from text and expects reason on it. */
+static void s_expect_value(size_t c, xs_field f, const char *text, xs_reason reason) {
+    xs_record_t rec;
+    char what[128];
+    s_build(&rec, s_categories[c].pairs, NULL);
+    assert_int_equal(s_set(&rec, f, text), XS_REASON_NONE);
+    snprintf(what, sizeof what, "%s %s=%s", xs_category_name(rec.category), xs_field_name(f), text);
+    s_expect_check(&rec, reason, f, what);
+}
+
+static void test_check_ranges(void **state) {
+    (void)state;
+    enum { LECTURE = 0, EXTERNAL = 1, ONLINE = 2, REFLECTION = 5, EXAM = 9 };
+    s_expect_value(LECTURE, XS_F_MINUTES, "0", XS_REASON_OUT_OF_RANGE);
+    s_expect_value(LECTURE, XS_F_MINUTES, "1", XS_REASON_NONE);
+    s_expect_value(LECTURE, XS_F_MINUTES, "1440", XS_REASON_NONE);
+    s_expect_value(LECTURE, XS_F_MINUTES, "1441", XS_REASON_OUT_OF_RANGE);
+    s_expect_value(EXTERNAL, XS_F_DAYS, "0", XS_REASON_OUT_OF_RANGE);
+    s_expect_value(EXTERNAL, XS_F_DAYS, "0.5", XS_REASON_NONE);
+    s_expect_value(EXTERNAL, XS_F_DAYS, "365", XS_REASON_NONE);
+    s_expect_value(EXTERNAL, XS_F_DAYS, "365.5", XS_REASON_OUT_OF_RANGE);
+    s_expect_value(ONLINE, XS_F_HOURS, "0", XS_REASON_OUT_OF_RANGE);
+    s_expect_value(ONLINE, XS_F_HOURS, "0.01", XS_REASON_NONE);
+    s_expect_value(ONLINE, XS_F_HOURS, "1000", XS_REASON_NONE);
+    s_expect_value(ONLINE, XS_F_HOURS, "1000.01", XS_REASON_OUT_OF_RANGE);
+    s_expect_value(REFLECTION, XS_F_CHARS, "0", XS_REASON_NONE);
+    s_expect_value(REFLECTION, XS_F_CHARS, "10000000", XS_REASON_NONE);
+    s_expect_value(REFLECTION, XS_F_CHARS, "10000001", XS_REASON_OUT_OF_RANGE);
+    s_expect_value(EXAM, XS_F_SCORE, "0", XS_REASON_NONE);
+    s_expect_value(EXAM, XS_F_SCORE, "1000", XS_REASON_NONE);
+    s_expect_value(EXAM, XS_F_SCORE, "1000.01", XS_REASON_OUT_OF_RANGE);
+    /* Fields a category does not use are ignored, out of range or not (records.md §6.8). */
+    s_expect_value(EXAM, XS_F_MINUTES, "1441", XS_REASON_NONE);
+    s_expect_value(LECTURE, XS_F_HOURS, "1000.01", XS_REASON_NONE);
+
+    /* Days come in halves: 0.3 never reaches validation. */
+    xs_record_t rec;
+    s_build(&rec, s_categories[EXTERNAL].pairs, NULL);
+    assert_int_equal(s_set(&rec, XS_F_DAYS, "0.3"), XS_REASON_BAD_VALUE);
+    assert_int_equal(rec.days, 5);
+}
+
+static void test_check_roles_levels_papers(void **state) {
+    (void)state;
+    enum { LECTURE = 0, RESEARCH = 3, PAPER = 7, PROJECT = 8 };
+    s_expect_value(LECTURE, XS_F_ROLE, "speaker", XS_REASON_NONE);
+    s_expect_value(LECTURE, XS_F_ROLE, "participant", XS_REASON_NONE);
+    s_expect_value(LECTURE, XS_F_ROLE, "organizer", XS_REASON_BAD_ROLE);
+    s_expect_value(RESEARCH, XS_F_ROLE, "participant", XS_REASON_NONE);
+    s_expect_value(RESEARCH, XS_F_ROLE, "speaker", XS_REASON_BAD_ROLE);
+    s_expect_value(PROJECT, XS_F_ROLE, "main_writer", XS_REASON_NONE);
+    s_expect_value(PROJECT, XS_F_ROLE, "participant", XS_REASON_NONE);
+    s_expect_value(PROJECT, XS_F_ROLE, "speaker", XS_REASON_BAD_ROLE);
+    s_expect_value(PROJECT, XS_F_LEVEL, "county", XS_REASON_NONE);
+    s_expect_value(PROJECT, XS_F_LEVEL, "school", XS_REASON_BAD_VALUE);
+
+    /* Award: county level or above (the base row is a county first prize). */
+    s_expect_value(PAPER, XS_F_LEVEL, "school", XS_REASON_BAD_AWARD);
+    s_expect_value(PAPER, XS_F_LEVEL, "national", XS_REASON_NONE);
+    s_expect_value(PAPER, XS_F_GRADE, "3", XS_REASON_NONE);
+
+    /* Published: municipal level or above. */
+    xs_record_t rec;
+    s_build(&rec, s_categories[PAPER].pairs, NULL);
+    assert_int_equal(s_set(&rec, XS_F_GRADE, "published"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_BAD_PUBLICATION, XS_F_LEVEL, "published at county");
+    assert_int_equal(s_set(&rec, XS_F_LEVEL, "municipal"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "published at municipal");
+    assert_int_equal(s_set(&rec, XS_F_LEVEL, "school"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_BAD_PUBLICATION, XS_F_LEVEL, "published at school");
+
+    /* A decoded grade 0 is no prize. */
+    s_build(&rec, s_categories[PAPER].pairs, NULL);
+    rec.grade = XS_GRADE_NONE;
+    s_expect_check(&rec, XS_REASON_BAD_AWARD, XS_F_GRADE, "award of grade 0");
+}
+
+static void test_check_codes_and_dates(void **state) {
+    (void)state;
+    xs_record_t rec;
+    const char *const *lecture = s_categories[0].pairs;
+    xs_reason why;
+
+    /* Unknown category: refused as text, and as a code from a newer sender. */
+    s_build(&rec, lecture, "category");
+    assert_int_equal(s_set(&rec, XS_F_CATEGORY, "sermon"), XS_REASON_UNKNOWN_CATEGORY);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_CATEGORY, "category refused");
+    rec.present |= 1u << XS_F_CATEGORY;
+    rec.category = XS_CAT_COUNT;
+    s_expect_check(&rec, XS_REASON_UNKNOWN_CATEGORY, XS_F_CATEGORY, "category 11");
+    rec.category = 0;
+    s_expect_check(&rec, XS_REASON_UNKNOWN_CATEGORY, XS_F_CATEGORY, "category 0");
+
+    /* Enumeration codes beyond the tables. */
+    static const struct {
+        xs_field f;
+        size_t offset;
+        uint8_t code;
+        size_t category; /* index in s_categories of one that uses the field */
+    } codes[] = {
+        {XS_F_ROLE, offsetof(xs_record_t, role), XS_ROLE_COUNT, 0},
+        {XS_F_LEVEL, offsetof(xs_record_t, level), XS_LEVEL_COUNT, 7},
+        {XS_F_GRADE, offsetof(xs_record_t, grade), XS_GRADE_COUNT, 7},
+        {XS_F_UNIT, offsetof(xs_record_t, unit), 2, 6},
+    };
+    for (size_t i = 0; i < sizeof codes / sizeof *codes; i++) {
+        s_build(&rec, s_categories[codes[i].category].pairs, NULL);
+        ((uint8_t *)&rec)[codes[i].offset] = codes[i].code;
+        rec.present |= 1u << codes[i].f;
+        s_expect_check(&rec, XS_REASON_BAD_VALUE, codes[i].f, xs_field_name(codes[i].f));
+        /* The same code on a category that does not use the field is ignored. */
+        s_build(&rec, s_categories[4].pairs, NULL);
+        ((uint8_t *)&rec)[codes[i].offset] = codes[i].code;
+        rec.present |= 1u << codes[i].f;
+        s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, xs_field_name(codes[i].f));
+    }
+    s_build(&rec, lecture, NULL);
+    rec.version = 2;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERSION, "version 2");
+
+    /* Dates: a bad day never becomes a record; the range is 1970-01-01..2149-12-31. */
+    s_build(&rec, lecture, "date");
+    assert_int_equal(xs_record_set_text(&rec, XS_F_DATE, "2025-02-29", 10, &why), XS_EINVAL);
+    assert_int_equal(why, XS_REASON_BAD_DATE);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_DATE, "2025-02-29");
+    static const char *const good[] = {"2024-02-29", "1970-01-01", "2149-12-31", "2000-02-29"};
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        s_build(&rec, lecture, "date");
+        assert_int_equal(s_set(&rec, XS_F_DATE, good[i]), XS_REASON_NONE);
+        s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, good[i]);
+    }
+    s_build(&rec, lecture, NULL);
+    rec.date = -1;
+    s_expect_check(&rec, XS_REASON_BAD_DATE, XS_F_DATE, "day -1");
+    rec.date = xs_date_from_civil(2150, 1, 1);
+    s_expect_check(&rec, XS_REASON_BAD_DATE, XS_F_DATE, "2150-01-01");
+
+    /* A required string that is present but empty counts as missing. */
+    s_build(&rec, lecture, NULL);
+    rec.teacher_id.len = 0;
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_TEACHER_ID, "empty teacher_id");
+    s_build(&rec, s_categories[9].pairs, NULL);
+    rec.event.len = 0;
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_EVENT, "exam with empty event");
+}
+
+static void test_check_corrections(void **state) {
+    (void)state;
+    xs_record_t rec;
+    xs_record_init(&rec);
+    rec.kind = XS_KIND_CORRECTION;
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_VOIDS, "correction without voids");
+    assert_int_equal(s_set(&rec, XS_F_VOIDS, "17"), XS_REASON_NONE);
+    assert_int_equal(s_set(&rec, XS_F_NOTE, "误录：教师编号写错"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "correction of seq 17");
+    rec.kind = 2;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_KIND, "kind 2");
+
+    /* The kind key is written only for a correction. */
+    xs_writer_t w;
+    xs_record_t back;
+    xs_writer_init(&w, XS_RECORD_MAX);
+    rec.kind = XS_KIND_CORRECTION;
+    xs_record_encode(&rec, &w);
+    assert_int_equal(xs_record_decode_bytes(w.data, w.len, &back), XS_OK);
+    assert_int_equal(back.kind, XS_KIND_CORRECTION);
+    assert_true(back.voids == 17);
+    xs_writer_free(&w);
+}
+
+static void test_names(void **state) {
+    (void)state;
+    for (unsigned c = 1; c < XS_CAT_COUNT; c++) {
+        const char *name = xs_category_name(c);
+        assert_non_null(name);
+        assert_non_null(xs_category_zh(c));
+        assert_int_equal(xs_category_parse(name, strlen(name)), (int)c);
+    }
+    assert_null(xs_category_name(0));
+    assert_null(xs_category_name(XS_CAT_COUNT));
+    assert_null(xs_category_zh(XS_CAT_COUNT));
+    assert_int_equal(xs_category_parse("", 0), -1);
+    assert_string_equal(xs_category_zh(XS_CAT_PAPER), "论文");
+    for (unsigned f = 0; f < XS_F_COUNT; f++) {
+        const char *name = xs_field_name((xs_field)f);
+        assert_non_null(name);
+        assert_int_equal(xs_field_parse(name, strlen(name)), (int)f);
+    }
+    assert_null(xs_field_name(XS_F_COUNT));
+    assert_string_equal(xs_role_name(XS_ROLE_MAIN_WRITER), "main_writer");
+    assert_string_equal(xs_level_name(XS_LEVEL_NATIONAL), "national");
+    assert_string_equal(xs_grade_name(XS_GRADE_PUBLISHED), "published");
+    assert_null(xs_role_name(XS_ROLE_COUNT));
+    assert_null(xs_level_name(XS_LEVEL_COUNT));
+    assert_null(xs_grade_name(XS_GRADE_COUNT));
+    for (unsigned r = 1; r < XS_REASON_COUNT; r++) {
+        assert_true(strlen(xs_reason_code((xs_reason)r)) > 0);
+        assert_true(strlen(xs_reason_zh((xs_reason)r)) > 0);
+        for (unsigned q = 1; q < r; q++)
+            assert_string_not_equal(xs_reason_code((xs_reason)r), xs_reason_code((xs_reason)q));
+    }
+    assert_string_equal(xs_reason_code(XS_REASON_NONE), "");
+    assert_string_equal(xs_reason_code(XS_REASON_COUNT), "");
+    assert_string_equal(xs_reason_code(XS_REASON_BAD_AWARD), "bad_award");
+}
+
+/* Every field at its limit: the largest record stays far below XS_RECORD_MAX. */
+static void test_largest_record(void **state) {
+    (void)state;
+    static char text[XS_NOTE_MAX];
+    memset(text, 'x', sizeof text);
+    xs_record_t rec, back;
+    xs_record_init(&rec);
+    rec.kind = XS_KIND_CORRECTION;
+    rec.present = (1u << XS_F_COUNT) - 1;
+    rec.date = INT32_MIN;
+    rec.minutes = rec.hours = rec.days = rec.chars = rec.score = UINT32_MAX;
+    rec.category = rec.role = rec.level = rec.grade = rec.unit = UINT8_MAX;
+    rec.recorded_at = INT64_MIN;
+    rec.voids = UINT64_MAX;
+    rec.teacher_id = rec.school_id = rec.operator_ = (xs_str_t){text, XS_ID_MAX};
+    rec.work = (xs_str_t){text, XS_WORK_MAX};
+    rec.event = (xs_str_t){text, XS_EVENT_MAX};
+    rec.note = (xs_str_t){text, XS_NOTE_MAX};
+    rec.ref = (xs_str_t){text, XS_REF_MAX};
+    xs_writer_t w;
+    xs_writer_init(&w, XS_RECORD_MAX);
+    xs_record_encode(&rec, &w);
+    assert_int_equal(xs_writer_err(&w), XS_OK);
+    print_message("largest record: %zu bytes\n", w.len);
+    assert_true(w.len < 2300);
+    assert_int_equal(xs_record_decode_bytes(w.data, w.len, &back), XS_OK);
+    assert_int_equal(back.present, rec.present);
+    assert_true(back.voids == UINT64_MAX && back.recorded_at == INT64_MIN);
+    assert_int_equal(back.date, INT32_MIN);
+    assert_int_equal(back.note.len, XS_NOTE_MAX);
+
+    /* A writer too small for it fails, once, with XS_ETOOBIG. */
+    xs_writer_t small;
+    xs_writer_init(&small, 100);
+    xs_record_encode(&rec, &small);
+    assert_int_equal(xs_writer_err(&small), XS_ETOOBIG);
+    assert_true(small.len <= 100);
+    xs_writer_free(&small);
+
+    /* Buffers over XS_RECORD_MAX are refused before they are read. */
+    static uint8_t big[XS_RECORD_MAX + 1];
+    memcpy(big, w.data, w.len);
+    assert_int_equal(xs_record_decode_bytes(big, sizeof big, &back), XS_ETOOBIG);
+    assert_int_equal(xs_record_decode_bytes(big, XS_RECORD_MAX, &back), XS_EMALFORMED);
+    xs_writer_free(&w);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_vectors_complete),
+        cmocka_unit_test(test_vectors_decode),
+        cmocka_unit_test(test_vectors_encode),
+        cmocka_unit_test(test_vectors_stream),
+        cmocka_unit_test(test_typical_lecture),
+        cmocka_unit_test(test_set_text_numbers),
+        cmocka_unit_test(test_set_text_names_and_strings),
+        cmocka_unit_test(test_check_required_fields),
+        cmocka_unit_test(test_check_optional_alternatives),
+        cmocka_unit_test(test_check_ranges),
+        cmocka_unit_test(test_check_roles_levels_papers),
+        cmocka_unit_test(test_check_codes_and_dates),
+        cmocka_unit_test(test_check_corrections),
+        cmocka_unit_test(test_names),
+        cmocka_unit_test(test_largest_record),
+    };
+    return cmocka_run_group_tests_name("record", tests, s_vectors_setup, s_vectors_teardown);
+}
