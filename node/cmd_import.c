@@ -17,7 +17,7 @@
 /* A row ready to store: its encoding lives in the chunk's writer. */
 typedef struct s_row {
     size_t offset, len;                 /* bytes in chunk.encoded */
-    uint8_t key[NODE_DEDUPE_KEY_BYTES]; /* dedupe key */
+    node_dedupe_t key;   /* dedupe key */
 } s_row_t;
 
 typedef struct s_chunk {
@@ -36,7 +36,7 @@ static xs_err s_store_chunk(xs_txn_t *txn, void *ctx) {
     xs_err err = node_next_seq(txn, &seq);
     for (size_t i = 0; err == XS_OK && i < c->count; i++) {
         const s_row_t *r = &c->rows[i];
-        err = node_put(txn, seq, c->encoded.data + r->offset, r->len, r->key, 1);
+        err = node_put(txn, seq, c->encoded.data + r->offset, r->len, &r->key, 1);
         if (err == XS_EEXIST) {
             c->known++;
             err = XS_OK;
@@ -129,7 +129,7 @@ int node_cmd_import(int argc, char **argv) {
             r->offset = chunk.encoded.len;
             xs_record_encode(&rec, &chunk.encoded);
             r->len = chunk.encoded.len - r->offset;
-            node_dedupe_key(&rec, r->key);
+            node_dedupe_key(&rec, &r->key);
             if ((err = xs_writer_err(&chunk.encoded)) != XS_OK)
                 break;
             if (chunk.count < S_CHUNK_ROWS)

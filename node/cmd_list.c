@@ -10,7 +10,8 @@
 #define S_USAGE                                                                                \
     "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]"
 
-/* Columns of the CSV form: the import sheet's columns, so a list re-imports cleanly. */
+/* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
+ * office reads the list like its register (and those columns import into another node). */
 static const xs_field s_csv_fields[] = {
     XS_F_SCHOOL_ID, XS_F_TEACHER_ID, XS_F_DATE,  XS_F_CATEGORY, XS_F_ROLE,  XS_F_MINUTES,
     XS_F_HOURS,     XS_F_DAYS,       XS_F_CHARS, XS_F_UNIT,     XS_F_LEVEL, XS_F_GRADE,

@@ -30,13 +30,13 @@ static const struct {
 struct s_append {
     const uint8_t *bytes; /* encoded record */
     size_t len;
-    uint8_t key[NODE_DEDUPE_KEY_BYTES];
+    node_dedupe_t key;
     uint64_t seq; /* out: the new record's sequence number */
 };
 
 static xs_err s_append(xs_txn_t *txn, void *ctx) {
     struct s_append *a = ctx;
-    return node_append(txn, a->bytes, a->len, a->key, &a->seq);
+    return node_append(txn, a->bytes, a->len, &a->key, &a->seq);
 }
 
 int node_cmd_record(int argc, char **argv) {
@@ -80,8 +80,8 @@ int node_cmd_record(int argc, char **argv) {
     }
     xs_writer_init(&w, XS_RECORD_MAX);
     xs_record_encode(&rec, &w);
-    struct s_append a = {w.data, w.len, {0}, 0};
-    node_dedupe_key(&rec, a.key);
+    struct s_append a = {w.data, w.len, {{0}, 0}, 0};
+    node_dedupe_key(&rec, &a.key);
     xs_err err = xs_writer_err(&w);
     if (err == XS_OK)
         err = xs_store_update(node.store, s_append, &a);

@@ -70,13 +70,13 @@ static xs_err s_void(xs_txn_t *txn, void *ctx) {
         rec.present |= 1u << XS_F_OPERATOR;
     }
     xs_writer_t w;
-    uint8_t dedupe[NODE_DEDUPE_KEY_BYTES];
+    node_dedupe_t dedupe;
     xs_writer_init(&w, XS_RECORD_MAX);
     xs_record_encode(&rec, &w);
-    node_dedupe_key(&rec, dedupe);
+    node_dedupe_key(&rec, &dedupe);
     err = xs_writer_err(&w);
     if (err == XS_OK)
-        err = node_append(txn, w.data, w.len, dedupe, &v->seq);
+        err = node_append(txn, w.data, w.len, &dedupe, &v->seq);
     xs_writer_free(&w);
     return err;
 }

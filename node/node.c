@@ -116,27 +116,33 @@ xs_err node_parse_year(const char *label, int *year) {
     return XS_OK;
 }
 
-void node_dedupe_key(const xs_record_t *rec, uint8_t key[NODE_DEDUPE_KEY_BYTES]) {
-    uint8_t buf[XS_RECORD_MAX + 8];
-    xs_writer_t w;
+void node_dedupe_key(const xs_record_t *rec, node_dedupe_t *key) {
     if (rec->ref.len > 0) {
         /* The office's own row key identifies the row, whatever else it says. */
         size_t n = 0;
-        memcpy(buf, "ref", 4);
-        n = 4;
-        memcpy(buf + n, rec->school_id.ptr, rec->school_id.len);
+        key->bytes[n++] = 0x01;
+        memcpy(key->bytes + n, rec->school_id.ptr, rec->school_id.len);
         n += rec->school_id.len;
-        buf[n++] = 0;
-        memcpy(buf + n, rec->ref.ptr, rec->ref.len);
-        n += rec->ref.len;
-        xs_identity_hash_short(buf, n, key, NODE_DEDUPE_KEY_BYTES);
+        key->bytes[n++] = 0x00;
+        memcpy(key->bytes + n, rec->ref.ptr, rec->ref.len);
+        key->len = n + rec->ref.len;
         return;
     }
+    xs_writer_t w;
     xs_record_t content = *rec;
     content.present &= ~((1u << XS_F_RECORDED_AT) | (1u << XS_F_OPERATOR));
     xs_writer_init(&w, XS_RECORD_MAX);
     xs_record_encode(&content, &w);
-    xs_identity_hash_short(w.data, w.len, key, NODE_DEDUPE_KEY_BYTES);
+    uint32_t date = (rec->present >> XS_F_DATE) & 1u ? (uint32_t)rec->date : 0;
+    key->bytes[0] = 0x00;
+    key->bytes[1] = (uint8_t)(date >> 24);
+    key->bytes[2] = (uint8_t)(date >> 16);
+    key->bytes[3] = (uint8_t)(date >> 8);
+    key->bytes[4] = (uint8_t)date;
+    uint8_t hash[16]; /* BLAKE2b's shortest output; 11 bytes of it suffice within one date */
+    xs_identity_hash_short(w.data, w.len, hash, sizeof hash);
+    memcpy(key->bytes + 5, hash, 11);
+    key->len = 16;
     xs_writer_free(&w);
 }
 
@@ -158,10 +164,10 @@ xs_err node_next_seq(xs_txn_t *txn, uint64_t *seq) {
 }
 
 xs_err node_put(xs_txn_t *txn, uint64_t seq, const uint8_t *bytes, size_t len,
-                const uint8_t key[NODE_DEDUPE_KEY_BYTES], int skip_known) {
+                const node_dedupe_t *key, int skip_known) {
     uint8_t seq_key[8];
     xs_store_u64_key(seq, seq_key);
-    xs_err err = xs_store_put(txn, NODE_T_DEDUPE, key, NODE_DEDUPE_KEY_BYTES, seq_key, 8,
+    xs_err err = xs_store_put(txn, NODE_T_DEDUPE, key->bytes, key->len, seq_key, 8,
                               XS_PUT_NOOVERWRITE);
     if (err == XS_EEXIST && skip_known)
         return XS_EEXIST;
@@ -170,8 +176,8 @@ xs_err node_put(xs_txn_t *txn, uint64_t seq, const uint8_t *bytes, size_t len,
     return xs_store_put(txn, NODE_T_RECORDS, seq_key, 8, bytes, len, XS_PUT_APPEND);
 }
 
-xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
-                   const uint8_t key[NODE_DEDUPE_KEY_BYTES], uint64_t *seq) {
+xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len, const node_dedupe_t *key,
+                   uint64_t *seq) {
     xs_err err = node_next_seq(txn, seq);
     if (err == XS_OK)
         err = node_put(txn, *seq, bytes, len, key, 0);

@@ -107,6 +107,7 @@ typedef struct s_run {
 
     /* Per-teacher scratch, grown to the largest teacher. */
     uint32_t *sel, *tmp, *norm_off, *norm_len;
+    s_fact_t *fact_tmp;
     size_t sel_cap;
     char *arena;
     size_t arena_cap;
@@ -189,6 +190,20 @@ static int s_grow(void *buf, size_t *cap, size_t want, size_t size) {
     return 1;
 }
 
+/* 1 when len bytes at a and b are equal; inlined, as ids are short. */
+static inline int s_same(const char *a, const char *b, size_t len) {
+    uint64_t diff = 0;
+    for (; len >= 8; a += 8, b += 8, len -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        diff |= x ^ y;
+    }
+    for (; len; a++, b++, len--)
+        diff |= (uint64_t)(uint8_t)(*a ^ *b);
+    return diff == 0;
+}
+
 /* The id of name s (len bytes, hash s_hash(s, len)), added when new; S_NONE when out of
  * memory. */
 static uint32_t s_names_add(s_names_t *nm, const char *s, uint32_t len, uint32_t hash) {
@@ -215,10 +230,11 @@ static uint32_t s_names_add(s_names_t *nm, const char *s, uint32_t len, uint32_t
         if ((uint32_t)(v >> 32) != hash)
             continue;
         const s_name_t *name = &nm->names[(uint32_t)v - 1];
-        if (name->len == len && memcmp(nm->bytes + name->off, s, len) == 0)
+        if (name->len == len && s_same(nm->bytes + name->off, s, len))
             return (uint32_t)v - 1;
     }
-    if (nm->count >= S_UNSET - 1 || !s_grow(&nm->names, &nm->cap, nm->count + 1, sizeof *nm->names) ||
+    if (nm->count >= S_UNSET - 1 ||
+        !s_grow(&nm->names, &nm->cap, nm->count + 1, sizeof *nm->names) ||
         !s_grow(&nm->bytes, &nm->bytes_cap, nm->used + len + 1, 1))
         return S_NONE;
     s_name_t *name = &nm->names[nm->count];
@@ -287,9 +303,12 @@ static uint32_t s_base(const xs_policy_credit_t *c, const xs_record_t *r, xs_rea
             return xs_policy_hours_to_minutes(r->hours);
         /* days are in halves: half days × minutes per day / 2, rounded half up */
         return (uint32_t)(((uint64_t)r->days * c->day_minutes + 1) / 2);
-    case XS_CAT_ONLINE_TRAINING: return xs_policy_hours_to_minutes(r->hours);
-    case XS_CAT_RESEARCH_SESSION: return c->research_session_minutes;
-    case XS_CAT_OPEN_CLASS: return c->open_class_minutes;
+    case XS_CAT_ONLINE_TRAINING:
+        return xs_policy_hours_to_minutes(r->hours);
+    case XS_CAT_RESEARCH_SESSION:
+        return c->research_session_minutes;
+    case XS_CAT_OPEN_CLASS:
+        return c->open_class_minutes;
     case XS_CAT_REFLECTION:
         if (r->chars >= c->reflection_min_chars)
             return c->reflection_minutes;
@@ -315,8 +334,11 @@ static uint32_t s_base(const xs_policy_credit_t *c, const xs_record_t *r, xs_rea
         unsigned lead = r->role == XS_ROLE_HOST || r->role == XS_ROLE_MAIN_WRITER ? 0 : 1;
         return c->project_minutes[group][lead];
     }
-    case XS_CAT_EXAM: return 0; /* by tier, step 4 */
-    default: *why = XS_REASON_UNKNOWN_CATEGORY; return 0;
+    case XS_CAT_EXAM:
+        return 0; /* by tier, step 4 */
+    default:
+        *why = XS_REASON_UNKNOWN_CATEGORY;
+        return 0;
     }
     *why = XS_REASON_TOO_SHORT;
     return 0;
@@ -370,8 +392,10 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
             field = XS_F_WORK;
         }
         if (why == XS_REASON_NONE) {
-            field = XS_F_VERSION;
             base = s_base(&run->policy->credit, rec, &why);
+            field = why == XS_REASON_TOO_SHORT   ? XS_F_CHARS
+                    : why == XS_REASON_BAD_AWARD ? XS_F_GRADE
+                                                 : XS_F_VERSION;
         }
         if (why != XS_REASON_NONE) {
             row->status = XS_CERT_REJECTED;
@@ -454,8 +478,7 @@ static int s_cmp_work_key(const s_run_t *run, const s_fact_t *f, uint32_t a, uin
         return run->norm_len[a] < run->norm_len[b] ? -1 : 1;
     if (run->norm_len[a] == 0)
         return 0;
-    return memcmp(run->arena + run->norm_off[a], run->arena + run->norm_off[b],
-                  run->norm_len[a]);
+    return memcmp(run->arena + run->norm_off[a], run->arena + run->norm_off[b], run->norm_len[a]);
 }
 
 static int s_cmp_work(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
@@ -505,14 +528,10 @@ static void s_sort(const s_run_t *run, const s_fact_t *f, uint32_t *a, uint32_t 
     memcpy(a, tmp, n * sizeof *a);
 }
 
-static int s_cmp_fact_id(const void *a, const void *b) {
-    const s_fact_t *x = a, *y = b;
-    return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Sorts a teacher's facts by id; returns 0 when two share an id. */
-static int s_sort_by_id(s_fact_t *f, size_t n) {
-    if (n <= 32) {
+/* Sorts a teacher's facts by id (insertion sort when small, else merge sort through tmp);
+ * returns 0 when two share an id. */
+static void s_sort_facts(s_fact_t *f, s_fact_t *tmp, size_t n) {
+    if (n <= 16) {
         for (size_t i = 1; i < n; i++) {
             s_fact_t v = f[i];
             size_t j = i;
@@ -522,9 +541,25 @@ static int s_sort_by_id(s_fact_t *f, size_t n) {
             }
             f[j] = v;
         }
-    } else {
-        qsort(f, n, sizeof *f, s_cmp_fact_id);
+        return;
     }
+    size_t half = n / 2;
+    s_sort_facts(f, tmp, half);
+    s_sort_facts(f + half, tmp, n - half);
+    if (f[half - 1].id <= f[half].id)
+        return; /* already in order, as rows of one sheet often are */
+    size_t i = 0, j = half, o = 0;
+    while (i < half && j < n)
+        tmp[o++] = f[i].id <= f[j].id ? f[i++] : f[j++];
+    while (i < half)
+        tmp[o++] = f[i++];
+    while (j < n)
+        tmp[o++] = f[j++];
+    memcpy(f, tmp, n * sizeof *f);
+}
+
+static int s_sort_by_id(s_fact_t *f, s_fact_t *tmp, size_t n) {
+    s_sort_facts(f, tmp, n);
     for (size_t i = 1; i < n; i++)
         if (f[i].id == f[i - 1].id)
             return 0;
@@ -545,6 +580,10 @@ static int s_scratch(s_run_t *run, size_t n) {
             return 0;
         *bufs[k] = grown;
     }
+    s_fact_t *facts = realloc(run->fact_tmp, cap * sizeof *facts);
+    if (!facts)
+        return 0;
+    run->fact_tmp = facts;
     run->sel_cap = cap;
     return 1;
 }
@@ -573,10 +612,10 @@ static void s_keep_first(s_run_t *run, s_fact_t *f, const uint32_t *sel, size_t 
 
 /* Steps 3, 5 and 6 for the n facts of one teacher. XS_EINVAL on a repeated id, XS_ENOMEM. */
 static xs_err s_teacher_steps(s_run_t *run, s_fact_t *f, size_t n) {
-    if (!s_sort_by_id(f, n))
-        return XS_EINVAL;
     if (!s_scratch(run, n))
         return XS_ENOMEM;
+    if (!s_sort_by_id(f, run->fact_tmp, n))
+        return XS_EINVAL;
     uint32_t *sel = run->sel;
     size_t m = 0;
 
@@ -621,8 +660,7 @@ static xs_err s_teacher_steps(s_run_t *run, s_fact_t *f, size_t n) {
     const uint32_t *caps = run->policy->credit.yearly_cap;
     m = 0;
     for (size_t j = 0; j < n; j++)
-        if (f[j].status == XS_CERT_CREDITED && f[j].category < XS_CAT_COUNT &&
-            caps[f[j].category])
+        if (f[j].status == XS_CERT_CREDITED && f[j].category < XS_CAT_COUNT && caps[f[j].category])
             sel[m++] = (uint32_t)j;
     if (m > 1) {
         s_sort(run, f, sel, run->tmp, m, s_cmp_cap);
@@ -649,7 +687,7 @@ static const s_exam_event_t *s_exam_find(const xs_certify_exams_t *ex, uint32_t 
     while (ex->slots[slot]) {
         const s_exam_event_t *ev = &ex->events[ex->slots[slot] - 1];
         if (ev->hash == hash && ev->name_len == len &&
-            memcmp(ex->names + ev->name_off, name, len) == 0)
+            (len == 0 || memcmp(ex->names + ev->name_off, name, len) == 0))
             return ev;
         slot = (slot + 1) & ex->slot_mask;
     }
@@ -729,8 +767,7 @@ static xs_err s_exams_collect(s_run_t *run, size_t fact_count, xs_certify_exams_
         }
     }
     for (size_t e = 0; e < ex->event_count; e++)
-        qsort(ex->scores + ex->events[e].first, ex->events[e].count, sizeof *ex->scores,
-              s_cmp_u32);
+        qsort(ex->scores + ex->events[e].first, ex->events[e].count, sizeof *ex->scores, s_cmp_u32);
     *out = ex;
     ex = NULL;
     err = XS_OK;
@@ -790,8 +827,7 @@ size_t xs_certify_exams_count(const xs_certify_exams_t *ex) {
     return ex ? ex->event_count : 0;
 }
 
-size_t xs_certify_exams_participants(const xs_certify_exams_t *ex, const char *event,
-                                     size_t len) {
+size_t xs_certify_exams_participants(const xs_certify_exams_t *ex, const char *event, size_t len) {
     const s_exam_event_t *ev = s_exam_find(ex, s_hash(event, len), event, len);
     return ev ? ev->count : 0;
 }
@@ -934,8 +970,8 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
                 if (year < y_lo || year > y_hi)
                     continue;
                 const uint64_t *s1 = acc + (size_t)(year - y_lo) * 2 * XS_CAT_COUNT;
-                credited += s_bucket_sum(s1, bk->members) +
-                            s_bucket_sum(s1 + XS_CAT_COUNT, bk->members);
+                credited +=
+                    s_bucket_sum(s1, bk->members) + s_bucket_sum(s1 + XS_CAT_COUNT, bk->members);
                 if (best[year - y_lo] > largest)
                     largest = best[year - y_lo];
             }
@@ -997,6 +1033,7 @@ static void s_free(s_run_t *run) {
     free(run->tmp);
     free(run->norm_off);
     free(run->norm_len);
+    free(run->fact_tmp);
     free(run->arena);
     free(run->acc);
     free(run->totals);
@@ -1051,6 +1088,8 @@ static xs_err s_corrections(s_run_t *run) {
 
 /* Pass 1: each record's teacher, and the list of corrections. */
 static xs_err s_group(s_run_t *run) {
+    uint32_t last = S_NONE;
+    const xs_str_t *last_id = NULL;
     for (size_t i = 0; i < run->count; i++) {
         const xs_record_t *rec = &run->records[i];
         run->teacher_of[i] = S_NONE;
@@ -1066,9 +1105,16 @@ static xs_err s_group(s_run_t *run) {
         if (!(rec->present & (1u << XS_F_TEACHER_ID)) || rec->teacher_id.len == 0)
             continue;
         const xs_str_t *id = &rec->teacher_id;
-        uint32_t t = s_names_add(&run->teachers, id->ptr, id->len, s_hash(id->ptr, id->len));
-        if (t == S_NONE)
-            return XS_ENOMEM;
+        uint32_t t;
+        if (last != S_NONE && id->len == last_id->len && s_same(id->ptr, last_id->ptr, id->len)) {
+            t = last; /* sheets often list one teacher's rows together */
+        } else {
+            t = s_names_add(&run->teachers, id->ptr, id->len, s_hash(id->ptr, id->len));
+            if (t == S_NONE)
+                return XS_ENOMEM;
+        }
+        last = t;
+        last_id = id;
         if (run->mode == S_MODE_TEACHER && t > 0)
             return XS_EINVAL;
         if (t >= run->t_cap) {
@@ -1084,9 +1130,8 @@ static xs_err s_group(s_run_t *run) {
     return XS_OK;
 }
 
-static xs_err s_run(s_run_t *run, const xs_certify_exams_t *exams,
-                    xs_certify_exams_t **exams_out, xs_certify_teacher_fn on_teacher,
-                    void *ctx) {
+static xs_err s_run(s_run_t *run, const xs_certify_exams_t *exams, xs_certify_exams_t **exams_out,
+                    xs_certify_teacher_fn on_teacher, void *ctx) {
     size_t n = run->count;
     xs_certify_exams_t *own_exams = NULL;
     s_order_t *order = NULL;
@@ -1239,14 +1284,20 @@ size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
     uint32_t threshold = 0;
     if (row->reason == XS_REASON_TOO_SHORT) {
         switch (rec->category) {
-        case XS_CAT_REFLECTION: threshold = policy->credit.reflection_min_chars; break;
-        case XS_CAT_TEACHING_DESIGN: threshold = policy->credit.design_min_chars; break;
-        case XS_CAT_PAPER: threshold = policy->credit.paper_min_chars; break;
-        default: break;
+        case XS_CAT_REFLECTION:
+            threshold = policy->credit.reflection_min_chars;
+            break;
+        case XS_CAT_TEACHING_DESIGN:
+            threshold = policy->credit.design_min_chars;
+            break;
+        case XS_CAT_PAPER:
+            threshold = policy->credit.paper_min_chars;
+            break;
+        default:
+            break;
         }
     }
-    int len = threshold ? snprintf(out, cap, "%s%u", zh, threshold)
-                        : snprintf(out, cap, "%s", zh);
+    int len = threshold ? snprintf(out, cap, "%s%u", zh, threshold) : snprintf(out, cap, "%s", zh);
     if (len < 0) {
         out[0] = '\0';
         return 0;
@@ -1256,7 +1307,7 @@ size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
 
 size_t xs_certify_format_hours(char *out, size_t cap, uint64_t minutes) {
     /* hundredths of an hour = minutes × 100 / 60, rounded half up */
-    uint64_t hundredths = minutes > (UINT64_MAX - 30) / 100 ? UINT64_MAX / 60
-                                                            : (minutes * 100 + 30) / 60;
+    uint64_t hundredths =
+        minutes > (UINT64_MAX - 30) / 100 ? UINT64_MAX / 60 : (minutes * 100 + 30) / 60;
     return xs_text_format_fixed(out, cap, hundredths, 2);
 }

@@ -150,6 +150,29 @@ out:
     return err;
 }
 
+xs_err xs_identity_from_seed(xs_identity_t **out, const uint8_t seed[32]) {
+    /* A BLAKE2b key (16..64 bytes) that separates the two keys' seeds. */
+    static const char box_key[] = "xueshi-identity-box-seed";
+    uint8_t box_seed[crypto_box_SEEDBYTES];
+    *out = NULL;
+    xs_err err = xs_identity_setup();
+    if (err != XS_OK)
+        return err;
+    xs_identity_t *id = s_alloc();
+    if (!id)
+        return XS_ENOMEM;
+    crypto_sign_seed_keypair(id->pub.sign, id->sign_sk, seed);
+    if (crypto_generichash(box_seed, sizeof box_seed, seed, 32, (const uint8_t *)box_key,
+                           sizeof box_key - 1) != 0 ||
+        crypto_box_seed_keypair(id->pub.box, id->box_sk, box_seed) != 0)
+        err = XS_ECRYPTO;
+    sodium_memzero(box_seed, sizeof box_seed);
+    if (err != XS_OK)
+        xs_identity_destroy(&id);
+    *out = id;
+    return err;
+}
+
 void xs_identity_destroy(xs_identity_t **id) {
     if (!id || !*id)
         return;

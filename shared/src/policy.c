@@ -15,9 +15,9 @@
 /* Longest line of a policy file, in bytes (policy.md §1). */
 #define S_LINE_MAX 4096
 /* Ranges of values a policy may hold (policy.md §2), in their stored units. */
-#define S_HOURS_MIN_MINUTES 1u         /* 0.01 h rounds up to one minute */
-#define S_HOURS_MAX_MINUTES 60000u     /* 1000 h */
-#define S_REQUIRE_MAX_MINUTES 600000u  /* 10000 h */
+#define S_HOURS_MIN_MINUTES 1u        /* 0.01 h rounds up to one minute */
+#define S_HOURS_MAX_MINUTES 60000u    /* 1000 h */
+#define S_REQUIRE_MAX_MINUTES 600000u /* 10000 h */
 #define S_CHARS_MAX 10000000u
 #define S_FACTOR_MAX 100u
 #define S_CAP_MAX 1000u
@@ -45,7 +45,7 @@ typedef struct s_param {
 } s_param_t;
 
 #define S_AT(member) offsetof(xs_policy_credit_t, member)
-#define S_H(h) ((uint32_t)(h) * 60u)
+#define S_H(h) ((uint32_t)(h)*60u)
 /* Blob order is this table's order (policy.md §4): append only, in a new format version. */
 static const s_param_t s_params[] = {
     {XS_CAT_LECTURE, "speaker_factor", S_FACTOR, S_AT(speaker_factor), 4, 1, S_FACTOR_MAX},
@@ -53,16 +53,12 @@ static const s_param_t s_params[] = {
      S_DAY_MAX_MINUTES},
     {XS_CAT_RESEARCH_SESSION, "hours", S_HOURS, S_AT(research_session_minutes), S_H(1), 1,
      S_HOURS_MAX_MINUTES},
-    {XS_CAT_OPEN_CLASS, "hours", S_HOURS, S_AT(open_class_minutes), S_H(4), 1,
-     S_HOURS_MAX_MINUTES},
-    {XS_CAT_REFLECTION, "min_chars", S_CHARS, S_AT(reflection_min_chars), 1000, 0,
-     S_CHARS_MAX},
-    {XS_CAT_REFLECTION, "hours", S_HOURS, S_AT(reflection_minutes), S_H(4), 1,
-     S_HOURS_MAX_MINUTES},
+    {XS_CAT_OPEN_CLASS, "hours", S_HOURS, S_AT(open_class_minutes), S_H(4), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_REFLECTION, "min_chars", S_CHARS, S_AT(reflection_min_chars), 1000, 0, S_CHARS_MAX},
+    {XS_CAT_REFLECTION, "hours", S_HOURS, S_AT(reflection_minutes), S_H(4), 1, S_HOURS_MAX_MINUTES},
     {XS_CAT_TEACHING_DESIGN, "unit_hours", S_HOURS, S_AT(design_unit_minutes), S_H(10), 1,
      S_HOURS_MAX_MINUTES},
-    {XS_CAT_TEACHING_DESIGN, "min_chars", S_CHARS, S_AT(design_min_chars), 800, 0,
-     S_CHARS_MAX},
+    {XS_CAT_TEACHING_DESIGN, "min_chars", S_CHARS, S_AT(design_min_chars), 800, 0, S_CHARS_MAX},
     {XS_CAT_TEACHING_DESIGN, "hours", S_HOURS, S_AT(design_minutes), S_H(4), 1,
      S_HOURS_MAX_MINUTES},
     {XS_CAT_PAPER, "min_chars", S_CHARS, S_AT(paper_min_chars), 2000, 0, S_CHARS_MAX},
@@ -76,22 +72,19 @@ static const s_param_t s_params[] = {
      S_AT(published_minutes[XS_LEVEL_MUNICIPAL]), S_H(12), 1, S_HOURS_MAX_MINUTES},
     {XS_CAT_PAPER, "published_hours_provincial", S_HOURS,
      S_AT(published_minutes[XS_LEVEL_PROVINCIAL]), S_H(14), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PAPER, "published_hours_national", S_HOURS,
-     S_AT(published_minutes[XS_LEVEL_NATIONAL]), S_H(16), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PAPER, "published_hours_national", S_HOURS, S_AT(published_minutes[XS_LEVEL_NATIONAL]),
+     S_H(16), 1, S_HOURS_MAX_MINUTES},
     {XS_CAT_PROJECT, "host_hours_national_provincial", S_HOURS, S_AT(project_minutes[0][0]),
      S_H(40), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PROJECT, "participant_hours_national_provincial", S_HOURS,
-     S_AT(project_minutes[0][1]), S_H(20), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PROJECT, "host_hours_municipal_county", S_HOURS, S_AT(project_minutes[1][0]),
-     S_H(30), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PROJECT, "participant_hours_municipal_county", S_HOURS,
-     S_AT(project_minutes[1][1]), S_H(15), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_EXAM, "top_hours", S_HOURS, S_AT(exam_minutes[0]), S_H(3), 1,
-     S_HOURS_MAX_MINUTES},
-    {XS_CAT_EXAM, "middle_hours", S_HOURS, S_AT(exam_minutes[1]), S_H(2), 1,
-     S_HOURS_MAX_MINUTES},
-    {XS_CAT_EXAM, "bottom_hours", S_HOURS, S_AT(exam_minutes[2]), S_H(1), 1,
-     S_HOURS_MAX_MINUTES},
+    {XS_CAT_PROJECT, "participant_hours_national_provincial", S_HOURS, S_AT(project_minutes[0][1]),
+     S_H(20), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PROJECT, "host_hours_municipal_county", S_HOURS, S_AT(project_minutes[1][0]), S_H(30),
+     1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_PROJECT, "participant_hours_municipal_county", S_HOURS, S_AT(project_minutes[1][1]),
+     S_H(15), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_EXAM, "top_hours", S_HOURS, S_AT(exam_minutes[0]), S_H(3), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_EXAM, "middle_hours", S_HOURS, S_AT(exam_minutes[1]), S_H(2), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_EXAM, "bottom_hours", S_HOURS, S_AT(exam_minutes[2]), S_H(1), 1, S_HOURS_MAX_MINUTES},
 };
 #define S_PARAM_COUNT (sizeof s_params / sizeof s_params[0])
 #undef S_AT
@@ -206,10 +199,10 @@ static int s_resolve_members(xs_policy_t *p, unsigned *loop) {
 /* Checks everything a policy must satisfy and resolves bucket members. Returns 1, or 0
  * with a short English reason in why. */
 static int s_validate(xs_policy_t *p, char *why, size_t cap) {
-#define S_BAD(...)                                                                             \
-    do {                                                                                       \
-        snprintf(why, cap, __VA_ARGS__);                                                       \
-        return 0;                                                                              \
+#define S_BAD(...)                                                                                 \
+    do {                                                                                           \
+        snprintf(why, cap, __VA_ARGS__);                                                           \
+        return 0;                                                                                  \
     } while (0)
     if (!s_id_valid(p->id, strnlen(p->id, sizeof p->id)))
         S_BAD("bad id");
@@ -269,6 +262,9 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
     unsigned loop;
     if (!s_resolve_members(p, &loop))
         S_BAD("circular bucket reference through %s", p->buckets[loop].name);
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        if (!p->buckets[b].members)
+            S_BAD("bucket %s counts no category", p->buckets[b].name);
     xs_policy_single_t *single = &p->single;
     if (!xs_text_utf8_valid(single->label, strnlen(single->label, sizeof single->label)))
         S_BAD("single label is not UTF-8");
@@ -297,8 +293,8 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
 typedef enum s_section {
     S_SEC_NONE,
     S_SEC_POLICY,
-    S_SEC_CREDIT, /* arg: the category */
-    S_SEC_BUCKET, /* arg: the bucket index */
+    S_SEC_CREDIT,  /* arg: the category */
+    S_SEC_BUCKET,  /* arg: the bucket index */
     S_SEC_REQUIRE, /* arg: the xs_scope */
     S_SEC_SINGLE,
 } s_section;
@@ -323,10 +319,10 @@ typedef struct s_parser {
     unsigned arg;
     char seen_keys[S_KEYS_MAX][40]; /* keys met in the current section */
     unsigned seen_key_count;
-    unsigned policy_line;      /* line of [policy], for "missing id" */
+    unsigned policy_line; /* line of [policy], for "missing id" */
     unsigned have_id, have_version;
     unsigned year_start_line, second_line;
-    uint32_t credit_sections; /* bit per category whose section was met */
+    uint32_t credit_sections;  /* bit per category whose section was met */
     unsigned require_sections; /* bit per scope */
     unsigned single_line;      /* line of [require.single]; 0 when absent */
     unsigned single_have_category, single_have_hours;
@@ -334,13 +330,13 @@ typedef struct s_parser {
     unsigned single_bucket_set;
     s_pending_t refs[XS_POLICY_BUCKETS_MAX * XS_POLICY_BUCKETS_MAX]; /* buckets = ... */
     unsigned ref_count;
-    unsigned ref_line[XS_POLICY_BUCKETS_MAX]; /* line of each bucket's "buckets" key */
+    unsigned ref_line[XS_POLICY_BUCKETS_MAX];    /* line of each bucket's "buckets" key */
+    unsigned bucket_line[XS_POLICY_BUCKETS_MAX]; /* line of each [bucket.<name>] */
     s_pending_t requires[XS_POLICY_BUCKETS_MAX * XS_SCOPE_COUNT];
     unsigned require_count;
 } s_parser_t;
 
-__attribute__((format(printf, 2, 3))) static xs_err s_fail(s_parser_t *ps, const char *fmt,
-                                                           ...) {
+__attribute__((format(printf, 2, 3))) static xs_err s_fail(s_parser_t *ps, const char *fmt, ...) {
     char reason[512];
     va_list ap;
     va_start(ap, fmt);
@@ -368,8 +364,8 @@ static int s_show(size_t len) {
     return len > 64 ? 64 : (int)len;
 }
 
-static xs_err s_parse_uint(s_parser_t *ps, const char *v, size_t len, uint64_t min,
-                           uint64_t max, uint64_t *out) {
+static xs_err s_parse_uint(s_parser_t *ps, const char *v, size_t len, uint64_t min, uint64_t max,
+                           uint64_t *out) {
     if (xs_text_parse_fixed(v, len, 0, UINT64_MAX, out) != XS_OK)
         return s_fail(ps, "不是整数 (not a whole number): \"%.*s\"", s_show(len), v);
     if (*out < min || *out > max)
@@ -379,8 +375,8 @@ static xs_err s_parse_uint(s_parser_t *ps, const char *v, size_t len, uint64_t m
 }
 
 /* Hours with at most two decimals, converted to minutes and checked against [min, max]. */
-static xs_err s_parse_hours(s_parser_t *ps, const char *v, size_t len, uint32_t min,
-                            uint32_t max, uint32_t *minutes) {
+static xs_err s_parse_hours(s_parser_t *ps, const char *v, size_t len, uint32_t min, uint32_t max,
+                            uint32_t *minutes) {
     uint64_t hundredths;
     if (xs_text_parse_fixed(v, len, 2, UINT32_MAX, &hundredths) != XS_OK)
         return s_fail(ps, "不是学时数 (not a number of hours, at most 2 decimals): \"%.*s\"",
@@ -515,6 +511,7 @@ static xs_err s_section_start(s_parser_t *ps, const char *name, size_t len) {
         if (p->bucket_count == XS_POLICY_BUCKETS_MAX)
             return s_fail(ps, "组过多 (more than %d buckets)", XS_POLICY_BUCKETS_MAX);
         s_copy(p->buckets[p->bucket_count].name, sizeof p->buckets[0].name, bname, blen);
+        ps->bucket_line[p->bucket_count] = ps->line;
         ps->section = S_SEC_BUCKET;
         ps->arg = p->bucket_count++;
         return XS_OK;
@@ -631,8 +628,7 @@ static xs_err s_key_bucket(s_parser_t *ps, const char *k, size_t kl, const char 
     return s_unknown_key(ps, k, kl);
 }
 
-static xs_err s_key_require(s_parser_t *ps, const char *k, size_t kl, const char *v,
-                            size_t vl) {
+static xs_err s_key_require(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
     if (!s_bucket_name_valid(k, kl))
         return s_fail(ps, "不是组名 (not a bucket name): %.*s", s_show(kl), k);
     s_pending_t *req = &ps->requires[ps->require_count];
@@ -694,12 +690,18 @@ static xs_err s_key(s_parser_t *ps, const char *k, size_t kl, const char *v, siz
     if (vl == 0)
         return s_fail(ps, "缺少值 (empty value): %.*s", s_show(kl), k);
     switch (ps->section) {
-    case S_SEC_POLICY: return s_key_policy(ps, k, kl, v, vl);
-    case S_SEC_CREDIT: return s_key_credit(ps, k, kl, v, vl);
-    case S_SEC_BUCKET: return s_key_bucket(ps, k, kl, v, vl);
-    case S_SEC_REQUIRE: return s_key_require(ps, k, kl, v, vl);
-    case S_SEC_SINGLE: return s_key_single(ps, k, kl, v, vl);
-    case S_SEC_NONE: break;
+    case S_SEC_POLICY:
+        return s_key_policy(ps, k, kl, v, vl);
+    case S_SEC_CREDIT:
+        return s_key_credit(ps, k, kl, v, vl);
+    case S_SEC_BUCKET:
+        return s_key_bucket(ps, k, kl, v, vl);
+    case S_SEC_REQUIRE:
+        return s_key_require(ps, k, kl, v, vl);
+    case S_SEC_SINGLE:
+        return s_key_single(ps, k, kl, v, vl);
+    case S_SEC_NONE:
+        break;
     }
     return s_unknown_key(ps, k, kl);
 }
@@ -777,6 +779,13 @@ static xs_err s_finish(s_parser_t *ps) {
         return s_fail(ps, "组之间循环引用 (buckets include each other in a circle): %s",
                       p->buckets[loop].name);
     }
+    for (unsigned b = 0; b < p->bucket_count; b++) {
+        if (!p->buckets[b].members) {
+            ps->line = ps->bucket_line[b];
+            return s_fail(ps, "该组不计任何类别 (bucket %s counts no category)",
+                          p->buckets[b].name);
+        }
+    }
     for (unsigned i = 0; i < ps->require_count; i++) {
         s_pending_t *req = &ps->requires[i];
         int target = xs_policy_bucket_find(p, req->name, strlen(req->name));
@@ -792,8 +801,8 @@ static xs_err s_finish(s_parser_t *ps) {
             return s_fail(ps, "[require.single] 须有 category、hours、bucket (needs category, "
                               "hours and bucket)");
         ps->line = ps->single_bucket.line;
-        int target = xs_policy_bucket_find(p, ps->single_bucket.name,
-                                           strlen(ps->single_bucket.name));
+        int target =
+            xs_policy_bucket_find(p, ps->single_bucket.name, strlen(ps->single_bucket.name));
         if (target < 0)
             return s_fail(ps, "未定义的组 (no such bucket): %s", ps->single_bucket.name);
         const xs_policy_bucket_t *bk = &p->buckets[target];
@@ -813,8 +822,8 @@ static xs_err s_finish(s_parser_t *ps) {
     return XS_OK;
 }
 
-xs_err xs_policy_parse(xs_policy_t **out, const char *text, size_t len,
-                       const char *display_name, char *errbuf, size_t cap) {
+xs_err xs_policy_parse(xs_policy_t **out, const char *text, size_t len, const char *display_name,
+                       char *errbuf, size_t cap) {
     *out = NULL;
     if (cap)
         errbuf[0] = '\0';
@@ -829,8 +838,10 @@ xs_err xs_policy_parse(xs_policy_t **out, const char *text, size_t len,
     ps->cap = cap;
     ps->p = p;
     if (len > XS_POLICY_FILE_MAX) {
-        ps->line = 0;
-        err = s_fail(ps, "文件过大 (larger than %d bytes)", XS_POLICY_FILE_MAX);
+        if (cap)
+            snprintf(errbuf, cap, "%s: 文件过大 (larger than %d bytes)", ps->file,
+                     XS_POLICY_FILE_MAX);
+        err = XS_ETOOBIG;
         goto out;
     }
     size_t pos = 0;
@@ -854,8 +865,7 @@ out:
     free(ps);
     free(p);
     if (err == XS_ENOMEM && cap)
-        snprintf(errbuf, cap, "%s: %s", display_name ? display_name : "policy",
-                 xs_strerror(err));
+        snprintf(errbuf, cap, "%s: %s", display_name ? display_name : "policy", xs_strerror(err));
     return err;
 }
 
@@ -884,8 +894,7 @@ xs_err xs_policy_load(xs_policy_t **out, const char *path, char *errbuf, size_t 
     if (len > XS_POLICY_FILE_MAX) {
         err = XS_ETOOBIG;
         if (cap)
-            snprintf(errbuf, cap, "%s: 文件过大 (larger than %d bytes)", path,
-                     XS_POLICY_FILE_MAX);
+            snprintf(errbuf, cap, "%s: 文件过大 (larger than %d bytes)", path, XS_POLICY_FILE_MAX);
         goto out;
     }
     err = xs_policy_parse(out, text, len, path, errbuf, cap);
@@ -1000,9 +1009,8 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
     char why[160];
     xs_err err = XS_EMALFORMED;
     if (xs_codec_get_array(&r, &count) != XS_OK || count < 2 ||
-        xs_codec_get_str(&r, &magic, &magic_len) != XS_OK ||
-        magic_len != strlen(S_MAGIC) || memcmp(magic, S_MAGIC, magic_len) != 0 ||
-        xs_codec_get_uint(&r, &format) != XS_OK)
+        xs_codec_get_str(&r, &magic, &magic_len) != XS_OK || magic_len != strlen(S_MAGIC) ||
+        memcmp(magic, S_MAGIC, magic_len) != 0 || xs_codec_get_uint(&r, &format) != XS_OK)
         goto malformed;
     if (format != XS_POLICY_FORMAT) {
         err = XS_EVERSION;
@@ -1014,8 +1022,8 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
         xs_codec_get_array(&r, &count) != XS_OK || count != 4 ||
         s_get_u8(&r, &p->year_start[0]) != XS_OK || s_get_u8(&r, &p->year_start[1]) != XS_OK ||
         s_get_u8(&r, &p->second_semester[0]) != XS_OK ||
-        s_get_u8(&r, &p->second_semester[1]) != XS_OK ||
-        xs_codec_get_int(&r, &year) != XS_OK || year < S_YEAR_MIN || year > S_YEAR_MAX ||
+        s_get_u8(&r, &p->second_semester[1]) != XS_OK || xs_codec_get_int(&r, &year) != XS_OK ||
+        year < S_YEAR_MIN || year > S_YEAR_MAX ||
         s_get_u32(&r, S_CYCLE_YEARS_MAX, &p->cycle_years) != XS_OK)
         goto malformed;
     p->first_cycle_year = (int32_t)year;
@@ -1150,8 +1158,7 @@ void xs_policy_semester_label(int year, unsigned semester, char out[XS_POLICY_SE
     out[11] = '\0';
 }
 
-void xs_policy_cycle_label(const xs_policy_t *p, int cycle_year,
-                           char out[XS_POLICY_CYCLE_LABEL]) {
+void xs_policy_cycle_label(const xs_policy_t *p, int cycle_year, char out[XS_POLICY_CYCLE_LABEL]) {
     s_put_span(out, cycle_year, cycle_year + (int)p->cycle_years);
 }
 

@@ -211,8 +211,8 @@ int main(int argc, char **argv) {
         events[event_count - 1 - y] = s_put(&arena, text);
     }
     for (size_t w = 0; w < work_count; w++) {
-        snprintf(text, sizeof text, "%s农村小学低年级识字教学的实践探索 之%zu",
-                 w % 3 ? "" : "  ", w / 3);
+        snprintf(text, sizeof text, "%s农村小学低年级识字教学的实践探索 之%zu", w % 3 ? "" : "  ",
+                 w / 3);
         works[w] = s_put(&arena, text);
     }
     /* Records teacher by teacher, then shuffled as rows of many schools' sheets would be;
@@ -242,8 +242,7 @@ int main(int argc, char **argv) {
     for (int round = 0; round < S_ROUNDS; round++) {
         memset(&sink, 0, sizeof sink);
         double start = s_now();
-        xs_err rc = xs_certify_run(policy, NULL, records, ids, count, NULL, rows, s_consume,
-                                   &sink);
+        xs_err rc = xs_certify_run(policy, NULL, records, ids, count, NULL, rows, s_consume, &sink);
         double took = s_now() - start;
         if (rc != XS_OK) {
             fprintf(stderr, "bench: %s\n", xs_strerror(rc));

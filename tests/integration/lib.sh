@@ -4,7 +4,6 @@
 # "N passed, M failed" and exits non-zero when anything failed. Environment:
 #   XS_BIN     directory holding xueshi-node and friends (ctest sets it); default build/bin
 #   XS_KEEP=1  keep the scratch directory for a post-mortem instead of deleting it
-#   XS_STRICT=1  count known bugs (see known_bug) as failures
 
 set -u
 set -o pipefail
@@ -12,7 +11,6 @@ export LC_ALL=C.UTF-8 # byte-stable sort and grep, whatever the caller's locale
 
 XS_PASSED=0
 XS_FAILED=0
-XS_KNOWN=0
 XS_BG_PIDS=() # background processes a test started: killed by id on exit
 
 XS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -53,17 +51,6 @@ pass() {
 fail() {
     XS_FAILED=$((XS_FAILED + 1))
     echo "FAIL - $*"
-}
-
-# A behaviour the test expects but the program does not have yet, reported to the owners:
-# printed and counted, a failure only under XS_STRICT=1.
-known_bug() {
-    if [ "${XS_STRICT:-0}" = 1 ]; then
-        fail "known bug: $*"
-    else
-        XS_KNOWN=$((XS_KNOWN + 1))
-        echo "KNOWN BUG - $*"
-    fi
 }
 
 # check_eq WHAT EXPECTED ACTUAL
@@ -153,9 +140,7 @@ csv_select() {
 
 # finish: the summary line and the exit status.
 finish() {
-    local known=""
-    [ "$XS_KNOWN" -gt 0 ] && known=", $XS_KNOWN known bugs"
-    echo "$XS_PASSED passed, $XS_FAILED failed$known"
+    echo "$XS_PASSED passed, $XS_FAILED failed"
     [ "$XS_FAILED" -eq 0 ]
     exit $?
 }

@@ -15,7 +15,7 @@
 #include "xs/record.h"
 #include "xs/text.h"
 
-#define S_H(h) ((uint32_t)(h) * 60u)
+#define S_H(h) ((uint32_t)(h)*60u)
 #define S_MAX_LEDGERS 64
 
 /* ---- helpers ---- */
@@ -107,9 +107,15 @@ static xs_err s_capture(void *ctx, const xs_certify_teacher_t *t) {
     }
     for (size_t k = 0; k < t->total_count; k++) {
         const xs_certify_total_t *x = &t->totals[k];
-        uint64_t fields[] = {x->credited_minutes, x->required_minutes, x->single_minutes,
-                             (uint64_t)(int64_t)x->year, x->scope, x->bucket, x->semester,
-                             x->met, x->single_met};
+        uint64_t fields[] = {x->credited_minutes,
+                             x->required_minutes,
+                             x->single_minutes,
+                             (uint64_t)(int64_t)x->year,
+                             x->scope,
+                             x->bucket,
+                             x->semester,
+                             x->met,
+                             x->single_met};
         h = s_fnv(h, fields, sizeof fields);
     }
     l->digest = h;
@@ -134,8 +140,8 @@ static const s_ledger_t *s_ledger(const s_book_t *book, const char *teacher) {
 
 /* The total row of teacher × scope × bucket × year (× semester). */
 static const xs_certify_total_t *s_total(const xs_policy_t *p, const s_book_t *book,
-                                         const char *teacher, xs_scope scope,
-                                         const char *bucket, int year, unsigned semester) {
+                                         const char *teacher, xs_scope scope, const char *bucket,
+                                         int year, unsigned semester) {
     const s_ledger_t *l = s_ledger(book, teacher);
     int b = xs_policy_bucket_find(p, bucket, strlen(bucket));
     assert_true(b >= 0);
@@ -152,8 +158,8 @@ static void s_expect(const xs_certify_row_t *row, xs_certify_status status, uint
                      xs_reason reason) {
     if (row->status != status || row->credited_minutes != credited || row->reason != reason)
         fail_msg("row: %s %u min %s; want %s %u min %s", xs_certify_status_name(row->status),
-                 row->credited_minutes, xs_reason_code(row->reason),
-                 xs_certify_status_name(status), credited, xs_reason_code(reason));
+                 row->credited_minutes, xs_reason_code(row->reason), xs_certify_status_name(status),
+                 credited, xs_reason_code(reason));
 }
 
 /* ---- §2: base credit ---- */
@@ -196,8 +202,7 @@ static void test_base_credit_of_every_category(void **state) {
          720},
         {"teacher_id=T1;date=2024-11-01;category=project;level=provincial;role=host", 2400},
         {"teacher_id=T1;date=2024-11-02;category=project;level=national;role=participant", 1200},
-        {"teacher_id=T1;date=2024-11-03;category=project;level=municipal;role=main_writer",
-         1800},
+        {"teacher_id=T1;date=2024-11-03;category=project;level=municipal;role=main_writer", 1800},
         {"teacher_id=T1;date=2024-11-04;category=project;level=county", 900},
         {"teacher_id=T1;date=2024-11-05;category=exam;event=2024 exam;score=88", 120},
     };
@@ -290,6 +295,7 @@ static void test_reflection_999_chars_rejected_too_short(void **state) {
         char text[64];
         s_expect(&rows[i], XS_CERT_REJECTED, 0, XS_REASON_TOO_SHORT);
         assert_int_equal(rows[i].base_minutes, 0);
+        assert_int_equal(rows[i].field, XS_F_CHARS);
         size_t len = xs_certify_reason_text(p, &recs[i], &rows[i], text, sizeof text);
         assert_string_equal(text, texts[i]);
         assert_int_equal(len, strlen(texts[i]));
@@ -377,13 +383,12 @@ static void test_same_paper_awarded_2024_published_2025_counts_once_at_14h(void 
     s_expect(&rows[1], XS_CERT_CREDITED, 840, XS_REASON_NONE);
     s_expect(&rows[2], XS_CERT_CREDITED, 480, XS_REASON_NONE);
     s_expect(&rows[3], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_WORK);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2023, 0)->credited_minutes,
-                     0);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2023, 0)->credited_minutes, 0);
     assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
                      840);
     char norm[64];
-    size_t len = xs_certify_normalize_work("  Rural Reading  Circles\t in \xe3\x80\x80X ", 33,
-                                           norm, sizeof norm);
+    size_t len = xs_certify_normalize_work("  Rural Reading  Circles\t in \xe3\x80\x80X ", 33, norm,
+                                           sizeof norm);
     assert_int_equal(len, strlen("rural reading circles in x"));
     assert_memory_equal(norm, "rural reading circles in x", len);
     xs_policy_destroy(&p);
@@ -416,8 +421,8 @@ static void test_exam_six_participants_90_90_80_70_70_60(void **state) {
         s_rec("teacher_id=H2;date=2025-01-10;category=exam;event=H;score=0"),
     };
     enum { N = sizeof recs / sizeof recs[0] };
-    static const uint32_t want[N] = {180, 180, 120, 60, 60, 60, 0, 180, 120,
-                                     60,  180, 180, 180, 120, 120};
+    static const uint32_t want[N] = {180, 180, 120, 60,  60,  60,  0,  180,
+                                     120, 60,  180, 180, 180, 120, 120};
     static const uint8_t tiers[N] = {1, 1, 2, 3, 3, 3, 3, 1, 2, 3, 1, 1, 1, 2, 2};
     xs_certify_row_t rows[N];
     s_book_t book;
@@ -522,16 +527,15 @@ static void test_validation_rejections(void **state) {
         xs_reason reason;
         xs_field field;
     } cases[] = {
-        {"teacher_id=T1;date=2024-10-10;category=lecture", XS_REASON_MISSING_FIELD,
-         XS_F_MINUTES},
+        {"teacher_id=T1;date=2024-10-10;category=lecture", XS_REASON_MISSING_FIELD, XS_F_MINUTES},
         {"teacher_id=T1;date=2024-10-10;category=lecture;minutes=0", XS_REASON_OUT_OF_RANGE,
          XS_F_MINUTES},
         {"teacher_id=T1;date=2024-10-10;category=lecture;minutes=1441", XS_REASON_OUT_OF_RANGE,
          XS_F_MINUTES},
-        {"teacher_id=T1;date=2024-10-10;category=lecture;role=host;minutes=10",
-         XS_REASON_BAD_ROLE, XS_F_ROLE},
-        {"teacher_id=T1;date=2024-10-10;category=research_session;role=speaker",
-         XS_REASON_BAD_ROLE, XS_F_ROLE},
+        {"teacher_id=T1;date=2024-10-10;category=lecture;role=host;minutes=10", XS_REASON_BAD_ROLE,
+         XS_F_ROLE},
+        {"teacher_id=T1;date=2024-10-10;category=research_session;role=speaker", XS_REASON_BAD_ROLE,
+         XS_F_ROLE},
         {"teacher_id=T1;date=2024-10-10;category=paper;chars=3000;level=school;grade=1;work=W",
          XS_REASON_BAD_AWARD, XS_F_LEVEL},
         {"teacher_id=T1;date=2024-10-10;category=paper;chars=3000;level=county;"
@@ -553,8 +557,8 @@ static void test_validation_rejections(void **state) {
          XS_REASON_OUT_OF_RANGE, XS_F_DAYS},
         {"teacher_id=T1;date=2024-10-10;category=online_training;hours=1000.01",
          XS_REASON_OUT_OF_RANGE, XS_F_HOURS},
-        {"teacher_id=T1;date=2024-10-10;category=reflection;chars=10000001",
-         XS_REASON_OUT_OF_RANGE, XS_F_CHARS},
+        {"teacher_id=T1;date=2024-10-10;category=reflection;chars=10000001", XS_REASON_OUT_OF_RANGE,
+         XS_F_CHARS},
         {"teacher_id=T1;category=open_class", XS_REASON_MISSING_FIELD, XS_F_DATE},
         {"teacher_id=T1;date=2024-10-10", XS_REASON_MISSING_FIELD, XS_F_CATEGORY},
         {"date=2024-10-10;category=open_class", XS_REASON_MISSING_FIELD, XS_F_TEACHER_ID},
@@ -604,20 +608,16 @@ static void test_academic_year_and_semester_boundaries(void **state) {
         assert_int_equal(rows[i].year, years[i]);
         assert_int_equal(rows[i].semester, semesters[i]);
     }
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 1)
-                         ->credited_minutes,
-                     0);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2)
-                         ->credited_minutes,
-                     60);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 1)
-                         ->credited_minutes,
-                     300);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 2)
-                         ->credited_minutes,
-                     240);
     assert_int_equal(
-        s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2025, 0)->credited_minutes, 540);
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 1)->credited_minutes, 0);
+    assert_int_equal(
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2)->credited_minutes, 60);
+    assert_int_equal(
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 1)->credited_minutes, 300);
+    assert_int_equal(
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 2)->credited_minutes, 240);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2025, 0)->credited_minutes,
+                     540);
     /* Two years, each: 4 year rows and 2 × 2 semester rows; dali has no cycle rows. */
     assert_int_equal(s_ledger(&book, "T1")->total_count, 2 * (4 + 4));
     xs_policy_destroy(&p);
@@ -671,11 +671,9 @@ static void test_baiwanzi_40h_a_year_and_200h_a_cycle(void **state) {
                      XS_OK);
     assert_int_equal(s_ledger(&book, "B")->total_count, 3 + 2);
     assert_int_equal(s_total(p, &book, "B", XS_SCOPE_YEAR, "total", 2026, 0)->met, XS_MET_NO);
-    assert_int_equal(
-        s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0)->credited_minutes,
-        S_H(160) + 2399);
-    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2026, 0)->credited_minutes,
-                     0);
+    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0)->credited_minutes,
+                     S_H(160) + 2399);
+    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2026, 0)->credited_minutes, 0);
     xs_policy_destroy(&p);
 }
 
@@ -742,8 +740,8 @@ static void test_wenzhou_cycle_needs_one_90h_external_training(void **state) {
             n++;
             /* 50 h a year: online, except the external training years. */
             snprintf(specs[n], sizeof specs[n],
-                     "teacher_id=%s;date=%s-11-01;category=online_training;hours=%s", who,
-                     years[y], y < 2 ? (t ? (y == 0 ? "5" : "50") : "5") : "50");
+                     "teacher_id=%s;date=%s-11-01;category=online_training;hours=%s", who, years[y],
+                     y < 2 ? (t ? (y == 0 ? "5" : "50") : "5") : "50");
             recs[n] = s_rec(specs[n]);
             n++;
         }
@@ -768,8 +766,7 @@ static void test_wenzhou_cycle_needs_one_90h_external_training(void **state) {
     assert_int_equal(b->single_met, XS_MET_YES);
     assert_int_equal(b->single_minutes, S_H(90));
     assert_int_equal(b->met, XS_MET_YES);
-    const xs_certify_total_t *school =
-        s_total(p, &book, "A", XS_SCOPE_CYCLE, "school", 2021, 0);
+    const xs_certify_total_t *school = s_total(p, &book, "A", XS_SCOPE_CYCLE, "school", 2021, 0);
     assert_int_equal(school->credited_minutes, S_H(120));
     assert_int_equal(school->met, XS_MET_YES);
     assert_int_equal(school->single_met, XS_MET_NONE);
@@ -794,8 +791,7 @@ static void test_xinxiang_network_school_16h_a_year(void **state) {
     xs_certify_row_t rows[3];
     s_book_t book;
     s_run(p, recs, NULL, 3, rows, &book);
-    const xs_certify_total_t *x =
-        s_total(p, &book, "T1", XS_SCOPE_YEAR, "network_school", 2024, 0);
+    const xs_certify_total_t *x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "network_school", 2024, 0);
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0);
     assert_int_equal(x->credited_minutes, 240);
@@ -825,7 +821,7 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
         "T14", "T15", "T16", "T17", "T18", "T19", "T20", "T21", "T22", "T23", "T24", "T25"};
     static const char *const events[] = {"", "", "E1", "E2", "E3", "教研一", "教研二"};
     static const char *const works[] = {"Reading Circles", "reading  circles", "READING CIRCLES",
-                                        "农村 阅读", "农村　阅读", "Other Work"};
+                                        "农村 阅读",       "农村　阅读",       "Other Work"};
     static const char *const levels[] = {"county", "municipal", "provincial", "national"};
     static const char *const grades[] = {"1", "2", "3", "published"};
     static const char *const exams[] = {"X1", "X2"};
@@ -876,7 +872,9 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
             snprintf(extra, sizeof extra, "score=%u", (unsigned)(s_rand(&seed) % 10) * 10);
             ev = exams[s_rand(&seed) % 2];
             break;
-        default: snprintf(extra, sizeof extra, "note=x"); break;
+        default:
+            snprintf(extra, sizeof extra, "note=x");
+            break;
         }
         snprintf(specs[i], sizeof specs[i], "teacher_id=%s;date=%s;category=%s;%s%s%s", t, day,
                  xs_category_name(cat), extra, ev[0] ? ";event=" : "", ev);
@@ -886,9 +884,9 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
 
 static int s_cmp_rows(const xs_certify_row_t *a, const xs_certify_row_t *b) {
     return a->related_id != b->related_id || a->credited_minutes != b->credited_minutes ||
-           a->base_minutes != b->base_minutes || a->year != b->year ||
-           a->semester != b->semester || a->status != b->status || a->reason != b->reason ||
-           a->field != b->field || a->category != b->category || a->tier != b->tier;
+           a->base_minutes != b->base_minutes || a->year != b->year || a->semester != b->semester ||
+           a->status != b->status || a->reason != b->reason || a->field != b->field ||
+           a->category != b->category || a->tier != b->tier;
 }
 
 /* The same 1000 records shuffled 20 times give the same rows (matched by id) and the same
@@ -899,8 +897,7 @@ static void test_order_independence_1000_records_20_shuffles(void **state) {
     xs_policy_t *p = s_policy("wenzhou");
     xs_record_t *recs = test_malloc(N * sizeof *recs), *mixed = test_malloc(N * sizeof *mixed);
     uint64_t ids[N], mixed_ids[N];
-    xs_certify_row_t *rows = test_malloc(N * sizeof *rows),
-                     *again = test_malloc(N * sizeof *again);
+    xs_certify_row_t *rows = test_malloc(N * sizeof *rows), *again = test_malloc(N * sizeof *again);
     s_book_t *book = test_malloc(sizeof *book), *book2 = test_malloc(sizeof *book2);
     s_random_set(recs, ids, N);
     s_run(p, recs, ids, N, rows, book);
@@ -952,7 +949,8 @@ static void test_one_teacher_entry_point_matches_full_run(void **state) {
     xs_record_t *recs = test_malloc(N * sizeof *recs), *mine = test_malloc(N * sizeof *mine);
     uint64_t ids[N], my_ids[N];
     size_t where[N];
-    xs_certify_row_t *rows = test_malloc(N * sizeof *rows), *my_rows = test_malloc(N * sizeof *my_rows);
+    xs_certify_row_t *rows = test_malloc(N * sizeof *rows),
+                     *my_rows = test_malloc(N * sizeof *my_rows);
     s_book_t *book = test_malloc(sizeof *book), *one = test_malloc(sizeof *one);
     s_random_set(recs, ids, N);
     s_run(p, recs, ids, N, rows, book);
@@ -1046,9 +1044,8 @@ static void test_hours_formatting_rounds_half_up(void **state) {
     static const struct {
         uint64_t minutes;
         const char *text;
-    } cases[] = {{0, "0.00"},       {1, "0.02"},      {2, "0.03"},       {3, "0.05"},
-                 {90, "1.50"},      {1199, "19.98"},  {1200, "20.00"},  {12000, "200.00"},
-                 {59, "0.98"},      {61, "1.02"}};
+    } cases[] = {{0, "0.00"},     {1, "0.02"},     {2, "0.03"},       {3, "0.05"},  {90, "1.50"},
+                 {1199, "19.98"}, {1200, "20.00"}, {12000, "200.00"}, {59, "0.98"}, {61, "1.02"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[24];
         size_t len = xs_certify_format_hours(text, sizeof text, cases[i].minutes);
@@ -1056,9 +1053,9 @@ static void test_hours_formatting_rounds_half_up(void **state) {
         assert_int_equal(len, strlen(cases[i].text));
     }
     /* Certificate hours to minutes: × 60 / 100, half up. */
-    assert_int_equal(xs_policy_hours_to_minutes(1), 1);     /* 0.01 h = 0.6 min */
-    assert_int_equal(xs_policy_hours_to_minutes(2), 1);     /* 1.2 min */
-    assert_int_equal(xs_policy_hours_to_minutes(250), 150); /* 2.5 h */
+    assert_int_equal(xs_policy_hours_to_minutes(1), 1);       /* 0.01 h = 0.6 min */
+    assert_int_equal(xs_policy_hours_to_minutes(2), 1);       /* 1.2 min */
+    assert_int_equal(xs_policy_hours_to_minutes(250), 150);   /* 2.5 h */
     assert_int_equal(xs_policy_hours_to_minutes(3999), 2399); /* 39.99 h = 2399.4 min */
     assert_int_equal(xs_policy_hours_to_minutes(1250), 750);
     assert_string_equal(xs_certify_status_zh(XS_CERT_CAPPED), "超出上限");

@@ -15,7 +15,7 @@
 
 #define S_ALL 0x7feu /* bits of categories 1..10 */
 #define S_CAT(c) (1u << (c))
-#define S_H(h) ((uint32_t)(h) * 60u)
+#define S_H(h) ((uint32_t)(h)*60u)
 
 static xs_policy_t *s_load(const char *id) {
     char path[512], err[512];
@@ -70,12 +70,12 @@ static void test_shipped_dali_school_is_activity_plus_outcome(void **state) {
     const xs_policy_bucket_t *outcome = s_bucket(p, "outcome");
     const xs_policy_bucket_t *school = s_bucket(p, "school");
     assert_int_equal(network->members, S_CAT(XS_CAT_ONLINE_TRAINING));
-    assert_int_equal(activity->members,
-                     S_CAT(XS_CAT_LECTURE) | S_CAT(XS_CAT_RESEARCH_SESSION) |
-                         S_CAT(XS_CAT_OPEN_CLASS) | S_CAT(XS_CAT_EXTERNAL_TRAINING));
-    assert_int_equal(outcome->members, S_CAT(XS_CAT_REFLECTION) |
-                                           S_CAT(XS_CAT_TEACHING_DESIGN) | S_CAT(XS_CAT_PAPER) |
-                                           S_CAT(XS_CAT_PROJECT) | S_CAT(XS_CAT_EXAM));
+    assert_int_equal(activity->members, S_CAT(XS_CAT_LECTURE) | S_CAT(XS_CAT_RESEARCH_SESSION) |
+                                            S_CAT(XS_CAT_OPEN_CLASS) |
+                                            S_CAT(XS_CAT_EXTERNAL_TRAINING));
+    assert_int_equal(outcome->members, S_CAT(XS_CAT_REFLECTION) | S_CAT(XS_CAT_TEACHING_DESIGN) |
+                                           S_CAT(XS_CAT_PAPER) | S_CAT(XS_CAT_PROJECT) |
+                                           S_CAT(XS_CAT_EXAM));
     assert_int_equal(school->categories, 0);
     assert_int_equal(school->members, activity->members | outcome->members);
     assert_int_equal(network->required_minutes[XS_SCOPE_YEAR], S_H(30));
@@ -171,8 +171,8 @@ static void test_defaults_are_credit_rules_section_2(void **state) {
     assert_int_equal(c->exam_minutes[1], S_H(2));
     assert_int_equal(c->exam_minutes[2], S_H(1));
     for (unsigned cat = 0; cat < XS_CAT_COUNT; cat++) {
-        unsigned capped = cat == XS_CAT_REFLECTION || cat == XS_CAT_TEACHING_DESIGN ||
-                          cat == XS_CAT_PAPER;
+        unsigned capped =
+            cat == XS_CAT_REFLECTION || cat == XS_CAT_TEACHING_DESIGN || cat == XS_CAT_PAPER;
         assert_int_equal(c->yearly_cap[cat], capped);
     }
     assert_string_equal(p->name, "");
@@ -263,6 +263,7 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[bucket.a]\nbuckets = b\n[bucket.b]\nlabel = B\nbuckets = a\n", "t.ini:10: ", "circle"},
         {"[bucket.a]\nbuckets = a\n", "t.ini:7: ", "circle"},
         {"[bucket.lecture]\n", "t.ini:6: ", "bucket names"},
+        {"[bucket.empty]\nlabel = 空\n", "t.ini:6: ", "counts no category"},
         {"[bucket.Total]\n", "t.ini:6: ", "bucket names"},
         {"[bucket.total]\n", "t.ini:6: ", "section repeated"},
         {"[policy]\n", "t.ini:6: ", "section repeated"},
@@ -274,8 +275,8 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"!id = t\n[policy]\n", "t.ini:1: ", "before any [section]"},
         {"![policy]\nversion = 1\n[bucket.total]\ncategories = all\n", "t.ini:1: ", "missing id"},
         {"!# no policy at all\n[bucket.total]\ncategories = all\n", "t.ini:1: ", "missing id"},
-        {"!\n\n[policy]\nid = t\n[bucket.total]\ncategories = all\n", "t.ini:3: ",
-         "missing version"},
+        {"!\n\n[policy]\nid = t\n[bucket.total]\ncategories = all\n",
+         "t.ini:3: ", "missing version"},
         {"![policy]\nid = t\nversion = 1\n", "t.ini:3: ", "no [bucket.<name>]"},
         {"![policy]\nid = T\n", "t.ini:2: ", "id is"},
         {"![policy]\nid = t\nversion = 0\n", "t.ini:3: ", "out of range"},
@@ -285,8 +286,7 @@ static void test_parse_errors_name_file_and_line(void **state) {
          "categories = all\n",
          "t.ini:4: ", "equals year_start"},
         {"![policy]\nid = t\nversion = 1\ncycle_years = 11\n", "t.ini:4: ", "out of range"},
-        {"![policy]\nid = t\nversion = 1\nfirst_cycle_year = 1969\n", "t.ini:4: ",
-         "out of range"},
+        {"![policy]\nid = t\nversion = 1\nfirst_cycle_year = 1969\n", "t.ini:4: ", "out of range"},
         {"![policy]\nid = t\nname = \xe6\xb5\x8b\xff\n", "t.ini:3: ", "not UTF-8"},
         {"[require.single]\ncategory = external_training\nhours = 90\nbucket = total\n",
          "t.ini:9: ", "no [require.cycle] entry"},
@@ -311,13 +311,19 @@ static void test_parse_errors_name_file_and_line(void **state) {
     }
 }
 
-static void test_load_missing_file_is_eio(void **state) {
+static void test_missing_file_is_eio_and_huge_text_too_big(void **state) {
     (void)state;
     char err[256];
     xs_policy_t *p = NULL;
     assert_int_equal(xs_policy_load(&p, "/nonexistent/x.ini", err, sizeof err), XS_EIO);
     assert_null(p);
     assert_non_null(strstr(err, "/nonexistent/x.ini"));
+    char *big = test_calloc(XS_POLICY_FILE_MAX + 1, 1);
+    memset(big, '\n', XS_POLICY_FILE_MAX + 1);
+    assert_int_equal(xs_policy_parse(&p, big, XS_POLICY_FILE_MAX + 1, "big.ini", err, sizeof err),
+                     XS_ETOOBIG);
+    assert_null(p);
+    test_free(big);
 }
 
 static int32_t s_day(const char *text) {
@@ -498,6 +504,41 @@ static void test_decode_hostile_blobs(void **state) {
     xs_policy_destroy(&p);
 }
 
+/* Every single-byte change of a shipped file parses or is refused with "file:line: ";
+ * nothing runs on half a policy. */
+static void test_mutated_files_parse_or_refuse_cleanly(void **state) {
+    (void)state;
+    char path[512];
+    const char *root = getenv("XS_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/schema/policies/dali.ini", root ? root : XS_SOURCE_DIR);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    char text[8192];
+    size_t len = fread(text, 1, sizeof text, f);
+    fclose(f);
+    assert_true(len > 0 && len < sizeof text);
+    static const char changes[] = {'\0', '\n', '=', '[', ']', ',', ';', 'x', '9', ' ', '\xff'};
+    char *copy = test_malloc(len);
+    for (size_t i = 0; i < len; i++) {
+        for (size_t c = 0; c < sizeof changes; c++) {
+            memcpy(copy, text, len);
+            copy[i] = changes[c];
+            char err[512] = "";
+            xs_policy_t *p = (xs_policy_t *)1;
+            xs_err rc = xs_policy_parse(&p, copy, len, "m.ini", err, sizeof err);
+            if (rc == XS_OK) {
+                assert_non_null(p);
+                xs_policy_destroy(&p);
+            } else {
+                assert_int_equal(rc, XS_EPOLICY);
+                assert_null(p);
+                assert_true(strncmp(err, "m.ini:", 6) == 0);
+            }
+        }
+    }
+    test_free(copy);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle),
@@ -508,11 +549,12 @@ int main(void) {
         cmocka_unit_test(test_defaults_are_credit_rules_section_2),
         cmocka_unit_test(test_overrides_and_file_conventions),
         cmocka_unit_test(test_parse_errors_name_file_and_line),
-        cmocka_unit_test(test_load_missing_file_is_eio),
+        cmocka_unit_test(test_missing_file_is_eio_and_huge_text_too_big),
         cmocka_unit_test(test_calendar_boundaries_08_31_09_01_01_31_02_01),
         cmocka_unit_test(test_compile_decode_compile_is_byte_identical),
         cmocka_unit_test(test_blob_golden_vector),
         cmocka_unit_test(test_decode_hostile_blobs),
+        cmocka_unit_test(test_mutated_files_parse_or_refuse_cleanly),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
 }

@@ -57,7 +57,8 @@ typedef struct xs_certify_row {
     uint8_t semester;          /* 1 or 2; 0 with year 0 */
     uint8_t status;            /* xs_certify_status */
     uint8_t reason;            /* xs_reason; XS_REASON_NONE when credited */
-    uint8_t field;             /* rejected by validation: the xs_field at fault; else 0 */
+    uint8_t field;             /* rejected: the xs_field at fault (chars for too_short);
+                                  else 0 */
     uint8_t category;          /* the record's xs_category, as given */
     uint8_t tier;              /* exam records with a base credit: xs_certify_tier */
 } xs_certify_row_t;
@@ -85,9 +86,9 @@ typedef struct xs_certify_total {
 /* One teacher's ledger, handed to the caller's callback. Everything borrowed here is valid
  * only during the call. */
 typedef struct xs_certify_teacher {
-    xs_str_t teacher_id;              /* borrowed from one of the teacher's records */
-    const uint32_t *records;          /* indices into the input of the teacher's records
-                                         (corrections excluded), in record id order */
+    xs_str_t teacher_id;     /* borrowed from one of the teacher's records */
+    const uint32_t *records; /* indices into the input of the teacher's records
+                                (corrections excluded), in record id order */
     size_t record_count;
     const xs_certify_total_t *totals; /* for each academic year, ascending: one year row per
                                          bucket in policy order, then semester 1 and semester 2
@@ -118,10 +119,12 @@ typedef struct xs_certify_exams xs_certify_exams_t;
  * name; ids NULL means ids[i] = i + 1. rows (count entries, the caller's) receives record
  * i's result at index i. exams: NULL ranks exams among these records; else the standings of
  * a larger set (the hub certifying a few teachers of a county). on_teacher may be NULL.
- * Records must stay unchanged during the call. A correction applies whatever its teacher; records without a teacher_id get rows but no ledger. The same set in any order
- * gives the same rows and ledgers. Returns XS_EINVAL when one teacher has two records with
- * one id (no callback has run then), XS_ETOOBIG past 2^32 - 1 records, XS_ENOMEM, or the
- * callback's error. */
+ * Records must stay unchanged during the call. A correction voids the record whose id is
+ * its `voids`, whatever its teacher and whichever id is larger; a store whose `voids` is a
+ * per-origin sequence number maps it to that id space in the copy it passes. Records without a
+ * teacher_id get rows but no ledger. The same set in any order gives the same rows and ledgers.
+ * Returns XS_EINVAL when one teacher has two records with one id (no callback has run then) or opts
+ * name a bad range, XS_ETOOBIG past 2^32 - 2 records, XS_ENOMEM, or the callback's error. */
 XS_MUST_USE xs_err xs_certify_run(const xs_policy_t *policy, const xs_certify_exams_t *exams,
                                   const xs_record_t *records, const uint64_t *ids, size_t count,
                                   const xs_certify_opts_t *opts, xs_certify_row_t *rows,
@@ -131,12 +134,10 @@ XS_MUST_USE xs_err xs_certify_run(const xs_policy_t *policy, const xs_certify_ex
  * corrections that void them (records without a teacher_id are rejected as usual). This is
  * the hub's incremental step: pass the county's standings as exams so the teacher's exam
  * tiers match a full run. XS_EINVAL when two teacher_ids appear. */
-XS_MUST_USE xs_err xs_certify_teacher(const xs_policy_t *policy,
-                                      const xs_certify_exams_t *exams,
-                                      const xs_record_t *records, const uint64_t *ids,
-                                      size_t count, const xs_certify_opts_t *opts,
-                                      xs_certify_row_t *rows, xs_certify_teacher_fn on_teacher,
-                                      void *ctx);
+XS_MUST_USE xs_err xs_certify_teacher(const xs_policy_t *policy, const xs_certify_exams_t *exams,
+                                      const xs_record_t *records, const uint64_t *ids, size_t count,
+                                      const xs_certify_opts_t *opts, xs_certify_row_t *rows,
+                                      xs_certify_teacher_fn on_teacher, void *ctx);
 
 /* Builds the exam standings of a set of records (steps 1-3 applied, so voided, rejected and
  * duplicate exam records do not count); other categories may be passed and are skipped

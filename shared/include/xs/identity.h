@@ -33,6 +33,13 @@ XS_MUST_USE xs_err xs_identity_create(xs_identity_t **out, const char *dir, cons
  * XS_ECORRUPT when the file is not a key file. *out is the caller's. */
 XS_MUST_USE xs_err xs_identity_load(xs_identity_t **out, const char *dir, const char *name);
 
+/* Derives an identity from a 32-byte seed, deterministically and without touching the disk:
+ * the Ed25519 key from the seed itself, the X25519 key from a keyed BLAKE2b of it. For tests
+ * and golden vectors (schema/vectors/protocol.txt), where a fixed key must give fixed bytes;
+ * a real node or hub uses xs_identity_create. The seed is not kept. XS_ECRYPTO, XS_ENOMEM.
+ * *out is the caller's. */
+XS_MUST_USE xs_err xs_identity_from_seed(xs_identity_t **out, const uint8_t seed[32]);
+
 /* Wipes and frees *id; accepts NULL and nulls the pointer. */
 void xs_identity_destroy(xs_identity_t **id);
 

@@ -37,41 +37,41 @@ typedef enum xs_scope {
 
 /* Credit parameters of credit-rules.md §2; every amount of credit is in minutes. */
 typedef struct xs_policy_credit {
-    uint32_t speaker_factor;          /* lecture speaker credit = factor × attended minutes */
-    uint32_t day_minutes;             /* external_training credit per day without hours */
+    uint32_t speaker_factor;           /* lecture speaker credit = factor × attended minutes */
+    uint32_t day_minutes;              /* external_training credit per day without hours */
     uint32_t research_session_minutes; /* per session, organizer and participant alike */
-    uint32_t open_class_minutes;      /* per open or demonstration class */
-    uint32_t reflection_min_chars;    /* shortest reflection credited, in characters */
-    uint32_t reflection_minutes;      /* credit of a long enough reflection */
-    uint32_t design_unit_minutes;     /* credit of a unit design (单元整体教学设计) */
-    uint32_t design_min_chars;        /* shortest other teaching design credited, in characters */
-    uint32_t design_minutes;          /* credit of a long enough other teaching design */
-    uint32_t paper_min_chars;         /* shortest paper credited, in characters */
-    uint32_t award_minutes[4];        /* paper awarded grade 1, 2, 3 (index 0 unused) */
+    uint32_t open_class_minutes;       /* per open or demonstration class */
+    uint32_t reflection_min_chars;     /* shortest reflection credited, in characters */
+    uint32_t reflection_minutes;       /* credit of a long enough reflection */
+    uint32_t design_unit_minutes;      /* credit of a unit design (单元整体教学设计) */
+    uint32_t design_min_chars;         /* shortest other teaching design credited, in characters */
+    uint32_t design_minutes;           /* credit of a long enough other teaching design */
+    uint32_t paper_min_chars;          /* shortest paper credited, in characters */
+    uint32_t award_minutes[4];         /* paper awarded grade 1, 2, 3 (index 0 unused) */
     uint32_t published_minutes[XS_LEVEL_COUNT]; /* paper published, by xs_level (municipal and
                                                    above; lower entries unused) */
-    uint32_t project_minutes[2][2];   /* [0: national or provincial, 1: municipal or county]
-                                         [0: host or main_writer, 1: participant] */
-    uint32_t exam_minutes[3];         /* exam tier [0: top, 1: middle, 2: bottom] */
+    uint32_t project_minutes[2][2];    /* [0: national or provincial, 1: municipal or county]
+                                          [0: host or main_writer, 1: participant] */
+    uint32_t exam_minutes[3];          /* exam tier [0: top, 1: middle, 2: bottom] */
     uint32_t yearly_cap[XS_CAT_COUNT]; /* most records credited per teacher and academic
                                           year, by xs_category; 0: no cap */
 } xs_policy_credit_t;
 
 /* A named sum of credit: the categories it counts and what it requires. */
 typedef struct xs_policy_bucket {
-    char name[XS_POLICY_BUCKET_MAX + 1];  /* "school" */
-    char label[XS_POLICY_LABEL_MAX + 1];  /* "校本研修"; "" when the file gives none */
-    uint32_t categories; /* bit (1u << xs_category) per category the file lists */
-    uint32_t buckets;    /* bit (1u << bucket index) per bucket the file lists */
-    uint32_t members;    /* every category counted, directly or through listed buckets */
+    char name[XS_POLICY_BUCKET_MAX + 1]; /* "school" */
+    char label[XS_POLICY_LABEL_MAX + 1]; /* "校本研修"; "" when the file gives none */
+    uint32_t categories;                 /* bit (1u << xs_category) per category the file lists */
+    uint32_t buckets;                    /* bit (1u << bucket index) per bucket the file lists */
+    uint32_t members; /* every category counted, directly or through listed buckets */
     uint32_t required_minutes[XS_SCOPE_COUNT]; /* requirement per xs_scope; 0: none */
 } xs_policy_bucket_t;
 
 /* A requirement on one record: within each cycle, at least one credited record of category
  * with at least min_minutes credit (Wenzhou: one external_training of ≥ 90 h). */
 typedef struct xs_policy_single {
-    uint8_t category;   /* xs_category; XS_CAT_NONE when the policy has no such requirement */
-    uint8_t bucket;     /* index of the bucket whose cycle requirement it joins */
+    uint8_t category;     /* xs_category; XS_CAT_NONE when the policy has no such requirement */
+    uint8_t bucket;       /* index of the bucket whose cycle requirement it joins */
     uint32_t min_minutes; /* least credit of the one record, in minutes */
     char label[XS_POLICY_LABEL_MAX + 1]; /* Chinese label for reports; may be "" */
 } xs_policy_single_t;
@@ -88,14 +88,13 @@ typedef struct xs_policy {
     xs_policy_credit_t credit;         /* credit rules */
     uint32_t bucket_count;             /* buckets in use, 1..XS_POLICY_BUCKETS_MAX */
     xs_policy_bucket_t buckets[XS_POLICY_BUCKETS_MAX]; /* in the file's order */
-    xs_policy_single_t single;         /* the single-record requirement, if any */
+    xs_policy_single_t single;                         /* the single-record requirement, if any */
 } xs_policy_t;
 
 /* Reads and parses the policy file at path (at most XS_POLICY_FILE_MAX bytes). On success
  * *out is the caller's (free with xs_policy_destroy). A refused file gives XS_EPOLICY with
  * "file:line: reason" in errbuf; an unreadable one XS_EIO or XS_ETOOBIG; XS_ENOMEM. */
-XS_MUST_USE xs_err xs_policy_load(xs_policy_t **out, const char *path, char *errbuf,
-                                  size_t cap);
+XS_MUST_USE xs_err xs_policy_load(xs_policy_t **out, const char *path, char *errbuf, size_t cap);
 
 /* Parses len bytes of policy text; display_name stands for the file in messages. Same
  * results as xs_policy_load. text is not kept. */

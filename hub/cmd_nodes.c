@@ -1,0 +1,72 @@
+/* xueshi-hub nodes: enrolled nodes with their last sync, head and gaps. */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "chain.h"
+#include "hub.h"
+
+#define S_USAGE "xueshi-hub nodes --dir DIR"
+
+static void s_time(int64_t t, char out[20]) {
+    if (!t) {
+        snprintf(out, 20, "-");
+        return;
+    }
+    time_t tt = (time_t)t;
+    struct tm tm;
+    localtime_r(&tt, &tm);
+    strftime(out, 20, "%Y-%m-%d %H:%M", &tm);
+}
+
+int hub_cmd_nodes(int argc, char **argv) {
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"help", 0, NULL}};
+    const char *pos[1];
+    size_t npos;
+    hub_t hub;
+    xs_txn_t *txn = NULL;
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    int rc = 1;
+    if (hub_args(argc, argv, opts, 2, pos, 0, &npos) != XS_OK || opts[1].value || !opts[0].value)
+        return hub_usage(S_USAGE);
+    if (hub_open(&hub, opts[0].value, 0) != XS_OK)
+        return 1;
+    xs_err err = xs_store_read(hub.store, &txn);
+    if (err == XS_OK)
+        err = xs_store_cursor_open(txn, HUB_T_NODES, &cur);
+    printf("编号 节点公钥       学校     状态   最近同步          已连续收到 最高序号 缺口 分叉\n"
+           "(no, node key, school, state, last sync, contiguous, highest, gaps, forks)\n");
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        hub_node_t node;
+        hub_view_t view;
+        char hex[17], last[20];
+        if (k.len != 32 || (err = hub_node_get(txn, k.ptr, &node)) != XS_OK ||
+            (err = hub_chain_view(txn, node.origin, &view)) != XS_OK)
+            break;
+        xs_hex_encode(node.origin, 8, hex);
+        s_time(node.last_sync, last);
+        printf("%-4u %s %-8s %-6s %-17s %10llu %8llu %4zu %4llu\n", node.number, hex,
+               node.school, node.revoked_at ? "已吊销" : "正常", last,
+               (unsigned long long)view.have_through, (unsigned long long)view.held_max,
+               view.gap_count, (unsigned long long)node.forks);
+        for (uint32_t i = 0; i < node.proxy_count; i++)
+            printf("     代管 (proxy for) %s\n", node.proxies[i]);
+        for (size_t i = 0; i < view.gap_count; i++)
+            printf("     缺少 (missing) %llu-%llu\n", (unsigned long long)view.gaps[i][0],
+                   (unsigned long long)view.gaps[i][1]);
+        if (node.fork_seq)
+            printf("     分叉 (fork) 自序号 %llu 起：同一序号有两批不同的已签名数据，已隔离 "
+                   "(two different signed batches claim seq %llu; quarantined)\n",
+                   (unsigned long long)node.fork_seq, (unsigned long long)node.fork_seq);
+    }
+    if (err == XS_ENOTFOUND)
+        rc = 0;
+    else
+        xs_log_err(err, "读取节点 (reading nodes)");
+    xs_store_cursor_close(&cur);
+    xs_store_end(&txn);
+    hub_close(&hub);
+    return rc;
+}

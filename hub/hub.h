@@ -1,0 +1,95 @@
+/* hub: the county hub's directory, store layout and enrolled nodes, shared by its commands. */
+#ifndef HUB_H
+#define HUB_H
+
+#include <stdint.h>
+
+#include "xs/cli.h"
+#include "xs/err.h"
+#include "xs/identity.h"
+#include "xs/policy.h"
+#include "xs/record.h"
+#include "xs/store.h"
+
+/* Tables of the hub's LMDB environment, in open order (docs/design.md, "The hub store"). */
+enum hub_table {
+    HUB_T_META,     /* "format", "policy" (signed policy envelope), "generation", "next_number" */
+    HUB_T_NODES,    /* origin (32) → node info (hub_node_t, msgpack) */
+    HUB_T_BOXKEYS,  /* CURVE key (32) → origin (32): who a connection is */
+    HUB_T_CHAIN,    /* origin (32) + first_seq (8) → count (4) + hash (32) + prev_hash (32) */
+    HUB_T_BATCHES,  /* origin (32) + first_seq (8) → the envelope, verbatim */
+    HUB_T_ACKS,     /* origin (32) + first_seq (8) → the ACK frame sent for it */
+    HUB_T_RECORDS,  /* origin (32) + seq (8) → first_seq (8) + offset (4) + len (4) + outcome (1) */
+    HUB_T_TEACHERS, /* teacher_id + 0x00 + origin (32) + seq (8) → "" */
+    HUB_T_EXAMS,    /* origin (32) + seq (8) of every accepted exam record → "" */
+    HUB_T_RECEIPTS, /* teacher_id → the newest receipt envelope */
+    HUB_T_FOLLOW,   /* origin (32) + teacher_id → generation (8): receipts a node should get */
+    HUB_T_FORKS,    /* origin (32) + first_seq (8) + hash (32) → quarantined envelope */
+    HUB_T_COUNT
+};
+
+#define HUB_FORMAT "1"
+#define HUB_MAX_PROXIES 32
+/* Key of a record or batch: origin then big-endian sequence number. */
+#define HUB_KEY_BYTES 40
+/* Byte layout of a HUB_T_RECORDS value. */
+#define HUB_REC_VALUE_BYTES 17
+#define HUB_OUTCOME_ACCEPTED 0
+/* Other outcomes are an xs_reason (a record rejected at merge: out_of_scope, malformed). */
+
+/* An enrolled node, as stored in HUB_T_NODES. Strings are owned copies. */
+typedef struct hub_node {
+    uint8_t origin[XS_SIGN_PK_BYTES]; /* the node's Ed25519 key: its identity */
+    uint8_t box[XS_BOX_PK_BYTES];     /* its CURVE key */
+    uint32_t number;                  /* enrollment order, from 1: high bits of engine ids */
+    char school[XS_ID_MAX + 1];       /* its own school */
+    uint32_t proxy_count;             /* schools it may record or relay for */
+    char proxies[HUB_MAX_PROXIES][XS_ID_MAX + 1];
+    int64_t enrolled_at; /* unix seconds */
+    int64_t revoked_at;  /* unix seconds; 0 while active */
+    int64_t last_sync;   /* unix seconds of the last message; 0: never */
+    uint64_t fork_seq;   /* first seq of the latest quarantined fork; 0: none */
+    uint64_t forks;      /* quarantined batches */
+} hub_node_t;
+
+/* An open hub directory. */
+typedef struct hub {
+    const char *dir;    /* the --dir given, borrowed from argv */
+    xs_store_t *store;  /* DIR/store */
+    xs_identity_t *id;  /* DIR/hub.secret, when opened with keys */
+    xs_policy_t *policy; /* the county policy, decoded from the signed envelope */
+    uint8_t policy_hash[XS_HASH_BYTES];
+} hub_t;
+
+/* Opens DIR's store, its policy and (with_keys) its identity. Prints why on failure. */
+XS_MUST_USE xs_err hub_open(hub_t *hub, const char *dir, int with_keys);
+/* Closes what hub_open opened; safe on a zeroed hub. */
+void hub_close(hub_t *hub);
+/* The tables' names, for xs_store_open. */
+extern const char *const hub_tables[HUB_T_COUNT];
+
+/* Reads node origin into *node: XS_ENOTFOUND when not enrolled. */
+XS_MUST_USE xs_err hub_node_get(xs_txn_t *txn, const uint8_t origin[32], hub_node_t *node);
+/* Writes *node under its origin. */
+XS_MUST_USE xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node);
+/* 1 when school (len bytes) is the node's own school or one it is enrolled to proxy for. */
+int hub_node_serves(const hub_node_t *node, const char *school, size_t len);
+
+/* Builds the 40-byte key origin + big-endian seq. */
+void hub_key(const uint8_t origin[32], uint64_t seq, uint8_t key[HUB_KEY_BYTES]);
+
+/* Prints usage text and returns 2. */
+int hub_usage(const char *text);
+/* Parses a command's options; prints the error and returns XS_EINVAL on bad input. */
+XS_MUST_USE xs_err hub_args(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts,
+                            const char **pos, size_t max_pos, size_t *npos);
+
+/* Commands: each takes the words after its name and returns the process exit code. */
+int hub_cmd_init(int argc, char **argv);
+int hub_cmd_enroll(int argc, char **argv);
+int hub_cmd_revoke(int argc, char **argv);
+int hub_cmd_nodes(int argc, char **argv);
+int hub_cmd_run(int argc, char **argv);
+int hub_cmd_report(int argc, char **argv);
+
+#endif

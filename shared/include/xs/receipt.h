@@ -1,0 +1,124 @@
+/* receipt: the hub-signed statement of one teacher's confirmed totals, and the hub-signed
+ * policy envelope. Normative formats: schema/protocol.md §4 and §5 (VIEW `policy`). */
+#ifndef XS_RECEIPT_H
+#define XS_RECEIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs/certify.h"
+#include "xs/codec.h"
+#include "xs/err.h"
+#include "xs/identity.h"
+#include "xs/policy.h"
+#include "xs/record.h"
+
+/* Body format version this module writes and reads (protocol.md §4, element 0). */
+#define XS_RECEIPT_FORMAT 1
+/* Most periods and totals one receipt holds. A period is an academic year or a cycle the
+ * teacher has records in: 128 covers a century of years with their cycles. Totals are at
+ * most 3 rows per bucket and year (year, two semesters) plus cycle rows: 1024 covers 20 years
+ * of a policy with the most buckets (16) and semester requirements on all, or 100 years of a
+ * usual one. The hub refuses to build a larger receipt (XS_ETOOBIG). */
+#define XS_RECEIPT_PERIODS_MAX 128
+#define XS_RECEIPT_TOTALS_MAX 1024
+/* Largest receipt envelope accepted or written, in bytes. A full receipt (limits above, every
+ * integer at its widest) is under 40 KiB. */
+#define XS_RECEIPT_MAX_BYTES (64 * 1024)
+/* Largest signed policy envelope accepted or written: a compiled blob plus its framing and
+ * signature (protocol.md §5, VIEW). */
+#define XS_RECEIPT_POLICY_MAX_BYTES (XS_POLICY_BLOB_MAX + 128)
+
+/* One academic year or cycle of a receipt (protocol.md §4 "period"). */
+typedef struct xs_receipt_period {
+    uint8_t scope;         /* XS_SCOPE_YEAR or XS_SCOPE_CYCLE */
+    int32_t year;          /* the academic year, or the cycle's first academic year (2025 for
+                              2025-2026) */
+    uint32_t record_count; /* the teacher's records certified in it, whatever their status */
+    uint8_t records_hash[XS_HASH_BYTES]; /* xs_receipt_records_hash of their identities */
+} xs_receipt_period_t;
+
+/* One total row (protocol.md §4 "total"), as xs_certify_total_t gives it. */
+typedef struct xs_receipt_total {
+    uint64_t credited_minutes; /* credit counted, in minutes */
+    uint32_t required_minutes; /* the requirement, in minutes; 0: none */
+    int32_t year;              /* academic year, or the cycle's first academic year */
+    uint8_t scope;             /* xs_scope */
+    uint8_t semester;          /* 1 or 2 for semester rows; else 0 */
+    uint8_t bucket;            /* index of the policy's bucket, < XS_POLICY_BUCKETS_MAX */
+    uint8_t met;               /* xs_certify_met */
+} xs_receipt_total_t;
+
+/* A receipt. The arrays are held inline (about 30 KiB in all): allocate one and reuse it
+ * rather than keeping many on a stack. */
+typedef struct xs_receipt {
+    uint8_t hub[XS_SIGN_PK_BYTES];      /* the signing hub's key; set by sign, filled by open */
+    xs_str_t teacher_id;                /* 1..XS_ID_MAX bytes of UTF-8; borrowed */
+    xs_str_t policy_id;                 /* 1..XS_POLICY_ID_MAX bytes of UTF-8; borrowed */
+    uint32_t policy_version;            /* the policy's version */
+    uint8_t policy_hash[XS_HASH_BYTES]; /* hash of its compiled blob */
+    uint64_t generation;                /* the hub's receipt generation when issued */
+    int64_t issued_at;                  /* unix seconds */
+    uint32_t period_count;              /* periods in use */
+    uint32_t total_count;               /* totals in use */
+    xs_receipt_period_t periods[XS_RECEIPT_PERIODS_MAX]; /* years ascending, then cycles
+                                                            ascending */
+    xs_receipt_total_t totals[XS_RECEIPT_TOTALS_MAX];    /* in the engine's order */
+} xs_receipt_t;
+
+/* A record's identity (records.md §8), as the hub knows it. */
+typedef struct xs_receipt_ident {
+    const uint8_t *origin; /* the sealing node's 32-byte signing key; borrowed */
+    uint64_t seq;          /* the record's sequence number at that node */
+} xs_receipt_ident_t;
+
+/* Signs r's body (protocol.md §4) with hub and appends the envelope to envelope. The body
+ * names hub's own key; r->hub is not read. XS_EINVAL (a count over its maximum, a string
+ * empty, too long or not UTF-8, a period or total out of its range), XS_ETOOBIG (over
+ * XS_RECEIPT_MAX_BYTES or envelope's maximum), XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *hub,
+                                   const xs_receipt_t *r);
+
+/* Opens a receipt envelope of len bytes: reads the hub key from the body's first elements,
+ * refuses it when expected_hub is given and differs (XS_ECRYPTO), verifies the signature,
+ * and only then decodes the body strictly into *out. expected_hub NULL accepts any hub: the
+ * caller must then check out->hub. out's strings borrow envelope. XS_ETOOBIG, XS_EMALFORMED,
+ * XS_EVERSION (another body format), XS_ECRYPTO, XS_ENOMEM; *out is unspecified on error. */
+XS_MUST_USE xs_err xs_receipt_open(const void *envelope, size_t len,
+                                   const uint8_t expected_hub[XS_SIGN_PK_BYTES],
+                                   xs_receipt_t *out);
+
+/* The records_hash of a period (protocol.md §4): each identity as 40 bytes (origin, then seq
+ * big-endian), sorted ascending, concatenated and hashed. ids is not changed; count 0 hashes
+ * zero bytes. XS_ETOOBIG (count too large to buffer), XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_records_hash(const xs_receipt_ident_t *ids, size_t count,
+                                           uint8_t out[XS_HASH_BYTES]);
+
+/* Fills *out from one teacher's ledger, as the hub's certify callback receives it: teacher_id
+ * (borrowed from teacher: valid during the callback only, so sign there), the policy's id
+ * (borrowed from policy) and version, policy_hash (the caller computes it once with
+ * xs_policy_hash), generation and issued_at; one period per academic year the teacher has a
+ * dated record in, then one per cycle holding such a year; the totals row for row. rows and
+ * ids are indexed like the records given to xs_certify_run (ids[i] is record i's identity).
+ * out->hub is left zero (xs_receipt_sign names the key). XS_ETOOBIG (more periods or totals
+ * than the maximums), XS_EINVAL (no teacher_id), XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_build(xs_receipt_t *out, const xs_policy_t *policy,
+                                    const uint8_t policy_hash[XS_HASH_BYTES],
+                                    const xs_certify_teacher_t *teacher,
+                                    const xs_certify_row_t *rows, const xs_receipt_ident_t *ids,
+                                    uint64_t generation, int64_t issued_at);
+
+/* Signs a compiled policy blob (policy.md §4) and appends the envelope [blob, signature]
+ * (protocol.md §5, VIEW) to envelope. XS_ETOOBIG (blob over XS_POLICY_BLOB_MAX, or envelope's
+ * maximum), XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_policy_sign(xs_writer_t *envelope, const xs_identity_t *hub,
+                                          const void *blob, size_t blob_len);
+
+/* Opens a policy envelope of len bytes signed by hub (the node's enrolled hub; the envelope
+ * does not name its signer). *blob borrows envelope; decode it with xs_policy_decode.
+ * XS_ETOOBIG, XS_EMALFORMED, XS_ECRYPTO, XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_policy_open(const void *envelope, size_t len,
+                                          const uint8_t hub[XS_SIGN_PK_BYTES],
+                                          const uint8_t **blob, size_t *blob_len);
+
+#endif

@@ -1,0 +1,112 @@
+/* transport: CURVE-encrypted ZeroMQ between a node's DEALER and a hub's ZAP-guarded ROUTER. */
+#ifndef XS_TRANSPORT_H
+#define XS_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xs/err.h"
+
+/* The largest frame either side accepts (protocol.md §5, §6), in bytes: 1 MiB + 64 KiB. A
+ * receiver drops the connection of a peer that sends more; senders refuse it locally. */
+#define XS_TRANSPORT_MAX_MSG ((size_t)1 << 20 | (size_t)64 << 10)
+/* The ZAP domain a hub's ROUTER announces (protocol.md §6). */
+#define XS_TRANSPORT_ZAP_DOMAIN "xueshi"
+
+typedef struct xs_server xs_server_t; /* a ROUTER, CURVE server, with its own ZAP handler */
+typedef struct xs_client xs_client_t; /* a DEALER, CURVE client */
+
+/* The authenticated sender of a message: never a routing id the peer chose. */
+typedef struct xs_peer {
+    uint8_t routing[256]; /* ROUTER routing id (zmq-generated), to address the reply */
+    size_t routing_len;   /* bytes of routing used, 1..255 */
+    uint8_t origin[32];   /* the node's Ed25519 key, from the ZAP User-Id of its connection */
+} xs_peer_t;
+
+/* Message and byte counts of one endpoint, for benchmarks and logs. Bytes are payload only. */
+typedef struct xs_transport_stats {
+    uint64_t msgs_sent;      /* messages handed to zmq */
+    uint64_t bytes_sent;     /* their payload, in bytes */
+    uint64_t msgs_received;  /* messages returned to the caller */
+    uint64_t bytes_received; /* their payload, in bytes */
+    uint64_t msgs_dropped;   /* received but not returned: multipart, or no usable User-Id */
+    uint64_t zap_admitted;   /* server: handshakes the ZAP handler answered 200 */
+    uint64_t zap_denied;     /* server: handshakes answered 400 (refused) or 500 (error) */
+} xs_transport_stats_t;
+
+/* Decides whether a CURVE client key may connect. Return 1 and fill origin to admit (ZAP 200,
+ * User-Id = origin in hex); 0 to refuse (ZAP 400: the client gets XS_EREFUSED); negative when
+ * the decision could not be made, e.g. the store failed (ZAP 500: the client gets XS_ENET and
+ * may retry). Called on the thread that calls xs_server_recv, from inside it. */
+typedef int (*xs_admit_fn)(void *ctx, const uint8_t client_box_pk[32], uint8_t origin[32]);
+
+/* Opens a CURVE server on endpoint ("tcp://0.0.0.0:7450"; "tcp://127.0.0.1:*" picks a free
+ * port, see xs_server_endpoint). Binds the ZAP handler first, so no client is ever admitted
+ * without admit() agreeing. box_secret is read here and handed to zmq only; the caller keeps
+ * it. admit and ctx must outlive the server. XS_EINVAL (bad endpoint or NULL admit), XS_ENET
+ * (cannot bind: address in use…), XS_ENOMEM. *out is the caller's. */
+XS_MUST_USE xs_err xs_server_open(xs_server_t **out, const char *endpoint,
+                                  const uint8_t box_public[32], const uint8_t box_secret[32],
+                                  xs_admit_fn admit, void *ctx);
+
+/* The endpoint actually bound, with the port resolved ("tcp://127.0.0.1:40123"); valid
+ * while s lives. */
+const char *xs_server_endpoint(const xs_server_t *s);
+
+/* Waits up to timeout_ms (0: poll once, -1: forever) for one message, answering ZAP requests
+ * (calling admit) meanwhile: a hub must call it often, or handshakes stall. Fills *peer and
+ * sets *bytes, *len to the payload; *bytes is valid until the next xs_server_recv or close.
+ * Messages of more than one frame, and any without a parsable User-Id, are dropped unseen.
+ * XS_ETIMEOUT when nothing came in time, also early when a signal interrupted the wait (so
+ * the caller can check its stop flag); XS_ENET on a zmq failure. Never XS_ETOOBIG: an
+ * oversize frame drops the sender's connection inside zmq. */
+XS_MUST_USE xs_err xs_server_recv(xs_server_t *s, int timeout_ms, xs_peer_t *peer,
+                                  const uint8_t **bytes, size_t *len);
+
+/* Queues len bytes for peer (as filled by xs_server_recv) without blocking. XS_ENOTFOUND when
+ * the peer's connection is gone; XS_ETIMEOUT when its queue is full (it is not reading);
+ * XS_ETOOBIG over XS_TRANSPORT_MAX_MSG; XS_ENET on another zmq failure. */
+XS_MUST_USE xs_err xs_server_send(xs_server_t *s, const xs_peer_t *peer, const void *bytes,
+                                  size_t len);
+
+/* This server's counters. */
+void xs_server_stats(const xs_server_t *s, xs_transport_stats_t *out);
+
+/* Closes the ROUTER (unsent replies are dropped: linger 0), then the ZAP handler; accepts
+ * NULL and nulls the pointer. The endpoint is free for a new xs_server_open on return. */
+void xs_server_close(xs_server_t **s);
+
+/* Opens a CURVE client towards endpoint ("tcp://hub.example:7450"), authenticating the server
+ * by server_box_pk. Connects in the background and reconnects on its own (100 ms backing off
+ * to 5 s); nothing waits here. box_secret is handed to zmq only; the caller keeps it.
+ * XS_EINVAL (bad endpoint), XS_ENET, XS_ENOMEM. *out is the caller's. */
+XS_MUST_USE xs_err xs_client_open(xs_client_t **out, const char *endpoint,
+                                  const uint8_t server_box_pk[32], const uint8_t box_public[32],
+                                  const uint8_t box_secret[32]);
+
+/* Queues len bytes for the server without blocking; they leave once the handshake is done.
+ * XS_ETIMEOUT when the queue is full (the server is not taking messages); XS_ETOOBIG over
+ * XS_TRANSPORT_MAX_MSG; XS_ENET on another zmq failure. */
+XS_MUST_USE xs_err xs_client_send(xs_client_t *c, const void *bytes, size_t len);
+
+/* Waits up to timeout_ms (0: poll once, -1: forever) for one message from the server; *bytes
+ * is valid until the next xs_client_recv or close. Multipart messages are dropped.
+ * XS_ETIMEOUT when nothing came (also early on a signal); XS_EREFUSED when the server's ZAP
+ * handler refused our key (not enrolled, or revoked); XS_ENET when a handshake failed
+ * otherwise (wrong server key, not a xueshi hub, hub-side ZAP error). A handshake failure is
+ * reported once, by the recv that sees it; zmq keeps reconnecting and retrying the handshake
+ * in the background until the client is closed, so a refused node should close it. */
+XS_MUST_USE xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t **bytes,
+                                  size_t *len);
+
+/* This client's counters (zap_* stay 0). */
+void xs_client_stats(const xs_client_t *c, xs_transport_stats_t *out);
+
+/* Closes the client, giving queued messages up to 2 s to leave; accepts NULL and nulls the
+ * pointer. */
+void xs_client_close(xs_client_t **c);
+
+/* Tests only: lets c send frames over XS_TRANSPORT_MAX_MSG, to prove a server drops them. */
+void xs_client_test_allow_oversize(xs_client_t *c);
+
+#endif

@@ -1,0 +1,435 @@
+/* receipt: hub-signed receipts (protocol.md §4) and policy envelopes (protocol.md §5, VIEW).
+ * As for batches, the signature is checked over the raw body before the body is decoded. */
+#include "xs/receipt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs/text.h"
+
+/* Signature contexts (protocol.md §1): the ASCII name and its 0x00 byte. */
+static const char s_receipt_context[] = "xueshi-receipt-1";
+static const char s_policy_context[] = "xueshi-policy-1";
+
+/* Elements of a receipt body, of a period and of a total (protocol.md §4). */
+#define S_BODY_ELEMENTS 10
+#define S_PERIOD_ELEMENTS 4
+#define S_TOTAL_ELEMENTS 7
+/* Bytes of one identity in a records_hash: origin, then seq big-endian. */
+#define S_IDENT_BYTES (XS_SIGN_PK_BYTES + 8)
+
+/* ---- envelopes: [body: bin, signature: bin of 64] ---- */
+
+/* Splits an envelope that fills all len bytes. */
+static xs_err s_split(const void *envelope, size_t len, const uint8_t **body, size_t *body_len,
+                      const uint8_t **signature) {
+    xs_reader_t r;
+    uint32_t count, n, sig_len;
+    xs_reader_init(&r, envelope, len);
+    if (xs_codec_get_array(&r, &count) != XS_OK || count != 2 ||
+        xs_codec_get_bin(&r, body, &n) != XS_OK ||
+        xs_codec_get_bin(&r, signature, &sig_len) != XS_OK || sig_len != XS_SIGNATURE_BYTES ||
+        xs_reader_left(&r) != 0)
+        return XS_EMALFORMED;
+    *body_len = n;
+    return XS_OK;
+}
+
+/* Verifies signature by key over context (its NUL included) || body. */
+static xs_err s_verify(const char *context, size_t context_len, const uint8_t key[32],
+                       const uint8_t *body, size_t body_len, const uint8_t *signature) {
+    uint8_t *signed_bytes = malloc(context_len + body_len);
+    if (!signed_bytes)
+        return XS_ENOMEM;
+    memcpy(signed_bytes, context, context_len);
+    memcpy(signed_bytes + context_len, body, body_len);
+    xs_err err = xs_identity_verify(key, signed_bytes, context_len + body_len, signature);
+    free(signed_bytes);
+    return err;
+}
+
+/* Signs signed_bytes (context || body, the context context_len bytes long) and appends the
+ * envelope to envelope, refusing one over max bytes. */
+static xs_err s_seal(xs_writer_t *envelope, const xs_identity_t *key,
+                     const xs_writer_t *signed_bytes, size_t context_len, size_t max) {
+    uint8_t signature[XS_SIGNATURE_BYTES];
+    const uint8_t *body = signed_bytes->data + context_len;
+    size_t body_len = signed_bytes->len - context_len;
+    size_t header = body_len <= 0xff ? 2 : body_len <= 0xffff ? 3 : 5;
+    if (1 + header + body_len + 2 + XS_SIGNATURE_BYTES > max)
+        return XS_ETOOBIG;
+    xs_identity_sign(key, signed_bytes->data, signed_bytes->len, signature);
+    xs_codec_put_array(envelope, 2);
+    xs_codec_put_bin(envelope, body, body_len);
+    xs_codec_put_bin(envelope, signature, sizeof signature);
+    return xs_writer_err(envelope);
+}
+
+/* ---- receipts ---- */
+
+static int s_str_ok(xs_str_t s, size_t max) {
+    return s.len >= 1 && s.len <= max && s.ptr && xs_text_utf8_valid(s.ptr, s.len);
+}
+
+/* 1 when r holds what protocol.md §4 allows: counts within the maximums, strings, periods
+ * (years ascending, then cycles ascending) and totals in range. The one check for both
+ * directions, so that whatever signs also opens. */
+static int s_receipt_ok(const xs_receipt_t *r) {
+    if (r->period_count > XS_RECEIPT_PERIODS_MAX || r->total_count > XS_RECEIPT_TOTALS_MAX ||
+        !s_str_ok(r->teacher_id, XS_ID_MAX) || !s_str_ok(r->policy_id, XS_POLICY_ID_MAX))
+        return 0;
+    for (uint32_t i = 0; i < r->period_count; i++) {
+        const xs_receipt_period_t *p = &r->periods[i];
+        if (p->scope != XS_SCOPE_YEAR && p->scope != XS_SCOPE_CYCLE)
+            return 0;
+        if (i > 0) {
+            const xs_receipt_period_t *prev = &r->periods[i - 1];
+            if (p->scope < prev->scope || (p->scope == prev->scope && p->year <= prev->year))
+                return 0;
+        }
+    }
+    for (uint32_t i = 0; i < r->total_count; i++) {
+        const xs_receipt_total_t *t = &r->totals[i];
+        if (t->scope >= XS_SCOPE_COUNT || t->bucket >= XS_POLICY_BUCKETS_MAX ||
+            t->met > XS_MET_YES ||
+            (t->scope == XS_SCOPE_SEMESTER ? t->semester < 1 || t->semester > 2
+                                           : t->semester != 0))
+            return 0;
+    }
+    return 1;
+}
+
+xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *hub, const xs_receipt_t *r) {
+    xs_writer_t signed_bytes;
+    if (!s_receipt_ok(r))
+        return XS_EINVAL;
+    xs_writer_init(&signed_bytes, sizeof s_receipt_context + XS_RECEIPT_MAX_BYTES);
+    xs_writer_raw(&signed_bytes, s_receipt_context, sizeof s_receipt_context);
+    xs_codec_put_array(&signed_bytes, S_BODY_ELEMENTS);
+    xs_codec_put_uint(&signed_bytes, XS_RECEIPT_FORMAT);
+    xs_codec_put_bin(&signed_bytes, xs_identity_public(hub)->sign, XS_SIGN_PK_BYTES);
+    xs_codec_put_str(&signed_bytes, r->teacher_id.ptr, r->teacher_id.len);
+    xs_codec_put_str(&signed_bytes, r->policy_id.ptr, r->policy_id.len);
+    xs_codec_put_uint(&signed_bytes, r->policy_version);
+    xs_codec_put_bin(&signed_bytes, r->policy_hash, XS_HASH_BYTES);
+    xs_codec_put_uint(&signed_bytes, r->generation);
+    xs_codec_put_int(&signed_bytes, r->issued_at);
+    xs_codec_put_array(&signed_bytes, r->period_count);
+    for (uint32_t i = 0; i < r->period_count; i++) {
+        const xs_receipt_period_t *p = &r->periods[i];
+        xs_codec_put_array(&signed_bytes, S_PERIOD_ELEMENTS);
+        xs_codec_put_uint(&signed_bytes, p->scope);
+        xs_codec_put_int(&signed_bytes, p->year);
+        xs_codec_put_uint(&signed_bytes, p->record_count);
+        xs_codec_put_bin(&signed_bytes, p->records_hash, XS_HASH_BYTES);
+    }
+    xs_codec_put_array(&signed_bytes, r->total_count);
+    for (uint32_t i = 0; i < r->total_count; i++) {
+        const xs_receipt_total_t *t = &r->totals[i];
+        xs_codec_put_array(&signed_bytes, S_TOTAL_ELEMENTS);
+        xs_codec_put_uint(&signed_bytes, t->scope);
+        xs_codec_put_int(&signed_bytes, t->year);
+        xs_codec_put_uint(&signed_bytes, t->semester);
+        xs_codec_put_uint(&signed_bytes, t->bucket);
+        xs_codec_put_uint(&signed_bytes, t->credited_minutes);
+        xs_codec_put_uint(&signed_bytes, t->required_minutes);
+        xs_codec_put_uint(&signed_bytes, t->met);
+    }
+    xs_err err = xs_writer_err(&signed_bytes);
+    if (err == XS_OK)
+        err = s_seal(envelope, hub, &signed_bytes, sizeof s_receipt_context,
+                     XS_RECEIPT_MAX_BYTES);
+    xs_writer_free(&signed_bytes);
+    return err;
+}
+
+/* Reads an unsigned integer of at most max. */
+static int s_get_uint_max(xs_reader_t *r, uint64_t max, uint64_t *out) {
+    return xs_codec_get_uint(r, out) == XS_OK && *out <= max;
+}
+
+/* Reads an integer within int32_t. */
+static int s_get_i32(xs_reader_t *r, int32_t *out) {
+    int64_t v;
+    if (xs_codec_get_int(r, &v) != XS_OK || v < INT32_MIN || v > INT32_MAX)
+        return 0;
+    *out = (int32_t)v;
+    return 1;
+}
+
+static int s_get_hash(xs_reader_t *r, uint8_t out[XS_HASH_BYTES]) {
+    const uint8_t *bytes;
+    uint32_t len;
+    if (xs_codec_get_bin(r, &bytes, &len) != XS_OK || len != XS_HASH_BYTES)
+        return 0;
+    memcpy(out, bytes, XS_HASH_BYTES);
+    return 1;
+}
+
+static int s_get_text(xs_reader_t *r, xs_str_t *out) {
+    return xs_codec_get_str(r, &out->ptr, &out->len) == XS_OK;
+}
+
+/* Decodes the body after its hub key: elements 2..9. */
+static xs_err s_decode_rest(xs_reader_t *r, xs_receipt_t *out) {
+    uint64_t u;
+    uint32_t n;
+    if (!s_get_text(r, &out->teacher_id) || !s_get_text(r, &out->policy_id) ||
+        !s_get_uint_max(r, UINT32_MAX, &u))
+        goto malformed;
+    out->policy_version = (uint32_t)u;
+    if (!s_get_hash(r, out->policy_hash) || xs_codec_get_uint(r, &out->generation) != XS_OK ||
+        xs_codec_get_int(r, &out->issued_at) != XS_OK || xs_codec_get_array(r, &n) != XS_OK ||
+        n > XS_RECEIPT_PERIODS_MAX)
+        goto malformed;
+    out->period_count = n;
+    for (uint32_t i = 0; i < n; i++) {
+        xs_receipt_period_t *p = &out->periods[i];
+        uint32_t elements;
+        if (xs_codec_get_array(r, &elements) != XS_OK || elements != S_PERIOD_ELEMENTS ||
+            !s_get_uint_max(r, XS_SCOPE_COUNT - 1, &u))
+            goto malformed;
+        p->scope = (uint8_t)u;
+        if (!s_get_i32(r, &p->year) || !s_get_uint_max(r, UINT32_MAX, &u))
+            goto malformed;
+        p->record_count = (uint32_t)u;
+        if (!s_get_hash(r, p->records_hash))
+            goto malformed;
+    }
+    if (xs_codec_get_array(r, &n) != XS_OK || n > XS_RECEIPT_TOTALS_MAX)
+        goto malformed;
+    out->total_count = n;
+    for (uint32_t i = 0; i < n; i++) {
+        xs_receipt_total_t *t = &out->totals[i];
+        uint64_t scope, semester, bucket, required, met;
+        uint32_t elements;
+        if (xs_codec_get_array(r, &elements) != XS_OK || elements != S_TOTAL_ELEMENTS ||
+            !s_get_uint_max(r, XS_SCOPE_COUNT - 1, &scope) || !s_get_i32(r, &t->year) ||
+            !s_get_uint_max(r, 2, &semester) || !s_get_uint_max(r, UINT8_MAX, &bucket) ||
+            xs_codec_get_uint(r, &t->credited_minutes) != XS_OK ||
+            !s_get_uint_max(r, UINT32_MAX, &required) || !s_get_uint_max(r, XS_MET_YES, &met))
+            goto malformed;
+        t->scope = (uint8_t)scope;
+        t->semester = (uint8_t)semester;
+        t->bucket = (uint8_t)bucket;
+        t->required_minutes = (uint32_t)required;
+        t->met = (uint8_t)met;
+    }
+    if (xs_reader_left(r) != 0 || !s_receipt_ok(out))
+        goto malformed;
+    return XS_OK;
+malformed:
+    return XS_EMALFORMED;
+}
+
+xs_err xs_receipt_open(const void *envelope, size_t len,
+                       const uint8_t expected_hub[XS_SIGN_PK_BYTES], xs_receipt_t *out) {
+    const uint8_t *body, *signature, *hub;
+    size_t body_len;
+    xs_reader_t r;
+    uint32_t elements, hub_len;
+    uint64_t format;
+    int64_t other_format;
+
+    out->period_count = out->total_count = 0;
+    if (len > XS_RECEIPT_MAX_BYTES)
+        return XS_ETOOBIG;
+    xs_err err = s_split(envelope, len, &body, &body_len, &signature);
+    if (err != XS_OK)
+        return err;
+    /* Only the format and the hub key are read before the signature is checked. */
+    xs_reader_init(&r, body, body_len);
+    if (xs_codec_get_array(&r, &elements) != XS_OK)
+        return XS_EMALFORMED;
+    if (xs_codec_get_uint(&r, &format) != XS_OK)
+        return xs_codec_get_int(&r, &other_format) == XS_OK ? XS_EVERSION : XS_EMALFORMED;
+    if (format != XS_RECEIPT_FORMAT)
+        return XS_EVERSION;
+    if (elements != S_BODY_ELEMENTS || xs_codec_get_bin(&r, &hub, &hub_len) != XS_OK ||
+        hub_len != XS_SIGN_PK_BYTES)
+        return XS_EMALFORMED;
+    if (expected_hub && memcmp(hub, expected_hub, XS_SIGN_PK_BYTES) != 0)
+        return XS_ECRYPTO;
+    err = s_verify(s_receipt_context, sizeof s_receipt_context, hub, body, body_len, signature);
+    if (err != XS_OK)
+        return err;
+    memcpy(out->hub, hub, XS_SIGN_PK_BYTES);
+    return s_decode_rest(&r, out);
+}
+
+/* ---- records_hash ---- */
+
+static int s_ident_cmp(const void *a, const void *b) {
+    return memcmp(a, b, S_IDENT_BYTES);
+}
+
+/* Sorts count 40-byte identities in place and hashes their concatenation. */
+static void s_hash_idents(uint8_t *idents, size_t count, uint8_t out[XS_HASH_BYTES]) {
+    if (count > 1)
+        qsort(idents, count, S_IDENT_BYTES, s_ident_cmp);
+    xs_identity_hash(idents, count * S_IDENT_BYTES, out);
+}
+
+static void s_put_ident(uint8_t *dst, const xs_receipt_ident_t *id) {
+    memcpy(dst, id->origin, XS_SIGN_PK_BYTES);
+    for (unsigned k = 0; k < 8; k++)
+        dst[XS_SIGN_PK_BYTES + k] = (uint8_t)(id->seq >> (56 - 8 * k));
+}
+
+xs_err xs_receipt_records_hash(const xs_receipt_ident_t *ids, size_t count,
+                               uint8_t out[XS_HASH_BYTES]) {
+    if (count > SIZE_MAX / S_IDENT_BYTES)
+        return XS_ETOOBIG;
+    uint8_t *idents = malloc(count ? count * S_IDENT_BYTES : 1);
+    if (!idents)
+        return XS_ENOMEM;
+    for (size_t i = 0; i < count; i++)
+        s_put_ident(idents + i * S_IDENT_BYTES, &ids[i]);
+    s_hash_idents(idents, count, out);
+    free(idents);
+    return XS_OK;
+}
+
+/* ---- building from a certified ledger ---- */
+
+static int s_int_cmp(const void *a, const void *b) {
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Appends one period of the scope and year to out, from the m dated records whose years are
+ * in years[] and identities in idents (40 bytes each); tmp holds m identities. */
+static void s_add_period(xs_receipt_t *out, const xs_policy_t *policy, uint8_t scope, int year,
+                         const int *years, const uint8_t *idents, size_t m, uint8_t *tmp) {
+    xs_receipt_period_t *p = &out->periods[out->period_count++];
+    size_t c = 0;
+    for (size_t i = 0; i < m; i++) {
+        int key = scope == XS_SCOPE_CYCLE ? xs_policy_cycle_of(policy, years[i]) : years[i];
+        if (key == year)
+            memcpy(tmp + S_IDENT_BYTES * c++, idents + S_IDENT_BYTES * i, S_IDENT_BYTES);
+    }
+    p->scope = scope;
+    p->year = year;
+    p->record_count = (uint32_t)c;
+    s_hash_idents(tmp, c, p->records_hash);
+}
+
+xs_err xs_receipt_build(xs_receipt_t *out, const xs_policy_t *policy,
+                        const uint8_t policy_hash[XS_HASH_BYTES],
+                        const xs_certify_teacher_t *teacher, const xs_certify_row_t *rows,
+                        const xs_receipt_ident_t *ids, uint64_t generation, int64_t issued_at) {
+    xs_err err = XS_OK;
+    size_t n = teacher->record_count, m = 0, distinct = 0;
+    uint8_t *idents = NULL, *tmp = NULL;
+    int *years = NULL, *sorted = NULL;
+
+    memset(out->hub, 0, sizeof out->hub);
+    out->period_count = out->total_count = 0;
+    if (teacher->teacher_id.len == 0)
+        return XS_EINVAL;
+    if (teacher->total_count > XS_RECEIPT_TOTALS_MAX)
+        return XS_ETOOBIG;
+    if (n > SIZE_MAX / S_IDENT_BYTES / 2)
+        return XS_ETOOBIG;
+    out->teacher_id = teacher->teacher_id;
+    out->policy_id.ptr = policy->id;
+    out->policy_id.len = (uint32_t)strnlen(policy->id, sizeof policy->id);
+    out->policy_version = policy->version;
+    memcpy(out->policy_hash, policy_hash, XS_HASH_BYTES);
+    out->generation = generation;
+    out->issued_at = issued_at;
+
+    idents = malloc(n ? n * S_IDENT_BYTES : 1);
+    tmp = malloc(n ? n * S_IDENT_BYTES : 1);
+    years = malloc(n ? n * sizeof *years : 1);
+    sorted = malloc(n ? n * sizeof *sorted : 1);
+    if (!idents || !tmp || !years || !sorted) {
+        err = XS_ENOMEM;
+        goto out;
+    }
+    /* The dated records: a record without a valid date is in no period. */
+    for (size_t k = 0; k < n; k++) {
+        uint32_t i = teacher->records[k];
+        if (rows[i].year == 0)
+            continue;
+        years[m] = rows[i].year;
+        s_put_ident(idents + S_IDENT_BYTES * m, &ids[i]);
+        m++;
+    }
+    /* Distinct years ascending, then the distinct cycles holding them (ascending as well:
+     * a later year never falls in an earlier cycle). */
+    memcpy(sorted, years, m * sizeof *sorted);
+    qsort(sorted, m, sizeof *sorted, s_int_cmp);
+    for (size_t i = 0; i < m; i++)
+        if (distinct == 0 || sorted[i] != sorted[distinct - 1])
+            sorted[distinct++] = sorted[i];
+    size_t cycles = 0;
+    for (size_t i = 0; i < distinct; i++)
+        if (i == 0 || xs_policy_cycle_of(policy, sorted[i]) !=
+                          xs_policy_cycle_of(policy, sorted[i - 1]))
+            cycles++;
+    if (distinct + cycles > XS_RECEIPT_PERIODS_MAX) {
+        err = XS_ETOOBIG;
+        goto out;
+    }
+    for (size_t i = 0; i < distinct; i++)
+        s_add_period(out, policy, XS_SCOPE_YEAR, sorted[i], years, idents, m, tmp);
+    for (size_t i = 0; i < distinct; i++) {
+        int cycle = xs_policy_cycle_of(policy, sorted[i]);
+        if (i == 0 || cycle != xs_policy_cycle_of(policy, sorted[i - 1]))
+            s_add_period(out, policy, XS_SCOPE_CYCLE, cycle, years, idents, m, tmp);
+    }
+
+    for (size_t i = 0; i < teacher->total_count; i++) {
+        const xs_certify_total_t *src = &teacher->totals[i];
+        xs_receipt_total_t *t = &out->totals[i];
+        t->credited_minutes = src->credited_minutes;
+        t->required_minutes = src->required_minutes;
+        t->year = src->year;
+        t->scope = src->scope;
+        t->semester = src->semester;
+        t->bucket = src->bucket;
+        t->met = src->met;
+    }
+    out->total_count = (uint32_t)teacher->total_count;
+out:
+    free(idents);
+    free(tmp);
+    free(years);
+    free(sorted);
+    if (err != XS_OK)
+        out->period_count = out->total_count = 0;
+    return err;
+}
+
+/* ---- policy envelopes ---- */
+
+xs_err xs_receipt_policy_sign(xs_writer_t *envelope, const xs_identity_t *hub, const void *blob,
+                              size_t blob_len) {
+    xs_writer_t signed_bytes;
+    if (blob_len > XS_POLICY_BLOB_MAX)
+        return XS_ETOOBIG;
+    xs_writer_init(&signed_bytes, sizeof s_policy_context + XS_POLICY_BLOB_MAX);
+    xs_writer_raw(&signed_bytes, s_policy_context, sizeof s_policy_context);
+    xs_writer_raw(&signed_bytes, blob, blob_len);
+    xs_err err = xs_writer_err(&signed_bytes);
+    if (err == XS_OK)
+        err = s_seal(envelope, hub, &signed_bytes, sizeof s_policy_context,
+                     XS_RECEIPT_POLICY_MAX_BYTES);
+    xs_writer_free(&signed_bytes);
+    return err;
+}
+
+xs_err xs_receipt_policy_open(const void *envelope, size_t len,
+                              const uint8_t hub[XS_SIGN_PK_BYTES], const uint8_t **blob,
+                              size_t *blob_len) {
+    const uint8_t *signature;
+    if (len > XS_RECEIPT_POLICY_MAX_BYTES)
+        return XS_ETOOBIG;
+    xs_err err = s_split(envelope, len, blob, blob_len, &signature);
+    if (err != XS_OK)
+        return err;
+    if (*blob_len > XS_POLICY_BLOB_MAX)
+        return XS_ETOOBIG;
+    return s_verify(s_policy_context, sizeof s_policy_context, hub, *blob, *blob_len, signature);
+}
