@@ -1,21 +1,43 @@
 /* xueshi-hub: the county hub that verifies, merges and certifies what the nodes send. */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "hub.h"
+
+static const struct {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *help;
+} s_commands[] = {
+    {"init", hub_cmd_init, "初始化县级中心 (create the store, keys and signed policy)"},
+    {"enroll", hub_cmd_enroll, "登记节点 (enroll a node for its schools)"},
+    {"revoke", hub_cmd_revoke, "吊销节点 (revoke a node's keys)"},
+    {"nodes", hub_cmd_nodes, "列出节点 (list nodes, heads, gaps, forks)"},
+    {"run", hub_cmd_run, "运行同步服务 (serve nodes until SIGINT/SIGTERM)"},
+    {"report", hub_cmd_report, "学时认定汇总表 (the county's certified hours, CSV)"},
+};
+
 static int s_usage(void) {
-    fprintf(stderr,
-            "xueshi-hub — 县级学时中心 (xueshi county hub)\n\n"
-            "用法 (usage): xueshi-hub COMMAND --dir DIR [options]\n\n"
-            "本版本尚未提供任何命令：同步、登记节点与认定汇总随同步功能提供。\n"
-            "(This version has no commands yet: sync, enrollment and reports come with sync.)\n"
-            "学时认定现可离线运行 (certification runs offline today): xueshi certify --help\n");
+    fprintf(stderr, "xueshi-hub — 县级学时中心 (xueshi county hub)\n\n"
+                    "用法 (usage): xueshi-hub COMMAND --dir DIR [options]\n\n");
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        fprintf(stderr, "  %-8s %s\n", s_commands[i].name, s_commands[i].help);
     return 2;
 }
 
 int main(int argc, char **argv) {
-    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+    /* A file-size limit must surface as "disk full", not kill the process mid-commit. */
+    signal(SIGXFSZ, SIG_IGN);
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
+        return s_usage();
+    if (strcmp(argv[1], "--version") == 0) {
         puts("xueshi-hub 0.1.0");
         return 0;
     }
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (strcmp(argv[1], s_commands[i].name) == 0)
+            return s_commands[i].run(argc - 2, argv + 2);
+    fprintf(stderr, "xueshi-hub: 未知命令 \"%s\" (unknown command)\n", argv[1]);
     return s_usage();
 }

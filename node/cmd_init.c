@@ -7,11 +7,29 @@
 #include "node.h"
 #include "xs/text.h"
 
-#define S_USAGE "xueshi-node init --dir DIR --school SCHOOL_ID [--policy FILE.ini]"
+#define S_USAGE                                                                                \
+    "xueshi-node init --dir DIR --school SCHOOL_ID [--hub tcp://HOST:PORT --hub-key HUB_KEYS]\n" \
+    "       [--policy FILE.ini]"
 
 struct s_init {
     const char *school;
 };
+
+struct s_hub {
+    const char *endpoint; /* where the hub (or the central school's relay) listens */
+    xs_pubkeys_t keys;    /* its public keys */
+};
+
+static xs_err s_write_hub(xs_txn_t *txn, void *ctx) {
+    const struct s_hub *hub = ctx;
+    uint8_t keys[64];
+    memcpy(keys, hub->keys.sign, 32);
+    memcpy(keys + 32, hub->keys.box, 32);
+    xs_err err = xs_store_put(txn, NODE_T_META, "hub", 3, hub->endpoint, strlen(hub->endpoint), 0);
+    if (err == XS_OK)
+        err = xs_store_put(txn, NODE_T_META, "hub_keys", 8, keys, sizeof keys, 0);
+    return err;
+}
 
 static xs_err s_write_meta(xs_txn_t *txn, void *ctx) {
     const struct s_init *init = ctx;
@@ -22,17 +40,30 @@ static xs_err s_write_meta(xs_txn_t *txn, void *ctx) {
 }
 
 int node_cmd_init(int argc, char **argv) {
-    xs_cli_opt_t opts[] = {
-        {"dir", 1, NULL}, {"school", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL},     {"school", 1, NULL},  {"policy", 1, NULL},
+                           {"help", 0, NULL},    {"hub", 1, NULL},     {"hub-key", 1, NULL}};
+    struct s_hub hub = {NULL, {{0}, {0}}};
     const char *pos[1];
     size_t npos;
     char path[4096], line[XS_PUBKEYS_TEXT_LEN + 1];
     xs_identity_t *id = NULL;
     xs_store_t *store = NULL;
-    static const char *const tables[NODE_T_COUNT] = {"meta", "records", "dedupe"};
     int rc = 1;
-    if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value)
+    if (node_args(argc, argv, opts, 6, pos, 0, &npos) != XS_OK || opts[3].value ||
+        !opts[4].value != !opts[5].value)
         return node_usage(S_USAGE);
+    if (opts[4].value) {
+        hub.endpoint = opts[4].value;
+        if (strncmp(hub.endpoint, "tcp://", 6) != 0 || strlen(hub.endpoint) > 256) {
+            fprintf(stderr, "xueshi-node: --hub 应为 tcp://主机:端口 (like tcp://HOST:PORT)\n");
+            return 2;
+        }
+        if (xs_pubkeys_parse(opts[5].value, strlen(opts[5].value), &hub.keys) != XS_OK) {
+            fprintf(stderr, "xueshi-node: --hub-key 格式不对，应为县级中心 init 的最后一行 "
+                            "(the last line of xueshi-hub init: xs1:...)\n");
+            return 2;
+        }
+    }
     const char *dir = opts[0].value, *school = opts[1].value;
     if (!dir || !school)
         return node_usage(S_USAGE);
@@ -56,7 +87,7 @@ int node_cmd_init(int argc, char **argv) {
         goto out;
     }
     snprintf(path, sizeof path, "%s/store", dir);
-    if ((err = xs_store_open(&store, path, tables, NODE_T_COUNT, 0)) != XS_OK) {
+    if ((err = xs_store_open(&store, path, node_tables, NODE_T_COUNT, 0)) != XS_OK) {
         xs_log_err(err, "创建数据库 %s (creating the store)", path);
         goto out;
     }
@@ -79,8 +110,14 @@ int node_cmd_init(int argc, char **argv) {
     }
     if (opts[2].value && node_set_policy(store, opts[2].value) != XS_OK)
         goto out;
+    if (hub.endpoint && (err = xs_store_update(store, s_write_hub, &hub)) != XS_OK) {
+        xs_log_err(err, "写入县级中心地址 (writing the hub's address)");
+        goto out;
+    }
     xs_pubkeys_format(xs_identity_public(id), line);
     printf("节点已初始化 (node initialised): %s, 学校 (school) %s\n", dir, school);
+    if (hub.endpoint)
+        printf("同步到 (syncs to) %s\n", hub.endpoint);
     printf("节点公钥 (node public keys), 交县级管理员登记 (give to the county admin):\n%s\n", line);
     rc = 0;
 out:

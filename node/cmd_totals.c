@@ -1,22 +1,52 @@
-/* xueshi-node totals: provisional (暂定) totals from the node's own records, offline. */
+/* xueshi-node totals: provisional (暂定) totals from the node's own records, beside the
+ * confirmed (已认定) totals of the hub's signed receipts, offline. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "node.h"
 #include "xs/certify.h"
+#include "xs/receipt.h"
 #include "xs/report.h"
 
 #define S_USAGE                                                                                \
-    "xueshi-node totals --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]"
+    "xueshi-node totals --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"     \
+    "       [--confirmed]   (csv of the hub's confirmed totals instead of provisional ones)"
 
 typedef struct s_totals {
     const xs_policy_t *policy;
-    const char *teacher; /* only this teacher, or NULL */
-    int year;            /* only this academic year (first calendar year), or 0 */
-    int csv;             /* print the certify CSV instead of a table */
-    size_t shown;        /* teachers printed */
+    const char *teacher;  /* only this teacher, or NULL */
+    int year;             /* only this academic year (first calendar year), or 0 */
+    int csv;              /* print the certify CSV instead of a table */
+    size_t shown;         /* teachers printed */
+    xs_txn_t *txn;        /* the snapshot the receipts are read from */
+    int has_hub;          /* 1 when the node knows its hub's key */
+    uint8_t hub[32];      /* the hub's signing key: receipts must verify against it */
+    xs_receipt_t *receipt; /* scratch */
 } s_totals_t;
+
+/* Loads and verifies the teacher's receipt into s->receipt; 0 when there is none. */
+static int s_receipt(s_totals_t *s, const char *teacher, size_t len) {
+    xs_bytes_t env;
+    if (!s->has_hub || xs_store_get(s->txn, NODE_T_RECEIPTS, teacher, len, &env) != XS_OK)
+        return 0;
+    xs_err err = xs_receipt_open(env.ptr, env.len, s->hub, s->receipt);
+    if (err != XS_OK)
+        xs_log_err(err, "教师 %.*s 的认定回执无效 (the teacher's receipt fails its check)", (int)len,
+                   teacher);
+    return err == XS_OK;
+}
+
+/* The confirmed total matching row in s->receipt, or NULL. */
+static const xs_receipt_total_t *s_confirmed(const s_totals_t *s, const xs_certify_total_t *row) {
+    for (uint32_t i = 0; i < s->receipt->total_count; i++) {
+        const xs_receipt_total_t *c = &s->receipt->totals[i];
+        if (c->scope == row->scope && c->year == row->year && c->semester == row->semester &&
+            c->bucket == row->bucket)
+            return c;
+    }
+    return NULL;
+}
 
 static const char *const s_scope_zh[XS_SCOPE_COUNT] = {"学年", "学期", "周期"};
 
@@ -28,15 +58,7 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     xs_certify_total_t *keep = malloc((t->total_count + 1) * sizeof *keep);
     if (!keep)
         return XS_ENOMEM;
-    size_t n = 0;
-    for (size_t i = 0; i < t->total_count; i++) {
-        const xs_certify_total_t *row = &t->totals[i];
-        int in_year = row->scope == XS_SCOPE_CYCLE
-                          ? s->year >= row->year && s->year < row->year + (int)s->policy->cycle_years
-                          : s->year == row->year;
-        if (!s->year || in_year)
-            keep[n++] = *row;
-    }
+    size_t n = xs_report_filter_year(s->policy, t->totals, t->total_count, s->year, keep);
     xs_err err = XS_OK;
     if (n == 0)
         goto out;
@@ -48,9 +70,13 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
         err = xs_report_summary_teacher(stdout, s->policy, &view, NULL);
         goto out;
     }
+    int confirmed = s_receipt(s, t->teacher_id.ptr, t->teacher_id.len);
     for (size_t i = 0; i < n; i++) {
         const xs_certify_total_t *row = &keep[i];
-        char period[16], credited[24], required[24] = "-";
+        const xs_receipt_total_t *c = confirmed ? s_confirmed(s, row) : NULL;
+        char period[16], credited[24], required[24] = "-", final[24] = "-";
+        if (c)
+            xs_certify_format_hours(final, sizeof final, c->credited_minutes);
         if (row->scope == XS_SCOPE_SEMESTER)
             xs_policy_semester_label(row->year, row->semester, period);
         else if (row->scope == XS_SCOPE_CYCLE)
@@ -64,17 +90,55 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
         node_pad(s_scope_zh[row->scope % XS_SCOPE_COUNT], 6);
         node_pad(period, 13);
         node_pad(xs_policy_bucket_label(s->policy, row->bucket), 14);
-        printf("%10s %10s  %s\n", credited, required,
-               row->met == XS_MET_NONE ? "" : xs_certify_met_zh(row->met));
+        printf("%10s %10s  ", credited, required);
+        node_pad(row->met == XS_MET_NONE ? "" : xs_certify_met_zh(row->met), 8);
+        printf("%10s  %s\n", final, c && c->met != XS_MET_NONE ? xs_certify_met_zh(c->met) : "");
     }
 out:
     free(keep);
     return err;
 }
 
+/* --confirmed --format csv: the receipts' totals, in the CSV xueshi certify prints. */
+static xs_err s_confirmed_csv(s_totals_t *s) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_certify_total_t *totals = malloc(XS_RECEIPT_TOTALS_MAX * sizeof *totals);
+    xs_certify_total_t *keep = malloc(XS_RECEIPT_TOTALS_MAX * sizeof *keep);
+    xs_err err = totals && keep ? xs_report_summary_begin(stdout, 0) : XS_ENOMEM;
+    if (err == XS_OK)
+        err = xs_store_cursor_open(s->txn, NODE_T_RECEIPTS, &cur);
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        if (s->teacher && (k.len != strlen(s->teacher) || memcmp(k.ptr, s->teacher, k.len) != 0))
+            continue;
+        if (!s_receipt(s, k.ptr, k.len))
+            continue;
+        const xs_receipt_t *r = s->receipt;
+        for (uint32_t i = 0; i < r->total_count; i++) {
+            const xs_receipt_total_t *c = &r->totals[i];
+            totals[i] = (xs_certify_total_t){.credited_minutes = c->credited_minutes,
+                                             .required_minutes = c->required_minutes,
+                                             .year = (int16_t)c->year,
+                                             .scope = c->scope,
+                                             .bucket = c->bucket,
+                                             .semester = c->semester,
+                                             .met = c->met};
+        }
+        xs_certify_teacher_t view = {r->teacher_id, NULL, 0, keep, 0};
+        view.total_count = xs_report_filter_year(s->policy, totals, r->total_count, s->year, keep);
+        if ((err = xs_report_summary_teacher(stdout, s->policy, &view, NULL)) != XS_OK)
+            break;
+    }
+    xs_store_cursor_close(&cur);
+    free(totals);
+    free(keep);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
 int node_cmd_totals(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL},    {"teacher", 1, NULL}, {"year", 1, NULL},
-                           {"format", 1, NULL}, {"help", 0, NULL}};
+                           {"format", 1, NULL}, {"help", 0, NULL},    {"confirmed", 0, NULL}};
     const char *pos[1];
     size_t npos;
     node_t node;
@@ -87,9 +151,10 @@ int node_cmd_totals(int argc, char **argv) {
     size_t count = 0, cap = 0;
     s_totals_t s = {0};
     int rc = 1;
-    if (node_args(argc, argv, opts, 5, pos, 0, &npos) != XS_OK || opts[4].value ||
+    if (node_args(argc, argv, opts, 6, pos, 0, &npos) != XS_OK || opts[4].value ||
         !opts[0].value)
         return node_usage(S_USAGE);
+    int confirmed_csv = opts[5].value != NULL;
     const char *format = opts[3].value;
     if (format && strcmp(format, "csv") != 0 && strcmp(format, "table") != 0)
         return node_usage(S_USAGE);
@@ -108,8 +173,24 @@ int node_cmd_totals(int argc, char **argv) {
     s.policy = policy;
     /* Records borrow from the read snapshot, which stays open until the ledger is printed. */
     xs_bytes_t k, v;
-    if ((err = xs_store_read(node.store, &txn)) != XS_OK ||
-        (err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur)) != XS_OK)
+    if (!(s.receipt = malloc(sizeof *s.receipt))) {
+        err = XS_ENOMEM;
+        goto fail;
+    }
+    if ((err = xs_store_read(node.store, &txn)) != XS_OK)
+        goto fail;
+    s.txn = txn;
+    if (xs_store_get(txn, NODE_T_META, "hub_keys", 8, &v) == XS_OK && v.len == 64) {
+        memcpy(s.hub, v.ptr, 32);
+        s.has_hub = 1;
+    }
+    if (confirmed_csv) {
+        if ((err = s_confirmed_csv(&s)) != XS_OK)
+            goto fail;
+        rc = fflush(stdout) == 0 ? 0 : 1;
+        goto out;
+    }
+    if ((err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur)) != XS_OK)
         goto fail;
     for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
@@ -143,16 +224,19 @@ int node_cmd_totals(int argc, char **argv) {
     if (s.csv) {
         err = xs_report_summary_begin(stdout, 0);
     } else {
-        printf("暂定学时：本节点记录按 %s 第 %u 版规则计算，尚未经县级认定\n"
-               "(provisional totals from this node's records under policy %s v%u; not yet "
-               "certified by the county)\n\n",
+        printf("暂定：本节点记录按 %s 第 %u 版规则计算；已认定：县级中心签发的认定回执\n"
+               "(provisional: this node's records under policy %s v%u; confirmed: the hub's "
+               "signed receipts)\n\n",
                policy->id, policy->version, policy->id, policy->version);
         node_pad("教师", 12);
         node_pad("范围", 6);
         node_pad("期间", 13);
         node_pad("类别组", 14);
-        printf("%*s%*s  %s\n", 10 - 8 + (int)strlen("已计学时"), "已计学时",
-               11 - 4 + (int)strlen("要求"), "要求", "达标");
+        node_pad("    暂定学时", 11);
+        node_pad("       要求", 12);
+        node_pad("  暂定达标", 10);
+        node_pad("  已认定", 10);
+        printf("  认定达标\n");
         err = XS_OK;
     }
     if (err == XS_OK)
@@ -169,6 +253,7 @@ out:
     free(rows);
     free(records);
     free(ids);
+    free(s.receipt);
     xs_store_cursor_close(&cur);
     xs_store_end(&txn);
     xs_policy_destroy(&policy);

@@ -16,7 +16,9 @@ static const struct {
     {"list", node_cmd_list, "列出记录 (list records)"},
     {"void", node_cmd_void, "作废一条记录 (void a record)"},
     {"policy", node_cmd_policy, "设置认定规则 (set the county policy)"},
-    {"totals", node_cmd_totals, "查看暂定学时 (provisional totals)"},
+    {"totals", node_cmd_totals, "查看暂定与已认定学时 (provisional and confirmed totals)"},
+    {"sync", node_cmd_sync, "与县级中心同步一次 (one sync session with the hub)"},
+    {"run", node_cmd_run, "持续同步 (keep syncing)"},
 };
 
 static int s_usage(void) {

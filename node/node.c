@@ -6,7 +6,8 @@
 
 #include "xs/text.h"
 
-static const char *const s_tables[NODE_T_COUNT] = {"meta", "records", "dedupe"};
+const char *const node_tables[NODE_T_COUNT] = {"meta", "records", "dedupe", "batches",
+                                               "receipts"};
 
 xs_err node_open(node_t *node, const char *dir) {
     char path[4096];
@@ -24,7 +25,7 @@ xs_err node_open(node_t *node, const char *dir) {
         return XS_ENOTFOUND;
     }
     fclose(probe);
-    xs_err err = xs_store_open(&node->store, path, s_tables, NODE_T_COUNT, 0);
+    xs_err err = xs_store_open(&node->store, path, node_tables, NODE_T_COUNT, 0);
     if (err != XS_OK) {
         xs_log_err(err, "打开数据库 %s (opening the store)", path);
         return err;

@@ -14,11 +14,18 @@
 
 /* Tables of the node's LMDB environment, in open order. */
 enum node_table {
-    NODE_T_META,    /* name → value: "format", "school", "policy" (compiled blob) */
-    NODE_T_RECORDS, /* seq (8-byte big-endian) → encoded record (schema/records.md) */
-    NODE_T_DEDUPE,  /* content or ref key (node_dedupe_t) → seq: rows already recorded */
+    NODE_T_META,     /* "format", "school", "policy" (compiled blob), "hub" (endpoint),
+                        "hub_keys" (64 bytes: signing then transport key), "sealed_through"
+                        (8), "head_hash" (32), "receipts_gen" (8) */
+    NODE_T_RECORDS,  /* seq (8-byte big-endian) → encoded record (schema/records.md) */
+    NODE_T_DEDUPE,   /* content or ref key (node_dedupe_t) → seq: rows already recorded */
+    NODE_T_BATCHES,  /* first_seq (8) → sealed batch envelope (protocol.md §2) */
+    NODE_T_RECEIPTS, /* teacher_id → the newest hub-signed receipt (protocol.md §4) */
     NODE_T_COUNT
 };
+
+/* The tables' names, for xs_store_open. */
+extern const char *const node_tables[NODE_T_COUNT];
 
 #define NODE_FORMAT "1"
 /* Longest dedupe key: a marker, a school id, a NUL and a ref. */
@@ -101,5 +108,7 @@ int node_cmd_list(int argc, char **argv);
 int node_cmd_void(int argc, char **argv);
 int node_cmd_policy(int argc, char **argv);
 int node_cmd_totals(int argc, char **argv);
+int node_cmd_sync(int argc, char **argv);
+int node_cmd_run(int argc, char **argv);
 
 #endif

@@ -32,9 +32,8 @@ typedef struct s_fact {
 
 /* One interned name. */
 typedef struct s_name {
-    size_t off;    /* first byte in s_names_t.bytes */
-    uint32_t len;  /* bytes */
-    uint32_t hash; /* s_hash of the bytes */
+    uint32_t off; /* first byte in s_names_t.bytes */
+    uint32_t len; /* bytes */
 } s_name_t;
 
 /* Distinct names (teacher ids, events), each copied once into one compact buffer so that
@@ -233,14 +232,13 @@ static uint32_t s_names_add(s_names_t *nm, const char *s, uint32_t len, uint32_t
         if (name->len == len && s_same(nm->bytes + name->off, s, len))
             return (uint32_t)v - 1;
     }
-    if (nm->count >= S_UNSET - 1 ||
+    if (nm->count >= S_UNSET - 1 || nm->used + len > UINT32_MAX ||
         !s_grow(&nm->names, &nm->cap, nm->count + 1, sizeof *nm->names) ||
         !s_grow(&nm->bytes, &nm->bytes_cap, nm->used + len + 1, 1))
         return S_NONE;
     s_name_t *name = &nm->names[nm->count];
-    name->off = nm->used;
+    name->off = (uint32_t)nm->used;
     name->len = len;
-    name->hash = hash;
     if (len)
         memcpy(nm->bytes + nm->used, s, len);
     nm->used += len;
@@ -745,7 +743,7 @@ static xs_err s_exams_collect(s_run_t *run, size_t fact_count, xs_certify_exams_
             continue;
         const s_name_t *name = &run->events.names[e];
         s_exam_event_t *ev = &ex->events[ex->event_count];
-        ev->hash = name->hash;
+        ev->hash = s_hash(run->events.bytes + name->off, name->len);
         ev->name_len = name->len;
         ev->name_off = name_bytes;
         ev->first = first;
@@ -781,8 +779,8 @@ out:
 static const s_exam_event_t *s_exam_of(s_run_t *run, const xs_certify_exams_t *ex, uint32_t e) {
     if (run->exam_of[e] == S_UNSET) {
         const s_name_t *name = &run->events.names[e];
-        const s_exam_event_t *ev =
-            s_exam_find(ex, name->hash, run->events.bytes + name->off, name->len);
+        const char *bytes = run->events.bytes + name->off;
+        const s_exam_event_t *ev = s_exam_find(ex, s_hash(bytes, name->len), bytes, name->len);
         run->exam_of[e] = ev ? (uint32_t)(ev - ex->events) : S_NONE;
     }
     return run->exam_of[e] == S_NONE ? NULL : &ex->events[run->exam_of[e]];

@@ -97,6 +97,20 @@ xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
     return err;
 }
 
+size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t *in, size_t n,
+                             int year, xs_certify_total_t *out) {
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        const xs_certify_total_t *t = &in[i];
+        int keep = !year || (t->scope == XS_SCOPE_CYCLE
+                                 ? year >= t->year && year < t->year + (int)policy->cycle_years
+                                 : year == t->year);
+        if (keep)
+            out[kept++] = *t;
+    }
+    return kept;
+}
+
 xs_err xs_report_detail_begin(FILE *f) {
     static const char *const cols[] = {"line",           "teacher_id", "academic_year", "category",
                                        "credited_hours", "status",     "reason"};

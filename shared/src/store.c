@@ -328,6 +328,11 @@ xs_err xs_store_cursor_next(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v) {
     return s_cursor_get(c, &mk, &mv, MDB_NEXT, k, v);
 }
 
+xs_err xs_store_cursor_prev(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v) {
+    MDB_val mk = {0, NULL}, mv = {0, NULL};
+    return s_cursor_get(c, &mk, &mv, MDB_PREV, k, v);
+}
+
 xs_err xs_store_cursor_last(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v) {
     MDB_val mk = {0, NULL}, mv = {0, NULL};
     return s_cursor_get(c, &mk, &mv, MDB_LAST, k, v);

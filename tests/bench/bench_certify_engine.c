@@ -164,9 +164,12 @@ int main(int argc, char **argv) {
         int keep = cut ? (int)(cut - self) : 0;
         snprintf(path, sizeof path, "%.*sschema/policies/wenzhou.ini", keep, self);
     }
-    size_t count = argc > 2 ? strtoul(argv[2], NULL, 10) : 1000000;
-    size_t teachers = argc > 3 ? strtoul(argv[3], NULL, 10) : 30000;
-    if (count == 0 || teachers == 0) {
+    char *end = NULL;
+    size_t count = argc > 2 ? strtoul(argv[2], &end, 10) : 1000000;
+    int bad = argc > 2 && (*end != '\0' || end == argv[2]);
+    size_t teachers = argc > 3 ? strtoul(argv[3], &end, 10) : 30000;
+    bad |= argc > 3 && (*end != '\0' || end == argv[3]);
+    if (bad || count == 0 || teachers == 0 || count > 100000000) {
         fprintf(stderr, "usage: %s [policy.ini [records [teachers]]]\n", argv[0]);
         return 2;
     }

@@ -63,7 +63,7 @@ typedef struct xs_certify_row {
     uint8_t tier;              /* exam records with a base credit: xs_certify_tier */
 } xs_certify_row_t;
 
-/* The scopes totals are given for; values of xs_scope (policy.h). */
+/* One total: a teacher's credit in one bucket over one academic year, semester or cycle. */
 typedef struct xs_certify_total {
     uint64_t credited_minutes; /* credited minutes of the bucket's categories in the scope */
     uint32_t required_minutes; /* the policy's requirement (per semester for a semester); 0:
@@ -86,7 +86,7 @@ typedef struct xs_certify_total {
 /* One teacher's ledger, handed to the caller's callback. Everything borrowed here is valid
  * only during the call. */
 typedef struct xs_certify_teacher {
-    xs_str_t teacher_id;     /* borrowed from one of the teacher's records */
+    xs_str_t teacher_id;     /* the engine's copy of the teacher's id */
     const uint32_t *records; /* indices into the input of the teacher's records
                                 (corrections excluded), in record id order */
     size_t record_count;
@@ -120,11 +120,12 @@ typedef struct xs_certify_exams xs_certify_exams_t;
  * i's result at index i. exams: NULL ranks exams among these records; else the standings of
  * a larger set (the hub certifying a few teachers of a county). on_teacher may be NULL.
  * Records must stay unchanged during the call. A correction voids the record whose id is
- * its `voids`, whatever its teacher and whichever id is larger; a store whose `voids` is a
- * per-origin sequence number maps it to that id space in the copy it passes. Records without a
- * teacher_id get rows but no ledger. The same set in any order gives the same rows and ledgers.
- * Returns XS_EINVAL when one teacher has two records with one id (no callback has run then) or opts
- * name a bad range, XS_ETOOBIG past 2^32 - 2 records, XS_ENOMEM, or the callback's error. */
+ * its `voids`, whatever its teacher and whichever id is larger (a store whose `voids` is a
+ * per-origin sequence number maps it into the ids' space in the copy it passes). Records
+ * without a teacher_id get rows but no ledger. The same set in any order gives the same
+ * rows and ledgers. Returns XS_EINVAL when one teacher has two records with one id (no
+ * callback has run then) or opts give a bad range, XS_ETOOBIG past 2^32 - 2 records,
+ * XS_ENOMEM, or the callback's error. */
 XS_MUST_USE xs_err xs_certify_run(const xs_policy_t *policy, const xs_certify_exams_t *exams,
                                   const xs_record_t *records, const uint64_t *ids, size_t count,
                                   const xs_certify_opts_t *opts, xs_certify_row_t *rows,

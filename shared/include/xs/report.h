@@ -22,6 +22,12 @@ XS_MUST_USE xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
                                              const xs_certify_teacher_t *teacher,
                                              const xs_str_t *school);
 
+/* Copies into out (room for n) the totals of academic year `year` (2025 for 2025-2026): its
+ * year and semester rows, and the rows of the cycle holding it; year 0 keeps all. Returns
+ * how many were kept. */
+size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t *in, size_t n,
+                             int year, xs_certify_total_t *out);
+
 /* Writes the UTF-8 BOM and the detail header
  * "line,teacher_id,academic_year,category,credited_hours,status,reason". XS_EIO. */
 XS_MUST_USE xs_err xs_report_detail_begin(FILE *f);

@@ -79,6 +79,9 @@ XS_MUST_USE xs_err xs_store_cursor_seek(xs_cursor_t *c, const void *key, size_t 
 /* Moves to the next entry. XS_ENOTFOUND past the last. */
 XS_MUST_USE xs_err xs_store_cursor_next(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v);
 
+/* Moves to the previous entry. XS_ENOTFOUND before the first. */
+XS_MUST_USE xs_err xs_store_cursor_prev(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v);
+
 /* Positions at the last entry. XS_ENOTFOUND when the table is empty. */
 XS_MUST_USE xs_err xs_store_cursor_last(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v);
 

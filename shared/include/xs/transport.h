@@ -37,7 +37,9 @@ typedef struct xs_transport_stats {
 /* Decides whether a CURVE client key may connect. Return 1 and fill origin to admit (ZAP 200,
  * User-Id = origin in hex); 0 to refuse (ZAP 400: the client gets XS_EREFUSED); negative when
  * the decision could not be made, e.g. the store failed (ZAP 500: the client gets XS_ENET and
- * may retry). Called on the thread that calls xs_server_recv, from inside it. */
+ * may try again later with a new connection). Called once per handshake, on the thread that
+ * calls xs_server_recv, from inside it. Admission is decided at the handshake only: a key
+ * revoked later keeps its open connection, so the caller checks each message's origin. */
 typedef int (*xs_admit_fn)(void *ctx, const uint8_t client_box_pk[32], uint8_t origin[32]);
 
 /* Opens a CURVE server on endpoint ("tcp://0.0.0.0:7450"; "tcp://127.0.0.1:*" picks a free
@@ -93,17 +95,19 @@ XS_MUST_USE xs_err xs_client_send(xs_client_t *c, const void *bytes, size_t len)
  * is valid until the next xs_client_recv or close. Multipart messages are dropped.
  * XS_ETIMEOUT when nothing came (also early on a signal); XS_EREFUSED when the server's ZAP
  * handler refused our key (not enrolled, or revoked); XS_ENET when a handshake failed
- * otherwise (wrong server key, not a xueshi hub, hub-side ZAP error). A handshake failure is
- * reported once, by the recv that sees it; zmq keeps reconnecting and retrying the handshake
- * in the background until the client is closed, so a refused node should close it. */
+ * otherwise (wrong server key, not a xueshi hub, hub-side ZAP error). Each failure is reported
+ * once, by the recv that sees it. After a ZAP answer other than 200 the client is dead (zmq
+ * does not retry; its queued messages are dropped and later sends fail): close it, and open a
+ * new one to try again. After other handshake failures zmq retries about every 100-200 ms
+ * until closed, and each retry fails the same way. */
 XS_MUST_USE xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t **bytes,
                                   size_t *len);
 
 /* This client's counters (zap_* stay 0). */
 void xs_client_stats(const xs_client_t *c, xs_transport_stats_t *out);
 
-/* Closes the client, giving queued messages up to 2 s to leave; accepts NULL and nulls the
- * pointer. */
+/* Closes the client, giving queued messages up to 2 s to leave (none when the last handshake
+ * failed: they never could); accepts NULL and nulls the pointer. */
 void xs_client_close(xs_client_t **c);
 
 /* Tests only: lets c send frames over XS_TRANSPORT_MAX_MSG, to prove a server drops them. */

@@ -1,0 +1,464 @@
+/* merge: verifying, storing, indexing and certifying batches in one write transaction. */
+#include "merge.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ledger.h"
+#include "xs/receipt.h"
+
+#define S_ACK_MAX (64 * 1024)
+/* Bytes of a HUB_T_CHAIN value: count (4), hash (32), prev_hash (32, zeros for the first). */
+#define S_CHAIN_BYTES 68
+
+void hub_item_open(hub_item_t *item, const uint8_t *envelope, size_t len,
+                   const uint8_t sender[32]) {
+    memset(item, 0, sizeof *item);
+    item->envelope = envelope;
+    item->len = len;
+    memcpy(item->sender, sender, 32);
+    item->open_err = xs_batch_open(envelope, len, &item->batch);
+    xs_writer_init(&item->ack, S_ACK_MAX);
+}
+
+void hub_item_free(hub_item_t *item) {
+    xs_writer_free(&item->ack);
+}
+
+/* A teacher whose receipt must be reissued: a copy of the id. */
+typedef struct s_teacher {
+    char id[XS_ID_MAX];
+    uint32_t len;
+} s_teacher_t;
+
+/* An exam event that gained records: every teacher who sat it is re-ranked. */
+typedef struct s_event {
+    char name[XS_EVENT_MAX];
+    uint32_t len;
+} s_event_t;
+
+typedef struct s_merge {
+    hub_t *hub;
+    hub_item_t *items;
+    size_t n;
+    hub_merge_stats_t stats;
+    s_teacher_t *teachers; /* affected teachers; sorted and made unique before certifying */
+    size_t nteachers, teachers_cap;
+    s_event_t *events; /* exam events touched */
+    size_t nevents, events_cap;
+    hub_ledger_t ledger;    /* one teacher's records at a time */
+    hub_ledger_t exams;     /* the county's exam records and corrections, for standings */
+    xs_receipt_t *receipt;  /* scratch for one receipt */
+    xs_writer_t signed_env; /* one signed receipt */
+    uint64_t generation;    /* the generation this merge issues receipts at */
+    int64_t now;
+    xs_err cb_err; /* error inside the certify callback */
+} s_merge_t;
+
+static int s_push(void **array, size_t *cap, size_t count, size_t size) {
+    if (count < *cap)
+        return 1;
+    size_t grown = *cap ? *cap * 2 : 64;
+    void *p = realloc(*array, grown * size);
+    if (!p)
+        return 0;
+    *array = p;
+    *cap = grown;
+    return 1;
+}
+
+static xs_err s_add_teacher(s_merge_t *m, const char *id, size_t len) {
+    if (len == 0 || len > XS_ID_MAX)
+        return XS_OK;
+    if (!s_push((void **)&m->teachers, &m->teachers_cap, m->nteachers, sizeof *m->teachers))
+        return XS_ENOMEM;
+    memcpy(m->teachers[m->nteachers].id, id, len);
+    m->teachers[m->nteachers++].len = (uint32_t)len;
+    return XS_OK;
+}
+
+static xs_err s_add_event(s_merge_t *m, const char *name, size_t len) {
+    for (size_t i = 0; i < m->nevents; i++)
+        if (m->events[i].len == len && memcmp(m->events[i].name, name, len) == 0)
+            return XS_OK;
+    if (len > XS_EVENT_MAX ||
+        !s_push((void **)&m->events, &m->events_cap, m->nevents, sizeof *m->events))
+        return XS_ENOMEM;
+    memcpy(m->events[m->nevents].name, name, len);
+    m->events[m->nevents++].len = (uint32_t)len;
+    return XS_OK;
+}
+
+static int s_cmp_teacher(const void *pa, const void *pb) {
+    const s_teacher_t *a = pa, *b = pb;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->id, b->id, n);
+    return c ? c : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Writes item's ACK frame. */
+static xs_err s_ack(hub_item_t *item, uint8_t status, uint8_t error,
+                    const xs_proto_rejected_t *rejected, uint32_t nrejected) {
+    xs_msg_t msg;
+    memset(&msg, 0, sizeof msg);
+    msg.type = XS_MSG_ACK;
+    if (item->open_err == XS_OK) {
+        msg.u.ack.first_seq = item->batch.first_seq;
+        msg.u.ack.count = item->batch.count;
+    }
+    msg.u.ack.status = status;
+    msg.u.ack.error = error;
+    msg.u.ack.rejected = rejected;
+    msg.u.ack.rejected_count = nrejected;
+    item->status = status;
+    item->error = error;
+    xs_writer_reset(&item->ack);
+    return xs_proto_encode(&msg, &item->ack);
+}
+
+static void s_put_u32(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t s_get_u32(const uint8_t *p) {
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* Does the batch agree with the chain the hub holds? Sets *held when the identical batch is
+ * there, *fork when a different one claims any of its sequence numbers or a link breaks
+ * (protocol.md §2.1). */
+static xs_err s_chain_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork) {
+    uint8_t key[HUB_KEY_BYTES];
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    uint64_t last = b->first_seq + b->count - 1;
+    *held = *fork = 0;
+    hub_key(b->origin, b->first_seq, key);
+    xs_err err = xs_store_cursor_open(txn, HUB_T_CHAIN, &cur);
+    if (err != XS_OK)
+        return err;
+    /* The first entry at or after first_seq: the same batch, an overlap, or the next link. */
+    err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v);
+    if (err == XS_OK && k.len == HUB_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
+        const uint8_t *c = v.ptr;
+        uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
+        if (v.len != S_CHAIN_BYTES) {
+            err = XS_ECORRUPT;
+            goto out;
+        }
+        if (first == b->first_seq) {
+            if (s_get_u32(c) == b->count && memcmp(c + 4, b->hash, 32) == 0)
+                *held = 1;
+            else
+                *fork = 1;
+            goto done;
+        }
+        if (first <= last || (first == last + 1 && memcmp(c + 36, b->hash, 32) != 0)) {
+            *fork = 1;
+            goto done;
+        }
+    } else if (err != XS_OK && err != XS_ENOTFOUND) {
+        goto out;
+    }
+    /* The last entry before first_seq: an overlap, or the previous link. */
+    err = err == XS_OK ? xs_store_cursor_prev(cur, &k, &v) : xs_store_cursor_last(cur, &k, &v);
+    if (err == XS_OK && k.len == HUB_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
+        const uint8_t *c = v.ptr;
+        uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
+        if (v.len != S_CHAIN_BYTES) {
+            err = XS_ECORRUPT;
+            goto out;
+        }
+        uint64_t end = first + s_get_u32(c); /* one past its last seq */
+        if (end > b->first_seq || (end == b->first_seq && memcmp(c + 4, b->prev_hash, 32) != 0))
+            *fork = 1;
+    } else if (err != XS_OK && err != XS_ENOTFOUND) {
+        goto out;
+    }
+done:
+    err = XS_OK;
+out:
+    xs_store_cursor_close(&cur);
+    return err;
+}
+
+/* Stores a new batch, its chain entry, its records' index entries, and its stored ACK. */
+static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t *node) {
+    const xs_batch_t *b = &item->batch;
+    uint8_t key[HUB_KEY_BYTES], chain[S_CHAIN_BYTES], where[HUB_REC_VALUE_BYTES];
+    uint8_t tkey[XS_ID_MAX + 1 + HUB_KEY_BYTES];
+    xs_proto_rejected_t *rejected = NULL;
+    uint32_t nrejected = 0;
+    xs_batch_iter_t it;
+    xs_batch_entry_t entry;
+    xs_record_t rec;
+    xs_err err;
+
+    hub_key(b->origin, b->first_seq, key);
+    s_put_u32(chain, b->count);
+    memcpy(chain + 4, b->hash, 32);
+    if (b->has_prev_hash)
+        memcpy(chain + 36, b->prev_hash, 32);
+    else
+        memset(chain + 36, 0, 32);
+    if ((err = xs_store_put(txn, HUB_T_BATCHES, key, sizeof key, item->envelope, item->len, 0)) !=
+            XS_OK ||
+        (err = xs_store_put(txn, HUB_T_CHAIN, key, sizeof key, chain, sizeof chain, 0)) != XS_OK)
+        return err;
+    xs_batch_iter_init(&it, b);
+    while ((err = xs_batch_next(&it, &entry, &rec)) == XS_OK) {
+        uint8_t outcome = HUB_OUTCOME_ACCEPTED;
+        /* A record without a school is the node's own; any other school must be served. */
+        if (rec.school_id.len && !hub_node_serves(node, rec.school_id.ptr, rec.school_id.len)) {
+            outcome = XS_REASON_OUT_OF_SCOPE;
+            if (!rejected && !(rejected = calloc(b->count, sizeof *rejected))) {
+                err = XS_ENOMEM;
+                break;
+            }
+            rejected[nrejected].index = entry.index;
+            rejected[nrejected++].reason = XS_REASON_OUT_OF_SCOPE;
+        }
+        memcpy(where, key + 32, 8); /* the batch's first_seq */
+        s_put_u32(where + 8, (uint32_t)entry.offset);
+        s_put_u32(where + 12, (uint32_t)entry.len);
+        where[16] = outcome;
+        uint8_t rkey[HUB_KEY_BYTES];
+        hub_key(b->origin, entry.seq, rkey);
+        if ((err = xs_store_put(txn, HUB_T_RECORDS, rkey, sizeof rkey, where, sizeof where,
+                                0)) != XS_OK)
+            break;
+        m->stats.records++;
+        if (outcome != HUB_OUTCOME_ACCEPTED) {
+            m->stats.rejected++;
+            continue;
+        }
+        if (rec.teacher_id.len > 0) {
+            memcpy(tkey, rec.teacher_id.ptr, rec.teacher_id.len);
+            tkey[rec.teacher_id.len] = 0;
+            memcpy(tkey + rec.teacher_id.len + 1, rkey, sizeof rkey);
+            if ((err = xs_store_put(txn, HUB_T_TEACHERS, tkey,
+                                    rec.teacher_id.len + 1 + sizeof rkey, "", 0, 0)) != XS_OK ||
+                (err = s_add_teacher(m, rec.teacher_id.ptr, rec.teacher_id.len)) != XS_OK)
+                break;
+        }
+        /* Exam standings need every exam record and every correction (which may void one). */
+        if (rec.kind == XS_KIND_CORRECTION ||
+            (rec.kind == XS_KIND_ACTIVITY && rec.category == XS_CAT_EXAM)) {
+            if ((err = xs_store_put(txn, HUB_T_EXAMS, rkey, sizeof rkey, "", 0, 0)) != XS_OK)
+                break;
+            if (rec.category == XS_CAT_EXAM && rec.event.len &&
+                (err = s_add_event(m, rec.event.ptr, rec.event.len)) != XS_OK)
+                break;
+        }
+    }
+    if (err == XS_ENOTFOUND)
+        err = XS_OK;
+    if (err == XS_OK)
+        err = s_ack(item, XS_ACK_ACCEPTED, XS_PCODE_NONE, rejected, nrejected);
+    if (err == XS_OK)
+        err = xs_store_put(txn, HUB_T_ACKS, key, sizeof key, item->ack.data, item->ack.len, 0);
+    item->rejected = nrejected;
+    free(rejected);
+    if (err == XS_OK)
+        m->stats.batches++;
+    return err;
+}
+
+/* Quarantines a fork with its proof: the envelope, under the hash it disagrees with. */
+static xs_err s_quarantine(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t *node) {
+    const xs_batch_t *b = &item->batch;
+    uint8_t key[HUB_KEY_BYTES + XS_HASH_BYTES];
+    xs_bytes_t v;
+    hub_key(b->origin, b->first_seq, key);
+    memcpy(key + HUB_KEY_BYTES, b->hash, XS_HASH_BYTES);
+    xs_err err = xs_store_get(txn, HUB_T_FORKS, key, sizeof key, &v);
+    if (err == XS_ENOTFOUND) {
+        err = xs_store_put(txn, HUB_T_FORKS, key, sizeof key, item->envelope, item->len, 0);
+        node->forks++;
+        node->fork_seq = b->first_seq;
+    }
+    m->stats.forks++;
+    return err == XS_OK ? s_ack(item, XS_ACK_FORK, XS_PCODE_NONE, NULL, 0) : err;
+}
+
+/* One item inside the transaction. */
+static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
+    hub_node_t node, sender;
+    int held, fork;
+    xs_bytes_t stored;
+    uint8_t key[HUB_KEY_BYTES];
+    if (item->open_err != XS_OK) {
+        m->stats.refused++;
+        return s_ack(item, XS_ACK_REFUSED, (uint8_t)xs_proto_code_from_err(item->open_err), NULL,
+                     0);
+    }
+    const xs_batch_t *b = &item->batch;
+    xs_err err = hub_node_get(txn, item->sender, &sender);
+    if (err == XS_ENOTFOUND || (err == XS_OK && sender.revoked_at)) {
+        m->stats.refused++;
+        return s_ack(item, XS_ACK_REFUSED,
+                     err == XS_ENOTFOUND ? XS_PCODE_UNKNOWN : XS_PCODE_REVOKED, NULL, 0);
+    }
+    if (err != XS_OK)
+        return err;
+    if (memcmp(b->origin, item->sender, 32) != 0) {
+        m->stats.refused++;
+        return s_ack(item, XS_ACK_REFUSED, XS_PCODE_WRONG_ORIGIN, NULL, 0);
+    }
+    node = sender;
+    if ((err = s_chain_check(txn, b, &held, &fork)) != XS_OK)
+        return err;
+    if (held) {
+        /* A repeated batch gets, byte for byte, the reply it got the first time. */
+        m->stats.held++;
+        hub_key(b->origin, b->first_seq, key);
+        err = xs_store_get(txn, HUB_T_ACKS, key, sizeof key, &stored);
+        if (err != XS_OK)
+            return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+        item->status = XS_ACK_HELD;
+        xs_writer_reset(&item->ack);
+        xs_writer_raw(&item->ack, stored.ptr, stored.len);
+        return xs_writer_err(&item->ack);
+    }
+    err = fork ? s_quarantine(m, txn, item, &node) : s_store(m, txn, item, &node);
+    if (err != XS_OK)
+        return err;
+    node.last_sync = m->now;
+    return hub_node_put(txn, &node);
+}
+
+/* The engine's callback: signs the teacher's receipt while the ledger is valid. */
+static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *teacher) {
+    s_merge_t *m = ctx;
+    xs_err err = xs_receipt_build(m->receipt, m->hub->policy, m->hub->policy_hash, teacher,
+                                  m->ledger.rows, hub_ledger_idents(&m->ledger), m->generation,
+                                  m->now);
+    xs_writer_reset(&m->signed_env);
+    if (err == XS_OK)
+        err = xs_receipt_sign(&m->signed_env, m->hub->id, m->receipt);
+    return err;
+}
+
+/* Re-certifies one teacher from all their accepted records and stores the new receipt, and
+ * marks it for every origin that holds records of theirs. Reads first, writes after: values
+ * read from the store are valid only until the transaction's next write. */
+static xs_err s_certify(s_merge_t *m, xs_txn_t *txn, const xs_certify_exams_t *standings,
+                        const s_teacher_t *t) {
+    hub_ledger_t *l = &m->ledger;
+    xs_err err = hub_ledger_teacher(l, txn, t->id, t->len);
+    if (err != XS_OK || l->count == 0)
+        return err;
+    xs_writer_reset(&m->signed_env);
+    err = xs_certify_teacher(m->hub->policy, standings, l->records, l->ids, l->count, NULL,
+                             l->rows, s_on_teacher, m);
+    if (err != XS_OK || m->signed_env.len == 0)
+        return err;
+    uint8_t gen[8];
+    xs_store_u64_key(m->generation, gen);
+    /* Origins first, copied: the records point into pages the writes below may move. */
+    uint8_t (*origins)[32] = l->origins;
+    size_t count = l->count;
+    if ((err = xs_store_put(txn, HUB_T_RECEIPTS, t->id, t->len, m->signed_env.data,
+                            m->signed_env.len, 0)) != XS_OK)
+        return err;
+    m->stats.teachers++;
+    for (size_t i = 0; i < count; i++) {
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = memcmp(origins[j], origins[i], 32) == 0;
+        if (seen)
+            continue;
+        uint8_t fkey[32 + XS_ID_MAX];
+        memcpy(fkey, origins[i], 32);
+        memcpy(fkey + 32, t->id, t->len);
+        if ((err = xs_store_put(txn, HUB_T_FOLLOW, fkey, 32 + t->len, gen, 8, 0)) != XS_OK)
+            return err;
+    }
+    return XS_OK;
+}
+
+/* Certifies every affected teacher under the county's exam standings. */
+static xs_err s_certify_all(s_merge_t *m, xs_txn_t *txn) {
+    xs_certify_exams_t *standings = NULL;
+    xs_bytes_t v;
+    uint8_t gen[8];
+    xs_err err;
+    if (m->nteachers == 0)
+        return XS_OK;
+    /* Exam tiers rank each teacher within the event: new results there re-rank everyone who
+     * sat it. */
+    if ((err = hub_ledger_exams(&m->exams, txn)) != XS_OK)
+        return err;
+    for (size_t i = 0; i < m->exams.count && m->nevents; i++) {
+        const xs_record_t *r = &m->exams.records[i];
+        for (size_t e = 0; e < m->nevents; e++)
+            if (r->category == XS_CAT_EXAM && r->event.len == m->events[e].len &&
+                memcmp(r->event.ptr, m->events[e].name, r->event.len) == 0 &&
+                (err = s_add_teacher(m, r->teacher_id.ptr, r->teacher_id.len)) != XS_OK)
+                return err;
+    }
+    if ((err = xs_certify_exams_build(&standings, m->hub->policy, m->exams.records, m->exams.ids,
+                                      m->exams.count)) != XS_OK)
+        return err;
+    qsort(m->teachers, m->nteachers, sizeof *m->teachers, s_cmp_teacher);
+    size_t unique = 0;
+    for (size_t i = 0; i < m->nteachers; i++)
+        if (unique == 0 || s_cmp_teacher(&m->teachers[unique - 1], &m->teachers[i]) != 0)
+            m->teachers[unique++] = m->teachers[i];
+    m->nteachers = unique;
+
+    err = xs_store_get(txn, HUB_T_META, "generation", 10, &v);
+    m->generation = err == XS_OK && v.len == 8 ? xs_store_key_u64(v.ptr) + 1 : 1;
+    xs_store_u64_key(m->generation, gen);
+    err = xs_store_put(txn, HUB_T_META, "generation", 10, gen, 8, 0);
+    for (size_t i = 0; err == XS_OK && i < m->nteachers; i++)
+        err = s_certify(m, txn, standings, &m->teachers[i]);
+    xs_certify_exams_destroy(&standings);
+    return err;
+}
+
+/* The write step; rerunnable: everything it produces is reset first. */
+static xs_err s_step(xs_txn_t *txn, void *ctx) {
+    s_merge_t *m = ctx;
+    memset(&m->stats, 0, sizeof m->stats);
+    m->nteachers = m->nevents = 0;
+    xs_err err = XS_OK;
+    for (size_t i = 0; err == XS_OK && i < m->n; i++)
+        err = s_merge_item(m, txn, &m->items[i]);
+    if (err == XS_OK)
+        err = s_certify_all(m, txn);
+    return err;
+}
+
+xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *stats) {
+    s_merge_t m;
+    memset(&m, 0, sizeof m);
+    m.hub = hub;
+    m.items = items;
+    m.n = n;
+    m.now = (int64_t)time(NULL);
+    xs_writer_init(&m.signed_env, XS_RECEIPT_MAX_BYTES);
+    xs_err err = (m.receipt = malloc(sizeof *m.receipt)) ? XS_OK : XS_ENOMEM;
+    if (err == XS_OK)
+        err = xs_store_update(hub->store, s_step, &m);
+    if (err != XS_OK) {
+        /* Nothing was stored: every item says so, and the node will send it again. */
+        for (size_t i = 0; i < n; i++)
+            if (s_ack(&items[i], XS_ACK_REFUSED, XS_PCODE_INTERNAL, NULL, 0) != XS_OK)
+                items[i].ack.len = 0;
+        memset(&m.stats, 0, sizeof m.stats);
+        m.stats.refused = n;
+    }
+    *stats = m.stats;
+    hub_ledger_free(&m.ledger);
+    hub_ledger_free(&m.exams);
+    free(m.teachers);
+    free(m.events);
+    free(m.receipt);
+    xs_writer_free(&m.signed_env);
+    return err;
+}

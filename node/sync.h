@@ -1,0 +1,35 @@
+/* sync: sealing records into signed batches and one sync session with the hub. */
+#ifndef NODE_SYNC_H
+#define NODE_SYNC_H
+
+#include <stdint.h>
+
+#include "node.h"
+
+/* What one session did. */
+typedef struct node_sync_result {
+    uint64_t sealed_batches; /* batches sealed at the start of the session */
+    uint64_t sent_batches;   /* batches sent */
+    uint64_t sent_records;   /* records in them */
+    uint64_t acked_batches;  /* batches the hub stored or already held */
+    uint64_t rejected;       /* records the hub rejected (out of scope) */
+    uint64_t receipts;       /* receipts received and stored */
+    uint64_t have_through;   /* the hub holds every seq up to here after the session */
+    uint64_t head_seq;       /* the last seq this node has sealed */
+    uint64_t fork_seq;       /* first seq of a fork the hub reported; 0: none */
+    int policy_updated;      /* 1 when the hub sent a newer policy */
+    int round_trips;         /* request/reply exchanges after the handshake */
+} node_sync_result_t;
+
+/* Seals every unsealed record into batches of at most XS_BATCH_SEAL_RECORDS records (one
+ * write step), signed with id. *sealed gets the number of new batches. */
+XS_MUST_USE xs_err node_seal(node_t *node, const xs_identity_t *id, uint64_t *sealed);
+
+/* One session: seal, say hello, send what the hub lacks under its window, take the acks, and
+ * fetch and store new receipts. Gives up after timeout_ms in all. Returns XS_OK when the hub
+ * holds everything and the receipts are stored; XS_ETIMEOUT (hub unreachable or silent),
+ * XS_EREFUSED (not enrolled or revoked), XS_EFORK (a fork: res->fork_seq), XS_ENOTFOUND (no
+ * hub configured), or another error; a message has been printed. */
+XS_MUST_USE xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res);
+
+#endif
