@@ -133,10 +133,13 @@ static void s_hello(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *hello)
     if (err == XS_OK && (!hello->u.hello.has_policy_hash ||
                          memcmp(hello->u.hello.policy_hash, s->hub.policy_hash, 32) != 0))
         err = xs_store_get(txn, HUB_T_META, "policy_env", 10, &policy);
-    if (err != XS_OK) {
+    if (err != XS_OK || node.revoked_at) {
         xs_store_end(&txn);
-        xs_log_err(err, "读取节点状态 (reading the node's state)");
-        s_error(s, peer, XS_PCODE_INTERNAL);
+        if (err != XS_OK)
+            xs_log_err(err, "读取节点状态 (reading the node's state)");
+        s_error(s, peer, err == XS_ENOTFOUND ? XS_PCODE_UNKNOWN
+                         : err != XS_OK      ? XS_PCODE_INTERNAL
+                                             : XS_PCODE_REVOKED);
         return;
     }
     for (size_t i = 0; i < view.gap_count; i++)
@@ -171,9 +174,17 @@ static void s_fetch(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *fetch)
         memcpy(key + 32, fetch->u.fetch.after.ptr, fetch->u.fetch.after.len);
         klen += fetch->u.fetch.after.len;
     }
+    hub_node_t node;
     xs_err err = (page = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page)) ? XS_OK : XS_ENOMEM;
     if (err == XS_OK)
         err = xs_store_read(s->hub.store, &txn);
+    if (err == XS_OK && (err = hub_node_get(txn, peer->origin, &node)) == XS_OK &&
+        node.revoked_at) {
+        xs_store_end(&txn);
+        free(page);
+        s_error(s, peer, XS_PCODE_REVOKED);
+        return;
+    }
     if (err == XS_OK)
         err = s_receipts_gen(txn, peer->origin, &msg.u.receipts.generation);
     if (err == XS_OK)
@@ -248,7 +259,9 @@ static void s_flush(s_server_t *s) {
     s->queued_bytes = 0;
 }
 
-/* Handles one frame; BATCH frames queue for the next group commit. */
+/* Handles one frame; BATCH frames queue for the next group commit. ZAP admitted the key at
+ * the handshake only, so revocation since then is checked on every message (merge checks it
+ * for batches, s_hello and s_fetch here). */
 static void s_handle(s_server_t *s, const xs_peer_t *peer, const uint8_t *frame, size_t len) {
     xs_msg_t msg;
     xs_err err = xs_proto_decode(frame, len, &msg);

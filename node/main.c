@@ -19,6 +19,7 @@ static const struct {
     {"totals", node_cmd_totals, "查看暂定与已认定学时 (provisional and confirmed totals)"},
     {"sync", node_cmd_sync, "与县级中心同步一次 (one sync session with the hub)"},
     {"run", node_cmd_run, "持续同步 (keep syncing)"},
+    {"receipt", node_cmd_receipt, "导出认定回执 (export a teacher's signed receipt)"},
 };
 
 static int s_usage(void) {

@@ -110,5 +110,6 @@ int node_cmd_policy(int argc, char **argv);
 int node_cmd_totals(int argc, char **argv);
 int node_cmd_sync(int argc, char **argv);
 int node_cmd_run(int argc, char **argv);
+int node_cmd_receipt(int argc, char **argv);
 
 #endif

@@ -1,4 +1,4 @@
-/* xueshi: the command-line tool for county admins and auditors (certify, inspect). */
+/* xueshi: the command-line tool for county admins and auditors (certify, verify). */
 #include <stdio.h>
 #include <string.h>
 
@@ -10,6 +10,7 @@ static const struct {
     const char *help;
 } s_commands[] = {
     {"certify", tool_cmd_certify, "按认定规则计算学时 (certify hours from a CSV)"},
+    {"verify", tool_cmd_verify, "离线核验认定回执 (check a hub-signed receipt offline)"},
 };
 
 static int s_usage(void) {

@@ -1,0 +1,120 @@
+/* xueshi verify: check a hub-signed receipt offline and show what it certifies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xs/cli.h"
+#include "xs/policy.h"
+#include "xs/receipt.h"
+#include "xueshi.h"
+
+#define S_USAGE "xueshi verify RECEIPT_FILE [--hub-key HUB_KEYS] [--policy FILE.ini]"
+
+static const char *const s_scope[XS_SCOPE_COUNT] = {"year", "semester", "cycle"};
+
+/* Reads a whole small file; NULL and a message on failure. */
+static uint8_t *s_read(const char *path, size_t max, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "xueshi: 无法读取 %s (cannot read)\n", path);
+        return NULL;
+    }
+    uint8_t *buf = malloc(max + 1);
+    *len = buf ? fread(buf, 1, max + 1, f) : 0;
+    int bad = !buf || ferror(f) || *len > max;
+    fclose(f);
+    if (bad) {
+        fprintf(stderr, "xueshi: %s 不是认定回执 (not a receipt: unreadable or too large)\n", path);
+        free(buf);
+        return NULL;
+    }
+    return buf;
+}
+
+int tool_cmd_verify(int argc, char **argv) {
+    xs_cli_opt_t opts[] = {{"hub-key", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
+    const char *pos[1];
+    size_t npos, len;
+    char msg[512], hex[65], when[32];
+    xs_pubkeys_t hub;
+    xs_policy_t *policy = NULL;
+    uint8_t policy_hash[32];
+    int rc = 2;
+    if (xs_cli_parse(argc, argv, opts, 3, pos, 1, &npos, msg, sizeof msg) != XS_OK ||
+        opts[2].value || npos != 1) {
+        fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
+        return 2;
+    }
+    if (opts[0].value && xs_pubkeys_parse(opts[0].value, strlen(opts[0].value), &hub) != XS_OK) {
+        fprintf(stderr, "xueshi: --hub-key 格式不对 (not xs1:...)\n");
+        return 2;
+    }
+    if (opts[1].value) {
+        xs_err err = xs_policy_load(&policy, opts[1].value, msg, sizeof msg);
+        if (err == XS_OK)
+            err = xs_policy_hash(policy, policy_hash);
+        if (err != XS_OK) {
+            fprintf(stderr, "xueshi: 认定规则无法读取 (policy): %s\n",
+                    err == XS_EPOLICY ? msg : xs_strerror(err));
+            return 2;
+        }
+    }
+    uint8_t *env = s_read(pos[0], XS_RECEIPT_MAX_BYTES, &len);
+    xs_receipt_t *r = malloc(sizeof *r);
+    if (!env || !r)
+        goto out;
+    xs_err err = xs_receipt_open(env, len, opts[0].value ? hub.sign : NULL, r);
+    if (err != XS_OK) {
+        printf("无效 (INVALID): %s\n", err == XS_ECRYPTO && opts[0].value
+                                            ? "不是该县级中心签发的，或已被改动 (not signed by that "
+                                              "hub, or altered)"
+                                            : xs_strerror(err));
+        rc = 1;
+        goto out;
+    }
+    xs_hex_encode(r->hub, 32, hex);
+    printf("签名有效 (signature valid)%s\n签发的县级中心签名公钥 (hub signing key): %s\n",
+           opts[0].value ? "，签发者与 --hub-key 一致 (issued by the given hub)"
+                         : "；请核对是否为本县中心的公钥 (check it is your county hub's key)",
+           hex);
+    time_t issued = (time_t)r->issued_at;
+    struct tm tm;
+    localtime_r(&issued, &tm);
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+    xs_hex_encode(r->policy_hash, 32, hex);
+    printf("教师 (teacher): %.*s\n认定规则 (policy): %.*s 第 %u 版, hash %s\n"
+           "签发时间 (issued): %s, 回执代次 (generation) %llu\n",
+           (int)r->teacher_id.len, r->teacher_id.ptr, (int)r->policy_id.len, r->policy_id.ptr,
+           r->policy_version, hex, when, (unsigned long long)r->generation);
+    if (policy)
+        printf("认定规则文件 %s (policy file)\n", memcmp(policy_hash, r->policy_hash, 32) == 0
+                                                      ? "与回执一致 (matches)"
+                                                      : "与回执不一致！(DOES NOT match)");
+    for (uint32_t i = 0; i < r->period_count; i++) {
+        const xs_receipt_period_t *p = &r->periods[i];
+        xs_hex_encode(p->records_hash, 16, hex);
+        printf("  %s %d: %u 条记录 (records), 记录集 hash %s…\n", s_scope[p->scope % 3], p->year,
+               p->record_count, hex);
+    }
+    printf("scope,year,semester,bucket,credited_hours,required_hours,met\n");
+    for (uint32_t i = 0; i < r->total_count; i++) {
+        const xs_receipt_total_t *t = &r->totals[i];
+        char credited[24], required[24] = "", bucket[40];
+        xs_certify_format_hours(credited, sizeof credited, t->credited_minutes);
+        if (t->required_minutes)
+            xs_certify_format_hours(required, sizeof required, t->required_minutes);
+        if (policy && t->bucket < xs_policy_bucket_count(policy))
+            snprintf(bucket, sizeof bucket, "%s", xs_policy_bucket_name(policy, t->bucket));
+        else
+            snprintf(bucket, sizeof bucket, "#%u", t->bucket);
+        printf("%s,%d,%u,%s,%s,%s,%s\n", s_scope[t->scope % 3], t->year, t->semester, bucket,
+               credited, required, t->met == XS_MET_NONE ? "" : xs_certify_met_name(t->met));
+    }
+    rc = policy && memcmp(policy_hash, r->policy_hash, 32) != 0 ? 1 : 0;
+out:
+    free(env);
+    free(r);
+    xs_policy_destroy(&policy);
+    return rc;
+}
