@@ -3,7 +3,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain.h"
+#include "xs/chain.h"
 #include "hub.h"
 
 #define S_USAGE "xueshi-hub nodes --dir DIR"
@@ -40,10 +40,10 @@ int hub_cmd_nodes(int argc, char **argv) {
     for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
         hub_node_t node;
-        hub_view_t view;
+        xs_chain_view_t view;
         char hex[17], last[20];
         if (k.len != 32 || (err = hub_node_get(txn, k.ptr, &node)) != XS_OK ||
-            (err = hub_chain_view(txn, node.origin, &view)) != XS_OK)
+            (err = xs_chain_view(txn, HUB_T_CHAIN, node.origin, &view)) != XS_OK)
             break;
         xs_hex_encode(node.origin, 8, hex);
         s_time(node.last_sync, last);

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "chain.h"
+#include "xs/chain.h"
 #include "hub.h"
 #include "merge.h"
 #include "xs/proto.h"
@@ -117,17 +117,17 @@ static xs_err s_receipts_gen(xs_txn_t *txn, const uint8_t origin[32], uint64_t *
 
 static void s_hello(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *hello) {
     xs_txn_t *txn = NULL;
-    hub_view_t view;
+    xs_chain_view_t view;
     hub_node_t node;
     xs_bytes_t policy = {NULL, 0};
-    xs_proto_range_t gaps[HUB_VIEW_MAX_GAPS];
+    xs_proto_range_t gaps[XS_CHAIN_MAX_GAPS];
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
     xs_err err = xs_store_read(s->hub.store, &txn);
     if (err == XS_OK)
         err = hub_node_get(txn, peer->origin, &node);
     if (err == XS_OK)
-        err = hub_chain_view(txn, peer->origin, &view);
+        err = xs_chain_view(txn, HUB_T_CHAIN, peer->origin, &view);
     if (err == XS_OK)
         err = s_receipts_gen(txn, peer->origin, &msg.u.view.receipts_gen);
     if (err == XS_OK && (!hello->u.hello.has_policy_hash ||

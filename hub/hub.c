@@ -57,10 +57,6 @@ void hub_close(hub_t *hub) {
     xs_store_close(&hub->store);
 }
 
-void hub_key(const uint8_t origin[32], uint64_t seq, uint8_t key[HUB_KEY_BYTES]) {
-    memcpy(key, origin, 32);
-    xs_store_u64_key(seq, key + 32);
-}
 
 /* Node info is a msgpack array of 10: number, box, school, proxies, enrolled_at, revoked_at,
  * last_sync, fork_seq, forks, origin (docs/design.md). */

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "xs/chain.h"
 #include "xs/cli.h"
 #include "xs/err.h"
 #include "xs/identity.h"
@@ -30,8 +31,6 @@ enum hub_table {
 
 #define HUB_FORMAT "1"
 #define HUB_MAX_PROXIES 32
-/* Key of a record or batch: origin then big-endian sequence number. */
-#define HUB_KEY_BYTES 40
 /* Byte layout of a HUB_T_RECORDS value. */
 #define HUB_REC_VALUE_BYTES 17
 #define HUB_OUTCOME_ACCEPTED 0
@@ -74,9 +73,6 @@ XS_MUST_USE xs_err hub_node_get(xs_txn_t *txn, const uint8_t origin[32], hub_nod
 XS_MUST_USE xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node);
 /* 1 when school (len bytes) is the node's own school or one it is enrolled to proxy for. */
 int hub_node_serves(const hub_node_t *node, const char *school, size_t len);
-
-/* Builds the 40-byte key origin + big-endian seq. */
-void hub_key(const uint8_t origin[32], uint64_t seq, uint8_t key[HUB_KEY_BYTES]);
 
 /* Prints usage text and returns 2. */
 int hub_usage(const char *text);

@@ -68,10 +68,10 @@ static xs_err s_number(hub_ledger_t *l, xs_txn_t *txn, const uint8_t origin[32],
 
 /* Loads record (origin, seq) when it was accepted. */
 static xs_err s_add(hub_ledger_t *l, xs_txn_t *txn, const uint8_t origin[32], uint64_t seq) {
-    uint8_t key[HUB_KEY_BYTES];
+    uint8_t key[XS_CHAIN_KEY_BYTES];
     xs_bytes_t where, env;
     uint32_t number;
-    hub_key(origin, seq, key);
+    xs_chain_key(origin, seq, key);
     xs_err err = xs_store_get(txn, HUB_T_RECORDS, key, sizeof key, &where);
     if (err != XS_OK)
         return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
@@ -82,7 +82,7 @@ static xs_err s_add(hub_ledger_t *l, xs_txn_t *txn, const uint8_t origin[32], ui
         return XS_OK;
     uint32_t offset = (uint32_t)w[8] << 24 | (uint32_t)w[9] << 16 | (uint32_t)w[10] << 8 | w[11];
     uint32_t len = (uint32_t)w[12] << 24 | (uint32_t)w[13] << 16 | (uint32_t)w[14] << 8 | w[15];
-    hub_key(origin, xs_store_key_u64(w), key);
+    xs_chain_key(origin, xs_store_key_u64(w), key);
     if ((err = xs_store_get(txn, HUB_T_BATCHES, key, sizeof key, &env)) != XS_OK)
         return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
     if ((size_t)offset + len > env.len)
@@ -116,7 +116,7 @@ xs_err hub_ledger_teacher(hub_ledger_t *l, xs_txn_t *txn, const char *teacher, s
         return err;
     for (err = xs_store_cursor_seek(cur, key, len + 1, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
-        if (k.len != len + 1 + HUB_KEY_BYTES || memcmp(k.ptr, key, len + 1) != 0)
+        if (k.len != len + 1 + XS_CHAIN_KEY_BYTES || memcmp(k.ptr, key, len + 1) != 0)
             break;
         const uint8_t *rest = (const uint8_t *)k.ptr + len + 1;
         uint8_t origin[32];
@@ -138,7 +138,7 @@ xs_err hub_ledger_exams(hub_ledger_t *l, xs_txn_t *txn) {
     for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
         uint8_t origin[32];
-        if (k.len != HUB_KEY_BYTES) {
+        if (k.len != XS_CHAIN_KEY_BYTES) {
             err = XS_ECORRUPT;
             break;
         }

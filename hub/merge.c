@@ -132,18 +132,18 @@ static uint32_t s_get_u32(const uint8_t *p) {
  * there, *fork when a different one claims any of its sequence numbers or a link breaks
  * (protocol.md §2.1). */
 static xs_err s_chain_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork) {
-    uint8_t key[HUB_KEY_BYTES];
+    uint8_t key[XS_CHAIN_KEY_BYTES];
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
     uint64_t last = b->first_seq + b->count - 1;
     *held = *fork = 0;
-    hub_key(b->origin, b->first_seq, key);
+    xs_chain_key(b->origin, b->first_seq, key);
     xs_err err = xs_store_cursor_open(txn, HUB_T_CHAIN, &cur);
     if (err != XS_OK)
         return err;
     /* The first entry at or after first_seq: the same batch, an overlap, or the next link. */
     err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v);
-    if (err == XS_OK && k.len == HUB_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
+    if (err == XS_OK && k.len == XS_CHAIN_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
         const uint8_t *c = v.ptr;
         uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
         if (v.len != S_CHAIN_BYTES) {
@@ -166,7 +166,7 @@ static xs_err s_chain_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *
     }
     /* The last entry before first_seq: an overlap, or the previous link. */
     err = err == XS_OK ? xs_store_cursor_prev(cur, &k, &v) : xs_store_cursor_last(cur, &k, &v);
-    if (err == XS_OK && k.len == HUB_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
+    if (err == XS_OK && k.len == XS_CHAIN_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
         const uint8_t *c = v.ptr;
         uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
         if (v.len != S_CHAIN_BYTES) {
@@ -189,8 +189,8 @@ out:
 /* Stores a new batch, its chain entry, its records' index entries, and its stored ACK. */
 static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t *node) {
     const xs_batch_t *b = &item->batch;
-    uint8_t key[HUB_KEY_BYTES], chain[S_CHAIN_BYTES], where[HUB_REC_VALUE_BYTES];
-    uint8_t tkey[XS_ID_MAX + 1 + HUB_KEY_BYTES];
+    uint8_t key[XS_CHAIN_KEY_BYTES], chain[S_CHAIN_BYTES], where[HUB_REC_VALUE_BYTES];
+    uint8_t tkey[XS_ID_MAX + 1 + XS_CHAIN_KEY_BYTES];
     xs_proto_rejected_t *rejected = NULL;
     uint32_t nrejected = 0;
     xs_batch_iter_t it;
@@ -198,7 +198,7 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
     xs_record_t rec;
     xs_err err;
 
-    hub_key(b->origin, b->first_seq, key);
+    xs_chain_key(b->origin, b->first_seq, key);
     s_put_u32(chain, b->count);
     memcpy(chain + 4, b->hash, 32);
     if (b->has_prev_hash)
@@ -226,8 +226,8 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
         s_put_u32(where + 8, (uint32_t)entry.offset);
         s_put_u32(where + 12, (uint32_t)entry.len);
         where[16] = outcome;
-        uint8_t rkey[HUB_KEY_BYTES];
-        hub_key(b->origin, entry.seq, rkey);
+        uint8_t rkey[XS_CHAIN_KEY_BYTES];
+        xs_chain_key(b->origin, entry.seq, rkey);
         if ((err = xs_store_put(txn, HUB_T_RECORDS, rkey, sizeof rkey, where, sizeof where,
                                 0)) != XS_OK)
             break;
@@ -271,10 +271,10 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
 /* Quarantines a fork with its proof: the envelope, under the hash it disagrees with. */
 static xs_err s_quarantine(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t *node) {
     const xs_batch_t *b = &item->batch;
-    uint8_t key[HUB_KEY_BYTES + XS_HASH_BYTES];
+    uint8_t key[XS_CHAIN_KEY_BYTES + XS_HASH_BYTES];
     xs_bytes_t v;
-    hub_key(b->origin, b->first_seq, key);
-    memcpy(key + HUB_KEY_BYTES, b->hash, XS_HASH_BYTES);
+    xs_chain_key(b->origin, b->first_seq, key);
+    memcpy(key + XS_CHAIN_KEY_BYTES, b->hash, XS_HASH_BYTES);
     xs_err err = xs_store_get(txn, HUB_T_FORKS, key, sizeof key, &v);
     if (err == XS_ENOTFOUND) {
         err = xs_store_put(txn, HUB_T_FORKS, key, sizeof key, item->envelope, item->len, 0);
@@ -290,7 +290,7 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
     hub_node_t node, sender;
     int held, fork;
     xs_bytes_t stored;
-    uint8_t key[HUB_KEY_BYTES];
+    uint8_t key[XS_CHAIN_KEY_BYTES];
     if (item->open_err != XS_OK) {
         m->stats.refused++;
         return s_ack(item, XS_ACK_REFUSED, (uint8_t)xs_proto_code_from_err(item->open_err), NULL,
@@ -315,7 +315,7 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
     if (held) {
         /* A repeated batch gets, byte for byte, the reply it got the first time. */
         m->stats.held++;
-        hub_key(b->origin, b->first_seq, key);
+        xs_chain_key(b->origin, b->first_seq, key);
         err = xs_store_get(txn, HUB_T_ACKS, key, sizeof key, &stored);
         if (err != XS_OK)
             return err == XS_ENOTFOUND ? XS_ECORRUPT : err;

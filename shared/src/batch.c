@@ -64,8 +64,8 @@ static xs_err s_frame(const void *envelope, size_t len, const uint8_t **body, si
 
 /* Verifies signature by origin over context || body; the two must be one buffer for
  * Ed25519, so the body is copied once. */
-static xs_err s_verify(const uint8_t origin[XS_SIGN_PK_BYTES], const uint8_t *body,
-                       size_t body_len, const uint8_t *signature) {
+static xs_err s_verify(const uint8_t origin[XS_SIGN_PK_BYTES], const uint8_t *body, size_t body_len,
+                       const uint8_t *signature) {
     uint8_t *signed_bytes = malloc(S_CONTEXT_BYTES + body_len);
     if (!signed_bytes)
         return XS_ENOMEM;

@@ -903,14 +903,17 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
     /* Step 7: credited minutes per academic year, semester and category. */
     size_t span = y_hi >= y_lo ? (size_t)(y_hi - y_lo + 1) : 0;
     size_t cells = span * 2 * XS_CAT_COUNT;
-    if (!s_grow(&run->acc, &run->acc_cap, cells + span + 1, sizeof *run->acc))
+    if (!s_grow(&run->acc, &run->acc_cap, cells + 2 * span + 1, sizeof *run->acc))
         return XS_ENOMEM;
     uint64_t *acc = run->acc;
     uint64_t *best = run->acc + cells; /* [year]: the largest single-requirement record */
-    memset(acc, 0, (cells + span) * sizeof *acc);
+    uint64_t *held = best + span;      /* [year]: records dated in it, whatever their status */
+    memset(acc, 0, (cells + 2 * span) * sizeof *acc);
     unsigned single_cat = p->single.category;
     for (size_t j = 0; j < n; j++) {
         const s_fact_t *fact = &f[j];
+        if (fact->year >= y_lo && fact->year <= y_hi)
+            held[fact->year - y_lo]++;
         if (fact->status != XS_CERT_CREDITED)
             continue;
         size_t y = (size_t)(fact->year - y_lo);
@@ -919,12 +922,15 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
             best[y] = fact->rank;
     }
 
-    /* Which academic years are reported, and the cycles they touch. */
-    int e_lo = y_lo, e_hi = y_hi;
+    /* Which academic years are reported, and the cycles they touch: by default the years the
+     * teacher has records in (and their cycles); with opts, every year of the range. */
+    int e_lo = y_lo, e_hi = y_hi, every = 0;
     if (run->opts && (run->opts->first_year || run->opts->last_year)) {
         e_lo = run->opts->first_year;
         e_hi = run->opts->last_year;
+        every = 1;
     }
+#define S_HELD(y) ((y) >= y_lo && (y) <= y_hi && held[(y) - y_lo])
     size_t years = e_hi >= e_lo ? (size_t)(e_hi - e_lo + 1) : 0;
     size_t b_count = p->bucket_count;
     int c_lo = years ? xs_policy_cycle_of(p, e_lo) : 0;
@@ -938,6 +944,8 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
     static const uint64_t zero[XS_CAT_COUNT];
     for (int year = e_lo; years && year <= e_hi; year++) {
         const uint64_t *s1 = zero, *s2 = zero;
+        if (!every && !S_HELD(year))
+            continue;
         if (year >= y_lo && year <= y_hi) {
             s1 = acc + (size_t)(year - y_lo) * 2 * XS_CAT_COUNT;
             s2 = s1 + XS_CAT_COUNT;
@@ -959,6 +967,11 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
         }
     }
     for (int cycle = c_lo; cycles && cycle <= c_hi; cycle += (int)p->cycle_years) {
+        int any = every;
+        for (int year = cycle; !any && year < cycle + (int)p->cycle_years; year++)
+            any = S_HELD(year);
+        if (!any)
+            continue;
         for (size_t b = 0; b < b_count; b++) {
             const xs_policy_bucket_t *bk = &p->buckets[b];
             if (!bk->required_minutes[XS_SCOPE_CYCLE])
@@ -986,6 +999,7 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
         }
     }
 
+#undef S_HELD
     uint32_t *list = run->sel; /* free again: steps 3-6 are done */
     for (size_t j = 0; j < n; j++)
         list[j] = f[j].index;

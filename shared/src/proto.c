@@ -46,24 +46,35 @@ const char *xs_proto_code_message(unsigned code) {
 
 xs_proto_code xs_proto_code_from_err(xs_err err) {
     switch (err) {
-    case XS_EMALFORMED: return XS_PCODE_MALFORMED;
-    case XS_EVERSION: return XS_PCODE_VERSION;
-    case XS_ETOOBIG: return XS_PCODE_TOO_BIG;
-    case XS_ECRYPTO: return XS_PCODE_BAD_SIGNATURE;
-    default: return XS_PCODE_INTERNAL;
+    case XS_EMALFORMED:
+        return XS_PCODE_MALFORMED;
+    case XS_EVERSION:
+        return XS_PCODE_VERSION;
+    case XS_ETOOBIG:
+        return XS_PCODE_TOO_BIG;
+    case XS_ECRYPTO:
+        return XS_PCODE_BAD_SIGNATURE;
+    default:
+        return XS_PCODE_INTERNAL;
     }
 }
 
 xs_err xs_proto_code_to_err(unsigned code) {
     switch (code) {
-    case XS_PCODE_MALFORMED: return XS_EMALFORMED;
-    case XS_PCODE_VERSION: return XS_EVERSION;
-    case XS_PCODE_TOO_BIG: return XS_ETOOBIG;
-    case XS_PCODE_BAD_SIGNATURE: return XS_ECRYPTO;
+    case XS_PCODE_MALFORMED:
+        return XS_EMALFORMED;
+    case XS_PCODE_VERSION:
+        return XS_EVERSION;
+    case XS_PCODE_TOO_BIG:
+        return XS_ETOOBIG;
+    case XS_PCODE_BAD_SIGNATURE:
+        return XS_ECRYPTO;
     case XS_PCODE_WRONG_ORIGIN:
     case XS_PCODE_REVOKED:
-    case XS_PCODE_UNKNOWN: return XS_EPERM;
-    default: return XS_EREFUSED;
+    case XS_PCODE_UNKNOWN:
+        return XS_EPERM;
+    default:
+        return XS_EREFUSED;
     }
 }
 
@@ -92,8 +103,7 @@ static int s_gap_ok(const xs_proto_range_t *gap, uint64_t have_through, const ui
 }
 
 static int s_ack_head_ok(uint64_t first_seq, uint64_t count, uint64_t status, uint64_t error) {
-    if (count > XS_BATCH_MAX_RECORDS || (first_seq == 0) != (count == 0) ||
-        status > XS_ACK_REFUSED)
+    if (count > XS_BATCH_MAX_RECORDS || (first_seq == 0) != (count == 0) || status > XS_ACK_REFUSED)
         return 0;
     if (status == XS_ACK_REFUSED)
         return error >= 1 && error <= XS_PCODE_MAX;
@@ -196,8 +206,7 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
     }
     case XS_MSG_ERROR:
         if (msg->u.error.code < 1 || msg->u.error.code > XS_PCODE_MAX ||
-            !s_text_ok(msg->u.error.message.ptr, msg->u.error.message.len, 0,
-                       XS_PROTO_MESSAGE_MAX))
+            !s_text_ok(msg->u.error.message.ptr, msg->u.error.message.len, 0, XS_PROTO_MESSAGE_MAX))
             return XS_EINVAL;
         xs_codec_put_uint(w, msg->u.error.code);
         xs_codec_put_str(w, msg->u.error.message.ptr, msg->u.error.message.len);
@@ -327,9 +336,8 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
         xs_msg_ack_t *a = &msg->u.ack;
         uint64_t count, status, error;
         xs_proto_rejected_t rej;
-        if (xs_codec_get_uint(r, &a->first_seq) != XS_OK ||
-            xs_codec_get_uint(r, &count) != XS_OK || xs_codec_get_uint(r, &status) != XS_OK ||
-            xs_codec_get_uint(r, &error) != XS_OK ||
+        if (xs_codec_get_uint(r, &a->first_seq) != XS_OK || xs_codec_get_uint(r, &count) != XS_OK ||
+            xs_codec_get_uint(r, &status) != XS_OK || xs_codec_get_uint(r, &error) != XS_OK ||
             !s_ack_head_ok(a->first_seq, count, status, error))
             return 0;
         a->count = (uint32_t)count;

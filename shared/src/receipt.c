@@ -92,8 +92,7 @@ static int s_receipt_ok(const xs_receipt_t *r) {
         const xs_receipt_total_t *t = &r->totals[i];
         if (t->scope >= XS_SCOPE_COUNT || t->bucket >= XS_POLICY_BUCKETS_MAX ||
             t->met > XS_MET_YES ||
-            (t->scope == XS_SCOPE_SEMESTER ? t->semester < 1 || t->semester > 2
-                                           : t->semester != 0))
+            (t->scope == XS_SCOPE_SEMESTER ? t->semester < 1 || t->semester > 2 : t->semester != 0))
             return 0;
     }
     return 1;
@@ -137,8 +136,7 @@ xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *hub, const xs
     }
     xs_err err = xs_writer_err(&signed_bytes);
     if (err == XS_OK)
-        err = s_seal(envelope, hub, &signed_bytes, sizeof s_receipt_context,
-                     XS_RECEIPT_MAX_BYTES);
+        err = s_seal(envelope, hub, &signed_bytes, sizeof s_receipt_context, XS_RECEIPT_MAX_BYTES);
     xs_writer_free(&signed_bytes);
     return err;
 }
@@ -365,8 +363,8 @@ xs_err xs_receipt_build(xs_receipt_t *out, const xs_policy_t *policy,
             sorted[distinct++] = sorted[i];
     size_t cycles = 0;
     for (size_t i = 0; i < distinct; i++)
-        if (i == 0 || xs_policy_cycle_of(policy, sorted[i]) !=
-                          xs_policy_cycle_of(policy, sorted[i - 1]))
+        if (i == 0 ||
+            xs_policy_cycle_of(policy, sorted[i]) != xs_policy_cycle_of(policy, sorted[i - 1]))
             cycles++;
     if (distinct + cycles > XS_RECEIPT_PERIODS_MAX) {
         err = XS_ETOOBIG;
@@ -420,9 +418,8 @@ xs_err xs_receipt_policy_sign(xs_writer_t *envelope, const xs_identity_t *hub, c
     return err;
 }
 
-xs_err xs_receipt_policy_open(const void *envelope, size_t len,
-                              const uint8_t hub[XS_SIGN_PK_BYTES], const uint8_t **blob,
-                              size_t *blob_len) {
+xs_err xs_receipt_policy_open(const void *envelope, size_t len, const uint8_t hub[XS_SIGN_PK_BYTES],
+                              const uint8_t **blob, size_t *blob_len) {
     const uint8_t *signature;
     if (len > XS_RECEIPT_POLICY_MAX_BYTES)
         return XS_ETOOBIG;

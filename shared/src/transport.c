@@ -609,8 +609,10 @@ xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t **bytes, siz
                 c->stats.msgs_dropped++;
                 zmq_msg_close(&c->last);
                 zmq_msg_init(&c->last);
-            } else if (zmq_errno() != EAGAIN && zmq_errno() != EINTR) {
-                return s_fail("recv (DEALER)", zmq_errno());
+            } else {
+                int zerr = zmq_errno();
+                if (zerr != EAGAIN && zerr != EINTR)
+                    return s_fail("recv (DEALER)", zerr);
             }
         }
         if (items[1].revents & ZMQ_POLLIN) {

@@ -144,3 +144,191 @@ finish() {
     [ "$XS_FAILED" -eq 0 ]
     exit $?
 }
+
+# ---- background programs: start, wait for, stop ---------------------------------------------
+
+# now_ms: milliseconds since the epoch, without a fork.
+now_ms() {
+    local us=${EPOCHREALTIME/./}
+    echo $((us / 1000))
+}
+
+# sleep_ms MS: sleeps MS milliseconds.
+sleep_ms() {
+    sleep "$(($1 / 1000)).$(printf '%03d' $(($1 % 1000)))"
+}
+
+# bg_start LOG COMMAND...: starts COMMAND in the background, stdout and stderr to LOG
+# (truncated), registered so that the exit trap kills it; sets BG_PID.
+bg_start() {
+    local log=$1
+    shift
+    "$@" >"$log" 2>&1 &
+    BG_PID=$!
+    XS_BG_PIDS+=("$BG_PID")
+}
+
+# bg_forget PID: unregisters PID once the test has reaped it.
+bg_forget() {
+    local pid kept=()
+    for pid in "${XS_BG_PIDS[@]}"; do
+        [ "$pid" = "$1" ] || kept+=("$pid")
+    done
+    XS_BG_PIDS=(${kept[@]+"${kept[@]}"})
+}
+
+# bg_wait PID SECONDS: waits up to SECONDS (may be fractional) for PID to exit, reaps and
+# unregisters it and sets BG_RC to its exit status; returns 1, PID still running, on timeout.
+bg_wait() {
+    local pid=$1 deadline
+    deadline=$(($(now_ms) + $(awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }')))
+    while kill -0 "$pid" 2>/dev/null; do
+        [ "$(now_ms)" -lt "$deadline" ] || return 1
+        sleep 0.02
+    done
+    { wait "$pid"; } 2>/dev/null # no "Killed" notice from the shell
+    BG_RC=$?
+    bg_forget "$pid"
+}
+
+# bg_kill PID [SIGNAL]: sends SIGNAL (default KILL) and reaps PID (up to 10 s); sets BG_RC.
+bg_kill() {
+    kill -"${2:-KILL}" "$1" 2>/dev/null
+    bg_wait "$1" 10
+}
+
+# wait_for_text FILE FIXED SECONDS [PID]: polls until FILE contains the text FIXED; returns 1
+# after SECONDS, or as soon as PID (when given) has exited without FILE holding it.
+wait_for_text() {
+    local file=$1 text=$2 pid=${4:-} deadline
+    deadline=$(($(now_ms) + $3 * 1000))
+    until grep -qF -- "$text" "$file" 2>/dev/null; do
+        if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+            grep -qF -- "$text" "$file" 2>/dev/null
+            return
+        fi
+        [ "$(now_ms)" -lt "$deadline" ] || return 1
+        sleep 0.02
+    done
+}
+
+# hub_start DIR ENDPOINT LOG: runs `xueshi-hub run --dir DIR --listen ENDPOINT` in the
+# background (output to LOG) and waits up to 10 s until it serves; sets HUB_PID. Returns 1,
+# with the hub reaped, when it exited first (address in use…) or did not get ready in time.
+hub_start() {
+    bg_start "$3" "$XS_BIN/xueshi-hub" run --dir "$1" --listen "$2"
+    HUB_PID=$BG_PID
+    wait_for_text "$3" "县级中心运行中" 10 "$HUB_PID" && return 0
+    bg_kill "$HUB_PID"
+    return 1
+}
+
+# hub_start_free DIR LOG: hub_start on 127.0.0.1 at a port picked for this test run, trying
+# others when it is taken; sets HUB_ENDPOINT and HUB_PID.
+hub_start_free() {
+    local try port
+    for try in 0 1 2 3 4 5 6 7; do
+        port=$((20000 + ($$ + try * 2711) % 20000))
+        HUB_ENDPOINT=tcp://127.0.0.1:$port
+        hub_start "$1" "$HUB_ENDPOINT" "$2" && return 0
+    done
+    return 1
+}
+
+# ---- generated register sheets ---------------------------------------------------------------
+
+# The columns of a mixed sheet, which are also `xueshi-node record` options (teacher_id is
+# --teacher).
+MIXED_COLUMNS=(teacher_id date category role minutes hours days chars unit level grade work event
+    score ref)
+
+# mixed_sheet SCHOOL ROWS TEACHERS EXAM: writes to stdout a register sheet (LF, no BOM) of ROWS
+# valid activities of TEACHERS teachers SCHOOL-T0001.., every category in turn: lectures
+# (participant, speaker), research sessions with repeated events, open classes, reflections
+# (a third too short), online hours, external training (hours or days), papers (awards and
+# publications, some too short, titles repeated), designs, projects, and exams, half of them
+# in the sitting named EXAM (give every school the same one and the ranking crosses schools).
+# Dates run 2024-09 .. 2026-06; row R (line R + 1) has ref SCHOOL-R<R>, so no two rows are one
+# activity to the node's dedupe and `xueshi certify` over the same file sees the same rows.
+mixed_sheet() {
+    awk -v school="$1" -v rows="$2" -v teachers="$3" -v exam="$4" 'BEGIN {
+    print "teacher_id,date,category,role,minutes,hours,days,chars,unit,level,grade,work,event,score,ref"
+    split("county municipal provincial national", lv, " ")
+    for (r = 1; r <= rows; r++) {
+        t = r % teachers + 1
+        j = int(r / teachers)
+        tid = sprintf("%s-T%04d", school, t)
+        m = (j * 7 + t * 3) % 22
+        date = sprintf("%04d-%02d-%02d", 2024 + int((m + 8) / 12), (m + 8) % 12 + 1, (r * 13) % 28 + 1)
+        role = minutes = hours = days = chars = unit = level = grade = work = event = score = ""
+        k = (j + t) % 16
+        if (k <= 2 || k == 14) {
+            cat = "lecture"
+            minutes = 30 + (r * 7) % 150
+            role = r % 9 == 0 ? "speaker" : r % 3 ? "participant" : ""
+        } else if (k <= 4) {
+            cat = "research_session"
+            event = sprintf("%s教研活动%02d", school, (r * 3) % 12)
+            role = r % 4 == 0 ? "organizer" : r % 4 == 1 ? "" : "participant"
+        } else if (k == 5) {
+            cat = "open_class"
+        } else if (k == 6) {
+            cat = "reflection"
+            chars = r % 3 == 0 ? 600 + r % 300 : 1000 + r % 2000
+        } else if (k <= 8 || k == 15) {
+            cat = "online_training"
+            hours = sprintf("%d.%d", 1 + r % 12, (r % 2) * 5)
+        } else if (k == 9) {
+            cat = "exam"
+            event = j % 2 == 0 ? exam : sprintf("%s校内考试%d", school, j % 3)
+            score = sprintf("%d.%02d", (r * 37 + t * 11) % 100, (r * 7) % 100)
+        } else if (k == 10) {
+            cat = "paper"
+            chars = r % 4 == 0 ? 1500 : 2000 + r % 3000
+            work = sprintf("论文%s-%d", tid, j % 3)
+            if (r % 5 == 0) { grade = "published"; level = "municipal" }
+            else if (r % 5 == 1) { grade = "published"; level = "national" }
+            else { grade = r % 3 + 1; level = lv[r % 4 + 1] }
+        } else if (k == 11) {
+            cat = "teaching_design"
+            if (r % 4 == 0) unit = 1
+            else chars = 500 + r % 1000
+        } else if (k == 12) {
+            cat = "external_training"
+            if (r % 3 == 0) hours = 24 + r % 80
+            else days = sprintf("%d.%d", 1 + r % 3, (r % 2) * 5)
+        } else {
+            cat = "project"
+            level = lv[r % 4 + 1]
+            role = r % 4 == 0 ? "host" : r % 4 == 1 ? "main_writer" : r % 4 == 2 ? "participant" : ""
+        }
+        printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s-R%d\n", tid, date, cat, role, minutes,
+            hours, days, chars, unit, level, grade, work, event, score, school, r
+    }
+}'
+}
+
+# record_also DIR SHEET COLUMN=VALUE...: records one activity with `xueshi-node record` on the
+# node at DIR and, when that succeeds, appends the same row to SHEET, a mixed sheet kept as
+# the oracle's copy of what the node holds. Values must not need CSV quoting. Sets RC, OUT, ERR.
+record_also() {
+    local dir=$1 sheet=$2 pair col cells=() args=()
+    shift 2
+    local -A value=()
+    for pair in "$@"; do
+        value[${pair%%=*}]=${pair#*=}
+    done
+    for col in "${MIXED_COLUMNS[@]}"; do
+        cells+=("${value[$col]:-}")
+        [ -n "${value[$col]:-}" ] && args+=("--${col/#teacher_id/teacher}" "${value[$col]}")
+    done
+    run "$NODE" record --dir "$dir" "${args[@]}"
+    [ "$RC" -eq 0 ] || return 1
+    (IFS=,; printf '%s\n' "${cells[*]}") >>"$sheet"
+}
+
+# drop_first_column FILE: FILE without its first column, every other byte as it was (the BOM,
+# CRLF, quoting), for a CSV whose first cells need no quoting (a report's school_id).
+drop_first_column() {
+    sed -e '1s/^\(\xEF\xBB\xBF\)\{0,1\}[^,]*,/\1/' -e '2,$s/^[^,]*,//' "$1"
+}

@@ -38,8 +38,8 @@ static xs_identity_t *s_key(uint8_t fill) {
 static void s_lecture(xs_writer_t *w, const char *teacher_id, uint32_t minutes) {
     xs_record_t rec;
     xs_record_init(&rec);
-    rec.present |= 1u << XS_F_TEACHER_ID | 1u << XS_F_DATE | 1u << XS_F_CATEGORY |
-                   1u << XS_F_MINUTES;
+    rec.present |=
+        1u << XS_F_TEACHER_ID | 1u << XS_F_DATE | 1u << XS_F_CATEGORY | 1u << XS_F_MINUTES;
     rec.teacher_id.ptr = teacher_id;
     rec.teacher_id.len = (uint32_t)strlen(teacher_id);
     rec.date = 20159;
@@ -79,9 +79,9 @@ static int s_teardown(void **state) {
 /* Seals the fixture's records as seq 1..3 into env (caller frees). */
 static void s_seal_first(const fixture_t *fx, xs_writer_t *env, uint8_t hash[32]) {
     xs_writer_init(env, XS_BATCH_MAX_BYTES);
-    assert_int_equal(xs_batch_seal(env, fx->node, 1, NULL, NULL, 1741770000, fx->slices,
-                                   S_RECORDS, hash),
-                     XS_OK);
+    assert_int_equal(
+        xs_batch_seal(env, fx->node, 1, NULL, NULL, 1741770000, fx->slices, S_RECORDS, hash),
+        XS_OK);
 }
 
 /* Wraps body in an envelope signed by id over context || body, as a sealer would. */
@@ -103,8 +103,8 @@ static void s_wrap(xs_writer_t *env, const xs_identity_t *id, const char *contex
 
 /* Writes a body header (protocol.md §2, elements 0..6) for origin id; the caller appends
  * the records element. */
-static void s_header(xs_writer_t *body, const xs_identity_t *id, uint64_t first_seq,
-                     uint64_t count, const uint8_t *prev_hash) {
+static void s_header(xs_writer_t *body, const xs_identity_t *id, uint64_t first_seq, uint64_t count,
+                     const uint8_t *prev_hash) {
     xs_writer_init(body, XS_BATCH_MAX_BYTES);
     xs_codec_put_array(body, 8);
     xs_codec_put_uint(body, 1);
@@ -186,9 +186,8 @@ static void test_chain(void **state) {
     memset(policy_hash, 0xab, sizeof policy_hash);
     s_seal_first(fx, &first, hash1);
     xs_writer_init(&second, XS_BATCH_MAX_BYTES);
-    assert_int_equal(xs_batch_seal(&second, fx->node, 4, hash1, policy_hash, -5, fx->slices, 2,
-                                   hash2),
-                     XS_OK);
+    assert_int_equal(
+        xs_batch_seal(&second, fx->node, 4, hash1, policy_hash, -5, fx->slices, 2, hash2), XS_OK);
     assert_int_equal(xs_batch_open(second.data, second.len, &batch), XS_OK);
     assert_int_equal(batch.first_seq, 4);
     assert_int_equal(batch.count, 2);
@@ -202,9 +201,8 @@ static void test_chain(void **state) {
     xs_writer_t again;
     uint8_t hash3[32];
     xs_writer_init(&again, XS_BATCH_MAX_BYTES);
-    assert_int_equal(xs_batch_seal(&again, fx->node, 4, hash1, policy_hash, -5, fx->slices, 2,
-                                   hash3),
-                     XS_OK);
+    assert_int_equal(
+        xs_batch_seal(&again, fx->node, 4, hash1, policy_hash, -5, fx->slices, 2, hash3), XS_OK);
     assert_int_equal(again.len, second.len);
     assert_memory_equal(again.data, second.data, second.len);
     xs_writer_free(&first);
@@ -264,8 +262,7 @@ static void test_other_key(void **state) {
     /* The node's key, but a signature made for another purpose. */
     assert_int_equal(xs_batch_open(env.data, env.len, &batch), XS_OK);
     static const char receipt_context[] = "xueshi-receipt-1";
-    s_wrap(&forged, fx->node, receipt_context, sizeof receipt_context, batch.body,
-           batch.body_len);
+    s_wrap(&forged, fx->node, receipt_context, sizeof receipt_context, batch.body, batch.body_len);
     assert_int_equal(xs_batch_open(forged.data, forged.len, &batch), XS_ECRYPTO);
     xs_writer_free(&forged);
 
@@ -441,11 +438,9 @@ static void test_prev_hash_rule(void **state) {
                      XS_EINVAL);
     assert_int_equal(xs_batch_seal(&env, fx->node, 0, NULL, NULL, 0, fx->slices, 1, hash),
                      XS_EINVAL);
-    assert_int_equal(xs_batch_seal(&env, fx->node, UINT64_MAX, prev, NULL, 0, fx->slices, 2,
-                                   hash),
+    assert_int_equal(xs_batch_seal(&env, fx->node, UINT64_MAX, prev, NULL, 0, fx->slices, 2, hash),
                      XS_EINVAL);
-    assert_int_equal(xs_batch_seal(&env, fx->node, UINT64_MAX, prev, NULL, 0, fx->slices, 1,
-                                   hash),
+    assert_int_equal(xs_batch_seal(&env, fx->node, UINT64_MAX, prev, NULL, 0, fx->slices, 1, hash),
                      XS_OK);
     assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, fx->slices, 0, hash),
                      XS_EINVAL);
@@ -487,8 +482,7 @@ static void test_versions(void **state) {
     xs_batch_slice_t slice = {v2, sizeof v2};
     uint8_t hash[32];
     xs_writer_init(&env, XS_BATCH_MAX_BYTES);
-    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, &slice, 1, hash),
-                     XS_EVERSION);
+    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, &slice, 1, hash), XS_EVERSION);
     xs_writer_free(&env);
 }
 
@@ -522,8 +516,7 @@ static void test_bad_records(void **state) {
     memcpy(glued, fx->slices[0].ptr, fx->slices[0].len);
     memcpy(glued + fx->slices[0].len, fx->slices[1].ptr, fx->slices[1].len);
     xs_batch_slice_t one = {glued, fx->slices[0].len + fx->slices[1].len};
-    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, &one, 1, hash),
-                     XS_EMALFORMED);
+    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, &one, 1, hash), XS_EMALFORMED);
     xs_writer_free(&env);
 }
 
@@ -585,9 +578,9 @@ static void test_size_limits(void **state) {
 
     /* More than XS_BATCH_MAX_RECORDS is an argument error. */
     xs_writer_init(&env, XS_BATCH_MAX_BYTES);
-    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, fx->slices,
-                                   XS_BATCH_MAX_RECORDS + 1, hash),
-                     XS_EINVAL);
+    assert_int_equal(
+        xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, fx->slices, XS_BATCH_MAX_RECORDS + 1, hash),
+        XS_EINVAL);
     xs_writer_free(&env);
 }
 
@@ -630,12 +623,12 @@ static void test_envelope_shape(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_chain),
-        cmocka_unit_test(test_flipped_bytes),   cmocka_unit_test(test_other_key),
-        cmocka_unit_test(test_truncations),     cmocka_unit_test(test_count_mismatch),
-        cmocka_unit_test(test_huge_counts),     cmocka_unit_test(test_prev_hash_rule),
-        cmocka_unit_test(test_versions),        cmocka_unit_test(test_bad_records),
-        cmocka_unit_test(test_size_limits),     cmocka_unit_test(test_envelope_shape),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_flipped_bytes), cmocka_unit_test(test_other_key),
+        cmocka_unit_test(test_truncations),   cmocka_unit_test(test_count_mismatch),
+        cmocka_unit_test(test_huge_counts),   cmocka_unit_test(test_prev_hash_rule),
+        cmocka_unit_test(test_versions),      cmocka_unit_test(test_bad_records),
+        cmocka_unit_test(test_size_limits),   cmocka_unit_test(test_envelope_shape),
     };
     return cmocka_run_group_tests_name("batch", tests, s_setup, s_teardown);
 }

@@ -70,15 +70,28 @@ static void s_sample(xs_receipt_t *r) {
     r->periods[1] = (xs_receipt_period_t){XS_SCOPE_YEAR, 2024, 1, {2}};
     r->periods[2] = (xs_receipt_period_t){XS_SCOPE_CYCLE, 2021, 5, {3}};
     r->total_count = 4;
-    r->totals[0] = (xs_receipt_total_t){.credited_minutes = 2880, .required_minutes = 2880,
-                                        .year = 2023, .scope = XS_SCOPE_YEAR, .met = XS_MET_YES};
-    r->totals[1] = (xs_receipt_total_t){.credited_minutes = 90, .required_minutes = 0,
-                                        .year = 2023, .scope = XS_SCOPE_SEMESTER,
-                                        .semester = 2, .bucket = 1, .met = XS_MET_NONE};
-    r->totals[2] = (xs_receipt_total_t){.credited_minutes = 1ull << 40, .required_minutes = 1,
-                                        .year = 2024, .scope = XS_SCOPE_YEAR, .met = XS_MET_YES};
-    r->totals[3] = (xs_receipt_total_t){.credited_minutes = 0, .required_minutes = 21600,
-                                        .year = 2021, .scope = XS_SCOPE_CYCLE, .bucket = 15,
+    r->totals[0] = (xs_receipt_total_t){.credited_minutes = 2880,
+                                        .required_minutes = 2880,
+                                        .year = 2023,
+                                        .scope = XS_SCOPE_YEAR,
+                                        .met = XS_MET_YES};
+    r->totals[1] = (xs_receipt_total_t){.credited_minutes = 90,
+                                        .required_minutes = 0,
+                                        .year = 2023,
+                                        .scope = XS_SCOPE_SEMESTER,
+                                        .semester = 2,
+                                        .bucket = 1,
+                                        .met = XS_MET_NONE};
+    r->totals[2] = (xs_receipt_total_t){.credited_minutes = 1ull << 40,
+                                        .required_minutes = 1,
+                                        .year = 2024,
+                                        .scope = XS_SCOPE_YEAR,
+                                        .met = XS_MET_YES};
+    r->totals[3] = (xs_receipt_total_t){.credited_minutes = 0,
+                                        .required_minutes = 21600,
+                                        .year = 2021,
+                                        .scope = XS_SCOPE_CYCLE,
+                                        .bucket = 15,
                                         .met = XS_MET_NO};
 }
 
@@ -307,8 +320,9 @@ static void test_limits(void **state) {
     }
     r->total_count = XS_RECEIPT_TOTALS_MAX;
     for (uint32_t i = 0; i < XS_RECEIPT_TOTALS_MAX; i++) {
-        r->totals[i] = (xs_receipt_total_t){UINT64_MAX, UINT32_MAX, INT32_MIN, XS_SCOPE_SEMESTER,
-                                            2, XS_POLICY_BUCKETS_MAX - 1, XS_MET_YES};
+        r->totals[i] = (xs_receipt_total_t){
+            UINT64_MAX, UINT32_MAX, INT32_MIN, XS_SCOPE_SEMESTER, 2, XS_POLICY_BUCKETS_MAX - 1,
+            XS_MET_YES};
     }
     xs_writer_t env;
     s_sign(fx, r, &env);
@@ -319,8 +333,7 @@ static void test_limits(void **state) {
     /* Over the size limit before anything is read. */
     uint8_t *big = calloc(1, XS_RECEIPT_MAX_BYTES + 1);
     assert_non_null(big);
-    assert_int_equal(xs_receipt_open(big, XS_RECEIPT_MAX_BYTES + 1, NULL, &fx->opened),
-                     XS_ETOOBIG);
+    assert_int_equal(xs_receipt_open(big, XS_RECEIPT_MAX_BYTES + 1, NULL, &fx->opened), XS_ETOOBIG);
     free(big);
 }
 
@@ -426,8 +439,8 @@ typedef struct s_build {
 } s_build_t;
 
 /* records_hash of the teacher's records whose year (or cycle) is key. */
-static void s_expected_period(const s_build_t *b, const xs_certify_teacher_t *t, int cycle,
-                              int key, uint32_t *count, uint8_t hash[32]) {
+static void s_expected_period(const s_build_t *b, const xs_certify_teacher_t *t, int cycle, int key,
+                              uint32_t *count, uint8_t hash[32]) {
     xs_receipt_ident_t picked[S_BUILD_RECORDS];
     size_t n = 0;
     for (size_t k = 0; k < t->record_count; k++) {
@@ -446,14 +459,13 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     s_build_t *b = ctx;
     xs_writer_t env;
     b->teachers++;
-    assert_int_equal(xs_receipt_build(b->receipt, b->policy, b->policy_hash, t, b->rows, b->ids,
-                                      7, 1741770000),
-                     XS_OK);
+    assert_int_equal(
+        xs_receipt_build(b->receipt, b->policy, b->policy_hash, t, b->rows, b->ids, 7, 1741770000),
+        XS_OK);
     xs_writer_init(&env, XS_RECEIPT_MAX_BYTES);
     assert_int_equal(xs_receipt_sign(&env, b->fx->hub, b->receipt), XS_OK);
-    assert_int_equal(xs_receipt_open(env.data, env.len, xs_identity_public(b->fx->hub)->sign,
-                                     b->opened),
-                     XS_OK);
+    assert_int_equal(
+        xs_receipt_open(env.data, env.len, xs_identity_public(b->fx->hub)->sign, b->opened), XS_OK);
     const xs_receipt_t *r = b->opened;
     assert_int_equal(r->teacher_id.len, t->teacher_id.len);
     assert_memory_equal(r->teacher_id.ptr, t->teacher_id.ptr, t->teacher_id.len);
@@ -597,10 +609,10 @@ static void test_policy_envelope(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),         cmocka_unit_test(test_tampered),
-        cmocka_unit_test(test_wrong_hub),          cmocka_unit_test(test_sign_refuses),
-        cmocka_unit_test(test_limits),             cmocka_unit_test(test_body_rules),
-        cmocka_unit_test(test_records_hash),       cmocka_unit_test(test_build_from_certify),
+        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_wrong_hub),       cmocka_unit_test(test_sign_refuses),
+        cmocka_unit_test(test_limits),          cmocka_unit_test(test_body_rules),
+        cmocka_unit_test(test_records_hash),    cmocka_unit_test(test_build_from_certify),
         cmocka_unit_test(test_policy_envelope),
     };
     return cmocka_run_group_tests_name("receipt", tests, s_setup, s_teardown);

@@ -33,23 +33,23 @@ typedef struct xs_batch_slice {
 /* An opened, verified batch. Every pointer borrows the envelope given to xs_batch_open and is
  * valid while those bytes are. */
 typedef struct xs_batch {
-    uint8_t origin[XS_SIGN_PK_BYTES];  /* the sealing node's signing key, which signed it */
-    uint64_t first_seq;                /* sequence number of record 0, >= 1 */
-    uint32_t count;                    /* records, 1..XS_BATCH_MAX_RECORDS */
-    int has_prev_hash;                 /* 1 when prev_hash is set: exactly when first_seq > 1 */
-    uint8_t prev_hash[XS_HASH_BYTES];  /* hash of the body of the batch ending at first_seq-1 */
-    int has_policy_hash;               /* 1 when the node held a policy when sealing */
+    uint8_t origin[XS_SIGN_PK_BYTES];   /* the sealing node's signing key, which signed it */
+    uint64_t first_seq;                 /* sequence number of record 0, >= 1 */
+    uint32_t count;                     /* records, 1..XS_BATCH_MAX_RECORDS */
+    int has_prev_hash;                  /* 1 when prev_hash is set: exactly when first_seq > 1 */
+    uint8_t prev_hash[XS_HASH_BYTES];   /* hash of the body of the batch ending at first_seq-1 */
+    int has_policy_hash;                /* 1 when the node held a policy when sealing */
     uint8_t policy_hash[XS_HASH_BYTES]; /* hash of that compiled policy; zeros when none */
-    int64_t sealed_at;                 /* unix seconds when sealed, as the node's clock said */
-    uint8_t hash[XS_HASH_BYTES];       /* the batch hash: BLAKE2b-256 of the body */
-    const uint8_t *envelope;           /* the whole envelope, as given */
-    size_t envelope_len;               /* its bytes */
-    const uint8_t *body;               /* the signed body inside it */
-    size_t body_len;                   /* its bytes */
-    const uint8_t *signature;          /* the 64-byte Ed25519 signature inside it */
-    const uint8_t *records;            /* the records' bytes, one after another, after the
-                                          records array's header, to the end of the body */
-    size_t records_len;                /* their bytes */
+    int64_t sealed_at;                  /* unix seconds when sealed, as the node's clock said */
+    uint8_t hash[XS_HASH_BYTES];        /* the batch hash: BLAKE2b-256 of the body */
+    const uint8_t *envelope;            /* the whole envelope, as given */
+    size_t envelope_len;                /* its bytes */
+    const uint8_t *body;                /* the signed body inside it */
+    size_t body_len;                    /* its bytes */
+    const uint8_t *signature;           /* the 64-byte Ed25519 signature inside it */
+    const uint8_t *records;             /* the records' bytes, one after another, after the
+                                           records array's header, to the end of the body */
+    size_t records_len;                 /* their bytes */
 } xs_batch_t;
 
 /* A cursor over an opened batch's records; fill with xs_batch_iter_init. */

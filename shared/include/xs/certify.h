@@ -106,8 +106,8 @@ typedef xs_err (*xs_certify_teacher_fn)(void *ctx, const xs_certify_teacher_t *t
 typedef struct xs_certify_opts {
     int first_year; /* first academic year reported (2024 for 2024-2025) */
     int last_year;  /* last academic year reported; with first_year 0 and last_year 0 (or opts
-                       NULL) each teacher gets the years from their earliest to their latest
-                       dated record */
+                       NULL) each teacher gets the academic years they have dated records in
+                       (of any status), and the cycles holding those years */
 } xs_certify_opts_t;
 
 /* Exam standings: the kept scores of every exam event (§3.4), which ranking needs across

@@ -80,10 +80,10 @@ typedef struct xs_proto_range {
 
 /* One record an ACK reports as rejected (protocol.md §3). */
 typedef struct xs_proto_rejected {
-    uint32_t index; /* its index in the batch, < the ACK's count */
+    uint32_t index;   /* its index in the batch, < the ACK's count */
     xs_reason reason; /* encode: the reason sent (not XS_REASON_NONE); decode: the reason of
                          `code`, or XS_REASON_NONE for a code this library does not know */
-    xs_str_t code;  /* decode: the reason code as received, borrowed; ignored by encode */
+    xs_str_t code;    /* decode: the reason code as received, borrowed; ignored by encode */
 } xs_proto_rejected_t;
 
 /* A list as received: its elements' bytes, validated by xs_proto_decode, borrowed from the
@@ -102,9 +102,9 @@ typedef struct xs_proto_blob {
 
 /* HELLO (node → hub). */
 typedef struct xs_msg_hello {
-    uint64_t head_seq;      /* last seq the node has sealed; 0: none */
-    uint64_t receipts_have; /* generation of its newest receipts; 0: none */
-    int has_policy_hash;    /* 0: nil (the node holds no policy) */
+    uint64_t head_seq;                  /* last seq the node has sealed; 0: none */
+    uint64_t receipts_have;             /* generation of its newest receipts; 0: none */
+    int has_policy_hash;                /* 0: nil (the node holds no policy) */
     uint8_t policy_hash[XS_HASH_BYTES]; /* hash of the compiled policy it holds */
 } xs_msg_hello_t;
 
@@ -132,10 +132,10 @@ typedef struct xs_msg_batch {
 
 /* ACK (hub → node). */
 typedef struct xs_msg_ack {
-    uint64_t first_seq; /* the batch's first_seq; 0 only when refused unread */
-    uint32_t count;     /* its count, 1..4096; 0 exactly when first_seq is 0 */
-    uint8_t status;     /* xs_ack_status */
-    uint8_t error;      /* xs_proto_code: 1..8 when status is refused, else 0 */
+    uint64_t first_seq;                  /* the batch's first_seq; 0 only when refused unread */
+    uint32_t count;                      /* its count, 1..4096; 0 exactly when first_seq is 0 */
+    uint8_t status;                      /* xs_ack_status */
+    uint8_t error;                       /* xs_proto_code: 1..8 when status is refused, else 0 */
     const xs_proto_rejected_t *rejected; /* encode: rejected_count entries, each index <
                                             count; decoded: NULL */
     uint32_t rejected_count;             /* at most count (and XS_PROTO_REJECTED_MAX) */

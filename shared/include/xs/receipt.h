@@ -85,8 +85,7 @@ XS_MUST_USE xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *h
  * caller must then check out->hub. out's strings borrow envelope. XS_ETOOBIG, XS_EMALFORMED,
  * XS_EVERSION (another body format), XS_ECRYPTO, XS_ENOMEM; *out is unspecified on error. */
 XS_MUST_USE xs_err xs_receipt_open(const void *envelope, size_t len,
-                                   const uint8_t expected_hub[XS_SIGN_PK_BYTES],
-                                   xs_receipt_t *out);
+                                   const uint8_t expected_hub[XS_SIGN_PK_BYTES], xs_receipt_t *out);
 
 /* The records_hash of a period (protocol.md §4): each identity as 40 bytes (origin, then seq
  * big-endian), sorted ascending, concatenated and hashed. ids is not changed; count 0 hashes
@@ -118,7 +117,7 @@ XS_MUST_USE xs_err xs_receipt_policy_sign(xs_writer_t *envelope, const xs_identi
  * does not name its signer). *blob borrows envelope; decode it with xs_policy_decode.
  * XS_ETOOBIG, XS_EMALFORMED, XS_ECRYPTO, XS_ENOMEM. */
 XS_MUST_USE xs_err xs_receipt_policy_open(const void *envelope, size_t len,
-                                          const uint8_t hub[XS_SIGN_PK_BYTES],
-                                          const uint8_t **blob, size_t *blob_len);
+                                          const uint8_t hub[XS_SIGN_PK_BYTES], const uint8_t **blob,
+                                          size_t *blob_len);
 
 #endif

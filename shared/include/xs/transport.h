@@ -8,7 +8,8 @@
 #include "xs/err.h"
 
 /* The largest frame either side accepts (protocol.md §5, §6), in bytes: 1 MiB + 64 KiB. A
- * receiver drops the connection of a peer that sends more; senders refuse it locally. */
+ * receiver drops a bigger frame unseen (zmq cuts the connection of a peer sending more than
+ * a few hundred bytes over); senders refuse one locally with XS_ETOOBIG. */
 #define XS_TRANSPORT_MAX_MSG ((size_t)1 << 20 | (size_t)64 << 10)
 /* The ZAP domain a hub's ROUTER announces (protocol.md §6). */
 #define XS_TRANSPORT_ZAP_DOMAIN "xueshi"
@@ -29,7 +30,7 @@ typedef struct xs_transport_stats {
     uint64_t bytes_sent;     /* their payload, in bytes */
     uint64_t msgs_received;  /* messages returned to the caller */
     uint64_t bytes_received; /* their payload, in bytes */
-    uint64_t msgs_dropped;   /* received but not returned: multipart, or no usable User-Id */
+    uint64_t msgs_dropped;   /* received, not returned: multipart, oversize, no User-Id */
     uint64_t zap_admitted;   /* server: handshakes the ZAP handler answered 200 */
     uint64_t zap_denied;     /* server: handshakes answered 400 (refused) or 500 (error) */
 } xs_transport_stats_t;
@@ -61,7 +62,7 @@ const char *xs_server_endpoint(const xs_server_t *s);
  * Messages of more than one frame, and any without a parsable User-Id, are dropped unseen.
  * XS_ETIMEOUT when nothing came in time, also early when a signal interrupted the wait (so
  * the caller can check its stop flag); XS_ENET on a zmq failure. Never XS_ETOOBIG: an
- * oversize frame drops the sender's connection inside zmq. */
+ * oversize frame is dropped like a multipart one, or zmq cuts the sender's connection. */
 XS_MUST_USE xs_err xs_server_recv(xs_server_t *s, int timeout_ms, xs_peer_t *peer,
                                   const uint8_t **bytes, size_t *len);
 
@@ -79,9 +80,9 @@ void xs_server_stats(const xs_server_t *s, xs_transport_stats_t *out);
 void xs_server_close(xs_server_t **s);
 
 /* Opens a CURVE client towards endpoint ("tcp://hub.example:7450"), authenticating the server
- * by server_box_pk. Connects in the background and reconnects on its own (100 ms backing off
- * to 5 s); nothing waits here. box_secret is handed to zmq only; the caller keeps it.
- * XS_EINVAL (bad endpoint), XS_ENET, XS_ENOMEM. *out is the caller's. */
+ * by server_box_pk. Connects in the background and reconnects on its own (after 100 ms; refused
+ * TCP connects back off to 5 s); nothing waits here. box_secret is handed to zmq only; the caller
+ * keeps it. XS_EINVAL (bad endpoint), XS_ENET, XS_ENOMEM. *out is the caller's. */
 XS_MUST_USE xs_err xs_client_open(xs_client_t **out, const char *endpoint,
                                   const uint8_t server_box_pk[32], const uint8_t box_public[32],
                                   const uint8_t box_secret[32]);

@@ -1,0 +1,53 @@
+/* chain: what a store holds of one origin's batch chain: contiguous head, highest seq, gaps. */
+#include "xs/chain.h"
+
+#include <string.h>
+
+void xs_chain_key(const uint8_t origin[32], uint64_t seq, uint8_t key[XS_CHAIN_KEY_BYTES]) {
+    memcpy(key, origin, 32);
+    xs_store_u64_key(seq, key + 32);
+}
+
+xs_err xs_chain_view(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
+                     xs_chain_view_t *view) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    uint64_t expect = 1; /* the lowest seq not yet seen held */
+    size_t gaps = 0;
+    memset(view, 0, sizeof *view);
+    xs_chain_key(origin, 0, key);
+    xs_err err = xs_store_cursor_open(txn, table, &cur);
+    if (err != XS_OK)
+        return err;
+    for (err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        if (k.len != XS_CHAIN_KEY_BYTES || memcmp(k.ptr, origin, 32) != 0)
+            break;
+        if (v.len < 4) {
+            err = XS_ECORRUPT;
+            break;
+        }
+        uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
+        const uint8_t *c = v.ptr;
+        uint64_t count = (uint64_t)c[0] << 24 | (uint64_t)c[1] << 16 | (uint64_t)c[2] << 8 | c[3];
+        if (first > expect) {
+            if (gaps < XS_CHAIN_MAX_GAPS) {
+                view->gaps[gaps][0] = expect;
+                view->gaps[gaps][1] = first - 1;
+            }
+            gaps++;
+        }
+        if (first + count > expect)
+            expect = first + count;
+        view->batches++;
+    }
+    xs_store_cursor_close(&cur);
+    if (err != XS_OK && err != XS_ENOTFOUND)
+        return err;
+    view->held_max = expect - 1;
+    view->have_through = gaps ? view->gaps[0][0] - 1 : view->held_max;
+    /* Gaps past the first XS_CHAIN_MAX_GAPS are listed in a later view, once these fill. */
+    view->gap_count = gaps < XS_CHAIN_MAX_GAPS ? gaps : XS_CHAIN_MAX_GAPS;
+    return XS_OK;
+}

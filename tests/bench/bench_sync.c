@@ -1,0 +1,1313 @@
+/* bench_sync: how close `xueshi-node sync` comes to raw durable appends of the same batches,
+ * and what a sync costs on the wire (measured at the TCP level by a counting relay). */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xs/batch.h"
+#include "xs/identity.h"
+#include "xs/record.h"
+#include "xs/store.h"
+#include "xs/text.h"
+
+#ifndef XS_BIN_DIR
+#define XS_BIN_DIR "build/bin"
+#endif
+
+#define S_ROWS 100000           /* records of the throughput sync */
+#define S_WIRE_ROWS 10000       /* records of the bytes-on-the-wire sync */
+#define S_TEACHERS 3000         /* distinct teachers in the generated sheets */
+#define S_FEW_TEACHERS 60       /* teachers of the second wire sheet: one central school */
+#define S_REPEATS 3             /* throughput syncs, each into a fresh hub and node */
+#define S_NOOP_RUNS 5           /* no-op syncs timed */
+#define S_GROUP_DEFAULT 16      /* envelopes per raw commit when the hub log cannot be read */
+#define S_MAX_GROUPS 4096       /* merge groups read from one hub log */
+#define S_MAP ((size_t)1 << 30) /* map size of the raw environments, bytes */
+#define S_SCHOOL "S01"
+#define S_SYNC_TIMEOUT "900" /* seconds the node's sync may take */
+#define S_HUB_READY_MS 10000 /* how long the hub may take to start listening */
+/* protocol.md §1: the batch signature's context, with its NUL. */
+static const char s_batch_context[] = "xueshi-batch-1";
+#define S_CONTEXT_BYTES (sizeof s_batch_context)
+/* Bytes a CURVE MESSAGE command adds inside its ZMTP frame (libzmq 4.3): the name
+ * "\x07MESSAGE" (8), the short nonce (8), the box MAC (16) and the flags byte (1). */
+#define S_CURVE_MESSAGE_OVERHEAD 33
+/* The ZMTP 3 greeting each side sends first, bytes. */
+#define S_ZMTP_GREETING 64
+
+extern char **environ;
+
+static void s_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void s_die(const char *fmt, ...) {
+    va_list ap;
+    fputs("bench_sync: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+static double s_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void s_sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Formats value with thousands separators ("242,700") into out. */
+static const char *s_thousands(double value, char out[32]) {
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%.0f", value);
+    size_t o = 0;
+    for (int i = 0; i < n && o < 30; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static int s_cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Sorts n samples in place; gives the best (smallest) and the median. */
+static void s_best_median(double *samples, size_t n, double *best, double *median) {
+    qsort(samples, n, sizeof *samples, s_cmp_double);
+    *best = samples[0];
+    *median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
+}
+
+static void s_path(char *out, size_t cap, const char *dir, const char *name) {
+    if (snprintf(out, cap, "%s/%s", dir, name) >= (int)cap)
+        s_die("path too long: %s/%s", dir, name);
+}
+
+/* Removes the tree at path (files and directories this program made). */
+static void s_remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        char child[4096];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            s_remove_tree(child);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* ---- the sheet: bench_import's generator ---------------------------------------------- */
+
+/* Deterministic generator (splitmix64), so every run benchmarks the same sheets. */
+static uint64_t s_rng_state;
+static uint64_t s_rng(void) {
+    uint64_t z = (s_rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static unsigned s_below(unsigned n) {
+    return (unsigned)(s_rng() % n);
+}
+
+static const char *const s_surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄",
+                                         "赵", "吴", "周", "徐", "孙", "马", "朱",
+                                         "胡", "郭", "何", "高", "林", "罗"};
+static const char *const s_given[] = {"伟", "芳", "娜",   "秀英", "敏",   "静",  "丽",   "强",
+                                      "磊", "军", "洋",   "勇",   "艳",   "杰",  "娟",   "涛",
+                                      "明", "超", "秀兰", "霞",   "平",   "刚",  "桂英", "建华",
+                                      "文", "华", "红",   "玉兰", "志强", "海燕"};
+static const char *const s_notes[] = {
+    "校本研修：课堂观察与反馈",         "县教研室组织，含课后测验", "乡镇中心校送教下乡",
+    "\"听课记录, 含\"\"评课\"\"环节\"", "线上直播回放已看完",       "补登：原登记表遗漏",
+};
+static const char *const s_titles[] = {
+    "农村小学数学分层作业设计研究",
+    "乡村学校留守儿童阅读习惯培养",
+    "基于大单元的初中语文教学实践",
+    "双减背景下的课后服务探索",
+};
+
+/* Writes one realistic row for row number i (0-based) of a sheet of `teachers` teachers, as
+ * bench_import does: each teacher once per block of `teachers` rows, blocks on disjoint
+ * ten-day spans, so every row is a new activity. */
+static void s_write_row(FILE *f, unsigned i, unsigned teachers) {
+    unsigned teacher = i % teachers + 1, block = i / teachers;
+    char date[11];
+    xs_date_format(xs_date_from_civil(2024, 9, 2) + (int32_t)(block * 10 + s_below(10)), date);
+    /* Columns: 工号,姓名,日期,类别,角色,分钟,学时,天数,字数,单元,级别,等级,题目,活动,成绩,备注 */
+    const char *role = "", *level = "", *grade = "", *title = "", *event = "";
+    char minutes[8] = "", hours[16] = "", days[8] = "", chars[12] = "", unit[2] = "",
+         score[16] = "";
+    unsigned roll = s_below(100), category;
+    if (roll < 35) {
+        category = XS_CAT_LECTURE;
+        unsigned r = s_below(20);
+        role = r == 0 ? "speaker" : r < 4 ? "participant" : "";
+        snprintf(minutes, sizeof minutes, "%u", 30 + 15 * s_below(11));
+    } else if (roll < 55) {
+        category = XS_CAT_RESEARCH_SESSION;
+        role = s_below(10) == 0 ? "organizer" : "";
+        snprintf(minutes, sizeof minutes, "%u", 60 + 30 * s_below(3));
+    } else if (roll < 65) {
+        category = XS_CAT_OPEN_CLASS;
+    } else if (roll < 75) {
+        category = XS_CAT_ONLINE_TRAINING;
+        snprintf(hours, sizeof hours, "%u.%u", 1 + s_below(40), 5 * s_below(2));
+    } else if (roll < 83) {
+        category = XS_CAT_EXTERNAL_TRAINING;
+        snprintf(days, sizeof days, "%u.%u", s_below(5), 5);
+    } else if (roll < 90) {
+        category = XS_CAT_REFLECTION;
+        snprintf(chars, sizeof chars, "%u", 800 + 100 * s_below(23));
+    } else if (roll < 95) {
+        category = XS_CAT_TEACHING_DESIGN;
+        if (s_below(3) == 0)
+            unit[0] = '1';
+        else
+            snprintf(chars, sizeof chars, "%u", 1500 + 100 * s_below(36));
+    } else if (roll < 97) {
+        category = XS_CAT_PAPER;
+        snprintf(chars, sizeof chars, "%u", 3000 + 500 * s_below(11));
+        title = s_titles[s_below(4)];
+        if (s_below(3) == 0) {
+            grade = "published";
+            level = s_below(2) ? "municipal" : "provincial";
+        } else {
+            static const char *const grades[] = {"1", "2", "3"};
+            grade = grades[s_below(3)];
+            level = s_below(2) ? "county" : "municipal";
+        }
+    } else if (roll < 98) {
+        category = XS_CAT_PROJECT;
+        static const char *const roles[] = {"host", "main_writer", "participant"};
+        role = roles[s_below(3)];
+        level = s_below(2) ? "county" : "municipal";
+        title = s_titles[s_below(4)];
+    } else {
+        category = XS_CAT_EXAM;
+        event = "2024-2025学年教师专业知识考试";
+        snprintf(score, sizeof score, "%u.%u", 60 + s_below(41), s_below(10));
+    }
+    /* Offices write the Chinese label about half the time, the code otherwise. */
+    const char *cat = s_below(2) ? xs_category_zh(category) : xs_category_name(category);
+    const char *note = s_below(10) < 3 ? s_notes[s_below(6)] : "";
+    fprintf(f, "T%04u,%s%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", teacher,
+            s_surnames[teacher % 20], s_given[(teacher / 20) % 30], date, cat, role, minutes, hours,
+            days, chars, unit, level, grade, title, event, score, note);
+}
+
+/* Writes a sheet of rows rows over teachers teachers to path. */
+static void s_write_sheet(const char *path, unsigned rows, unsigned teachers) {
+    FILE *f = fopen(path, "w");
+    if (!f)
+        s_die("%s: %s", path, strerror(errno));
+    s_rng_state = 0x5857534849ull;
+    fputs("\xEF\xBB\xBF工号,姓名,日期,类别,角色,分钟,学时,天数,字数,单元,级别,等级,题目,活动,成绩,"
+          "备注\n",
+          f);
+    for (unsigned i = 0; i < rows; i++)
+        s_write_row(f, i, teachers);
+    if (fclose(f) != 0)
+        s_die("%s: write failed", path);
+}
+
+/* ---- child processes ------------------------------------------------------------------ */
+
+/* Starts XS_BIN_DIR/program (or, for an absolute program, that file) with args
+ * (NULL-terminated), stdout and stderr to out_path (or /dev/null). */
+static pid_t s_spawn(const char *program, const char *out_path, const char *const *args) {
+    char path[4096];
+    const char *argv[40];
+    size_t n = 0;
+    if (program[0] == '/')
+        snprintf(path, sizeof path, "%s", program);
+    else
+        snprintf(path, sizeof path, "%s/%s", XS_BIN_DIR, program);
+    argv[n++] = path;
+    for (; args[n - 1] && n < 39; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int rc = posix_spawn(&pid, path, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        s_die("cannot start %s: %s", path, strerror(rc));
+    return pid;
+}
+
+static int s_wait(pid_t pid) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            s_die("waitpid: %s", strerror(errno));
+    return status;
+}
+
+/* Runs program with args to completion, output to out_path; dies unless it exits 0. Returns
+ * its wall time in seconds (CLOCK_MONOTONIC around spawn and wait). */
+static double s_run(const char *program, const char *out_path, const char *const *args) {
+    double t0 = s_now();
+    pid_t pid = s_spawn(program, out_path, args);
+    int status = s_wait(pid);
+    double t = s_now() - t0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        s_die("%s %s failed (status %d; output in %s)", program, args[0], status,
+              out_path ? out_path : "/dev/null");
+    return t;
+}
+
+/* The last non-empty line of a text file, without its newline. */
+static void s_last_line(const char *path, char *out, size_t cap) {
+    char line[4096];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        s_die("%s: %s", path, strerror(errno));
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        size_t len = strlen(line);
+        if (len == 0)
+            continue;
+        len = len < cap - 1 ? len : cap - 1;
+        memcpy(out, line, len);
+        out[len] = '\0';
+    }
+    fclose(f);
+}
+
+/* ---- a hub and a node ----------------------------------------------------------------- */
+
+typedef struct s_site {
+    char hub_dir[4096];  /* the hub's directory */
+    char node_dir[4096]; /* the node's directory */
+    char hub_log[4096];  /* the running hub's output */
+    char out[4096];      /* output of the last setup command */
+    char hub_keys[256];  /* the hub's public keys, text form */
+    char node_keys[256]; /* the node's */
+    char endpoint[256];  /* where the hub listens, as it reported */
+    pid_t hub_pid;       /* the running hub; 0 when stopped */
+} s_site_t;
+
+/* Waits for the hub to print its "serving" line and reads its endpoint from it. */
+static void s_hub_ready(s_site_t *site) {
+    static const char marker[] = "(hub serving) ";
+    double deadline = s_now() + S_HUB_READY_MS / 1e3;
+    while (s_now() < deadline) {
+        char line[4096];
+        FILE *f = fopen(site->hub_log, "r");
+        while (f && fgets(line, sizeof line, f)) {
+            char *p = strstr(line, marker);
+            if (!p)
+                continue;
+            p += sizeof marker - 1;
+            size_t n = 0;
+            /* The endpoint ends at the full-width comma (0xEF…) or white space. */
+            while (p[n] && (unsigned char)p[n] < 0x80 && p[n] != ' ' && p[n] != '\n' &&
+                   n + 1 < sizeof site->endpoint)
+                n++;
+            memcpy(site->endpoint, p, n);
+            site->endpoint[n] = '\0';
+            fclose(f);
+            return;
+        }
+        if (f)
+            fclose(f);
+        int status;
+        if (waitpid(site->hub_pid, &status, WNOHANG) == site->hub_pid)
+            s_die("the hub exited at start (status %d; see %s)", status, site->hub_log);
+        s_sleep_ms(5);
+    }
+    s_die("the hub did not start listening (see %s)", site->hub_log);
+}
+
+static void s_hub_start(s_site_t *site) {
+    site->hub_pid =
+        s_spawn("xueshi-hub", site->hub_log,
+                (const char *const[]){"run", "--dir", site->hub_dir, "--listen",
+                                      "tcp://127.0.0.1:*", NULL});
+    s_hub_ready(site);
+}
+
+static void s_hub_stop(s_site_t *site) {
+    if (!site->hub_pid)
+        return;
+    kill(site->hub_pid, SIGTERM);
+    int status = s_wait(site->hub_pid);
+    site->hub_pid = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        s_die("the hub did not stop cleanly (status %d; see %s)", status, site->hub_log);
+}
+
+/* Makes a fresh hub and node under scratch/name, enrolls the node, imports sheet into it
+ * and starts the hub; the node still has to learn where the hub is (s_site_point). */
+static void s_site_setup(s_site_t *site, const char *scratch, const char *name,
+                         const char *sheet, const char *policy) {
+    char dir[4096];
+    memset(site, 0, sizeof *site);
+    s_path(dir, sizeof dir, scratch, name);
+    if (mkdir(dir, 0700) != 0)
+        s_die("mkdir %s: %s", dir, strerror(errno));
+    s_path(site->hub_dir, sizeof site->hub_dir, dir, "hub");
+    s_path(site->node_dir, sizeof site->node_dir, dir, "node");
+    s_path(site->hub_log, sizeof site->hub_log, dir, "hub.log");
+    s_path(site->out, sizeof site->out, dir, "setup.out");
+    s_run("xueshi-hub", site->out,
+          (const char *const[]){"init", "--dir", site->hub_dir, "--policy", policy, NULL});
+    s_last_line(site->out, site->hub_keys, sizeof site->hub_keys);
+    s_run("xueshi-node", site->out,
+          (const char *const[]){"init", "--dir", site->node_dir, "--school", S_SCHOOL, NULL});
+    s_last_line(site->out, site->node_keys, sizeof site->node_keys);
+    s_run("xueshi-hub", site->out,
+          (const char *const[]){"enroll", "--dir", site->hub_dir, "--node", site->node_keys,
+                                "--school", S_SCHOOL, NULL});
+    s_run("xueshi-node", site->out,
+          (const char *const[]){"import", "--dir", site->node_dir, sheet, NULL});
+    s_hub_start(site);
+}
+
+/* Points the node at endpoint (the hub, or a relay in front of it). */
+static void s_site_point(s_site_t *site, const char *endpoint) {
+    s_run("xueshi-node", site->out,
+          (const char *const[]){"init", "--dir", site->node_dir, "--school", S_SCHOOL, "--hub",
+                                endpoint, "--hub-key", site->hub_keys, NULL});
+}
+
+/* What the node's sync summary line says. */
+typedef struct s_summary {
+    unsigned long long batches, records, through, sealed, receipts;
+    char line[1024];
+} s_summary_t;
+
+/* Runs one `xueshi-node sync`, output to out_path; returns its wall time and reads its
+ * summary line. */
+static double s_sync(const s_site_t *site, const char *out_path, s_summary_t *sum) {
+    double t = s_run("xueshi-node", out_path,
+                     (const char *const[]){"sync", "--dir", site->node_dir, "--timeout",
+                                           S_SYNC_TIMEOUT, NULL});
+    memset(sum, 0, sizeof *sum);
+    s_last_line(out_path, sum->line, sizeof sum->line);
+    const char *p = strstr(sum->line, "发送 ");
+    const char *q = strstr(sum->line, "县里已确认至序号 ");
+    const char *r = strstr(sum->line, "回执 ");
+    if (!p || !q || !r ||
+        sscanf(p, "发送 %llu 批 %llu 条", &sum->batches, &sum->records) != 2 ||
+        sscanf(q, "县里已确认至序号 %llu / 本地 %llu", &sum->through, &sum->sealed) != 2 ||
+        sscanf(r, "回执 %llu", &sum->receipts) != 1)
+        s_die("cannot read the sync summary in %s: %s", out_path, sum->line);
+    return t;
+}
+
+/* What the hub's log says of its merges: one line per group commit. */
+typedef struct s_merges {
+    size_t groups;                  /* merge lines */
+    unsigned sizes[S_MAX_GROUPS];   /* batches in each group, in order */
+    unsigned long long batches;     /* new batches stored */
+    unsigned long long records;     /* new records stored */
+    unsigned long long receipts;    /* receipts signed, summed over groups */
+    double ms;                      /* merge time the hub measured, summed, milliseconds */
+} s_merges_t;
+
+static void s_read_merges(const char *log, s_merges_t *m) {
+    char line[4096];
+    memset(m, 0, sizeof *m);
+    FILE *f = fopen(log, "r");
+    if (!f)
+        s_die("%s: %s", log, strerror(errno));
+    while (fgets(line, sizeof line, f)) {
+        size_t n;
+        unsigned long long batches, records, rejected, held, forks, refused, teachers;
+        double ms;
+        if (sscanf(line,
+                   "合并 (merge): %zu 批: 新 %llu 批 %llu 条 (拒收 %llu)，已有 %llu，分叉 %llu，"
+                   "拒绝 %llu，回执 %llu 人，%lf ms",
+                   &n, &batches, &records, &rejected, &held, &forks, &refused, &teachers,
+                   &ms) != 9)
+            continue;
+        if (m->groups < S_MAX_GROUPS)
+            m->sizes[m->groups] = (unsigned)n;
+        m->groups++;
+        m->batches += batches;
+        m->records += records;
+        m->receipts += teachers;
+        m->ms += ms;
+    }
+    fclose(f);
+}
+
+/* ---- the node's sealed envelopes ------------------------------------------------------ */
+
+typedef struct s_envelopes {
+    uint8_t *bytes;     /* the envelopes, back to back, in first_seq order */
+    size_t *offset;     /* count + 1 offsets into bytes */
+    uint64_t *first;    /* each one's first_seq (the node's key) */
+    xs_batch_t *batch;  /* each one opened (pointers into bytes) */
+    size_t count, cap, size, size_cap;
+    uint64_t records;   /* records in them */
+} s_envelopes_t;
+
+static void s_check(int rc, const char *what) {
+    if (rc != 0)
+        s_die("lmdb %s: %s", what, mdb_strerror(rc));
+}
+
+/* Reads every envelope of the node's "batches" table (node/node.h NODE_T_BATCHES). */
+static void s_read_envelopes(const char *node_dir, s_envelopes_t *out) {
+    char path[4096];
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    memset(out, 0, sizeof *out);
+    s_path(path, sizeof path, node_dir, "store");
+    s_check(mdb_env_create(&env), "env_create");
+    s_check(mdb_env_set_maxdbs(env, XS_STORE_MAX_TABLES), "set_maxdbs");
+    s_check(mdb_env_open(env, path, MDB_RDONLY, 0600), "env_open");
+    s_check(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), "txn_begin");
+    s_check(mdb_dbi_open(txn, "batches", 0, &dbi), "dbi_open batches");
+    s_check(mdb_cursor_open(txn, dbi, &cur), "cursor_open");
+    int rc;
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 8)
+            s_die("a batches key of %zu bytes", k.mv_size);
+        if (out->count + 1 >= out->cap) {
+            out->cap = out->cap ? out->cap * 2 : 256;
+            out->offset = realloc(out->offset, out->cap * sizeof *out->offset);
+            out->first = realloc(out->first, out->cap * sizeof *out->first);
+            if (!out->offset || !out->first)
+                s_die("out of memory");
+        }
+        while (out->size + v.mv_size > out->size_cap) {
+            out->size_cap = out->size_cap ? out->size_cap * 2 : (size_t)1 << 22;
+            if (!(out->bytes = realloc(out->bytes, out->size_cap)))
+                s_die("out of memory");
+        }
+        out->first[out->count] = xs_store_key_u64(k.mv_data);
+        out->offset[out->count++] = out->size;
+        memcpy(out->bytes + out->size, v.mv_data, v.mv_size);
+        out->size += v.mv_size;
+    }
+    if (rc != MDB_NOTFOUND)
+        s_check(rc, "cursor_get");
+    if (out->offset)
+        out->offset[out->count] = out->size;
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+    if (!(out->batch = calloc(out->count ? out->count : 1, sizeof *out->batch)))
+        s_die("out of memory");
+    for (size_t i = 0; i < out->count; i++) {
+        if (xs_batch_open(out->bytes + out->offset[i], out->offset[i + 1] - out->offset[i],
+                          &out->batch[i]) != XS_OK)
+            s_die("the node's envelope %zu does not open", i);
+        out->records += out->batch[i].count;
+    }
+}
+
+static void s_free_envelopes(s_envelopes_t *e) {
+    free(e->bytes);
+    free(e->offset);
+    free(e->first);
+    free(e->batch);
+    memset(e, 0, sizeof *e);
+}
+
+/* Appends every envelope to a fresh durable environment at dir, under the hub's key (origin
+ * then big-endian first_seq) with MDB_APPEND, one commit per group of sizes[i] envelopes
+ * (the hub's group commits), S_GROUP_DEFAULT per commit past the groups given. Returns the
+ * seconds from the first begin to the last commit. */
+static double s_raw_append(const char *dir, const s_envelopes_t *e, const unsigned *sizes,
+                           size_t groups) {
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    if (mkdir(dir, 0700) != 0)
+        s_die("mkdir %s: %s", dir, strerror(errno));
+    s_check(mdb_env_create(&env), "env_create");
+    s_check(mdb_env_set_maxdbs(env, 4), "set_maxdbs");
+    s_check(mdb_env_set_mapsize(env, S_MAP), "set_mapsize");
+    s_check(mdb_env_open(env, dir, 0, 0600), "env_open");
+    s_check(mdb_txn_begin(env, NULL, 0, &txn), "txn_begin");
+    s_check(mdb_dbi_open(txn, "batches", MDB_CREATE, &dbi), "dbi_open");
+    s_check(mdb_txn_commit(txn), "commit");
+    double t0 = s_now();
+    size_t i = 0;
+    for (size_t g = 0; i < e->count; g++) {
+        size_t n = g < groups && sizes[g] ? sizes[g] : S_GROUP_DEFAULT;
+        s_check(mdb_txn_begin(env, NULL, 0, &txn), "txn_begin");
+        for (size_t end = i + n; i < end && i < e->count; i++) {
+            uint8_t key[40];
+            memcpy(key, e->batch[i].origin, 32);
+            xs_store_u64_key(e->first[i], key + 32);
+            MDB_val k = {sizeof key, key};
+            MDB_val v = {e->offset[i + 1] - e->offset[i], e->bytes + e->offset[i]};
+            s_check(mdb_put(txn, dbi, &k, &v, MDB_APPEND), "put");
+        }
+        s_check(mdb_txn_commit(txn), "commit");
+    }
+    double t = s_now() - t0;
+    mdb_env_close(env);
+    return t;
+}
+
+/* Seconds to verify every envelope's signature (xs_identity_verify over context || body, the
+ * buffers built beforehand), best of runs. */
+static double s_verify_floor(const s_envelopes_t *e, int runs) {
+    uint8_t **signed_bytes = calloc(e->count ? e->count : 1, sizeof *signed_bytes);
+    if (!signed_bytes)
+        s_die("out of memory");
+    for (size_t i = 0; i < e->count; i++) {
+        if (!(signed_bytes[i] = malloc(S_CONTEXT_BYTES + e->batch[i].body_len)))
+            s_die("out of memory");
+        memcpy(signed_bytes[i], s_batch_context, S_CONTEXT_BYTES);
+        memcpy(signed_bytes[i] + S_CONTEXT_BYTES, e->batch[i].body, e->batch[i].body_len);
+    }
+    double best = 1e9;
+    for (int r = 0; r < runs; r++) {
+        double t0 = s_now();
+        for (size_t i = 0; i < e->count; i++)
+            if (xs_identity_verify(e->batch[i].origin, signed_bytes[i],
+                                   S_CONTEXT_BYTES + e->batch[i].body_len,
+                                   e->batch[i].signature) != XS_OK)
+                s_die("envelope %zu does not verify", i);
+        double t = s_now() - t0;
+        best = t < best ? t : best;
+    }
+    for (size_t i = 0; i < e->count; i++)
+        free(signed_bytes[i]);
+    free(signed_bytes);
+    return best;
+}
+
+/* Seconds for xs_batch_open of every envelope (the hub's per-batch CPU before its write
+ * transaction: verify, decode every record, hash), best of runs. */
+static double s_open_floor(const s_envelopes_t *e, int runs) {
+    double best = 1e9;
+    for (int r = 0; r < runs; r++) {
+        double t0 = s_now();
+        for (size_t i = 0; i < e->count; i++) {
+            xs_batch_t b;
+            if (xs_batch_open(e->bytes + e->offset[i], e->offset[i + 1] - e->offset[i], &b) !=
+                XS_OK)
+                s_die("envelope %zu does not open", i);
+        }
+        double t = s_now() - t0;
+        best = t < best ? t : best;
+    }
+    return best;
+}
+
+/* Seconds to sign every body once more with a throwaway key: the node's sealing floor. */
+static double s_sign_floor(const s_envelopes_t *e) {
+    uint8_t seed[32] = {1}, sig[XS_SIGNATURE_BYTES];
+    xs_identity_t *id = NULL;
+    if (xs_identity_from_seed(&id, seed) != XS_OK)
+        s_die("xs_identity_from_seed");
+    size_t cap = 0;
+    uint8_t *buf = NULL;
+    double total = 0;
+    for (size_t i = 0; i < e->count; i++) {
+        size_t len = S_CONTEXT_BYTES + e->batch[i].body_len;
+        if (len > cap && !(buf = realloc(buf, cap = len)))
+            s_die("out of memory");
+        memcpy(buf, s_batch_context, S_CONTEXT_BYTES);
+        memcpy(buf + S_CONTEXT_BYTES, e->batch[i].body, e->batch[i].body_len);
+        double t0 = s_now();
+        xs_identity_sign(id, buf, len, sig);
+        total += s_now() - t0;
+    }
+    free(buf);
+    xs_identity_destroy(&id);
+    return total;
+}
+
+/* ---- the counting relay --------------------------------------------------------------- */
+
+enum { S_UP, S_DOWN };                       /* node → hub, hub → node */
+enum { S_K_HANDSHAKE, S_K_MESSAGE, S_K_DATA }; /* a ZMTP frame: handshake command, CURVE
+                                                  MESSAGE command, or a plain data frame */
+#define S_RELAY_PAIRS 8
+#define S_RELAY_EVENTS 65536
+#define S_RELAY_BUF (64 * 1024)
+
+/* A ZMTP 3 stream parser for one direction: the greeting, then frames of a flags byte, a
+ * 1- or 8-byte size, and the body (a command's body starts with its name). */
+typedef struct s_zmtp {
+    enum { S_Z_GREETING, S_Z_FLAGS, S_Z_SIZE, S_Z_NAME_LEN, S_Z_NAME, S_Z_BODY } state;
+    uint64_t left;    /* bytes left in the greeting, the size field, the name or the body */
+    uint8_t flags;    /* the frame's flags */
+    uint64_t size;    /* the frame body's bytes */
+    uint64_t header;  /* the frame header's bytes */
+    char name[16];    /* a command's name, its first bytes */
+    unsigned name_len;  /* the name's bytes */
+    unsigned name_have; /* of which read so far */
+} s_zmtp_t;
+
+/* One ZMTP frame the relay saw, in the order it saw them. */
+typedef struct s_event {
+    uint8_t way;    /* S_UP or S_DOWN */
+    uint8_t kind;   /* S_K_* */
+    uint32_t bytes; /* header and body */
+    uint32_t body;  /* body only */
+    char name[12];  /* command name */
+} s_event_t;
+
+/* What the relay counted since the last s_relay_take. */
+typedef struct s_relay_stats {
+    uint64_t bytes[2];     /* bytes carried, each way */
+    uint64_t reads[2];     /* read() calls that returned data, each way */
+    uint64_t turns;        /* reads whose direction differs from the previous read's */
+    uint64_t connections;  /* TCP connections accepted */
+    size_t nevents;        /* frames seen; events holds the first S_RELAY_EVENTS */
+    s_event_t events[S_RELAY_EVENTS];
+} s_relay_stats_t;
+
+typedef struct s_relay {
+    int listen_fd;            /* where nodes connect */
+    int stop[2];              /* a pipe: writing to stop[1] ends the thread */
+    struct sockaddr_in hub;   /* where the hub listens */
+    uint16_t port;            /* the relay's own port */
+    pthread_t thread;
+    pthread_mutex_t lock;     /* guards stats, active and last_way */
+    pthread_cond_t idle;      /* signalled when a connection closes */
+    int active;               /* connections open */
+    int last_way;             /* direction of the last read, -1 before any */
+    s_relay_stats_t stats;
+} s_relay_t;
+
+typedef struct s_pair {
+    int fd[2];        /* [S_UP] the node's side (read: node → hub), [S_DOWN] the hub's side */
+    s_zmtp_t zmtp[2]; /* a parser per direction */
+} s_pair_t;
+
+/* Records a frame whose header (and for a command, name) has been read. Called locked. */
+static void s_relay_event(s_relay_t *r, int way, const s_zmtp_t *z) {
+    s_relay_stats_t *st = &r->stats;
+    if (st->nevents < S_RELAY_EVENTS) {
+        s_event_t *e = &st->events[st->nevents];
+        memset(e, 0, sizeof *e);
+        e->way = (uint8_t)way;
+        e->bytes = (uint32_t)(z->header + z->size);
+        e->body = (uint32_t)z->size;
+        if (z->flags & 0x04) {
+            size_t n = z->name_len < sizeof e->name - 1 ? z->name_len : sizeof e->name - 1;
+            n = n < sizeof z->name ? n : sizeof z->name;
+            memcpy(e->name, z->name, n);
+            e->kind = n == 7 && memcmp(z->name, "MESSAGE", 7) == 0 ? S_K_MESSAGE : S_K_HANDSHAKE;
+        } else {
+            e->kind = S_K_DATA;
+        }
+    }
+    st->nevents++;
+}
+
+/* Feeds n bytes of one direction to its parser. Called locked. */
+static void s_zmtp_feed(s_relay_t *r, int way, s_zmtp_t *z, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        switch (z->state) {
+        case S_Z_GREETING: {
+            size_t take = n < z->left ? n : (size_t)z->left;
+            p += take, n -= take, z->left -= take;
+            if (z->left == 0)
+                z->state = S_Z_FLAGS;
+            break;
+        }
+        case S_Z_FLAGS:
+            z->flags = *p++, n--;
+            z->left = z->flags & 0x02 ? 8 : 1;
+            z->header = 1 + z->left;
+            z->size = 0;
+            z->state = S_Z_SIZE;
+            break;
+        case S_Z_SIZE:
+            z->size = z->size << 8 | *p++, n--;
+            if (--z->left > 0)
+                break;
+            z->name_len = 0;
+            z->left = z->size;
+            if ((z->flags & 0x04) && z->size > 0) {
+                z->state = S_Z_NAME_LEN;
+            } else {
+                s_relay_event(r, way, z);
+                z->state = z->size ? S_Z_BODY : S_Z_FLAGS;
+            }
+            break;
+        case S_Z_NAME_LEN:
+            z->left--;
+            z->name_len = *p < z->left ? *p : (unsigned)z->left;
+            z->name_have = 0;
+            p++, n--;
+            if (z->name_len > 0) {
+                z->state = S_Z_NAME;
+                break;
+            }
+            s_relay_event(r, way, z);
+            z->state = z->left ? S_Z_BODY : S_Z_FLAGS;
+            break;
+        case S_Z_NAME:
+            if (z->name_have < sizeof z->name)
+                z->name[z->name_have] = (char)*p;
+            z->name_have++;
+            p++, n--, z->left--;
+            if (z->name_have < z->name_len)
+                break;
+            s_relay_event(r, way, z);
+            z->state = z->left ? S_Z_BODY : S_Z_FLAGS;
+            break;
+        case S_Z_BODY: {
+            size_t take = n < z->left ? n : (size_t)z->left;
+            p += take, n -= take, z->left -= take;
+            if (z->left == 0)
+                z->state = S_Z_FLAGS;
+            break;
+        }
+        }
+    }
+}
+
+static void s_pair_reset(s_pair_t *pair) {
+    for (int w = 0; w < 2; w++) {
+        memset(&pair->zmtp[w], 0, sizeof pair->zmtp[w]);
+        pair->zmtp[w].state = S_Z_GREETING;
+        pair->zmtp[w].left = S_ZMTP_GREETING;
+    }
+}
+
+static int s_write_all(int fd, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void s_pair_close(s_relay_t *r, s_pair_t *pair) {
+    close(pair->fd[0]);
+    close(pair->fd[1]);
+    pair->fd[0] = pair->fd[1] = -1;
+    pthread_mutex_lock(&r->lock);
+    r->active--;
+    pthread_cond_broadcast(&r->idle);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* The relay thread: accepts nodes, connects each to the hub, copies and counts bytes. */
+static void *s_relay_main(void *arg) {
+    s_relay_t *r = arg;
+    s_pair_t pairs[S_RELAY_PAIRS];
+    static uint8_t buf[S_RELAY_BUF];
+    for (size_t i = 0; i < S_RELAY_PAIRS; i++)
+        pairs[i].fd[0] = pairs[i].fd[1] = -1;
+    for (;;) {
+        struct pollfd pfd[2 + 2 * S_RELAY_PAIRS];
+        size_t owner[2 + 2 * S_RELAY_PAIRS];
+        nfds_t n = 0;
+        pfd[n++] = (struct pollfd){r->stop[0], POLLIN, 0};
+        pfd[n++] = (struct pollfd){r->listen_fd, POLLIN, 0};
+        for (size_t i = 0; i < S_RELAY_PAIRS; i++)
+            if (pairs[i].fd[0] >= 0)
+                for (int w = 0; w < 2; w++) {
+                    owner[n] = i * 2 + (size_t)w;
+                    pfd[n++] = (struct pollfd){pairs[i].fd[w], POLLIN, 0};
+                }
+        if (poll(pfd, n, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            s_die("relay poll: %s", strerror(errno));
+        }
+        if (pfd[0].revents)
+            break;
+        for (nfds_t k = 2; k < n; k++) {
+            if (!pfd[k].revents)
+                continue;
+            s_pair_t *pair = &pairs[owner[k] / 2];
+            int way = (int)(owner[k] % 2);
+            if (pair->fd[way] < 0)
+                continue; /* closed earlier in this round */
+            ssize_t got = read(pair->fd[way], buf, sizeof buf);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0 || s_write_all(pair->fd[!way], buf, (size_t)got) != 0) {
+                s_pair_close(r, pair);
+                continue;
+            }
+            pthread_mutex_lock(&r->lock);
+            r->stats.bytes[way] += (uint64_t)got;
+            r->stats.reads[way]++;
+            if (r->last_way >= 0 && r->last_way != way)
+                r->stats.turns++;
+            r->last_way = way;
+            s_zmtp_feed(r, way, &pair->zmtp[way], buf, (size_t)got);
+            pthread_mutex_unlock(&r->lock);
+        }
+        if (pfd[1].revents & POLLIN) {
+            int node_fd = accept(r->listen_fd, NULL, NULL);
+            if (node_fd < 0)
+                continue;
+            int hub_fd = socket(AF_INET, SOCK_STREAM, 0);
+            size_t i = 0;
+            while (i < S_RELAY_PAIRS && pairs[i].fd[0] >= 0)
+                i++;
+            if (hub_fd < 0 || i == S_RELAY_PAIRS ||
+                connect(hub_fd, (const struct sockaddr *)&r->hub, sizeof r->hub) != 0) {
+                fprintf(stderr, "bench_sync: relay cannot connect to the hub: %s\n",
+                        strerror(errno));
+                close(node_fd);
+                if (hub_fd >= 0)
+                    close(hub_fd);
+                continue;
+            }
+            int one = 1; /* as libzmq sets on its own TCP sockets */
+            setsockopt(node_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            setsockopt(hub_fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            pairs[i].fd[S_UP] = node_fd;
+            pairs[i].fd[S_DOWN] = hub_fd;
+            s_pair_reset(&pairs[i]);
+            pthread_mutex_lock(&r->lock);
+            r->active++;
+            r->stats.connections++;
+            pthread_mutex_unlock(&r->lock);
+        }
+    }
+    for (size_t i = 0; i < S_RELAY_PAIRS; i++)
+        if (pairs[i].fd[0] >= 0)
+            s_pair_close(r, &pairs[i]);
+    return NULL;
+}
+
+/* Starts a relay on 127.0.0.1 (a free port) in front of the hub at endpoint
+ * "tcp://127.0.0.1:PORT". */
+static void s_relay_start(s_relay_t *r, const char *endpoint) {
+    static const char prefix[] = "tcp://127.0.0.1:";
+    memset(r, 0, sizeof *r);
+    char *end;
+    if (strncmp(endpoint, prefix, sizeof prefix - 1) != 0)
+        s_die("the hub's endpoint %s is not tcp://127.0.0.1:PORT", endpoint);
+    long port = strtol(endpoint + sizeof prefix - 1, &end, 10);
+    if (*end || port <= 0 || port > 65535)
+        s_die("the hub's endpoint %s has no port", endpoint);
+    r->hub.sin_family = AF_INET;
+    r->hub.sin_port = htons((uint16_t)port);
+    r->hub.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in me = {0};
+    me.sin_family = AF_INET;
+    me.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof me;
+    if ((r->listen_fd = socket(AF_INET, SOCK_STREAM, 0)) < 0 ||
+        bind(r->listen_fd, (const struct sockaddr *)&me, sizeof me) != 0 ||
+        listen(r->listen_fd, 8) != 0 ||
+        getsockname(r->listen_fd, (struct sockaddr *)&me, &len) != 0 || pipe(r->stop) != 0)
+        s_die("relay socket: %s", strerror(errno));
+    r->port = ntohs(me.sin_port);
+    r->last_way = -1;
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->idle, NULL);
+    if (pthread_create(&r->thread, NULL, s_relay_main, r) != 0)
+        s_die("pthread_create");
+}
+
+/* Waits (up to 10 s) until every connection since the last take has closed, then copies the
+ * counts into out and starts counting afresh. */
+static void s_relay_take(s_relay_t *r, s_relay_stats_t *out) {
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    pthread_mutex_lock(&r->lock);
+    while (r->active > 0)
+        if (pthread_cond_timedwait(&r->idle, &r->lock, &deadline) == ETIMEDOUT) {
+            fprintf(stderr, "bench_sync: relay connection still open after the sync\n");
+            break;
+        }
+    memcpy(out, &r->stats, sizeof *out);
+    memset(&r->stats, 0, sizeof r->stats);
+    r->last_way = -1;
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void s_relay_stop(s_relay_t *r) {
+    if (write(r->stop[1], "x", 1) != 1)
+        s_die("relay stop: %s", strerror(errno));
+    pthread_join(r->thread, NULL);
+    close(r->listen_fd);
+    close(r->stop[0]);
+    close(r->stop[1]);
+    pthread_mutex_destroy(&r->lock);
+    pthread_cond_destroy(&r->idle);
+}
+
+/* Application messages (CURVE MESSAGE commands) by what they must be, in protocol order
+ * (protocol.md §5.2): up HELLO, BATCH × batches, FETCH…; down VIEW, ACK × batches,
+ * RECEIPTS…. Payload bytes are the frame body less S_CURVE_MESSAGE_OVERHEAD. */
+typedef struct s_breakdown {
+    uint64_t handshake_bytes[2];  /* greeting and handshake commands, each way */
+    uint64_t handshake_frames[2]; /* handshake commands, each way */
+    uint64_t msgs[2], msg_bytes[2];
+    uint64_t hello, batch, fetch;         /* payload bytes up */
+    uint64_t nbatch, nfetch;              /* messages up */
+    uint64_t view, ack, receipts;         /* payload bytes down */
+    uint64_t nack, nreceipts;             /* messages down */
+    uint64_t other_frames;                /* frames that are neither (data frames) */
+    uint64_t app_round_trips;             /* down messages following an up message */
+} s_breakdown_t;
+
+static void s_breakdown(const s_relay_stats_t *st, uint64_t batches, s_breakdown_t *b) {
+    uint64_t up = 0, down = 0;
+    int last = -1;
+    size_t n = st->nevents < S_RELAY_EVENTS ? st->nevents : S_RELAY_EVENTS;
+    memset(b, 0, sizeof *b);
+    for (int w = 0; w < 2; w++)
+        b->handshake_bytes[w] = st->connections * S_ZMTP_GREETING;
+    for (size_t i = 0; i < n; i++) {
+        const s_event_t *e = &st->events[i];
+        if (e->kind == S_K_HANDSHAKE) {
+            b->handshake_bytes[e->way] += e->bytes;
+            b->handshake_frames[e->way]++;
+            continue;
+        }
+        if (e->kind != S_K_MESSAGE) {
+            b->other_frames++;
+            continue;
+        }
+        uint64_t payload = e->body > S_CURVE_MESSAGE_OVERHEAD ? e->body - S_CURVE_MESSAGE_OVERHEAD
+                                                              : 0;
+        b->msgs[e->way]++;
+        b->msg_bytes[e->way] += e->bytes;
+        if (e->way == S_DOWN && last == S_UP)
+            b->app_round_trips++;
+        last = e->way;
+        if (e->way == S_UP) {
+            if (up == 0)
+                b->hello += payload;
+            else if (up <= batches)
+                b->batch += payload, b->nbatch++;
+            else
+                b->fetch += payload, b->nfetch++;
+            up++;
+        } else {
+            if (down == 0)
+                b->view += payload;
+            else if (down <= batches)
+                b->ack += payload, b->nack++;
+            else
+                b->receipts += payload, b->nreceipts++;
+            down++;
+        }
+    }
+}
+
+/* ---- the report ----------------------------------------------------------------------- */
+
+/* The county policy the hub certifies with: XS_BENCH_POLICY, or the source tree's. */
+static void s_policy_path(char *out, size_t cap) {
+    const char *env = getenv("XS_BENCH_POLICY");
+    if (env) {
+        snprintf(out, cap, "%s", env);
+        return;
+    }
+    static const char tail[] = "/tests/bench/bench_sync.c";
+    const char *file = __FILE__;
+    size_t len = strlen(file);
+    if (file[0] != '/' || len < sizeof tail || strcmp(file + len - (sizeof tail - 1), tail) != 0)
+        s_die("cannot find the source tree from %s: set XS_BENCH_POLICY to a policy .ini",
+              file);
+    snprintf(out, cap, "%.*s/schema/policies/baiwanzi.ini", (int)(len - (sizeof tail - 1)),
+             file);
+}
+
+static void s_print_wire(const char *title, const s_relay_stats_t *st, const s_breakdown_t *b,
+                         double records) {
+    char a[32];
+    uint64_t total = st->bytes[S_UP] + st->bytes[S_DOWN];
+    printf("%s\n", title);
+    printf("  bytes up %s, down %s, total %s", s_thousands((double)st->bytes[S_UP], a),
+           s_thousands((double)st->bytes[S_DOWN], (char[32]){0}),
+           s_thousands((double)total, (char[32]){0}));
+    if (records > 0)
+        printf(" = %.1f bytes/record (up %.1f, down %.1f)", (double)total / records,
+               (double)st->bytes[S_UP] / records, (double)st->bytes[S_DOWN] / records);
+    printf("\n");
+    printf("  CURVE handshake (greetings + HELLO/WELCOME/INITIATE/READY): up %llu B, down %llu B "
+           "over %llu TCP connection(s)\n",
+           (unsigned long long)b->handshake_bytes[S_UP],
+           (unsigned long long)b->handshake_bytes[S_DOWN],
+           (unsigned long long)st->connections);
+    printf("  application messages (CURVE MESSAGE frames): up %llu (%llu B on the wire), down "
+           "%llu (%llu B); %llu frames of other kinds\n",
+           (unsigned long long)b->msgs[S_UP], (unsigned long long)b->msg_bytes[S_UP],
+           (unsigned long long)b->msgs[S_DOWN], (unsigned long long)b->msg_bytes[S_DOWN],
+           (unsigned long long)b->other_frames);
+    printf("    payloads up: HELLO %llu B, BATCH %llu × = %llu B, FETCH %llu × = %llu B\n",
+           (unsigned long long)b->hello, (unsigned long long)b->nbatch,
+           (unsigned long long)b->batch, (unsigned long long)b->nfetch,
+           (unsigned long long)b->fetch);
+    printf("    payloads down: VIEW %llu B, ACK %llu × = %llu B, RECEIPTS %llu × = %llu B\n",
+           (unsigned long long)b->view, (unsigned long long)b->nack, (unsigned long long)b->ack,
+           (unsigned long long)b->nreceipts, (unsigned long long)b->receipts);
+}
+
+/* Part 2 and 3 for one sheet: a fresh hub and node through the relay, a full sync, then
+ * no-op syncs. */
+static void s_wire(const char *scratch, const char *name, const char *sheet, unsigned rows,
+                   unsigned teachers, const char *policy, int with_noop) {
+    s_site_t site;
+    s_relay_t *relay = calloc(1, sizeof *relay);
+    s_relay_stats_t *st = malloc(sizeof *st);
+    s_breakdown_t b;
+    s_summary_t sum;
+    s_envelopes_t env;
+    char endpoint[64], out[4096], title[256], a[32];
+    if (!relay || !st)
+        s_die("out of memory");
+    s_site_setup(&site, scratch, name, sheet, policy);
+    s_relay_start(relay, site.endpoint);
+    snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%u", (unsigned)relay->port);
+    s_site_point(&site, endpoint);
+    s_path(out, sizeof out, site.node_dir, "../sync.out");
+    double t = s_sync(&site, out, &sum);
+    s_relay_take(relay, st);
+    if (sum.records != rows)
+        s_die("the sync sent %llu records, expected %u: %s", sum.records, rows, sum.line);
+    s_read_envelopes(site.node_dir, &env);
+    s_breakdown(st, sum.batches, &b);
+    snprintf(title, sizeof title,
+             "wire: %s records (%u teachers) node → hub through a counting TCP relay, fresh hub: "
+             "%.3f s",
+             s_thousands(rows, a), teachers, t);
+    s_print_wire(title, st, &b, rows);
+    printf("  for scale: the %zu sealed envelopes are %zu B = %.1f B/record; receipts %llu\n",
+           env.count, env.size, (double)env.size / rows, sum.receipts);
+    printf("  goal ≤ 48 bytes/record: %s (%.1f)\n",
+           (double)(st->bytes[S_UP] + st->bytes[S_DOWN]) / rows <= 48 ? "met" : "NOT met",
+           (double)(st->bytes[S_UP] + st->bytes[S_DOWN]) / rows);
+    s_free_envelopes(&env);
+
+    if (with_noop) {
+        double walls[S_NOOP_RUNS], best, median;
+        s_relay_stats_t *first = malloc(sizeof *first);
+        if (!first)
+            s_die("out of memory");
+        for (int i = 0; i < S_NOOP_RUNS; i++) {
+            walls[i] = s_sync(&site, out, &sum);
+            s_relay_take(relay, i == 0 ? first : st);
+            if (sum.records != 0)
+                s_die("the no-op sync sent %llu records: %s", sum.records, sum.line);
+        }
+        s_best_median(walls, S_NOOP_RUNS, &best, &median);
+        s_breakdown(first, 0, &b);
+        printf("no-op sync (nothing new) against that hub through the relay, %d runs: wall best "
+               "%.1f ms, median %.1f ms\n",
+               S_NOOP_RUNS, best * 1e3, median * 1e3);
+        printf("  node says: %s\n", sum.line);
+        s_print_wire("  first no-op run on the wire:", first, &b, 0);
+        printf("  round trips: %llu application round trip(s) (a hub MESSAGE frame following a "
+               "node MESSAGE frame, as the relay saw them); %llu TCP direction turns in all "
+               "(relay reads whose direction differs from the previous read's, handshake "
+               "included); relay reads up %llu, down %llu\n",
+               (unsigned long long)b.app_round_trips, (unsigned long long)first->turns,
+               (unsigned long long)first->reads[S_UP], (unsigned long long)first->reads[S_DOWN]);
+        printf("  (the node's summary line does not print its round_trips count)\n");
+        uint64_t total = first->bytes[S_UP] + first->bytes[S_DOWN];
+        printf("  goal one round trip after the handshake, under 1 KB: round trips %s (%llu), "
+               "bytes %s (%llu B in all, %llu B after the handshake)\n",
+               b.app_round_trips == 1 ? "met" : "NOT met", (unsigned long long)b.app_round_trips,
+               total < 1024 ? "met" : "NOT met", (unsigned long long)total,
+               (unsigned long long)(b.msg_bytes[S_UP] + b.msg_bytes[S_DOWN]));
+        free(first);
+    }
+    s_relay_stop(relay);
+    s_hub_stop(&site);
+    free(relay);
+    free(st);
+}
+
+/* Optionally profiles one more 100k sync (not timed): perf on the hub, and on the node. */
+static void s_profile(const char *scratch, const char *sheet, const char *policy,
+                      const char *prefix) {
+    s_site_t site;
+    char hub_data[4096], node_data[4096], pid_text[32], out[4096], perf_out[4096];
+    s_site_setup(&site, scratch, "profile", sheet, policy);
+    s_site_point(&site, site.endpoint);
+    snprintf(hub_data, sizeof hub_data, "%s.hub.data", prefix);
+    snprintf(node_data, sizeof node_data, "%s.node.data", prefix);
+    snprintf(pid_text, sizeof pid_text, "%d", (int)site.hub_pid);
+    s_path(perf_out, sizeof perf_out, scratch, "perf.out");
+    pid_t perf = s_spawn("/usr/bin/perf", perf_out,
+                         (const char *const[]){"record", "-g", "-o", hub_data, "-p", pid_text,
+                                               NULL});
+    s_sleep_ms(500);
+    s_path(out, sizeof out, scratch, "profile-sync.out");
+    double t = s_run("/usr/bin/perf", out,
+                     (const char *const[]){"record", "-g", "-o", node_data, XS_BIN_DIR
+                                           "/xueshi-node", "sync", "--dir", site.node_dir,
+                                           "--timeout", S_SYNC_TIMEOUT, NULL});
+    kill(perf, SIGINT);
+    s_wait(perf);
+    s_hub_stop(&site);
+    printf("profile: one more 100k sync under perf (%.3f s, not counted): perf report -i %s, "
+           "perf report -i %s\n",
+           t, hub_data, node_data);
+}
+
+int main(int argc, char **argv) {
+    char scratch[4096], sheet[4096], wire_sheet[4096], few_sheet[4096], policy[4096];
+    char name[64], path[4096], out[4096], a[32], b[32];
+    const char *parent = argc > 1 ? argv[1] : getenv("TMPDIR");
+    if (snprintf(scratch, sizeof scratch, "%s/xs-bench-sync.XXXXXX", parent ? parent : "/tmp") >=
+            (int)sizeof scratch ||
+        !mkdtemp(scratch))
+        s_die("cannot make a scratch directory under %s", parent ? parent : "/tmp");
+    if (xs_identity_setup() != XS_OK)
+        s_die("libsodium");
+    signal(SIGPIPE, SIG_IGN); /* the relay sees closed peers as write errors */
+    s_policy_path(policy, sizeof policy);
+    s_path(sheet, sizeof sheet, scratch, "sheet.csv");
+    s_path(wire_sheet, sizeof wire_sheet, scratch, "wire.csv");
+    s_path(few_sheet, sizeof few_sheet, scratch, "wire-few.csv");
+    s_write_sheet(sheet, S_ROWS, S_TEACHERS);
+    s_write_sheet(wire_sheet, S_WIRE_ROWS, S_TEACHERS);
+    s_write_sheet(few_sheet, S_WIRE_ROWS, S_FEW_TEACHERS);
+    printf("bench_sync: scratch %s, programs %s, policy %s\n", scratch, XS_BIN_DIR, policy);
+
+    /* Part 1: throughput. Each repetition: a fresh hub and node, the sheet imported (not
+     * timed), one timed sync; then the raw append of the same envelopes with the hub's
+     * grouping, into a fresh environment, right after (drift of a shared disk hits both). */
+    double sync_t[S_REPEATS], raw_t[S_REPEATS], merge_ms[S_REPEATS];
+    s_merges_t *merges = calloc(S_REPEATS, sizeof *merges);
+    s_envelopes_t env = {0};
+    s_summary_t sum;
+    double noop[S_NOOP_RUNS];
+    if (!merges)
+        s_die("out of memory");
+    for (int rep = 0; rep < S_REPEATS; rep++) {
+        s_site_t site;
+        snprintf(name, sizeof name, "sync-%d", rep);
+        s_site_setup(&site, scratch, name, sheet, policy);
+        s_site_point(&site, site.endpoint);
+        snprintf(name, sizeof name, "sync-%d/sync.out", rep);
+        s_path(out, sizeof out, scratch, name);
+        sync_t[rep] = s_sync(&site, out, &sum);
+        if (sum.records != S_ROWS || sum.through != S_ROWS)
+            s_die("the sync sent %llu records, the hub holds through %llu: %s", sum.records,
+                  sum.through, sum.line);
+        if (rep == 0) {
+            printf("  node says: %s\n", sum.line);
+            s_read_envelopes(site.node_dir, &env);
+            /* A no-op sync of a node with this history, straight to the hub. */
+            for (int i = 0; i < S_NOOP_RUNS; i++)
+                noop[i] = s_sync(&site, out, &sum);
+        }
+        s_hub_stop(&site);
+        s_read_merges(site.hub_log, &merges[rep]);
+        if (merges[rep].records != S_ROWS)
+            s_die("the hub log shows %llu records merged (see %s)", merges[rep].records,
+                  site.hub_log);
+        merge_ms[rep] = merges[rep].ms;
+        snprintf(name, sizeof name, "raw-%d", rep);
+        s_path(path, sizeof path, scratch, name);
+        raw_t[rep] = s_raw_append(path, &env, merges[rep].sizes,
+                                  merges[rep].groups < S_MAX_GROUPS ? merges[rep].groups
+                                                                    : S_MAX_GROUPS);
+        printf("  run %d: sync %.3f s; hub: %zu group commits, %llu receipts signed, merge time "
+               "%.0f ms (its log); raw append %.3f s\n",
+               rep + 1, sync_t[rep], merges[rep].groups, merges[rep].receipts, merges[rep].ms,
+               raw_t[rep]);
+    }
+    double n = (double)env.records, best[2], median[2], mbest, mmedian, nbest, nmedian;
+    double sizes_min = 1e9, sizes_max = 0;
+    for (size_t g = 0; g < merges[0].groups && g < S_MAX_GROUPS; g++) {
+        sizes_min = merges[0].sizes[g] < sizes_min ? merges[0].sizes[g] : sizes_min;
+        sizes_max = merges[0].sizes[g] > sizes_max ? merges[0].sizes[g] : sizes_max;
+    }
+    s_best_median(sync_t, S_REPEATS, &best[0], &median[0]);
+    s_best_median(raw_t, S_REPEATS, &best[1], &median[1]);
+    s_best_median(merge_ms, S_REPEATS, &mbest, &mmedian);
+    s_best_median(noop, S_NOOP_RUNS, &nbest, &nmedian);
+    printf("sync: %s records node → hub on loopback, fresh hub, %zu envelopes (%.1f MB, %.0f "
+           "B/record), best of %d:\n",
+           s_thousands(n, a), env.count, (double)env.size / 1e6, (double)env.size / n,
+           S_REPEATS);
+    printf("  xueshi-node sync (seal, handshake, send, hub verify+merge+certify+commit, acks, "
+           "receipts): best %.3f s = %s rec/s, median %.3f s = %s rec/s\n",
+           best[0], s_thousands(n / best[0], a), median[0], s_thousands(n / median[0], b));
+    printf("  of which the hub's merges (its log, summed): best %.0f ms, median %.0f ms; run 1: "
+           "%zu groups of %.0f..%.0f batches, %llu receipts signed for %d teachers\n",
+           mbest, mmedian, merges[0].groups, sizes_min, sizes_max, merges[0].receipts,
+           S_TEACHERS);
+    printf("  raw LMDB append of the same envelopes (40-byte hub keys, MDB_APPEND, one durable "
+           "commit per hub group): best %.3f s = %s rec/s, median %.3f s; ratio sync/raw: best "
+           "%.1fx, median %.1fx\n",
+           best[1], s_thousands(n / best[1], a), median[1], best[0] / best[1],
+           median[0] / median[1]);
+    double verify = s_verify_floor(&env, 3), open = s_open_floor(&env, 3);
+    double sign = s_sign_floor(&env);
+    printf("  raw Ed25519 verify of the same envelopes (xs_identity_verify): %.1f ms = %s "
+           "rec/s; xs_batch_open (verify + decode + hash, the hub's per-batch CPU): %.1f ms; "
+           "Ed25519 sign of the same bodies (the node's sealing floor): %.1f ms\n",
+           verify * 1e3, s_thousands(n / verify, a), open * 1e3, sign * 1e3);
+    printf("  goals: ≥ 200,000 rec/s: %s (%s rec/s best); ≤ 5x raw append: %s (%.1fx best)\n",
+           n / best[0] >= 200000 ? "met" : "NOT met", s_thousands(n / best[0], a),
+           best[0] / best[1] <= 5 ? "met" : "NOT met", best[0] / best[1]);
+    printf("  no-op sync of this node (%s records, %zu batches of history), straight to the "
+           "hub: best %.1f ms, median %.1f ms\n",
+           s_thousands(n, a), env.count, nbest * 1e3, nmedian * 1e3);
+    s_free_envelopes(&env);
+    free(merges);
+
+    /* Parts 2 and 3: bytes on the wire, then a no-op sync, through the relay. */
+    s_wire(scratch, "wire", wire_sheet, S_WIRE_ROWS, S_TEACHERS, policy, 1);
+    s_wire(scratch, "wire-few", few_sheet, S_WIRE_ROWS, S_FEW_TEACHERS, policy, 0);
+
+    const char *perf = getenv("XS_BENCH_PERF");
+    if (perf)
+        s_profile(scratch, sheet, policy, perf);
+
+    if (getenv("XS_KEEP"))
+        printf("kept %s\n", scratch);
+    else
+        s_remove_tree(scratch);
+    return 0;
+}
