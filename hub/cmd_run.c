@@ -9,6 +9,7 @@
 #include "hub.h"
 #include "merge.h"
 #include "xs/proto.h"
+#include "xs/receipt.h"
 #include "xs/transport.h"
 
 #define S_USAGE "xueshi-hub run --dir DIR --listen tcp://ADDR:PORT"
@@ -17,6 +18,10 @@
  * bounds. */
 #define S_GROUP_ITEMS 64
 #define S_GROUP_BYTES ((size_t)32 << 20)
+/* While batches are queued, how long to wait for the next before merging: a node's window
+ * arrives one frame at a time, and every merge re-certifies each teacher it touches, so a
+ * group cut short by a frame still in flight costs a whole extra certification pass. */
+#define S_GROUP_LINGER_MS 2
 /* Batches a node may have unacknowledged (VIEW window). */
 #define S_WINDOW 16
 /* A page of receipts: RECEIPTS frames stay well under the frame limit. */
@@ -115,6 +120,33 @@ static xs_err s_receipts_gen(xs_txn_t *txn, const uint8_t origin[32], uint64_t *
     return err == XS_ENOTFOUND ? XS_OK : err;
 }
 
+/* The node a HELLO or FETCH asks about: the sender, or a satellite it relays for (§8).
+ * Replies ERROR itself and returns 0 when the sender may not ask. */
+static int s_target(s_server_t *s, xs_txn_t *txn, const xs_peer_t *peer, int has_origin,
+                    const uint8_t origin[32], hub_node_t *target) {
+    hub_node_t sender;
+    xs_proto_code code = XS_PCODE_INTERNAL;
+    xs_err err = hub_node_get(txn, peer->origin, &sender);
+    if (err == XS_OK && sender.revoked_at) {
+        code = XS_PCODE_REVOKED;
+    } else if (err == XS_OK && has_origin) {
+        err = hub_relays_for(txn, &sender, origin, target);
+        if (err == XS_OK)
+            return 1;
+        if (err == XS_ENOTFOUND || err == XS_EPERM)
+            code = XS_PCODE_WRONG_ORIGIN;
+    } else if (err == XS_OK) {
+        *target = sender;
+        return 1;
+    } else if (err == XS_ENOTFOUND) {
+        code = XS_PCODE_UNKNOWN;
+    }
+    if (code == XS_PCODE_INTERNAL)
+        xs_log_err(err, "读取节点状态 (reading the node's state)");
+    s_error(s, peer, code);
+    return 0;
+}
+
 static void s_hello(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *hello) {
     xs_txn_t *txn = NULL;
     xs_chain_view_t view;
@@ -124,22 +156,23 @@ static void s_hello(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *hello)
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
     xs_err err = xs_store_read(s->hub.store, &txn);
-    if (err == XS_OK)
-        err = hub_node_get(txn, peer->origin, &node);
-    if (err == XS_OK)
-        err = xs_chain_view(txn, HUB_T_CHAIN, peer->origin, &view);
-    if (err == XS_OK)
-        err = s_receipts_gen(txn, peer->origin, &msg.u.view.receipts_gen);
-    if (err == XS_OK && (!hello->u.hello.has_policy_hash ||
-                         memcmp(hello->u.hello.policy_hash, s->hub.policy_hash, 32) != 0))
-        err = xs_store_get(txn, HUB_T_META, "policy_env", 10, &policy);
-    if (err != XS_OK || node.revoked_at) {
+    if (err == XS_OK && !s_target(s, txn, peer, hello->u.hello.has_origin, hello->u.hello.origin,
+                                  &node)) {
         xs_store_end(&txn);
-        if (err != XS_OK)
-            xs_log_err(err, "读取节点状态 (reading the node's state)");
-        s_error(s, peer, err == XS_ENOTFOUND ? XS_PCODE_UNKNOWN
-                         : err != XS_OK      ? XS_PCODE_INTERNAL
-                                             : XS_PCODE_REVOKED);
+        return;
+    }
+    if (err == XS_OK)
+        err = xs_chain_view(txn, HUB_T_CHAIN, node.origin, &view);
+    if (err == XS_OK)
+        err = s_receipts_gen(txn, node.origin, &msg.u.view.receipts_gen);
+    if (err == XS_OK && !hello->u.hello.has_origin &&
+        (!hello->u.hello.has_policy_hash ||
+         memcmp(hello->u.hello.policy_hash, s->hub.policy_hash, 32) != 0))
+        err = xs_store_get(txn, HUB_T_META, "policy_env", 10, &policy);
+    if (err != XS_OK) {
+        xs_store_end(&txn);
+        xs_log_err(err, "读取节点状态 (reading the node's state)");
+        s_error(s, peer, XS_PCODE_INTERNAL);
         return;
     }
     for (size_t i = 0; i < view.gap_count; i++)
@@ -152,6 +185,7 @@ static void s_hello(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *hello)
     msg.u.view.window = S_WINDOW;
     msg.u.view.policy = (xs_proto_blob_t){policy.ptr, policy.len};
     msg.u.view.fork_seq = node.fork_seq;
+    msg.u.view.confirmed_through = view.have_through;
     s_reply(s, peer, &msg); /* encoded before the snapshot ends: policy borrows it */
     xs_store_end(&txn);
 }
@@ -169,7 +203,6 @@ static void s_fetch(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *fetch)
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
     size_t klen = 32;
-    memcpy(key, peer->origin, 32);
     if (fetch->u.fetch.after.ptr) {
         memcpy(key + 32, fetch->u.fetch.after.ptr, fetch->u.fetch.after.len);
         klen += fetch->u.fetch.after.len;
@@ -178,20 +211,24 @@ static void s_fetch(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *fetch)
     xs_err err = (page = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page)) ? XS_OK : XS_ENOMEM;
     if (err == XS_OK)
         err = xs_store_read(s->hub.store, &txn);
-    if (err == XS_OK && (err = hub_node_get(txn, peer->origin, &node)) == XS_OK &&
-        node.revoked_at) {
+    if (err == XS_OK && !s_target(s, txn, peer, fetch->u.fetch.has_origin, fetch->u.fetch.origin,
+                                  &node)) {
         xs_store_end(&txn);
         free(page);
-        s_error(s, peer, XS_PCODE_REVOKED);
         return;
     }
+    memcpy(key, node.origin, 32);
+    if (fetch->u.fetch.after.ptr) {
+        memcpy(key + 32, fetch->u.fetch.after.ptr, fetch->u.fetch.after.len);
+        klen += fetch->u.fetch.after.len;
+    }
     if (err == XS_OK)
-        err = s_receipts_gen(txn, peer->origin, &msg.u.receipts.generation);
+        err = s_receipts_gen(txn, node.origin, &msg.u.receipts.generation);
     if (err == XS_OK)
         err = xs_store_cursor_open(txn, HUB_T_FOLLOW, &cur);
     for (err = err ? err : xs_store_cursor_seek(cur, key, klen, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
-        if (k.len <= 32 || memcmp(k.ptr, peer->origin, 32) != 0)
+        if (k.len <= 32 || memcmp(k.ptr, node.origin, 32) != 0)
             break;
         if (k.len == klen && klen > 32 && memcmp(k.ptr, key, klen) == 0)
             continue; /* `after` itself was sent already */
@@ -223,6 +260,53 @@ static void s_fetch(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *fetch)
     xs_store_cursor_close(&cur);
     xs_store_end(&txn);
     free(page);
+}
+
+/* The signed roster of a relay: the enrolled, unrevoked nodes of the schools it proxies for
+ * (protocol.md §8). */
+static void s_roster(s_server_t *s, const xs_peer_t *peer) {
+    xs_txn_t *txn = NULL;
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    hub_node_t relay, node;
+    uint32_t count = 0;
+    xs_writer_t env;
+    xs_writer_init(&env, XS_ROSTER_MAX_BYTES);
+    xs_roster_entry_t *entries = malloc(XS_ROSTER_MAX * sizeof *entries);
+    xs_err err = entries ? xs_store_read(s->hub.store, &txn) : XS_ENOMEM;
+    if (err == XS_OK && !s_target(s, txn, peer, 0, NULL, &relay))
+        goto out;
+    if (err == XS_OK)
+        err = xs_store_cursor_open(txn, HUB_T_NODES, &cur);
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        if (k.len != 32 || hub_relays_for(txn, &relay, k.ptr, &node) != XS_OK)
+            continue;
+        if (count == XS_ROSTER_MAX)
+            break;
+        memcpy(entries[count].origin, node.origin, 32);
+        memcpy(entries[count].box, node.box, 32);
+        memcpy(entries[count].school, node.school, sizeof node.school);
+        count++;
+    }
+    if (err == XS_ENOTFOUND || err == XS_OK)
+        err = xs_receipt_roster_sign(&env, s->hub.id, relay.origin, (int64_t)time(NULL), entries,
+                                     count);
+    if (err == XS_OK) {
+        xs_msg_t msg;
+        memset(&msg, 0, sizeof msg);
+        msg.type = XS_MSG_ROSTER;
+        msg.u.roster.envelope = (xs_proto_blob_t){env.data, env.len};
+        s_reply(s, peer, &msg);
+    } else {
+        xs_log_err(err, "签发卫星校名单 (signing a roster)");
+        s_error(s, peer, XS_PCODE_INTERNAL);
+    }
+out:
+    xs_store_cursor_close(&cur);
+    xs_store_end(&txn);
+    xs_writer_free(&env);
+    free(entries);
 }
 
 /* Verifies, merges and acknowledges every queued batch in one transaction. */
@@ -288,6 +372,8 @@ static void s_handle(s_server_t *s, const xs_peer_t *peer, const uint8_t *frame,
         s_hello(s, peer, &msg);
     else if (msg.type == XS_MSG_FETCH)
         s_fetch(s, peer, &msg);
+    else if (msg.type == XS_MSG_SATELLITES)
+        s_roster(s, peer);
     else
         s_error(s, peer, XS_PCODE_MALFORMED);
 }
@@ -323,8 +409,8 @@ int hub_cmd_run(int argc, char **argv) {
         xs_peer_t peer;
         const uint8_t *frame;
         size_t len;
-        /* Wait when idle; when batches are queued, only drain what has already arrived. */
-        err = xs_server_recv(s.server, s.queued ? 0 : 200, &peer, &frame, &len);
+        /* Wait when idle; when batches are queued, only briefly for the rest of the burst. */
+        err = xs_server_recv(s.server, s.queued ? S_GROUP_LINGER_MS : 200, &peer, &frame, &len);
         if (err == XS_OK) {
             s_handle(&s, &peer, frame, len);
             if (s.queued < S_GROUP_ITEMS && s.queued_bytes < S_GROUP_BYTES)

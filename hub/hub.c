@@ -138,6 +138,18 @@ int hub_node_serves(const hub_node_t *node, const char *school, size_t len) {
     return 0;
 }
 
+xs_err hub_relays_for(xs_txn_t *txn, const hub_node_t *relay, const uint8_t origin[32],
+                      hub_node_t *satellite) {
+    xs_err err = hub_node_get(txn, origin, satellite);
+    if (err != XS_OK)
+        return err;
+    if (memcmp(origin, relay->origin, 32) == 0 || satellite->revoked_at ||
+        relay->proxy_count == 0 ||
+        !hub_node_serves(relay, satellite->school, strlen(satellite->school)))
+        return XS_EPERM;
+    return XS_OK;
+}
+
 int hub_usage(const char *text) {
     fprintf(stderr, "用法 (usage): %s\n", text);
     return 2;

@@ -74,6 +74,12 @@ XS_MUST_USE xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node);
 /* 1 when school (len bytes) is the node's own school or one it is enrolled to proxy for. */
 int hub_node_serves(const hub_node_t *node, const char *school, size_t len);
 
+/* Reads into *satellite the node origin when relay may speak for it (protocol.md §8): it is
+ * enrolled, unrevoked, not the relay, and its school is one relay proxies for. XS_EPERM when
+ * not, XS_ENOTFOUND when origin is not enrolled. */
+XS_MUST_USE xs_err hub_relays_for(xs_txn_t *txn, const hub_node_t *relay,
+                                  const uint8_t origin[32], hub_node_t *satellite);
+
 /* Prints usage text and returns 2. */
 int hub_usage(const char *text);
 /* Parses a command's options; prints the error and returns XS_EINVAL on bad input. */

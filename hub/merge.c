@@ -173,8 +173,10 @@ static xs_err s_chain_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *
             err = XS_ECORRUPT;
             goto out;
         }
-        uint64_t end = first + s_get_u32(c); /* one past its last seq */
-        if (end > b->first_seq || (end == b->first_seq && memcmp(c + 4, b->prev_hash, 32) != 0))
+        /* Its last seq, not one past it: that would wrap to 0 for a batch ending at 2^64 - 1. */
+        uint64_t held_last = first + s_get_u32(c) - 1;
+        if (held_last >= b->first_seq ||
+            (held_last + 1 == b->first_seq && memcmp(c + 4, b->prev_hash, 32) != 0))
             *fork = 1;
     } else if (err != XS_OK && err != XS_ENOTFOUND) {
         goto out;
@@ -305,11 +307,17 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
     }
     if (err != XS_OK)
         return err;
-    if (memcmp(b->origin, item->sender, 32) != 0) {
-        m->stats.refused++;
-        return s_ack(item, XS_ACK_REFUSED, XS_PCODE_WRONG_ORIGIN, NULL, 0);
-    }
     node = sender;
+    if (memcmp(b->origin, item->sender, 32) != 0) {
+        /* Only a relay may carry another node's batch, and only a satellite's (§8). */
+        err = hub_relays_for(txn, &sender, b->origin, &node);
+        if (err == XS_ENOTFOUND || err == XS_EPERM) {
+            m->stats.refused++;
+            return s_ack(item, XS_ACK_REFUSED, XS_PCODE_WRONG_ORIGIN, NULL, 0);
+        }
+        if (err != XS_OK)
+            return err;
+    }
     if ((err = s_chain_check(txn, b, &held, &fork)) != XS_OK)
         return err;
     if (held) {

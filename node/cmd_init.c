@@ -8,8 +8,10 @@
 #include "xs/text.h"
 
 #define S_USAGE                                                                                \
-    "xueshi-node init --dir DIR --school SCHOOL_ID [--hub tcp://HOST:PORT --hub-key HUB_KEYS]\n" \
-    "       [--policy FILE.ini]"
+    "xueshi-node init --dir DIR --school SCHOOL_ID [--hub tcp://HOST:PORT --hub-key KEYS]\n"    \
+    "       [--county-key HUB_KEYS] [--policy FILE.ini]\n"                                    \
+    "  --hub/--hub-key: the county hub, or the central school's relay that serves this school;\n" \
+    "  --county-key: the hub's keys when --hub is a relay (receipts are checked against them)"
 
 struct s_init {
     const char *school;
@@ -18,6 +20,8 @@ struct s_init {
 struct s_hub {
     const char *endpoint; /* where the hub (or the central school's relay) listens */
     xs_pubkeys_t keys;    /* its public keys */
+    int has_county;       /* 1: --hub is a relay; the county hub's keys follow */
+    xs_pubkeys_t county;  /* the county hub's public keys */
 };
 
 static xs_err s_write_hub(xs_txn_t *txn, void *ctx) {
@@ -28,6 +32,8 @@ static xs_err s_write_hub(xs_txn_t *txn, void *ctx) {
     xs_err err = xs_store_put(txn, NODE_T_META, "hub", 3, hub->endpoint, strlen(hub->endpoint), 0);
     if (err == XS_OK)
         err = xs_store_put(txn, NODE_T_META, "hub_keys", 8, keys, sizeof keys, 0);
+    if (err == XS_OK && hub->has_county)
+        err = xs_store_put(txn, NODE_T_META, "county_key", 10, hub->county.sign, 32, 0);
     return err;
 }
 
@@ -41,17 +47,27 @@ static xs_err s_write_meta(xs_txn_t *txn, void *ctx) {
 
 int node_cmd_init(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL},     {"school", 1, NULL},  {"policy", 1, NULL},
-                           {"help", 0, NULL},    {"hub", 1, NULL},     {"hub-key", 1, NULL}};
-    struct s_hub hub = {NULL, {{0}, {0}}};
+                           {"help", 0, NULL},    {"hub", 1, NULL},     {"hub-key", 1, NULL},
+                           {"county-key", 1, NULL}};
+    struct s_hub hub;
+    memset(&hub, 0, sizeof hub);
     const char *pos[1];
     size_t npos;
     char path[4096], line[XS_PUBKEYS_TEXT_LEN + 1];
     xs_identity_t *id = NULL;
     xs_store_t *store = NULL;
     int rc = 1;
-    if (node_args(argc, argv, opts, 6, pos, 0, &npos) != XS_OK || opts[3].value ||
-        !opts[4].value != !opts[5].value)
+    if (node_args(argc, argv, opts, 7, pos, 0, &npos) != XS_OK || opts[3].value ||
+        !opts[4].value != !opts[5].value || (opts[6].value && !opts[4].value))
         return node_usage(S_USAGE);
+    if (opts[6].value) {
+        if (xs_pubkeys_parse(opts[6].value, strlen(opts[6].value), &hub.county) != XS_OK) {
+            fprintf(stderr, "xueshi-node: --county-key 格式不对 (the last line of xueshi-hub "
+                            "init: xs1:...)\n");
+            return 2;
+        }
+        hub.has_county = 1;
+    }
     if (opts[4].value) {
         hub.endpoint = opts[4].value;
         if (strncmp(hub.endpoint, "tcp://", 6) != 0 || strlen(hub.endpoint) > 256) {

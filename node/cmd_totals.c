@@ -180,10 +180,7 @@ int node_cmd_totals(int argc, char **argv) {
     if ((err = xs_store_read(node.store, &txn)) != XS_OK)
         goto fail;
     s.txn = txn;
-    if (xs_store_get(txn, NODE_T_META, "hub_keys", 8, &v) == XS_OK && v.len == 64) {
-        memcpy(s.hub, v.ptr, 32);
-        s.has_hub = 1;
-    }
+    s.has_hub = node_county_key(txn, s.hub) == XS_OK;
     if (confirmed_csv) {
         if ((err = s_confirmed_csv(&s)) != XS_OK)
             goto fail;

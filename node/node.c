@@ -6,8 +6,10 @@
 
 #include "xs/text.h"
 
-const char *const node_tables[NODE_T_COUNT] = {"meta", "records", "dedupe", "batches",
-                                               "receipts"};
+const char *const node_tables[NODE_T_COUNT] = {
+    "meta",        "records",   "dedupe",    "batches",      "receipts",
+    "sat_batches", "sat_chain", "sat_state", "sat_receipts",
+};
 
 xs_err node_open(node_t *node, const char *dir) {
     char path[4096];
@@ -50,6 +52,20 @@ out:
 
 void node_close(node_t *node) {
     xs_store_close(&node->store);
+}
+
+xs_err node_county_key(xs_txn_t *txn, uint8_t key[32]) {
+    xs_bytes_t v;
+    if (xs_store_get(txn, NODE_T_META, "county_key", 10, &v) == XS_OK && v.len == 32) {
+        memcpy(key, v.ptr, 32);
+        return XS_OK;
+    }
+    xs_err err = xs_store_get(txn, NODE_T_META, "hub_keys", 8, &v);
+    if (err == XS_OK && v.len != 64)
+        err = XS_ECORRUPT;
+    if (err == XS_OK)
+        memcpy(key, v.ptr, 32);
+    return err;
 }
 
 xs_err node_policy(node_t *node, xs_policy_t **out) {

@@ -16,11 +16,20 @@
 enum node_table {
     NODE_T_META,     /* "format", "school", "policy" (compiled blob), "hub" (endpoint),
                         "hub_keys" (64 bytes: signing then transport key), "sealed_through"
-                        (8), "head_hash" (32), "receipts_gen" (8) */
+                        (8), "head_hash" (32), "acked_through" (8), "receipts_gen" (8),
+                        "county_key" (32: the hub's signing key when the node syncs through a
+                        relay), "policy_env" (the hub-signed policy, for satellites), "roster"
+                        (the hub-signed list of satellites a relay admits), "relay" (present
+                        while the node relays) */
     NODE_T_RECORDS,  /* seq (8-byte big-endian) → encoded record (schema/records.md) */
     NODE_T_DEDUPE,   /* content or ref key (node_dedupe_t) → seq: rows already recorded */
     NODE_T_BATCHES,  /* first_seq (8) → sealed batch envelope (protocol.md §2) */
     NODE_T_RECEIPTS, /* teacher_id → the newest hub-signed receipt (protocol.md §4) */
+    /* A relay's satellites (protocol.md §8), each key led by the satellite's origin (32): */
+    NODE_T_SAT_BATCHES,  /* origin + first_seq (8) → the satellite's envelope, verbatim */
+    NODE_T_SAT_CHAIN,    /* origin + first_seq (8) → count (4) + batch hash (32) */
+    NODE_T_SAT_STATE,    /* origin + "acked_through" / "receipts_gen" → u64 (8) */
+    NODE_T_SAT_RECEIPTS, /* origin + teacher_id → the newest receipt for that teacher */
     NODE_T_COUNT
 };
 
@@ -50,6 +59,11 @@ typedef struct node {
 XS_MUST_USE xs_err node_open(node_t *node, const char *dir);
 /* Closes what node_open opened; safe on a zeroed node. */
 void node_close(node_t *node);
+
+/* The county hub's signing key, which receipts, policies and rosters must verify against:
+ * "county_key" when the node syncs through a relay, else the signing half of "hub_keys".
+ * XS_ENOTFOUND when the node has no hub configured. */
+XS_MUST_USE xs_err node_county_key(xs_txn_t *txn, uint8_t key[32]);
 
 /* Loads the node's policy (set by init --policy or the policy command) into *out, the
  * caller's. XS_ENOTFOUND, silently, when none is set; a decode error is printed. */

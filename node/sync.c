@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "xs/batch.h"
+#include "xs/chain.h"
 #include "xs/proto.h"
 #include "xs/receipt.h"
 #include "xs/transport.h"
@@ -147,6 +148,54 @@ xs_err node_seal(node_t *node, const xs_identity_t *id, uint64_t *sealed) {
 
 /* ---- the session ---- */
 
+/* Longest wait for the peer's first reply of a session, in seconds. */
+#define S_CONTACT_SECONDS 5
+
+/* Whose batches a part of the session carries: this node's own, or (on a relay) one
+ * satellite's. Every key of a satellite lane is led by the satellite's origin. */
+typedef struct s_lane {
+    const uint8_t *origin; /* NULL: this node; else the satellite's key */
+    unsigned batches;      /* table of sealed envelopes */
+    unsigned receipts;     /* table of receipts */
+    unsigned state;        /* table of "acked_through" and "receipts_gen" */
+    size_t prefix;         /* bytes of key prefix: 0 or 32 */
+} s_lane_t;
+
+static const s_lane_t s_self = {NULL, NODE_T_BATCHES, NODE_T_RECEIPTS, NODE_T_META, 0};
+
+static s_lane_t s_satellite(const uint8_t origin[32]) {
+    s_lane_t lane = {origin, NODE_T_SAT_BATCHES, NODE_T_SAT_RECEIPTS, NODE_T_SAT_STATE, 32};
+    return lane;
+}
+
+/* Builds lane prefix + suffix into key (room for 32 + XS_ID_MAX); returns its length. */
+static size_t s_key(const s_lane_t *lane, const void *suffix, size_t len, uint8_t *key) {
+    if (lane->prefix)
+        memcpy(key, lane->origin, 32);
+    memcpy(key + lane->prefix, suffix, len);
+    return lane->prefix + len;
+}
+
+static xs_err s_lane_get(xs_txn_t *txn, const s_lane_t *lane, const char *name, uint64_t *out) {
+    uint8_t key[64];
+    xs_bytes_t v;
+    *out = 0;
+    xs_err err = xs_store_get(txn, lane->state, key, s_key(lane, name, strlen(name), key), &v);
+    if (err == XS_ENOTFOUND)
+        return XS_OK;
+    if (err == XS_OK && v.len != 8)
+        return XS_ECORRUPT;
+    if (err == XS_OK)
+        *out = xs_store_key_u64(v.ptr);
+    return err;
+}
+
+static xs_err s_lane_put(xs_txn_t *txn, const s_lane_t *lane, const char *name, uint64_t value) {
+    uint8_t key[64], v[8];
+    xs_store_u64_key(value, v);
+    return xs_store_put(txn, lane->state, key, s_key(lane, name, strlen(name), key), v, 8, 0);
+}
+
 /* A sealed batch the hub may need. */
 typedef struct s_out {
     uint64_t first, last; /* its sequence numbers */
@@ -159,12 +208,14 @@ typedef struct s_session {
     node_t *node;
     node_sync_result_t *res;
     xs_client_t *client;
-    uint8_t hub_sign[32], hub_box[32];
+    uint8_t hub_sign[32];  /* the county hub's signing key: receipts, policy, roster */
+    uint8_t peer_box[32];  /* the transport key of what we connect to (hub or relay) */
     char endpoint[260];
     struct timespec deadline;
     xs_writer_t frame;
     s_out_t *out;
     size_t nout, out_cap;
+    xs_receipt_t *scratch; /* one receipt being checked */
 } s_session_t;
 
 static int s_ms_left(const struct timespec *deadline) {
@@ -188,27 +239,37 @@ static xs_err s_send(s_session_t *s, const xs_msg_t *msg) {
 /* Receives one message of the expected type before the deadline; explains failures. The
  * message borrows the client's buffer until the next receive. */
 static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
+    xs_err handshake = XS_OK; /* the last handshake failure, while zmq retries it */
     for (;;) {
         const uint8_t *bytes;
         size_t len;
         int left = s_ms_left(&s->deadline);
         xs_err err = left ? xs_client_recv(s->client, left, &bytes, &len) : XS_ETIMEOUT;
+        if (err == XS_ENET) {
+            /* A reset during the handshake (the hub restarting, a flaky link) passes when zmq
+             * reconnects; a wrong key fails every time, and is blamed at the deadline. */
+            handshake = err;
+            continue;
+        }
         if (err == XS_ETIMEOUT && s_ms_left(&s->deadline) > 0)
             continue; /* a signal woke the wait early */
+        if (err == XS_ETIMEOUT && handshake != XS_OK) {
+            xs_log("与 %s 握手一直失败，公钥是否正确？(the handshake with %s keeps failing: is the "
+                   "key right?)",
+                   s->endpoint, s->endpoint);
+            return XS_ENET;
+        }
         if (err == XS_ETIMEOUT) {
-            xs_log("无法连接县级中心或对方无应答 (the hub at %s is unreachable or silent)",
-                   s->endpoint);
+            xs_log("无法连接县级中心或对方无应答 (%s is unreachable or silent)", s->endpoint);
             return err;
         }
         if (err == XS_EREFUSED) {
-            xs_log("县级中心拒绝了本节点：未登记或已吊销 (the hub refused this node: not enrolled, "
-                   "or revoked)");
+            xs_log("对方拒绝了本节点：未登记或已吊销 (refused this node: not enrolled, or "
+                   "revoked)");
             return err;
         }
         if (err != XS_OK) {
-            xs_log_err(err, "与 %s 握手失败，县级中心公钥是否正确？(handshake failed: is the hub "
-                            "key right?)",
-                       s->endpoint);
+            xs_log_err(err, "接收失败 (receive failed)");
             return err;
         }
         if (xs_proto_decode(bytes, len, msg) != XS_OK) {
@@ -216,7 +277,7 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
             continue;
         }
         if (msg->type == XS_MSG_ERROR) {
-            xs_log("县级中心报告错误 (the hub reports): %.*s", (int)msg->u.error.message.len,
+            xs_log("对方报告错误 (the peer reports): %.*s", (int)msg->u.error.message.len,
                    msg->u.error.message.ptr);
             return xs_proto_code_to_err(msg->u.error.code);
         }
@@ -226,30 +287,32 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
     }
 }
 
-/* Stores a newer policy the hub signed. */
-struct s_blob {
-    const uint8_t *ptr;
-    size_t len;
-};
+/* Stores a newer policy the hub signed, and its envelope for satellites. */
+typedef struct s_policy_take {
+    const uint8_t *blob, *env;
+    size_t blob_len, env_len;
+} s_policy_take_t;
 
 static xs_err s_put_policy(xs_txn_t *txn, void *ctx) {
-    const struct s_blob *b = ctx;
-    return xs_store_put(txn, NODE_T_META, "policy", 6, b->ptr, b->len, 0);
+    const s_policy_take_t *p = ctx;
+    xs_err err = xs_store_put(txn, NODE_T_META, "policy", 6, p->blob, p->blob_len, 0);
+    if (err == XS_OK)
+        err = xs_store_put(txn, NODE_T_META, "policy_env", 10, p->env, p->env_len, 0);
+    return err;
 }
 
 static xs_err s_take_policy(s_session_t *s, const xs_proto_blob_t *env) {
-    const uint8_t *blob;
-    size_t len;
+    s_policy_take_t take = {NULL, env->ptr, 0, env->len};
     xs_policy_t *policy = NULL;
-    xs_err err = xs_receipt_policy_open(env->ptr, env->len, s->hub_sign, &blob, &len);
+    xs_err err = xs_receipt_policy_open(env->ptr, env->len, s->hub_sign, &take.blob,
+                                        &take.blob_len);
     if (err == XS_OK)
-        err = xs_policy_decode(&policy, blob, len);
+        err = xs_policy_decode(&policy, take.blob, take.blob_len);
     if (err != XS_OK) {
         xs_log_err(err, "县级中心发来的认定规则无效，未采用 (the hub's policy was not accepted)");
         return err;
     }
-    struct s_blob b = {blob, len};
-    err = xs_store_update(s->node->store, s_put_policy, &b);
+    err = xs_store_update(s->node->store, s_put_policy, &take);
     if (err == XS_OK) {
         s->res->policy_updated = 1;
         printf("认定规则已更新 (policy updated): %s 第 %u 版\n", policy->id, policy->version);
@@ -258,10 +321,9 @@ static xs_err s_take_policy(s_session_t *s, const xs_proto_blob_t *env) {
     return err;
 }
 
-/* Does the hub lack any seq of [first, last], by the VIEW? */
-static int s_hub_lacks(const xs_msg_view_t *view, uint64_t held_max, uint64_t first,
-                       uint64_t last) {
-    if (last > held_max)
+/* Does the peer lack any seq of [first, last], by its VIEW? */
+static int s_peer_lacks(const xs_msg_view_t *view, uint64_t first, uint64_t last) {
+    if (last > view->held_max)
         return 1;
     xs_proto_iter_t it;
     xs_proto_range_t gap;
@@ -272,28 +334,40 @@ static int s_hub_lacks(const xs_msg_view_t *view, uint64_t held_max, uint64_t fi
     return 0;
 }
 
-/* Collects the batches to send: those the hub lacks, and those it never acknowledged to this
- * node (after a restore from an old copy they differ from what the hub holds: a fork the hub
- * must see). */
-static xs_err s_collect(s_session_t *s, const xs_msg_view_t *view, uint64_t held_max) {
+static void s_drop_out(s_session_t *s) {
+    for (size_t i = 0; i < s->nout; i++)
+        free(s->out[i].envelope);
+    s->nout = 0;
+}
+
+/* Collects the lane's batches to send: those the peer lacks, and those it never
+ * acknowledged (after a restore from an old copy they differ from what the hub holds: a fork
+ * the hub must see). */
+static xs_err s_collect(s_session_t *s, const s_lane_t *lane, const xs_msg_view_t *view) {
     xs_txn_t *txn = NULL;
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
     uint64_t acked;
+    uint8_t start[40];
+    s_drop_out(s);
+    size_t start_len = s_key(lane, "", 0, start);
     xs_err err = xs_store_read(s->node->store, &txn);
     if (err == XS_OK)
-        err = s_get_u64(txn, "acked_through", &acked);
+        err = s_lane_get(txn, lane, "acked_through", &acked);
     if (err == XS_OK)
-        err = xs_store_cursor_open(txn, NODE_T_BATCHES, &cur);
-    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
+        err = xs_store_cursor_open(txn, lane->batches, &cur);
+    for (err = err ? err
+                   : xs_store_cursor_seek(cur, start_len ? start : NULL, start_len, &k, &v);
+         err == XS_OK; err = xs_store_cursor_next(cur, &k, &v)) {
+        if (k.len != lane->prefix + 8 || (lane->prefix && memcmp(k.ptr, lane->origin, 32) != 0))
+            break;
         xs_batch_t b;
-        if (k.len != 8 || xs_batch_open(v.ptr, v.len, &b) != XS_OK) {
+        if (xs_batch_open(v.ptr, v.len, &b) != XS_OK) {
             err = XS_ECORRUPT;
             break;
         }
         uint64_t last = b.first_seq + b.count - 1;
-        if (last <= acked && !s_hub_lacks(view, held_max, b.first_seq, last))
+        if (last <= acked && !s_peer_lacks(view, b.first_seq, last))
             continue;
         if (s->nout == s->out_cap) {
             size_t cap = s->out_cap ? s->out_cap * 2 : 64;
@@ -322,38 +396,49 @@ static xs_err s_collect(s_session_t *s, const xs_msg_view_t *view, uint64_t held
     return err == XS_ENOTFOUND ? XS_OK : err;
 }
 
-/* Remembers how far the hub has acknowledged, so a later session need not ask again. */
+/* Remembers how far the peer has acknowledged the lane, so no later session resends it. */
+typedef struct s_acked {
+    const s_lane_t *lane;
+    uint64_t through;
+} s_acked_t;
+
 static xs_err s_put_acked(xs_txn_t *txn, void *ctx) {
-    return s_put_u64(txn, "acked_through", *(const uint64_t *)ctx);
+    const s_acked_t *a = ctx;
+    return s_lane_put(txn, a->lane, "acked_through", a->through);
 }
 
-static xs_err s_save_acked(s_session_t *s) {
-    uint64_t through = 0;
+static xs_err s_save_acked(s_session_t *s, const s_lane_t *lane, uint64_t *through) {
     xs_txn_t *txn = NULL;
+    uint64_t old = 0;
     xs_err err = xs_store_read(s->node->store, &txn);
     if (err == XS_OK)
-        err = s_get_u64(txn, "acked_through", &through);
+        err = s_lane_get(txn, lane, "acked_through", &old);
     xs_store_end(&txn);
-    uint64_t old = through;
+    *through = old;
     for (size_t i = 0; err == XS_OK && i < s->nout; i++) {
-        if (s->out[i].first > through + 1)
+        if (s->out[i].first > *through + 1 || !s->out[i].acked)
             break;
-        if (!s->out[i].acked)
-            break;
-        if (s->out[i].last > through)
-            through = s->out[i].last;
+        if (s->out[i].last > *through)
+            *through = s->out[i].last;
     }
-    if (err == XS_OK && through > old)
-        err = xs_store_update(s->node->store, s_put_acked, &through);
-    if (err == XS_OK && through > s->res->have_through)
-        s->res->have_through = through;
+    if (err == XS_OK && *through > old) {
+        s_acked_t a = {lane, *through};
+        err = xs_store_update(s->node->store, s_put_acked, &a);
+    }
     return err;
 }
 
+/* What pushing one lane's batches gave. */
+typedef struct s_pushed {
+    uint64_t batches, records, acked, relayed, rejected, fork_seq;
+} s_pushed_t;
+
 /* Sends the collected batches under the window and takes their ACKs. */
-static xs_err s_push(s_session_t *s, uint32_t window) {
+static xs_err s_push(s_session_t *s, const s_lane_t *lane, uint32_t window, s_pushed_t *p,
+                     uint64_t *acked_through) {
     size_t next = 0, in_flight = 0, done = 0;
     xs_err err = XS_OK, verdict = XS_OK;
+    memset(p, 0, sizeof *p);
     if (window == 0)
         window = 1;
     while (done < s->nout) {
@@ -365,8 +450,8 @@ static xs_err s_push(s_session_t *s, uint32_t window) {
             if ((err = s_send(s, &msg)) != XS_OK)
                 return err;
             s->out[next].sent = 1;
-            s->res->sent_batches++;
-            s->res->sent_records += s->out[next].last - s->out[next].first + 1;
+            p->batches++;
+            p->records += s->out[next].last - s->out[next].first + 1;
             next++;
             in_flight++;
         }
@@ -382,45 +467,47 @@ static xs_err s_push(s_session_t *s, uint32_t window) {
         in_flight--;
         done++;
         switch (ack.u.ack.status) {
+        case XS_ACK_RELAYED: /* the relay holds it durably: it need not be sent again */
         case XS_ACK_ACCEPTED:
         case XS_ACK_HELD:
+            p->relayed += ack.u.ack.status == XS_ACK_RELAYED;
             s->out[i].acked = 1;
-            s->res->acked_batches++;
-            s->res->rejected += ack.u.ack.rejected_count;
+            p->acked++;
+            p->rejected += ack.u.ack.rejected_count;
             if (ack.u.ack.rejected_count)
                 printf("县级中心拒收 %u 条记录 (records rejected), 批次 %llu 起: 学校不在本节点登记"
                        "范围 (school outside this node's enrollment)\n",
                        ack.u.ack.rejected_count, (unsigned long long)ack.u.ack.first_seq);
             break;
         case XS_ACK_FORK:
-            if (!s->res->fork_seq || ack.u.ack.first_seq < s->res->fork_seq)
-                s->res->fork_seq = ack.u.ack.first_seq;
+            if (!p->fork_seq || ack.u.ack.first_seq < p->fork_seq)
+                p->fork_seq = ack.u.ack.first_seq;
             verdict = XS_EFORK;
             break;
         default:
-            xs_log("县级中心拒绝批次 %llu (the hub refused the batch): %s",
-                   (unsigned long long)ack.u.ack.first_seq,
-                   xs_proto_code_message(ack.u.ack.error));
+            xs_log("对方拒绝批次 %llu (the batch was refused): %s",
+                   (unsigned long long)ack.u.ack.first_seq, xs_proto_code_message(ack.u.ack.error));
             if (verdict == XS_OK)
                 verdict = xs_proto_code_to_err(ack.u.ack.error);
             break;
         }
     }
-    xs_err saved = s_save_acked(s);
+    xs_err saved = s_save_acked(s, lane, acked_through);
     if (err == XS_OK)
         err = saved;
     return err != XS_OK ? err : verdict;
 }
 
-/* Stores one page of receipts, each verified against the enrolled hub's key first. */
+/* Stores one page of receipts, each verified against the county hub's key first. */
 typedef struct s_receipts {
+    s_session_t *s;
+    const s_lane_t *lane;
     const xs_proto_list_t *list;
-    const uint8_t *hub;
-    xs_receipt_t *scratch;
-    uint64_t stored;        /* out */
-    uint64_t generation;    /* the page's generation, stored when complete */
-    int complete;           /* the last page: store the generation */
-    xs_str_t last_teacher;  /* out: the page's last teacher (borrowed from the frame) */
+    uint64_t stored;       /* out */
+    uint64_t generation;   /* the page's generation, stored when complete */
+    int complete;          /* the last page: store the generation */
+    char last[XS_ID_MAX];  /* out: the page's last teacher */
+    size_t last_len;
 } s_receipts_t;
 
 static xs_err s_store_receipts(xs_txn_t *txn, void *ctx) {
@@ -428,30 +515,31 @@ static xs_err s_store_receipts(xs_txn_t *txn, void *ctx) {
     xs_proto_iter_t it;
     xs_proto_blob_t env;
     r->stored = 0;
+    r->last_len = 0;
     xs_proto_iter_init(&it, r->list);
     while (xs_proto_next_receipt(&it, &env)) {
-        xs_err err = xs_receipt_open(env.ptr, env.len, r->hub, r->scratch);
+        xs_receipt_t *rc = r->s->scratch;
+        uint8_t key[32 + XS_ID_MAX];
+        xs_err err = xs_receipt_open(env.ptr, env.len, r->s->hub_sign, rc);
         if (err != XS_OK) {
             xs_log_err(err, "认定回执签名无效，已丢弃 (a receipt failed its check; dropped)");
             continue;
         }
-        r->last_teacher = r->scratch->teacher_id;
-        if ((err = xs_store_put(txn, NODE_T_RECEIPTS, r->scratch->teacher_id.ptr,
-                                r->scratch->teacher_id.len, env.ptr, env.len, 0)) != XS_OK)
+        memcpy(r->last, rc->teacher_id.ptr, rc->teacher_id.len);
+        r->last_len = rc->teacher_id.len;
+        size_t klen = s_key(r->lane, rc->teacher_id.ptr, rc->teacher_id.len, key);
+        if ((err = xs_store_put(txn, r->lane->receipts, key, klen, env.ptr, env.len, 0)) != XS_OK)
             return err;
         r->stored++;
     }
-    return r->complete ? s_put_u64(txn, "receipts_gen", r->generation) : XS_OK;
+    return r->complete ? s_lane_put(txn, r->lane, "receipts_gen", r->generation) : XS_OK;
 }
 
-static xs_err s_fetch(s_session_t *s, uint64_t have) {
+static xs_err s_fetch(s_session_t *s, const s_lane_t *lane, uint64_t have, uint64_t *stored) {
     char after[XS_ID_MAX];
     size_t after_len = 0;
     int more = 1;
     xs_err err = XS_OK;
-    xs_receipt_t *scratch = malloc(sizeof *scratch);
-    if (!scratch)
-        return XS_ENOMEM;
     while (more && err == XS_OK) {
         xs_msg_t msg, page;
         memset(&msg, 0, sizeof msg);
@@ -459,26 +547,141 @@ static xs_err s_fetch(s_session_t *s, uint64_t have) {
         msg.u.fetch.receipts_have = have;
         if (after_len)
             msg.u.fetch.after = (xs_str_t){after, (uint32_t)after_len};
+        if (lane->origin) {
+            msg.u.fetch.has_origin = 1;
+            memcpy(msg.u.fetch.origin, lane->origin, 32);
+        }
         if ((err = s_send(s, &msg)) != XS_OK || (err = s_recv(s, XS_MSG_RECEIPTS, &page)) != XS_OK)
             break;
         s->res->round_trips++;
         more = page.u.receipts.more;
-        s_receipts_t r = {&page.u.receipts.receipt_list, s->hub_sign, scratch, 0,
-                          page.u.receipts.generation, !more, {NULL, 0}};
+        s_receipts_t r = {s, lane, &page.u.receipts.receipt_list, 0, page.u.receipts.generation,
+                          !more, {0}, 0};
         err = xs_store_update(s->node->store, s_store_receipts, &r);
-        s->res->receipts += r.stored;
-        if (more && (r.last_teacher.len == 0 || r.last_teacher.len > sizeof after))
+        *stored += r.stored;
+        if (more && r.last_len == 0)
             break; /* nothing to continue from: take the rest next session */
-        after_len = r.last_teacher.len;
-        memcpy(after, r.last_teacher.ptr, after_len);
+        after_len = r.last_len;
+        memcpy(after, r.last, after_len);
     }
-    free(scratch);
     return err;
 }
 
-/* Reads what the session needs from the store. */
-static xs_err s_load(s_session_t *s, uint64_t *receipts_have, uint8_t policy[32],
-                     int *has_policy) {
+/* One lane: HELLO, VIEW, the batches the peer lacks, their ACKs, then new receipts. */
+static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed,
+                     uint64_t *receipts) {
+    xs_txn_t *txn = NULL;
+    uint64_t have = 0, head = 0, acked = 0;
+    uint8_t policy[32];
+    int has_policy = 0;
+    xs_msg_t hello, view;
+    memset(pushed, 0, sizeof *pushed);
+    memset(&hello, 0, sizeof hello);
+    xs_err err = xs_store_read(s->node->store, &txn);
+    if (err == XS_OK)
+        err = s_lane_get(txn, lane, "receipts_gen", &have);
+    if (err == XS_OK && !lane->origin) {
+        err = s_get_u64(txn, "sealed_through", &head);
+        if (err == XS_OK)
+            err = s_policy_hash(txn, policy, &has_policy);
+    } else if (err == XS_OK) {
+        xs_chain_view_t held;
+        if ((err = xs_chain_view(txn, NODE_T_SAT_CHAIN, lane->origin, &held)) == XS_OK)
+            head = held.held_max;
+    }
+    xs_store_end(&txn);
+    if (err != XS_OK)
+        return err;
+    hello.type = XS_MSG_HELLO;
+    hello.u.hello.head_seq = head;
+    hello.u.hello.receipts_have = have;
+    hello.u.hello.has_policy_hash = has_policy;
+    memcpy(hello.u.hello.policy_hash, policy, 32);
+    if (lane->origin) {
+        hello.u.hello.has_origin = 1;
+        memcpy(hello.u.hello.origin, lane->origin, 32);
+    }
+    /* The first reply says whether the peer is there at all: wait for it briefly, so that an
+     * unreachable hub costs a relay's satellites seconds, not the whole session's timeout. */
+    struct timespec deadline = s->deadline, contact;
+    clock_gettime(CLOCK_MONOTONIC, &contact);
+    contact.tv_sec += S_CONTACT_SECONDS;
+    if (contact.tv_sec < s->deadline.tv_sec)
+        s->deadline = contact;
+    err = s_send(s, &hello);
+    if (err == XS_OK)
+        err = s_recv(s, XS_MSG_VIEW, &view);
+    s->deadline = deadline;
+    if (err != XS_OK)
+        return err;
+    s->res->round_trips++;
+    uint64_t receipts_gen = view.u.view.receipts_gen, window = view.u.view.window;
+    uint64_t confirmed = view.u.view.confirmed_through;
+    if (!lane->origin) {
+        s->res->head_seq = head;
+        s->res->have_through = view.u.view.have_through;
+        s->res->confirmed_through = confirmed;
+        if (view.u.view.fork_seq)
+            s->res->fork_seq = view.u.view.fork_seq;
+        if (view.u.view.policy.ptr && (err = s_take_policy(s, &view.u.view.policy)) != XS_OK)
+            return err;
+    }
+    if ((err = s_collect(s, lane, &view.u.view)) != XS_OK)
+        return err;
+    xs_err pushed_err = XS_OK;
+    if (s->nout) {
+        pushed_err = s_push(s, lane, (uint32_t)window, pushed, &acked);
+        if (pushed_err != XS_OK && pushed_err != XS_EFORK)
+            return pushed_err;
+        if (!lane->origin && acked > s->res->have_through)
+            s->res->have_through = acked;
+    }
+    /* Receipts changed if anything new was merged, or the peer has newer ones. */
+    if (pushed->acked || receipts_gen != have)
+        err = s_fetch(s, lane, have, receipts);
+    return err != XS_OK ? err : pushed_err;
+}
+
+/* Roster (protocol.md §8): the satellites the hub lets this relay admit. */
+static xs_err s_put_roster(xs_txn_t *txn, void *ctx) {
+    const xs_proto_blob_t *env = ctx;
+    return xs_store_put(txn, NODE_T_META, "roster", 6, env->ptr, env->len, 0);
+}
+
+/* A relay's uplink: a fresh roster, then each satellite's lane. */
+static xs_err s_relay(s_session_t *s, const xs_identity_t *id) {
+    xs_msg_t ask, roster;
+    uint32_t count = 0;
+    memset(&ask, 0, sizeof ask);
+    ask.type = XS_MSG_SATELLITES;
+    xs_roster_entry_t *entries = malloc(XS_ROSTER_MAX * sizeof *entries);
+    xs_err err = entries ? s_send(s, &ask) : XS_ENOMEM;
+    if (err == XS_OK)
+        err = s_recv(s, XS_MSG_ROSTER, &roster);
+    if (err == XS_OK)
+        err = xs_receipt_roster_open(roster.u.roster.envelope.ptr, roster.u.roster.envelope.len,
+                                     s->hub_sign, xs_identity_public(id)->sign, entries,
+                                     XS_ROSTER_MAX, &count, NULL);
+    if (err == XS_OK)
+        err = xs_store_update(s->node->store, s_put_roster, &roster.u.roster.envelope);
+    for (uint32_t i = 0; err == XS_OK && i < count; i++) {
+        s_lane_t lane = s_satellite(entries[i].origin);
+        s_pushed_t pushed;
+        uint64_t receipts = 0;
+        err = s_lane(s, &lane, &pushed, &receipts);
+        if (err == XS_EFORK)
+            err = XS_OK; /* the satellite's own sync reports its fork; the relay goes on */
+        s->res->relayed_batches += pushed.batches;
+        s->res->relayed_records += pushed.records;
+        s->res->receipts += receipts;
+    }
+    s->res->satellites = count;
+    free(entries);
+    return err;
+}
+
+/* Reads the peer's address and keys. */
+static xs_err s_load(s_session_t *s, int *relay) {
     xs_txn_t *txn = NULL;
     xs_bytes_t v;
     xs_err err = xs_store_read(s->node->store, &txn);
@@ -491,19 +694,16 @@ static xs_err s_load(s_session_t *s, uint64_t *receipts_have, uint8_t policy[32]
         err = xs_store_get(txn, NODE_T_META, "hub_keys", 8, &v);
     }
     if (err == XS_OK && v.len == 64) {
-        memcpy(s->hub_sign, v.ptr, 32);
-        memcpy(s->hub_box, (const uint8_t *)v.ptr + 32, 32);
+        memcpy(s->peer_box, (const uint8_t *)v.ptr + 32, 32);
     } else if (err == XS_OK) {
         err = XS_ECORRUPT;
     }
     if (err == XS_ENOTFOUND)
         xs_log("节点未设置县级中心，请用 xueshi-node init --hub --hub-key 设置 (no hub configured)");
+    /* Through a relay, the relay's keys carry the connection; the county's signs. */
     if (err == XS_OK)
-        err = s_get_u64(txn, "receipts_gen", receipts_have);
-    if (err == XS_OK)
-        err = s_get_u64(txn, "sealed_through", &s->res->head_seq);
-    if (err == XS_OK)
-        err = s_policy_hash(txn, policy, has_policy);
+        err = node_county_key(txn, s->hub_sign);
+    *relay = err == XS_OK && xs_store_get(txn, NODE_T_META, "relay", 5, &v) == XS_OK;
     xs_store_end(&txn);
     return err;
 }
@@ -511,9 +711,7 @@ static xs_err s_load(s_session_t *s, uint64_t *receipts_have, uint8_t policy[32]
 xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
     s_session_t s;
     xs_identity_t *id = NULL;
-    uint64_t have;
-    uint8_t policy[32];
-    int has_policy;
+    int relay = 0;
     memset(&s, 0, sizeof s);
     memset(res, 0, sizeof *res);
     s.node = node;
@@ -526,47 +724,32 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
         s.deadline.tv_nsec -= 1000000000;
     }
     xs_writer_init(&s.frame, XS_PROTO_FRAME_MAX);
-    xs_err err = xs_identity_load(&id, node->dir, "node");
-    if (err != XS_OK) {
+    xs_err err = (s.scratch = malloc(sizeof *s.scratch)) ? XS_OK : XS_ENOMEM;
+    if (err == XS_OK && (err = xs_identity_load(&id, node->dir, "node")) != XS_OK)
         xs_log_err(err, "节点密钥 %s/node.secret (node key)", node->dir);
-        goto out;
-    }
-    if ((err = node_seal(node, id, &res->sealed_batches)) != XS_OK ||
-        (err = s_load(&s, &have, policy, &has_policy)) != XS_OK)
+    if (err != XS_OK || (err = node_seal(node, id, &res->sealed_batches)) != XS_OK ||
+        (err = s_load(&s, &relay)) != XS_OK)
         goto out;
     const xs_pubkeys_t *pub = xs_identity_public(id);
-    if ((err = xs_client_open(&s.client, s.endpoint, s.hub_box, pub->box,
+    if ((err = xs_client_open(&s.client, s.endpoint, s.peer_box, pub->box,
                               xs_identity_box_secret(id))) != XS_OK) {
         xs_log_err(err, "无法连接 %s (cannot connect)", s.endpoint);
         goto out;
     }
-    xs_msg_t hello, view;
-    memset(&hello, 0, sizeof hello);
-    hello.type = XS_MSG_HELLO;
-    hello.u.hello.head_seq = res->head_seq;
-    hello.u.hello.receipts_have = have;
-    hello.u.hello.has_policy_hash = has_policy;
-    memcpy(hello.u.hello.policy_hash, policy, 32);
-    if ((err = s_send(&s, &hello)) != XS_OK || (err = s_recv(&s, XS_MSG_VIEW, &view)) != XS_OK)
-        goto out;
-    res->round_trips++;
-    uint64_t receipts_gen = view.u.view.receipts_gen, held_max = view.u.view.held_max;
-    uint32_t window = view.u.view.window;
-    res->have_through = view.u.view.have_through;
-    if (view.u.view.fork_seq)
-        res->fork_seq = view.u.view.fork_seq;
-    if (view.u.view.policy.ptr && (err = s_take_policy(&s, &view.u.view.policy)) != XS_OK)
-        goto out;
-    if ((err = s_collect(&s, &view.u.view, held_max)) != XS_OK)
-        goto out;
-    if (s.nout && (err = s_push(&s, window)) != XS_OK && err != XS_EFORK)
-        goto out;
-    xs_err pushed = err;
-    /* Receipts changed if anything new was merged, or the hub has newer ones. */
-    if (res->acked_batches || receipts_gen != have)
-        err = s_fetch(&s, have);
-    if (err == XS_OK)
-        err = pushed;
+    s_pushed_t pushed;
+    err = s_lane(&s, &s_self, &pushed, &res->receipts);
+    res->sent_batches = pushed.batches;
+    res->sent_records = pushed.records;
+    res->acked_batches = pushed.acked;
+    res->relay_held = pushed.relayed;
+    res->rejected = pushed.rejected;
+    if (pushed.fork_seq)
+        res->fork_seq = pushed.fork_seq;
+    if ((err == XS_OK || err == XS_EFORK) && relay) {
+        xs_err relayed = s_relay(&s, id);
+        if (err == XS_OK)
+            err = relayed;
+    }
     if (err == XS_EFORK || (err == XS_OK && res->fork_seq))
         xs_log("分叉 (fork): 本节点自序号 %llu 起的数据与县级中心已有的不同，可能是从旧备份恢复"
                "后又登记了新记录；县里已隔离这些批次，请联系县级管理员 (this node's batches from "
@@ -576,9 +759,9 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
     if (err == XS_OK && res->fork_seq)
         err = XS_EFORK;
 out:
-    for (size_t i = 0; i < s.nout; i++)
-        free(s.out[i].envelope);
+    s_drop_out(&s);
     free(s.out);
+    free(s.scratch);
     xs_client_close(&s.client);
     xs_writer_free(&s.frame);
     xs_identity_destroy(&id);

@@ -14,7 +14,13 @@ typedef struct node_sync_result {
     uint64_t acked_batches;  /* batches the hub stored or already held */
     uint64_t rejected;       /* records the hub rejected (out of scope) */
     uint64_t receipts;       /* receipts received and stored */
-    uint64_t have_through;   /* the hub holds every seq up to here after the session */
+    uint64_t have_through;   /* the peer (hub or relay) holds every seq up to here */
+    uint64_t confirmed_through; /* the hub has confirmed every seq up to here (as the peer
+                                   knows it; through a relay, as the relay last heard) */
+    uint64_t relay_held;     /* batches a relay took into its keeping, not yet confirmed */
+    uint64_t relayed_batches; /* a relay: satellites' batches forwarded to the hub */
+    uint64_t relayed_records; /* their records */
+    uint32_t satellites;     /* a relay: satellites in its roster */
     uint64_t head_seq;       /* the last seq this node has sealed */
     uint64_t fork_seq;       /* first seq of a fork the hub reported; 0: none */
     int policy_updated;      /* 1 when the hub sent a newer policy */

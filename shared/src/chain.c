@@ -13,7 +13,8 @@ xs_err xs_chain_view(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
     uint8_t key[XS_CHAIN_KEY_BYTES];
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
-    uint64_t expect = 1; /* the lowest seq not yet seen held */
+    uint64_t held = 0; /* the highest seq seen held, 0: none (not "one past it", which wraps
+                          to 0 for a batch ending at 2^64 - 1) */
     size_t gaps = 0;
     memset(view, 0, sizeof *view);
     xs_chain_key(origin, 0, key);
@@ -31,21 +32,21 @@ xs_err xs_chain_view(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
         uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
         const uint8_t *c = v.ptr;
         uint64_t count = (uint64_t)c[0] << 24 | (uint64_t)c[1] << 16 | (uint64_t)c[2] << 8 | c[3];
-        if (first > expect) {
+        if (first > held && first - held > 1) {
             if (gaps < XS_CHAIN_MAX_GAPS) {
-                view->gaps[gaps][0] = expect;
+                view->gaps[gaps][0] = held + 1;
                 view->gaps[gaps][1] = first - 1;
             }
             gaps++;
         }
-        if (first + count > expect)
-            expect = first + count;
+        if (count > 0 && first + (count - 1) > held)
+            held = first + (count - 1);
         view->batches++;
     }
     xs_store_cursor_close(&cur);
     if (err != XS_OK && err != XS_ENOTFOUND)
         return err;
-    view->held_max = expect - 1;
+    view->held_max = held;
     view->have_through = gaps ? view->gaps[0][0] - 1 : view->held_max;
     /* Gaps past the first XS_CHAIN_MAX_GAPS are listed in a later view, once these fill. */
     view->gap_count = gaps < XS_CHAIN_MAX_GAPS ? gaps : XS_CHAIN_MAX_GAPS;

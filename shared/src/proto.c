@@ -10,12 +10,13 @@
 
 /* Elements after version and type, by message type (protocol.md §5). */
 static const uint8_t s_elements[XS_MSG_TYPE_MAX + 1] = {
-    [XS_MSG_HELLO] = 3, [XS_MSG_VIEW] = 7,     [XS_MSG_BATCH] = 1, [XS_MSG_ACK] = 5,
-    [XS_MSG_FETCH] = 2, [XS_MSG_RECEIPTS] = 3, [XS_MSG_ERROR] = 2,
+    [XS_MSG_HELLO] = 4, [XS_MSG_VIEW] = 8,       [XS_MSG_BATCH] = 1,
+    [XS_MSG_ACK] = 5,   [XS_MSG_FETCH] = 3,      [XS_MSG_RECEIPTS] = 3,
+    [XS_MSG_ERROR] = 2, [XS_MSG_SATELLITES] = 0, [XS_MSG_ROSTER] = 1,
 };
 
 static const char *const s_type_names[XS_MSG_TYPE_MAX + 1] = {
-    "", "HELLO", "VIEW", "BATCH", "ACK", "FETCH", "RECEIPTS", "ERROR",
+    "", "HELLO", "VIEW", "BATCH", "ACK", "FETCH", "RECEIPTS", "ERROR", "SATELLITES", "ROSTER",
 };
 
 /* §5.1: name and message, Chinese then English. */
@@ -103,7 +104,7 @@ static int s_gap_ok(const xs_proto_range_t *gap, uint64_t have_through, const ui
 }
 
 static int s_ack_head_ok(uint64_t first_seq, uint64_t count, uint64_t status, uint64_t error) {
-    if (count > XS_BATCH_MAX_RECORDS || (first_seq == 0) != (count == 0) || status > XS_ACK_REFUSED)
+    if (count > XS_BATCH_MAX_RECORDS || (first_seq == 0) != (count == 0) || status > XS_ACK_RELAYED)
         return 0;
     if (status == XS_ACK_REFUSED)
         return error >= 1 && error <= XS_PCODE_MAX;
@@ -126,6 +127,7 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
         xs_codec_put_uint(w, msg->u.hello.head_seq);
         xs_codec_put_uint(w, msg->u.hello.receipts_have);
         s_put_hash_or_nil(w, msg->u.hello.has_policy_hash, msg->u.hello.policy_hash);
+        s_put_hash_or_nil(w, msg->u.hello.has_origin, msg->u.hello.origin);
         return XS_OK;
     case XS_MSG_VIEW: {
         const xs_msg_view_t *v = &msg->u.view;
@@ -151,6 +153,7 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
         else
             xs_codec_put_nil(w);
         xs_codec_put_uint(w, v->fork_seq);
+        xs_codec_put_uint(w, v->confirmed_through);
         return XS_OK;
     }
     case XS_MSG_BATCH:
@@ -189,6 +192,7 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
             xs_codec_put_str(w, msg->u.fetch.after.ptr, msg->u.fetch.after.len);
         else
             xs_codec_put_nil(w);
+        s_put_hash_or_nil(w, msg->u.fetch.has_origin, msg->u.fetch.origin);
         return XS_OK;
     case XS_MSG_RECEIPTS: {
         const xs_msg_receipts_t *rc = &msg->u.receipts;
@@ -210,6 +214,13 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
             return XS_EINVAL;
         xs_codec_put_uint(w, msg->u.error.code);
         xs_codec_put_str(w, msg->u.error.message.ptr, msg->u.error.message.len);
+        return XS_OK;
+    case XS_MSG_SATELLITES:
+        return XS_OK;
+    case XS_MSG_ROSTER:
+        if (!msg->u.roster.envelope.ptr || msg->u.roster.envelope.len > XS_PROTO_ROSTER_MAX)
+            return XS_EINVAL;
+        xs_codec_put_bin(w, msg->u.roster.envelope.ptr, msg->u.roster.envelope.len);
         return XS_OK;
     }
     return XS_EINVAL;
@@ -309,7 +320,8 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
     case XS_MSG_HELLO:
         return xs_codec_get_uint(r, &msg->u.hello.head_seq) == XS_OK &&
                xs_codec_get_uint(r, &msg->u.hello.receipts_have) == XS_OK &&
-               s_get_hash_or_nil(r, &msg->u.hello.has_policy_hash, msg->u.hello.policy_hash);
+               s_get_hash_or_nil(r, &msg->u.hello.has_policy_hash, msg->u.hello.policy_hash) &&
+               s_get_hash_or_nil(r, &msg->u.hello.has_origin, msg->u.hello.origin);
     case XS_MSG_VIEW: {
         xs_msg_view_t *v = &msg->u.view;
         xs_proto_range_t gap;
@@ -328,7 +340,8 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
         v->gap_count = v->gap_list.count;
         return s_get_u32(r, &v->window) && xs_codec_get_uint(r, &v->receipts_gen) == XS_OK &&
                s_get_blob(r, 1, XS_RECEIPT_POLICY_MAX_BYTES, &v->policy) &&
-               xs_codec_get_uint(r, &v->fork_seq) == XS_OK;
+               xs_codec_get_uint(r, &v->fork_seq) == XS_OK &&
+               xs_codec_get_uint(r, &v->confirmed_through) == XS_OK;
     }
     case XS_MSG_BATCH:
         return s_get_blob(r, 0, XS_BATCH_MAX_BYTES, &msg->u.batch.envelope);
@@ -359,9 +372,10 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
         if (xs_codec_get_nil(r) == XS_OK) {
             msg->u.fetch.after.ptr = NULL;
             msg->u.fetch.after.len = 0;
-            return 1;
+        } else if (!s_get_text(r, 1, XS_ID_MAX, &msg->u.fetch.after)) {
+            return 0;
         }
-        return s_get_text(r, 1, XS_ID_MAX, &msg->u.fetch.after);
+        return s_get_hash_or_nil(r, &msg->u.fetch.has_origin, msg->u.fetch.origin);
     case XS_MSG_RECEIPTS: {
         xs_msg_receipts_t *rc = &msg->u.receipts;
         xs_proto_blob_t receipt;
@@ -382,6 +396,10 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
         msg->u.error.code = (uint8_t)code;
         return s_get_text(r, 0, XS_PROTO_MESSAGE_MAX, &msg->u.error.message);
     }
+    case XS_MSG_SATELLITES:
+        return 1;
+    case XS_MSG_ROSTER:
+        return s_get_blob(r, 0, XS_PROTO_ROSTER_MAX, &msg->u.roster.envelope);
     }
     return 0;
 }

@@ -94,14 +94,17 @@ static int s_same_msg(const xs_msg_t *a, const xs_msg_t *b) {
         return a->u.hello.head_seq == b->u.hello.head_seq &&
                a->u.hello.receipts_have == b->u.hello.receipts_have &&
                a->u.hello.has_policy_hash == b->u.hello.has_policy_hash &&
-               memcmp(a->u.hello.policy_hash, b->u.hello.policy_hash, 32) == 0;
+               memcmp(a->u.hello.policy_hash, b->u.hello.policy_hash, 32) == 0 &&
+               a->u.hello.has_origin == b->u.hello.has_origin &&
+               memcmp(a->u.hello.origin, b->u.hello.origin, 32) == 0;
     case XS_MSG_VIEW:
         return a->u.view.have_through == b->u.view.have_through &&
                a->u.view.held_max == b->u.view.held_max &&
                a->u.view.gap_count == b->u.view.gap_count && a->u.view.window == b->u.view.window &&
                a->u.view.receipts_gen == b->u.view.receipts_gen &&
                s_same_blob(a->u.view.policy, b->u.view.policy) &&
-               a->u.view.fork_seq == b->u.view.fork_seq;
+               a->u.view.fork_seq == b->u.view.fork_seq &&
+               a->u.view.confirmed_through == b->u.view.confirmed_through;
     case XS_MSG_BATCH:
         return s_same_blob(a->u.batch.envelope, b->u.batch.envelope);
     case XS_MSG_ACK:
@@ -111,7 +114,9 @@ static int s_same_msg(const xs_msg_t *a, const xs_msg_t *b) {
     case XS_MSG_FETCH:
         return a->u.fetch.receipts_have == b->u.fetch.receipts_have &&
                (a->u.fetch.after.ptr == NULL) == (b->u.fetch.after.ptr == NULL) &&
-               s_same_str(a->u.fetch.after, b->u.fetch.after);
+               s_same_str(a->u.fetch.after, b->u.fetch.after) &&
+               a->u.fetch.has_origin == b->u.fetch.has_origin &&
+               memcmp(a->u.fetch.origin, b->u.fetch.origin, 32) == 0;
     case XS_MSG_RECEIPTS:
         return a->u.receipts.generation == b->u.receipts.generation &&
                a->u.receipts.receipt_count == b->u.receipts.receipt_count &&
@@ -119,6 +124,10 @@ static int s_same_msg(const xs_msg_t *a, const xs_msg_t *b) {
     case XS_MSG_ERROR:
         return a->u.error.code == b->u.error.code &&
                s_same_str(a->u.error.message, b->u.error.message);
+    case XS_MSG_SATELLITES:
+        return 1;
+    case XS_MSG_ROSTER:
+        return s_same_blob(a->u.roster.envelope, b->u.roster.envelope);
     }
     return 0;
 }

@@ -181,19 +181,21 @@ bg_forget() {
 # unregisters it and sets BG_RC to its exit status; returns 1, PID still running, on timeout.
 bg_wait() {
     local pid=$1 deadline
-    deadline=$(($(now_ms) + $(awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }')))
-    while kill -0 "$pid" 2>/dev/null; do
-        [ "$(now_ms)" -lt "$deadline" ] || return 1
-        sleep 0.02
-    done
-    { wait "$pid"; } 2>/dev/null # no "Killed" notice from the shell
-    BG_RC=$?
+    { # no "Killed" notice: the shell prints one when it reaps a killed job, at any command
+        deadline=$(($(now_ms) + $(awk -v s="$2" 'BEGIN { printf "%d", s * 1000 }')))
+        while kill -0 "$pid"; do
+            [ "$(now_ms)" -lt "$deadline" ] || return 1
+            sleep 0.02
+        done
+        wait "$pid"
+        BG_RC=$?
+    } 2>/dev/null
     bg_forget "$pid"
 }
 
 # bg_kill PID [SIGNAL]: sends SIGNAL (default KILL) and reaps PID (up to 10 s); sets BG_RC.
 bg_kill() {
-    kill -"${2:-KILL}" "$1" 2>/dev/null
+    { kill -"${2:-KILL}" "$1"; } 2>/dev/null
     bg_wait "$1" 10
 }
 

@@ -63,8 +63,12 @@ static void test_hello(void **state) {
     in.u.hello.receipts_have = 12;
     in.u.hello.has_policy_hash = 1;
     memset(in.u.hello.policy_hash, 0xcd, 32);
+    in.u.hello.has_origin = 1; /* a relay speaking for its satellite */
+    memset(in.u.hello.origin, 0x5a, 32);
     s_encode(&in, &w);
     s_decode(&w, XS_MSG_HELLO, &out);
+    assert_true(out.u.hello.has_origin);
+    assert_memory_equal(out.u.hello.origin, in.u.hello.origin, 32);
     assert_int_equal(out.u.hello.head_seq, UINT64_MAX);
     assert_int_equal(out.u.hello.receipts_have, 12);
     assert_true(out.u.hello.has_policy_hash);
@@ -72,10 +76,12 @@ static void test_hello(void **state) {
     xs_writer_free(&w);
 
     in.u.hello.has_policy_hash = 0;
+    in.u.hello.has_origin = 0;
     in.u.hello.head_seq = 0;
     s_encode(&in, &w);
     s_decode(&w, XS_MSG_HELLO, &out);
     assert_false(out.u.hello.has_policy_hash);
+    assert_false(out.u.hello.has_origin);
     assert_int_equal(out.u.hello.head_seq, 0);
     xs_writer_free(&w);
 }
@@ -95,6 +101,7 @@ static void test_view(void **state) {
     in.u.view.policy.ptr = policy;
     in.u.view.policy.len = sizeof policy;
     in.u.view.fork_seq = 22;
+    in.u.view.confirmed_through = 7;
     s_encode(&in, &w);
     s_decode(&w, XS_MSG_VIEW, &out);
     assert_int_equal(out.u.view.have_through, 10);
@@ -115,6 +122,7 @@ static void test_view(void **state) {
     assert_int_equal(out.u.view.policy.len, sizeof policy);
     assert_memory_equal(out.u.view.policy.ptr, policy, sizeof policy);
     assert_int_equal(out.u.view.fork_seq, 22);
+    assert_int_equal(out.u.view.confirmed_through, 7);
     xs_writer_free(&w);
 
     /* Nothing held: no gaps, policy nil. */
@@ -214,6 +222,16 @@ static void test_ack(void **state) {
     assert_false(xs_proto_next_rejected(&it, &rej));
     xs_writer_free(&w);
 
+    /* Held by a relay, not yet confirmed by the hub (protocol.md §8). */
+    memset(&in.u.ack, 0, sizeof in.u.ack);
+    in.u.ack.first_seq = 7;
+    in.u.ack.count = 3;
+    in.u.ack.status = XS_ACK_RELAYED;
+    s_encode(&in, &w);
+    s_decode(&w, XS_MSG_ACK, &out);
+    assert_int_equal(out.u.ack.status, XS_ACK_RELAYED);
+    xs_writer_free(&w);
+
     /* Refused before the header could be read: no seq, no count, an error code. */
     memset(&in.u.ack, 0, sizeof in.u.ack);
     in.u.ack.status = XS_ACK_REFUSED;
@@ -225,17 +243,18 @@ static void test_ack(void **state) {
     assert_int_equal(out.u.ack.count, 0);
     xs_writer_free(&w);
 
-    /* What may not be sent: an error without refusal, a refusal without error, an index at
-     * count, more rejected than records, a status past refused, seq without count. */
+    /* What may not be sent: a status past relayed, an error without refusal, a refusal
+     * without error, an index at count, more rejected than records, seq without count. */
     struct {
         uint64_t first_seq;
         uint32_t count;
         uint8_t status, error;
         uint32_t rejected_count;
-    } bad[] = {{1, 2, XS_ACK_HELD, 4, 0},        {1, 2, XS_ACK_REFUSED, 0, 0},
-               {1, 1, XS_ACK_ACCEPTED, 0, 2},    {1, 2, 4, 0, 0},
-               {1, 0, XS_ACK_REFUSED, 1, 0},     {0, 0, XS_ACK_ACCEPTED, 0, 0},
-               {1, 4097, XS_ACK_ACCEPTED, 0, 0}, {1, 2, XS_ACK_REFUSED, 9, 0}};
+    } bad[] = {{1, 2, XS_ACK_RELAYED + 1, 0, 0}, {1, 2, XS_ACK_HELD, 4, 0},
+               {1, 2, XS_ACK_REFUSED, 0, 0},     {1, 1, XS_ACK_ACCEPTED, 0, 2},
+               {1, 2, XS_ACK_RELAYED, 4, 0},     {1, 0, XS_ACK_REFUSED, 1, 0},
+               {0, 0, XS_ACK_ACCEPTED, 0, 0},    {1, 4097, XS_ACK_ACCEPTED, 0, 0},
+               {1, 2, XS_ACK_REFUSED, 9, 0}};
     xs_proto_rejected_t at_count[2] = {{0, XS_REASON_OUT_OF_SCOPE, {0}},
                                        {2, XS_REASON_OUT_OF_SCOPE, {0}}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -276,17 +295,23 @@ static void test_fetch(void **state) {
     xs_writer_t w;
     in.u.fetch.receipts_have = 5;
     in.u.fetch.after = s_str("教师T0001");
+    in.u.fetch.has_origin = 1;
+    memset(in.u.fetch.origin, 0x77, 32);
     s_encode(&in, &w);
     s_decode(&w, XS_MSG_FETCH, &out);
+    assert_true(out.u.fetch.has_origin);
+    assert_memory_equal(out.u.fetch.origin, in.u.fetch.origin, 32);
     assert_int_equal(out.u.fetch.receipts_have, 5);
     assert_int_equal(out.u.fetch.after.len, in.u.fetch.after.len);
     assert_memory_equal(out.u.fetch.after.ptr, in.u.fetch.after.ptr, in.u.fetch.after.len);
     xs_writer_free(&w);
     in.u.fetch.after.ptr = NULL;
     in.u.fetch.after.len = 0;
+    in.u.fetch.has_origin = 0;
     s_encode(&in, &w);
     s_decode(&w, XS_MSG_FETCH, &out);
     assert_null(out.u.fetch.after.ptr);
+    assert_false(out.u.fetch.has_origin);
     xs_writer_free(&w);
     /* An after that is no teacher_id. */
     static const char *const bad[] = {
@@ -357,6 +382,33 @@ static void test_error(void **state) {
     xs_writer_free(&w);
 }
 
+/* SATELLITES carries nothing; ROSTER one envelope, not opened here (protocol.md §8). */
+static void test_roster(void **state) {
+    (void)state;
+    static const uint8_t envelope[] = {0x92, 0xc4, 0x01, 0x95, 0xc4, 0x00};
+    xs_msg_t in = {.type = XS_MSG_SATELLITES}, out;
+    xs_writer_t w;
+    s_encode(&in, &w);
+    assert_int_equal(w.len, 3);
+    s_decode(&w, XS_MSG_SATELLITES, &out);
+    xs_writer_free(&w);
+    in.type = XS_MSG_ROSTER;
+    in.u.roster.envelope.ptr = envelope;
+    in.u.roster.envelope.len = sizeof envelope;
+    s_encode(&in, &w);
+    s_decode(&w, XS_MSG_ROSTER, &out);
+    assert_int_equal(out.u.roster.envelope.len, sizeof envelope);
+    assert_memory_equal(out.u.roster.envelope.ptr, envelope, sizeof envelope);
+    xs_writer_free(&w);
+    in.u.roster.envelope.len = XS_PROTO_ROSTER_MAX + 1;
+    xs_writer_init(&w, 2 * XS_PROTO_FRAME_MAX);
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    in.u.roster.envelope.ptr = NULL;
+    in.u.roster.envelope.len = 0;
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    xs_writer_free(&w);
+}
+
 /* §5.1 names and messages, and the mapping to and from xs_err. */
 static void test_codes(void **state) {
     (void)state;
@@ -383,7 +435,9 @@ static void test_codes(void **state) {
     assert_int_equal(xs_proto_code_to_err(XS_PCODE_INTERNAL), XS_EREFUSED);
     assert_string_equal(xs_proto_type_name(XS_MSG_RECEIPTS), "RECEIPTS");
     assert_string_equal(xs_proto_type_name(0), "");
-    assert_string_equal(xs_proto_type_name(8), "");
+    assert_string_equal(xs_proto_type_name(XS_MSG_SATELLITES), "SATELLITES");
+    assert_string_equal(xs_proto_type_name(XS_MSG_ROSTER), "ROSTER");
+    assert_string_equal(xs_proto_type_name(10), "");
 }
 
 /* ---- malformed frames ---- */
@@ -402,33 +456,40 @@ static void s_expect(const uint8_t *frame, size_t len, xs_err want) {
 
 static void test_malformed(void **state) {
     (void)state;
-    S_EXPECT(XS_OK, 0x95, 0x01, 0x01, 0x00, 0x00, 0xc0); /* control: a HELLO */
-    S_EXPECT(XS_EVERSION, 0x95, 0x02, 0x01, 0x00, 0x00, 0xc0);
+    S_EXPECT(XS_OK, 0x96, 0x01, 0x01, 0x00, 0x00, 0xc0, 0xc0); /* control: a HELLO */
+    S_EXPECT(XS_EVERSION, 0x96, 0x02, 0x01, 0x00, 0x00, 0xc0, 0xc0);
     S_EXPECT(XS_EVERSION, 0x92, 0x00, 0x01);
     S_EXPECT(XS_EVERSION, 0x92, 0xff, 0x01);                                 /* version -1 */
     S_EXPECT(XS_EMALFORMED, 0x92, 0xc0, 0x01);                               /* version nil */
     S_EXPECT(XS_EMALFORMED, 0x91, 0x01);                                     /* no type */
     S_EXPECT(XS_EMALFORMED, 0x92, 0x01, 0x00);                               /* type 0 */
-    S_EXPECT(XS_EMALFORMED, 0x92, 0x01, 0x08);                               /* type 8 */
+    S_EXPECT(XS_EMALFORMED, 0x92, 0x01, 0x0a);                               /* type 10 */
     S_EXPECT(XS_EMALFORMED, 0x92, 0x01, 0xa1, 0x31);                         /* type as a string */
-    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x01, 0x00, 0x00, 0xc0, 0xc0);       /* one too many */
-    S_EXPECT(XS_EMALFORMED, 0x95, 0x01, 0x01, 0xff, 0x00, 0xc0);             /* negative head */
-    S_EXPECT(XS_EMALFORMED, 0x95, 0x01, 0x01, 0x00, 0x00, 0xc4, 0x01, 0x00); /* hash of 1 */
-    S_EXPECT(XS_EMALFORMED, 0x95, 0x01, 0x01, 0x00, 0x00, 0xa0);             /* hash as string */
-    S_EXPECT(XS_EMALFORMED, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01);       /* array32 huge */
-    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x03, 0xc0);                         /* BATCH of nil */
+    S_EXPECT(XS_EMALFORMED, 0x97, 0x01, 0x01, 0x00, 0x00, 0xc0, 0xc0, 0xc0); /* one too many */
+    S_EXPECT(XS_EMALFORMED, 0x95, 0x01, 0x01, 0x00, 0x00, 0xc0);             /* one too few */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x01, 0xff, 0x00, 0xc0, 0xc0);       /* negative head */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x01, 0x00, 0x00, 0xc4, 0x01, 0x00, 0xc0); /* hash of 1 */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x01, 0x00, 0x00, 0xa0, 0xc0); /* hash as string */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x01, 0x00, 0x00, 0xc0, 0x00); /* origin as integer */
+    S_EXPECT(XS_OK, 0x90 | 2, 0x01, 0x08);                             /* SATELLITES */
+    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x08, 0xc0);                   /* ... with an element */
+    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x09, 0xc0);                   /* ROSTER of nil */
+    S_EXPECT(XS_EMALFORMED, 0xdd, 0xff, 0xff, 0xff, 0xff, 0x01, 0x01); /* array32 huge */
+    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x03, 0xc0);                   /* BATCH of nil */
     S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x03, 0xc6, 0xff, 0xff, 0xff, 0xff); /* bin huge */
     /* VIEW window over 32 bits. */
-    S_EXPECT(XS_EMALFORMED, 0x99, 0x01, 0x02, 0x00, 0x00, 0x90, 0xcf, 0, 0, 0, 1, 0, 0, 0, 0, 0x00,
-             0xc0, 0x00);
-    S_EXPECT(XS_OK, 0x99, 0x01, 0x02, 0x00, 0x00, 0x90, 0xce, 0xff, 0xff, 0xff, 0xff, 0x00, 0xc0,
-             0x00);
+    S_EXPECT(XS_EMALFORMED, 0x9a, 0x01, 0x02, 0x00, 0x00, 0x90, 0xcf, 0, 0, 0, 1, 0, 0, 0, 0, 0x00,
+             0xc0, 0x00, 0x00);
+    S_EXPECT(XS_OK, 0x9a, 0x01, 0x02, 0x00, 0x00, 0x90, 0xce, 0xff, 0xff, 0xff, 0xff, 0x00, 0xc0,
+             0x00, 0x00);
     /* A gap of three elements. */
-    S_EXPECT(XS_EMALFORMED, 0x99, 0x01, 0x02, 0x00, 0x05, 0x91, 0x93, 0x01, 0x01, 0x01, 0x00, 0x00,
-             0xc0, 0x00);
-    S_EXPECT(XS_OK, 0x99, 0x01, 0x02, 0x00, 0x05, 0x91, 0x92, 0x01, 0x01, 0x00, 0x00, 0xc0, 0x00);
-    /* The VIEW of an earlier draft, without held_max. */
+    S_EXPECT(XS_EMALFORMED, 0x9a, 0x01, 0x02, 0x00, 0x05, 0x91, 0x93, 0x01, 0x01, 0x01, 0x00, 0x00,
+             0xc0, 0x00, 0x00);
+    S_EXPECT(XS_OK, 0x9a, 0x01, 0x02, 0x00, 0x05, 0x91, 0x92, 0x01, 0x01, 0x00, 0x00, 0xc0, 0x00,
+             0x00);
+    /* VIEWs of earlier drafts: without held_max, without confirmed_through. */
     S_EXPECT(XS_EMALFORMED, 0x98, 0x01, 0x02, 0x00, 0x90, 0x00, 0x00, 0xc0, 0x00);
+    S_EXPECT(XS_EMALFORMED, 0x99, 0x01, 0x02, 0x00, 0x00, 0x90, 0x00, 0x00, 0xc0, 0x00);
     /* A rejected reason that is not a string, or empty. */
     S_EXPECT(XS_EMALFORMED, 0x97, 0x01, 0x04, 0x01, 0x01, 0x00, 0x00, 0x91, 0x92, 0x00, 0x01);
     S_EXPECT(XS_EMALFORMED, 0x97, 0x01, 0x04, 0x01, 0x01, 0x00, 0x00, 0x91, 0x92, 0x00, 0xa0);
@@ -468,7 +529,7 @@ static void test_list_bounds(void **state) {
     assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
     /* The same list written by hand is refused by the decoder. */
     xs_writer_reset(&w);
-    xs_codec_put_array(&w, 9);
+    xs_codec_put_array(&w, 10);
     xs_codec_put_uint(&w, 1);
     xs_codec_put_uint(&w, XS_MSG_VIEW);
     xs_codec_put_uint(&w, 0);
@@ -482,6 +543,7 @@ static void test_list_bounds(void **state) {
     xs_codec_put_uint(&w, 0);
     xs_codec_put_uint(&w, 0);
     xs_codec_put_nil(&w);
+    xs_codec_put_uint(&w, 0);
     xs_codec_put_uint(&w, 0);
     assert_int_equal(xs_proto_decode(w.data, w.len, &out), XS_EMALFORMED);
     xs_writer_free(&w);
@@ -570,7 +632,7 @@ static void test_list_bounds(void **state) {
     in.u.hello.head_seq = UINT64_MAX;
     assert_int_equal(xs_proto_encode(&in, &w), XS_ETOOBIG);
     xs_writer_free(&w);
-    in.type = (xs_msg_type)9;
+    in.type = (xs_msg_type)(XS_MSG_TYPE_MAX + 1);
     xs_writer_init(&w, 64);
     assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
     xs_writer_free(&w);
@@ -635,6 +697,9 @@ static void s_hex32(const char *hex, uint8_t out[32]) {
     free(bytes);
 }
 
+/* 32 bytes of hex into out and 1, or 0 (out zeroed) for "nil". */
+static int s_hash_or_nil(const char *value, uint8_t out[32]);
+
 static const char *s_get(const s_vector_t *v, const char *name) {
     for (unsigned i = 0; i < v->nfields; i++)
         if (strcmp(v->field[i], name) == 0)
@@ -647,6 +712,15 @@ static const char *s_need(const s_vector_t *v, const char *name) {
     if (!value)
         fail_msg("%s: no %s", v->name, name);
     return value;
+}
+
+static int s_hash_or_nil(const char *value, uint8_t out[32]) {
+    if (strcmp(value, "nil") == 0) {
+        memset(out, 0, 32);
+        return 0;
+    }
+    s_hex32(value, out);
+    return 1;
 }
 
 static uint64_t s_u64(const char *s) {
@@ -960,8 +1034,8 @@ static void s_check_receipt(s_vectors_t *vs, const s_vector_t *v, const uint8_t 
     xs_writer_free(&env);
 }
 
-static const char *const s_type_names[] = {"",    "HELLO", "VIEW",     "BATCH",
-                                           "ACK", "FETCH", "RECEIPTS", "ERROR"};
+static const char *const s_type_names[] = {"",      "HELLO",    "VIEW",  "BATCH",      "ACK",
+                                           "FETCH", "RECEIPTS", "ERROR", "SATELLITES", "ROSTER"};
 
 /* Builds the message the fields describe; list arrays go into the caller's storage and
  * binary values into owned (freed by the caller, count in *nowned). */
@@ -983,6 +1057,7 @@ static void s_build_msg(const s_vector_t *v, xs_msg_t *m, xs_proto_range_t *gaps
             m->u.hello.has_policy_hash = 1;
             s_hex32(s_need(v, "policy_hash"), m->u.hello.policy_hash);
         }
+        m->u.hello.has_origin = s_hash_or_nil(s_need(v, "origin"), m->u.hello.origin);
         break;
     case XS_MSG_VIEW:
         m->u.view.have_through = s_u64(s_need(v, "have_through"));
@@ -1003,6 +1078,7 @@ static void s_build_msg(const s_vector_t *v, xs_msg_t *m, xs_proto_range_t *gaps
             m->u.view.policy.ptr = owned[(*nowned)++];
         }
         m->u.view.fork_seq = s_u64(s_need(v, "fork_seq"));
+        m->u.view.confirmed_through = s_u64(s_need(v, "confirmed_through"));
         break;
     case XS_MSG_BATCH:
         owned[*nowned] = s_unhex(s_need(v, "envelope"), &m->u.batch.envelope.len);
@@ -1032,6 +1108,7 @@ static void s_build_msg(const s_vector_t *v, xs_msg_t *m, xs_proto_range_t *gaps
         m->u.fetch.receipts_have = s_u64(s_need(v, "receipts_have"));
         if (s_get(v, "after"))
             m->u.fetch.after = s_str(s_get(v, "after"));
+        m->u.fetch.has_origin = s_hash_or_nil(s_need(v, "origin"), m->u.fetch.origin);
         break;
     case XS_MSG_RECEIPTS:
         m->u.receipts.generation = s_u64(s_need(v, "generation"));
@@ -1048,6 +1125,12 @@ static void s_build_msg(const s_vector_t *v, xs_msg_t *m, xs_proto_range_t *gaps
     case XS_MSG_ERROR:
         m->u.error.code = (uint8_t)s_u64(s_need(v, "code"));
         m->u.error.message = s_str(s_need(v, "message"));
+        break;
+    case XS_MSG_SATELLITES:
+        break;
+    case XS_MSG_ROSTER:
+        owned[*nowned] = s_unhex(s_need(v, "roster"), &m->u.roster.envelope.len);
+        m->u.roster.envelope.ptr = owned[(*nowned)++];
         break;
     }
 }
@@ -1075,6 +1158,8 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
         assert_int_equal(got->u.hello.receipts_have, want->u.hello.receipts_have);
         assert_int_equal(got->u.hello.has_policy_hash, want->u.hello.has_policy_hash);
         assert_memory_equal(got->u.hello.policy_hash, want->u.hello.policy_hash, 32);
+        assert_int_equal(got->u.hello.has_origin, want->u.hello.has_origin);
+        assert_memory_equal(got->u.hello.origin, want->u.hello.origin, 32);
         break;
     case XS_MSG_VIEW: {
         xs_proto_range_t gap;
@@ -1092,6 +1177,7 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
         assert_int_equal(got->u.view.receipts_gen, want->u.view.receipts_gen);
         s_same_blob(got->u.view.policy, want->u.view.policy);
         assert_int_equal(got->u.view.fork_seq, want->u.view.fork_seq);
+        assert_int_equal(got->u.view.confirmed_through, want->u.view.confirmed_through);
         break;
     }
     case XS_MSG_BATCH:
@@ -1118,6 +1204,8 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
         assert_int_equal(got->u.fetch.receipts_have, want->u.fetch.receipts_have);
         assert_int_equal(got->u.fetch.after.ptr == NULL, want->u.fetch.after.ptr == NULL);
         s_same_str(got->u.fetch.after, want->u.fetch.after);
+        assert_int_equal(got->u.fetch.has_origin, want->u.fetch.has_origin);
+        assert_memory_equal(got->u.fetch.origin, want->u.fetch.origin, 32);
         break;
     case XS_MSG_RECEIPTS: {
         xs_proto_blob_t blob;
@@ -1135,6 +1223,11 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
     case XS_MSG_ERROR:
         assert_int_equal(got->u.error.code, want->u.error.code);
         s_same_str(got->u.error.message, want->u.error.message);
+        break;
+    case XS_MSG_SATELLITES:
+        break;
+    case XS_MSG_ROSTER:
+        s_same_blob(got->u.roster.envelope, want->u.roster.envelope);
         break;
     }
 }
@@ -1206,17 +1299,18 @@ static void test_vectors(void **state) {
     /* Every kind has vectors, and every message type an ok one. */
     for (unsigned k = 0; k < 4; k++)
         assert_true(by_kind[k] > 0);
-    assert_int_equal(types_seen, 0xfe);
+    assert_int_equal(types_seen, ((1u << (XS_MSG_TYPE_MAX + 1)) - 1) & ~1u);
     assert_true(ok >= 15);
 }
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hello),     cmocka_unit_test(test_view),
-        cmocka_unit_test(test_batch_msg), cmocka_unit_test(test_ack),
-        cmocka_unit_test(test_fetch),     cmocka_unit_test(test_receipts),
-        cmocka_unit_test(test_error),     cmocka_unit_test(test_codes),
-        cmocka_unit_test(test_malformed), cmocka_unit_test(test_list_bounds),
+        cmocka_unit_test(test_hello),       cmocka_unit_test(test_view),
+        cmocka_unit_test(test_batch_msg),   cmocka_unit_test(test_ack),
+        cmocka_unit_test(test_fetch),       cmocka_unit_test(test_receipts),
+        cmocka_unit_test(test_error),       cmocka_unit_test(test_roster),
+        cmocka_unit_test(test_codes),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_list_bounds),
     };
     const struct CMUnitTest vector_tests[] = {
         cmocka_unit_test(test_vectors),

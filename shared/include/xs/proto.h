@@ -17,24 +17,27 @@
  * (protocol.md §5; also ZMQ_MAXMSGSIZE, §6). */
 #define XS_PROTO_FRAME_MAX (1024 * 1024 + 64 * 1024)
 /* Bounds of a message's lists; a frame over any of them is refused as malformed. */
-#define XS_PROTO_GAPS_MAX 256      /* VIEW gaps: ranges */
-#define XS_PROTO_REJECTED_MAX 4096 /* ACK rejected: one per record at most */
-#define XS_PROTO_RECEIPTS_MAX 4096 /* RECEIPTS receipts: envelopes per message */
+#define XS_PROTO_GAPS_MAX 256            /* VIEW gaps: ranges */
+#define XS_PROTO_REJECTED_MAX 4096       /* ACK rejected: one per record at most */
+#define XS_PROTO_RECEIPTS_MAX 4096       /* RECEIPTS receipts: envelopes per message */
+#define XS_PROTO_ROSTER_MAX (512 * 1024) /* ROSTER envelope bytes */
 /* Byte limits of a message's strings (UTF-8). */
 #define XS_PROTO_REASON_MAX 32    /* a rejected record's reason code (records.md §7) */
 #define XS_PROTO_MESSAGE_MAX 1024 /* ERROR message, Chinese then English */
 
 /* Message types (protocol.md §5), the second element of every frame. */
 typedef enum xs_msg_type {
-    XS_MSG_HELLO = 1,    /* node → hub: what the node holds */
-    XS_MSG_VIEW = 2,     /* hub → node: what the hub holds of the node */
-    XS_MSG_BATCH = 3,    /* node → hub: one batch envelope */
-    XS_MSG_ACK = 4,      /* hub → node: the outcome of one batch */
-    XS_MSG_FETCH = 5,    /* node → hub: asks for receipts */
-    XS_MSG_RECEIPTS = 6, /* hub → node: a page of receipt envelopes */
-    XS_MSG_ERROR = 7,    /* hub → node: a refused frame */
+    XS_MSG_HELLO = 1,      /* node → hub: what the node holds */
+    XS_MSG_VIEW = 2,       /* hub → node: what the hub holds of the node */
+    XS_MSG_BATCH = 3,      /* node → hub: one batch envelope */
+    XS_MSG_ACK = 4,        /* hub → node: the outcome of one batch */
+    XS_MSG_FETCH = 5,      /* node → hub: asks for receipts */
+    XS_MSG_RECEIPTS = 6,   /* hub → node: a page of receipt envelopes */
+    XS_MSG_ERROR = 7,      /* hub → node: a refused frame */
+    XS_MSG_SATELLITES = 8, /* relay → hub: asks for its roster (§8) */
+    XS_MSG_ROSTER = 9,     /* hub → relay: the signed roster (§8) */
 } xs_msg_type;
-#define XS_MSG_TYPE_MAX 7
+#define XS_MSG_TYPE_MAX 9
 
 /* ACK status (protocol.md §5). */
 typedef enum xs_ack_status {
@@ -42,6 +45,7 @@ typedef enum xs_ack_status {
     XS_ACK_HELD = 1,     /* already held: nothing changed */
     XS_ACK_FORK = 2,     /* a fork: quarantined, nothing merged (§2.1) */
     XS_ACK_REFUSED = 3,  /* refused; error says why */
+    XS_ACK_RELAYED = 4,  /* held by a relay, not yet confirmed by the hub (§8) */
 } xs_ack_status;
 
 /* Error codes carried by ACK and ERROR (protocol.md §5.1); 0 means none. */
@@ -106,6 +110,8 @@ typedef struct xs_msg_hello {
     uint64_t receipts_have;             /* generation of its newest receipts; 0: none */
     int has_policy_hash;                /* 0: nil (the node holds no policy) */
     uint8_t policy_hash[XS_HASH_BYTES]; /* hash of the compiled policy it holds */
+    int has_origin;                     /* 1: asks for a satellite the sender relays for */
+    uint8_t origin[XS_SIGN_PK_BYTES];   /* that satellite's key (§8) */
 } xs_msg_hello_t;
 
 /* VIEW (hub → node). */
@@ -122,6 +128,8 @@ typedef struct xs_msg_view {
                                      XS_RECEIPT_POLICY_MAX_BYTES; ptr NULL: nil, the node's
                                      policy is current */
     uint64_t fork_seq;            /* first seq of a quarantined fork; 0: none */
+    uint64_t confirmed_through;   /* every seq <= it is confirmed by the hub: from a hub,
+                                     have_through; from a relay, as last heard (§8) */
 } xs_msg_view_t;
 
 /* BATCH (node → hub). */
@@ -144,9 +152,11 @@ typedef struct xs_msg_ack {
 
 /* FETCH (node → hub). */
 typedef struct xs_msg_fetch {
-    uint64_t receipts_have; /* generation of the node's newest receipts; 0: none */
-    xs_str_t after;         /* teacher_id to continue after (1..XS_ID_MAX bytes of UTF-8);
-                               ptr NULL: nil, from the start */
+    uint64_t receipts_have;           /* generation of the node's newest receipts; 0: none */
+    xs_str_t after;                   /* teacher_id to continue after (1..XS_ID_MAX bytes of UTF-8);
+                                         ptr NULL: nil, from the start */
+    int has_origin;                   /* 1: for a satellite the sender relays for */
+    uint8_t origin[XS_SIGN_PK_BYTES]; /* that satellite's key (§8) */
 } xs_msg_fetch_t;
 
 /* RECEIPTS (hub → node). */
@@ -165,6 +175,12 @@ typedef struct xs_msg_error {
     xs_str_t message; /* Chinese then English, UTF-8, at most XS_PROTO_MESSAGE_MAX bytes */
 } xs_msg_error_t;
 
+/* ROSTER (hub → relay); SATELLITES (relay → hub) has no member: it carries nothing. */
+typedef struct xs_msg_roster {
+    xs_proto_blob_t envelope; /* the signed roster (§8), at most XS_PROTO_ROSTER_MAX; not
+                                 opened by xs_proto_decode */
+} xs_msg_roster_t;
+
 /* One message: type says which member of u holds it. Lists are given two ways: to encode,
  * the caller's array with its count; decoded, the list as received (`*_list`, validated)
  * with the count set and the array pointer NULL. Everything decoded borrows the frame and is
@@ -179,6 +195,7 @@ typedef struct xs_msg {
         xs_msg_fetch_t fetch;
         xs_msg_receipts_t receipts;
         xs_msg_error_t error;
+        xs_msg_roster_t roster;
     } u;
 } xs_msg_t;
 

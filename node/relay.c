@@ -1,0 +1,308 @@
+/* relay: a central school's node serving its satellite schools (protocol.md §8). */
+#include "relay.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "xs/batch.h"
+#include "xs/chain.h"
+#include "xs/proto.h"
+#include "xs/receipt.h"
+#include "xs/transport.h"
+
+#define S_WINDOW 16
+#define S_RECEIPTS_PAGE_BYTES ((size_t)512 << 10)
+
+struct node_relay {
+    node_t *node;
+    xs_identity_t *id;        /* the relay node's own keys */
+    xs_server_t *server;
+    uint8_t county[32];       /* the hub's signing key: the roster must verify against it */
+    xs_roster_entry_t *roster; /* scratch for the roster's satellites */
+    xs_writer_t out;          /* the reply being built */
+    uint64_t new_batches;     /* stored since node_relay_take_new */
+};
+
+/* ZAP: admits a transport key listed in the newest roster the hub signed for this relay. */
+static int s_admit(void *ctx, const uint8_t box[32], uint8_t origin[32]) {
+    node_relay_t *r = ctx;
+    xs_txn_t *txn = NULL;
+    xs_bytes_t env;
+    uint32_t count = 0;
+    int admit = 0;
+    if (xs_store_read(r->node->store, &txn) != XS_OK)
+        return -1;
+    if (xs_store_get(txn, NODE_T_META, "roster", 6, &env) == XS_OK &&
+        xs_receipt_roster_open(env.ptr, env.len, r->county, xs_identity_public(r->id)->sign,
+                               r->roster, XS_ROSTER_MAX, &count, NULL) == XS_OK) {
+        for (uint32_t i = 0; i < count && !admit; i++)
+            if (memcmp(r->roster[i].box, box, 32) == 0) {
+                memcpy(origin, r->roster[i].origin, 32);
+                admit = 1;
+            }
+    }
+    xs_store_end(&txn);
+    return admit;
+}
+
+xs_err node_relay_open(node_relay_t **out, node_t *node, const char *endpoint) {
+    xs_txn_t *txn = NULL;
+    *out = NULL;
+    node_relay_t *r = calloc(1, sizeof *r);
+    if (!r || !(r->roster = malloc(XS_ROSTER_MAX * sizeof *r->roster))) {
+        free(r);
+        return XS_ENOMEM;
+    }
+    r->node = node;
+    xs_writer_init(&r->out, XS_PROTO_FRAME_MAX);
+    xs_err err = xs_identity_load(&r->id, node->dir, "node");
+    if (err == XS_OK)
+        err = xs_store_read(node->store, &txn);
+    if (err == XS_OK)
+        err = node_county_key(txn, r->county);
+    xs_store_end(&txn);
+    if (err == XS_OK)
+        err = xs_server_open(&r->server, endpoint, xs_identity_public(r->id)->box,
+                             xs_identity_box_secret(r->id), s_admit, r);
+    if (err != XS_OK) {
+        node_relay_close(&r);
+        return err;
+    }
+    *out = r;
+    return XS_OK;
+}
+
+void node_relay_close(node_relay_t **r) {
+    if (!r || !*r)
+        return;
+    xs_server_close(&(*r)->server);
+    xs_identity_destroy(&(*r)->id);
+    xs_writer_free(&(*r)->out);
+    free((*r)->roster);
+    free(*r);
+    *r = NULL;
+}
+
+uint64_t node_relay_take_new(node_relay_t *r) {
+    uint64_t n = r->new_batches;
+    r->new_batches = 0;
+    return n;
+}
+
+static void s_reply(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *msg) {
+    xs_writer_reset(&r->out);
+    xs_err err = xs_proto_encode(msg, &r->out);
+    if (err == XS_OK)
+        err = xs_server_send(r->server, peer, r->out.data, r->out.len);
+    if (err != XS_OK && err != XS_ENOTFOUND)
+        xs_log_err(err, "回复卫星校失败 (replying to a satellite)");
+}
+
+static void s_error(node_relay_t *r, const xs_peer_t *peer, xs_proto_code code) {
+    xs_msg_t msg;
+    memset(&msg, 0, sizeof msg);
+    msg.type = XS_MSG_ERROR;
+    msg.u.error.code = (uint8_t)code;
+    const char *text = xs_proto_code_message(code);
+    msg.u.error.message = (xs_str_t){text, (uint32_t)strlen(text)};
+    s_reply(r, peer, &msg);
+}
+
+/* A satellite's state value (origin + name in NODE_T_SAT_STATE); 0 when unset. */
+static uint64_t s_state(xs_txn_t *txn, const uint8_t origin[32], const char *name) {
+    uint8_t key[64];
+    xs_bytes_t v;
+    size_t len = strlen(name);
+    memcpy(key, origin, 32);
+    memcpy(key + 32, name, len);
+    if (xs_store_get(txn, NODE_T_SAT_STATE, key, 32 + len, &v) == XS_OK && v.len == 8)
+        return xs_store_key_u64(v.ptr);
+    return 0;
+}
+
+static void s_hello(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *hello) {
+    xs_txn_t *txn = NULL;
+    xs_chain_view_t view;
+    xs_bytes_t policy = {NULL, 0}, blob;
+    xs_proto_range_t gaps[XS_CHAIN_MAX_GAPS];
+    xs_msg_t msg;
+    memset(&msg, 0, sizeof msg);
+    if (hello->u.hello.has_origin) {
+        s_error(r, peer, XS_PCODE_WRONG_ORIGIN); /* a relay does not relay for relays */
+        return;
+    }
+    xs_err err = xs_store_read(r->node->store, &txn);
+    if (err == XS_OK)
+        err = xs_chain_view(txn, NODE_T_SAT_CHAIN, peer->origin, &view);
+    if (err != XS_OK) {
+        xs_store_end(&txn);
+        s_error(r, peer, XS_PCODE_INTERNAL);
+        return;
+    }
+    /* The hub's policy, as the hub signed it, when the satellite's differs. */
+    if (xs_store_get(txn, NODE_T_META, "policy", 6, &blob) == XS_OK) {
+        uint8_t hash[32];
+        xs_identity_hash(blob.ptr, blob.len, hash);
+        if ((!hello->u.hello.has_policy_hash ||
+             memcmp(hash, hello->u.hello.policy_hash, 32) != 0) &&
+            xs_store_get(txn, NODE_T_META, "policy_env", 10, &policy) != XS_OK)
+            policy = (xs_bytes_t){NULL, 0};
+    }
+    for (size_t i = 0; i < view.gap_count; i++)
+        gaps[i] = (xs_proto_range_t){view.gaps[i][0], view.gaps[i][1]};
+    msg.type = XS_MSG_VIEW;
+    msg.u.view.have_through = view.have_through;
+    msg.u.view.held_max = view.held_max;
+    msg.u.view.gaps = gaps;
+    msg.u.view.gap_count = (uint32_t)view.gap_count;
+    msg.u.view.window = S_WINDOW;
+    msg.u.view.receipts_gen = s_state(txn, peer->origin, "receipts_gen");
+    msg.u.view.policy = (xs_proto_blob_t){policy.ptr, policy.len};
+    msg.u.view.confirmed_through = s_state(txn, peer->origin, "acked_through");
+    s_reply(r, peer, &msg); /* before the snapshot ends: policy borrows it */
+    xs_store_end(&txn);
+}
+
+/* Stores a satellite's batch (verified already) unless held, and says how it stands. */
+typedef struct s_hold {
+    const xs_batch_t *batch;
+    uint8_t status; /* out: xs_ack_status */
+} s_hold_t;
+
+static xs_err s_hold_step(xs_txn_t *txn, void *ctx) {
+    s_hold_t *h = ctx;
+    const xs_batch_t *b = h->batch;
+    uint8_t key[XS_CHAIN_KEY_BYTES], chain[36];
+    xs_bytes_t v;
+    xs_chain_key(b->origin, b->first_seq, key);
+    xs_err err = xs_store_get(txn, NODE_T_SAT_CHAIN, key, sizeof key, &v);
+    if (err == XS_OK) {
+        if (v.len != sizeof chain || memcmp((const uint8_t *)v.ptr + 4, b->hash, 32) != 0) {
+            h->status = XS_ACK_FORK; /* the hub is the judge; the relay keeps the first */
+            return XS_OK;
+        }
+        uint64_t confirmed = s_state(txn, b->origin, "acked_through");
+        h->status = confirmed >= b->first_seq + b->count - 1 ? XS_ACK_ACCEPTED : XS_ACK_RELAYED;
+        return XS_OK;
+    }
+    if (err != XS_ENOTFOUND)
+        return err;
+    chain[0] = (uint8_t)(b->count >> 24);
+    chain[1] = (uint8_t)(b->count >> 16);
+    chain[2] = (uint8_t)(b->count >> 8);
+    chain[3] = (uint8_t)b->count;
+    memcpy(chain + 4, b->hash, 32);
+    h->status = XS_ACK_RELAYED;
+    err = xs_store_put(txn, NODE_T_SAT_BATCHES, key, sizeof key, b->envelope, b->envelope_len, 0);
+    if (err == XS_OK)
+        err = xs_store_put(txn, NODE_T_SAT_CHAIN, key, sizeof key, chain, sizeof chain, 0);
+    return err;
+}
+
+static void s_batch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *in) {
+    xs_batch_t b;
+    xs_msg_t ack;
+    memset(&ack, 0, sizeof ack);
+    ack.type = XS_MSG_ACK;
+    xs_err err = xs_batch_open(in->u.batch.envelope.ptr, in->u.batch.envelope.len, &b);
+    if (err == XS_OK) {
+        ack.u.ack.first_seq = b.first_seq;
+        ack.u.ack.count = b.count;
+    }
+    if (err != XS_OK || memcmp(b.origin, peer->origin, 32) != 0) {
+        ack.u.ack.status = XS_ACK_REFUSED;
+        ack.u.ack.error = (uint8_t)(err != XS_OK ? xs_proto_code_from_err(err)
+                                                 : XS_PCODE_WRONG_ORIGIN);
+        s_reply(r, peer, &ack);
+        return;
+    }
+    s_hold_t hold = {&b, 0};
+    if ((err = xs_store_update(r->node->store, s_hold_step, &hold)) != XS_OK) {
+        xs_log_err(err, "中心校暂存失败 (the relay could not store a batch)");
+        ack.u.ack.status = XS_ACK_REFUSED;
+        ack.u.ack.error = XS_PCODE_INTERNAL;
+    } else {
+        ack.u.ack.status = hold.status;
+        r->new_batches += hold.status == XS_ACK_RELAYED;
+    }
+    s_reply(r, peer, &ack);
+}
+
+/* The receipts the relay holds for the satellite's teachers, a page at a time. */
+static void s_fetch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *fetch) {
+    xs_txn_t *txn = NULL;
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    uint8_t key[32 + XS_ID_MAX];
+    size_t klen = 32;
+    uint32_t count = 0;
+    size_t bytes = 0;
+    int more = 0;
+    xs_msg_t msg;
+    memset(&msg, 0, sizeof msg);
+    if (fetch->u.fetch.has_origin) {
+        s_error(r, peer, XS_PCODE_WRONG_ORIGIN);
+        return;
+    }
+    memcpy(key, peer->origin, 32);
+    if (fetch->u.fetch.after.ptr) {
+        memcpy(key + 32, fetch->u.fetch.after.ptr, fetch->u.fetch.after.len);
+        klen += fetch->u.fetch.after.len;
+    }
+    xs_proto_blob_t *page = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page);
+    xs_err err = page ? xs_store_read(r->node->store, &txn) : XS_ENOMEM;
+    if (err == XS_OK)
+        msg.u.receipts.generation = s_state(txn, peer->origin, "receipts_gen");
+    /* The relay keeps the newest receipt per teacher: a satellite behind gets them all. */
+    if (err == XS_OK && fetch->u.fetch.receipts_have < msg.u.receipts.generation) {
+        err = xs_store_cursor_open(txn, NODE_T_SAT_RECEIPTS, &cur);
+        for (err = err ? err : xs_store_cursor_seek(cur, key, klen, &k, &v); err == XS_OK;
+             err = xs_store_cursor_next(cur, &k, &v)) {
+            if (k.len <= 32 || memcmp(k.ptr, peer->origin, 32) != 0)
+                break;
+            if (k.len == klen && klen > 32 && memcmp(k.ptr, key, klen) == 0)
+                continue;
+            if (count == XS_PROTO_RECEIPTS_MAX || bytes + v.len > S_RECEIPTS_PAGE_BYTES) {
+                more = 1;
+                break;
+            }
+            page[count++] = (xs_proto_blob_t){v.ptr, v.len};
+            bytes += v.len;
+        }
+        if (err == XS_ENOTFOUND)
+            err = XS_OK;
+    }
+    if (err == XS_OK) {
+        msg.type = XS_MSG_RECEIPTS;
+        msg.u.receipts.receipts = page;
+        msg.u.receipts.receipt_count = count;
+        msg.u.receipts.more = more;
+        s_reply(r, peer, &msg);
+    } else {
+        s_error(r, peer, XS_PCODE_INTERNAL);
+    }
+    xs_store_cursor_close(&cur);
+    xs_store_end(&txn);
+    free(page);
+}
+
+xs_err node_relay_serve(node_relay_t *r, int timeout_ms) {
+    xs_peer_t peer;
+    const uint8_t *frame;
+    size_t len;
+    xs_msg_t msg;
+    xs_err err = xs_server_recv(r->server, timeout_ms, &peer, &frame, &len);
+    if (err != XS_OK)
+        return err;
+    if ((err = xs_proto_decode(frame, len, &msg)) != XS_OK) {
+        s_error(r, &peer, xs_proto_code_from_err(err));
+        return XS_OK;
+    }
+    switch (msg.type) {
+    case XS_MSG_HELLO: s_hello(r, &peer, &msg); break;
+    case XS_MSG_BATCH: s_batch(r, &peer, &msg); break;
+    case XS_MSG_FETCH: s_fetch(r, &peer, &msg); break;
+    default: s_error(r, &peer, XS_PCODE_MALFORMED); break;
+    }
+    return XS_OK;
+}
