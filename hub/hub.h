@@ -93,5 +93,7 @@ int hub_cmd_revoke(int argc, char **argv);
 int hub_cmd_nodes(int argc, char **argv);
 int hub_cmd_run(int argc, char **argv);
 int hub_cmd_report(int argc, char **argv);
+int hub_cmd_import(int argc, char **argv);
+int hub_cmd_export_receipts(int argc, char **argv);
 
 #endif

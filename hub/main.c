@@ -16,13 +16,15 @@ static const struct {
     {"nodes", hub_cmd_nodes, "列出节点 (list nodes, heads, gaps, forks)"},
     {"run", hub_cmd_run, "运行同步服务 (serve nodes until SIGINT/SIGTERM)"},
     {"report", hub_cmd_report, "学时认定汇总表 (the county's certified hours, CSV)"},
+    {"import", hub_cmd_import, "导入学校带来的数据包 (merge a USB bundle)"},
+    {"export-receipts", hub_cmd_export_receipts, "导出某节点的回执包 (receipts bundle for a node)"},
 };
 
 static int s_usage(void) {
     fprintf(stderr, "xueshi-hub — 县级学时中心 (xueshi county hub)\n\n"
                     "用法 (usage): xueshi-hub COMMAND --dir DIR [options]\n\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        fprintf(stderr, "  %-8s %s\n", s_commands[i].name, s_commands[i].help);
+        fprintf(stderr, "  %-16s %s\n", s_commands[i].name, s_commands[i].help);
     return 2;
 }
 

@@ -32,8 +32,11 @@ static xs_err s_write_hub(xs_txn_t *txn, void *ctx) {
     xs_err err = xs_store_put(txn, NODE_T_META, "hub", 3, hub->endpoint, strlen(hub->endpoint), 0);
     if (err == XS_OK)
         err = xs_store_put(txn, NODE_T_META, "hub_keys", 8, keys, sizeof keys, 0);
-    if (err == XS_OK && hub->has_county)
-        err = xs_store_put(txn, NODE_T_META, "county_key", 10, hub->county.sign, 32, 0);
+    if (err == XS_OK && hub->has_county) {
+        memcpy(keys, hub->county.sign, 32);
+        memcpy(keys + 32, hub->county.box, 32);
+        err = xs_store_put(txn, NODE_T_META, "county_key", 10, keys, sizeof keys, 0);
+    }
     return err;
 }
 

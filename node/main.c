@@ -20,13 +20,15 @@ static const struct {
     {"sync", node_cmd_sync, "与县级中心同步一次 (one sync session with the hub)"},
     {"run", node_cmd_run, "持续同步 (keep syncing)"},
     {"receipt", node_cmd_receipt, "导出认定回执 (export a teacher's signed receipt)"},
+    {"export", node_cmd_export, "导出数据包带去县里 (write a USB bundle for the hub)"},
+    {"import-receipts", node_cmd_import_receipts, "导入县里的回执包 (import a receipts bundle)"},
 };
 
 static int s_usage(void) {
     fprintf(stderr, "xueshi-node — 学时节点 (xueshi school node)\n\n"
                     "用法 (usage): xueshi-node COMMAND --dir DIR [options]\n\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        fprintf(stderr, "  %-8s %s\n", s_commands[i].name, s_commands[i].help);
+        fprintf(stderr, "  %-16s %s\n", s_commands[i].name, s_commands[i].help);
     fprintf(stderr, "\n每个命令的选项: xueshi-node COMMAND --help (options of a command)\n");
     return 2;
 }

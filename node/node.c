@@ -54,18 +54,25 @@ void node_close(node_t *node) {
     xs_store_close(&node->store);
 }
 
-xs_err node_county_key(xs_txn_t *txn, uint8_t key[32]) {
+/* Half of the county hub's keys: offset 0 signing, 32 transport. */
+static xs_err s_county_half(xs_txn_t *txn, size_t offset, uint8_t key[32]) {
     xs_bytes_t v;
-    if (xs_store_get(txn, NODE_T_META, "county_key", 10, &v) == XS_OK && v.len == 32) {
-        memcpy(key, v.ptr, 32);
-        return XS_OK;
-    }
-    xs_err err = xs_store_get(txn, NODE_T_META, "hub_keys", 8, &v);
+    xs_err err = xs_store_get(txn, NODE_T_META, "county_key", 10, &v);
+    if (err == XS_ENOTFOUND)
+        err = xs_store_get(txn, NODE_T_META, "hub_keys", 8, &v);
     if (err == XS_OK && v.len != 64)
         err = XS_ECORRUPT;
     if (err == XS_OK)
-        memcpy(key, v.ptr, 32);
+        memcpy(key, (const uint8_t *)v.ptr + offset, 32);
     return err;
+}
+
+xs_err node_county_key(xs_txn_t *txn, uint8_t key[32]) {
+    return s_county_half(txn, 0, key);
+}
+
+xs_err node_county_box(xs_txn_t *txn, uint8_t key[32]) {
+    return s_county_half(txn, 32, key);
 }
 
 xs_err node_policy(node_t *node, xs_policy_t **out) {

@@ -17,8 +17,8 @@ enum node_table {
     NODE_T_META,     /* "format", "school", "policy" (compiled blob), "hub" (endpoint),
                         "hub_keys" (64 bytes: signing then transport key), "sealed_through"
                         (8), "head_hash" (32), "acked_through" (8), "receipts_gen" (8),
-                        "county_key" (32: the hub's signing key when the node syncs through a
-                        relay), "policy_env" (the hub-signed policy, for satellites), "roster"
+                        "county_key" (64: the hub's signing then transport key when the node
+                        syncs through a relay), "policy_env" (the hub-signed policy, for satellites), "roster"
                         (the hub-signed list of satellites a relay admits), "relay" (present
                         while the node relays) */
     NODE_T_RECORDS,  /* seq (8-byte big-endian) → encoded record (schema/records.md) */
@@ -61,9 +61,11 @@ XS_MUST_USE xs_err node_open(node_t *node, const char *dir);
 void node_close(node_t *node);
 
 /* The county hub's signing key, which receipts, policies and rosters must verify against:
- * "county_key" when the node syncs through a relay, else the signing half of "hub_keys".
- * XS_ENOTFOUND when the node has no hub configured. */
+ * from "county_key" when the node syncs through a relay, else from "hub_keys". XS_ENOTFOUND
+ * when the node has no hub configured. */
 XS_MUST_USE xs_err node_county_key(xs_txn_t *txn, uint8_t key[32]);
+/* The county hub's transport key, which bundles are encrypted to; found as above. */
+XS_MUST_USE xs_err node_county_box(xs_txn_t *txn, uint8_t key[32]);
 
 /* Loads the node's policy (set by init --policy or the policy command) into *out, the
  * caller's. XS_ENOTFOUND, silently, when none is set; a decode error is printed. */
@@ -125,5 +127,7 @@ int node_cmd_totals(int argc, char **argv);
 int node_cmd_sync(int argc, char **argv);
 int node_cmd_run(int argc, char **argv);
 int node_cmd_receipt(int argc, char **argv);
+int node_cmd_export(int argc, char **argv);
+int node_cmd_import_receipts(int argc, char **argv);
 
 #endif

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "xs/batch.h"
+#include "xs/bundle.h"
 #include "xs/chain.h"
 #include "xs/proto.h"
 #include "xs/receipt.h"
@@ -765,5 +766,168 @@ out:
     xs_client_close(&s.client);
     xs_writer_free(&s.frame);
     xs_identity_destroy(&id);
+    return err;
+}
+
+/* ---- bundles (protocol.md §7) ---- */
+
+xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *count) {
+    xs_txn_t *txn = NULL;
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    uint64_t acked = 0;
+    uint8_t origin[32];
+    int have_origin = 0;
+    *count = 0;
+    xs_err err = xs_store_read(node->store, &txn);
+    if (err == XS_OK)
+        err = s_lane_get(txn, &s_self, "acked_through", &acked);
+    /* This node's own batches, then its satellites' (keys led by their origin). */
+    static const unsigned tables[2] = {NODE_T_BATCHES, NODE_T_SAT_BATCHES};
+    for (int t = 0; t < 2 && err == XS_OK; t++) {
+        if ((err = xs_store_cursor_open(txn, tables[t], &cur)) != XS_OK)
+            break;
+        for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+             err = xs_store_cursor_next(cur, &k, &v)) {
+            xs_batch_t b;
+            if (xs_batch_open(v.ptr, v.len, &b) != XS_OK) {
+                err = XS_ECORRUPT;
+                break;
+            }
+            if (t == 1 && (!have_origin || memcmp(origin, b.origin, 32) != 0)) {
+                s_lane_t lane = s_satellite(b.origin);
+                if ((err = s_lane_get(txn, &lane, "acked_through", &acked)) != XS_OK)
+                    break;
+                memcpy(origin, b.origin, 32);
+                have_origin = 1;
+            }
+            if (b.first_seq + b.count - 1 <= acked)
+                continue;
+            if ((err = fn(ctx, v.ptr, v.len)) != XS_OK)
+                break;
+            (*count)++;
+        }
+        xs_store_cursor_close(&cur);
+        if (err == XS_ENOTFOUND)
+            err = XS_OK;
+    }
+    xs_store_end(&txn);
+    return err;
+}
+
+typedef struct s_take {
+    const xs_bundle_items_t *items;
+    const uint8_t *self;     /* this node's origin */
+    const uint8_t *county;   /* the hub's signing key */
+    xs_receipt_t *scratch;
+    node_receipts_taken_t *taken; /* out */
+} s_take_t;
+
+/* Splits a receipts-bundle item [origin, receipt envelope], or [nil, policy envelope] with
+ * *origin NULL. */
+static int s_item(const xs_bundle_item_t *item, const uint8_t **origin, const uint8_t **env,
+                  uint32_t *len) {
+    xs_reader_t r;
+    uint32_t n, olen;
+    xs_reader_init(&r, item->ptr, item->len);
+    if (xs_codec_get_array(&r, &n) != XS_OK || n != 2)
+        return 0;
+    if (xs_codec_get_nil(&r) == XS_OK)
+        *origin = NULL;
+    else if (xs_codec_get_bin(&r, origin, &olen) != XS_OK || olen != 32)
+        return 0;
+    return xs_codec_get_bin(&r, env, len) == XS_OK && xs_reader_left(&r) == 0;
+}
+
+static xs_err s_take_step(xs_txn_t *txn, void *ctx) {
+    s_take_t *t = ctx;
+    memset(t->taken, 0, sizeof *t->taken);
+    for (size_t i = 0; i < t->items->count; i++) {
+        const uint8_t *origin, *env;
+        uint32_t len;
+        xs_bytes_t v;
+        uint64_t gen;
+        uint8_t key[XS_CHAIN_KEY_BYTES];
+        if (!s_item(&t->items->items[i], &origin, &env, &len)) {
+            t->taken->refused++;
+            continue;
+        }
+        if (!origin) {
+            /* The county's policy: adopted when it verifies and decodes. */
+            const uint8_t *blob;
+            size_t blob_len;
+            xs_policy_t *policy = NULL;
+            if (xs_receipt_policy_open(env, len, t->county, &blob, &blob_len) != XS_OK ||
+                xs_policy_decode(&policy, blob, blob_len) != XS_OK) {
+                t->taken->refused++;
+                continue;
+            }
+            xs_policy_destroy(&policy);
+            s_policy_take_t take = {blob, env, blob_len, len};
+            xs_err err = s_put_policy(txn, &take);
+            if (err != XS_OK)
+                return err;
+            t->taken->policy = 1;
+            continue;
+        }
+        if (xs_receipt_open(env, len, t->county, t->scratch) != XS_OK) {
+            t->taken->refused++;
+            continue;
+        }
+        s_lane_t lane = s_self;
+        if (memcmp(origin, t->self, 32) != 0) {
+            /* A relay keeps receipts for the satellites whose batches it holds. */
+            xs_chain_key(origin, 0, key);
+            xs_cursor_t *cur = NULL;
+            xs_bytes_t k;
+            int ours = 0;
+            xs_err err = xs_store_cursor_open(txn, NODE_T_SAT_CHAIN, &cur);
+            if (err == XS_OK && xs_store_cursor_seek(cur, key, sizeof key, &k, &v) == XS_OK)
+                ours = k.len == sizeof key && memcmp(k.ptr, origin, 32) == 0;
+            xs_store_cursor_close(&cur);
+            if (err != XS_OK)
+                return err;
+            if (!ours) {
+                t->taken->not_ours++;
+                continue;
+            }
+            lane = s_satellite(origin);
+        }
+        uint8_t rkey[32 + XS_ID_MAX];
+        size_t rlen = s_key(&lane, t->scratch->teacher_id.ptr, t->scratch->teacher_id.len, rkey);
+        xs_err err = xs_store_put(txn, lane.receipts, rkey, rlen, env, len, 0);
+        if (err == XS_OK)
+            err = s_lane_get(txn, &lane, "receipts_gen", &gen);
+        if (err == XS_OK && t->scratch->generation > gen)
+            err = s_lane_put(txn, &lane, "receipts_gen", t->scratch->generation);
+        if (err != XS_OK)
+            return err;
+        if (lane.origin)
+            t->taken->satellites++;
+        else
+            t->taken->own++;
+    }
+    return XS_OK;
+}
+
+xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
+                          node_receipts_taken_t *taken) {
+    xs_identity_t *id = NULL;
+    xs_txn_t *txn = NULL;
+    uint8_t county[32];
+    memset(taken, 0, sizeof *taken);
+    s_take_t t = {items, NULL, county, malloc(sizeof(xs_receipt_t)), taken};
+    xs_err err = t.scratch ? xs_identity_load(&id, node->dir, "node") : XS_ENOMEM;
+    if (err == XS_OK)
+        err = xs_store_read(node->store, &txn);
+    if (err == XS_OK)
+        err = node_county_key(txn, county);
+    xs_store_end(&txn);
+    if (err == XS_OK) {
+        t.self = xs_identity_public(id)->sign;
+        err = xs_store_update(node->store, s_take_step, &t);
+    }
+    xs_identity_destroy(&id);
+    free(t.scratch);
     return err;
 }

@@ -60,15 +60,36 @@ static const char s_batch_context[] = "xueshi-batch-1";
 
 extern char **environ;
 
+/* Hubs running in the background, killed if the bench dies: nothing outlives it. */
+#define S_MAX_HUBS 4
+static pid_t s_hubs[S_MAX_HUBS];
+
 static void s_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void s_die(const char *fmt, ...) {
     va_list ap;
+    for (int i = 0; i < S_MAX_HUBS; i++)
+        if (s_hubs[i] > 0) {
+            kill(s_hubs[i], SIGKILL);
+            waitpid(s_hubs[i], NULL, 0);
+            s_hubs[i] = 0;
+        }
     fputs("bench_sync: ", stderr);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);
     exit(1);
+}
+
+/* Remembers (pid) or forgets (0) a running hub in s_hubs. */
+static void s_track_hub(pid_t old, pid_t pid) {
+    for (int i = 0; i < S_MAX_HUBS; i++)
+        if (s_hubs[i] == old) {
+            s_hubs[i] = pid;
+            return;
+        }
+    if (pid)
+        s_die("more than %d hubs at once", S_MAX_HUBS);
 }
 
 static double s_now(void) {
@@ -369,8 +390,10 @@ static void s_hub_ready(s_site_t *site) {
         if (f)
             fclose(f);
         int status;
-        if (waitpid(site->hub_pid, &status, WNOHANG) == site->hub_pid)
+        if (waitpid(site->hub_pid, &status, WNOHANG) == site->hub_pid) {
+            s_track_hub(site->hub_pid, 0);
             s_die("the hub exited at start (status %d; see %s)", status, site->hub_log);
+        }
         s_sleep_ms(5);
     }
     s_die("the hub did not start listening (see %s)", site->hub_log);
@@ -380,6 +403,7 @@ static void s_hub_start(s_site_t *site) {
     site->hub_pid = s_spawn("xueshi-hub", site->hub_log,
                             (const char *const[]){"run", "--dir", site->hub_dir, "--listen",
                                                   "tcp://127.0.0.1:*", NULL});
+    s_track_hub(0, site->hub_pid);
     s_hub_ready(site);
 }
 
@@ -390,6 +414,7 @@ static double s_hub_stop(s_site_t *site) {
         return 0;
     kill(site->hub_pid, SIGTERM);
     int status = s_wait(site->hub_pid, &cpu);
+    s_track_hub(site->hub_pid, 0);
     site->hub_pid = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         s_die("the hub did not stop cleanly (status %d; see %s)", status, site->hub_log);
