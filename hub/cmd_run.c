@@ -22,8 +22,9 @@
  * arrives one frame at a time, and every merge re-certifies each teacher it touches, so a
  * group cut short by a frame still in flight costs a whole extra certification pass. */
 #define S_GROUP_LINGER_MS 2
-/* Batches a node may have unacknowledged (VIEW window). */
-#define S_WINDOW 16
+/* Batches a node may have unacknowledged (VIEW window): as many as one group commit takes
+ * while staying below the transport queue, so a sync merges in few groups. */
+#define S_WINDOW 48
 /* A page of receipts: RECEIPTS frames stay well under the frame limit. */
 #define S_RECEIPTS_PAGE_BYTES ((size_t)512 << 10)
 

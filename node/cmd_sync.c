@@ -23,12 +23,12 @@ static void s_report(const node_sync_result_t *r, xs_err err) {
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
     printf("%s 同步%s (sync %s): 发送 %llu 批 %llu 条 (sent)，对方已收到至序号 %llu / 本地 %llu "
            "(peer holds through / sealed)，县里已确认至序号 %llu (hub confirmed)，回执 %llu 份 "
-           "(receipts)%s\n",
+           "(receipts)，%d 个来回 (round trips)%s\n",
            when, err == XS_OK ? "完成" : "未完成", err == XS_OK ? "done" : "incomplete",
            (unsigned long long)r->sent_batches, (unsigned long long)r->sent_records,
            (unsigned long long)r->have_through, (unsigned long long)r->head_seq,
            (unsigned long long)r->confirmed_through, (unsigned long long)r->receipts,
-           r->rejected ? "，有被拒收的记录 (some rejected)" : "");
+           r->round_trips, r->rejected ? "，有被拒收的记录 (some rejected)" : "");
     if (r->relay_held)
         printf("  其中 %llu 批由中心校暂存，待转交县里 (%llu batches held by the relay, not yet "
                "confirmed by the hub)\n",

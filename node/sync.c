@@ -440,8 +440,11 @@ static xs_err s_push(s_session_t *s, const s_lane_t *lane, uint32_t window, s_pu
     size_t next = 0, in_flight = 0, done = 0;
     xs_err err = XS_OK, verdict = XS_OK;
     memset(p, 0, sizeof *p);
+    /* Whatever the peer offers, stay below what the transport queues for one peer. */
     if (window == 0)
         window = 1;
+    if (window > XS_TRANSPORT_QUEUE - 8)
+        window = XS_TRANSPORT_QUEUE - 8;
     while (done < s->nout) {
         while (in_flight < window && next < s->nout) {
             xs_msg_t msg;
@@ -622,8 +625,7 @@ static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed,
         s->res->head_seq = head;
         s->res->have_through = view.u.view.have_through;
         s->res->confirmed_through = confirmed;
-        if (view.u.view.fork_seq)
-            s->res->fork_seq = view.u.view.fork_seq;
+        s->res->fork_noted = view.u.view.fork_seq;
         if (view.u.view.policy.ptr && (err = s_take_policy(s, &view.u.view.policy)) != XS_OK)
             return err;
     }
@@ -636,6 +638,9 @@ static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed,
             return pushed_err;
         if (!lane->origin && acked > s->res->have_through)
             s->res->have_through = acked;
+        /* Acknowledged by the hub itself (not held by a relay): confirmed. */
+        if (!lane->origin && pushed->relayed == 0 && acked > s->res->confirmed_through)
+            s->res->confirmed_through = acked;
     }
     /* Receipts changed if anything new was merged, or the peer has newer ones. */
     if (pushed->acked || receipts_gen != have)
@@ -757,6 +762,11 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
                "seq %llu differ from what the hub holds, as after restoring an old copy; the hub "
                "quarantined them)",
                (unsigned long long)res->fork_seq, (unsigned long long)res->fork_seq);
+    else if (res->fork_noted)
+        xs_log("注意 (note): 县里记录到本节点序号 %llu 起有另一份不同的数据（另一台机器用了本节点的"
+               "备份？），已隔离；本机的数据正常 (the hub holds a quarantined fork of this node "
+               "from seq %llu, made by another copy of it; this copy's data is the accepted one)",
+               (unsigned long long)res->fork_noted, (unsigned long long)res->fork_noted);
     if (err == XS_OK && res->fork_seq)
         err = XS_EFORK;
 out:

@@ -23,7 +23,10 @@ typedef struct node_sync_result {
     uint64_t relayed_records; /* their records */
     uint32_t satellites;     /* a relay: satellites in its roster */
     uint64_t head_seq;       /* the last seq this node has sealed */
-    uint64_t fork_seq;       /* first seq of a fork the hub reported; 0: none */
+    uint64_t fork_seq;       /* first seq of this session's batch the hub quarantined as a
+                                fork; 0: none */
+    uint64_t fork_noted;     /* first seq of a fork the hub holds for this node from another
+                                copy of it (VIEW fork_seq); 0: none */
     int policy_updated;      /* 1 when the hub sent a newer policy */
     int round_trips;         /* request/reply exchanges after the handshake */
 } node_sync_result_t;

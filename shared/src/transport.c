@@ -23,9 +23,14 @@
 #define S_RECONNECT_IVL_MAX_MS 5000
 /* A handshake includes a ZAP round trip through the hub's recv loop; slow links need slack. */
 #define S_HANDSHAKE_IVL_MS 10000
-/* Messages queued per peer and direction. The credit window keeps a node far below this; the
- * cap bounds what one peer can pin in the hub's memory (64 × 1.06 MiB). */
-#define S_HWM 64
+/* Messages queued per peer on the way in. The credit window keeps a node below this; the cap
+ * bounds what one peer can pin in the hub's memory (64 × 1.06 MiB). */
+#define S_HWM XS_TRANSPORT_QUEUE
+/* A server's queue per peer on the way out: its replies are small (ACKs, a VIEW) or few (a
+ * page of receipts), and a whole window of ACKs leaves at once after a group commit. */
+#define S_SERVER_SNDHWM 1024
+/* How long a server send waits for room in a full queue before giving up on the peer. */
+#define S_SEND_WAIT_MS 2000
 /* How long a closing client waits for its last messages to leave. */
 #define S_CLIENT_LINGER_MS 2000
 
@@ -97,7 +102,7 @@ static xs_err s_set_int(void *sock, int option, int value, const char *name) {
 }
 
 /* protocol.md §6: size cap, heartbeats, reconnect backoff, queue bounds, handshake limit. */
-static xs_err s_set_common(void *sock, int linger_ms) {
+static xs_err s_set_common(void *sock, int linger_ms, int sndhwm) {
     int64_t max_msg = (int64_t)(XS_TRANSPORT_MAX_MSG + S_CURVE_SLACK);
     xs_err err;
     if (zmq_setsockopt(sock, ZMQ_MAXMSGSIZE, &max_msg, sizeof max_msg) != 0)
@@ -110,7 +115,7 @@ static xs_err s_set_common(void *sock, int linger_ms) {
         (err = s_set_int(sock, ZMQ_RECONNECT_IVL_MAX, S_RECONNECT_IVL_MAX_MS,
                          "ZMQ_RECONNECT_IVL_MAX")) ||
         (err = s_set_int(sock, ZMQ_HANDSHAKE_IVL, S_HANDSHAKE_IVL_MS, "ZMQ_HANDSHAKE_IVL")) ||
-        (err = s_set_int(sock, ZMQ_SNDHWM, S_HWM, "ZMQ_SNDHWM")) ||
+        (err = s_set_int(sock, ZMQ_SNDHWM, sndhwm, "ZMQ_SNDHWM")) ||
         (err = s_set_int(sock, ZMQ_RCVHWM, S_HWM, "ZMQ_RCVHWM")) ||
         (err = s_set_int(sock, ZMQ_LINGER, linger_ms, "ZMQ_LINGER")))
         return err;
@@ -295,7 +300,7 @@ xs_err xs_server_open(xs_server_t **out, const char *endpoint, const uint8_t box
         goto out;
     }
     /* Linger 0: replies to nodes still queued when the hub stops are dropped; nodes retry. */
-    if ((err = s_set_common(s->router, 0)) != XS_OK ||
+    if ((err = s_set_common(s->router, 0, S_SERVER_SNDHWM)) != XS_OK ||
         (err = s_set_int(s->router, ZMQ_ROUTER_MANDATORY, 1, "ZMQ_ROUTER_MANDATORY")) ||
         (err = s_set_int(s->router, ZMQ_CURVE_SERVER, 1, "ZMQ_CURVE_SERVER")) ||
         (err = s_set_key(s->router, ZMQ_CURVE_PUBLICKEY, box_public, "ZMQ_CURVE_PUBLICKEY")) ||
@@ -421,12 +426,18 @@ xs_err xs_server_send(xs_server_t *s, const xs_peer_t *peer, const void *bytes, 
     if (peer->routing_len == 0 || peer->routing_len > sizeof peer->routing)
         return XS_EINVAL;
     /* ROUTER_MANDATORY: an unknown routing id fails here (EHOSTUNREACH) instead of vanishing;
-     * a full queue fails with EAGAIN instead of blocking. */
-    if (zmq_send(s->router, peer->routing, peer->routing_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+     * a full queue fails with EAGAIN instead of blocking, so wait a little for it to drain
+     * (a reply dropped here would leave the node waiting for it until its timeout). */
+    for (int waited = 0;; waited++) {
+        if (zmq_send(s->router, peer->routing, peer->routing_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) >= 0)
+            break;
         int zerr = zmq_errno();
         if (zerr == EHOSTUNREACH)
             return XS_ENOTFOUND; /* the node went away: ordinary, not worth a log line */
-        return s_fail("send (ROUTER)", zerr);
+        if (zerr != EAGAIN || waited >= S_SEND_WAIT_MS)
+            return s_fail("send (ROUTER)", zerr);
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
     }
     if (zmq_send(s->router, bytes ? bytes : "", len, ZMQ_DONTWAIT) < 0)
         return s_fail("send (ROUTER)", zmq_errno());
@@ -479,7 +490,7 @@ xs_err xs_client_open(xs_client_t **out, const char *endpoint, const uint8_t ser
         err = s_fail("socket (DEALER)", zmq_errno());
         goto out;
     }
-    if ((err = s_set_common(c->dealer, S_CLIENT_LINGER_MS)) != XS_OK ||
+    if ((err = s_set_common(c->dealer, S_CLIENT_LINGER_MS, S_HWM)) != XS_OK ||
         (err = s_set_key(c->dealer, ZMQ_CURVE_SERVERKEY, server_box_pk, "ZMQ_CURVE_SERVERKEY")) ||
         (err = s_set_key(c->dealer, ZMQ_CURVE_PUBLICKEY, box_public, "ZMQ_CURVE_PUBLICKEY")) ||
         (err = s_set_key(c->dealer, ZMQ_CURVE_SECRETKEY, box_secret, "ZMQ_CURVE_SECRETKEY")))

@@ -247,7 +247,11 @@ check "nodes shows the fork from seq $((HEAD1 - 2)): $(grep -a 分叉 "$TMP/node
 report "$TMP/report.csv"
 check "the copy's records are not in the report" cmp -s "$TMP/report-before.csv" "$TMP/report.csv"
 sync n1
-echo "note: n1 itself syncs with exit $RC after its copy forked (summary: $(sent "$OUT"))"
+check_rc "the original node still syncs after its copy forked" 0
+check "the original is told its copy forked, and that its own data is the accepted one" \
+    has "$ERR" "this copy's data is the accepted one"
+sync n1-copy
+check_rc "the copy keeps being refused as a fork" 5
 
 # ---- shutdown -------------------------------------------------------------------------------
 

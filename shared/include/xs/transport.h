@@ -11,6 +11,9 @@
  * receiver drops a bigger frame unseen (zmq cuts the connection of a peer sending more than
  * a few hundred bytes over); senders refuse one locally with XS_ETOOBIG. */
 #define XS_TRANSPORT_MAX_MSG ((size_t)1 << 20 | (size_t)64 << 10)
+/* Messages one peer may have queued each way; a sender with more unacknowledged messages
+ * than this in flight gets XS_ETIMEOUT from send, so a sync window stays below it. */
+#define XS_TRANSPORT_QUEUE 64
 /* The ZAP domain a hub's ROUTER announces (protocol.md §6). */
 #define XS_TRANSPORT_ZAP_DOMAIN "xueshi"
 
