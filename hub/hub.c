@@ -150,16 +150,3 @@ xs_err hub_relays_for(xs_txn_t *txn, const hub_node_t *relay, const uint8_t orig
     return XS_OK;
 }
 
-int hub_usage(const char *text) {
-    fprintf(stderr, "用法 (usage): %s\n", text);
-    return 2;
-}
-
-xs_err hub_args(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts, const char **pos,
-                size_t max_pos, size_t *npos) {
-    char msg[256];
-    xs_err err = xs_cli_parse(argc, argv, opts, nopts, pos, max_pos, npos, msg, sizeof msg);
-    if (err != XS_OK)
-        fprintf(stderr, "xueshi-hub: %s\n", msg);
-    return err;
-}

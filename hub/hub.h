@@ -80,11 +80,10 @@ int hub_node_serves(const hub_node_t *node, const char *school, size_t len);
 XS_MUST_USE xs_err hub_relays_for(xs_txn_t *txn, const hub_node_t *relay,
                                   const uint8_t origin[32], hub_node_t *satellite);
 
-/* Prints usage text and returns 2. */
-int hub_usage(const char *text);
-/* Parses a command's options; prints the error and returns XS_EINVAL on bad input. */
-XS_MUST_USE xs_err hub_args(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts,
-                            const char **pos, size_t max_pos, size_t *npos);
+
+/* Option parsing and usage of this program's commands (xs_cli_args, xs_cli_usage). */
+#define hub_args(...) xs_cli_args("xueshi-hub", __VA_ARGS__)
+#define hub_usage(text) xs_cli_usage(text)
 
 /* Commands: each takes the words after its name and returns the process exit code. */
 int hub_cmd_init(int argc, char **argv);

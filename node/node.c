@@ -254,16 +254,3 @@ void node_pad(const char *s, size_t width) {
     node_pad_n(s, strlen(s), width);
 }
 
-int node_usage(const char *text) {
-    fprintf(stderr, "用法 (usage): %s\n", text);
-    return 2;
-}
-
-xs_err node_args(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts, const char **pos,
-                 size_t max_pos, size_t *npos) {
-    char msg[256];
-    xs_err err = xs_cli_parse(argc, argv, opts, nopts, pos, max_pos, npos, msg, sizeof msg);
-    if (err != XS_OK)
-        fprintf(stderr, "xueshi-node: %s\n", msg);
-    return err;
-}

@@ -109,12 +109,11 @@ void node_pad_n(const char *s, size_t len, size_t width);
 /* node_pad_n for a NUL-terminated string. */
 void node_pad(const char *s, size_t width);
 
-/* Prints "usage" text of a command and returns 2. */
-int node_usage(const char *text);
 
-/* Parses options for a command; prints the error and returns XS_EINVAL on bad input. */
-XS_MUST_USE xs_err node_args(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts,
-                             const char **pos, size_t max_pos, size_t *npos);
+
+/* Option parsing and usage of this program's commands (xs_cli_args, xs_cli_usage). */
+#define node_args(...) xs_cli_args("xueshi-node", __VA_ARGS__)
+#define node_usage(text) xs_cli_usage(text)
 
 /* Commands: each takes the words after its name and returns the process exit code. */
 int node_cmd_init(int argc, char **argv);

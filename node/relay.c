@@ -100,11 +100,7 @@ static void s_reply(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *msg)
 
 static void s_error(node_relay_t *r, const xs_peer_t *peer, xs_proto_code code) {
     xs_msg_t msg;
-    memset(&msg, 0, sizeof msg);
-    msg.type = XS_MSG_ERROR;
-    msg.u.error.code = (uint8_t)code;
-    const char *text = xs_proto_code_message(code);
-    msg.u.error.message = (xs_str_t){text, (uint32_t)strlen(text)};
+    xs_proto_error(&msg, code);
     s_reply(r, peer, &msg);
 }
 

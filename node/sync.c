@@ -15,10 +15,36 @@
 
 /* ---- small store helpers ---- */
 
-static xs_err s_get_u64(xs_txn_t *txn, const char *name, uint64_t *out) {
+/* Whose batches a part of the session carries: this node's own, or (on a relay) one
+ * satellite's. Every key of a satellite lane is led by the satellite's origin. */
+typedef struct s_lane {
+    const uint8_t *origin; /* NULL: this node; else the satellite's key */
+    unsigned batches;      /* table of sealed envelopes */
+    unsigned receipts;     /* table of receipts */
+    unsigned state;        /* table of "acked_through" and "receipts_gen" */
+    size_t prefix;         /* bytes of key prefix: 0 or 32 */
+} s_lane_t;
+
+static const s_lane_t s_self = {NULL, NODE_T_BATCHES, NODE_T_RECEIPTS, NODE_T_META, 0};
+
+static s_lane_t s_satellite(const uint8_t origin[32]) {
+    s_lane_t lane = {origin, NODE_T_SAT_BATCHES, NODE_T_SAT_RECEIPTS, NODE_T_SAT_STATE, 32};
+    return lane;
+}
+
+/* Builds lane prefix + suffix into key (room for 32 + XS_ID_MAX); returns its length. */
+static size_t s_key(const s_lane_t *lane, const void *suffix, size_t len, uint8_t *key) {
+    if (lane->prefix)
+        memcpy(key, lane->origin, 32);
+    memcpy(key + lane->prefix, suffix, len);
+    return lane->prefix + len;
+}
+
+static xs_err s_lane_get(xs_txn_t *txn, const s_lane_t *lane, const char *name, uint64_t *out) {
+    uint8_t key[64];
     xs_bytes_t v;
     *out = 0;
-    xs_err err = xs_store_get(txn, NODE_T_META, name, strlen(name), &v);
+    xs_err err = xs_store_get(txn, lane->state, key, s_key(lane, name, strlen(name), key), &v);
     if (err == XS_ENOTFOUND)
         return XS_OK;
     if (err == XS_OK && v.len != 8)
@@ -28,10 +54,10 @@ static xs_err s_get_u64(xs_txn_t *txn, const char *name, uint64_t *out) {
     return err;
 }
 
-static xs_err s_put_u64(xs_txn_t *txn, const char *name, uint64_t value) {
-    uint8_t v[8];
+static xs_err s_lane_put(xs_txn_t *txn, const s_lane_t *lane, const char *name, uint64_t value) {
+    uint8_t key[64], v[8];
     xs_store_u64_key(value, v);
-    return xs_store_put(txn, NODE_T_META, name, strlen(name), v, 8, 0);
+    return xs_store_put(txn, lane->state, key, s_key(lane, name, strlen(name), key), v, 8, 0);
 }
 
 /* The hash of the node's compiled policy, when it has one. */
@@ -80,7 +106,7 @@ static xs_err s_seal_step(xs_txn_t *txn, void *ctx) {
     xs_bytes_t k, v;
     xs_cursor_t *cur = NULL;
     s->sealed = 0;
-    xs_err err = s_get_u64(txn, "sealed_through", &through);
+    xs_err err = s_lane_get(txn, &s_self, "sealed_through", &through);
     if (err == XS_OK && through > 0) {
         err = xs_store_get(txn, NODE_T_META, "head_hash", 9, &v);
         if (err == XS_OK && v.len != 32)
@@ -123,7 +149,7 @@ static xs_err s_seal_step(xs_txn_t *txn, void *ctx) {
     if (count == 0)
         return XS_OK;
     if ((err = s_seal_one(s, txn, first, count, prev, has_policy ? policy : NULL)) != XS_OK ||
-        (err = s_put_u64(txn, "sealed_through", last)) != XS_OK)
+        (err = s_lane_put(txn, &s_self, "sealed_through", last)) != XS_OK)
         return err;
     return xs_store_put(txn, NODE_T_META, "head_hash", 9, prev, 32, 0);
 }
@@ -151,51 +177,6 @@ xs_err node_seal(node_t *node, const xs_identity_t *id, uint64_t *sealed) {
 
 /* Longest wait for the peer's first reply of a session, in seconds. */
 #define S_CONTACT_SECONDS 5
-
-/* Whose batches a part of the session carries: this node's own, or (on a relay) one
- * satellite's. Every key of a satellite lane is led by the satellite's origin. */
-typedef struct s_lane {
-    const uint8_t *origin; /* NULL: this node; else the satellite's key */
-    unsigned batches;      /* table of sealed envelopes */
-    unsigned receipts;     /* table of receipts */
-    unsigned state;        /* table of "acked_through" and "receipts_gen" */
-    size_t prefix;         /* bytes of key prefix: 0 or 32 */
-} s_lane_t;
-
-static const s_lane_t s_self = {NULL, NODE_T_BATCHES, NODE_T_RECEIPTS, NODE_T_META, 0};
-
-static s_lane_t s_satellite(const uint8_t origin[32]) {
-    s_lane_t lane = {origin, NODE_T_SAT_BATCHES, NODE_T_SAT_RECEIPTS, NODE_T_SAT_STATE, 32};
-    return lane;
-}
-
-/* Builds lane prefix + suffix into key (room for 32 + XS_ID_MAX); returns its length. */
-static size_t s_key(const s_lane_t *lane, const void *suffix, size_t len, uint8_t *key) {
-    if (lane->prefix)
-        memcpy(key, lane->origin, 32);
-    memcpy(key + lane->prefix, suffix, len);
-    return lane->prefix + len;
-}
-
-static xs_err s_lane_get(xs_txn_t *txn, const s_lane_t *lane, const char *name, uint64_t *out) {
-    uint8_t key[64];
-    xs_bytes_t v;
-    *out = 0;
-    xs_err err = xs_store_get(txn, lane->state, key, s_key(lane, name, strlen(name), key), &v);
-    if (err == XS_ENOTFOUND)
-        return XS_OK;
-    if (err == XS_OK && v.len != 8)
-        return XS_ECORRUPT;
-    if (err == XS_OK)
-        *out = xs_store_key_u64(v.ptr);
-    return err;
-}
-
-static xs_err s_lane_put(xs_txn_t *txn, const s_lane_t *lane, const char *name, uint64_t value) {
-    uint8_t key[64], v[8];
-    xs_store_u64_key(value, v);
-    return xs_store_put(txn, lane->state, key, s_key(lane, name, strlen(name), key), v, 8, 0);
-}
 
 /* A sealed batch the hub may need. */
 typedef struct s_out {
@@ -585,7 +566,7 @@ static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed,
     if (err == XS_OK)
         err = s_lane_get(txn, lane, "receipts_gen", &have);
     if (err == XS_OK && !lane->origin) {
-        err = s_get_u64(txn, "sealed_through", &head);
+        err = s_lane_get(txn, &s_self, "sealed_through", &head);
         if (err == XS_OK)
             err = s_policy_hash(txn, policy, &has_policy);
     } else if (err == XS_OK) {

@@ -57,3 +57,17 @@ const char *xs_cli_get(const xs_cli_opt_t *opts, size_t nopts, const char *name)
             return opts[i].value;
     return NULL;
 }
+
+xs_err xs_cli_args(const char *program, int argc, char **argv, xs_cli_opt_t *opts, size_t nopts,
+                   const char **pos, size_t max_pos, size_t *npos) {
+    char msg[256];
+    xs_err err = xs_cli_parse(argc, argv, opts, nopts, pos, max_pos, npos, msg, sizeof msg);
+    if (err != XS_OK)
+        fprintf(stderr, "%s: %s\n", program, msg);
+    return err;
+}
+
+int xs_cli_usage(const char *text) {
+    fprintf(stderr, "用法 (usage): %s\n", text);
+    return 2;
+}

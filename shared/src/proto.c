@@ -457,3 +457,11 @@ int xs_proto_next_receipt(xs_proto_iter_t *it, xs_proto_blob_t *out) {
     it->left--;
     return 1;
 }
+
+void xs_proto_error(xs_msg_t *msg, xs_proto_code code) {
+    const char *text = xs_proto_code_message(code);
+    memset(msg, 0, sizeof *msg);
+    msg->type = XS_MSG_ERROR;
+    msg->u.error.code = (uint8_t)code;
+    msg->u.error.message = (xs_str_t){text, (uint32_t)strlen(text)};
+}

@@ -205,8 +205,19 @@ static int s_blank(const xs_csv_cell_t *cell) {
     return len == 0;
 }
 
+/* Keeps the first fault of a row; later cells are still read, so a refused row keeps its
+ * teacher and category for the report. */
+static void s_fault(xs_field *field, xs_reason *why, int *faulted, xs_field f, xs_reason r) {
+    if (*faulted)
+        return;
+    *faulted = 1;
+    *field = f;
+    *why = r;
+}
+
 xs_err xs_sheet_row(const xs_sheet_t *sheet, const xs_csv_row_t *row, xs_record_t *rec,
                     xs_sheet_extra_t *extra, xs_field *field, xs_reason *why) {
+    int faulted = 0;
     xs_record_init(rec);
     if (extra) {
         memset(extra, 0, sizeof *extra);
@@ -216,29 +227,25 @@ xs_err xs_sheet_row(const xs_sheet_t *sheet, const xs_csv_row_t *row, xs_record_
     *field = XS_SHEET_F_ROW;
     *why = XS_REASON_NONE;
     if (row->count != sheet->count)
-        goto bad_row;
-    for (size_t i = 0; i < row->count; i++) {
+        s_fault(field, why, &faulted, XS_SHEET_F_ROW, XS_REASON_BAD_VALUE);
+    size_t cells = row->count < sheet->count ? row->count : sheet->count;
+    for (size_t i = 0; i < cells; i++) {
         const xs_csv_cell_t *cell = &row->cells[i];
         int column = sheet->column[i];
         if (column == XS_SHEET_COL_NONE) {
             if (!s_blank(cell))
-                goto bad_row;
+                s_fault(field, why, &faulted, XS_SHEET_F_ROW, XS_REASON_BAD_VALUE);
             continue;
         }
         const char *s = cell->ptr;
         size_t len = cell->len;
         if (column == XS_SHEET_COL_NAME) {
             xs_text_trim(&s, &len);
-            *field = XS_SHEET_F_NAME;
-            if (len > XS_SHEET_NAME_MAX) {
-                *why = XS_REASON_OUT_OF_RANGE;
-                return XS_EINVAL;
-            }
-            if (!xs_text_utf8_valid(s, len)) {
-                *why = XS_REASON_BAD_VALUE;
-                return XS_EINVAL;
-            }
-            if (extra) {
+            if (len > XS_SHEET_NAME_MAX)
+                s_fault(field, why, &faulted, XS_SHEET_F_NAME, XS_REASON_OUT_OF_RANGE);
+            else if (!xs_text_utf8_valid(s, len))
+                s_fault(field, why, &faulted, XS_SHEET_F_NAME, XS_REASON_BAD_VALUE);
+            else if (extra) {
                 extra->name.ptr = s;
                 extra->name.len = (uint32_t)len;
             }
@@ -246,17 +253,11 @@ xs_err xs_sheet_row(const xs_sheet_t *sheet, const xs_csv_row_t *row, xs_record_
         }
         if (column == XS_F_CATEGORY)
             s_category(&s, &len);
-        if (xs_record_set_text(rec, (xs_field)column, s, len, why) != XS_OK) {
-            *field = (xs_field)column;
-            return XS_EINVAL;
-        }
+        xs_reason cell_why;
+        if (xs_record_set_text(rec, (xs_field)column, s, len, &cell_why) != XS_OK)
+            s_fault(field, why, &faulted, (xs_field)column, cell_why);
     }
-    *field = XS_SHEET_F_ROW;
-    return XS_OK;
-bad_row:
-    *field = XS_SHEET_F_ROW;
-    *why = XS_REASON_BAD_VALUE;
-    return XS_EINVAL;
+    return faulted ? XS_EINVAL : XS_OK;
 }
 
 const char *xs_sheet_field_name(xs_field field) {

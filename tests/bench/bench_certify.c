@@ -54,6 +54,7 @@ static unsigned s_below(unsigned n) {
     return (unsigned)(s_rand() % n);
 }
 
+static void s_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void s_die(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);

@@ -20,6 +20,13 @@ XS_MUST_USE xs_err xs_cli_parse(int argc, char **argv, xs_cli_opt_t *opts, size_
                                 const char **pos, size_t max_pos, size_t *npos, char *errbuf,
                                 size_t cap);
 
+/* xs_cli_parse for a program's command: prints "PROGRAM: message" on bad input. */
+XS_MUST_USE xs_err xs_cli_args(const char *program, int argc, char **argv, xs_cli_opt_t *opts,
+                               size_t nopts, const char **pos, size_t max_pos, size_t *npos);
+
+/* Prints a command's usage text ("用法 (usage): ...") to stderr and returns exit code 2. */
+int xs_cli_usage(const char *text);
+
 /* The value of option name after xs_cli_parse, or NULL when absent or not an option. */
 const char *xs_cli_get(const xs_cli_opt_t *opts, size_t nopts, const char *name);
 

@@ -226,6 +226,9 @@ int xs_proto_next_gap(xs_proto_iter_t *it, xs_proto_range_t *out);
 int xs_proto_next_rejected(xs_proto_iter_t *it, xs_proto_rejected_t *out);
 int xs_proto_next_receipt(xs_proto_iter_t *it, xs_proto_blob_t *out);
 
+/* Fills *msg as the ERROR for code (1..XS_PCODE_MAX), with its static bilingual message. */
+void xs_proto_error(xs_msg_t *msg, xs_proto_code code);
+
 /* The English name of a message type ("HELLO"), or "" when unknown. */
 const char *xs_proto_type_name(unsigned type);
 

@@ -48,8 +48,10 @@ XS_MUST_USE xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, 
 /* Fills *rec (xs_record_init, then xs_record_set_text per mapped cell) and *extra (may be
  * NULL) from one data row; does not call xs_record_check. A category cell may hold the English
  * code in any ASCII case or the Chinese label of xs_category_zh ("专题讲座"). Strings in rec
- * and extra borrow from row's cells: valid until the next xs_csv_next or xs_csv_close. Returns
- * XS_OK (with *why XS_REASON_NONE) or XS_EINVAL with the first fault in header order:
+ * and extra borrow from row's cells: valid until the next xs_csv_next or xs_csv_close. Every
+ * readable cell is set even on a refused row (so a report can still name its teacher and
+ * category). Returns XS_OK (with *why XS_REASON_NONE) or XS_EINVAL with the first fault in
+ * header order:
  *   - a cell's value refused by xs_record_set_text: *field is that field, *why its reason;
  *   - a name cell that is not UTF-8 (bad_value) or over XS_SHEET_NAME_MAX (out_of_range):
  *     *field is XS_SHEET_F_NAME;
