@@ -665,7 +665,10 @@ static void test_unenrolled_key(void **state) {
     msg.type = XS_MSG_BATCH;
     msg.u.batch.envelope = (xs_proto_blob_t){env.data, env.len};
     assert_int_equal(s_encode(&msg, &frame), XS_OK);
-    assert_int_equal(xs_client_send(c, frame.data, frame.len), XS_OK);
+    /* Once the refusal has come back the client has nowhere to queue (XS_ETIMEOUT); before
+     * it, the frame is queued and dropped with the connection. Either way nothing arrives. */
+    xs_err sent = xs_client_send(c, frame.data, frame.len);
+    assert_true(sent == XS_OK || sent == XS_ETIMEOUT);
     assert_int_equal(s_recv(c, S_PATIENCE_MS), XS_EREFUSED);
     /* And nothing after the refusal either. */
     assert_int_equal(s_recv(c, 300), XS_ETIMEOUT);
@@ -1093,7 +1096,8 @@ static void test_revoked_key(void **state) {
     assert_int_equal(s_encode(&msg, &frame), XS_OK);
     assert_int_equal(s_client(&again, c->id), XS_OK);
     assert_int_equal(xs_client_send(again, hello.data, hello.len), XS_OK);
-    assert_int_equal(xs_client_send(again, frame.data, frame.len), XS_OK);
+    xs_err sent = xs_client_send(again, frame.data, frame.len); /* see test_unenrolled_key */
+    assert_true(sent == XS_OK || sent == XS_ETIMEOUT);
     assert_int_equal(s_recv(again, S_PATIENCE_MS), XS_EREFUSED);
     xs_client_close(&again);
     xs_writer_free(&hello);
