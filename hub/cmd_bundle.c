@@ -15,10 +15,14 @@
 
 static const char *s_outcome(const hub_item_t *item) {
     switch (item->status) {
-    case XS_ACK_ACCEPTED: return "新 (new)";
-    case XS_ACK_HELD: return "已有 (already known)";
-    case XS_ACK_FORK: return "分叉，已隔离 (fork, quarantined)";
-    default: return "拒绝 (rejected)";
+    case XS_ACK_ACCEPTED:
+        return "新 (new)";
+    case XS_ACK_HELD:
+        return "已有 (already known)";
+    case XS_ACK_FORK:
+        return "分叉，已隔离 (fork, quarantined)";
+    default:
+        return "拒绝 (rejected)";
     }
 }
 
@@ -147,8 +151,8 @@ int hub_cmd_export_receipts(int argc, char **argv) {
     uint32_t satellites = 0;
     char part[4200];
     int rc = 1;
-    if (hub_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value ||
-        !opts[0].value || !opts[1].value || !opts[2].value)
+    if (hub_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value || !opts[0].value ||
+        !opts[1].value || !opts[2].value)
         return hub_usage(S_EXPORT_USAGE);
     if (xs_pubkeys_parse(opts[1].value, strlen(opts[1].value), &keys) != XS_OK) {
         fprintf(stderr, "xueshi-hub: 节点公钥格式不对 (node keys look like xs1:...)\n");
@@ -164,7 +168,8 @@ int hub_cmd_export_receipts(int argc, char **argv) {
     if (err == XS_OK && (err = hub_node_get(txn, keys.sign, &node)) == XS_ENOTFOUND)
         fprintf(stderr, "xueshi-hub: 该节点未登记 (not enrolled)\n");
     if (err == XS_OK && memcmp(node.box, keys.box, 32) != 0) {
-        fprintf(stderr, "xueshi-hub: 传输密钥与登记的不同 (transport key differs from enrollment)\n");
+        fprintf(stderr,
+                "xueshi-hub: 传输密钥与登记的不同 (transport key differs from enrollment)\n");
         err = XS_EINVAL;
     }
     if (err == XS_OK && !(f = fopen(part, "wb"))) {
@@ -213,9 +218,10 @@ int hub_cmd_export_receipts(int argc, char **argv) {
     if (err == XS_OK && rename(part, out) != 0)
         err = XS_EIO;
     if (err == XS_OK) {
-        printf("已导出 %llu 份认定回执到 %s，加密给该节点 (exported %llu receipts, encrypted to the "
-               "node)\n",
-               (unsigned long long)count, out, (unsigned long long)count);
+        printf(
+            "已导出 %llu 份认定回执到 %s，加密给该节点 (exported %llu receipts, encrypted to the "
+            "node)\n",
+            (unsigned long long)count, out, (unsigned long long)count);
         rc = 0;
     } else {
         if (f)

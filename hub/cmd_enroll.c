@@ -6,7 +6,7 @@
 #include "hub.h"
 #include "xs/text.h"
 
-#define S_ENROLL_USAGE                                                                         \
+#define S_ENROLL_USAGE                                                                             \
     "xueshi-hub enroll --dir DIR --node NODE_KEYS --school SCHOOL_ID [--proxy-for S1,S2,...]"
 #define S_REVOKE_USAGE "xueshi-hub revoke --dir DIR --node NODE_KEYS"
 
@@ -93,8 +93,11 @@ static int s_proxies(const char *list, hub_node_t *node) {
 }
 
 static int s_run(int argc, char **argv, int revoke) {
-    xs_cli_opt_t opts[] = {{"dir", 1, NULL},       {"node", 1, NULL}, {"school", 1, NULL},
-                           {"proxy-for", 1, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL},
+                           {"node", 1, NULL},
+                           {"school", 1, NULL},
+                           {"proxy-for", 1, NULL},
+                           {"help", 0, NULL}};
     const char *pos[1], *usage = revoke ? S_REVOKE_USAGE : S_ENROLL_USAGE;
     size_t npos;
     xs_pubkeys_t keys;
@@ -102,8 +105,8 @@ static int s_run(int argc, char **argv, int revoke) {
     struct s_enroll e;
     memset(&e, 0, sizeof e);
     e.revoke = revoke;
-    if (hub_args(argc, argv, opts, 5, pos, 0, &npos) != XS_OK || opts[4].value ||
-        !opts[0].value || !opts[1].value || (!revoke && !opts[2].value) ||
+    if (hub_args(argc, argv, opts, 5, pos, 0, &npos) != XS_OK || opts[4].value || !opts[0].value ||
+        !opts[1].value || (!revoke && !opts[2].value) ||
         (revoke && (opts[2].value || opts[3].value)))
         return hub_usage(usage);
     if (xs_pubkeys_parse(opts[1].value, strlen(opts[1].value), &keys) != XS_OK) {

@@ -22,8 +22,8 @@ static xs_err s_write(xs_txn_t *txn, void *ctx) {
     if (err == XS_OK)
         err = xs_store_put(txn, HUB_T_META, "policy", 6, init->blob, init->blob_len, 0);
     if (err == XS_OK)
-        err = xs_store_put(txn, HUB_T_META, "policy_env", 10, init->signed_env, init->signed_len,
-                           0);
+        err =
+            xs_store_put(txn, HUB_T_META, "policy_env", 10, init->signed_env, init->signed_len, 0);
     return err;
 }
 
@@ -39,8 +39,8 @@ int hub_cmd_init(int argc, char **argv) {
     int rc = 1;
     xs_writer_init(&blob, XS_POLICY_BLOB_MAX);
     xs_writer_init(&env, XS_RECEIPT_POLICY_MAX_BYTES);
-    if (hub_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value ||
-        !opts[0].value || !opts[1].value)
+    if (hub_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value ||
+        !opts[1].value)
         return hub_usage(S_USAGE);
     const char *dir = opts[0].value;
     xs_err err = xs_policy_load(&policy, opts[1].value, msg, sizeof msg);

@@ -47,10 +47,9 @@ int hub_cmd_nodes(int argc, char **argv) {
             break;
         xs_hex_encode(node.origin, 8, hex);
         s_time(node.last_sync, last);
-        printf("%-4u %s %-8s %-6s %-17s %10llu %8llu %4zu %4llu\n", node.number, hex,
-               node.school, node.revoked_at ? "已吊销" : "正常", last,
-               (unsigned long long)view.have_through, (unsigned long long)view.held_max,
-               view.gap_count, (unsigned long long)node.forks);
+        printf("%-4u %s %-8s %-6s %-17s %10llu %8llu %4zu %4llu\n", node.number, hex, node.school,
+               node.revoked_at ? "已吊销" : "正常", last, (unsigned long long)view.have_through,
+               (unsigned long long)view.held_max, view.gap_count, (unsigned long long)node.forks);
         for (uint32_t i = 0; i < node.proxy_count; i++)
             printf("     代管 (proxy for) %s\n", node.proxies[i]);
         for (size_t i = 0; i < view.gap_count; i++)

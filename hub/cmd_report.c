@@ -12,9 +12,9 @@
 
 typedef struct s_report {
     hub_t *hub;
-    int year;              /* academic year filter (first calendar year), or 0 */
-    const char *school;    /* school filter, or NULL */
-    xs_str_t teacher_school; /* the school of the teacher being certified */
+    int year;                 /* academic year filter (first calendar year), or 0 */
+    const char *school;       /* school filter, or NULL */
+    xs_str_t teacher_school;  /* the school of the teacher being certified */
     xs_certify_total_t *kept; /* room for one teacher's filtered totals */
     size_t kept_cap;
 } s_report_t;
@@ -30,8 +30,8 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     }
     xs_certify_teacher_t view = *t;
     view.totals = r->kept;
-    view.total_count = xs_report_filter_year(r->hub->policy, t->totals, t->total_count, r->year,
-                                             r->kept);
+    view.total_count =
+        xs_report_filter_year(r->hub->policy, t->totals, t->total_count, r->year, r->kept);
     return xs_report_summary_teacher(stdout, r->hub->policy, &view, &r->teacher_school);
 }
 

@@ -153,8 +153,8 @@ static void s_hello(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *hello)
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
     xs_err err = xs_store_read(s->hub.store, &txn);
-    if (err == XS_OK && !s_target(s, txn, peer, hello->u.hello.has_origin, hello->u.hello.origin,
-                                  &node)) {
+    if (err == XS_OK &&
+        !s_target(s, txn, peer, hello->u.hello.has_origin, hello->u.hello.origin, &node)) {
         xs_store_end(&txn);
         return;
     }
@@ -208,8 +208,8 @@ static void s_fetch(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *fetch)
     xs_err err = (page = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page)) ? XS_OK : XS_ENOMEM;
     if (err == XS_OK)
         err = xs_store_read(s->hub.store, &txn);
-    if (err == XS_OK && !s_target(s, txn, peer, fetch->u.fetch.has_origin, fetch->u.fetch.origin,
-                                  &node)) {
+    if (err == XS_OK &&
+        !s_target(s, txn, peer, fetch->u.fetch.has_origin, fetch->u.fetch.origin, &node)) {
         xs_store_end(&txn);
         free(page);
         return;
@@ -231,8 +231,7 @@ static void s_fetch(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *fetch)
             continue; /* `after` itself was sent already */
         if (v.len != 8 || xs_store_key_u64(v.ptr) <= fetch->u.fetch.receipts_have)
             continue;
-        err = xs_store_get(txn, HUB_T_RECEIPTS, (const uint8_t *)k.ptr + 32, k.len - 32,
-                           &receipt);
+        err = xs_store_get(txn, HUB_T_RECEIPTS, (const uint8_t *)k.ptr + 32, k.len - 32, &receipt);
         if (err == XS_ENOTFOUND)
             continue;
         if (err != XS_OK)
@@ -381,8 +380,8 @@ int hub_cmd_run(int argc, char **argv) {
     size_t npos;
     static s_server_t s; /* large: the queue */
     int rc = 1;
-    if (hub_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value ||
-        !opts[0].value || !opts[1].value)
+    if (hub_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value ||
+        !opts[1].value)
         return hub_usage(S_USAGE);
     if (hub_open(&s.hub, opts[0].value, 1) != XS_OK)
         return 1;
@@ -399,8 +398,8 @@ int hub_cmd_run(int argc, char **argv) {
         xs_log_err(err, "无法监听 %s (cannot listen)", opts[1].value);
         goto out;
     }
-    printf("县级中心运行中 (hub serving) %s，认定规则 %s 第 %u 版\n",
-           xs_server_endpoint(s.server), s.hub.policy->id, s.hub.policy->version);
+    printf("县级中心运行中 (hub serving) %s，认定规则 %s 第 %u 版\n", xs_server_endpoint(s.server),
+           s.hub.policy->id, s.hub.policy->version);
     fflush(stdout);
     while (!s_stop) {
         xs_peer_t peer;

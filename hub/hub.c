@@ -57,7 +57,6 @@ void hub_close(hub_t *hub) {
     xs_store_close(&hub->store);
 }
 
-
 /* Node info is a msgpack array of 10: number, box, school, proxies, enrolled_at, revoked_at,
  * last_sync, fork_seq, forks, origin (docs/design.md). */
 xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node) {
@@ -112,8 +111,7 @@ xs_err hub_node_get(xs_txn_t *txn, const uint8_t origin[32], hub_node_t *node) {
         return XS_ECORRUPT;
     memcpy(node->box, bin, 32);
     if (!s_get_str(&r, node->school, sizeof node->school) ||
-        xs_codec_get_array(&r, &node->proxy_count) != XS_OK ||
-        node->proxy_count > HUB_MAX_PROXIES)
+        xs_codec_get_array(&r, &node->proxy_count) != XS_OK || node->proxy_count > HUB_MAX_PROXIES)
         return XS_ECORRUPT;
     for (uint32_t i = 0; i < node->proxy_count; i++)
         if (!s_get_str(&r, node->proxies[i], sizeof node->proxies[i]))
@@ -122,8 +120,8 @@ xs_err hub_node_get(xs_txn_t *txn, const uint8_t origin[32], hub_node_t *node) {
         xs_codec_get_int(&r, &node->revoked_at) != XS_OK ||
         xs_codec_get_int(&r, &node->last_sync) != XS_OK ||
         xs_codec_get_uint(&r, &node->fork_seq) != XS_OK ||
-        xs_codec_get_uint(&r, &node->forks) != XS_OK ||
-        xs_codec_get_bin(&r, &bin, &len) != XS_OK || len != 32)
+        xs_codec_get_uint(&r, &node->forks) != XS_OK || xs_codec_get_bin(&r, &bin, &len) != XS_OK ||
+        len != 32)
         return XS_ECORRUPT;
     memcpy(node->origin, bin, 32);
     return XS_OK;
@@ -149,4 +147,3 @@ xs_err hub_relays_for(xs_txn_t *txn, const hub_node_t *relay, const uint8_t orig
         return XS_EPERM;
     return XS_OK;
 }
-

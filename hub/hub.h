@@ -14,13 +14,13 @@
 
 /* Tables of the hub's LMDB environment, in open order (docs/design.md, "The hub store"). */
 enum hub_table {
-    HUB_T_META,     /* "format", "policy" (signed policy envelope), "generation", "next_number" */
-    HUB_T_NODES,    /* origin (32) → node info (hub_node_t, msgpack) */
-    HUB_T_BOXKEYS,  /* CURVE key (32) → origin (32): who a connection is */
-    HUB_T_CHAIN,    /* origin (32) + first_seq (8) → count (4) + hash (32) + prev_hash (32) */
-    HUB_T_BATCHES,  /* origin (32) + first_seq (8) → the envelope, verbatim */
-    HUB_T_ACKS,     /* origin (32) + first_seq (8) → the ACK frame sent for it */
-    HUB_T_RECORDS,  /* origin (32) + seq (8) → first_seq (8) + offset (4) + len (4) + outcome (1) */
+    HUB_T_META,    /* "format", "policy" (signed policy envelope), "generation", "next_number" */
+    HUB_T_NODES,   /* origin (32) → node info (hub_node_t, msgpack) */
+    HUB_T_BOXKEYS, /* CURVE key (32) → origin (32): who a connection is */
+    HUB_T_CHAIN,   /* origin (32) + first_seq (8) → count (4) + hash (32) + prev_hash (32) */
+    HUB_T_BATCHES, /* origin (32) + first_seq (8) → the envelope, verbatim */
+    HUB_T_ACKS,    /* origin (32) + first_seq (8) → the ACK frame sent for it */
+    HUB_T_RECORDS, /* origin (32) + seq (8) → first_seq (8) + offset (4) + len (4) + outcome (1) */
     HUB_T_TEACHERS, /* teacher_id + 0x00 + origin (32) + seq (8) → "" */
     HUB_T_EXAMS,    /* origin (32) + seq (8) of every accepted exam record → "" */
     HUB_T_RECEIPTS, /* teacher_id → the newest receipt envelope */
@@ -53,9 +53,9 @@ typedef struct hub_node {
 
 /* An open hub directory. */
 typedef struct hub {
-    const char *dir;    /* the --dir given, borrowed from argv */
-    xs_store_t *store;  /* DIR/store */
-    xs_identity_t *id;  /* DIR/hub.secret, when opened with keys */
+    const char *dir;     /* the --dir given, borrowed from argv */
+    xs_store_t *store;   /* DIR/store */
+    xs_identity_t *id;   /* DIR/hub.secret, when opened with keys */
     xs_policy_t *policy; /* the county policy, decoded from the signed envelope */
     uint8_t policy_hash[XS_HASH_BYTES];
 } hub_t;
@@ -77,9 +77,8 @@ int hub_node_serves(const hub_node_t *node, const char *school, size_t len);
 /* Reads into *satellite the node origin when relay may speak for it (protocol.md §8): it is
  * enrolled, unrevoked, not the relay, and its school is one relay proxies for. XS_EPERM when
  * not, XS_ENOTFOUND when origin is not enrolled. */
-XS_MUST_USE xs_err hub_relays_for(xs_txn_t *txn, const hub_node_t *relay,
-                                  const uint8_t origin[32], hub_node_t *satellite);
-
+XS_MUST_USE xs_err hub_relays_for(xs_txn_t *txn, const hub_node_t *relay, const uint8_t origin[32],
+                                  hub_node_t *satellite);
 
 /* Option parsing and usage of this program's commands (xs_cli_args, xs_cli_usage). */
 #define hub_args(...) xs_cli_args("xueshi-hub", __VA_ARGS__)

@@ -23,12 +23,12 @@ static xs_err s_grow(hub_ledger_t *l) {
     if (l->count < l->cap)
         return XS_OK;
     size_t cap = l->cap ? l->cap * 2 : 256;
-#define S_REALLOC(field)                                                                       \
-    do {                                                                                       \
-        void *p = realloc(l->field, cap * sizeof *l->field);                                   \
-        if (!p)                                                                                \
-            return XS_ENOMEM;                                                                  \
-        l->field = p;                                                                          \
+#define S_REALLOC(field)                                                                           \
+    do {                                                                                           \
+        void *p = realloc(l->field, cap * sizeof *l->field);                                       \
+        if (!p)                                                                                    \
+            return XS_ENOMEM;                                                                      \
+        l->field = p;                                                                              \
     } while (0)
     S_REALLOC(records);
     S_REALLOC(ids);

@@ -26,7 +26,7 @@ typedef struct hub_ledger {
     struct {
         uint8_t origin[32];
         uint32_t number;
-    } *numbers; /* origins seen, with their enrollment number */
+    } * numbers; /* origins seen, with their enrollment number */
     size_t nnumbers, numbers_cap;
 } hub_ledger_t;
 

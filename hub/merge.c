@@ -230,8 +230,8 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
         where[16] = outcome;
         uint8_t rkey[XS_CHAIN_KEY_BYTES];
         xs_chain_key(b->origin, entry.seq, rkey);
-        if ((err = xs_store_put(txn, HUB_T_RECORDS, rkey, sizeof rkey, where, sizeof where,
-                                0)) != XS_OK)
+        if ((err = xs_store_put(txn, HUB_T_RECORDS, rkey, sizeof rkey, where, sizeof where, 0)) !=
+            XS_OK)
             break;
         m->stats.records++;
         if (outcome != HUB_OUTCOME_ACCEPTED) {
@@ -242,8 +242,8 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
             memcpy(tkey, rec.teacher_id.ptr, rec.teacher_id.len);
             tkey[rec.teacher_id.len] = 0;
             memcpy(tkey + rec.teacher_id.len + 1, rkey, sizeof rkey);
-            if ((err = xs_store_put(txn, HUB_T_TEACHERS, tkey,
-                                    rec.teacher_id.len + 1 + sizeof rkey, "", 0, 0)) != XS_OK ||
+            if ((err = xs_store_put(txn, HUB_T_TEACHERS, tkey, rec.teacher_id.len + 1 + sizeof rkey,
+                                    "", 0, 0)) != XS_OK ||
                 (err = s_add_teacher(m, rec.teacher_id.ptr, rec.teacher_id.len)) != XS_OK)
                 break;
         }
@@ -342,9 +342,9 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
 /* The engine's callback: signs the teacher's receipt while the ledger is valid. */
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *teacher) {
     s_merge_t *m = ctx;
-    xs_err err = xs_receipt_build(m->receipt, m->hub->policy, m->hub->policy_hash, teacher,
-                                  m->ledger.rows, hub_ledger_idents(&m->ledger), m->generation,
-                                  m->now);
+    xs_err err =
+        xs_receipt_build(m->receipt, m->hub->policy, m->hub->policy_hash, teacher, m->ledger.rows,
+                         hub_ledger_idents(&m->ledger), m->generation, m->now);
     xs_writer_reset(&m->signed_env);
     if (err == XS_OK)
         err = xs_receipt_sign(&m->signed_env, m->hub->id, m->receipt);
@@ -361,14 +361,14 @@ static xs_err s_certify(s_merge_t *m, xs_txn_t *txn, const xs_certify_exams_t *s
     if (err != XS_OK || l->count == 0)
         return err;
     xs_writer_reset(&m->signed_env);
-    err = xs_certify_teacher(m->hub->policy, standings, l->records, l->ids, l->count, NULL,
-                             l->rows, s_on_teacher, m);
+    err = xs_certify_teacher(m->hub->policy, standings, l->records, l->ids, l->count, NULL, l->rows,
+                             s_on_teacher, m);
     if (err != XS_OK || m->signed_env.len == 0)
         return err;
     uint8_t gen[8];
     xs_store_u64_key(m->generation, gen);
     /* Origins first, copied: the records point into pages the writes below may move. */
-    uint8_t (*origins)[32] = l->origins;
+    uint8_t(*origins)[32] = l->origins;
     size_t count = l->count;
     if ((err = xs_store_put(txn, HUB_T_RECEIPTS, t->id, t->len, m->signed_env.data,
                             m->signed_env.len, 0)) != XS_OK)

@@ -38,8 +38,7 @@ typedef struct hub_merge_stats {
 
 /* Prepares item for envelope (len bytes) from sender: verifies the signature and decodes the
  * batch (the CPU-heavy part, done before the write transaction). */
-void hub_item_open(hub_item_t *item, const uint8_t *envelope, size_t len,
-                   const uint8_t sender[32]);
+void hub_item_open(hub_item_t *item, const uint8_t *envelope, size_t len, const uint8_t sender[32]);
 /* Frees the item's ACK frame. */
 void hub_item_free(hub_item_t *item);
 

@@ -26,8 +26,8 @@ int node_cmd_export(int argc, char **argv) {
     char part[4200];
     FILE *f = NULL;
     int rc = 1;
-    if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value ||
-        !opts[0].value || !opts[1].value)
+    if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value ||
+        !opts[1].value)
         return node_usage(S_EXPORT_USAGE);
     const char *out = opts[1].value;
     if (snprintf(part, sizeof part, "%s.part", out) >= (int)sizeof part)
@@ -98,8 +98,8 @@ int node_cmd_import_receipts(int argc, char **argv) {
     xs_err err = xs_bundle_load_file(pos[0], &bytes, &len);
     if (err == XS_OK)
         err = xs_identity_load(&id, node.dir, "node");
-    if (err == XS_OK && (err = xs_bundle_read(bytes, len, XS_BUNDLE_RECEIPTS, id, &items, &why)) !=
-                            XS_OK) {
+    if (err == XS_OK &&
+        (err = xs_bundle_read(bytes, len, XS_BUNDLE_RECEIPTS, id, &items, &why)) != XS_OK) {
         fprintf(stderr, "xueshi-node: %s 被拒绝，未导入任何内容 (refused, nothing imported): %s\n",
                 pos[0], why ? why : xs_strerror(err));
         rc = 2;

@@ -16,8 +16,8 @@
 
 /* A row ready to store: its encoding lives in the chunk's writer. */
 typedef struct s_row {
-    size_t offset, len;                 /* bytes in chunk.encoded */
-    node_dedupe_t key;   /* dedupe key */
+    size_t offset, len; /* bytes in chunk.encoded */
+    node_dedupe_t key;  /* dedupe key */
 } s_row_t;
 
 typedef struct s_chunk {
@@ -105,7 +105,8 @@ int node_cmd_import(int argc, char **argv) {
             if (xs_csv_row_blank(row))
                 continue;
             if (xs_sheet_row(&sheet, row, &rec, NULL, &field, &why) != XS_OK) {
-                fprintf(stderr, "xueshi-node: 第 %u 行 (line %u): 拒绝登记 (refused): %s: %s (%s)\n",
+                fprintf(stderr,
+                        "xueshi-node: 第 %u 行 (line %u): 拒绝登记 (refused): %s: %s (%s)\n",
                         row->line, row->line, xs_sheet_field_name(field), xs_reason_zh(why),
                         xs_reason_code(why));
                 refused++;
@@ -141,8 +142,9 @@ int node_cmd_import(int argc, char **argv) {
         if (chunk.count > 0) {
             xs_err serr = xs_store_update(node.store, s_store_chunk, &chunk);
             if (serr != XS_OK) {
-                xs_log_err(serr, "第 %u 行之前的一批未写入 (the chunk before line %u was not "
-                                 "recorded; earlier chunks were)",
+                xs_log_err(serr,
+                           "第 %u 行之前的一批未写入 (the chunk before line %u was not "
+                           "recorded; earlier chunks were)",
                            last_line, last_line);
                 rc = 1;
                 goto summary;
@@ -168,7 +170,7 @@ int node_cmd_import(int argc, char **argv) {
         goto summary;
     }
     if (err != XS_OK) {
-csv_error:
+    csv_error:
         fprintf(stderr,
                 "xueshi-node: %s 第 %u 行 (line %u): CSV 格式错误，导入停止 (broken CSV, import "
                 "stopped): %s\n",
@@ -181,8 +183,8 @@ csv_error:
 summary:
     printf("导入%s (import %s): 新登记 %llu 条 (recorded)，已登记跳过 %llu 条 (already "
            "recorded)，拒绝 %llu 条 (refused)\n",
-           stopped ? "中止" : "完成", stopped ? "stopped" : "done",
-           (unsigned long long)recorded, (unsigned long long)known, (unsigned long long)refused);
+           stopped ? "中止" : "完成", stopped ? "stopped" : "done", (unsigned long long)recorded,
+           (unsigned long long)known, (unsigned long long)refused);
 out:
     xs_writer_free(&chunk.encoded);
     free(chunk.rows);

@@ -7,10 +7,10 @@
 #include "node.h"
 #include "xs/text.h"
 
-#define S_USAGE                                                                                \
-    "xueshi-node init --dir DIR --school SCHOOL_ID [--hub tcp://HOST:PORT --hub-key KEYS]\n"    \
-    "       [--county-key HUB_KEYS] [--policy FILE.ini]\n"                                    \
-    "  --hub/--hub-key: the county hub, or the central school's relay that serves this school;\n" \
+#define S_USAGE                                                                                    \
+    "xueshi-node init --dir DIR --school SCHOOL_ID [--hub tcp://HOST:PORT --hub-key KEYS]\n"       \
+    "       [--county-key HUB_KEYS] [--policy FILE.ini]\n"                                         \
+    "  --hub/--hub-key: the county hub, or the central school's relay that serves this school;\n"  \
     "  --county-key: the hub's keys when --hub is a relay (receipts are checked against them)"
 
 struct s_init {
@@ -49,8 +49,8 @@ static xs_err s_write_meta(xs_txn_t *txn, void *ctx) {
 }
 
 int node_cmd_init(int argc, char **argv) {
-    xs_cli_opt_t opts[] = {{"dir", 1, NULL},     {"school", 1, NULL},  {"policy", 1, NULL},
-                           {"help", 0, NULL},    {"hub", 1, NULL},     {"hub-key", 1, NULL},
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL},       {"school", 1, NULL}, {"policy", 1, NULL},
+                           {"help", 0, NULL},      {"hub", 1, NULL},    {"hub-key", 1, NULL},
                            {"county-key", 1, NULL}};
     struct s_hub hub;
     memset(&hub, 0, sizeof hub);

@@ -7,14 +7,13 @@
 #include "xs/csv.h"
 #include "xs/text.h"
 
-#define S_USAGE                                                                                \
-    "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]"
+#define S_USAGE "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]"
 
 /* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
  * office reads the list like its register (and those columns import into another node). */
 static const xs_field s_csv_fields[] = {
-    XS_F_SCHOOL_ID, XS_F_TEACHER_ID, XS_F_DATE,  XS_F_CATEGORY, XS_F_ROLE,  XS_F_MINUTES,
-    XS_F_HOURS,     XS_F_DAYS,       XS_F_CHARS, XS_F_UNIT,     XS_F_LEVEL, XS_F_GRADE,
+    XS_F_SCHOOL_ID, XS_F_TEACHER_ID, XS_F_DATE,  XS_F_CATEGORY, XS_F_ROLE,     XS_F_MINUTES,
+    XS_F_HOURS,     XS_F_DAYS,       XS_F_CHARS, XS_F_UNIT,     XS_F_LEVEL,    XS_F_GRADE,
     XS_F_WORK,      XS_F_EVENT,      XS_F_SCORE, XS_F_NOTE,     XS_F_OPERATOR, XS_F_REF,
 };
 #define S_NCSV (sizeof s_csv_fields / sizeof s_csv_fields[0])
@@ -48,25 +47,52 @@ static size_t s_field_text(const xs_record_t *rec, xs_field f, char *out, size_t
     if (!((rec->present >> f) & 1u))
         return 0;
     switch (f) {
-    case XS_F_SCHOOL_ID: s = &rec->school_id; break;
-    case XS_F_TEACHER_ID: s = &rec->teacher_id; break;
-    case XS_F_WORK: s = &rec->work; break;
-    case XS_F_EVENT: s = &rec->event; break;
-    case XS_F_NOTE: s = &rec->note; break;
-    case XS_F_OPERATOR: s = &rec->operator_; break;
-    case XS_F_REF: s = &rec->ref; break;
-    case XS_F_DATE: xs_date_format(rec->date, out); return 10;
-    case XS_F_CATEGORY: return (size_t)snprintf(out, cap, "%s", xs_category_name(rec->category));
-    case XS_F_ROLE: return (size_t)snprintf(out, cap, "%s", xs_role_name(rec->role));
-    case XS_F_LEVEL: return (size_t)snprintf(out, cap, "%s", xs_level_name(rec->level));
-    case XS_F_GRADE: return (size_t)snprintf(out, cap, "%s", xs_grade_name(rec->grade));
-    case XS_F_UNIT: return (size_t)snprintf(out, cap, "%u", rec->unit);
-    case XS_F_MINUTES: return xs_text_format_fixed(out, cap, rec->minutes, 0);
-    case XS_F_CHARS: return xs_text_format_fixed(out, cap, rec->chars, 0);
-    case XS_F_HOURS: return xs_text_format_fixed(out, cap, rec->hours, 2);
-    case XS_F_SCORE: return xs_text_format_fixed(out, cap, rec->score, 2);
-    case XS_F_DAYS: return xs_text_format_fixed(out, cap, (uint64_t)rec->days * 5, 1);
-    default: return 0;
+    case XS_F_SCHOOL_ID:
+        s = &rec->school_id;
+        break;
+    case XS_F_TEACHER_ID:
+        s = &rec->teacher_id;
+        break;
+    case XS_F_WORK:
+        s = &rec->work;
+        break;
+    case XS_F_EVENT:
+        s = &rec->event;
+        break;
+    case XS_F_NOTE:
+        s = &rec->note;
+        break;
+    case XS_F_OPERATOR:
+        s = &rec->operator_;
+        break;
+    case XS_F_REF:
+        s = &rec->ref;
+        break;
+    case XS_F_DATE:
+        xs_date_format(rec->date, out);
+        return 10;
+    case XS_F_CATEGORY:
+        return (size_t)snprintf(out, cap, "%s", xs_category_name(rec->category));
+    case XS_F_ROLE:
+        return (size_t)snprintf(out, cap, "%s", xs_role_name(rec->role));
+    case XS_F_LEVEL:
+        return (size_t)snprintf(out, cap, "%s", xs_level_name(rec->level));
+    case XS_F_GRADE:
+        return (size_t)snprintf(out, cap, "%s", xs_grade_name(rec->grade));
+    case XS_F_UNIT:
+        return (size_t)snprintf(out, cap, "%u", rec->unit);
+    case XS_F_MINUTES:
+        return xs_text_format_fixed(out, cap, rec->minutes, 0);
+    case XS_F_CHARS:
+        return xs_text_format_fixed(out, cap, rec->chars, 0);
+    case XS_F_HOURS:
+        return xs_text_format_fixed(out, cap, rec->hours, 2);
+    case XS_F_SCORE:
+        return xs_text_format_fixed(out, cap, rec->score, 2);
+    case XS_F_DAYS:
+        return xs_text_format_fixed(out, cap, (uint64_t)rec->days * 5, 1);
+    default:
+        return 0;
     }
     size_t n = s->len < cap - 1 ? s->len : cap - 1;
     memcpy(out, s->ptr, n);
@@ -77,10 +103,10 @@ static size_t s_field_text(const xs_record_t *rec, xs_field f, char *out, size_t
 static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
     char num[32];
     size_t n = 0;
-#define S_ADD(...)                                                                             \
-    do {                                                                                       \
-        if (n < cap)                                                                           \
-            n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__);                              \
+#define S_ADD(...)                                                                                 \
+    do {                                                                                           \
+        if (n < cap)                                                                               \
+            n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__);                                  \
     } while (0)
     out[0] = '\0';
     if (rec->role)
@@ -115,8 +141,11 @@ static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
 }
 
 int node_cmd_list(int argc, char **argv) {
-    xs_cli_opt_t opts[] = {{"dir", 1, NULL},  {"teacher", 1, NULL}, {"year", 1, NULL},
-                           {"format", 1, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL},
+                           {"teacher", 1, NULL},
+                           {"year", 1, NULL},
+                           {"format", 1, NULL},
+                           {"help", 0, NULL}};
     const char *pos[1];
     size_t npos;
     node_t node;
@@ -128,8 +157,7 @@ int node_cmd_list(int argc, char **argv) {
     int rc = 1, csv = 0;
     int32_t from = INT32_MIN, to = INT32_MAX;
     uint64_t shown = 0, voided = 0;
-    if (node_args(argc, argv, opts, 5, pos, 0, &npos) != XS_OK || opts[4].value ||
-        !opts[0].value)
+    if (node_args(argc, argv, opts, 5, pos, 0, &npos) != XS_OK || opts[4].value || !opts[0].value)
         return node_usage(S_USAGE);
     const char *teacher = opts[1].value, *year = opts[2].value, *format = opts[3].value;
     if (format && strcmp(format, "csv") == 0)

@@ -15,8 +15,8 @@ int node_cmd_receipt(int argc, char **argv) {
     xs_txn_t *txn = NULL;
     xs_bytes_t env;
     int rc = 1;
-    if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value ||
-        !opts[0].value || !opts[1].value || !opts[2].value)
+    if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value || !opts[0].value ||
+        !opts[1].value || !opts[2].value)
         return node_usage(S_USAGE);
     if (node_open(&node, opts[0].value) != XS_OK)
         return 1;
@@ -25,7 +25,8 @@ int node_cmd_receipt(int argc, char **argv) {
     if (err == XS_OK)
         err = xs_store_get(txn, NODE_T_RECEIPTS, teacher, strlen(teacher), &env);
     if (err == XS_ENOTFOUND) {
-        fprintf(stderr, "xueshi-node: 没有教师 %s 的认定回执，请先同步 (no receipt yet: sync first)\n",
+        fprintf(stderr,
+                "xueshi-node: 没有教师 %s 的认定回执，请先同步 (no receipt yet: sync first)\n",
                 teacher);
     } else if (err != XS_OK) {
         xs_log_err(err, "读取认定回执 (reading the receipt)");

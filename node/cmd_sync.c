@@ -10,8 +10,8 @@
 #include "xs/text.h"
 
 #define S_SYNC_USAGE "xueshi-node sync --dir DIR [--timeout SECONDS]"
-#define S_RUN_USAGE                                                                            \
-    "xueshi-node run --dir DIR [--timeout SECONDS] [--relay-listen tcp://ADDR:PORT]\n"          \
+#define S_RUN_USAGE                                                                                \
+    "xueshi-node run --dir DIR [--timeout SECONDS] [--relay-listen tcp://ADDR:PORT]\n"             \
     "  --relay-listen: also serve the satellite schools this central school relays for"
 
 /* Prints one line about a session, for the operator and the log. */
@@ -42,8 +42,8 @@ static void s_report(const node_sync_result_t *r, xs_err err) {
 
 static int s_timeout_ms(const char *text, int *ms) {
     uint64_t seconds = 30;
-    if (text && (xs_text_parse_fixed(text, strlen(text), 0, 86400, &seconds) != XS_OK ||
-                 seconds == 0)) {
+    if (text &&
+        (xs_text_parse_fixed(text, strlen(text), 0, 86400, &seconds) != XS_OK || seconds == 0)) {
         fprintf(stderr, "xueshi-node: --timeout 应为 1..86400 秒 (seconds)\n");
         return 0;
     }
@@ -58,8 +58,7 @@ int node_cmd_sync(int argc, char **argv) {
     node_t node;
     node_sync_result_t res;
     int timeout_ms;
-    if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value ||
-        !opts[0].value)
+    if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value)
         return node_usage(S_SYNC_USAGE);
     if (!s_timeout_ms(opts[1].value, &timeout_ms))
         return 2;
@@ -69,11 +68,16 @@ int node_cmd_sync(int argc, char **argv) {
     node_close(&node);
     s_report(&res, err);
     switch (err) {
-    case XS_OK: return 0;
-    case XS_ETIMEOUT: return 3;  /* unreachable: try again later */
-    case XS_EREFUSED: return 4;  /* not enrolled or revoked */
-    case XS_EFORK: return 5;     /* the county must look at it */
-    default: return 1;
+    case XS_OK:
+        return 0;
+    case XS_ETIMEOUT:
+        return 3; /* unreachable: try again later */
+    case XS_EREFUSED:
+        return 4; /* not enrolled or revoked */
+    case XS_EFORK:
+        return 5; /* the county must look at it */
+    default:
+        return 1;
     }
 }
 
@@ -114,8 +118,7 @@ int node_cmd_run(int argc, char **argv) {
     node_t node;
     node_relay_t *relay = NULL;
     int timeout_ms, rc = 0;
-    if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[2].value ||
-        !opts[0].value)
+    if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value)
         return node_usage(S_RUN_USAGE);
     if (!s_timeout_ms(opts[1].value, &timeout_ms))
         return 2;

@@ -9,19 +9,19 @@
 #include "xs/receipt.h"
 #include "xs/report.h"
 
-#define S_USAGE                                                                                \
-    "xueshi-node totals --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"     \
+#define S_USAGE                                                                                    \
+    "xueshi-node totals --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"         \
     "       [--confirmed]   (csv of the hub's confirmed totals instead of provisional ones)"
 
 typedef struct s_totals {
     const xs_policy_t *policy;
-    const char *teacher;  /* only this teacher, or NULL */
-    int year;             /* only this academic year (first calendar year), or 0 */
-    int csv;              /* print the certify CSV instead of a table */
-    size_t shown;         /* teachers printed */
-    xs_txn_t *txn;        /* the snapshot the receipts are read from */
-    int has_hub;          /* 1 when the node knows its hub's key */
-    uint8_t hub[32];      /* the hub's signing key: receipts must verify against it */
+    const char *teacher;   /* only this teacher, or NULL */
+    int year;              /* only this academic year (first calendar year), or 0 */
+    int csv;               /* print the certify CSV instead of a table */
+    size_t shown;          /* teachers printed */
+    xs_txn_t *txn;         /* the snapshot the receipts are read from */
+    int has_hub;           /* 1 when the node knows its hub's key */
+    uint8_t hub[32];       /* the hub's signing key: receipts must verify against it */
     xs_receipt_t *receipt; /* scratch */
 } s_totals_t;
 
@@ -32,8 +32,8 @@ static int s_receipt(s_totals_t *s, const char *teacher, size_t len) {
         return 0;
     xs_err err = xs_receipt_open(env.ptr, env.len, s->hub, s->receipt);
     if (err != XS_OK)
-        xs_log_err(err, "教师 %.*s 的认定回执无效 (the teacher's receipt fails its check)", (int)len,
-                   teacher);
+        xs_log_err(err, "教师 %.*s 的认定回执无效 (the teacher's receipt fails its check)",
+                   (int)len, teacher);
     return err == XS_OK;
 }
 
@@ -151,8 +151,7 @@ int node_cmd_totals(int argc, char **argv) {
     size_t count = 0, cap = 0;
     s_totals_t s = {0};
     int rc = 1;
-    if (node_args(argc, argv, opts, 6, pos, 0, &npos) != XS_OK || opts[4].value ||
-        !opts[0].value)
+    if (node_args(argc, argv, opts, 6, pos, 0, &npos) != XS_OK || opts[4].value || !opts[0].value)
         return node_usage(S_USAGE);
     int confirmed_csv = opts[5].value != NULL;
     const char *format = opts[3].value;

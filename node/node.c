@@ -39,8 +39,7 @@ xs_err node_open(node_t *node, const char *dir) {
         memcpy(node->school, v.ptr, v.len);
         node->school[v.len] = '\0';
     } else if (err == XS_OK || err == XS_ENOTFOUND) {
-        xs_log("%s 的初始化没有完成，请重新运行 xueshi-node init (initialisation incomplete)",
-               dir);
+        xs_log("%s 的初始化没有完成，请重新运行 xueshi-node init (initialisation incomplete)", dir);
         err = XS_ENOTFOUND;
     }
 out:
@@ -191,8 +190,8 @@ xs_err node_put(xs_txn_t *txn, uint64_t seq, const uint8_t *bytes, size_t len,
                 const node_dedupe_t *key, int skip_known) {
     uint8_t seq_key[8];
     xs_store_u64_key(seq, seq_key);
-    xs_err err = xs_store_put(txn, NODE_T_DEDUPE, key->bytes, key->len, seq_key, 8,
-                              XS_PUT_NOOVERWRITE);
+    xs_err err =
+        xs_store_put(txn, NODE_T_DEDUPE, key->bytes, key->len, seq_key, 8, XS_PUT_NOOVERWRITE);
     if (err == XS_EEXIST && skip_known)
         return XS_EEXIST;
     if (err != XS_OK && err != XS_EEXIST)
@@ -211,8 +210,7 @@ xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len, const node_d
 xs_reason node_check(const node_t *node, const xs_record_t *rec, long line) {
     xs_field field;
     xs_reason why = xs_record_check(rec, &field);
-    if (why == XS_REASON_NONE && rec->kind == XS_KIND_ACTIVITY &&
-        rec->date > xs_date_today() + 1) {
+    if (why == XS_REASON_NONE && rec->kind == XS_KIND_ACTIVITY && rec->date > xs_date_today() + 1) {
         why = XS_REASON_FUTURE_DATE;
         field = XS_F_DATE;
     }
@@ -235,8 +233,7 @@ xs_reason node_check(const node_t *node, const xs_record_t *rec, long line) {
 /* Columns a terminal shows for UTF-8 text: CJK and other non-ASCII characters take two. */
 static size_t s_width(const char *s, size_t len) {
     size_t w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len;
-         p++)
+    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len; p++)
         if (*p < 0x80)
             w++;
         else if (*p >= 0xc0)
@@ -253,4 +250,3 @@ void node_pad_n(const char *s, size_t len, size_t width) {
 void node_pad(const char *s, size_t width) {
     node_pad_n(s, strlen(s), width);
 }
-

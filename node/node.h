@@ -16,10 +16,11 @@
 enum node_table {
     NODE_T_META,     /* "format", "school", "policy" (compiled blob), "hub" (endpoint),
                         "hub_keys" (64 bytes: signing then transport key), "sealed_through"
-                        (8), "head_hash" (32), "acked_through" (8), "receipts_gen" (8),
+                        (8), "head_hash" (32), "acked_through" (8: the peer, hub or relay, holds it),
+                        "confirmed_through" (8: the hub holds it), "receipts_gen" (8),
                         "county_key" (64: the hub's signing then transport key when the node
-                        syncs through a relay), "policy_env" (the hub-signed policy, for satellites), "roster"
-                        (the hub-signed list of satellites a relay admits), "relay" (present
+                        syncs through a relay), "policy_env" (the hub-signed policy, for satellites),
+                        "roster"     (the hub-signed list of satellites a relay admits), "relay" (present
                         while the node relays) */
     NODE_T_RECORDS,  /* seq (8-byte big-endian) → encoded record (schema/records.md) */
     NODE_T_DEDUPE,   /* content or ref key (node_dedupe_t) → seq: rows already recorded */
@@ -49,9 +50,9 @@ typedef struct node_dedupe {
 
 /* An open node directory. */
 typedef struct node {
-    const char *dir;               /* the --dir given, borrowed from argv */
-    xs_store_t *store;             /* DIR/store */
-    char school[XS_ID_MAX + 1];    /* the node's own school id */
+    const char *dir;            /* the --dir given, borrowed from argv */
+    xs_store_t *store;          /* DIR/store */
+    char school[XS_ID_MAX + 1]; /* the node's own school id */
 } node_t;
 
 /* Opens DIR's store and reads its school; XS_ENOTFOUND when DIR is not an initialised
@@ -108,8 +109,6 @@ xs_reason node_check(const node_t *node, const xs_record_t *rec, long line);
 void node_pad_n(const char *s, size_t len, size_t width);
 /* node_pad_n for a NUL-terminated string. */
 void node_pad(const char *s, size_t width);
-
-
 
 /* Option parsing and usage of this program's commands (xs_cli_args, xs_cli_usage). */
 #define node_args(...) xs_cli_args("xueshi-node", __VA_ARGS__)

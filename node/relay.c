@@ -15,12 +15,12 @@
 
 struct node_relay {
     node_t *node;
-    xs_identity_t *id;        /* the relay node's own keys */
+    xs_identity_t *id; /* the relay node's own keys */
     xs_server_t *server;
-    uint8_t county[32];       /* the hub's signing key: the roster must verify against it */
+    uint8_t county[32];        /* the hub's signing key: the roster must verify against it */
     xs_roster_entry_t *roster; /* scratch for the roster's satellites */
-    xs_writer_t out;          /* the reply being built */
-    uint64_t new_batches;     /* stored since node_relay_take_new */
+    xs_writer_t out;           /* the reply being built */
+    uint64_t new_batches;      /* stored since node_relay_take_new */
 };
 
 /* ZAP: admits a transport key listed in the newest roster the hub signed for this relay. */
@@ -207,8 +207,8 @@ static void s_batch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *in) 
     }
     if (err != XS_OK || memcmp(b.origin, peer->origin, 32) != 0) {
         ack.u.ack.status = XS_ACK_REFUSED;
-        ack.u.ack.error = (uint8_t)(err != XS_OK ? xs_proto_code_from_err(err)
-                                                 : XS_PCODE_WRONG_ORIGIN);
+        ack.u.ack.error =
+            (uint8_t)(err != XS_OK ? xs_proto_code_from_err(err) : XS_PCODE_WRONG_ORIGIN);
         s_reply(r, peer, &ack);
         return;
     }
@@ -295,10 +295,18 @@ xs_err node_relay_serve(node_relay_t *r, int timeout_ms) {
         return XS_OK;
     }
     switch (msg.type) {
-    case XS_MSG_HELLO: s_hello(r, &peer, &msg); break;
-    case XS_MSG_BATCH: s_batch(r, &peer, &msg); break;
-    case XS_MSG_FETCH: s_fetch(r, &peer, &msg); break;
-    default: s_error(r, &peer, XS_PCODE_MALFORMED); break;
+    case XS_MSG_HELLO:
+        s_hello(r, &peer, &msg);
+        break;
+    case XS_MSG_BATCH:
+        s_batch(r, &peer, &msg);
+        break;
+    case XS_MSG_FETCH:
+        s_fetch(r, &peer, &msg);
+        break;
+    default:
+        s_error(r, &peer, XS_PCODE_MALFORMED);
+        break;
     }
     return XS_OK;
 }

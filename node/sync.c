@@ -85,8 +85,8 @@ static xs_err s_seal_one(s_seal_t *s, xs_txn_t *txn, uint64_t first, uint32_t co
                          uint8_t prev[32], const uint8_t *policy) {
     uint8_t hash[32], key[8];
     xs_writer_reset(&s->envelope);
-    xs_err err = xs_batch_seal(&s->envelope, s->id, first, first == 1 ? NULL : prev, policy,
-                               s->now, s->slices, count, hash);
+    xs_err err = xs_batch_seal(&s->envelope, s->id, first, first == 1 ? NULL : prev, policy, s->now,
+                               s->slices, count, hash);
     xs_store_u64_key(first, key);
     if (err == XS_OK)
         err = xs_store_put(txn, NODE_T_BATCHES, key, 8, s->envelope.data, s->envelope.len,
@@ -132,8 +132,7 @@ static xs_err s_seal_step(xs_txn_t *txn, void *ctx) {
             break;
         }
         if (count == XS_BATCH_SEAL_RECORDS || (count > 0 && bytes + v.len > XS_BATCH_SEAL_BYTES)) {
-            if ((err = s_seal_one(s, txn, first, count, prev, has_policy ? policy : NULL)) !=
-                XS_OK)
+            if ((err = s_seal_one(s, txn, first, count, prev, has_policy ? policy : NULL)) != XS_OK)
                 break;
             first += count;
             count = 0;
@@ -178,6 +177,27 @@ xs_err node_seal(node_t *node, const xs_identity_t *id, uint64_t *sealed) {
 /* Longest wait for the peer's first reply of a session, in seconds. */
 #define S_CONTACT_SECONDS 5
 
+/* Stores value under name when it is larger than what the lane holds. */
+typedef struct s_raise {
+    const s_lane_t *lane;
+    const char *name;
+    uint64_t value;
+} s_raise_t;
+
+static xs_err s_raise_step(xs_txn_t *txn, void *ctx) {
+    const s_raise_t *r = ctx;
+    uint64_t old;
+    xs_err err = s_lane_get(txn, r->lane, r->name, &old);
+    if (err == XS_OK && r->value > old)
+        err = s_lane_put(txn, r->lane, r->name, r->value);
+    return err;
+}
+
+static xs_err s_raise(node_t *node, const s_lane_t *lane, const char *name, uint64_t value) {
+    s_raise_t r = {lane, name, value};
+    return value ? xs_store_update(node->store, s_raise_step, &r) : XS_OK;
+}
+
 /* A sealed batch the hub may need. */
 typedef struct s_out {
     uint64_t first, last; /* its sequence numbers */
@@ -190,8 +210,8 @@ typedef struct s_session {
     node_t *node;
     node_sync_result_t *res;
     xs_client_t *client;
-    uint8_t hub_sign[32];  /* the county hub's signing key: receipts, policy, roster */
-    uint8_t peer_box[32];  /* the transport key of what we connect to (hub or relay) */
+    uint8_t hub_sign[32]; /* the county hub's signing key: receipts, policy, roster */
+    uint8_t peer_box[32]; /* the transport key of what we connect to (hub or relay) */
     char endpoint[260];
     struct timespec deadline;
     xs_writer_t frame;
@@ -286,8 +306,8 @@ static xs_err s_put_policy(xs_txn_t *txn, void *ctx) {
 static xs_err s_take_policy(s_session_t *s, const xs_proto_blob_t *env) {
     s_policy_take_t take = {NULL, env->ptr, 0, env->len};
     xs_policy_t *policy = NULL;
-    xs_err err = xs_receipt_policy_open(env->ptr, env->len, s->hub_sign, &take.blob,
-                                        &take.blob_len);
+    xs_err err =
+        xs_receipt_policy_open(env->ptr, env->len, s->hub_sign, &take.blob, &take.blob_len);
     if (err == XS_OK)
         err = xs_policy_decode(&policy, take.blob, take.blob_len);
     if (err != XS_OK) {
@@ -338,8 +358,7 @@ static xs_err s_collect(s_session_t *s, const s_lane_t *lane, const xs_msg_view_
         err = s_lane_get(txn, lane, "acked_through", &acked);
     if (err == XS_OK)
         err = xs_store_cursor_open(txn, lane->batches, &cur);
-    for (err = err ? err
-                   : xs_store_cursor_seek(cur, start_len ? start : NULL, start_len, &k, &v);
+    for (err = err ? err : xs_store_cursor_seek(cur, start_len ? start : NULL, start_len, &k, &v);
          err == XS_OK; err = xs_store_cursor_next(cur, &k, &v)) {
         if (k.len != lane->prefix + 8 || (lane->prefix && memcmp(k.ptr, lane->origin, 32) != 0))
             break;
@@ -444,8 +463,8 @@ static xs_err s_push(s_session_t *s, const s_lane_t *lane, uint32_t window, s_pu
         if ((err = s_recv(s, XS_MSG_ACK, &ack)) != XS_OK)
             break;
         size_t i = 0;
-        while (i < s->nout && !(s->out[i].sent && !s->out[i].acked &&
-                                s->out[i].first == ack.u.ack.first_seq))
+        while (i < s->nout &&
+               !(s->out[i].sent && !s->out[i].acked && s->out[i].first == ack.u.ack.first_seq))
             i++;
         if (i == s->nout)
             continue; /* an ACK of an earlier session's batch */
@@ -488,10 +507,10 @@ typedef struct s_receipts {
     s_session_t *s;
     const s_lane_t *lane;
     const xs_proto_list_t *list;
-    uint64_t stored;       /* out */
-    uint64_t generation;   /* the page's generation, stored when complete */
-    int complete;          /* the last page: store the generation */
-    char last[XS_ID_MAX];  /* out: the page's last teacher */
+    uint64_t stored;      /* out */
+    uint64_t generation;  /* the page's generation, stored when complete */
+    int complete;         /* the last page: store the generation */
+    char last[XS_ID_MAX]; /* out: the page's last teacher */
     size_t last_len;
 } s_receipts_t;
 
@@ -540,8 +559,8 @@ static xs_err s_fetch(s_session_t *s, const s_lane_t *lane, uint64_t have, uint6
             break;
         s->res->round_trips++;
         more = page.u.receipts.more;
-        s_receipts_t r = {s, lane, &page.u.receipts.receipt_list, 0, page.u.receipts.generation,
-                          !more, {0}, 0};
+        s_receipts_t r = {
+            s, lane, &page.u.receipts.receipt_list, 0, page.u.receipts.generation, !more, {0}, 0};
         err = xs_store_update(s->node->store, s_store_receipts, &r);
         *stored += r.stored;
         if (more && r.last_len == 0)
@@ -553,8 +572,7 @@ static xs_err s_fetch(s_session_t *s, const s_lane_t *lane, uint64_t have, uint6
 }
 
 /* One lane: HELLO, VIEW, the batches the peer lacks, their ACKs, then new receipts. */
-static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed,
-                     uint64_t *receipts) {
+static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed, uint64_t *receipts) {
     xs_txn_t *txn = NULL;
     uint64_t have = 0, head = 0, acked = 0;
     uint8_t policy[32];
@@ -623,6 +641,10 @@ static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed,
         if (!lane->origin && pushed->relayed == 0 && acked > s->res->confirmed_through)
             s->res->confirmed_through = acked;
     }
+    /* What the hub has confirmed, as far as this peer knows: export leaves out only that. */
+    if (!lane->origin &&
+        (err = s_raise(s->node, lane, "confirmed_through", s->res->confirmed_through)) != XS_OK)
+        return err;
     /* Receipts changed if anything new was merged, or the peer has newer ones. */
     if (pushed->acked || receipts_gen != have)
         err = s_fetch(s, lane, have, receipts);
@@ -686,7 +708,8 @@ static xs_err s_load(s_session_t *s, int *relay) {
         err = XS_ECORRUPT;
     }
     if (err == XS_ENOTFOUND)
-        xs_log("节点未设置县级中心，请用 xueshi-node init --hub --hub-key 设置 (no hub configured)");
+        xs_log(
+            "节点未设置县级中心，请用 xueshi-node init --hub --hub-key 设置 (no hub configured)");
     /* Through a relay, the relay's keys carry the connection; the county's signs. */
     if (err == XS_OK)
         err = node_county_key(txn, s->hub_sign);
@@ -771,8 +794,9 @@ xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *
     int have_origin = 0;
     *count = 0;
     xs_err err = xs_store_read(node->store, &txn);
+    /* Confirmed by the hub, not merely held by a relay: a bundle carries everything else. */
     if (err == XS_OK)
-        err = s_lane_get(txn, &s_self, "acked_through", &acked);
+        err = s_lane_get(txn, &s_self, "confirmed_through", &acked);
     /* This node's own batches, then its satellites' (keys led by their origin). */
     static const unsigned tables[2] = {NODE_T_BATCHES, NODE_T_SAT_BATCHES};
     for (int t = 0; t < 2 && err == XS_OK; t++) {
@@ -808,8 +832,8 @@ xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *
 
 typedef struct s_take {
     const xs_bundle_items_t *items;
-    const uint8_t *self;     /* this node's origin */
-    const uint8_t *county;   /* the hub's signing key */
+    const uint8_t *self;   /* this node's origin */
+    const uint8_t *county; /* the hub's signing key */
     xs_receipt_t *scratch;
     node_receipts_taken_t *taken; /* out */
 } s_take_t;

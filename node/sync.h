@@ -9,26 +9,26 @@
 
 /* What one session did. */
 typedef struct node_sync_result {
-    uint64_t sealed_batches; /* batches sealed at the start of the session */
-    uint64_t sent_batches;   /* batches sent */
-    uint64_t sent_records;   /* records in them */
-    uint64_t acked_batches;  /* batches the hub stored or already held */
-    uint64_t rejected;       /* records the hub rejected (out of scope) */
-    uint64_t receipts;       /* receipts received and stored */
-    uint64_t have_through;   /* the peer (hub or relay) holds every seq up to here */
+    uint64_t sealed_batches;    /* batches sealed at the start of the session */
+    uint64_t sent_batches;      /* batches sent */
+    uint64_t sent_records;      /* records in them */
+    uint64_t acked_batches;     /* batches the hub stored or already held */
+    uint64_t rejected;          /* records the hub rejected (out of scope) */
+    uint64_t receipts;          /* receipts received and stored */
+    uint64_t have_through;      /* the peer (hub or relay) holds every seq up to here */
     uint64_t confirmed_through; /* the hub has confirmed every seq up to here (as the peer
                                    knows it; through a relay, as the relay last heard) */
-    uint64_t relay_held;     /* batches a relay took into its keeping, not yet confirmed */
-    uint64_t relayed_batches; /* a relay: satellites' batches forwarded to the hub */
-    uint64_t relayed_records; /* their records */
-    uint32_t satellites;     /* a relay: satellites in its roster */
-    uint64_t head_seq;       /* the last seq this node has sealed */
-    uint64_t fork_seq;       /* first seq of this session's batch the hub quarantined as a
-                                fork; 0: none */
-    uint64_t fork_noted;     /* first seq of a fork the hub holds for this node from another
-                                copy of it (VIEW fork_seq); 0: none */
-    int policy_updated;      /* 1 when the hub sent a newer policy */
-    int round_trips;         /* request/reply exchanges after the handshake */
+    uint64_t relay_held;        /* batches a relay took into its keeping, not yet confirmed */
+    uint64_t relayed_batches;   /* a relay: satellites' batches forwarded to the hub */
+    uint64_t relayed_records;   /* their records */
+    uint32_t satellites;        /* a relay: satellites in its roster */
+    uint64_t head_seq;          /* the last seq this node has sealed */
+    uint64_t fork_seq;          /* first seq of this session's batch the hub quarantined as a
+                                   fork; 0: none */
+    uint64_t fork_noted;        /* first seq of a fork the hub holds for this node from another
+                                   copy of it (VIEW fork_seq); 0: none */
+    int policy_updated;         /* 1 when the hub sent a newer policy */
+    int round_trips;            /* request/reply exchanges after the handshake */
 } node_sync_result_t;
 
 /* Seals every unsealed record into batches of at most XS_BATCH_SEAL_RECORDS records (one
@@ -45,8 +45,7 @@ XS_MUST_USE xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *r
 /* Calls fn(ctx, envelope, len) for every sealed batch the hub has not confirmed: this node's
  * own, then (on a relay) its satellites'. *count gets how many. Stops at fn's error. */
 typedef xs_err (*node_envelope_fn)(void *ctx, const uint8_t *envelope, size_t len);
-XS_MUST_USE xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx,
-                                    uint64_t *count);
+XS_MUST_USE xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *count);
 
 /* What a receipts bundle brought. */
 typedef struct node_receipts_taken {

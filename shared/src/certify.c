@@ -930,7 +930,7 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
         e_hi = run->opts->last_year;
         every = 1;
     }
-#define S_HELD(y) ((y) >= y_lo && (y) <= y_hi && held[(y) - y_lo])
+#define S_HELD(y) ((y) >= y_lo && (y) <= y_hi && held[(y)-y_lo])
     size_t years = e_hi >= e_lo ? (size_t)(e_hi - e_lo + 1) : 0;
     size_t b_count = p->bucket_count;
     int c_lo = years ? xs_policy_cycle_of(p, e_lo) : 0;

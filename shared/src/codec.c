@@ -53,8 +53,8 @@ static int s_write(void *data, const char *buf, size_t len) {
     return w->err == XS_OK ? 0 : -1;
 }
 
-#define S_PACKER(w)                                                                            \
-    msgpack_packer pk;                                                                         \
+#define S_PACKER(w)                                                                                \
+    msgpack_packer pk;                                                                             \
     msgpack_packer_init(&pk, (w), s_write)
 
 void xs_codec_put_nil(xs_writer_t *w) {
@@ -131,14 +131,18 @@ xs_codec_type xs_codec_peek(const xs_reader_t *r) {
     if ((b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf)
         return XS_CODEC_MAP;
     switch (b) {
-    case 0xc0: return XS_CODEC_NIL;
+    case 0xc0:
+        return XS_CODEC_NIL;
     case 0xc2:
-    case 0xc3: return XS_CODEC_BOOL;
+    case 0xc3:
+        return XS_CODEC_BOOL;
     case 0xc4:
     case 0xc5:
-    case 0xc6: return XS_CODEC_BIN;
+    case 0xc6:
+        return XS_CODEC_BIN;
     case 0xca:
-    case 0xcb: return XS_CODEC_FLOAT;
+    case 0xcb:
+        return XS_CODEC_FLOAT;
     case 0xc7:
     case 0xc8:
     case 0xc9:
@@ -146,8 +150,10 @@ xs_codec_type xs_codec_peek(const xs_reader_t *r) {
     case 0xd5:
     case 0xd6:
     case 0xd7:
-    case 0xd8: return XS_CODEC_EXT;
-    default: return XS_CODEC_NONE; /* 0xc1 is never used */
+    case 0xd8:
+        return XS_CODEC_EXT;
+    default:
+        return XS_CODEC_NONE; /* 0xc1 is never used */
     }
 }
 
@@ -186,15 +192,32 @@ static xs_err s_get_integer(xs_reader_t *r, uint64_t *u, int64_t *i, int *negati
         return XS_OK;
     }
     switch (b) {
-    case 0xcc: n = 1; break;
-    case 0xcd: n = 2; break;
-    case 0xce: n = 4; break;
-    case 0xcf: n = 8; break;
-    case 0xd0: n = 1; break;
-    case 0xd1: n = 2; break;
-    case 0xd2: n = 4; break;
-    case 0xd3: n = 8; break;
-    default: return XS_EMALFORMED;
+    case 0xcc:
+        n = 1;
+        break;
+    case 0xcd:
+        n = 2;
+        break;
+    case 0xce:
+        n = 4;
+        break;
+    case 0xcf:
+        n = 8;
+        break;
+    case 0xd0:
+        n = 1;
+        break;
+    case 0xd1:
+        n = 2;
+        break;
+    case 0xd2:
+        n = 4;
+        break;
+    case 0xd3:
+        n = 8;
+        break;
+    default:
+        return XS_EMALFORMED;
     }
     if (left < 1 + n)
         return XS_EMALFORMED;
@@ -204,10 +227,18 @@ static xs_err s_get_integer(xs_reader_t *r, uint64_t *u, int64_t *i, int *negati
     } else {
         int64_t v;
         switch (n) {
-        case 1: v = (int8_t)raw; break;
-        case 2: v = (int16_t)raw; break;
-        case 4: v = (int32_t)raw; break;
-        default: memcpy(&v, &raw, sizeof v); break;
+        case 1:
+            v = (int8_t)raw;
+            break;
+        case 2:
+            v = (int16_t)raw;
+            break;
+        case 4:
+            v = (int32_t)raw;
+            break;
+        default:
+            memcpy(&v, &raw, sizeof v);
+            break;
         }
         if (v >= 0) {
             *u = (uint64_t)v;
@@ -350,10 +381,13 @@ static xs_err s_skip(xs_reader_t *r, unsigned depth) {
     xs_err err;
     size_t left = xs_reader_left(r);
     switch (xs_codec_peek(r)) {
-    case XS_CODEC_NIL: return xs_codec_get_nil(r);
-    case XS_CODEC_BOOL: return xs_codec_get_bool(r, &flag);
+    case XS_CODEC_NIL:
+        return xs_codec_get_nil(r);
+    case XS_CODEC_BOOL:
+        return xs_codec_get_bool(r, &flag);
     case XS_CODEC_UINT:
-    case XS_CODEC_INT: return s_get_integer(r, &u, &i, &negative);
+    case XS_CODEC_INT:
+        return s_get_integer(r, &u, &i, &negative);
     case XS_CODEC_FLOAT: {
         unsigned n = *r->pos == 0xca ? 4 : 8;
         if (left < 1 + n)
@@ -361,8 +395,10 @@ static xs_err s_skip(xs_reader_t *r, unsigned depth) {
         r->pos += 1 + n;
         return XS_OK;
     }
-    case XS_CODEC_STR: return s_get_blob(r, 1, &p, &len);
-    case XS_CODEC_BIN: return s_get_blob(r, 0, &p, &len);
+    case XS_CODEC_STR:
+        return s_get_blob(r, 1, &p, &len);
+    case XS_CODEC_BIN:
+        return s_get_blob(r, 0, &p, &len);
     case XS_CODEC_EXT: {
         uint8_t b = *r->pos;
         unsigned hdr;
@@ -399,7 +435,8 @@ static xs_err s_skip(xs_reader_t *r, unsigned depth) {
         }
         return XS_OK;
     }
-    case XS_CODEC_NONE: break;
+    case XS_CODEC_NONE:
+        break;
     }
     return XS_EMALFORMED;
 }

@@ -6,27 +6,48 @@
 
 const char *xs_strerror(xs_err err) {
     switch (err) {
-    case XS_OK: return "成功 (ok)";
-    case XS_ENOMEM: return "内存不足 (out of memory)";
-    case XS_EINVAL: return "参数无效 (invalid value)";
-    case XS_EMALFORMED: return "数据格式错误 (malformed data)";
-    case XS_ETOOBIG: return "超出大小限制 (too large)";
-    case XS_EIO: return "读写错误 (I/O error)";
-    case XS_ENOTFOUND: return "未找到 (not found)";
-    case XS_EEXIST: return "已存在 (already exists)";
-    case XS_EFULL: return "磁盘已满 (disk full)";
-    case XS_EVERSION: return "不支持的格式版本 (unsupported format version)";
-    case XS_ECRYPTO: return "签名校验失败 (signature check failed)";
-    case XS_ESTORE: return "数据库错误 (storage error)";
-    case XS_EPOLICY: return "认定规则文件有误 (policy refused)";
-    case XS_ECSV: return "CSV 文件无法读取 (unreadable CSV)";
-    case XS_EPERM: return "没有权限 (permission denied)";
-    case XS_ECORRUPT: return "数据已损坏 (corrupt data)";
-    case XS_ENET: return "网络错误 (network error)";
-    case XS_ETIMEOUT: return "超时 (timed out)";
-    case XS_EREFUSED: return "对方拒绝 (refused by peer)";
-    case XS_EFORK: return "批次分叉 (forked batch chain)";
-    case XS_EBUSY: return "正被其他进程使用 (in use by another process)";
+    case XS_OK:
+        return "成功 (ok)";
+    case XS_ENOMEM:
+        return "内存不足 (out of memory)";
+    case XS_EINVAL:
+        return "参数无效 (invalid value)";
+    case XS_EMALFORMED:
+        return "数据格式错误 (malformed data)";
+    case XS_ETOOBIG:
+        return "超出大小限制 (too large)";
+    case XS_EIO:
+        return "读写错误 (I/O error)";
+    case XS_ENOTFOUND:
+        return "未找到 (not found)";
+    case XS_EEXIST:
+        return "已存在 (already exists)";
+    case XS_EFULL:
+        return "磁盘已满 (disk full)";
+    case XS_EVERSION:
+        return "不支持的格式版本 (unsupported format version)";
+    case XS_ECRYPTO:
+        return "签名校验失败 (signature check failed)";
+    case XS_ESTORE:
+        return "数据库错误 (storage error)";
+    case XS_EPOLICY:
+        return "认定规则文件有误 (policy refused)";
+    case XS_ECSV:
+        return "CSV 文件无法读取 (unreadable CSV)";
+    case XS_EPERM:
+        return "没有权限 (permission denied)";
+    case XS_ECORRUPT:
+        return "数据已损坏 (corrupt data)";
+    case XS_ENET:
+        return "网络错误 (network error)";
+    case XS_ETIMEOUT:
+        return "超时 (timed out)";
+    case XS_EREFUSED:
+        return "对方拒绝 (refused by peer)";
+    case XS_EFORK:
+        return "批次分叉 (forked batch chain)";
+    case XS_EBUSY:
+        return "正被其他进程使用 (in use by another process)";
     }
     return "未知错误 (unknown error)";
 }

@@ -12,7 +12,8 @@
 /* DIR/NAME.secret holds MAGIC, the Ed25519 secret key (64 bytes, public half included) and
  * the X25519 secret key (32 bytes). */
 static const char s_magic[8] = {'X', 'S', 'K', 'E', 'Y', '0', '0', '1'};
-#define S_SECRET_FILE_BYTES (sizeof s_magic + crypto_sign_SECRETKEYBYTES + crypto_box_SECRETKEYBYTES)
+#define S_SECRET_FILE_BYTES                                                                        \
+    (sizeof s_magic + crypto_sign_SECRETKEYBYTES + crypto_box_SECRETKEYBYTES)
 
 struct xs_identity {
     uint8_t sign_sk[crypto_sign_SECRETKEYBYTES]; /* Ed25519 secret key */

@@ -461,14 +461,12 @@ xs_err xs_receipt_roster_sign(xs_writer_t *envelope, const xs_identity_t *hub,
     }
     xs_err err = xs_writer_err(&signed_bytes);
     if (err == XS_OK)
-        err = s_seal(envelope, hub, &signed_bytes, sizeof s_roster_context,
-                     XS_ROSTER_MAX_BYTES);
+        err = s_seal(envelope, hub, &signed_bytes, sizeof s_roster_context, XS_ROSTER_MAX_BYTES);
     xs_writer_free(&signed_bytes);
     return err;
 }
 
-xs_err xs_receipt_roster_open(const void *envelope, size_t len,
-                              const uint8_t hub[XS_SIGN_PK_BYTES],
+xs_err xs_receipt_roster_open(const void *envelope, size_t len, const uint8_t hub[XS_SIGN_PK_BYTES],
                               const uint8_t relay[XS_SIGN_PK_BYTES], xs_roster_entry_t *entries,
                               uint32_t cap, uint32_t *count, int64_t *issued_at) {
     const uint8_t *body, *signature, *bin;

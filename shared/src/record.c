@@ -6,8 +6,8 @@
 #include "xs/text.h"
 
 static const char *const s_category_names[XS_CAT_COUNT] = {
-    NULL,          "lecture", "external_training", "online_training", "research_session",
-    "open_class",  "reflection", "teaching_design", "paper",         "project",
+    NULL,         "lecture",    "external_training", "online_training", "research_session",
+    "open_class", "reflection", "teaching_design",   "paper",           "project",
     "exam",
 };
 static const char *const s_category_zh[XS_CAT_COUNT] = {
@@ -22,10 +22,9 @@ static const char *const s_level_names[XS_LEVEL_COUNT] = {
 };
 static const char *const s_grade_names[XS_GRADE_COUNT] = {"", "1", "2", "3", "published"};
 static const char *const s_field_names[XS_F_COUNT] = {
-    "version", "kind",  "teacher_id", "school_id", "date",        "category",
-    "role",    "minutes", "hours",    "days",      "chars",       "unit",
-    "level",   "grade", "work",       "event",     "score",       "note",
-    "operator", "recorded_at", "ref", "voids",
+    "version", "kind", "teacher_id", "school_id",   "date",  "category", "role", "minutes",
+    "hours",   "days", "chars",      "unit",        "level", "grade",    "work", "event",
+    "score",   "note", "operator",   "recorded_at", "ref",   "voids",
 };
 static const struct {
     const char *code, *zh;
@@ -104,36 +103,55 @@ void xs_record_init(xs_record_t *rec) {
 
 static uint32_t s_str_max(xs_field f) {
     switch (f) {
-    case XS_F_WORK: return XS_WORK_MAX;
-    case XS_F_EVENT: return XS_EVENT_MAX;
-    case XS_F_NOTE: return XS_NOTE_MAX;
-    case XS_F_REF: return XS_REF_MAX;
-    default: return XS_ID_MAX;
+    case XS_F_WORK:
+        return XS_WORK_MAX;
+    case XS_F_EVENT:
+        return XS_EVENT_MAX;
+    case XS_F_NOTE:
+        return XS_NOTE_MAX;
+    case XS_F_REF:
+        return XS_REF_MAX;
+    default:
+        return XS_ID_MAX;
     }
 }
 
 static xs_str_t *s_str_field(xs_record_t *rec, xs_field f) {
     switch (f) {
-    case XS_F_TEACHER_ID: return &rec->teacher_id;
-    case XS_F_SCHOOL_ID: return &rec->school_id;
-    case XS_F_WORK: return &rec->work;
-    case XS_F_EVENT: return &rec->event;
-    case XS_F_NOTE: return &rec->note;
-    case XS_F_OPERATOR: return &rec->operator_;
-    case XS_F_REF: return &rec->ref;
-    default: return NULL;
+    case XS_F_TEACHER_ID:
+        return &rec->teacher_id;
+    case XS_F_SCHOOL_ID:
+        return &rec->school_id;
+    case XS_F_WORK:
+        return &rec->work;
+    case XS_F_EVENT:
+        return &rec->event;
+    case XS_F_NOTE:
+        return &rec->note;
+    case XS_F_OPERATOR:
+        return &rec->operator_;
+    case XS_F_REF:
+        return &rec->ref;
+    default:
+        return NULL;
     }
 }
 
 /* Returns the numeric slot of a plain integer field, or NULL. */
 static uint32_t *s_u32_field(xs_record_t *rec, xs_field f) {
     switch (f) {
-    case XS_F_MINUTES: return &rec->minutes;
-    case XS_F_HOURS: return &rec->hours;
-    case XS_F_DAYS: return &rec->days;
-    case XS_F_CHARS: return &rec->chars;
-    case XS_F_SCORE: return &rec->score;
-    default: return NULL;
+    case XS_F_MINUTES:
+        return &rec->minutes;
+    case XS_F_HOURS:
+        return &rec->hours;
+    case XS_F_DAYS:
+        return &rec->days;
+    case XS_F_CHARS:
+        return &rec->chars;
+    case XS_F_SCORE:
+        return &rec->score;
+    default:
+        return NULL;
     }
 }
 
@@ -212,8 +230,7 @@ xs_err xs_record_set_text(xs_record_t *rec, xs_field f, const char *text, size_t
         break;
     case XS_F_DAYS:
         /* Days come in halves: parse tenths and require .0 or .5. */
-        if (xs_text_parse_fixed(text, len, 1, (uint64_t)UINT32_MAX * 5, &v) != XS_OK ||
-            v % 5 != 0)
+        if (xs_text_parse_fixed(text, len, 1, (uint64_t)UINT32_MAX * 5, &v) != XS_OK || v % 5 != 0)
             goto bad_value;
         rec->days = (uint32_t)(v / 5);
         break;
@@ -251,26 +268,26 @@ static const uint32_t s_uses[XS_CAT_COUNT] = {
 };
 
 xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
-#define S_FAIL(f, r)                                                                           \
-    do {                                                                                       \
-        *field = (f);                                                                          \
-        return (r);                                                                            \
+#define S_FAIL(f, r)                                                                               \
+    do {                                                                                           \
+        *field = (f);                                                                              \
+        return (r);                                                                                \
     } while (0)
-#define S_NEED(f)                                                                              \
-    do {                                                                                       \
-        if (!S_HAS(rec, f))                                                                    \
-            S_FAIL(f, XS_REASON_MISSING_FIELD);                                                \
+#define S_NEED(f)                                                                                  \
+    do {                                                                                           \
+        if (!S_HAS(rec, f))                                                                        \
+            S_FAIL(f, XS_REASON_MISSING_FIELD);                                                    \
     } while (0)
 /* A required string must also be non-empty: a decoded "" would credit nobody. */
-#define S_NEED_STR(f, str)                                                                     \
-    do {                                                                                       \
-        if (!S_HAS(rec, f) || (str).len == 0)                                                  \
-            S_FAIL(f, XS_REASON_MISSING_FIELD);                                                \
+#define S_NEED_STR(f, str)                                                                         \
+    do {                                                                                           \
+        if (!S_HAS(rec, f) || (str).len == 0)                                                      \
+            S_FAIL(f, XS_REASON_MISSING_FIELD);                                                    \
     } while (0)
-#define S_RANGE(f, value, lo, hi)                                                              \
-    do {                                                                                       \
-        if (S_HAS(rec, f) && ((value) < (lo) || (value) > (hi)))                               \
-            S_FAIL(f, XS_REASON_OUT_OF_RANGE);                                                 \
+#define S_RANGE(f, value, lo, hi)                                                                  \
+    do {                                                                                           \
+        if (S_HAS(rec, f) && ((value) < (lo) || (value) > (hi)))                                   \
+            S_FAIL(f, XS_REASON_OUT_OF_RANGE);                                                     \
     } while (0)
     *field = XS_F_VERSION;
     if (rec->version != XS_RECORD_VERSION)
@@ -396,17 +413,38 @@ void xs_record_encode(const xs_record_t *rec, xs_writer_t *w) {
             xs_codec_put_uint(w, *num);
         } else {
             switch ((xs_field)f) {
-            case XS_F_VERSION: xs_codec_put_uint(w, rec->version); break;
-            case XS_F_KIND: xs_codec_put_uint(w, rec->kind); break;
-            case XS_F_DATE: xs_codec_put_int(w, rec->date); break;
-            case XS_F_CATEGORY: xs_codec_put_uint(w, rec->category); break;
-            case XS_F_ROLE: xs_codec_put_uint(w, rec->role); break;
-            case XS_F_UNIT: xs_codec_put_uint(w, rec->unit); break;
-            case XS_F_LEVEL: xs_codec_put_uint(w, rec->level); break;
-            case XS_F_GRADE: xs_codec_put_uint(w, rec->grade); break;
-            case XS_F_RECORDED_AT: xs_codec_put_int(w, rec->recorded_at); break;
-            case XS_F_VOIDS: xs_codec_put_uint(w, rec->voids); break;
-            default: break; /* strings and numbers handled above */
+            case XS_F_VERSION:
+                xs_codec_put_uint(w, rec->version);
+                break;
+            case XS_F_KIND:
+                xs_codec_put_uint(w, rec->kind);
+                break;
+            case XS_F_DATE:
+                xs_codec_put_int(w, rec->date);
+                break;
+            case XS_F_CATEGORY:
+                xs_codec_put_uint(w, rec->category);
+                break;
+            case XS_F_ROLE:
+                xs_codec_put_uint(w, rec->role);
+                break;
+            case XS_F_UNIT:
+                xs_codec_put_uint(w, rec->unit);
+                break;
+            case XS_F_LEVEL:
+                xs_codec_put_uint(w, rec->level);
+                break;
+            case XS_F_GRADE:
+                xs_codec_put_uint(w, rec->grade);
+                break;
+            case XS_F_RECORDED_AT:
+                xs_codec_put_int(w, rec->recorded_at);
+                break;
+            case XS_F_VOIDS:
+                xs_codec_put_uint(w, rec->voids);
+                break;
+            default:
+                break; /* strings and numbers handled above */
             }
         }
     }
@@ -462,14 +500,29 @@ xs_err xs_record_decode(xs_reader_t *r, xs_record_t *rec) {
         if (u > UINT8_MAX)
             goto malformed;
         switch (f) {
-        case XS_F_VERSION: rec->version = (uint8_t)u; break;
-        case XS_F_KIND: rec->kind = (uint8_t)u; break;
-        case XS_F_CATEGORY: rec->category = (uint8_t)u; break;
-        case XS_F_ROLE: rec->role = (uint8_t)u; break;
-        case XS_F_UNIT: rec->unit = (uint8_t)u; break;
-        case XS_F_LEVEL: rec->level = (uint8_t)u; break;
-        case XS_F_GRADE: rec->grade = (uint8_t)u; break;
-        default: goto malformed;
+        case XS_F_VERSION:
+            rec->version = (uint8_t)u;
+            break;
+        case XS_F_KIND:
+            rec->kind = (uint8_t)u;
+            break;
+        case XS_F_CATEGORY:
+            rec->category = (uint8_t)u;
+            break;
+        case XS_F_ROLE:
+            rec->role = (uint8_t)u;
+            break;
+        case XS_F_UNIT:
+            rec->unit = (uint8_t)u;
+            break;
+        case XS_F_LEVEL:
+            rec->level = (uint8_t)u;
+            break;
+        case XS_F_GRADE:
+            rec->grade = (uint8_t)u;
+            break;
+        default:
+            goto malformed;
         }
     }
     if (!S_HAS(rec, XS_F_VERSION))

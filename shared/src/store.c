@@ -37,23 +37,40 @@ struct xs_cursor {
 static xs_err s_err(int rc, const char *what) {
     xs_err err;
     switch (rc) {
-    case MDB_SUCCESS: return XS_OK;
-    case MDB_NOTFOUND: return XS_ENOTFOUND;
-    case MDB_KEYEXIST: return XS_EEXIST;
+    case MDB_SUCCESS:
+        return XS_OK;
+    case MDB_NOTFOUND:
+        return XS_ENOTFOUND;
+    case MDB_KEYEXIST:
+        return XS_EEXIST;
     case ENOSPC:
     case EFBIG:
-    case EDQUOT: err = XS_EFULL; break;
+    case EDQUOT:
+        err = XS_EFULL;
+        break;
     case EACCES:
     case EROFS:
-    case EPERM: err = XS_EPERM; break;
-    case EAGAIN: err = XS_EBUSY; break;
-    case ENOMEM: err = XS_ENOMEM; break;
-    case EIO: err = XS_EIO; break;
+    case EPERM:
+        err = XS_EPERM;
+        break;
+    case EAGAIN:
+        err = XS_EBUSY;
+        break;
+    case ENOMEM:
+        err = XS_ENOMEM;
+        break;
+    case EIO:
+        err = XS_EIO;
+        break;
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INVALID:
-    case MDB_VERSION_MISMATCH: err = XS_ECORRUPT; break;
-    default: err = XS_ESTORE; break;
+    case MDB_VERSION_MISMATCH:
+        err = XS_ECORRUPT;
+        break;
+    default:
+        err = XS_ESTORE;
+        break;
     }
     xs_log_err(err, "lmdb %s: %s (%d)", what, mdb_strerror(rc), rc);
     return err;

@@ -53,8 +53,7 @@ void xs_text_trim(const char **s, size_t *len) {
         (*len)--;
 }
 
-xs_err xs_text_parse_fixed(const char *s, size_t len, unsigned scale, uint64_t max,
-                           uint64_t *out) {
+xs_err xs_text_parse_fixed(const char *s, size_t len, unsigned scale, uint64_t max, uint64_t *out) {
     uint64_t value = 0;
     size_t i = 0;
     unsigned int_digits = 0, frac_digits = 0;
@@ -94,8 +93,8 @@ size_t xs_text_format_fixed(char *out, size_t cap, uint64_t value, unsigned scal
     uint64_t div = 1;
     for (unsigned i = 0; i < scale; i++)
         div *= 10;
-    int n = scale ? snprintf(out, cap, "%llu.%0*llu", (unsigned long long)(value / div),
-                             (int)scale, (unsigned long long)(value % div))
+    int n = scale ? snprintf(out, cap, "%llu.%0*llu", (unsigned long long)(value / div), (int)scale,
+                             (unsigned long long)(value % div))
                   : snprintf(out, cap, "%llu", (unsigned long long)value);
     if (n < 0)
         return 0;
@@ -139,8 +138,8 @@ static int s_digits(const char *s, size_t n, unsigned *out) {
 
 xs_err xs_date_parse(const char *s, size_t len, int32_t *days) {
     unsigned y, m, d;
-    if (len != 10 || s[4] != '-' || s[7] != '-' || !s_digits(s, 4, &y) ||
-        !s_digits(s + 5, 2, &m) || !s_digits(s + 8, 2, &d))
+    if (len != 10 || s[4] != '-' || s[7] != '-' || !s_digits(s, 4, &y) || !s_digits(s + 5, 2, &m) ||
+        !s_digits(s + 8, 2, &d))
         return XS_EINVAL;
     if (y < 1970 || y > 2149 || m < 1 || m > 12 || d < 1)
         return XS_EINVAL;

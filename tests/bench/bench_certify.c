@@ -71,7 +71,6 @@ static double s_now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-
 static const char *const s_surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵",
                                          "吴", "周", "徐", "孙", "马", "朱", "胡", "郭"};
 static const char *const s_given[] = {"秀兰", "建国", "红梅", "志强", "丽华", "光",

@@ -59,8 +59,8 @@ static int s_keep_strings(s_block_t **blocks, xs_record_t *rec) {
         keep[i]->ptr = copy;
     }
     rec->school_id = rec->note = rec->operator_ = rec->ref = (xs_str_t){NULL, 0};
-    rec->present &= ~((1u << XS_F_SCHOOL_ID) | (1u << XS_F_NOTE) | (1u << XS_F_OPERATOR) |
-                      (1u << XS_F_REF));
+    rec->present &=
+        ~((1u << XS_F_SCHOOL_ID) | (1u << XS_F_NOTE) | (1u << XS_F_OPERATOR) | (1u << XS_F_REF));
     return 1;
 }
 
@@ -171,8 +171,7 @@ int tool_cmd_certify(int argc, char **argv) {
         if (xs_sheet_row(&sheet, row, &rec, NULL, &field, &why) != XS_OK) {
             /* The row still gets its detail line and its teacher a ledger: it enters as a
              * record no rule accepts (version 0), and its reason is the sheet's. */
-            if (!s_grow((void **)&c.refusals, &c.refusals_cap, c.nrefusals,
-                        sizeof *c.refusals)) {
+            if (!s_grow((void **)&c.refusals, &c.refusals_cap, c.nrefusals, sizeof *c.refusals)) {
                 err = XS_ENOMEM;
                 break;
             }

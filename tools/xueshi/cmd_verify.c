@@ -67,9 +67,9 @@ int tool_cmd_verify(int argc, char **argv) {
     xs_err err = xs_receipt_open(env, len, opts[0].value ? hub.sign : NULL, r);
     if (err != XS_OK) {
         printf("无效 (INVALID): %s\n", err == XS_ECRYPTO && opts[0].value
-                                            ? "不是该县级中心签发的，或已被改动 (not signed by that "
-                                              "hub, or altered)"
-                                            : xs_strerror(err));
+                                           ? "不是该县级中心签发的，或已被改动 (not signed by that "
+                                             "hub, or altered)"
+                                           : xs_strerror(err));
         rc = 1;
         goto out;
     }

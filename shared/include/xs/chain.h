@@ -15,11 +15,11 @@
 
 /* What a store holds of one origin. */
 typedef struct xs_chain_view {
-    uint64_t have_through;                 /* every seq ≤ it is held */
-    uint64_t held_max;                     /* the highest seq held; 0: none */
-    uint64_t gaps[XS_CHAIN_MAX_GAPS][2];   /* missing [from, to] ranges below held_max */
-    size_t gap_count;                      /* gaps listed (the first XS_CHAIN_MAX_GAPS) */
-    uint64_t batches;                      /* batches held */
+    uint64_t have_through;               /* every seq ≤ it is held */
+    uint64_t held_max;                   /* the highest seq held; 0: none */
+    uint64_t gaps[XS_CHAIN_MAX_GAPS][2]; /* missing [from, to] ranges below held_max */
+    size_t gap_count;                    /* gaps listed (the first XS_CHAIN_MAX_GAPS) */
+    uint64_t batches;                    /* batches held */
 } xs_chain_view_t;
 
 /* Computes origin's view from table, whose keys are XS_CHAIN_KEY_BYTES (origin, first_seq)

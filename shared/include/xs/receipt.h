@@ -135,9 +135,8 @@ typedef struct xs_roster_entry {
  * (protocol.md §8) to envelope. XS_EINVAL (over XS_ROSTER_MAX, a bad school), XS_ETOOBIG,
  * XS_ENOMEM. */
 XS_MUST_USE xs_err xs_receipt_roster_sign(xs_writer_t *envelope, const xs_identity_t *hub,
-                                          const uint8_t relay[XS_SIGN_PK_BYTES],
-                                          int64_t issued_at, const xs_roster_entry_t *entries,
-                                          uint32_t count);
+                                          const uint8_t relay[XS_SIGN_PK_BYTES], int64_t issued_at,
+                                          const xs_roster_entry_t *entries, uint32_t count);
 
 /* Opens a roster envelope signed by hub for relay, verifying the signature before decoding,
  * into entries (room for cap) and *count; *issued_at (may be NULL) gets its time. XS_ECRYPTO
@@ -146,7 +145,7 @@ XS_MUST_USE xs_err xs_receipt_roster_sign(xs_writer_t *envelope, const xs_identi
 XS_MUST_USE xs_err xs_receipt_roster_open(const void *envelope, size_t len,
                                           const uint8_t hub[XS_SIGN_PK_BYTES],
                                           const uint8_t relay[XS_SIGN_PK_BYTES],
-                                          xs_roster_entry_t *entries, uint32_t cap,
-                                          uint32_t *count, int64_t *issued_at);
+                                          xs_roster_entry_t *entries, uint32_t cap, uint32_t *count,
+                                          int64_t *issued_at);
 
 #endif

@@ -106,22 +106,22 @@ typedef enum xs_field {
 
 /* One record. Strings borrow from whatever the record was decoded or parsed from. */
 typedef struct xs_record {
-    uint8_t version;   /* record format version */
-    uint8_t kind;      /* xs_kind */
-    uint8_t category;  /* xs_category; may hold an unknown code from a newer sender */
-    uint8_t role;      /* xs_role */
-    uint8_t level;     /* xs_level */
-    uint8_t grade;     /* xs_grade */
-    uint8_t unit;      /* 1: a unit design (单元整体教学设计) */
-    uint32_t present;  /* bit (1u << xs_field) set for every field that was given */
-    int32_t date;      /* activity date, days since 1970-01-01 */
-    uint32_t minutes;  /* attended minutes, 1..1440 */
-    uint32_t hours;    /* certificate hours, in hundredths of an hour */
-    uint32_t days;     /* training days, in half days */
-    uint32_t chars;    /* length of a written work, in characters */
-    uint32_t score;    /* exam score, in hundredths of a point */
+    uint8_t version;     /* record format version */
+    uint8_t kind;        /* xs_kind */
+    uint8_t category;    /* xs_category; may hold an unknown code from a newer sender */
+    uint8_t role;        /* xs_role */
+    uint8_t level;       /* xs_level */
+    uint8_t grade;       /* xs_grade */
+    uint8_t unit;        /* 1: a unit design (单元整体教学设计) */
+    uint32_t present;    /* bit (1u << xs_field) set for every field that was given */
+    int32_t date;        /* activity date, days since 1970-01-01 */
+    uint32_t minutes;    /* attended minutes, 1..1440 */
+    uint32_t hours;      /* certificate hours, in hundredths of an hour */
+    uint32_t days;       /* training days, in half days */
+    uint32_t chars;      /* length of a written work, in characters */
+    uint32_t score;      /* exam score, in hundredths of a point */
     int64_t recorded_at; /* when the office recorded it, unix seconds */
-    uint64_t voids;    /* correction: sequence number of the voided record, same origin */
+    uint64_t voids;      /* correction: sequence number of the voided record, same origin */
     xs_str_t teacher_id, school_id, work, event, note, operator_, ref;
 } xs_record_t;
 

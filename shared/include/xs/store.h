@@ -73,8 +73,8 @@ XS_MUST_USE xs_err xs_store_cursor_open(xs_txn_t *txn, unsigned table, xs_cursor
 
 /* Positions at the first key ≥ key (key NULL: the first entry) and returns it.
  * XS_ENOTFOUND when there is none. Returned bytes are borrowed until txn ends. */
-XS_MUST_USE xs_err xs_store_cursor_seek(xs_cursor_t *c, const void *key, size_t klen,
-                                        xs_bytes_t *k, xs_bytes_t *v);
+XS_MUST_USE xs_err xs_store_cursor_seek(xs_cursor_t *c, const void *key, size_t klen, xs_bytes_t *k,
+                                        xs_bytes_t *v);
 
 /* Moves to the next entry. XS_ENOTFOUND past the last. */
 XS_MUST_USE xs_err xs_store_cursor_next(xs_cursor_t *c, xs_bytes_t *k, xs_bytes_t *v);
