@@ -14,14 +14,13 @@
 
 /* Tables of the node's LMDB environment, in open order. */
 enum node_table {
-    NODE_T_META,     /* "format", "school", "policy" (compiled blob), "hub" (endpoint),
-                        "hub_keys" (64 bytes: signing then transport key), "sealed_through"
-                        (8), "head_hash" (32), "acked_through" (8: the peer, hub or relay, holds it),
-                        "confirmed_through" (8: the hub holds it), "receipts_gen" (8),
-                        "county_key" (64: the hub's signing then transport key when the node
-                        syncs through a relay), "policy_env" (the hub-signed policy, for satellites),
-                        "roster"     (the hub-signed list of satellites a relay admits), "relay" (present
-                        while the node relays) */
+    /* META: "format", "school", "policy" (compiled blob), "hub" (endpoint), "hub_keys" (64:
+     * signing then transport key), "sealed_through" (8), "head_hash" (32), "acked_through"
+     * (8: the peer, hub or relay, holds it), "confirmed_through" (8: the hub holds it),
+     * "receipts_gen" (8), "county_key" (64: the hub's keys when the node syncs through a
+     * relay), "policy_env" (the hub-signed policy, for satellites), "roster" (the hub-signed
+     * list of satellites a relay admits), "relay" (present while the node relays). */
+    NODE_T_META,
     NODE_T_RECORDS,  /* seq (8-byte big-endian) → encoded record (schema/records.md) */
     NODE_T_DEDUPE,   /* content or ref key (node_dedupe_t) → seq: rows already recorded */
     NODE_T_BATCHES,  /* first_seq (8) → sealed batch envelope (protocol.md §2) */
