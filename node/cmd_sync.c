@@ -71,9 +71,10 @@ int node_cmd_sync(int argc, char **argv) {
     case XS_OK:
         return 0;
     case XS_ETIMEOUT:
-        return 3; /* unreachable: try again later */
-    case XS_EREFUSED:
-        return 4; /* not enrolled or revoked */
+        return 3;     /* unreachable: try again later */
+    case XS_EREFUSED: /* the handshake was refused: not enrolled or revoked */
+    case XS_EPERM:    /* the hub says revoked, unknown, or not ours to send */
+        return 4;
     case XS_EFORK:
         return 5; /* the county must look at it */
     default:
@@ -151,7 +152,7 @@ int node_cmd_run(int argc, char **argv) {
             node_sync_result_t res;
             xs_err err = node_sync(&node, timeout_ms, &res);
             s_report(&res, err);
-            if (!relay && (err == XS_EREFUSED || err == XS_ENOTFOUND)) {
+            if (!relay && (err == XS_EREFUSED || err == XS_EPERM || err == XS_ENOTFOUND)) {
                 rc = 1;
                 break; /* retrying cannot help */
             }
