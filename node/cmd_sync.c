@@ -156,7 +156,9 @@ int node_cmd_run(int argc, char **argv) {
                 rc = 1;
                 break; /* retrying cannot help */
             }
-            backoff = err == XS_OK ? 0 : backoff ? (backoff * 2 > 300 ? 300 : backoff * 2) : 2;
+            /* A relay's satellites are waiting on it: it retries a missing hub more often. */
+            unsigned most = relay ? 60 : 300;
+            backoff = err == XS_OK ? 0 : backoff ? (backoff * 2 > most ? most : backoff * 2) : 2;
             next = s_now() + (backoff ? backoff : 600);
             seen = s_last_seq(&node);
         }
@@ -167,10 +169,11 @@ int node_cmd_run(int argc, char **argv) {
         } else {
             usleep(200 * 1000);
         }
-        /* New work: sync within a couple of seconds, unless the hub is away. */
+        /* New work: sync within a couple of seconds; within ten while the hub is away. */
         int fresh = (relay && node_relay_take_new(relay)) || s_last_seq(&node) != seen;
-        if (fresh && !backoff && next > s_now() + 2)
-            next = s_now() + 2;
+        double soon = s_now() + (backoff ? 10 : 2);
+        if (fresh && next > soon)
+            next = soon;
     }
     node_relay_close(&relay);
     node_close(&node);

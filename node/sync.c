@@ -174,8 +174,10 @@ xs_err node_seal(node_t *node, const xs_identity_t *id, uint64_t *sealed) {
 
 /* ---- the session ---- */
 
-/* Longest wait for the peer's first reply of a session, in seconds. */
+/* Longest wait for the peer's first reply of a session, in seconds: a relay waits less, for
+ * while it waits for the hub its satellites wait for it (they allow S_CONTACT_SECONDS). */
 #define S_CONTACT_SECONDS 5
+#define S_RELAY_CONTACT_SECONDS 2
 
 /* Stores value under name when it is larger than what the lane holds. */
 typedef struct s_raise {
@@ -218,6 +220,7 @@ typedef struct s_session {
     s_out_t *out;
     size_t nout, out_cap;
     xs_receipt_t *scratch; /* one receipt being checked */
+    int contact_seconds;   /* longest wait for the peer's first reply */
 } s_session_t;
 
 static int s_ms_left(const struct timespec *deadline) {
@@ -608,7 +611,7 @@ static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed, u
      * unreachable hub costs a relay's satellites seconds, not the whole session's timeout. */
     struct timespec deadline = s->deadline, contact;
     clock_gettime(CLOCK_MONOTONIC, &contact);
-    contact.tv_sec += S_CONTACT_SECONDS;
+    contact.tv_sec += s->contact_seconds;
     if (contact.tv_sec < s->deadline.tv_sec)
         s->deadline = contact;
     err = s_send(s, &hello);
@@ -740,6 +743,7 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
     if (err != XS_OK || (err = node_seal(node, id, &res->sealed_batches)) != XS_OK ||
         (err = s_load(&s, &relay)) != XS_OK)
         goto out;
+    s.contact_seconds = relay ? S_RELAY_CONTACT_SECONDS : S_CONTACT_SECONDS;
     const xs_pubkeys_t *pub = xs_identity_public(id);
     if ((err = xs_client_open(&s.client, s.endpoint, s.peer_box, pub->box,
                               xs_identity_box_secret(id))) != XS_OK) {

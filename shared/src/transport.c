@@ -652,11 +652,12 @@ void xs_client_close(xs_client_t **cp) {
     xs_client_t *c = *cp;
     zmq_msg_close(&c->last);
     if (c->dealer) {
-        /* Linger lets queued messages leave, but none can after a failed handshake: do not
-         * make a refused node wait for nothing. */
+        /* Linger lets queued messages leave, but none can after a failed handshake, and none
+         * matter to a peer that never answered (they are requests the caller will repeat):
+         * do not make a refused or unanswered node wait for nothing. */
         if (c->monitor)
             (void)s_client_events(c, false);
-        if (c->failed) {
+        if (c->failed || c->stats.msgs_received == 0) {
             int linger = 0;
             zmq_setsockopt(c->dealer, ZMQ_LINGER, &linger, sizeof linger);
         }

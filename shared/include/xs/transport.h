@@ -111,7 +111,8 @@ XS_MUST_USE xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t 
 void xs_client_stats(const xs_client_t *c, xs_transport_stats_t *out);
 
 /* Closes the client, giving queued messages up to 2 s to leave (none when the last handshake
- * failed: they never could); accepts NULL and nulls the pointer. */
+ * failed, or when the server never answered: they never could, or are requests the caller
+ * repeats); accepts NULL and nulls the pointer. */
 void xs_client_close(xs_client_t **c);
 
 /* Tests only: lets c send frames over XS_TRANSPORT_MAX_MSG, to prove a server drops them. */

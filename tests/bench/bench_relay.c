@@ -1,0 +1,639 @@
+/* bench_relay: a central school's relay forwarding a satellite's backlog to the hub, against a
+ * direct sync of the same records, and a USB bundle's bytes per record.
+ *
+ * Usage: bench_relay [SCRATCH_PARENT]  (default $TMPDIR or /tmp). XS_KEEP=1 keeps the scratch
+ * directory; XS_BENCH_POLICY=FILE.ini replaces the source tree's baiwanzi policy. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xs/identity.h"
+#include "xs/record.h"
+#include "xs/store.h"
+#include "xs/text.h"
+
+#ifndef XS_BIN_DIR
+#define XS_BIN_DIR "build/bin"
+#endif
+
+#define S_ROWS 50000          /* records the relay forwards, and the direct sync sends */
+#define S_BUNDLE_ROWS 10000   /* records of the bundle */
+#define S_TEACHERS 3000       /* distinct teachers in the generated sheets */
+#define S_RELAY_SCHOOL "ZX01" /* the central school */
+#define S_SCHOOL "S01"        /* the satellite's school, and the direct node's */
+#define S_SYNC_TIMEOUT "900"  /* seconds a sync may take */
+#define S_READY_MS 10000      /* how long a hub or relay may take to start serving */
+#define S_FORWARD_MS 600000   /* how long the relay may take to forward everything */
+/* Bytes of a bundle that are not envelopes (protocol.md §7): the 145-byte prefix, each
+ * chunk's 4-byte length and 17-byte authenticator, and the end marker's chunk. */
+#define S_BUNDLE_PREFIX 145
+#define S_CHUNK_OVERHEAD (4 + 17)
+
+extern char **environ;
+
+/* Programs running in the background (hubs, relays), killed if the bench dies. */
+#define S_MAX_CHILDREN 4
+static pid_t s_children[S_MAX_CHILDREN];
+
+static void s_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+static void s_die(const char *fmt, ...) {
+    va_list ap;
+    for (int i = 0; i < S_MAX_CHILDREN; i++)
+        if (s_children[i] > 0) {
+            kill(s_children[i], SIGKILL);
+            waitpid(s_children[i], NULL, 0);
+            s_children[i] = 0;
+        }
+    fputs("bench_relay: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(1);
+}
+
+/* Remembers (pid) or forgets (0) a background program in s_children. */
+static void s_track(pid_t old, pid_t pid) {
+    for (int i = 0; i < S_MAX_CHILDREN; i++)
+        if (s_children[i] == old) {
+            s_children[i] = pid;
+            return;
+        }
+    if (pid)
+        s_die("more than %d background programs at once", S_MAX_CHILDREN);
+}
+
+static double s_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void s_sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* Formats value with thousands separators ("242,700") into out. */
+static const char *s_thousands(double value, char out[32]) {
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%.0f", value);
+    size_t o = 0;
+    for (int i = 0; i < n && o < 30; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static void s_path(char *out, size_t cap, const char *dir, const char *name) {
+    if (snprintf(out, cap, "%s/%s", dir, name) >= (int)cap)
+        s_die("path too long: %s/%s", dir, name);
+}
+
+/* Removes the tree at path (files and directories this program made). */
+static void s_remove_tree(const char *path) {
+    DIR *d = opendir(path);
+    if (d) {
+        struct dirent *e;
+        char child[4096];
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            s_remove_tree(child);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* ---- the sheet: bench_sync's generator -------------------------------------------------- */
+
+/* Deterministic generator (splitmix64), so every run benchmarks the same sheets. */
+static uint64_t s_rng_state;
+static uint64_t s_rng(void) {
+    uint64_t z = (s_rng_state += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+static unsigned s_below(unsigned n) {
+    return (unsigned)(s_rng() % n);
+}
+
+static const char *const s_surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄",
+                                         "赵", "吴", "周", "徐", "孙", "马", "朱",
+                                         "胡", "郭", "何", "高", "林", "罗"};
+static const char *const s_given[] = {"伟", "芳", "娜",   "秀英", "敏",   "静",  "丽",   "强",
+                                      "磊", "军", "洋",   "勇",   "艳",   "杰",  "娟",   "涛",
+                                      "明", "超", "秀兰", "霞",   "平",   "刚",  "桂英", "建华",
+                                      "文", "华", "红",   "玉兰", "志强", "海燕"};
+static const char *const s_notes[] = {
+    "校本研修：课堂观察与反馈",         "县教研室组织，含课后测验", "乡镇中心校送教下乡",
+    "\"听课记录, 含\"\"评课\"\"环节\"", "线上直播回放已看完",       "补登：原登记表遗漏",
+};
+static const char *const s_titles[] = {
+    "农村小学数学分层作业设计研究",
+    "乡村学校留守儿童阅读习惯培养",
+    "基于大单元的初中语文教学实践",
+    "双减背景下的课后服务探索",
+};
+
+/* Writes one realistic row for row number i (0-based) of a sheet of `teachers` teachers: each
+ * teacher once per block of `teachers` rows, blocks on disjoint spans of 10 days, so every
+ * row is a new activity. */
+static void s_write_row(FILE *f, unsigned i, unsigned teachers) {
+    unsigned teacher = i % teachers + 1, block = i / teachers;
+    char date[11];
+    xs_date_format(xs_date_from_civil(2024, 9, 2) + (int32_t)(block * 10 + s_below(10)), date);
+    /* Columns: 工号,姓名,日期,类别,角色,分钟,学时,天数,字数,单元,级别,等级,题目,活动,成绩,备注 */
+    const char *role = "", *level = "", *grade = "", *title = "", *event = "";
+    char minutes[8] = "", hours[16] = "", days[8] = "", chars[12] = "", unit[2] = "",
+         score[16] = "";
+    unsigned roll = s_below(100), category;
+    if (roll < 35) {
+        category = XS_CAT_LECTURE;
+        unsigned r = s_below(20);
+        role = r == 0 ? "speaker" : r < 4 ? "participant" : "";
+        snprintf(minutes, sizeof minutes, "%u", 30 + 15 * s_below(11));
+    } else if (roll < 55) {
+        category = XS_CAT_RESEARCH_SESSION;
+        role = s_below(10) == 0 ? "organizer" : "";
+        snprintf(minutes, sizeof minutes, "%u", 60 + 30 * s_below(3));
+    } else if (roll < 65) {
+        category = XS_CAT_OPEN_CLASS;
+    } else if (roll < 75) {
+        category = XS_CAT_ONLINE_TRAINING;
+        snprintf(hours, sizeof hours, "%u.%u", 1 + s_below(40), 5 * s_below(2));
+    } else if (roll < 83) {
+        category = XS_CAT_EXTERNAL_TRAINING;
+        snprintf(days, sizeof days, "%u.%u", s_below(5), 5);
+    } else if (roll < 90) {
+        category = XS_CAT_REFLECTION;
+        snprintf(chars, sizeof chars, "%u", 800 + 100 * s_below(23));
+    } else if (roll < 95) {
+        category = XS_CAT_TEACHING_DESIGN;
+        if (s_below(3) == 0)
+            unit[0] = '1';
+        else
+            snprintf(chars, sizeof chars, "%u", 1500 + 100 * s_below(36));
+    } else if (roll < 97) {
+        category = XS_CAT_PAPER;
+        snprintf(chars, sizeof chars, "%u", 3000 + 500 * s_below(11));
+        title = s_titles[s_below(4)];
+        if (s_below(3) == 0) {
+            grade = "published";
+            level = s_below(2) ? "municipal" : "provincial";
+        } else {
+            static const char *const grades[] = {"1", "2", "3"};
+            grade = grades[s_below(3)];
+            level = s_below(2) ? "county" : "municipal";
+        }
+    } else if (roll < 98) {
+        category = XS_CAT_PROJECT;
+        static const char *const roles[] = {"host", "main_writer", "participant"};
+        role = roles[s_below(3)];
+        level = s_below(2) ? "county" : "municipal";
+        title = s_titles[s_below(4)];
+    } else {
+        category = XS_CAT_EXAM;
+        event = "2024-2025学年教师专业知识考试";
+        snprintf(score, sizeof score, "%u.%u", 60 + s_below(41), s_below(10));
+    }
+    /* Offices write the Chinese label about half the time, the code otherwise. */
+    const char *cat = s_below(2) ? xs_category_zh(category) : xs_category_name(category);
+    const char *note = s_below(10) < 3 ? s_notes[s_below(6)] : "";
+    fprintf(f, "T%04u,%s%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", teacher,
+            s_surnames[teacher % 20], s_given[(teacher / 20) % 30], date, cat, role, minutes, hours,
+            days, chars, unit, level, grade, title, event, score, note);
+}
+
+/* Writes a sheet of rows rows over teachers teachers to path, from 2024-09-02 on. */
+static void s_write_sheet(const char *path, unsigned rows, unsigned teachers) {
+    FILE *f = fopen(path, "w");
+    if (!f)
+        s_die("%s: %s", path, strerror(errno));
+    s_rng_state = 0x5857534849ull;
+    fputs("\xEF\xBB\xBF工号,姓名,日期,类别,角色,分钟,学时,天数,字数,单元,级别,等级,题目,活动,成绩,"
+          "备注\n",
+          f);
+    for (unsigned i = 0; i < rows; i++)
+        s_write_row(f, i, teachers);
+    if (fclose(f) != 0)
+        s_die("%s: write failed", path);
+}
+
+/* ---- child processes ------------------------------------------------------------------ */
+
+/* Starts XS_BIN_DIR/program with args (NULL-terminated), stdout and stderr to out_path (or
+ * /dev/null). */
+static pid_t s_spawn(const char *program, const char *out_path, const char *const *args) {
+    char path[4096];
+    const char *argv[40];
+    size_t n = 0;
+    snprintf(path, sizeof path, "%s/%s", XS_BIN_DIR, program);
+    argv[n++] = path;
+    for (; args[n - 1] && n < 39; n++)
+        argv[n] = args[n - 1];
+    argv[n] = NULL;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
+                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int rc = posix_spawn(&pid, path, &fa, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        s_die("cannot start %s: %s", path, strerror(rc));
+    return pid;
+}
+
+static int s_wait(pid_t pid) {
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            s_die("waitpid: %s", strerror(errno));
+    return status;
+}
+
+/* Runs program with args to completion, output to out_path; dies unless it exits 0. Returns
+ * its wall time in seconds. */
+static double s_run(const char *program, const char *out_path, const char *const *args) {
+    double t0 = s_now();
+    int status = s_wait(s_spawn(program, out_path, args));
+    double t = s_now() - t0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        s_die("%s %s failed (status %d; output in %s)", program, args[0], status,
+              out_path ? out_path : "/dev/null");
+    return t;
+}
+
+/* The last non-empty line of a text file holding marker (any line when marker is NULL),
+ * without its newline, into out; returns 0 when there is none. */
+static int s_find_line(const char *path, const char *marker, char *out, size_t cap) {
+    char line[4096];
+    int found = 0;
+    FILE *f = fopen(path, "r");
+    out[0] = '\0';
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        size_t len = strlen(line);
+        if (len == 0 || (marker && !strstr(line, marker)))
+            continue;
+        len = len < cap - 1 ? len : cap - 1;
+        memcpy(out, line, len);
+        out[len] = '\0';
+        found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+static void s_last_line(const char *path, char *out, size_t cap) {
+    if (!s_find_line(path, NULL, out, cap))
+        s_die("%s: no output", path);
+}
+
+/* Polls log every millisecond until it holds marker; dies after timeout_ms or when pid
+ * exits first. Returns the seconds waited. */
+static double s_wait_log(const char *log, const char *marker, long timeout_ms, pid_t pid) {
+    char line[4096];
+    double t0 = s_now();
+    while (!s_find_line(log, marker, line, sizeof line)) {
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            s_track(pid, 0);
+            s_die("a program exited (status %d) before printing \"%s\" (see %s)", status, marker,
+                  log);
+        }
+        if ((s_now() - t0) * 1e3 > timeout_ms)
+            s_die("no \"%s\" within %ld ms (see %s)", marker, timeout_ms, log);
+        s_sleep_ms(1);
+    }
+    return s_now() - t0;
+}
+
+/* Stops a background program with SIGTERM; dies unless it exits 0. */
+static void s_stop(pid_t *pid, const char *log) {
+    if (!*pid)
+        return;
+    kill(*pid, SIGTERM);
+    int status = s_wait(*pid);
+    s_track(*pid, 0);
+    *pid = 0;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        s_die("a program did not stop cleanly (status %d; see %s)", status, log);
+}
+
+/* A loopback port nobody listens on right now. */
+static unsigned s_free_port(void) {
+    struct sockaddr_in a;
+    socklen_t len = sizeof a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
+        getsockname(fd, (struct sockaddr *)&a, &len) != 0)
+        s_die("cannot find a free port: %s", strerror(errno));
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Starts `xueshi-hub run --dir dir --listen endpoint`, output to log; waits until it serves. */
+static pid_t s_hub_start(const char *dir, const char *endpoint, const char *log) {
+    pid_t pid = s_spawn("xueshi-hub", log,
+                        (const char *const[]){"run", "--dir", dir, "--listen", endpoint, NULL});
+    s_track(0, pid);
+    s_wait_log(log, "(hub serving)", S_READY_MS, pid);
+    return pid;
+}
+
+/* Starts `xueshi-node run --dir dir --relay-listen endpoint`, output to log; waits until it
+ * serves satellites (its uplink starts right after). */
+static pid_t s_relay_start(const char *dir, const char *endpoint, const char *log) {
+    pid_t pid =
+        s_spawn("xueshi-node", log,
+                (const char *const[]){"run", "--dir", dir, "--relay-listen", endpoint, NULL});
+    s_track(0, pid);
+    s_wait_log(log, "(relay serving)", S_READY_MS, pid);
+    return pid;
+}
+
+/* New records the hub's log says it merged, summed over its merge lines. */
+static unsigned long long s_merged(const char *log) {
+    char line[4096];
+    unsigned long long records = 0;
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f)) {
+        size_t n;
+        unsigned long long batches, merged;
+        if (sscanf(line, "合并 (merge): %zu 批: 新 %llu 批 %llu 条", &n, &batches, &merged) == 3)
+            records += merged;
+    }
+    fclose(f);
+    return records;
+}
+
+/* What a sync summary line says: "发送 B 批 R 条". */
+static void s_sent(const char *out_path, unsigned long long *batches, unsigned long long *records,
+                   char *line, size_t cap) {
+    if (!s_find_line(out_path, "发送 ", line, cap))
+        s_die("no sync summary in %s", out_path);
+    const char *p = strstr(line, "发送 ");
+    if (sscanf(p, "发送 %llu 批 %llu 条", batches, records) != 2)
+        s_die("cannot read the sync summary in %s: %s", out_path, line);
+}
+
+/* Sizes of every envelope in a node's "batches" table (node/node.h NODE_T_BATCHES). */
+static void s_envelope_bytes(const char *node_dir, size_t *count, size_t *bytes) {
+    char path[4096];
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+    *count = *bytes = 0;
+    s_path(path, sizeof path, node_dir, "store");
+    if ((rc = mdb_env_create(&env)) != 0 ||
+        (rc = mdb_env_set_maxdbs(env, XS_STORE_MAX_TABLES)) != 0 ||
+        (rc = mdb_env_open(env, path, MDB_RDONLY, 0600)) != 0 ||
+        (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0 ||
+        (rc = mdb_dbi_open(txn, "batches", 0, &dbi)) != 0 ||
+        (rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
+        s_die("lmdb %s: %s", path, mdb_strerror(rc));
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        (*count)++;
+        *bytes += v.mv_size;
+    }
+    if (rc != MDB_NOTFOUND)
+        s_die("lmdb cursor: %s", mdb_strerror(rc));
+    mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+}
+
+static void s_policy_path(char *out, size_t cap) {
+    const char *env = getenv("XS_BENCH_POLICY");
+    if (env) {
+        snprintf(out, cap, "%s", env);
+        return;
+    }
+    static const char tail[] = "/tests/bench/bench_relay.c";
+    const char *file = __FILE__;
+    size_t len = strlen(file);
+    if (file[0] != '/' || len < sizeof tail || strcmp(file + len - (sizeof tail - 1), tail) != 0)
+        s_die("cannot find the source tree from %s: set XS_BENCH_POLICY to a policy .ini", file);
+    snprintf(out, cap, "%.*s/schema/policies/baiwanzi.ini", (int)(len - (sizeof tail - 1)), file);
+}
+
+/* Initialises a hub at dir; its public keys into keys. */
+static void s_hub_init(const char *dir, const char *policy, const char *out, char *keys,
+                       size_t cap) {
+    s_run("xueshi-hub", out, (const char *const[]){"init", "--dir", dir, "--policy", policy, NULL});
+    s_last_line(out, keys, cap);
+}
+
+/* Initialises (or re-points) a node; its public keys into keys. county may be NULL. */
+static void s_node_init(const char *dir, const char *school, const char *endpoint,
+                        const char *peer_keys, const char *county, const char *out, char *keys,
+                        size_t cap) {
+    if (county)
+        s_run("xueshi-node", out,
+              (const char *const[]){"init", "--dir", dir, "--school", school, "--hub", endpoint,
+                                    "--hub-key", peer_keys, "--county-key", county, NULL});
+    else
+        s_run("xueshi-node", out,
+              (const char *const[]){"init", "--dir", dir, "--school", school, "--hub", endpoint,
+                                    "--hub-key", peer_keys, NULL});
+    s_last_line(out, keys, cap);
+}
+
+int main(int argc, char **argv) {
+    char scratch[4096], sheet[4096], small_sheet[4096], policy[4096], out[4096], line[4096];
+    char hub_dir[4096], hub_log[4096], relay_dir[4096], relay_log[4096], sat_dir[4096];
+    char hub2_dir[4096], hub2_log[4096], direct_dir[4096], bundle_dir[4096], bundle[4096];
+    char hub_keys[256], hub2_keys[256], relay_keys[256], sat_keys[256], direct_keys[256];
+    char bundle_keys[256], hub_ep[64], relay_ep[64], hub2_ep[64], a[32], b[32];
+    unsigned long long batches, records;
+    const char *parent = argc > 1 ? argv[1] : getenv("TMPDIR");
+    if (snprintf(scratch, sizeof scratch, "%s/xs-bench-relay.XXXXXX", parent ? parent : "/tmp") >=
+            (int)sizeof scratch ||
+        !mkdtemp(scratch))
+        s_die("cannot make a scratch directory under %s", parent ? parent : "/tmp");
+    if (xs_identity_setup() != XS_OK)
+        s_die("libsodium");
+    s_policy_path(policy, sizeof policy);
+    s_path(sheet, sizeof sheet, scratch, "sheet.csv");
+    s_path(small_sheet, sizeof small_sheet, scratch, "sheet-10k.csv");
+    s_path(out, sizeof out, scratch, "setup.out");
+    s_path(hub_dir, sizeof hub_dir, scratch, "hub");
+    s_path(hub_log, sizeof hub_log, scratch, "hub.log");
+    s_path(relay_dir, sizeof relay_dir, scratch, "relay");
+    s_path(relay_log, sizeof relay_log, scratch, "relay.log");
+    s_path(sat_dir, sizeof sat_dir, scratch, "satellite");
+    s_path(hub2_dir, sizeof hub2_dir, scratch, "hub2");
+    s_path(hub2_log, sizeof hub2_log, scratch, "hub2.log");
+    s_path(direct_dir, sizeof direct_dir, scratch, "direct");
+    s_path(bundle_dir, sizeof bundle_dir, scratch, "teaching-point");
+    s_path(bundle, sizeof bundle, scratch, "teaching-point.xsb");
+    s_write_sheet(sheet, S_ROWS, S_TEACHERS);
+    s_write_sheet(small_sheet, S_BUNDLE_ROWS, S_TEACHERS);
+    printf("bench_relay: scratch %s, programs %s, policy %s\n", scratch, XS_BIN_DIR, policy);
+
+    /* ---- part 1: a satellite's backlog through the relay ---- */
+    snprintf(hub_ep, sizeof hub_ep, "tcp://127.0.0.1:%u", s_free_port());
+    snprintf(relay_ep, sizeof relay_ep, "tcp://127.0.0.1:%u", s_free_port());
+    s_hub_init(hub_dir, policy, out, hub_keys, sizeof hub_keys);
+    s_node_init(relay_dir, S_RELAY_SCHOOL, hub_ep, hub_keys, NULL, out, relay_keys,
+                sizeof relay_keys);
+    s_node_init(sat_dir, S_SCHOOL, relay_ep, relay_keys, hub_keys, out, sat_keys, sizeof sat_keys);
+    s_run("xueshi-hub", out,
+          (const char *const[]){"enroll", "--dir", hub_dir, "--node", relay_keys, "--school",
+                                S_RELAY_SCHOOL, "--proxy-for", S_SCHOOL, NULL});
+    s_run("xueshi-hub", out,
+          (const char *const[]){"enroll", "--dir", hub_dir, "--node", sat_keys, "--school",
+                                S_SCHOOL, NULL});
+    s_run("xueshi-node", out, (const char *const[]){"import", "--dir", sat_dir, sheet, NULL});
+    /* The relay takes its roster from the hub once; then the hub goes away. */
+    pid_t hub = s_hub_start(hub_dir, hub_ep, hub_log);
+    pid_t relay = s_relay_start(relay_dir, relay_ep, relay_log);
+    s_wait_log(relay_log, "所卫星校", S_READY_MS, relay);
+    s_stop(&hub, hub_log);
+    s_path(out, sizeof out, scratch, "satellite-sync.out");
+    double deliver =
+        s_run("xueshi-node", out,
+              (const char *const[]){"sync", "--dir", sat_dir, "--timeout", S_SYNC_TIMEOUT, NULL});
+    s_sent(out, &batches, &records, line, sizeof line);
+    if (records != S_ROWS || !strstr(line, "县里已确认至序号 0 "))
+        s_die("the satellite's sync to the relay: %s", line);
+    unsigned long long held_batches = batches;
+    /* The relay now retries the absent hub with a back-off of 2 s up to 5 min; restarting it
+     * when the hub is back starts its uplink at once, so the back-off is not measured. */
+    s_stop(&relay, relay_log);
+    char relay_log1[4096];
+    s_path(relay_log1, sizeof relay_log1, scratch, "relay-1.log");
+    rename(relay_log, relay_log1);
+    double t0 = s_now();
+    hub = s_hub_start(hub_dir, hub_ep, hub_log);
+    double hub_up = s_now() - t0;
+    relay = s_relay_start(relay_dir, relay_ep, relay_log);
+    double merged_at = 0;
+    while (s_merged(hub_log) < S_ROWS) {
+        if ((s_now() - t0) * 1e3 > S_FORWARD_MS)
+            s_die("the hub merged %llu of %d records in %d s (see %s)", s_merged(hub_log), S_ROWS,
+                  S_FORWARD_MS / 1000, hub_log);
+        s_sleep_ms(1);
+    }
+    merged_at = s_now() - t0;
+    s_wait_log(relay_log, "所卫星校", S_FORWARD_MS, relay);
+    double session_at = s_now() - t0;
+    if (!s_find_line(relay_log, "所卫星校", line, sizeof line) || !strstr(line, "转交 ") ||
+        sscanf(strstr(line, "转交 "), "转交 %llu 批 %llu 条", &batches, &records) != 2 ||
+        records != S_ROWS)
+        s_die("the relay's uplink: %s (see %s)", line, relay_log);
+    s_stop(&relay, relay_log);
+    s_stop(&hub, hub_log);
+
+    /* ---- part 2: the same records straight to a fresh hub ---- */
+    snprintf(hub2_ep, sizeof hub2_ep, "tcp://127.0.0.1:%u", s_free_port());
+    s_hub_init(hub2_dir, policy, out, hub2_keys, sizeof hub2_keys);
+    s_node_init(direct_dir, S_SCHOOL, hub2_ep, hub2_keys, NULL, out, direct_keys,
+                sizeof direct_keys);
+    s_run("xueshi-hub", out,
+          (const char *const[]){"enroll", "--dir", hub2_dir, "--node", direct_keys, "--school",
+                                S_SCHOOL, NULL});
+    s_run("xueshi-node", out, (const char *const[]){"import", "--dir", direct_dir, sheet, NULL});
+    /* Sealed beforehand, as the satellite's batches were when the relay forwarded them:
+     * export seals every record first (the bundle itself is thrown away). */
+    char throwaway[4096];
+    s_path(throwaway, sizeof throwaway, scratch, "direct.xsb");
+    double seal =
+        s_run("xueshi-node", out,
+              (const char *const[]){"export", "--dir", direct_dir, "--out", throwaway, NULL});
+    pid_t hub2 = s_hub_start(hub2_dir, hub2_ep, hub2_log);
+    s_path(out, sizeof out, scratch, "direct-sync.out");
+    double direct = s_run(
+        "xueshi-node", out,
+        (const char *const[]){"sync", "--dir", direct_dir, "--timeout", S_SYNC_TIMEOUT, NULL});
+    s_sent(out, &batches, &records, line, sizeof line);
+    if (records != S_ROWS)
+        s_die("the direct sync sent %llu records: %s", records, line);
+    s_stop(&hub2, hub2_log);
+    if (s_merged(hub2_log) != S_ROWS)
+        s_die("the direct hub merged %llu records (see %s)", s_merged(hub2_log), hub2_log);
+
+    printf("relay forwarding: %s records (%llu batches, %d teachers) a satellite delivered to "
+           "its relay while the hub was down:\n",
+           s_thousands(S_ROWS, a), held_batches, S_TEACHERS);
+    printf("  satellite → relay, hub down (seal, send, relay verifies and stores each batch "
+           "durably, ACK held by relay): %.3f s = %s rec/s\n",
+           deliver, s_thousands(S_ROWS / deliver, a));
+    printf("  hub start → relay (restarted at once) forwards → all merged at the hub (its log): "
+           "%.3f s = %s rec/s; relay's uplink done (satellite's %d receipts fetched and stored): "
+           "%.3f s = %s rec/s (hub start-up %.0f ms of it)\n",
+           merged_at, s_thousands(S_ROWS / merged_at, a), S_TEACHERS, session_at,
+           s_thousands(S_ROWS / session_at, b), hub_up * 1e3);
+    printf("direct sync: the same %s records from an identical node (sealed beforehand: %.3f s) "
+           "to a fresh hub: %.3f s = %s rec/s\n",
+           s_thousands(S_ROWS, a), seal, direct, s_thousands(S_ROWS / direct, b));
+    printf("  ratio relay / direct (records/s, hub start to the relay's uplink done vs. the "
+           "node's sync): %.2f\n",
+           direct / session_at);
+
+    /* ---- part 3: bytes per record on a USB stick ---- */
+    s_node_init(bundle_dir, "TP01", "tcp://127.0.0.1:1", hub_keys, NULL, out, bundle_keys,
+                sizeof bundle_keys);
+    s_run("xueshi-node", out,
+          (const char *const[]){"import", "--dir", bundle_dir, small_sheet, NULL});
+    s_run("xueshi-node", out,
+          (const char *const[]){"export", "--dir", bundle_dir, "--out", bundle, NULL});
+    struct stat st;
+    if (stat(bundle, &st) != 0)
+        s_die("%s: %s", bundle, strerror(errno));
+    size_t envelopes, envelope_bytes;
+    s_envelope_bytes(bundle_dir, &envelopes, &envelope_bytes);
+    size_t overhead = (size_t)st.st_size - envelope_bytes;
+    printf("bundle: %s records, %zu envelopes: bundle file %lld B = %.2f B/record; sealed "
+           "envelopes %zu B = %.2f B/record; the bundle adds %zu B (= %d prefix + %zu × %d per "
+           "chunk + %zu end marker) = %.3f B/record\n",
+           s_thousands(S_BUNDLE_ROWS, a), envelopes, (long long)st.st_size,
+           (double)st.st_size / S_BUNDLE_ROWS, envelope_bytes,
+           (double)envelope_bytes / S_BUNDLE_ROWS, overhead, S_BUNDLE_PREFIX, envelopes,
+           S_CHUNK_OVERHEAD, overhead - S_BUNDLE_PREFIX - envelopes * S_CHUNK_OVERHEAD,
+           (double)overhead / S_BUNDLE_ROWS);
+
+    if (getenv("XS_KEEP"))
+        printf("kept %s\n", scratch);
+    else
+        s_remove_tree(scratch);
+    return 0;
+}
