@@ -31,6 +31,8 @@
 #define S_SERVER_SNDHWM 1024
 /* How long a server send waits for room in a full queue before giving up on the peer. */
 #define S_SEND_WAIT_MS 2000
+/* How long a client send waits for room while the server works through what it queued. */
+#define S_CLIENT_SEND_WAIT_MS 10000
 /* How long a closing client waits for its last messages to leave. */
 #define S_CLIENT_LINGER_MS 2000
 
@@ -532,8 +534,19 @@ xs_err xs_client_send(xs_client_t *c, const void *bytes, size_t len) {
     assert(c && (bytes || len == 0));
     if (len > XS_TRANSPORT_MAX_MSG && !c->allow_oversize)
         return XS_ETOOBIG;
-    if (zmq_send(c->dealer, bytes ? bytes : "", len, ZMQ_DONTWAIT) < 0)
-        return s_fail("send (DEALER)", zmq_errno());
+    /* A full queue at a server that has answered means it is busy (a group commit): wait a
+     * while for room rather than fail a sync. Before any answer (a refused or unreachable
+     * server) nothing may ever leave, so fail at once. */
+    for (int64_t deadline = s_now_ms() + S_CLIENT_SEND_WAIT_MS;;) {
+        if (zmq_send(c->dealer, bytes ? bytes : "", len, ZMQ_DONTWAIT) >= 0)
+            break;
+        int zerr = zmq_errno();
+        long left = s_left(0, deadline);
+        if (zerr != EAGAIN || c->failed || c->stats.msgs_received == 0 || left <= 0)
+            return s_fail("send (DEALER)", zerr);
+        zmq_pollitem_t item = {c->dealer, 0, ZMQ_POLLOUT, 0};
+        (void)zmq_poll(&item, 1, left > 100 ? 100 : left);
+    }
     c->stats.msgs_sent++;
     c->stats.bytes_sent += len;
     return XS_OK;

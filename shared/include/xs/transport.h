@@ -90,9 +90,10 @@ XS_MUST_USE xs_err xs_client_open(xs_client_t **out, const char *endpoint,
                                   const uint8_t server_box_pk[32], const uint8_t box_public[32],
                                   const uint8_t box_secret[32]);
 
-/* Queues len bytes for the server without blocking; they leave once the handshake is done.
- * XS_ETIMEOUT when the queue is full (the server is not taking messages); XS_ETOOBIG over
- * XS_TRANSPORT_MAX_MSG; XS_ENET on another zmq failure. */
+/* Queues len bytes for the server; they leave once the handshake is done. When the queue is
+ * full and the server has answered before (it is busy), waits up to 10 s for room; else does
+ * not block. XS_ETIMEOUT when the queue stays full (the server is not taking messages); XS_ETOOBIG
+ * over XS_TRANSPORT_MAX_MSG; XS_ENET on another zmq failure. */
 XS_MUST_USE xs_err xs_client_send(xs_client_t *c, const void *bytes, size_t len);
 
 /* Waits up to timeout_ms (0: poll once, -1: forever) for one message from the server; *bytes
