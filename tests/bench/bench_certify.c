@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "xs/text.h"
 
 #ifndef XS_BIN_DIR
@@ -63,12 +64,6 @@ static void s_die(const char *fmt, ...) {
     fputc('\n', stderr);
     va_end(ap);
     exit(1);
-}
-
-static double s_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static const char *const s_surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵",
@@ -167,7 +162,7 @@ static double s_run(char *const argv[], const char *out_path, double *cpu, long 
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid;
-    double start = s_now();
+    double start = bench_now();
     int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
@@ -177,7 +172,7 @@ static double s_run(char *const argv[], const char *out_path, double *cpu, long 
     while (wait4(pid, &status, 0, &ru) < 0)
         if (errno != EINTR)
             s_die("wait4: %s", strerror(errno));
-    double wall = s_now() - start;
+    double wall = bench_now() - start;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         s_die("%s exited with status %d", argv[0], status);
     *cpu = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
@@ -282,7 +277,7 @@ int main(int argc, char **argv) {
                  s_given[s_below(sizeof s_given / sizeof s_given[0])]);
         t[i].school = (unsigned)(i / S_SCHOOL_SIZE) + 1;
     }
-    double start = s_now();
+    double start = bench_now();
     FILE *f = fopen(sheet, "wb");
     if (!f)
         s_die("cannot create %s: %s", sheet, strerror(errno));
@@ -305,7 +300,7 @@ int main(int argc, char **argv) {
     if (stat(sheet, &st) != 0)
         s_die("stat %s: %s", sheet, strerror(errno));
     printf("bench_certify: %zu records of %zu teachers, %.1f MiB sheet, generated in %.2f s\n",
-           records, teachers, (double)st.st_size / (1 << 20), s_now() - start);
+           records, teachers, (double)st.st_size / (1 << 20), bench_now() - start);
     printf("policy %s\nprogram %s\n", policy, program);
 
     double summary = s_time("certify (summary)", program, policy, sheet, out, 0, records);

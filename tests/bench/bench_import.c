@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "sheet_gen.h"
 #include "xs/identity.h"
 #include "xs/record.h"
@@ -67,12 +68,6 @@ static double s_self_cpu(void) {
     return s_cpu(&ru);
 }
 
-static double s_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void s_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void s_die(const char *fmt, ...) {
     va_list ap;
@@ -82,20 +77,6 @@ static void s_die(const char *fmt, ...) {
     va_end(ap);
     fputc('\n', stderr);
     exit(1);
-}
-
-/* Formats n with thousands separators ("242,700") into out. */
-static const char *s_thousands(double value, char out[32]) {
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%.0f", value);
-    size_t o = 0;
-    for (int i = 0; i < n && o < 30; i++) {
-        if (i > 0 && (n - i) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    return out;
 }
 
 /* Runs XS_BIN_DIR/xueshi-node with args (NULL-terminated after argv[0]), stdout to out_path
@@ -115,7 +96,7 @@ static s_time_t s_node(const char *out_path, const char *const *args) {
                                      O_WRONLY | O_CREAT | O_TRUNC, 0600);
     pid_t pid;
     int status;
-    double t0 = s_now();
+    double t0 = bench_now();
     int rc = posix_spawn(&pid, program, &fa, NULL, (char *const *)argv, environ);
     posix_spawn_file_actions_destroy(&fa);
     if (rc != 0)
@@ -124,7 +105,7 @@ static s_time_t s_node(const char *out_path, const char *const *args) {
     while (wait4(pid, &status, 0, &ru) < 0)
         if (errno != EINTR)
             s_die("wait4: %s", strerror(errno));
-    s_time_t t = {s_now() - t0, s_cpu(&ru)};
+    s_time_t t = {bench_now() - t0, s_cpu(&ru)};
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         s_die("xueshi-node %s failed (status %d)", args[0], status);
     return t;
@@ -203,7 +184,7 @@ static MDB_env *s_raw_env(const char *dir, MDB_dbi *records, MDB_dbi *dedupe) {
 static s_time_t s_raw_append(const char *dir, const s_records_t *recs, int with_dedupe) {
     MDB_dbi records, dedupe;
     MDB_env *env = s_raw_env(dir, &records, with_dedupe ? &dedupe : NULL);
-    double t0 = s_now(), cpu0 = s_self_cpu();
+    double t0 = bench_now(), cpu0 = s_self_cpu();
     for (size_t first = 0; first < recs->count; first += S_CHUNK) {
         MDB_txn *txn;
         size_t last = first + S_CHUNK < recs->count ? first + S_CHUNK : recs->count;
@@ -223,19 +204,14 @@ static s_time_t s_raw_append(const char *dir, const s_records_t *recs, int with_
         }
         s_check(mdb_txn_commit(txn), "commit");
     }
-    s_time_t t = {s_now() - t0, s_self_cpu() - cpu0};
+    s_time_t t = {bench_now() - t0, s_self_cpu() - cpu0};
     mdb_env_close(env);
     return t;
 }
 
-static int s_cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Sorts n samples (seconds) and gives their median and 90th percentile (nearest rank). */
 static void s_percentiles(double *samples, size_t n, double *median, double *p90) {
-    qsort(samples, n, sizeof *samples, s_cmp_double);
+    qsort(samples, n, sizeof *samples, bench_cmp_double);
     *median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
     *p90 = samples[(size_t)ceil(0.9 * (double)n) - 1];
 }
@@ -289,25 +265,6 @@ static xs_err s_append_step(xs_txn_t *txn, void *ctx) {
     if (err == XS_OK)
         err = xs_store_put(txn, S_T_RECORDS, seq_key, 8, a->bytes, a->len, XS_PUT_APPEND);
     return err;
-}
-
-/* Removes the tree at path (files and directories this program made). */
-static void s_remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        char child[4096];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            s_remove_tree(child);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 static void s_path(char *out, size_t cap, const char *dir, const char *name) {
@@ -381,13 +338,13 @@ int main(int argc, char **argv) {
     double n = (double)recs.count;
     printf("import: %zu records in %.3f s = %s rec/s; raw LMDB append: %.3f s = %s rec/s; "
            "ratio %.2fx  (best of %d)\n",
-           recs.count, best[0], s_thousands(n / best[0], a), best[1], s_thousands(n / best[1], b),
-           best[0] / best[1], S_REPEATS);
+           recs.count, best[0], bench_thousands(n / best[0], a), best[1],
+           bench_thousands(n / best[1], b), best[0] / best[1], S_REPEATS);
     printf("  medians: import %.3f s, raw append %.3f s, ratio %.2fx\n", median[0], median[1],
            median[0] / median[1]);
     printf("  raw LMDB append + a 16-byte dedupe key put per record (the writes import makes): "
            "best %.3f s = %s rec/s, median %.3f s; import / that: best %.2fx, median %.2fx\n",
-           best[2], s_thousands(n / best[2], a), median[2], best[0] / best[2],
+           best[2], bench_thousands(n / best[2], a), median[2], best[0] / best[2],
            median[0] / median[2]);
     printf("  CPU (user + sys), best: import %.3f s (whole process: parse, check, encode, hash, "
            "store), raw append %.3f s, raw append + dedupe %.3f s\n",
@@ -436,20 +393,20 @@ int main(int argc, char **argv) {
         uint8_t seed[8];
         xs_store_u64_key((uint64_t)i, seed);
         xs_identity_hash_short(seed, sizeof seed, ap.key, sizeof ap.key);
-        double t0 = s_now();
+        double t0 = bench_now();
         if (xs_store_update(store, s_append_step, &ap) != XS_OK)
             s_die("xs_store_update");
-        node_path[i] = s_now() - t0;
+        node_path[i] = bench_now() - t0;
 
         MDB_txn *txn;
         uint8_t seq[8];
         xs_store_u64_key((uint64_t)i + 1, seq);
         MDB_val k = {8, seq}, v = {typical.len, typical.data};
-        t0 = s_now();
+        t0 = bench_now();
         s_check(mdb_txn_begin(env, NULL, 0, &txn), "txn_begin");
         s_check(mdb_put(txn, records, &k, &v, MDB_APPEND), "put");
         s_check(mdb_txn_commit(txn), "commit");
-        raw_one[i] = s_now() - t0;
+        raw_one[i] = bench_now() - t0;
     }
     xs_store_close(&store);
     mdb_env_close(env);
@@ -471,6 +428,6 @@ int main(int argc, char **argv) {
     if (getenv("XS_KEEP"))
         printf("kept %s\n", dir);
     else
-        s_remove_tree(dir);
+        bench_remove_tree(dir);
     return 0;
 }

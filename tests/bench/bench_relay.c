@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "sheet_gen.h"
 #include "xs/identity.h"
 #include "xs/record.h"
@@ -79,54 +80,9 @@ static void s_track(pid_t old, pid_t pid) {
         s_die("more than %d background programs at once", S_MAX_CHILDREN);
 }
 
-static double s_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void s_sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* Formats value with thousands separators ("242,700") into out. */
-static const char *s_thousands(double value, char out[32]) {
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%.0f", value);
-    size_t o = 0;
-    for (int i = 0; i < n && o < 30; i++) {
-        if (i > 0 && (n - i) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
 static void s_path(char *out, size_t cap, const char *dir, const char *name) {
     if (snprintf(out, cap, "%s/%s", dir, name) >= (int)cap)
         s_die("path too long: %s/%s", dir, name);
-}
-
-/* Removes the tree at path (files and directories this program made). */
-static void s_remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        char child[4096];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            s_remove_tree(child);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 /* ---- the sheet: bench_sync's generator -------------------------------------------------- */
@@ -175,9 +131,9 @@ static int s_wait(pid_t pid) {
 /* Runs program with args to completion, output to out_path; dies unless it exits 0. Returns
  * its wall time in seconds. */
 static double s_run(const char *program, const char *out_path, const char *const *args) {
-    double t0 = s_now();
+    double t0 = bench_now();
     int status = s_wait(s_spawn(program, out_path, args));
-    double t = s_now() - t0;
+    double t = bench_now() - t0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         s_die("%s %s failed (status %d; output in %s)", program, args[0], status,
               out_path ? out_path : "/dev/null");
@@ -216,7 +172,7 @@ static void s_last_line(const char *path, char *out, size_t cap) {
  * exits first. Returns the seconds waited. */
 static double s_wait_log(const char *log, const char *marker, long timeout_ms, pid_t pid) {
     char line[4096];
-    double t0 = s_now();
+    double t0 = bench_now();
     while (!s_find_line(log, marker, line, sizeof line)) {
         int status;
         if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -224,11 +180,11 @@ static double s_wait_log(const char *log, const char *marker, long timeout_ms, p
             s_die("a program exited (status %d) before printing \"%s\" (see %s)", status, marker,
                   log);
         }
-        if ((s_now() - t0) * 1e3 > timeout_ms)
+        if ((bench_now() - t0) * 1e3 > timeout_ms)
             s_die("no \"%s\" within %ld ms (see %s)", marker, timeout_ms, log);
-        s_sleep_ms(1);
+        bench_sleep_ms(1);
     }
-    return s_now() - t0;
+    return bench_now() - t0;
 }
 
 /* Stops a background program with SIGTERM; dies unless it exits 0. */
@@ -436,20 +392,20 @@ int main(int argc, char **argv) {
     char relay_log1[4096];
     s_path(relay_log1, sizeof relay_log1, scratch, "relay-1.log");
     rename(relay_log, relay_log1);
-    double t0 = s_now();
+    double t0 = bench_now();
     hub = s_hub_start(hub_dir, hub_ep, hub_log);
-    double hub_up = s_now() - t0;
+    double hub_up = bench_now() - t0;
     relay = s_relay_start(relay_dir, relay_ep, relay_log);
     double merged_at = 0;
     while (s_merged(hub_log) < S_ROWS) {
-        if ((s_now() - t0) * 1e3 > S_FORWARD_MS)
+        if ((bench_now() - t0) * 1e3 > S_FORWARD_MS)
             s_die("the hub merged %llu of %d records in %d s (see %s)", s_merged(hub_log), S_ROWS,
                   S_FORWARD_MS / 1000, hub_log);
-        s_sleep_ms(1);
+        bench_sleep_ms(1);
     }
-    merged_at = s_now() - t0;
+    merged_at = bench_now() - t0;
     s_wait_log(relay_log, "所卫星校", S_FORWARD_MS, relay);
-    double session_at = s_now() - t0;
+    double session_at = bench_now() - t0;
     if (!s_find_line(relay_log, "所卫星校", line, sizeof line) || !strstr(line, "转交 ") ||
         sscanf(strstr(line, "转交 "), "转交 %llu 批 %llu 条", &batches, &records) != 2 ||
         records != S_ROWS)
@@ -487,18 +443,18 @@ int main(int argc, char **argv) {
 
     printf("relay forwarding: %s records (%llu batches, %d teachers) a satellite delivered to "
            "its relay while the hub was down:\n",
-           s_thousands(S_ROWS, a), held_batches, S_TEACHERS);
+           bench_thousands(S_ROWS, a), held_batches, S_TEACHERS);
     printf("  satellite → relay, hub down (seal, send, relay verifies and stores each batch "
            "durably, ACK held by relay): %.3f s = %s rec/s\n",
-           deliver, s_thousands(S_ROWS / deliver, a));
+           deliver, bench_thousands(S_ROWS / deliver, a));
     printf("  hub start → relay (restarted at once) forwards → all merged at the hub (its log): "
            "%.3f s = %s rec/s; relay's uplink done (satellite's %d receipts fetched and stored): "
            "%.3f s = %s rec/s (hub start-up %.0f ms of it)\n",
-           merged_at, s_thousands(S_ROWS / merged_at, a), S_TEACHERS, session_at,
-           s_thousands(S_ROWS / session_at, b), hub_up * 1e3);
+           merged_at, bench_thousands(S_ROWS / merged_at, a), S_TEACHERS, session_at,
+           bench_thousands(S_ROWS / session_at, b), hub_up * 1e3);
     printf("direct sync: the same %s records from an identical node (sealed beforehand: %.3f s) "
            "to a fresh hub: %.3f s = %s rec/s\n",
-           s_thousands(S_ROWS, a), seal, direct, s_thousands(S_ROWS / direct, b));
+           bench_thousands(S_ROWS, a), seal, direct, bench_thousands(S_ROWS / direct, b));
     printf("  ratio relay / direct (records/s, hub start to the relay's uplink done vs. the "
            "node's sync): %.2f\n",
            direct / session_at);
@@ -519,7 +475,7 @@ int main(int argc, char **argv) {
     printf("bundle: %s records, %zu envelopes: bundle file %lld B = %.2f B/record; sealed "
            "envelopes %zu B = %.2f B/record; the bundle adds %zu B (= %d prefix + %zu × %d per "
            "chunk + %zu end marker) = %.3f B/record\n",
-           s_thousands(S_BUNDLE_ROWS, a), envelopes, (long long)st.st_size,
+           bench_thousands(S_BUNDLE_ROWS, a), envelopes, (long long)st.st_size,
            (double)st.st_size / S_BUNDLE_ROWS, envelope_bytes,
            (double)envelope_bytes / S_BUNDLE_ROWS, overhead, S_BUNDLE_PREFIX, envelopes,
            S_CHUNK_OVERHEAD, overhead - S_BUNDLE_PREFIX - envelopes * S_CHUNK_OVERHEAD,
@@ -528,6 +484,6 @@ int main(int argc, char **argv) {
     if (getenv("XS_KEEP"))
         printf("kept %s\n", scratch);
     else
-        s_remove_tree(scratch);
+        bench_remove_tree(scratch);
     return 0;
 }

@@ -26,6 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "helpers.h"
 #include "sheet_gen.h"
 #include "xs/batch.h"
 #include "xs/identity.h"
@@ -93,40 +94,9 @@ static void s_track_hub(pid_t old, pid_t pid) {
         s_die("more than %d hubs at once", S_MAX_HUBS);
 }
 
-static double s_now(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void s_sleep_ms(long ms) {
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-/* Formats value with thousands separators ("242,700") into out. */
-static const char *s_thousands(double value, char out[32]) {
-    char digits[32];
-    int n = snprintf(digits, sizeof digits, "%.0f", value);
-    size_t o = 0;
-    for (int i = 0; i < n && o < 30; i++) {
-        if (i > 0 && (n - i) % 3 == 0)
-            out[o++] = ',';
-        out[o++] = digits[i];
-    }
-    out[o] = '\0';
-    return out;
-}
-
-static int s_cmp_double(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Sorts n samples in place; gives the best (smallest) and the median. */
 static void s_best_median(double *samples, size_t n, double *best, double *median) {
-    qsort(samples, n, sizeof *samples, s_cmp_double);
+    qsort(samples, n, sizeof *samples, bench_cmp_double);
     *best = samples[0];
     *median = n % 2 ? samples[n / 2] : (samples[n / 2 - 1] + samples[n / 2]) / 2;
 }
@@ -134,25 +104,6 @@ static void s_best_median(double *samples, size_t n, double *best, double *media
 static void s_path(char *out, size_t cap, const char *dir, const char *name) {
     if (snprintf(out, cap, "%s/%s", dir, name) >= (int)cap)
         s_die("path too long: %s/%s", dir, name);
-}
-
-/* Removes the tree at path (files and directories this program made). */
-static void s_remove_tree(const char *path) {
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *e;
-        char child[4096];
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            s_remove_tree(child);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
 }
 
 /* ---- the sheet: bench_import's generator ---------------------------------------------- */
@@ -212,10 +163,10 @@ static int s_wait(pid_t pid, double *cpu) {
  * when not NULL. */
 static double s_run_cpu(const char *program, const char *out_path, const char *const *args,
                         double *cpu) {
-    double t0 = s_now();
+    double t0 = bench_now();
     pid_t pid = s_spawn(program, out_path, args);
     int status = s_wait(pid, cpu);
-    double t = s_now() - t0;
+    double t = bench_now() - t0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         s_die("%s %s failed (status %d; output in %s)", program, args[0], status,
               out_path ? out_path : "/dev/null");
@@ -261,8 +212,8 @@ typedef struct s_site {
 /* Waits for the hub to print its "serving" line and reads its endpoint from it. */
 static void s_hub_ready(s_site_t *site) {
     static const char marker[] = "(hub serving) ";
-    double deadline = s_now() + S_HUB_READY_MS / 1e3;
-    while (s_now() < deadline) {
+    double deadline = bench_now() + S_HUB_READY_MS / 1e3;
+    while (bench_now() < deadline) {
         char line[4096];
         FILE *f = fopen(site->hub_log, "r");
         while (f && fgets(line, sizeof line, f)) {
@@ -287,7 +238,7 @@ static void s_hub_ready(s_site_t *site) {
             s_track_hub(site->hub_pid, 0);
             s_die("the hub exited at start (status %d; see %s)", status, site->hub_log);
         }
-        s_sleep_ms(5);
+        bench_sleep_ms(5);
     }
     s_die("the hub did not start listening (see %s)", site->hub_log);
 }
@@ -513,7 +464,7 @@ static double s_raw_append(const char *dir, const s_envelopes_t *e, const unsign
     s_check(mdb_txn_begin(env, NULL, 0, &txn), "txn_begin");
     s_check(mdb_dbi_open(txn, "batches", MDB_CREATE, &dbi), "dbi_open");
     s_check(mdb_txn_commit(txn), "commit");
-    double t0 = s_now();
+    double t0 = bench_now();
     size_t i = 0;
     for (size_t g = 0; i < e->count; g++) {
         size_t n = g < groups && sizes[g] ? sizes[g] : S_GROUP_DEFAULT;
@@ -528,7 +479,7 @@ static double s_raw_append(const char *dir, const s_envelopes_t *e, const unsign
         }
         s_check(mdb_txn_commit(txn), "commit");
     }
-    double t = s_now() - t0;
+    double t = bench_now() - t0;
     mdb_env_close(env);
     return t;
 }
@@ -547,13 +498,13 @@ static double s_verify_floor(const s_envelopes_t *e, int runs) {
     }
     double best = 1e9;
     for (int r = 0; r < runs; r++) {
-        double t0 = s_now();
+        double t0 = bench_now();
         for (size_t i = 0; i < e->count; i++)
             if (xs_identity_verify(e->batch[i].origin, signed_bytes[i],
                                    S_CONTEXT_BYTES + e->batch[i].body_len,
                                    e->batch[i].signature) != XS_OK)
                 s_die("envelope %zu does not verify", i);
-        double t = s_now() - t0;
+        double t = bench_now() - t0;
         best = t < best ? t : best;
     }
     for (size_t i = 0; i < e->count; i++)
@@ -567,14 +518,14 @@ static double s_verify_floor(const s_envelopes_t *e, int runs) {
 static double s_open_floor(const s_envelopes_t *e, int runs) {
     double best = 1e9;
     for (int r = 0; r < runs; r++) {
-        double t0 = s_now();
+        double t0 = bench_now();
         for (size_t i = 0; i < e->count; i++) {
             xs_batch_t b;
             if (xs_batch_open(e->bytes + e->offset[i], e->offset[i + 1] - e->offset[i], &b) !=
                 XS_OK)
                 s_die("envelope %zu does not open", i);
         }
-        double t = s_now() - t0;
+        double t = bench_now() - t0;
         best = t < best ? t : best;
     }
     return best;
@@ -595,9 +546,9 @@ static double s_sign_floor(const s_envelopes_t *e) {
             s_die("out of memory");
         memcpy(buf, s_batch_context, S_CONTEXT_BYTES);
         memcpy(buf + S_CONTEXT_BYTES, e->batch[i].body, e->batch[i].body_len);
-        double t0 = s_now();
+        double t0 = bench_now();
         xs_identity_sign(id, buf, len, sig);
-        total += s_now() - t0;
+        total += bench_now() - t0;
     }
     free(buf);
     xs_identity_destroy(&id);
@@ -1013,9 +964,9 @@ static void s_print_wire(const char *title, const s_relay_stats_t *st, const s_b
     char a[32];
     uint64_t total = st->bytes[S_UP] + st->bytes[S_DOWN];
     printf("%s\n", title);
-    printf("  bytes up %s, down %s, total %s", s_thousands((double)st->bytes[S_UP], a),
-           s_thousands((double)st->bytes[S_DOWN], (char[32]){0}),
-           s_thousands((double)total, (char[32]){0}));
+    printf("  bytes up %s, down %s, total %s", bench_thousands((double)st->bytes[S_UP], a),
+           bench_thousands((double)st->bytes[S_DOWN], (char[32]){0}),
+           bench_thousands((double)total, (char[32]){0}));
     if (records > 0)
         printf(" = %.1f bytes/record (up %.1f, down %.1f)", (double)total / records,
                (double)st->bytes[S_UP] / records, (double)st->bytes[S_DOWN] / records);
@@ -1065,7 +1016,7 @@ static void s_wire(const char *scratch, const char *name, const char *sheet, uns
     snprintf(title, sizeof title,
              "wire: %s records (%u teachers) node → hub through a counting TCP relay, fresh hub: "
              "%.3f s",
-             s_thousands(rows, a), teachers, t);
+             bench_thousands(rows, a), teachers, t);
     s_print_wire(title, st, &b, rows);
     printf("  for scale: the %zu sealed envelopes are %zu B = %.1f B/record; receipts %llu\n",
            env.count, env.size, (double)env.size / rows, sum.receipts);
@@ -1129,7 +1080,7 @@ static void s_profile(const char *scratch, const char *sheet, const char *policy
     pid_t perf = s_spawn("/usr/bin/perf", perf_out,
                          (const char *const[]){"record", "--call-graph", "dwarf,16384", "-F",
                                                "1000", "-o", hub_data, "-p", pid_text, NULL});
-    s_sleep_ms(500);
+    bench_sleep_ms(500);
     s_path(out, sizeof out, scratch, "profile-sync.out");
     double t =
         s_run("/usr/bin/perf", out,
@@ -1234,10 +1185,11 @@ int main(int argc, char **argv) {
     s_best_median(pair_ratio, S_REPEATS, &rbest, &rmedian);
     printf("sync: %s records node → hub on loopback, fresh hub, %zu envelopes (%.1f MB, %.0f "
            "B/record), best of %d:\n",
-           s_thousands(n, a), env.count, (double)env.size / 1e6, (double)env.size / n, S_REPEATS);
+           bench_thousands(n, a), env.count, (double)env.size / 1e6, (double)env.size / n,
+           S_REPEATS);
     printf("  xueshi-node sync (seal, handshake, send, hub verify+merge+certify+commit, acks, "
            "receipts): best %.3f s = %s rec/s, median %.3f s = %s rec/s\n",
-           best[0], s_thousands(n / best[0], a), median[0], s_thousands(n / median[0], b));
+           best[0], bench_thousands(n / best[0], a), median[0], bench_thousands(n / median[0], b));
     printf("  of which the hub's merges (its log, summed): best %.0f ms, median %.0f ms; run 1: "
            "%zu groups of %.0f..%.0f batches, %llu receipts signed for %d teachers\n",
            mbest, mmedian, merges[0].groups, sizes_min, sizes_max, merges[0].receipts, S_TEACHERS);
@@ -1253,7 +1205,7 @@ int main(int argc, char **argv) {
     printf("  raw LMDB append of the same envelopes (40-byte hub keys, MDB_APPEND, one durable "
            "commit per hub group), %d runs: best %.3f s = %s rec/s, median %.3f s; ratio sync/raw: "
            "best/best %.1fx, median/median %.1fx\n",
-           S_REPEATS * S_RAW_PER_REPEAT, best[1], s_thousands(n / best[1], a), median[1],
+           S_REPEATS * S_RAW_PER_REPEAT, best[1], bench_thousands(n / best[1], a), median[1],
            best[0] / best[1], median[0] / median[1]);
     printf("  (this VM's fsync time wanders by 10x between runs; the steadiest ratio pairs each "
            "sync with the raw appends right after it: median %.1fx, best %.1fx)\n",
@@ -1263,14 +1215,14 @@ int main(int argc, char **argv) {
     printf("  raw Ed25519 verify of the same envelopes (xs_identity_verify): %.1f ms = %s "
            "rec/s; xs_batch_open (verify + decode + hash, the hub's per-batch CPU): %.1f ms; "
            "Ed25519 sign of the same bodies (the node's sealing floor): %.1f ms\n",
-           verify * 1e3, s_thousands(n / verify, a), open * 1e3, sign * 1e3);
+           verify * 1e3, bench_thousands(n / verify, a), open * 1e3, sign * 1e3);
     printf("  goals: ≥ 200,000 rec/s: %s (%s rec/s best); ≤ 5x raw append: %s (%.1fx paired "
            "median)\n",
-           n / best[0] >= 200000 ? "met" : "NOT met", s_thousands(n / best[0], a),
+           n / best[0] >= 200000 ? "met" : "NOT met", bench_thousands(n / best[0], a),
            rmedian <= 5 ? "met" : "NOT met", rmedian);
     printf("  no-op sync of this node (%s records, %zu batches of history), straight to the "
            "hub: best %.1f ms, median %.1f ms\n",
-           s_thousands(n, a), env.count, nbest * 1e3, nmedian * 1e3);
+           bench_thousands(n, a), env.count, nbest * 1e3, nmedian * 1e3);
     s_free_envelopes(&env);
     free(merges);
 
@@ -1285,6 +1237,6 @@ int main(int argc, char **argv) {
     if (getenv("XS_KEEP"))
         printf("kept %s\n", scratch);
     else
-        s_remove_tree(scratch);
+        bench_remove_tree(scratch);
     return 0;
 }

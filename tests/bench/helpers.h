@@ -1,0 +1,16 @@
+/* helpers: small helpers every benchmark program shares. */
+#ifndef BENCH_HELPERS_H
+#define BENCH_HELPERS_H
+
+/* Seconds on the monotonic clock. */
+double bench_now(void);
+/* Sleeps ms milliseconds, resuming after signals. */
+void bench_sleep_ms(long ms);
+/* Formats value with thousands separators ("242,700") into out; returns out. */
+const char *bench_thousands(double value, char out[32]);
+/* Removes the tree at path (files and directories the benchmark made). */
+void bench_remove_tree(const char *path);
+/* qsort comparator for doubles, ascending. */
+int bench_cmp_double(const void *a, const void *b);
+
+#endif
