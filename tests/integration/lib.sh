@@ -225,6 +225,34 @@ hub_start() {
     return 1
 }
 
+# ---- nodes of a test county: the caller sets NODE, HUB, H (the hub's dir), TMP and
+# SYNC_TIMEOUT ------------------------------------------------------------------------------
+
+declare -A KEY # each node's public keys, by name
+
+# node_init NAME SCHOOL ENDPOINT PEER_KEYS [COUNTY_KEYS]: initialises (or re-points) node NAME
+# at $TMP/NAME; sets KEY[NAME] to its public keys.
+node_init() {
+    local extra=()
+    [ -n "${5:-}" ] && extra=(--county-key "$5")
+    "$NODE" init --dir "$TMP/$1" --school "$2" --hub "$3" --hub-key "$4" "${extra[@]}" \
+        >"$TMP/$1-init.out" 2>&1 || die "init $1: $(cat "$TMP/$1-init.out")"
+    KEY[$1]=$(tail -n 1 "$TMP/$1-init.out")
+}
+
+# enroll NAME SCHOOL [OPTION...]: enrolls node NAME at the hub in $H.
+enroll() {
+    local name=$1 school=$2
+    shift 2
+    "$HUB" enroll --dir "$H" --node "${KEY[$name]}" --school "$school" "$@" >/dev/null ||
+        die "enroll $name"
+}
+
+# sync NAME: one `xueshi-node sync` of node NAME (its dir is $TMP/NAME); sets RC, OUT, ERR.
+sync() {
+    run "$NODE" sync --dir "$TMP/$1" --timeout "$SYNC_TIMEOUT"
+}
+
 # hub_start_free DIR LOG: hub_start on 127.0.0.1 at a port picked for this test run, trying
 # others when it is taken; sets HUB_ENDPOINT and HUB_PID.
 hub_start_free() {

@@ -23,30 +23,6 @@ SHEETS=() # the schools' sheets (oracle copies of what their nodes hold)
 
 # ---- helpers --------------------------------------------------------------------------------
 
-declare -A KEY
-# node_init NAME SCHOOL ENDPOINT PEER_KEYS [COUNTY_KEYS]: initialises (or re-points) node NAME
-# at $TMP/NAME; sets KEY[NAME] to its public keys.
-node_init() {
-    local extra=()
-    [ -n "${5:-}" ] && extra=(--county-key "$5")
-    "$NODE" init --dir "$TMP/$1" --school "$2" --hub "$3" --hub-key "$4" "${extra[@]}" \
-        >"$TMP/$1-init.out" 2>&1 || die "init $1: $(cat "$TMP/$1-init.out")"
-    KEY[$1]=$(tail -n 1 "$TMP/$1-init.out")
-}
-
-# enroll NAME SCHOOL [OPTION...]: enrolls node NAME at hub $H.
-enroll() {
-    local name=$1 school=$2
-    shift 2
-    "$HUB" enroll --dir "$H" --node "${KEY[$name]}" --school "$school" "$@" >/dev/null ||
-        die "enroll $name"
-}
-
-# sync NAME: one `xueshi-node sync` of node NAME; sets RC, OUT, ERR.
-sync() {
-    run "$NODE" sync --dir "$TMP/$1" --timeout "$SYNC_TIMEOUT"
-}
-
 # import_sheet NAME FILE: imports FILE into node NAME, every row new.
 import_sheet() {
     local rows=$(($(wc -l <"$2") - 1))

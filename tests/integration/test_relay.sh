@@ -28,30 +28,6 @@ RANDOM=20251122    # deterministic kill delays
 
 # ---- helpers --------------------------------------------------------------------------------
 
-declare -A KEY
-# node_init NAME SCHOOL ENDPOINT PEER_KEYS [COUNTY_KEYS]: initialises (or re-points) node NAME
-# at $TMP/NAME; sets KEY[NAME] to its public keys.
-node_init() {
-    local extra=()
-    [ -n "${5:-}" ] && extra=(--county-key "$5")
-    "$NODE" init --dir "$TMP/$1" --school "$2" --hub "$3" --hub-key "$4" "${extra[@]}" \
-        >"$TMP/$1-init.out" 2>&1 || die "init $1: $(cat "$TMP/$1-init.out")"
-    KEY[$1]=$(tail -n 1 "$TMP/$1-init.out")
-}
-
-# enroll NAME SCHOOL [OPTION...]: enrolls node NAME at the hub.
-enroll() {
-    local name=$1 school=$2
-    shift 2
-    "$HUB" enroll --dir "$H" --node "${KEY[$name]}" --school "$school" "$@" >/dev/null ||
-        die "enroll $name"
-}
-
-# sync NAME: one `xueshi-node sync` of node NAME; sets RC, OUT, ERR.
-sync() {
-    run "$NODE" sync --dir "$TMP/$1" --timeout "$SYNC_TIMEOUT"
-}
-
 # Each school's sheet $TMP/SCHOOL.csv is the oracle's copy of what its node holds, in the
 # node's sequence order; $TMP/SCHOOL-all.csv the generated sheet its rows come from.
 declare -A SCHOOL=([zx]=ZX01 [j1]=JXD01 [j2]=JXD02) NEXT=([zx]=1 [j1]=1 [j2]=1)

@@ -17,11 +17,6 @@ EXAM=2025学年县级教师专业知识考试                # one sitting acros
 H=$TMP/hub
 SYNC_TIMEOUT=20
 
-# sync NAME: one `xueshi-node sync` of node NAME (its dir is $TMP/NAME); sets RC, OUT, ERR.
-sync() {
-    run "$NODE" sync --dir "$TMP/$1" --timeout "$SYNC_TIMEOUT"
-}
-
 # union: the oracle's records, the schools' sheets as one CSV with one header, in $TMP/union.csv.
 union() {
     {
@@ -85,12 +80,9 @@ HUB_KEY=$(tail -n 1 "$TMP/hub-init.out")
 hub_start_free "$H" "$TMP/hub.log" || die "the hub did not start: $(cat "$TMP/hub.log")"
 pass "hub serving at $HUB_ENDPOINT"
 
-declare -A KEY
-# new_node NAME SCHOOL: initialises node NAME for SCHOOL, pointed at the hub; sets KEY[NAME].
+# new_node NAME SCHOOL: node_init of NAME for SCHOOL, pointed at the hub.
 new_node() {
-    "$NODE" init --dir "$TMP/$1" --school "$2" --hub "$HUB_ENDPOINT" --hub-key "$HUB_KEY" \
-        >"$TMP/$1-init.out" || die "init $1"
-    KEY[$1]=$(tail -n 1 "$TMP/$1-init.out")
+    node_init "$1" "$2" "$HUB_ENDPOINT" "$HUB_KEY"
 }
 
 for s in 1 2 3; do
