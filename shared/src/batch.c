@@ -17,21 +17,6 @@ static size_t s_bin_header(size_t len) {
     return len <= 0xff ? 2 : len <= 0xffff ? 3 : 5;
 }
 
-/* Splits an envelope [body: bin, signature: bin of 64] that fills all len bytes. */
-static xs_err s_split(const void *envelope, size_t len, const uint8_t **body, size_t *body_len,
-                      const uint8_t **signature) {
-    xs_reader_t r;
-    uint32_t count, n, sig_len;
-    xs_reader_init(&r, envelope, len);
-    if (xs_codec_get_array(&r, &count) != XS_OK || count != 2 ||
-        xs_codec_get_bin(&r, body, &n) != XS_OK ||
-        xs_codec_get_bin(&r, signature, &sig_len) != XS_OK || sig_len != XS_SIGNATURE_BYTES ||
-        xs_reader_left(&r) != 0)
-        return XS_EMALFORMED;
-    *body_len = n;
-    return XS_OK;
-}
-
 /* Checks the body's fixed prefix. A body that is an array whose first element is an integer
  * other than 1 is another format (XS_EVERSION); anything else unlike the prefix is malformed. */
 static xs_err s_check_prefix(const uint8_t *body, size_t body_len) {
@@ -56,7 +41,8 @@ static xs_err s_frame(const void *envelope, size_t len, const uint8_t **body, si
                       const uint8_t **signature) {
     if (len > XS_BATCH_MAX_BYTES)
         return XS_ETOOBIG;
-    xs_err err = s_split(envelope, len, body, body_len, signature);
+    xs_err err =
+        xs_codec_split_envelope(envelope, len, body, body_len, signature, XS_SIGNATURE_BYTES);
     if (err != XS_OK)
         return err;
     return s_check_prefix(*body, *body_len);

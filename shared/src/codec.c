@@ -448,3 +448,16 @@ xs_err xs_codec_skip(xs_reader_t *r) {
         *r = save;
     return err;
 }
+
+xs_err xs_codec_split_envelope(const void *envelope, size_t len, const uint8_t **body,
+                               size_t *body_len, const uint8_t **signature, uint32_t sig_len) {
+    xs_reader_t r;
+    uint32_t count, n, got;
+    xs_reader_init(&r, envelope, len);
+    if (xs_codec_get_array(&r, &count) != XS_OK || count != 2 ||
+        xs_codec_get_bin(&r, body, &n) != XS_OK || xs_codec_get_bin(&r, signature, &got) != XS_OK ||
+        got != sig_len || xs_reader_left(&r) != 0)
+        return XS_EMALFORMED;
+    *body_len = n;
+    return XS_OK;
+}

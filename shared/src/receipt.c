@@ -20,21 +20,6 @@ static const char s_policy_context[] = "xueshi-policy-1";
 
 /* ---- envelopes: [body: bin, signature: bin of 64] ---- */
 
-/* Splits an envelope that fills all len bytes. */
-static xs_err s_split(const void *envelope, size_t len, const uint8_t **body, size_t *body_len,
-                      const uint8_t **signature) {
-    xs_reader_t r;
-    uint32_t count, n, sig_len;
-    xs_reader_init(&r, envelope, len);
-    if (xs_codec_get_array(&r, &count) != XS_OK || count != 2 ||
-        xs_codec_get_bin(&r, body, &n) != XS_OK ||
-        xs_codec_get_bin(&r, signature, &sig_len) != XS_OK || sig_len != XS_SIGNATURE_BYTES ||
-        xs_reader_left(&r) != 0)
-        return XS_EMALFORMED;
-    *body_len = n;
-    return XS_OK;
-}
-
 /* Verifies signature by key over context (its NUL included) || body. */
 static xs_err s_verify(const char *context, size_t context_len, const uint8_t key[32],
                        const uint8_t *body, size_t body_len, const uint8_t *signature) {
@@ -232,7 +217,8 @@ xs_err xs_receipt_open(const void *envelope, size_t len,
     out->period_count = out->total_count = 0;
     if (len > XS_RECEIPT_MAX_BYTES)
         return XS_ETOOBIG;
-    xs_err err = s_split(envelope, len, &body, &body_len, &signature);
+    xs_err err =
+        xs_codec_split_envelope(envelope, len, &body, &body_len, &signature, XS_SIGNATURE_BYTES);
     if (err != XS_OK)
         return err;
     /* Only the format and the hub key are read before the signature is checked. */
@@ -423,7 +409,8 @@ xs_err xs_receipt_policy_open(const void *envelope, size_t len, const uint8_t hu
     const uint8_t *signature;
     if (len > XS_RECEIPT_POLICY_MAX_BYTES)
         return XS_ETOOBIG;
-    xs_err err = s_split(envelope, len, blob, blob_len, &signature);
+    xs_err err =
+        xs_codec_split_envelope(envelope, len, blob, blob_len, &signature, XS_SIGNATURE_BYTES);
     if (err != XS_OK)
         return err;
     if (*blob_len > XS_POLICY_BLOB_MAX)
@@ -477,7 +464,8 @@ xs_err xs_receipt_roster_open(const void *envelope, size_t len, const uint8_t hu
     xs_reader_t r;
     if (len > XS_ROSTER_MAX_BYTES)
         return XS_ETOOBIG;
-    xs_err err = s_split(envelope, len, &body, &body_len, &signature);
+    xs_err err =
+        xs_codec_split_envelope(envelope, len, &body, &body_len, &signature, XS_SIGNATURE_BYTES);
     if (err == XS_OK)
         err = s_verify(s_roster_context, sizeof s_roster_context, hub, body, body_len, signature);
     if (err != XS_OK)

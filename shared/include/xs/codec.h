@@ -93,6 +93,11 @@ XS_MUST_USE xs_err xs_codec_get_str(xs_reader_t *r, const char **s, uint32_t *le
 XS_MUST_USE xs_err xs_codec_get_bin(xs_reader_t *r, const uint8_t **bytes, uint32_t *len);
 XS_MUST_USE xs_err xs_codec_get_array(xs_reader_t *r, uint32_t *count);
 XS_MUST_USE xs_err xs_codec_get_map(xs_reader_t *r, uint32_t *count);
+/* Splits a signed envelope, exactly the len bytes [body: bin, signature: bin of sig_len]
+ * (protocol.md §2, §4, §5, §8); both pointers borrow envelope. XS_EMALFORMED otherwise. */
+XS_MUST_USE xs_err xs_codec_split_envelope(const void *envelope, size_t len, const uint8_t **body,
+                                           size_t *body_len, const uint8_t **signature,
+                                           uint32_t sig_len);
 /* Skips one value of any type, nested at most XS_CODEC_MAX_DEPTH deep. */
 XS_MUST_USE xs_err xs_codec_skip(xs_reader_t *r);
 
