@@ -10,6 +10,7 @@
 #include "merge.h"
 #include "xs/proto.h"
 #include "xs/receipt.h"
+#include "xs/roster.h"
 #include "xs/transport.h"
 
 #define S_USAGE "xueshi-hub run --dir DIR --listen tcp://ADDR:PORT"
@@ -286,7 +287,7 @@ static void s_roster(s_server_t *s, const xs_peer_t *peer) {
         count++;
     }
     if (err == XS_ENOTFOUND || err == XS_OK)
-        err = xs_receipt_roster_sign(&env, s->hub.id, relay.origin, (int64_t)time(NULL), entries,
+        err = xs_roster_sign(&env, s->hub.id, relay.origin, (int64_t)time(NULL), entries,
                                      count);
     if (err == XS_OK) {
         xs_msg_t msg;

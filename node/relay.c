@@ -8,6 +8,7 @@
 #include "xs/chain.h"
 #include "xs/proto.h"
 #include "xs/receipt.h"
+#include "xs/roster.h"
 #include "xs/transport.h"
 
 #define S_WINDOW 16
@@ -33,7 +34,7 @@ static int s_admit(void *ctx, const uint8_t box[32], uint8_t origin[32]) {
     if (xs_store_read(r->node->store, &txn) != XS_OK)
         return -1;
     if (xs_store_get(txn, NODE_T_META, "roster", 6, &env) == XS_OK &&
-        xs_receipt_roster_open(env.ptr, env.len, r->county, xs_identity_public(r->id)->sign,
+        xs_roster_open(env.ptr, env.len, r->county, xs_identity_public(r->id)->sign,
                                r->roster, XS_ROSTER_MAX, &count, NULL) == XS_OK) {
         for (uint32_t i = 0; i < count && !admit; i++)
             if (memcmp(r->roster[i].box, box, 32) == 0) {

@@ -11,6 +11,7 @@
 #include "xs/chain.h"
 #include "xs/proto.h"
 #include "xs/receipt.h"
+#include "xs/roster.h"
 #include "xs/transport.h"
 
 /* ---- small store helpers ---- */
@@ -671,7 +672,7 @@ static xs_err s_relay(s_session_t *s, const xs_identity_t *id) {
     if (err == XS_OK)
         err = s_recv(s, XS_MSG_ROSTER, &roster);
     if (err == XS_OK)
-        err = xs_receipt_roster_open(roster.u.roster.envelope.ptr, roster.u.roster.envelope.len,
+        err = xs_roster_open(roster.u.roster.envelope.ptr, roster.u.roster.envelope.len,
                                      s->hub_sign, xs_identity_public(id)->sign, entries,
                                      XS_ROSTER_MAX, &count, NULL);
     if (err == XS_OK)

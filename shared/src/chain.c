@@ -30,8 +30,7 @@ xs_err xs_chain_view(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
             break;
         }
         uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
-        const uint8_t *c = v.ptr;
-        uint64_t count = (uint64_t)c[0] << 24 | (uint64_t)c[1] << 16 | (uint64_t)c[2] << 8 | c[3];
+        uint64_t count = xs_store_key_u32(v.ptr);
         if (first > held && first - held > 1) {
             if (gaps < XS_CHAIN_MAX_GAPS) {
                 view->gaps[gaps][0] = held + 1;
@@ -51,4 +50,39 @@ xs_err xs_chain_view(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
     /* Gaps past the first XS_CHAIN_MAX_GAPS are listed in a later view, once these fill. */
     view->gap_count = gaps < XS_CHAIN_MAX_GAPS ? gaps : XS_CHAIN_MAX_GAPS;
     return XS_OK;
+}
+
+xs_err xs_chain_put(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
+                    const xs_chain_entry_t *e, int link) {
+    uint8_t key[XS_CHAIN_KEY_BYTES], value[XS_CHAIN_LINKED_VALUE_BYTES];
+    xs_chain_key(origin, e->first_seq, key);
+    xs_store_u32_key(e->count, value);
+    memcpy(value + 4, e->hash, 32);
+    memcpy(value + 36, e->prev_hash, 32);
+    return xs_store_put(txn, table, key, sizeof key, value,
+                        link ? XS_CHAIN_LINKED_VALUE_BYTES : XS_CHAIN_VALUE_BYTES, 0);
+}
+
+xs_err xs_chain_parse(const xs_bytes_t *k, const xs_bytes_t *v, xs_chain_entry_t *e) {
+    if (k->len != XS_CHAIN_KEY_BYTES ||
+        (v->len != XS_CHAIN_VALUE_BYTES && v->len != XS_CHAIN_LINKED_VALUE_BYTES))
+        return XS_ECORRUPT;
+    const uint8_t *c = v->ptr;
+    e->first_seq = xs_store_key_u64((const uint8_t *)k->ptr + 32);
+    e->count = xs_store_key_u32(c);
+    memcpy(e->hash, c + 4, 32);
+    if (v->len == XS_CHAIN_LINKED_VALUE_BYTES)
+        memcpy(e->prev_hash, c + 36, 32);
+    else
+        memset(e->prev_hash, 0, 32);
+    return e->count ? XS_OK : XS_ECORRUPT;
+}
+
+xs_err xs_chain_get(xs_txn_t *txn, unsigned table, const uint8_t origin[32], uint64_t first_seq,
+                    xs_chain_entry_t *e) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_bytes_t k = {key, sizeof key}, v;
+    xs_chain_key(origin, first_seq, key);
+    xs_err err = xs_store_get(txn, table, key, sizeof key, &v);
+    return err == XS_OK ? xs_chain_parse(&k, &v, e) : err;
 }

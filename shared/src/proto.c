@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "xs/batch.h"
-#include "xs/receipt.h"
 #include "xs/text.h"
 
 /* Elements after version and type, by message type (protocol.md §5). */
@@ -132,7 +131,7 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
     case XS_MSG_VIEW: {
         const xs_msg_view_t *v = &msg->u.view;
         if (v->gap_count > XS_PROTO_GAPS_MAX || (v->gap_count > 0 && !v->gaps) ||
-            (v->policy.ptr && v->policy.len > XS_RECEIPT_POLICY_MAX_BYTES) ||
+            (v->policy.ptr && v->policy.len > XS_PROTO_POLICY_MAX) ||
             v->held_max < v->have_through ||
             (v->gap_count > 0 && v->gaps[v->gap_count - 1].to >= v->held_max))
             return XS_EINVAL;
@@ -201,7 +200,7 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
         xs_codec_put_uint(w, rc->generation);
         xs_codec_put_array(w, rc->receipt_count);
         for (uint32_t i = 0; i < rc->receipt_count; i++) {
-            if (!rc->receipts[i].ptr || rc->receipts[i].len > XS_RECEIPT_MAX_BYTES)
+            if (!rc->receipts[i].ptr || rc->receipts[i].len > XS_PROTO_RECEIPT_MAX)
                 return XS_EINVAL;
             xs_codec_put_bin(w, rc->receipts[i].ptr, rc->receipts[i].len);
         }
@@ -339,7 +338,7 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
         s_list_end(r, &v->gap_list);
         v->gap_count = v->gap_list.count;
         return s_get_u32(r, &v->window) && xs_codec_get_uint(r, &v->receipts_gen) == XS_OK &&
-               s_get_blob(r, 1, XS_RECEIPT_POLICY_MAX_BYTES, &v->policy) &&
+               s_get_blob(r, 1, XS_PROTO_POLICY_MAX, &v->policy) &&
                xs_codec_get_uint(r, &v->fork_seq) == XS_OK &&
                xs_codec_get_uint(r, &v->confirmed_through) == XS_OK;
     }
@@ -383,7 +382,7 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
             !s_list_begin(r, XS_PROTO_RECEIPTS_MAX, &rc->receipt_list))
             return 0;
         for (uint32_t i = 0; i < rc->receipt_list.count; i++)
-            if (!s_get_blob(r, 0, XS_RECEIPT_MAX_BYTES, &receipt))
+            if (!s_get_blob(r, 0, XS_PROTO_RECEIPT_MAX, &receipt))
                 return 0;
         s_list_end(r, &rc->receipt_list);
         rc->receipt_count = rc->receipt_list.count;

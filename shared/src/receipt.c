@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xs/envelope.h"
 #include "xs/text.h"
 
 /* Signature contexts (protocol.md §1): the ASCII name and its 0x00 byte. */
@@ -18,37 +19,8 @@ static const char s_policy_context[] = "xueshi-policy-1";
 /* Bytes of one identity in a records_hash: origin, then seq big-endian. */
 #define S_IDENT_BYTES (XS_SIGN_PK_BYTES + 8)
 
-/* ---- envelopes: [body: bin, signature: bin of 64] ---- */
-
-/* Verifies signature by key over context (its NUL included) || body. */
-static xs_err s_verify(const char *context, size_t context_len, const uint8_t key[32],
-                       const uint8_t *body, size_t body_len, const uint8_t *signature) {
-    uint8_t *signed_bytes = malloc(context_len + body_len);
-    if (!signed_bytes)
-        return XS_ENOMEM;
-    memcpy(signed_bytes, context, context_len);
-    memcpy(signed_bytes + context_len, body, body_len);
-    xs_err err = xs_identity_verify(key, signed_bytes, context_len + body_len, signature);
-    free(signed_bytes);
-    return err;
-}
-
-/* Signs signed_bytes (context || body, the context context_len bytes long) and appends the
- * envelope to envelope, refusing one over max bytes. */
-static xs_err s_seal(xs_writer_t *envelope, const xs_identity_t *key,
-                     const xs_writer_t *signed_bytes, size_t context_len, size_t max) {
-    uint8_t signature[XS_SIGNATURE_BYTES];
-    const uint8_t *body = signed_bytes->data + context_len;
-    size_t body_len = signed_bytes->len - context_len;
-    size_t header = body_len <= 0xff ? 2 : body_len <= 0xffff ? 3 : 5;
-    if (1 + header + body_len + 2 + XS_SIGNATURE_BYTES > max)
-        return XS_ETOOBIG;
-    xs_identity_sign(key, signed_bytes->data, signed_bytes->len, signature);
-    xs_codec_put_array(envelope, 2);
-    xs_codec_put_bin(envelope, body, body_len);
-    xs_codec_put_bin(envelope, signature, sizeof signature);
-    return xs_writer_err(envelope);
-}
+_Static_assert(XS_POLICY_BLOB_MAX + 128 <= XS_PROTO_POLICY_MAX,
+               "a signed policy envelope fits the protocol's bound");
 
 /* ---- receipts ---- */
 
@@ -121,7 +93,8 @@ xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *hub, const xs
     }
     xs_err err = xs_writer_err(&signed_bytes);
     if (err == XS_OK)
-        err = s_seal(envelope, hub, &signed_bytes, sizeof s_receipt_context, XS_RECEIPT_MAX_BYTES);
+        err = xs_envelope_seal(envelope, hub, &signed_bytes, sizeof s_receipt_context,
+                               XS_RECEIPT_MAX_BYTES);
     xs_writer_free(&signed_bytes);
     return err;
 }
@@ -234,7 +207,8 @@ xs_err xs_receipt_open(const void *envelope, size_t len,
         return XS_EMALFORMED;
     if (expected_hub && memcmp(hub, expected_hub, XS_SIGN_PK_BYTES) != 0)
         return XS_ECRYPTO;
-    err = s_verify(s_receipt_context, sizeof s_receipt_context, hub, body, body_len, signature);
+    err = xs_envelope_verify(s_receipt_context, sizeof s_receipt_context, hub, body, body_len,
+                             signature);
     if (err != XS_OK)
         return err;
     memcpy(out->hub, hub, XS_SIGN_PK_BYTES);
@@ -398,8 +372,8 @@ xs_err xs_receipt_policy_sign(xs_writer_t *envelope, const xs_identity_t *hub, c
     xs_writer_raw(&signed_bytes, blob, blob_len);
     xs_err err = xs_writer_err(&signed_bytes);
     if (err == XS_OK)
-        err = s_seal(envelope, hub, &signed_bytes, sizeof s_policy_context,
-                     XS_RECEIPT_POLICY_MAX_BYTES);
+        err = xs_envelope_seal(envelope, hub, &signed_bytes, sizeof s_policy_context,
+                               XS_RECEIPT_POLICY_MAX_BYTES);
     xs_writer_free(&signed_bytes);
     return err;
 }
@@ -415,91 +389,6 @@ xs_err xs_receipt_policy_open(const void *envelope, size_t len, const uint8_t hu
         return err;
     if (*blob_len > XS_POLICY_BLOB_MAX)
         return XS_ETOOBIG;
-    return s_verify(s_policy_context, sizeof s_policy_context, hub, *blob, *blob_len, signature);
-}
-
-/* ---- rosters (protocol.md §8) ---- */
-
-static const char s_roster_context[] = "xueshi-roster-1";
-
-xs_err xs_receipt_roster_sign(xs_writer_t *envelope, const xs_identity_t *hub,
-                              const uint8_t relay[XS_SIGN_PK_BYTES], int64_t issued_at,
-                              const xs_roster_entry_t *entries, uint32_t count) {
-    xs_writer_t signed_bytes;
-    if (count > XS_ROSTER_MAX)
-        return XS_EINVAL;
-    for (uint32_t i = 0; i < count; i++)
-        if (!s_str_ok((xs_str_t){entries[i].school, (uint32_t)strlen(entries[i].school)},
-                      XS_ID_MAX))
-            return XS_EINVAL;
-    xs_writer_init(&signed_bytes, XS_ROSTER_MAX_BYTES);
-    xs_writer_raw(&signed_bytes, s_roster_context, sizeof s_roster_context);
-    xs_codec_put_array(&signed_bytes, 5);
-    xs_codec_put_uint(&signed_bytes, 1);
-    xs_codec_put_bin(&signed_bytes, xs_identity_public(hub)->sign, XS_SIGN_PK_BYTES);
-    xs_codec_put_bin(&signed_bytes, relay, XS_SIGN_PK_BYTES);
-    xs_codec_put_int(&signed_bytes, issued_at);
-    xs_codec_put_array(&signed_bytes, count);
-    for (uint32_t i = 0; i < count; i++) {
-        xs_codec_put_array(&signed_bytes, 3);
-        xs_codec_put_bin(&signed_bytes, entries[i].origin, XS_SIGN_PK_BYTES);
-        xs_codec_put_bin(&signed_bytes, entries[i].box, XS_BOX_PK_BYTES);
-        xs_codec_put_str(&signed_bytes, entries[i].school, strlen(entries[i].school));
-    }
-    xs_err err = xs_writer_err(&signed_bytes);
-    if (err == XS_OK)
-        err = s_seal(envelope, hub, &signed_bytes, sizeof s_roster_context, XS_ROSTER_MAX_BYTES);
-    xs_writer_free(&signed_bytes);
-    return err;
-}
-
-xs_err xs_receipt_roster_open(const void *envelope, size_t len, const uint8_t hub[XS_SIGN_PK_BYTES],
-                              const uint8_t relay[XS_SIGN_PK_BYTES], xs_roster_entry_t *entries,
-                              uint32_t cap, uint32_t *count, int64_t *issued_at) {
-    const uint8_t *body, *signature, *bin;
-    size_t body_len;
-    uint32_t n, blen;
-    uint64_t format;
-    int64_t when;
-    xs_reader_t r;
-    if (len > XS_ROSTER_MAX_BYTES)
-        return XS_ETOOBIG;
-    xs_err err =
-        xs_codec_split_envelope(envelope, len, &body, &body_len, &signature, XS_SIGNATURE_BYTES);
-    if (err == XS_OK)
-        err = s_verify(s_roster_context, sizeof s_roster_context, hub, body, body_len, signature);
-    if (err != XS_OK)
-        return err;
-    xs_reader_init(&r, body, body_len);
-    if (xs_codec_get_array(&r, &n) != XS_OK || n != 5 || xs_codec_get_uint(&r, &format) != XS_OK ||
-        format != 1 || xs_codec_get_bin(&r, &bin, &blen) != XS_OK || blen != 32 ||
-        memcmp(bin, hub, 32) != 0 || xs_codec_get_bin(&r, &bin, &blen) != XS_OK || blen != 32)
-        return XS_EMALFORMED;
-    if (memcmp(bin, relay, 32) != 0)
-        return XS_EPERM; /* signed for another relay */
-    if (xs_codec_get_int(&r, &when) != XS_OK || xs_codec_get_array(&r, &n) != XS_OK ||
-        n > XS_ROSTER_MAX || n > cap)
-        return XS_EMALFORMED;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t k;
-        const char *school;
-        const uint8_t *origin, *box;
-        uint32_t olen, boxlen, slen;
-        if (xs_codec_get_array(&r, &k) != XS_OK || k != 3 ||
-            xs_codec_get_bin(&r, &origin, &olen) != XS_OK || olen != 32 ||
-            xs_codec_get_bin(&r, &box, &boxlen) != XS_OK || boxlen != 32 ||
-            xs_codec_get_str(&r, &school, &slen) != XS_OK ||
-            !s_str_ok((xs_str_t){school, slen}, XS_ID_MAX))
-            return XS_EMALFORMED;
-        memcpy(entries[i].origin, origin, 32);
-        memcpy(entries[i].box, box, 32);
-        memcpy(entries[i].school, school, slen);
-        entries[i].school[slen] = '\0';
-    }
-    if (xs_reader_left(&r) != 0)
-        return XS_EMALFORMED;
-    *count = n;
-    if (issued_at)
-        *issued_at = when;
-    return XS_OK;
+    return xs_envelope_verify(s_policy_context, sizeof s_policy_context, hub, *blob, *blob_len,
+                              signature);
 }

@@ -28,6 +28,30 @@ typedef struct xs_chain_view {
 XS_MUST_USE xs_err xs_chain_view(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
                                  xs_chain_view_t *view);
 
+/* A chain table's value: the batch's record count (4 bytes, big-endian) and hash (32), then,
+ * in tables that keep links, its prev_hash (32; zeros for the first batch). */
+#define XS_CHAIN_VALUE_BYTES 36
+#define XS_CHAIN_LINKED_VALUE_BYTES 68
+
+/* One batch as a chain table holds it. */
+typedef struct xs_chain_entry {
+    uint64_t first_seq;    /* its first sequence number */
+    uint32_t count;        /* its records */
+    uint8_t hash[32];      /* the hash of its body */
+    uint8_t prev_hash[32]; /* the hash it links to; zeros when not kept or the first */
+} xs_chain_entry_t;
+
+/* Writes origin's entry e into table: with link, the prev_hash too (68 bytes), else 36. */
+XS_MUST_USE xs_err xs_chain_put(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
+                                const xs_chain_entry_t *e, int link);
+
+/* Parses a chain table's key k and value v into *e. XS_ECORRUPT when either is not one. */
+XS_MUST_USE xs_err xs_chain_parse(const xs_bytes_t *k, const xs_bytes_t *v, xs_chain_entry_t *e);
+
+/* Reads origin's entry for the batch starting at first_seq. XS_ENOTFOUND, XS_ECORRUPT. */
+XS_MUST_USE xs_err xs_chain_get(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
+                                uint64_t first_seq, xs_chain_entry_t *e);
+
 /* Builds the key origin + big-endian seq. */
 void xs_chain_key(const uint8_t origin[32], uint64_t seq, uint8_t key[XS_CHAIN_KEY_BYTES]);
 

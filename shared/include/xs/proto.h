@@ -17,10 +17,13 @@
  * (protocol.md §5; also ZMQ_MAXMSGSIZE, §6). */
 #define XS_PROTO_FRAME_MAX (1024 * 1024 + 64 * 1024)
 /* Bounds of a message's lists; a frame over any of them is refused as malformed. */
-#define XS_PROTO_GAPS_MAX 256            /* VIEW gaps: ranges */
-#define XS_PROTO_REJECTED_MAX 4096       /* ACK rejected: one per record at most */
-#define XS_PROTO_RECEIPTS_MAX 4096       /* RECEIPTS receipts: envelopes per message */
-#define XS_PROTO_ROSTER_MAX (512 * 1024) /* ROSTER envelope bytes */
+#define XS_PROTO_GAPS_MAX 256      /* VIEW gaps: ranges */
+#define XS_PROTO_REJECTED_MAX 4096 /* ACK rejected: one per record at most */
+#define XS_PROTO_RECEIPTS_MAX 4096 /* RECEIPTS receipts: envelopes per message */
+/* Envelopes the protocol carries, in bytes; the modules that sign them write no larger. */
+#define XS_PROTO_RECEIPT_MAX (64 * 1024)      /* a receipt envelope (§4) */
+#define XS_PROTO_POLICY_MAX (16 * 1024 + 128) /* a signed policy envelope (VIEW policy) */
+#define XS_PROTO_ROSTER_MAX (512 * 1024)      /* a roster envelope (§8) */
 /* Byte limits of a message's strings (UTF-8). */
 #define XS_PROTO_REASON_MAX 32    /* a rejected record's reason code (records.md §7) */
 #define XS_PROTO_MESSAGE_MAX 1024 /* ERROR message, Chinese then English */

@@ -11,6 +11,7 @@
 #include "xs/err.h"
 #include "xs/identity.h"
 #include "xs/policy.h"
+#include "xs/proto.h"
 #include "xs/record.h"
 
 /* Body format version this module writes and reads (protocol.md §4, element 0). */
@@ -22,12 +23,12 @@
  * usual one. The hub refuses to build a larger receipt (XS_ETOOBIG). */
 #define XS_RECEIPT_PERIODS_MAX 128
 #define XS_RECEIPT_TOTALS_MAX 1024
-/* Largest receipt envelope accepted or written, in bytes. A full receipt (limits above, every
- * integer at its widest) is under 40 KiB. */
-#define XS_RECEIPT_MAX_BYTES (64 * 1024)
+/* Largest receipt envelope accepted or written, in bytes: the protocol's bound. A full receipt
+ * (limits above, every integer at its widest) is under 40 KiB. */
+#define XS_RECEIPT_MAX_BYTES XS_PROTO_RECEIPT_MAX
 /* Largest signed policy envelope accepted or written: a compiled blob plus its framing and
  * signature (protocol.md §5, VIEW). */
-#define XS_RECEIPT_POLICY_MAX_BYTES (XS_POLICY_BLOB_MAX + 128)
+#define XS_RECEIPT_POLICY_MAX_BYTES XS_PROTO_POLICY_MAX
 
 /* One academic year or cycle of a receipt (protocol.md §4 "period"). */
 typedef struct xs_receipt_period {
@@ -119,33 +120,5 @@ XS_MUST_USE xs_err xs_receipt_policy_sign(xs_writer_t *envelope, const xs_identi
 XS_MUST_USE xs_err xs_receipt_policy_open(const void *envelope, size_t len,
                                           const uint8_t hub[XS_SIGN_PK_BYTES], const uint8_t **blob,
                                           size_t *blob_len);
-
-/* Most satellites one roster lists, and the largest roster envelope (protocol.md §8). */
-#define XS_ROSTER_MAX 4096
-#define XS_ROSTER_MAX_BYTES (512 * 1024)
-
-/* One satellite a relay may admit. */
-typedef struct xs_roster_entry {
-    uint8_t origin[XS_SIGN_PK_BYTES]; /* the satellite node's signing key */
-    uint8_t box[XS_BOX_PK_BYTES];     /* its CURVE transport key, which the relay admits */
-    char school[XS_ID_MAX + 1];       /* its school */
-} xs_roster_entry_t;
-
-/* Signs the roster of relay (its origin) listing count satellites and appends the envelope
- * (protocol.md §8) to envelope. XS_EINVAL (over XS_ROSTER_MAX, a bad school), XS_ETOOBIG,
- * XS_ENOMEM. */
-XS_MUST_USE xs_err xs_receipt_roster_sign(xs_writer_t *envelope, const xs_identity_t *hub,
-                                          const uint8_t relay[XS_SIGN_PK_BYTES], int64_t issued_at,
-                                          const xs_roster_entry_t *entries, uint32_t count);
-
-/* Opens a roster envelope signed by hub for relay, verifying the signature before decoding,
- * into entries (room for cap) and *count; *issued_at (may be NULL) gets its time. XS_ECRYPTO
- * (not the hub's), XS_EPERM (signed for another relay), XS_EMALFORMED (also more than cap
- * satellites), XS_ETOOBIG, XS_ENOMEM. */
-XS_MUST_USE xs_err xs_receipt_roster_open(const void *envelope, size_t len,
-                                          const uint8_t hub[XS_SIGN_PK_BYTES],
-                                          const uint8_t relay[XS_SIGN_PK_BYTES],
-                                          xs_roster_entry_t *entries, uint32_t cap, uint32_t *count,
-                                          int64_t *issued_at);
 
 #endif

@@ -93,6 +93,17 @@ static inline void xs_store_u64_key(uint64_t v, uint8_t out[8]) {
     for (int i = 7; i >= 0; i--, v >>= 8)
         out[i] = (uint8_t)v;
 }
+/* Big-endian 4-byte fields: record counts, offsets and lengths inside values. */
+static inline void xs_store_u32_key(uint32_t v, uint8_t out[4]) {
+    out[0] = (uint8_t)(v >> 24);
+    out[1] = (uint8_t)(v >> 16);
+    out[2] = (uint8_t)(v >> 8);
+    out[3] = (uint8_t)v;
+}
+static inline uint32_t xs_store_key_u32(const void *key) {
+    const uint8_t *p = key;
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
 static inline uint64_t xs_store_key_u64(const void *key) {
     const uint8_t *p = key;
     uint64_t v = 0;
