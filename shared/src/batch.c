@@ -1,5 +1,5 @@
 /* batch: signed batch envelopes (protocol.md §2). The signature is checked over the raw body
- * before anything past its fixed prefix is decoded (architecture.md §3). */
+ * before anything past its fixed prefix is decoded (docs/architecture.md §3). */
 #include "xs/batch.h"
 
 #include <stdlib.h>

@@ -1,5 +1,6 @@
-/* certify: the engine of credit-rules.md §3. Records are grouped by teacher with a hash and
- * a counting sort into compact facts; every later step works on one teacher's facts. */
+/* certify: the engine of schema/credit-rules.md §3. Records are grouped by teacher with a
+ * hash and a counting sort into compact facts; every later step works on one teacher's
+ * facts. */
 #include "xs/certify.h"
 
 #include <stdio.h>

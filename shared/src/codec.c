@@ -1,5 +1,5 @@
 /* codec: msgpack-c packs into bounded buffers; decoding is a hand-checked cursor, because
- * msgpack-c's unpacker allocates from counts an attacker chooses (architecture.md §3). */
+ * msgpack-c's unpacker allocates from counts an attacker chooses (docs/architecture.md §3). */
 #include "xs/codec.h"
 
 #include <msgpack.h>

@@ -40,7 +40,7 @@ typedef struct s_param {
     const char *key;   /* the key in that section */
     s_value_kind kind; /* how the value is written and checked */
     size_t offset;     /* where it lives in xs_policy_credit_t */
-    uint32_t fallback; /* default of credit-rules.md §2, stored units */
+    uint32_t fallback; /* default of schema/credit-rules.md §2, stored units */
     uint32_t min, max; /* accepted range, stored units */
 } s_param_t;
 
@@ -99,7 +99,7 @@ static uint32_t s_param_get(const xs_policy_credit_t *credit, const s_param_t *p
     return v;
 }
 
-/* Defaults of credit-rules.md §1, §2 and §4 for everything but id, version and buckets. */
+/* Defaults of schema/credit-rules.md §1, §2 and §4 for everything but id, version and buckets. */
 static void s_defaults(xs_policy_t *p) {
     memset(p, 0, sizeof *p);
     p->year_start[0] = 9;
@@ -1096,7 +1096,7 @@ xs_err xs_policy_hash(const xs_policy_t *policy, uint8_t out[32]) {
     return err;
 }
 
-/* ---- calendar (credit-rules.md §1) ---- */
+/* ---- calendar (schema/credit-rules.md §1) ---- */
 
 int xs_policy_year_of(const xs_policy_t *p, int32_t date, unsigned *semester) {
     int y;

@@ -254,7 +254,7 @@ bad_value:
 #define S_DATE_MAX 65743
 
 #define S_BIT(f) (1u << (f))
-/* The fields each category's credit depends on (credit-rules.md §2). */
+/* The fields each category's credit depends on (schema/credit-rules.md §2). */
 static const uint32_t s_uses[XS_CAT_COUNT] = {
     [XS_CAT_LECTURE] = S_BIT(XS_F_MINUTES) | S_BIT(XS_F_ROLE),
     [XS_CAT_EXTERNAL_TRAINING] = S_BIT(XS_F_HOURS) | S_BIT(XS_F_DAYS),
@@ -305,8 +305,9 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
     S_NEED(XS_F_CATEGORY);
     if (rec->category == XS_CAT_NONE || rec->category >= XS_CAT_COUNT)
         S_FAIL(XS_F_CATEGORY, XS_REASON_UNKNOWN_CATEGORY);
-    /* Fields a category does not use are ignored (credit-rules.md §3.1), so only the used
-     * ones are range-checked; with both hours and days, external_training uses the hours. */
+    /* Fields a category does not use are ignored (schema/credit-rules.md §3.1), so only the
+     * used ones are range-checked; with both hours and days, external_training uses the
+     * hours. */
     uint32_t uses = s_uses[rec->category];
     if (rec->category == XS_CAT_EXTERNAL_TRAINING && S_HAS(rec, XS_F_HOURS))
         uses &= ~S_BIT(XS_F_DAYS);

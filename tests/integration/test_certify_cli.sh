@@ -51,9 +51,9 @@ check_bytes() {
 
 # ---- worked examples ------------------------------------------------------------------------
 
-# One teacher under baiwanzi (seed 004): a 90-minute lecture (1.50 h), a 45-minute lecture as
-# speaker (4 × 45 = 180 min = 3.00 h), a 2.5-day external training without certificate hours
-# (2.5 × 8 = 20.00 h): 24.50 h, short of 40 h a year and 200 h a cycle.
+# One teacher under baiwanzi (Baiwanzi plan): a 90-minute lecture (1.50 h), a 45-minute
+# lecture as speaker (4 × 45 = 180 min = 3.00 h), a 2.5-day external training without
+# certificate hours (2.5 × 8 = 20.00 h): 24.50 h, short of 40 h a year and 200 h a cycle.
 sheet "$TMP/one.csv" 'teacher_id,date,category,role,minutes,hours,days' \
     'T1,2025-09-10,lecture,,90,,' \
     'T1,2025-10-10,lecture,speaker,45,,' \
@@ -78,7 +78,7 @@ check_eq "baiwanzi: each record's credit" \
         '4,T1,2025-2026,external_training,20.00,credited,')" "$OUT"
 check_bytes "detail" "$TMP/cert.csv"
 
-# Dali (seed 001): semester rows for activity (18 h) and outcome (7 h) only; the first
+# Dali (Dali plan): semester rows for activity (18 h) and outcome (7 h) only; the first
 # semester ends on 01-31 and the academic year on 08-31.
 sheet "$TMP/dali.csv" 'teacher_id,date,category,role,minutes,hours,chars,unit' \
     'D1,2025-09-05,online_training,,,32.5,,' \
@@ -121,7 +121,7 @@ check_eq "dali: semester and year rows, sorted by teacher, scope, period, bucket
         'D2,year,2025-2026,outcome,0.00,,' \
         'D2,year,2025-2026,school,1.00,50.00,no')" "$OUT"
 
-# Wenzhou (seed 003): the cycle's 360 h need one external training of at least 90 h.
+# Wenzhou (Wenzhou opinions): the cycle's 360 h need one external training of at least 90 h.
 # W1 has 360 h but its only external training is 60 h; W2 reaches 360 h over two years with
 # a 90 h training; W3's training is 11.5 days × 8 = 92 h. Order of rows in the file: shuffled.
 sheet "$TMP/wz.csv" 'teacher_id,date,category,hours,days' \
@@ -153,7 +153,8 @@ check_eq "wenzhou: the single 90 h training decides the cycle row" \
 check "wenzhou: rows sorted by byte order, teachers across the file's order" \
     eval 'tail -n +2 <<<"$OUT" | LC_ALL=C sort -c -t, -k1,1 -k2,2 -k3,3 -k4,4'
 
-# Xinxiang (seed 000): network_school counts online training only, school has no requirement.
+# Xinxiang (Xinxiang opinions): network_school counts online training only, school has no
+# requirement.
 sheet "$TMP/xx.csv" 'teacher_id,date,category,hours,minutes' \
     'X1,2026-04-01,online_training,16,' 'X1,2026-04-02,lecture,,59'
 certify xinxiang "$TMP/xx.csv"

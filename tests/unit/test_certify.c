@@ -1,4 +1,5 @@
-/* test_certify: worked examples of credit-rules.md §2-§4 a county admin can check by hand. */
+/* test_certify: worked examples of schema/credit-rules.md §2-§4 a county admin can check by
+ * hand. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -44,7 +44,7 @@ static const xs_policy_bucket_t *s_bucket(const xs_policy_t *p, const char *name
     return &p->buckets[b];
 }
 
-/* credit-rules.md §4: every shipped policy, with exactly its buckets and requirements. */
+/* schema/credit-rules.md §4: every shipped policy, with exactly its buckets and requirements. */
 static void test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle(void **state) {
     (void)state;
     xs_policy_t *p = s_load("baiwanzi");
@@ -123,7 +123,7 @@ static void test_shipped_xinxiang_network_school_16h_80h(void **state) {
     xs_policy_destroy(&p);
 }
 
-/* All four: calendar defaults of credit-rules.md §4. */
+/* All four: calendar defaults of schema/credit-rules.md §4. */
 static void test_shipped_calendars_start_09_01_02_01_cycle_2021(void **state) {
     (void)state;
     static const char *const ids[] = {"baiwanzi", "dali", "wenzhou", "xinxiang"};
@@ -140,7 +140,7 @@ static void test_shipped_calendars_start_09_01_02_01_cycle_2021(void **state) {
     }
 }
 
-/* A policy that says nothing of credit gets every value of credit-rules.md §2. */
+/* A policy that says nothing of credit gets every value of schema/credit-rules.md §2. */
 static void test_defaults_are_credit_rules_section_2(void **state) {
     (void)state;
     xs_policy_t *p = s_parse("[policy]\nid = t\nversion = 3\n[bucket.all_of_it]\n"

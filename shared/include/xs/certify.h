@@ -1,5 +1,6 @@
 /* certify: the certification engine, a pure function of (policy, set of records) giving each
- * record's credit and each teacher's totals (credit-rules.md §3, architecture.md §6). */
+ * record's credit and each teacher's totals (schema/credit-rules.md §3,
+ * docs/architecture.md §6). */
 #ifndef XS_CERTIFY_H
 #define XS_CERTIFY_H
 
@@ -114,9 +115,9 @@ typedef struct xs_certify_opts {
  * all teachers. Owns copies of the event names. */
 typedef struct xs_certify_exams xs_certify_exams_t;
 
-/* Certifies count records (credit-rules.md §3 steps 1-7). ids[i] is record i's caller-given
- * id, unique in the set: it breaks ties (smaller wins) and is what corrections' `voids`
- * name; ids NULL means ids[i] = i + 1. rows (count entries, the caller's) receives record
+/* Certifies count records (schema/credit-rules.md §3.1-§3.7). ids[i] is record i's
+ * caller-given id, unique in the set: it breaks ties (smaller wins) and is what corrections'
+ * `voids` name; ids NULL means ids[i] = i + 1. rows (count entries, the caller's) receives record
  * i's result at index i. exams: NULL ranks exams among these records; else the standings of
  * a larger set (the hub certifying a few teachers of a county). on_teacher may be NULL.
  * Records must stay unchanged during the call. A correction voids the record whose id is

@@ -27,7 +27,7 @@
 #define XS_POLICY_SEMESTER_LABEL 12
 #define XS_POLICY_CYCLE_LABEL 10
 
-/* The scopes a requirement applies to (credit-rules.md §1). */
+/* The scopes a requirement applies to (schema/credit-rules.md §1). */
 typedef enum xs_scope {
     XS_SCOPE_YEAR = 0,     /* one academic year */
     XS_SCOPE_SEMESTER = 1, /* each semester of an academic year */
@@ -35,7 +35,7 @@ typedef enum xs_scope {
 } xs_scope;
 #define XS_SCOPE_COUNT 3
 
-/* Credit parameters of credit-rules.md §2; every amount of credit is in minutes. */
+/* Credit parameters of schema/credit-rules.md §2; every amount of credit is in minutes. */
 typedef struct xs_policy_credit {
     uint32_t speaker_factor;           /* lecture speaker credit = factor × attended minutes */
     uint32_t day_minutes;              /* external_training credit per day without hours */

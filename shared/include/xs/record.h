@@ -31,7 +31,7 @@ typedef enum xs_kind {
     XS_KIND_CORRECTION = 1, /* voids an earlier record of the same origin */
 } xs_kind;
 
-/* Activity categories (credit-rules.md §2); 0 is "none", codes are wire values. */
+/* Activity categories (schema/credit-rules.md §2); 0 is "none", codes are wire values. */
 typedef enum xs_category {
     XS_CAT_NONE = 0,
     XS_CAT_LECTURE = 1,
@@ -173,8 +173,8 @@ void xs_record_init(xs_record_t *rec);
 XS_MUST_USE xs_err xs_record_set_text(xs_record_t *rec, xs_field field, const char *text,
                                       size_t len, xs_reason *why);
 
-/* Checks rec against credit-rules.md §3.1: category known, required fields present and in
- * range, date real, category-specific rules. Returns XS_REASON_NONE when valid, else the
+/* Checks rec against schema/credit-rules.md §3.1: category known, required fields present
+ * and in range, date real, category-specific rules. Returns XS_REASON_NONE when valid, else the
  * reason, with the offending field in *field. Does not look at the clock. */
 xs_reason xs_record_check(const xs_record_t *rec, xs_field *field);
 
