@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "sync.h"
+#include "seal.h"
+#include "usb.h"
 #include "xs/bundle.h"
 
 #define S_EXPORT_USAGE "xueshi-node export --dir DIR --out FILE"
@@ -36,7 +38,7 @@ int node_cmd_export(int argc, char **argv) {
         return 1;
     xs_err err = xs_identity_load(&id, node.dir, "node");
     if (err == XS_OK)
-        err = node_seal(&node, id, &sealed);
+        err = node_seal(&node, id, NULL, &sealed, NULL);
     if (err == XS_OK && (err = xs_store_read(node.store, &txn)) == XS_OK) {
         err = node_county_box(txn, hub_box);
         if (err == XS_ENOTFOUND)

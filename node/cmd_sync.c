@@ -102,7 +102,7 @@ static uint64_t s_last_seq(node_t *node) {
 /* Marks the node as a relay, so its syncs carry its satellites' batches too. */
 static xs_err s_mark_relay(xs_txn_t *txn, void *ctx) {
     (void)ctx;
-    return xs_store_put(txn, NODE_T_META, "relay", 5, "1", 1, 0);
+    return node_meta_put(txn, NODE_META_RELAY, "1", 1);
 }
 
 static double s_now(void) {

@@ -11,6 +11,56 @@ const char *const node_tables[NODE_T_COUNT] = {
     "sat_batches", "sat_chain", "sat_state", "sat_receipts",
 };
 
+static const char *const s_meta_names[NODE_META_COUNT] = {
+    "format",
+    "school",
+    "policy",
+    "policy_env",
+    "hub",
+    "hub_keys",
+    "county_key",
+    "sealed_through",
+    "head_hash",
+    "acked_through",
+    "confirmed_through",
+    "receipts_gen",
+    "roster",
+    "relay",
+};
+
+const char *node_meta_name(node_meta_key key) {
+    return s_meta_names[key];
+}
+
+xs_err node_meta_get(xs_txn_t *txn, node_meta_key key, xs_bytes_t *value) {
+    const char *name = s_meta_names[key];
+    return xs_store_get(txn, NODE_T_META, name, strlen(name), value);
+}
+
+xs_err node_meta_put(xs_txn_t *txn, node_meta_key key, const void *value, size_t len) {
+    const char *name = s_meta_names[key];
+    return xs_store_put(txn, NODE_T_META, name, strlen(name), value, len, 0);
+}
+
+xs_err node_meta_get_u64(xs_txn_t *txn, node_meta_key key, uint64_t *out) {
+    xs_bytes_t v;
+    *out = 0;
+    xs_err err = node_meta_get(txn, key, &v);
+    if (err == XS_ENOTFOUND)
+        return XS_OK;
+    if (err == XS_OK && v.len != 8)
+        return XS_ECORRUPT;
+    if (err == XS_OK)
+        *out = xs_store_key_u64(v.ptr);
+    return err;
+}
+
+xs_err node_meta_put_u64(xs_txn_t *txn, node_meta_key key, uint64_t value) {
+    uint8_t v[8];
+    xs_store_u64_key(value, v);
+    return node_meta_put(txn, key, v, sizeof v);
+}
+
 xs_err node_open(node_t *node, const char *dir) {
     char path[4096];
     xs_txn_t *txn = NULL;
@@ -34,7 +84,7 @@ xs_err node_open(node_t *node, const char *dir) {
     }
     if ((err = xs_store_read(node->store, &txn)) != XS_OK)
         goto out;
-    err = xs_store_get(txn, NODE_T_META, "school", 6, &v);
+    err = node_meta_get(txn, NODE_META_SCHOOL, &v);
     if (err == XS_OK && v.len <= XS_ID_MAX) {
         memcpy(node->school, v.ptr, v.len);
         node->school[v.len] = '\0';
@@ -56,9 +106,9 @@ void node_close(node_t *node) {
 /* Half of the county hub's keys: offset 0 signing, 32 transport. */
 static xs_err s_county_half(xs_txn_t *txn, size_t offset, uint8_t key[32]) {
     xs_bytes_t v;
-    xs_err err = xs_store_get(txn, NODE_T_META, "county_key", 10, &v);
+    xs_err err = node_meta_get(txn, NODE_META_COUNTY_KEY, &v);
     if (err == XS_ENOTFOUND)
-        err = xs_store_get(txn, NODE_T_META, "hub_keys", 8, &v);
+        err = node_meta_get(txn, NODE_META_HUB_KEYS, &v);
     if (err == XS_OK && v.len != 64)
         err = XS_ECORRUPT;
     if (err == XS_OK)
@@ -81,7 +131,7 @@ xs_err node_policy(node_t *node, xs_policy_t **out) {
     xs_err err = xs_store_read(node->store, &txn);
     if (err != XS_OK)
         return err;
-    err = xs_store_get(txn, NODE_T_META, "policy", 6, &blob);
+    err = node_meta_get(txn, NODE_META_POLICY, &blob);
     if (err == XS_OK)
         err = xs_policy_decode(out, blob.ptr, blob.len);
     xs_store_end(&txn);
@@ -97,7 +147,7 @@ struct s_policy_blob {
 
 static xs_err s_put_policy(xs_txn_t *txn, void *ctx) {
     const struct s_policy_blob *b = ctx;
-    return xs_store_put(txn, NODE_T_META, "policy", 6, b->bytes, b->len, 0);
+    return node_meta_put(txn, NODE_META_POLICY, b->bytes, b->len);
 }
 
 xs_err node_set_policy(xs_store_t *store, const char *path) {
@@ -125,6 +175,12 @@ xs_err node_set_policy(xs_store_t *store, const char *path) {
     xs_writer_free(&w);
     xs_policy_destroy(&policy);
     return err;
+}
+
+xs_err node_put_signed_policy(xs_txn_t *txn, const void *blob, size_t blob_len,
+                              const void *envelope, size_t envelope_len) {
+    xs_err err = node_meta_put(txn, NODE_META_POLICY, blob, blob_len);
+    return err == XS_OK ? node_meta_put(txn, NODE_META_POLICY_ENV, envelope, envelope_len) : err;
 }
 
 xs_err node_parse_year(const char *label, int *year) {
@@ -167,6 +223,44 @@ void node_dedupe_key(const xs_record_t *rec, node_dedupe_t *key) {
     memcpy(key->bytes + 5, hash, 11);
     key->len = 16;
     xs_writer_free(&w);
+}
+
+xs_err node_policy_hash(xs_txn_t *txn, uint8_t hash[32], int *has) {
+    xs_bytes_t blob;
+    xs_err err = node_meta_get(txn, NODE_META_POLICY, &blob);
+    *has = err == XS_OK;
+    if (err == XS_OK)
+        xs_identity_hash(blob.ptr, blob.len, hash);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+xs_err node_records(xs_txn_t *txn, uint64_t from, node_record_fn fn, void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    uint8_t key[8];
+    uint64_t expect = from;
+    xs_err err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
+    if (err != XS_OK)
+        return err;
+    xs_store_u64_key(from, key);
+    for (err = xs_store_cursor_seek(cur, key, 8, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        if (k.len != 8 || xs_store_key_u64(k.ptr) != expect) {
+            err = XS_ECORRUPT; /* records are numbered without holes */
+            break;
+        }
+        if ((err = fn(ctx, expect, v.ptr, v.len)) != XS_OK)
+            break;
+        expect++;
+    }
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+xs_err node_record_get(xs_txn_t *txn, uint64_t seq, xs_bytes_t *bytes) {
+    uint8_t key[8];
+    xs_store_u64_key(seq, key);
+    return xs_store_get(txn, NODE_T_RECORDS, key, 8, bytes);
 }
 
 xs_err node_next_seq(xs_txn_t *txn, uint64_t *seq) {

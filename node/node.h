@@ -14,24 +14,51 @@
 
 /* Tables of the node's LMDB environment, in open order. */
 enum node_table {
-    /* META: "format", "school", "policy" (compiled blob), "hub" (endpoint), "hub_keys" (64:
-     * signing then transport key), "sealed_through" (8), "head_hash" (32), "acked_through"
-     * (8: the peer, hub or relay, holds it), "confirmed_through" (8: the hub holds it),
-     * "receipts_gen" (8), "county_key" (64: the hub's keys when the node syncs through a
-     * relay), "policy_env" (the hub-signed policy, for satellites), "roster" (the hub-signed
-     * list of satellites a relay admits), "relay" (present while the node relays). */
-    NODE_T_META,
-    NODE_T_RECORDS,  /* seq (8-byte big-endian) → encoded record (schema/records.md) */
-    NODE_T_DEDUPE,   /* content or ref key (node_dedupe_t) → seq: rows already recorded */
-    NODE_T_BATCHES,  /* first_seq (8) → sealed batch envelope (protocol.md §2) */
-    NODE_T_RECEIPTS, /* teacher_id → the newest hub-signed receipt (protocol.md §4) */
-    /* A relay's satellites (protocol.md §8), each key led by the satellite's origin (32): */
+    NODE_T_META,     /* named values (node_meta_key): node.c */
+    NODE_T_RECORDS,  /* seq (8-byte big-endian) → encoded record (schema/records.md): node.c */
+    NODE_T_DEDUPE,   /* content or ref key (node_dedupe_t) → seq: rows already recorded: node.c */
+    NODE_T_BATCHES,  /* first_seq (8) → sealed batch envelope (protocol.md §2): lanes.c */
+    NODE_T_RECEIPTS, /* teacher_id → the newest hub-signed receipt (protocol.md §4): lanes.c */
+    /* A relay's satellites (protocol.md §8), each key led by the satellite's origin (32),
+     * all owned by lanes.c: */
     NODE_T_SAT_BATCHES,  /* origin + first_seq (8) → the satellite's envelope, verbatim */
     NODE_T_SAT_CHAIN,    /* origin + first_seq (8) → count (4) + batch hash (32) */
     NODE_T_SAT_STATE,    /* origin + "acked_through" / "receipts_gen" → u64 (8) */
     NODE_T_SAT_RECEIPTS, /* origin + teacher_id → the newest receipt for that teacher */
     NODE_T_COUNT
 };
+
+/* Values of NODE_T_META, each under its name (node_meta_name); u64 values are 8 bytes
+ * big-endian. The counters that must agree, sealed ≥ acked ≥ confirmed, are moved by seal.c
+ * (sealed_through, head_hash) and lanes.c (the rest). */
+typedef enum node_meta_key {
+    NODE_META_FORMAT,            /* "format": NODE_FORMAT */
+    NODE_META_SCHOOL,            /* "school": the node's own school id */
+    NODE_META_POLICY,            /* "policy": the compiled policy blob */
+    NODE_META_POLICY_ENV,        /* "policy_env": the hub-signed policy, for satellites */
+    NODE_META_HUB,               /* "hub": the endpoint synced with (hub or relay) */
+    NODE_META_HUB_KEYS,          /* "hub_keys" (64): its signing then transport key */
+    NODE_META_COUNTY_KEY,        /* "county_key" (64): the hub's keys, when through a relay */
+    NODE_META_SEALED_THROUGH,    /* "sealed_through" (u64): last seq sealed into a batch */
+    NODE_META_HEAD_HASH,         /* "head_hash" (32): hash of the last sealed batch */
+    NODE_META_ACKED_THROUGH,     /* "acked_through" (u64): the peer holds every seq ≤ it */
+    NODE_META_CONFIRMED_THROUGH, /* "confirmed_through" (u64): the hub holds every seq ≤ it */
+    NODE_META_RECEIPTS_GEN,      /* "receipts_gen" (u64): newest complete receipts held */
+    NODE_META_ROSTER,            /* "roster": the hub-signed list of satellites to admit */
+    NODE_META_RELAY,             /* "relay": present while the node relays */
+    NODE_META_COUNT
+} node_meta_key;
+
+/* The stored name of a meta key. */
+const char *node_meta_name(node_meta_key key);
+/* Reads a meta value, borrowed until txn ends. XS_ENOTFOUND when absent. */
+XS_MUST_USE xs_err node_meta_get(xs_txn_t *txn, node_meta_key key, xs_bytes_t *value);
+/* Writes a meta value. */
+XS_MUST_USE xs_err node_meta_put(xs_txn_t *txn, node_meta_key key, const void *value, size_t len);
+/* Reads a u64 meta value into *out, 0 when absent. XS_ECORRUPT when not 8 bytes. */
+XS_MUST_USE xs_err node_meta_get_u64(xs_txn_t *txn, node_meta_key key, uint64_t *out);
+/* Writes a u64 meta value. */
+XS_MUST_USE xs_err node_meta_put_u64(xs_txn_t *txn, node_meta_key key, uint64_t value);
 
 /* The tables' names, for xs_store_open. */
 extern const char *const node_tables[NODE_T_COUNT];
@@ -75,6 +102,11 @@ XS_MUST_USE xs_err node_policy(node_t *node, xs_policy_t **out);
  * its compiled blob as the node's policy in one write step. */
 XS_MUST_USE xs_err node_set_policy(xs_store_t *store, const char *path);
 
+/* Stores a compiled policy blob and the hub-signed envelope it came in (kept for satellites),
+ * both verified by the caller. */
+XS_MUST_USE xs_err node_put_signed_policy(xs_txn_t *txn, const void *blob, size_t blob_len,
+                                          const void *envelope, size_t envelope_len);
+
 /* Parses an academic year label "2025-2026" into its first calendar year; XS_EINVAL and a
  * message when it is not one. */
 XS_MUST_USE xs_err node_parse_year(const char *label, int *year);
@@ -83,6 +115,18 @@ XS_MUST_USE xs_err node_parse_year(const char *label, int *year);
  * over its encoding without recorded_at and operator; or, when it has a ref, 0x01, its school,
  * a NUL and the ref itself. */
 void node_dedupe_key(const xs_record_t *rec, node_dedupe_t *key);
+
+/* The hash of the node's compiled policy into hash; *has = 0 when it holds none. */
+XS_MUST_USE xs_err node_policy_hash(xs_txn_t *txn, uint8_t hash[32], int *has);
+
+/* Called for each record of a walk with its seq and encoded bytes (borrowed until the walk's
+ * txn ends); any error other than XS_OK stops the walk and is returned. */
+typedef xs_err (*node_record_fn)(void *ctx, uint64_t seq, const uint8_t *bytes, size_t len);
+/* Calls fn for each record from seq from on, in seq order. XS_ECORRUPT when the numbering has a
+ * hole or a key is damaged. */
+XS_MUST_USE xs_err node_records(xs_txn_t *txn, uint64_t from, node_record_fn fn, void *ctx);
+/* Reads record seq's bytes, borrowed until txn ends. XS_ENOTFOUND. */
+XS_MUST_USE xs_err node_record_get(xs_txn_t *txn, uint64_t seq, xs_bytes_t *bytes);
 
 /* The sequence number the next appended record gets (1 for an empty store). */
 XS_MUST_USE xs_err node_next_seq(xs_txn_t *txn, uint64_t *seq);

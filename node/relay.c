@@ -1,6 +1,8 @@
 /* relay: a central school's node serving its satellite schools (protocol.md §8). */
 #include "relay.h"
 
+#include "lanes.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,9 +35,9 @@ static int s_admit(void *ctx, const uint8_t box[32], uint8_t origin[32]) {
     int admit = 0;
     if (xs_store_read(r->node->store, &txn) != XS_OK)
         return -1;
-    if (xs_store_get(txn, NODE_T_META, "roster", 6, &env) == XS_OK &&
-        xs_roster_open(env.ptr, env.len, r->county, xs_identity_public(r->id)->sign,
-                               r->roster, XS_ROSTER_MAX, &count, NULL) == XS_OK) {
+    if (node_meta_get(txn, NODE_META_ROSTER, &env) == XS_OK &&
+        xs_roster_open(env.ptr, env.len, r->county, xs_identity_public(r->id)->sign, r->roster,
+                       XS_ROSTER_MAX, &count, NULL) == XS_OK) {
         for (uint32_t i = 0; i < count && !admit; i++)
             if (memcmp(r->roster[i].box, box, 32) == 0) {
                 memcpy(origin, r->roster[i].origin, 32);
@@ -105,22 +107,17 @@ static void s_error(node_relay_t *r, const xs_peer_t *peer, xs_proto_code code) 
     s_reply(r, peer, &msg);
 }
 
-/* A satellite's state value (origin + name in NODE_T_SAT_STATE); 0 when unset. */
-static uint64_t s_state(xs_txn_t *txn, const uint8_t origin[32], const char *name) {
-    uint8_t key[64];
-    xs_bytes_t v;
-    size_t len = strlen(name);
-    memcpy(key, origin, 32);
-    memcpy(key + 32, name, len);
-    if (xs_store_get(txn, NODE_T_SAT_STATE, key, 32 + len, &v) == XS_OK && v.len == 8)
-        return xs_store_key_u64(v.ptr);
-    return 0;
+/* A satellite's counter; 0 when unset or unreadable (then the satellite is told less). */
+static uint64_t s_state(xs_txn_t *txn, const uint8_t origin[32], node_lane_counter which) {
+    node_lane_t lane = node_lane_satellite(origin);
+    uint64_t v;
+    return node_lane_get(txn, &lane, which, &v) == XS_OK ? v : 0;
 }
 
 static void s_hello(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *hello) {
     xs_txn_t *txn = NULL;
     xs_chain_view_t view;
-    xs_bytes_t policy = {NULL, 0}, blob;
+    xs_bytes_t policy = {NULL, 0};
     xs_proto_range_t gaps[XS_CHAIN_MAX_GAPS];
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
@@ -130,21 +127,19 @@ static void s_hello(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *hell
     }
     xs_err err = xs_store_read(r->node->store, &txn);
     if (err == XS_OK)
-        err = xs_chain_view(txn, NODE_T_SAT_CHAIN, peer->origin, &view);
+        err = node_lane_view(txn, peer->origin, &view);
     if (err != XS_OK) {
         xs_store_end(&txn);
         s_error(r, peer, XS_PCODE_INTERNAL);
         return;
     }
     /* The hub's policy, as the hub signed it, when the satellite's differs. */
-    if (xs_store_get(txn, NODE_T_META, "policy", 6, &blob) == XS_OK) {
-        uint8_t hash[32];
-        xs_identity_hash(blob.ptr, blob.len, hash);
-        if ((!hello->u.hello.has_policy_hash ||
-             memcmp(hash, hello->u.hello.policy_hash, 32) != 0) &&
-            xs_store_get(txn, NODE_T_META, "policy_env", 10, &policy) != XS_OK)
-            policy = (xs_bytes_t){NULL, 0};
-    }
+    uint8_t hash[32];
+    int has_policy = 0;
+    if (node_policy_hash(txn, hash, &has_policy) == XS_OK && has_policy &&
+        (!hello->u.hello.has_policy_hash || memcmp(hash, hello->u.hello.policy_hash, 32) != 0) &&
+        node_meta_get(txn, NODE_META_POLICY_ENV, &policy) != XS_OK)
+        policy = (xs_bytes_t){NULL, 0};
     for (size_t i = 0; i < view.gap_count; i++)
         gaps[i] = (xs_proto_range_t){view.gaps[i][0], view.gaps[i][1]};
     msg.type = XS_MSG_VIEW;
@@ -153,9 +148,9 @@ static void s_hello(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *hell
     msg.u.view.gaps = gaps;
     msg.u.view.gap_count = (uint32_t)view.gap_count;
     msg.u.view.window = S_WINDOW;
-    msg.u.view.receipts_gen = s_state(txn, peer->origin, "receipts_gen");
+    msg.u.view.receipts_gen = s_state(txn, peer->origin, NODE_LANE_RECEIPTS_GEN);
     msg.u.view.policy = (xs_proto_blob_t){policy.ptr, policy.len};
-    msg.u.view.confirmed_through = s_state(txn, peer->origin, "acked_through");
+    msg.u.view.confirmed_through = s_state(txn, peer->origin, NODE_LANE_CONFIRMED);
     s_reply(r, peer, &msg); /* before the snapshot ends: policy borrows it */
     xs_store_end(&txn);
 }
@@ -169,31 +164,23 @@ typedef struct s_hold {
 static xs_err s_hold_step(xs_txn_t *txn, void *ctx) {
     s_hold_t *h = ctx;
     const xs_batch_t *b = h->batch;
-    uint8_t key[XS_CHAIN_KEY_BYTES], chain[36];
-    xs_bytes_t v;
-    xs_chain_key(b->origin, b->first_seq, key);
-    xs_err err = xs_store_get(txn, NODE_T_SAT_CHAIN, key, sizeof key, &v);
+    xs_chain_entry_t e;
+    xs_err err = node_lane_entry(txn, b->origin, b->first_seq, &e);
     if (err == XS_OK) {
-        if (v.len != sizeof chain || memcmp((const uint8_t *)v.ptr + 4, b->hash, 32) != 0) {
+        if (e.count != b->count || memcmp(e.hash, b->hash, 32) != 0) {
             h->status = XS_ACK_FORK; /* the hub is the judge; the relay keeps the first */
             return XS_OK;
         }
-        uint64_t confirmed = s_state(txn, b->origin, "acked_through");
+        uint64_t confirmed = s_state(txn, b->origin, NODE_LANE_CONFIRMED);
         h->status = confirmed >= b->first_seq + b->count - 1 ? XS_ACK_ACCEPTED : XS_ACK_RELAYED;
         return XS_OK;
     }
     if (err != XS_ENOTFOUND)
         return err;
-    chain[0] = (uint8_t)(b->count >> 24);
-    chain[1] = (uint8_t)(b->count >> 16);
-    chain[2] = (uint8_t)(b->count >> 8);
-    chain[3] = (uint8_t)b->count;
-    memcpy(chain + 4, b->hash, 32);
     h->status = XS_ACK_RELAYED;
-    err = xs_store_put(txn, NODE_T_SAT_BATCHES, key, sizeof key, b->envelope, b->envelope_len, 0);
-    if (err == XS_OK)
-        err = xs_store_put(txn, NODE_T_SAT_CHAIN, key, sizeof key, chain, sizeof chain, 0);
-    return err;
+    node_lane_t lane = node_lane_satellite(b->origin);
+    return node_lane_store(txn, &lane, b->first_seq, b->count, b->hash, b->envelope,
+                           b->envelope_len);
 }
 
 static void s_batch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *in) {
@@ -225,62 +212,60 @@ static void s_batch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *in) 
     s_reply(r, peer, &ack);
 }
 
+/* A page of receipts being filled. */
+typedef struct s_page {
+    xs_proto_blob_t *items; /* XS_PROTO_RECEIPTS_MAX */
+    uint32_t count;
+    size_t bytes;
+    int more; /* out: the page is full and more receipts follow */
+} s_page_t;
+
+static xs_err s_page_add(void *ctx, const char *teacher, size_t len, const xs_bytes_t *env) {
+    s_page_t *p = ctx;
+    (void)teacher;
+    (void)len;
+    if (p->count == XS_PROTO_RECEIPTS_MAX || p->bytes + env->len > S_RECEIPTS_PAGE_BYTES) {
+        p->more = 1;
+        return XS_EEXIST; /* stop: the page is full */
+    }
+    p->items[p->count++] = (xs_proto_blob_t){env->ptr, env->len};
+    p->bytes += env->len;
+    return XS_OK;
+}
+
 /* The receipts the relay holds for the satellite's teachers, a page at a time. */
 static void s_fetch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *fetch) {
     xs_txn_t *txn = NULL;
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
-    uint8_t key[32 + XS_ID_MAX];
-    size_t klen = 32;
-    uint32_t count = 0;
-    size_t bytes = 0;
-    int more = 0;
+    s_page_t page = {NULL, 0, 0, 0};
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
     if (fetch->u.fetch.has_origin) {
         s_error(r, peer, XS_PCODE_WRONG_ORIGIN);
         return;
     }
-    memcpy(key, peer->origin, 32);
-    if (fetch->u.fetch.after.ptr) {
-        memcpy(key + 32, fetch->u.fetch.after.ptr, fetch->u.fetch.after.len);
-        klen += fetch->u.fetch.after.len;
-    }
-    xs_proto_blob_t *page = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page);
-    xs_err err = page ? xs_store_read(r->node->store, &txn) : XS_ENOMEM;
+    page.items = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page.items);
+    xs_err err = page.items ? xs_store_read(r->node->store, &txn) : XS_ENOMEM;
     if (err == XS_OK)
-        msg.u.receipts.generation = s_state(txn, peer->origin, "receipts_gen");
+        msg.u.receipts.generation = s_state(txn, peer->origin, NODE_LANE_RECEIPTS_GEN);
     /* The relay keeps the newest receipt per teacher: a satellite behind gets them all. */
     if (err == XS_OK && fetch->u.fetch.receipts_have < msg.u.receipts.generation) {
-        err = xs_store_cursor_open(txn, NODE_T_SAT_RECEIPTS, &cur);
-        for (err = err ? err : xs_store_cursor_seek(cur, key, klen, &k, &v); err == XS_OK;
-             err = xs_store_cursor_next(cur, &k, &v)) {
-            if (k.len <= 32 || memcmp(k.ptr, peer->origin, 32) != 0)
-                break;
-            if (k.len == klen && klen > 32 && memcmp(k.ptr, key, klen) == 0)
-                continue;
-            if (count == XS_PROTO_RECEIPTS_MAX || bytes + v.len > S_RECEIPTS_PAGE_BYTES) {
-                more = 1;
-                break;
-            }
-            page[count++] = (xs_proto_blob_t){v.ptr, v.len};
-            bytes += v.len;
-        }
-        if (err == XS_ENOTFOUND)
+        node_lane_t lane = node_lane_satellite(peer->origin);
+        err = node_lane_receipts(txn, &lane, fetch->u.fetch.after.ptr, fetch->u.fetch.after.len,
+                                 s_page_add, &page);
+        if (err == XS_EEXIST)
             err = XS_OK;
     }
     if (err == XS_OK) {
         msg.type = XS_MSG_RECEIPTS;
-        msg.u.receipts.receipts = page;
-        msg.u.receipts.receipt_count = count;
-        msg.u.receipts.more = more;
+        msg.u.receipts.receipts = page.items;
+        msg.u.receipts.receipt_count = page.count;
+        msg.u.receipts.more = page.more;
         s_reply(r, peer, &msg);
     } else {
         s_error(r, peer, XS_PCODE_INTERNAL);
     }
-    xs_store_cursor_close(&cur);
     xs_store_end(&txn);
-    free(page);
+    free(page.items);
 }
 
 xs_err node_relay_serve(node_relay_t *r, int timeout_ms) {

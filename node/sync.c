@@ -1,6 +1,9 @@
 /* sync: sealing records into signed batches, and one session with the hub (protocol.md §5). */
 #include "sync.h"
 
+#include "lanes.h"
+#include "seal.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,165 +17,6 @@
 #include "xs/roster.h"
 #include "xs/transport.h"
 
-/* ---- small store helpers ---- */
-
-/* Whose batches a part of the session carries: this node's own, or (on a relay) one
- * satellite's. Every key of a satellite lane is led by the satellite's origin. */
-typedef struct s_lane {
-    const uint8_t *origin; /* NULL: this node; else the satellite's key */
-    unsigned batches;      /* table of sealed envelopes */
-    unsigned receipts;     /* table of receipts */
-    unsigned state;        /* table of "acked_through" and "receipts_gen" */
-    size_t prefix;         /* bytes of key prefix: 0 or 32 */
-} s_lane_t;
-
-static const s_lane_t s_self = {NULL, NODE_T_BATCHES, NODE_T_RECEIPTS, NODE_T_META, 0};
-
-static s_lane_t s_satellite(const uint8_t origin[32]) {
-    s_lane_t lane = {origin, NODE_T_SAT_BATCHES, NODE_T_SAT_RECEIPTS, NODE_T_SAT_STATE, 32};
-    return lane;
-}
-
-/* Builds lane prefix + suffix into key (room for 32 + XS_ID_MAX); returns its length. */
-static size_t s_key(const s_lane_t *lane, const void *suffix, size_t len, uint8_t *key) {
-    if (lane->prefix)
-        memcpy(key, lane->origin, 32);
-    memcpy(key + lane->prefix, suffix, len);
-    return lane->prefix + len;
-}
-
-static xs_err s_lane_get(xs_txn_t *txn, const s_lane_t *lane, const char *name, uint64_t *out) {
-    uint8_t key[64];
-    xs_bytes_t v;
-    *out = 0;
-    xs_err err = xs_store_get(txn, lane->state, key, s_key(lane, name, strlen(name), key), &v);
-    if (err == XS_ENOTFOUND)
-        return XS_OK;
-    if (err == XS_OK && v.len != 8)
-        return XS_ECORRUPT;
-    if (err == XS_OK)
-        *out = xs_store_key_u64(v.ptr);
-    return err;
-}
-
-static xs_err s_lane_put(xs_txn_t *txn, const s_lane_t *lane, const char *name, uint64_t value) {
-    uint8_t key[64], v[8];
-    xs_store_u64_key(value, v);
-    return xs_store_put(txn, lane->state, key, s_key(lane, name, strlen(name), key), v, 8, 0);
-}
-
-/* The hash of the node's compiled policy, when it has one. */
-static xs_err s_policy_hash(xs_txn_t *txn, uint8_t hash[32], int *has) {
-    xs_bytes_t blob;
-    xs_err err = xs_store_get(txn, NODE_T_META, "policy", 6, &blob);
-    *has = err == XS_OK;
-    if (err == XS_OK)
-        xs_identity_hash(blob.ptr, blob.len, hash);
-    return err == XS_ENOTFOUND ? XS_OK : err;
-}
-
-/* ---- sealing ---- */
-
-typedef struct s_seal {
-    const xs_identity_t *id;
-    int64_t now;
-    xs_batch_slice_t *slices; /* XS_BATCH_SEAL_RECORDS */
-    xs_writer_t envelope;
-    uint64_t sealed; /* out: batches sealed */
-} s_seal_t;
-
-/* Seals slices[0..count) starting at first, stores the envelope, advances the chain. */
-static xs_err s_seal_one(s_seal_t *s, xs_txn_t *txn, uint64_t first, uint32_t count,
-                         uint8_t prev[32], const uint8_t *policy) {
-    uint8_t hash[32], key[8];
-    xs_writer_reset(&s->envelope);
-    xs_err err = xs_batch_seal(&s->envelope, s->id, first, first == 1 ? NULL : prev, policy, s->now,
-                               s->slices, count, hash);
-    xs_store_u64_key(first, key);
-    if (err == XS_OK)
-        err = xs_store_put(txn, NODE_T_BATCHES, key, 8, s->envelope.data, s->envelope.len,
-                           XS_PUT_APPEND);
-    if (err == XS_OK) {
-        memcpy(prev, hash, 32);
-        s->sealed++;
-    }
-    return err;
-}
-
-static xs_err s_seal_step(xs_txn_t *txn, void *ctx) {
-    s_seal_t *s = ctx;
-    uint64_t through;
-    uint8_t prev[32] = {0}, policy[32], key[8];
-    int has_policy;
-    xs_bytes_t k, v;
-    xs_cursor_t *cur = NULL;
-    s->sealed = 0;
-    xs_err err = s_lane_get(txn, &s_self, "sealed_through", &through);
-    if (err == XS_OK && through > 0) {
-        err = xs_store_get(txn, NODE_T_META, "head_hash", 9, &v);
-        if (err == XS_OK && v.len != 32)
-            err = XS_ECORRUPT;
-        if (err == XS_OK)
-            memcpy(prev, v.ptr, 32);
-    }
-    if (err == XS_OK)
-        err = s_policy_hash(txn, policy, &has_policy);
-    if (err == XS_OK)
-        err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
-    if (err != XS_OK)
-        return err;
-    uint64_t first = through + 1, last = through;
-    uint32_t count = 0;
-    size_t bytes = 0;
-    xs_store_u64_key(first, key);
-    for (err = xs_store_cursor_seek(cur, key, 8, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        uint64_t seq = xs_store_key_u64(k.ptr);
-        if (seq != last + 1) {
-            err = XS_ECORRUPT; /* records are numbered without holes */
-            break;
-        }
-        if (count == XS_BATCH_SEAL_RECORDS || (count > 0 && bytes + v.len > XS_BATCH_SEAL_BYTES)) {
-            if ((err = s_seal_one(s, txn, first, count, prev, has_policy ? policy : NULL)) != XS_OK)
-                break;
-            first += count;
-            count = 0;
-            bytes = 0;
-        }
-        s->slices[count++] = (xs_batch_slice_t){v.ptr, v.len};
-        bytes += v.len;
-        last = seq;
-    }
-    xs_store_cursor_close(&cur);
-    if (err != XS_ENOTFOUND)
-        return err;
-    if (count == 0)
-        return XS_OK;
-    if ((err = s_seal_one(s, txn, first, count, prev, has_policy ? policy : NULL)) != XS_OK ||
-        (err = s_lane_put(txn, &s_self, "sealed_through", last)) != XS_OK)
-        return err;
-    return xs_store_put(txn, NODE_T_META, "head_hash", 9, prev, 32, 0);
-}
-
-xs_err node_seal(node_t *node, const xs_identity_t *id, uint64_t *sealed) {
-    s_seal_t s;
-    memset(&s, 0, sizeof s);
-    s.id = id;
-    s.now = (int64_t)time(NULL);
-    *sealed = 0;
-    if (!(s.slices = malloc(XS_BATCH_SEAL_RECORDS * sizeof *s.slices)))
-        return XS_ENOMEM;
-    xs_writer_init(&s.envelope, XS_BATCH_MAX_BYTES);
-    xs_err err = xs_store_update(node->store, s_seal_step, &s);
-    if (err == XS_OK)
-        *sealed = s.sealed;
-    else
-        xs_log_err(err, "封装批次失败 (sealing batches failed)");
-    xs_writer_free(&s.envelope);
-    free(s.slices);
-    return err;
-}
-
 /* ---- the session ---- */
 
 /* Longest wait for the peer's first reply of a session, in seconds: a relay waits less, for
@@ -180,24 +24,21 @@ xs_err node_seal(node_t *node, const xs_identity_t *id, uint64_t *sealed) {
 #define S_CONTACT_SECONDS 5
 #define S_RELAY_CONTACT_SECONDS 2
 
-/* Stores value under name when it is larger than what the lane holds. */
+/* Raises a lane's counter to value (when larger), in a write step of its own. */
 typedef struct s_raise {
-    const s_lane_t *lane;
-    const char *name;
+    const node_lane_t *lane;
+    node_lane_counter which;
     uint64_t value;
 } s_raise_t;
 
 static xs_err s_raise_step(xs_txn_t *txn, void *ctx) {
     const s_raise_t *r = ctx;
-    uint64_t old;
-    xs_err err = s_lane_get(txn, r->lane, r->name, &old);
-    if (err == XS_OK && r->value > old)
-        err = s_lane_put(txn, r->lane, r->name, r->value);
-    return err;
+    return node_lane_raise(txn, r->lane, r->which, r->value);
 }
 
-static xs_err s_raise(node_t *node, const s_lane_t *lane, const char *name, uint64_t value) {
-    s_raise_t r = {lane, name, value};
+static xs_err s_raise(node_t *node, const node_lane_t *lane, node_lane_counter which,
+                      uint64_t value) {
+    s_raise_t r = {lane, which, value};
     return value ? xs_store_update(node->store, s_raise_step, &r) : XS_OK;
 }
 
@@ -301,10 +142,7 @@ typedef struct s_policy_take {
 
 static xs_err s_put_policy(xs_txn_t *txn, void *ctx) {
     const s_policy_take_t *p = ctx;
-    xs_err err = xs_store_put(txn, NODE_T_META, "policy", 6, p->blob, p->blob_len, 0);
-    if (err == XS_OK)
-        err = xs_store_put(txn, NODE_T_META, "policy_env", 10, p->env, p->env_len, 0);
-    return err;
+    return node_put_signed_policy(txn, p->blob, p->blob_len, p->env, p->env_len);
 }
 
 static xs_err s_take_policy(s_session_t *s, const xs_proto_blob_t *env) {
@@ -346,78 +184,72 @@ static void s_drop_out(s_session_t *s) {
     s->nout = 0;
 }
 
+/* Keeps a copy of one batch the peer may need. */
+typedef struct s_collecting {
+    s_session_t *s;
+    const xs_msg_view_t *view;
+    uint64_t acked;
+} s_collecting_t;
+
+static xs_err s_collect_one(void *ctx, const node_lane_batch_t *b) {
+    s_collecting_t *c = ctx;
+    s_session_t *s = c->s;
+    if (b->last <= c->acked && !s_peer_lacks(c->view, b->first, b->last))
+        return XS_OK;
+    if (s->nout == s->out_cap) {
+        size_t cap = s->out_cap ? s->out_cap * 2 : 64;
+        s_out_t *grown = realloc(s->out, cap * sizeof *grown);
+        if (!grown)
+            return XS_ENOMEM;
+        s->out = grown;
+        s->out_cap = cap;
+    }
+    s_out_t *o = &s->out[s->nout];
+    memset(o, 0, sizeof *o);
+    o->first = b->first;
+    o->last = b->last;
+    o->len = b->len;
+    if (!(o->envelope = malloc(b->len)))
+        return XS_ENOMEM;
+    memcpy(o->envelope, b->envelope, b->len);
+    s->nout++;
+    return XS_OK;
+}
+
 /* Collects the lane's batches to send: those the peer lacks, and those it never
  * acknowledged (after a restore from an old copy they differ from what the hub holds: a fork
- * the hub must see). */
-static xs_err s_collect(s_session_t *s, const s_lane_t *lane, const xs_msg_view_t *view) {
+ * the hub must see). Both lie after min(acked, have_through). */
+static xs_err s_collect(s_session_t *s, const node_lane_t *lane, const xs_msg_view_t *view) {
     xs_txn_t *txn = NULL;
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
-    uint64_t acked;
-    uint8_t start[40];
+    s_collecting_t c = {s, view, 0};
     s_drop_out(s);
-    size_t start_len = s_key(lane, "", 0, start);
     xs_err err = xs_store_read(s->node->store, &txn);
     if (err == XS_OK)
-        err = s_lane_get(txn, lane, "acked_through", &acked);
+        err = node_lane_get(txn, lane, NODE_LANE_ACKED, &c.acked);
+    uint64_t after = c.acked < view->have_through ? c.acked : view->have_through;
     if (err == XS_OK)
-        err = xs_store_cursor_open(txn, lane->batches, &cur);
-    for (err = err ? err : xs_store_cursor_seek(cur, start_len ? start : NULL, start_len, &k, &v);
-         err == XS_OK; err = xs_store_cursor_next(cur, &k, &v)) {
-        if (k.len != lane->prefix + 8 || (lane->prefix && memcmp(k.ptr, lane->origin, 32) != 0))
-            break;
-        xs_batch_t b;
-        if (xs_batch_open(v.ptr, v.len, &b) != XS_OK) {
-            err = XS_ECORRUPT;
-            break;
-        }
-        uint64_t last = b.first_seq + b.count - 1;
-        if (last <= acked && !s_peer_lacks(view, b.first_seq, last))
-            continue;
-        if (s->nout == s->out_cap) {
-            size_t cap = s->out_cap ? s->out_cap * 2 : 64;
-            s_out_t *grown = realloc(s->out, cap * sizeof *grown);
-            if (!grown) {
-                err = XS_ENOMEM;
-                break;
-            }
-            s->out = grown;
-            s->out_cap = cap;
-        }
-        s_out_t *o = &s->out[s->nout];
-        memset(o, 0, sizeof *o);
-        o->first = b.first_seq;
-        o->last = last;
-        o->len = v.len;
-        if (!(o->envelope = malloc(v.len))) {
-            err = XS_ENOMEM;
-            break;
-        }
-        memcpy(o->envelope, v.ptr, v.len);
-        s->nout++;
-    }
-    xs_store_cursor_close(&cur);
+        err = node_lane_batches(txn, lane, after, s_collect_one, &c);
     xs_store_end(&txn);
-    return err == XS_ENOTFOUND ? XS_OK : err;
+    return err;
 }
 
 /* Remembers how far the peer has acknowledged the lane, so no later session resends it. */
 typedef struct s_acked {
-    const s_lane_t *lane;
+    const node_lane_t *lane;
     uint64_t through;
 } s_acked_t;
 
 static xs_err s_put_acked(xs_txn_t *txn, void *ctx) {
     const s_acked_t *a = ctx;
-    return s_lane_put(txn, a->lane, "acked_through", a->through);
+    return node_lane_put(txn, a->lane, NODE_LANE_ACKED, a->through);
 }
 
-static xs_err s_save_acked(s_session_t *s, const s_lane_t *lane, uint64_t *through) {
+static xs_err s_save_acked(s_session_t *s, const node_lane_t *lane, uint64_t *through) {
     xs_txn_t *txn = NULL;
     uint64_t old = 0;
     xs_err err = xs_store_read(s->node->store, &txn);
     if (err == XS_OK)
-        err = s_lane_get(txn, lane, "acked_through", &old);
+        err = node_lane_get(txn, lane, NODE_LANE_ACKED, &old);
     xs_store_end(&txn);
     *through = old;
     for (size_t i = 0; err == XS_OK && i < s->nout; i++) {
@@ -439,7 +271,7 @@ typedef struct s_pushed {
 } s_pushed_t;
 
 /* Sends the collected batches under the window and takes their ACKs. */
-static xs_err s_push(s_session_t *s, const s_lane_t *lane, uint32_t window, s_pushed_t *p,
+static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window, s_pushed_t *p,
                      uint64_t *acked_through) {
     size_t next = 0, in_flight = 0, done = 0;
     xs_err err = XS_OK, verdict = XS_OK;
@@ -509,7 +341,7 @@ static xs_err s_push(s_session_t *s, const s_lane_t *lane, uint32_t window, s_pu
 /* Stores one page of receipts, each verified against the county hub's key first. */
 typedef struct s_receipts {
     s_session_t *s;
-    const s_lane_t *lane;
+    const node_lane_t *lane;
     const xs_proto_list_t *list;
     uint64_t stored;      /* out */
     uint64_t generation;  /* the page's generation, stored when complete */
@@ -527,7 +359,6 @@ static xs_err s_store_receipts(xs_txn_t *txn, void *ctx) {
     xs_proto_iter_init(&it, r->list);
     while (xs_proto_next_receipt(&it, &env)) {
         xs_receipt_t *rc = r->s->scratch;
-        uint8_t key[32 + XS_ID_MAX];
         xs_err err = xs_receipt_open(env.ptr, env.len, r->s->hub_sign, rc);
         if (err != XS_OK) {
             xs_log_err(err, "认定回执签名无效，已丢弃 (a receipt failed its check; dropped)");
@@ -535,15 +366,15 @@ static xs_err s_store_receipts(xs_txn_t *txn, void *ctx) {
         }
         memcpy(r->last, rc->teacher_id.ptr, rc->teacher_id.len);
         r->last_len = rc->teacher_id.len;
-        size_t klen = s_key(r->lane, rc->teacher_id.ptr, rc->teacher_id.len, key);
-        if ((err = xs_store_put(txn, r->lane->receipts, key, klen, env.ptr, env.len, 0)) != XS_OK)
+        if ((err = node_lane_receipt_put(txn, r->lane, rc->teacher_id.ptr, rc->teacher_id.len,
+                                         env.ptr, env.len)) != XS_OK)
             return err;
         r->stored++;
     }
-    return r->complete ? s_lane_put(txn, r->lane, "receipts_gen", r->generation) : XS_OK;
+    return r->complete ? node_lane_put(txn, r->lane, NODE_LANE_RECEIPTS_GEN, r->generation) : XS_OK;
 }
 
-static xs_err s_fetch(s_session_t *s, const s_lane_t *lane, uint64_t have, uint64_t *stored) {
+static xs_err s_fetch(s_session_t *s, const node_lane_t *lane, uint64_t have, uint64_t *stored) {
     char after[XS_ID_MAX];
     size_t after_len = 0;
     int more = 1;
@@ -576,7 +407,8 @@ static xs_err s_fetch(s_session_t *s, const s_lane_t *lane, uint64_t have, uint6
 }
 
 /* One lane: HELLO, VIEW, the batches the peer lacks, their ACKs, then new receipts. */
-static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed, uint64_t *receipts) {
+static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed,
+                     uint64_t *receipts) {
     xs_txn_t *txn = NULL;
     uint64_t have = 0, head = 0, acked = 0;
     uint8_t policy[32];
@@ -586,14 +418,14 @@ static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed, u
     memset(&hello, 0, sizeof hello);
     xs_err err = xs_store_read(s->node->store, &txn);
     if (err == XS_OK)
-        err = s_lane_get(txn, lane, "receipts_gen", &have);
+        err = node_lane_get(txn, lane, NODE_LANE_RECEIPTS_GEN, &have);
     if (err == XS_OK && !lane->origin) {
-        err = s_lane_get(txn, &s_self, "sealed_through", &head);
+        err = node_meta_get_u64(txn, NODE_META_SEALED_THROUGH, &head);
         if (err == XS_OK)
-            err = s_policy_hash(txn, policy, &has_policy);
+            err = node_policy_hash(txn, policy, &has_policy);
     } else if (err == XS_OK) {
         xs_chain_view_t held;
-        if ((err = xs_chain_view(txn, NODE_T_SAT_CHAIN, lane->origin, &held)) == XS_OK)
+        if ((err = node_lane_view(txn, lane->origin, &held)) == XS_OK)
             head = held.held_max;
     }
     xs_store_end(&txn);
@@ -647,7 +479,7 @@ static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed, u
     }
     /* What the hub has confirmed, as far as this peer knows: export leaves out only that. */
     if (!lane->origin &&
-        (err = s_raise(s->node, lane, "confirmed_through", s->res->confirmed_through)) != XS_OK)
+        (err = s_raise(s->node, lane, NODE_LANE_CONFIRMED, s->res->confirmed_through)) != XS_OK)
         return err;
     /* Receipts changed if anything new was merged, or the peer has newer ones. */
     if (pushed->acked || receipts_gen != have)
@@ -658,7 +490,7 @@ static xs_err s_lane(s_session_t *s, const s_lane_t *lane, s_pushed_t *pushed, u
 /* Roster (protocol.md §8): the satellites the hub lets this relay admit. */
 static xs_err s_put_roster(xs_txn_t *txn, void *ctx) {
     const xs_proto_blob_t *env = ctx;
-    return xs_store_put(txn, NODE_T_META, "roster", 6, env->ptr, env->len, 0);
+    return node_meta_put(txn, NODE_META_ROSTER, env->ptr, env->len);
 }
 
 /* A relay's uplink: a fresh roster, then each satellite's lane. */
@@ -672,13 +504,13 @@ static xs_err s_relay(s_session_t *s, const xs_identity_t *id) {
     if (err == XS_OK)
         err = s_recv(s, XS_MSG_ROSTER, &roster);
     if (err == XS_OK)
-        err = xs_roster_open(roster.u.roster.envelope.ptr, roster.u.roster.envelope.len,
-                                     s->hub_sign, xs_identity_public(id)->sign, entries,
-                                     XS_ROSTER_MAX, &count, NULL);
+        err =
+            xs_roster_open(roster.u.roster.envelope.ptr, roster.u.roster.envelope.len, s->hub_sign,
+                           xs_identity_public(id)->sign, entries, XS_ROSTER_MAX, &count, NULL);
     if (err == XS_OK)
         err = xs_store_update(s->node->store, s_put_roster, &roster.u.roster.envelope);
     for (uint32_t i = 0; err == XS_OK && i < count; i++) {
-        s_lane_t lane = s_satellite(entries[i].origin);
+        node_lane_t lane = node_lane_satellite(entries[i].origin);
         s_pushed_t pushed;
         uint64_t receipts = 0;
         err = s_lane(s, &lane, &pushed, &receipts);
@@ -700,11 +532,11 @@ static xs_err s_load(s_session_t *s, int *relay) {
     xs_err err = xs_store_read(s->node->store, &txn);
     if (err != XS_OK)
         return err;
-    err = xs_store_get(txn, NODE_T_META, "hub", 3, &v);
+    err = node_meta_get(txn, NODE_META_HUB, &v);
     if (err == XS_OK && v.len < sizeof s->endpoint) {
         memcpy(s->endpoint, v.ptr, v.len);
         s->endpoint[v.len] = '\0';
-        err = xs_store_get(txn, NODE_T_META, "hub_keys", 8, &v);
+        err = node_meta_get(txn, NODE_META_HUB_KEYS, &v);
     }
     if (err == XS_OK && v.len == 64) {
         memcpy(s->peer_box, (const uint8_t *)v.ptr + 32, 32);
@@ -717,7 +549,7 @@ static xs_err s_load(s_session_t *s, int *relay) {
     /* Through a relay, the relay's keys carry the connection; the county's signs. */
     if (err == XS_OK)
         err = node_county_key(txn, s->hub_sign);
-    *relay = err == XS_OK && xs_store_get(txn, NODE_T_META, "relay", 5, &v) == XS_OK;
+    *relay = err == XS_OK && node_meta_get(txn, NODE_META_RELAY, &v) == XS_OK;
     xs_store_end(&txn);
     return err;
 }
@@ -741,7 +573,7 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
     xs_err err = (s.scratch = malloc(sizeof *s.scratch)) ? XS_OK : XS_ENOMEM;
     if (err == XS_OK && (err = xs_identity_load(&id, node->dir, "node")) != XS_OK)
         xs_log_err(err, "节点密钥 %s/node.secret (node key)", node->dir);
-    if (err != XS_OK || (err = node_seal(node, id, &res->sealed_batches)) != XS_OK ||
+    if (err != XS_OK || (err = node_seal(node, id, NULL, &res->sealed_batches, NULL)) != XS_OK ||
         (err = s_load(&s, &relay)) != XS_OK)
         goto out;
     s.contact_seconds = relay ? S_RELAY_CONTACT_SECONDS : S_CONTACT_SECONDS;
@@ -752,7 +584,8 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
         goto out;
     }
     s_pushed_t pushed;
-    err = s_lane(&s, &s_self, &pushed, &res->receipts);
+    node_lane_t self = node_lane_self();
+    err = s_lane(&s, &self, &pushed, &res->receipts);
     res->sent_batches = pushed.batches;
     res->sent_records = pushed.records;
     res->acked_batches = pushed.acked;
@@ -785,169 +618,5 @@ out:
     xs_client_close(&s.client);
     xs_writer_free(&s.frame);
     xs_identity_destroy(&id);
-    return err;
-}
-
-/* ---- bundles (protocol.md §7) ---- */
-
-xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *count) {
-    xs_txn_t *txn = NULL;
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
-    uint64_t acked = 0;
-    uint8_t origin[32];
-    int have_origin = 0;
-    *count = 0;
-    xs_err err = xs_store_read(node->store, &txn);
-    /* Confirmed by the hub, not merely held by a relay: a bundle carries everything else. */
-    if (err == XS_OK)
-        err = s_lane_get(txn, &s_self, "confirmed_through", &acked);
-    /* This node's own batches, then its satellites' (keys led by their origin). */
-    static const unsigned tables[2] = {NODE_T_BATCHES, NODE_T_SAT_BATCHES};
-    for (int t = 0; t < 2 && err == XS_OK; t++) {
-        if ((err = xs_store_cursor_open(txn, tables[t], &cur)) != XS_OK)
-            break;
-        for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-             err = xs_store_cursor_next(cur, &k, &v)) {
-            xs_batch_t b;
-            if (xs_batch_open(v.ptr, v.len, &b) != XS_OK) {
-                err = XS_ECORRUPT;
-                break;
-            }
-            if (t == 1 && (!have_origin || memcmp(origin, b.origin, 32) != 0)) {
-                s_lane_t lane = s_satellite(b.origin);
-                if ((err = s_lane_get(txn, &lane, "acked_through", &acked)) != XS_OK)
-                    break;
-                memcpy(origin, b.origin, 32);
-                have_origin = 1;
-            }
-            if (b.first_seq + b.count - 1 <= acked)
-                continue;
-            if ((err = fn(ctx, v.ptr, v.len)) != XS_OK)
-                break;
-            (*count)++;
-        }
-        xs_store_cursor_close(&cur);
-        if (err == XS_ENOTFOUND)
-            err = XS_OK;
-    }
-    xs_store_end(&txn);
-    return err;
-}
-
-typedef struct s_take {
-    const xs_bundle_items_t *items;
-    const uint8_t *self;   /* this node's origin */
-    const uint8_t *county; /* the hub's signing key */
-    xs_receipt_t *scratch;
-    node_receipts_taken_t *taken; /* out */
-} s_take_t;
-
-/* Splits a receipts-bundle item [origin, receipt envelope], or [nil, policy envelope] with
- * *origin NULL. */
-static int s_item(const xs_bundle_item_t *item, const uint8_t **origin, const uint8_t **env,
-                  uint32_t *len) {
-    xs_reader_t r;
-    uint32_t n, olen;
-    xs_reader_init(&r, item->ptr, item->len);
-    if (xs_codec_get_array(&r, &n) != XS_OK || n != 2)
-        return 0;
-    if (xs_codec_get_nil(&r) == XS_OK)
-        *origin = NULL;
-    else if (xs_codec_get_bin(&r, origin, &olen) != XS_OK || olen != 32)
-        return 0;
-    return xs_codec_get_bin(&r, env, len) == XS_OK && xs_reader_left(&r) == 0;
-}
-
-static xs_err s_take_step(xs_txn_t *txn, void *ctx) {
-    s_take_t *t = ctx;
-    memset(t->taken, 0, sizeof *t->taken);
-    for (size_t i = 0; i < t->items->count; i++) {
-        const uint8_t *origin, *env;
-        uint32_t len;
-        xs_bytes_t v;
-        uint64_t gen;
-        uint8_t key[XS_CHAIN_KEY_BYTES];
-        if (!s_item(&t->items->items[i], &origin, &env, &len)) {
-            t->taken->refused++;
-            continue;
-        }
-        if (!origin) {
-            /* The county's policy: adopted when it verifies and decodes. */
-            const uint8_t *blob;
-            size_t blob_len;
-            xs_policy_t *policy = NULL;
-            if (xs_receipt_policy_open(env, len, t->county, &blob, &blob_len) != XS_OK ||
-                xs_policy_decode(&policy, blob, blob_len) != XS_OK) {
-                t->taken->refused++;
-                continue;
-            }
-            xs_policy_destroy(&policy);
-            s_policy_take_t take = {blob, env, blob_len, len};
-            xs_err err = s_put_policy(txn, &take);
-            if (err != XS_OK)
-                return err;
-            t->taken->policy = 1;
-            continue;
-        }
-        if (xs_receipt_open(env, len, t->county, t->scratch) != XS_OK) {
-            t->taken->refused++;
-            continue;
-        }
-        s_lane_t lane = s_self;
-        if (memcmp(origin, t->self, 32) != 0) {
-            /* A relay keeps receipts for the satellites whose batches it holds. */
-            xs_chain_key(origin, 0, key);
-            xs_cursor_t *cur = NULL;
-            xs_bytes_t k;
-            int ours = 0;
-            xs_err err = xs_store_cursor_open(txn, NODE_T_SAT_CHAIN, &cur);
-            if (err == XS_OK && xs_store_cursor_seek(cur, key, sizeof key, &k, &v) == XS_OK)
-                ours = k.len == sizeof key && memcmp(k.ptr, origin, 32) == 0;
-            xs_store_cursor_close(&cur);
-            if (err != XS_OK)
-                return err;
-            if (!ours) {
-                t->taken->not_ours++;
-                continue;
-            }
-            lane = s_satellite(origin);
-        }
-        uint8_t rkey[32 + XS_ID_MAX];
-        size_t rlen = s_key(&lane, t->scratch->teacher_id.ptr, t->scratch->teacher_id.len, rkey);
-        xs_err err = xs_store_put(txn, lane.receipts, rkey, rlen, env, len, 0);
-        if (err == XS_OK)
-            err = s_lane_get(txn, &lane, "receipts_gen", &gen);
-        if (err == XS_OK && t->scratch->generation > gen)
-            err = s_lane_put(txn, &lane, "receipts_gen", t->scratch->generation);
-        if (err != XS_OK)
-            return err;
-        if (lane.origin)
-            t->taken->satellites++;
-        else
-            t->taken->own++;
-    }
-    return XS_OK;
-}
-
-xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
-                          node_receipts_taken_t *taken) {
-    xs_identity_t *id = NULL;
-    xs_txn_t *txn = NULL;
-    uint8_t county[32];
-    memset(taken, 0, sizeof *taken);
-    s_take_t t = {items, NULL, county, malloc(sizeof(xs_receipt_t)), taken};
-    xs_err err = t.scratch ? xs_identity_load(&id, node->dir, "node") : XS_ENOMEM;
-    if (err == XS_OK)
-        err = xs_store_read(node->store, &txn);
-    if (err == XS_OK)
-        err = node_county_key(txn, county);
-    xs_store_end(&txn);
-    if (err == XS_OK) {
-        t.self = xs_identity_public(id)->sign;
-        err = xs_store_update(node->store, s_take_step, &t);
-    }
-    xs_identity_destroy(&id);
-    free(t.scratch);
     return err;
 }

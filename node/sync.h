@@ -5,7 +5,6 @@
 #include <stdint.h>
 
 #include "node.h"
-#include "xs/bundle.h"
 
 /* What one session did. */
 typedef struct node_sync_result {
@@ -31,34 +30,11 @@ typedef struct node_sync_result {
     int round_trips;            /* request/reply exchanges after the handshake */
 } node_sync_result_t;
 
-/* Seals every unsealed record into batches of at most XS_BATCH_SEAL_RECORDS records (one
- * write step), signed with id. *sealed gets the number of new batches. */
-XS_MUST_USE xs_err node_seal(node_t *node, const xs_identity_t *id, uint64_t *sealed);
-
 /* One session: seal, say hello, send what the hub lacks under its window, take the acks, and
  * fetch and store new receipts. Gives up after timeout_ms in all. Returns XS_OK when the hub
  * holds everything and the receipts are stored; XS_ETIMEOUT (hub unreachable or silent),
  * XS_EREFUSED (not enrolled or revoked), XS_EFORK (a fork: res->fork_seq), XS_ENOTFOUND (no
  * hub configured), or another error; a message has been printed. */
 XS_MUST_USE xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res);
-
-/* Calls fn(ctx, envelope, len) for every sealed batch the hub has not confirmed: this node's
- * own, then (on a relay) its satellites'. *count gets how many. Stops at fn's error. */
-typedef xs_err (*node_envelope_fn)(void *ctx, const uint8_t *envelope, size_t len);
-XS_MUST_USE xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *count);
-
-/* What a receipts bundle brought. */
-typedef struct node_receipts_taken {
-    uint64_t own;        /* receipts for this node's teachers */
-    uint64_t satellites; /* receipts a relay keeps for its satellites */
-    uint64_t not_ours;   /* for a node this one neither is nor relays for: skipped */
-    uint64_t refused;    /* not signed by the county hub, or malformed: skipped */
-    int policy;          /* 1 when it brought the county's signed policy */
-} node_receipts_taken_t;
-
-/* Stores the receipts of a read receipts bundle (protocol.md §7), each verified against the
- * county hub's key first, in one write step. */
-XS_MUST_USE xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
-                                      node_receipts_taken_t *taken);
 
 #endif

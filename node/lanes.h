@@ -1,0 +1,93 @@
+/* lanes: the only door to a node's sealed batches and receipts, its own and (on a relay) each
+ * satellite's (protocol.md §8), and to the counters that say how far each has travelled. */
+#ifndef NODE_LANES_H
+#define NODE_LANES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node.h"
+#include "xs/batch.h"
+#include "xs/chain.h"
+
+/* Whose batches: this node's own (origin NULL), or one satellite's. */
+typedef struct node_lane {
+    const uint8_t *origin; /* NULL: this node; else the satellite's signing key (32 bytes) */
+} node_lane_t;
+
+/* This node's own lane. */
+node_lane_t node_lane_self(void);
+/* A satellite's lane; origin is borrowed for the lane's life. */
+node_lane_t node_lane_satellite(const uint8_t origin[32]);
+
+/* A lane's counters (each a u64, 0 until set). */
+typedef enum node_lane_counter {
+    NODE_LANE_ACKED,        /* every seq ≤ it is held by the peer (the hub, or this node's
+                               relay); for a satellite, by the hub */
+    NODE_LANE_CONFIRMED,    /* every seq ≤ it is confirmed by the hub itself */
+    NODE_LANE_RECEIPTS_GEN, /* generation of the newest complete set of receipts held */
+} node_lane_counter;
+
+/* Reads a counter into *out (0 when unset). XS_ECORRUPT on a damaged value. */
+XS_MUST_USE xs_err node_lane_get(xs_txn_t *txn, const node_lane_t *lane, node_lane_counter which,
+                                 uint64_t *out);
+/* Writes a counter. */
+XS_MUST_USE xs_err node_lane_put(xs_txn_t *txn, const node_lane_t *lane, node_lane_counter which,
+                                 uint64_t value);
+/* Writes a counter only when value is larger than what it holds. */
+XS_MUST_USE xs_err node_lane_raise(xs_txn_t *txn, const node_lane_t *lane, node_lane_counter which,
+                                   uint64_t value);
+
+/* One stored batch, as a walk hands it out. envelope is borrowed until the walk's txn ends. */
+typedef struct node_lane_batch {
+    const uint8_t *origin; /* its origin: NULL for this node's own */
+    uint64_t first, last;  /* its sequence numbers */
+    const uint8_t *envelope;
+    size_t len;
+} node_lane_batch_t;
+
+/* Called for each batch of a walk; any error other than XS_OK stops the walk and is returned. */
+typedef xs_err (*node_lane_batch_fn)(void *ctx, const node_lane_batch_t *batch);
+
+/* Calls fn for each of the lane's batches that ends after seq after, in seq order. */
+XS_MUST_USE xs_err node_lane_batches(xs_txn_t *txn, const node_lane_t *lane, uint64_t after,
+                                     node_lane_batch_fn fn, void *ctx);
+/* Calls fn for each batch of every satellite, by origin then seq. */
+XS_MUST_USE xs_err node_lane_satellite_batches(xs_txn_t *txn, node_lane_batch_fn fn, void *ctx);
+
+/* Stores a batch envelope (first_seq, count records, batch hash) in its lane: this node's own
+ * are appended in seq order (it must follow every stored one); a satellite's gets its chain
+ * entry too. */
+XS_MUST_USE xs_err node_lane_store(xs_txn_t *txn, const node_lane_t *lane, uint64_t first_seq,
+                                   uint32_t count, const uint8_t hash[32], const void *envelope,
+                                   size_t len);
+/* Deletes this node's own batches from first_seq on (adopting the hub's chain, recover.c). */
+XS_MUST_USE xs_err node_lane_drop_from(xs_txn_t *txn, uint64_t first_seq);
+/* The envelope of this node's own batch starting at first_seq, borrowed until txn ends. */
+XS_MUST_USE xs_err node_lane_own_batch(xs_txn_t *txn, uint64_t first_seq, xs_bytes_t *env);
+
+/* A satellite's chain entry for the batch starting at first_seq. XS_ENOTFOUND. */
+XS_MUST_USE xs_err node_lane_entry(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_seq,
+                                   xs_chain_entry_t *e);
+/* What the relay holds of a satellite: head, highest seq, gaps. */
+XS_MUST_USE xs_err node_lane_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view);
+/* *held = 1 when the relay holds any batch of the satellite origin. */
+XS_MUST_USE xs_err node_lane_holds(xs_txn_t *txn, const uint8_t origin[32], int *held);
+
+/* Stores the newest receipt of a teacher (teacher_len bytes) in the lane. */
+XS_MUST_USE xs_err node_lane_receipt_put(xs_txn_t *txn, const node_lane_t *lane,
+                                         const char *teacher, size_t teacher_len,
+                                         const void *envelope, size_t len);
+/* Reads a teacher's receipt envelope, borrowed until txn ends. XS_ENOTFOUND. */
+XS_MUST_USE xs_err node_lane_receipt_get(xs_txn_t *txn, const node_lane_t *lane,
+                                         const char *teacher, size_t teacher_len, xs_bytes_t *env);
+
+/* Called for each receipt of a walk, in teacher order; an error stops the walk. */
+typedef xs_err (*node_lane_receipt_fn)(void *ctx, const char *teacher, size_t teacher_len,
+                                       const xs_bytes_t *envelope);
+/* Calls fn for each receipt of the lane whose teacher sorts after `after` (after_len bytes;
+ * 0: from the first). */
+XS_MUST_USE xs_err node_lane_receipts(xs_txn_t *txn, const node_lane_t *lane, const char *after,
+                                      size_t after_len, node_lane_receipt_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,174 @@
+/* usb: a node's side of USB bundles (protocol.md §7): every batch the hub has not confirmed
+ * goes out; receipts and the county's policy come in, each verified against the county key. */
+#include "usb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "lanes.h"
+#include "xs/receipt.h"
+
+typedef struct s_out {
+    node_envelope_fn fn;
+    void *ctx;
+    uint64_t count;
+} s_out_t;
+
+static xs_err s_out_one(void *ctx, const node_lane_batch_t *b) {
+    s_out_t *o = ctx;
+    xs_err err = o->fn(o->ctx, b->envelope, b->len);
+    o->count += err == XS_OK;
+    return err;
+}
+
+typedef struct s_sat_out {
+    s_out_t out;
+    xs_txn_t *txn;
+} s_sat_out_t;
+
+/* A satellite's batch goes out unless the hub has confirmed it. */
+static xs_err s_sat_filter(void *ctx, const node_lane_batch_t *b) {
+    s_sat_out_t *o = ctx;
+    node_lane_t lane = node_lane_satellite(b->origin);
+    uint64_t confirmed;
+    xs_err err = node_lane_get(o->txn, &lane, NODE_LANE_CONFIRMED, &confirmed);
+    if (err != XS_OK || b->last <= confirmed)
+        return err;
+    return s_out_one(&o->out, b);
+}
+
+xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *count) {
+    xs_txn_t *txn = NULL;
+    node_lane_t self = node_lane_self();
+    uint64_t confirmed = 0;
+    s_sat_out_t o = {{fn, ctx, 0}, NULL};
+    *count = 0;
+    xs_err err = xs_store_read(node->store, &txn);
+    /* Confirmed by the hub, not merely held by a relay: a bundle carries everything else. */
+    if (err == XS_OK)
+        err = node_lane_get(txn, &self, NODE_LANE_CONFIRMED, &confirmed);
+    /* This node's own batches, then its satellites'. */
+    if (err == XS_OK)
+        err = node_lane_batches(txn, &self, confirmed, s_out_one, &o.out);
+    o.txn = txn;
+    if (err == XS_OK)
+        err = node_lane_satellite_batches(txn, s_sat_filter, &o);
+    xs_store_end(&txn);
+    *count = o.out.count;
+    return err;
+}
+
+typedef struct s_take {
+    const xs_bundle_items_t *items;
+    const uint8_t *self;   /* this node's origin */
+    const uint8_t *county; /* the hub's signing key */
+    xs_receipt_t *scratch;
+    node_receipts_taken_t *taken; /* out */
+} s_take_t;
+
+/* Splits a receipts-bundle item [origin, receipt envelope], or [nil, policy envelope] with
+ * *origin NULL. */
+static int s_item(const xs_bundle_item_t *item, const uint8_t **origin, const uint8_t **env,
+                  uint32_t *len) {
+    xs_reader_t r;
+    uint32_t n, olen;
+    xs_reader_init(&r, item->ptr, item->len);
+    if (xs_codec_get_array(&r, &n) != XS_OK || n != 2)
+        return 0;
+    if (xs_codec_get_nil(&r) == XS_OK)
+        *origin = NULL;
+    else if (xs_codec_get_bin(&r, origin, &olen) != XS_OK || olen != 32)
+        return 0;
+    return xs_codec_get_bin(&r, env, len) == XS_OK && xs_reader_left(&r) == 0;
+}
+
+/* The county's policy: adopted when it verifies and decodes. */
+static xs_err s_take_policy(s_take_t *t, xs_txn_t *txn, const uint8_t *env, uint32_t len) {
+    const uint8_t *blob;
+    size_t blob_len;
+    xs_policy_t *policy = NULL;
+    if (xs_receipt_policy_open(env, len, t->county, &blob, &blob_len) != XS_OK ||
+        xs_policy_decode(&policy, blob, blob_len) != XS_OK) {
+        t->taken->refused++;
+        return XS_OK;
+    }
+    xs_policy_destroy(&policy);
+    xs_err err = node_put_signed_policy(txn, blob, blob_len, env, len);
+    t->taken->policy = err == XS_OK;
+    return err;
+}
+
+/* A receipt for origin's teacher: kept for this node, or by a relay for a satellite whose
+ * batches it holds. */
+static xs_err s_take_receipt(s_take_t *t, xs_txn_t *txn, const uint8_t *origin, const uint8_t *env,
+                             uint32_t len) {
+    uint64_t gen;
+    if (xs_receipt_open(env, len, t->county, t->scratch) != XS_OK) {
+        t->taken->refused++;
+        return XS_OK;
+    }
+    node_lane_t lane = node_lane_self();
+    if (memcmp(origin, t->self, 32) != 0) {
+        int held;
+        xs_err err = node_lane_holds(txn, origin, &held);
+        if (err != XS_OK)
+            return err;
+        if (!held) {
+            t->taken->not_ours++;
+            return XS_OK;
+        }
+        lane = node_lane_satellite(origin);
+    }
+    const xs_str_t *teacher = &t->scratch->teacher_id;
+    xs_err err = node_lane_receipt_put(txn, &lane, teacher->ptr, teacher->len, env, len);
+    if (err == XS_OK)
+        err = node_lane_get(txn, &lane, NODE_LANE_RECEIPTS_GEN, &gen);
+    if (err == XS_OK && t->scratch->generation > gen)
+        err = node_lane_put(txn, &lane, NODE_LANE_RECEIPTS_GEN, t->scratch->generation);
+    if (err == XS_OK && lane.origin)
+        t->taken->satellites++;
+    else if (err == XS_OK)
+        t->taken->own++;
+    return err;
+}
+
+static xs_err s_take_step(xs_txn_t *txn, void *ctx) {
+    s_take_t *t = ctx;
+    memset(t->taken, 0, sizeof *t->taken);
+    for (size_t i = 0; i < t->items->count; i++) {
+        const uint8_t *origin, *env;
+        uint32_t len;
+        xs_err err = XS_OK;
+        if (!s_item(&t->items->items[i], &origin, &env, &len))
+            t->taken->refused++;
+        else if (!origin)
+            err = s_take_policy(t, txn, env, len);
+        else
+            err = s_take_receipt(t, txn, origin, env, len);
+        if (err != XS_OK)
+            return err;
+    }
+    return XS_OK;
+}
+
+xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
+                          node_receipts_taken_t *taken) {
+    xs_identity_t *id = NULL;
+    xs_txn_t *txn = NULL;
+    uint8_t county[32];
+    memset(taken, 0, sizeof *taken);
+    s_take_t t = {items, NULL, county, malloc(sizeof(xs_receipt_t)), taken};
+    xs_err err = t.scratch ? xs_identity_load(&id, node->dir, "node") : XS_ENOMEM;
+    if (err == XS_OK)
+        err = xs_store_read(node->store, &txn);
+    if (err == XS_OK)
+        err = node_county_key(txn, county);
+    xs_store_end(&txn);
+    if (err == XS_OK) {
+        t.self = xs_identity_public(id)->sign;
+        err = xs_store_update(node->store, s_take_step, &t);
+    }
+    xs_identity_destroy(&id);
+    free(t.scratch);
+    return err;
+}

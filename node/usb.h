@@ -1,0 +1,30 @@
+/* usb: what a USB bundle carries for a node (protocol.md §7): the batches the hub has not
+ * confirmed, out; the hub's receipts and policy, in. */
+#ifndef NODE_USB_H
+#define NODE_USB_H
+
+#include <stdint.h>
+
+#include "node.h"
+#include "xs/bundle.h"
+
+/* Calls fn(ctx, envelope, len) for every sealed batch the hub has not confirmed: this node's
+ * own, then (on a relay) its satellites'. *count gets how many. Stops at fn's error. */
+typedef xs_err (*node_envelope_fn)(void *ctx, const uint8_t *envelope, size_t len);
+XS_MUST_USE xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *count);
+
+/* What a receipts bundle brought. */
+typedef struct node_receipts_taken {
+    uint64_t own;        /* receipts for this node's teachers */
+    uint64_t satellites; /* receipts a relay keeps for its satellites */
+    uint64_t not_ours;   /* for a node this one neither is nor relays for: skipped */
+    uint64_t refused;    /* not signed by the county hub, or malformed: skipped */
+    int policy;          /* 1 when it brought the county's signed policy */
+} node_receipts_taken_t;
+
+/* Stores the receipts of a read receipts bundle (protocol.md §7), each verified against the
+ * county hub's key first, in one write step. */
+XS_MUST_USE xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
+                                      node_receipts_taken_t *taken);
+
+#endif
