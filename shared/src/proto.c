@@ -9,13 +9,14 @@
 
 /* Elements after version and type, by message type (protocol.md §5). */
 static const uint8_t s_elements[XS_MSG_TYPE_MAX + 1] = {
-    [XS_MSG_HELLO] = 4, [XS_MSG_VIEW] = 8,       [XS_MSG_BATCH] = 1,
-    [XS_MSG_ACK] = 5,   [XS_MSG_FETCH] = 3,      [XS_MSG_RECEIPTS] = 3,
-    [XS_MSG_ERROR] = 2, [XS_MSG_SATELLITES] = 0, [XS_MSG_ROSTER] = 1,
+    [XS_MSG_HELLO] = 4,  [XS_MSG_VIEW] = 8,     [XS_MSG_BATCH] = 1,   [XS_MSG_ACK] = 5,
+    [XS_MSG_FETCH] = 3,  [XS_MSG_RECEIPTS] = 3, [XS_MSG_ERROR] = 2,   [XS_MSG_SATELLITES] = 0,
+    [XS_MSG_ROSTER] = 1, [XS_MSG_PULL] = 2,     [XS_MSG_BATCHES] = 2,
 };
 
 static const char *const s_type_names[XS_MSG_TYPE_MAX + 1] = {
-    "", "HELLO", "VIEW", "BATCH", "ACK", "FETCH", "RECEIPTS", "ERROR", "SATELLITES", "ROSTER",
+    "",         "HELLO", "VIEW",       "BATCH",  "ACK",  "FETCH",
+    "RECEIPTS", "ERROR", "SATELLITES", "ROSTER", "PULL", "BATCHES",
 };
 
 /* §5.1: name and message, Chinese then English. */
@@ -221,6 +222,28 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
             return XS_EINVAL;
         xs_codec_put_bin(w, msg->u.roster.envelope.ptr, msg->u.roster.envelope.len);
         return XS_OK;
+    case XS_MSG_PULL:
+        if (msg->u.pull.from_seq == 0)
+            return XS_EINVAL;
+        xs_codec_put_uint(w, msg->u.pull.from_seq);
+        s_put_hash_or_nil(w, msg->u.pull.has_origin, msg->u.pull.origin);
+        return XS_OK;
+    case XS_MSG_BATCHES: {
+        const xs_msg_batches_t *b = &msg->u.batches;
+        size_t total = 0;
+        if (b->envelope_count > XS_PROTO_BATCHES_MAX || (b->envelope_count > 0 && !b->envelopes))
+            return XS_EINVAL;
+        xs_codec_put_array(w, b->envelope_count);
+        for (uint32_t i = 0; i < b->envelope_count; i++) {
+            total += b->envelopes[i].len;
+            if (!b->envelopes[i].ptr || b->envelopes[i].len > XS_BATCH_MAX_BYTES ||
+                total > XS_PROTO_BATCHES_BYTES)
+                return XS_EINVAL;
+            xs_codec_put_bin(w, b->envelopes[i].ptr, b->envelopes[i].len);
+        }
+        xs_codec_put_bool(w, b->more != 0);
+        return XS_OK;
+    }
     }
     return XS_EINVAL;
 }
@@ -399,6 +422,24 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
         return 1;
     case XS_MSG_ROSTER:
         return s_get_blob(r, 0, XS_PROTO_ROSTER_MAX, &msg->u.roster.envelope);
+    case XS_MSG_PULL:
+        return xs_codec_get_uint(r, &msg->u.pull.from_seq) == XS_OK && msg->u.pull.from_seq > 0 &&
+               s_get_hash_or_nil(r, &msg->u.pull.has_origin, msg->u.pull.origin);
+    case XS_MSG_BATCHES: {
+        xs_msg_batches_t *b = &msg->u.batches;
+        xs_proto_blob_t env;
+        size_t total = 0;
+        if (!s_list_begin(r, XS_PROTO_BATCHES_MAX, &b->envelope_list))
+            return 0;
+        for (uint32_t i = 0; i < b->envelope_list.count; i++) {
+            if (!s_get_blob(r, 0, XS_BATCH_MAX_BYTES, &env) ||
+                (total += env.len) > XS_PROTO_BATCHES_BYTES)
+                return 0;
+        }
+        s_list_end(r, &b->envelope_list);
+        b->envelope_count = b->envelope_list.count;
+        return xs_codec_get_bool(r, &b->more) == XS_OK;
+    }
     }
     return 0;
 }
@@ -455,6 +496,10 @@ int xs_proto_next_receipt(xs_proto_iter_t *it, xs_proto_blob_t *out) {
         return 0;
     it->left--;
     return 1;
+}
+
+int xs_proto_next_envelope(xs_proto_iter_t *it, xs_proto_blob_t *out) {
+    return xs_proto_next_receipt(it, out); /* both lists are of bin elements */
 }
 
 void xs_proto_error(xs_msg_t *msg, xs_proto_code code) {

@@ -23,6 +23,7 @@ static xs_identity_t *s_hub;
 static xs_proto_range_t s_gaps[XS_PROTO_GAPS_MAX];
 static xs_proto_rejected_t s_rejected[XS_PROTO_REJECTED_MAX];
 static xs_proto_blob_t s_receipts[XS_PROTO_RECEIPTS_MAX];
+static xs_proto_blob_t s_envelopes[XS_PROTO_BATCHES_MAX];
 static xs_receipt_t s_receipt, s_receipt_again;
 
 static const xs_identity_t *s_hub_key(void) {
@@ -78,6 +79,14 @@ static int s_to_arrays(xs_msg_t *m) {
             abort();
         m->u.receipts.receipts = s_receipts;
         break;
+    case XS_MSG_BATCHES:
+        xs_proto_iter_init(&it, &m->u.batches.envelope_list);
+        while (n < XS_PROTO_BATCHES_MAX && xs_proto_next_envelope(&it, &s_envelopes[n]))
+            n++;
+        if (n != m->u.batches.envelope_count)
+            abort();
+        m->u.batches.envelopes = s_envelopes;
+        break;
     default:
         break;
     }
@@ -128,6 +137,13 @@ static int s_same_msg(const xs_msg_t *a, const xs_msg_t *b) {
         return 1;
     case XS_MSG_ROSTER:
         return s_same_blob(a->u.roster.envelope, b->u.roster.envelope);
+    case XS_MSG_PULL:
+        return a->u.pull.from_seq == b->u.pull.from_seq &&
+               a->u.pull.has_origin == b->u.pull.has_origin &&
+               memcmp(a->u.pull.origin, b->u.pull.origin, 32) == 0;
+    case XS_MSG_BATCHES:
+        return a->u.batches.envelope_count == b->u.batches.envelope_count &&
+               a->u.batches.more == b->u.batches.more;
     }
     return 0;
 }
@@ -163,6 +179,15 @@ static int s_same_lists(const xs_msg_t *a, const xs_msg_t *b) {
             if (!xs_proto_next_receipt(&ib, &y) || !s_same_blob(x, y))
                 return 0;
         return !xs_proto_next_receipt(&ib, &y);
+    }
+    case XS_MSG_BATCHES: {
+        xs_proto_blob_t x, y;
+        xs_proto_iter_init(&ia, &a->u.batches.envelope_list);
+        xs_proto_iter_init(&ib, &b->u.batches.envelope_list);
+        while (xs_proto_next_envelope(&ia, &x))
+            if (!xs_proto_next_envelope(&ib, &y) || !s_same_blob(x, y))
+                return 0;
+        return !xs_proto_next_envelope(&ib, &y);
     }
     default:
         return 1;

@@ -437,7 +437,8 @@ static void test_codes(void **state) {
     assert_string_equal(xs_proto_type_name(0), "");
     assert_string_equal(xs_proto_type_name(XS_MSG_SATELLITES), "SATELLITES");
     assert_string_equal(xs_proto_type_name(XS_MSG_ROSTER), "ROSTER");
-    assert_string_equal(xs_proto_type_name(10), "");
+    assert_string_equal(xs_proto_type_name(XS_MSG_PULL), "PULL");
+    assert_string_equal(xs_proto_type_name(12), "");
 }
 
 /* ---- malformed frames ---- */
@@ -1034,8 +1035,9 @@ static void s_check_receipt(s_vectors_t *vs, const s_vector_t *v, const uint8_t 
     xs_writer_free(&env);
 }
 
-static const char *const s_type_names[] = {"",      "HELLO",    "VIEW",  "BATCH",      "ACK",
-                                           "FETCH", "RECEIPTS", "ERROR", "SATELLITES", "ROSTER"};
+static const char *const s_type_names[] = {
+    "", "HELLO", "VIEW", "BATCH", "ACK", "FETCH", "RECEIPTS", "ERROR", "SATELLITES", "ROSTER",
+    "PULL", "BATCHES"};
 
 /* Builds the message the fields describe; list arrays go into the caller's storage and
  * binary values into owned (freed by the caller, count in *nowned). */
@@ -1131,6 +1133,21 @@ static void s_build_msg(const s_vector_t *v, xs_msg_t *m, xs_proto_range_t *gaps
     case XS_MSG_ROSTER:
         owned[*nowned] = s_unhex(s_need(v, "roster"), &m->u.roster.envelope.len);
         m->u.roster.envelope.ptr = owned[(*nowned)++];
+        break;
+    case XS_MSG_PULL:
+        m->u.pull.from_seq = s_u64(s_need(v, "from_seq"));
+        m->u.pull.has_origin = s_hash_or_nil(s_need(v, "origin"), m->u.pull.origin);
+        break;
+    case XS_MSG_BATCHES:
+        m->u.batches.envelopes = receipts;
+        for (unsigned i = 0; i < v->nfields; i++) {
+            if (strcmp(v->field[i], "envelope") != 0)
+                continue;
+            xs_proto_blob_t *b = &receipts[m->u.batches.envelope_count++];
+            owned[*nowned] = s_unhex(v->value[i], &b->len);
+            b->ptr = owned[(*nowned)++];
+        }
+        m->u.batches.more = (int)s_u64(s_need(v, "more"));
         break;
     }
 }
@@ -1229,6 +1246,23 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
     case XS_MSG_ROSTER:
         s_same_blob(got->u.roster.envelope, want->u.roster.envelope);
         break;
+    case XS_MSG_PULL:
+        assert_int_equal(got->u.pull.from_seq, want->u.pull.from_seq);
+        assert_int_equal(got->u.pull.has_origin, want->u.pull.has_origin);
+        assert_memory_equal(got->u.pull.origin, want->u.pull.origin, 32);
+        break;
+    case XS_MSG_BATCHES: {
+        xs_proto_blob_t env;
+        assert_int_equal(got->u.batches.envelope_count, want->u.batches.envelope_count);
+        xs_proto_iter_init(&it, &got->u.batches.envelope_list);
+        for (uint32_t i = 0; i < want->u.batches.envelope_count; i++) {
+            assert_true(xs_proto_next_envelope(&it, &env));
+            s_same_blob(env, want->u.batches.envelopes[i]);
+        }
+        assert_false(xs_proto_next_envelope(&it, &env));
+        assert_int_equal(got->u.batches.more, want->u.batches.more);
+        break;
+    }
     }
 }
 

@@ -20,6 +20,9 @@
 #define XS_PROTO_GAPS_MAX 256      /* VIEW gaps: ranges */
 #define XS_PROTO_REJECTED_MAX 4096 /* ACK rejected: one per record at most */
 #define XS_PROTO_RECEIPTS_MAX 4096 /* RECEIPTS receipts: envelopes per message */
+#define XS_PROTO_BATCHES_MAX 1024  /* BATCHES envelopes per message */
+/* Bytes of envelopes one BATCHES frame carries at most: one envelope of the largest size. */
+#define XS_PROTO_BATCHES_BYTES (1024 * 1024)
 /* Envelopes the protocol carries, in bytes; the modules that sign them write no larger. */
 #define XS_PROTO_RECEIPT_MAX (64 * 1024)      /* a receipt envelope (§4) */
 #define XS_PROTO_POLICY_MAX (16 * 1024 + 128) /* a signed policy envelope (VIEW policy) */
@@ -39,8 +42,10 @@ typedef enum xs_msg_type {
     XS_MSG_ERROR = 7,      /* hub → node: a refused frame */
     XS_MSG_SATELLITES = 8, /* relay → hub: asks for its roster (§8) */
     XS_MSG_ROSTER = 9,     /* hub → relay: the signed roster (§8) */
+    XS_MSG_PULL = 10,      /* node → hub: asks for its own batches back (§9) */
+    XS_MSG_BATCHES = 11,   /* hub → node: a page of the node's batch envelopes (§9) */
 } xs_msg_type;
-#define XS_MSG_TYPE_MAX 9
+#define XS_MSG_TYPE_MAX 11
 
 /* ACK status (protocol.md §5). */
 typedef enum xs_ack_status {
@@ -184,6 +189,23 @@ typedef struct xs_msg_roster {
                                  opened by xs_proto_decode */
 } xs_msg_roster_t;
 
+/* PULL (node → hub, §9). */
+typedef struct xs_msg_pull {
+    uint64_t from_seq;                /* the first seq wanted, >= 1 */
+    int has_origin;                   /* 1: for a satellite the sender relays for */
+    uint8_t origin[XS_SIGN_PK_BYTES]; /* that satellite's key (§8) */
+} xs_msg_pull_t;
+
+/* BATCHES (hub → node, §9). */
+typedef struct xs_msg_batches {
+    const xs_proto_blob_t *envelopes; /* encode: envelope_count batch envelopes, ascending, each
+                                         at most XS_BATCH_MAX_BYTES and together at most
+                                         XS_PROTO_BATCHES_BYTES; decoded: NULL */
+    uint32_t envelope_count;          /* at most XS_PROTO_BATCHES_MAX */
+    xs_proto_list_t envelope_list;    /* decoded: read with xs_proto_next_envelope */
+    int more;                         /* 1: PULL again from after the last envelope */
+} xs_msg_batches_t;
+
 /* One message: type says which member of u holds it. Lists are given two ways: to encode,
  * the caller's array with its count; decoded, the list as received (`*_list`, validated)
  * with the count set and the array pointer NULL. Everything decoded borrows the frame and is
@@ -199,6 +221,8 @@ typedef struct xs_msg {
         xs_msg_receipts_t receipts;
         xs_msg_error_t error;
         xs_msg_roster_t roster;
+        xs_msg_pull_t pull;
+        xs_msg_batches_t batches;
     } u;
 } xs_msg_t;
 
@@ -228,6 +252,7 @@ void xs_proto_iter_init(xs_proto_iter_t *it, const xs_proto_list_t *list);
 int xs_proto_next_gap(xs_proto_iter_t *it, xs_proto_range_t *out);
 int xs_proto_next_rejected(xs_proto_iter_t *it, xs_proto_rejected_t *out);
 int xs_proto_next_receipt(xs_proto_iter_t *it, xs_proto_blob_t *out);
+int xs_proto_next_envelope(xs_proto_iter_t *it, xs_proto_blob_t *out);
 
 /* Fills *msg as the ERROR for code (1..XS_PCODE_MAX), with its static bilingual message. */
 void xs_proto_error(xs_msg_t *msg, xs_proto_code code);
