@@ -40,15 +40,15 @@ static void s_report(const node_sync_result_t *r, xs_err err) {
     fflush(stdout);
 }
 
-static int s_timeout_ms(const char *text, int *ms) {
+xs_err node_timeout_ms(const char *text, int *ms) {
     uint64_t seconds = 30;
     if (text &&
         (xs_text_parse_fixed(text, strlen(text), 0, 86400, &seconds) != XS_OK || seconds == 0)) {
         fprintf(stderr, "xueshi-node: --timeout 应为 1..86400 秒 (seconds)\n");
-        return 0;
+        return XS_EINVAL;
     }
     *ms = (int)seconds * 1000;
-    return 1;
+    return XS_OK;
 }
 
 int node_cmd_sync(int argc, char **argv) {
@@ -56,16 +56,21 @@ int node_cmd_sync(int argc, char **argv) {
     const char *pos[1];
     size_t npos;
     node_t node;
-    node_sync_result_t res;
     int timeout_ms;
     if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value)
         return node_usage(S_SYNC_USAGE);
-    if (!s_timeout_ms(opts[1].value, &timeout_ms))
+    if (node_timeout_ms(opts[1].value, &timeout_ms) != XS_OK)
         return 2;
     if (node_open(&node, opts[0].value) != XS_OK)
         return 1;
-    xs_err err = node_sync(&node, timeout_ms, &res);
+    int rc = node_sync_command(&node, timeout_ms);
     node_close(&node);
+    return rc;
+}
+
+int node_sync_command(node_t *node, int timeout_ms) {
+    node_sync_result_t res;
+    xs_err err = node_sync(node, timeout_ms, &res);
     s_report(&res, err);
     switch (err) {
     case XS_OK:
@@ -121,7 +126,7 @@ int node_cmd_run(int argc, char **argv) {
     int timeout_ms, rc = 0;
     if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value)
         return node_usage(S_RUN_USAGE);
-    if (!s_timeout_ms(opts[1].value, &timeout_ms))
+    if (node_timeout_ms(opts[1].value, &timeout_ms) != XS_OK)
         return 2;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

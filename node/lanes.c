@@ -188,6 +188,29 @@ xs_err node_lane_store(xs_txn_t *txn, const node_lane_t *lane, uint64_t first_se
     return err == XS_OK ? xs_chain_put(txn, NODE_T_SAT_CHAIN, lane->origin, &e, 0) : err;
 }
 
+/* The first batch of a walk, checked against the seq and hash it should end with. */
+typedef struct s_ending {
+    uint64_t seq;
+    const uint8_t *hash;
+    int ends;
+} s_ending_t;
+
+static xs_err s_check_ending(void *ctx, const node_lane_batch_t *b) {
+    s_ending_t *e = ctx;
+    xs_batch_t opened;
+    e->ends = b->last == e->seq && xs_batch_open(b->envelope, b->len, &opened) == XS_OK &&
+              memcmp(opened.hash, e->hash, 32) == 0;
+    return XS_EEXIST; /* one is enough */
+}
+
+xs_err node_lane_ends_with(xs_txn_t *txn, const node_lane_t *lane, uint64_t seq,
+                           const uint8_t hash[32], int *ends) {
+    s_ending_t e = {seq, hash, 0};
+    xs_err err = seq ? node_lane_batches(txn, lane, seq - 1, s_check_ending, &e) : XS_OK;
+    *ends = e.ends;
+    return err == XS_EEXIST ? XS_OK : err;
+}
+
 xs_err node_lane_drop_from(xs_txn_t *txn, uint64_t first_seq) {
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;

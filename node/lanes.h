@@ -66,6 +66,11 @@ XS_MUST_USE xs_err node_lane_drop_from(xs_txn_t *txn, uint64_t first_seq);
 /* The envelope of this node's own batch starting at first_seq, borrowed until txn ends. */
 XS_MUST_USE xs_err node_lane_own_batch(xs_txn_t *txn, uint64_t first_seq, xs_bytes_t *env);
 
+/* *ends = 1 when the lane holds a batch ending exactly at seq whose hash is hash: the chain a
+ * hub-signed confirmation speaks of is this one. */
+XS_MUST_USE xs_err node_lane_ends_with(xs_txn_t *txn, const node_lane_t *lane, uint64_t seq,
+                                       const uint8_t hash[32], int *ends);
+
 /* A satellite's chain entry for the batch starting at first_seq. XS_ENOTFOUND. */
 XS_MUST_USE xs_err node_lane_entry(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_seq,
                                    xs_chain_entry_t *e);

@@ -22,6 +22,7 @@ static const struct {
     {"receipt", node_cmd_receipt, "导出认定回执 (export a teacher's signed receipt)"},
     {"export", node_cmd_export, "导出数据包带去县里 (write a USB bundle for the hub)"},
     {"import-receipts", node_cmd_import_receipts, "导入县里的回执包 (import a receipts bundle)"},
+    {"recover", node_cmd_recover, "从县级中心恢复本节点数据 (rebuild the store from the hub)"},
 };
 
 static int s_usage(void) {

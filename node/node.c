@@ -293,6 +293,34 @@ xs_err node_put(xs_txn_t *txn, uint64_t seq, const uint8_t *bytes, size_t len,
     return xs_store_put(txn, NODE_T_RECORDS, seq_key, 8, bytes, len, XS_PUT_APPEND);
 }
 
+xs_err node_truncate(xs_txn_t *txn, uint64_t from) {
+    uint64_t next;
+    xs_err err = node_next_seq(txn, &next);
+    /* From the last record down, so that no cursor moves under its own deletions. */
+    for (uint64_t seq = next; err == XS_OK && seq-- > from;) {
+        xs_bytes_t bytes, v;
+        xs_record_t rec;
+        node_dedupe_t key;
+        uint8_t seq_key[8];
+        xs_store_u64_key(seq, seq_key);
+        if ((err = xs_store_get(txn, NODE_T_RECORDS, seq_key, 8, &bytes)) != XS_OK)
+            break;
+        if (xs_record_decode_bytes(bytes.ptr, bytes.len, &rec) != XS_OK) {
+            err = XS_ECORRUPT;
+            break;
+        }
+        node_dedupe_key(&rec, &key);
+        err = xs_store_get(txn, NODE_T_DEDUPE, key.bytes, key.len, &v);
+        if (err == XS_OK && v.len == 8 && xs_store_key_u64(v.ptr) == seq)
+            err = xs_store_del(txn, NODE_T_DEDUPE, key.bytes, key.len);
+        else if (err == XS_OK || err == XS_ENOTFOUND)
+            err = XS_OK;
+        if (err == XS_OK)
+            err = xs_store_del(txn, NODE_T_RECORDS, seq_key, 8);
+    }
+    return err;
+}
+
 xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len, const node_dedupe_t *key,
                    uint64_t *seq) {
     xs_err err = node_next_seq(txn, seq);

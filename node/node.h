@@ -138,6 +138,10 @@ XS_MUST_USE xs_err node_next_seq(xs_txn_t *txn, uint64_t *seq);
 XS_MUST_USE xs_err node_put(xs_txn_t *txn, uint64_t seq, const uint8_t *bytes, size_t len,
                             const node_dedupe_t *key, int skip_known);
 
+/* Deletes every record from seq from on, and each one's dedupe key where it names that record
+ * (recover.c rebuilds what follows). XS_ECORRUPT on a record that does not decode. */
+XS_MUST_USE xs_err node_truncate(xs_txn_t *txn, uint64_t from);
+
 /* node_next_seq then node_put without skip_known: *seq gets the new sequence number. */
 XS_MUST_USE xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
                                const node_dedupe_t *key, uint64_t *seq);
@@ -170,5 +174,6 @@ int node_cmd_run(int argc, char **argv);
 int node_cmd_receipt(int argc, char **argv);
 int node_cmd_export(int argc, char **argv);
 int node_cmd_import_receipts(int argc, char **argv);
+int node_cmd_recover(int argc, char **argv);
 
 #endif

@@ -268,6 +268,60 @@ static void s_fetch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *fetc
     free(page.items);
 }
 
+/* A page of a satellite's own batches, contiguous from from_seq (protocol.md §9). */
+typedef struct s_pull_page {
+    xs_proto_blob_t *items; /* XS_PROTO_BATCHES_MAX */
+    uint32_t count;
+    size_t bytes;
+    uint64_t next; /* the seq the next batch must start at; 0: any (the first) */
+    int more;      /* out: the page is full and more batches follow */
+} s_pull_page_t;
+
+static xs_err s_pull_add(void *ctx, const node_lane_batch_t *b) {
+    s_pull_page_t *p = ctx;
+    if (p->next && b->first != p->next)
+        return XS_EEXIST; /* a gap: the page ends before it */
+    if (p->count == XS_PROTO_BATCHES_MAX || p->bytes + b->len > XS_PROTO_BATCHES_BYTES) {
+        p->more = 1;
+        return XS_EEXIST;
+    }
+    p->items[p->count++] = (xs_proto_blob_t){b->envelope, b->len};
+    p->bytes += b->len;
+    p->next = b->last + 1;
+    return XS_OK;
+}
+
+/* A satellite restored from an old copy asks for its own batches back. */
+static void s_pull(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *pull) {
+    xs_txn_t *txn = NULL;
+    s_pull_page_t page = {NULL, 0, 0, 0, 0};
+    if (pull->u.pull.has_origin) {
+        s_error(r, peer, XS_PCODE_WRONG_ORIGIN);
+        return;
+    }
+    page.items = malloc(XS_PROTO_BATCHES_MAX * sizeof *page.items);
+    xs_err err = page.items ? xs_store_read(r->node->store, &txn) : XS_ENOMEM;
+    if (err == XS_OK) {
+        node_lane_t lane = node_lane_satellite(peer->origin);
+        err = node_lane_batches(txn, &lane, pull->u.pull.from_seq - 1, s_pull_add, &page);
+        if (err == XS_EEXIST)
+            err = XS_OK;
+    }
+    if (err == XS_OK) {
+        xs_msg_t msg;
+        memset(&msg, 0, sizeof msg);
+        msg.type = XS_MSG_BATCHES;
+        msg.u.batches.envelopes = page.items;
+        msg.u.batches.envelope_count = page.count;
+        msg.u.batches.more = page.more;
+        s_reply(r, peer, &msg); /* before the snapshot ends: the page borrows it */
+    } else {
+        s_error(r, peer, XS_PCODE_INTERNAL);
+    }
+    xs_store_end(&txn);
+    free(page.items);
+}
+
 xs_err node_relay_serve(node_relay_t *r, int timeout_ms) {
     xs_peer_t peer;
     const uint8_t *frame;
@@ -289,6 +343,9 @@ xs_err node_relay_serve(node_relay_t *r, int timeout_ms) {
         break;
     case XS_MSG_FETCH:
         s_fetch(r, &peer, &msg);
+        break;
+    case XS_MSG_PULL:
+        s_pull(r, &peer, &msg);
         break;
     default:
         s_error(r, &peer, XS_PCODE_MALFORMED);

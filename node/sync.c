@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include "lanes.h"
+#include "recover.h"
 #include "seal.h"
 
 #include <stdio.h>
@@ -61,8 +62,10 @@ typedef struct s_session {
     xs_writer_t frame;
     s_out_t *out;
     size_t nout, out_cap;
-    xs_receipt_t *scratch; /* one receipt being checked */
-    int contact_seconds;   /* longest wait for the peer's first reply */
+    xs_receipt_t *scratch;   /* one receipt being checked */
+    int contact_seconds;     /* longest wait for the peer's first reply */
+    const xs_identity_t *id; /* this node's keys */
+    int adopted;             /* 1 once this session adopted the hub's chain */
 } s_session_t;
 
 static int s_ms_left(const struct timespec *deadline) {
@@ -406,6 +409,60 @@ static xs_err s_fetch(s_session_t *s, const node_lane_t *lane, uint64_t have, ui
     return err;
 }
 
+/* Adopts the hub's copy of this node's chain after what the hub confirmed (protocol.md §9):
+ * PULL it page by page, verify every envelope against this node's key, rebuild in one write
+ * step, then seal the node's own records that follow the hub's head. */
+static xs_err s_adopt(s_session_t *s) {
+    xs_txn_t *txn = NULL;
+    node_adopt_t *a = NULL;
+    node_adopt_result_t r;
+    node_lane_t self = node_lane_self();
+    uint64_t confirmed = 0;
+    int more = 1;
+    s->adopted = 1;
+    xs_err err = xs_store_read(s->node->store, &txn);
+    if (err == XS_OK)
+        err = node_lane_get(txn, &self, NODE_LANE_CONFIRMED, &confirmed);
+    xs_store_end(&txn);
+    if (err == XS_OK)
+        err = node_adopt_begin(&a, xs_identity_public(s->id)->sign, confirmed + 1);
+    while (err == XS_OK && more) {
+        xs_msg_t pull, page;
+        xs_proto_iter_t it;
+        xs_proto_blob_t env;
+        memset(&pull, 0, sizeof pull);
+        pull.type = XS_MSG_PULL;
+        pull.u.pull.from_seq = node_adopt_next(a);
+        if ((err = s_send(s, &pull)) != XS_OK || (err = s_recv(s, XS_MSG_BATCHES, &page)) != XS_OK)
+            break;
+        s->res->round_trips++;
+        more = page.u.batches.more && page.u.batches.envelope_count > 0;
+        xs_proto_iter_init(&it, &page.u.batches.envelope_list);
+        while (err == XS_OK && xs_proto_next_envelope(&it, &env))
+            err = node_adopt_take(a, env.ptr, env.len);
+        if (err != XS_OK)
+            xs_log_err(err,
+                       "县级中心发回的批次未通过核验，未采用 (a batch the hub sent back failed "
+                       "its check; nothing adopted)");
+    }
+    if (err == XS_OK)
+        err = node_adopt_commit(a, s->node, &r);
+    node_adopt_destroy(&a);
+    if (err == XS_ENOTFOUND)
+        return XS_OK; /* the hub holds nothing newer after all */
+    if (err != XS_OK)
+        return err;
+    s->res->adopted_records = r.records;
+    s->res->renumbered = r.appended;
+    printf("已采用县级中心的记录链 (adopted the hub's chain): 序号 %llu–%llu 共 %llu 条；本机另有 "
+           "%llu 条新记录排在其后重新封装 (renumbered after it)，%llu 条县里已有 (already held)\n",
+           (unsigned long long)r.from, (unsigned long long)r.head, (unsigned long long)r.records,
+           (unsigned long long)r.appended, (unsigned long long)r.same);
+    fflush(stdout);
+    uint64_t sealed;
+    return node_seal(s->node, s->id, NULL, &sealed, NULL);
+}
+
 /* One lane: HELLO, VIEW, the batches the peer lacks, their ACKs, then new receipts. */
 static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed,
                      uint64_t *receipts) {
@@ -462,6 +519,9 @@ static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed
         s->res->confirmed_through = confirmed;
         s->res->fork_noted = view.u.view.fork_seq;
         if (view.u.view.policy.ptr && (err = s_take_policy(s, &view.u.view.policy)) != XS_OK)
+            return err;
+        /* The peer holds seqs this node never sealed: it was restored from an old copy. */
+        if (view.u.view.held_max > head && !s->adopted && (err = s_adopt(s)) != XS_OK)
             return err;
     }
     if ((err = s_collect(s, lane, &view.u.view)) != XS_OK)
@@ -585,7 +645,15 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
     }
     s_pushed_t pushed;
     node_lane_t self = node_lane_self();
+    s.id = id;
     err = s_lane(&s, &self, &pushed, &res->receipts);
+    if (err == XS_EFORK && !s.adopted) {
+        /* The hub holds other batches at these seqs: adopt its chain, then send again. */
+        if ((err = s_adopt(&s)) == XS_OK)
+            err = s_lane(&s, &self, &pushed, &res->receipts);
+        if (err == XS_OK)
+            res->fork_resolved = 1;
+    }
     res->sent_batches = pushed.batches;
     res->sent_records = pushed.records;
     res->acked_batches = pushed.acked;

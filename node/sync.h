@@ -27,6 +27,9 @@ typedef struct node_sync_result {
     uint64_t fork_noted;        /* first seq of a fork the hub holds for this node from another
                                    copy of it (VIEW fork_seq); 0: none */
     int policy_updated;         /* 1 when the hub sent a newer policy */
+    uint64_t adopted_records;   /* records of the hub's chain adopted (protocol.md §9) */
+    uint64_t renumbered;        /* this node's own records renumbered after the hub's head */
+    int fork_resolved;          /* 1 when this session resolved its own fork by adopting */
     int round_trips;            /* request/reply exchanges after the handshake */
 } node_sync_result_t;
 
@@ -36,5 +39,12 @@ typedef struct node_sync_result {
  * XS_EREFUSED (not enrolled or revoked), XS_EFORK (a fork: res->fork_seq), XS_ENOTFOUND (no
  * hub configured), or another error; a message has been printed. */
 XS_MUST_USE xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res);
+
+/* Parses a --timeout value in seconds (NULL: 30) into *ms; prints why it is refused. */
+XS_MUST_USE xs_err node_timeout_ms(const char *text, int *ms);
+
+/* One session as the sync command runs it: sync, print the one-line report, and return the
+ * command's exit code. */
+int node_sync_command(node_t *node, int timeout_ms);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lanes.h"
+#include "xs/confirm.h"
 #include "xs/receipt.h"
 
 typedef struct s_out {
@@ -66,20 +67,66 @@ typedef struct s_take {
     node_receipts_taken_t *taken; /* out */
 } s_take_t;
 
-/* Splits a receipts-bundle item [origin, receipt envelope], or [nil, policy envelope] with
- * *origin NULL. */
+/* Kinds of receipts-bundle item (protocol.md §7). */
+enum { S_ITEM_RECEIPT, S_ITEM_POLICY, S_ITEM_CONFIRM };
+
+/* Splits a receipts-bundle item: [origin, receipt envelope], [nil, policy envelope], or
+ * [origin, confirmation envelope, 1]. Returns its kind, or -1 when it is none of these. */
 static int s_item(const xs_bundle_item_t *item, const uint8_t **origin, const uint8_t **env,
                   uint32_t *len) {
     xs_reader_t r;
     uint32_t n, olen;
+    uint64_t kind = 0;
     xs_reader_init(&r, item->ptr, item->len);
-    if (xs_codec_get_array(&r, &n) != XS_OK || n != 2)
-        return 0;
+    if (xs_codec_get_array(&r, &n) != XS_OK || (n != 2 && n != 3))
+        return -1;
     if (xs_codec_get_nil(&r) == XS_OK)
         *origin = NULL;
     else if (xs_codec_get_bin(&r, origin, &olen) != XS_OK || olen != 32)
-        return 0;
-    return xs_codec_get_bin(&r, env, len) == XS_OK && xs_reader_left(&r) == 0;
+        return -1;
+    if (xs_codec_get_bin(&r, env, len) != XS_OK ||
+        (n == 3 && (xs_codec_get_uint(&r, &kind) != XS_OK || kind != 1 || !*origin)) ||
+        xs_reader_left(&r) != 0)
+        return -1;
+    return n == 3 ? S_ITEM_CONFIRM : *origin ? S_ITEM_RECEIPT : S_ITEM_POLICY;
+}
+
+/* The lane a bundle item for origin belongs to: this node's own, or a satellite's whose
+ * batches this relay holds. *ours = 0 when neither. */
+static xs_err s_lane_of(s_take_t *t, xs_txn_t *txn, const uint8_t *origin, node_lane_t *lane,
+                        int *ours) {
+    *lane = node_lane_self();
+    *ours = 1;
+    if (memcmp(origin, t->self, 32) == 0)
+        return XS_OK;
+    xs_err err = node_lane_holds(txn, origin, ours);
+    *lane = node_lane_satellite(origin);
+    return err;
+}
+
+/* A confirmation: how far the hub holds origin's chain. Taken only when the chain it names is
+ * the one this node holds (same seq, same batch hash); then nothing up to there is exported
+ * again, and a relay tells the satellite in its next VIEW. */
+static xs_err s_take_confirm(s_take_t *t, xs_txn_t *txn, const uint8_t *origin, const uint8_t *env,
+                             uint32_t len) {
+    xs_confirm_t c;
+    node_lane_t lane;
+    int ours, ends;
+    if (xs_confirm_open(env, len, t->county, &c) != XS_OK || memcmp(c.origin, origin, 32) != 0) {
+        t->taken->refused++;
+        return XS_OK;
+    }
+    xs_err err = s_lane_of(t, txn, origin, &lane, &ours);
+    if (err == XS_OK && ours)
+        err = node_lane_ends_with(txn, &lane, c.through, c.head_hash, &ends);
+    if (err != XS_OK || !ours || !ends) {
+        t->taken->not_ours += err == XS_OK;
+        return err;
+    }
+    if ((err = node_lane_raise(txn, &lane, NODE_LANE_CONFIRMED, c.through)) == XS_OK &&
+        (err = node_lane_raise(txn, &lane, NODE_LANE_ACKED, c.through)) == XS_OK)
+        t->taken->confirmations++;
+    return err;
 }
 
 /* The county's policy: adopted when it verifies and decodes. */
@@ -107,20 +154,17 @@ static xs_err s_take_receipt(s_take_t *t, xs_txn_t *txn, const uint8_t *origin, 
         t->taken->refused++;
         return XS_OK;
     }
-    node_lane_t lane = node_lane_self();
-    if (memcmp(origin, t->self, 32) != 0) {
-        int held;
-        xs_err err = node_lane_holds(txn, origin, &held);
-        if (err != XS_OK)
-            return err;
-        if (!held) {
-            t->taken->not_ours++;
-            return XS_OK;
-        }
-        lane = node_lane_satellite(origin);
+    node_lane_t lane;
+    int ours;
+    xs_err err = s_lane_of(t, txn, origin, &lane, &ours);
+    if (err != XS_OK)
+        return err;
+    if (!ours) {
+        t->taken->not_ours++;
+        return XS_OK;
     }
     const xs_str_t *teacher = &t->scratch->teacher_id;
-    xs_err err = node_lane_receipt_put(txn, &lane, teacher->ptr, teacher->len, env, len);
+    err = node_lane_receipt_put(txn, &lane, teacher->ptr, teacher->len, env, len);
     if (err == XS_OK)
         err = node_lane_get(txn, &lane, NODE_LANE_RECEIPTS_GEN, &gen);
     if (err == XS_OK && t->scratch->generation > gen)
@@ -139,12 +183,20 @@ static xs_err s_take_step(xs_txn_t *txn, void *ctx) {
         const uint8_t *origin, *env;
         uint32_t len;
         xs_err err = XS_OK;
-        if (!s_item(&t->items->items[i], &origin, &env, &len))
-            t->taken->refused++;
-        else if (!origin)
+        switch (s_item(&t->items->items[i], &origin, &env, &len)) {
+        case S_ITEM_POLICY:
             err = s_take_policy(t, txn, env, len);
-        else
+            break;
+        case S_ITEM_RECEIPT:
             err = s_take_receipt(t, txn, origin, env, len);
+            break;
+        case S_ITEM_CONFIRM:
+            err = s_take_confirm(t, txn, origin, env, len);
+            break;
+        default:
+            t->taken->refused++;
+            break;
+        }
         if (err != XS_OK)
             return err;
     }

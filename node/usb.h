@@ -15,11 +15,12 @@ XS_MUST_USE xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx
 
 /* What a receipts bundle brought. */
 typedef struct node_receipts_taken {
-    uint64_t own;        /* receipts for this node's teachers */
-    uint64_t satellites; /* receipts a relay keeps for its satellites */
-    uint64_t not_ours;   /* for a node this one neither is nor relays for: skipped */
-    uint64_t refused;    /* not signed by the county hub, or malformed: skipped */
-    int policy;          /* 1 when it brought the county's signed policy */
+    uint64_t own;           /* receipts for this node's teachers */
+    uint64_t satellites;    /* receipts a relay keeps for its satellites */
+    uint64_t not_ours;      /* for a node this one neither is nor relays for: skipped */
+    uint64_t refused;       /* not signed by the county hub, or malformed: skipped */
+    int policy;             /* 1 when it brought the county's signed policy */
+    uint64_t confirmations; /* hub-signed "confirmed through" statements taken */
 } node_receipts_taken_t;
 
 /* Stores the receipts of a read receipts bundle (protocol.md §7), each verified against the
