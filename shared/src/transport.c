@@ -346,8 +346,9 @@ const char *xs_server_endpoint(const xs_server_t *s) {
     return s->endpoint;
 }
 
-/* Takes one message from the ROUTER if it is whole and authenticated. XS_OK with *peer and
- * s->last filled; XS_ENOTFOUND when there was nothing usable (dropped or none waiting). */
+/* Takes one message from the ROUTER if it is authenticated and within the size cap. XS_OK with
+ * *peer and s->last filled (s->last empty for a multipart message); XS_ENOTFOUND when there
+ * was nothing usable (dropped or none waiting). */
 static xs_err s_server_take(xs_server_t *s, xs_peer_t *peer) {
     zmq_msg_t routing;
     zmq_msg_init(&routing);
@@ -364,15 +365,22 @@ static xs_err s_server_take(xs_server_t *s, xs_peer_t *peer) {
         goto drop;
     if (zmq_msg_recv(&s->last, s->router, ZMQ_DONTWAIT) < 0)
         goto drop;
-    if (zmq_msg_more(&s->last)) {
-        s_drain(s->router);
-        goto drop;
-    }
-    if (zmq_msg_size(&s->last) > XS_TRANSPORT_MAX_MSG)
-        goto drop;
     /* The User-Id our ZAP handler gave this connection; zmq attaches it to every frame. */
     if (!s_parse_user_id(zmq_msg_gets(&s->last, "User-Id"), peer->origin)) {
         xs_log("dropped a message without a usable ZAP User-Id");
+        if (zmq_msg_more(&s->last))
+            s_drain(s->router);
+        goto drop;
+    }
+    if (zmq_msg_more(&s->last)) {
+        /* No xueshi message has two frames. Its sender is known, so it is refused like any
+         * frame that does not parse (protocol.md §5): the caller gets an empty frame, which
+         * the protocol decoder calls malformed, and answers it with ERROR. */
+        s_drain(s->router);
+        zmq_msg_close(&s->last);
+        zmq_msg_init(&s->last);
+        s->stats.msgs_multipart++;
+    } else if (zmq_msg_size(&s->last) > XS_TRANSPORT_MAX_MSG) {
         goto drop;
     }
     memcpy(peer->routing, zmq_msg_data(&routing), routing_len);
@@ -657,6 +665,17 @@ void xs_client_stats(const xs_client_t *c, xs_transport_stats_t *out) {
 void xs_client_test_allow_oversize(xs_client_t *c) {
     assert(c);
     c->allow_oversize = true;
+}
+
+xs_err xs_client_test_send_parts(xs_client_t *c, const void *first, size_t first_len,
+                                 const void *second, size_t second_len) {
+    assert(c && first && second);
+    if (zmq_send(c->dealer, first, first_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(c->dealer, second, second_len, ZMQ_DONTWAIT) < 0)
+        return s_fail("send (DEALER)", zmq_errno());
+    c->stats.msgs_sent++;
+    c->stats.bytes_sent += first_len + second_len;
+    return XS_OK;
 }
 
 void xs_client_close(xs_client_t **cp) {

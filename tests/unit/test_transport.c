@@ -13,7 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xs/codec.h"
 #include "xs/identity.h"
+#include "xs/proto.h"
 #include "xs/transport.h"
 
 /* Every wait in these tests ends by this many milliseconds, even when something is wrong. */
@@ -286,6 +288,47 @@ static void test_wrong_server_key(void **state) {
     assert_true(s_now_ms() - before < 1000);
 }
 
+/* A message of two frames is refused like any frame that does not parse (protocol.md §5): the
+ * server hands it over empty, from its authenticated sender, so the caller answers ERROR
+ * malformed; the same connection serves on. */
+static void test_multipart_refused(void **state) {
+    fixture_t *fx = *state;
+    xs_client_t *c = s_client(fx, fx->node[0], NULL);
+    assert_int_equal(xs_client_test_send_parts(c, "hello", 5, "world", 5), XS_OK);
+    inbox_t in = {0};
+    s_pump_server(fx, &in, 1);
+    assert_int_equal(in.count, 1);
+    assert_int_equal(in.last_len, 0);
+    assert_memory_equal(in.peer.origin, fx->enrolment.origin[0], 32);
+    xs_transport_stats_t ss;
+    xs_server_stats(fx->server, &ss);
+    assert_int_equal(ss.msgs_multipart, 1);
+
+    /* What a hub or relay does with it: decode, refuse, answer. */
+    xs_msg_t msg;
+    assert_int_equal(xs_proto_decode(in.last, in.last_len, &msg), XS_EMALFORMED);
+    xs_proto_error(&msg, xs_proto_code_from_err(XS_EMALFORMED));
+    xs_writer_t w;
+    xs_writer_init(&w, XS_PROTO_FRAME_MAX);
+    assert_int_equal(xs_proto_encode(&msg, &w), XS_OK);
+    assert_int_equal(xs_server_send(fx->server, &in.peer, w.data, w.len), XS_OK);
+    xs_writer_free(&w);
+    const uint8_t *bytes;
+    size_t len;
+    assert_int_equal(s_pump_client(fx, c, &in, &bytes, &len), XS_OK);
+    assert_int_equal(xs_proto_decode(bytes, len, &msg), XS_OK);
+    assert_int_equal(msg.type, XS_MSG_ERROR);
+    assert_int_equal(msg.u.error.code, XS_PCODE_MALFORMED);
+
+    /* A whole message after it still arrives whole. */
+    assert_int_equal(xs_client_send(c, "again", 5), XS_OK);
+    s_pump_server(fx, &in, 2);
+    assert_int_equal(in.count, 2);
+    assert_int_equal(in.last_len, 5);
+    assert_memory_equal(in.last, "again", 5);
+    xs_client_close(&c);
+}
+
 static void test_oversize_dropped(void **state) {
     fixture_t *fx = *state;
     xs_client_t *c = s_client(fx, fx->node[0], NULL);
@@ -530,6 +573,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_refused_client, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_admit_error_is_not_a_refusal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_wrong_server_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_multipart_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_oversize_dropped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_send_to_gone_peer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_origins_tell_clients_apart, s_setup, s_teardown),

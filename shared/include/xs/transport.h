@@ -33,7 +33,8 @@ typedef struct xs_transport_stats {
     uint64_t bytes_sent;     /* their payload, in bytes */
     uint64_t msgs_received;  /* messages returned to the caller */
     uint64_t bytes_received; /* their payload, in bytes */
-    uint64_t msgs_dropped;   /* received, not returned: multipart, oversize, no User-Id */
+    uint64_t msgs_dropped;   /* received, not returned: oversize, no User-Id */
+    uint64_t msgs_multipart; /* server: of more than one frame, returned empty (refused) */
     uint64_t zap_admitted;   /* server: handshakes the ZAP handler answered 200 */
     uint64_t zap_denied;     /* server: handshakes answered 400 (refused) or 500 (error) */
 } xs_transport_stats_t;
@@ -62,10 +63,12 @@ const char *xs_server_endpoint(const xs_server_t *s);
 /* Waits up to timeout_ms (0: poll once, -1: forever) for one message, answering ZAP requests
  * (calling admit) meanwhile: a hub must call it often, or handshakes stall. Fills *peer and
  * sets *bytes, *len to the payload; *bytes is valid until the next xs_server_recv or close.
- * Messages of more than one frame, and any without a parsable User-Id, are dropped unseen.
- * XS_ETIMEOUT when nothing came in time, also early when a signal interrupted the wait (so
- * the caller can check its stop flag); XS_ENET on a zmq failure. Never XS_ETOOBIG: an
- * oversize frame is dropped like a multipart one, or zmq cuts the sender's connection. */
+ * A message of more than one frame is returned with an empty payload (len 0), which the
+ * protocol decoder refuses as malformed, so the caller answers it with ERROR like any frame
+ * that does not parse (protocol.md §5). Messages without a parsable User-Id are dropped
+ * unseen. XS_ETIMEOUT when nothing came in time, also early when a signal interrupted the wait
+ * (so the caller can check its stop flag); XS_ENET on a zmq failure. Never XS_ETOOBIG: a frame
+ * over XS_TRANSPORT_MAX_MSG is dropped unseen, or zmq cuts the sender's connection. */
 XS_MUST_USE xs_err xs_server_recv(xs_server_t *s, int timeout_ms, xs_peer_t *peer,
                                   const uint8_t **bytes, size_t *len);
 
@@ -118,5 +121,10 @@ void xs_client_close(xs_client_t **c);
 
 /* Tests only: lets c send frames over XS_TRANSPORT_MAX_MSG, to prove a server drops them. */
 void xs_client_test_allow_oversize(xs_client_t *c);
+
+/* Tests only: queues one message of two frames (first, then second), which no xueshi peer
+ * sends, to prove a server refuses it. XS_ENET (or XS_ETIMEOUT: queue full) when zmq fails. */
+XS_MUST_USE xs_err xs_client_test_send_parts(xs_client_t *c, const void *first, size_t first_len,
+                                             const void *second, size_t second_len);
 
 #endif
