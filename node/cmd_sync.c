@@ -13,6 +13,8 @@
 #define S_RUN_USAGE                                                                                \
     "xueshi-node run --dir DIR [--timeout SECONDS] [--relay-listen tcp://ADDR:PORT]\n"             \
     "  --relay-listen: also serve the satellite schools this central school relays for"
+/* run's wait after an outcome that needs a person (protocol.md §5.1), in seconds. */
+#define S_PERSON_RETRY_SECONDS 300
 
 /* Prints one line about a session, for the operator and the log. */
 static void s_report(const node_sync_result_t *r, xs_err err) {
@@ -38,6 +40,52 @@ static void s_report(const node_sync_result_t *r, xs_err err) {
                r->satellites, (unsigned long long)r->relayed_batches,
                (unsigned long long)r->relayed_records, r->satellites);
     fflush(stdout);
+}
+
+/* How sync and run react to how a session ended (protocol.md §5.1 and §6 list every case). */
+typedef struct s_outcome {
+    int exit_code;      /* sync's exit status */
+    int needs_person;   /* 1: retrying soon cannot help: run waits its longest back-off */
+    const char *advice; /* what the person should do, for run to repeat at each attempt */
+} s_outcome_t;
+
+static s_outcome_t s_outcome(xs_err err) {
+    switch (err) {
+    case XS_OK:
+        return (s_outcome_t){0, 0, NULL};
+    case XS_ETIMEOUT: /* unreachable, silent, or the link broke during the handshake */
+    case XS_ENET:     /* a network failure; the hub's admission check failed for now */
+    case XS_EAGAIN:   /* ERROR or ACK `internal`: the hub's disk is full, or the like */
+        return (s_outcome_t){3, 0, NULL};
+    case XS_EREFUSED: /* the hub refused our key at the handshake: not enrolled or revoked */
+    case XS_EPERM:    /* ERROR or ACK revoked, unknown, wrong_origin */
+        return (s_outcome_t){4, 1,
+                             "请县级管理员为本节点登记或恢复登记 (ask the county to enroll this "
+                             "node, or to enroll it again)"};
+    case XS_EFORK:
+        return (s_outcome_t){5, 1, "请县级管理员处理分叉 (the county must look at the fork)"};
+    case XS_ECRYPTO: /* wrong hub key (handshake), or ACK bad_signature */
+        return (s_outcome_t){1, 1,
+                             "请核对县级中心公钥 (init --hub-key)，或请县级管理员核对本节点的登记 "
+                             "(check the hub key this node holds, or ask the county to check this "
+                             "node's enrollment)"};
+    case XS_EVERSION:
+        return (s_outcome_t){
+            1, 1,
+            "本节点与县级中心的软件版本不兼容，请升级 (this node's software and the "
+            "hub's do not match: update)"};
+    case XS_EMALFORMED: /* ERROR or ACK malformed, too_big: a bug, or a damaged batch */
+    case XS_ETOOBIG:
+        return (s_outcome_t){1, 1,
+                             "本节点与县级中心之间的数据无法读取，请联系技术支持 (data between "
+                             "this node and the hub does not parse: contact support)"};
+    case XS_ENOTFOUND:
+        return (s_outcome_t){1, 1,
+                             "请用 xueshi-node init --hub --hub-key 设置县级中心 (set the hub with "
+                             "xueshi-node init --hub --hub-key)"};
+    default: /* trouble here that may pass: disk full, store busy */
+        return (s_outcome_t){1, 0, NULL};
+    }
 }
 
 xs_err node_timeout_ms(const char *text, int *ms) {
@@ -72,19 +120,7 @@ int node_sync_command(node_t *node, int timeout_ms) {
     node_sync_result_t res;
     xs_err err = node_sync(node, timeout_ms, &res);
     s_report(&res, err);
-    switch (err) {
-    case XS_OK:
-        return 0;
-    case XS_ETIMEOUT:
-        return 3;     /* unreachable: try again later */
-    case XS_EREFUSED: /* the handshake was refused: not enrolled or revoked */
-    case XS_EPERM:    /* the hub says revoked, unknown, or not ours to send */
-        return 4;
-    case XS_EFORK:
-        return 5; /* the county must look at it */
-    default:
-        return 1;
-    }
+    return s_outcome(err).exit_code;
 }
 
 static volatile sig_atomic_t s_stop;
@@ -148,8 +184,11 @@ int node_cmd_run(int argc, char **argv) {
         fflush(stdout);
     }
     /* Sync now; then soon after new records (or satellites' batches), every 10 minutes anyway
-     * for fresh receipts, and with doubling back-off (2 s to 5 min) while the hub is away. */
+     * for fresh receipts, and with doubling back-off (2 s to 5 min) while the hub is away.
+     * What needs a person (a refusal, a fork, a wrong key) is retried every 5 minutes: the
+     * county may enroll the node again meanwhile. Only a node without a hub stops. */
     unsigned backoff = 0;
+    int waiting_for_person = 0;
     double next = 0;
     uint64_t seen = 0;
     while (!s_stop) {
@@ -157,14 +196,28 @@ int node_cmd_run(int argc, char **argv) {
             node_sync_result_t res;
             xs_err err = node_sync(&node, timeout_ms, &res);
             s_report(&res, err);
-            if (!relay && (err == XS_EREFUSED || err == XS_EPERM || err == XS_ENOTFOUND)) {
+            s_outcome_t outcome = s_outcome(err);
+            if (!relay && err == XS_ENOTFOUND) {
                 rc = 1;
-                break; /* retrying cannot help */
+                break; /* no hub to sync with: init must set one (a relay serves on) */
             }
             /* A relay's satellites are waiting on it: it retries a missing hub more often. */
-            unsigned most = relay ? 60 : 300;
-            backoff = err == XS_OK ? 0 : backoff ? (backoff * 2 > most ? most : backoff * 2) : 2;
-            next = s_now() + (backoff ? backoff : 600);
+            unsigned most = relay ? 60 : 300, wait;
+            waiting_for_person = outcome.needs_person;
+            if (waiting_for_person) {
+                backoff = 0;
+                wait = S_PERSON_RETRY_SECONDS;
+                printf("  %s；%u 分钟后再试 (trying again in %u minutes)\n", outcome.advice,
+                       wait / 60, wait / 60);
+                fflush(stdout);
+            } else {
+                if (err == XS_OK)
+                    backoff = 0;
+                else
+                    backoff = backoff ? (backoff * 2 > most ? most : backoff * 2) : 2;
+                wait = backoff ? backoff : 600;
+            }
+            next = s_now() + wait;
             seen = s_last_seq(&node);
         }
         if (relay) {
@@ -174,10 +227,11 @@ int node_cmd_run(int argc, char **argv) {
         } else {
             usleep(200 * 1000);
         }
-        /* New work: sync within a couple of seconds; within ten while the hub is away. */
+        /* New work: sync within a couple of seconds; within ten while the hub is away; not
+         * early while a person must act first. */
         int fresh = (relay && node_relay_take_new(relay)) || s_last_seq(&node) != seen;
         double soon = s_now() + (backoff ? 10 : 2);
-        if (fresh && next > soon)
+        if (fresh && !waiting_for_person && next > soon)
             next = soon;
     }
     node_relay_close(&relay);

@@ -87,7 +87,8 @@ static xs_err s_send(s_session_t *s, const xs_msg_t *msg) {
 }
 
 /* Receives one message of the expected type before the deadline; explains failures. The
- * message borrows the client's buffer until the next receive. */
+ * message borrows the client's buffer until the next receive. What each failure means for
+ * sync and run: protocol.md §5.1 and §6. */
 static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
     xs_err handshake = XS_OK; /* the last handshake failure, while zmq retries it */
     for (;;) {
@@ -95,19 +96,27 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
         size_t len;
         int left = s_ms_left(&s->deadline);
         xs_err err = left ? xs_client_recv(s->client, left, &bytes, &len) : XS_ETIMEOUT;
-        if (err == XS_ENET) {
-            /* A reset during the handshake (the hub restarting, a flaky link) passes when zmq
-             * reconnects; a wrong key fails every time, and is blamed at the deadline. */
+        if (err == XS_ENET || err == XS_ECRYPTO) {
+            /* zmq tries the handshake again on its own: a broken link or a hub restarting
+             * passes when it reconnects; a wrong key fails every time. Judge at the deadline,
+             * by the last failure. */
             handshake = err;
             continue;
         }
         if (err == XS_ETIMEOUT && s_ms_left(&s->deadline) > 0)
             continue; /* a signal woke the wait early */
-        if (err == XS_ETIMEOUT && handshake != XS_OK) {
-            xs_log("与 %s 握手一直失败，公钥是否正确？(the handshake with %s keeps failing: is the "
-                   "key right?)",
+        if (err == XS_ETIMEOUT && handshake == XS_ECRYPTO) {
+            xs_log("%s 不接受本节点的握手：本节点所记的对方公钥 (init --hub-key) 很可能不对 (%s "
+                   "breaks off every handshake: the hub key this node holds is likely wrong)",
                    s->endpoint, s->endpoint);
-            return XS_ENET;
+            return XS_ECRYPTO;
+        }
+        if (err == XS_ETIMEOUT && handshake != XS_OK) {
+            xs_log("与 %s 的握手一直未能完成：线路中断或对方暂时出错，稍后再试 (the handshake "
+                   "with %s keeps breaking off: a bad link, or the hub failing for now; try "
+                   "again later)",
+                   s->endpoint, s->endpoint);
+            return XS_ETIMEOUT;
         }
         if (err == XS_ETIMEOUT) {
             xs_log("无法连接县级中心或对方无应答 (%s is unreachable or silent)", s->endpoint);
@@ -127,6 +136,8 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
             continue;
         }
         if (msg->type == XS_MSG_ERROR) {
+            /* internal: the hub failed for now (XS_EAGAIN, try later); any other code is a
+             * verdict on this node or what it sent. */
             xs_log("对方报告错误 (the peer reports): %.*s", (int)msg->u.error.message.len,
                    msg->u.error.message.ptr);
             return xs_proto_code_to_err(msg->u.error.code);

@@ -48,6 +48,8 @@ const char *xs_strerror(xs_err err) {
         return "批次分叉 (forked batch chain)";
     case XS_EBUSY:
         return "正被其他进程使用 (in use by another process)";
+    case XS_EAGAIN:
+        return "对方暂时无法处理，请稍后重试 (the peer failed for now; try again later)";
     }
     return "未知错误 (unknown error)";
 }

@@ -74,6 +74,8 @@ xs_err xs_proto_code_to_err(unsigned code) {
     case XS_PCODE_REVOKED:
     case XS_PCODE_UNKNOWN:
         return XS_EPERM;
+    case XS_PCODE_INTERNAL:
+        return XS_EAGAIN; /* the hub's trouble, not a verdict on this node: retry */
     default:
         return XS_EREFUSED;
     }

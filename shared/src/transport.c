@@ -36,6 +36,13 @@
 /* How long a closing client waits for its last messages to leave. */
 #define S_CLIENT_LINGER_MS 2000
 
+/* The longest endpoint a client keeps, with its NUL. */
+#define S_ENDPOINT_MAX 320
+/* How long a client may spend asking a peer that broke a handshake off for its greeting. */
+#define S_PROBE_MS 2000
+/* ZMTP 3 (rfc.zeromq.org/spec/23): a greeting is 64 bytes; the mechanism is 20 bytes at 12. */
+#define S_GREETING_BYTES 64
+
 /* RFC 27: the handler's well-known endpoint, inside the server's own context. */
 #define S_ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define S_MONITOR_ENDPOINT "inproc://xs.client.monitor"
@@ -67,6 +74,9 @@ struct xs_client {
     zmq_msg_t last;      /* payload returned by the last recv, kept until the next */
     bool allow_oversize; /* tests only: skip the local size check on send */
     bool failed;         /* the last handshake outcome seen was a failure */
+    xs_err said;         /* the last handshake failure logged, so each is logged once */
+    int peer_curve;      /* the probe's answer: 1 a CURVE server, 0 not one, -1 not asked */
+    char endpoint[S_ENDPOINT_MAX]; /* what the dealer connects to, for the probe */
     xs_transport_stats_t stats;
 };
 
@@ -346,8 +356,9 @@ const char *xs_server_endpoint(const xs_server_t *s) {
     return s->endpoint;
 }
 
-/* Takes one message from the ROUTER if it is whole and authenticated. XS_OK with *peer and
- * s->last filled; XS_ENOTFOUND when there was nothing usable (dropped or none waiting). */
+/* Takes one message from the ROUTER if it is authenticated and within the size cap. XS_OK with
+ * *peer and s->last filled (s->last empty for a multipart message); XS_ENOTFOUND when there
+ * was nothing usable (dropped or none waiting). */
 static xs_err s_server_take(xs_server_t *s, xs_peer_t *peer) {
     zmq_msg_t routing;
     zmq_msg_init(&routing);
@@ -364,15 +375,22 @@ static xs_err s_server_take(xs_server_t *s, xs_peer_t *peer) {
         goto drop;
     if (zmq_msg_recv(&s->last, s->router, ZMQ_DONTWAIT) < 0)
         goto drop;
-    if (zmq_msg_more(&s->last)) {
-        s_drain(s->router);
-        goto drop;
-    }
-    if (zmq_msg_size(&s->last) > XS_TRANSPORT_MAX_MSG)
-        goto drop;
     /* The User-Id our ZAP handler gave this connection; zmq attaches it to every frame. */
     if (!s_parse_user_id(zmq_msg_gets(&s->last, "User-Id"), peer->origin)) {
         xs_log("dropped a message without a usable ZAP User-Id");
+        if (zmq_msg_more(&s->last))
+            s_drain(s->router);
+        goto drop;
+    }
+    if (zmq_msg_more(&s->last)) {
+        /* No xueshi message has two frames. Its sender is known, so it is refused like any
+         * frame that does not parse (protocol.md §5): the caller gets an empty frame, which
+         * the protocol decoder calls malformed, and answers it with ERROR. */
+        s_drain(s->router);
+        zmq_msg_close(&s->last);
+        zmq_msg_init(&s->last);
+        s->stats.msgs_multipart++;
+    } else if (zmq_msg_size(&s->last) > XS_TRANSPORT_MAX_MSG) {
         goto drop;
     }
     memcpy(peer->routing, zmq_msg_data(&routing), routing_len);
@@ -479,10 +497,14 @@ xs_err xs_client_open(xs_client_t **out, const char *endpoint, const uint8_t ser
     *out = NULL;
     if (!endpoint)
         return XS_EINVAL;
+    if (strlen(endpoint) >= S_ENDPOINT_MAX)
+        return XS_EINVAL;
     xs_client_t *c = calloc(1, sizeof *c);
     if (!c)
         return XS_ENOMEM;
     zmq_msg_init(&c->last);
+    memcpy(c->endpoint, endpoint, strlen(endpoint) + 1);
+    c->peer_curve = -1;
     xs_err err = XS_OK;
     if (!(c->zctx = zmq_ctx_new())) {
         err = s_fail("ctx_new", zmq_errno());
@@ -552,9 +574,111 @@ xs_err xs_client_send(xs_client_t *c, const void *bytes, size_t len) {
     return XS_OK;
 }
 
+/* 1 when greeting is a ZMTP 3 greeting offering CURVE. (The as-server flag says nothing:
+ * libzmq always sends 0.) */
+static bool s_greets_with_curve(const uint8_t greeting[S_GREETING_BYTES]) {
+    static const uint8_t curve[20] = "CURVE";
+    return greeting[0] == 0xff && (greeting[9] & 1) && greeting[10] >= 3 &&
+           memcmp(greeting + 12, curve, sizeof curve) == 0;
+}
+
+/* Asks the peer at c's endpoint, over a plain connection (a STREAM socket), for its ZMTP
+ * greeting: it sends its own after our signature and major version. Returns 1 when it greets
+ * with CURVE (it took our TCP connection: a CURVE server), 0 when it hangs up, greets
+ * otherwise, or says nothing within budget_ms. */
+static int s_probe_curve_server(xs_client_t *c, int budget_ms) {
+    /* Signature (0xff, 8 bytes of padding, 0x7f: versioned), then major version 3. */
+    static const uint8_t opening[11] = {0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0x7f, 3};
+    uint8_t greeting[S_GREETING_BYTES], routing[256];
+    size_t got = 0, routing_len = 0;
+    int verdict = -1;
+    int64_t deadline = s_now_ms() + budget_ms;
+    void *probe = zmq_socket(c->zctx, ZMQ_STREAM);
+    if (!probe)
+        return 0;
+    int linger = 0;
+    if (zmq_setsockopt(probe, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_connect(probe, c->endpoint) != 0)
+        verdict = 0;
+    while (verdict < 0) {
+        long left = s_left(0, deadline);
+        zmq_pollitem_t item = {probe, 0, ZMQ_POLLIN, 0};
+        if (left == 0 || (zmq_poll(&item, 1, left) < 0 && zmq_errno() != EINTR))
+            break;
+        if (!(item.revents & ZMQ_POLLIN))
+            continue;
+        /* A STREAM message: [connection id][bytes]; no bytes: connected, or hung up. */
+        zmq_msg_t id, data;
+        zmq_msg_init(&id);
+        zmq_msg_init(&data);
+        if (zmq_msg_recv(&id, probe, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&id) &&
+            zmq_msg_recv(&data, probe, ZMQ_DONTWAIT) >= 0) {
+            size_t n = zmq_msg_size(&data);
+            if (n == 0 && routing_len == 0 && zmq_msg_size(&id) <= sizeof routing) {
+                routing_len = zmq_msg_size(&id);
+                memcpy(routing, zmq_msg_data(&id), routing_len);
+                if (zmq_send(probe, routing, routing_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+                    zmq_send(probe, opening, sizeof opening, ZMQ_DONTWAIT) < 0)
+                    verdict = 0;
+            } else if (n == 0) {
+                verdict = 0; /* it hung up before a whole greeting */
+            } else {
+                size_t take = n < sizeof greeting - got ? n : sizeof greeting - got;
+                memcpy(greeting + got, zmq_msg_data(&data), take);
+                got += take;
+                if (got == sizeof greeting)
+                    verdict = s_greets_with_curve(greeting);
+            }
+        }
+        s_drain(probe);
+        zmq_msg_close(&id);
+        zmq_msg_close(&data);
+    }
+    zmq_close(probe);
+    return verdict > 0;
+}
+
+/* Classifies a handshake that ended without a word from the peer. libzmq reports a CURVE
+ * server that cannot open our HELLO (a wrong server key: it closes the connection) exactly as
+ * it reports a link or a stranger that closes it: both are an orderly close, EPIPE here. A
+ * reset, a handshake timeout or anything else is the link. After an orderly close the peer is
+ * asked once (up to probe_ms; 0: not now) whether it is a CURVE server. */
+static xs_err s_no_detail(xs_client_t *c, uint32_t value, int probe_ms) {
+    if (value != EPIPE)
+        return XS_ENET;
+    if (c->peer_curve < 0 && probe_ms > 0)
+        c->peer_curve = s_probe_curve_server(c, probe_ms);
+    return c->peer_curve == 1 ? XS_ECRYPTO : XS_ENET;
+}
+
+/* Logs a handshake failure, once for each kind in a row. */
+static void s_client_say(xs_client_t *c, xs_err verdict, uint16_t event, uint32_t value) {
+    if (verdict == c->said)
+        return;
+    c->said = verdict;
+    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400)
+        xs_log("握手被拒绝：未登记或已吊销 (the hub refused the handshake: ZAP status 400)");
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        xs_log("对方暂时无法核对本节点的登记 (the hub could not check this node's key: ZAP status "
+               "%u)",
+               (unsigned)value);
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
+        xs_log("握手失败：对方不按本协议应答 (handshake failed: protocol error %#x; not a xueshi "
+               "hub, or another key)",
+               (unsigned)value);
+    else if (verdict == XS_ECRYPTO)
+        xs_log("对方是 CURVE 服务器，但收到本节点的握手后就断开：所持的对方公钥不对 (the peer "
+               "is a CURVE server that hangs up on our handshake: the key held for it is wrong)");
+    else
+        xs_log("握手中连接断开 (the connection broke during the handshake: %s)",
+               zmq_strerror((int)value));
+}
+
 /* Reads every waiting monitor event. Returns the outcome of the last handshake seen: XS_OK
- * when it succeeded or none was seen, else the error recv reports; logs failures if loud. */
-static xs_err s_client_events(xs_client_t *c, bool loud) {
+ * when it succeeded or none was seen, else the error recv reports (XS_EREFUSED, XS_ECRYPTO,
+ * XS_ENET: see xs_client_recv). When loud, logs failures and may ask the peer who it is (up
+ * to probe_ms, once per client). */
+static xs_err s_client_events(xs_client_t *c, bool loud, int probe_ms) {
     xs_err verdict = XS_OK;
     for (;;) {
         zmq_msg_t head;
@@ -578,28 +702,26 @@ static xs_err s_client_events(xs_client_t *c, bool loud) {
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             verdict = XS_OK;
+            c->said = XS_OK;
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             /* The ZAP status the hub sent in its ERROR command: 400 refused, 500 its fault. */
             verdict = value == 400 ? XS_EREFUSED : XS_ENET;
-            if (loud)
-                xs_log("the hub refused the handshake (ZAP status %u)", (unsigned)value);
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
-            verdict = XS_ENET;
-            if (loud)
-                xs_log("handshake with the hub failed: protocol error %#x", (unsigned)value);
+            /* It speaks ZMTP but breaks CURVE's rules with us: another mechanism (not a hub),
+             * a WELCOME that does not open with the key we hold, a malformed command. */
+            verdict = XS_ECRYPTO;
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
-            verdict = XS_ENET;
-            if (loud)
-                xs_log("handshake with the hub failed (%s): wrong hub key, or not a xueshi hub",
-                       zmq_strerror((int)value));
+            verdict = s_no_detail(c, value, loud ? probe_ms : 0);
             break;
         default:
             continue;
         }
         c->failed = verdict != XS_OK;
+        if (loud && verdict != XS_OK)
+            s_client_say(c, verdict, event, value);
     }
     return verdict;
 }
@@ -640,7 +762,7 @@ xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t **bytes, siz
             }
         }
         if (items[1].revents & ZMQ_POLLIN) {
-            xs_err verdict = s_client_events(c, true);
+            xs_err verdict = s_client_events(c, true, S_PROBE_MS);
             if (verdict != XS_OK)
                 return verdict;
         }
@@ -659,6 +781,17 @@ void xs_client_test_allow_oversize(xs_client_t *c) {
     c->allow_oversize = true;
 }
 
+xs_err xs_client_test_send_parts(xs_client_t *c, const void *first, size_t first_len,
+                                 const void *second, size_t second_len) {
+    assert(c && first && second);
+    if (zmq_send(c->dealer, first, first_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+        zmq_send(c->dealer, second, second_len, ZMQ_DONTWAIT) < 0)
+        return s_fail("send (DEALER)", zmq_errno());
+    c->stats.msgs_sent++;
+    c->stats.bytes_sent += first_len + second_len;
+    return XS_OK;
+}
+
 void xs_client_close(xs_client_t **cp) {
     if (!cp || !*cp)
         return;
@@ -669,7 +802,7 @@ void xs_client_close(xs_client_t **cp) {
          * matter to a peer that never answered (they are requests the caller will repeat):
          * do not make a refused or unanswered node wait for nothing. */
         if (c->monitor)
-            (void)s_client_events(c, false);
+            (void)s_client_events(c, false, 0);
         if (c->failed || c->stats.msgs_received == 0) {
             int linger = 0;
             zmq_setsockopt(c->dealer, ZMQ_LINGER, &linger, sizeof linger);

@@ -430,9 +430,18 @@ static void test_codes(void **state) {
     assert_int_equal(xs_proto_code_from_err(XS_ETOOBIG), XS_PCODE_TOO_BIG);
     assert_int_equal(xs_proto_code_from_err(XS_ECRYPTO), XS_PCODE_BAD_SIGNATURE);
     assert_int_equal(xs_proto_code_from_err(XS_EFULL), XS_PCODE_INTERNAL);
+    /* protocol.md §5.1: the reaction each code asks of a node. */
+    assert_int_equal(xs_proto_code_to_err(XS_PCODE_MALFORMED), XS_EMALFORMED);
+    assert_int_equal(xs_proto_code_to_err(XS_PCODE_VERSION), XS_EVERSION);
+    assert_int_equal(xs_proto_code_to_err(XS_PCODE_TOO_BIG), XS_ETOOBIG);
     assert_int_equal(xs_proto_code_to_err(XS_PCODE_BAD_SIGNATURE), XS_ECRYPTO);
+    assert_int_equal(xs_proto_code_to_err(XS_PCODE_WRONG_ORIGIN), XS_EPERM);
     assert_int_equal(xs_proto_code_to_err(XS_PCODE_REVOKED), XS_EPERM);
-    assert_int_equal(xs_proto_code_to_err(XS_PCODE_INTERNAL), XS_EREFUSED);
+    assert_int_equal(xs_proto_code_to_err(XS_PCODE_UNKNOWN), XS_EPERM);
+    /* The hub's disk is full: a retry fixes it, the node is not refused. */
+    assert_int_equal(xs_proto_code_to_err(XS_PCODE_INTERNAL), XS_EAGAIN);
+    assert_int_equal(xs_proto_code_to_err(0), XS_EREFUSED);
+    assert_int_equal(xs_proto_code_to_err(200), XS_EREFUSED);
     assert_string_equal(xs_proto_type_name(XS_MSG_RECEIPTS), "RECEIPTS");
     assert_string_equal(xs_proto_type_name(0), "");
     assert_string_equal(xs_proto_type_name(XS_MSG_SATELLITES), "SATELLITES");

@@ -5,15 +5,23 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "xs/codec.h"
 #include "xs/identity.h"
+#include "xs/proto.h"
 #include "xs/transport.h"
 
 /* Every wait in these tests ends by this many milliseconds, even when something is wrong. */
@@ -268,14 +276,15 @@ static void test_admit_error_is_not_a_refusal(void **state) {
 
 static void test_wrong_server_key(void **state) {
     fixture_t *fx = *state;
-    /* The client believes the hub's key is the stranger's: the hub cannot read its HELLO. */
+    /* The client believes the hub's key is the stranger's: the hub cannot read its HELLO, and
+     * hangs up. That is a key problem (XS_ECRYPTO), not a network one, every time. */
     xs_client_t *c = s_client(fx, fx->node[0], xs_identity_public(fx->stranger)->box);
     assert_int_equal(xs_client_send(c, "hello", 5), XS_OK);
     inbox_t in = {0};
     const uint8_t *bytes;
     size_t len;
-    xs_err err = s_pump_client(fx, c, &in, &bytes, &len);
-    assert_true(err == XS_ENET || err == XS_ETIMEOUT);
+    assert_int_equal(s_pump_client(fx, c, &in, &bytes, &len), XS_ECRYPTO);
+    assert_int_equal(s_pump_client(fx, c, &in, &bytes, &len), XS_ECRYPTO);
     s_pump_for(fx, &in, 200);
     assert_int_equal(in.count, 0);
     /* The handshake never reached ZAP: nobody unauthenticated costs an admission check. */
@@ -284,6 +293,172 @@ static void test_wrong_server_key(void **state) {
     int64_t before = s_now_ms();
     xs_client_close(&c);
     assert_true(s_now_ms() - before < 1000);
+}
+
+/* A bare TCP peer on loopback, run by a thread: it accepts connections and, as mode says,
+ * resets each after reading a few bytes, closes it the same way without a reset, or keeps it
+ * and says nothing. */
+typedef enum drop_mode { S_DROP_RESET, S_DROP_CLOSE, S_DROP_SILENT } drop_mode_t;
+
+typedef struct dropper {
+    int listener;        /* the listening socket */
+    drop_mode_t mode;    /* what it does with a connection */
+    atomic_int accepted; /* connections taken */
+    atomic_int stop;     /* set to end the thread */
+    int held[64];        /* S_DROP_SILENT: the connections kept open */
+    int nheld;
+    pthread_t thread;
+} dropper_t;
+
+/* Reads what a client says first (the start of its ZMTP greeting), all of it: a close with
+ * unread bytes would be a reset. */
+static void s_read_greeting(int conn) {
+    uint8_t bytes[64];
+    struct pollfd c = {conn, POLLIN, 0};
+    while (poll(&c, 1, 100) > 0 && read(conn, bytes, sizeof bytes) > 0)
+        ;
+}
+
+static void *s_dropper_main(void *arg) {
+    dropper_t *d = arg;
+    while (!atomic_load(&d->stop)) {
+        struct pollfd p = {d->listener, POLLIN, 0};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        int conn = accept(d->listener, NULL, NULL);
+        if (conn < 0)
+            continue;
+        atomic_fetch_add(&d->accepted, 1);
+        if (d->mode == S_DROP_SILENT && d->nheld < 64) {
+            d->held[d->nheld++] = conn;
+            continue;
+        }
+        s_read_greeting(conn);
+        if (d->mode == S_DROP_RESET) {
+            struct linger lg = {1, 0};
+            setsockopt(conn, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(conn);
+    }
+    return NULL;
+}
+
+/* Starts a dropper; *endpoint gets its "tcp://127.0.0.1:PORT". */
+static void s_dropper_start(dropper_t *d, drop_mode_t mode, char *endpoint, size_t cap) {
+    struct sockaddr_in sa;
+    socklen_t salen = sizeof sa;
+    memset(d, 0, sizeof *d);
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    d->mode = mode;
+    d->listener = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(d->listener >= 0);
+    assert_int_equal(bind(d->listener, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(d->listener, 16), 0);
+    assert_int_equal(getsockname(d->listener, (struct sockaddr *)&sa, &salen), 0);
+    snprintf(endpoint, cap, "tcp://127.0.0.1:%d", ntohs(sa.sin_port));
+    assert_int_equal(pthread_create(&d->thread, NULL, s_dropper_main, d), 0);
+}
+
+static void s_dropper_stop(dropper_t *d) {
+    atomic_store(&d->stop, 1);
+    pthread_join(d->thread, NULL);
+    for (int i = 0; i < d->nheld; i++)
+        close(d->held[i]);
+    close(d->listener);
+}
+
+/* A peer that takes the TCP connection and drops it mid-handshake, again and again, is a link
+ * problem (XS_ENET: zmq retries, and a retry may pass), never a key problem: whether it resets
+ * the connection or closes it like a hub refusing a key would. */
+static void test_dropped_handshake_is_not_a_key_problem(void **state) {
+    fixture_t *fx = *state;
+    const drop_mode_t modes[] = {S_DROP_RESET, S_DROP_CLOSE};
+    for (size_t m = 0; m < 2; m++) {
+        dropper_t d;
+        /* From here the fixture's clients connect to the dropper, not to its server. */
+        s_dropper_start(&d, modes[m], fx->endpoint, sizeof fx->endpoint);
+        xs_client_t *c = s_client(fx, fx->node[0], NULL);
+        assert_int_equal(xs_client_send(c, "hello", 5), XS_OK);
+        int failures = 0;
+        int64_t deadline = s_now_ms() + S_PATIENCE_MS;
+        while (failures < 3 && s_now_ms() < deadline) {
+            const uint8_t *bytes;
+            size_t len;
+            xs_err err = xs_client_recv(c, 100, &bytes, &len);
+            if (err == XS_ETIMEOUT)
+                continue;
+            if (err != XS_ENET)
+                fail_msg("mode %zu: %s, want XS_ENET", m, xs_strerror(err));
+            failures++;
+        }
+        assert_int_equal(failures, 3);
+        assert_true(atomic_load(&d.accepted) >= 3);
+        /* Nothing can leave: closing does not wait the linger out. */
+        int64_t before = s_now_ms();
+        xs_client_close(&c);
+        assert_true(s_now_ms() - before < 1000);
+        s_dropper_stop(&d);
+    }
+}
+
+/* A peer that takes the connection and never answers: nothing but XS_ETIMEOUT. */
+static void test_silent_peer_times_out(void **state) {
+    fixture_t *fx = *state;
+    dropper_t d;
+    s_dropper_start(&d, S_DROP_SILENT, fx->endpoint, sizeof fx->endpoint);
+    xs_client_t *c = s_client(fx, fx->node[0], NULL);
+    assert_int_equal(xs_client_send(c, "hello", 5), XS_OK);
+    const uint8_t *bytes;
+    size_t len;
+    int64_t before = s_now_ms();
+    assert_int_equal(xs_client_recv(c, 1000, &bytes, &len), XS_ETIMEOUT);
+    assert_true(s_now_ms() - before >= 900);
+    assert_true(atomic_load(&d.accepted) >= 1);
+    xs_client_close(&c);
+    s_dropper_stop(&d);
+}
+
+/* A message of two frames is refused like any frame that does not parse (protocol.md §5): the
+ * server hands it over empty, from its authenticated sender, so the caller answers ERROR
+ * malformed; the same connection serves on. */
+static void test_multipart_refused(void **state) {
+    fixture_t *fx = *state;
+    xs_client_t *c = s_client(fx, fx->node[0], NULL);
+    assert_int_equal(xs_client_test_send_parts(c, "hello", 5, "world", 5), XS_OK);
+    inbox_t in = {0};
+    s_pump_server(fx, &in, 1);
+    assert_int_equal(in.count, 1);
+    assert_int_equal(in.last_len, 0);
+    assert_memory_equal(in.peer.origin, fx->enrolment.origin[0], 32);
+    xs_transport_stats_t ss;
+    xs_server_stats(fx->server, &ss);
+    assert_int_equal(ss.msgs_multipart, 1);
+
+    /* What a hub or relay does with it: decode, refuse, answer. */
+    xs_msg_t msg;
+    assert_int_equal(xs_proto_decode(in.last, in.last_len, &msg), XS_EMALFORMED);
+    xs_proto_error(&msg, xs_proto_code_from_err(XS_EMALFORMED));
+    xs_writer_t w;
+    xs_writer_init(&w, XS_PROTO_FRAME_MAX);
+    assert_int_equal(xs_proto_encode(&msg, &w), XS_OK);
+    assert_int_equal(xs_server_send(fx->server, &in.peer, w.data, w.len), XS_OK);
+    xs_writer_free(&w);
+    const uint8_t *bytes;
+    size_t len;
+    assert_int_equal(s_pump_client(fx, c, &in, &bytes, &len), XS_OK);
+    assert_int_equal(xs_proto_decode(bytes, len, &msg), XS_OK);
+    assert_int_equal(msg.type, XS_MSG_ERROR);
+    assert_int_equal(msg.u.error.code, XS_PCODE_MALFORMED);
+
+    /* A whole message after it still arrives whole. */
+    assert_int_equal(xs_client_send(c, "again", 5), XS_OK);
+    s_pump_server(fx, &in, 2);
+    assert_int_equal(in.count, 2);
+    assert_int_equal(in.last_len, 5);
+    assert_memory_equal(in.last, "again", 5);
+    xs_client_close(&c);
 }
 
 static void test_oversize_dropped(void **state) {
@@ -530,6 +705,10 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_refused_client, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_admit_error_is_not_a_refusal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_wrong_server_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_handshake_is_not_a_key_problem, s_setup,
+                                        s_teardown),
+        cmocka_unit_test_setup_teardown(test_silent_peer_times_out, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_multipart_refused, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_oversize_dropped, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_send_to_gone_peer, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_origins_tell_clients_apart, s_setup, s_teardown),

@@ -26,6 +26,7 @@ typedef enum xs_err {
     XS_EREFUSED = -18,  /* the peer refused */
     XS_EFORK = -19,     /* two different signed batches claim the same sequence numbers */
     XS_EBUSY = -20,     /* resource held by another process */
+    XS_EAGAIN = -21,    /* the peer failed for now (its disk is full…): try again later */
 } xs_err;
 
 /* Returns a static bilingual message for err ("磁盘已满 (disk full)"); never NULL. */

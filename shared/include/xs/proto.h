@@ -80,8 +80,11 @@ const char *xs_proto_code_message(unsigned code);
  * (disk full, storage) → internal. wrong_origin, revoked and unknown are the hub's own
  * judgements and have no xs_err. */
 xs_proto_code xs_proto_code_from_err(xs_err err);
-/* The xs_err a node reports for a code it received: XS_EMALFORMED, XS_EVERSION, XS_ETOOBIG,
- * XS_ECRYPTO, XS_EPERM (wrong origin, revoked, unknown), XS_EREFUSED otherwise. */
+/* The xs_err a node reports for a code it received, which decides its reaction (protocol.md
+ * §5.1): XS_EAGAIN for internal (the hub failed for now: retry with back-off); XS_EPERM for
+ * wrong_origin, revoked and unknown (the county must enroll); XS_EMALFORMED, XS_EVERSION,
+ * XS_ETOOBIG, XS_ECRYPTO for the rest (this node must be looked at); XS_EREFUSED for 0 and
+ * codes this library does not know. */
 xs_err xs_proto_code_to_err(unsigned code);
 
 /* An inclusive range of missing sequence numbers (VIEW gaps). */

@@ -33,7 +33,8 @@ typedef struct xs_transport_stats {
     uint64_t bytes_sent;     /* their payload, in bytes */
     uint64_t msgs_received;  /* messages returned to the caller */
     uint64_t bytes_received; /* their payload, in bytes */
-    uint64_t msgs_dropped;   /* received, not returned: multipart, oversize, no User-Id */
+    uint64_t msgs_dropped;   /* received, not returned: oversize, no User-Id */
+    uint64_t msgs_multipart; /* server: of more than one frame, returned empty (refused) */
     uint64_t zap_admitted;   /* server: handshakes the ZAP handler answered 200 */
     uint64_t zap_denied;     /* server: handshakes answered 400 (refused) or 500 (error) */
 } xs_transport_stats_t;
@@ -62,10 +63,12 @@ const char *xs_server_endpoint(const xs_server_t *s);
 /* Waits up to timeout_ms (0: poll once, -1: forever) for one message, answering ZAP requests
  * (calling admit) meanwhile: a hub must call it often, or handshakes stall. Fills *peer and
  * sets *bytes, *len to the payload; *bytes is valid until the next xs_server_recv or close.
- * Messages of more than one frame, and any without a parsable User-Id, are dropped unseen.
- * XS_ETIMEOUT when nothing came in time, also early when a signal interrupted the wait (so
- * the caller can check its stop flag); XS_ENET on a zmq failure. Never XS_ETOOBIG: an
- * oversize frame is dropped like a multipart one, or zmq cuts the sender's connection. */
+ * A message of more than one frame is returned with an empty payload (len 0), which the
+ * protocol decoder refuses as malformed, so the caller answers it with ERROR like any frame
+ * that does not parse (protocol.md §5). Messages without a parsable User-Id are dropped
+ * unseen. XS_ETIMEOUT when nothing came in time, also early when a signal interrupted the wait
+ * (so the caller can check its stop flag); XS_ENET on a zmq failure. Never XS_ETOOBIG: a frame
+ * over XS_TRANSPORT_MAX_MSG is dropped unseen, or zmq cuts the sender's connection. */
 XS_MUST_USE xs_err xs_server_recv(xs_server_t *s, int timeout_ms, xs_peer_t *peer,
                                   const uint8_t **bytes, size_t *len);
 
@@ -85,7 +88,8 @@ void xs_server_close(xs_server_t **s);
 /* Opens a CURVE client towards endpoint ("tcp://hub.example:7450"), authenticating the server
  * by server_box_pk. Connects in the background and reconnects on its own (after 100 ms; refused
  * TCP connects back off to 5 s); nothing waits here. box_secret is handed to zmq only; the caller
- * keeps it. XS_EINVAL (bad endpoint), XS_ENET, XS_ENOMEM. *out is the caller's. */
+ * keeps it. XS_EINVAL (bad endpoint, or longer than 319 bytes), XS_ENET, XS_ENOMEM. *out is the
+ * caller's. */
 XS_MUST_USE xs_err xs_client_open(xs_client_t **out, const char *endpoint,
                                   const uint8_t server_box_pk[32], const uint8_t box_public[32],
                                   const uint8_t box_secret[32]);
@@ -98,13 +102,20 @@ XS_MUST_USE xs_err xs_client_send(xs_client_t *c, const void *bytes, size_t len)
 
 /* Waits up to timeout_ms (0: poll once, -1: forever) for one message from the server; *bytes
  * is valid until the next xs_client_recv or close. Multipart messages are dropped.
- * XS_ETIMEOUT when nothing came (also early on a signal); XS_EREFUSED when the server's ZAP
- * handler refused our key (not enrolled, or revoked); XS_ENET when a handshake failed
- * otherwise (wrong server key, not a xueshi hub, hub-side ZAP error). Each failure is reported
- * once, by the recv that sees it. After a ZAP answer other than 200 the client is dead (zmq
- * does not retry; its queued messages are dropped and later sends fail): close it, and open a
- * new one to try again. After other handshake failures zmq retries about every 100-200 ms
- * until closed, and each retry fails the same way. */
+ * XS_ETIMEOUT when nothing came (also early on a signal). A failed handshake (protocol.md §6):
+ *   XS_EREFUSED  the server's ZAP handler refused our key (not enrolled, or revoked);
+ *   XS_ECRYPTO   the peer is a CURVE server that will not finish a handshake with us (it
+ *                hangs up on our HELLO: it does not hold the secret of server_box_pk), or it
+ *                breaks the handshake's rules (another mechanism: not a xueshi hub);
+ *   XS_ENET      the connection broke or was reset before the handshake was done, or the
+ *                hub's ZAP handler failed (500): a retry may pass.
+ * To tell a wrong key from a peer that merely hangs up (libzmq reports both alike), the first
+ * such failure costs up to 2 s more than timeout_ms: the client asks the peer for its greeting
+ * over a second connection. Each failure is reported once, by the recv that sees it. After a
+ * ZAP answer other than 200 the client is dead (zmq does not retry; its queued messages are
+ * dropped and later sends fail): close it, and open a new one to try again. After other
+ * handshake failures zmq retries about every 100-200 ms until closed, and each retry fails the
+ * same way or passes. */
 XS_MUST_USE xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t **bytes,
                                   size_t *len);
 
@@ -118,5 +129,10 @@ void xs_client_close(xs_client_t **c);
 
 /* Tests only: lets c send frames over XS_TRANSPORT_MAX_MSG, to prove a server drops them. */
 void xs_client_test_allow_oversize(xs_client_t *c);
+
+/* Tests only: queues one message of two frames (first, then second), which no xueshi peer
+ * sends, to prove a server refuses it. XS_ENET (or XS_ETIMEOUT: queue full) when zmq fails. */
+XS_MUST_USE xs_err xs_client_test_send_parts(xs_client_t *c, const void *first, size_t first_len,
+                                             const void *second, size_t second_len);
 
 #endif

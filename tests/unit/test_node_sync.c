@@ -1,0 +1,428 @@
+/* test_node_sync: the real `xueshi-node sync` and `run` against a fake hub served by this
+ * process (an xs_server admitting the node's key, or a bare TCP listener): the exit status and
+ * retries for every ERROR code (protocol.md §5.1), a peer that breaks the handshake off, and a
+ * wrong hub key (§6). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xs/codec.h"
+#include "xs/identity.h"
+#include "xs/proto.h"
+#include "xs/transport.h"
+
+/* How long a child may run before the test gives up on it, in milliseconds. */
+#define S_PATIENCE_MS 20000
+/* The --timeout given to sync and run, in seconds: bounds the cases that wait for a peer. */
+#define S_SYNC_TIMEOUT "3"
+/* Bytes kept of a child's output. */
+#define S_OUT_MAX (64 * 1024)
+/* HELLOs a fake hub answers with a scripted ERROR before it answers with VIEW. */
+#define S_SCRIPT_MAX 4
+
+typedef struct fixture {
+    char dir[256];                          /* scratch directory */
+    char node_dir[400];                     /* a node that holds the fake hub's keys */
+    char wrong_dir[400];                    /* a node that holds a stranger's keys as the hub's */
+    char log[400];                          /* the last child's stdout and stderr */
+    char hub_keys[XS_PUBKEYS_TEXT_LEN + 1]; /* the fake hub's public keys, text form */
+    char stranger_keys[XS_PUBKEYS_TEXT_LEN + 1];
+    xs_identity_t *hub;      /* the fake hub's keys */
+    xs_identity_t *stranger; /* keys nobody serves with */
+    xs_pubkeys_t node_pub;   /* the node's public keys, admitted by the fake hub */
+    xs_server_t *server;     /* the fake hub */
+    char endpoint[256];      /* where it listens */
+    char out[S_OUT_MAX];     /* the last child's output */
+} fixture_t;
+
+/* What the fake hub answers: ERROR codes[i] to the i-th HELLO, then VIEW (nothing held, no
+ * receipts: a node with nothing to send is done after it). */
+typedef struct script {
+    unsigned codes[S_SCRIPT_MAX]; /* 0 ends the list */
+    int hellos;                   /* out: HELLOs received */
+} script_t;
+
+static int64_t s_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int s_admit(void *ctx, const uint8_t client_box_pk[32], uint8_t origin[32]) {
+    const fixture_t *fx = ctx;
+    if (memcmp(client_box_pk, fx->node_pub.box, 32) != 0)
+        return 0;
+    memcpy(origin, fx->node_pub.sign, 32);
+    return 1;
+}
+
+/* Starts bin/<program> with argv, its stdout and stderr to fx->log. Returns its pid. */
+static pid_t s_spawn(fixture_t *fx, const char *const *argv) {
+    char path[600];
+    const char *bin = getenv("XS_BIN");
+    snprintf(path, sizeof path, "%s/%s", bin && *bin ? bin : XS_BIN_DIR, argv[0]);
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(fx->log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(path, (char *const *)argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Reads fx->log into fx->out. */
+static void s_read_log(fixture_t *fx) {
+    fx->out[0] = '\0';
+    FILE *f = fopen(fx->log, "r");
+    if (!f)
+        return;
+    size_t n = fread(fx->out, 1, sizeof fx->out - 1, f);
+    fx->out[n] = '\0';
+    fclose(f);
+}
+
+/* The exit status of a finished child, or -1 while it runs (-2 when it died of a signal). */
+static int s_reap(pid_t pid) {
+    int status;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r != pid)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
+}
+
+/* Answers one message the fake hub received, as the script says. */
+static void s_answer(fixture_t *fx, script_t *script, const xs_peer_t *peer, const uint8_t *frame,
+                     size_t len) {
+    xs_msg_t msg;
+    xs_writer_t w;
+    assert_int_equal(xs_proto_decode(frame, len, &msg), XS_OK);
+    assert_int_equal(msg.type, XS_MSG_HELLO); /* nothing to send, no receipts: nothing else */
+    int n = script->hellos++;
+    unsigned code = n < S_SCRIPT_MAX ? script->codes[n] : 0;
+    memset(&msg, 0, sizeof msg);
+    if (code) {
+        xs_proto_error(&msg, (xs_proto_code)code);
+    } else {
+        msg.type = XS_MSG_VIEW;
+        msg.u.view.window = 8;
+    }
+    xs_writer_init(&w, XS_PROTO_FRAME_MAX);
+    assert_int_equal(xs_proto_encode(&msg, &w), XS_OK);
+    assert_int_equal(xs_server_send(fx->server, peer, w.data, w.len), XS_OK);
+    xs_writer_free(&w);
+}
+
+/* Serves the fake hub until the child exits (its status) or until_ms passes (-1). */
+static int s_serve(fixture_t *fx, script_t *script, pid_t pid, int until_ms) {
+    int64_t deadline = s_now_ms() + until_ms;
+    int status;
+    while ((status = s_reap(pid)) == -1 && s_now_ms() < deadline) {
+        xs_peer_t peer;
+        const uint8_t *frame;
+        size_t len;
+        xs_err err = xs_server_recv(fx->server, 20, &peer, &frame, &len);
+        if (err == XS_OK)
+            s_answer(fx, script, &peer, frame, len);
+        else
+            assert_int_equal(err, XS_ETIMEOUT);
+    }
+    return status;
+}
+
+/* Runs `xueshi-node sync` on dir against the fake hub; its exit status, output in fx->out. */
+static int s_sync(fixture_t *fx, const char *dir, script_t *script) {
+    const char *argv[] = {"xueshi-node", "sync", "--dir", dir, "--timeout", S_SYNC_TIMEOUT, NULL};
+    pid_t pid = s_spawn(fx, argv);
+    int status = s_serve(fx, script, pid, S_PATIENCE_MS);
+    if (status == -1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    s_read_log(fx);
+    return status;
+}
+
+/* Stops a running `xueshi-node run` with SIGTERM, serving meanwhile; its exit status. */
+static int s_stop_run(fixture_t *fx, script_t *script, pid_t pid) {
+    kill(pid, SIGTERM);
+    int status = s_serve(fx, script, pid, S_PATIENCE_MS);
+    if (status == -1) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    s_read_log(fx);
+    return status;
+}
+
+/* `xueshi-node init` of a node at dir towards the fake hub's endpoint, taking hub_keys as the
+ * hub's; fills *pub with the node's keys. */
+static int s_node_init(fixture_t *fx, const char *dir, const char *hub_keys, xs_pubkeys_t *pub) {
+    const char *argv[] = {"xueshi-node", "init",       "--dir",     dir,      "--school", "S1",
+                          "--hub",       fx->endpoint, "--hub-key", hub_keys, NULL};
+    pid_t pid = s_spawn(fx, argv);
+    int status;
+    if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return -1;
+    s_read_log(fx);
+    /* The last line is the node's public keys. */
+    size_t len = strlen(fx->out);
+    while (len > 0 && fx->out[len - 1] == '\n')
+        len--;
+    size_t start = len;
+    while (start > 0 && fx->out[start - 1] != '\n')
+        start--;
+    return xs_pubkeys_parse(fx->out + start, len - start, pub) == XS_OK ? 0 : -1;
+}
+
+static int s_setup(void **state) {
+    fixture_t *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(fx->dir, sizeof fx->dir, "%s/xs_node_sync_XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(fx->dir))
+        return -1;
+    snprintf(fx->node_dir, sizeof fx->node_dir, "%s/node", fx->dir);
+    snprintf(fx->wrong_dir, sizeof fx->wrong_dir, "%s/wrong", fx->dir);
+    snprintf(fx->log, sizeof fx->log, "%s/child.log", fx->dir);
+    if (xs_identity_create(&fx->hub, fx->dir, "hub") != XS_OK ||
+        xs_identity_create(&fx->stranger, fx->dir, "stranger") != XS_OK)
+        return -1;
+    xs_pubkeys_format(xs_identity_public(fx->hub), fx->hub_keys);
+    xs_pubkeys_format(xs_identity_public(fx->stranger), fx->stranger_keys);
+    if (xs_server_open(&fx->server, "tcp://127.0.0.1:*", xs_identity_public(fx->hub)->box,
+                       xs_identity_box_secret(fx->hub), s_admit, fx) != XS_OK)
+        return -1;
+    snprintf(fx->endpoint, sizeof fx->endpoint, "%s", xs_server_endpoint(fx->server));
+    xs_pubkeys_t wrong_pub;
+    if (s_node_init(fx, fx->node_dir, fx->hub_keys, &fx->node_pub) != 0 ||
+        s_node_init(fx, fx->wrong_dir, fx->stranger_keys, &wrong_pub) != 0)
+        return -1;
+    *state = fx;
+    return 0;
+}
+
+static void s_rmtree(const char *dir) {
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+static int s_teardown(void **state) {
+    fixture_t *fx = *state;
+    xs_server_close(&fx->server);
+    xs_identity_destroy(&fx->hub);
+    xs_identity_destroy(&fx->stranger);
+    s_rmtree(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* Fails with the child's output. */
+static void s_expect_status(const fixture_t *fx, const char *what, int status, int want) {
+    if (status != want)
+        fail_msg("%s: exit %d, want %d; output:\n%s", what, status, want, fx->out);
+}
+
+/* The hub's disk is full: ERROR internal is "try later" (3), not "not enrolled" (4). */
+static void test_internal_error_is_retryable(void **state) {
+    fixture_t *fx = *state;
+    script_t script = {{XS_PCODE_INTERNAL}, 0};
+    s_expect_status(fx, "ERROR internal", s_sync(fx, fx->node_dir, &script), 3);
+    assert_int_equal(script.hellos, 1);
+    assert_null(strstr(fx->out, "未登记或已吊销"));
+    /* The disk is fixed: the next sync goes through. */
+    script_t fixed = {{0}, 0};
+    s_expect_status(fx, "after the fix", s_sync(fx, fx->node_dir, &fixed), 0);
+}
+
+/* protocol.md §5.1: the exit status for each code an ERROR can carry. */
+static void test_every_code_has_an_exit(void **state) {
+    fixture_t *fx = *state;
+    static const int want[XS_PCODE_MAX + 1] = {
+        [XS_PCODE_MALFORMED] = 1,     [XS_PCODE_VERSION] = 1,      [XS_PCODE_TOO_BIG] = 1,
+        [XS_PCODE_BAD_SIGNATURE] = 1, [XS_PCODE_WRONG_ORIGIN] = 4, [XS_PCODE_REVOKED] = 4,
+        [XS_PCODE_UNKNOWN] = 4,       [XS_PCODE_INTERNAL] = 3,
+    };
+    for (unsigned code = 1; code <= XS_PCODE_MAX; code++) {
+        script_t script = {{code}, 0};
+        int status = s_sync(fx, fx->node_dir, &script);
+        if (status != want[code])
+            fail_msg("ERROR %s: exit %d, want %d; output:\n%s", xs_proto_code_name(code), status,
+                     want[code], fx->out);
+        assert_int_equal(script.hellos, 1);
+    }
+}
+
+/* run keeps trying after a transient error, and syncs once the hub is well again. */
+static void test_run_retries_internal_error(void **state) {
+    fixture_t *fx = *state;
+    script_t script = {{XS_PCODE_INTERNAL, XS_PCODE_INTERNAL}, 0};
+    const char *argv[] = {"xueshi-node", "run",          "--dir", fx->node_dir,
+                          "--timeout",   S_SYNC_TIMEOUT, NULL};
+    pid_t pid = s_spawn(fx, argv);
+    /* Back-off 2 s then 4 s: the third HELLO comes within 6 s and gets a VIEW. */
+    int64_t deadline = s_now_ms() + S_PATIENCE_MS;
+    while (script.hellos < 3 && s_now_ms() < deadline) {
+        int status = s_serve(fx, &script, pid, 100);
+        if (status != -1) {
+            s_read_log(fx);
+            fail_msg("run stopped (exit %d) after %d HELLOs; output:\n%s", status, script.hellos,
+                     fx->out);
+        }
+    }
+    assert_int_equal(script.hellos, 3);
+    s_serve(fx, &script, pid, 300); /* the session ends */
+    s_expect_status(fx, "run stopped by SIGTERM", s_stop_run(fx, &script, pid), 0);
+    assert_non_null(strstr(fx->out, "(sync done)"));
+}
+
+/* A revoked key may be enrolled again by the county: run waits and says why, it does not
+ * stop. */
+static void test_run_waits_out_a_refusal(void **state) {
+    fixture_t *fx = *state;
+    script_t script = {{XS_PCODE_REVOKED}, 0};
+    const char *argv[] = {"xueshi-node", "run",          "--dir", fx->node_dir,
+                          "--timeout",   S_SYNC_TIMEOUT, NULL};
+    pid_t pid = s_spawn(fx, argv);
+    int64_t deadline = s_now_ms() + S_PATIENCE_MS;
+    while (script.hellos < 1 && s_now_ms() < deadline)
+        assert_int_equal(s_serve(fx, &script, pid, 100), -1);
+    assert_int_equal(script.hellos, 1);
+    /* Still running a while later, and not back before its 5 minutes. */
+    int status = s_serve(fx, &script, pid, 1500);
+    if (status != -1) {
+        s_read_log(fx);
+        fail_msg("run stopped (exit %d) after a refusal; output:\n%s", status, fx->out);
+    }
+    assert_int_equal(script.hellos, 1);
+    s_expect_status(fx, "run stopped by SIGTERM", s_stop_run(fx, &script, pid), 0);
+    assert_non_null(strstr(fx->out, "(trying again in 5 minutes)"));
+}
+
+/* A TCP listener on a loopback port the kernel picks; *port gets it. */
+static int s_listen(int *port) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa;
+    socklen_t salen = sizeof sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_true(listener >= 0);
+    assert_int_equal(bind(listener, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(listener, 16), 0);
+    assert_int_equal(getsockname(listener, (struct sockaddr *)&sa, &salen), 0);
+    *port = ntohs(sa.sin_port);
+    return listener;
+}
+
+/* A peer that takes TCP connections on listener and drops each after a few bytes, with a
+ * reset (SO_LINGER 0) or a plain close, until the child exits; its exit status. */
+static int s_drop_until_exit(int listener, pid_t pid, int reset, int *accepted) {
+    int64_t deadline = s_now_ms() + S_PATIENCE_MS;
+    int status;
+    while ((status = s_reap(pid)) == -1 && s_now_ms() < deadline) {
+        struct pollfd p = {listener, POLLIN, 0};
+        if (poll(&p, 1, 20) <= 0)
+            continue;
+        int conn = accept(listener, NULL, NULL);
+        if (conn < 0)
+            continue;
+        (*accepted)++;
+        /* Read all the client says first (the start of its ZMTP greeting: a close with
+         * unread bytes would be a reset), then drop it. */
+        uint8_t bytes[64];
+        struct pollfd c = {conn, POLLIN, 0};
+        while (poll(&c, 1, 100) > 0 && read(conn, bytes, sizeof bytes) > 0)
+            ;
+        if (reset) {
+            struct linger lg = {1, 0};
+            setsockopt(conn, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+        }
+        close(conn);
+    }
+    return status;
+}
+
+/* A node whose hub is a peer that breaks every handshake off: unreachable (3), not "is the
+ * key right?" (1). */
+static void test_dropped_handshake_is_unreachable(void **state) {
+    fixture_t *fx = *state;
+    for (int reset = 1; reset >= 0; reset--) {
+        int accepted = 0, port;
+        int listener = s_listen(&port);
+        /* A node pointed at it, with the right keys. */
+        char dir[500], endpoint[64];
+        snprintf(dir, sizeof dir, "%s/dropped%d", fx->dir, reset);
+        snprintf(endpoint, sizeof endpoint, "tcp://127.0.0.1:%d", port);
+        const char *init[] = {"xueshi-node", "init",   "--dir",     dir,          "--school", "S1",
+                              "--hub",       endpoint, "--hub-key", fx->hub_keys, NULL};
+        pid_t pid = s_spawn(fx, init);
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+        const char *sync[] = {"xueshi-node", "sync",         "--dir", dir,
+                              "--timeout",   S_SYNC_TIMEOUT, NULL};
+        pid = s_spawn(fx, sync);
+        status = s_drop_until_exit(listener, pid, reset, &accepted);
+        close(listener);
+        s_read_log(fx);
+        assert_true(accepted >= 2); /* it was tried again, and failed again */
+        s_expect_status(fx, reset ? "a peer that resets" : "a peer that hangs up", status, 3);
+        assert_null(strstr(fx->out, "公钥"));
+        /* Each way was taken: a hub refusing a key would also hang up (EPIPE). */
+        assert_non_null(strstr(fx->out, reset ? "Connection reset by peer" : "Broken pipe"));
+    }
+}
+
+/* The node holds a stranger's key as the hub's: the hub (a real CURVE server) breaks the
+ * handshake off every time. That is this node's configuration to fix: 1, with the key named. */
+static void test_wrong_hub_key(void **state) {
+    fixture_t *fx = *state;
+    script_t script = {{0}, 0};
+    s_expect_status(fx, "wrong hub key", s_sync(fx, fx->wrong_dir, &script), 1);
+    assert_int_equal(script.hellos, 0);
+    assert_non_null(strstr(fx->out, "公钥"));
+}
+
+int main(void) {
+    if (xs_identity_setup() != XS_OK)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_internal_error_is_retryable, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_every_code_has_an_exit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_run_retries_internal_error, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_run_waits_out_a_refusal, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_handshake_is_unreachable, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_wrong_hub_key, s_setup, s_teardown),
+    };
+    return cmocka_run_group_tests_name("node_sync", tests, NULL, NULL);
+}
