@@ -201,10 +201,6 @@ static void s_fetch(s_server_t *s, const xs_peer_t *peer, const xs_msg_t *fetch)
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
     size_t klen = 32;
-    if (fetch->u.fetch.after.ptr) {
-        memcpy(key + 32, fetch->u.fetch.after.ptr, fetch->u.fetch.after.len);
-        klen += fetch->u.fetch.after.len;
-    }
     hub_node_t node;
     xs_err err = (page = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page)) ? XS_OK : XS_ENOMEM;
     if (err == XS_OK)
