@@ -50,19 +50,20 @@ typedef struct teacher {
 } teacher_t;
 
 typedef struct fixture {
-    char dir[256];         /* scratch directory */
-    char hub_dir[400];     /* the hub's --dir */
-    char hub_log[400];     /* the running hub's stdout and stderr */
-    char endpoint[64];     /* where it listens */
-    xs_pubkeys_t hub_pub;  /* the hub's public keys */
-    pid_t hub_pid;         /* the running hub, or 0 */
-    xs_identity_t *node;   /* the node's keys */
-    xs_client_t *client;   /* its connection */
-    teacher_t *teachers;   /* every teacher, in byte order */
-    uint8_t *reply;        /* a copy of the last message received */
-    size_t reply_len;      /* its bytes */
-    xs_receipt_t *receipt; /* scratch for one opened receipt */
-    char out[S_OUT_MAX];   /* a command's standard output */
+    char dir[256];                      /* scratch directory */
+    char hub_dir[400];                  /* the hub's --dir */
+    char hub_log[400];                  /* the running hub's stdout and stderr */
+    char endpoint[64];                  /* where it listens */
+    xs_pubkeys_t hub_pub;               /* the hub's public keys */
+    pid_t hub_pid;                      /* the running hub, or 0 */
+    xs_identity_t *node;                /* the node's keys */
+    xs_client_t *client;                /* its connection */
+    teacher_t *teachers;                /* every teacher, in byte order */
+    uint8_t *reply;                     /* a copy of the last message received */
+    size_t reply_len;                   /* its bytes */
+    xs_receipt_t *receipt;              /* scratch for one opened receipt */
+    char out[S_OUT_MAX];                /* a command's standard output */
+    char keys[XS_PUBKEYS_TEXT_LEN + 1]; /* the node's public keys, text form */
 } fixture_t;
 
 static int64_t s_now_ms(void) {
@@ -388,7 +389,7 @@ static int s_fetch_page(fixture_t *fx, const teacher_t *after, size_t check, siz
 
 static int s_setup(void **state) {
     fixture_t *fx = calloc(1, sizeof *fx);
-    char policy[600], keys[XS_PUBKEYS_TEXT_LEN + 1];
+    char policy[600];
     if (!fx)
         return -1;
     *state = fx;
@@ -423,9 +424,9 @@ static int s_setup(void **state) {
         return -1;
     if (xs_identity_create(&fx->node, fx->dir, "node") != XS_OK)
         return -1;
-    xs_pubkeys_format(xs_identity_public(fx->node), keys);
+    xs_pubkeys_format(xs_identity_public(fx->node), fx->keys);
     const char *enroll[] = {"xueshi-hub", "enroll",   "--dir", fx->hub_dir, "--node",
-                            keys,         "--school", "S1",    NULL};
+                            fx->keys,     "--school", "S1",    NULL};
     if (s_run(fx->out, sizeof fx->out, enroll) != 0)
         return -1;
     int port = s_free_port();
@@ -553,6 +554,28 @@ static void test_after_each(void **state) {
     assert_true(count > 0);
 }
 
+/* The same receipts leave on a USB bundle: export-receipts counts every one; for a node that
+ * is not enrolled it refuses, writing nothing. */
+static void test_export(void **state) {
+    fixture_t *fx = *state;
+    char out[400], text[XS_PUBKEYS_TEXT_LEN + 1], want[64];
+    snprintf(out, sizeof out, "%s/receipts.xsb", fx->dir);
+    const char *exp[] = {"xueshi-hub", "export-receipts", "--dir", fx->hub_dir, "--node",
+                         fx->keys,     "--out",           out,     NULL};
+    assert_int_equal(s_run(fx->out, sizeof fx->out, exp), 0);
+    snprintf(want, sizeof want, "已导出 %d 份认定回执", S_TEACHERS);
+    assert_non_null(strstr(fx->out, want));
+    assert_int_equal(access(out, F_OK), 0);
+    xs_identity_t *stranger = NULL;
+    assert_int_equal(xs_identity_create(&stranger, fx->dir, "stranger"), XS_OK);
+    xs_pubkeys_format(xs_identity_public(stranger), text);
+    xs_identity_destroy(&stranger);
+    snprintf(out, sizeof out, "%s/stranger.xsb", fx->dir);
+    exp[5] = text;
+    assert_int_equal(s_run(fx->out, sizeof fx->out, exp), 1);
+    assert_int_equal(access(out, F_OK), -1);
+}
+
 /* Last: SIGTERM ends the hub cleanly, and no sanitizer spoke in its log. */
 static void test_clean_shutdown(void **state) {
     fixture_t *fx = *state;
@@ -566,9 +589,8 @@ static void test_clean_shutdown(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_send),
-        cmocka_unit_test(test_page_through),
-        cmocka_unit_test(test_after_each),
+        cmocka_unit_test(test_send),           cmocka_unit_test(test_page_through),
+        cmocka_unit_test(test_after_each),     cmocka_unit_test(test_export),
         cmocka_unit_test(test_clean_shutdown),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
