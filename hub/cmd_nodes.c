@@ -36,10 +36,18 @@ static xs_err s_print_node(void *ctx, xs_txn_t *txn, const hub_node_t *node) {
     for (size_t i = 0; i < view->gap_count; i++)
         printf("     缺少 (missing) %llu-%llu\n", (unsigned long long)view->gaps[i][0],
                (unsigned long long)view->gaps[i][1]);
-    if (node->fork_seq)
+    if (node->fork_seq && node->fork_resolved_at) {
+        s_time(node->fork_resolved_at, when);
+        printf("     分叉已解决 (fork resolved) 于 %s：节点已接续县级中心的链，续签至序号 %llu "
+               "(the node took the hub's chain and signed on through seq %llu)；隔离批次 %llu "
+               "(quarantined, proof kept)\n",
+               when, (unsigned long long)node->fork_resolved_through,
+               (unsigned long long)node->fork_resolved_through, (unsigned long long)node->forks);
+    } else if (node->fork_seq) {
         printf("     分叉 (fork) 自序号 %llu 起：同一序号有两批不同的已签名数据，已隔离 "
                "(two different signed batches claim seq %llu; quarantined)\n",
                (unsigned long long)node->fork_seq, (unsigned long long)node->fork_seq);
+    }
     return XS_OK;
 }
 

@@ -5,8 +5,8 @@
  *     both, nothing deletes either (revocation is a field of the node).
  *   - Every node's number is unique and below META next_number: hub_node_add takes the next
  *     and moves next_number past it; re-enrollment (hub_node_put) keeps a node's number.
- *   - A node's fork fields (fork_seq, forks) move only in merge.c, which lists their
- *     invariants. */
+ *   - A node's fork fields (fork_seq, forks, fork_resolved_*) move only in
+ *     merge.c, which lists their invariants. */
 #include "hub.h"
 
 #include <stdio.h>
@@ -106,9 +106,12 @@ void hub_close(hub_t *hub) {
     xs_store_close(&hub->store);
 }
 
-/* Node info is a msgpack array of 10: number, box, school, proxies, enrolled_at, revoked_at,
- * last_sync, fork_seq, forks, origin (docs/design.md). */
-#define S_NODE_FIELDS 10
+/* Node info is a msgpack array of 12: number, box, school, proxies, enrolled_at, revoked_at,
+ * last_sync, fork_seq, forks, origin, fork_resolved_at, fork_resolved_through. A record
+ * written before the last two existed is an array of the first 10, read with those two 0
+ * (an open fork stays open), and rewritten as 12 by the next hub_node_put. */
+#define S_NODE_FIELDS_V1 10
+#define S_NODE_FIELDS 12
 
 xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node) {
     xs_writer_t w;
@@ -126,6 +129,8 @@ xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node) {
     xs_codec_put_uint(&w, node->fork_seq);
     xs_codec_put_uint(&w, node->forks);
     xs_codec_put_bin(&w, node->origin, sizeof node->origin);
+    xs_codec_put_int(&w, node->fork_resolved_at);
+    xs_codec_put_uint(&w, node->fork_resolved_through);
     xs_err err = xs_writer_err(&w);
     if (err == XS_OK)
         err = xs_store_put(txn, HUB_T_NODES, node->origin, 32, w.data, w.len, 0);
@@ -151,7 +156,7 @@ static xs_err s_node_decode(const xs_bytes_t *v, hub_node_t *node) {
     const uint8_t *bin;
     memset(node, 0, sizeof *node);
     xs_reader_init(&r, v->ptr, v->len);
-    if (xs_codec_get_array(&r, &n) != XS_OK || n != S_NODE_FIELDS ||
+    if (xs_codec_get_array(&r, &n) != XS_OK || (n != S_NODE_FIELDS && n != S_NODE_FIELDS_V1) ||
         xs_codec_get_uint(&r, &u) != XS_OK || u > UINT32_MAX)
         goto malformed;
     node->number = (uint32_t)u;
@@ -172,6 +177,9 @@ static xs_err s_node_decode(const xs_bytes_t *v, hub_node_t *node) {
         len != 32)
         goto malformed;
     memcpy(node->origin, bin, 32);
+    if (n == S_NODE_FIELDS && (xs_codec_get_int(&r, &node->fork_resolved_at) != XS_OK ||
+                               xs_codec_get_uint(&r, &node->fork_resolved_through) != XS_OK))
+        goto malformed;
     return XS_OK;
 malformed:
     return XS_ECORRUPT;

@@ -56,11 +56,15 @@ typedef struct hub_node {
     char school[XS_ID_MAX + 1];       /* its own school */
     uint32_t proxy_count;             /* schools it may record or relay for */
     char proxies[HUB_MAX_PROXIES][XS_ID_MAX + 1];
-    int64_t enrolled_at; /* unix seconds */
-    int64_t revoked_at;  /* unix seconds; 0 while active */
-    int64_t last_sync;   /* unix seconds of the last message; 0: never */
-    uint64_t fork_seq;   /* first seq of the latest quarantined fork; 0: none */
-    uint64_t forks;      /* quarantined batches */
+    int64_t enrolled_at;            /* unix seconds */
+    int64_t revoked_at;             /* unix seconds; 0 while active */
+    int64_t last_sync;              /* unix seconds of the last message; 0: never */
+    uint64_t fork_seq;              /* first seq of the latest quarantined fork; 0: none */
+    uint64_t forks;                 /* quarantined batches */
+    int64_t fork_resolved_at;       /* unix seconds when the node's key signed a continuation
+                                       of the hub's chain past every quarantined batch's first
+                                       seq; 0: no fork, or unresolved */
+    uint64_t fork_resolved_through; /* the last seq of the batch that resolved it; 0: none */
 } hub_node_t;
 
 /* An open hub directory. */

@@ -32,13 +32,13 @@ static xs_err s_chain_entry(const xs_bytes_t *k, const xs_bytes_t *v, xs_chain_e
     return xs_chain_parse(k, v, e);
 }
 
-xs_err hub_ledger_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork) {
+xs_err hub_ledger_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork, int *linked) {
     uint8_t key[XS_CHAIN_KEY_BYTES];
     xs_cursor_t *cur = NULL;
     xs_chain_entry_t e;
     xs_bytes_t k, v;
     uint64_t last = b->first_seq + b->count - 1;
-    *held = *fork = 0;
+    *held = *fork = *linked = 0;
     xs_chain_key(b->origin, b->first_seq, key);
     xs_err err = xs_store_cursor_open(txn, HUB_T_CHAIN, &cur);
     if (err != XS_OK)
@@ -73,6 +73,8 @@ xs_err hub_ledger_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork
         if (held_last >= b->first_seq ||
             (held_last + 1 == b->first_seq && memcmp(e.hash, b->prev_hash, 32) != 0))
             *fork = 1;
+        else if (held_last + 1 == b->first_seq)
+            *linked = 1;
     } else if (err != XS_OK && err != XS_ENOTFOUND) {
         goto out;
     }
@@ -156,6 +158,51 @@ xs_err hub_ledger_quarantine(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *
 
 xs_err hub_ledger_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view) {
     return xs_chain_view(txn, HUB_T_CHAIN, origin, view);
+}
+
+xs_err hub_ledger_forks_each(xs_txn_t *txn, const uint8_t origin[32],
+                             xs_err (*fn)(void *ctx, uint64_t first_seq, const uint8_t hash[32],
+                                          const uint8_t *envelope, size_t len),
+                             void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_err err = xs_store_cursor_open(txn, HUB_T_FORKS, &cur);
+    if (err != XS_OK)
+        return err;
+    for (err = xs_store_cursor_seek(cur, origin, 32, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        const uint8_t *key = k.ptr;
+        if (k.len < 32 || memcmp(key, origin, 32) != 0)
+            break;
+        if (k.len != S_FORK_KEY_BYTES) {
+            err = XS_ECORRUPT;
+            goto out;
+        }
+        if ((err = fn(ctx, xs_store_key_u64(key + 32), key + XS_CHAIN_KEY_BYTES, v.ptr, v.len)) !=
+            XS_OK)
+            goto out; /* fn's own error, even XS_ENOTFOUND */
+    }
+    if (err == XS_ENOTFOUND)
+        err = XS_OK;
+out:
+    xs_store_cursor_close(&cur);
+    return err;
+}
+
+static xs_err s_fork_point(void *ctx, uint64_t first_seq, const uint8_t hash[32],
+                           const uint8_t *envelope, size_t len) {
+    uint64_t *seq = ctx;
+    (void)hash;
+    (void)envelope;
+    (void)len;
+    if (first_seq > *seq)
+        *seq = first_seq;
+    return XS_OK;
+}
+
+xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32], uint64_t *seq) {
+    *seq = 0;
+    return hub_ledger_forks_each(txn, origin, s_fork_point, seq);
 }
 
 xs_err hub_ledger_teachers_each(xs_txn_t *txn,

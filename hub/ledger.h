@@ -22,8 +22,11 @@
 
 /* Does batch b agree with the chain held for its origin? Sets *held when the identical batch
  * is there, *fork when a different one claims any of its sequence numbers or a link breaks
- * (protocol.md §2.1). XS_ECORRUPT on a chain entry that is not the linked form. */
-XS_MUST_USE xs_err hub_ledger_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork);
+ * (protocol.md §2.1), *linked when the batch ending at first_seq - 1 is held and b's
+ * prev_hash is its hash (b continues the held chain). XS_ECORRUPT on a chain entry that is
+ * not the linked form. */
+XS_MUST_USE xs_err hub_ledger_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork,
+                                    int *linked);
 /* Reads the ACK frame stored for the held batch (origin, first_seq) into *ack (borrowed until
  * the transaction ends or writes). XS_ECORRUPT when the batch has none. */
 XS_MUST_USE xs_err hub_ledger_ack(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_seq,
@@ -52,6 +55,16 @@ XS_MUST_USE xs_err hub_ledger_quarantine(xs_txn_t *txn, const xs_batch_t *b,
 
 /* What the hub holds of origin's chain (xs_chain_view). */
 XS_MUST_USE xs_err hub_ledger_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view);
+/* Calls fn for every quarantined batch of origin, by first_seq then hash, with the proof's
+ * envelope (borrowed until the transaction ends or writes), until fn returns other than
+ * XS_OK; returns that, or XS_OK after the last. */
+XS_MUST_USE xs_err hub_ledger_forks_each(xs_txn_t *txn, const uint8_t origin[32],
+                                         xs_err (*fn)(void *ctx, uint64_t first_seq,
+                                                      const uint8_t hash[32],
+                                                      const uint8_t *envelope, size_t len),
+                                         void *ctx);
+/* The highest first_seq of origin's quarantined batches into *seq; 0: none. */
+XS_MUST_USE xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32], uint64_t *seq);
 /* Calls fn once for every teacher with indexed records, in teacher_id byte order, until fn
  * returns other than XS_OK; returns that, or XS_OK after the last. teacher is a copy, valid
  * during the call. */

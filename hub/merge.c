@@ -2,9 +2,15 @@
  * owns no table: the ledger stores batches, the outbox receipts, hub.c the nodes.
  *
  * A node's fork fields (hub_node_t) agree with its quarantined batches (HUB_T_FORKS); each
- * moves only here:
+ * moves only here, when s_quarantine adds a proof or s_resolve sees a batch accepted:
  *   - forks is the number of the origin's proofs, and fork_seq the first_seq of the latest
  *     one added (0: none): s_quarantine.
+ *   - fork_resolved_at is nonzero exactly when, since the latest proof was added, the hub
+ *     accepted a batch of the origin that links to the chain it holds (its prev_hash is the
+ *     hash of the held batch before it) and starts after the first seq of every proof: the
+ *     origin's key signed a continuation of the hub's chain past the fork, so the node
+ *     adopted the hub's side of it. fork_resolved_through is that batch's last seq. s_resolve
+ *     sets both; s_quarantine clears both (a fork after the resolution is open again).
  *   - last_sync is the time of the merge of the origin's latest batch: s_merge_item. */
 #include "merge.h"
 
@@ -183,7 +189,8 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
     return err;
 }
 
-/* Quarantines a fork with its proof: the envelope, under the hash it disagrees with. */
+/* Quarantines a fork with its proof: the envelope, under the hash it disagrees with. A new
+ * proof reopens a resolved fork. */
 static xs_err s_quarantine(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t *node) {
     const xs_batch_t *b = &item->batch;
     int added;
@@ -193,15 +200,34 @@ static xs_err s_quarantine(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_no
     if (added) {
         node->forks++;
         node->fork_seq = b->first_seq;
+        node->fork_resolved_at = 0;
+        node->fork_resolved_through = 0;
     }
     m->stats.forks++;
     return s_ack(item, XS_ACK_FORK, XS_PCODE_NONE, NULL, 0);
 }
 
+/* After batch b of node's origin was accepted (linked: it continues the chain the hub holds):
+ * when it also starts past the first seq of every quarantined batch, the origin's key has
+ * signed a continuation of the hub's chain past the fork. A batch after a gap links to
+ * nothing the hub holds (it may continue the quarantined side) and resolves nothing. */
+static xs_err s_resolve(s_merge_t *m, xs_txn_t *txn, const xs_batch_t *b, int linked,
+                        hub_node_t *node) {
+    uint64_t point;
+    if (node->forks == 0 || node->fork_resolved_at != 0 || !linked)
+        return XS_OK;
+    xs_err err = hub_ledger_fork_point(txn, node->origin, &point);
+    if (err == XS_OK && b->first_seq > point) {
+        node->fork_resolved_at = m->now;
+        node->fork_resolved_through = b->first_seq + (b->count - 1);
+    }
+    return err;
+}
+
 /* One item inside the transaction. */
 static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
     hub_node_t node, sender;
-    int held, fork;
+    int held, fork, linked;
     xs_bytes_t stored;
     if (item->open_err != XS_OK) {
         m->stats.refused++;
@@ -228,7 +254,7 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
         if (err != XS_OK)
             return err;
     }
-    if ((err = hub_ledger_check(txn, b, &held, &fork)) != XS_OK)
+    if ((err = hub_ledger_check(txn, b, &held, &fork, &linked)) != XS_OK)
         return err;
     if (held) {
         /* A repeated batch gets, byte for byte, the reply it got the first time. */
@@ -240,7 +266,10 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
         xs_writer_raw(&item->ack, stored.ptr, stored.len);
         return xs_writer_err(&item->ack);
     }
-    err = fork ? s_quarantine(m, txn, item, &node) : s_store(m, txn, item, &node);
+    if (fork)
+        err = s_quarantine(m, txn, item, &node);
+    else if ((err = s_store(m, txn, item, &node)) == XS_OK)
+        err = s_resolve(m, txn, b, linked, &node);
     if (err != XS_OK)
         return err;
     node.last_sync = m->now;
