@@ -35,6 +35,9 @@ typedef struct s_queued {
     size_t len;
 } s_queued_t;
 
+/* The queue's counters agree: queued ≤ S_GROUP_ITEMS, and queued_bytes is the sum of the
+ * queued envelopes' lengths. s_handle appends one BATCH (hub_serve_run flushes as soon as a
+ * bound is reached, so the queue never overflows); s_flush merges and empties it. */
 struct hub_serve {
     hub_t *hub;          /* borrowed from the caller */
     xs_server_t *server; /* the CURVE ROUTER */
