@@ -5,6 +5,7 @@
 
 #include "hub.h"
 #include "merge.h"
+#include "outbox.h"
 #include "xs/bundle.h"
 #include "xs/codec.h"
 
@@ -28,6 +29,7 @@ static const char *s_outcome(const hub_item_t *item) {
 
 int hub_cmd_import(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1], *why = NULL;
     size_t npos, len;
     hub_t hub;
@@ -38,10 +40,10 @@ int hub_cmd_import(int argc, char **argv) {
     int rc = 1;
     memset(&items, 0, sizeof items);
     memset(&total, 0, sizeof total);
-    if (hub_args(argc, argv, opts, 2, pos, 1, &npos) != XS_OK || opts[1].value || npos != 1 ||
-        !opts[0].value)
+    if (hub_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || npos != 1 || !xs_cli_get(opts, nopts, "dir"))
         return hub_usage(S_IMPORT_USAGE);
-    if (hub_open(&hub, opts[0].value, 1) != XS_OK)
+    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 1) != XS_OK)
         return 1;
     xs_err err = xs_bundle_load_file(pos[0], &bytes, &len);
     if (err != XS_OK) {
@@ -104,114 +106,112 @@ out:
     return rc;
 }
 
-/* Adds every receipt of origin's teachers to the bundle, as [origin, receipt] items. */
-static xs_err s_add_receipts(xs_txn_t *txn, xs_bundle_writer_t *w, const uint8_t origin[32],
-                             uint64_t *count) {
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v, receipt;
+/* A receipts bundle being written: its writer, one item's scratch, receipts added. */
+typedef struct s_export {
+    xs_bundle_writer_t *w;
     xs_writer_t item;
-    xs_writer_init(&item, XS_BUNDLE_ITEM_MAX);
-    xs_err err = xs_store_cursor_open(txn, HUB_T_FOLLOW, &cur);
-    for (err = err ? err : xs_store_cursor_seek(cur, origin, 32, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        if (k.len <= 32 || memcmp(k.ptr, origin, 32) != 0)
-            break;
-        if ((err = xs_store_get(txn, HUB_T_RECEIPTS, (const uint8_t *)k.ptr + 32, k.len - 32,
-                                &receipt)) == XS_ENOTFOUND)
-            continue;
-        if (err != XS_OK)
-            break;
-        xs_writer_reset(&item);
-        xs_codec_put_array(&item, 2);
-        xs_codec_put_bin(&item, origin, 32);
-        xs_codec_put_bin(&item, receipt.ptr, receipt.len);
-        if ((err = xs_writer_err(&item)) != XS_OK ||
-            (err = xs_bundle_writer_add(w, item.data, item.len)) != XS_OK)
-            break;
-        (*count)++;
-    }
-    xs_store_cursor_close(&cur);
-    xs_writer_free(&item);
-    return err == XS_ENOTFOUND ? XS_OK : err;
+    const hub_node_t *node; /* the node it is for */
+    const uint8_t *origin;  /* whose receipts are being added: the node's or a satellite's */
+    uint64_t count;
+} s_export_t;
+
+/* Adds one receipt to the bundle, as an [origin, receipt] item. */
+static xs_err s_add_receipt(void *ctx, const hub_outbox_receipt_t *r, int *stop) {
+    s_export_t *e = ctx;
+    (void)stop;
+    xs_writer_reset(&e->item);
+    xs_codec_put_array(&e->item, 2);
+    xs_codec_put_bin(&e->item, e->origin, 32);
+    xs_codec_put_bin(&e->item, r->envelope, r->len);
+    xs_err err = xs_writer_err(&e->item);
+    if (err == XS_OK)
+        err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
+    if (err == XS_OK)
+        e->count++;
+    return err;
+}
+
+/* Adds every receipt of origin's teachers to the bundle. */
+static xs_err s_add_receipts(xs_txn_t *txn, s_export_t *e, const uint8_t origin[32]) {
+    e->origin = origin;
+    return hub_outbox_each(txn, origin, 0, NULL, 0, s_add_receipt, e);
+}
+
+/* A relay carries its satellites' receipts back too. */
+static xs_err s_add_satellite(void *ctx, xs_txn_t *txn, const hub_node_t *node) {
+    s_export_t *e = ctx;
+    hub_node_t satellite;
+    if (hub_relays_for(txn, e->node, node->origin, &satellite) != XS_OK)
+        return XS_OK;
+    return s_add_receipts(txn, e, satellite.origin);
 }
 
 int hub_cmd_export_receipts(int argc, char **argv) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"node", 1, NULL}, {"out", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     hub_t hub;
     xs_pubkeys_t keys;
     xs_txn_t *txn = NULL;
-    xs_cursor_t *cur = NULL;
-    xs_bundle_writer_t *w = NULL;
-    hub_node_t node, satellite;
-    xs_bytes_t k, v;
-    uint64_t count = 0;
-    uint32_t satellites = 0;
+    hub_node_t node;
+    s_export_t e;
     char part[4200];
     int rc = 1;
-    if (hub_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value || !opts[0].value ||
-        !opts[1].value || !opts[2].value)
+    memset(&e, 0, sizeof e);
+    e.node = &node;
+    if (hub_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
+        !xs_cli_get(opts, nopts, "node") || !xs_cli_get(opts, nopts, "out"))
         return hub_usage(S_EXPORT_USAGE);
-    if (xs_pubkeys_parse(opts[1].value, strlen(opts[1].value), &keys) != XS_OK) {
+    const char *text = xs_cli_get(opts, nopts, "node");
+    if (xs_pubkeys_parse(text, strlen(text), &keys) != XS_OK) {
         fprintf(stderr, "xueshi-hub: 节点公钥格式不对 (node keys look like xs1:...)\n");
         return 2;
     }
-    const char *out = opts[2].value;
+    const char *out = xs_cli_get(opts, nopts, "out");
     if (snprintf(part, sizeof part, "%s.part", out) >= (int)sizeof part)
         return 2;
-    if (hub_open(&hub, opts[0].value, 0) != XS_OK)
+    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 0) != XS_OK)
         return 1;
     FILE *f = NULL;
+    int refused = 0; /* why was printed: nothing more to say */
+    xs_writer_init(&e.item, XS_BUNDLE_ITEM_MAX);
     xs_err err = xs_store_read(hub.store, &txn);
-    if (err == XS_OK && (err = hub_node_get(txn, keys.sign, &node)) == XS_ENOTFOUND)
+    if (err == XS_OK && (err = hub_node_get(txn, keys.sign, &node)) == XS_ENOTFOUND) {
         fprintf(stderr, "xueshi-hub: 该节点未登记 (not enrolled)\n");
+        refused = 1;
+    }
     if (err == XS_OK && memcmp(node.box, keys.box, 32) != 0) {
         fprintf(stderr,
                 "xueshi-hub: 传输密钥与登记的不同 (transport key differs from enrollment)\n");
         err = XS_EINVAL;
+        refused = 1;
     }
     if (err == XS_OK && !(f = fopen(part, "wb"))) {
         fprintf(stderr, "xueshi-hub: 无法写入 %s (cannot write)\n", part);
         err = XS_EIO;
     }
     if (err == XS_OK)
-        err = xs_bundle_writer_open(&w, f, XS_BUNDLE_RECEIPTS, node.box);
+        err = xs_bundle_writer_open(&e.w, f, XS_BUNDLE_RECEIPTS, node.box);
     /* The county's signed policy first, as VIEW would bring it. */
     xs_bytes_t policy;
-    if (err == XS_OK && (err = xs_store_get(txn, HUB_T_META, "policy_env", 10, &policy)) == XS_OK) {
-        xs_writer_t item;
-        xs_writer_init(&item, XS_BUNDLE_ITEM_MAX);
-        xs_codec_put_array(&item, 2);
-        xs_codec_put_nil(&item);
-        xs_codec_put_bin(&item, policy.ptr, policy.len);
-        err = xs_writer_err(&item);
+    if (err == XS_OK && (err = hub_meta_get(txn, HUB_META_POLICY_ENV, &policy)) == XS_OK) {
+        xs_codec_put_array(&e.item, 2);
+        xs_codec_put_nil(&e.item);
+        xs_codec_put_bin(&e.item, policy.ptr, policy.len);
+        err = xs_writer_err(&e.item);
         if (err == XS_OK)
-            err = xs_bundle_writer_add(w, item.data, item.len);
-        xs_writer_free(&item);
+            err = xs_bundle_writer_add(e.w, e.item.data, e.item.len);
     }
     if (err == XS_OK)
-        err = s_add_receipts(txn, w, node.origin, &count);
-    /* A relay carries its satellites' receipts back too. */
+        err = s_add_receipts(txn, &e, node.origin);
     if (err == XS_OK && node.proxy_count)
-        err = xs_store_cursor_open(txn, HUB_T_NODES, &cur);
-    for (int more = err == XS_OK && node.proxy_count; more;) {
-        err = satellites ? xs_store_cursor_next(cur, &k, &v)
-                         : xs_store_cursor_seek(cur, NULL, 0, &k, &v);
-        if (err != XS_OK)
-            break;
-        satellites = 1;
-        if (k.len == 32 && hub_relays_for(txn, &node, k.ptr, &satellite) == XS_OK &&
-            (err = s_add_receipts(txn, w, satellite.origin, &count)) != XS_OK)
-            break;
-    }
-    if (err == XS_ENOTFOUND)
-        err = XS_OK;
+        err = hub_nodes_each(txn, s_add_satellite, &e);
     if (err == XS_OK)
-        err = xs_bundle_writer_finish(w);
-    xs_bundle_writer_free(&w);
-    xs_store_cursor_close(&cur);
+        err = xs_bundle_writer_finish(e.w);
+    xs_bundle_writer_free(&e.w);
     xs_store_end(&txn);
     if (f && fclose(f) != 0 && err == XS_OK)
         err = XS_EIO;
@@ -221,14 +221,15 @@ int hub_cmd_export_receipts(int argc, char **argv) {
         printf(
             "已导出 %llu 份认定回执到 %s，加密给该节点 (exported %llu receipts, encrypted to the "
             "node)\n",
-            (unsigned long long)count, out, (unsigned long long)count);
+            (unsigned long long)e.count, out, (unsigned long long)e.count);
         rc = 0;
     } else {
         if (f)
             remove(part);
-        if (err != XS_ENOTFOUND && err != XS_EINVAL)
+        if (!refused)
             xs_log_err(err, "导出认定回执失败 (exporting receipts failed)");
     }
+    xs_writer_free(&e.item);
     hub_close(&hub);
     return rc;
 }

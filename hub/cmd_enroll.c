@@ -20,7 +20,6 @@ struct s_enroll {
 static xs_err s_enroll(xs_txn_t *txn, void *ctx) {
     struct s_enroll *e = ctx;
     hub_node_t old;
-    xs_bytes_t v;
     e->refusal = NULL;
     e->unchanged = 0;
     xs_err err = hub_node_get(txn, e->node.origin, &old);
@@ -38,39 +37,26 @@ static xs_err s_enroll(xs_txn_t *txn, void *ctx) {
         old.revoked_at = (int64_t)time(NULL);
         return hub_node_put(txn, &old);
     }
-    if (err == XS_OK) {
-        if (old.revoked_at) {
-            e->refusal = "该节点密钥已吊销，请节点重新 init 生成新密钥 (revoked keys cannot be "
-                         "enrolled again; the node must init new keys)";
-            return XS_EPERM;
-        }
-        if (memcmp(old.box, e->node.box, 32) != 0) {
-            e->refusal = "签名密钥相同但传输密钥不同 (same signing key, different transport key)";
-            return XS_EINVAL;
-        }
-        /* Re-enrolling updates the schools; the number and history stay. */
-        e->node.number = old.number;
-        e->node.enrolled_at = old.enrolled_at;
-        e->node.last_sync = old.last_sync;
-        e->node.fork_seq = old.fork_seq;
-        e->node.forks = old.forks;
-    } else {
-        if (xs_store_get(txn, HUB_T_BOXKEYS, e->node.box, 32, &v) == XS_OK) {
+    if (err == XS_ENOTFOUND) {
+        err = hub_node_add(txn, &e->node, (int64_t)time(NULL));
+        if (err == XS_EEXIST)
             e->refusal = "传输密钥已属于另一节点 (transport key belongs to another node)";
-            return XS_EEXIST;
-        }
-        uint32_t next = 1;
-        if (xs_store_get(txn, HUB_T_META, "next_number", 11, &v) == XS_OK && v.len == 8)
-            next = (uint32_t)xs_store_key_u64(v.ptr);
-        uint8_t buf[8];
-        xs_store_u64_key(next + 1, buf);
-        if ((err = xs_store_put(txn, HUB_T_META, "next_number", 11, buf, 8, 0)) != XS_OK ||
-            (err = xs_store_put(txn, HUB_T_BOXKEYS, e->node.box, 32, e->node.origin, 32, 0)) !=
-                XS_OK)
-            return err;
-        e->node.number = next;
-        e->node.enrolled_at = (int64_t)time(NULL);
+        return err;
     }
+    if (old.revoked_at) {
+        e->refusal = "该节点密钥已吊销，请节点重新 init 生成新密钥 (revoked keys cannot be "
+                     "enrolled again; the node must init new keys)";
+        return XS_EPERM;
+    }
+    if (memcmp(old.box, e->node.box, 32) != 0) {
+        e->refusal = "签名密钥相同但传输密钥不同 (same signing key, different transport key)";
+        return XS_EINVAL;
+    }
+    /* Re-enrolling updates the schools; the number and history stay. */
+    memcpy(old.school, e->node.school, sizeof old.school);
+    old.proxy_count = e->node.proxy_count;
+    memcpy(old.proxies, e->node.proxies, sizeof old.proxies);
+    e->node = old;
     return hub_node_put(txn, &e->node);
 }
 
@@ -98,6 +84,7 @@ static int s_run(int argc, char **argv, int revoke) {
                            {"school", 1, NULL},
                            {"proxy-for", 1, NULL},
                            {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1], *usage = revoke ? S_REVOKE_USAGE : S_ENROLL_USAGE;
     size_t npos;
     xs_pubkeys_t keys;
@@ -105,11 +92,15 @@ static int s_run(int argc, char **argv, int revoke) {
     struct s_enroll e;
     memset(&e, 0, sizeof e);
     e.revoke = revoke;
-    if (hub_args(argc, argv, opts, 5, pos, 0, &npos) != XS_OK || opts[4].value || !opts[0].value ||
-        !opts[1].value || (!revoke && !opts[2].value) ||
-        (revoke && (opts[2].value || opts[3].value)))
+    if (hub_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK)
         return hub_usage(usage);
-    if (xs_pubkeys_parse(opts[1].value, strlen(opts[1].value), &keys) != XS_OK) {
+    const char *dir = xs_cli_get(opts, nopts, "dir"), *text = xs_cli_get(opts, nopts, "node");
+    const char *school = xs_cli_get(opts, nopts, "school");
+    const char *proxies = xs_cli_get(opts, nopts, "proxy-for");
+    if (xs_cli_get(opts, nopts, "help") || !dir || !text || (!revoke && !school) ||
+        (revoke && (school || proxies)))
+        return hub_usage(usage);
+    if (xs_pubkeys_parse(text, strlen(text), &keys) != XS_OK) {
         fprintf(stderr, "xueshi-hub: 节点公钥格式不对，应为 xueshi-node init 最后一行 "
                         "(node keys look like the last line of xueshi-node init: xs1:...)\n");
         return 2;
@@ -117,18 +108,18 @@ static int s_run(int argc, char **argv, int revoke) {
     memcpy(e.node.origin, keys.sign, 32);
     memcpy(e.node.box, keys.box, 32);
     if (!revoke) {
-        size_t len = strlen(opts[2].value);
-        if (len == 0 || len > XS_ID_MAX || !xs_text_utf8_valid(opts[2].value, len)) {
+        size_t len = strlen(school);
+        if (len == 0 || len > XS_ID_MAX || !xs_text_utf8_valid(school, len)) {
             fprintf(stderr, "xueshi-hub: 学校编号无效 (invalid school id)\n");
             return 2;
         }
-        memcpy(e.node.school, opts[2].value, len + 1);
-        if (opts[3].value && !s_proxies(opts[3].value, &e.node)) {
+        memcpy(e.node.school, school, len + 1);
+        if (proxies && !s_proxies(proxies, &e.node)) {
             fprintf(stderr, "xueshi-hub: --proxy-for 无效 (invalid school list)\n");
             return 2;
         }
     }
-    if (hub_open(&hub, opts[0].value, 0) != XS_OK)
+    if (hub_open(&hub, dir, 0) != XS_OK)
         return 1;
     xs_err err = xs_store_update(hub.store, s_enroll, &e);
     hub_close(&hub);
@@ -148,7 +139,7 @@ static int s_run(int argc, char **argv, int revoke) {
     else
         printf("已登记 (enrolled): 节点 %s… 编号 %u，学校 %s%s%s\n", hex, e.node.number,
                e.node.school, e.node.proxy_count ? "，代管 " : "",
-               e.node.proxy_count ? opts[3].value : "");
+               e.node.proxy_count ? proxies : "");
     return 0;
 }
 

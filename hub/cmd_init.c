@@ -18,17 +18,17 @@ struct s_init {
 
 static xs_err s_write(xs_txn_t *txn, void *ctx) {
     const struct s_init *init = ctx;
-    xs_err err = xs_store_put(txn, HUB_T_META, "format", 6, HUB_FORMAT, strlen(HUB_FORMAT), 0);
+    xs_err err = hub_meta_put(txn, HUB_META_FORMAT, HUB_FORMAT, strlen(HUB_FORMAT));
     if (err == XS_OK)
-        err = xs_store_put(txn, HUB_T_META, "policy", 6, init->blob, init->blob_len, 0);
+        err = hub_meta_put(txn, HUB_META_POLICY, init->blob, init->blob_len);
     if (err == XS_OK)
-        err =
-            xs_store_put(txn, HUB_T_META, "policy_env", 10, init->signed_env, init->signed_len, 0);
+        err = hub_meta_put(txn, HUB_META_POLICY_ENV, init->signed_env, init->signed_len);
     return err;
 }
 
 int hub_cmd_init(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     char path[4096], msg[512], line[XS_PUBKEYS_TEXT_LEN + 1];
@@ -39,16 +39,18 @@ int hub_cmd_init(int argc, char **argv) {
     int rc = 1;
     xs_writer_init(&blob, XS_POLICY_BLOB_MAX);
     xs_writer_init(&env, XS_RECEIPT_POLICY_MAX_BYTES);
-    if (hub_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value ||
-        !opts[1].value)
+    if (hub_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
+        !xs_cli_get(opts, nopts, "policy"))
         return hub_usage(S_USAGE);
-    const char *dir = opts[0].value;
-    xs_err err = xs_policy_load(&policy, opts[1].value, msg, sizeof msg);
+    const char *dir = xs_cli_get(opts, nopts, "dir");
+    const char *policy_file = xs_cli_get(opts, nopts, "policy");
+    xs_err err = xs_policy_load(&policy, policy_file, msg, sizeof msg);
     if (err != XS_OK) {
         if (err == XS_EPOLICY)
             fprintf(stderr, "xueshi-hub: 认定规则有误 (policy refused): %s\n", msg);
         else
-            xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", opts[1].value);
+            xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", policy_file);
         return 2;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {

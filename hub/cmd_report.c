@@ -17,6 +17,9 @@ typedef struct s_report {
     xs_str_t teacher_school;  /* the school of the teacher being certified */
     xs_certify_total_t *kept; /* room for one teacher's filtered totals */
     size_t kept_cap;
+    xs_txn_t *txn;                       /* the snapshot reported */
+    const xs_certify_exams_t *standings; /* the county's exam standings */
+    hub_ledger_t ledger;                 /* one teacher's records at a time */
 } s_report_t;
 
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
@@ -53,29 +56,41 @@ static xs_str_t s_school_of(const hub_ledger_t *l) {
     return school;
 }
 
+/* Certifies and prints one teacher, when of the school asked for. */
+static xs_err s_report_teacher(void *ctx, const char *teacher, size_t len) {
+    s_report_t *r = ctx;
+    hub_ledger_t *l = &r->ledger;
+    xs_err err = hub_ledger_teacher(l, r->txn, teacher, len);
+    if (err != XS_OK || l->count == 0)
+        return err;
+    r->teacher_school = s_school_of(l);
+    if (r->school && (r->teacher_school.len != strlen(r->school) ||
+                      memcmp(r->teacher_school.ptr, r->school, r->teacher_school.len) != 0))
+        return XS_OK;
+    return xs_certify_teacher(r->hub->policy, r->standings, l->records, l->ids, l->count, NULL,
+                              l->rows, s_on_teacher, r);
+}
+
 int hub_cmd_report(int argc, char **argv) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"year", 1, NULL}, {"school", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     hub_t hub;
     xs_txn_t *txn = NULL;
-    xs_cursor_t *cur = NULL;
     xs_certify_exams_t *standings = NULL;
-    hub_ledger_t ledger, exams;
+    hub_ledger_t exams;
     s_report_t r;
-    xs_bytes_t k, v;
-    char last[XS_ID_MAX + 1];
-    size_t last_len = 0;
     static char outbuf[1 << 16];
     int rc = 1;
-    memset(&ledger, 0, sizeof ledger);
     memset(&exams, 0, sizeof exams);
     memset(&r, 0, sizeof r);
-    if (hub_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value || !opts[0].value)
+    if (hub_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return hub_usage(S_USAGE);
-    if (opts[1].value) {
-        const char *y = opts[1].value;
+    const char *y = xs_cli_get(opts, nopts, "year");
+    if (y) {
         char *end;
         long first = strtol(y, &end, 10);
         if (strlen(y) != 9 || end != y + 4 || *end != '-' || strtol(y + 5, &end, 10) != first + 1 ||
@@ -85,8 +100,8 @@ int hub_cmd_report(int argc, char **argv) {
         }
         r.year = (int)first;
     }
-    r.school = opts[2].value;
-    if (hub_open(&hub, opts[0].value, 0) != XS_OK)
+    r.school = xs_cli_get(opts, nopts, "school");
+    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 0) != XS_OK)
         return 1;
     r.hub = &hub;
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
@@ -97,44 +112,20 @@ int hub_cmd_report(int argc, char **argv) {
         err = xs_certify_exams_build(&standings, hub.policy, exams.records, exams.ids, exams.count);
     if (err == XS_OK)
         err = xs_report_summary_begin(stdout, 1);
+    /* Each teacher once, in teacher_id order. */
+    r.txn = txn;
+    r.standings = standings;
     if (err == XS_OK)
-        err = xs_store_cursor_open(txn, HUB_T_TEACHERS, &cur);
-    /* The teacher index is sorted by teacher: certify each teacher once, in that order. */
-    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        const char *key = k.ptr;
-        const char *nul = memchr(key, 0, k.len);
-        if (!nul || (size_t)(nul - key) > XS_ID_MAX) {
-            err = XS_ECORRUPT;
-            break;
-        }
-        size_t len = (size_t)(nul - key);
-        if (len == last_len && memcmp(key, last, len) == 0)
-            continue;
-        memcpy(last, key, len);
-        last_len = len;
-        if ((err = hub_ledger_teacher(&ledger, txn, last, len)) != XS_OK)
-            break;
-        if (ledger.count == 0)
-            continue;
-        r.teacher_school = s_school_of(&ledger);
-        if (r.school && (r.teacher_school.len != strlen(r.school) ||
-                         memcmp(r.teacher_school.ptr, r.school, r.teacher_school.len) != 0))
-            continue;
-        if ((err = xs_certify_teacher(hub.policy, standings, ledger.records, ledger.ids,
-                                      ledger.count, NULL, ledger.rows, s_on_teacher, &r)) != XS_OK)
-            break;
-    }
-    if (err == XS_ENOTFOUND)
-        err = fflush(stdout) == 0 ? XS_OK : XS_EIO;
+        err = hub_ledger_teachers_each(txn, s_report_teacher, &r);
+    if (err == XS_OK && fflush(stdout) != 0)
+        err = XS_EIO;
     if (err == XS_OK)
         rc = 0;
     else
         xs_log_err(err, "生成汇总表 (building the report)");
-    xs_store_cursor_close(&cur);
     xs_store_end(&txn);
     xs_certify_exams_destroy(&standings);
-    hub_ledger_free(&ledger);
+    hub_ledger_free(&r.ledger);
     hub_ledger_free(&exams);
     free(r.kept);
     hub_close(&hub);

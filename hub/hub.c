@@ -1,7 +1,16 @@
-/* hub: opening a hub directory and reading and writing enrolled nodes. */
+/* hub: opening a hub directory; the owner of HUB_T_META, HUB_T_NODES and HUB_T_BOXKEYS.
+ *
+ * Invariants of these tables, and the one function that moves each:
+ *   - BOXKEYS box → origin exactly when NODES holds origin with that box: hub_node_add writes
+ *     both, nothing deletes either (revocation is a field of the node).
+ *   - Every node's number is unique and below META next_number: hub_node_add takes the next
+ *     and moves next_number past it; re-enrollment (hub_node_put) keeps a node's number.
+ *   - A node's fork fields (fork_seq, forks, fork_resolved_*) move only in
+ *     merge.c, which lists their invariants. */
 #include "hub.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xs/codec.h"
@@ -10,6 +19,46 @@ const char *const hub_tables[HUB_T_COUNT] = {
     "meta",    "nodes",    "boxkeys", "chain",    "batches", "acks",
     "records", "teachers", "exams",   "receipts", "follow",  "forks",
 };
+
+/* The keys of enum hub_meta, written once. */
+static const struct {
+    const char *key;
+    size_t len;
+} s_meta_keys[HUB_META_COUNT] = {
+    [HUB_META_FORMAT] = {"format", 6},
+    [HUB_META_POLICY] = {"policy", 6},
+    [HUB_META_POLICY_ENV] = {"policy_env", 10},
+    [HUB_META_GENERATION] = {"generation", 10},
+    [HUB_META_NEXT_NUMBER] = {"next_number", 11},
+};
+
+xs_err hub_meta_get(xs_txn_t *txn, hub_meta name, xs_bytes_t *value) {
+    return xs_store_get(txn, HUB_T_META, s_meta_keys[name].key, s_meta_keys[name].len, value);
+}
+
+xs_err hub_meta_put(xs_txn_t *txn, hub_meta name, const void *value, size_t len) {
+    return xs_store_put(txn, HUB_T_META, s_meta_keys[name].key, s_meta_keys[name].len, value, len,
+                        0);
+}
+
+xs_err hub_meta_get_u64(xs_txn_t *txn, hub_meta name, uint64_t *value) {
+    xs_bytes_t v;
+    xs_err err = hub_meta_get(txn, name, &v);
+    *value = 0;
+    if (err == XS_ENOTFOUND)
+        return XS_OK;
+    if (err == XS_OK && v.len != 8)
+        return XS_ECORRUPT;
+    if (err == XS_OK)
+        *value = xs_store_key_u64(v.ptr);
+    return err;
+}
+
+xs_err hub_meta_put_u64(xs_txn_t *txn, hub_meta name, uint64_t value) {
+    uint8_t buf[8];
+    xs_store_u64_key(value, buf);
+    return hub_meta_put(txn, name, buf, sizeof buf);
+}
 
 xs_err hub_open(hub_t *hub, const char *dir, int with_keys) {
     char path[4096];
@@ -32,7 +81,7 @@ xs_err hub_open(hub_t *hub, const char *dir, int with_keys) {
     }
     if ((err = xs_store_read(hub->store, &txn)) != XS_OK)
         goto out;
-    err = xs_store_get(txn, HUB_T_META, "policy", 6, &blob);
+    err = hub_meta_get(txn, HUB_META_POLICY, &blob);
     if (err == XS_OK)
         err = xs_policy_decode(&hub->policy, blob.ptr, blob.len);
     if (err == XS_OK)
@@ -57,12 +106,17 @@ void hub_close(hub_t *hub) {
     xs_store_close(&hub->store);
 }
 
-/* Node info is a msgpack array of 10: number, box, school, proxies, enrolled_at, revoked_at,
- * last_sync, fork_seq, forks, origin (docs/design.md). */
+/* Node info is a msgpack array of 12: number, box, school, proxies, enrolled_at, revoked_at,
+ * last_sync, fork_seq, forks, origin, fork_resolved_at, fork_resolved_through. A record
+ * written before the last two existed is an array of the first 10, read with those two 0
+ * (an open fork stays open), and rewritten as 12 by the next hub_node_put. */
+#define S_NODE_FIELDS_V1 10
+#define S_NODE_FIELDS 12
+
 xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node) {
     xs_writer_t w;
     xs_writer_init(&w, 8192);
-    xs_codec_put_array(&w, 10);
+    xs_codec_put_array(&w, S_NODE_FIELDS);
     xs_codec_put_uint(&w, node->number);
     xs_codec_put_bin(&w, node->box, sizeof node->box);
     xs_codec_put_str(&w, node->school, strlen(node->school));
@@ -75,6 +129,8 @@ xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node) {
     xs_codec_put_uint(&w, node->fork_seq);
     xs_codec_put_uint(&w, node->forks);
     xs_codec_put_bin(&w, node->origin, sizeof node->origin);
+    xs_codec_put_int(&w, node->fork_resolved_at);
+    xs_codec_put_uint(&w, node->fork_resolved_through);
     xs_err err = xs_writer_err(&w);
     if (err == XS_OK)
         err = xs_store_put(txn, HUB_T_NODES, node->origin, 32, w.data, w.len, 0);
@@ -92,39 +148,100 @@ static int s_get_str(xs_reader_t *r, char *out, size_t cap) {
     return 1;
 }
 
-xs_err hub_node_get(xs_txn_t *txn, const uint8_t origin[32], hub_node_t *node) {
-    xs_bytes_t v;
+/* Decodes a HUB_T_NODES value into *node. */
+static xs_err s_node_decode(const xs_bytes_t *v, hub_node_t *node) {
     xs_reader_t r;
     uint32_t n, len;
     uint64_t u;
     const uint8_t *bin;
-    xs_err err = xs_store_get(txn, HUB_T_NODES, origin, 32, &v);
-    if (err != XS_OK)
-        return err;
     memset(node, 0, sizeof *node);
-    xs_reader_init(&r, v.ptr, v.len);
-    if (xs_codec_get_array(&r, &n) != XS_OK || n != 10 || xs_codec_get_uint(&r, &u) != XS_OK ||
-        u > UINT32_MAX)
-        return XS_ECORRUPT;
+    xs_reader_init(&r, v->ptr, v->len);
+    if (xs_codec_get_array(&r, &n) != XS_OK || (n != S_NODE_FIELDS && n != S_NODE_FIELDS_V1) ||
+        xs_codec_get_uint(&r, &u) != XS_OK || u > UINT32_MAX)
+        goto malformed;
     node->number = (uint32_t)u;
     if (xs_codec_get_bin(&r, &bin, &len) != XS_OK || len != 32)
-        return XS_ECORRUPT;
+        goto malformed;
     memcpy(node->box, bin, 32);
     if (!s_get_str(&r, node->school, sizeof node->school) ||
         xs_codec_get_array(&r, &node->proxy_count) != XS_OK || node->proxy_count > HUB_MAX_PROXIES)
-        return XS_ECORRUPT;
+        goto malformed;
     for (uint32_t i = 0; i < node->proxy_count; i++)
         if (!s_get_str(&r, node->proxies[i], sizeof node->proxies[i]))
-            return XS_ECORRUPT;
+            goto malformed;
     if (xs_codec_get_int(&r, &node->enrolled_at) != XS_OK ||
         xs_codec_get_int(&r, &node->revoked_at) != XS_OK ||
         xs_codec_get_int(&r, &node->last_sync) != XS_OK ||
         xs_codec_get_uint(&r, &node->fork_seq) != XS_OK ||
         xs_codec_get_uint(&r, &node->forks) != XS_OK || xs_codec_get_bin(&r, &bin, &len) != XS_OK ||
         len != 32)
-        return XS_ECORRUPT;
+        goto malformed;
     memcpy(node->origin, bin, 32);
+    if (n == S_NODE_FIELDS && (xs_codec_get_int(&r, &node->fork_resolved_at) != XS_OK ||
+                               xs_codec_get_uint(&r, &node->fork_resolved_through) != XS_OK))
+        goto malformed;
     return XS_OK;
+malformed:
+    return XS_ECORRUPT;
+}
+
+xs_err hub_node_get(xs_txn_t *txn, const uint8_t origin[32], hub_node_t *node) {
+    xs_bytes_t v;
+    xs_err err = xs_store_get(txn, HUB_T_NODES, origin, 32, &v);
+    return err == XS_OK ? s_node_decode(&v, node) : err;
+}
+
+xs_err hub_node_by_box(xs_txn_t *txn, const uint8_t box[32], hub_node_t *node) {
+    xs_bytes_t v;
+    xs_err err = xs_store_get(txn, HUB_T_BOXKEYS, box, 32, &v);
+    if (err != XS_OK)
+        return err;
+    if (v.len != 32)
+        return XS_ECORRUPT;
+    return hub_node_get(txn, v.ptr, node);
+}
+
+xs_err hub_node_add(xs_txn_t *txn, hub_node_t *node, int64_t now) {
+    xs_bytes_t v;
+    uint64_t next;
+    xs_err err = xs_store_get(txn, HUB_T_BOXKEYS, node->box, 32, &v);
+    if (err == XS_OK)
+        return XS_EEXIST;
+    if (err != XS_ENOTFOUND || (err = hub_meta_get_u64(txn, HUB_META_NEXT_NUMBER, &next)) != XS_OK)
+        return err;
+    if (next == 0)
+        next = 1;
+    if (next >= UINT32_MAX)
+        return XS_ETOOBIG;
+    if ((err = hub_meta_put_u64(txn, HUB_META_NEXT_NUMBER, next + 1)) != XS_OK ||
+        (err = xs_store_put(txn, HUB_T_BOXKEYS, node->box, 32, node->origin, 32, 0)) != XS_OK)
+        return err;
+    node->number = (uint32_t)next;
+    node->enrolled_at = now;
+    return hub_node_put(txn, node);
+}
+
+xs_err hub_nodes_each(xs_txn_t *txn, xs_err (*fn)(void *ctx, xs_txn_t *txn, const hub_node_t *node),
+                      void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    hub_node_t *node = malloc(sizeof *node);
+    xs_err err = node ? xs_store_cursor_open(txn, HUB_T_NODES, &cur) : XS_ENOMEM;
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        if (k.len != 32 || (err = s_node_decode(&v, node)) != XS_OK) {
+            err = XS_ECORRUPT;
+            break;
+        }
+        if ((err = fn(ctx, txn, node)) != XS_OK)
+            goto out; /* fn's own error, even XS_ENOTFOUND */
+    }
+    if (err == XS_ENOTFOUND)
+        err = XS_OK;
+out:
+    xs_store_cursor_close(&cur);
+    free(node);
+    return err;
 }
 
 int hub_node_serves(const hub_node_t *node, const char *school, size_t len) {

@@ -12,29 +12,41 @@
 #include "xs/record.h"
 #include "xs/store.h"
 
-/* Tables of the hub's LMDB environment, in open order (docs/design.md, "The hub store"). */
+/* Tables of the hub's LMDB environment, in open order (docs/design.md, "The hub store"). Each
+ * has one owner, the only file that knows its key and value layout; everyone else calls it. */
 enum hub_table {
-    HUB_T_META,    /* "format", "policy" (signed policy envelope), "generation", "next_number" */
-    HUB_T_NODES,   /* origin (32) → node info (hub_node_t, msgpack) */
-    HUB_T_BOXKEYS, /* CURVE key (32) → origin (32): who a connection is */
-    HUB_T_CHAIN,   /* origin (32) + first_seq (8) → count (4) + hash (32) + prev_hash (32) */
-    HUB_T_BATCHES, /* origin (32) + first_seq (8) → the envelope, verbatim */
-    HUB_T_ACKS,    /* origin (32) + first_seq (8) → the ACK frame sent for it */
-    HUB_T_RECORDS, /* origin (32) + seq (8) → first_seq (8) + offset (4) + len (4) + outcome (1) */
-    HUB_T_TEACHERS, /* teacher_id + 0x00 + origin (32) + seq (8) → "" */
-    HUB_T_EXAMS,    /* origin (32) + seq (8) of every accepted exam record → "" */
-    HUB_T_RECEIPTS, /* teacher_id → the newest receipt envelope */
-    HUB_T_FOLLOW,   /* origin (32) + teacher_id → generation (8): receipts a node should get */
-    HUB_T_FORKS,    /* origin (32) + first_seq (8) + hash (32) → quarantined envelope */
+    HUB_T_META,     /* hub.c: named entries (enum hub_meta) */
+    HUB_T_NODES,    /* hub.c: origin (32) → node info (hub_node_t, msgpack) */
+    HUB_T_BOXKEYS,  /* hub.c: CURVE key (32) → origin (32): who a connection is */
+    HUB_T_CHAIN,    /* ledger.c: origin (32) + first_seq (8) → count (4) + hash (32) +
+                       prev_hash (32): xs_chain's linked form */
+    HUB_T_BATCHES,  /* ledger.c: origin (32) + first_seq (8) → the envelope, verbatim */
+    HUB_T_ACKS,     /* ledger.c: origin (32) + first_seq (8) → the ACK frame sent for it */
+    HUB_T_RECORDS,  /* ledger.c: origin (32) + seq (8) → first_seq (8) + offset (4) + len (4) +
+                       outcome (1) */
+    HUB_T_TEACHERS, /* ledger.c: teacher_id + 0x00 + origin (32) + seq (8) → "" */
+    HUB_T_EXAMS,    /* ledger.c: origin (32) + seq (8) of every accepted exam record and
+                       correction → "" */
+    HUB_T_RECEIPTS, /* outbox.c: teacher_id → the newest receipt envelope */
+    HUB_T_FOLLOW,   /* outbox.c: origin (32) + teacher_id → generation (8): receipts a node
+                       should get */
+    HUB_T_FORKS,    /* ledger.c: origin (32) + first_seq (8) + hash (32) → quarantined envelope,
+                       kept forever as proof */
     HUB_T_COUNT
 };
 
+/* Named entries of HUB_T_META; their keys are written once, in hub.c. */
+typedef enum hub_meta {
+    HUB_META_FORMAT,      /* the store's format, HUB_FORMAT */
+    HUB_META_POLICY,      /* the compiled county policy */
+    HUB_META_POLICY_ENV,  /* its hub-signed envelope, as VIEW carries it (protocol.md §5) */
+    HUB_META_GENERATION,  /* u64: the last receipt generation issued (outbox.c moves it) */
+    HUB_META_NEXT_NUMBER, /* u64: the enrollment number the next node gets (hub_node_add) */
+    HUB_META_COUNT
+} hub_meta;
+
 #define HUB_FORMAT "1"
 #define HUB_MAX_PROXIES 32
-/* Byte layout of a HUB_T_RECORDS value. */
-#define HUB_REC_VALUE_BYTES 17
-#define HUB_OUTCOME_ACCEPTED 0
-/* Other outcomes are an xs_reason (a record rejected at merge: out_of_scope, malformed). */
 
 /* An enrolled node, as stored in HUB_T_NODES. Strings are owned copies. */
 typedef struct hub_node {
@@ -44,11 +56,15 @@ typedef struct hub_node {
     char school[XS_ID_MAX + 1];       /* its own school */
     uint32_t proxy_count;             /* schools it may record or relay for */
     char proxies[HUB_MAX_PROXIES][XS_ID_MAX + 1];
-    int64_t enrolled_at; /* unix seconds */
-    int64_t revoked_at;  /* unix seconds; 0 while active */
-    int64_t last_sync;   /* unix seconds of the last message; 0: never */
-    uint64_t fork_seq;   /* first seq of the latest quarantined fork; 0: none */
-    uint64_t forks;      /* quarantined batches */
+    int64_t enrolled_at;            /* unix seconds */
+    int64_t revoked_at;             /* unix seconds; 0 while active */
+    int64_t last_sync;              /* unix seconds of the last message; 0: never */
+    uint64_t fork_seq;              /* first seq of the latest quarantined fork; 0: none */
+    uint64_t forks;                 /* quarantined batches */
+    int64_t fork_resolved_at;       /* unix seconds when the node's key signed a continuation
+                                       of the hub's chain past every quarantined batch's first
+                                       seq; 0: no fork, or unresolved */
+    uint64_t fork_resolved_through; /* the last seq of the batch that resolved it; 0: none */
 } hub_node_t;
 
 /* An open hub directory. */
@@ -67,10 +83,30 @@ void hub_close(hub_t *hub);
 /* The tables' names, for xs_store_open. */
 extern const char *const hub_tables[HUB_T_COUNT];
 
+/* Reads the named meta entry into *value (borrowed until the transaction ends or writes).
+ * XS_ENOTFOUND when absent. */
+XS_MUST_USE xs_err hub_meta_get(xs_txn_t *txn, hub_meta name, xs_bytes_t *value);
+/* Writes the named meta entry. */
+XS_MUST_USE xs_err hub_meta_put(xs_txn_t *txn, hub_meta name, const void *value, size_t len);
+/* Reads a u64 meta entry into *value: 0 when absent; XS_ECORRUPT when not 8 bytes. */
+XS_MUST_USE xs_err hub_meta_get_u64(xs_txn_t *txn, hub_meta name, uint64_t *value);
+/* Writes a u64 meta entry. */
+XS_MUST_USE xs_err hub_meta_put_u64(xs_txn_t *txn, hub_meta name, uint64_t value);
+
 /* Reads node origin into *node: XS_ENOTFOUND when not enrolled. */
 XS_MUST_USE xs_err hub_node_get(xs_txn_t *txn, const uint8_t origin[32], hub_node_t *node);
 /* Writes *node under its origin. */
 XS_MUST_USE xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node);
+/* Reads into *node the node whose CURVE key is box: XS_ENOTFOUND when none. */
+XS_MUST_USE xs_err hub_node_by_box(xs_txn_t *txn, const uint8_t box[32], hub_node_t *node);
+/* Enrolls a new node: gives it the next enrollment number and enrolled_at = now, binds its
+ * CURVE key to it and writes it. XS_EEXIST when its CURVE key belongs to a node already. */
+XS_MUST_USE xs_err hub_node_add(xs_txn_t *txn, hub_node_t *node, int64_t now);
+/* Calls fn for every enrolled node, in origin order, until it returns other than XS_OK;
+ * returns that, XS_OK after the last, or XS_ECORRUPT. *node is valid during the call. */
+XS_MUST_USE xs_err hub_nodes_each(xs_txn_t *txn,
+                                  xs_err (*fn)(void *ctx, xs_txn_t *txn, const hub_node_t *node),
+                                  void *ctx);
 /* 1 when school (len bytes) is the node's own school or one it is enrolled to proxy for. */
 int hub_node_serves(const hub_node_t *node, const char *school, size_t len);
 

@@ -1,8 +1,243 @@
-/* ledger: loading accepted records from the hub store for the certification engine. */
+/* ledger: the owner of HUB_T_CHAIN, HUB_T_BATCHES, HUB_T_ACKS, HUB_T_RECORDS, HUB_T_TEACHERS,
+ * HUB_T_EXAMS and HUB_T_FORKS; loads accepted records for the certification engine.
+ *
+ * Invariants, all kept inside one merge transaction, and the function that moves each:
+ *   - CHAIN, BATCHES and ACKS have the same keys: a stored batch has its chain entry
+ *     (hub_ledger_put_batch, with the envelope) and the ACK it was answered with
+ *     (hub_ledger_put_ack).
+ *   - An origin's CHAIN entries never overlap, and an entry next to another links to it:
+ *     hub_ledger_check finds any batch that would break this, which is quarantined instead.
+ *   - Every seq of a stored batch has one RECORDS entry pointing into that batch's envelope
+ *     (hub_ledger_put_record); records are never rewritten: a batch is stored once.
+ *   - TEACHERS and EXAMS index accepted records only (hub_ledger_put_teacher,
+ *     hub_ledger_put_exam), so loading skips nothing they name.
+ *   - FORKS only grows (hub_ledger_quarantine); a proof is never removed or replaced. */
 #include "ledger.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+/* A HUB_T_RECORDS value: the batch's first_seq (8), the record's offset (4) and length (4) in
+ * its envelope, its outcome (1). */
+#define S_REC_VALUE_BYTES 17
+/* A HUB_T_TEACHERS key: teacher_id, 0x00, origin (32), seq (8). */
+#define S_TEACHER_KEY_MAX (XS_ID_MAX + 1 + XS_CHAIN_KEY_BYTES)
+/* A HUB_T_FORKS key: origin (32), first_seq (8), hash (32). */
+#define S_FORK_KEY_BYTES (XS_CHAIN_KEY_BYTES + XS_HASH_BYTES)
+
+/* Reads a HUB_T_CHAIN entry: only the linked form is a hub's. */
+static xs_err s_chain_entry(const xs_bytes_t *k, const xs_bytes_t *v, xs_chain_entry_t *e) {
+    if (v->len != XS_CHAIN_LINKED_VALUE_BYTES)
+        return XS_ECORRUPT;
+    return xs_chain_parse(k, v, e);
+}
+
+xs_err hub_ledger_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork, int *linked) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_cursor_t *cur = NULL;
+    xs_chain_entry_t e;
+    xs_bytes_t k, v;
+    uint64_t last = b->first_seq + b->count - 1;
+    *held = *fork = *linked = 0;
+    xs_chain_key(b->origin, b->first_seq, key);
+    xs_err err = xs_store_cursor_open(txn, HUB_T_CHAIN, &cur);
+    if (err != XS_OK)
+        return err;
+    /* The first entry at or after first_seq: the same batch, an overlap, or the next link. */
+    err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v);
+    if (err == XS_OK && k.len == XS_CHAIN_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
+        if ((err = s_chain_entry(&k, &v, &e)) != XS_OK)
+            goto out;
+        if (e.first_seq == b->first_seq) {
+            if (e.count == b->count && memcmp(e.hash, b->hash, 32) == 0)
+                *held = 1;
+            else
+                *fork = 1;
+            goto done;
+        }
+        if (e.first_seq <= last ||
+            (e.first_seq == last + 1 && memcmp(e.prev_hash, b->hash, 32) != 0)) {
+            *fork = 1;
+            goto done;
+        }
+    } else if (err != XS_OK && err != XS_ENOTFOUND) {
+        goto out;
+    }
+    /* The last entry before first_seq: an overlap, or the previous link. */
+    err = err == XS_OK ? xs_store_cursor_prev(cur, &k, &v) : xs_store_cursor_last(cur, &k, &v);
+    if (err == XS_OK && k.len == XS_CHAIN_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
+        if ((err = s_chain_entry(&k, &v, &e)) != XS_OK)
+            goto out;
+        /* Its last seq, not one past it: that would wrap to 0 for a batch ending at 2^64 - 1. */
+        uint64_t held_last = e.first_seq + e.count - 1;
+        if (held_last >= b->first_seq ||
+            (held_last + 1 == b->first_seq && memcmp(e.hash, b->prev_hash, 32) != 0))
+            *fork = 1;
+        else if (held_last + 1 == b->first_seq)
+            *linked = 1;
+    } else if (err != XS_OK && err != XS_ENOTFOUND) {
+        goto out;
+    }
+done:
+    err = XS_OK;
+out:
+    xs_store_cursor_close(&cur);
+    return err;
+}
+
+xs_err hub_ledger_ack(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_seq,
+                      xs_bytes_t *ack) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_chain_key(origin, first_seq, key);
+    xs_err err = xs_store_get(txn, HUB_T_ACKS, key, sizeof key, ack);
+    return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+}
+
+xs_err hub_ledger_put_batch(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *envelope,
+                            size_t len) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_chain_entry_t e;
+    memset(&e, 0, sizeof e);
+    e.first_seq = b->first_seq;
+    e.count = b->count;
+    memcpy(e.hash, b->hash, 32);
+    if (b->has_prev_hash)
+        memcpy(e.prev_hash, b->prev_hash, 32);
+    xs_chain_key(b->origin, b->first_seq, key);
+    xs_err err = xs_store_put(txn, HUB_T_BATCHES, key, sizeof key, envelope, len, 0);
+    return err == XS_OK ? xs_chain_put(txn, HUB_T_CHAIN, b->origin, &e, 1) : err;
+}
+
+xs_err hub_ledger_put_record(xs_txn_t *txn, const xs_batch_t *b, const xs_batch_entry_t *entry,
+                             uint8_t outcome) {
+    uint8_t key[XS_CHAIN_KEY_BYTES], where[S_REC_VALUE_BYTES];
+    xs_store_u64_key(b->first_seq, where);
+    xs_store_u32_key((uint32_t)entry->offset, where + 8);
+    xs_store_u32_key((uint32_t)entry->len, where + 12);
+    where[16] = outcome;
+    xs_chain_key(b->origin, entry->seq, key);
+    return xs_store_put(txn, HUB_T_RECORDS, key, sizeof key, where, sizeof where, 0);
+}
+
+xs_err hub_ledger_put_teacher(xs_txn_t *txn, const char *teacher, size_t len,
+                              const uint8_t origin[32], uint64_t seq) {
+    uint8_t key[S_TEACHER_KEY_MAX];
+    if (len == 0 || len > XS_ID_MAX)
+        return XS_EINVAL;
+    memcpy(key, teacher, len);
+    key[len] = 0;
+    xs_chain_key(origin, seq, key + len + 1);
+    return xs_store_put(txn, HUB_T_TEACHERS, key, len + 1 + XS_CHAIN_KEY_BYTES, "", 0, 0);
+}
+
+xs_err hub_ledger_put_exam(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_chain_key(origin, seq, key);
+    return xs_store_put(txn, HUB_T_EXAMS, key, sizeof key, "", 0, 0);
+}
+
+xs_err hub_ledger_put_ack(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *ack, size_t len) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_chain_key(b->origin, b->first_seq, key);
+    return xs_store_put(txn, HUB_T_ACKS, key, sizeof key, ack, len, 0);
+}
+
+xs_err hub_ledger_quarantine(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *envelope,
+                             size_t len, int *added) {
+    uint8_t key[S_FORK_KEY_BYTES];
+    xs_bytes_t v;
+    *added = 0;
+    xs_chain_key(b->origin, b->first_seq, key);
+    memcpy(key + XS_CHAIN_KEY_BYTES, b->hash, XS_HASH_BYTES);
+    xs_err err = xs_store_get(txn, HUB_T_FORKS, key, sizeof key, &v);
+    if (err != XS_ENOTFOUND)
+        return err;
+    *added = 1;
+    return xs_store_put(txn, HUB_T_FORKS, key, sizeof key, envelope, len, 0);
+}
+
+xs_err hub_ledger_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view) {
+    return xs_chain_view(txn, HUB_T_CHAIN, origin, view);
+}
+
+xs_err hub_ledger_forks_each(xs_txn_t *txn, const uint8_t origin[32],
+                             xs_err (*fn)(void *ctx, uint64_t first_seq, const uint8_t hash[32],
+                                          const uint8_t *envelope, size_t len),
+                             void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_err err = xs_store_cursor_open(txn, HUB_T_FORKS, &cur);
+    if (err != XS_OK)
+        return err;
+    for (err = xs_store_cursor_seek(cur, origin, 32, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        const uint8_t *key = k.ptr;
+        if (k.len < 32 || memcmp(key, origin, 32) != 0)
+            break;
+        if (k.len != S_FORK_KEY_BYTES) {
+            err = XS_ECORRUPT;
+            goto out;
+        }
+        if ((err = fn(ctx, xs_store_key_u64(key + 32), key + XS_CHAIN_KEY_BYTES, v.ptr, v.len)) !=
+            XS_OK)
+            goto out; /* fn's own error, even XS_ENOTFOUND */
+    }
+    if (err == XS_ENOTFOUND)
+        err = XS_OK;
+out:
+    xs_store_cursor_close(&cur);
+    return err;
+}
+
+static xs_err s_fork_point(void *ctx, uint64_t first_seq, const uint8_t hash[32],
+                           const uint8_t *envelope, size_t len) {
+    uint64_t *seq = ctx;
+    (void)hash;
+    (void)envelope;
+    (void)len;
+    if (first_seq > *seq)
+        *seq = first_seq;
+    return XS_OK;
+}
+
+xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32], uint64_t *seq) {
+    *seq = 0;
+    return hub_ledger_forks_each(txn, origin, s_fork_point, seq);
+}
+
+xs_err hub_ledger_teachers_each(xs_txn_t *txn,
+                                xs_err (*fn)(void *ctx, const char *teacher, size_t len),
+                                void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    char last[XS_ID_MAX + 1];
+    size_t last_len = 0;
+    xs_err err = xs_store_cursor_open(txn, HUB_T_TEACHERS, &cur);
+    if (err != XS_OK)
+        return err;
+    /* The index is sorted by teacher: each teacher's entries are one run. */
+    for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        const char *key = k.ptr;
+        const char *nul = memchr(key, 0, k.len);
+        if (!nul || (size_t)(nul - key) > XS_ID_MAX) {
+            err = XS_ECORRUPT;
+            goto out;
+        }
+        size_t len = (size_t)(nul - key);
+        if (len == last_len && memcmp(key, last, len) == 0)
+            continue;
+        memcpy(last, key, len);
+        last_len = len;
+        if ((err = fn(ctx, last, len)) != XS_OK)
+            goto out; /* fn's own error, even XS_ENOTFOUND */
+    }
+    if (err == XS_ENOTFOUND)
+        err = XS_OK;
+out:
+    xs_store_cursor_close(&cur);
+    return err;
+}
 
 void hub_ledger_reset(hub_ledger_t *l) {
     l->count = 0;
@@ -76,12 +311,12 @@ static xs_err s_add(hub_ledger_t *l, xs_txn_t *txn, const uint8_t origin[32], ui
     if (err != XS_OK)
         return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
     const uint8_t *w = where.ptr;
-    if (where.len != HUB_REC_VALUE_BYTES)
+    if (where.len != S_REC_VALUE_BYTES)
         return XS_ECORRUPT;
     if (w[16] != HUB_OUTCOME_ACCEPTED)
         return XS_OK;
-    uint32_t offset = (uint32_t)w[8] << 24 | (uint32_t)w[9] << 16 | (uint32_t)w[10] << 8 | w[11];
-    uint32_t len = (uint32_t)w[12] << 24 | (uint32_t)w[13] << 16 | (uint32_t)w[14] << 8 | w[15];
+    uint32_t offset = xs_store_key_u32(w + 8);
+    uint32_t len = xs_store_key_u32(w + 12);
     xs_chain_key(origin, xs_store_key_u64(w), key);
     if ((err = xs_store_get(txn, HUB_T_BATCHES, key, sizeof key, &env)) != XS_OK)
         return err == XS_ENOTFOUND ? XS_ECORRUPT : err;

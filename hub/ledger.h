@@ -1,5 +1,6 @@
-/* ledger: loading a teacher's (or every exam's) accepted records from the hub store, ready
- * for the certification engine. */
+/* ledger: what the hub holds of every origin's batches (the chain, the envelopes verbatim,
+ * the ACK sent for each, the index of records, teachers and exams, the quarantined forks),
+ * and loading a teacher's (or every exam's) accepted records for the certification engine. */
 #ifndef HUB_LEDGER_H
 #define HUB_LEDGER_H
 
@@ -7,11 +8,70 @@
 #include <stdint.h>
 
 #include "hub.h"
+#include "xs/batch.h"
 #include "xs/certify.h"
 #include "xs/receipt.h"
 
+/* A record's outcome at merge: accepted, or else an xs_reason (out_of_scope, malformed). */
+#define HUB_OUTCOME_ACCEPTED 0
+
 /* Bits of an engine id below the origin's enrollment number: seq < 2^40 per origin. */
 #define HUB_ID_SEQ_BITS 40
+
+/* ---- storing batches (inside hub_merge's write transaction) ---- */
+
+/* Does batch b agree with the chain held for its origin? Sets *held when the identical batch
+ * is there, *fork when a different one claims any of its sequence numbers or a link breaks
+ * (protocol.md §2.1), *linked when the batch ending at first_seq - 1 is held and b's
+ * prev_hash is its hash (b continues the held chain). XS_ECORRUPT on a chain entry that is
+ * not the linked form. */
+XS_MUST_USE xs_err hub_ledger_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork,
+                                    int *linked);
+/* Reads the ACK frame stored for the held batch (origin, first_seq) into *ack (borrowed until
+ * the transaction ends or writes). XS_ECORRUPT when the batch has none. */
+XS_MUST_USE xs_err hub_ledger_ack(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_seq,
+                                  xs_bytes_t *ack);
+/* Stores new batch b, its envelope (len bytes, verbatim) and its chain entry. */
+XS_MUST_USE xs_err hub_ledger_put_batch(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *envelope,
+                                        size_t len);
+/* Indexes record entry of the stored batch b with its outcome (HUB_OUTCOME_ACCEPTED or an
+ * xs_reason). */
+XS_MUST_USE xs_err hub_ledger_put_record(xs_txn_t *txn, const xs_batch_t *b,
+                                         const xs_batch_entry_t *entry, uint8_t outcome);
+/* Indexes the accepted record (origin, seq) under its teacher (len bytes, 1..XS_ID_MAX). */
+XS_MUST_USE xs_err hub_ledger_put_teacher(xs_txn_t *txn, const char *teacher, size_t len,
+                                          const uint8_t origin[32], uint64_t seq);
+/* Indexes the accepted record (origin, seq) among the exam records and corrections. */
+XS_MUST_USE xs_err hub_ledger_put_exam(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq);
+/* Stores the ACK frame (len bytes) sent for the stored batch b, for its repeats. */
+XS_MUST_USE xs_err hub_ledger_put_ack(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *ack,
+                                      size_t len);
+/* Quarantines batch b as a fork: its envelope (len bytes) kept forever as proof, under the
+ * hash it disagrees with. *added is 0 when that very batch was quarantined before. */
+XS_MUST_USE xs_err hub_ledger_quarantine(xs_txn_t *txn, const xs_batch_t *b,
+                                         const uint8_t *envelope, size_t len, int *added);
+
+/* ---- reading what is held ---- */
+
+/* What the hub holds of origin's chain (xs_chain_view). */
+XS_MUST_USE xs_err hub_ledger_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view);
+/* Calls fn for every quarantined batch of origin, by first_seq then hash, with the proof's
+ * envelope (borrowed until the transaction ends or writes), until fn returns other than
+ * XS_OK; returns that, or XS_OK after the last. */
+XS_MUST_USE xs_err hub_ledger_forks_each(xs_txn_t *txn, const uint8_t origin[32],
+                                         xs_err (*fn)(void *ctx, uint64_t first_seq,
+                                                      const uint8_t hash[32],
+                                                      const uint8_t *envelope, size_t len),
+                                         void *ctx);
+/* The highest first_seq of origin's quarantined batches into *seq; 0: none. */
+XS_MUST_USE xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32], uint64_t *seq);
+/* Calls fn once for every teacher with indexed records, in teacher_id byte order, until fn
+ * returns other than XS_OK; returns that, or XS_OK after the last. teacher is a copy, valid
+ * during the call. */
+XS_MUST_USE xs_err hub_ledger_teachers_each(
+    xs_txn_t *txn, xs_err (*fn)(void *ctx, const char *teacher, size_t len), void *ctx);
+
+/* ---- loading records for the engine ---- */
 
 /* Records loaded for the engine. Records' strings borrow the store: valid until the
  * transaction's next write or its end. */

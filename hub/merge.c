@@ -1,4 +1,17 @@
-/* merge: verifying, storing, indexing and certifying batches in one write transaction. */
+/* merge: verifying, storing, indexing and certifying batches in one write transaction. It
+ * owns no table: the ledger stores batches, the outbox receipts, hub.c the nodes.
+ *
+ * A node's fork fields (hub_node_t) agree with its quarantined batches (HUB_T_FORKS); each
+ * moves only here, when s_quarantine adds a proof or s_resolve sees a batch accepted:
+ *   - forks is the number of the origin's proofs, and fork_seq the first_seq of the latest
+ *     one added (0: none): s_quarantine.
+ *   - fork_resolved_at is nonzero exactly when, since the latest proof was added, the hub
+ *     accepted a batch of the origin that links to the chain it holds (its prev_hash is the
+ *     hash of the held batch before it) and starts after the first seq of every proof: the
+ *     origin's key signed a continuation of the hub's chain past the fork, so the node
+ *     adopted the hub's side of it. fork_resolved_through is that batch's last seq. s_resolve
+ *     sets both; s_quarantine clears both (a fork after the resolution is open again).
+ *   - last_sync is the time of the merge of the origin's latest batch: s_merge_item. */
 #include "merge.h"
 
 #include <stdlib.h>
@@ -6,11 +19,10 @@
 #include <time.h>
 
 #include "ledger.h"
+#include "outbox.h"
 #include "xs/receipt.h"
 
 #define S_ACK_MAX (64 * 1024)
-/* Bytes of a HUB_T_CHAIN value: count (4), hash (32), prev_hash (32, zeros for the first). */
-#define S_CHAIN_BYTES 68
 
 void hub_item_open(hub_item_t *item, const uint8_t *envelope, size_t len,
                    const uint8_t sender[32]) {
@@ -117,82 +129,9 @@ static xs_err s_ack(hub_item_t *item, uint8_t status, uint8_t error,
     return xs_proto_encode(&msg, &item->ack);
 }
 
-static void s_put_u32(uint8_t *p, uint32_t v) {
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
-static uint32_t s_get_u32(const uint8_t *p) {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-/* Does the batch agree with the chain the hub holds? Sets *held when the identical batch is
- * there, *fork when a different one claims any of its sequence numbers or a link breaks
- * (protocol.md §2.1). */
-static xs_err s_chain_check(xs_txn_t *txn, const xs_batch_t *b, int *held, int *fork) {
-    uint8_t key[XS_CHAIN_KEY_BYTES];
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
-    uint64_t last = b->first_seq + b->count - 1;
-    *held = *fork = 0;
-    xs_chain_key(b->origin, b->first_seq, key);
-    xs_err err = xs_store_cursor_open(txn, HUB_T_CHAIN, &cur);
-    if (err != XS_OK)
-        return err;
-    /* The first entry at or after first_seq: the same batch, an overlap, or the next link. */
-    err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v);
-    if (err == XS_OK && k.len == XS_CHAIN_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
-        const uint8_t *c = v.ptr;
-        uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
-        if (v.len != S_CHAIN_BYTES) {
-            err = XS_ECORRUPT;
-            goto out;
-        }
-        if (first == b->first_seq) {
-            if (s_get_u32(c) == b->count && memcmp(c + 4, b->hash, 32) == 0)
-                *held = 1;
-            else
-                *fork = 1;
-            goto done;
-        }
-        if (first <= last || (first == last + 1 && memcmp(c + 36, b->hash, 32) != 0)) {
-            *fork = 1;
-            goto done;
-        }
-    } else if (err != XS_OK && err != XS_ENOTFOUND) {
-        goto out;
-    }
-    /* The last entry before first_seq: an overlap, or the previous link. */
-    err = err == XS_OK ? xs_store_cursor_prev(cur, &k, &v) : xs_store_cursor_last(cur, &k, &v);
-    if (err == XS_OK && k.len == XS_CHAIN_KEY_BYTES && memcmp(k.ptr, b->origin, 32) == 0) {
-        const uint8_t *c = v.ptr;
-        uint64_t first = xs_store_key_u64((const uint8_t *)k.ptr + 32);
-        if (v.len != S_CHAIN_BYTES) {
-            err = XS_ECORRUPT;
-            goto out;
-        }
-        /* Its last seq, not one past it: that would wrap to 0 for a batch ending at 2^64 - 1. */
-        uint64_t held_last = first + s_get_u32(c) - 1;
-        if (held_last >= b->first_seq ||
-            (held_last + 1 == b->first_seq && memcmp(c + 4, b->prev_hash, 32) != 0))
-            *fork = 1;
-    } else if (err != XS_OK && err != XS_ENOTFOUND) {
-        goto out;
-    }
-done:
-    err = XS_OK;
-out:
-    xs_store_cursor_close(&cur);
-    return err;
-}
-
 /* Stores a new batch, its chain entry, its records' index entries, and its stored ACK. */
 static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t *node) {
     const xs_batch_t *b = &item->batch;
-    uint8_t key[XS_CHAIN_KEY_BYTES], chain[S_CHAIN_BYTES], where[HUB_REC_VALUE_BYTES];
-    uint8_t tkey[XS_ID_MAX + 1 + XS_CHAIN_KEY_BYTES];
     xs_proto_rejected_t *rejected = NULL;
     uint32_t nrejected = 0;
     xs_batch_iter_t it;
@@ -200,16 +139,7 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
     xs_record_t rec;
     xs_err err;
 
-    xs_chain_key(b->origin, b->first_seq, key);
-    s_put_u32(chain, b->count);
-    memcpy(chain + 4, b->hash, 32);
-    if (b->has_prev_hash)
-        memcpy(chain + 36, b->prev_hash, 32);
-    else
-        memset(chain + 36, 0, 32);
-    if ((err = xs_store_put(txn, HUB_T_BATCHES, key, sizeof key, item->envelope, item->len, 0)) !=
-            XS_OK ||
-        (err = xs_store_put(txn, HUB_T_CHAIN, key, sizeof key, chain, sizeof chain, 0)) != XS_OK)
+    if ((err = hub_ledger_put_batch(txn, b, item->envelope, item->len)) != XS_OK)
         return err;
     xs_batch_iter_init(&it, b);
     while ((err = xs_batch_next(&it, &entry, &rec)) == XS_OK) {
@@ -224,33 +154,22 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
             rejected[nrejected].index = entry.index;
             rejected[nrejected++].reason = XS_REASON_OUT_OF_SCOPE;
         }
-        memcpy(where, key + 32, 8); /* the batch's first_seq */
-        s_put_u32(where + 8, (uint32_t)entry.offset);
-        s_put_u32(where + 12, (uint32_t)entry.len);
-        where[16] = outcome;
-        uint8_t rkey[XS_CHAIN_KEY_BYTES];
-        xs_chain_key(b->origin, entry.seq, rkey);
-        if ((err = xs_store_put(txn, HUB_T_RECORDS, rkey, sizeof rkey, where, sizeof where, 0)) !=
-            XS_OK)
+        if ((err = hub_ledger_put_record(txn, b, &entry, outcome)) != XS_OK)
             break;
         m->stats.records++;
         if (outcome != HUB_OUTCOME_ACCEPTED) {
             m->stats.rejected++;
             continue;
         }
-        if (rec.teacher_id.len > 0) {
-            memcpy(tkey, rec.teacher_id.ptr, rec.teacher_id.len);
-            tkey[rec.teacher_id.len] = 0;
-            memcpy(tkey + rec.teacher_id.len + 1, rkey, sizeof rkey);
-            if ((err = xs_store_put(txn, HUB_T_TEACHERS, tkey, rec.teacher_id.len + 1 + sizeof rkey,
-                                    "", 0, 0)) != XS_OK ||
-                (err = s_add_teacher(m, rec.teacher_id.ptr, rec.teacher_id.len)) != XS_OK)
-                break;
-        }
+        if (rec.teacher_id.len > 0 &&
+            ((err = hub_ledger_put_teacher(txn, rec.teacher_id.ptr, rec.teacher_id.len, b->origin,
+                                           entry.seq)) != XS_OK ||
+             (err = s_add_teacher(m, rec.teacher_id.ptr, rec.teacher_id.len)) != XS_OK))
+            break;
         /* Exam standings need every exam record and every correction (which may void one). */
         if (rec.kind == XS_KIND_CORRECTION ||
             (rec.kind == XS_KIND_ACTIVITY && rec.category == XS_CAT_EXAM)) {
-            if ((err = xs_store_put(txn, HUB_T_EXAMS, rkey, sizeof rkey, "", 0, 0)) != XS_OK)
+            if ((err = hub_ledger_put_exam(txn, b->origin, entry.seq)) != XS_OK)
                 break;
             if (rec.category == XS_CAT_EXAM && rec.event.len &&
                 (err = s_add_event(m, rec.event.ptr, rec.event.len)) != XS_OK)
@@ -262,7 +181,7 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
     if (err == XS_OK)
         err = s_ack(item, XS_ACK_ACCEPTED, XS_PCODE_NONE, rejected, nrejected);
     if (err == XS_OK)
-        err = xs_store_put(txn, HUB_T_ACKS, key, sizeof key, item->ack.data, item->ack.len, 0);
+        err = hub_ledger_put_ack(txn, b, item->ack.data, item->ack.len);
     item->rejected = nrejected;
     free(rejected);
     if (err == XS_OK)
@@ -270,29 +189,46 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
     return err;
 }
 
-/* Quarantines a fork with its proof: the envelope, under the hash it disagrees with. */
+/* Quarantines a fork with its proof: the envelope, under the hash it disagrees with. A new
+ * proof reopens a resolved fork. */
 static xs_err s_quarantine(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t *node) {
     const xs_batch_t *b = &item->batch;
-    uint8_t key[XS_CHAIN_KEY_BYTES + XS_HASH_BYTES];
-    xs_bytes_t v;
-    xs_chain_key(b->origin, b->first_seq, key);
-    memcpy(key + XS_CHAIN_KEY_BYTES, b->hash, XS_HASH_BYTES);
-    xs_err err = xs_store_get(txn, HUB_T_FORKS, key, sizeof key, &v);
-    if (err == XS_ENOTFOUND) {
-        err = xs_store_put(txn, HUB_T_FORKS, key, sizeof key, item->envelope, item->len, 0);
+    int added;
+    xs_err err = hub_ledger_quarantine(txn, b, item->envelope, item->len, &added);
+    if (err != XS_OK)
+        return err;
+    if (added) {
         node->forks++;
         node->fork_seq = b->first_seq;
+        node->fork_resolved_at = 0;
+        node->fork_resolved_through = 0;
     }
     m->stats.forks++;
-    return err == XS_OK ? s_ack(item, XS_ACK_FORK, XS_PCODE_NONE, NULL, 0) : err;
+    return s_ack(item, XS_ACK_FORK, XS_PCODE_NONE, NULL, 0);
+}
+
+/* After batch b of node's origin was accepted (linked: it continues the chain the hub holds):
+ * when it also starts past the first seq of every quarantined batch, the origin's key has
+ * signed a continuation of the hub's chain past the fork. A batch after a gap links to
+ * nothing the hub holds (it may continue the quarantined side) and resolves nothing. */
+static xs_err s_resolve(s_merge_t *m, xs_txn_t *txn, const xs_batch_t *b, int linked,
+                        hub_node_t *node) {
+    uint64_t point;
+    if (node->forks == 0 || node->fork_resolved_at != 0 || !linked)
+        return XS_OK;
+    xs_err err = hub_ledger_fork_point(txn, node->origin, &point);
+    if (err == XS_OK && b->first_seq > point) {
+        node->fork_resolved_at = m->now;
+        node->fork_resolved_through = b->first_seq + (b->count - 1);
+    }
+    return err;
 }
 
 /* One item inside the transaction. */
 static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
     hub_node_t node, sender;
-    int held, fork;
+    int held, fork, linked;
     xs_bytes_t stored;
-    uint8_t key[XS_CHAIN_KEY_BYTES];
     if (item->open_err != XS_OK) {
         m->stats.refused++;
         return s_ack(item, XS_ACK_REFUSED, (uint8_t)xs_proto_code_from_err(item->open_err), NULL,
@@ -318,21 +254,22 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
         if (err != XS_OK)
             return err;
     }
-    if ((err = s_chain_check(txn, b, &held, &fork)) != XS_OK)
+    if ((err = hub_ledger_check(txn, b, &held, &fork, &linked)) != XS_OK)
         return err;
     if (held) {
         /* A repeated batch gets, byte for byte, the reply it got the first time. */
         m->stats.held++;
-        xs_chain_key(b->origin, b->first_seq, key);
-        err = xs_store_get(txn, HUB_T_ACKS, key, sizeof key, &stored);
-        if (err != XS_OK)
-            return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+        if ((err = hub_ledger_ack(txn, b->origin, b->first_seq, &stored)) != XS_OK)
+            return err;
         item->status = XS_ACK_HELD;
         xs_writer_reset(&item->ack);
         xs_writer_raw(&item->ack, stored.ptr, stored.len);
         return xs_writer_err(&item->ack);
     }
-    err = fork ? s_quarantine(m, txn, item, &node) : s_store(m, txn, item, &node);
+    if (fork)
+        err = s_quarantine(m, txn, item, &node);
+    else if ((err = s_store(m, txn, item, &node)) == XS_OK)
+        err = s_resolve(m, txn, b, linked, &node);
     if (err != XS_OK)
         return err;
     node.last_sync = m->now;
@@ -365,35 +302,17 @@ static xs_err s_certify(s_merge_t *m, xs_txn_t *txn, const xs_certify_exams_t *s
                              s_on_teacher, m);
     if (err != XS_OK || m->signed_env.len == 0)
         return err;
-    uint8_t gen[8];
-    xs_store_u64_key(m->generation, gen);
-    /* Origins first, copied: the records point into pages the writes below may move. */
-    uint8_t(*origins)[32] = l->origins;
-    size_t count = l->count;
-    if ((err = xs_store_put(txn, HUB_T_RECEIPTS, t->id, t->len, m->signed_env.data,
-                            m->signed_env.len, 0)) != XS_OK)
-        return err;
-    m->stats.teachers++;
-    for (size_t i = 0; i < count; i++) {
-        int seen = 0;
-        for (size_t j = 0; j < i && !seen; j++)
-            seen = memcmp(origins[j], origins[i], 32) == 0;
-        if (seen)
-            continue;
-        uint8_t fkey[32 + XS_ID_MAX];
-        memcpy(fkey, origins[i], 32);
-        memcpy(fkey + 32, t->id, t->len);
-        if ((err = xs_store_put(txn, HUB_T_FOLLOW, fkey, 32 + t->len, gen, 8, 0)) != XS_OK)
-            return err;
-    }
-    return XS_OK;
+    /* The origins are the ledger's copies, not the store's: the writes may move pages. */
+    err = hub_outbox_put(txn, t->id, t->len, m->signed_env.data, m->signed_env.len, l->origins,
+                         l->count, m->generation);
+    if (err == XS_OK)
+        m->stats.teachers++;
+    return err;
 }
 
 /* Certifies every affected teacher under the county's exam standings. */
 static xs_err s_certify_all(s_merge_t *m, xs_txn_t *txn) {
     xs_certify_exams_t *standings = NULL;
-    xs_bytes_t v;
-    uint8_t gen[8];
     xs_err err;
     if (m->nteachers == 0)
         return XS_OK;
@@ -419,10 +338,7 @@ static xs_err s_certify_all(s_merge_t *m, xs_txn_t *txn) {
             m->teachers[unique++] = m->teachers[i];
     m->nteachers = unique;
 
-    err = xs_store_get(txn, HUB_T_META, "generation", 10, &v);
-    m->generation = err == XS_OK && v.len == 8 ? xs_store_key_u64(v.ptr) + 1 : 1;
-    xs_store_u64_key(m->generation, gen);
-    err = xs_store_put(txn, HUB_T_META, "generation", 10, gen, 8, 0);
+    err = hub_outbox_next_generation(txn, &m->generation);
     for (size_t i = 0; err == XS_OK && i < m->nteachers; i++)
         err = s_certify(m, txn, standings, &m->teachers[i]);
     xs_certify_exams_destroy(&standings);
