@@ -156,6 +156,68 @@ xs_err hub_ledger_quarantine(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *
     return xs_store_put(txn, HUB_T_FORKS, key, sizeof key, envelope, len, 0);
 }
 
+xs_err hub_ledger_batches_each(xs_txn_t *txn, const uint8_t origin[32], uint64_t from_seq,
+                               xs_err (*fn)(void *ctx, const xs_chain_entry_t *e,
+                                            const uint8_t *envelope, size_t len),
+                               void *ctx) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v, env;
+    xs_chain_entry_t e;
+    uint64_t next = 0; /* the seq the next batch must start at; 0: the first, any */
+    xs_err err = xs_store_cursor_open(txn, HUB_T_CHAIN, &cur);
+    if (err != XS_OK)
+        return err;
+    /* The batch holding from_seq starts at or before it: step back one entry from the first
+     * at or after from_seq (or from the table's end), unless that lands on another origin. */
+    xs_chain_key(origin, from_seq, key);
+    err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v);
+    int exact = err == XS_OK && k.len == sizeof key && memcmp(k.ptr, key, sizeof key) == 0;
+    if (!exact && (err == XS_OK || err == XS_ENOTFOUND)) {
+        err = err == XS_OK ? xs_store_cursor_prev(cur, &k, &v) : xs_store_cursor_last(cur, &k, &v);
+        int ours = err == XS_OK && k.len == XS_CHAIN_KEY_BYTES && memcmp(k.ptr, origin, 32) == 0;
+        if (!ours && (err == XS_OK || err == XS_ENOTFOUND))
+            err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v);
+    }
+    for (; err == XS_OK; err = xs_store_cursor_next(cur, &k, &v)) {
+        if (k.len != XS_CHAIN_KEY_BYTES || memcmp(k.ptr, origin, 32) != 0)
+            break;
+        if ((err = s_chain_entry(&k, &v, &e)) != XS_OK)
+            break;
+        if (e.first_seq + e.count - 1 < from_seq)
+            continue;
+        if (next && e.first_seq != next)
+            break; /* a gap */
+        if ((err = xs_store_get(txn, HUB_T_BATCHES, k.ptr, k.len, &env)) != XS_OK) {
+            err = err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+            break;
+        }
+        if ((err = fn(ctx, &e, env.ptr, env.len)) != XS_OK)
+            break;
+        next = e.first_seq + e.count;
+    }
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+/* Stops a walk at the first batch, keeping its entry. */
+static xs_err s_first_entry(void *ctx, const xs_chain_entry_t *e, const uint8_t *envelope,
+                            size_t len) {
+    (void)envelope;
+    (void)len;
+    *(xs_chain_entry_t *)ctx = *e;
+    return XS_EEXIST;
+}
+
+xs_err hub_ledger_ending(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq,
+                         xs_chain_entry_t *e) {
+    memset(e, 0, sizeof *e);
+    xs_err err = hub_ledger_batches_each(txn, origin, seq, s_first_entry, e);
+    if (err == XS_EEXIST && e->first_seq + e->count - 1 == seq)
+        return XS_OK;
+    return err == XS_OK || err == XS_EEXIST ? XS_ENOTFOUND : err;
+}
+
 xs_err hub_ledger_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view) {
     return xs_chain_view(txn, HUB_T_CHAIN, origin, view);
 }

@@ -63,6 +63,21 @@ XS_MUST_USE xs_err hub_ledger_forks_each(xs_txn_t *txn, const uint8_t origin[32]
                                                       const uint8_t hash[32],
                                                       const uint8_t *envelope, size_t len),
                                          void *ctx);
+/* Calls fn for origin's held batches from the one holding seq from_seq on, ascending and
+ * contiguous (the walk ends at the first gap), with each chain entry and envelope (borrowed
+ * until the transaction ends or writes), until fn returns other than XS_OK; returns that, or
+ * XS_OK after the last. XS_ECORRUPT when an entry has no envelope. */
+XS_MUST_USE xs_err hub_ledger_batches_each(xs_txn_t *txn, const uint8_t origin[32],
+                                           uint64_t from_seq,
+                                           xs_err (*fn)(void *ctx, const xs_chain_entry_t *e,
+                                                        const uint8_t *envelope, size_t len),
+                                           void *ctx);
+
+/* The batch of origin ending exactly at seq: its chain entry. XS_ENOTFOUND when no held batch
+ * ends there. */
+XS_MUST_USE xs_err hub_ledger_ending(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq,
+                                     xs_chain_entry_t *e);
+
 /* The highest first_seq of origin's quarantined batches into *seq; 0: none. */
 XS_MUST_USE xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32], uint64_t *seq);
 /* Calls fn once for every teacher with indexed records, in teacher_id byte order, until fn

@@ -204,6 +204,62 @@ out:
     free(page);
 }
 
+/* A page of BATCHES being filled (protocol.md §9). */
+typedef struct s_pull_page {
+    xs_proto_blob_t *items; /* room for XS_PROTO_BATCHES_MAX */
+    uint32_t count;
+    size_t bytes;
+    int more; /* out: the page is full and more batches follow */
+} s_pull_page_t;
+
+static xs_err s_pull_add(void *ctx, const xs_chain_entry_t *e, const uint8_t *envelope,
+                         size_t len) {
+    s_pull_page_t *p = ctx;
+    (void)e;
+    if (p->count == XS_PROTO_BATCHES_MAX || p->bytes + len > XS_PROTO_BATCHES_BYTES) {
+        p->more = 1;
+        return XS_EEXIST; /* the page is full */
+    }
+    p->items[p->count++] = (xs_proto_blob_t){envelope, len};
+    p->bytes += len;
+    return XS_OK;
+}
+
+/* A node (or a relay for its satellite) asks for its own batches back, verbatim, from
+ * from_seq on: it was restored from an old copy or lost its store (protocol.md §9). */
+static void s_pull(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *pull) {
+    const xs_msg_pull_t *p = &pull->u.pull;
+    xs_txn_t *txn = NULL;
+    hub_node_t node;
+    s_pull_page_t page = {NULL, 0, 0, 0};
+    xs_err err =
+        (page.items = malloc(XS_PROTO_BATCHES_MAX * sizeof *page.items)) ? XS_OK : XS_ENOMEM;
+    if (err == XS_OK)
+        err = xs_store_read(s->hub->store, &txn);
+    if (err == XS_OK && !s_target(s, txn, peer, p->has_origin, p->origin, &node))
+        goto out;
+    if (err == XS_OK) {
+        err = hub_ledger_batches_each(txn, node.origin, p->from_seq, s_pull_add, &page);
+        if (err == XS_EEXIST)
+            err = XS_OK;
+    }
+    if (err == XS_OK) {
+        xs_msg_t msg;
+        memset(&msg, 0, sizeof msg);
+        msg.type = XS_MSG_BATCHES;
+        msg.u.batches.envelopes = page.items;
+        msg.u.batches.envelope_count = page.count;
+        msg.u.batches.more = page.more;
+        s_reply(s, peer, &msg); /* encoded before the snapshot ends: the page borrows it */
+    } else {
+        xs_log_err(err, "读取节点的批次 (reading a node's batches)");
+        s_error(s, peer, XS_PCODE_INTERNAL);
+    }
+out:
+    xs_store_end(&txn);
+    free(page.items);
+}
+
 /* A roster being built: the relay asking, and the satellites found so far. */
 typedef struct s_roster {
     const hub_node_t *relay;
@@ -322,6 +378,8 @@ static void s_handle(hub_serve_t *s, const xs_peer_t *peer, const uint8_t *frame
         s_fetch(s, peer, &msg);
     else if (msg.type == XS_MSG_SATELLITES)
         s_roster(s, peer);
+    else if (msg.type == XS_MSG_PULL)
+        s_pull(s, peer, &msg);
     else
         s_error(s, peer, XS_PCODE_MALFORMED);
 }

@@ -431,10 +431,16 @@ static xs_err s_adopt(s_session_t *s) {
     uint64_t confirmed = 0;
     int more = 1;
     s->adopted = 1;
+    uint64_t acked = 0;
     xs_err err = xs_store_read(s->node->store, &txn);
     if (err == XS_OK)
         err = node_lane_get(txn, &self, NODE_LANE_CONFIRMED, &confirmed);
+    if (err == XS_OK)
+        err = node_lane_get(txn, &self, NODE_LANE_ACKED, &acked);
     xs_store_end(&txn);
+    /* Only what the hub acknowledged of this node's own batches is the same at both ends. */
+    if (acked < confirmed)
+        confirmed = acked;
     if (err == XS_OK)
         err = node_adopt_begin(&a, xs_identity_public(s->id)->sign, confirmed + 1);
     while (err == XS_OK && more) {
@@ -548,10 +554,21 @@ static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed
         if (!lane->origin && pushed->relayed == 0 && acked > s->res->confirmed_through)
             s->res->confirmed_through = acked;
     }
-    /* What the hub has confirmed, as far as this peer knows: export leaves out only that. */
-    if (!lane->origin &&
-        (err = s_raise(s->node, lane, NODE_LANE_CONFIRMED, s->res->confirmed_through)) != XS_OK)
-        return err;
+    /* What the hub has confirmed, as far as this peer knows: export leaves out only that. Only
+     * this node's own batches count, the ones the peer acknowledged byte for byte: a VIEW of a
+     * node restored from an old copy covers seqs another copy sealed. */
+    if (!lane->origin) {
+        uint64_t own = 0;
+        xs_txn_t *rtxn = NULL;
+        if ((err = xs_store_read(s->node->store, &rtxn)) == XS_OK)
+            err = node_lane_get(rtxn, lane, NODE_LANE_ACKED, &own);
+        xs_store_end(&rtxn);
+        if (err == XS_OK && s->res->confirmed_through > own)
+            s->res->confirmed_through = own;
+        if (err != XS_OK ||
+            (err = s_raise(s->node, lane, NODE_LANE_CONFIRMED, s->res->confirmed_through)) != XS_OK)
+            return err;
+    }
     /* Receipts changed if anything new was merged, or the peer has newer ones. */
     if (pushed->acked || receipts_gen != have)
         err = s_fetch(s, lane, have, receipts);

@@ -33,11 +33,14 @@ typedef struct node_sync_result {
     int round_trips;            /* request/reply exchanges after the handshake */
 } node_sync_result_t;
 
-/* One session: seal, say hello, send what the hub lacks under its window, take the acks, and
- * fetch and store new receipts. Gives up after timeout_ms in all. Returns XS_OK when the hub
- * holds everything and the receipts are stored; XS_ETIMEOUT (hub unreachable or silent),
- * XS_EREFUSED (not enrolled or revoked), XS_EFORK (a fork: res->fork_seq), XS_ENOTFOUND (no
- * hub configured), or another error; a message has been printed. */
+/* One session: seal, say hello, adopt the hub's chain when this node was restored from an old
+ * copy (protocol.md §9), send what the hub lacks under its window, take the acks, and fetch and
+ * store new receipts. Gives up after timeout_ms in all. Returns XS_OK when the hub holds
+ * everything and the receipts are stored; XS_ETIMEOUT or XS_ENET (unreachable, silent, or the
+ * link broke), XS_EAGAIN (the hub failed for now: retry), XS_EREFUSED (not enrolled or
+ * revoked, at the handshake), XS_EPERM (revoked, unknown, wrong origin), XS_ECRYPTO (wrong hub
+ * key, or a bad signature), XS_EFORK (a fork adopting could not resolve: res->fork_seq),
+ * XS_ENOTFOUND (no hub configured), or another error; a message has been printed. */
 XS_MUST_USE xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res);
 
 /* Parses a --timeout value in seconds (NULL: 30) into *ms; prints why it is refused. */

@@ -3,7 +3,7 @@
 # report is `xueshi certify` over the same sheets, byte for byte, and each node's confirmed
 # totals are its teachers' rows of it; a repeated sync sends nothing, an incremental one sends
 # the news; unknown, revoked and out-of-scope senders store nothing; a restored copy of a node
-# is a fork; the hub stops cleanly on SIGTERM.
+# adopts the hub's chain and nothing is lost or counted twice; the hub stops cleanly on SIGTERM.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HUB=$XS_BIN/xueshi-hub
@@ -211,7 +211,7 @@ check "the hub holds n5's batch as evidence (through 3)" \
     eval '"$HUB" nodes --dir "$H" | grep -a "${KEY[n5]:4:16}" | grep -Eq " S1 .* 3 +3 +0 +0$"'
 check_oracle "after the refusals"
 
-# ---- a fork: a node restored from an old copy ------------------------------------------------
+# ---- a node restored from an old copy (protocol.md §9; test_recover goes further) ---------
 
 cp -a "$TMP/n1" "$TMP/n1-copy"
 ok=1
@@ -223,27 +223,21 @@ check "record 3 activities on n1 after the copy" test "$ok" = 1
 sync n1
 check_rc "n1 syncs them" 0
 check_oracle "after n1's new records"
-cp "$TMP/report.csv" "$TMP/report-before.csv"
-HEAD1=$(sed -n 's/.*至序号 [0-9]* \/ 本地 \([0-9]*\).*/\1/p' <<<"$OUT") # n1's last seq
+ok=1
 for d in 20 21; do
-    "$NODE" record --dir "$TMP/n1-copy" --teacher S1-T0006 --date 2026-04-$d --category open_class \
-        >/dev/null || die "record on the copy"
+    record_also "$TMP/n1-copy" "$TMP/S1.csv" teacher_id=S1-T0006 date=2026-04-$d \
+        category=open_class || ok=0
 done
+check "record 2 activities on the restored copy" test "$ok" = 1
 sync n1-copy
-check_rc "the restored copy's sync is a fork" 5
-check "the copy is told 分叉 (fork): $ERR" has "$ERR" "分叉 (fork)"
-"$HUB" nodes --dir "$H" >"$TMP/nodes.txt" || die "nodes"
-check "nodes shows the fork from seq $((HEAD1 - 2)): $(grep -a 分叉 "$TMP/nodes.txt" | tail -n 1)" \
-    eval 'grep -aq "分叉 (fork) 自序号 $((HEAD1 - 2)) 起" "$TMP/nodes.txt" &&
-          grep -a "${KEY[n1]:4:16}" "$TMP/nodes.txt" | grep -Eq " $HEAD1 +$HEAD1 +0 +1$"'
-report "$TMP/report.csv"
-check "the copy's records are not in the report" cmp -s "$TMP/report-before.csv" "$TMP/report.csv"
+check_rc "the restored copy's sync adopts the hub's chain" 0
+check "the copy re-seals its 2 records after the hub's head: $(grep -a 已采用 <<<"$OUT")" \
+    has "$OUT" "本机另有 2 条新记录排在其后"
+check_oracle "after the restored copy's records"
 sync n1
-check_rc "the original node still syncs after its copy forked" 0
-check "the original is told its copy forked, and that its own data is the accepted one" \
-    has "$ERR" "this copy's data is the accepted one"
-sync n1-copy
-check_rc "the copy keeps being refused as a fork" 5
+check_rc "the original node syncs after its copy" 0
+check "the original adopts what its copy recorded" has "$OUT" "本机另有 0 条新记录"
+check_oracle "after both copies synced"
 
 # ---- shutdown -------------------------------------------------------------------------------
 
