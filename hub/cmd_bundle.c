@@ -3,11 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include "hub.h"
+#include "ledger.h"
 #include "merge.h"
 #include "outbox.h"
 #include "xs/bundle.h"
 #include "xs/codec.h"
+#include "xs/confirm.h"
 
 #define S_IMPORT_USAGE "xueshi-hub import --dir DIR FILE"
 #define S_EXPORT_USAGE "xueshi-hub export-receipts --dir DIR --node NODE_KEYS --out FILE"
@@ -112,8 +116,44 @@ typedef struct s_export {
     xs_writer_t item;
     const hub_node_t *node; /* the node it is for */
     const uint8_t *origin;  /* whose receipts are being added: the node's or a satellite's */
-    uint64_t count;
+    const hub_t *hub;       /* signs the confirmations */
+    uint64_t count;         /* receipts added */
+    uint64_t confirmed;     /* confirmations added */
 } s_export_t;
+
+/* Adds a hub-signed [origin, confirmation, 1] item (protocol.md §7): how far the hub holds
+ * origin's chain without a gap, and the hash it ends with, so that the school exports nothing
+ * up to there again. Nothing when the hub holds none of it. */
+static xs_err s_add_confirmation(xs_txn_t *txn, s_export_t *e, const uint8_t origin[32]) {
+    xs_chain_view_t view;
+    xs_chain_entry_t last;
+    xs_confirm_t c;
+    xs_err err = hub_ledger_view(txn, origin, &view);
+    if (err != XS_OK || view.have_through == 0)
+        return err;
+    if ((err = hub_ledger_ending(txn, origin, view.have_through, &last)) != XS_OK)
+        return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+    memset(&c, 0, sizeof c);
+    memcpy(c.origin, origin, 32);
+    c.through = view.have_through;
+    memcpy(c.head_hash, last.hash, 32);
+    c.issued_at = (int64_t)time(NULL);
+    xs_writer_t env;
+    xs_writer_init(&env, XS_CONFIRM_MAX_BYTES);
+    err = xs_confirm_sign(&env, e->hub->id, &c);
+    xs_writer_reset(&e->item);
+    xs_codec_put_array(&e->item, 3);
+    xs_codec_put_bin(&e->item, origin, 32);
+    xs_codec_put_bin(&e->item, env.data, env.len);
+    xs_codec_put_uint(&e->item, 1);
+    if (err == XS_OK)
+        err = xs_writer_err(&e->item);
+    if (err == XS_OK)
+        err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
+    e->confirmed += err == XS_OK;
+    xs_writer_free(&env);
+    return err;
+}
 
 /* Adds one receipt to the bundle, as an [origin, receipt] item. */
 static xs_err s_add_receipt(void *ctx, const hub_outbox_receipt_t *r, int *stop) {
@@ -131,10 +171,11 @@ static xs_err s_add_receipt(void *ctx, const hub_outbox_receipt_t *r, int *stop)
     return err;
 }
 
-/* Adds every receipt of origin's teachers to the bundle. */
+/* Adds every receipt of origin's teachers to the bundle, and how far its chain is held. */
 static xs_err s_add_receipts(xs_txn_t *txn, s_export_t *e, const uint8_t origin[32]) {
     e->origin = origin;
-    return hub_outbox_each(txn, origin, 0, NULL, 0, s_add_receipt, e);
+    xs_err err = hub_outbox_each(txn, origin, 0, NULL, 0, s_add_receipt, e);
+    return err == XS_OK ? s_add_confirmation(txn, e, origin) : err;
 }
 
 /* A relay carries its satellites' receipts back too. */
@@ -161,6 +202,7 @@ int hub_cmd_export_receipts(int argc, char **argv) {
     int rc = 1;
     memset(&e, 0, sizeof e);
     e.node = &node;
+    e.hub = &hub;
     if (hub_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
         !xs_cli_get(opts, nopts, "node") || !xs_cli_get(opts, nopts, "out"))
@@ -173,7 +215,7 @@ int hub_cmd_export_receipts(int argc, char **argv) {
     const char *out = xs_cli_get(opts, nopts, "out");
     if (snprintf(part, sizeof part, "%s.part", out) >= (int)sizeof part)
         return 2;
-    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 0) != XS_OK)
+    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 1) != XS_OK) /* keys: confirmations */
         return 1;
     FILE *f = NULL;
     int refused = 0; /* why was printed: nothing more to say */
@@ -218,10 +260,11 @@ int hub_cmd_export_receipts(int argc, char **argv) {
     if (err == XS_OK && rename(part, out) != 0)
         err = XS_EIO;
     if (err == XS_OK) {
-        printf(
-            "已导出 %llu 份认定回执到 %s，加密给该节点 (exported %llu receipts, encrypted to the "
-            "node)\n",
-            (unsigned long long)e.count, out, (unsigned long long)e.count);
+        printf("已导出 %llu 份认定回执到 %s，加密给该节点；另附 %llu 份已收数据确认 (exported "
+               "%llu receipts, encrypted to the node, with %llu confirmations of what the hub "
+               "holds)\n",
+               (unsigned long long)e.count, out, (unsigned long long)e.confirmed,
+               (unsigned long long)e.count, (unsigned long long)e.confirmed);
         rc = 0;
     } else {
         if (f)

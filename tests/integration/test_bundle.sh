@@ -196,12 +196,22 @@ check_rc "export-receipts for the teaching point" 0
 check "export-receipts counts its 20 teachers: $OUT" has "$OUT" "已导出 20 份认定回执"
 run "$NODE" import-receipts --dir "$TMP/tp" "$TMP/tp-receipts.xsb"
 check_rc "import-receipts" 0
-check "import-receipts: 20 of its own, and the county's policy: $OUT" \
-    eval 'has "$OUT" "本校 20 份" && has "$OUT" "认定规则已更新 (policy updated)"'
+check "import-receipts: 20 of its own, the county's policy, and the hub's confirmation: $OUT" \
+    eval 'has "$OUT" "本校 20 份" && has "$OUT" "认定规则已更新 (policy updated)" &&
+          has "$OUT" "不再导出"'
 check_totals tp TP01
 run "$NODE" totals --dir "$TMP/tp"
 check "provisional totals now work with the county's policy from the bundle (exit $RC)" \
     eval '[ "$RC" -eq 0 ] && has "$OUT" "dali"'
+run "$NODE" export --dir "$TMP/tp" --out "$TMP/tp-again.xsb"
+check "the next bundle carries nothing the hub confirmed: $OUT" has "$OUT" "已导出 0 批"
+record_also "$TMP/tp" "$TMP/TP01.csv" teacher_id=TP01-T0001 date=2026-03-03 category=lecture \
+    minutes=60 || die "record on tp"
+run "$NODE" export --dir "$TMP/tp" --out "$TMP/tp-new.xsb"
+check "a later bundle carries only the new record: $OUT" has "$OUT" "已导出 1 批"
+run "$HUB" import --dir "$H" "$TMP/tp-new.xsb"
+check "the hub merges it as new: $(tail -n 1 <<<"$OUT")" \
+    eval '[ "$RC" -eq 0 ] && has "$OUT" "序号 801-801: 新 (new)"'
 
 # ---- two more sources of bundles ------------------------------------------------------------
 
@@ -393,7 +403,8 @@ else
     fail "the relay never tried the hub within $WAIT_S s"
 fi
 
-# The hub back: the relay forwards the batch the bundle brought; the hub has it already.
+# The hub back: the receipts bundle confirmed the satellite's batch, so the relay does not send
+# it again.
 snapshot any-time
 hub_start "$H" "$HUB_ENDPOINT" "$TMP/hub.log" || die "the hub did not restart"
 kill -TERM "$RELAY_PID"
@@ -402,13 +413,12 @@ check_eq "the relay stops on SIGTERM" 0 "$BG_RC"
 cat "$TMP/relay.log" >>"$TMP/relay-all.log"
 relay_start "$TMP/zx" "$RELAY_ENDPOINT" "$TMP/relay.log" || die "the relay did not restart"
 if wait_for_text "$TMP/relay.log" "代管 1 所卫星校" 15 "$RELAY_PID"; then
-    check "the relay forwards the bundled batch again: $(grep -a 代管 "$TMP/relay.log")" \
-        has "$(cat "$TMP/relay.log")" "转交 1 批 600 条"
+    check "the relay does not forward the batch the bundle confirmed: $(grep -a 代管 \
+        "$TMP/relay.log")" has "$(cat "$TMP/relay.log")" "转交 0 批 0 条"
 else
     fail "the relay's uplink after its restart: $(tail -n 3 "$TMP/relay.log" | tr '\n' '|')"
 fi
-check "the hub answers it 已有 (already held): $(grep -a '合并' "$TMP/hub.log" | tail -n 1)" \
-    eval 'grep -aq "新 0 批 0 条 (拒收 0)，已有 1，" "$TMP/hub.log"'
+check "the hub merged nothing again" eval '! grep -aq "合并 (merge)" "$TMP/hub.log"'
 unchanged "bundle, then relay" any-time
 sync j2
 check_rc "JXD02's sync after that" 0
