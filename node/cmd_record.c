@@ -41,6 +41,7 @@ static xs_err s_append(xs_txn_t *txn, void *ctx) {
 
 int node_cmd_record(int argc, char **argv) {
     xs_cli_opt_t opts[S_NFIELDS + 2];
+    const size_t nopts = S_NFIELDS + 2;
     const char *pos[1];
     size_t npos;
     node_t node;
@@ -51,21 +52,21 @@ int node_cmd_record(int argc, char **argv) {
         opts[i] = (xs_cli_opt_t){s_fields[i].option, 1, NULL};
     opts[S_NFIELDS] = (xs_cli_opt_t){"dir", 1, NULL};
     opts[S_NFIELDS + 1] = (xs_cli_opt_t){"help", 0, NULL};
-    if (node_args(argc, argv, opts, S_NFIELDS + 2, pos, 0, &npos) != XS_OK ||
-        opts[S_NFIELDS + 1].value || !opts[S_NFIELDS].value)
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_USAGE);
 
     xs_record_init(&rec);
     for (size_t i = 0; i < S_NFIELDS; i++) {
         xs_reason why;
-        const char *v = opts[i].value;
+        const char *v = xs_cli_get(opts, nopts, s_fields[i].option);
         if (v && xs_record_set_text(&rec, s_fields[i].field, v, strlen(v), &why) != XS_OK) {
             fprintf(stderr, "xueshi-node: 拒绝登记 (refused): --%s \"%s\": %s (%s)\n",
                     s_fields[i].option, v, xs_reason_zh(why), xs_reason_code(why));
             return 2;
         }
     }
-    if (node_open(&node, opts[S_NFIELDS].value) != XS_OK)
+    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
         return 1;
     if (rec.school_id.len == 0) {
         rec.school_id.ptr = node.school;
