@@ -126,5 +126,6 @@ int node_cmd_run(int argc, char **argv);
 int node_cmd_receipt(int argc, char **argv);
 int node_cmd_export(int argc, char **argv);
 int node_cmd_import_receipts(int argc, char **argv);
+int node_cmd_check(int argc, char **argv);
 
 #endif
