@@ -3,11 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "node.h"
 #include "xs/csv.h"
 #include "xs/text.h"
 
-#define S_USAGE "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]"
+#define S_USAGE                                                                                              \
+    "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"                     \
+    "  退出码 (exit codes): 0 完成 (done), 6 数据已损坏 (the store is corrupted), 1 其他错误 " \
+    "(other errors)"
 
 /* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
  * office reads the list like its register (and those columns import into another node). */
@@ -203,10 +207,12 @@ static void s_year_range(node_t *node, s_query_t *q) {
 static xs_err s_collect_voids(xs_cursor_t *cur, s_list_t *list) {
     xs_bytes_t k, v;
     xs_record_t rec;
+    uint64_t seq;
+    char why[NODE_WHY_MAX];
     xs_err err;
     for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
-        if (xs_record_decode_bytes(v.ptr, v.len, &rec) != XS_OK)
+        if (node_record_read(&k, &v, &seq, &rec, why) != XS_OK)
             continue; /* reported in the second pass */
         if (rec.kind != XS_KIND_CORRECTION)
             continue;
@@ -218,7 +224,7 @@ static xs_err s_collect_voids(xs_cursor_t *cur, s_list_t *list) {
             list->voids = grown;
             list->cap = cap;
         }
-        list->voids[list->nvoids++] = (s_void_t){rec.voids, xs_store_key_u64(k.ptr)};
+        list->voids[list->nvoids++] = (s_void_t){rec.voids, seq};
     }
     if (err != XS_ENOTFOUND)
         return err;
@@ -296,22 +302,47 @@ static int s_selected(const s_query_t *q, const xs_record_t *rec) {
 typedef struct s_shown {
     uint64_t shown;  /* activity records printed */
     uint64_t voided; /* of which voided */
-    int broken;      /* 1 when a record could not be decoded */
+    int broken;      /* 1 when a record was corrupted or missing (reported) */
     int io_failed;   /* 1 when stdout failed: printing stopped */
 } s_shown_t;
 
-/* Second pass: prints every selected record; a store error stops it and is returned. */
+/* Reports a record that is not what the records table promises: a damaged one (its seq, or
+ * 0 for a damaged key, and why), or a break in the numbering before seq (expected: the seq
+ * that should have come). */
+static void s_broken(uint64_t seq, uint64_t expected, const char *why) {
+    if (why && seq == 0)
+        fprintf(stderr, "xueshi-node: 记录表中有损坏的键 (a damaged key in the records table)\n");
+    else if (why)
+        fprintf(stderr, "xueshi-node: 记录 %llu 数据已损坏 (record %llu is corrupted): %s\n",
+                (unsigned long long)seq, (unsigned long long)seq, why);
+    else if (seq > expected)
+        fprintf(stderr, "xueshi-node: 记录 %llu 至 %llu 缺失，数据已损坏 (records missing)\n",
+                (unsigned long long)expected, (unsigned long long)(seq - 1));
+    else
+        fprintf(stderr, "xueshi-node: 记录 %llu 顺序错乱，数据已损坏 (record out of order)\n",
+                (unsigned long long)seq);
+}
+
+/* Second pass: prints every selected record that reads as a valid record; reports the others
+ * and holes in the numbering. A store error stops it and is returned. */
 static xs_err s_print_records(xs_cursor_t *cur, const s_query_t *q, const s_list_t *list,
                               s_shown_t *out) {
     xs_bytes_t k, v;
     xs_record_t rec;
+    uint64_t seq, expected = 1;
+    char why[NODE_WHY_MAX];
     xs_err err;
     for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
-        uint64_t seq = xs_store_key_u64(k.ptr);
-        if (xs_record_decode_bytes(v.ptr, v.len, &rec) != XS_OK) {
-            fprintf(stderr, "xueshi-node: 记录 %llu 无法解码 (record cannot be decoded)\n",
-                    (unsigned long long)seq);
+        xs_err bad = node_record_read(&k, &v, &seq, &rec, why);
+        if (seq != 0 && seq != expected) {
+            s_broken(seq, expected, NULL);
+            out->broken = 1;
+        }
+        if (seq >= expected)
+            expected = seq + 1;
+        if (bad != XS_OK) {
+            s_broken(seq, expected, why);
             out->broken = 1;
             continue;
         }
@@ -357,6 +388,10 @@ int node_cmd_list(int argc, char **argv) {
     if (err == XS_OK && seen.io_failed) {
         fprintf(stderr, "xueshi-node: 输出失败 (cannot write output)\n");
         rc = 1;
+    } else if (err == XS_ECORRUPT) {
+        xs_log_err(err, "读取记录 (reading records)");
+        node_corrupt_hint(q.dir);
+        rc = NODE_EXIT_CORRUPT;
     } else if (err != XS_OK) {
         xs_log_err(err, "读取记录 (reading records)");
         rc = 1;
@@ -365,7 +400,9 @@ int node_cmd_list(int argc, char **argv) {
             printf("共 %llu 条记录，其中作废 %llu 条 (%llu records, %llu voided)\n",
                    (unsigned long long)seen.shown, (unsigned long long)seen.voided,
                    (unsigned long long)seen.shown, (unsigned long long)seen.voided);
-        rc = seen.broken ? 3 : 0;
+        if (seen.broken)
+            node_corrupt_hint(q.dir);
+        rc = seen.broken ? NODE_EXIT_CORRUPT : 0;
     }
     if (fflush(stdout) != 0)
         rc = 1;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "node.h"
 #include "xs/certify.h"
 #include "xs/receipt.h"
@@ -169,12 +170,16 @@ typedef struct s_ledger {
     uint64_t *ids;        /* their sequence numbers */
     size_t count;         /* records decoded */
     size_t cap;           /* slots in both arrays */
+    uint64_t corrupted;   /* records left out because they are corrupted */
 } s_ledger_t;
 
-/* Decodes every record of txn into *l; one that does not decode is reported and left out. */
+/* Decodes every record of txn into *l; one that does not read as a valid record is reported
+ * and left out. */
 static xs_err s_load(xs_txn_t *txn, s_ledger_t *l) {
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
+    uint64_t seq;
+    char why[NODE_WHY_MAX];
     xs_err err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
     if (err != XS_OK)
         return err;
@@ -194,12 +199,13 @@ static xs_err s_load(xs_txn_t *txn, s_ledger_t *l) {
             }
             l->cap = grown;
         }
-        if (xs_record_decode_bytes(v.ptr, v.len, &l->records[l->count]) != XS_OK) {
-            xs_log("记录 %llu 无法解码，未计入 (record cannot be decoded; not counted)",
-                   (unsigned long long)xs_store_key_u64(k.ptr));
+        if (node_record_read(&k, &v, &seq, &l->records[l->count], why) != XS_OK) {
+            xs_log("记录 %llu 数据已损坏，未计入 (record %llu is corrupted; not counted): %s",
+                   (unsigned long long)seq, (unsigned long long)seq, why);
+            l->corrupted++;
             continue;
         }
-        l->ids[l->count++] = xs_store_key_u64(k.ptr);
+        l->ids[l->count++] = seq;
     }
     xs_store_cursor_close(&cur);
     return err == XS_ENOTFOUND ? XS_OK : err;
@@ -274,9 +280,13 @@ int node_cmd_totals(int argc, char **argv) {
             err = s_provisional(&s, &ledger);
     }
     if (err == XS_OK)
-        rc = fflush(stdout) == 0 ? 0 : 1;
+        rc = fflush(stdout) != 0 ? 1 : ledger.corrupted ? NODE_EXIT_CORRUPT : 0;
     else
         xs_log_err(err, "计算暂定学时 (computing provisional totals)");
+    if (err == XS_ECORRUPT || (err == XS_OK && ledger.corrupted)) {
+        node_corrupt_hint(node.dir);
+        rc = NODE_EXIT_CORRUPT;
+    }
 out:
     free(ledger.records);
     free(ledger.ids);
