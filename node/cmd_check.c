@@ -36,8 +36,10 @@ static void s_on_table(void *ctx, const node_check_table_t *t) {
     printf("  ");
     node_pad(s_name(t->table), 14);
     node_pad(node_check_label(t->table), 16);
-    if (t->table < NODE_T_COUNT)
+    if (t->table < NODE_T_COUNT && t->complete)
         printf("%10llu 条 (entries)  ", (unsigned long long)t->entries);
+    else if (t->table < NODE_T_COUNT)
+        printf("    未读完 (unfinished)  ");
     if (t->problems)
         printf("%llu 处问题 (problems)\n", (unsigned long long)t->problems);
     else
