@@ -200,9 +200,10 @@ static xs_err s_record(s_walk_t *w, uint64_t seq, xs_bytes_t *val, xs_record_t *
 /* What to do with each entry of the table walked. */
 typedef void (*s_entry_fn)(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v);
 
-/* Walks table in w->txn, calling fn on every entry; reports a walk that stops before the end,
- * and an entry count other than the one the table records. */
-static void s_walk(s_walk_t *w, unsigned table, s_entry_fn fn, int count_entries) {
+/* Walks table in w->txn, calling fn on every entry. The child's own table's walk (own 1)
+ * counts its entries and reports a walk that stops before the end and an entry count other
+ * than the one the table records; another table's walk leaves that to its own child. */
+static void s_walk(s_walk_t *w, unsigned table, s_entry_fn fn, int own) {
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
     uint64_t walked = 0, recorded;
@@ -210,11 +211,13 @@ static void s_walk(s_walk_t *w, unsigned table, s_entry_fn fn, int count_entries
     for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
         walked++;
-        if (count_entries)
+        if (own)
             s_tick(w);
         fn(w, &k, &v);
     }
     xs_store_cursor_close(&cur);
+    if (!own)
+        return;
     if (err != XS_ENOTFOUND)
         s_problem(w, "读取 %s 表在第 %llu 条之后中断：%s (the walk stopped after %llu entries)",
                   node_tables[table], (unsigned long long)walked, xs_strerror(err),
