@@ -50,6 +50,13 @@ void node_corrupt_hint(const char *dir) {
             dir);
 }
 
+int node_exit_code(xs_err err, const char *dir) {
+    if (err != XS_ECORRUPT)
+        return 1;
+    node_corrupt_hint(dir);
+    return NODE_EXIT_CORRUPT;
+}
+
 xs_err node_record_read(const xs_bytes_t *key, const xs_bytes_t *val, uint64_t *seq,
                         xs_record_t *rec, char why[NODE_WHY_MAX]) {
     xs_field field;

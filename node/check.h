@@ -25,6 +25,10 @@ XS_MUST_USE xs_err node_record_read(const xs_bytes_t *key, const xs_bytes_t *val
  * that found it so (it then exits NODE_EXIT_CORRUPT). */
 void node_corrupt_hint(const char *dir);
 
+/* The exit code of a command that failed with err on the node in dir: NODE_EXIT_CORRUPT,
+ * with node_corrupt_hint printed, for XS_ECORRUPT; 1 for any other error. */
+int node_exit_code(xs_err err, const char *dir);
+
 /* Name of a table for people ("记录"); for NODE_T_COUNT, the node's key file. */
 const char *node_check_label(unsigned table);
 

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "node.h"
 #include "xs/csv.h"
 #include "xs/sheet.h"
@@ -236,14 +237,15 @@ int node_cmd_import(int argc, char **argv) {
     im.last_line = 1;
     if (s_parse(argc, argv, &im, &dir) != XS_OK)
         return 2;
-    if (node_open(&im.node, dir) != XS_OK)
-        return 1;
-    xs_err err = s_begin(&im);
+    xs_err err = node_open(&im.node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
+    err = s_begin(&im);
     if (err == XS_OK) {
         im.now = (int64_t)time(NULL);
         err = s_rows(&im);
         if (im.commit_failed) {
-            rc = 1;
+            rc = node_exit_code(err, dir);
         } else if (err == XS_ECSV || err == XS_ETOOBIG) {
             s_csv_broken(&im);
             rc = 2;

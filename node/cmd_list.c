@@ -373,10 +373,11 @@ int node_cmd_list(int argc, char **argv) {
     int rc;
     if (s_parse(argc, argv, &q) != XS_OK)
         return 2;
-    if (node_open(&node, q.dir) != XS_OK)
-        return 1;
+    xs_err err = node_open(&node, q.dir);
+    if (err != XS_OK)
+        return node_exit_code(err, q.dir);
     s_year_range(&node, &q);
-    xs_err err = xs_store_read(node.store, &txn);
+    err = xs_store_read(node.store, &txn);
     if (err == XS_OK)
         err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
     if (err == XS_OK)
@@ -388,13 +389,9 @@ int node_cmd_list(int argc, char **argv) {
     if (err == XS_OK && seen.io_failed) {
         fprintf(stderr, "xueshi-node: 输出失败 (cannot write output)\n");
         rc = 1;
-    } else if (err == XS_ECORRUPT) {
-        xs_log_err(err, "读取记录 (reading records)");
-        node_corrupt_hint(q.dir);
-        rc = NODE_EXIT_CORRUPT;
     } else if (err != XS_OK) {
         xs_log_err(err, "读取记录 (reading records)");
-        rc = 1;
+        rc = node_exit_code(err, q.dir);
     } else {
         if (!q.csv)
             printf("共 %llu 条记录，其中作废 %llu 条 (%llu records, %llu voided)\n",

@@ -1,6 +1,7 @@
 /* xueshi-node policy: set the county policy the node uses for provisional totals. */
 #include <stdio.h>
 
+#include "check.h"
 #include "node.h"
 
 #define S_USAGE "xueshi-node policy --dir DIR FILE.ini"
@@ -14,9 +15,11 @@ int node_cmd_policy(int argc, char **argv) {
     if (node_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || npos != 1 || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_USAGE);
-    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
-        return 1;
-    xs_err err = node_set_policy(node.store, pos[0]);
+    const char *dir = xs_cli_get(opts, nopts, "dir");
+    xs_err err = node_open(&node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
+    err = node_set_policy(node.store, pos[0]);
     node_close(&node);
     return err == XS_OK ? 0 : err == XS_EPOLICY ? 2 : 1;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "node.h"
 
 #define S_USAGE                                                                                    \
@@ -66,8 +67,10 @@ int node_cmd_record(int argc, char **argv) {
             return 2;
         }
     }
-    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
-        return 1;
+    const char *dir = xs_cli_get(opts, nopts, "dir");
+    xs_err err = node_open(&node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
     if (rec.school_id.len == 0) {
         rec.school_id.ptr = node.school;
         rec.school_id.len = (uint32_t)strlen(node.school);
@@ -83,12 +86,13 @@ int node_cmd_record(int argc, char **argv) {
     xs_record_encode(&rec, &w);
     struct s_append a = {w.data, w.len, {{0}, 0}, 0};
     node_dedupe_key(&rec, &a.key);
-    xs_err err = xs_writer_err(&w);
+    err = xs_writer_err(&w);
     if (err == XS_OK)
         err = xs_store_update(node.store, s_append, &a);
     xs_writer_free(&w);
     if (err != XS_OK) {
         xs_log_err(err, "登记失败，未写入 (not recorded)");
+        rc = node_exit_code(err, dir);
         goto out;
     }
     printf("已登记 (recorded) %llu\n", (unsigned long long)a.seq);

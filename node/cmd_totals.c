@@ -257,14 +257,17 @@ int node_cmd_totals(int argc, char **argv) {
     int rc = 1, confirmed_csv = 0;
     if (s_parse(argc, argv, &s, &dir, &confirmed_csv) != XS_OK)
         return 2;
-    if (node_open(&node, dir) != XS_OK)
-        return 1;
-    xs_err err = node_policy(&node, &policy);
+    xs_err err = node_open(&node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
+    err = node_policy(&node, &policy);
     if (err == XS_ENOTFOUND)
         xs_log("节点尚未设置认定规则 (no policy set): xueshi-node policy --dir %s FILE.ini",
                node.dir);
-    if (err != XS_OK)
+    if (err != XS_OK) {
+        rc = node_exit_code(err, dir);
         goto out;
+    }
     s.policy = policy;
     /* Records borrow from the read snapshot, which stays open until the ledger is printed. */
     if (!(s.receipt = malloc(sizeof *s.receipt)))
@@ -279,13 +282,13 @@ int node_cmd_totals(int argc, char **argv) {
         else if ((err = s_load(txn, &ledger)) == XS_OK)
             err = s_provisional(&s, &ledger);
     }
-    if (err == XS_OK)
-        rc = fflush(stdout) != 0 ? 1 : ledger.corrupted ? NODE_EXIT_CORRUPT : 0;
-    else
+    if (err != XS_OK) {
         xs_log_err(err, "计算暂定学时 (computing provisional totals)");
-    if (err == XS_ECORRUPT || (err == XS_OK && ledger.corrupted)) {
-        node_corrupt_hint(node.dir);
-        rc = NODE_EXIT_CORRUPT;
+        rc = node_exit_code(err, dir);
+    } else if (fflush(stdout) != 0) {
+        rc = 1;
+    } else {
+        rc = ledger.corrupted ? node_exit_code(XS_ECORRUPT, dir) : 0;
     }
 out:
     free(ledger.records);

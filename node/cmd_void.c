@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "node.h"
 #include "xs/text.h"
 
@@ -107,10 +108,11 @@ int node_cmd_void(int argc, char **argv) {
         fprintf(stderr, "xueshi-node: --reason 或 --operator 无效 (invalid reason or operator)\n");
         return 2;
     }
-    if (node_open(&node, dir) != XS_OK)
-        return 1;
+    xs_err err = node_open(&node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
     struct s_void v = {target, reason, operator_, 0, NULL};
-    xs_err err = xs_store_update(node.store, s_void, &v);
+    err = xs_store_update(node.store, s_void, &v);
     node_close(&node);
     if (v.refusal) {
         fprintf(stderr, "xueshi-node: 不能作废 %llu (cannot void): %s\n",
@@ -119,7 +121,7 @@ int node_cmd_void(int argc, char **argv) {
     }
     if (err != XS_OK) {
         xs_log_err(err, "作废失败，未写入 (nothing written)");
-        return 1;
+        return node_exit_code(err, dir);
     }
     printf("已作废 (voided) %llu，更正记录 (correction) %llu\n", (unsigned long long)target,
            (unsigned long long)v.seq);

@@ -35,7 +35,7 @@ static int s_usage(void) {
         fprintf(stderr, "  %-16s %s\n", s_commands[i].name, s_commands[i].help);
     fprintf(stderr,
             "\n每个命令的选项: xueshi-node COMMAND --help (options of a command)\n"
-            "数据库损坏时各命令以退出码 %d 结束 (exit code %d: the store is corrupted)\n",
+            "退出码 %d: 数据已损坏 (exit code %d: the store is corrupted)\n",
             NODE_EXIT_CORRUPT, NODE_EXIT_CORRUPT);
     return 2;
 }

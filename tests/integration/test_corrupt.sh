@@ -5,13 +5,15 @@
 A=$TMP/node-a # the intact node every corrupted copy starts from
 C=$TMP/node-c # the corrupted copy under test
 
-# A node with a hub configured (another node's keys stand in: export only encrypts to them),
-# one import and one export. The import writes every record page once and the export seals
+# A node with a hub configured (another node's keys stand in: export only encrypts to them)
+# and a policy, one import and one export. The import writes every record page once and the export seals
 # every record into one batch, so each copy of a record's bytes in data.mdb is live, not a
 # page LMDB has freed and would never read again.
 STAND_IN=$("$NODE" init --dir "$TMP/stand-in" --school S99 | tail -n 1)
 "$NODE" init --dir "$A" --school S01 --hub tcp://127.0.0.1:9 --hub-key "$STAND_IN" >/dev/null ||
     die "init $A"
+"$NODE" policy --dir "$A" "$XS_SOURCE_DIR/schema/policies/baiwanzi.ini" >/dev/null ||
+    die "policy $A"
 run "$NODE" import --dir "$A" "$XS_SOURCE_DIR/docs/examples/term-2025-autumn.csv"
 check_rc "import the example sheet" 0
 run "$NODE" export --dir "$A" --out "$TMP/a.bundle"
@@ -108,6 +110,13 @@ check_eq "list of an undecodable record exits 6" 6 "$LIST_RC"
 check "list says which record is corrupted: $LIST_ERR" \
     grep -Eq '^xueshi-node: 记录 [0-9]+ 数据已损坏 \(record [0-9]+ is corrupted\)' <<<"$LIST_ERR"
 check "list says to run check" has "$LIST_ERR" "xueshi-node check --dir $C"
+SEQ=$(sed -n 's/^xueshi-node: 记录 \([0-9]*\) 数据已损坏.*/\1/p' <<<"$LIST_ERR" | head -n 1)
+run "$NODE" totals --dir "$C"
+check_rc "totals with an undecodable record" 6
+check "totals leaves the record out and says so: $ERR" has "$ERR" "记录 $SEQ 数据已损坏，未计入"
+run "$NODE" void --dir "$C" "$SEQ" --reason 测试
+check_rc "void of an undecodable record" 6
+check "void says the store is corrupted: $ERR" has "$ERR" "数据已损坏 (the store is corrupted)"
 
 # ---- B-tree page headers ---------------------------------------------------------------------
 
