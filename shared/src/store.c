@@ -415,7 +415,19 @@ out:
     return XS_OK;
 }
 
-/* ---- the guard against faults while reading a corrupted map ---- */
+/* ---- the guard against faults while reading a corrupted map ----
+ *
+ * LMDB has no page checksums. A flipped byte can send it to a page past the end of the file
+ * (SIGBUS in the map), through a pointer built from garbage (SIGSEGV with the instruction in
+ * LMDB), or into one of its own page assertions (abort). The guard turns exactly those into
+ * the caller's message and exit code, and ends the process there: after a fault inside LMDB
+ * nothing it holds can be trusted, and a reader has changed nothing, so there is nothing to
+ * finish. It must not turn a bug of the program into "the store is corrupted": any other
+ * fault goes back to the disposition it had (a core dump, or a sanitizer's report). Telling
+ * the two apart needs to know where the fault happened, which the handler reads from
+ * /proc/self/maps with open, read and close; those, write, _exit, sigaction and raise are the
+ * only calls it makes, all async-signal-safe, and all it reads is set before it is installed.
+ */
 
 #include <fcntl.h>
 #include <signal.h>
