@@ -6,6 +6,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,12 +115,27 @@ static int s_setup(void **state) {
     return 0;
 }
 
+/* Removes the files of one directory level, then the directory. */
+static void s_rmdir_files(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char file[600];
+    if (!d)
+        return;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        unlink(file);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
 static int s_teardown(void **state) {
     fixture_t *fx = *state;
-    char command[600];
-    snprintf(command, sizeof command, "rm -rf '%s'", fx->dir);
-    if (system(command) != 0)
-        return -1;
+    s_rmdir_files(fx->path);
+    s_rmdir_files(fx->dir);
     free(fx);
     return 0;
 }
