@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "node.h"
 #include "xs/csv.h"
 #include "xs/sheet.h"
@@ -48,148 +49,220 @@ static xs_err s_store_chunk(xs_txn_t *txn, void *ctx) {
     return err;
 }
 
-int node_cmd_import(int argc, char **argv) {
+/* One import: the sheet being read, the chunk being filled, and what happened so far. */
+typedef struct s_import {
+    node_t node;           /* the open node */
+    const char *path;      /* the sheet's file */
+    const char *operator_; /* --operator, or NULL */
+    int64_t now;           /* recorded_at of every row, unix seconds */
+    xs_csv_t *csv;         /* the sheet */
+    xs_csv_row_t *row;     /* the row just read */
+    xs_sheet_t sheet;      /* its columns, from the header */
+    s_chunk_t chunk;       /* rows waiting to be stored */
+    uint64_t recorded;     /* rows stored by committed chunks */
+    uint64_t known;        /* rows found already recorded */
+    uint64_t refused;      /* rows refused */
+    uint32_t last_line;    /* line of the last row read */
+    int header_broken;     /* 1 when the CSV broke in the header (printed) */
+    int commit_failed;     /* 1 when a chunk was not stored (printed) */
+} s_import_t;
+
+/* Reads the options; XS_EINVAL, with the usage or the refusal printed, when they are not an
+ * import (exit code 2). */
+static xs_err s_parse(int argc, char **argv, s_import_t *im, const char **dir) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"operator", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    node_t node = {0};
-    xs_csv_t *csv = NULL;
-    xs_csv_row_t *row = NULL;
-    xs_sheet_t sheet;
-    s_chunk_t chunk = {0};
-    char msg[512];
-    uint64_t recorded = 0, known = 0, refused = 0;
-    uint32_t last_line = 1;
-    int rc = 2, stopped = 1;
-    if (node_args(argc, argv, opts, 3, pos, 1, &npos) != XS_OK || opts[2].value || npos != 1 ||
-        !opts[0].value)
-        return node_usage(S_USAGE);
-    const char *path = pos[0], *operator_ = opts[1].value;
-    if (operator_ && strlen(operator_) > XS_ID_MAX) {
+    if (node_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || npos != 1 || !(*dir = xs_cli_get(opts, nopts, "dir"))) {
+        node_usage(S_USAGE);
+        return XS_EINVAL;
+    }
+    im->path = pos[0];
+    im->operator_ = xs_cli_get(opts, nopts, "operator");
+    if (im->operator_ && strlen(im->operator_) > XS_ID_MAX) {
         fprintf(stderr, "xueshi-node: --operator 过长 (too long)\n");
-        return 2;
+        return XS_EINVAL;
     }
-    if (node_open(&node, opts[0].value) != XS_OK)
-        return 1;
-    xs_err err = xs_csv_open_file(&csv, path);
+    return XS_OK;
+}
+
+/* Prints that the CSV broke where the reader stopped. */
+static void s_csv_broken(const s_import_t *im) {
+    fprintf(stderr,
+            "xueshi-node: %s 第 %u 行 (line %u): CSV 格式错误，导入停止 (broken CSV, import "
+            "stopped): %s\n",
+            im->path, xs_csv_line(im->csv), xs_csv_line(im->csv), xs_csv_why(im->csv));
+}
+
+/* Opens the sheet, allocates the chunk and reads the header. XS_OK, or why the import cannot
+ * start (printed; header_broken set when the CSV broke in the header). */
+static xs_err s_begin(s_import_t *im) {
+    char msg[512];
+    xs_err err = xs_csv_open_file(&im->csv, im->path);
     if (err != XS_OK) {
-        xs_log_err(err, "无法读取 %s (cannot read)", path);
-        goto out;
+        xs_log_err(err, "无法读取 %s (cannot read)", im->path);
+        return err;
     }
-    row = malloc(sizeof *row);
-    chunk.rows = malloc(S_CHUNK_ROWS * sizeof *chunk.rows);
-    xs_writer_init(&chunk.encoded, (size_t)S_CHUNK_ROWS * XS_RECORD_MAX);
-    if (!row || !chunk.rows) {
+    im->row = malloc(sizeof *im->row);
+    im->chunk.rows = malloc(S_CHUNK_ROWS * sizeof *im->chunk.rows);
+    xs_writer_init(&im->chunk.encoded, (size_t)S_CHUNK_ROWS * XS_RECORD_MAX);
+    if (!im->row || !im->chunk.rows) {
         xs_log_err(XS_ENOMEM, "import");
-        goto out;
+        return XS_ENOMEM;
     }
-    err = xs_csv_next(csv, row);
+    err = xs_csv_next(im->csv, im->row);
     if (err == XS_ENOTFOUND) {
-        fprintf(stderr, "xueshi-node: %s 是空文件，没有表头 (empty file, no header)\n", path);
-        goto out;
+        fprintf(stderr, "xueshi-node: %s 是空文件，没有表头 (empty file, no header)\n", im->path);
+        return XS_ENOTFOUND;
     }
-    if (err != XS_OK)
-        goto csv_error;
-    if (xs_sheet_header(&sheet, row, msg, sizeof msg) != XS_OK) {
-        fprintf(stderr, "xueshi-node: %s 第 1 行 (line 1): %s\n", path, msg);
-        goto out;
+    if (err != XS_OK) {
+        s_csv_broken(im);
+        im->header_broken = 1;
+        return XS_ECSV;
     }
-    int64_t now = (int64_t)time(NULL);
+    if (xs_sheet_header(&im->sheet, im->row, msg, sizeof msg) != XS_OK) {
+        fprintf(stderr, "xueshi-node: %s 第 1 行 (line 1): %s\n", im->path, msg);
+        return XS_EINVAL;
+    }
+    return XS_OK;
+}
+
+/* Takes the row just read: refuses it (printed), or completes it and adds its encoding to
+ * the chunk. Returns the chunk writer's error. */
+static xs_err s_take_row(s_import_t *im) {
+    xs_record_t rec;
+    xs_field field;
+    xs_reason why;
+    const xs_csv_row_t *row = im->row;
+    if (xs_sheet_row(&im->sheet, row, &rec, NULL, &field, &why) != XS_OK) {
+        fprintf(stderr, "xueshi-node: 第 %u 行 (line %u): 拒绝登记 (refused): %s: %s (%s)\n",
+                row->line, row->line, xs_sheet_field_name(field), xs_reason_zh(why),
+                xs_reason_code(why));
+        im->refused++;
+        return XS_OK;
+    }
+    if (rec.school_id.len == 0) {
+        rec.school_id = (xs_str_t){im->node.school, (uint32_t)strlen(im->node.school)};
+        rec.present |= 1u << XS_F_SCHOOL_ID;
+    }
+    if (im->operator_ && rec.operator_.len == 0) {
+        rec.operator_ = (xs_str_t){im->operator_, (uint32_t)strlen(im->operator_)};
+        rec.present |= 1u << XS_F_OPERATOR;
+    }
+    rec.recorded_at = im->now;
+    rec.present |= 1u << XS_F_RECORDED_AT;
+    if (node_check(&im->node, &rec, row->line) != XS_REASON_NONE) {
+        im->refused++;
+        return XS_OK;
+    }
+    s_chunk_t *c = &im->chunk;
+    s_row_t *r = &c->rows[c->count++];
+    r->offset = c->encoded.len;
+    xs_record_encode(&rec, &c->encoded);
+    r->len = c->encoded.len - r->offset;
+    node_dedupe_key(&rec, &r->key);
+    return xs_writer_err(&c->encoded);
+}
+
+/* Stores the chunk's rows, if any, in one durable step and says so. The store's error is
+ * printed and returned. */
+static xs_err s_commit(s_import_t *im) {
+    s_chunk_t *c = &im->chunk;
+    if (c->count == 0)
+        return XS_OK;
+    xs_err err = xs_store_update(im->node.store, s_store_chunk, c);
+    if (err != XS_OK) {
+        xs_log_err(err,
+                   "第 %u 行之前的一批未写入 (the chunk before line %u was not "
+                   "recorded; earlier chunks were)",
+                   im->last_line, im->last_line);
+        return err;
+    }
+    im->recorded += c->recorded;
+    im->known += c->known;
+    printf("已提交 (committed): 新登记 %llu 条，已登记 %llu 条，至第 %u 行 (through line "
+           "%u)\n",
+           (unsigned long long)im->recorded, (unsigned long long)im->known, im->last_line,
+           im->last_line);
+    fflush(stdout);
+    c->count = 0;
+    xs_writer_reset(&c->encoded);
+    return XS_OK;
+}
+
+/* Reads every row after the header, storing them chunk by chunk; a broken CSV stores the
+ * rows before it. Returns XS_OK at the end of the file, XS_ECSV or XS_ETOOBIG when the CSV
+ * broke, or the reader's or the store's error (commit_failed set, printed). */
+static xs_err s_rows(s_import_t *im) {
     for (;;) {
-        err = xs_csv_next(csv, row);
+        xs_err err = xs_csv_next(im->csv, im->row);
         if (err == XS_OK) {
-            xs_record_t rec;
-            xs_field field;
-            xs_reason why;
-            last_line = row->line;
-            if (xs_csv_row_blank(row))
+            im->last_line = im->row->line;
+            if (xs_csv_row_blank(im->row))
                 continue;
-            if (xs_sheet_row(&sheet, row, &rec, NULL, &field, &why) != XS_OK) {
-                fprintf(stderr,
-                        "xueshi-node: 第 %u 行 (line %u): 拒绝登记 (refused): %s: %s (%s)\n",
-                        row->line, row->line, xs_sheet_field_name(field), xs_reason_zh(why),
-                        xs_reason_code(why));
-                refused++;
-                continue;
-            }
-            if (rec.school_id.len == 0) {
-                rec.school_id = (xs_str_t){node.school, (uint32_t)strlen(node.school)};
-                rec.present |= 1u << XS_F_SCHOOL_ID;
-            }
-            if (operator_ && rec.operator_.len == 0) {
-                rec.operator_ = (xs_str_t){operator_, (uint32_t)strlen(operator_)};
-                rec.present |= 1u << XS_F_OPERATOR;
-            }
-            rec.recorded_at = now;
-            rec.present |= 1u << XS_F_RECORDED_AT;
-            if (node_check(&node, &rec, row->line) != XS_REASON_NONE) {
-                refused++;
-                continue;
-            }
-            s_row_t *r = &chunk.rows[chunk.count++];
-            r->offset = chunk.encoded.len;
-            xs_record_encode(&rec, &chunk.encoded);
-            r->len = chunk.encoded.len - r->offset;
-            node_dedupe_key(&rec, &r->key);
-            if ((err = xs_writer_err(&chunk.encoded)) != XS_OK)
-                break;
-            if (chunk.count < S_CHUNK_ROWS)
+            if ((err = s_take_row(im)) != XS_OK)
+                return err;
+            if (im->chunk.count < S_CHUNK_ROWS)
                 continue;
         } else if (err != XS_ENOTFOUND && err != XS_ECSV && err != XS_ETOOBIG) {
-            break;
+            return err;
         }
         /* A full chunk, the end of the file, or broken CSV: store what came before. */
-        if (chunk.count > 0) {
-            xs_err serr = xs_store_update(node.store, s_store_chunk, &chunk);
-            if (serr != XS_OK) {
-                xs_log_err(serr,
-                           "第 %u 行之前的一批未写入 (the chunk before line %u was not "
-                           "recorded; earlier chunks were)",
-                           last_line, last_line);
-                rc = 1;
-                goto summary;
-            }
-            recorded += chunk.recorded;
-            known += chunk.known;
-            printf("已提交 (committed): 新登记 %llu 条，已登记 %llu 条，至第 %u 行 (through line "
-                   "%u)\n",
-                   (unsigned long long)recorded, (unsigned long long)known, last_line, last_line);
-            fflush(stdout);
-            chunk.count = 0;
-            xs_writer_reset(&chunk.encoded);
+        xs_err stored = s_commit(im);
+        if (stored != XS_OK) {
+            im->commit_failed = 1;
+            return stored;
         }
-        if (err != XS_OK) {
-            if (err == XS_ENOTFOUND)
-                err = XS_OK;
-            break;
-        }
+        if (err != XS_OK)
+            return err == XS_ENOTFOUND ? XS_OK : err;
     }
-    if (err != XS_OK && err != XS_ECSV && err != XS_ETOOBIG) {
-        xs_log_err(err, "导入中止 (import stopped)");
-        rc = 1;
-        goto summary;
-    }
-    if (err != XS_OK) {
-    csv_error:
-        fprintf(stderr,
-                "xueshi-node: %s 第 %u 行 (line %u): CSV 格式错误，导入停止 (broken CSV, import "
-                "stopped): %s\n",
-                path, xs_csv_line(csv), xs_csv_line(csv), xs_csv_why(csv));
-        rc = 2;
-        goto summary;
-    }
-    rc = refused ? 1 : 0;
-    stopped = 0;
-summary:
+}
+
+/* Prints the closing line: what the import did, and whether it ran to the end. */
+static void s_summary(const s_import_t *im, int stopped) {
     printf("导入%s (import %s): 新登记 %llu 条 (recorded)，已登记跳过 %llu 条 (already "
            "recorded)，拒绝 %llu 条 (refused)\n",
-           stopped ? "中止" : "完成", stopped ? "stopped" : "done", (unsigned long long)recorded,
-           (unsigned long long)known, (unsigned long long)refused);
-out:
-    xs_writer_free(&chunk.encoded);
-    free(chunk.rows);
-    free(row);
-    xs_csv_close(&csv);
-    node_close(&node);
+           stopped ? "中止" : "完成", stopped ? "stopped" : "done",
+           (unsigned long long)im->recorded, (unsigned long long)im->known,
+           (unsigned long long)im->refused);
+}
+
+int node_cmd_import(int argc, char **argv) {
+    s_import_t im;
+    const char *dir = NULL;
+    int rc = 2;
+    memset(&im, 0, sizeof im);
+    im.last_line = 1;
+    if (s_parse(argc, argv, &im, &dir) != XS_OK)
+        return 2;
+    xs_err err = node_open(&im.node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
+    err = s_begin(&im);
+    if (err == XS_OK) {
+        im.now = (int64_t)time(NULL);
+        err = s_rows(&im);
+        if (im.commit_failed) {
+            rc = node_exit_code(err, dir);
+        } else if (err == XS_ECSV || err == XS_ETOOBIG) {
+            s_csv_broken(&im);
+            rc = 2;
+        } else if (err != XS_OK) {
+            xs_log_err(err, "导入中止 (import stopped)");
+            rc = 1;
+        } else {
+            rc = im.refused ? 1 : 0;
+        }
+        s_summary(&im, err != XS_OK);
+    } else if (im.header_broken) {
+        s_summary(&im, 1);
+    }
+    xs_writer_free(&im.chunk.encoded);
+    free(im.chunk.rows);
+    free(im.row);
+    xs_csv_close(&im.csv);
+    node_close(&im.node);
     return rc;
 }

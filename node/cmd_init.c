@@ -52,6 +52,7 @@ int node_cmd_init(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL},       {"school", 1, NULL}, {"policy", 1, NULL},
                            {"help", 0, NULL},      {"hub", 1, NULL},    {"hub-key", 1, NULL},
                            {"county-key", 1, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     struct s_hub hub;
     memset(&hub, 0, sizeof hub);
     const char *pos[1];
@@ -60,30 +61,36 @@ int node_cmd_init(int argc, char **argv) {
     xs_identity_t *id = NULL;
     xs_store_t *store = NULL;
     int rc = 1;
-    if (node_args(argc, argv, opts, 7, pos, 0, &npos) != XS_OK || opts[3].value ||
-        !opts[4].value != !opts[5].value || (opts[6].value && !opts[4].value))
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK)
         return node_usage(S_USAGE);
-    if (opts[6].value) {
-        if (xs_pubkeys_parse(opts[6].value, strlen(opts[6].value), &hub.county) != XS_OK) {
+    const char *hub_endpoint = xs_cli_get(opts, nopts, "hub");
+    const char *hub_key = xs_cli_get(opts, nopts, "hub-key");
+    const char *county_key = xs_cli_get(opts, nopts, "county-key");
+    if (xs_cli_get(opts, nopts, "help") || !hub_endpoint != !hub_key ||
+        (county_key && !hub_endpoint))
+        return node_usage(S_USAGE);
+    if (county_key) {
+        if (xs_pubkeys_parse(county_key, strlen(county_key), &hub.county) != XS_OK) {
             fprintf(stderr, "xueshi-node: --county-key 格式不对 (the last line of xueshi-hub "
                             "init: xs1:...)\n");
             return 2;
         }
         hub.has_county = 1;
     }
-    if (opts[4].value) {
-        hub.endpoint = opts[4].value;
+    if (hub_endpoint) {
+        hub.endpoint = hub_endpoint;
         if (strncmp(hub.endpoint, "tcp://", 6) != 0 || strlen(hub.endpoint) > 256) {
             fprintf(stderr, "xueshi-node: --hub 应为 tcp://主机:端口 (like tcp://HOST:PORT)\n");
             return 2;
         }
-        if (xs_pubkeys_parse(opts[5].value, strlen(opts[5].value), &hub.keys) != XS_OK) {
+        if (xs_pubkeys_parse(hub_key, strlen(hub_key), &hub.keys) != XS_OK) {
             fprintf(stderr, "xueshi-node: --hub-key 格式不对，应为县级中心 init 的最后一行 "
                             "(the last line of xueshi-hub init: xs1:...)\n");
             return 2;
         }
     }
-    const char *dir = opts[0].value, *school = opts[1].value;
+    const char *dir = xs_cli_get(opts, nopts, "dir"), *school = xs_cli_get(opts, nopts, "school");
+    const char *policy = xs_cli_get(opts, nopts, "policy");
     if (!dir || !school)
         return node_usage(S_USAGE);
     size_t slen = strlen(school);
@@ -127,7 +134,7 @@ int node_cmd_init(int argc, char **argv) {
         xs_log_err(err, "写入节点信息 (writing node metadata)");
         goto out;
     }
-    if (opts[2].value && node_set_policy(store, opts[2].value) != XS_OK)
+    if (policy && node_set_policy(store, policy) != XS_OK)
         goto out;
     if (hub.endpoint && (err = xs_store_update(store, s_write_hub, &hub)) != XS_OK) {
         xs_log_err(err, "写入县级中心地址 (writing the hub's address)");

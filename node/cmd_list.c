@@ -3,11 +3,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "node.h"
 #include "xs/csv.h"
 #include "xs/text.h"
 
-#define S_USAGE "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]"
+#define S_USAGE                                                                                              \
+    "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"                     \
+    "  退出码 (exit codes): 0 完成 (done), 6 数据已损坏 (the store is corrupted), 1 其他错误 " \
+    "(other errors)"
 
 /* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
  * office reads the list like its register (and those columns import into another node). */
@@ -140,158 +144,263 @@ static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
 #undef S_ADD
 }
 
-int node_cmd_list(int argc, char **argv) {
+/* What the user asked list for. */
+typedef struct s_query {
+    const char *dir;     /* --dir */
+    const char *teacher; /* only this teacher, or NULL */
+    const char *year;    /* only this academic year ("2025-2026"), or NULL */
+    int first_year;      /* the year's first calendar year, when year is given */
+    int csv;             /* 1: CSV for Excel; 0: a table */
+    int32_t from, to;    /* activity dates shown, days since 1970-01-01, inclusive */
+} s_query_t;
+
+/* Reads the options into *q; XS_EINVAL, with the usage or the refusal printed, when they are
+ * not a query (exit code 2). */
+static xs_err s_parse(int argc, char **argv, s_query_t *q) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL},
                            {"teacher", 1, NULL},
                            {"year", 1, NULL},
                            {"format", 1, NULL},
                            {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    node_t node;
-    xs_txn_t *txn = NULL;
-    xs_cursor_t *cur = NULL;
+    memset(q, 0, sizeof *q);
+    q->from = INT32_MIN;
+    q->to = INT32_MAX;
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !(q->dir = xs_cli_get(opts, nopts, "dir"))) {
+        node_usage(S_USAGE);
+        return XS_EINVAL;
+    }
+    const char *format = xs_cli_get(opts, nopts, "format");
+    q->teacher = xs_cli_get(opts, nopts, "teacher");
+    q->year = xs_cli_get(opts, nopts, "year");
+    if (format && strcmp(format, "csv") == 0) {
+        q->csv = 1;
+    } else if (format && strcmp(format, "table") != 0) {
+        node_usage(S_USAGE);
+        return XS_EINVAL;
+    }
+    if (q->year && node_parse_year(q->year, &q->first_year) != XS_OK)
+        return XS_EINVAL;
+    return XS_OK;
+}
+
+/* Sets q's date range to its academic year: the node's policy says when a year starts,
+ * 09-01 without one. */
+static void s_year_range(node_t *node, s_query_t *q) {
+    xs_policy_t *policy = NULL;
+    if (!q->year)
+        return;
+    if (node_policy(node, &policy) == XS_OK) {
+        q->from = xs_policy_semester_start(policy, q->first_year, 1);
+        q->to = xs_policy_semester_start(policy, q->first_year + 1, 1) - 1;
+    } else {
+        q->from = xs_date_from_civil(q->first_year, 9, 1);
+        q->to = xs_date_from_civil(q->first_year + 1, 9, 1) - 1;
+    }
+    xs_policy_destroy(&policy);
+}
+
+/* First pass over the records: which are voided, and by which correction, sorted. */
+static xs_err s_collect_voids(xs_cursor_t *cur, s_list_t *list) {
     xs_bytes_t k, v;
     xs_record_t rec;
-    s_list_t list = {0};
-    int rc = 1, csv = 0;
-    int32_t from = INT32_MIN, to = INT32_MAX;
-    uint64_t shown = 0, voided = 0;
-    if (node_args(argc, argv, opts, 5, pos, 0, &npos) != XS_OK || opts[4].value || !opts[0].value)
-        return node_usage(S_USAGE);
-    const char *teacher = opts[1].value, *year = opts[2].value, *format = opts[3].value;
-    if (format && strcmp(format, "csv") == 0)
-        csv = 1;
-    else if (format && strcmp(format, "table") != 0)
-        return node_usage(S_USAGE);
-    int first_year = 0;
-    if (year && node_parse_year(year, &first_year) != XS_OK)
-        return 2;
-    if (node_open(&node, opts[0].value) != XS_OK)
-        return 1;
-    if (year) {
-        /* The node's policy says when an academic year starts; 09-01 without one. */
-        xs_policy_t *policy = NULL;
-        if (node_policy(&node, &policy) == XS_OK) {
-            from = xs_policy_semester_start(policy, first_year, 1);
-            to = xs_policy_semester_start(policy, first_year + 1, 1) - 1;
-        } else {
-            from = xs_date_from_civil(first_year, 9, 1);
-            to = xs_date_from_civil(first_year + 1, 9, 1) - 1;
-        }
-        xs_policy_destroy(&policy);
-    }
-    xs_err err = xs_store_read(node.store, &txn);
-    if (err == XS_OK)
-        err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
-    /* First pass: which records are voided, and by which correction. */
-    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+    uint64_t seq;
+    char why[NODE_WHY_MAX];
+    xs_err err;
+    for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
-        if (xs_record_decode_bytes(v.ptr, v.len, &rec) != XS_OK)
+        if (node_record_read(&k, &v, &seq, &rec, why) != XS_OK)
             continue; /* reported in the second pass */
         if (rec.kind != XS_KIND_CORRECTION)
             continue;
-        if (list.nvoids == list.cap) {
-            size_t cap = list.cap ? list.cap * 2 : 64;
-            s_void_t *grown = realloc(list.voids, cap * sizeof *grown);
-            if (!grown) {
-                err = XS_ENOMEM;
-                break;
-            }
-            list.voids = grown;
-            list.cap = cap;
+        if (list->nvoids == list->cap) {
+            size_t cap = list->cap ? list->cap * 2 : 64;
+            s_void_t *grown = realloc(list->voids, cap * sizeof *grown);
+            if (!grown)
+                return XS_ENOMEM;
+            list->voids = grown;
+            list->cap = cap;
         }
-        list.voids[list.nvoids++] = (s_void_t){rec.voids, xs_store_key_u64(k.ptr)};
+        list->voids[list->nvoids++] = (s_void_t){rec.voids, seq};
     }
     if (err != XS_ENOTFOUND)
-        goto fail;
-    if (list.nvoids > 0) /* qsort and bsearch want a non-null array even when empty */
-        qsort(list.voids, list.nvoids, sizeof *list.voids, s_cmp_void);
+        return err;
+    if (list->nvoids > 0) /* qsort and bsearch want a non-null array even when empty */
+        qsort(list->voids, list->nvoids, sizeof *list->voids, s_cmp_void);
+    return XS_OK;
+}
 
-    if (csv) {
-        if (xs_csv_write_bom(stdout) != XS_OK || xs_csv_write_cell(stdout, "id", 2, 0) != XS_OK)
-            goto io;
-        for (size_t i = 0; i < S_NCSV; i++) {
-            const char *name = xs_field_name(s_csv_fields[i]);
-            if (xs_csv_write_cell(stdout, name, strlen(name), 0) != XS_OK)
-                goto io;
-        }
-        if (xs_csv_write_cell(stdout, "voided_by", 9, 1) != XS_OK)
-            goto io;
-    } else {
+/* Prints the column headings; -1 when stdout fails. */
+static int s_print_header(int csv) {
+    if (!csv) {
         node_pad("编号", 8);
         node_pad("日期", 12);
         node_pad("教师", 12);
         node_pad("类别", 14);
         node_pad("状态", 18);
         puts("内容");
+        return 0;
     }
+    if (xs_csv_write_bom(stdout) != XS_OK || xs_csv_write_cell(stdout, "id", 2, 0) != XS_OK)
+        return -1;
+    for (size_t i = 0; i < S_NCSV; i++) {
+        const char *name = xs_field_name(s_csv_fields[i]);
+        if (xs_csv_write_cell(stdout, name, strlen(name), 0) != XS_OK)
+            return -1;
+    }
+    return xs_csv_write_cell(stdout, "voided_by", 9, 1) != XS_OK ? -1 : 0;
+}
+
+/* Prints record id as one CSV row; by is the correction voiding it, or 0. -1 when stdout
+ * fails. */
+static int s_print_csv_row(const xs_record_t *rec, const char *id, uint64_t by) {
+    char text[XS_NOTE_MAX + 1];
+    if (xs_csv_write_cell(stdout, id, strlen(id), 0) != XS_OK)
+        return -1;
+    for (size_t i = 0; i < S_NCSV; i++) {
+        size_t n = s_field_text(rec, s_csv_fields[i], text, sizeof text);
+        if (xs_csv_write_cell(stdout, text, n, 0) != XS_OK)
+            return -1;
+    }
+    int n = by ? snprintf(text, sizeof text, "%llu", (unsigned long long)by) : 0;
+    return xs_csv_write_cell(stdout, text, (size_t)n, 1) != XS_OK ? -1 : 0;
+}
+
+/* Prints record id as one table line; by is the correction voiding it, or 0. */
+static void s_print_table_row(const xs_record_t *rec, const char *id, uint64_t by) {
+    char text[XS_NOTE_MAX + 1], status[48], detail[1200];
+    if (by)
+        snprintf(status, sizeof status, "已作废(#%llu)", (unsigned long long)by);
+    else
+        snprintf(status, sizeof status, "有效");
+    s_field_text(rec, XS_F_DATE, text, sizeof text);
+    node_pad(id, 8);
+    node_pad(text, 12);
+    s_field_text(rec, XS_F_TEACHER_ID, text, sizeof text);
+    node_pad(text, 12);
+    const char *zh = xs_category_zh(rec->category);
+    node_pad(zh ? zh : "?", 14);
+    node_pad(status, 18);
+    s_detail(rec, detail, sizeof detail);
+    puts(detail);
+}
+
+/* Whether q selects rec (an activity of its teacher and dates). */
+static int s_selected(const s_query_t *q, const xs_record_t *rec) {
+    if (rec->kind != XS_KIND_ACTIVITY)
+        return 0;
+    if (q->teacher && (rec->teacher_id.len != strlen(q->teacher) ||
+                       memcmp(rec->teacher_id.ptr, q->teacher, rec->teacher_id.len) != 0))
+        return 0;
+    return rec->date >= q->from && rec->date <= q->to;
+}
+
+/* What the second pass saw. */
+typedef struct s_shown {
+    uint64_t shown;  /* activity records printed */
+    uint64_t voided; /* of which voided */
+    int broken;      /* 1 when a record was corrupted or missing (reported) */
+    int io_failed;   /* 1 when stdout failed: printing stopped */
+} s_shown_t;
+
+/* Reports a record that is not what the records table promises: a damaged one (its seq, or
+ * 0 for a damaged key, and why), or a break in the numbering before seq (expected: the seq
+ * that should have come). */
+static void s_broken(uint64_t seq, uint64_t expected, const char *why) {
+    if (why && seq == 0)
+        fprintf(stderr, "xueshi-node: 记录表中有损坏的键 (a damaged key in the records table)\n");
+    else if (why)
+        fprintf(stderr, "xueshi-node: 记录 %llu 数据已损坏 (record %llu is corrupted): %s\n",
+                (unsigned long long)seq, (unsigned long long)seq, why);
+    else if (seq > expected)
+        fprintf(stderr, "xueshi-node: 记录 %llu 至 %llu 缺失，数据已损坏 (records missing)\n",
+                (unsigned long long)expected, (unsigned long long)(seq - 1));
+    else
+        fprintf(stderr, "xueshi-node: 记录 %llu 顺序错乱，数据已损坏 (record out of order)\n",
+                (unsigned long long)seq);
+}
+
+/* Second pass: prints every selected record that reads as a valid record; reports the others
+ * and holes in the numbering. A store error stops it and is returned. */
+static xs_err s_print_records(xs_cursor_t *cur, const s_query_t *q, const s_list_t *list,
+                              s_shown_t *out) {
+    xs_bytes_t k, v;
+    xs_record_t rec;
+    uint64_t seq, expected = 1;
+    char why[NODE_WHY_MAX];
+    xs_err err;
     for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
-        uint64_t seq = xs_store_key_u64(k.ptr);
-        if (xs_record_decode_bytes(v.ptr, v.len, &rec) != XS_OK) {
-            fprintf(stderr, "xueshi-node: 记录 %llu 无法解码 (record cannot be decoded)\n",
-                    (unsigned long long)seq);
-            rc = 3;
+        xs_err bad = node_record_read(&k, &v, &seq, &rec, why);
+        if (seq != 0 && seq != expected) {
+            s_broken(seq, expected, NULL);
+            out->broken = 1;
+        }
+        if (seq >= expected)
+            expected = seq + 1;
+        if (bad != XS_OK) {
+            s_broken(seq, expected, why);
+            out->broken = 1;
             continue;
         }
-        if (rec.kind != XS_KIND_ACTIVITY)
+        if (!s_selected(q, &rec))
             continue;
-        if (teacher && (rec.teacher_id.len != strlen(teacher) ||
-                        memcmp(rec.teacher_id.ptr, teacher, rec.teacher_id.len) != 0))
-            continue;
-        if (rec.date < from || rec.date > to)
-            continue;
-        uint64_t by = s_voided_by(&list, seq);
-        char text[XS_NOTE_MAX + 1], idbuf[24], status[48], detail[1200];
-        shown++;
-        voided += by != 0;
-        snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)seq);
-        if (csv) {
-            if (xs_csv_write_cell(stdout, idbuf, strlen(idbuf), 0) != XS_OK)
-                goto io;
-            for (size_t i = 0; i < S_NCSV; i++) {
-                size_t n = s_field_text(&rec, s_csv_fields[i], text, sizeof text);
-                if (xs_csv_write_cell(stdout, text, n, 0) != XS_OK)
-                    goto io;
-            }
-            int n = by ? snprintf(text, sizeof text, "%llu", (unsigned long long)by) : 0;
-            if (xs_csv_write_cell(stdout, text, (size_t)n, 1) != XS_OK)
-                goto io;
-            continue;
+        uint64_t by = s_voided_by(list, seq);
+        char id[24];
+        out->shown++;
+        out->voided += by != 0;
+        snprintf(id, sizeof id, "%llu", (unsigned long long)seq);
+        if (!q->csv)
+            s_print_table_row(&rec, id, by);
+        else if (s_print_csv_row(&rec, id, by) != 0) {
+            out->io_failed = 1;
+            return XS_OK;
         }
-        if (by)
-            snprintf(status, sizeof status, "已作废(#%llu)", (unsigned long long)by);
-        else
-            snprintf(status, sizeof status, "有效");
-        s_field_text(&rec, XS_F_DATE, text, sizeof text);
-        node_pad(idbuf, 8);
-        node_pad(text, 12);
-        s_field_text(&rec, XS_F_TEACHER_ID, text, sizeof text);
-        node_pad(text, 12);
-        const char *zh = xs_category_zh(rec.category);
-        node_pad(zh ? zh : "?", 14);
-        node_pad(status, 18);
-        s_detail(&rec, detail, sizeof detail);
-        puts(detail);
     }
-    if (err != XS_ENOTFOUND)
-        goto fail;
-    if (!csv)
-        printf("共 %llu 条记录，其中作废 %llu 条 (%llu records, %llu voided)\n",
-               (unsigned long long)shown, (unsigned long long)voided, (unsigned long long)shown,
-               (unsigned long long)voided);
-    if (rc == 1)
-        rc = 0;
-    goto out;
-io:
-    fprintf(stderr, "xueshi-node: 输出失败 (cannot write output)\n");
-    rc = 1;
-    goto out;
-fail:
-    xs_log_err(err, "读取记录 (reading records)");
-    rc = 1;
-out:
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+int node_cmd_list(int argc, char **argv) {
+    s_query_t q;
+    node_t node;
+    xs_txn_t *txn = NULL;
+    xs_cursor_t *cur = NULL;
+    s_list_t list = {0};
+    s_shown_t seen = {0};
+    int rc;
+    if (s_parse(argc, argv, &q) != XS_OK)
+        return 2;
+    xs_err err = node_open(&node, q.dir);
+    if (err != XS_OK)
+        return node_exit_code(err, q.dir);
+    s_year_range(&node, &q);
+    err = xs_store_read(node.store, &txn);
+    if (err == XS_OK)
+        err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
+    if (err == XS_OK)
+        err = s_collect_voids(cur, &list);
+    if (err == XS_OK && s_print_header(q.csv) != 0)
+        seen.io_failed = 1;
+    if (err == XS_OK && !seen.io_failed)
+        err = s_print_records(cur, &q, &list, &seen);
+    if (err == XS_OK && seen.io_failed) {
+        fprintf(stderr, "xueshi-node: 输出失败 (cannot write output)\n");
+        rc = 1;
+    } else if (err != XS_OK) {
+        xs_log_err(err, "读取记录 (reading records)");
+        rc = node_exit_code(err, q.dir);
+    } else {
+        if (!q.csv)
+            printf("共 %llu 条记录，其中作废 %llu 条 (%llu records, %llu voided)\n",
+                   (unsigned long long)seen.shown, (unsigned long long)seen.voided,
+                   (unsigned long long)seen.shown, (unsigned long long)seen.voided);
+        if (seen.broken)
+            node_corrupt_hint(q.dir);
+        rc = seen.broken ? NODE_EXIT_CORRUPT : 0;
+    }
     if (fflush(stdout) != 0)
         rc = 1;
     free(list.voids);

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "node.h"
 
 #define S_USAGE                                                                                    \
@@ -41,6 +42,7 @@ static xs_err s_append(xs_txn_t *txn, void *ctx) {
 
 int node_cmd_record(int argc, char **argv) {
     xs_cli_opt_t opts[S_NFIELDS + 2];
+    const size_t nopts = S_NFIELDS + 2;
     const char *pos[1];
     size_t npos;
     node_t node;
@@ -51,22 +53,24 @@ int node_cmd_record(int argc, char **argv) {
         opts[i] = (xs_cli_opt_t){s_fields[i].option, 1, NULL};
     opts[S_NFIELDS] = (xs_cli_opt_t){"dir", 1, NULL};
     opts[S_NFIELDS + 1] = (xs_cli_opt_t){"help", 0, NULL};
-    if (node_args(argc, argv, opts, S_NFIELDS + 2, pos, 0, &npos) != XS_OK ||
-        opts[S_NFIELDS + 1].value || !opts[S_NFIELDS].value)
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_USAGE);
 
     xs_record_init(&rec);
     for (size_t i = 0; i < S_NFIELDS; i++) {
         xs_reason why;
-        const char *v = opts[i].value;
+        const char *v = xs_cli_get(opts, nopts, s_fields[i].option);
         if (v && xs_record_set_text(&rec, s_fields[i].field, v, strlen(v), &why) != XS_OK) {
             fprintf(stderr, "xueshi-node: 拒绝登记 (refused): --%s \"%s\": %s (%s)\n",
                     s_fields[i].option, v, xs_reason_zh(why), xs_reason_code(why));
             return 2;
         }
     }
-    if (node_open(&node, opts[S_NFIELDS].value) != XS_OK)
-        return 1;
+    const char *dir = xs_cli_get(opts, nopts, "dir");
+    xs_err err = node_open(&node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
     if (rec.school_id.len == 0) {
         rec.school_id.ptr = node.school;
         rec.school_id.len = (uint32_t)strlen(node.school);
@@ -82,12 +86,13 @@ int node_cmd_record(int argc, char **argv) {
     xs_record_encode(&rec, &w);
     struct s_append a = {w.data, w.len, {{0}, 0}, 0};
     node_dedupe_key(&rec, &a.key);
-    xs_err err = xs_writer_err(&w);
+    err = xs_writer_err(&w);
     if (err == XS_OK)
         err = xs_store_update(node.store, s_append, &a);
     xs_writer_free(&w);
     if (err != XS_OK) {
         xs_log_err(err, "登记失败，未写入 (not recorded)");
+        rc = node_exit_code(err, dir);
         goto out;
     }
     printf("已登记 (recorded) %llu\n", (unsigned long long)a.seq);

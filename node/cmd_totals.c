@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "node.h"
 #include "xs/certify.h"
 #include "xs/receipt.h"
@@ -136,121 +137,163 @@ static xs_err s_confirmed_csv(s_totals_t *s) {
     return err == XS_ENOTFOUND ? XS_OK : err;
 }
 
-int node_cmd_totals(int argc, char **argv) {
+/* Reads the options into *s (teacher, year, csv), *dir and *confirmed_csv; XS_EINVAL, with the
+ * usage or the refusal printed, when they are not a totals query (exit code 2). */
+static xs_err s_parse(int argc, char **argv, s_totals_t *s, const char **dir, int *confirmed_csv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL},    {"teacher", 1, NULL}, {"year", 1, NULL},
                            {"format", 1, NULL}, {"help", 0, NULL},    {"confirmed", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    node_t node;
-    xs_policy_t *policy = NULL;
-    xs_txn_t *txn = NULL;
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !(*dir = xs_cli_get(opts, nopts, "dir"))) {
+        node_usage(S_USAGE);
+        return XS_EINVAL;
+    }
+    *confirmed_csv = xs_cli_get(opts, nopts, "confirmed") != NULL;
+    const char *format = xs_cli_get(opts, nopts, "format");
+    if (format && strcmp(format, "csv") != 0 && strcmp(format, "table") != 0) {
+        node_usage(S_USAGE);
+        return XS_EINVAL;
+    }
+    s->csv = format && strcmp(format, "csv") == 0;
+    s->teacher = xs_cli_get(opts, nopts, "teacher");
+    const char *year = xs_cli_get(opts, nopts, "year");
+    if (year && node_parse_year(year, &s->year) != XS_OK)
+        return XS_EINVAL;
+    return XS_OK;
+}
+
+/* The node's records, decoded: each borrows the read snapshot it came from. */
+typedef struct s_ledger {
+    xs_record_t *records; /* count of them, in sequence order */
+    uint64_t *ids;        /* their sequence numbers */
+    size_t count;         /* records decoded */
+    size_t cap;           /* slots in both arrays */
+    uint64_t corrupted;   /* records left out because they are corrupted */
+} s_ledger_t;
+
+/* Decodes every record of txn into *l; one that does not read as a valid record is reported
+ * and left out. */
+static xs_err s_load(xs_txn_t *txn, s_ledger_t *l) {
     xs_cursor_t *cur = NULL;
-    xs_record_t *records = NULL;
-    uint64_t *ids = NULL;
-    xs_certify_row_t *rows = NULL;
-    size_t count = 0, cap = 0;
-    s_totals_t s = {0};
-    int rc = 1;
-    if (node_args(argc, argv, opts, 6, pos, 0, &npos) != XS_OK || opts[4].value || !opts[0].value)
-        return node_usage(S_USAGE);
-    int confirmed_csv = opts[5].value != NULL;
-    const char *format = opts[3].value;
-    if (format && strcmp(format, "csv") != 0 && strcmp(format, "table") != 0)
-        return node_usage(S_USAGE);
-    s.csv = format && strcmp(format, "csv") == 0;
-    s.teacher = opts[1].value;
-    if (opts[2].value && node_parse_year(opts[2].value, &s.year) != XS_OK)
-        return 2;
-    if (node_open(&node, opts[0].value) != XS_OK)
-        return 1;
-    xs_err err = node_policy(&node, &policy);
-    if (err == XS_ENOTFOUND)
-        xs_log("节点尚未设置认定规则 (no policy set): xueshi-node policy --dir %s FILE.ini",
-               node.dir);
-    if (err != XS_OK)
-        goto out;
-    s.policy = policy;
-    /* Records borrow from the read snapshot, which stays open until the ledger is printed. */
     xs_bytes_t k, v;
-    if (!(s.receipt = malloc(sizeof *s.receipt))) {
-        err = XS_ENOMEM;
-        goto fail;
-    }
-    if ((err = xs_store_read(node.store, &txn)) != XS_OK)
-        goto fail;
-    s.txn = txn;
-    s.has_hub = node_county_key(txn, s.hub) == XS_OK;
-    if (confirmed_csv) {
-        if ((err = s_confirmed_csv(&s)) != XS_OK)
-            goto fail;
-        rc = fflush(stdout) == 0 ? 0 : 1;
-        goto out;
-    }
-    if ((err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur)) != XS_OK)
-        goto fail;
+    uint64_t seq;
+    char why[NODE_WHY_MAX];
+    xs_err err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
+    if (err != XS_OK)
+        return err;
     for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
-        if (count == cap) {
-            size_t grown = cap ? cap * 2 : 1024;
-            xs_record_t *r = realloc(records, grown * sizeof *r);
+        if (l->count == l->cap) {
+            size_t grown = l->cap ? l->cap * 2 : 1024;
+            xs_record_t *r = realloc(l->records, grown * sizeof *r);
             if (r)
-                records = r;
-            uint64_t *i = realloc(ids, grown * sizeof *i);
+                l->records = r;
+            uint64_t *i = realloc(l->ids, grown * sizeof *i);
             if (i)
-                ids = i;
+                l->ids = i;
             if (!r || !i) {
                 err = XS_ENOMEM;
                 break;
             }
-            cap = grown;
+            l->cap = grown;
         }
-        if (xs_record_decode_bytes(v.ptr, v.len, &records[count]) != XS_OK) {
-            xs_log("记录 %llu 无法解码，未计入 (record cannot be decoded; not counted)",
-                   (unsigned long long)xs_store_key_u64(k.ptr));
+        if (node_record_read(&k, &v, &seq, &l->records[l->count], why) != XS_OK) {
+            xs_log("记录 %llu 数据已损坏，未计入 (record %llu is corrupted; not counted): %s",
+                   (unsigned long long)seq, (unsigned long long)seq, why);
+            l->corrupted++;
             continue;
         }
-        ids[count++] = xs_store_key_u64(k.ptr);
+        l->ids[l->count++] = seq;
     }
-    if (err != XS_ENOTFOUND)
-        goto fail;
-    if (count && !(rows = malloc(count * sizeof *rows))) {
-        err = XS_ENOMEM;
-        goto fail;
-    }
-    if (s.csv) {
-        err = xs_report_summary_begin(stdout, 0);
-    } else {
-        printf("暂定：本节点记录按 %s 第 %u 版规则计算；已认定：县级中心签发的认定回执\n"
-               "(provisional: this node's records under policy %s v%u; confirmed: the hub's "
-               "signed receipts)\n\n",
-               policy->id, policy->version, policy->id, policy->version);
-        node_pad("教师", 12);
-        node_pad("范围", 6);
-        node_pad("期间", 13);
-        node_pad("类别组", 14);
-        node_pad("    暂定学时", 11);
-        node_pad("       要求", 12);
-        node_pad("  暂定达标", 10);
-        node_pad("  已认定", 10);
-        printf("  认定达标\n");
-        err = XS_OK;
-    }
-    if (err == XS_OK)
-        err = xs_certify_run(policy, NULL, records, ids, count, NULL, rows, s_on_teacher, &s);
-    if (err != XS_OK)
-        goto fail;
-    if (!s.csv && s.shown == 0)
-        printf("（没有符合条件的记录 no matching records）\n");
-    rc = fflush(stdout) == 0 ? 0 : 1;
-    goto out;
-fail:
-    xs_log_err(err, "计算暂定学时 (computing provisional totals)");
-out:
-    free(rows);
-    free(records);
-    free(ids);
-    free(s.receipt);
     xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+/* Starts the provisional totals: the CSV header, or the table's explanation and headings. */
+static xs_err s_begin(const s_totals_t *s) {
+    const xs_policy_t *policy = s->policy;
+    if (s->csv)
+        return xs_report_summary_begin(stdout, 0);
+    printf("暂定：本节点记录按 %s 第 %u 版规则计算；已认定：县级中心签发的认定回执\n"
+           "(provisional: this node's records under policy %s v%u; confirmed: the hub's "
+           "signed receipts)\n\n",
+           policy->id, policy->version, policy->id, policy->version);
+    node_pad("教师", 12);
+    node_pad("范围", 6);
+    node_pad("期间", 13);
+    node_pad("类别组", 14);
+    node_pad("    暂定学时", 11);
+    node_pad("       要求", 12);
+    node_pad("  暂定达标", 10);
+    node_pad("  已认定", 10);
+    printf("  认定达标\n");
+    return XS_OK;
+}
+
+/* Certifies the ledger under s->policy and prints each teacher's provisional totals. */
+static xs_err s_provisional(s_totals_t *s, const s_ledger_t *l) {
+    xs_certify_row_t *rows = NULL;
+    if (l->count && !(rows = malloc(l->count * sizeof *rows)))
+        return XS_ENOMEM;
+    xs_err err = s_begin(s);
+    if (err == XS_OK)
+        err = xs_certify_run(s->policy, NULL, l->records, l->ids, l->count, NULL, rows,
+                             s_on_teacher, s);
+    if (err == XS_OK && !s->csv && s->shown == 0)
+        printf("（没有符合条件的记录 no matching records）\n");
+    free(rows);
+    return err;
+}
+
+int node_cmd_totals(int argc, char **argv) {
+    node_t node;
+    xs_policy_t *policy = NULL;
+    xs_txn_t *txn = NULL;
+    s_ledger_t ledger = {0};
+    s_totals_t s = {0};
+    const char *dir = NULL;
+    int rc = 1, confirmed_csv = 0;
+    if (s_parse(argc, argv, &s, &dir, &confirmed_csv) != XS_OK)
+        return 2;
+    xs_err err = node_open(&node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
+    err = node_policy(&node, &policy);
+    if (err == XS_ENOTFOUND)
+        xs_log("节点尚未设置认定规则 (no policy set): xueshi-node policy --dir %s FILE.ini",
+               node.dir);
+    if (err != XS_OK) {
+        rc = node_exit_code(err, dir);
+        goto out;
+    }
+    s.policy = policy;
+    /* Records borrow from the read snapshot, which stays open until the ledger is printed. */
+    if (!(s.receipt = malloc(sizeof *s.receipt)))
+        err = XS_ENOMEM;
+    if (err == XS_OK)
+        err = xs_store_read(node.store, &txn);
+    if (err == XS_OK) {
+        s.txn = txn;
+        s.has_hub = node_county_key(txn, s.hub) == XS_OK;
+        if (confirmed_csv)
+            err = s_confirmed_csv(&s);
+        else if ((err = s_load(txn, &ledger)) == XS_OK)
+            err = s_provisional(&s, &ledger);
+    }
+    if (err != XS_OK) {
+        xs_log_err(err, "计算暂定学时 (computing provisional totals)");
+        rc = node_exit_code(err, dir);
+    } else if (fflush(stdout) != 0) {
+        rc = 1;
+    } else {
+        rc = ledger.corrupted ? node_exit_code(XS_ECORRUPT, dir) : 0;
+    }
+out:
+    free(ledger.records);
+    free(ledger.ids);
+    free(s.receipt);
     xs_store_end(&txn);
     xs_policy_destroy(&policy);
     node_close(&node);

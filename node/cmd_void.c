@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "node.h"
 #include "xs/text.h"
 
@@ -84,28 +85,34 @@ static xs_err s_void(xs_txn_t *txn, void *ctx) {
 int node_cmd_void(int argc, char **argv) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"reason", 1, NULL}, {"operator", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     uint64_t target;
     node_t node;
-    if (node_args(argc, argv, opts, 4, pos, 1, &npos) != XS_OK || opts[3].value || npos != 1 ||
-        !opts[0].value || !opts[1].value)
+    if (node_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || npos != 1)
+        return node_usage(S_USAGE);
+    const char *dir = xs_cli_get(opts, nopts, "dir"), *reason = xs_cli_get(opts, nopts, "reason");
+    const char *operator_ = xs_cli_get(opts, nopts, "operator");
+    if (!dir || !reason)
         return node_usage(S_USAGE);
     if (xs_text_parse_fixed(pos[0], strlen(pos[0]), 0, UINT64_MAX, &target) != XS_OK ||
         target == 0) {
         fprintf(stderr, "xueshi-node: 记录编号无效 (invalid record id): %s\n", pos[0]);
         return 2;
     }
-    size_t rlen = strlen(opts[1].value);
-    if (rlen == 0 || rlen > XS_NOTE_MAX || !xs_text_utf8_valid(opts[1].value, rlen) ||
-        (opts[2].value && strlen(opts[2].value) > XS_ID_MAX)) {
+    size_t rlen = strlen(reason);
+    if (rlen == 0 || rlen > XS_NOTE_MAX || !xs_text_utf8_valid(reason, rlen) ||
+        (operator_ && strlen(operator_) > XS_ID_MAX)) {
         fprintf(stderr, "xueshi-node: --reason 或 --operator 无效 (invalid reason or operator)\n");
         return 2;
     }
-    if (node_open(&node, opts[0].value) != XS_OK)
-        return 1;
-    struct s_void v = {target, opts[1].value, opts[2].value, 0, NULL};
-    xs_err err = xs_store_update(node.store, s_void, &v);
+    xs_err err = node_open(&node, dir);
+    if (err != XS_OK)
+        return node_exit_code(err, dir);
+    struct s_void v = {target, reason, operator_, 0, NULL};
+    err = xs_store_update(node.store, s_void, &v);
     node_close(&node);
     if (v.refusal) {
         fprintf(stderr, "xueshi-node: 不能作废 %llu (cannot void): %s\n",
@@ -114,7 +121,7 @@ int node_cmd_void(int argc, char **argv) {
     }
     if (err != XS_OK) {
         xs_log_err(err, "作废失败，未写入 (nothing written)");
-        return 1;
+        return node_exit_code(err, dir);
     }
     printf("已作废 (voided) %llu，更正记录 (correction) %llu\n", (unsigned long long)target,
            (unsigned long long)v.seq);

@@ -3,26 +3,30 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check.h"
 #include "node.h"
 
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
+    int guarded; /* 1: reads the store in this process, under xs_store_guard */
     const char *help;
 } s_commands[] = {
-    {"init", node_cmd_init, "初始化节点 (create the store and keys)"},
-    {"record", node_cmd_record, "登记一项活动 (record one activity)"},
-    {"import", node_cmd_import, "导入学时登记表 CSV (import a register sheet)"},
-    {"list", node_cmd_list, "列出记录 (list records)"},
-    {"void", node_cmd_void, "作废一条记录 (void a record)"},
-    {"policy", node_cmd_policy, "设置认定规则 (set the county policy)"},
-    {"totals", node_cmd_totals, "查看暂定与已认定学时 (provisional and confirmed totals)"},
-    {"sync", node_cmd_sync, "与县级中心同步一次 (one sync session with the hub)"},
-    {"run", node_cmd_run, "持续同步 (keep syncing)"},
-    {"receipt", node_cmd_receipt, "导出认定回执 (export a teacher's signed receipt)"},
-    {"export", node_cmd_export, "导出数据包带去县里 (write a USB bundle for the hub)"},
-    {"import-receipts", node_cmd_import_receipts, "导入县里的回执包 (import a receipts bundle)"},
-    {"recover", node_cmd_recover, "从县级中心恢复本节点数据 (rebuild the store from the hub)"},
+    {"init", node_cmd_init, 1, "初始化节点 (create the store and keys)"},
+    {"record", node_cmd_record, 1, "登记一项活动 (record one activity)"},
+    {"import", node_cmd_import, 1, "导入学时登记表 CSV (import a register sheet)"},
+    {"list", node_cmd_list, 1, "列出记录 (list records)"},
+    {"void", node_cmd_void, 1, "作废一条记录 (void a record)"},
+    {"policy", node_cmd_policy, 1, "设置认定规则 (set the county policy)"},
+    {"totals", node_cmd_totals, 1, "查看暂定与已认定学时 (provisional and confirmed totals)"},
+    {"sync", node_cmd_sync, 1, "与县级中心同步一次 (one sync session with the hub)"},
+    {"run", node_cmd_run, 1, "持续同步 (keep syncing)"},
+    {"receipt", node_cmd_receipt, 1, "导出认定回执 (export a teacher's signed receipt)"},
+    {"export", node_cmd_export, 1, "导出数据包带去县里 (write a USB bundle for the hub)"},
+    {"import-receipts", node_cmd_import_receipts, 1, "导入县里的回执包 (import a receipts bundle)"},
+    {"recover", node_cmd_recover, 1, "从县级中心恢复本节点数据 (rebuild the store from the hub)"},
+    /* check reads the store only in child processes, whose crashes it reports itself. */
+    {"check", node_cmd_check, 0, "检查数据库是否损坏 (check the store for damage)"},
 };
 
 static int s_usage(void) {
@@ -30,17 +34,52 @@ static int s_usage(void) {
                     "用法 (usage): xueshi-node COMMAND --dir DIR [options]\n\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         fprintf(stderr, "  %-16s %s\n", s_commands[i].name, s_commands[i].help);
-    fprintf(stderr, "\n每个命令的选项: xueshi-node COMMAND --help (options of a command)\n");
+    fprintf(stderr,
+            "\n每个命令的选项: xueshi-node COMMAND --help (options of a command)\n"
+            "退出码 %d: 数据已损坏 (exit code %d: the store is corrupted)\n",
+            NODE_EXIT_CORRUPT, NODE_EXIT_CORRUPT);
     return 2;
+}
+
+/* The directory a command was given (--dir DIR or --dir=DIR), or "DIR". */
+static const char *s_dir(int argc, char **argv) {
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
+            return argv[i + 1];
+        if (strncmp(argv[i], "--dir=", 6) == 0)
+            return argv[i] + 6;
+    }
+    return "DIR";
+}
+
+/* What a command says when the store it reads turns out to be corrupted. */
+#define S_GUARD_TEXT                                                                                    \
+    "xueshi-node: 数据已损坏 (the store is corrupted): 请运行 xueshi-node check --dir %s (run " \
+    "the check)\n"
+
+/* LMDB keeps no checksums: a damaged page can make it, or whoever reads what it returned,
+ * fault. xs_store_guard turns such a fault into this message and the corruption exit code,
+ * and leaves any other fault a crash. */
+static void s_guard(const char *dir) {
+    char message[XS_STORE_GUARD_MAX];
+    int n = snprintf(message, sizeof message, S_GUARD_TEXT, dir);
+    if (n < 0 || (size_t)n >= sizeof message)
+        snprintf(message, sizeof message, S_GUARD_TEXT, "DIR");
+    if (xs_store_guard(message, NODE_EXIT_CORRUPT) != XS_OK)
+        fprintf(stderr, "xueshi-node: 无法安装损坏保护 (cannot install the corruption guard)\n");
 }
 
 int main(int argc, char **argv) {
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a full disk: get EFBIG, not killed */
     if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
         return s_usage();
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        if (strcmp(argv[1], s_commands[i].name) == 0)
-            return s_commands[i].run(argc - 2, argv + 2);
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
+        if (strcmp(argv[1], s_commands[i].name) != 0)
+            continue;
+        if (s_commands[i].guarded)
+            s_guard(s_dir(argc - 2, argv + 2));
+        return s_commands[i].run(argc - 2, argv + 2);
+    }
     fprintf(stderr, "xueshi-node: 未知命令 \"%s\" (unknown command)\n", argv[1]);
     return s_usage();
 }

@@ -175,5 +175,6 @@ int node_cmd_receipt(int argc, char **argv);
 int node_cmd_export(int argc, char **argv);
 int node_cmd_import_receipts(int argc, char **argv);
 int node_cmd_recover(int argc, char **argv);
+int node_cmd_check(int argc, char **argv);
 
 #endif

@@ -362,3 +362,272 @@ void xs_store_cursor_close(xs_cursor_t **c) {
     free(*c);
     *c = NULL;
 }
+
+xs_err xs_store_open_readonly(xs_store_t **out, const char *path, const char *const *tables,
+                              unsigned ntables) {
+    MDB_txn *txn = NULL;
+    MDB_envinfo info;
+    struct stat st;
+    int rc;
+    xs_err err = XS_OK;
+    *out = NULL;
+    if (ntables > XS_STORE_MAX_TABLES)
+        return XS_EINVAL;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? XS_ENOTFOUND : errno == EACCES ? XS_EPERM : XS_EIO;
+    xs_store_t *s = calloc(1, sizeof *s);
+    if (!s)
+        return XS_ENOMEM;
+    s->ntables = ntables;
+    /* No map size is set: LMDB then maps the size the store records, at least its data. */
+    if ((rc = mdb_env_create(&s->env)) != 0 ||
+        (rc = mdb_env_set_maxdbs(s->env, XS_STORE_MAX_TABLES)) != 0 ||
+        (rc = mdb_env_open(s->env, path, MDB_NOTLS | MDB_RDONLY, 0600)) != 0 ||
+        (rc = mdb_env_info(s->env, &info)) != 0) {
+        err = s_err(rc, "open read-only");
+        goto out;
+    }
+    s->map_size = info.me_mapsize;
+    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
+        err = s_err(rc, "begin read");
+        goto out;
+    }
+    for (unsigned i = 0; i < ntables; i++) {
+        if ((rc = mdb_dbi_open(txn, tables[i], 0, &s->dbi[i])) != 0) {
+            err = s_err(rc, "dbi_open");
+            goto out;
+        }
+    }
+    rc = mdb_txn_commit(txn); /* keeps the table handles for later transactions */
+    txn = NULL;
+    if (rc != 0)
+        err = s_err(rc, "commit");
+out:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (err != XS_OK) {
+        if (s->env)
+            mdb_env_close(s->env);
+        free(s);
+        return err;
+    }
+    *out = s;
+    return XS_OK;
+}
+
+/* ---- the guard against faults while reading a corrupted map ----
+ *
+ * LMDB has no page checksums. A flipped byte can send it to a page past the end of the file
+ * (SIGBUS in the map), through a pointer built from garbage (SIGSEGV with the instruction in
+ * LMDB), or into one of its own page assertions (abort). The guard turns exactly those into
+ * the caller's message and exit code, and ends the process there: after a fault inside LMDB
+ * nothing it holds can be trusted, and a reader has changed nothing, so there is nothing to
+ * finish. It must not turn a bug of the program into "the store is corrupted": any other
+ * fault goes back to the disposition it had (a core dump, or a sanitizer's report). Telling
+ * the two apart needs to know where the fault happened, which the handler reads from
+ * /proc/self/maps with open, read and close; those, write, _exit, sigaction and raise are the
+ * only calls it makes, all async-signal-safe, and all it reads is set before it is installed.
+ */
+
+#include <fcntl.h>
+#include <signal.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+/* What the handler needs, set before it is installed: it reads nothing else. */
+static char s_guard_message[XS_STORE_GUARD_MAX];
+static size_t s_guard_len;
+static int s_guard_code;
+static struct sigaction s_guard_prev[3]; /* SIGSEGV, SIGBUS, SIGABRT as they were */
+static const int s_guard_signals[3] = {SIGSEGV, SIGBUS, SIGABRT};
+static char s_guard_maps[4096]; /* a window on /proc/self/maps, for the handler only */
+
+/* One mapping of the process, as far as the guard cares. */
+typedef struct s_guard_map {
+    uintptr_t start, end; /* its addresses, end excluded */
+    int store;            /* 1: a store's data file (data.mdb) */
+    int lmdb;             /* 1: the LMDB library */
+} s_guard_map_t;
+
+/* The faulting instruction's address from the handler's context, or 0 where unknown. */
+static uintptr_t s_guard_pc(const void *context) {
+    const ucontext_t *uc = context;
+#if defined(__x86_64__) && defined(__linux__)
+    return (uintptr_t)uc->uc_mcontext.gregs[16]; /* REG_RIP */
+#elif defined(__i386__) && defined(__linux__)
+    return (uintptr_t)uc->uc_mcontext.gregs[14]; /* REG_EIP */
+#elif defined(__aarch64__) && defined(__linux__)
+    return (uintptr_t)uc->uc_mcontext.pc;
+#else
+    (void)uc;
+    return 0;
+#endif
+}
+
+/* Reads a hexadecimal number at *p, advancing it. */
+static uintptr_t s_guard_hex(const char **p, const char *end) {
+    uintptr_t v = 0;
+    for (; *p < end; (*p)++) {
+        char c = **p;
+        unsigned d = c >= '0' && c <= '9'   ? (unsigned)(c - '0')
+                     : c >= 'a' && c <= 'f' ? (unsigned)(c - 'a' + 10)
+                                            : 16u;
+        if (d == 16u)
+            break;
+        v = v << 4 | d;
+    }
+    return v;
+}
+
+/* One line of /proc/self/maps ("start-end perms offset dev inode path"): fills *out when the
+ * mapping holds addr; notes in *lmdb_mapped whether LMDB is a library of its own. */
+static void s_guard_line(const char *p, const char *end, uintptr_t addr, s_guard_map_t *out,
+                         int *found, int *lmdb_mapped) {
+    uintptr_t start = s_guard_hex(&p, end);
+    if (p == end || *p++ != '-')
+        return;
+    uintptr_t stop = s_guard_hex(&p, end);
+    const char *name = NULL;
+    for (const char *q = p; q < end; q++) /* the fields before the path hold no slash */
+        if (*q == '/')
+            name = q + 1;
+    size_t len = name ? (size_t)(end - name) : 0;
+    int lmdb = len >= 7 && memcmp(name, "liblmdb", 7) == 0;
+    *lmdb_mapped |= lmdb;
+    if (addr >= start && addr < stop) {
+        *out = (s_guard_map_t){start, stop, len == 8 && memcmp(name, "data.mdb", 8) == 0, lmdb};
+        *found = 1;
+    }
+}
+
+/* Finds the mapping holding addr: 1 when found, 0 when none holds it, -1 when the maps cannot
+ * be read. Uses only open, read and close, which are async-signal-safe. */
+static int s_guard_find(uintptr_t addr, s_guard_map_t *out, int *lmdb_mapped) {
+    int found = 0, skipping = 0; /* skipping: inside a line longer than the window */
+    size_t have = 0;
+    *lmdb_mapped = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    for (;;) {
+        ssize_t n = read(fd, s_guard_maps + have, sizeof s_guard_maps - have);
+        if (n < 0) {
+            close(fd);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        have += (size_t)n;
+        const char *line = s_guard_maps, *end = s_guard_maps + have, *nl;
+        while ((nl = memchr(line, '\n', (size_t)(end - line))) != NULL) {
+            if (!skipping)
+                s_guard_line(line, nl, addr, out, &found, lmdb_mapped);
+            skipping = 0;
+            line = nl + 1;
+        }
+        have = (size_t)(end - line);
+        memmove(s_guard_maps, line, have);
+        if (have == sizeof s_guard_maps) { /* its start holds the addresses: enough */
+            s_guard_line(s_guard_maps, s_guard_maps + have, addr, out, &found, lmdb_mapped);
+            have = 0;
+            skipping = 1;
+        }
+    }
+    close(fd);
+    return found;
+}
+
+/* Whether an abort is LMDB's: a page check that fails formats "mdb.c:LINE: Assertion 'EXPR'
+ * failed in mdb_FUNCTION()" into a buffer on its own stack frame, prints it and calls abort().
+ * So the live stack above this handler, up to 64 KiB and within its mapping, is searched for
+ * that text. Not instrumented: the search reads other frames, redzones included. */
+__attribute__((no_sanitize_address)) static int s_guard_lmdb_abort(void) {
+    static const char tail[] = "' failed in mdb_", head[] = "Assertion '";
+    s_guard_map_t stack;
+    int lmdb_mapped;
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    if (s_guard_find(sp, &stack, &lmdb_mapped) != 1)
+        return 0;
+    const volatile char *p = (const volatile char *)sp;
+    size_t n = stack.end - sp < 65536 ? stack.end - sp : 65536;
+    for (size_t i = sizeof head; i + sizeof tail - 1 <= n; i++) {
+        size_t t = 0;
+        while (t < sizeof tail - 1 && p[i + t] == tail[t])
+            t++;
+        if (t < sizeof tail - 1)
+            continue;
+        for (size_t j = i >= 400 ? i - 400 : 0; j + sizeof head - 1 <= i; j++) {
+            size_t h = 0;
+            while (h < sizeof head - 1 && p[j + h] == head[h])
+                h++;
+            if (h == sizeof head - 1)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether a signal is the store's doing: an LMDB assertion's abort; a fault at an address in
+ * a mapped store file (reading a page the file does not hold, or past it); or a fault by an
+ * instruction of the LMDB library (a wild pointer from a damaged page). Where that cannot be
+ * told (no maps, no instruction address, LMDB linked into the program) it is taken to be. */
+static int s_guard_is_store(int sig, const siginfo_t *info, const void *context) {
+    s_guard_map_t map;
+    int lmdb_mapped;
+    if (sig == SIGABRT)
+        return s_guard_lmdb_abort();
+    if (info->si_code <= 0)
+        return 0; /* sent by a process, not raised by a read */
+    int found = s_guard_find((uintptr_t)info->si_addr, &map, &lmdb_mapped);
+    if (found < 0 || (found == 1 && map.store))
+        return 1;
+    uintptr_t pc = s_guard_pc(context);
+    if (pc == 0 || (found = s_guard_find(pc, &map, &lmdb_mapped)) < 0 || !lmdb_mapped)
+        return 1;
+    return found == 1 && map.lmdb;
+}
+
+static void s_guard_handler(int sig, siginfo_t *info, void *context) {
+    static volatile sig_atomic_t busy;
+    if (busy++ == 0 && !s_guard_is_store(sig, info, context)) {
+        /* Not the store's: hand the signal back to what handled it before (the default, or a
+         * sanitizer). A fault repeats when the instruction runs again; a sent or raised
+         * signal is raised again, and arrives when this handler returns. */
+        for (int i = 0; i < 3; i++)
+            if (s_guard_signals[i] == sig)
+                sigaction(sig, &s_guard_prev[i], NULL);
+        busy = 0;
+        if (info->si_code <= 0)
+            raise(sig);
+        return;
+    }
+    for (size_t done = 0; done < s_guard_len;) {
+        ssize_t n = write(STDERR_FILENO, s_guard_message + done, s_guard_len - done);
+        if (n <= 0)
+            break;
+        done += (size_t)n;
+    }
+    _exit(s_guard_code);
+}
+
+xs_err xs_store_guard(const char *message, int exit_code) {
+    static int installed;
+    struct sigaction sa;
+    size_t len = strlen(message);
+    if (len > sizeof s_guard_message)
+        return XS_ETOOBIG;
+    memcpy(s_guard_message, message, len);
+    s_guard_len = len;
+    s_guard_code = exit_code;
+    if (installed) /* the message changed; the dispositions to fall back on did not */
+        return XS_OK;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = s_guard_handler;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    for (int i = 0; i < 3; i++)
+        if (sigaction(s_guard_signals[i], &sa, &s_guard_prev[i]) != 0)
+            return XS_EIO;
+    installed = 1;
+    return XS_OK;
+}

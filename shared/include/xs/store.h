@@ -112,4 +112,24 @@ static inline uint64_t xs_store_key_u64(const void *key) {
     return v;
 }
 
+/* Opens the environment in directory path read-only, for inspecting a store that may be
+ * damaged: nothing is created or written (not even a missing table), the map is the size the
+ * store records, and the tables must all exist. XS_ENOTFOUND (no store, or a table missing),
+ * XS_ECORRUPT, XS_EPERM, XS_EIO, XS_ESTORE. Close with xs_store_close. */
+XS_MUST_USE xs_err xs_store_open_readonly(xs_store_t **out, const char *path,
+                                          const char *const *tables, unsigned ntables);
+
+/* Longest message xs_store_guard keeps, in bytes. */
+#define XS_STORE_GUARD_MAX 8192
+
+/* Installs, for the whole process, a guard against reading a corrupted store. LMDB has no
+ * page checksums: a damaged page can send it, or a reader of the bytes it returned, past the
+ * end of the file or through a wild pointer. A SIGSEGV or SIGBUS whose faulting address lies
+ * in a mapped store file (data.mdb), or whose faulting instruction lies in the LMDB library,
+ * then writes message (copied) to stderr and ends the process with _exit(exit_code); any
+ * other fault gets the disposition it had before, so a bug still crashes as a bug. Where the
+ * mappings (Linux's /proc/self/maps) or the faulting instruction cannot be read, every fault
+ * counts as the store's. XS_ETOOBIG (message over XS_STORE_GUARD_MAX), XS_EIO. */
+XS_MUST_USE xs_err xs_store_guard(const char *message, int exit_code);
+
 #endif
