@@ -5,13 +5,19 @@
 #include <sys/stat.h>
 
 #include "node.h"
+#include "sync.h"
 #include "xs/text.h"
 
 #define S_USAGE                                                                                    \
     "xueshi-node init --dir DIR --school SCHOOL_ID [--hub tcp://HOST:PORT --hub-key KEYS]\n"       \
-    "       [--county-key HUB_KEYS] [--policy FILE.ini]\n"                                         \
+    "       [--county-key HUB_KEYS] [--policy FILE.ini] [--recover]\n"                             \
     "  --hub/--hub-key: the county hub, or the central school's relay that serves this school;\n"  \
-    "  --county-key: the hub's keys when --hub is a relay (receipts are checked against them)"
+    "  --county-key: the hub's keys when --hub is a relay (receipts are checked against them);\n"  \
+    "  --recover: on a new PC, with the school's backed-up node.secret copied into DIR: fetch\n"   \
+    "             this node's records back from the hub (exit codes as sync)"
+
+/* How long a recovery session may take in all: a school's whole history comes back. */
+#define S_RECOVER_TIMEOUT_MS (10 * 60 * 1000)
 
 struct s_init {
     const char *school;
@@ -29,29 +35,29 @@ static xs_err s_write_hub(xs_txn_t *txn, void *ctx) {
     uint8_t keys[64];
     memcpy(keys, hub->keys.sign, 32);
     memcpy(keys + 32, hub->keys.box, 32);
-    xs_err err = xs_store_put(txn, NODE_T_META, "hub", 3, hub->endpoint, strlen(hub->endpoint), 0);
+    xs_err err = node_meta_put(txn, NODE_META_HUB, hub->endpoint, strlen(hub->endpoint));
     if (err == XS_OK)
-        err = xs_store_put(txn, NODE_T_META, "hub_keys", 8, keys, sizeof keys, 0);
+        err = node_meta_put(txn, NODE_META_HUB_KEYS, keys, sizeof keys);
     if (err == XS_OK && hub->has_county) {
         memcpy(keys, hub->county.sign, 32);
         memcpy(keys + 32, hub->county.box, 32);
-        err = xs_store_put(txn, NODE_T_META, "county_key", 10, keys, sizeof keys, 0);
+        err = node_meta_put(txn, NODE_META_COUNTY_KEY, keys, sizeof keys);
     }
     return err;
 }
 
 static xs_err s_write_meta(xs_txn_t *txn, void *ctx) {
     const struct s_init *init = ctx;
-    xs_err err = xs_store_put(txn, NODE_T_META, "format", 6, NODE_FORMAT, strlen(NODE_FORMAT), 0);
+    xs_err err = node_meta_put(txn, NODE_META_FORMAT, NODE_FORMAT, strlen(NODE_FORMAT));
     if (err == XS_OK)
-        err = xs_store_put(txn, NODE_T_META, "school", 6, init->school, strlen(init->school), 0);
+        err = node_meta_put(txn, NODE_META_SCHOOL, init->school, strlen(init->school));
     return err;
 }
 
 int node_cmd_init(int argc, char **argv) {
-    xs_cli_opt_t opts[] = {{"dir", 1, NULL},       {"school", 1, NULL}, {"policy", 1, NULL},
-                           {"help", 0, NULL},      {"hub", 1, NULL},    {"hub-key", 1, NULL},
-                           {"county-key", 1, NULL}};
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL},        {"school", 1, NULL}, {"policy", 1, NULL},
+                           {"help", 0, NULL},       {"hub", 1, NULL},    {"hub-key", 1, NULL},
+                           {"county-key", 1, NULL}, {"recover", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     struct s_hub hub;
     memset(&hub, 0, sizeof hub);
@@ -66,8 +72,9 @@ int node_cmd_init(int argc, char **argv) {
     const char *hub_endpoint = xs_cli_get(opts, nopts, "hub");
     const char *hub_key = xs_cli_get(opts, nopts, "hub-key");
     const char *county_key = xs_cli_get(opts, nopts, "county-key");
+    int recover = xs_cli_get(opts, nopts, "recover") != NULL;
     if (xs_cli_get(opts, nopts, "help") || !hub_endpoint != !hub_key ||
-        (county_key && !hub_endpoint))
+        (county_key && !hub_endpoint) || (recover && !hub_endpoint))
         return node_usage(S_USAGE);
     if (county_key) {
         if (xs_pubkeys_parse(county_key, strlen(county_key), &hub.county) != XS_OK) {
@@ -104,8 +111,17 @@ int node_cmd_init(int argc, char **argv) {
                 strerror(errno));
         return 1;
     }
-    /* An identity already there means init ran before: keep it, finish what is missing. */
-    xs_err err = xs_identity_create(&id, dir, "node");
+    /* An identity already there means init ran before, or (--recover) it is the school's
+     * backed-up key: keep it, finish what is missing. A new key has nothing to recover. */
+    xs_err err =
+        recover ? xs_identity_load(&id, dir, "node") : xs_identity_create(&id, dir, "node");
+    if (recover && err == XS_ENOTFOUND) {
+        fprintf(stderr,
+                "xueshi-node: 请先把学校备份的 node.secret 复制到 %s (copy the school's "
+                "backed-up node.secret into the directory first)\n",
+                dir);
+        goto out;
+    }
     if (err == XS_EEXIST)
         err = xs_identity_load(&id, dir, "node");
     if (err != XS_OK) {
@@ -121,7 +137,7 @@ int node_cmd_init(int argc, char **argv) {
     xs_bytes_t existing;
     if ((err = xs_store_read(store, &txn)) != XS_OK)
         goto out;
-    err = xs_store_get(txn, NODE_T_META, "school", 6, &existing);
+    err = node_meta_get(txn, NODE_META_SCHOOL, &existing);
     int same = err == XS_OK && existing.len == slen && memcmp(existing.ptr, school, slen) == 0;
     xs_store_end(&txn);
     if (err == XS_OK && !same) {
@@ -149,5 +165,14 @@ int node_cmd_init(int argc, char **argv) {
 out:
     xs_store_close(&store);
     xs_identity_destroy(&id);
+    if (rc == 0 && recover) {
+        /* The store is empty: the session adopts the hub's copy of the chain (§9). */
+        node_t node;
+        if (node_open(&node, dir) != XS_OK)
+            return 1;
+        printf("从县级中心取回本节点的记录 (fetching this node's records from the hub)\n");
+        rc = node_sync_command(&node, S_RECOVER_TIMEOUT_MS);
+        node_close(&node);
+    }
     return rc;
 }

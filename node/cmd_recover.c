@@ -66,19 +66,38 @@ static xs_err s_restore_step(xs_txn_t *txn, void *ctx) {
     return err;
 }
 
-/* Sets DIR/store aside and creates an empty one holding the saved meta values. */
-static xs_err s_replace_store(const char *dir, const s_saved_t *saved) {
+/* Sets DIR/store aside (when there is one): it is never deleted. */
+static xs_err s_set_aside(const char *dir) {
     char path[4096], aside[4200];
-    xs_store_t *store = NULL;
+    struct stat st;
     snprintf(path, sizeof path, "%s/store", dir);
-    snprintf(aside, sizeof aside, "%s/store.replaced-%lld", dir, (long long)time(NULL));
+    if (stat(path, &st) != 0 && errno == ENOENT)
+        return XS_OK;
+    /* A name no earlier recovery took: rename() would replace an empty directory. */
+    long long now = (long long)time(NULL);
+    int n = 0;
+    do
+        snprintf(aside, sizeof aside, n ? "%s/store.replaced-%lld-%d" : "%s/store.replaced-%lld",
+                 dir, now, n);
+    while (stat(aside, &st) == 0 && ++n < 1000);
     if (rename(path, aside) != 0) {
         fprintf(stderr, "xueshi-node: 无法移开旧数据库 %s (cannot set the old store aside): %s\n",
                 path, strerror(errno));
         return XS_EIO;
     }
     printf("旧数据库已保留为 (the old store is kept as) %s\n", aside);
-    xs_err err = xs_store_open(&store, path, node_tables, NODE_T_COUNT, 0);
+    return XS_OK;
+}
+
+/* Sets DIR/store aside and creates an empty one holding the saved meta values. */
+static xs_err s_replace_store(const char *dir, const s_saved_t *saved) {
+    char path[4096];
+    xs_store_t *store = NULL;
+    snprintf(path, sizeof path, "%s/store", dir);
+    xs_err err = s_set_aside(dir);
+    if (err != XS_OK)
+        return err;
+    err = xs_store_open(&store, path, node_tables, NODE_T_COUNT, 0);
     if (err == XS_OK)
         err = xs_store_update(store, s_restore_step, (void *)saved);
     xs_store_close(&store);
@@ -87,8 +106,35 @@ static xs_err s_replace_store(const char *dir, const s_saved_t *saved) {
     return err;
 }
 
+/* The old store cannot tell who this node is: start afresh from the options given, as
+ * `init --recover` does. */
+static int s_recover_as_init(const char *dir, const char *school, const char *hub,
+                             const char *hub_key, const char *county_key) {
+    char *args[16];
+    int n = 0;
+    if (s_set_aside(dir) != XS_OK)
+        return 1;
+    args[n++] = "--dir";
+    args[n++] = (char *)dir;
+    args[n++] = "--school";
+    args[n++] = (char *)school;
+    args[n++] = "--hub";
+    args[n++] = (char *)hub;
+    args[n++] = "--hub-key";
+    args[n++] = (char *)hub_key;
+    if (county_key) {
+        args[n++] = "--county-key";
+        args[n++] = (char *)county_key;
+    }
+    args[n++] = "--recover";
+    args[n] = NULL;
+    return node_cmd_init(n, args);
+}
+
 int node_cmd_recover(int argc, char **argv) {
-    xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"timeout", 1, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL},       {"timeout", 1, NULL}, {"help", 0, NULL},
+                           {"school", 1, NULL},    {"hub", 1, NULL},     {"hub-key", 1, NULL},
+                           {"county-key", 1, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
@@ -101,6 +147,10 @@ int node_cmd_recover(int argc, char **argv) {
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_USAGE);
     const char *dir = xs_cli_get(opts, nopts, "dir");
+    const char *school = xs_cli_get(opts, nopts, "school"), *hub = xs_cli_get(opts, nopts, "hub");
+    const char *hub_key = xs_cli_get(opts, nopts, "hub-key");
+    if (!school != !hub || !hub != !hub_key)
+        return node_usage(S_USAGE);
     if (node_timeout_ms(xs_cli_get(opts, nopts, "timeout"), &timeout_ms) != XS_OK)
         return 2;
     xs_err err = xs_identity_load(&id, dir, "node");
@@ -112,13 +162,20 @@ int node_cmd_recover(int argc, char **argv) {
                    dir);
         return 1;
     }
-    if (node_open(&node, dir) != XS_OK)
+    if (hub)
+        return s_recover_as_init(dir, school, hub, hub_key, xs_cli_get(opts, nopts, "county-key"));
+    if (node_open(&node, dir) != XS_OK) {
+        xs_log(
+            "%s 的旧数据库无法读取，请加上 --school --hub --hub-key 再运行 (the old store cannot "
+            "be read: give --school, --hub and --hub-key)",
+            dir);
         return 1;
+    }
     err = s_save(&node, &saved);
     node_close(&node);
     if (err == XS_ENOTFOUND)
-        xs_log("%s 的数据库里没有县级中心地址，请用 xueshi-node init --recover 重建 (no hub in the "
-               "store: rebuild with init --recover)",
+        xs_log("%s 的数据库里没有县级中心地址，请加上 --school --hub --hub-key 再运行 (no hub in "
+               "the store: give --school, --hub and --hub-key)",
                dir);
     if (err == XS_OK)
         err = s_replace_store(dir, &saved);

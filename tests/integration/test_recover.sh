@@ -98,17 +98,24 @@ check_eq "they hold every record of the sheet" "$(($(wc -l <"$TMP/S1.csv") - 1))
     "$(listed n1 | wc -l)"
 check_oracle "after every copy caught up"
 
-# ---- a lost store, rebuilt from the hub ----------------------------------------------------
+# ---- a damaged store, rebuilt from the hub ---------------------------------------------------
 
 listed n1 >"$TMP/before.txt"
 "$NODE" totals --dir "$TMP/n1" --confirmed --format csv >"$TMP/totals-before.csv"
-printf 'garbage' >"$TMP/n1/store/data.mdb"
 run "$NODE" recover --dir "$TMP/n1"
-check_rc "recover rebuilds a destroyed store" 0
+check_rc "recover rebuilds a store it can still read the school and hub from" 0
 check "the old store is kept aside" eval 'ls -d "$TMP"/n1/store.replaced-* >/dev/null'
 check "the rebuilt node lists the same records" cmp -s "$TMP/before.txt" <(listed n1)
 "$NODE" totals --dir "$TMP/n1" --confirmed --format csv >"$TMP/totals-after.csv"
 check "and the same confirmed totals" cmp -s "$TMP/totals-before.csv" "$TMP/totals-after.csv"
+
+printf 'garbage' >"$TMP/n1/store/data.mdb"
+run "$NODE" recover --dir "$TMP/n1"
+check "a store that cannot be read asks for the school and hub (exit $RC): $ERR" \
+    eval '[ "$RC" -ne 0 ] && has "$ERR" "--school --hub --hub-key"'
+run "$NODE" recover --dir "$TMP/n1" --school S1 --hub "$HUB_ENDPOINT" --hub-key "$HUB_KEY"
+check_rc "with them, recover rebuilds a destroyed store" 0
+check "the rebuilt node lists the same records again" cmp -s "$TMP/before.txt" <(listed n1)
 on_node n1 2 S1-T0005 1
 sync n1
 check_rc "the rebuilt node records and syncs on" 0
