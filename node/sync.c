@@ -471,6 +471,7 @@ static xs_err s_adopt(s_session_t *s) {
         return err;
     s->res->adopted_records = r.records;
     s->res->renumbered = r.appended;
+    s->res->head_seq = r.head + r.appended;
     printf("已采用县级中心的记录链 (adopted the hub's chain): 序号 %llu–%llu 共 %llu 条；本机另有 "
            "%llu 条新记录排在其后重新封装 (renumbered after it)，%llu 条县里已有 (already held)\n",
            (unsigned long long)r.from, (unsigned long long)r.head, (unsigned long long)r.records,
