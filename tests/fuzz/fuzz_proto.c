@@ -9,6 +9,8 @@
 #include "xs/batch.h"
 #include "xs/codec.h"
 #include "xs/identity.h"
+#include "xs/confirm.h"
+#include "xs/envelope.h"
 #include "xs/proto.h"
 #include "xs/receipt.h"
 
@@ -275,12 +277,45 @@ static void s_frame_checked(const uint8_t *data, size_t size) {
     xs_writer_free(&w);
 }
 
+/* The input as a confirmation body (protocol.md §7.1) signed by the hub: it opens or is
+ * refused with a defined error, and what opens signs again to the same fields. */
+static void s_confirm_checked(const uint8_t *data, size_t size) {
+    static const char context[] = "xueshi-confirm-1";
+    if (size > XS_CONFIRM_MAX_BYTES)
+        return;
+    xs_writer_t signed_bytes, env;
+    xs_writer_init(&signed_bytes, sizeof context + XS_CONFIRM_MAX_BYTES);
+    xs_writer_init(&env, XS_CONFIRM_MAX_BYTES);
+    xs_writer_raw(&signed_bytes, context, sizeof context);
+    xs_writer_raw(&signed_bytes, data, size);
+    const uint8_t *hub = xs_identity_public(s_hub_key())->sign;
+    xs_confirm_t c, again;
+    if (xs_envelope_seal(&env, s_hub_key(), &signed_bytes, sizeof context,
+                         XS_CONFIRM_MAX_BYTES) == XS_OK) {
+        xs_err err = xs_confirm_open(env.data, env.len, hub, &c);
+        if (err != XS_OK && err != XS_EMALFORMED && err != XS_EVERSION)
+            abort();
+        if (err == XS_OK) {
+            xs_writer_reset(&env);
+            if (xs_confirm_sign(&env, s_hub_key(), &c) != XS_OK ||
+                xs_confirm_open(env.data, env.len, hub, &again) != XS_OK ||
+                again.through != c.through || again.issued_at != c.issued_at ||
+                memcmp(again.origin, c.origin, 32) != 0 ||
+                memcmp(again.head_hash, c.head_hash, 32) != 0)
+                abort();
+        }
+    }
+    xs_writer_free(&signed_bytes);
+    xs_writer_free(&env);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const char context[] = "xueshi-receipt-1";
     if (size > FUZZ_MAX_INPUT)
         return 0;
     s_frame_checked(data, size);
     s_receipt_checked(data, size);
+    s_confirm_checked(data, size);
 
     /* The input as a receipt body, signed by the hub. */
     if (size > XS_RECEIPT_MAX_BYTES - 80)
