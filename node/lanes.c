@@ -37,7 +37,8 @@ static node_meta_key s_own_counter(node_lane_counter which) {
 /* Builds origin + suffix into key (room for 32 + XS_ID_MAX); returns its length. */
 static size_t s_sat_key(const uint8_t origin[32], const void *suffix, size_t len, uint8_t *key) {
     memcpy(key, origin, 32);
-    memcpy(key + 32, suffix, len);
+    if (len)
+        memcpy(key + 32, suffix, len);
     return 32 + len;
 }
 
@@ -279,7 +280,8 @@ static size_t s_receipt_key(const node_lane_t *lane, const char *teacher, size_t
     if (len > XS_ID_MAX)
         len = XS_ID_MAX;
     if (!lane->origin) {
-        memcpy(key, teacher, len);
+        if (len)
+            memcpy(key, teacher, len);
         return len;
     }
     return s_sat_key(lane->origin, teacher, len, key);
