@@ -5,7 +5,11 @@
  * by its own forked child, which opens the store read-only and reports each problem as one
  * line on a pipe ("P text"), its progress ("N entries") and its end ("E entries"); the parent
  * never maps the store, so a child killed by a signal is one more problem, and the next table
- * is still checked. */
+ * is still checked.
+ *
+ * Keys and value layouts are their owners' (node.h lists them): the walks and lookups here go
+ * through node.c and lanes.c, which hand on damaged entries marked as such; what is checked,
+ * and how it is said, is this file's. */
 #include "check.h"
 
 #include <errno.h>
@@ -21,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lanes.h"
 #include "xs/batch.h"
 #include "xs/chain.h"
 #include "xs/receipt.h"
@@ -35,13 +40,16 @@
 /* Child exit code: the store could not be opened (reported), so no table can be walked. */
 #define S_EXIT_NO_STORE 3
 
-static const char *const s_labels[NODE_T_COUNT + 1] = {
+/* Each table's label, in the order of enum node_table (node.h), then the key file's. */
+static const char *const s_labels[] = {
     "节点信息",   "记录",         "去重索引",       "已封装批次", "认定回执",
     "卫星校批次", "卫星校批次链", "卫星校同步状态", "卫星校回执", "节点密钥",
 };
+_Static_assert(sizeof s_labels / sizeof s_labels[0] == NODE_CHECK_KEY_FILE + 1,
+               "a label per table");
 
 const char *node_check_label(unsigned table) {
-    return table <= NODE_T_COUNT ? s_labels[table] : "?";
+    return table <= NODE_CHECK_KEY_FILE ? s_labels[table] : "?";
 }
 
 void node_corrupt_hint(const char *dir) {
@@ -58,15 +66,9 @@ int node_exit_code(xs_err err, const char *dir) {
     return NODE_EXIT_CORRUPT;
 }
 
-xs_err node_record_read(const xs_bytes_t *key, const xs_bytes_t *val, uint64_t *seq,
-                        xs_record_t *rec, char why[NODE_WHY_MAX]) {
+/* Decodes a record's bytes and checks them, for node_record_read. */
+static xs_err s_record_decode(const xs_bytes_t *val, xs_record_t *rec, char why[NODE_WHY_MAX]) {
     xs_field field;
-    *seq = 0;
-    if (key->len != 8) {
-        snprintf(why, NODE_WHY_MAX, "键损坏 (damaged key)");
-        return XS_ECORRUPT;
-    }
-    *seq = xs_store_key_u64(key->ptr);
     if (xs_record_decode_bytes(val->ptr, val->len, rec) != XS_OK) {
         snprintf(why, NODE_WHY_MAX, "无法解码 (cannot be decoded)");
         return XS_ECORRUPT;
@@ -81,20 +83,30 @@ xs_err node_record_read(const xs_bytes_t *key, const xs_bytes_t *val, uint64_t *
     return XS_OK;
 }
 
+xs_err node_record_read(const xs_bytes_t *key, const xs_bytes_t *val, uint64_t *seq,
+                        xs_record_t *rec, char why[NODE_WHY_MAX]) {
+    *seq = node_record_seq(key);
+    if (*seq == 0) {
+        snprintf(why, NODE_WHY_MAX, "键损坏 (damaged key)");
+        return XS_ECORRUPT;
+    }
+    return s_record_decode(val, rec, why);
+}
+
 /* ---- the child: one table's walk ---- */
 
 /* One child's walk. */
 typedef struct s_walk {
     int fd;                           /* pipe to the parent */
     int progress_fd;                  /* where progress lines go: the check's stderr */
-    unsigned table;                   /* the table walked */
+    unsigned table;                   /* the table walked (enum node_table) */
     const xs_identity_t *id;          /* this node's key; NULL when it could not be loaded */
     struct timespec start;            /* when the whole check began */
     xs_store_t *store;                /* opened read-only */
     xs_txn_t *txn;                    /* the snapshot walked */
     xs_txn_t *look;                   /* a second one for lookups: a damaged page they meet
                                          ends that snapshot, not the walk */
-    uint64_t entries;                 /* entries read so far */
+    uint64_t entries;                 /* entries of the child's own table read so far */
     char school[XS_ID_MAX + 1];       /* the node's school, "" when meta lacks it */
     int has_county;                   /* 1 when meta holds the county hub's key */
     uint8_t county[XS_SIGN_PK_BYTES]; /* that key */
@@ -158,7 +170,12 @@ static const char *s_show(const void *bytes, size_t len, char out[80]) {
     return out;
 }
 
-/* Counts an entry; tells the parent now and then, and stderr when the check is slow. */
+static int s_is(const xs_bytes_t *b, const char *s) {
+    return b->len == strlen(s) && memcmp(b->ptr, s, b->len) == 0;
+}
+
+/* Counts an entry of the child's own table; tells the parent now and then, and stderr when
+ * the check is slow. */
 static void s_tick(s_walk_t *w) {
     char line[48];
     w->entries++;
@@ -175,147 +192,182 @@ static void s_tick(s_walk_t *w) {
     }
 }
 
-/* A lookup in the second snapshot. A store error other than absence is reported, and the
- * snapshot renewed: LMDB ends a transaction that met a damaged page. */
-static xs_err s_get(s_walk_t *w, unsigned table, const void *key, size_t klen, xs_bytes_t *val) {
-    if (!w->look)
-        return XS_ESTORE; /* it could not be renewed: reported when it ended */
-    xs_err err = xs_store_get(w->look, table, key, klen, val);
-    if (err == XS_OK || err == XS_ENOTFOUND)
-        return err;
-    char shown[80];
-    s_problem(w, "%s 表中 %s 读取失败：%s (cannot read)", node_tables[table],
-              s_show(key, klen, shown), xs_strerror(err));
-    xs_store_end(&w->look);
-    if (xs_store_read(w->store, &w->look) != XS_OK)
-        w->look = NULL;
-    return err;
-}
-
-/* The record seq, decoded from the second snapshot: XS_ENOTFOUND, XS_ECORRUPT (silently: the
- * records table's own walk reports it) or a store error (reported). */
-static xs_err s_record(s_walk_t *w, uint64_t seq, xs_bytes_t *val, xs_record_t *rec) {
-    uint8_t key[8];
-    char why[NODE_WHY_MAX];
-    xs_store_u64_key(seq, key);
-    xs_err err = s_get(w, NODE_T_RECORDS, key, 8, val);
+/* Reports how the walk of the child's own table ended: stopped by err before the end, or
+ * with an entry count other than the one the table records. */
+static void s_walked(s_walk_t *w, xs_err err) {
+    uint64_t recorded;
+    const char *name = node_tables[w->table];
+    unsigned long long walked = (unsigned long long)w->entries;
     if (err != XS_OK)
-        return err;
-    xs_bytes_t k = {key, 8};
-    return node_record_read(&k, val, &seq, rec, why);
-}
-
-/* What to do with each entry of the table walked. */
-typedef void (*s_entry_fn)(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v);
-
-/* Walks table in w->txn, calling fn on every entry. The child's own table's walk (own 1)
- * counts its entries and reports a walk that stops before the end and an entry count other
- * than the one the table records; another table's walk leaves that to its own child. */
-static void s_walk(s_walk_t *w, unsigned table, s_entry_fn fn, int own) {
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
-    uint64_t walked = 0, recorded;
-    xs_err err = xs_store_cursor_open(w->txn, table, &cur);
-    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        walked++;
-        if (own)
-            s_tick(w);
-        fn(w, &k, &v);
-    }
-    xs_store_cursor_close(&cur);
-    if (!own)
-        return;
-    if (err != XS_ENOTFOUND)
         s_problem(w, "读取 %s 表在第 %llu 条之后中断：%s (the walk stopped after %llu entries)",
-                  node_tables[table], (unsigned long long)walked, xs_strerror(err),
-                  (unsigned long long)walked);
-    else if (xs_store_count(w->txn, table, &recorded) == XS_OK && recorded != walked)
+                  name, walked, xs_strerror(err), walked);
+    else if (node_table_count(w->txn, w->table, &recorded) == XS_OK && recorded != walked)
         s_problem(w,
                   "%s 表记载有 %llu 条，实际读到 %llu 条 (the table says %llu entries, the "
                   "walk found %llu)",
-                  node_tables[table], (unsigned long long)recorded, (unsigned long long)walked,
-                  (unsigned long long)recorded, (unsigned long long)walked);
+                  name, (unsigned long long)recorded, walked, (unsigned long long)recorded, walked);
+}
+
+/* ---- lookups, in the second snapshot ---- */
+
+/* Begins the second snapshot anew: LMDB ends a transaction that met a damaged page. */
+static void s_renew(s_walk_t *w) {
+    xs_store_end(&w->look);
+    if (xs_store_read(w->store, &w->look) != XS_OK)
+        w->look = NULL;
+}
+
+/* Ends a lookup of what (a formatted name) that returned err: an error other than absence is
+ * reported and the snapshot renewed. Returns err. */
+__attribute__((format(printf, 3, 4))) static xs_err s_looked(s_walk_t *w, xs_err err,
+                                                             const char *what, ...) {
+    char name[S_LINE_MAX / 2];
+    va_list ap;
+    if (err == XS_OK || err == XS_ENOTFOUND)
+        return err;
+    va_start(ap, what);
+    vsnprintf(name, sizeof name, what, ap);
+    va_end(ap);
+    s_problem(w, "%s 读取失败：%s (cannot read)", name, xs_strerror(err));
+    s_renew(w);
+    return err;
+}
+
+/* A meta value (s_looked). XS_ESTORE when the snapshot could not be renewed (reported when it
+ * ended), as for each lookup below. */
+static xs_err s_meta(s_walk_t *w, node_meta_key key, xs_bytes_t *v) {
+    if (!w->look)
+        return XS_ESTORE;
+    return s_looked(w, node_meta_get(w->look, key, v), "节点信息 %s", node_meta_name(key));
+}
+
+/* The bytes of record seq (s_looked). */
+static xs_err s_record_bytes(s_walk_t *w, uint64_t seq, xs_bytes_t *v) {
+    if (!w->look)
+        return XS_ESTORE;
+    return s_looked(w, node_record_get(w->look, seq, v), "记录 %llu", (unsigned long long)seq);
+}
+
+/* The record seq, decoded: XS_ENOTFOUND, XS_ECORRUPT (silently: the records table's own walk
+ * reports it) or a store error (reported). */
+static xs_err s_record(s_walk_t *w, uint64_t seq, xs_bytes_t *val, xs_record_t *rec) {
+    char why[NODE_WHY_MAX];
+    xs_err err = s_record_bytes(w, seq, val);
+    return err == XS_OK ? s_record_decode(val, rec, why) : err;
+}
+
+/* The seq a dedupe key names, 0 when its value is damaged (s_looked). */
+static xs_err s_dedupe(s_walk_t *w, const node_dedupe_t *key, uint64_t *seq) {
+    char shown[80];
+    if (!w->look)
+        return XS_ESTORE;
+    return s_looked(w, node_dedupe_get(w->look, key, seq), "去重索引 %s",
+                    s_show(key->bytes, key->len, shown));
+}
+
+/* A satellite's chain entry for its batch at first. XS_ECORRUPT, unreported, when the entry
+ * is damaged (the chain's own walk reports that) or the store is: the snapshot is renewed. */
+static xs_err s_link(s_walk_t *w, const uint8_t *origin, uint64_t first, xs_chain_entry_t *e) {
+    if (!w->look)
+        return XS_ESTORE;
+    xs_err err = node_lane_entry(w->look, origin, first, e);
+    if (err == XS_ECORRUPT) {
+        s_renew(w);
+        return err;
+    }
+    return s_looked(w, err, "卫星校批次链 %llu", (unsigned long long)first);
+}
+
+/* A satellite's batch envelope at first (s_looked). */
+static xs_err s_sat_batch(s_walk_t *w, const uint8_t *origin, uint64_t first, xs_bytes_t *env) {
+    node_lane_t lane = node_lane_satellite(origin);
+    if (!w->look)
+        return XS_ESTORE;
+    return s_looked(w, node_lane_batch_get(w->look, &lane, first, env), "卫星校批次 %llu",
+                    (unsigned long long)first);
 }
 
 /* ---- meta ---- */
 
-/* Meta keys (node.h, NODE_T_META) and the length of their values; 0: any. */
-static const struct {
-    const char *name;
-    size_t len;
-} s_meta_keys[] = {
-    {"format", 0},       {"school", 0},        {"policy", 0},
-    {"hub", 0},          {"hub_keys", 64},     {"sealed_through", 8},
-    {"head_hash", 32},   {"acked_through", 8}, {"confirmed_through", 8},
-    {"receipts_gen", 8}, {"county_key", 64},   {"policy_env", 0},
-    {"roster", 0},       {"relay", 0},
-};
-#define S_NMETA (sizeof s_meta_keys / sizeof s_meta_keys[0])
-
-static int s_is(const xs_bytes_t *b, const char *s) {
-    return b->len == strlen(s) && memcmp(b->ptr, s, b->len) == 0;
-}
-
-static void s_meta_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
+static xs_err s_meta_entry(void *ctx, const xs_bytes_t *name, const xs_bytes_t *v) {
+    s_walk_t *w = ctx;
     char shown[80];
-    size_t i = 0;
-    while (i < S_NMETA && !s_is(k, s_meta_keys[i].name))
+    unsigned i = 0;
+    s_tick(w);
+    while (i < NODE_META_COUNT && !s_is(name, node_meta_name((node_meta_key)i)))
         i++;
-    if (i == S_NMETA) {
-        s_problem(w, "节点信息中有未知的键 %s (unknown meta key)", s_show(k->ptr, k->len, shown));
-        return;
+    if (i == NODE_META_COUNT) {
+        s_problem(w, "节点信息中有未知的键 %s (unknown meta key)",
+                  s_show(name->ptr, name->len, shown));
+        return XS_OK;
     }
-    const char *name = s_meta_keys[i].name;
-    int bad = s_meta_keys[i].len && v->len != s_meta_keys[i].len;
-    if (strcmp(name, "format") == 0) {
+    node_meta_key key = (node_meta_key)i;
+    int bad = node_meta_len(key) && v->len != node_meta_len(key);
+    switch (key) {
+    case NODE_META_FORMAT:
         bad = !s_is(v, NODE_FORMAT);
-    } else if (strcmp(name, "school") == 0) {
+        break;
+    case NODE_META_SCHOOL:
         bad = v->len == 0 || v->len > XS_ID_MAX || !xs_text_utf8_valid(v->ptr, v->len);
-    } else if (strcmp(name, "hub") == 0) {
+        break;
+    case NODE_META_HUB:
         bad = v->len < 6 || v->len > 256 || memcmp(v->ptr, "tcp://", 6) != 0;
-    } else if (strcmp(name, "relay") == 0) {
+        break;
+    case NODE_META_RELAY:
         bad = !s_is(v, "1");
-    } else if (strcmp(name, "policy") == 0) {
+        break;
+    case NODE_META_POLICY: {
         xs_policy_t *policy = NULL;
         bad = xs_policy_decode(&policy, v->ptr, v->len) != XS_OK;
         xs_policy_destroy(&policy);
-    } else if (strcmp(name, "policy_env") == 0 && w->has_county) {
-        const uint8_t *blob;
-        size_t len;
-        bad = xs_receipt_policy_open(v->ptr, v->len, w->county, &blob, &len) != XS_OK;
-    } else if (strcmp(name, "roster") == 0 && w->has_county && w->id) {
-        xs_roster_entry_t *entries = malloc(XS_ROSTER_MAX * sizeof *entries);
-        uint32_t count;
-        bad = entries && xs_roster_open(v->ptr, v->len, w->county, xs_identity_public(w->id)->sign,
-                                        entries, XS_ROSTER_MAX, &count, NULL) != XS_OK;
-        free(entries);
+        break;
+    }
+    case NODE_META_POLICY_ENV:
+        if (w->has_county) {
+            const uint8_t *blob;
+            size_t len;
+            bad = xs_receipt_policy_open(v->ptr, v->len, w->county, &blob, &len) != XS_OK;
+        }
+        break;
+    case NODE_META_ROSTER:
+        if (w->has_county && w->id) {
+            xs_roster_entry_t *entries = malloc(XS_ROSTER_MAX * sizeof *entries);
+            uint32_t count;
+            bad = entries &&
+                  xs_roster_open(v->ptr, v->len, w->county, xs_identity_public(w->id)->sign,
+                                 entries, XS_ROSTER_MAX, &count, NULL) != XS_OK;
+            free(entries);
+        }
+        break;
+    default:
+        break;
     }
     if (bad)
-        s_problem(w, "节点信息 %s 的值损坏 (meta value damaged)", name);
+        s_problem(w, "节点信息 %s 的值损坏 (meta value damaged)", node_meta_name(key));
+    return XS_OK;
 }
 
 static void s_check_meta(s_walk_t *w) {
     xs_bytes_t v;
-    s_walk(w, NODE_T_META, s_meta_entry, 1);
-    if (s_get(w, NODE_T_META, "format", 6, &v) == XS_ENOTFOUND)
+    s_walked(w, node_meta_each(w->txn, s_meta_entry, w));
+    if (s_meta(w, NODE_META_FORMAT, &v) == XS_ENOTFOUND)
         s_problem(w, "节点信息缺少 format (meta lacks format)");
-    if (s_get(w, NODE_T_META, "school", 6, &v) == XS_ENOTFOUND)
+    if (s_meta(w, NODE_META_SCHOOL, &v) == XS_ENOTFOUND)
         s_problem(w, "节点信息缺少学校编号 (meta lacks the school)");
 }
 
 /* ---- records ---- */
 
 /* The records walk: sequence numbers run from 1 without holes; w->next_seq is the next. */
-static void s_record_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
+static xs_err s_record_entry(void *ctx, uint64_t seq, const xs_bytes_t *k, const xs_bytes_t *v) {
+    s_walk_t *w = ctx;
     xs_record_t rec, target;
     xs_bytes_t tv;
-    uint64_t seq;
     char why[NODE_WHY_MAX], shown[80];
-    xs_err err = node_record_read(k, v, &seq, &rec, why);
+    s_tick(w);
     if (seq == 0) {
         s_problem(w, "记录表中有损坏的键 %s (damaged key)", s_show(k->ptr, k->len, shown));
-        return;
+        return XS_OK;
     }
     if (seq > w->next_seq)
         s_problem(w, "记录 %llu 至 %llu 缺失 (records missing)", (unsigned long long)w->next_seq,
@@ -325,18 +377,18 @@ static void s_record_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v
                   (unsigned long long)(w->next_seq - 1));
     if (seq >= w->next_seq)
         w->next_seq = seq + 1;
-    if (err != XS_OK) {
+    if (s_record_decode(v, &rec, why) != XS_OK) {
         s_problem(w, "记录 %llu 数据已损坏 (record %llu is corrupted): %s", (unsigned long long)seq,
                   (unsigned long long)seq, why);
-        return;
+        return XS_OK;
     }
     if (w->school[0] && (rec.school_id.len != strlen(w->school) ||
                          memcmp(rec.school_id.ptr, w->school, rec.school_id.len) != 0))
         s_problem(w, "记录 %llu 的学校编号不是本节点的 (record %llu: not this node's school)",
                   (unsigned long long)seq, (unsigned long long)seq);
     if (rec.kind != XS_KIND_CORRECTION)
-        return;
-    err = rec.voids < seq ? s_record(w, rec.voids, &tv, &target) : XS_EINVAL;
+        return XS_OK;
+    xs_err err = rec.voids < seq ? s_record(w, rec.voids, &tv, &target) : XS_EINVAL;
     if (err == XS_EINVAL || err == XS_ENOTFOUND)
         s_problem(w,
                   "更正记录 %llu 所指的记录 %llu 不存在 (correction %llu voids no earlier "
@@ -345,62 +397,69 @@ static void s_record_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v
     else if (err == XS_OK && target.kind != XS_KIND_ACTIVITY)
         s_problem(w, "更正记录 %llu 所指的记录 %llu 不是活动 (correction voids a correction)",
                   (unsigned long long)seq, (unsigned long long)rec.voids);
+    return XS_OK;
 }
 
 static void s_check_records(s_walk_t *w) {
     w->next_seq = 1;
-    s_walk(w, NODE_T_RECORDS, s_record_entry, 1);
+    s_walked(w, node_records_raw(w->txn, s_record_entry, w));
 }
 
 /* ---- dedupe ---- */
 
 /* A dedupe entry: its seq exists, and that record has this very key. */
-static void s_dedupe_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
+static xs_err s_dedupe_entry(void *ctx, const xs_bytes_t *k, uint64_t seq) {
+    s_walk_t *w = ctx;
     xs_record_t rec;
     xs_bytes_t rv;
     node_dedupe_t key;
     char shown[80];
-    if (v->len != 8) {
+    s_tick(w);
+    if (seq == 0) {
         s_problem(w, "去重索引 %s 的值损坏 (damaged dedupe value)", s_show(k->ptr, k->len, shown));
-        return;
+        return XS_OK;
     }
-    uint64_t seq = xs_store_key_u64(v->ptr);
     xs_err err = s_record(w, seq, &rv, &rec);
     if (err == XS_ENOTFOUND)
         s_problem(w, "去重索引 %s 指向不存在的记录 %llu (points at no record)",
                   s_show(k->ptr, k->len, shown), (unsigned long long)seq);
     if (err != XS_OK)
-        return;
+        return XS_OK;
     node_dedupe_key(&rec, &key);
     if (key.len != k->len || memcmp(key.bytes, k->ptr, key.len) != 0)
         s_problem(w, "去重索引 %s 与记录 %llu 的内容不符 (does not match the record)",
                   s_show(k->ptr, k->len, shown), (unsigned long long)seq);
+    return XS_OK;
 }
 
 /* A record's dedupe key is in the index, for it or an earlier record with the same key. */
-static void s_dedupe_record(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
+static xs_err s_dedupe_record(void *ctx, uint64_t seq, const xs_bytes_t *k, const xs_bytes_t *v) {
+    s_walk_t *w = ctx;
     xs_record_t rec;
-    xs_bytes_t hit;
     node_dedupe_t key;
-    uint64_t seq;
+    uint64_t named;
     char why[NODE_WHY_MAX];
-    if (node_record_read(k, v, &seq, &rec, why) != XS_OK)
-        return; /* the records table's walk reports it */
+    (void)k;
+    if (seq == 0 || s_record_decode(v, &rec, why) != XS_OK)
+        return XS_OK; /* the records table's walk reports it */
     node_dedupe_key(&rec, &key);
-    xs_err err = s_get(w, NODE_T_DEDUPE, key.bytes, key.len, &hit);
+    xs_err err = s_dedupe(w, &key, &named);
     if (err == XS_ENOTFOUND)
         s_problem(w, "记录 %llu 不在去重索引中 (record %llu is missing from the dedupe index)",
                   (unsigned long long)seq, (unsigned long long)seq);
-    else if (err == XS_OK && (hit.len != 8 || xs_store_key_u64(hit.ptr) > seq))
+    else if (err == XS_OK && (named == 0 || named > seq))
         s_problem(w,
                   "记录 %llu 的去重索引指向别处 (record %llu: its dedupe entry points "
                   "elsewhere)",
                   (unsigned long long)seq, (unsigned long long)seq);
+    return XS_OK;
 }
 
 static void s_check_dedupe(s_walk_t *w) {
-    s_walk(w, NODE_T_DEDUPE, s_dedupe_entry, 1);
-    s_walk(w, NODE_T_RECORDS, s_dedupe_record, 0);
+    s_walked(w, node_dedupe_each(w->txn, s_dedupe_entry, w));
+    /* The records' own child reports what stops this walk. */
+    xs_err err = node_records_raw(w->txn, s_dedupe_record, w);
+    (void)err;
 }
 
 /* ---- batches ---- */
@@ -410,11 +469,9 @@ static void s_batch_records(s_walk_t *w, const xs_batch_t *b) {
     xs_batch_iter_t it;
     xs_batch_entry_t e;
     xs_bytes_t v;
-    uint8_t key[8];
     xs_batch_iter_init(&it, b);
     while (xs_batch_next(&it, &e, NULL) == XS_OK) {
-        xs_store_u64_key(e.seq, key);
-        xs_err err = s_get(w, NODE_T_RECORDS, key, 8, &v);
+        xs_err err = s_record_bytes(w, e.seq, &v);
         if (err == XS_ENOTFOUND)
             s_problem(w, "批次 %llu 中的记录 %llu 不在记录表中 (sealed record missing)",
                       (unsigned long long)b->first_seq, (unsigned long long)e.seq);
@@ -427,23 +484,26 @@ static void s_batch_records(s_walk_t *w, const xs_batch_t *b) {
     }
 }
 
-static void s_batch_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
+static xs_err s_batch_entry(void *ctx, const node_lane_raw_t *entry) {
+    s_walk_t *w = ctx;
     xs_batch_t b;
     char shown[80];
-    if (k->len != 8) {
-        s_problem(w, "批次表中有损坏的键 %s (damaged key)", s_show(k->ptr, k->len, shown));
+    s_tick(w);
+    if (entry->damaged) {
+        s_problem(w, "批次表中有损坏的键 %s (damaged key)",
+                  s_show(entry->key.ptr, entry->key.len, shown));
         w->next_seq = 0;
         w->has_hash = 0;
-        return;
+        return XS_OK;
     }
-    uint64_t first = xs_store_key_u64(k->ptr);
-    xs_err err = xs_batch_open(v->ptr, v->len, &b);
+    uint64_t first = entry->first_seq;
+    xs_err err = xs_batch_open(entry->value.ptr, entry->value.len, &b);
     if (err != XS_OK) {
         s_problem(w, "批次 %llu 无法打开：%s (the batch does not open)", (unsigned long long)first,
                   xs_strerror(err));
         w->next_seq = 0;
         w->has_hash = 0;
-        return;
+        return XS_OK;
     }
     w->batches++;
     if (b.first_seq != first)
@@ -463,19 +523,21 @@ static void s_batch_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v)
     w->next_seq = b.first_seq + b.count;
     memcpy(w->hash, b.hash, 32);
     w->has_hash = 1;
+    return XS_OK;
 }
 
 static void s_check_batches(s_walk_t *w) {
+    node_lane_t self = node_lane_self();
     xs_bytes_t v;
     uint64_t sealed = 0;
     w->next_seq = 1;
-    s_walk(w, NODE_T_BATCHES, s_batch_entry, 1);
-    xs_err err = s_get(w, NODE_T_META, "sealed_through", 14, &v);
-    if (err == XS_OK && v.len == 8)
-        sealed = xs_store_key_u64(v.ptr);
-    else if (err != XS_ENOTFOUND)
-        return; /* reported by meta's walk, or just now */
-    err = s_get(w, NODE_T_META, "head_hash", 9, &v);
+    s_walked(w, node_lane_raw_batches(w->txn, &self, s_batch_entry, w));
+    xs_err err = s_meta(w, NODE_META_SEALED_THROUGH, &v);
+    if (err == XS_OK && node_meta_u64(&v, &sealed) != XS_OK)
+        return; /* reported by meta's walk */
+    if (err != XS_OK && err != XS_ENOTFOUND)
+        return; /* reported just now */
+    err = s_meta(w, NODE_META_HEAD_HASH, &v);
     if (w->next_seq && sealed != w->next_seq - 1)
         s_problem(w,
                   "节点信息 sealed_through 为 %llu，批次封装到 %llu (meta sealed_through "
@@ -490,17 +552,9 @@ static void s_check_batches(s_walk_t *w) {
 
 /* ---- receipts ---- */
 
-/* A receipt verifies against the county key and is the keyed teacher's; prefix bytes of the
- * key (a satellite's origin) come before the teacher. */
-static void s_receipt(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v, size_t prefix) {
+/* A receipt verifies against the county key and is the keyed teacher's. */
+static void s_receipt(s_walk_t *w, const char *teacher, size_t len, const xs_bytes_t *v) {
     char shown[80];
-    if (k->len <= prefix) {
-        s_problem(w, "%s 表中有损坏的键 %s (damaged key)", node_tables[w->table],
-                  s_show(k->ptr, k->len, shown));
-        return;
-    }
-    const char *teacher = (const char *)k->ptr + prefix;
-    size_t len = k->len - prefix;
     if (!w->has_county) {
         s_problem(w, "教师 %s 的认定回执无法核对：没有县级中心公钥 (no county key to verify it)",
                   s_show(teacher, len, shown));
@@ -516,71 +570,119 @@ static void s_receipt(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v, siz
                   s_show(teacher, len, shown));
 }
 
-static void s_receipt_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
-    s_receipt(w, k, v, 0);
+static xs_err s_receipt_entry(void *ctx, const char *teacher, size_t len, const xs_bytes_t *env) {
+    s_walk_t *w = ctx;
+    s_tick(w);
+    s_receipt(w, teacher, len, env);
+    return XS_OK;
 }
 
-static void s_sat_receipt_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
-    s_receipt(w, k, v, 32);
+static void s_check_receipts(s_walk_t *w) {
+    node_lane_t self = node_lane_self();
+    w->receipt = malloc(sizeof *w->receipt);
+    s_walked(w, node_lane_receipts(w->txn, &self, "", 0, s_receipt_entry, w));
 }
 
 /* ---- a relay's satellites ---- */
 
-static void s_sat_batch_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
+static xs_err s_sat_batch_entry(void *ctx, const node_lane_raw_t *entry) {
+    s_walk_t *w = ctx;
     xs_batch_t b;
-    xs_bytes_t chain;
+    xs_chain_entry_t link;
     char shown[80];
-    if (k->len != XS_CHAIN_KEY_BYTES) {
-        s_problem(w, "卫星校批次表中有损坏的键 %s (damaged key)", s_show(k->ptr, k->len, shown));
-        return;
+    s_tick(w);
+    if (entry->damaged) {
+        s_problem(w, "卫星校批次表中有损坏的键 %s (damaged key)",
+                  s_show(entry->key.ptr, entry->key.len, shown));
+        return XS_OK;
     }
-    uint64_t first = xs_store_key_u64((const uint8_t *)k->ptr + 32);
-    xs_err err = xs_batch_open(v->ptr, v->len, &b);
+    uint64_t first = entry->first_seq;
+    xs_err err = xs_batch_open(entry->value.ptr, entry->value.len, &b);
     if (err != XS_OK) {
         s_problem(w, "卫星校批次 %llu 无法打开：%s (the batch does not open)",
                   (unsigned long long)first, xs_strerror(err));
-        return;
+        return XS_OK;
     }
-    if (b.first_seq != first || memcmp(b.origin, k->ptr, 32) != 0)
+    if (b.first_seq != first || memcmp(b.origin, entry->origin, 32) != 0)
         s_problem(w, "卫星校批次 %llu 存放在别的键下 (stored under another key)",
                   (unsigned long long)b.first_seq);
-    /* The chain entry (node.h, NODE_T_SAT_CHAIN): count (4, big-endian), then the hash. */
-    err = s_get(w, NODE_T_SAT_CHAIN, k->ptr, k->len, &chain);
-    const uint8_t *c = chain.ptr;
-    if (err == XS_ENOTFOUND || (err == XS_OK && (chain.len != 36 ||
-                                                 ((uint32_t)c[0] << 24 | (uint32_t)c[1] << 16 |
-                                                  (uint32_t)c[2] << 8 | c[3]) != b.count ||
-                                                 memcmp(c + 4, b.hash, 32) != 0)))
+    err = s_link(w, entry->origin, first, &link);
+    if (err == XS_ENOTFOUND || err == XS_ECORRUPT ||
+        (err == XS_OK && (link.count != b.count || memcmp(link.hash, b.hash, 32) != 0)))
         s_problem(w, "卫星校批次 %llu 与批次链记载的不符 (disagrees with the chain table)",
                   (unsigned long long)b.first_seq);
+    return XS_OK;
 }
 
-static void s_sat_chain_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
+static void s_check_sat_batches(s_walk_t *w) {
+    s_walked(w, node_lane_raw_batches(w->txn, NULL, s_sat_batch_entry, w));
+}
+
+static xs_err s_sat_chain_entry(void *ctx, const node_lane_link_t *link) {
+    s_walk_t *w = ctx;
     xs_bytes_t envelope;
     char shown[80];
-    if (k->len != XS_CHAIN_KEY_BYTES || v->len != 36) {
-        s_problem(w, "卫星校批次链 %s 损坏 (damaged chain entry)", s_show(k->ptr, k->len, shown));
-        return;
+    s_tick(w);
+    if (link->damaged) {
+        s_problem(w, "卫星校批次链 %s 损坏 (damaged chain entry)",
+                  s_show(link->key.ptr, link->key.len, shown));
+        return XS_OK;
     }
-    if (s_get(w, NODE_T_SAT_BATCHES, k->ptr, k->len, &envelope) == XS_ENOTFOUND)
+    if (s_sat_batch(w, link->origin, link->entry.first_seq, &envelope) == XS_ENOTFOUND)
         s_problem(w, "卫星校批次链 %llu 没有对应的批次 (a chain entry without its batch)",
-                  (unsigned long long)xs_store_key_u64((const uint8_t *)k->ptr + 32));
+                  (unsigned long long)link->entry.first_seq);
+    return XS_OK;
 }
 
-static void s_sat_state_entry(s_walk_t *w, const xs_bytes_t *k, const xs_bytes_t *v) {
+static void s_check_sat_chain(s_walk_t *w) {
+    s_walked(w, node_lane_links(w->txn, s_sat_chain_entry, w));
+}
+
+static xs_err s_sat_state_entry(void *ctx, const node_lane_state_t *state) {
+    s_walk_t *w = ctx;
     char shown[80];
-    xs_bytes_t name = {(const uint8_t *)k->ptr + 32, k->len > 32 ? k->len - 32 : 0};
-    if (k->len <= 32 || (!s_is(&name, "acked_through") && !s_is(&name, "receipts_gen")) ||
-        v->len != 8)
-        s_problem(w, "卫星校同步状态 %s 损坏 (damaged state entry)", s_show(k->ptr, k->len, shown));
+    s_tick(w);
+    if (state->damaged)
+        s_problem(w, "卫星校同步状态 %s 损坏 (damaged state entry)",
+                  s_show(state->key.ptr, state->key.len, shown));
+    return XS_OK;
+}
+
+static void s_check_sat_state(s_walk_t *w) {
+    s_walked(w, node_lane_states(w->txn, s_sat_state_entry, w));
+}
+
+static xs_err s_sat_receipt_entry(void *ctx, const node_lane_raw_t *entry) {
+    s_walk_t *w = ctx;
+    char shown[80];
+    s_tick(w);
+    if (entry->damaged)
+        s_problem(w, "%s 表中有损坏的键 %s (damaged key)", node_tables[w->table],
+                  s_show(entry->key.ptr, entry->key.len, shown));
+    else
+        s_receipt(w, entry->teacher, entry->teacher_len, &entry->value);
+    return XS_OK;
+}
+
+static void s_check_sat_receipts(s_walk_t *w) {
+    w->receipt = malloc(sizeof *w->receipt);
+    s_walked(w, node_lane_raw_receipts(w->txn, s_sat_receipt_entry, w));
 }
 
 /* ---- one child ---- */
 
+/* Each table's check, in the order of enum node_table (node.h), as s_labels. */
+static void (*const s_checks[])(s_walk_t *w) = {
+    s_check_meta,      s_check_records,   s_check_dedupe,
+    s_check_batches,   s_check_receipts,  s_check_sat_batches,
+    s_check_sat_chain, s_check_sat_state, s_check_sat_receipts,
+};
+_Static_assert(sizeof s_checks / sizeof s_checks[0] == NODE_CHECK_KEY_FILE, "a check per table");
+
 /* Reads what several walks need from meta: the school and the county key. */
 static void s_load_meta(s_walk_t *w) {
     xs_bytes_t v;
-    if (s_get(w, NODE_T_META, "school", 6, &v) == XS_OK && v.len > 0 && v.len <= XS_ID_MAX) {
+    if (s_meta(w, NODE_META_SCHOOL, &v) == XS_OK && v.len > 0 && v.len <= XS_ID_MAX) {
         memcpy(w->school, v.ptr, v.len);
         w->school[v.len] = '\0';
     }
@@ -600,39 +702,8 @@ static int s_child(s_walk_t *w, const char *dir) {
         return S_EXIT_NO_STORE;
     }
     s_load_meta(w);
-    switch (w->table) {
-    case NODE_T_META:
-        s_check_meta(w);
-        break;
-    case NODE_T_RECORDS:
-        s_check_records(w);
-        break;
-    case NODE_T_DEDUPE:
-        s_check_dedupe(w);
-        break;
-    case NODE_T_BATCHES:
-        s_check_batches(w);
-        break;
-    case NODE_T_RECEIPTS:
-        w->receipt = malloc(sizeof *w->receipt);
-        s_walk(w, NODE_T_RECEIPTS, s_receipt_entry, 1);
-        break;
-    case NODE_T_SAT_BATCHES:
-        s_walk(w, NODE_T_SAT_BATCHES, s_sat_batch_entry, 1);
-        break;
-    case NODE_T_SAT_CHAIN:
-        s_walk(w, NODE_T_SAT_CHAIN, s_sat_chain_entry, 1);
-        break;
-    case NODE_T_SAT_STATE:
-        s_walk(w, NODE_T_SAT_STATE, s_sat_state_entry, 1);
-        break;
-    case NODE_T_SAT_RECEIPTS:
-        w->receipt = malloc(sizeof *w->receipt);
-        s_walk(w, NODE_T_SAT_RECEIPTS, s_sat_receipt_entry, 1);
-        break;
-    default:
-        break;
-    }
+    if (w->table < NODE_CHECK_KEY_FILE)
+        s_checks[w->table](w);
     int n = snprintf(line, sizeof line, "E %llu\n", (unsigned long long)w->entries);
     s_send(w, line, (size_t)n);
     /* The child ends with _exit: nothing of the parent's (stdio buffers, atexit) runs twice,
@@ -740,21 +811,21 @@ xs_err node_check_run(const char *dir, const node_check_sink_t *sink, uint64_t *
     clock_gettime(CLOCK_MONOTONIC, &w.start);
     xs_err err = xs_identity_load(&id, dir, "node");
     if (err != XS_OK) {
-        node_check_table_t t = {NODE_T_COUNT, 0, 1, 0};
+        node_check_table_t t = {NODE_CHECK_KEY_FILE, 0, 1, 0};
         char text[S_LINE_MAX];
         snprintf(text, sizeof text,
                  "%s/node.secret 无法读取：%s；无法核对批次的签名者 (the node key cannot be "
                  "read: batch signers not checked)",
                  dir, xs_strerror(err));
         if (sink->problem)
-            sink->problem(sink->ctx, NODE_T_COUNT, text);
+            sink->problem(sink->ctx, NODE_CHECK_KEY_FILE, text);
         if (sink->table)
             sink->table(sink->ctx, &t);
         (*problems)++;
     }
     w.id = id;
     err = XS_OK;
-    for (unsigned table = 0; table < NODE_T_COUNT; table++) {
+    for (unsigned table = 0; table < NODE_CHECK_KEY_FILE; table++) {
         node_check_table_t t = {table, 0, 0, 0};
         w.table = table;
         int code = s_run_child(&w, dir, &t, sink);

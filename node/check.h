@@ -11,13 +11,16 @@
 /* Exit code of a node command that finds its store corrupted, and of check when it finds
  * problems. */
 #define NODE_EXIT_CORRUPT 6
+/* The table number check reports the node's key file (DIR/node.secret) under: the one after
+ * the store's tables (enum node_table). */
+#define NODE_CHECK_KEY_FILE NODE_T_COUNT
 /* Room for the reason node_record_read gives. */
 #define NODE_WHY_MAX 160
 
-/* Reads one entry of NODE_T_RECORDS: *seq gets its sequence number (0 when the key is not
- * 8 bytes) and *rec the record, decoded (strings borrow val) and checked as xs_record_check
- * does. XS_ECORRUPT, with a bilingual reason in why (NODE_WHY_MAX bytes), when the key is
- * damaged, the bytes do not decode, or they are not a valid record. */
+/* Reads one entry of NODE_T_RECORDS: *seq gets its sequence number (node_record_seq: 0 when
+ * the key is damaged) and *rec the record, decoded (strings borrow val) and checked as
+ * xs_record_check does. XS_ECORRUPT, with a bilingual reason in why (NODE_WHY_MAX bytes), when the
+ * key is damaged, the bytes do not decode, or they are not a valid record. */
 XS_MUST_USE xs_err node_record_read(const xs_bytes_t *key, const xs_bytes_t *val, uint64_t *seq,
                                     xs_record_t *rec, char why[NODE_WHY_MAX]);
 
@@ -29,12 +32,12 @@ void node_corrupt_hint(const char *dir);
  * with node_corrupt_hint printed, for XS_ECORRUPT; 1 for any other error. */
 int node_exit_code(xs_err err, const char *dir);
 
-/* Name of a table for people ("记录"); for NODE_T_COUNT, the node's key file. */
+/* Name of a table for people ("记录"); for NODE_CHECK_KEY_FILE, the node's key file. */
 const char *node_check_label(unsigned table);
 
 /* What the walk of one table found. */
 typedef struct node_check_table {
-    unsigned table;    /* enum node_table; NODE_T_COUNT for the node's key file */
+    unsigned table;    /* enum node_table; NODE_CHECK_KEY_FILE for the node's key file */
     uint64_t entries;  /* entries read */
     uint64_t problems; /* problems found in it, a crash of its walk included */
     int complete;      /* 1 when the walk read the table to its end */

@@ -20,7 +20,7 @@ typedef struct s_report {
 } s_report_t;
 
 static const char *s_name(unsigned table) {
-    return table < NODE_T_COUNT ? node_tables[table] : "node.secret";
+    return table < NODE_CHECK_KEY_FILE ? node_tables[table] : "node.secret";
 }
 
 static void s_on_problem(void *ctx, unsigned table, const char *text) {
@@ -36,9 +36,9 @@ static void s_on_table(void *ctx, const node_check_table_t *t) {
     printf("  ");
     node_pad(s_name(t->table), 14);
     node_pad(node_check_label(t->table), 16);
-    if (t->table < NODE_T_COUNT && t->complete)
+    if (t->table < NODE_CHECK_KEY_FILE && t->complete)
         printf("%10llu 条 (entries)  ", (unsigned long long)t->entries);
-    else if (t->table < NODE_T_COUNT)
+    else if (t->table < NODE_CHECK_KEY_FILE)
         printf("    未读完 (unfinished)  ");
     if (t->problems)
         printf("%llu 处问题 (problems)\n", (unsigned long long)t->problems);

@@ -240,10 +240,20 @@ xs_err node_lane_drop_from(xs_txn_t *txn, uint64_t first_seq) {
     return XS_OK;
 }
 
+xs_err node_lane_batch_get(xs_txn_t *txn, const node_lane_t *lane, uint64_t first_seq,
+                           xs_bytes_t *env) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    if (!lane->origin) {
+        xs_store_u64_key(first_seq, key);
+        return xs_store_get(txn, NODE_T_BATCHES, key, 8, env);
+    }
+    xs_chain_key(lane->origin, first_seq, key);
+    return xs_store_get(txn, NODE_T_SAT_BATCHES, key, sizeof key, env);
+}
+
 xs_err node_lane_own_batch(xs_txn_t *txn, uint64_t first_seq, xs_bytes_t *env) {
-    uint8_t key[8];
-    xs_store_u64_key(first_seq, key);
-    return xs_store_get(txn, NODE_T_BATCHES, key, 8, env);
+    node_lane_t self = node_lane_self();
+    return node_lane_batch_get(txn, &self, first_seq, env);
 }
 
 xs_err node_lane_entry(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_seq,
@@ -323,6 +333,112 @@ xs_err node_lane_receipts(xs_txn_t *txn, const node_lane_t *lane, const char *af
         if (after_len && k.len == klen && memcmp(k.ptr, key, klen) == 0)
             continue; /* `after` itself */
         if ((err = fn(ctx, (const char *)k.ptr + prefix, k.len - prefix, &v)) != XS_OK)
+            break;
+    }
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+/* ---- raw walks ---- */
+
+/* Fills what a batches key says: first_seq (8) for this node's own, origin + first_seq for a
+ * satellite's. */
+static void s_batch_key(int own, node_lane_raw_t *e) {
+    size_t want = own ? 8 : XS_CHAIN_KEY_BYTES;
+    e->damaged = e->key.len != want;
+    if (e->damaged)
+        return;
+    e->origin = own ? NULL : e->key.ptr;
+    e->first_seq = xs_store_key_u64((const uint8_t *)e->key.ptr + want - 8);
+}
+
+xs_err node_lane_raw_batches(xs_txn_t *txn, const node_lane_t *lane, node_lane_raw_fn fn,
+                             void *ctx) {
+    const uint8_t *only = lane ? lane->origin : NULL; /* one satellite's */
+    int own = lane && !lane->origin;
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    if (only)
+        xs_chain_key(only, 0, key);
+    xs_err err = xs_store_cursor_open(txn, own ? NODE_T_BATCHES : NODE_T_SAT_BATCHES, &cur);
+    for (err = err ? err
+                   : xs_store_cursor_seek(cur, only ? key : NULL, only ? sizeof key : 0, &k, &v);
+         err == XS_OK; err = xs_store_cursor_next(cur, &k, &v)) {
+        if (only && (k.len < 32 || memcmp(k.ptr, only, 32) != 0))
+            break;
+        node_lane_raw_t e = {.key = k, .value = v};
+        s_batch_key(own, &e);
+        if ((err = fn(ctx, &e)) != XS_OK)
+            break;
+    }
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+xs_err node_lane_raw_receipts(xs_txn_t *txn, node_lane_raw_fn fn, void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_err err = xs_store_cursor_open(txn, NODE_T_SAT_RECEIPTS, &cur);
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        node_lane_raw_t e = {.key = k, .value = v, .damaged = k.len <= 32};
+        if (!e.damaged) {
+            e.origin = k.ptr;
+            e.teacher = (const char *)k.ptr + 32;
+            e.teacher_len = k.len - 32;
+        }
+        if ((err = fn(ctx, &e)) != XS_OK)
+            break;
+    }
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+xs_err node_lane_links(xs_txn_t *txn, node_lane_link_fn fn, void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_err err = xs_store_cursor_open(txn, NODE_T_SAT_CHAIN, &cur);
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        node_lane_link_t link = {.key = k};
+        link.damaged = xs_chain_parse(&k, &v, &link.entry) != XS_OK;
+        link.origin = link.damaged ? NULL : k.ptr;
+        if ((err = fn(ctx, &link)) != XS_OK)
+            break;
+    }
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+/* Fills which counter a NODE_T_SAT_STATE key names (after the origin) and its value; damaged
+ * when it names none or the value is no u64. */
+static void s_state_entry(const xs_bytes_t *v, node_lane_state_t *st) {
+    static const node_lane_counter counters[] = {NODE_LANE_ACKED, NODE_LANE_RECEIPTS_GEN};
+    st->damaged = 1;
+    for (size_t i = 0; i < sizeof counters / sizeof counters[0]; i++) {
+        const char *name = s_sat_counter(counters[i]);
+        if (st->key.len == 32 + strlen(name) &&
+            memcmp((const uint8_t *)st->key.ptr + 32, name, strlen(name)) == 0) {
+            st->which = counters[i];
+            st->damaged = v->len != 8;
+        }
+    }
+    if (st->damaged)
+        return;
+    st->origin = st->key.ptr;
+    st->value = xs_store_key_u64(v->ptr);
+}
+
+xs_err node_lane_states(xs_txn_t *txn, node_lane_state_fn fn, void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_err err = xs_store_cursor_open(txn, NODE_T_SAT_STATE, &cur);
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        node_lane_state_t st = {.key = k};
+        s_state_entry(&v, &st);
+        if ((err = fn(ctx, &st)) != XS_OK)
             break;
     }
     xs_store_cursor_close(&cur);

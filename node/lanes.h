@@ -66,6 +66,11 @@ XS_MUST_USE xs_err node_lane_drop_from(xs_txn_t *txn, uint64_t first_seq);
 /* The envelope of this node's own batch starting at first_seq, borrowed until txn ends. */
 XS_MUST_USE xs_err node_lane_own_batch(xs_txn_t *txn, uint64_t first_seq, xs_bytes_t *env);
 
+/* The envelope of the lane's batch starting at first_seq, borrowed until txn ends.
+ * XS_ENOTFOUND. */
+XS_MUST_USE xs_err node_lane_batch_get(xs_txn_t *txn, const node_lane_t *lane, uint64_t first_seq,
+                                       xs_bytes_t *env);
+
 /* *ends = 1 when the lane holds a batch ending exactly at seq whose hash is hash: the chain a
  * hub-signed confirmation speaks of is this one. */
 XS_MUST_USE xs_err node_lane_ends_with(xs_txn_t *txn, const node_lane_t *lane, uint64_t seq,
@@ -94,5 +99,58 @@ typedef xs_err (*node_lane_receipt_fn)(void *ctx, const char *teacher, size_t te
  * 0: from the first). */
 XS_MUST_USE xs_err node_lane_receipts(xs_txn_t *txn, const node_lane_t *lane, const char *after,
                                       size_t after_len, node_lane_receipt_fn fn, void *ctx);
+
+/* ---- raw walks: every entry as stored, damaged ones included, for the store check ---- */
+
+/* One entry of a batches or receipts table, with what its key says; all of it borrowed until
+ * the walk's txn ends. */
+typedef struct node_lane_raw {
+    xs_bytes_t key;        /* the key as stored, to name a damaged one */
+    xs_bytes_t value;      /* the envelope as stored */
+    int damaged;           /* 1 when the key lacks the table's layout: the fields below unset */
+    const uint8_t *origin; /* the satellite's signing key (32), inside key; NULL: this node's */
+    uint64_t first_seq;    /* batches: the first seq the key names */
+    const char *teacher;   /* receipts: the teacher the key names, inside key */
+    size_t teacher_len;    /* its bytes */
+} node_lane_raw_t;
+
+/* Called for each entry of a raw walk; any error other than XS_OK stops it and is returned. */
+typedef xs_err (*node_lane_raw_fn)(void *ctx, const node_lane_raw_t *entry);
+
+/* Calls fn for every stored batch of the lane, or (lane NULL) of every satellite, in key
+ * order, damaged keys included. Returns the store's error when the walk cannot go on. */
+XS_MUST_USE xs_err node_lane_raw_batches(xs_txn_t *txn, const node_lane_t *lane,
+                                         node_lane_raw_fn fn, void *ctx);
+/* Calls fn for every satellite's receipt, in key order, damaged keys included. */
+XS_MUST_USE xs_err node_lane_raw_receipts(xs_txn_t *txn, node_lane_raw_fn fn, void *ctx);
+
+/* One entry of the satellites' batch chains, borrowed until the walk's txn ends. */
+typedef struct node_lane_link {
+    xs_bytes_t key;         /* the key as stored, to name a damaged one */
+    int damaged;            /* 1 when key or value lacks the chain's layout: the rest unset */
+    const uint8_t *origin;  /* the satellite's signing key (32), inside key */
+    xs_chain_entry_t entry; /* the batch the chain records there */
+} node_lane_link_t;
+
+/* Called for each chain entry of a walk; an error stops the walk and is returned. */
+typedef xs_err (*node_lane_link_fn)(void *ctx, const node_lane_link_t *link);
+
+/* Calls fn for every entry of every satellite's chain, in key order, damaged ones included. */
+XS_MUST_USE xs_err node_lane_links(xs_txn_t *txn, node_lane_link_fn fn, void *ctx);
+
+/* One of a satellite's stored counters, borrowed until the walk's txn ends. */
+typedef struct node_lane_state {
+    xs_bytes_t key;          /* the key as stored, to name a damaged one */
+    int damaged;             /* 1 when the key names no counter or the value is no u64 */
+    const uint8_t *origin;   /* the satellite's signing key (32), inside key */
+    node_lane_counter which; /* the counter (NODE_LANE_ACKED stands for confirmed too) */
+    uint64_t value;          /* its value */
+} node_lane_state_t;
+
+/* Called for each counter of a walk; an error stops the walk and is returned. */
+typedef xs_err (*node_lane_state_fn)(void *ctx, const node_lane_state_t *state);
+
+/* Calls fn for every satellite counter, in key order, damaged ones included. */
+XS_MUST_USE xs_err node_lane_states(xs_txn_t *txn, node_lane_state_fn fn, void *ctx);
 
 #endif

@@ -11,35 +11,52 @@ const char *const node_tables[NODE_T_COUNT] = {
     "sat_batches", "sat_chain", "sat_state", "sat_receipts",
 };
 
-static const char *const s_meta_names[NODE_META_COUNT] = {
-    "format",
-    "school",
-    "policy",
-    "policy_env",
-    "hub",
-    "hub_keys",
-    "county_key",
-    "sealed_through",
-    "head_hash",
-    "acked_through",
-    "confirmed_through",
-    "receipts_gen",
-    "roster",
-    "relay",
+/* Each meta key's stored name and the length of its value, 0: any (node.h, node_meta_key). */
+static const struct {
+    const char *name;
+    size_t len;
+} s_meta[NODE_META_COUNT] = {
+    [NODE_META_FORMAT] = {"format", 0},
+    [NODE_META_SCHOOL] = {"school", 0},
+    [NODE_META_POLICY] = {"policy", 0},
+    [NODE_META_POLICY_ENV] = {"policy_env", 0},
+    [NODE_META_HUB] = {"hub", 0},
+    [NODE_META_HUB_KEYS] = {"hub_keys", 64},
+    [NODE_META_COUNTY_KEY] = {"county_key", 64},
+    [NODE_META_SEALED_THROUGH] = {"sealed_through", 8},
+    [NODE_META_HEAD_HASH] = {"head_hash", 32},
+    [NODE_META_ACKED_THROUGH] = {"acked_through", 8},
+    [NODE_META_CONFIRMED_THROUGH] = {"confirmed_through", 8},
+    [NODE_META_RECEIPTS_GEN] = {"receipts_gen", 8},
+    [NODE_META_ROSTER] = {"roster", 0},
+    [NODE_META_RELAY] = {"relay", 0},
 };
 
 const char *node_meta_name(node_meta_key key) {
-    return s_meta_names[key];
+    return s_meta[key].name;
+}
+
+size_t node_meta_len(node_meta_key key) {
+    return s_meta[key].len;
 }
 
 xs_err node_meta_get(xs_txn_t *txn, node_meta_key key, xs_bytes_t *value) {
-    const char *name = s_meta_names[key];
+    const char *name = s_meta[key].name;
     return xs_store_get(txn, NODE_T_META, name, strlen(name), value);
 }
 
 xs_err node_meta_put(xs_txn_t *txn, node_meta_key key, const void *value, size_t len) {
-    const char *name = s_meta_names[key];
+    const char *name = s_meta[key].name;
+    if (s_meta[key].len && len != s_meta[key].len)
+        return XS_EINVAL;
     return xs_store_put(txn, NODE_T_META, name, strlen(name), value, len, 0);
+}
+
+xs_err node_meta_u64(const xs_bytes_t *value, uint64_t *out) {
+    if (value->len != 8)
+        return XS_ECORRUPT;
+    *out = xs_store_key_u64(value->ptr);
+    return XS_OK;
 }
 
 xs_err node_meta_get_u64(xs_txn_t *txn, node_meta_key key, uint64_t *out) {
@@ -48,17 +65,29 @@ xs_err node_meta_get_u64(xs_txn_t *txn, node_meta_key key, uint64_t *out) {
     xs_err err = node_meta_get(txn, key, &v);
     if (err == XS_ENOTFOUND)
         return XS_OK;
-    if (err == XS_OK && v.len != 8)
-        return XS_ECORRUPT;
-    if (err == XS_OK)
-        *out = xs_store_key_u64(v.ptr);
-    return err;
+    return err == XS_OK ? node_meta_u64(&v, out) : err;
 }
 
 xs_err node_meta_put_u64(xs_txn_t *txn, node_meta_key key, uint64_t value) {
     uint8_t v[8];
     xs_store_u64_key(value, v);
     return node_meta_put(txn, key, v, sizeof v);
+}
+
+xs_err node_meta_each(xs_txn_t *txn, node_meta_fn fn, void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_err err = xs_store_cursor_open(txn, NODE_T_META, &cur);
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v))
+        if ((err = fn(ctx, &k, &v)) != XS_OK)
+            break;
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+xs_err node_table_count(xs_txn_t *txn, unsigned table, uint64_t *count) {
+    return xs_store_count(txn, table, count);
 }
 
 xs_err node_open(node_t *node, const char *dir) {
@@ -245,7 +274,7 @@ xs_err node_records(xs_txn_t *txn, uint64_t from, node_record_fn fn, void *ctx) 
     xs_store_u64_key(from, key);
     for (err = xs_store_cursor_seek(cur, key, 8, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
-        if (k.len != 8 || xs_store_key_u64(k.ptr) != expect) {
+        if (node_record_seq(&k) != expect) {
             err = XS_ECORRUPT; /* records are numbered without holes */
             break;
         }
@@ -261,6 +290,46 @@ xs_err node_record_get(xs_txn_t *txn, uint64_t seq, xs_bytes_t *bytes) {
     uint8_t key[8];
     xs_store_u64_key(seq, key);
     return xs_store_get(txn, NODE_T_RECORDS, key, 8, bytes);
+}
+
+uint64_t node_record_seq(const xs_bytes_t *key) {
+    return key->len == 8 ? xs_store_key_u64(key->ptr) : 0;
+}
+
+xs_err node_records_raw(xs_txn_t *txn, node_record_raw_fn fn, void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_err err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v))
+        if ((err = fn(ctx, node_record_seq(&k), &k, &v)) != XS_OK)
+            break;
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+/* The seq a dedupe value names; 0 when it is not 8 bytes. */
+static uint64_t s_dedupe_seq(const xs_bytes_t *value) {
+    return value->len == 8 ? xs_store_key_u64(value->ptr) : 0;
+}
+
+xs_err node_dedupe_get(xs_txn_t *txn, const node_dedupe_t *key, uint64_t *seq) {
+    xs_bytes_t v;
+    xs_err err = xs_store_get(txn, NODE_T_DEDUPE, key->bytes, key->len, &v);
+    *seq = err == XS_OK ? s_dedupe_seq(&v) : 0;
+    return err;
+}
+
+xs_err node_dedupe_each(xs_txn_t *txn, node_dedupe_fn fn, void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_err err = xs_store_cursor_open(txn, NODE_T_DEDUPE, &cur);
+    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v))
+        if ((err = fn(ctx, &k, s_dedupe_seq(&v))) != XS_OK)
+            break;
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
 }
 
 xs_err node_next_seq(xs_txn_t *txn, uint64_t *seq) {
@@ -298,9 +367,10 @@ xs_err node_truncate(xs_txn_t *txn, uint64_t from) {
     xs_err err = node_next_seq(txn, &next);
     /* From the last record down, so that no cursor moves under its own deletions. */
     for (uint64_t seq = next; err == XS_OK && seq-- > from;) {
-        xs_bytes_t bytes, v;
+        xs_bytes_t bytes;
         xs_record_t rec;
         node_dedupe_t key;
+        uint64_t named;
         uint8_t seq_key[8];
         xs_store_u64_key(seq, seq_key);
         if ((err = xs_store_get(txn, NODE_T_RECORDS, seq_key, 8, &bytes)) != XS_OK)
@@ -310,8 +380,8 @@ xs_err node_truncate(xs_txn_t *txn, uint64_t from) {
             break;
         }
         node_dedupe_key(&rec, &key);
-        err = xs_store_get(txn, NODE_T_DEDUPE, key.bytes, key.len, &v);
-        if (err == XS_OK && v.len == 8 && xs_store_key_u64(v.ptr) == seq)
+        err = node_dedupe_get(txn, &key, &named);
+        if (err == XS_OK && named == seq)
             err = xs_store_del(txn, NODE_T_DEDUPE, key.bytes, key.len);
         else if (err == XS_OK || err == XS_ENOTFOUND)
             err = XS_OK;

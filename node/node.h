@@ -51,17 +51,32 @@ typedef enum node_meta_key {
 
 /* The stored name of a meta key. */
 const char *node_meta_name(node_meta_key key);
+/* The length a meta value must have, in bytes (as in the list above); 0 when any will do. */
+size_t node_meta_len(node_meta_key key);
 /* Reads a meta value, borrowed until txn ends. XS_ENOTFOUND when absent. */
 XS_MUST_USE xs_err node_meta_get(xs_txn_t *txn, node_meta_key key, xs_bytes_t *value);
-/* Writes a meta value. */
+/* Writes a meta value. XS_EINVAL when len is not the key's node_meta_len. */
 XS_MUST_USE xs_err node_meta_put(xs_txn_t *txn, node_meta_key key, const void *value, size_t len);
+/* Decodes a u64 meta value (as node_meta_get returns it) into *out. XS_ECORRUPT when it is
+ * not 8 bytes. */
+XS_MUST_USE xs_err node_meta_u64(const xs_bytes_t *value, uint64_t *out);
 /* Reads a u64 meta value into *out, 0 when absent. XS_ECORRUPT when not 8 bytes. */
 XS_MUST_USE xs_err node_meta_get_u64(xs_txn_t *txn, node_meta_key key, uint64_t *out);
 /* Writes a u64 meta value. */
 XS_MUST_USE xs_err node_meta_put_u64(xs_txn_t *txn, node_meta_key key, uint64_t value);
 
+/* Called for each entry of a meta walk with its stored name and value, both borrowed until the
+ * walk's txn ends; any error other than XS_OK stops the walk and is returned. */
+typedef xs_err (*node_meta_fn)(void *ctx, const xs_bytes_t *name, const xs_bytes_t *value);
+/* Calls fn for every entry of NODE_T_META in name order, names node_meta_name does not know
+ * included (a checker's view). Returns the store's error when the walk cannot go on. */
+XS_MUST_USE xs_err node_meta_each(xs_txn_t *txn, node_meta_fn fn, void *ctx);
+
 /* The tables' names, for xs_store_open. */
 extern const char *const node_tables[NODE_T_COUNT];
+
+/* The number of entries the store records for table (enum node_table), into *count. */
+XS_MUST_USE xs_err node_table_count(xs_txn_t *txn, unsigned table, uint64_t *count);
 
 #define NODE_FORMAT "1"
 /* Longest dedupe key: a marker, a school id, a NUL and a ref. */
@@ -127,6 +142,27 @@ typedef xs_err (*node_record_fn)(void *ctx, uint64_t seq, const uint8_t *bytes, 
 XS_MUST_USE xs_err node_records(xs_txn_t *txn, uint64_t from, node_record_fn fn, void *ctx);
 /* Reads record seq's bytes, borrowed until txn ends. XS_ENOTFOUND. */
 XS_MUST_USE xs_err node_record_get(xs_txn_t *txn, uint64_t seq, xs_bytes_t *bytes);
+
+/* The seq a key of NODE_T_RECORDS names; 0 when it is not one (a damaged key). */
+uint64_t node_record_seq(const xs_bytes_t *key);
+/* Called for each entry of a raw walk of the records: its seq (0 when the key is damaged), its
+ * key and its bytes, borrowed until the walk's txn ends; an error stops the walk. */
+typedef xs_err (*node_record_raw_fn)(void *ctx, uint64_t seq, const xs_bytes_t *key,
+                                     const xs_bytes_t *bytes);
+/* Calls fn for every entry of NODE_T_RECORDS in key order: unlike node_records, damaged keys,
+ * holes and disorder are handed on, not an end. Returns the store's error when the walk cannot
+ * go on. */
+XS_MUST_USE xs_err node_records_raw(xs_txn_t *txn, node_record_raw_fn fn, void *ctx);
+
+/* Reads the seq a dedupe key names into *seq; 0 when the stored value is damaged.
+ * XS_ENOTFOUND when the key is not registered. */
+XS_MUST_USE xs_err node_dedupe_get(xs_txn_t *txn, const node_dedupe_t *key, uint64_t *seq);
+/* Called for each entry of a dedupe walk: the key's bytes (borrowed until the walk's txn ends)
+ * and the seq it names, 0 when the stored value is damaged; an error stops the walk. */
+typedef xs_err (*node_dedupe_fn)(void *ctx, const xs_bytes_t *key, uint64_t seq);
+/* Calls fn for every entry of NODE_T_DEDUPE in key order. Returns the store's error when the
+ * walk cannot go on. */
+XS_MUST_USE xs_err node_dedupe_each(xs_txn_t *txn, node_dedupe_fn fn, void *ctx);
 
 /* The sequence number the next appended record gets (1 for an empty store). */
 XS_MUST_USE xs_err node_next_seq(xs_txn_t *txn, uint64_t *seq);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "lanes.h"
 #include "seal.h"
 #include "sync.h"
 #include "xs/batch.h"
@@ -107,7 +108,8 @@ static int s_setup(void **state) {
         xs_store_update(store, s_append_step, &all) != XS_OK)
         return -1;
     xs_store_close(&store);
-    if (node_open(&node, fx->dir) != XS_OK || node_seal(&node, id, NULL, &sealed, NULL) != XS_OK || sealed != 2)
+    if (node_open(&node, fx->dir) != XS_OK || node_seal(&node, id, NULL, &sealed, NULL) != XS_OK ||
+        sealed != 2)
         return -1;
     node_close(&node);
     xs_identity_destroy(&id);
@@ -333,6 +335,67 @@ static void test_meta_damaged(void **state) {
     s_says(fx, "meta: 节点信息中有未知的键 stray");
 }
 
+/* A satellite's sealed batch of two records and its counters, as a relay stores them. */
+typedef struct s_satellite {
+    uint8_t origin[32];   /* the satellite's signing key */
+    uint8_t hash[32];     /* its batch's hash */
+    xs_writer_t envelope; /* its batch */
+} s_satellite_t;
+
+static xs_err s_satellite_step(xs_txn_t *txn, void *ctx) {
+    s_satellite_t *sat = ctx;
+    node_lane_t lane = node_lane_satellite(sat->origin);
+    xs_err err =
+        node_lane_store(txn, &lane, 1, 2, sat->hash, sat->envelope.data, sat->envelope.len);
+    if (err == XS_OK)
+        err = node_lane_put(txn, &lane, NODE_LANE_ACKED, 2);
+    return err == XS_OK ? node_lane_put(txn, &lane, NODE_LANE_RECEIPTS_GEN, 1) : err;
+}
+
+static void test_satellite_tables(void **state) {
+    fixture_t *fx = *state;
+    xs_identity_t *id = NULL;
+    xs_store_t *store = NULL;
+    xs_writer_t one, two;
+    node_dedupe_t key;
+    s_satellite_t sat;
+    uint8_t seed[32] = {3}, k[64], chain[36] = {0, 0, 0, 1};
+    assert_int_equal(xs_identity_from_seed(&id, seed), XS_OK);
+    memcpy(sat.origin, xs_identity_public(id)->sign, 32);
+    xs_writer_init(&one, XS_RECORD_MAX);
+    xs_writer_init(&two, XS_RECORD_MAX);
+    xs_writer_init(&sat.envelope, XS_BATCH_MAX_BYTES);
+    s_record(1, 10, &one, &key);
+    s_record(2, 20, &two, &key);
+    xs_batch_slice_t slices[2] = {{one.data, one.len}, {two.data, two.len}};
+    assert_int_equal(
+        xs_batch_seal(&sat.envelope, id, 1, NULL, NULL, 1757000000, slices, 2, sat.hash), XS_OK);
+    assert_int_equal(xs_store_open(&store, fx->path, node_tables, NODE_T_COUNT, 0), XS_OK);
+    assert_int_equal(xs_store_update(store, s_satellite_step, &sat), XS_OK);
+    xs_store_close(&store);
+    assert_int_equal(s_check(fx), 0);
+    assert_int_equal(fx->tables[NODE_T_SAT_BATCHES].entries, 1);
+    assert_int_equal(fx->tables[NODE_T_SAT_CHAIN].entries, 1);
+    assert_int_equal(fx->tables[NODE_T_SAT_STATE].entries, 2);
+
+    xs_chain_key(sat.origin, 1, k); /* the batch's chain entry, gone */
+    s_damage(fx, NODE_T_SAT_CHAIN, k, XS_CHAIN_KEY_BYTES, NULL, 0);
+    xs_chain_key(sat.origin, 9, k); /* a chain entry for no batch */
+    s_damage(fx, NODE_T_SAT_CHAIN, k, XS_CHAIN_KEY_BYTES, chain, sizeof chain);
+    memcpy(k + 32, "bogus", 5);
+    s_damage(fx, NODE_T_SAT_STATE, k, 37, "12345678", 8);
+    s_damage(fx, NODE_T_SAT_RECEIPTS, "0123456789", 10, "r", 1);
+    assert_int_equal(s_check(fx), 4);
+    s_says(fx, "sat_batches: 卫星校批次 1 与批次链记载的不符");
+    s_says(fx, "sat_chain: 卫星校批次链 9 没有对应的批次");
+    s_says(fx, "sat_state: 卫星校同步状态 0x");
+    s_says(fx, "sat_receipts: sat_receipts 表中有损坏的键 0123456789");
+    xs_writer_free(&one);
+    xs_writer_free(&two);
+    xs_writer_free(&sat.envelope);
+    xs_identity_destroy(&id);
+}
+
 static void test_node_key_missing(void **state) {
     fixture_t *fx = *state;
     char path[400];
@@ -379,14 +442,14 @@ static void test_record_read(void **state) {
 int main(void) {
 #define S_TEST(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
-        S_TEST(test_sound_store),           S_TEST(test_unsealed_records_are_sound),
-        S_TEST(test_valid_record_changed),  S_TEST(test_record_undecodable),
-        S_TEST(test_record_invalid),        S_TEST(test_record_missing),
-        S_TEST(test_dedupe_entry_missing),  S_TEST(test_head_hash_changed),
-        S_TEST(test_last_batch_missing),    S_TEST(test_batch_damaged),
-        S_TEST(test_receipt_forged),        S_TEST(test_meta_damaged),
-        S_TEST(test_node_key_missing),      S_TEST(test_not_a_node),
-        cmocka_unit_test(test_record_read),
+        S_TEST(test_sound_store),          S_TEST(test_unsealed_records_are_sound),
+        S_TEST(test_valid_record_changed), S_TEST(test_record_undecodable),
+        S_TEST(test_record_invalid),       S_TEST(test_record_missing),
+        S_TEST(test_dedupe_entry_missing), S_TEST(test_head_hash_changed),
+        S_TEST(test_last_batch_missing),   S_TEST(test_batch_damaged),
+        S_TEST(test_receipt_forged),       S_TEST(test_meta_damaged),
+        S_TEST(test_satellite_tables),     S_TEST(test_node_key_missing),
+        S_TEST(test_not_a_node),           cmocka_unit_test(test_record_read),
     };
 #undef S_TEST
     return cmocka_run_group_tests(tests, NULL, NULL);
