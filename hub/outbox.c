@@ -106,32 +106,12 @@ out:
     return err;
 }
 
-/* A page being filled by hub_outbox_page. */
-typedef struct s_page {
-    xs_bytes_t *receipts;
-    uint32_t cap, count;
-    size_t max_bytes, bytes;
-    int more;
-} s_page_t;
-
 static xs_err s_page_add(void *ctx, const hub_outbox_receipt_t *r, int *stop) {
-    s_page_t *p = ctx;
-    if (p->count == p->cap || p->bytes + r->len > p->max_bytes) {
-        p->more = 1;
-        *stop = 1;
-        return XS_OK;
-    }
-    p->receipts[p->count++] = (xs_bytes_t){r->envelope, r->len};
-    p->bytes += r->len;
+    *stop = !xs_proto_page_add(ctx, r->envelope, r->len);
     return XS_OK;
 }
 
 xs_err hub_outbox_page(xs_txn_t *txn, const uint8_t origin[32], uint64_t have, const char *after,
-                       size_t after_len, xs_bytes_t *receipts, uint32_t cap, size_t max_bytes,
-                       uint32_t *count, int *more) {
-    s_page_t page = {receipts, cap, 0, max_bytes, 0, 0};
-    xs_err err = hub_outbox_each(txn, origin, have, after, after_len, s_page_add, &page);
-    *count = page.count;
-    *more = page.more;
-    return err;
+                       size_t after_len, xs_proto_page_t *page) {
+    return hub_outbox_each(txn, origin, have, after, after_len, s_page_add, page);
 }

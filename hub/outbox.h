@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "hub.h"
+#include "xs/proto.h"
 
 /* One receipt marked for an origin; its bytes borrow the transaction (valid until it ends or
  * writes). */
@@ -45,12 +46,10 @@ XS_MUST_USE xs_err hub_outbox_each(xs_txn_t *txn, const uint8_t origin[32], uint
                                    const char *after, size_t after_len, hub_outbox_fn fn,
                                    void *ctx);
 
-/* One page of hub_outbox_each's receipts: their envelopes into receipts (room for cap), in
- * order, as many as fit in cap entries and max_bytes bytes, *count of them; *more is 1 when
- * another was left out (the next page is after this page's last teacher). The envelopes
- * borrow the transaction. */
+/* One page of hub_outbox_each's receipts added to page, in order, as many as fit; page->more
+ * is set when another was left out (the next page is after this page's last teacher). The
+ * envelopes borrow the transaction. */
 XS_MUST_USE xs_err hub_outbox_page(xs_txn_t *txn, const uint8_t origin[32], uint64_t have,
-                                   const char *after, size_t after_len, xs_bytes_t *receipts,
-                                   uint32_t cap, size_t max_bytes, uint32_t *count, int *more);
+                                   const char *after, size_t after_len, xs_proto_page_t *page);
 
 #endif

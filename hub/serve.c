@@ -166,33 +166,25 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
 static void s_fetch(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *fetch) {
     const xs_msg_fetch_t *f = &fetch->u.fetch;
     xs_txn_t *txn = NULL;
-    xs_bytes_t *found = NULL;
-    xs_proto_blob_t *page = NULL;
+    xs_proto_page_t page;
     hub_node_t node;
-    uint32_t count = 0;
-    int more = 0;
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
-    xs_err err = (found = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *found)) &&
-                         (page = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page))
-                     ? XS_OK
-                     : XS_ENOMEM;
-    if (err == XS_OK)
-        err = xs_store_read(s->hub->store, &txn);
+    xs_proto_page_init(&page, malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page.items),
+                       XS_PROTO_RECEIPTS_MAX, S_RECEIPTS_PAGE_BYTES);
+    xs_err err = page.items ? xs_store_read(s->hub->store, &txn) : XS_ENOMEM;
     if (err == XS_OK && !s_target(s, txn, peer, f->has_origin, f->origin, &node))
         goto out;
     if (err == XS_OK)
         err = hub_outbox_generation(txn, node.origin, &msg.u.receipts.generation);
     if (err == XS_OK)
-        err = hub_outbox_page(txn, node.origin, f->receipts_have, f->after.ptr, f->after.len, found,
-                              XS_PROTO_RECEIPTS_MAX, S_RECEIPTS_PAGE_BYTES, &count, &more);
+        err =
+            hub_outbox_page(txn, node.origin, f->receipts_have, f->after.ptr, f->after.len, &page);
     if (err == XS_OK) {
-        for (uint32_t i = 0; i < count; i++)
-            page[i] = (xs_proto_blob_t){found[i].ptr, found[i].len};
         msg.type = XS_MSG_RECEIPTS;
-        msg.u.receipts.receipts = page;
-        msg.u.receipts.receipt_count = count;
-        msg.u.receipts.more = more;
+        msg.u.receipts.receipts = page.items;
+        msg.u.receipts.receipt_count = page.count;
+        msg.u.receipts.more = page.more;
         s_reply(s, peer, &msg); /* encoded before the snapshot ends: the page borrows it */
     } else {
         xs_log_err(err, "读取认定回执 (reading receipts)");
@@ -200,29 +192,13 @@ static void s_fetch(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *fetch
     }
 out:
     xs_store_end(&txn);
-    free(found);
-    free(page);
+    free(page.items);
 }
-
-/* A page of BATCHES being filled (protocol.md §9). */
-typedef struct s_pull_page {
-    xs_proto_blob_t *items; /* room for XS_PROTO_BATCHES_MAX */
-    uint32_t count;
-    size_t bytes;
-    int more; /* out: the page is full and more batches follow */
-} s_pull_page_t;
 
 static xs_err s_pull_add(void *ctx, const xs_chain_entry_t *e, const uint8_t *envelope,
                          size_t len) {
-    s_pull_page_t *p = ctx;
     (void)e;
-    if (p->count == XS_PROTO_BATCHES_MAX || p->bytes + len > XS_PROTO_BATCHES_BYTES) {
-        p->more = 1;
-        return XS_EEXIST; /* the page is full */
-    }
-    p->items[p->count++] = (xs_proto_blob_t){envelope, len};
-    p->bytes += len;
-    return XS_OK;
+    return xs_proto_page_add(ctx, envelope, len) ? XS_OK : XS_EEXIST; /* full: stop */
 }
 
 /* A node (or a relay for its satellite) asks for its own batches back, verbatim, from
@@ -231,9 +207,10 @@ static void s_pull(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *pull) 
     const xs_msg_pull_t *p = &pull->u.pull;
     xs_txn_t *txn = NULL;
     hub_node_t node;
-    s_pull_page_t page = {NULL, 0, 0, 0};
-    xs_err err =
-        (page.items = malloc(XS_PROTO_BATCHES_MAX * sizeof *page.items)) ? XS_OK : XS_ENOMEM;
+    xs_proto_page_t page;
+    xs_proto_page_init(&page, malloc(XS_PROTO_BATCHES_MAX * sizeof *page.items),
+                       XS_PROTO_BATCHES_MAX, XS_PROTO_BATCHES_BYTES);
+    xs_err err = page.items ? XS_OK : XS_ENOMEM;
     if (err == XS_OK)
         err = xs_store_read(s->hub->store, &txn);
     if (err == XS_OK && !s_target(s, txn, peer, p->has_origin, p->origin, &node))

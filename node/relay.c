@@ -212,38 +212,24 @@ static void s_batch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *in) 
     s_reply(r, peer, &ack);
 }
 
-/* A page of receipts being filled. */
-typedef struct s_page {
-    xs_proto_blob_t *items; /* XS_PROTO_RECEIPTS_MAX */
-    uint32_t count;
-    size_t bytes;
-    int more; /* out: the page is full and more receipts follow */
-} s_page_t;
-
 static xs_err s_page_add(void *ctx, const char *teacher, size_t len, const xs_bytes_t *env) {
-    s_page_t *p = ctx;
     (void)teacher;
     (void)len;
-    if (p->count == XS_PROTO_RECEIPTS_MAX || p->bytes + env->len > S_RECEIPTS_PAGE_BYTES) {
-        p->more = 1;
-        return XS_EEXIST; /* stop: the page is full */
-    }
-    p->items[p->count++] = (xs_proto_blob_t){env->ptr, env->len};
-    p->bytes += env->len;
-    return XS_OK;
+    return xs_proto_page_add(ctx, env->ptr, env->len) ? XS_OK : XS_EEXIST; /* full: stop */
 }
 
 /* The receipts the relay holds for the satellite's teachers, a page at a time. */
 static void s_fetch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *fetch) {
     xs_txn_t *txn = NULL;
-    s_page_t page = {NULL, 0, 0, 0};
+    xs_proto_page_t page;
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
     if (fetch->u.fetch.has_origin) {
         s_error(r, peer, XS_PCODE_WRONG_ORIGIN);
         return;
     }
-    page.items = malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page.items);
+    xs_proto_page_init(&page, malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page.items),
+                       XS_PROTO_RECEIPTS_MAX, S_RECEIPTS_PAGE_BYTES);
     xs_err err = page.items ? xs_store_read(r->node->store, &txn) : XS_ENOMEM;
     if (err == XS_OK)
         msg.u.receipts.generation = s_state(txn, peer->origin, NODE_LANE_RECEIPTS_GEN);
@@ -270,23 +256,16 @@ static void s_fetch(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *fetc
 
 /* A page of a satellite's own batches, contiguous from from_seq (protocol.md §9). */
 typedef struct s_pull_page {
-    xs_proto_blob_t *items; /* XS_PROTO_BATCHES_MAX */
-    uint32_t count;
-    size_t bytes;
+    xs_proto_page_t page;
     uint64_t next; /* the seq the next batch must start at; 0: any (the first) */
-    int more;      /* out: the page is full and more batches follow */
 } s_pull_page_t;
 
 static xs_err s_pull_add(void *ctx, const node_lane_batch_t *b) {
     s_pull_page_t *p = ctx;
     if (p->next && b->first != p->next)
         return XS_EEXIST; /* a gap: the page ends before it */
-    if (p->count == XS_PROTO_BATCHES_MAX || p->bytes + b->len > XS_PROTO_BATCHES_BYTES) {
-        p->more = 1;
-        return XS_EEXIST;
-    }
-    p->items[p->count++] = (xs_proto_blob_t){b->envelope, b->len};
-    p->bytes += b->len;
+    if (!xs_proto_page_add(&p->page, b->envelope, b->len))
+        return XS_EEXIST; /* full */
     p->next = b->last + 1;
     return XS_OK;
 }
@@ -294,16 +273,18 @@ static xs_err s_pull_add(void *ctx, const node_lane_batch_t *b) {
 /* A satellite restored from an old copy asks for its own batches back. */
 static void s_pull(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *pull) {
     xs_txn_t *txn = NULL;
-    s_pull_page_t page = {NULL, 0, 0, 0, 0};
+    s_pull_page_t pulled = {{NULL, 0, 0, 0, 0, 0}, 0};
+    xs_proto_page_t *page = &pulled.page;
     if (pull->u.pull.has_origin) {
         s_error(r, peer, XS_PCODE_WRONG_ORIGIN);
         return;
     }
-    page.items = malloc(XS_PROTO_BATCHES_MAX * sizeof *page.items);
-    xs_err err = page.items ? xs_store_read(r->node->store, &txn) : XS_ENOMEM;
+    xs_proto_page_init(page, malloc(XS_PROTO_BATCHES_MAX * sizeof *page->items),
+                       XS_PROTO_BATCHES_MAX, XS_PROTO_BATCHES_BYTES);
+    xs_err err = page->items ? xs_store_read(r->node->store, &txn) : XS_ENOMEM;
     if (err == XS_OK) {
         node_lane_t lane = node_lane_satellite(peer->origin);
-        err = node_lane_batches(txn, &lane, pull->u.pull.from_seq - 1, s_pull_add, &page);
+        err = node_lane_batches(txn, &lane, pull->u.pull.from_seq - 1, s_pull_add, &pulled);
         if (err == XS_EEXIST)
             err = XS_OK;
     }
@@ -311,15 +292,15 @@ static void s_pull(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *pull)
         xs_msg_t msg;
         memset(&msg, 0, sizeof msg);
         msg.type = XS_MSG_BATCHES;
-        msg.u.batches.envelopes = page.items;
-        msg.u.batches.envelope_count = page.count;
-        msg.u.batches.more = page.more;
+        msg.u.batches.envelopes = page->items;
+        msg.u.batches.envelope_count = page->count;
+        msg.u.batches.more = page->more;
         s_reply(r, peer, &msg); /* before the snapshot ends: the page borrows it */
     } else {
         s_error(r, peer, XS_PCODE_INTERNAL);
     }
     xs_store_end(&txn);
-    free(page.items);
+    free(page->items);
 }
 
 xs_err node_relay_serve(node_relay_t *r, int timeout_ms) {

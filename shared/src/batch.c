@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xs/envelope.h"
+
 /* Signature context (protocol.md §1): the ASCII name and its 0x00 byte. */
 static const char s_context[] = "xueshi-batch-1";
 #define S_CONTEXT_BYTES (sizeof s_context) /* the NUL is part of the context */
@@ -46,20 +48,6 @@ static xs_err s_frame(const void *envelope, size_t len, const uint8_t **body, si
     if (err != XS_OK)
         return err;
     return s_check_prefix(*body, *body_len);
-}
-
-/* Verifies signature by origin over context || body; the two must be one buffer for
- * Ed25519, so the body is copied once. */
-static xs_err s_verify(const uint8_t origin[XS_SIGN_PK_BYTES], const uint8_t *body, size_t body_len,
-                       const uint8_t *signature) {
-    uint8_t *signed_bytes = malloc(S_CONTEXT_BYTES + body_len);
-    if (!signed_bytes)
-        return XS_ENOMEM;
-    memcpy(signed_bytes, s_context, S_CONTEXT_BYTES);
-    memcpy(signed_bytes + S_CONTEXT_BYTES, body, body_len);
-    xs_err err = xs_identity_verify(origin, signed_bytes, S_CONTEXT_BYTES + body_len, signature);
-    free(signed_bytes);
-    return err;
 }
 
 /* Reads a bin32 or nil into hash; *has says which. */
@@ -161,7 +149,8 @@ xs_err xs_batch_open(const void *envelope, size_t len, xs_batch_t *out) {
     if (err != XS_OK)
         return err;
     memcpy(out->origin, out->body + sizeof s_prefix, XS_SIGN_PK_BYTES);
-    if ((err = s_verify(out->origin, out->body, out->body_len, out->signature)) != XS_OK)
+    if ((err = xs_envelope_verify(s_context, S_CONTEXT_BYTES, out->origin, out->body, out->body_len,
+                                  out->signature)) != XS_OK)
         return err;
 
     /* Signed by origin: now the rest of the header, strictly (protocol.md §2). */

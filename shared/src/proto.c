@@ -504,6 +504,21 @@ int xs_proto_next_envelope(xs_proto_iter_t *it, xs_proto_blob_t *out) {
     return xs_proto_next_receipt(it, out); /* both lists are of bin elements */
 }
 
+void xs_proto_page_init(xs_proto_page_t *page, xs_proto_blob_t *items, uint32_t cap,
+                        size_t max_bytes) {
+    *page = (xs_proto_page_t){items, cap, 0, max_bytes, 0, 0};
+}
+
+int xs_proto_page_add(xs_proto_page_t *page, const void *ptr, size_t len) {
+    if (page->count == page->cap || page->bytes + len > page->max_bytes) {
+        page->more = 1;
+        return 0;
+    }
+    page->items[page->count++] = (xs_proto_blob_t){ptr, len};
+    page->bytes += len;
+    return 1;
+}
+
 void xs_proto_error(xs_msg_t *msg, xs_proto_code code) {
     const char *text = xs_proto_code_message(code);
     memset(msg, 0, sizeof *msg);

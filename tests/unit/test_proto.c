@@ -409,6 +409,27 @@ static void test_roster(void **state) {
     xs_writer_free(&w);
 }
 
+/* A page takes blobs while they fit its count and its bytes, then says more follow. */
+static void test_page(void **state) {
+    (void)state;
+    static const uint8_t blob[100] = {0};
+    xs_proto_blob_t items[3];
+    xs_proto_page_t page;
+    xs_proto_page_init(&page, items, 3, 250);
+    assert_true(xs_proto_page_add(&page, blob, 100));
+    assert_true(xs_proto_page_add(&page, blob, 100));
+    assert_false(xs_proto_page_add(&page, blob, 100)); /* 300 bytes > 250 */
+    assert_true(page.more);
+    assert_int_equal(page.count, 2);
+    xs_proto_page_init(&page, items, 3, 1000);
+    for (int i = 0; i < 3; i++)
+        assert_true(xs_proto_page_add(&page, blob, 10));
+    assert_false(page.more);
+    assert_false(xs_proto_page_add(&page, blob, 10)); /* a fourth: over the count */
+    assert_true(page.more);
+    assert_int_equal(page.bytes, 30);
+}
+
 /* §5.1 names and messages, and the mapping to and from xs_err. */
 static void test_codes(void **state) {
     (void)state;
@@ -1044,9 +1065,9 @@ static void s_check_receipt(s_vectors_t *vs, const s_vector_t *v, const uint8_t 
     xs_writer_free(&env);
 }
 
-static const char *const s_type_names[] = {
-    "", "HELLO", "VIEW", "BATCH", "ACK", "FETCH", "RECEIPTS", "ERROR", "SATELLITES", "ROSTER",
-    "PULL", "BATCHES"};
+static const char *const s_type_names[] = {"",           "HELLO",  "VIEW",     "BATCH",
+                                           "ACK",        "FETCH",  "RECEIPTS", "ERROR",
+                                           "SATELLITES", "ROSTER", "PULL",     "BATCHES"};
 
 /* Builds the message the fields describe; list arrays go into the caller's storage and
  * binary values into owned (freed by the caller, count in *nowned). */
@@ -1348,12 +1369,12 @@ static void test_vectors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hello),       cmocka_unit_test(test_view),
-        cmocka_unit_test(test_batch_msg),   cmocka_unit_test(test_ack),
-        cmocka_unit_test(test_fetch),       cmocka_unit_test(test_receipts),
-        cmocka_unit_test(test_error),       cmocka_unit_test(test_roster),
-        cmocka_unit_test(test_codes),       cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_list_bounds),
+        cmocka_unit_test(test_hello),     cmocka_unit_test(test_view),
+        cmocka_unit_test(test_batch_msg), cmocka_unit_test(test_ack),
+        cmocka_unit_test(test_fetch),     cmocka_unit_test(test_receipts),
+        cmocka_unit_test(test_error),     cmocka_unit_test(test_roster),
+        cmocka_unit_test(test_page),      cmocka_unit_test(test_codes),
+        cmocka_unit_test(test_malformed), cmocka_unit_test(test_list_bounds),
     };
     const struct CMUnitTest vector_tests[] = {
         cmocka_unit_test(test_vectors),

@@ -257,6 +257,20 @@ int xs_proto_next_rejected(xs_proto_iter_t *it, xs_proto_rejected_t *out);
 int xs_proto_next_receipt(xs_proto_iter_t *it, xs_proto_blob_t *out);
 int xs_proto_next_envelope(xs_proto_iter_t *it, xs_proto_blob_t *out);
 
+/* A RECEIPTS or BATCHES page being filled: at most cap blobs and max_bytes of them. */
+typedef struct xs_proto_page {
+    xs_proto_blob_t *items; /* the caller's room for cap blobs, each borrowed */
+    uint32_t cap, count;
+    size_t max_bytes, bytes;
+    int more; /* set when a blob did not fit: the reply tells the peer to ask again */
+} xs_proto_page_t;
+
+/* Starts an empty page over items (room for cap), bounded by max_bytes. */
+void xs_proto_page_init(xs_proto_page_t *page, xs_proto_blob_t *items, uint32_t cap,
+                        size_t max_bytes);
+/* Adds a blob (borrowed) and returns 1, or returns 0 and sets more when it does not fit. */
+int xs_proto_page_add(xs_proto_page_t *page, const void *ptr, size_t len);
+
 /* Fills *msg as the ERROR for code (1..XS_PCODE_MAX), with its static bilingual message. */
 void xs_proto_error(xs_msg_t *msg, xs_proto_code code);
 
