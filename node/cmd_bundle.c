@@ -17,6 +17,7 @@ static xs_err s_add(void *ctx, const uint8_t *envelope, size_t len) {
 
 int node_cmd_export(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"out", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     node_t node;
@@ -28,13 +29,14 @@ int node_cmd_export(int argc, char **argv) {
     char part[4200];
     FILE *f = NULL;
     int rc = 1;
-    if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value ||
-        !opts[1].value)
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
+        !xs_cli_get(opts, nopts, "out"))
         return node_usage(S_EXPORT_USAGE);
-    const char *out = opts[1].value;
+    const char *out = xs_cli_get(opts, nopts, "out");
     if (snprintf(part, sizeof part, "%s.part", out) >= (int)sizeof part)
         return 2;
-    if (node_open(&node, opts[0].value) != XS_OK)
+    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
         return 1;
     xs_err err = xs_identity_load(&id, node.dir, "node");
     if (err == XS_OK)
@@ -82,6 +84,7 @@ out:
 
 int node_cmd_import_receipts(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos, len;
     node_t node;
@@ -92,10 +95,10 @@ int node_cmd_import_receipts(int argc, char **argv) {
     const char *why = NULL;
     int rc = 1;
     memset(&items, 0, sizeof items);
-    if (node_args(argc, argv, opts, 2, pos, 1, &npos) != XS_OK || opts[1].value || npos != 1 ||
-        !opts[0].value)
+    if (node_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || npos != 1 || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_IMPORT_USAGE);
-    if (node_open(&node, opts[0].value) != XS_OK)
+    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
         return 1;
     xs_err err = xs_bundle_load_file(pos[0], &bytes, &len);
     if (err == XS_OK)

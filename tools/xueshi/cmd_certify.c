@@ -100,6 +100,7 @@ static int s_grow(void **array, size_t *cap, size_t count, size_t size) {
 int tool_cmd_certify(int argc, char **argv) {
     xs_cli_opt_t opts[] = {
         {"policy", 1, NULL}, {"records", 1, NULL}, {"detail", 0, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     char msg[512];
@@ -113,22 +114,24 @@ int tool_cmd_certify(int argc, char **argv) {
     int rc = 2;
     static char outbuf[1 << 16];
 
-    if (xs_cli_parse(argc, argv, opts, 4, pos, 0, &npos, msg, sizeof msg) != XS_OK) {
+    if (xs_cli_parse(argc, argv, opts, nopts, pos, 0, &npos, msg, sizeof msg) != XS_OK) {
         fprintf(stderr, "xueshi: %s\n用法 (usage): %s\n", msg, S_USAGE);
         return 2;
     }
-    if (opts[3].value || !opts[0].value || !opts[1].value) {
+    if (xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "policy") ||
+        !xs_cli_get(opts, nopts, "records")) {
         fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
         return 2;
     }
-    const char *path = opts[1].value;
-    int detail = opts[2].value != NULL;
-    xs_err err = xs_policy_load(&policy, opts[0].value, msg, sizeof msg);
+    const char *path = xs_cli_get(opts, nopts, "records");
+    int detail = xs_cli_get(opts, nopts, "detail") != NULL;
+    xs_err err = xs_policy_load(&policy, xs_cli_get(opts, nopts, "policy"), msg, sizeof msg);
     if (err != XS_OK) {
         if (err == XS_EPOLICY)
             fprintf(stderr, "xueshi: 认定规则有误 (policy refused): %s\n", msg);
         else
-            xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", opts[0].value);
+            xs_log_err(err, "无法读取认定规则 %s (cannot read policy)",
+                       xs_cli_get(opts, nopts, "policy"));
         goto out;
     }
     c.policy = policy;

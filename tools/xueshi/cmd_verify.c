@@ -34,6 +34,7 @@ static uint8_t *s_read(const char *path, size_t max, size_t *len) {
 
 int tool_cmd_verify(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"hub-key", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos, len;
     char msg[512], hex[65], when[32];
@@ -41,17 +42,19 @@ int tool_cmd_verify(int argc, char **argv) {
     xs_policy_t *policy = NULL;
     uint8_t policy_hash[32];
     int rc = 2;
-    if (xs_cli_parse(argc, argv, opts, 3, pos, 1, &npos, msg, sizeof msg) != XS_OK ||
-        opts[2].value || npos != 1) {
+    if (xs_cli_parse(argc, argv, opts, nopts, pos, 1, &npos, msg, sizeof msg) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || npos != 1) {
         fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
         return 2;
     }
-    if (opts[0].value && xs_pubkeys_parse(opts[0].value, strlen(opts[0].value), &hub) != XS_OK) {
+    if (xs_cli_get(opts, nopts, "hub-key") &&
+        xs_pubkeys_parse(xs_cli_get(opts, nopts, "hub-key"),
+                         strlen(xs_cli_get(opts, nopts, "hub-key")), &hub) != XS_OK) {
         fprintf(stderr, "xueshi: --hub-key 格式不对 (not xs1:...)\n");
         return 2;
     }
-    if (opts[1].value) {
-        xs_err err = xs_policy_load(&policy, opts[1].value, msg, sizeof msg);
+    if (xs_cli_get(opts, nopts, "policy")) {
+        xs_err err = xs_policy_load(&policy, xs_cli_get(opts, nopts, "policy"), msg, sizeof msg);
         if (err == XS_OK)
             err = xs_policy_hash(policy, policy_hash);
         if (err != XS_OK) {
@@ -64,9 +67,9 @@ int tool_cmd_verify(int argc, char **argv) {
     xs_receipt_t *r = malloc(sizeof *r);
     if (!env || !r)
         goto out;
-    xs_err err = xs_receipt_open(env, len, opts[0].value ? hub.sign : NULL, r);
+    xs_err err = xs_receipt_open(env, len, xs_cli_get(opts, nopts, "hub-key") ? hub.sign : NULL, r);
     if (err != XS_OK) {
-        printf("无效 (INVALID): %s\n", err == XS_ECRYPTO && opts[0].value
+        printf("无效 (INVALID): %s\n", err == XS_ECRYPTO && xs_cli_get(opts, nopts, "hub-key")
                                            ? "不是该县级中心签发的，或已被改动 (not signed by that "
                                              "hub, or altered)"
                                            : xs_strerror(err));
@@ -75,8 +78,9 @@ int tool_cmd_verify(int argc, char **argv) {
     }
     xs_hex_encode(r->hub, 32, hex);
     printf("签名有效 (signature valid)%s\n签发的县级中心签名公钥 (hub signing key): %s\n",
-           opts[0].value ? "，签发者与 --hub-key 一致 (issued by the given hub)"
-                         : "；请核对是否为本县中心的公钥 (check it is your county hub's key)",
+           xs_cli_get(opts, nopts, "hub-key")
+               ? "，签发者与 --hub-key 一致 (issued by the given hub)"
+               : "；请核对是否为本县中心的公钥 (check it is your county hub's key)",
            hex);
     time_t issued = (time_t)r->issued_at;
     struct tm tm;
