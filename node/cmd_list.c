@@ -203,30 +203,32 @@ static void s_year_range(node_t *node, s_query_t *q) {
     xs_policy_destroy(&policy);
 }
 
-/* First pass over the records: which are voided, and by which correction, sorted. */
-static xs_err s_collect_voids(xs_cursor_t *cur, s_list_t *list) {
-    xs_bytes_t k, v;
+/* A step of the first pass: notes the correction the entry is, if it is one. */
+static xs_err s_collect_void(void *ctx, uint64_t seq, const xs_bytes_t *key,
+                             const xs_bytes_t *bytes) {
+    s_list_t *list = ctx;
     xs_record_t rec;
-    uint64_t seq;
     char why[NODE_WHY_MAX];
-    xs_err err;
-    for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        if (node_record_read(&k, &v, &seq, &rec, why) != XS_OK)
-            continue; /* reported in the second pass */
-        if (rec.kind != XS_KIND_CORRECTION)
-            continue;
-        if (list->nvoids == list->cap) {
-            size_t cap = list->cap ? list->cap * 2 : 64;
-            s_void_t *grown = realloc(list->voids, cap * sizeof *grown);
-            if (!grown)
-                return XS_ENOMEM;
-            list->voids = grown;
-            list->cap = cap;
-        }
-        list->voids[list->nvoids++] = (s_void_t){rec.voids, seq};
+    if (node_record_read(key, bytes, &seq, &rec, why) != XS_OK)
+        return XS_OK; /* reported in the second pass */
+    if (rec.kind != XS_KIND_CORRECTION)
+        return XS_OK;
+    if (list->nvoids == list->cap) {
+        size_t cap = list->cap ? list->cap * 2 : 64;
+        s_void_t *grown = realloc(list->voids, cap * sizeof *grown);
+        if (!grown)
+            return XS_ENOMEM;
+        list->voids = grown;
+        list->cap = cap;
     }
-    if (err != XS_ENOTFOUND)
+    list->voids[list->nvoids++] = (s_void_t){rec.voids, seq};
+    return XS_OK;
+}
+
+/* First pass over the records: which are voided, and by which correction, sorted. */
+static xs_err s_collect_voids(xs_txn_t *txn, s_list_t *list) {
+    xs_err err = node_records_raw(txn, s_collect_void, list);
+    if (err != XS_OK)
         return err;
     if (list->nvoids > 0) /* qsort and bsearch want a non-null array even when empty */
         qsort(list->voids, list->nvoids, sizeof *list->voids, s_cmp_void);
@@ -323,51 +325,63 @@ static void s_broken(uint64_t seq, uint64_t expected, const char *why) {
                 (unsigned long long)seq);
 }
 
+/* What the second pass walks with. */
+typedef struct s_pass {
+    const s_query_t *q;
+    const s_list_t *list;
+    s_shown_t *out;
+    uint64_t expected; /* the seq that should come next */
+} s_pass_t;
+
+/* A step of the second pass: prints the entry when it is a selected valid record, else reports
+ * it, and reports a hole in the numbering before it. Stops (out->io_failed) when stdout
+ * fails. */
+static xs_err s_print_record(void *ctx, uint64_t seq, const xs_bytes_t *key,
+                             const xs_bytes_t *bytes) {
+    s_pass_t *p = ctx;
+    xs_record_t rec;
+    char why[NODE_WHY_MAX];
+    xs_err bad = node_record_read(key, bytes, &seq, &rec, why);
+    if (seq != 0 && seq != p->expected) {
+        s_broken(seq, p->expected, NULL);
+        p->out->broken = 1;
+    }
+    if (seq >= p->expected)
+        p->expected = seq + 1;
+    if (bad != XS_OK) {
+        s_broken(seq, p->expected, why);
+        p->out->broken = 1;
+        return XS_OK;
+    }
+    if (!s_selected(p->q, &rec))
+        return XS_OK;
+    uint64_t by = s_voided_by(p->list, seq);
+    char id[24];
+    p->out->shown++;
+    p->out->voided += by != 0;
+    snprintf(id, sizeof id, "%llu", (unsigned long long)seq);
+    if (!p->q->csv) {
+        s_print_table_row(&rec, id, by);
+    } else if (s_print_csv_row(&rec, id, by) != 0) {
+        p->out->io_failed = 1;
+        return XS_EIO; /* stops the walk */
+    }
+    return XS_OK;
+}
+
 /* Second pass: prints every selected record that reads as a valid record; reports the others
  * and holes in the numbering. A store error stops it and is returned. */
-static xs_err s_print_records(xs_cursor_t *cur, const s_query_t *q, const s_list_t *list,
+static xs_err s_print_records(xs_txn_t *txn, const s_query_t *q, const s_list_t *list,
                               s_shown_t *out) {
-    xs_bytes_t k, v;
-    xs_record_t rec;
-    uint64_t seq, expected = 1;
-    char why[NODE_WHY_MAX];
-    xs_err err;
-    for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        xs_err bad = node_record_read(&k, &v, &seq, &rec, why);
-        if (seq != 0 && seq != expected) {
-            s_broken(seq, expected, NULL);
-            out->broken = 1;
-        }
-        if (seq >= expected)
-            expected = seq + 1;
-        if (bad != XS_OK) {
-            s_broken(seq, expected, why);
-            out->broken = 1;
-            continue;
-        }
-        if (!s_selected(q, &rec))
-            continue;
-        uint64_t by = s_voided_by(list, seq);
-        char id[24];
-        out->shown++;
-        out->voided += by != 0;
-        snprintf(id, sizeof id, "%llu", (unsigned long long)seq);
-        if (!q->csv)
-            s_print_table_row(&rec, id, by);
-        else if (s_print_csv_row(&rec, id, by) != 0) {
-            out->io_failed = 1;
-            return XS_OK;
-        }
-    }
-    return err == XS_ENOTFOUND ? XS_OK : err;
+    s_pass_t pass = {q, list, out, 1};
+    xs_err err = node_records_raw(txn, s_print_record, &pass);
+    return out->io_failed ? XS_OK : err;
 }
 
 int node_cmd_list(int argc, char **argv) {
     s_query_t q;
     node_t node;
     xs_txn_t *txn = NULL;
-    xs_cursor_t *cur = NULL;
     s_list_t list = {0};
     s_shown_t seen = {0};
     int rc;
@@ -379,13 +393,11 @@ int node_cmd_list(int argc, char **argv) {
     s_year_range(&node, &q);
     err = xs_store_read(node.store, &txn);
     if (err == XS_OK)
-        err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
-    if (err == XS_OK)
-        err = s_collect_voids(cur, &list);
+        err = s_collect_voids(txn, &list);
     if (err == XS_OK && s_print_header(q.csv) != 0)
         seen.io_failed = 1;
     if (err == XS_OK && !seen.io_failed)
-        err = s_print_records(cur, &q, &list, &seen);
+        err = s_print_records(txn, &q, &list, &seen);
     if (err == XS_OK && seen.io_failed) {
         fprintf(stderr, "xueshi-node: 输出失败 (cannot write output)\n");
         rc = 1;
@@ -404,7 +416,6 @@ int node_cmd_list(int argc, char **argv) {
     if (fflush(stdout) != 0)
         rc = 1;
     free(list.voids);
-    xs_store_cursor_close(&cur);
     xs_store_end(&txn);
     node_close(&node);
     return rc;

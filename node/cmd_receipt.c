@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lanes.h"
 #include "node.h"
 
 #define S_USAGE "xueshi-node receipt --dir DIR --teacher T --out FILE"
@@ -21,9 +22,10 @@ int node_cmd_receipt(int argc, char **argv) {
     if (node_open(&node, opts[0].value) != XS_OK)
         return 1;
     const char *teacher = opts[1].value;
+    node_lane_t self = node_lane_self();
     xs_err err = xs_store_read(node.store, &txn);
     if (err == XS_OK)
-        err = xs_store_get(txn, NODE_T_RECEIPTS, teacher, strlen(teacher), &env);
+        err = node_lane_receipt_get(txn, &self, teacher, strlen(teacher), &env);
     if (err == XS_ENOTFOUND) {
         fprintf(stderr,
                 "xueshi-node: 没有教师 %s 的认定回执，请先同步 (no receipt yet: sync first)\n",

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "lanes.h"
 #include "node.h"
 #include "xs/certify.h"
 #include "xs/receipt.h"
@@ -26,16 +27,23 @@ typedef struct s_totals {
     xs_receipt_t *receipt; /* scratch */
 } s_totals_t;
 
-/* Loads and verifies the teacher's receipt into s->receipt; 0 when there is none. */
-static int s_receipt(s_totals_t *s, const char *teacher, size_t len) {
-    xs_bytes_t env;
-    if (!s->has_hub || xs_store_get(s->txn, NODE_T_RECEIPTS, teacher, len, &env) != XS_OK)
-        return 0;
-    xs_err err = xs_receipt_open(env.ptr, env.len, s->hub, s->receipt);
+/* Opens the teacher's receipt envelope into s->receipt, verified; 0 (reported) when it fails
+ * its check. */
+static int s_receipt_open(s_totals_t *s, const char *teacher, size_t len, const xs_bytes_t *env) {
+    xs_err err = xs_receipt_open(env->ptr, env->len, s->hub, s->receipt);
     if (err != XS_OK)
         xs_log_err(err, "教师 %.*s 的认定回执无效 (the teacher's receipt fails its check)",
                    (int)len, teacher);
     return err == XS_OK;
+}
+
+/* Loads and verifies the teacher's receipt into s->receipt; 0 when there is none. */
+static int s_receipt(s_totals_t *s, const char *teacher, size_t len) {
+    node_lane_t self = node_lane_self();
+    xs_bytes_t env;
+    if (!s->has_hub || node_lane_receipt_get(s->txn, &self, teacher, len, &env) != XS_OK)
+        return 0;
+    return s_receipt_open(s, teacher, len, &env);
 }
 
 /* The confirmed total matching row in s->receipt, or NULL. */
@@ -100,41 +108,49 @@ out:
     return err;
 }
 
+/* What s_confirmed_csv hands each receipt of its walk. */
+typedef struct s_csv {
+    s_totals_t *s;
+    xs_certify_total_t *totals, *keep; /* scratch, XS_RECEIPT_TOTALS_MAX each */
+} s_csv_t;
+
+/* Prints one receipt's totals as CSV rows, when it is of the teacher asked for and verifies. */
+static xs_err s_confirmed_row(void *ctx, const char *teacher, size_t len,
+                              const xs_bytes_t *envelope) {
+    s_csv_t *c = ctx;
+    s_totals_t *s = c->s;
+    if (s->teacher && (len != strlen(s->teacher) || memcmp(teacher, s->teacher, len) != 0))
+        return XS_OK;
+    if (!s->has_hub || !s_receipt_open(s, teacher, len, envelope))
+        return XS_OK;
+    const xs_receipt_t *r = s->receipt;
+    for (uint32_t i = 0; i < r->total_count; i++) {
+        const xs_receipt_total_t *t = &r->totals[i];
+        c->totals[i] = (xs_certify_total_t){.credited_minutes = t->credited_minutes,
+                                            .required_minutes = t->required_minutes,
+                                            .year = (int16_t)t->year,
+                                            .scope = t->scope,
+                                            .bucket = t->bucket,
+                                            .semester = t->semester,
+                                            .met = t->met};
+    }
+    xs_certify_teacher_t view = {r->teacher_id, NULL, 0, c->keep, 0};
+    view.total_count =
+        xs_report_filter_year(s->policy, c->totals, r->total_count, s->year, c->keep);
+    return xs_report_summary_teacher(stdout, s->policy, &view, NULL);
+}
+
 /* --confirmed --format csv: the receipts' totals, in the CSV xueshi certify prints. */
 static xs_err s_confirmed_csv(s_totals_t *s) {
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
-    xs_certify_total_t *totals = malloc(XS_RECEIPT_TOTALS_MAX * sizeof *totals);
-    xs_certify_total_t *keep = malloc(XS_RECEIPT_TOTALS_MAX * sizeof *keep);
-    xs_err err = totals && keep ? xs_report_summary_begin(stdout, 0) : XS_ENOMEM;
+    node_lane_t self = node_lane_self();
+    s_csv_t c = {s, malloc(XS_RECEIPT_TOTALS_MAX * sizeof *c.totals),
+                 malloc(XS_RECEIPT_TOTALS_MAX * sizeof *c.keep)};
+    xs_err err = c.totals && c.keep ? xs_report_summary_begin(stdout, 0) : XS_ENOMEM;
     if (err == XS_OK)
-        err = xs_store_cursor_open(s->txn, NODE_T_RECEIPTS, &cur);
-    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        if (s->teacher && (k.len != strlen(s->teacher) || memcmp(k.ptr, s->teacher, k.len) != 0))
-            continue;
-        if (!s_receipt(s, k.ptr, k.len))
-            continue;
-        const xs_receipt_t *r = s->receipt;
-        for (uint32_t i = 0; i < r->total_count; i++) {
-            const xs_receipt_total_t *c = &r->totals[i];
-            totals[i] = (xs_certify_total_t){.credited_minutes = c->credited_minutes,
-                                             .required_minutes = c->required_minutes,
-                                             .year = (int16_t)c->year,
-                                             .scope = c->scope,
-                                             .bucket = c->bucket,
-                                             .semester = c->semester,
-                                             .met = c->met};
-        }
-        xs_certify_teacher_t view = {r->teacher_id, NULL, 0, keep, 0};
-        view.total_count = xs_report_filter_year(s->policy, totals, r->total_count, s->year, keep);
-        if ((err = xs_report_summary_teacher(stdout, s->policy, &view, NULL)) != XS_OK)
-            break;
-    }
-    xs_store_cursor_close(&cur);
-    free(totals);
-    free(keep);
-    return err == XS_ENOTFOUND ? XS_OK : err;
+        err = node_lane_receipts(s->txn, &self, NULL, 0, s_confirmed_row, &c);
+    free(c.totals);
+    free(c.keep);
+    return err;
 }
 
 /* Reads the options into *s (teacher, year, csv), *dir and *confirmed_csv; XS_EINVAL, with the
@@ -173,42 +189,38 @@ typedef struct s_ledger {
     uint64_t corrupted;   /* records left out because they are corrupted */
 } s_ledger_t;
 
+/* A walk's step: decodes the entry into l; one that does not read as a valid record is
+ * reported and left out. */
+static xs_err s_load_record(void *ctx, uint64_t seq, const xs_bytes_t *key,
+                            const xs_bytes_t *bytes) {
+    s_ledger_t *l = ctx;
+    char why[NODE_WHY_MAX];
+    if (l->count == l->cap) {
+        size_t grown = l->cap ? l->cap * 2 : 1024;
+        xs_record_t *r = realloc(l->records, grown * sizeof *r);
+        if (r)
+            l->records = r;
+        uint64_t *i = realloc(l->ids, grown * sizeof *i);
+        if (i)
+            l->ids = i;
+        if (!r || !i)
+            return XS_ENOMEM;
+        l->cap = grown;
+    }
+    if (node_record_read(key, bytes, &seq, &l->records[l->count], why) != XS_OK) {
+        xs_log("记录 %llu 数据已损坏，未计入 (record %llu is corrupted; not counted): %s",
+               (unsigned long long)seq, (unsigned long long)seq, why);
+        l->corrupted++;
+        return XS_OK;
+    }
+    l->ids[l->count++] = seq;
+    return XS_OK;
+}
+
 /* Decodes every record of txn into *l; one that does not read as a valid record is reported
  * and left out. */
 static xs_err s_load(xs_txn_t *txn, s_ledger_t *l) {
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
-    uint64_t seq;
-    char why[NODE_WHY_MAX];
-    xs_err err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
-    if (err != XS_OK)
-        return err;
-    for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        if (l->count == l->cap) {
-            size_t grown = l->cap ? l->cap * 2 : 1024;
-            xs_record_t *r = realloc(l->records, grown * sizeof *r);
-            if (r)
-                l->records = r;
-            uint64_t *i = realloc(l->ids, grown * sizeof *i);
-            if (i)
-                l->ids = i;
-            if (!r || !i) {
-                err = XS_ENOMEM;
-                break;
-            }
-            l->cap = grown;
-        }
-        if (node_record_read(&k, &v, &seq, &l->records[l->count], why) != XS_OK) {
-            xs_log("记录 %llu 数据已损坏，未计入 (record %llu is corrupted; not counted): %s",
-                   (unsigned long long)seq, (unsigned long long)seq, why);
-            l->corrupted++;
-            continue;
-        }
-        l->ids[l->count++] = seq;
-    }
-    xs_store_cursor_close(&cur);
-    return err == XS_ENOTFOUND ? XS_OK : err;
+    return node_records_raw(txn, s_load_record, l);
 }
 
 /* Starts the provisional totals: the CSV header, or the table's explanation and headings. */

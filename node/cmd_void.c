@@ -18,17 +18,29 @@ struct s_void {
     const char *refusal;   /* out: why nothing was written, or NULL */
 };
 
+/* A walk's step: refuses (XS_EEXIST) when the entry is a correction voiding v->target. */
+static xs_err s_voids_target(void *ctx, uint64_t seq, const xs_bytes_t *key,
+                             const xs_bytes_t *bytes) {
+    struct s_void *v = ctx;
+    xs_record_t rec;
+    (void)seq;
+    (void)key;
+    if (xs_record_decode_bytes(bytes->ptr, bytes->len, &rec) == XS_OK &&
+        rec.kind == XS_KIND_CORRECTION && rec.voids == v->target) {
+        v->refusal = "这条记录已作废 (already voided)";
+        return XS_EEXIST;
+    }
+    return XS_OK;
+}
+
 /* Finds the target and whether a correction already voids it, then appends the correction,
  * all in one write transaction so two voids cannot race. */
 static xs_err s_void(xs_txn_t *txn, void *ctx) {
     struct s_void *v = ctx;
-    uint8_t key[8];
-    xs_bytes_t val, k;
+    xs_bytes_t val;
     xs_record_t target, rec;
-    xs_cursor_t *cur = NULL;
     v->refusal = NULL;
-    xs_store_u64_key(v->target, key);
-    xs_err err = xs_store_get(txn, NODE_T_RECORDS, key, 8, &val);
+    xs_err err = node_record_get(txn, v->target, &val);
     if (err == XS_ENOTFOUND) {
         v->refusal = "没有这条记录 (no such record)";
         return XS_ENOTFOUND;
@@ -42,19 +54,7 @@ static xs_err s_void(xs_txn_t *txn, void *ctx) {
         return XS_EINVAL;
     }
     /* Corrections come after their target: scan from it for one that voids it. */
-    if ((err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur)) != XS_OK)
-        return err;
-    for (err = xs_store_cursor_seek(cur, key, 8, &k, &val); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &val)) {
-        if (xs_record_decode_bytes(val.ptr, val.len, &rec) == XS_OK &&
-            rec.kind == XS_KIND_CORRECTION && rec.voids == v->target) {
-            v->refusal = "这条记录已作废 (already voided)";
-            err = XS_EEXIST;
-            break;
-        }
-    }
-    xs_store_cursor_close(&cur);
-    if (err != XS_ENOTFOUND)
+    if ((err = node_records_raw_from(txn, v->target, s_voids_target, v)) != XS_OK)
         return err;
 
     xs_record_init(&rec);

@@ -296,16 +296,22 @@ uint64_t node_record_seq(const xs_bytes_t *key) {
     return key->len == 8 ? xs_store_key_u64(key->ptr) : 0;
 }
 
-xs_err node_records_raw(xs_txn_t *txn, node_record_raw_fn fn, void *ctx) {
+xs_err node_records_raw_from(xs_txn_t *txn, uint64_t from, node_record_raw_fn fn, void *ctx) {
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
+    uint8_t key[8];
+    xs_store_u64_key(from, key);
     xs_err err = xs_store_cursor_open(txn, NODE_T_RECORDS, &cur);
-    for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v))
+    for (err = err ? err : xs_store_cursor_seek(cur, from ? key : NULL, from ? 8 : 0, &k, &v);
+         err == XS_OK; err = xs_store_cursor_next(cur, &k, &v))
         if ((err = fn(ctx, node_record_seq(&k), &k, &v)) != XS_OK)
             break;
     xs_store_cursor_close(&cur);
     return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
+xs_err node_records_raw(xs_txn_t *txn, node_record_raw_fn fn, void *ctx) {
+    return node_records_raw_from(txn, 0, fn, ctx);
 }
 
 /* The seq a dedupe value names; 0 when it is not 8 bytes. */

@@ -153,6 +153,9 @@ typedef xs_err (*node_record_raw_fn)(void *ctx, uint64_t seq, const xs_bytes_t *
  * holes and disorder are handed on, not an end. Returns the store's error when the walk cannot
  * go on. */
 XS_MUST_USE xs_err node_records_raw(xs_txn_t *txn, node_record_raw_fn fn, void *ctx);
+/* node_records_raw over the entries whose key sorts at or after seq from's (0: every entry). */
+XS_MUST_USE xs_err node_records_raw_from(xs_txn_t *txn, uint64_t from, node_record_raw_fn fn,
+                                         void *ctx);
 
 /* Reads the seq a dedupe key names into *seq; 0 when the stored value is damaged.
  * XS_ENOTFOUND when the key is not registered. */

@@ -207,6 +207,13 @@ static void test_records_raw(void **state) {
     assert_int_equal(seen.seq[1], 2);
     assert_int_equal(seen.seq[2], 4);
     assert_int_equal(seen.seq[3], 0);
+    /* From a seq on: the entries whose keys sort there or after, the damaged one included. */
+    seen.n = 0;
+    assert_int_equal(node_records_raw_from(txn, 2, s_raw_record, &seen), XS_OK);
+    assert_int_equal(seen.n, 3);
+    assert_int_equal(seen.seq[0], 2);
+    assert_int_equal(seen.seq[1], 4);
+    assert_int_equal(seen.seq[2], 0);
     /* The strict walk stops at the hole. */
     assert_int_equal(node_records(txn, 1, s_count_record, &strict), XS_ECORRUPT);
     assert_int_equal(strict, 2);
