@@ -26,6 +26,7 @@ static const char *const s_meta_names[NODE_META_COUNT] = {
     "receipts_gen",
     "roster",
     "relay",
+    "link_rate",
 };
 
 const char *node_meta_name(node_meta_key key) {
