@@ -143,7 +143,8 @@ int node_cmd_run(int argc, char **argv) {
         fflush(stdout);
     }
     /* Sync now; then soon after new records (or satellites' batches), every 10 minutes anyway
-     * for fresh receipts, and with doubling back-off (2 s to 5 min) while the hub is away. */
+     * for fresh receipts, 1 s after a session cut short that made progress, and with doubling
+     * back-off (2 s to 5 min) while the hub is away. */
     unsigned backoff = 0;
     double next = 0;
     uint64_t seen = 0;
@@ -156,10 +157,15 @@ int node_cmd_run(int argc, char **argv) {
                 rc = 1;
                 break; /* retrying cannot help */
             }
-            /* A relay's satellites are waiting on it: it retries a missing hub more often. */
+            /* A relay's satellites are waiting on it: it retries a missing hub more often. A
+             * session the link cut after the hub acknowledged something goes on in a second. */
             unsigned most = relay ? 60 : 300;
-            backoff = err == XS_OK ? 0 : backoff ? (backoff * 2 > most ? most : backoff * 2) : 2;
-            next = s_now() + (backoff ? backoff : 600);
+            int cut =
+                (err == XS_ETIMEOUT || err == XS_ENET) && (res.acked_batches || res.relayed_acked);
+            backoff = err == XS_OK || cut ? 0
+                      : backoff           ? (backoff * 2 > most ? most : backoff * 2)
+                                          : 2;
+            next = s_now() + (cut ? 1 : backoff ? backoff : 600);
             seen = s_last_seq(&node);
         }
         if (relay) {
