@@ -184,9 +184,10 @@ int node_cmd_run(int argc, char **argv) {
         fflush(stdout);
     }
     /* Sync now; then soon after new records (or satellites' batches), every 10 minutes anyway
-     * for fresh receipts, and with doubling back-off (2 s to 5 min) while the hub is away.
-     * What needs a person (a refusal, a fork, a wrong key) is retried every 5 minutes: the
-     * county may enroll the node again meanwhile. Only a node without a hub stops. */
+     * for fresh receipts, 1 s after a session cut short that made progress, and with doubling
+     * back-off (2 s to 5 min) while the hub is away. What needs a person (a refusal, a fork, a
+     * wrong key) is retried every 5 minutes: the county may enroll the node again meanwhile.
+     * Only a node without a hub stops. */
     unsigned backoff = 0;
     int waiting_for_person = 0;
     double next = 0;
@@ -201,8 +202,11 @@ int node_cmd_run(int argc, char **argv) {
                 rc = 1;
                 break; /* no hub to sync with: init must set one (a relay serves on) */
             }
-            /* A relay's satellites are waiting on it: it retries a missing hub more often. */
+            /* A relay's satellites are waiting on it: it retries a missing hub more often. A
+             * session the link cut after the hub acknowledged something goes on in a second. */
             unsigned most = relay ? 60 : 300, wait;
+            int cut =
+                (err == XS_ETIMEOUT || err == XS_ENET) && (res.acked_batches || res.relayed_acked);
             waiting_for_person = outcome.needs_person;
             if (waiting_for_person) {
                 backoff = 0;
@@ -211,11 +215,11 @@ int node_cmd_run(int argc, char **argv) {
                        wait / 60, wait / 60);
                 fflush(stdout);
             } else {
-                if (err == XS_OK)
+                if (err == XS_OK || cut)
                     backoff = 0;
                 else
                     backoff = backoff ? (backoff * 2 > most ? most : backoff * 2) : 2;
-                wait = backoff ? backoff : 600;
+                wait = cut ? 1 : backoff ? backoff : 600;
             }
             next = s_now() + wait;
             seen = s_last_seq(&node);

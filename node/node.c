@@ -30,6 +30,7 @@ static const struct {
     [NODE_META_RECEIPTS_GEN] = {"receipts_gen", 8},
     [NODE_META_ROSTER] = {"roster", 0},
     [NODE_META_RELAY] = {"relay", 0},
+    [NODE_META_LINK_RATE] = {"link_rate", 8},
 };
 
 const char *node_meta_name(node_meta_key key) {

@@ -46,6 +46,7 @@ typedef enum node_meta_key {
     NODE_META_RECEIPTS_GEN,      /* "receipts_gen" (u64): newest complete receipts held */
     NODE_META_ROSTER,            /* "roster": the hub-signed list of satellites to admit */
     NODE_META_RELAY,             /* "relay": present while the node relays */
+    NODE_META_LINK_RATE,         /* "link_rate" (u64): bytes per second the last sync measured */
     NODE_META_COUNT
 } node_meta_key;
 

@@ -48,8 +48,25 @@ typedef struct s_out {
     uint64_t first, last; /* its sequence numbers */
     uint8_t *envelope;    /* a copy */
     size_t len;
-    int sent, acked;
+    int sent;     /* sent in this session */
+    int answered; /* an ACK came for it */
+    int acked;    /* the peer holds it (ACK accepted, already held, or held by a relay) */
 } s_out_t;
+
+/* What a session has measured of the link, to size what it seals and sends (docs/design.md,
+ * "How a session adapts to the link"). Rates are in bytes per second, times in seconds on the
+ * monotonic clock. */
+typedef struct s_link {
+    double rate;          /* the best rate acknowledgements showed this session; 0: none */
+    double floor;         /* a rate the link surely reaches, from the first reply's delay */
+    double stored;        /* the last session's rate (NODE_META_LINK_RATE); 0: none */
+    double busy_since;    /* when batches started to be in flight without a pause */
+    uint64_t busy_acked;  /* bytes acknowledged since then */
+    double train_at;      /* when the first ACK of that flow came; 0: none yet */
+    uint64_t train_acked; /* bytes acknowledged after that one */
+    double opened_at;     /* when the connection was opened */
+    double replied_at;    /* when the first reply came; 0: not yet */
+} s_link_t;
 
 typedef struct s_session {
     node_t *node;
@@ -64,9 +81,17 @@ typedef struct s_session {
     size_t nout, out_cap;
     xs_receipt_t *scratch;   /* one receipt being checked */
     int contact_seconds;     /* longest wait for the peer's first reply */
-    const xs_identity_t *id; /* this node's keys */
+    const xs_identity_t *id; /* this node's key: its records are sealed as the link takes them */
+    s_link_t link;           /* the link as this session measures it */
     int adopted;             /* 1 once this session adopted the hub's chain */
 } s_session_t;
+
+/* Seconds on the monotonic clock. */
+static double s_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static int s_ms_left(const struct timespec *deadline) {
     struct timespec now;
@@ -142,8 +167,11 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
                    msg->u.error.message.ptr);
             return xs_proto_code_to_err(msg->u.error.code);
         }
-        if (msg->type == want)
+        if (msg->type == want) {
+            if (s->link.replied_at == 0)
+                s->link.replied_at = s_now();
             return XS_OK;
+        }
         /* A stray reply of an earlier, interrupted exchange: skip it. */
     }
 }
@@ -198,7 +226,7 @@ static void s_drop_out(s_session_t *s) {
     s->nout = 0;
 }
 
-/* Keeps a copy of one batch the peer may need. */
+/* Keeps a copy of one batch the peer may need; with view NULL, of every batch it is handed. */
 typedef struct s_collecting {
     s_session_t *s;
     const xs_msg_view_t *view;
@@ -208,7 +236,7 @@ typedef struct s_collecting {
 static xs_err s_collect_one(void *ctx, const node_lane_batch_t *b) {
     s_collecting_t *c = ctx;
     s_session_t *s = c->s;
-    if (b->last <= c->acked && !s_peer_lacks(c->view, b->first, b->last))
+    if (c->view && b->last <= c->acked && !s_peer_lacks(c->view, b->first, b->last))
         return XS_OK;
     if (s->nout == s->out_cap) {
         size_t cap = s->out_cap ? s->out_cap * 2 : 64;
@@ -230,12 +258,22 @@ static xs_err s_collect_one(void *ctx, const node_lane_batch_t *b) {
     return XS_OK;
 }
 
+/* What is left to seal on this node's own lane. */
+typedef struct s_unsealed {
+    uint64_t sealed_through; /* the last seq sealed */
+    int any;                 /* 1: records after it wait to be sealed */
+} s_unsealed_t;
+
 /* Collects the lane's batches to send: those the peer lacks, and those it never
  * acknowledged (after a restore from an old copy they differ from what the hub holds: a fork
- * the hub must see). Both lie after min(acked, have_through). */
-static xs_err s_collect(s_session_t *s, const node_lane_t *lane, const xs_msg_view_t *view) {
+ * the hub must see). Both lie after min(acked, have_through). For this node's own lane, also
+ * says what is left to seal, and reads the link rate the last session measured. */
+static xs_err s_collect(s_session_t *s, const node_lane_t *lane, const xs_msg_view_t *view,
+                        s_unsealed_t *unsealed) {
     xs_txn_t *txn = NULL;
     s_collecting_t c = {s, view, 0};
+    uint64_t next = 1, rate = 0;
+    memset(unsealed, 0, sizeof *unsealed);
     s_drop_out(s);
     xs_err err = xs_store_read(s->node->store, &txn);
     if (err == XS_OK)
@@ -243,19 +281,32 @@ static xs_err s_collect(s_session_t *s, const node_lane_t *lane, const xs_msg_vi
     uint64_t after = c.acked < view->have_through ? c.acked : view->have_through;
     if (err == XS_OK)
         err = node_lane_batches(txn, lane, after, s_collect_one, &c);
+    if (err == XS_OK && !lane->origin) {
+        err = node_meta_get_u64(txn, NODE_META_SEALED_THROUGH, &unsealed->sealed_through);
+        if (err == XS_OK)
+            err = node_next_seq(txn, &next);
+        unsealed->any = err == XS_OK && next - 1 > unsealed->sealed_through;
+        if (err == XS_OK && node_meta_get_u64(txn, NODE_META_LINK_RATE, &rate) == XS_OK)
+            s->link.stored = (double)rate;
+    }
     xs_store_end(&txn);
     return err;
 }
 
-/* Remembers how far the peer has acknowledged the lane, so no later session resends it. */
+/* Remembers how far the peer has acknowledged the lane, so no later session resends it, and
+ * the link's rate for the next session to start from. */
 typedef struct s_acked {
     const node_lane_t *lane;
     uint64_t through;
+    uint64_t rate; /* bytes per second; 0: nothing measured */
 } s_acked_t;
 
 static xs_err s_put_acked(xs_txn_t *txn, void *ctx) {
     const s_acked_t *a = ctx;
-    return node_lane_put(txn, a->lane, NODE_LANE_ACKED, a->through);
+    xs_err err = node_lane_put(txn, a->lane, NODE_LANE_ACKED, a->through);
+    if (err == XS_OK && a->rate)
+        err = node_meta_put_u64(txn, NODE_META_LINK_RATE, a->rate);
+    return err;
 }
 
 static xs_err s_save_acked(s_session_t *s, const node_lane_t *lane, uint64_t *through) {
@@ -273,10 +324,72 @@ static xs_err s_save_acked(s_session_t *s, const node_lane_t *lane, uint64_t *th
             *through = s->out[i].last;
     }
     if (err == XS_OK && *through > old) {
-        s_acked_t a = {lane, *through};
+        s_acked_t a = {lane, *through, (uint64_t)s->link.rate};
         err = xs_store_update(s->node->store, s_put_acked, &a);
     }
     return err;
+}
+
+/* ---- pushing batches at the pace of the link ----
+ *
+ * A session seals this node's records only as they are about to be sent, in rounds (one write
+ * step each), in batches of about S_BATCH_SECONDS of link at the rate measured so far; keeps
+ * about S_FLIGHT_SECONDS of link in flight; and takes the link for cut when no ACK comes for
+ * S_STALL_FACTOR times as long as the next was expected in. A batch once sealed never changes,
+ * so its size must be right when it is sealed: a batch too large for the time the link stays
+ * up would be resent whole forever. */
+
+/* A batch sealed for the link takes about this long on it. */
+#define S_BATCH_SECONDS 2.0
+/* Bytes in flight: what the link carries in this long (at least two and a half batches). */
+#define S_FLIGHT_SECONDS 5.0
+/* The smallest batch sealed, bytes of records. */
+#define S_BATCH_MIN_BYTES 2048.0
+/* The rate assumed before anything is measured, bytes per second: 8 KB batches. A slower
+ * rate the last session measured is taken instead; a faster one is not, for the node may have
+ * moved to a slower link since. */
+#define S_START_RATE 4096.0
+/* The rate the stall timeout allows for before anything is measured: 16 kbit/s. */
+#define S_SLOW_RATE 2048.0
+/* Bytes that cross the link one after another before the first reply (the CURVE handshake,
+ * HELLO and VIEW): over the time that took, a rate the link surely reaches. On a LAN it lets
+ * the first batches be as large as batches get. */
+#define S_CONTACT_BYTES 900.0
+/* The stall timeout: this many times the time the next ACK was expected in, at least
+ * S_STALL_MIN_SECONDS. The time expected allows S_TURN_SECONDS for the round trip and the
+ * hub's merge; after a reset, S_RECONNECT_SECONDS more for the link to come back. */
+#define S_STALL_FACTOR 3.0
+#define S_STALL_MIN_SECONDS 5.0
+#define S_TURN_SECONDS 1.0
+#define S_RECONNECT_SECONDS 6.0
+/* ACKs after the first of a flow measure the rate once they span this long: one ACK held back
+ * by a busy hub and released with the next must not pass for a fast link. */
+#define S_TRAIN_SECONDS 1.0
+
+/* The rate to size batches and what is in flight by, bytes per second. */
+static double s_link_rate(const s_link_t *l) {
+    double rate = l->rate;
+    if (rate == 0)
+        rate = l->stored > 0 && l->stored < S_START_RATE ? l->stored : S_START_RATE;
+    return rate > l->floor ? rate : l->floor;
+}
+
+/* Bytes of records to seal into one batch. */
+static size_t s_batch_bytes(const s_link_t *l) {
+    double bytes = s_link_rate(l) * S_BATCH_SECONDS;
+    if (bytes < S_BATCH_MIN_BYTES)
+        bytes = S_BATCH_MIN_BYTES;
+    return bytes >= (double)XS_BATCH_SEAL_BYTES ? XS_BATCH_SEAL_BYTES : (size_t)bytes;
+}
+
+/* Bytes that may be in flight; 0: as many as the window allows (the link is fast enough that
+ * batches are as large as they get). */
+static uint64_t s_flight_bytes(const s_link_t *l) {
+    size_t batch = s_batch_bytes(l);
+    if (batch == XS_BATCH_SEAL_BYTES)
+        return 0;
+    double bytes = s_link_rate(l) * S_FLIGHT_SECONDS;
+    return bytes > 2.5 * (double)batch ? (uint64_t)bytes : (uint64_t)(2.5 * (double)batch);
 }
 
 /* What pushing one lane's batches gave. */
@@ -284,72 +397,334 @@ typedef struct s_pushed {
     uint64_t batches, records, acked, relayed, rejected, fork_seq;
 } s_pushed_t;
 
-/* Sends the collected batches under the window and takes their ACKs. */
-static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window, s_pushed_t *p,
-                     uint64_t *acked_through) {
-    size_t next = 0, in_flight = 0, done = 0;
-    xs_err err = XS_OK, verdict = XS_OK;
-    memset(p, 0, sizeof *p);
-    /* Whatever the peer offers, stay below what the transport queues for one peer. */
-    if (window == 0)
-        window = 1;
-    if (window > XS_TRANSPORT_QUEUE - 8)
-        window = XS_TRANSPORT_QUEUE - 8;
-    while (done < s->nout) {
-        while (in_flight < window && next < s->nout) {
-            xs_msg_t msg;
-            memset(&msg, 0, sizeof msg);
-            msg.type = XS_MSG_BATCH;
-            msg.u.batch.envelope = (xs_proto_blob_t){s->out[next].envelope, s->out[next].len};
-            if ((err = s_send(s, &msg)) != XS_OK)
+/* One lane's push under way: s->out[0, next) have been sent. */
+typedef struct s_pusher {
+    s_session_t *s;
+    const node_lane_t *lane;
+    s_pushed_t *p;
+    uint32_t window;       /* batches the peer lets be unacknowledged */
+    size_t next;           /* the next of s->out to send */
+    size_t in_flight;      /* batches sent and not answered */
+    uint64_t flight_bytes; /* their bytes */
+    s_unsealed_t unsealed; /* this node's own lane: what is left to seal; any 0 otherwise */
+    double heard_at;       /* when the peer was last heard, or batches last started to flow */
+    int resent;            /* what was in flight was queued again after a reset, and the peer
+                              has not been heard since */
+    xs_err verdict;        /* a fork or a refusal an ACK reported */
+} s_pusher_t;
+
+/* Whether a batch of len bytes sent now would be acknowledged before the session's deadline:
+ * one that would not is left for the next session, rather than lost in flight. The first of a
+ * session goes whatever the time. */
+static int s_in_time(const s_pusher_t *u, size_t len) {
+    double need = (double)(u->flight_bytes + len) / s_link_rate(&u->s->link) + S_TURN_SECONDS;
+    return u->p->batches == 0 || need * 1000 <= s_ms_left(&u->s->deadline);
+}
+
+/* Whether a batch of len bytes may be sent now. */
+static int s_fits(const s_pusher_t *u, size_t len) {
+    if (!s_in_time(u, len))
+        return 0;
+    if (u->in_flight == 0)
+        return 1;
+    if (u->in_flight >= u->window)
+        return 0;
+    uint64_t cap = s_flight_bytes(&u->s->link);
+    return cap == 0 || u->flight_bytes + len <= cap;
+}
+
+/* How many batches the next sealing round makes, once everything sealed has been sent: what
+ * may be sent now; on a fast link with a full window, the next window, sealed while the hub
+ * merges this one. */
+static uint64_t s_round_batches(const s_pusher_t *u) {
+    const s_link_t *l = &u->s->link;
+    uint64_t cap = s_flight_bytes(l), batch = s_batch_bytes(l);
+    if (!s_in_time(u, batch))
+        return 0;
+    if (cap == 0)
+        return u->in_flight < u->window ? u->window - u->in_flight : u->window;
+    if (u->in_flight >= u->window)
+        return 0;
+    uint64_t room = u->flight_bytes < cap ? (cap - u->flight_bytes) / batch : 0;
+    if (room == 0 && u->in_flight == 0)
+        room = 1;
+    return room < u->window - u->in_flight ? room : u->window - u->in_flight;
+}
+
+/* Seals a round of up to `batches` batches of this node's records, sized to the link, in one
+ * write step, and adds them to what is sent. */
+static xs_err s_seal_round(s_pusher_t *u, uint64_t batches) {
+    s_session_t *s = u->s;
+    node_seal_limits_t lim = {s_batch_bytes(&s->link), batches};
+    s_collecting_t c = {s, NULL, 0};
+    xs_txn_t *txn = NULL;
+    uint64_t sealed = 0;
+    xs_err err = node_seal(s->node, s->id, &lim, &sealed, &u->unsealed.any);
+    if (err != XS_OK || sealed == 0)
+        return err;
+    s->res->sealed_batches += sealed;
+    if ((err = xs_store_read(s->node->store, &txn)) == XS_OK)
+        err = node_lane_batches(txn, u->lane, u->unsealed.sealed_through, s_collect_one, &c);
+    xs_store_end(&txn);
+    if (err == XS_OK && s->nout) {
+        u->unsealed.sealed_through = s->out[s->nout - 1].last;
+        if (u->unsealed.sealed_through > s->res->head_seq)
+            s->res->head_seq = u->unsealed.sealed_through;
+    }
+    return err;
+}
+
+static xs_err s_send_batch(s_session_t *s, const s_out_t *o) {
+    xs_msg_t msg;
+    memset(&msg, 0, sizeof msg);
+    msg.type = XS_MSG_BATCH;
+    msg.u.batch.envelope = (xs_proto_blob_t){o->envelope, o->len};
+    return s_send(s, &msg);
+}
+
+/* Batches start to flow after a pause: the rate and the stall are timed from now. */
+static void s_flow_starts(s_pusher_t *u) {
+    s_link_t *l = &u->s->link;
+    l->busy_since = u->heard_at = s_now();
+    l->busy_acked = l->train_acked = 0;
+    l->train_at = 0;
+}
+
+/* Measures the link by one more ACK of len bytes while batches flow: the bytes acknowledged
+ * over the time since they started to flow (less than the link's rate by the first round trip,
+ * never more), and, over a second or more, the bytes acknowledged after the first ACK over the
+ * time since it (the pipe full all along: the rate itself, round trips and outages left out). */
+static void s_measure(s_link_t *l, size_t len) {
+    double now = s_now(), busy = now - l->busy_since;
+    l->busy_acked += len;
+    if (busy < 1e-3)
+        busy = 1e-3;
+    if ((double)l->busy_acked / busy > l->rate)
+        l->rate = (double)l->busy_acked / busy;
+    if (l->train_at == 0) {
+        l->train_at = now;
+        return;
+    }
+    l->train_acked += len;
+    if (now - l->train_at >= S_TRAIN_SECONDS &&
+        (double)l->train_acked / (now - l->train_at) > l->rate)
+        l->rate = (double)l->train_acked / (now - l->train_at);
+}
+
+/* Sends what the window and the bytes in flight allow, sealing this node's own records in
+ * rounds as the link takes them. */
+static xs_err s_fill(s_pusher_t *u) {
+    s_session_t *s = u->s;
+    for (;;) {
+        while (u->next < s->nout && s_fits(u, s->out[u->next].len)) {
+            s_out_t *o = &s->out[u->next];
+            if (u->in_flight == 0)
+                s_flow_starts(u);
+            xs_err err = s_send_batch(s, o);
+            if (err != XS_OK)
                 return err;
-            s->out[next].sent = 1;
-            p->batches++;
-            p->records += s->out[next].last - s->out[next].first + 1;
-            next++;
-            in_flight++;
+            o->sent = 1;
+            u->next++;
+            u->in_flight++;
+            u->flight_bytes += o->len;
+            u->p->batches++;
+            u->p->records += o->last - o->first + 1;
         }
+        if (u->next < s->nout || !u->unsealed.any || u->verdict != XS_OK)
+            return XS_OK;
+        uint64_t batches = s_round_batches(u);
+        if (batches == 0)
+            return XS_OK;
+        xs_err err = s_seal_round(u, batches);
+        if (err != XS_OK)
+            return err;
+    }
+}
+
+/* After a reset (zmq failing to reconnect: the connection the batches went on is gone, and
+ * what was in flight on it), queues every unanswered batch again, to leave when zmq has
+ * reconnected. Once, until the peer is heard from again: later failures are the same outage. */
+static xs_err s_resend(s_pusher_t *u) {
+    s_session_t *s = u->s;
+    size_t again = 0;
+    if (u->resent)
+        return XS_OK;
+    for (size_t i = 0; i < u->next; i++) {
+        if (!s->out[i].sent || s->out[i].answered)
+            continue;
+        xs_err err = s_send_batch(s, &s->out[i]);
+        if (err != XS_OK)
+            return err;
+        again++;
+    }
+    u->resent = 1;
+    s_flow_starts(u);
+    xs_log("连接中断，重连后重发未确认的 %zu 批 (the connection dropped; %zu unacknowledged "
+           "batches go again when it is back)",
+           again, again);
+    return XS_OK;
+}
+
+/* How long the peer may stay silent while batches are in flight, in seconds. */
+static double s_stall_seconds(const s_pusher_t *u) {
+    const s_session_t *s = u->s;
+    double rate = s->link.rate > 0 ? s->link.rate : S_SLOW_RATE;
+    size_t oldest = 0;
+    if (rate < s->link.floor)
+        rate = s->link.floor;
+    for (size_t i = 0; i < u->next && !oldest; i++)
+        if (s->out[i].sent && !s->out[i].answered)
+            oldest = s->out[i].len;
+    double wait = S_STALL_FACTOR * ((double)oldest / rate + S_TURN_SECONDS);
+    if (wait < S_STALL_MIN_SECONDS)
+        wait = S_STALL_MIN_SECONDS;
+    return u->resent ? wait + S_RECONNECT_SECONDS : wait;
+}
+
+/* Waits for the peer's next ACK until the stall timeout or the session's deadline; with poll,
+ * takes only one already there. XS_ETIMEOUT when none came (a message says why, unless poll);
+ * XS_EREFUSED, an error the peer reported, or another receive error. The message borrows the
+ * client's buffer until the next receive. */
+static xs_err s_await_ack(s_pusher_t *u, int poll, xs_msg_t *ack) {
+    s_session_t *s = u->s;
+    for (;;) {
+        int wait = 0;
+        if (!poll) {
+            double stall_ms = (u->heard_at + s_stall_seconds(u) - s_now()) * 1000;
+            int left = s_ms_left(&s->deadline);
+            if (left == 0) {
+                xs_log("同步时间已到，尚有 %zu 批未确认 (the session's time ran out with %zu "
+                       "batches unacknowledged)",
+                       u->in_flight, u->in_flight);
+                return XS_ETIMEOUT;
+            }
+            if (stall_ms <= 0) {
+                xs_log("%.0f 秒未收到确认，链路可能已断；已确认的不会重发 (no acknowledgement for "
+                       "%.0f s: the link seems cut; what was acknowledged is not sent again)",
+                       s_stall_seconds(u), s_stall_seconds(u));
+                return XS_ETIMEOUT;
+            }
+            wait = stall_ms + 1 < left ? (int)stall_ms + 1 : left;
+        }
+        const uint8_t *bytes;
+        size_t len;
+        xs_err err = xs_client_recv(s->client, wait, &bytes, &len);
+        if (err == XS_ETIMEOUT && poll)
+            return err;
+        if (err == XS_ETIMEOUT)
+            continue; /* time up (said above), or a signal woke the wait early */
+        if (err == XS_ENET) {
+            if ((err = s_resend(u)) != XS_OK)
+                return err;
+            continue;
+        }
+        if (err == XS_EREFUSED) {
+            xs_log("对方拒绝了本节点：未登记或已吊销 (refused this node: not enrolled, or "
+                   "revoked)");
+            return err;
+        }
+        if (err != XS_OK) {
+            xs_log_err(err, "接收失败 (receive failed)");
+            return err;
+        }
+        u->heard_at = s_now();
+        u->resent = 0;
+        if (xs_proto_decode(bytes, len, ack) != XS_OK) {
+            xs_log("收到无法解析的消息，已忽略 (ignored a malformed message)");
+            continue;
+        }
+        if (ack->type == XS_MSG_ERROR) {
+            xs_log("对方报告错误 (the peer reports): %.*s", (int)ack->u.error.message.len,
+                   ack->u.error.message.ptr);
+            return xs_proto_code_to_err(ack->u.error.code);
+        }
+        if (ack->type == XS_MSG_ACK)
+            return XS_OK;
+        /* A stray reply of an earlier, interrupted exchange: skip it. */
+    }
+}
+
+/* Takes one ACK: answers its batch, and measures the link by it. */
+static void s_take_ack(s_pusher_t *u, const xs_msg_t *ack) {
+    s_session_t *s = u->s;
+    s_pushed_t *p = u->p;
+    size_t i = 0;
+    while (i < u->next &&
+           !(s->out[i].sent && !s->out[i].answered && s->out[i].first == ack->u.ack.first_seq))
+        i++;
+    if (i == u->next)
+        return; /* an ACK of an earlier session's batch, or one sent twice */
+    s_out_t *o = &s->out[i];
+    o->answered = 1;
+    u->in_flight--;
+    u->flight_bytes -= o->len;
+    s_measure(&s->link, o->len);
+    switch (ack->u.ack.status) {
+    case XS_ACK_RELAYED: /* the relay holds it durably: it need not be sent again */
+    case XS_ACK_ACCEPTED:
+    case XS_ACK_HELD:
+        p->relayed += ack->u.ack.status == XS_ACK_RELAYED;
+        o->acked = 1;
+        p->acked++;
+        p->rejected += ack->u.ack.rejected_count;
+        if (ack->u.ack.rejected_count)
+            printf("县级中心拒收 %u 条记录 (records rejected), 批次 %llu 起: 学校不在本节点登记"
+                   "范围 (school outside this node's enrollment)\n",
+                   ack->u.ack.rejected_count, (unsigned long long)ack->u.ack.first_seq);
+        break;
+    case XS_ACK_FORK:
+        if (!p->fork_seq || ack->u.ack.first_seq < p->fork_seq)
+            p->fork_seq = ack->u.ack.first_seq;
+        u->verdict = XS_EFORK;
+        break;
+    default:
+        xs_log("对方拒绝批次 %llu (the batch was refused): %s",
+               (unsigned long long)ack->u.ack.first_seq, xs_proto_code_message(ack->u.ack.error));
+        if (u->verdict == XS_OK)
+            u->verdict = xs_proto_code_to_err(ack->u.ack.error);
+        break;
+    }
+}
+
+/* Sends the collected batches, and this node's own records sealed as the link takes them,
+ * under the window and the bytes in flight; takes their ACKs, saving how far the peer holds
+ * the lane after each burst of them. After a fork or a refusal nothing more is sealed. */
+static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window,
+                     const s_unsealed_t *unsealed, s_pushed_t *p, uint64_t *acked_through) {
+    s_pusher_t u;
+    xs_err err = XS_OK;
+    memset(&u, 0, sizeof u);
+    memset(p, 0, sizeof *p);
+    u.s = s;
+    u.lane = lane;
+    u.p = p;
+    if (!lane->origin && s->id)
+        u.unsealed = *unsealed;
+    /* Whatever the peer offers, stay below what the transport queues for one peer. */
+    u.window = window == 0 ? 1 : window > XS_TRANSPORT_QUEUE - 8 ? XS_TRANSPORT_QUEUE - 8 : window;
+    if (s->link.floor == 0 && s->link.replied_at > s->link.opened_at)
+        s->link.floor = S_CONTACT_BYTES / (s->link.replied_at - s->link.opened_at);
+    for (;;) {
         xs_msg_t ack;
-        if ((err = s_recv(s, XS_MSG_ACK, &ack)) != XS_OK)
+        if ((err = s_fill(&u)) != XS_OK || u.in_flight == 0)
             break;
-        size_t i = 0;
-        while (i < s->nout &&
-               !(s->out[i].sent && !s->out[i].acked && s->out[i].first == ack.u.ack.first_seq))
-            i++;
-        if (i == s->nout)
-            continue; /* an ACK of an earlier session's batch */
-        in_flight--;
-        done++;
-        switch (ack.u.ack.status) {
-        case XS_ACK_RELAYED: /* the relay holds it durably: it need not be sent again */
-        case XS_ACK_ACCEPTED:
-        case XS_ACK_HELD:
-            p->relayed += ack.u.ack.status == XS_ACK_RELAYED;
-            s->out[i].acked = 1;
-            p->acked++;
-            p->rejected += ack.u.ack.rejected_count;
-            if (ack.u.ack.rejected_count)
-                printf("县级中心拒收 %u 条记录 (records rejected), 批次 %llu 起: 学校不在本节点登记"
-                       "范围 (school outside this node's enrollment)\n",
-                       ack.u.ack.rejected_count, (unsigned long long)ack.u.ack.first_seq);
+        if ((err = s_await_ack(&u, 0, &ack)) != XS_OK)
             break;
-        case XS_ACK_FORK:
-            if (!p->fork_seq || ack.u.ack.first_seq < p->fork_seq)
-                p->fork_seq = ack.u.ack.first_seq;
-            verdict = XS_EFORK;
+        do
+            s_take_ack(&u, &ack);
+        while ((err = s_await_ack(&u, 1, &ack)) == XS_OK);
+        if (err != XS_ETIMEOUT || (err = s_save_acked(s, lane, acked_through)) != XS_OK)
             break;
-        default:
-            xs_log("对方拒绝批次 %llu (the batch was refused): %s",
-                   (unsigned long long)ack.u.ack.first_seq, xs_proto_code_message(ack.u.ack.error));
-            if (verdict == XS_OK)
-                verdict = xs_proto_code_to_err(ack.u.ack.error);
-            break;
-        }
+    }
+    if (err == XS_OK && u.verdict == XS_OK && (u.next < s->nout || u.unsealed.any)) {
+        xs_log("本次同步的时间将尽，余下的下次再发 (the session's time is nearly up: the rest goes "
+               "next time)");
+        err = XS_ETIMEOUT;
     }
     xs_err saved = s_save_acked(s, lane, acked_through);
     if (err == XS_OK)
         err = saved;
-    return err != XS_OK ? err : verdict;
+    return err != XS_OK ? err : u.verdict;
 }
 
 /* Stores one page of receipts, each verified against the county hub's key first. */
@@ -421,8 +796,8 @@ static xs_err s_fetch(s_session_t *s, const node_lane_t *lane, uint64_t have, ui
 }
 
 /* Adopts the hub's copy of this node's chain after what the hub confirmed (protocol.md §9):
- * PULL it page by page, verify every envelope against this node's key, rebuild in one write
- * step, then seal the node's own records that follow the hub's head. */
+ * PULL it page by page, verify every envelope against this node's key and rebuild in one write
+ * step; the node's own records that follow the hub's head are then sealed as they are sent. */
 static xs_err s_adopt(s_session_t *s) {
     xs_txn_t *txn = NULL;
     node_adopt_t *a = NULL;
@@ -477,8 +852,7 @@ static xs_err s_adopt(s_session_t *s) {
            (unsigned long long)r.from, (unsigned long long)r.head, (unsigned long long)r.records,
            (unsigned long long)r.appended, (unsigned long long)r.same);
     fflush(stdout);
-    uint64_t sealed;
-    return node_seal(s->node, s->id, NULL, &sealed, NULL);
+    return XS_OK; /* the records after the hub's head are sealed as they are sent (s_push) */
 }
 
 /* One lane: HELLO, VIEW, the batches the peer lacks, their ACKs, then new receipts. */
@@ -542,15 +916,17 @@ static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed
         if (view.u.view.held_max > head && !s->adopted && (err = s_adopt(s)) != XS_OK)
             return err;
     }
-    if ((err = s_collect(s, lane, &view.u.view)) != XS_OK)
+    s_unsealed_t unsealed;
+    if ((err = s_collect(s, lane, &view.u.view, &unsealed)) != XS_OK)
         return err;
     xs_err pushed_err = XS_OK;
-    if (s->nout) {
-        pushed_err = s_push(s, lane, (uint32_t)window, pushed, &acked);
-        if (pushed_err != XS_OK && pushed_err != XS_EFORK)
-            return pushed_err;
+    if (s->nout || unsealed.any) {
+        pushed_err = s_push(s, lane, (uint32_t)window, &unsealed, pushed, &acked);
+        /* What the peer holds, also when the link cut the push short. */
         if (!lane->origin && acked > s->res->have_through)
             s->res->have_through = acked;
+        if (pushed_err != XS_OK && pushed_err != XS_EFORK)
+            return pushed_err;
         /* Acknowledged by the hub itself (not held by a relay): confirmed. */
         if (!lane->origin && pushed->relayed == 0 && acked > s->res->confirmed_through)
             s->res->confirmed_through = acked;
@@ -607,6 +983,7 @@ static xs_err s_relay(s_session_t *s, const xs_identity_t *id) {
             err = XS_OK; /* the satellite's own sync reports its fork; the relay goes on */
         s->res->relayed_batches += pushed.batches;
         s->res->relayed_records += pushed.records;
+        s->res->relayed_acked += pushed.acked;
         s->res->receipts += receipts;
     }
     s->res->satellites = count;
@@ -662,10 +1039,11 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
     xs_err err = (s.scratch = malloc(sizeof *s.scratch)) ? XS_OK : XS_ENOMEM;
     if (err == XS_OK && (err = xs_identity_load(&id, node->dir, "node")) != XS_OK)
         xs_log_err(err, "节点密钥 %s/node.secret (node key)", node->dir);
-    if (err != XS_OK || (err = node_seal(node, id, NULL, &res->sealed_batches, NULL)) != XS_OK ||
-        (err = s_load(&s, &relay)) != XS_OK)
+    if (err != XS_OK || (err = s_load(&s, &relay)) != XS_OK)
         goto out;
     s.contact_seconds = relay ? S_RELAY_CONTACT_SECONDS : S_CONTACT_SECONDS;
+    s.id = id; /* records are sealed in the session, as the link takes them (s_push) */
+    s.link.opened_at = s_now();
     const xs_pubkeys_t *pub = xs_identity_public(id);
     if ((err = xs_client_open(&s.client, s.endpoint, s.peer_box, pub->box,
                               xs_identity_box_secret(id))) != XS_OK) {
@@ -674,7 +1052,6 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
     }
     s_pushed_t pushed;
     node_lane_t self = node_lane_self();
-    s.id = id;
     err = s_lane(&s, &self, &pushed, &res->receipts);
     if (err == XS_EFORK && !s.adopted) {
         /* The hub holds other batches at these seqs: adopt its chain, then send again. */

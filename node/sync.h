@@ -8,7 +8,7 @@
 
 /* What one session did. */
 typedef struct node_sync_result {
-    uint64_t sealed_batches;    /* batches sealed at the start of the session */
+    uint64_t sealed_batches;    /* batches sealed in the session, as the link took them */
     uint64_t sent_batches;      /* batches sent */
     uint64_t sent_records;      /* records in them */
     uint64_t acked_batches;     /* batches the hub stored or already held */
@@ -20,6 +20,7 @@ typedef struct node_sync_result {
     uint64_t relay_held;        /* batches a relay took into its keeping, not yet confirmed */
     uint64_t relayed_batches;   /* a relay: satellites' batches forwarded to the hub */
     uint64_t relayed_records;   /* their records */
+    uint64_t relayed_acked;     /* of those batches, the ones the hub acknowledged */
     uint32_t satellites;        /* a relay: satellites in its roster */
     uint64_t head_seq;          /* the last seq this node has sealed */
     uint64_t fork_seq;          /* first seq of this session's batch the hub quarantined as a
@@ -33,14 +34,18 @@ typedef struct node_sync_result {
     int round_trips;            /* request/reply exchanges after the handshake */
 } node_sync_result_t;
 
-/* One session: seal, say hello, adopt the hub's chain when this node was restored from an old
- * copy (protocol.md §9), send what the hub lacks under its window, take the acks, and fetch and
- * store new receipts. Gives up after timeout_ms in all. Returns XS_OK when the hub holds
- * everything and the receipts are stored; XS_ETIMEOUT or XS_ENET (unreachable, silent, or the
- * link broke), XS_EAGAIN (the hub failed for now: retry), XS_EREFUSED (not enrolled or
- * revoked, at the handshake), XS_EPERM (revoked, unknown, wrong origin), XS_ECRYPTO (wrong hub
- * key, or a bad signature), XS_EFORK (a fork adopting could not resolve: res->fork_seq),
- * XS_ENOTFOUND (no hub configured), or another error; a message has been printed. */
+/* One session: say hello, adopt the hub's chain when this node was restored from an old copy
+ * (protocol.md §9), send what the hub lacks, sealing new records as the link takes them (in
+ * batches sized to the rate measured, a few seconds of link in flight), take the acks (saving
+ * progress as they come), and fetch and store new receipts. Gives up after timeout_ms in all,
+ * or when no ACK comes for several times as long as one was expected in (the link is cut; what
+ * was acknowledged stays acknowledged: res->acked_batches). Returns XS_OK when the hub holds
+ * everything and the receipts are stored; XS_ETIMEOUT or XS_ENET (unreachable, silent, the
+ * link stalled or broke, or time ran out), XS_EAGAIN (the hub failed for now: retry),
+ * XS_EREFUSED (not enrolled or revoked, at the handshake), XS_EPERM (revoked, unknown, wrong
+ * origin), XS_ECRYPTO (wrong hub key, or a bad signature), XS_EFORK (a fork adopting could not
+ * resolve: res->fork_seq), XS_ENOTFOUND (no hub configured), or another error; a message has
+ * been printed. */
 XS_MUST_USE xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res);
 
 /* Parses a --timeout value in seconds (NULL: 30) into *ms; prints why it is refused. */
