@@ -516,7 +516,10 @@ static void s_measure(s_link_t *l, size_t len) {
 static xs_err s_fill(s_pusher_t *u) {
     s_session_t *s = u->s;
     for (;;) {
-        while (u->next < s->nout && s_fits(u, s->out[u->next].len)) {
+        /* After a refusal nothing more is sent: the rest would be refused the same way, or (the
+         * hub failing for now) only fill a queue it cannot store; the next session resends. */
+        while (u->next < s->nout && s_fits(u, s->out[u->next].len) &&
+               (u->verdict == XS_OK || u->verdict == XS_EFORK)) {
             s_out_t *o = &s->out[u->next];
             if (u->in_flight == 0)
                 s_flow_starts(u);
@@ -649,8 +652,11 @@ static void s_take_ack(s_pusher_t *u, const xs_msg_t *ack) {
     s_session_t *s = u->s;
     s_pushed_t *p = u->p;
     size_t i = 0;
-    while (i < u->next &&
-           !(s->out[i].sent && !s->out[i].answered && s->out[i].first == ack->u.ack.first_seq))
+    /* A batch the hub could not even open is refused with first_seq 0: it answers the oldest
+     * batch still unanswered, as the hub answers in order. */
+    int unread = ack->u.ack.first_seq == 0 && ack->u.ack.status == XS_ACK_REFUSED;
+    while (i < u->next && !(s->out[i].sent && !s->out[i].answered &&
+                            (unread || s->out[i].first == ack->u.ack.first_seq)))
         i++;
     if (i == u->next)
         return; /* an ACK of an earlier session's batch, or one sent twice */
@@ -677,12 +683,20 @@ static void s_take_ack(s_pusher_t *u, const xs_msg_t *ack) {
             p->fork_seq = ack->u.ack.first_seq;
         u->verdict = XS_EFORK;
         break;
-    default:
-        xs_log("对方拒绝批次 %llu (the batch was refused): %s",
-               (unsigned long long)ack->u.ack.first_seq, xs_proto_code_message(ack->u.ack.error));
-        if (u->verdict == XS_OK)
-            u->verdict = xs_proto_code_to_err(ack->u.ack.error);
+    default: {
+        xs_err why = xs_proto_code_to_err(ack->u.ack.error);
+        if (why == XS_EAGAIN)
+            xs_log(
+                "县级中心暂时无法保存批次 %llu，稍后重试 (the hub could not store batch %llu for "
+                "now; it goes again later)",
+                (unsigned long long)o->first, (unsigned long long)o->first);
+        else
+            xs_log("对方拒绝批次 %llu (the batch was refused): %s", (unsigned long long)o->first,
+                   xs_proto_code_message(ack->u.ack.error));
+        if (u->verdict == XS_OK || u->verdict == XS_EAGAIN)
+            u->verdict = why; /* a fork still wins */
         break;
+    }
     }
 }
 

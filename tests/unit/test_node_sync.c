@@ -58,6 +58,8 @@ typedef struct fixture {
 typedef struct script {
     unsigned codes[S_SCRIPT_MAX]; /* 0 ends the list */
     int hellos;                   /* out: HELLOs received */
+    unsigned batch_code;          /* refuse every BATCH, unread (first_seq 0), with this code */
+    int batches;                  /* out: BATCHes received */
 } script_t;
 
 static int64_t s_now_ms(void) {
@@ -122,6 +124,18 @@ static void s_answer(fixture_t *fx, script_t *script, const xs_peer_t *peer, con
     xs_msg_t msg;
     xs_writer_t w;
     assert_int_equal(xs_proto_decode(frame, len, &msg), XS_OK);
+    if (msg.type == XS_MSG_BATCH && script->batch_code) {
+        script->batches++;
+        memset(&msg, 0, sizeof msg);
+        msg.type = XS_MSG_ACK;
+        msg.u.ack.status = XS_ACK_REFUSED;
+        msg.u.ack.error = (uint8_t)script->batch_code;
+        xs_writer_init(&w, XS_PROTO_FRAME_MAX);
+        assert_int_equal(xs_proto_encode(&msg, &w), XS_OK);
+        assert_int_equal(xs_server_send(fx->server, peer, w.data, w.len), XS_OK);
+        xs_writer_free(&w);
+        return;
+    }
     assert_int_equal(msg.type, XS_MSG_HELLO); /* nothing to send, no receipts: nothing else */
     int n = script->hellos++;
     unsigned code = n < S_SCRIPT_MAX ? script->codes[n] : 0;
@@ -254,13 +268,35 @@ static void s_expect_status(const fixture_t *fx, const char *what, int status, i
 /* The hub's disk is full: ERROR internal is "try later" (3), not "not enrolled" (4). */
 static void test_internal_error_is_retryable(void **state) {
     fixture_t *fx = *state;
-    script_t script = {{XS_PCODE_INTERNAL}, 0};
+    script_t script = {{XS_PCODE_INTERNAL}, 0, 0, 0};
     s_expect_status(fx, "ERROR internal", s_sync(fx, fx->node_dir, &script), 3);
     assert_int_equal(script.hellos, 1);
     assert_null(strstr(fx->out, "未登记或已吊销"));
     /* The disk is fixed: the next sync goes through. */
-    script_t fixed = {{0}, 0};
+    script_t fixed = {{0}, 0, 0, 0};
     s_expect_status(fx, "after the fix", s_sync(fx, fx->node_dir, &fixed), 0);
+}
+
+/* A batch the hub could not even open is refused with first_seq 0: that answers the batch sent,
+ * so the session ends at once with the hub's reason instead of waiting out its time. */
+static void test_unread_batch_refusal_is_an_answer(void **state) {
+    fixture_t *fx = *state;
+    const char *argv[] = {"xueshi-node", "record", "--dir",      fx->node_dir, "--teacher",
+                          "T1",          "--date", "2025-10-15", "--category", "lecture",
+                          "--minutes",   "90",     NULL};
+    int status;
+    pid_t pid = s_spawn(fx, argv);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    script_t script = {{0}, 0, XS_PCODE_INTERNAL, 0};
+    int64_t t0 = s_now_ms();
+    s_expect_status(fx, "ACK refused unread, internal", s_sync(fx, fx->node_dir, &script), 3);
+    int64_t took = s_now_ms() - t0;
+    assert_int_equal(script.batches, 1);
+    if (took >= 2500)
+        fail_msg("the refusal was not taken as the batch's answer: %lld ms; output:\n%s",
+                 (long long)took, fx->out);
+    assert_non_null(strstr(fx->out, "暂时无法保存"));
 }
 
 /* protocol.md §5.1: the exit status for each code an ERROR can carry. */
@@ -272,7 +308,7 @@ static void test_every_code_has_an_exit(void **state) {
         [XS_PCODE_UNKNOWN] = 4,       [XS_PCODE_INTERNAL] = 3,
     };
     for (unsigned code = 1; code <= XS_PCODE_MAX; code++) {
-        script_t script = {{code}, 0};
+        script_t script = {{code}, 0, 0, 0};
         int status = s_sync(fx, fx->node_dir, &script);
         if (status != want[code])
             fail_msg("ERROR %s: exit %d, want %d; output:\n%s", xs_proto_code_name(code), status,
@@ -284,7 +320,7 @@ static void test_every_code_has_an_exit(void **state) {
 /* run keeps trying after a transient error, and syncs once the hub is well again. */
 static void test_run_retries_internal_error(void **state) {
     fixture_t *fx = *state;
-    script_t script = {{XS_PCODE_INTERNAL, XS_PCODE_INTERNAL}, 0};
+    script_t script = {{XS_PCODE_INTERNAL, XS_PCODE_INTERNAL}, 0, 0, 0};
     const char *argv[] = {"xueshi-node", "run",          "--dir", fx->node_dir,
                           "--timeout",   S_SYNC_TIMEOUT, NULL};
     pid_t pid = s_spawn(fx, argv);
@@ -308,7 +344,7 @@ static void test_run_retries_internal_error(void **state) {
  * stop. */
 static void test_run_waits_out_a_refusal(void **state) {
     fixture_t *fx = *state;
-    script_t script = {{XS_PCODE_REVOKED}, 0};
+    script_t script = {{XS_PCODE_REVOKED}, 0, 0, 0};
     const char *argv[] = {"xueshi-node", "run",          "--dir", fx->node_dir,
                           "--timeout",   S_SYNC_TIMEOUT, NULL};
     pid_t pid = s_spawn(fx, argv);
@@ -407,7 +443,7 @@ static void test_dropped_handshake_is_unreachable(void **state) {
  * handshake off every time. That is this node's configuration to fix: 1, with the key named. */
 static void test_wrong_hub_key(void **state) {
     fixture_t *fx = *state;
-    script_t script = {{0}, 0};
+    script_t script = {{0}, 0, 0, 0};
     s_expect_status(fx, "wrong hub key", s_sync(fx, fx->wrong_dir, &script), 1);
     assert_int_equal(script.hellos, 0);
     assert_non_null(strstr(fx->out, "公钥"));
@@ -419,6 +455,8 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_internal_error_is_retryable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_every_code_has_an_exit, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_unread_batch_refusal_is_an_answer, s_setup,
+                                        s_teardown),
         cmocka_unit_test_setup_teardown(test_run_retries_internal_error, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_run_waits_out_a_refusal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dropped_handshake_is_unreachable, s_setup, s_teardown),
