@@ -10,18 +10,20 @@
 int node_cmd_receipt(int argc, char **argv) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"teacher", 1, NULL}, {"out", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     node_t node;
     xs_txn_t *txn = NULL;
     xs_bytes_t env;
     int rc = 1;
-    if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[3].value || !opts[0].value ||
-        !opts[1].value || !opts[2].value)
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
+        !xs_cli_get(opts, nopts, "teacher") || !xs_cli_get(opts, nopts, "out"))
         return node_usage(S_USAGE);
-    if (node_open(&node, opts[0].value) != XS_OK)
+    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
         return 1;
-    const char *teacher = opts[1].value;
+    const char *teacher = xs_cli_get(opts, nopts, "teacher");
     node_lane_t self = node_lane_self();
     xs_err err = xs_store_read(node.store, &txn);
     if (err == XS_OK)
@@ -33,15 +35,16 @@ int node_cmd_receipt(int argc, char **argv) {
     } else if (err != XS_OK) {
         xs_log_err(err, "读取认定回执 (reading the receipt)");
     } else {
-        FILE *f = fopen(opts[2].value, "wb");
+        FILE *f = fopen(xs_cli_get(opts, nopts, "out"), "wb");
         if (f && fwrite(env.ptr, 1, env.len, f) == env.len && fclose(f) == 0) {
             printf("已写出 (written) %s：用 xueshi verify 核验 (check it with xueshi verify)\n",
-                   opts[2].value);
+                   xs_cli_get(opts, nopts, "out"));
             rc = 0;
         } else {
             if (f)
                 fclose(f);
-            fprintf(stderr, "xueshi-node: 无法写入 %s (cannot write)\n", opts[2].value);
+            fprintf(stderr, "xueshi-node: 无法写入 %s (cannot write)\n",
+                    xs_cli_get(opts, nopts, "out"));
         }
     }
     xs_store_end(&txn);

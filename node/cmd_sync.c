@@ -101,15 +101,17 @@ xs_err node_timeout_ms(const char *text, int *ms) {
 
 int node_cmd_sync(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"timeout", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     node_t node;
     int timeout_ms;
-    if (node_args(argc, argv, opts, 3, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value)
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_SYNC_USAGE);
-    if (node_timeout_ms(opts[1].value, &timeout_ms) != XS_OK)
+    if (node_timeout_ms(xs_cli_get(opts, nopts, "timeout"), &timeout_ms) != XS_OK)
         return 2;
-    if (node_open(&node, opts[0].value) != XS_OK)
+    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
         return 1;
     int rc = node_sync_command(&node, timeout_ms);
     node_close(&node);
@@ -155,32 +157,35 @@ static double s_now(void) {
 int node_cmd_run(int argc, char **argv) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"timeout", 1, NULL}, {"help", 0, NULL}, {"relay-listen", 1, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     node_t node;
     node_relay_t *relay = NULL;
     int timeout_ms, rc = 0;
-    if (node_args(argc, argv, opts, 4, pos, 0, &npos) != XS_OK || opts[2].value || !opts[0].value)
+    if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_RUN_USAGE);
-    if (node_timeout_ms(opts[1].value, &timeout_ms) != XS_OK)
+    if (node_timeout_ms(xs_cli_get(opts, nopts, "timeout"), &timeout_ms) != XS_OK)
         return 2;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (node_open(&node, opts[0].value) != XS_OK)
+    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
         return 1;
-    if (opts[3].value) {
+    if (xs_cli_get(opts, nopts, "relay-listen")) {
         xs_err err = xs_store_update(node.store, s_mark_relay, NULL);
         if (err == XS_OK)
-            err = node_relay_open(&relay, &node, opts[3].value);
+            err = node_relay_open(&relay, &node, xs_cli_get(opts, nopts, "relay-listen"));
         if (err != XS_OK) {
-            xs_log_err(err, "无法为卫星校监听 %s (cannot serve satellites)", opts[3].value);
+            xs_log_err(err, "无法为卫星校监听 %s (cannot serve satellites)",
+                       xs_cli_get(opts, nopts, "relay-listen"));
             node_close(&node);
             return 1;
         }
-        printf("中心校中转运行中 (relay serving) %s\n", opts[3].value);
+        printf("中心校中转运行中 (relay serving) %s\n", xs_cli_get(opts, nopts, "relay-listen"));
         fflush(stdout);
     }
     /* Sync now; then soon after new records (or satellites' batches), every 10 minutes anyway
