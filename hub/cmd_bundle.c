@@ -31,70 +31,81 @@ static const char *s_outcome(const hub_item_t *item) {
     }
 }
 
-int hub_cmd_import(int argc, char **argv) {
-    xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"help", 0, NULL}};
-    const size_t nopts = sizeof opts / sizeof opts[0];
-    const char *pos[1], *why = NULL;
-    size_t npos, len;
-    hub_t hub;
-    xs_bundle_items_t items;
-    uint8_t *bytes = NULL;
-    hub_item_t group[S_GROUP];
-    hub_merge_stats_t total, st;
-    int rc = 1;
-    memset(&items, 0, sizeof items);
-    memset(&total, 0, sizeof total);
-    if (hub_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
-        xs_cli_get(opts, nopts, "help") || npos != 1 || !xs_cli_get(opts, nopts, "dir"))
-        return hub_usage(S_IMPORT_USAGE);
-    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 1) != XS_OK)
-        return 1;
-    xs_err err = xs_bundle_load_file(pos[0], &bytes, &len);
+/* Reads the bundle at path and authenticates all of it into items; 0, or the exit code after
+ * saying why. Nothing is merged until the whole bundle has been read and authenticated. */
+static int s_read_bundle(const hub_t *hub, const char *path, uint8_t **bytes,
+                         xs_bundle_items_t *items) {
+    size_t len;
+    const char *why = NULL;
+    xs_err err = xs_bundle_load_file(path, bytes, &len);
     if (err != XS_OK) {
-        xs_log_err(err, "无法读取 %s (cannot read)", pos[0]);
-        goto out;
+        xs_log_err(err, "无法读取 %s (cannot read)", path);
+        return 1;
     }
-    /* Nothing is merged until the whole bundle has been read and authenticated. */
-    if ((err = xs_bundle_read(bytes, len, XS_BUNDLE_BATCHES, hub.id, &items, &why)) != XS_OK) {
+    if ((err = xs_bundle_read(*bytes, len, XS_BUNDLE_BATCHES, hub->id, items, &why)) != XS_OK) {
         fprintf(stderr, "xueshi-hub: %s 被拒绝，未合并任何内容 (refused, nothing merged): %s\n",
-                pos[0], why ? why : xs_strerror(err));
-        rc = 2;
-        goto out;
+                path, why ? why : xs_strerror(err));
+        return 2;
     }
-    for (size_t first = 0; first < items.count; first += S_GROUP) {
-        size_t n = items.count - first < S_GROUP ? items.count - first : S_GROUP;
-        for (size_t i = 0; i < n; i++) {
-            const xs_bundle_item_t *it = &items.items[first + i];
-            uint8_t origin[32] = {0};
-            /* A bundle is carried by anyone: each batch answers for its own origin. */
-            if (xs_batch_peek_origin(it->ptr, it->len, origin) != XS_OK)
-                memset(origin, 0, sizeof origin);
-            hub_item_open(&group[i], it->ptr, it->len, origin);
-        }
-        err = hub_merge(&hub, group, n, &st);
-        for (size_t i = 0; i < n; i++) {
-            const hub_item_t *g = &group[i];
-            char hex[17] = "?";
-            if (g->open_err == XS_OK)
-                xs_hex_encode(g->batch.origin, 8, hex);
-            printf("  节点 %s… 序号 %llu-%llu: %s%s%s\n", hex,
-                   (unsigned long long)g->batch.first_seq,
-                   (unsigned long long)(g->batch.first_seq + g->batch.count - 1), s_outcome(g),
-                   g->status == XS_ACK_REFUSED ? " " : "",
-                   g->status == XS_ACK_REFUSED ? xs_proto_code_message(g->error) : "");
-            hub_item_free(&group[i]);
-        }
-        if (err != XS_OK) {
-            xs_log_err(err, "合并失败，这一组未写入 (merge failed; this group stored nothing)");
-            goto out;
-        }
-        total.batches += st.batches;
-        total.records += st.records;
-        total.rejected += st.rejected;
-        total.held += st.held;
-        total.forks += st.forks;
-        total.refused += st.refused;
-        total.teachers += st.teachers;
+    return 0;
+}
+
+/* Prints one merged batch: whose, which sequence numbers, and what became of it. */
+static void s_print_item(const hub_item_t *g) {
+    char hex[17] = "?";
+    if (g->open_err == XS_OK)
+        xs_hex_encode(g->batch.origin, 8, hex);
+    printf("  节点 %s… 序号 %llu-%llu: %s%s%s\n", hex, (unsigned long long)g->batch.first_seq,
+           (unsigned long long)(g->batch.first_seq + g->batch.count - 1), s_outcome(g),
+           g->status == XS_ACK_REFUSED ? " " : "",
+           g->status == XS_ACK_REFUSED ? xs_proto_code_message(g->error) : "");
+}
+
+/* Adds one group's counts to the total. */
+static void s_add_stats(hub_merge_stats_t *total, const hub_merge_stats_t *st) {
+    total->batches += st->batches;
+    total->records += st->records;
+    total->rejected += st->rejected;
+    total->held += st->held;
+    total->forks += st->forks;
+    total->refused += st->refused;
+    total->teachers += st->teachers;
+}
+
+/* Merges items[0..n) in one transaction, prints each, and adds the counts to total; says why
+ * when the group stored nothing. */
+static xs_err s_merge_group(hub_t *hub, const xs_bundle_item_t *items, size_t n,
+                            hub_merge_stats_t *total) {
+    hub_item_t group[S_GROUP];
+    hub_merge_stats_t st;
+    for (size_t i = 0; i < n; i++) {
+        uint8_t origin[32] = {0};
+        /* A bundle is carried by anyone: each batch answers for its own origin. */
+        if (xs_batch_peek_origin(items[i].ptr, items[i].len, origin) != XS_OK)
+            memset(origin, 0, sizeof origin);
+        hub_item_open(&group[i], items[i].ptr, items[i].len, origin);
+    }
+    xs_err err = hub_merge(hub, group, n, &st);
+    for (size_t i = 0; i < n; i++) {
+        s_print_item(&group[i]);
+        hub_item_free(&group[i]);
+    }
+    if (err != XS_OK) {
+        xs_log_err(err, "合并失败，这一组未写入 (merge failed; this group stored nothing)");
+        return err;
+    }
+    s_add_stats(total, &st);
+    return XS_OK;
+}
+
+/* Merges every item, S_GROUP batches a transaction, and prints the totals; the exit code. */
+static int s_merge_all(hub_t *hub, const xs_bundle_items_t *items) {
+    hub_merge_stats_t total;
+    memset(&total, 0, sizeof total);
+    for (size_t first = 0; first < items->count; first += S_GROUP) {
+        size_t n = items->count - first < S_GROUP ? items->count - first : S_GROUP;
+        if (s_merge_group(hub, &items->items[first], n, &total) != XS_OK)
+            return 1;
     }
     printf("导入完成 (import done): 新 %llu 批 %llu 条 (拒收 %llu 条)，已有 %llu 批，分叉 %llu，"
            "拒绝 %llu，回执 %llu 人 (new, known, forks, refused, teachers receipted)\n",
@@ -102,8 +113,26 @@ int hub_cmd_import(int argc, char **argv) {
            (unsigned long long)total.rejected, (unsigned long long)total.held,
            (unsigned long long)total.forks, (unsigned long long)total.refused,
            (unsigned long long)total.teachers);
-    rc = total.refused || total.forks ? 1 : 0;
-out:
+    return total.refused || total.forks ? 1 : 0;
+}
+
+int hub_cmd_import(int argc, char **argv) {
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"help", 0, NULL}};
+    const size_t nopts = sizeof opts / sizeof opts[0];
+    const char *pos[1];
+    size_t npos;
+    hub_t hub;
+    xs_bundle_items_t items;
+    uint8_t *bytes = NULL;
+    memset(&items, 0, sizeof items);
+    if (hub_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
+        xs_cli_get(opts, nopts, "help") || npos != 1 || !xs_cli_get(opts, nopts, "dir"))
+        return hub_usage(S_IMPORT_USAGE);
+    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 1) != XS_OK)
+        return 1;
+    int rc = s_read_bundle(&hub, pos[0], &bytes, &items);
+    if (rc == 0)
+        rc = s_merge_all(&hub, &items);
     xs_bundle_items_free(&items);
     free(bytes);
     hub_close(&hub);
@@ -187,92 +216,143 @@ static xs_err s_add_satellite(void *ctx, xs_txn_t *txn, const hub_node_t *node) 
     return s_add_receipts(txn, e, satellite.origin);
 }
 
-int hub_cmd_export_receipts(int argc, char **argv) {
+/* What export-receipts' command line asks for. */
+typedef struct s_export_args {
+    const char *dir;   /* --dir: the hub's directory */
+    xs_pubkeys_t keys; /* --node: the node's public keys */
+    const char *out;   /* --out: the bundle to write */
+    char part[4200];   /* out + ".part": written first, renamed when complete */
+} s_export_args_t;
+
+/* Reads and checks the options into a; 0, or the exit code after saying why. */
+static int s_parse_export(int argc, char **argv, s_export_args_t *a) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"node", 1, NULL}, {"out", 1, NULL}, {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    hub_t hub;
-    xs_pubkeys_t keys;
-    xs_txn_t *txn = NULL;
-    hub_node_t node;
-    s_export_t e;
-    char part[4200];
-    int rc = 1;
-    memset(&e, 0, sizeof e);
-    e.node = &node;
-    e.hub = &hub;
+    memset(a, 0, sizeof *a);
     if (hub_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
         !xs_cli_get(opts, nopts, "node") || !xs_cli_get(opts, nopts, "out"))
         return hub_usage(S_EXPORT_USAGE);
     const char *text = xs_cli_get(opts, nopts, "node");
-    if (xs_pubkeys_parse(text, strlen(text), &keys) != XS_OK) {
+    if (xs_pubkeys_parse(text, strlen(text), &a->keys) != XS_OK) {
         fprintf(stderr, "xueshi-hub: 节点公钥格式不对 (node keys look like xs1:...)\n");
         return 2;
     }
-    const char *out = xs_cli_get(opts, nopts, "out");
-    if (snprintf(part, sizeof part, "%s.part", out) >= (int)sizeof part)
+    a->dir = xs_cli_get(opts, nopts, "dir");
+    a->out = xs_cli_get(opts, nopts, "out");
+    if (snprintf(a->part, sizeof a->part, "%s.part", a->out) >= (int)sizeof a->part)
         return 2;
-    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 1) != XS_OK) /* keys: confirmations */
-        return 1;
-    FILE *f = NULL;
-    int refused = 0; /* why was printed: nothing more to say */
-    xs_writer_init(&e.item, XS_BUNDLE_ITEM_MAX);
-    xs_err err = xs_store_read(hub.store, &txn);
-    if (err == XS_OK && (err = hub_node_get(txn, keys.sign, &node)) == XS_ENOTFOUND) {
+    return 0;
+}
+
+/* Finds the enrolled node with keys; sets *refused after saying why it is not one. */
+static xs_err s_find_node(xs_txn_t *txn, const xs_pubkeys_t *keys, hub_node_t *node, int *refused) {
+    xs_err err = hub_node_get(txn, keys->sign, node);
+    if (err == XS_ENOTFOUND) {
         fprintf(stderr, "xueshi-hub: 该节点未登记 (not enrolled)\n");
-        refused = 1;
+        *refused = 1;
     }
-    if (err == XS_OK && memcmp(node.box, keys.box, 32) != 0) {
+    if (err == XS_OK && memcmp(node->box, keys->box, 32) != 0) {
         fprintf(stderr,
                 "xueshi-hub: 传输密钥与登记的不同 (transport key differs from enrollment)\n");
         err = XS_EINVAL;
-        refused = 1;
+        *refused = 1;
     }
-    if (err == XS_OK && !(f = fopen(part, "wb"))) {
-        fprintf(stderr, "xueshi-hub: 无法写入 %s (cannot write)\n", part);
-        err = XS_EIO;
-    }
-    if (err == XS_OK)
-        err = xs_bundle_writer_open(&e.w, f, XS_BUNDLE_RECEIPTS, node.box);
-    /* The county's signed policy first, as VIEW would bring it. */
+    return err;
+}
+
+/* Adds the county's signed policy as the bundle's first item, as VIEW would bring it. */
+static xs_err s_add_policy(xs_txn_t *txn, s_export_t *e) {
     xs_bytes_t policy;
-    if (err == XS_OK && (err = hub_meta_get(txn, HUB_META_POLICY_ENV, &policy)) == XS_OK) {
-        xs_codec_put_array(&e.item, 2);
-        xs_codec_put_nil(&e.item);
-        xs_codec_put_bin(&e.item, policy.ptr, policy.len);
-        err = xs_writer_err(&e.item);
-        if (err == XS_OK)
-            err = xs_bundle_writer_add(e.w, e.item.data, e.item.len);
-    }
+    xs_err err = hub_meta_get(txn, HUB_META_POLICY_ENV, &policy);
+    if (err != XS_OK)
+        return err;
+    xs_codec_put_array(&e->item, 2);
+    xs_codec_put_nil(&e->item);
+    xs_codec_put_bin(&e->item, policy.ptr, policy.len);
+    err = xs_writer_err(&e->item);
     if (err == XS_OK)
-        err = s_add_receipts(txn, &e, node.origin);
-    if (err == XS_OK && node.proxy_count)
-        err = hub_nodes_each(txn, s_add_satellite, &e);
+        err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
+    return err;
+}
+
+/* Writes the whole bundle for e's node to f, encrypted to its transport key. */
+static xs_err s_write_bundle(xs_txn_t *txn, s_export_t *e, FILE *f) {
+    xs_err err = xs_bundle_writer_open(&e->w, f, XS_BUNDLE_RECEIPTS, e->node->box);
     if (err == XS_OK)
-        err = xs_bundle_writer_finish(e.w);
-    xs_bundle_writer_free(&e.w);
-    xs_store_end(&txn);
-    if (f && fclose(f) != 0 && err == XS_OK)
-        err = XS_EIO;
-    if (err == XS_OK && rename(part, out) != 0)
-        err = XS_EIO;
+        err = s_add_policy(txn, e);
+    if (err == XS_OK)
+        err = s_add_receipts(txn, e, e->node->origin);
+    if (err == XS_OK && e->node->proxy_count)
+        err = hub_nodes_each(txn, s_add_satellite, e);
+    if (err == XS_OK)
+        err = xs_bundle_writer_finish(e->w);
+    xs_bundle_writer_free(&e->w);
+    return err;
+}
+
+/* Says what was exported, or removes the partial file and says why not; the exit code. */
+static int s_report_export(xs_err err, const s_export_t *e, const s_export_args_t *a, int created,
+                           int refused) {
     if (err == XS_OK) {
         printf("已导出 %llu 份认定回执到 %s，加密给该节点；另附 %llu 份已收数据确认 (exported "
                "%llu receipts, encrypted to the node, with %llu confirmations of what the hub "
                "holds)\n",
-               (unsigned long long)e.count, out, (unsigned long long)e.confirmed,
-               (unsigned long long)e.count, (unsigned long long)e.confirmed);
-        rc = 0;
-    } else {
-        if (f)
-            remove(part);
-        if (!refused)
-            xs_log_err(err, "导出认定回执失败 (exporting receipts failed)");
+               (unsigned long long)e->count, a->out, (unsigned long long)e->confirmed,
+               (unsigned long long)e->count, (unsigned long long)e->confirmed);
+        return 0;
     }
+    if (created)
+        remove(a->part);
+    if (!refused)
+        xs_log_err(err, "导出认定回执失败 (exporting receipts failed)");
+    return 1;
+}
+
+/* Writes the node's receipts bundle to a->part under one read transaction and renames it
+ * to a->out; the exit code. */
+static int s_export(hub_t *hub, const s_export_args_t *a) {
+    xs_txn_t *txn = NULL;
+    hub_node_t node;
+    s_export_t e;
+    FILE *f = NULL;
+    int refused = 0; /* why was printed: nothing more to say */
+    memset(&e, 0, sizeof e);
+    e.node = &node;
+    e.hub = hub;
+    xs_writer_init(&e.item, XS_BUNDLE_ITEM_MAX);
+    xs_err err = xs_store_read(hub->store, &txn);
+    if (err == XS_OK)
+        err = s_find_node(txn, &a->keys, &node, &refused);
+    if (err == XS_OK && !(f = fopen(a->part, "wb"))) {
+        fprintf(stderr, "xueshi-hub: 无法写入 %s (cannot write)\n", a->part);
+        err = XS_EIO;
+    }
+    if (err == XS_OK)
+        err = s_write_bundle(txn, &e, f);
+    xs_store_end(&txn);
+    int created = f != NULL;
+    if (f && fclose(f) != 0 && err == XS_OK)
+        err = XS_EIO;
+    if (err == XS_OK && rename(a->part, a->out) != 0)
+        err = XS_EIO;
+    int rc = s_report_export(err, &e, a, created, refused);
     xs_writer_free(&e.item);
+    return rc;
+}
+
+int hub_cmd_export_receipts(int argc, char **argv) {
+    s_export_args_t args;
+    hub_t hub;
+    int rc = s_parse_export(argc, argv, &args);
+    if (rc != 0)
+        return rc;
+    if (hub_open(&hub, args.dir, 1) != XS_OK) /* keys: confirmations */
+        return 1;
+    rc = s_export(&hub, &args);
     hub_close(&hub);
     return rc;
 }

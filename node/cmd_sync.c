@@ -154,94 +154,145 @@ static double s_now(void) {
     return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
-int node_cmd_run(int argc, char **argv) {
+/* When run syncs next (protocol.md §5.1). Sync now; then soon after new records (or
+ * satellites' batches), every 10 minutes anyway for fresh receipts, 1 s after a session cut
+ * short that made progress, and with doubling back-off (2 s to 5 min) while the hub is away.
+ * What needs a person (a refusal, a fork, a wrong key) is retried every 5 minutes: the county
+ * may enroll the node again meanwhile. Only a node without a hub stops. */
+typedef struct s_schedule {
+    unsigned backoff;       /* current back-off while the hub is away, in seconds; 0: none */
+    int waiting_for_person; /* 1: the last session needs a person to act first */
+    double next;            /* when the next session starts, in s_now() seconds */
+    uint64_t seen;          /* the last sequence number recorded when the last session ended */
+} s_schedule_t;
+
+/* What run's command line asks for. */
+typedef struct s_run_args {
+    const char *dir;          /* --dir: the node's directory */
+    int timeout_ms;           /* --timeout: a session's limit, in milliseconds */
+    const char *relay_listen; /* --relay-listen: where to serve satellites, or NULL */
+} s_run_args_t;
+
+/* Reads and checks run's options into a; 0, or the exit code after saying why. */
+static int s_parse_run(int argc, char **argv, s_run_args_t *a) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"timeout", 1, NULL}, {"help", 0, NULL}, {"relay-listen", 1, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    node_t node;
-    node_relay_t *relay = NULL;
-    int timeout_ms, rc = 0;
+    memset(a, 0, sizeof *a);
     if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_RUN_USAGE);
-    if (node_timeout_ms(xs_cli_get(opts, nopts, "timeout"), &timeout_ms) != XS_OK)
+    if (node_timeout_ms(xs_cli_get(opts, nopts, "timeout"), &a->timeout_ms) != XS_OK)
         return 2;
+    a->dir = xs_cli_get(opts, nopts, "dir");
+    a->relay_listen = xs_cli_get(opts, nopts, "relay-listen");
+    return 0;
+}
+
+/* SIGINT and SIGTERM end run's loop after the current step. */
+static void s_catch_signals(void) {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
-        return 1;
-    if (xs_cli_get(opts, nopts, "relay-listen")) {
-        xs_err err = xs_store_update(node.store, s_mark_relay, NULL);
-        if (err == XS_OK)
-            err = node_relay_open(&relay, &node, xs_cli_get(opts, nopts, "relay-listen"));
-        if (err != XS_OK) {
-            xs_log_err(err, "无法为卫星校监听 %s (cannot serve satellites)",
-                       xs_cli_get(opts, nopts, "relay-listen"));
-            node_close(&node);
-            return 1;
-        }
-        printf("中心校中转运行中 (relay serving) %s\n", xs_cli_get(opts, nopts, "relay-listen"));
-        fflush(stdout);
+}
+
+/* Marks the node a relay and serves its satellites at listen; says why when it cannot. */
+static xs_err s_open_relay(node_relay_t **relay, node_t *node, const char *listen) {
+    xs_err err = xs_store_update(node->store, s_mark_relay, NULL);
+    if (err == XS_OK)
+        err = node_relay_open(relay, node, listen);
+    if (err != XS_OK) {
+        xs_log_err(err, "无法为卫星校监听 %s (cannot serve satellites)", listen);
+        return err;
     }
-    /* Sync now; then soon after new records (or satellites' batches), every 10 minutes anyway
-     * for fresh receipts, 1 s after a session cut short that made progress, and with doubling
-     * back-off (2 s to 5 min) while the hub is away. What needs a person (a refusal, a fork, a
-     * wrong key) is retried every 5 minutes: the county may enroll the node again meanwhile.
-     * Only a node without a hub stops. */
-    unsigned backoff = 0;
-    int waiting_for_person = 0;
-    double next = 0;
-    uint64_t seen = 0;
+    printf("中心校中转运行中 (relay serving) %s\n", listen);
+    fflush(stdout);
+    return XS_OK;
+}
+
+/* Sets when to sync next after a session that ended with err. A relay's satellites are
+ * waiting on it: it retries a missing hub more often. A session the link cut after the hub
+ * acknowledged something goes on in a second. */
+static void s_plan(s_schedule_t *s, xs_err err, const node_sync_result_t *res, int is_relay) {
+    s_outcome_t outcome = s_outcome(err);
+    unsigned most = is_relay ? 60 : 300, wait;
+    int cut = (err == XS_ETIMEOUT || err == XS_ENET) && (res->acked_batches || res->relayed_acked);
+    s->waiting_for_person = outcome.needs_person;
+    if (s->waiting_for_person) {
+        s->backoff = 0;
+        wait = S_PERSON_RETRY_SECONDS;
+        printf("  %s；%u 分钟后再试 (trying again in %u minutes)\n", outcome.advice, wait / 60,
+               wait / 60);
+        fflush(stdout);
+    } else {
+        if (err == XS_OK || cut)
+            s->backoff = 0;
+        else
+            s->backoff = s->backoff ? (s->backoff * 2 > most ? most : s->backoff * 2) : 2;
+        wait = cut ? 1 : s->backoff ? s->backoff : 600;
+    }
+    s->next = s_now() + wait;
+}
+
+/* Runs one session, reports it and plans the next; XS_ENOTFOUND when a node that is no relay
+ * has no hub to sync with (init must set one), and run stops. */
+static xs_err s_sync_once(node_t *node, node_relay_t *relay, int timeout_ms, s_schedule_t *s) {
+    node_sync_result_t res;
+    xs_err err = node_sync(node, timeout_ms, &res);
+    s_report(&res, err);
+    if (!relay && err == XS_ENOTFOUND)
+        return err;
+    s_plan(s, err, &res, relay != NULL);
+    s->seen = s_last_seq(node);
+    return XS_OK;
+}
+
+/* Waits a moment, serving the satellites meanwhile when a relay. */
+static void s_idle(node_relay_t *relay) {
+    if (relay) {
+        xs_err err = node_relay_serve(relay, 200);
+        if (err != XS_OK && err != XS_ETIMEOUT)
+            xs_log_err(err, "卫星校服务 (serving satellites)");
+    } else {
+        usleep(200 * 1000);
+    }
+}
+
+/* New work: sync within a couple of seconds; within ten while the hub is away; not early
+ * while a person must act first. */
+static void s_notice_new(s_schedule_t *s, node_t *node, node_relay_t *relay) {
+    int fresh = (relay && node_relay_take_new(relay)) || s_last_seq(node) != s->seen;
+    double soon = s_now() + (s->backoff ? 10 : 2);
+    if (fresh && !s->waiting_for_person && s->next > soon)
+        s->next = soon;
+}
+
+int node_cmd_run(int argc, char **argv) {
+    s_run_args_t args;
+    node_t node;
+    node_relay_t *relay = NULL;
+    s_schedule_t sched = {0};
+    int rc = s_parse_run(argc, argv, &args);
+    if (rc != 0)
+        return rc;
+    s_catch_signals();
+    if (node_open(&node, args.dir) != XS_OK)
+        return 1;
+    if (args.relay_listen && s_open_relay(&relay, &node, args.relay_listen) != XS_OK) {
+        node_close(&node);
+        return 1;
+    }
     while (!s_stop) {
-        if (s_now() >= next) {
-            node_sync_result_t res;
-            xs_err err = node_sync(&node, timeout_ms, &res);
-            s_report(&res, err);
-            s_outcome_t outcome = s_outcome(err);
-            if (!relay && err == XS_ENOTFOUND) {
-                rc = 1;
-                break; /* no hub to sync with: init must set one (a relay serves on) */
-            }
-            /* A relay's satellites are waiting on it: it retries a missing hub more often. A
-             * session the link cut after the hub acknowledged something goes on in a second. */
-            unsigned most = relay ? 60 : 300, wait;
-            int cut =
-                (err == XS_ETIMEOUT || err == XS_ENET) && (res.acked_batches || res.relayed_acked);
-            waiting_for_person = outcome.needs_person;
-            if (waiting_for_person) {
-                backoff = 0;
-                wait = S_PERSON_RETRY_SECONDS;
-                printf("  %s；%u 分钟后再试 (trying again in %u minutes)\n", outcome.advice,
-                       wait / 60, wait / 60);
-                fflush(stdout);
-            } else {
-                if (err == XS_OK || cut)
-                    backoff = 0;
-                else
-                    backoff = backoff ? (backoff * 2 > most ? most : backoff * 2) : 2;
-                wait = cut ? 1 : backoff ? backoff : 600;
-            }
-            next = s_now() + wait;
-            seen = s_last_seq(&node);
+        if (s_now() >= sched.next && s_sync_once(&node, relay, args.timeout_ms, &sched) != XS_OK) {
+            rc = 1;
+            break;
         }
-        if (relay) {
-            xs_err err = node_relay_serve(relay, 200);
-            if (err != XS_OK && err != XS_ETIMEOUT)
-                xs_log_err(err, "卫星校服务 (serving satellites)");
-        } else {
-            usleep(200 * 1000);
-        }
-        /* New work: sync within a couple of seconds; within ten while the hub is away; not
-         * early while a person must act first. */
-        int fresh = (relay && node_relay_take_new(relay)) || s_last_seq(&node) != seen;
-        double soon = s_now() + (backoff ? 10 : 2);
-        if (fresh && !waiting_for_person && next > soon)
-            next = soon;
+        s_idle(relay);
+        s_notice_new(&sched, &node, relay);
     }
     node_relay_close(&relay);
     node_close(&node);

@@ -78,7 +78,15 @@ typedef struct s_certify {
     size_t count, cap;
     s_refusal_t *refusals;
     size_t nrefusals, refusals_cap;
+    s_block_t *blocks; /* the strings records point into */
 } s_certify_t;
+
+/* What the command line asks for. */
+typedef struct s_args {
+    const char *policy;  /* --policy: the policy file */
+    const char *records; /* --records: the register CSV */
+    int detail;          /* --detail: one line per row rather than the summary */
+} s_args_t;
 
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *teacher) {
     const s_certify_t *c = ctx;
@@ -97,23 +105,15 @@ static int s_grow(void **array, size_t *cap, size_t count, size_t size) {
     return 1;
 }
 
-int tool_cmd_certify(int argc, char **argv) {
+/* Reads the options into a; 0, or the exit code after printing the usage. */
+static int s_parse(int argc, char **argv, s_args_t *a) {
     xs_cli_opt_t opts[] = {
         {"policy", 1, NULL}, {"records", 1, NULL}, {"detail", 0, NULL}, {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
     char msg[512];
-    xs_policy_t *policy = NULL;
-    xs_csv_t *csv = NULL;
-    xs_csv_row_t *row = NULL;
-    xs_sheet_t sheet;
-    s_block_t *blocks = NULL;
-    s_certify_t c = {0};
-    xs_certify_row_t *rows = NULL;
-    int rc = 2;
-    static char outbuf[1 << 16];
-
+    memset(a, 0, sizeof *a);
     if (xs_cli_parse(argc, argv, opts, nopts, pos, 0, &npos, msg, sizeof msg) != XS_OK) {
         fprintf(stderr, "xueshi: %s\n用法 (usage): %s\n", msg, S_USAGE);
         return 2;
@@ -123,120 +123,172 @@ int tool_cmd_certify(int argc, char **argv) {
         fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
         return 2;
     }
-    const char *path = xs_cli_get(opts, nopts, "records");
-    int detail = xs_cli_get(opts, nopts, "detail") != NULL;
-    xs_err err = xs_policy_load(&policy, xs_cli_get(opts, nopts, "policy"), msg, sizeof msg);
-    if (err != XS_OK) {
-        if (err == XS_EPOLICY)
-            fprintf(stderr, "xueshi: 认定规则有误 (policy refused): %s\n", msg);
-        else
-            xs_log_err(err, "无法读取认定规则 %s (cannot read policy)",
-                       xs_cli_get(opts, nopts, "policy"));
-        goto out;
-    }
-    c.policy = policy;
-    if ((err = xs_csv_open_file(&csv, path)) != XS_OK) {
-        xs_log_err(err, "无法读取 %s (cannot read)", path);
-        goto out;
-    }
-    if (!(row = malloc(sizeof *row))) {
-        xs_log_err(XS_ENOMEM, "certify");
-        goto out;
-    }
-    err = xs_csv_next(csv, row);
-    if (err == XS_ENOTFOUND) {
-        fprintf(stderr, "xueshi: %s 是空文件，没有表头 (empty file, no header)\n", path);
-        goto out;
-    }
-    if (err != XS_OK)
-        goto broken;
-    if (xs_sheet_header(&sheet, row, msg, sizeof msg) != XS_OK) {
-        fprintf(stderr, "xueshi: %s 第 1 行 (line 1): %s\n", path, msg);
-        goto out;
-    }
-    while ((err = xs_csv_next(csv, row)) == XS_OK) {
-        xs_record_t rec;
-        xs_field field;
-        xs_reason why;
-        if (xs_csv_row_blank(row))
-            continue;
-        if (c.count == c.cap) {
-            size_t cap = c.cap;
-            uint64_t *lines;
-            if (!s_grow((void **)&c.records, &cap, c.count, sizeof *c.records) ||
-                !(lines = realloc(c.lines, cap * sizeof *lines))) {
-                err = XS_ENOMEM;
-                break;
-            }
-            c.lines = lines;
-            c.cap = cap;
-        }
-        if (xs_sheet_row(&sheet, row, &rec, NULL, &field, &why) != XS_OK) {
-            /* The row still gets its detail line and its teacher a ledger: it enters as a
-             * record no rule accepts (version 0), and its reason is the sheet's. */
-            if (!s_grow((void **)&c.refusals, &c.refusals_cap, c.nrefusals, sizeof *c.refusals)) {
-                err = XS_ENOMEM;
-                break;
-            }
-            c.refusals[c.nrefusals++] = (s_refusal_t){c.count, field, why};
-            rec.version = 0;
-        }
-        if (!s_keep_strings(&blocks, &rec)) {
-            err = XS_ENOMEM;
-            break;
-        }
-        c.lines[c.count] = row->line;
-        c.records[c.count++] = rec;
-    }
-    if (err != XS_ENOTFOUND) {
-        if (err == XS_ECSV || err == XS_ETOOBIG)
-            goto broken;
-        xs_log_err(err, "读取 %s (reading)", path);
-        goto out;
-    }
-    if (c.count && !(rows = malloc(c.count * sizeof *rows))) {
-        xs_log_err(XS_ENOMEM, "certify");
-        goto out;
-    }
-    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    err = detail ? xs_report_detail_begin(stdout) : xs_report_summary_begin(stdout, 0);
-    if (err == XS_OK)
-        err = xs_certify_run(policy, NULL, c.records, c.lines, c.count, NULL, rows,
-                             detail ? NULL : s_on_teacher, &c);
-    if (err == XS_OK && detail) {
-        size_t r = 0;
-        for (size_t i = 0; err == XS_OK && i < c.count; i++) {
-            if (r < c.nrefusals && c.refusals[r].index == i) {
-                rows[i].status = XS_CERT_REJECTED;
-                rows[i].reason = (uint8_t)c.refusals[r].why;
-                rows[i].field = (uint8_t)c.refusals[r].field;
-                rows[i].credited_minutes = 0;
-                r++;
-            }
-            err = xs_report_detail_row(stdout, policy, c.lines[i], &c.records[i], &rows[i]);
-        }
-    }
-    if (err == XS_OK && fflush(stdout) != 0)
-        err = XS_EIO;
-    if (err != XS_OK) {
-        xs_log_err(err, "认定失败 (certification failed)");
-        rc = 1;
-        goto out;
-    }
-    rc = 0;
-    goto out;
-broken:
+    a->policy = xs_cli_get(opts, nopts, "policy");
+    a->records = xs_cli_get(opts, nopts, "records");
+    a->detail = xs_cli_get(opts, nopts, "detail") != NULL;
+    return 0;
+}
+
+/* Loads the policy file at path, saying why when it cannot. */
+static xs_err s_load_policy(xs_policy_t **policy, const char *path) {
+    char msg[512];
+    xs_err err = xs_policy_load(policy, path, msg, sizeof msg);
+    if (err == XS_EPOLICY)
+        fprintf(stderr, "xueshi: 认定规则有误 (policy refused): %s\n", msg);
+    else if (err != XS_OK)
+        xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", path);
+    return err;
+}
+
+/* Says where the CSV at path stopped parsing. */
+static void s_broken(xs_csv_t *csv, const char *path) {
     fprintf(stderr, "xueshi: %s 第 %u 行 (line %u): CSV 格式错误 (broken CSV): %s\n", path,
             xs_csv_line(csv), xs_csv_line(csv), xs_csv_why(csv));
-    rc = 2;
-out:
+}
+
+/* Reads the header row into sheet; 0, or 2 after saying why. */
+static int s_read_header(xs_csv_t *csv, xs_csv_row_t *row, xs_sheet_t *sheet, const char *path) {
+    char msg[512];
+    xs_err err = xs_csv_next(csv, row);
+    if (err == XS_ENOTFOUND) {
+        fprintf(stderr, "xueshi: %s 是空文件，没有表头 (empty file, no header)\n", path);
+        return 2;
+    }
+    if (err != XS_OK) {
+        s_broken(csv, path);
+        return 2;
+    }
+    if (xs_sheet_header(sheet, row, msg, sizeof msg) != XS_OK) {
+        fprintf(stderr, "xueshi: %s 第 1 行 (line 1): %s\n", path, msg);
+        return 2;
+    }
+    return 0;
+}
+
+/* Adds one row to c; blank rows are skipped. XS_ENOMEM is the only error. */
+static xs_err s_add_row(s_certify_t *c, const xs_sheet_t *sheet, const xs_csv_row_t *row) {
+    xs_record_t rec;
+    xs_field field;
+    xs_reason why;
+    if (xs_csv_row_blank(row))
+        return XS_OK;
+    if (c->count == c->cap) {
+        size_t cap = c->cap;
+        uint64_t *lines;
+        if (!s_grow((void **)&c->records, &cap, c->count, sizeof *c->records) ||
+            !(lines = realloc(c->lines, cap * sizeof *lines)))
+            return XS_ENOMEM;
+        c->lines = lines;
+        c->cap = cap;
+    }
+    if (xs_sheet_row(sheet, row, &rec, NULL, &field, &why) != XS_OK) {
+        /* The row still gets its detail line and its teacher a ledger: it enters as a
+         * record no rule accepts (version 0), and its reason is the sheet's. */
+        if (!s_grow((void **)&c->refusals, &c->refusals_cap, c->nrefusals, sizeof *c->refusals))
+            return XS_ENOMEM;
+        c->refusals[c->nrefusals++] = (s_refusal_t){c->count, field, why};
+        rec.version = 0;
+    }
+    if (!s_keep_strings(&c->blocks, &rec))
+        return XS_ENOMEM;
+    c->lines[c->count] = row->line;
+    c->records[c->count++] = rec;
+    return XS_OK;
+}
+
+/* Reads the rows after the header into c; 0, or 2 after saying why. */
+static int s_read_rows(s_certify_t *c, xs_csv_t *csv, xs_csv_row_t *row, const xs_sheet_t *sheet,
+                       const char *path) {
+    xs_err err;
+    while ((err = xs_csv_next(csv, row)) == XS_OK)
+        if ((err = s_add_row(c, sheet, row)) != XS_OK)
+            break;
+    if (err == XS_ENOTFOUND)
+        return 0;
+    if (err == XS_ECSV || err == XS_ETOOBIG)
+        s_broken(csv, path);
+    else
+        xs_log_err(err, "读取 %s (reading)", path);
+    return 2;
+}
+
+/* Reads the register CSV at path into c; 0, or 2 after saying why. */
+static int s_read_register(s_certify_t *c, const char *path) {
+    xs_csv_t *csv = NULL;
+    xs_csv_row_t *row = NULL;
+    xs_sheet_t sheet;
+    int rc = 2;
+    xs_err err = xs_csv_open_file(&csv, path);
+    if (err != XS_OK)
+        xs_log_err(err, "无法读取 %s (cannot read)", path);
+    else if (!(row = malloc(sizeof *row)))
+        xs_log_err(XS_ENOMEM, "certify");
+    else if ((rc = s_read_header(csv, row, &sheet, path)) == 0)
+        rc = s_read_rows(c, csv, row, &sheet, path);
+    free(row);
+    xs_csv_close(&csv);
+    return rc;
+}
+
+/* Prints one detail line per record, a refused row with the sheet's reason. */
+static xs_err s_print_detail(const s_certify_t *c, xs_certify_row_t *rows) {
+    xs_err err = XS_OK;
+    size_t r = 0;
+    for (size_t i = 0; err == XS_OK && i < c->count; i++) {
+        if (r < c->nrefusals && c->refusals[r].index == i) {
+            rows[i].status = XS_CERT_REJECTED;
+            rows[i].reason = (uint8_t)c->refusals[r].why;
+            rows[i].field = (uint8_t)c->refusals[r].field;
+            rows[i].credited_minutes = 0;
+            r++;
+        }
+        err = xs_report_detail_row(stdout, c->policy, c->lines[i], &c->records[i], &rows[i]);
+    }
+    return err;
+}
+
+/* Certifies c's records and prints the summary, or the detail; the exit code. */
+static int s_certify_print(s_certify_t *c, int detail) {
+    static char outbuf[1 << 16];
+    xs_certify_row_t *rows = NULL;
+    if (c->count && !(rows = malloc(c->count * sizeof *rows))) {
+        xs_log_err(XS_ENOMEM, "certify");
+        return 2;
+    }
+    setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+    xs_err err = detail ? xs_report_detail_begin(stdout) : xs_report_summary_begin(stdout, 0);
+    if (err == XS_OK)
+        err = xs_certify_run(c->policy, NULL, c->records, c->lines, c->count, NULL, rows,
+                             detail ? NULL : s_on_teacher, c);
+    if (err == XS_OK && detail)
+        err = s_print_detail(c, rows);
+    if (err == XS_OK && fflush(stdout) != 0)
+        err = XS_EIO;
     free(rows);
+    if (err != XS_OK) {
+        xs_log_err(err, "认定失败 (certification failed)");
+        return 1;
+    }
+    return 0;
+}
+
+int tool_cmd_certify(int argc, char **argv) {
+    s_args_t args;
+    xs_policy_t *policy = NULL;
+    s_certify_t c = {0};
+    int rc = s_parse(argc, argv, &args);
+    if (rc != 0)
+        return rc;
+    rc = 2;
+    if (s_load_policy(&policy, args.policy) == XS_OK) {
+        c.policy = policy;
+        if ((rc = s_read_register(&c, args.records)) == 0)
+            rc = s_certify_print(&c, args.detail);
+    }
     free(c.records);
     free(c.lines);
     free(c.refusals);
-    s_free_blocks(blocks);
-    free(row);
-    xs_csv_close(&csv);
+    s_free_blocks(c.blocks);
     xs_policy_destroy(&policy);
     return rc;
 }

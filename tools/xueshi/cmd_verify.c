@@ -32,55 +32,61 @@ static uint8_t *s_read(const char *path, size_t max, size_t *len) {
     return buf;
 }
 
-int tool_cmd_verify(int argc, char **argv) {
+/* What the command line asks for. */
+typedef struct s_args {
+    const char *receipt; /* the receipt file */
+    int has_hub;         /* 1: --hub-key given, in hub */
+    xs_pubkeys_t hub;    /* the hub's keys the receipt must be signed with */
+    const char *policy;  /* --policy: the policy file to compare, or NULL */
+} s_args_t;
+
+/* Reads and checks the options into a; 0, or the exit code after saying why. */
+static int s_parse(int argc, char **argv, s_args_t *a) {
     xs_cli_opt_t opts[] = {{"hub-key", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
-    size_t npos, len;
-    char msg[512], hex[65], when[32];
-    xs_pubkeys_t hub;
-    xs_policy_t *policy = NULL;
-    uint8_t policy_hash[32];
-    int rc = 2;
+    size_t npos;
+    char msg[512];
+    memset(a, 0, sizeof *a);
     if (xs_cli_parse(argc, argv, opts, nopts, pos, 1, &npos, msg, sizeof msg) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || npos != 1) {
         fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
         return 2;
     }
-    if (xs_cli_get(opts, nopts, "hub-key") &&
-        xs_pubkeys_parse(xs_cli_get(opts, nopts, "hub-key"),
-                         strlen(xs_cli_get(opts, nopts, "hub-key")), &hub) != XS_OK) {
+    const char *hub_key = xs_cli_get(opts, nopts, "hub-key");
+    if (hub_key && xs_pubkeys_parse(hub_key, strlen(hub_key), &a->hub) != XS_OK) {
         fprintf(stderr, "xueshi: --hub-key 格式不对 (not xs1:...)\n");
         return 2;
     }
-    if (xs_cli_get(opts, nopts, "policy")) {
-        xs_err err = xs_policy_load(&policy, xs_cli_get(opts, nopts, "policy"), msg, sizeof msg);
-        if (err == XS_OK)
-            err = xs_policy_hash(policy, policy_hash);
-        if (err != XS_OK) {
-            fprintf(stderr, "xueshi: 认定规则无法读取 (policy): %s\n",
-                    err == XS_EPOLICY ? msg : xs_strerror(err));
-            return 2;
-        }
-    }
-    uint8_t *env = s_read(pos[0], XS_RECEIPT_MAX_BYTES, &len);
-    xs_receipt_t *r = malloc(sizeof *r);
-    if (!env || !r)
-        goto out;
-    xs_err err = xs_receipt_open(env, len, xs_cli_get(opts, nopts, "hub-key") ? hub.sign : NULL, r);
+    a->receipt = pos[0];
+    a->has_hub = hub_key != NULL;
+    a->policy = xs_cli_get(opts, nopts, "policy");
+    return 0;
+}
+
+/* Loads the policy file at path and hashes it; 0, or 2 after saying why. */
+static int s_load_policy(xs_policy_t **policy, const char *path, uint8_t hash[32]) {
+    char msg[512];
+    xs_err err = xs_policy_load(policy, path, msg, sizeof msg);
+    if (err == XS_OK)
+        err = xs_policy_hash(*policy, hash);
     if (err != XS_OK) {
-        printf("无效 (INVALID): %s\n", err == XS_ECRYPTO && xs_cli_get(opts, nopts, "hub-key")
-                                           ? "不是该县级中心签发的，或已被改动 (not signed by that "
-                                             "hub, or altered)"
-                                           : xs_strerror(err));
-        rc = 1;
-        goto out;
+        fprintf(stderr, "xueshi: 认定规则无法读取 (policy): %s\n",
+                err == XS_EPOLICY ? msg : xs_strerror(err));
+        return 2;
     }
+    return 0;
+}
+
+/* Prints who signed the receipt, for whom, under which policy, and whether the policy file
+ * given matches it. */
+static void s_print_header(const xs_receipt_t *r, int has_hub, const xs_policy_t *policy,
+                           const uint8_t policy_hash[32]) {
+    char hex[65], when[32];
     xs_hex_encode(r->hub, 32, hex);
     printf("签名有效 (signature valid)%s\n签发的县级中心签名公钥 (hub signing key): %s\n",
-           xs_cli_get(opts, nopts, "hub-key")
-               ? "，签发者与 --hub-key 一致 (issued by the given hub)"
-               : "；请核对是否为本县中心的公钥 (check it is your county hub's key)",
+           has_hub ? "，签发者与 --hub-key 一致 (issued by the given hub)"
+                   : "；请核对是否为本县中心的公钥 (check it is your county hub's key)",
            hex);
     time_t issued = (time_t)r->issued_at;
     struct tm tm;
@@ -95,6 +101,12 @@ int tool_cmd_verify(int argc, char **argv) {
         printf("认定规则文件 %s (policy file)\n", memcmp(policy_hash, r->policy_hash, 32) == 0
                                                       ? "与回执一致 (matches)"
                                                       : "与回执不一致！(DOES NOT match)");
+}
+
+/* Prints the periods the receipt covers, then its totals as CSV (buckets named by policy
+ * when given). */
+static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
+    char hex[65];
     for (uint32_t i = 0; i < r->period_count; i++) {
         const xs_receipt_period_t *p = &r->periods[i];
         xs_hex_encode(p->records_hash, 16, hex);
@@ -115,6 +127,34 @@ int tool_cmd_verify(int argc, char **argv) {
         printf("%s,%d,%u,%s,%s,%s,%s\n", s_scope[t->scope % 3], t->year, t->semester, bucket,
                credited, required, t->met == XS_MET_NONE ? "" : xs_certify_met_name(t->met));
     }
+}
+
+int tool_cmd_verify(int argc, char **argv) {
+    s_args_t args;
+    xs_policy_t *policy = NULL;
+    uint8_t policy_hash[32] = {0};
+    size_t len;
+    int rc = s_parse(argc, argv, &args);
+    if (rc != 0)
+        return rc;
+    if (args.policy && (rc = s_load_policy(&policy, args.policy, policy_hash)) != 0)
+        return rc;
+    rc = 2;
+    uint8_t *env = s_read(args.receipt, XS_RECEIPT_MAX_BYTES, &len);
+    xs_receipt_t *r = malloc(sizeof *r);
+    if (!env || !r)
+        goto out;
+    xs_err err = xs_receipt_open(env, len, args.has_hub ? args.hub.sign : NULL, r);
+    if (err != XS_OK) {
+        printf("无效 (INVALID): %s\n",
+               err == XS_ECRYPTO && args.has_hub
+                   ? "不是该县级中心签发的，或已被改动 (not signed by that hub, or altered)"
+                   : xs_strerror(err));
+        rc = 1;
+        goto out;
+    }
+    s_print_header(r, args.has_hub, policy, policy_hash);
+    s_print_totals(r, policy);
     rc = policy && memcmp(policy_hash, r->policy_hash, 32) != 0 ? 1 : 0;
 out:
     free(env);
