@@ -111,6 +111,16 @@ static xs_err s_send(s_session_t *s, const xs_msg_t *msg) {
     return err;
 }
 
+/* Says why a receive failed for good (a refusal at the handshake, or another error) and
+ * returns err. */
+static xs_err s_receive_failed(xs_err err) {
+    if (err == XS_EREFUSED)
+        xs_log("对方拒绝了本节点：未登记或已吊销 (refused this node: not enrolled, or revoked)");
+    else
+        xs_log_err(err, "接收失败 (receive failed)");
+    return err;
+}
+
 /* Receives one message of the expected type before the deadline; explains failures. The
  * message borrows the client's buffer until the next receive. What each failure means for
  * sync and run: protocol.md §5.1 and §6. */
@@ -147,15 +157,8 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
             xs_log("无法连接县级中心或对方无应答 (%s is unreachable or silent)", s->endpoint);
             return err;
         }
-        if (err == XS_EREFUSED) {
-            xs_log("对方拒绝了本节点：未登记或已吊销 (refused this node: not enrolled, or "
-                   "revoked)");
-            return err;
-        }
-        if (err != XS_OK) {
-            xs_log_err(err, "接收失败 (receive failed)");
-            return err;
-        }
+        if (err != XS_OK)
+            return s_receive_failed(err);
         if (xs_proto_decode(bytes, len, msg) != XS_OK) {
             xs_log("收到无法解析的消息，已忽略 (ignored a malformed message)");
             continue;
@@ -621,15 +624,8 @@ static xs_err s_await_ack(s_pusher_t *u, int poll, xs_msg_t *ack) {
                 return err;
             continue;
         }
-        if (err == XS_EREFUSED) {
-            xs_log("对方拒绝了本节点：未登记或已吊销 (refused this node: not enrolled, or "
-                   "revoked)");
-            return err;
-        }
-        if (err != XS_OK) {
-            xs_log_err(err, "接收失败 (receive failed)");
-            return err;
-        }
+        if (err != XS_OK)
+            return s_receive_failed(err);
         u->heard_at = s_now();
         u->resent = 0;
         if (xs_proto_decode(bytes, len, ack) != XS_OK) {
