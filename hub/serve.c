@@ -156,7 +156,7 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
     msg.u.view.gap_count = (uint32_t)view.gap_count;
     msg.u.view.window = S_WINDOW;
     msg.u.view.policy = (xs_proto_blob_t){policy.ptr, policy.len};
-    msg.u.view.fork_seq = node.fork_seq;
+    msg.u.view.fork_seq = node.fork_resolved_at ? 0 : node.fork_seq; /* resolved: nothing to say */
     msg.u.view.confirmed_through = view.have_through;
     s_reply(s, peer, &msg); /* encoded before the snapshot ends: policy borrows it */
     xs_store_end(&txn);

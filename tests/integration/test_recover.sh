@@ -87,10 +87,11 @@ run "$HUB" import --dir "$H" "$TMP/n1c.bundle"
 check "the stale bundle arriving late changes nothing (exit $RC)" test "$RC" -le 1
 check_oracle "after the fork is resolved and the stale bundle imported"
 
-# The other copies catch up with what their twin recorded.
+# The other copies catch up with what their twin recorded; a resolved fork is not news.
 for n in n1b n1; do
     sync $n
     check_rc "$n syncs after its twin" 0
+    check "$n is not told of the resolved fork" eval '! has "$ERR" "另一份不同的数据"'
 done
 check "all three copies now hold the same records" \
     eval '[ "$(listed n1)" = "$(listed n1b)" ] && [ "$(listed n1)" = "$(listed n1c)" ]'
