@@ -254,12 +254,46 @@ out:
 static xs_err s_fork_point(void *ctx, uint64_t first_seq, const uint8_t hash[32],
                            const uint8_t *envelope, size_t len) {
     uint64_t *seq = ctx;
+    xs_batch_t proof;
     (void)hash;
-    (void)envelope;
-    (void)len;
-    if (first_seq > *seq)
-        *seq = first_seq;
+    /* Its last seq needs its count: open the proof (forks are rare). */
+    uint64_t last = xs_batch_open(envelope, len, &proof) == XS_OK
+                        ? proof.first_seq + (proof.count - 1)
+                        : first_seq;
+    if (last > *seq)
+        *seq = last;
     return XS_OK;
+}
+
+/* A batch looking for the quarantined one it would continue. */
+typedef struct s_follow {
+    const xs_batch_t *b;
+    int follows;
+} s_follow_t;
+
+static xs_err s_follows(void *ctx, uint64_t first_seq, const uint8_t hash[32],
+                        const uint8_t *envelope, size_t len) {
+    s_follow_t *f = ctx;
+    xs_batch_t proof;
+    if (first_seq >= f->b->first_seq || memcmp(hash, f->b->prev_hash, 32) != 0)
+        return XS_OK;
+    /* Only a proof whose hash it names: open it for its count (forks are rare). */
+    if (xs_batch_open(envelope, len, &proof) == XS_OK &&
+        proof.first_seq + proof.count == f->b->first_seq) {
+        f->follows = 1;
+        return XS_EEXIST; /* found: stop */
+    }
+    return XS_OK;
+}
+
+xs_err hub_ledger_follows_fork(xs_txn_t *txn, const xs_batch_t *b, int *follows) {
+    s_follow_t f = {b, 0};
+    *follows = 0;
+    if (!b->has_prev_hash)
+        return XS_OK;
+    xs_err err = hub_ledger_forks_each(txn, b->origin, s_follows, &f);
+    *follows = f.follows;
+    return err == XS_EEXIST ? XS_OK : err;
 }
 
 xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32], uint64_t *seq) {

@@ -78,7 +78,11 @@ XS_MUST_USE xs_err hub_ledger_batches_each(xs_txn_t *txn, const uint8_t origin[3
 XS_MUST_USE xs_err hub_ledger_ending(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq,
                                      xs_chain_entry_t *e);
 
-/* The highest first_seq of origin's quarantined batches into *seq; 0: none. */
+/* *follows = 1 when batch b starts right after one of its origin's quarantined batches and
+ * links to it (its prev_hash is that batch's hash): it continues the fork's side. */
+XS_MUST_USE xs_err hub_ledger_follows_fork(xs_txn_t *txn, const xs_batch_t *b, int *follows);
+
+/* The highest last seq of origin's quarantined batches into *seq; 0: none. */
 XS_MUST_USE xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32], uint64_t *seq);
 /* Calls fn once for every teacher with indexed records, in teacher_id byte order, until fn
  * returns other than XS_OK; returns that, or XS_OK after the last. teacher is a copy, valid

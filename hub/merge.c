@@ -7,10 +7,10 @@
  *     one added (0: none): s_quarantine.
  *   - fork_resolved_at is nonzero exactly when, since the latest proof was added, the hub
  *     accepted a batch of the origin that links to the chain it holds (its prev_hash is the
- *     hash of the held batch before it) and starts after the first seq of every proof: the
- *     origin's key signed a continuation of the hub's chain past the fork, so the node
- *     adopted the hub's side of it. fork_resolved_through is that batch's last seq. s_resolve
- *     sets both; s_quarantine clears both (a fork after the resolution is open again).
+ *     hash of the held batch before it) and ends at or after the last seq of every proof:
+ *     the origin's key signed a continuation of the hub's chain over and past the fork, so
+ *     the node adopted the hub's side of it. fork_resolved_through is that batch's last seq.
+ * s_resolve sets both; s_quarantine clears both (a fork after the resolution is open again).
  *   - last_sync is the time of the merge of the origin's latest batch: s_merge_item. */
 #include "merge.h"
 
@@ -208,16 +208,17 @@ static xs_err s_quarantine(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_no
 }
 
 /* After batch b of node's origin was accepted (linked: it continues the chain the hub holds):
- * when it also starts past the first seq of every quarantined batch, the origin's key has
- * signed a continuation of the hub's chain past the fork. A batch after a gap links to
- * nothing the hub holds (it may continue the quarantined side) and resolves nothing. */
+ * when it also reaches the last seq of every quarantined batch, the origin's key has signed a
+ * continuation of the hub's chain over the whole fork. A batch after a gap links to nothing
+ * the hub holds and resolves nothing (one that continues a quarantined batch is quarantined
+ * itself). */
 static xs_err s_resolve(s_merge_t *m, xs_txn_t *txn, const xs_batch_t *b, int linked,
                         hub_node_t *node) {
     uint64_t point;
     if (node->forks == 0 || node->fork_resolved_at != 0 || !linked)
         return XS_OK;
     xs_err err = hub_ledger_fork_point(txn, node->origin, &point);
-    if (err == XS_OK && b->first_seq > point) {
+    if (err == XS_OK && b->first_seq + (b->count - 1) >= point) {
         node->fork_resolved_at = m->now;
         node->fork_resolved_through = b->first_seq + (b->count - 1);
     }
@@ -255,6 +256,10 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
             return err;
     }
     if ((err = hub_ledger_check(txn, b, &held, &fork, &linked)) != XS_OK)
+        return err;
+    /* After a gap, a batch that continues a quarantined batch is the fork's side going on:
+     * quarantined too, or the node's re-sealed records would later collide with it. */
+    if (!held && !fork && !linked && (err = hub_ledger_follows_fork(txn, b, &fork)) != XS_OK)
         return err;
     if (held) {
         /* A repeated batch gets, byte for byte, the reply it got the first time. */

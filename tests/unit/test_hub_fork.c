@@ -315,6 +315,32 @@ static void test_fork_resolved(void **state) {
         xs_writer_free(&all[i]->env);
 }
 
+/* A batch that goes on from a quarantined one, past a gap in the hub's chain, is the fork's
+ * side too: quarantined, not stored, so the node's records re-sealed after the hub's head
+ * are accepted where they would otherwise collide with it. */
+static void test_fork_continuation_quarantined(void **state) {
+    fixture_t *fx = *state;
+    hub_node_t node;
+    sealed_t a, b, fork, more, next;
+    s_seal(fx, 1, 5, NULL, "chain", &a);
+    s_seal(fx, 6, 5, a.hash, "chain", &b);
+    s_merge(fx, &a, XS_ACK_ACCEPTED);
+    s_merge(fx, &b, XS_ACK_ACCEPTED);
+    s_seal(fx, 6, 7, a.hash, "restored copy", &fork);
+    s_merge(fx, &fork, XS_ACK_FORK);
+    s_seal(fx, 13, 2, fork.hash, "the copy's next batch", &more);
+    s_merge(fx, &more, XS_ACK_FORK);
+    s_node(fx, &node);
+    assert_int_equal(node.forks, 2);
+    s_seal(fx, 11, 5, b.hash, "re-sealed after the hub's head", &next);
+    s_merge(fx, &next, XS_ACK_ACCEPTED);
+    s_node(fx, &node);
+    assert_int_equal(node.fork_resolved_through, 15);
+    sealed_t *all[] = {&a, &b, &fork, &more, &next};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        xs_writer_free(&all[i]->env);
+}
+
 /* The node record as written before fork_resolved_at and fork_resolved_through existed. */
 typedef struct old_record {
     const hub_node_t *node;
@@ -366,5 +392,11 @@ int main(void) {
         cmocka_unit_test(test_fork_resolved),
         cmocka_unit_test(test_old_node_record),
     };
-    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+    /* A hub of its own: the group above leaves its node's chain behind. */
+    const struct CMUnitTest continuation[] = {
+        cmocka_unit_test(test_fork_continuation_quarantined),
+    };
+    int failed = cmocka_run_group_tests(tests, s_setup, s_teardown);
+    return failed +
+           cmocka_run_group_tests_name("fork_continuation", continuation, s_setup, s_teardown);
 }

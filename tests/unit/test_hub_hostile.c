@@ -926,6 +926,9 @@ static void test_replay_from_other_node(void **state) {
     s_batch(fx->a.client, env.data, env.len, &ack);
     s_assert_ack(&ack, seq, 2, XS_ACK_ACCEPTED, XS_PCODE_NONE, 0);
     s_advance(&fx->a, 2, hash);
+    /* A's key has continued the hub's chain over its quarantined batches: the fork is
+     * resolved, and the VIEW no longer names it (protocol.md §9). */
+    s_a_fork_seq = 0;
     s_assert_view(&fx->a, held + 2, held + 2, s_a_fork_seq);
     /* B replaying it now that the hub holds it: still wrong_origin, not A's stored ACK. */
     s_batch(fx->b.client, env.data, env.len, &ack);
