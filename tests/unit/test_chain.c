@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "xs/chain.h"
 
 static const char *const s_tables[1] = {"chain"};
@@ -24,8 +25,8 @@ static int s_setup(void **state) {
     fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "/tmp/xs_chain_XXXXXX");
-    if (!mkdtemp(fx->dir) || xs_store_open(&fx->store, fx->dir, s_tables, 1, 0) != XS_OK)
+    if (xs_scratch_make(fx->dir, sizeof fx->dir, "xs_chain") != 0 ||
+        xs_store_open(&fx->store, fx->dir, s_tables, 1, 0) != XS_OK)
         return -1;
     *state = fx;
     return 0;
@@ -33,13 +34,8 @@ static int s_setup(void **state) {
 
 static int s_teardown(void **state) {
     fixture_t *fx = *state;
-    char path[300];
     xs_store_close(&fx->store);
-    snprintf(path, sizeof path, "%s/data.mdb", fx->dir);
-    unlink(path);
-    snprintf(path, sizeof path, "%s/lock.mdb", fx->dir);
-    unlink(path);
-    rmdir(fx->dir);
+    xs_scratch_remove(fx->dir);
     free(fx);
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "hub.h"
 #include "ledger.h"
 #include "merge.h"
@@ -183,9 +184,7 @@ static int s_setup(void **state) {
     *state = fx;
     if (xs_identity_setup() != XS_OK)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/xs_fork_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir))
+    if (xs_scratch_make(fx->dir, sizeof fx->dir, "xs_fork") != 0)
         return -1;
     snprintf(fx->hub_dir, sizeof fx->hub_dir, "%s/hub", fx->dir);
     const char *src = getenv("XS_SOURCE_DIR");
@@ -210,17 +209,7 @@ static int s_teardown(void **state) {
         return 0;
     hub_close(&fx->hub);
     xs_identity_destroy(&fx->node);
-    if (getenv("XS_KEEP")) {
-        fprintf(stderr, "kept %s\n", fx->dir);
-    } else if (fx->dir[0]) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            execl("/bin/rm", "rm", "-rf", fx->dir, (char *)NULL);
-            _exit(127);
-        }
-        if (pid > 0)
-            waitpid(pid, NULL, 0);
-    }
+    xs_scratch_remove(fx->dir);
     free(fx);
     return 0;
 }

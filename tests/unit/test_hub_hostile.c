@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "xs/batch.h"
 #include "xs/codec.h"
 #include "xs/identity.h"
@@ -570,9 +571,7 @@ static int s_group_setup(void **state) {
     fx->out = malloc(S_OUT_MAX);
     if (!fx->reply || !fx->out)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/xs_hostile_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir))
+    if (xs_scratch_make(fx->dir, sizeof fx->dir, "xs_hostile") != 0)
         return -1;
     snprintf(fx->hub_dir, sizeof fx->hub_dir, "%s/hub", fx->dir);
     snprintf(fx->hub_log, sizeof fx->hub_log, "%s/hub.log", fx->dir);
@@ -605,17 +604,6 @@ static int s_group_setup(void **state) {
     return 0;
 }
 
-static void s_rmtree(const char *dir) {
-    const char *argv[] = {"/bin/rm", "-rf", dir, NULL};
-    pid_t pid = fork();
-    if (pid == 0) {
-        execv(argv[0], (char *const *)argv);
-        _exit(127);
-    }
-    if (pid > 0)
-        waitpid(pid, NULL, 0);
-}
-
 static int s_group_teardown(void **state) {
     fixture_t *fx = *state;
     if (!fx)
@@ -629,10 +617,7 @@ static int s_group_teardown(void **state) {
         s_hub_stop(fx);
         s_dump_log(fx);
     }
-    if (getenv("XS_KEEP"))
-        fprintf(stderr, "kept %s\n", fx->dir);
-    else if (fx->dir[0])
-        s_rmtree(fx->dir);
+    xs_scratch_remove(fx->dir);
     free(fx->reply);
     free(fx->out);
     free(fx);

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "xs/batch.h"
 #include "xs/codec.h"
 #include "xs/identity.h"
@@ -400,9 +401,7 @@ static int s_setup(void **state) {
     fx->receipt = malloc(sizeof *fx->receipt);
     if (!fx->reply || !fx->receipt)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/xs_receipts_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir))
+    if (xs_scratch_make(fx->dir, sizeof fx->dir, "xs_receipts") != 0)
         return -1;
     snprintf(fx->hub_dir, sizeof fx->hub_dir, "%s/hub", fx->dir);
     snprintf(fx->hub_log, sizeof fx->hub_log, "%s/hub.log", fx->dir);
@@ -454,17 +453,7 @@ static int s_teardown(void **state) {
         s_hub_stop(fx);
         s_dump_log(fx);
     }
-    if (getenv("XS_KEEP")) {
-        fprintf(stderr, "kept %s\n", fx->dir);
-    } else if (fx->dir[0]) {
-        pid_t pid = fork();
-        if (pid == 0) {
-            execl("/bin/rm", "rm", "-rf", fx->dir, (char *)NULL);
-            _exit(127);
-        }
-        if (pid > 0)
-            waitpid(pid, NULL, 0);
-    }
+    xs_scratch_remove(fx->dir);
     free(fx->teachers);
     free(fx->reply);
     free(fx->receipt);

@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "xs/codec.h"
 #include "xs/identity.h"
 #include "xs/proto.h"
@@ -218,9 +219,7 @@ static int s_setup(void **state) {
     fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/xs_node_sync_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir))
+    if (xs_scratch_make(fx->dir, sizeof fx->dir, "xs_node_sync") != 0)
         return -1;
     snprintf(fx->node_dir, sizeof fx->node_dir, "%s/node", fx->dir);
     snprintf(fx->wrong_dir, sizeof fx->wrong_dir, "%s/wrong", fx->dir);
@@ -242,19 +241,12 @@ static int s_setup(void **state) {
     return 0;
 }
 
-static void s_rmtree(const char *dir) {
-    char cmd[600];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
-}
-
 static int s_teardown(void **state) {
     fixture_t *fx = *state;
     xs_server_close(&fx->server);
     xs_identity_destroy(&fx->hub);
     xs_identity_destroy(&fx->stranger);
-    s_rmtree(fx->dir);
+    xs_scratch_remove(fx->dir);
     free(fx);
     return 0;
 }

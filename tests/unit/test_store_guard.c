@@ -5,7 +5,6 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "xs/store.h"
 
 enum { T_ALPHA, T_BETA, T_NTABLES };
@@ -35,9 +35,7 @@ static int s_setup(void **state) {
     fixture_t *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/xs_guard_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir)) {
+    if (xs_scratch_make(fx->dir, sizeof fx->dir, "xs_guard") != 0) {
         free(fx);
         return -1;
     }
@@ -46,27 +44,9 @@ static int s_setup(void **state) {
     return 0;
 }
 
-/* Removes the files of one directory level, then the directory. */
-static void s_rmdir_files(const char *dir) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char file[600];
-    if (!d)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
-        unlink(file);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int s_teardown(void **state) {
     fixture_t *fx = *state;
-    s_rmdir_files(fx->path);
-    s_rmdir_files(fx->dir);
+    xs_scratch_remove(fx->dir);
     free(fx);
     return 0;
 }

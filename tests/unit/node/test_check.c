@@ -6,12 +6,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "check.h"
 #include "lanes.h"
 #include "seal.h"
@@ -94,9 +94,7 @@ static int s_setup(void **state) {
     uint64_t sealed = 0;
     if (!fx)
         return -1;
-    const char *tmp = getenv("TMPDIR");
-    snprintf(fx->dir, sizeof fx->dir, "%s/xs_check_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir))
+    if (xs_scratch_make(fx->dir, sizeof fx->dir, "xs_check") != 0)
         return -1;
     snprintf(fx->path, sizeof fx->path, "%s/store", fx->dir);
     s_append_t all = {1, S_RECORDS};
@@ -118,27 +116,9 @@ static int s_setup(void **state) {
     return 0;
 }
 
-/* Removes the files of one directory level, then the directory. */
-static void s_rmdir_files(const char *dir) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char file[600];
-    if (!d)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
-        unlink(file);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int s_teardown(void **state) {
     fixture_t *fx = *state;
-    s_rmdir_files(fx->path);
-    s_rmdir_files(fx->dir);
+    xs_scratch_remove(fx->dir);
     free(fx);
     return 0;
 }

@@ -6,12 +6,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "lanes.h"
 
 /* Two satellites' signing keys: A sorts before B. */
@@ -60,11 +60,9 @@ static xs_err s_fill(xs_txn_t *txn, void *ctx) {
 
 static int s_setup(void **state) {
     fixture_t *fx = calloc(1, sizeof *fx);
-    const char *tmp = getenv("TMPDIR");
     if (!fx)
         return -1;
-    snprintf(fx->dir, sizeof fx->dir, "%s/xs_lanes_XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(fx->dir))
+    if (xs_scratch_make(fx->dir, sizeof fx->dir, "xs_lanes") != 0)
         return -1;
     snprintf(fx->path, sizeof fx->path, "%s/store", fx->dir);
     if (xs_store_open(&fx->store, fx->path, node_tables, NODE_T_COUNT, 0) != XS_OK ||
@@ -74,28 +72,10 @@ static int s_setup(void **state) {
     return 0;
 }
 
-/* Removes the files of one directory level, then the directory. */
-static void s_rmdir_files(const char *dir) {
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char file[600];
-    if (!d)
-        return;
-    while ((e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
-        unlink(file);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
 static int s_teardown(void **state) {
     fixture_t *fx = *state;
     xs_store_close(&fx->store);
-    s_rmdir_files(fx->path);
-    s_rmdir_files(fx->dir);
+    xs_scratch_remove(fx->dir);
     free(fx);
     return 0;
 }

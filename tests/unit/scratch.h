@@ -1,0 +1,15 @@
+/* scratch: a unit test's scratch directory under $TMPDIR (or /tmp), made and removed whole. */
+#ifndef XS_TEST_SCRATCH_H
+#define XS_TEST_SCRATCH_H
+
+#include <stddef.h>
+
+/* Makes a new directory TMPDIR/NAME_XXXXXX and writes its path into dir (cap bytes). 0 on
+ * success, -1 when the path does not fit or it cannot be made. */
+int xs_scratch_make(char *dir, size_t cap, const char *name);
+
+/* Removes dir and everything below it (links are removed, not followed); with XS_KEEP set in
+ * the environment it is kept and its path printed instead, for a post-mortem. */
+void xs_scratch_remove(const char *dir);
+
+#endif
