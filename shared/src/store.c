@@ -94,9 +94,41 @@ static xs_err s_write_err(MDB_env *env, int rc, const char *what) {
     return s_err(rc, what);
 }
 
+/* Frees a store whose opening failed. */
+static void s_open_failed(xs_store_t *s) {
+    if (s->env)
+        mdb_env_close(s->env);
+    free(s);
+}
+
+/* Opens s's tables (with dbi_flags, in a transaction begun with txn_flags) and hands s to *out;
+ * on failure frees s. The commit keeps the table handles for later transactions. */
+static xs_err s_open_tables(xs_store_t *s, unsigned txn_flags, unsigned dbi_flags,
+                            const char *const *tables, xs_store_t **out) {
+    MDB_txn *txn = NULL;
+    int rc = mdb_txn_begin(s->env, NULL, txn_flags, &txn);
+    xs_err err = rc ? s_err(rc, "begin") : XS_OK;
+    for (unsigned i = 0; err == XS_OK && i < s->ntables; i++)
+        if ((rc = mdb_dbi_open(txn, tables[i], dbi_flags, &s->dbi[i])) != 0)
+            err = s_err(rc, "dbi_open");
+    if (err == XS_OK) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+        if (rc != 0)
+            err = s_err(rc, "commit");
+    }
+    if (txn)
+        mdb_txn_abort(txn);
+    if (err != XS_OK) {
+        s_open_failed(s);
+        return err;
+    }
+    *out = s;
+    return XS_OK;
+}
+
 xs_err xs_store_open(xs_store_t **out, const char *path, const char *const *tables,
                      unsigned ntables, size_t map_size) {
-    MDB_txn *txn = NULL;
     int rc, dead;
     xs_err err = XS_OK;
     *out = NULL;
@@ -131,31 +163,10 @@ xs_err xs_store_open(xs_store_t **out, const char *path, const char *const *tabl
         goto out;
     }
     (void)mdb_reader_check(s->env, &dead); /* slots of killed processes */
-    if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0) {
-        err = s_err(rc, "begin");
-        goto out;
-    }
-    for (unsigned i = 0; i < ntables; i++) {
-        if ((rc = mdb_dbi_open(txn, tables[i], MDB_CREATE, &s->dbi[i])) != 0) {
-            err = s_err(rc, "dbi_open");
-            goto out;
-        }
-    }
-    rc = mdb_txn_commit(txn);
-    txn = NULL;
-    if (rc != 0)
-        err = s_err(rc, "commit");
+    return s_open_tables(s, 0, MDB_CREATE, tables, out);
 out:
-    if (txn)
-        mdb_txn_abort(txn);
-    if (err != XS_OK) {
-        if (s->env)
-            mdb_env_close(s->env);
-        free(s);
-        return err;
-    }
-    *out = s;
-    return XS_OK;
+    s_open_failed(s);
+    return err;
 }
 
 void xs_store_close(xs_store_t **store) {
@@ -365,7 +376,6 @@ void xs_store_cursor_close(xs_cursor_t **c) {
 
 xs_err xs_store_open_readonly(xs_store_t **out, const char *path, const char *const *tables,
                               unsigned ntables) {
-    MDB_txn *txn = NULL;
     MDB_envinfo info;
     struct stat st;
     int rc;
@@ -388,31 +398,10 @@ xs_err xs_store_open_readonly(xs_store_t **out, const char *path, const char *co
         goto out;
     }
     s->map_size = info.me_mapsize;
-    if ((rc = mdb_txn_begin(s->env, NULL, MDB_RDONLY, &txn)) != 0) {
-        err = s_err(rc, "begin read");
-        goto out;
-    }
-    for (unsigned i = 0; i < ntables; i++) {
-        if ((rc = mdb_dbi_open(txn, tables[i], 0, &s->dbi[i])) != 0) {
-            err = s_err(rc, "dbi_open");
-            goto out;
-        }
-    }
-    rc = mdb_txn_commit(txn); /* keeps the table handles for later transactions */
-    txn = NULL;
-    if (rc != 0)
-        err = s_err(rc, "commit");
+    return s_open_tables(s, MDB_RDONLY, 0, tables, out);
 out:
-    if (txn)
-        mdb_txn_abort(txn);
-    if (err != XS_OK) {
-        if (s->env)
-            mdb_env_close(s->env);
-        free(s);
-        return err;
-    }
-    *out = s;
-    return XS_OK;
+    s_open_failed(s);
+    return err;
 }
 
 /* ---- the guard against faults while reading a corrupted map ----

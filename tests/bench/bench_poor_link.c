@@ -208,17 +208,8 @@ static void s_wait_for(const char *path, const char *marker, const char *stop, p
 
 /* The county policy the hub certifies with: XS_BENCH_POLICY, or the source tree's. */
 static void s_policy_path(char *out, size_t cap) {
-    const char *env = getenv("XS_BENCH_POLICY");
-    if (env) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    static const char tail[] = "/tests/bench/bench_poor_link.c";
-    const char *file = __FILE__;
-    size_t len = strlen(file);
-    if (file[0] != '/' || len < sizeof tail || strcmp(file + len - (sizeof tail - 1), tail) != 0)
-        s_die("cannot find the source tree from %s: set XS_BENCH_POLICY to a policy .ini", file);
-    snprintf(out, cap, "%.*s/schema/policies/baiwanzi.ini", (int)(len - (sizeof tail - 1)), file);
+    if (bench_policy_path(out, cap) != 0)
+        s_die("cannot find the source tree: set XS_BENCH_POLICY to a policy .ini");
 }
 
 /* Bytes of the values of one table of the node's store (node/node.h), and their count. */

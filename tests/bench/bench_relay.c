@@ -291,18 +291,10 @@ static void s_envelope_bytes(const char *node_dir, size_t *count, size_t *bytes)
     mdb_env_close(env);
 }
 
+/* The county policy the hub certifies with: XS_BENCH_POLICY, or the source tree's. */
 static void s_policy_path(char *out, size_t cap) {
-    const char *env = getenv("XS_BENCH_POLICY");
-    if (env) {
-        snprintf(out, cap, "%s", env);
-        return;
-    }
-    static const char tail[] = "/tests/bench/bench_relay.c";
-    const char *file = __FILE__;
-    size_t len = strlen(file);
-    if (file[0] != '/' || len < sizeof tail || strcmp(file + len - (sizeof tail - 1), tail) != 0)
-        s_die("cannot find the source tree from %s: set XS_BENCH_POLICY to a policy .ini", file);
-    snprintf(out, cap, "%.*s/schema/policies/baiwanzi.ini", (int)(len - (sizeof tail - 1)), file);
+    if (bench_policy_path(out, cap) != 0)
+        s_die("cannot find the source tree: set XS_BENCH_POLICY to a policy .ini");
 }
 
 /* Initialises a hub at dir; its public keys into keys. */

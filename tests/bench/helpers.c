@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -54,4 +55,19 @@ void bench_remove_tree(const char *path) {
 int bench_cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+int bench_policy_path(char *out, size_t cap) {
+    const char *env = getenv("XS_BENCH_POLICY");
+    if (env) {
+        snprintf(out, cap, "%s", env);
+        return 0;
+    }
+    static const char tail[] = "/tests/bench/helpers.c";
+    const char *file = __FILE__;
+    size_t len = strlen(file);
+    if (file[0] != '/' || len < sizeof tail || strcmp(file + len - (sizeof tail - 1), tail) != 0)
+        return -1;
+    snprintf(out, cap, "%.*s/schema/policies/baiwanzi.ini", (int)(len - (sizeof tail - 1)), file);
+    return 0;
 }

@@ -2,6 +2,8 @@
 #ifndef BENCH_HELPERS_H
 #define BENCH_HELPERS_H
 
+#include <stddef.h>
+
 /* Seconds on the monotonic clock. */
 double bench_now(void);
 /* Sleeps ms milliseconds, resuming after signals. */
@@ -10,6 +12,10 @@ void bench_sleep_ms(long ms);
 const char *bench_thousands(double value, char out[32]);
 /* Removes the tree at path (files and directories the benchmark made). */
 void bench_remove_tree(const char *path);
+/* The county policy a benchmark's hub certifies with into out (cap bytes): XS_BENCH_POLICY,
+ * or the source tree's baiwanzi.ini. -1 when the source tree cannot be found from this file's
+ * compiled path (then XS_BENCH_POLICY must be set). */
+int bench_policy_path(char *out, size_t cap);
 /* qsort comparator for doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);
 
