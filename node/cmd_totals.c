@@ -85,16 +85,16 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
         const xs_receipt_total_t *c = confirmed ? s_confirmed(s, row) : NULL;
         char period[16], credited[24], required[24] = "-", final[24] = "-";
         if (c)
-            xs_certify_format_hours(final, sizeof final, c->credited_minutes);
+            xs_certify_format_hours(final, sizeof final, c->credited_seconds);
         if (row->scope == XS_SCOPE_SEMESTER)
             xs_policy_semester_label(row->year, row->semester, period);
         else if (row->scope == XS_SCOPE_CYCLE)
             xs_policy_cycle_label(s->policy, row->year, period);
         else
             xs_policy_year_label(row->year, period);
-        xs_certify_format_hours(credited, sizeof credited, row->credited_minutes);
-        if (row->required_minutes)
-            xs_certify_format_hours(required, sizeof required, row->required_minutes);
+        xs_certify_format_hours(credited, sizeof credited, row->credited_seconds);
+        if (row->required_seconds)
+            xs_certify_format_hours(required, sizeof required, row->required_seconds);
         node_pad_n(t->teacher_id.ptr, t->teacher_id.len, 12);
         node_pad(s_scope_zh[row->scope % XS_SCOPE_COUNT], 6);
         node_pad(period, 13);
@@ -126,8 +126,8 @@ static xs_err s_confirmed_row(void *ctx, const char *teacher, size_t len,
     const xs_receipt_t *r = s->receipt;
     for (uint32_t i = 0; i < r->total_count; i++) {
         const xs_receipt_total_t *t = &r->totals[i];
-        c->totals[i] = (xs_certify_total_t){.credited_minutes = t->credited_minutes,
-                                            .required_minutes = t->required_minutes,
+        c->totals[i] = (xs_certify_total_t){.credited_seconds = t->credited_seconds,
+                                            .required_seconds = t->required_seconds,
                                             .year = (int16_t)t->year,
                                             .scope = t->scope,
                                             .bucket = t->bucket,

@@ -22,8 +22,8 @@ typedef struct s_fact {
                          made non-zero; 0 without an event. Step 5 (papers): hash of the
                          normalized work */
     uint32_t index;   /* index of the record in the input */
-    uint32_t rank;    /* what "highest credit" compares: base minutes (exam: score); from
-                         step 4 on, credit in minutes for every record */
+    uint32_t rank;    /* what "highest credit" compares: base seconds (exam: score); from
+                         step 4 on, credit in seconds for every record */
     int32_t date;     /* days since 1970-01-01 */
     int16_t year;     /* academic year, 0 when undated */
     uint8_t category; /* xs_category */
@@ -111,7 +111,7 @@ typedef struct s_run {
     size_t sel_cap;
     char *arena;
     size_t arena_cap;
-    uint64_t *acc; /* [year][semester][category] credited minutes, then [year] the largest
+    uint64_t *acc; /* [year][semester][category] credited seconds, then [year] the largest
                       credit of one single-requirement record */
     size_t acc_cap;
     xs_certify_total_t *totals;
@@ -296,42 +296,42 @@ static uint32_t s_base(const xs_policy_credit_t *c, const xs_record_t *r, xs_rea
     *why = XS_REASON_NONE;
     switch (r->category) {
     case XS_CAT_LECTURE:
-        return r->role == XS_ROLE_SPEAKER ? r->minutes * c->speaker_factor : r->minutes;
+        return r->minutes * 60u * (r->role == XS_ROLE_SPEAKER ? c->speaker_factor : 1u);
     case XS_CAT_EXTERNAL_TRAINING:
         if (r->present & (1u << XS_F_HOURS))
-            return xs_policy_hours_to_minutes(r->hours);
-        /* days are in halves: half days × minutes per day / 2, rounded half up */
-        return (uint32_t)(((uint64_t)r->days * c->day_minutes + 1) / 2);
+            return (uint32_t)xs_policy_hours_to_seconds(r->hours);
+        /* days are in halves; seconds per day are a multiple of 36, so this is exact */
+        return (uint32_t)((uint64_t)r->days * c->day_seconds / 2);
     case XS_CAT_ONLINE_TRAINING:
-        return xs_policy_hours_to_minutes(r->hours);
+        return (uint32_t)xs_policy_hours_to_seconds(r->hours);
     case XS_CAT_RESEARCH_SESSION:
-        return c->research_session_minutes;
+        return c->research_session_seconds;
     case XS_CAT_OPEN_CLASS:
-        return c->open_class_minutes;
+        return c->open_class_seconds;
     case XS_CAT_REFLECTION:
         if (r->chars >= c->reflection_min_chars)
-            return c->reflection_minutes;
+            return c->reflection_seconds;
         break;
     case XS_CAT_TEACHING_DESIGN:
         if (r->unit)
-            return c->design_unit_minutes;
+            return c->design_unit_seconds;
         if (r->chars >= c->design_min_chars)
-            return c->design_minutes;
+            return c->design_seconds;
         break;
     case XS_CAT_PAPER:
         if (r->chars < c->paper_min_chars)
             break;
         if (r->grade == XS_GRADE_PUBLISHED)
-            return c->published_minutes[r->level];
+            return c->published_seconds[r->level];
         if (r->grade < XS_GRADE_FIRST || r->grade > XS_GRADE_THIRD) {
             *why = XS_REASON_BAD_AWARD;
             return 0;
         }
-        return c->award_minutes[r->grade];
+        return c->award_seconds[r->grade];
     case XS_CAT_PROJECT: {
         unsigned group = r->level >= XS_LEVEL_PROVINCIAL ? 0 : 1;
         unsigned lead = r->role == XS_ROLE_HOST || r->role == XS_ROLE_MAIN_WRITER ? 0 : 1;
-        return c->project_minutes[group][lead];
+        return c->project_seconds[group][lead];
     }
     case XS_CAT_EXAM:
         return 0; /* by tier, step 4 */
@@ -403,8 +403,8 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
             base = 0;
         } else {
             row->status = XS_CERT_CREDITED;
-            row->base_minutes = base;
-            row->credited_minutes = base;
+            row->base_seconds = base;
+            row->credited_seconds = base;
         }
     }
     if (!fact)
@@ -594,7 +594,7 @@ static void s_set(s_run_t *run, s_fact_t *fact, xs_certify_status status, xs_rea
     row->status = (uint8_t)status;
     row->reason = (uint8_t)reason;
     row->related_id = related;
-    row->credited_minutes = 0;
+    row->credited_seconds = 0;
 }
 
 /* Keeps the first of each run of equal keys in the sorted selection; marks the rest. */
@@ -860,15 +860,18 @@ static uint64_t s_bucket_sum(const uint64_t *cats, uint32_t members) {
 }
 
 static void s_total_row(xs_certify_total_t *row, xs_scope scope, size_t bucket, int year,
-                        unsigned semester, uint64_t credited, uint32_t required) {
+                        unsigned semester, uint64_t credited, uint32_t required,
+                        unsigned advisory) {
     memset(row, 0, sizeof *row);
     row->scope = (uint8_t)scope;
     row->bucket = (uint8_t)bucket;
     row->year = (int16_t)year;
     row->semester = (uint8_t)semester;
-    row->credited_minutes = credited;
-    row->required_minutes = required;
+    row->credited_seconds = credited;
+    row->required_seconds = required;
     row->met = (uint8_t)s_met(credited, required);
+    row->why = row->met == XS_MET_NO ? XS_WHY_HOURS_SHORT : 0;
+    row->binding = required && !((advisory >> scope) & 1u);
 }
 
 static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t *exams,
@@ -893,15 +896,15 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
         xs_certify_row_t *row = &run->rows[fact->index];
         xs_certify_tier tier = s_tier(exams, s_exam_of(run, exams, fact->key - 1), fact->rank);
         row->tier = (uint8_t)tier;
-        row->base_minutes = p->credit.exam_minutes[tier - 1];
+        row->base_seconds = p->credit.exam_seconds[tier - 1];
         if (fact->status == XS_CERT_CREDITED)
-            row->credited_minutes = row->base_minutes;
-        fact->rank = row->base_minutes;
+            row->credited_seconds = row->base_seconds;
+        fact->rank = row->base_seconds;
     }
     if (!on_teacher)
         return XS_OK;
 
-    /* Step 7: credited minutes per academic year, semester and category. */
+    /* Step 7: credited seconds per academic year, semester and category. */
     size_t span = y_hi >= y_lo ? (size_t)(y_hi - y_lo + 1) : 0;
     size_t cells = span * 2 * XS_CAT_COUNT;
     if (!s_grow(&run->acc, &run->acc_cap, cells + 2 * span + 1, sizeof *run->acc))
@@ -955,15 +958,15 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
             const xs_policy_bucket_t *bk = &p->buckets[b];
             s_total_row(&out[k++], XS_SCOPE_YEAR, b, year, 0,
                         s_bucket_sum(s1, bk->members) + s_bucket_sum(s2, bk->members),
-                        bk->required_minutes[XS_SCOPE_YEAR]);
+                        bk->required_seconds[XS_SCOPE_YEAR], bk->advisory);
         }
         for (unsigned sem = 1; sem <= 2; sem++) {
             for (size_t b = 0; b < b_count; b++) {
                 const xs_policy_bucket_t *bk = &p->buckets[b];
-                if (bk->required_minutes[XS_SCOPE_SEMESTER])
+                if (bk->required_seconds[XS_SCOPE_SEMESTER])
                     s_total_row(&out[k++], XS_SCOPE_SEMESTER, b, year, sem,
                                 s_bucket_sum(sem == 1 ? s1 : s2, bk->members),
-                                bk->required_minutes[XS_SCOPE_SEMESTER]);
+                                bk->required_seconds[XS_SCOPE_SEMESTER], bk->advisory);
             }
         }
     }
@@ -975,7 +978,7 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
             continue;
         for (size_t b = 0; b < b_count; b++) {
             const xs_policy_bucket_t *bk = &p->buckets[b];
-            if (!bk->required_minutes[XS_SCOPE_CYCLE])
+            if (!bk->required_seconds[XS_SCOPE_CYCLE])
                 continue;
             uint64_t credited = 0, largest = 0;
             for (int year = cycle; year < cycle + (int)p->cycle_years; year++) {
@@ -989,13 +992,15 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
             }
             xs_certify_total_t *row = &out[k++];
             s_total_row(row, XS_SCOPE_CYCLE, b, cycle, 0, credited,
-                        bk->required_minutes[XS_SCOPE_CYCLE]);
+                        bk->required_seconds[XS_SCOPE_CYCLE], bk->advisory);
             /* The single-record requirement joins its bucket's cycle row. */
             if (single_cat != XS_CAT_NONE && b == p->single.bucket) {
-                row->single_minutes = (uint32_t)largest;
-                row->single_met = (uint8_t)s_met(largest, p->single.min_minutes);
-                if (row->single_met != XS_MET_YES)
+                row->single_seconds = (uint32_t)largest;
+                row->single_met = (uint8_t)s_met(largest, p->single.min_seconds);
+                if (row->single_met != XS_MET_YES) {
                     row->met = XS_MET_NO;
+                    row->why |= XS_WHY_SINGLE_MISSING;
+                }
             }
         }
     }
@@ -1318,9 +1323,44 @@ size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
     return (size_t)len < cap ? (size_t)len : cap - 1;
 }
 
-size_t xs_certify_format_hours(char *out, size_t cap, uint64_t minutes) {
-    /* hundredths of an hour = minutes × 100 / 60, rounded half up */
-    uint64_t hundredths =
-        minutes > (UINT64_MAX - 30) / 100 ? UINT64_MAX / 60 : (minutes * 100 + 30) / 60;
+size_t xs_certify_format_hours(char *out, size_t cap, uint64_t seconds) {
+    /* hundredths of an hour = seconds / 36, rounded half up */
+    uint64_t hundredths = seconds / 36 + (seconds % 36 >= 18);
     return xs_text_format_fixed(out, cap, hundredths, 2);
+}
+
+size_t xs_certify_total_reason(const xs_policy_t *policy, const xs_certify_total_t *total,
+                               char *out, size_t cap) {
+    if (!cap)
+        return 0;
+    size_t len = 0;
+    out[0] = '\0';
+    if (total->met != XS_MET_NO)
+        return 0;
+    if (total->why & XS_WHY_HOURS_SHORT) {
+        char hours[24];
+        uint64_t short_by = total->required_seconds > total->credited_seconds
+                                ? total->required_seconds - total->credited_seconds
+                                : 0;
+        xs_certify_format_hours(hours, sizeof hours, short_by);
+        int n = snprintf(out, cap, "hours_short 还差%s学时", hours);
+        len = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    }
+    if (total->why & XS_WHY_SINGLE_MISSING) {
+        const xs_policy_single_t *single = &policy->single;
+        char hours[24];
+        int n;
+        xs_certify_format_hours(hours, sizeof hours, single->min_seconds);
+        const char *sep = len ? "; " : "";
+        if (single->label[0]) {
+            n = snprintf(out + len, cap - len, "%ssingle_missing 缺少%s", sep, single->label);
+        } else {
+            const char *label = xs_policy_category_label(policy, single->category);
+            n = snprintf(out + len, cap - len, "%ssingle_missing 缺少一次不少于%s学时的%s", sep,
+                         hours, label ? label : "");
+        }
+        if (n > 0)
+            len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+    }
+    return len;
 }

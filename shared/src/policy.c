@@ -15,13 +15,13 @@
 /* Longest line of a policy file, in bytes (policy.md §1). */
 #define S_LINE_MAX 4096
 /* Ranges of values a policy may hold (policy.md §2), in their stored units. */
-#define S_HOURS_MIN_MINUTES 1u        /* 0.01 h rounds up to one minute */
-#define S_HOURS_MAX_MINUTES 60000u    /* 1000 h */
-#define S_REQUIRE_MAX_MINUTES 600000u /* 10000 h */
+#define S_HOURS_MIN_SECONDS 36u         /* 0.01 h */
+#define S_HOURS_MAX_SECONDS 3600000u    /* 1000 h */
+#define S_REQUIRE_MAX_SECONDS 36000000u /* 10000 h */
 #define S_CHARS_MAX 10000000u
 #define S_FACTOR_MAX 100u
 #define S_CAP_MAX 1000u
-#define S_DAY_MAX_MINUTES 1440u
+#define S_DAY_MAX_SECONDS 86400u
 #define S_YEAR_MIN 1970
 #define S_YEAR_MAX 2149
 #define S_CYCLE_YEARS_MAX 10u
@@ -30,7 +30,7 @@
 /* ---- credit parameters: one table drives defaults, file keys, ranges and the blob ---- */
 
 typedef enum s_value_kind {
-    S_HOURS,  /* hours with at most two decimals, stored in minutes */
+    S_HOURS,  /* hours with at most two decimals, stored in seconds */
     S_CHARS,  /* a character count */
     S_FACTOR, /* a small positive multiplier */
 } s_value_kind;
@@ -45,46 +45,46 @@ typedef struct s_param {
 } s_param_t;
 
 #define S_AT(member) offsetof(xs_policy_credit_t, member)
-#define S_H(h) ((uint32_t)(h)*60u)
+#define S_H(h) ((uint32_t)(h)*3600u)
 /* Blob order is this table's order (policy.md §4): append only, in a new format version. */
 static const s_param_t s_params[] = {
     {XS_CAT_LECTURE, "speaker_factor", S_FACTOR, S_AT(speaker_factor), 4, 1, S_FACTOR_MAX},
-    {XS_CAT_EXTERNAL_TRAINING, "hours_per_day", S_HOURS, S_AT(day_minutes), S_H(8), 1,
-     S_DAY_MAX_MINUTES},
-    {XS_CAT_RESEARCH_SESSION, "hours", S_HOURS, S_AT(research_session_minutes), S_H(1), 1,
-     S_HOURS_MAX_MINUTES},
-    {XS_CAT_OPEN_CLASS, "hours", S_HOURS, S_AT(open_class_minutes), S_H(4), 1, S_HOURS_MAX_MINUTES},
+    {XS_CAT_EXTERNAL_TRAINING, "hours_per_day", S_HOURS, S_AT(day_seconds), S_H(8), S_HOURS_MIN_SECONDS,
+     S_DAY_MAX_SECONDS},
+    {XS_CAT_RESEARCH_SESSION, "hours", S_HOURS, S_AT(research_session_seconds), S_H(1), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
+    {XS_CAT_OPEN_CLASS, "hours", S_HOURS, S_AT(open_class_seconds), S_H(4), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
     {XS_CAT_REFLECTION, "min_chars", S_CHARS, S_AT(reflection_min_chars), 1000, 0, S_CHARS_MAX},
-    {XS_CAT_REFLECTION, "hours", S_HOURS, S_AT(reflection_minutes), S_H(4), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_TEACHING_DESIGN, "unit_hours", S_HOURS, S_AT(design_unit_minutes), S_H(10), 1,
-     S_HOURS_MAX_MINUTES},
+    {XS_CAT_REFLECTION, "hours", S_HOURS, S_AT(reflection_seconds), S_H(4), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_TEACHING_DESIGN, "unit_hours", S_HOURS, S_AT(design_unit_seconds), S_H(10), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
     {XS_CAT_TEACHING_DESIGN, "min_chars", S_CHARS, S_AT(design_min_chars), 800, 0, S_CHARS_MAX},
-    {XS_CAT_TEACHING_DESIGN, "hours", S_HOURS, S_AT(design_minutes), S_H(4), 1,
-     S_HOURS_MAX_MINUTES},
+    {XS_CAT_TEACHING_DESIGN, "hours", S_HOURS, S_AT(design_seconds), S_H(4), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
     {XS_CAT_PAPER, "min_chars", S_CHARS, S_AT(paper_min_chars), 2000, 0, S_CHARS_MAX},
-    {XS_CAT_PAPER, "award_hours_1", S_HOURS, S_AT(award_minutes[1]), S_H(12), 1,
-     S_HOURS_MAX_MINUTES},
-    {XS_CAT_PAPER, "award_hours_2", S_HOURS, S_AT(award_minutes[2]), S_H(8), 1,
-     S_HOURS_MAX_MINUTES},
-    {XS_CAT_PAPER, "award_hours_3", S_HOURS, S_AT(award_minutes[3]), S_H(4), 1,
-     S_HOURS_MAX_MINUTES},
+    {XS_CAT_PAPER, "award_hours_1", S_HOURS, S_AT(award_seconds[1]), S_H(12), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
+    {XS_CAT_PAPER, "award_hours_2", S_HOURS, S_AT(award_seconds[2]), S_H(8), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
+    {XS_CAT_PAPER, "award_hours_3", S_HOURS, S_AT(award_seconds[3]), S_H(4), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
     {XS_CAT_PAPER, "published_hours_municipal", S_HOURS,
-     S_AT(published_minutes[XS_LEVEL_MUNICIPAL]), S_H(12), 1, S_HOURS_MAX_MINUTES},
+     S_AT(published_seconds[XS_LEVEL_MUNICIPAL]), S_H(12), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
     {XS_CAT_PAPER, "published_hours_provincial", S_HOURS,
-     S_AT(published_minutes[XS_LEVEL_PROVINCIAL]), S_H(14), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PAPER, "published_hours_national", S_HOURS, S_AT(published_minutes[XS_LEVEL_NATIONAL]),
-     S_H(16), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PROJECT, "host_hours_national_provincial", S_HOURS, S_AT(project_minutes[0][0]),
-     S_H(40), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PROJECT, "participant_hours_national_provincial", S_HOURS, S_AT(project_minutes[0][1]),
-     S_H(20), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PROJECT, "host_hours_municipal_county", S_HOURS, S_AT(project_minutes[1][0]), S_H(30),
-     1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_PROJECT, "participant_hours_municipal_county", S_HOURS, S_AT(project_minutes[1][1]),
-     S_H(15), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_EXAM, "top_hours", S_HOURS, S_AT(exam_minutes[0]), S_H(3), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_EXAM, "middle_hours", S_HOURS, S_AT(exam_minutes[1]), S_H(2), 1, S_HOURS_MAX_MINUTES},
-    {XS_CAT_EXAM, "bottom_hours", S_HOURS, S_AT(exam_minutes[2]), S_H(1), 1, S_HOURS_MAX_MINUTES},
+     S_AT(published_seconds[XS_LEVEL_PROVINCIAL]), S_H(14), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_PAPER, "published_hours_national", S_HOURS, S_AT(published_seconds[XS_LEVEL_NATIONAL]),
+     S_H(16), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_PROJECT, "host_hours_national_provincial", S_HOURS, S_AT(project_seconds[0][0]),
+     S_H(40), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_PROJECT, "participant_hours_national_provincial", S_HOURS, S_AT(project_seconds[0][1]),
+     S_H(20), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_PROJECT, "host_hours_municipal_county", S_HOURS, S_AT(project_seconds[1][0]), S_H(30),
+     S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_PROJECT, "participant_hours_municipal_county", S_HOURS, S_AT(project_seconds[1][1]),
+     S_H(15), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_EXAM, "top_hours", S_HOURS, S_AT(exam_seconds[0]), S_H(3), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_EXAM, "middle_hours", S_HOURS, S_AT(exam_seconds[1]), S_H(2), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_EXAM, "bottom_hours", S_HOURS, S_AT(exam_seconds[2]), S_H(1), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
 };
 #define S_PARAM_COUNT (sizeof s_params / sizeof s_params[0])
 #undef S_AT
@@ -229,10 +229,10 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
         if (p->credit.yearly_cap[c] > S_CAP_MAX || (c == XS_CAT_NONE && p->credit.yearly_cap[c]))
             S_BAD("yearly cap out of range");
     /* Unused array slots stay zero so equal policies compile to equal bytes. */
-    if (p->credit.award_minutes[0] != 0)
+    if (p->credit.award_seconds[0] != 0)
         S_BAD("unused credit slot set");
     for (unsigned l = 0; l < XS_LEVEL_MUNICIPAL; l++)
-        if (p->credit.published_minutes[l] != 0)
+        if (p->credit.published_seconds[l] != 0)
             S_BAD("unused credit slot set");
     if (p->bucket_count < 1 || p->bucket_count > XS_POLICY_BUCKETS_MAX)
         S_BAD("bad bucket count");
@@ -251,7 +251,7 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
         if (p->bucket_count < 32 && (bk->buckets >> p->bucket_count) != 0)
             S_BAD("bucket %s lists an unknown bucket", bk->name);
         for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
-            if (bk->required_minutes[s] > S_REQUIRE_MAX_MINUTES)
+            if (bk->required_seconds[s] > S_REQUIRE_MAX_SECONDS)
                 S_BAD("requirement out of range");
     }
     for (unsigned b = p->bucket_count; b < XS_POLICY_BUCKETS_MAX; b++) {
@@ -269,17 +269,17 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
     if (!xs_text_utf8_valid(single->label, strnlen(single->label, sizeof single->label)))
         S_BAD("single label is not UTF-8");
     if (single->category == XS_CAT_NONE) {
-        if (single->bucket || single->min_minutes || single->label[0])
+        if (single->bucket || single->min_seconds || single->label[0])
             S_BAD("single requirement without a category");
     } else {
         if (single->category >= XS_CAT_COUNT)
             S_BAD("single requirement names an unknown category");
         if (single->bucket >= p->bucket_count)
             S_BAD("single requirement names an unknown bucket");
-        if (single->min_minutes < 1 || single->min_minutes > S_HOURS_MAX_MINUTES)
+        if (single->min_seconds < 1 || single->min_seconds > S_HOURS_MAX_SECONDS)
             S_BAD("single requirement hours out of range");
         const xs_policy_bucket_t *bk = &p->buckets[single->bucket];
-        if (!bk->required_minutes[XS_SCOPE_CYCLE])
+        if (!bk->required_seconds[XS_SCOPE_CYCLE])
             S_BAD("single requirement's bucket %s has no cycle requirement", bk->name);
         if (!((bk->members >> single->category) & 1u))
             S_BAD("bucket %s does not count %s", bk->name, xs_category_name(single->category));
@@ -304,7 +304,7 @@ typedef struct s_pending {
     char name[XS_POLICY_BUCKET_MAX + 1];
     unsigned line;
     uint8_t owner;    /* the bucket listing it, or the xs_scope requiring it */
-    uint32_t minutes; /* for a requirement */
+    uint32_t seconds; /* for a requirement */
 } s_pending_t;
 
 #define S_KEYS_MAX 32 /* most distinct keys one section may hold */
@@ -374,18 +374,19 @@ static xs_err s_parse_uint(s_parser_t *ps, const char *v, size_t len, uint64_t m
     return XS_OK;
 }
 
-/* Hours with at most two decimals, converted to minutes and checked against [min, max]. */
+/* Hours with at most two decimals, converted to seconds (exact) and checked against
+ * [min, max]. */
 static xs_err s_parse_hours(s_parser_t *ps, const char *v, size_t len, uint32_t min, uint32_t max,
-                            uint32_t *minutes) {
+                            uint32_t *seconds) {
     uint64_t hundredths;
     if (xs_text_parse_fixed(v, len, 2, UINT32_MAX, &hundredths) != XS_OK)
         return s_fail(ps, "不是学时数 (not a number of hours, at most 2 decimals): \"%.*s\"",
                       s_show(len), v);
-    uint32_t m = xs_policy_hours_to_minutes((uint32_t)hundredths);
-    if (hundredths == 0 || m < min || m > max)
-        return s_fail(ps, "超出范围 (hours out of range %u.%02u..%u): %.*s", min / 60,
-                      min % 60 * 100 / 60, max / 60, s_show(len), v);
-    *minutes = m;
+    uint64_t sec = hundredths * XS_POLICY_SECONDS_PER_HUNDREDTH;
+    if (sec < min || sec > max)
+        return s_fail(ps, "超出范围 (hours out of range %u.%02u..%u): %.*s", min / 3600,
+                      min % 3600 / 36, max / 3600, s_show(len), v);
+    *seconds = (uint32_t)sec;
     return XS_OK;
 }
 
@@ -634,7 +635,7 @@ static xs_err s_key_require(s_parser_t *ps, const char *k, size_t kl, const char
     s_pending_t *req = &ps->requires[ps->require_count];
     if (ps->require_count == sizeof ps->requires / sizeof ps->requires[0])
         return s_fail(ps, "要求过多 (too many requirements)");
-    xs_err err = s_parse_hours(ps, v, vl, 1, S_REQUIRE_MAX_MINUTES, &req->minutes);
+    xs_err err = s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_REQUIRE_MAX_SECONDS, &req->seconds);
     if (err != XS_OK)
         return err;
     s_copy(req->name, sizeof req->name, k, kl);
@@ -656,7 +657,7 @@ static xs_err s_key_single(s_parser_t *ps, const char *k, size_t kl, const char 
     }
     if (s_is(k, kl, "hours")) {
         ps->single_have_hours = 1;
-        return s_parse_hours(ps, v, vl, 1, S_HOURS_MAX_MINUTES, &single->min_minutes);
+        return s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS, &single->min_seconds);
     }
     if (s_is(k, kl, "bucket")) {
         if (!s_bucket_name_valid(v, vl))
@@ -792,7 +793,7 @@ static xs_err s_finish(s_parser_t *ps) {
         ps->line = req->line;
         if (target < 0)
             return s_fail(ps, "未定义的组 (no such bucket): %s", req->name);
-        p->buckets[target].required_minutes[req->owner] = req->minutes;
+        p->buckets[target].required_seconds[req->owner] = req->seconds;
     }
     if (ps->single_line) {
         xs_policy_single_t *single = &p->single;
@@ -806,7 +807,7 @@ static xs_err s_finish(s_parser_t *ps) {
         if (target < 0)
             return s_fail(ps, "未定义的组 (no such bucket): %s", ps->single_bucket.name);
         const xs_policy_bucket_t *bk = &p->buckets[target];
-        if (!bk->required_minutes[XS_SCOPE_CYCLE])
+        if (!bk->required_seconds[XS_SCOPE_CYCLE])
             return s_fail(ps, "该组没有周期要求 (bucket %s has no [require.cycle] entry)",
                           bk->name);
         if (!((bk->members >> single->category) & 1u))
@@ -950,7 +951,7 @@ void xs_policy_compile(const xs_policy_t *p, xs_writer_t *w) {
         xs_codec_put_uint(w, bk->categories);
         xs_codec_put_uint(w, bk->buckets);
         for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
-            xs_codec_put_uint(w, bk->required_minutes[s]);
+            xs_codec_put_uint(w, bk->required_seconds[s]);
     }
     if (p->single.category == XS_CAT_NONE) {
         xs_codec_put_nil(w);
@@ -958,7 +959,7 @@ void xs_policy_compile(const xs_policy_t *p, xs_writer_t *w) {
         xs_codec_put_array(w, S_SINGLE_ITEMS);
         xs_codec_put_uint(w, p->single.category);
         xs_codec_put_uint(w, p->single.bucket);
-        xs_codec_put_uint(w, p->single.min_minutes);
+        xs_codec_put_uint(w, p->single.min_seconds);
         s_put_cstr(w, p->single.label);
     }
 }
@@ -1051,7 +1052,7 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
             s_get_u32(&r, UINT32_MAX, &bk->buckets) != XS_OK)
             goto malformed;
         for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
-            if (s_get_u32(&r, UINT32_MAX, &bk->required_minutes[s]) != XS_OK)
+            if (s_get_u32(&r, UINT32_MAX, &bk->required_seconds[s]) != XS_OK)
                 goto malformed;
     }
     if (xs_codec_peek(&r) == XS_CODEC_NIL) {
@@ -1060,7 +1061,7 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
     } else if (xs_codec_get_array(&r, &count) != XS_OK || count != S_SINGLE_ITEMS ||
                s_get_u8(&r, &p->single.category) != XS_OK || p->single.category == 0 ||
                s_get_u8(&r, &p->single.bucket) != XS_OK ||
-               s_get_u32(&r, UINT32_MAX, &p->single.min_minutes) != XS_OK ||
+               s_get_u32(&r, UINT32_MAX, &p->single.min_seconds) != XS_OK ||
                s_get_text(&r, p->single.label, sizeof p->single.label) != XS_OK) {
         goto malformed;
     }
@@ -1183,8 +1184,55 @@ int xs_policy_bucket_find(const xs_policy_t *p, const char *name, size_t len) {
     return -1;
 }
 
-uint32_t xs_policy_required_minutes(const xs_policy_t *p, size_t b, xs_scope scope) {
+uint32_t xs_policy_required_seconds(const xs_policy_t *p, size_t b, xs_scope scope) {
     if (b >= p->bucket_count || (unsigned)scope >= XS_SCOPE_COUNT)
         return 0;
-    return p->buckets[b].required_minutes[scope];
+    return p->buckets[b].required_seconds[scope];
+}
+
+/* ---- categories under a policy ---- */
+
+xs_reason xs_policy_check(const xs_policy_t *p, const xs_record_t *rec, xs_field *field) {
+    (void)p;
+    return xs_record_check(rec, field);
+}
+
+const char *xs_policy_category_name(const xs_policy_t *p, unsigned code) {
+    if (p && code < XS_POLICY_CODES && p->custom_of[code])
+        return p->custom[p->custom_of[code] - 1].name;
+    return xs_category_name(code);
+}
+
+const char *xs_policy_category_label(const xs_policy_t *p, unsigned code) {
+    if (p && code < XS_POLICY_CODES && p->custom_of[code])
+        return p->custom[p->custom_of[code] - 1].label;
+    return xs_category_zh(code);
+}
+
+/* 1 when len bytes of s equal the NUL-terminated ASCII name, folding ASCII case in s. */
+static int s_same_folded(const char *s, size_t len, const char *name) {
+    if (strlen(name) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+        if (c != name[i])
+            return 0;
+    }
+    return 1;
+}
+
+int xs_policy_category_parse(const xs_policy_t *p, const char *s, size_t len) {
+    for (unsigned c = 1; c < XS_CAT_COUNT; c++) {
+        const char *zh = xs_category_zh(c);
+        if (s_same_folded(s, len, xs_category_name(c)) ||
+            (strlen(zh) == len && memcmp(zh, s, len) == 0))
+            return (int)c;
+    }
+    for (uint32_t i = 0; p && i < p->custom_count; i++) {
+        const xs_policy_category_t *cat = &p->custom[i];
+        if (s_same_folded(s, len, cat->name) ||
+            (strlen(cat->label) == len && memcmp(cat->label, s, len) == 0))
+            return cat->code;
+    }
+    return -1;
 }

@@ -15,7 +15,9 @@ static const char s_policy_context[] = "xueshi-policy-1";
 /* Elements of a receipt body, of a period and of a total (protocol.md §4). */
 #define S_BODY_ELEMENTS 10
 #define S_PERIOD_ELEMENTS 4
-#define S_TOTAL_ELEMENTS 7
+#define S_TOTAL_ELEMENTS 9
+/* A total of format 1: credit and requirement in minutes, no binding or single_met. */
+#define S_TOTAL_ELEMENTS_1 7
 /* Bytes of one identity in a records_hash: origin, then seq big-endian. */
 #define S_IDENT_BYTES (XS_SIGN_PK_BYTES + 8)
 
@@ -48,7 +50,7 @@ static int s_receipt_ok(const xs_receipt_t *r) {
     for (uint32_t i = 0; i < r->total_count; i++) {
         const xs_receipt_total_t *t = &r->totals[i];
         if (t->scope >= XS_SCOPE_COUNT || t->bucket >= XS_POLICY_BUCKETS_MAX ||
-            t->met > XS_MET_YES ||
+            t->met > XS_MET_YES || t->binding > 1 || t->single_met > XS_MET_YES ||
             (t->scope == XS_SCOPE_SEMESTER ? t->semester < 1 || t->semester > 2 : t->semester != 0))
             return 0;
     }
@@ -87,9 +89,11 @@ xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *hub, const xs
         xs_codec_put_int(&signed_bytes, t->year);
         xs_codec_put_uint(&signed_bytes, t->semester);
         xs_codec_put_uint(&signed_bytes, t->bucket);
-        xs_codec_put_uint(&signed_bytes, t->credited_minutes);
-        xs_codec_put_uint(&signed_bytes, t->required_minutes);
+        xs_codec_put_uint(&signed_bytes, t->credited_seconds);
+        xs_codec_put_uint(&signed_bytes, t->required_seconds);
         xs_codec_put_uint(&signed_bytes, t->met);
+        xs_codec_put_uint(&signed_bytes, t->binding);
+        xs_codec_put_uint(&signed_bytes, t->single_met);
     }
     xs_err err = xs_writer_err(&signed_bytes);
     if (err == XS_OK)
@@ -126,8 +130,9 @@ static int s_get_text(xs_reader_t *r, xs_str_t *out) {
     return xs_codec_get_str(r, &out->ptr, &out->len) == XS_OK;
 }
 
-/* Decodes the body after its hub key: elements 2..9. */
-static xs_err s_decode_rest(xs_reader_t *r, xs_receipt_t *out) {
+/* Decodes the body after its hub key: elements 2..9. A format-1 body's totals are in minutes
+ * and are converted; their requirements count as binding. */
+static xs_err s_decode_rest(xs_reader_t *r, unsigned format, xs_receipt_t *out) {
     uint64_t u;
     uint32_t n;
     if (!s_get_text(r, &out->teacher_id) || !s_get_text(r, &out->policy_id) ||
@@ -157,19 +162,29 @@ static xs_err s_decode_rest(xs_reader_t *r, xs_receipt_t *out) {
     out->total_count = n;
     for (uint32_t i = 0; i < n; i++) {
         xs_receipt_total_t *t = &out->totals[i];
-        uint64_t scope, semester, bucket, required, met;
+        uint64_t scope, semester, bucket, credited, required, met, binding = 0, single = 0;
         uint32_t elements;
-        if (xs_codec_get_array(r, &elements) != XS_OK || elements != S_TOTAL_ELEMENTS ||
+        unsigned unit = format == 1 ? 60 : 1;
+        if (xs_codec_get_array(r, &elements) != XS_OK ||
+            elements != (format == 1 ? S_TOTAL_ELEMENTS_1 : S_TOTAL_ELEMENTS) ||
             !s_get_uint_max(r, XS_SCOPE_COUNT - 1, &scope) || !s_get_i32(r, &t->year) ||
             !s_get_uint_max(r, 2, &semester) || !s_get_uint_max(r, UINT8_MAX, &bucket) ||
-            xs_codec_get_uint(r, &t->credited_minutes) != XS_OK ||
-            !s_get_uint_max(r, UINT32_MAX, &required) || !s_get_uint_max(r, XS_MET_YES, &met))
+            !s_get_uint_max(r, UINT64_MAX / unit, &credited) ||
+            !s_get_uint_max(r, UINT32_MAX / unit, &required) ||
+            !s_get_uint_max(r, XS_MET_YES, &met))
+            goto malformed;
+        if (format == 1)
+            binding = required != 0;
+        else if (!s_get_uint_max(r, 1, &binding) || !s_get_uint_max(r, XS_MET_YES, &single))
             goto malformed;
         t->scope = (uint8_t)scope;
         t->semester = (uint8_t)semester;
         t->bucket = (uint8_t)bucket;
-        t->required_minutes = (uint32_t)required;
+        t->credited_seconds = credited * unit;
+        t->required_seconds = (uint32_t)(required * unit);
         t->met = (uint8_t)met;
+        t->binding = (uint8_t)binding;
+        t->single_met = (uint8_t)single;
     }
     if (xs_reader_left(r) != 0 || !s_receipt_ok(out))
         goto malformed;
@@ -200,7 +215,7 @@ xs_err xs_receipt_open(const void *envelope, size_t len,
         return XS_EMALFORMED;
     if (xs_codec_get_uint(&r, &format) != XS_OK)
         return xs_codec_get_int(&r, &other_format) == XS_OK ? XS_EVERSION : XS_EMALFORMED;
-    if (format != XS_RECEIPT_FORMAT)
+    if (format != 1 && format != XS_RECEIPT_FORMAT)
         return XS_EVERSION;
     if (elements != S_BODY_ELEMENTS || xs_codec_get_bin(&r, &hub, &hub_len) != XS_OK ||
         hub_len != XS_SIGN_PK_BYTES)
@@ -212,7 +227,7 @@ xs_err xs_receipt_open(const void *envelope, size_t len,
     if (err != XS_OK)
         return err;
     memcpy(out->hub, hub, XS_SIGN_PK_BYTES);
-    return s_decode_rest(&r, out);
+    return s_decode_rest(&r, (unsigned)format, out);
 }
 
 /* ---- records_hash ---- */
@@ -341,13 +356,15 @@ xs_err xs_receipt_build(xs_receipt_t *out, const xs_policy_t *policy,
     for (size_t i = 0; i < teacher->total_count; i++) {
         const xs_certify_total_t *src = &teacher->totals[i];
         xs_receipt_total_t *t = &out->totals[i];
-        t->credited_minutes = src->credited_minutes;
-        t->required_minutes = src->required_minutes;
+        t->credited_seconds = src->credited_seconds;
+        t->required_seconds = src->required_seconds;
         t->year = src->year;
         t->scope = src->scope;
         t->semester = src->semester;
         t->bucket = src->bucket;
         t->met = src->met;
+        t->binding = src->binding;
+        t->single_met = src->single_met;
     }
     out->total_count = (uint32_t)teacher->total_count;
 out:

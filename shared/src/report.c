@@ -71,9 +71,9 @@ xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
     for (size_t i = 0; err == XS_OK && i < teacher->total_count; i++) {
         const s_line_t *l = &lines[i];
         char credited[24], required[24] = "";
-        xs_certify_format_hours(credited, sizeof credited, l->total->credited_minutes);
-        if (l->total->required_minutes)
-            xs_certify_format_hours(required, sizeof required, l->total->required_minutes);
+        xs_certify_format_hours(credited, sizeof credited, l->total->credited_seconds);
+        if (l->total->required_seconds)
+            xs_certify_format_hours(required, sizeof required, l->total->required_seconds);
         const char *met = l->total->met == XS_MET_NONE ? "" : xs_certify_met_name(l->total->met);
         if (school)
             err = s_str_cell(f, school, 0);
@@ -126,7 +126,7 @@ xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, uint64_t line,
     snprintf(num, sizeof num, "%llu", (unsigned long long)line);
     if (row->year)
         xs_policy_year_label(row->year, year);
-    xs_certify_format_hours(hours, sizeof hours, row->credited_minutes);
+    xs_certify_format_hours(hours, sizeof hours, row->credited_seconds);
     const char *category = xs_category_name(row->category);
     size_t n = 0;
     if (row->reason != XS_REASON_NONE) {

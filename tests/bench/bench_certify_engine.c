@@ -59,7 +59,7 @@ static xs_err s_consume(void *ctx, const xs_certify_teacher_t *t) {
     sink->totals += t->total_count;
     for (size_t k = 0; k < t->total_count; k++) {
         sink->met += t->totals[k].met == XS_MET_YES;
-        sink->minutes += t->totals[k].credited_minutes;
+        sink->minutes += t->totals[k].credited_seconds;
     }
     return XS_OK;
 }

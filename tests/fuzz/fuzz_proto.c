@@ -224,8 +224,8 @@ static void s_receipt_checked(const uint8_t *envelope, size_t len) {
     }
     for (uint32_t i = 0; i < s_receipt.total_count; i++) {
         const xs_receipt_total_t *a = &s_receipt.totals[i], *b = &s_receipt_again.totals[i];
-        if (a->credited_minutes != b->credited_minutes ||
-            a->required_minutes != b->required_minutes || a->year != b->year ||
+        if (a->credited_seconds != b->credited_seconds ||
+            a->required_seconds != b->required_seconds || a->year != b->year ||
             a->scope != b->scope || a->semester != b->semester || a->bucket != b->bucket ||
             a->met != b->met)
             abort();

@@ -16,7 +16,7 @@
 #include "xs/record.h"
 #include "xs/text.h"
 
-#define S_H(h) ((uint32_t)(h)*60u)
+#define S_H(h) ((uint32_t)(h)*3600u)
 #define S_MAX_LEDGERS 64
 
 /* ---- helpers ---- */
@@ -108,9 +108,9 @@ static xs_err s_capture(void *ctx, const xs_certify_teacher_t *t) {
     }
     for (size_t k = 0; k < t->total_count; k++) {
         const xs_certify_total_t *x = &t->totals[k];
-        uint64_t fields[] = {x->credited_minutes,
-                             x->required_minutes,
-                             x->single_minutes,
+        uint64_t fields[] = {x->credited_seconds,
+                             x->required_seconds,
+                             x->single_seconds,
                              (uint64_t)(int64_t)x->year,
                              x->scope,
                              x->bucket,
@@ -157,9 +157,10 @@ static const xs_certify_total_t *s_total(const xs_policy_t *p, const s_book_t *b
 
 static void s_expect(const xs_certify_row_t *row, xs_certify_status status, uint32_t credited,
                      xs_reason reason) {
-    if (row->status != status || row->credited_minutes != credited || row->reason != reason)
-        fail_msg("row: %s %u min %s; want %s %u min %s", xs_certify_status_name(row->status),
-                 row->credited_minutes, xs_reason_code(row->reason), xs_certify_status_name(status),
+    /* credited is given in minutes, the unit these examples are stated in */
+    if (row->status != status || row->credited_seconds != credited * 60u || row->reason != reason)
+        fail_msg("row: %s %u s %s; want %s %u min %s", xs_certify_status_name(row->status),
+                 row->credited_seconds, xs_reason_code(row->reason), xs_certify_status_name(status),
                  credited, xs_reason_code(reason));
 }
 
@@ -215,10 +216,10 @@ static void test_base_credit_of_every_category(void **state) {
         recs[i] = s_rec(cases[i].spec);
     s_run(p, recs, NULL, N, rows, &book);
     for (size_t i = 0; i < N; i++) {
-        if (rows[i].status != XS_CERT_CREDITED || rows[i].credited_minutes != cases[i].minutes ||
-            rows[i].base_minutes != cases[i].minutes)
+        if (rows[i].status != XS_CERT_CREDITED || rows[i].credited_seconds != cases[i].minutes * 60u ||
+            rows[i].base_seconds != cases[i].minutes * 60u)
             fail_msg("%s: %s %u", cases[i].spec, xs_certify_status_name(rows[i].status),
-                     rows[i].credited_minutes);
+                     rows[i].credited_seconds);
     }
     assert_int_equal(rows[N - 1].tier, XS_TIER_MIDDLE); /* alone: fewer than 3 */
     xs_policy_destroy(&p);
@@ -238,10 +239,10 @@ static void test_speaker_counts_four_times(void **state) {
     s_run(p, recs, NULL, 2, rows, &book);
     char hours[24];
     s_expect(&rows[0], XS_CERT_CREDITED, 180, XS_REASON_NONE);
-    xs_certify_format_hours(hours, sizeof hours, rows[0].credited_minutes);
+    xs_certify_format_hours(hours, sizeof hours, rows[0].credited_seconds);
     assert_string_equal(hours, "3.00");
     s_expect(&rows[1], XS_CERT_CREDITED, 45, XS_REASON_NONE);
-    xs_certify_format_hours(hours, sizeof hours, rows[1].credited_minutes);
+    xs_certify_format_hours(hours, sizeof hours, rows[1].credited_seconds);
     assert_string_equal(hours, "0.75");
     xs_policy_destroy(&p);
 }
@@ -258,7 +259,7 @@ static void test_external_training_2_5_days_without_certificate_is_20h(void **st
     s_book_t book;
     s_run(p, recs, NULL, 2, rows, &book);
     char hours[24];
-    xs_certify_format_hours(hours, sizeof hours, rows[0].credited_minutes);
+    xs_certify_format_hours(hours, sizeof hours, rows[0].credited_seconds);
     assert_string_equal(hours, "20.00");
     s_expect(&rows[1], XS_CERT_CREDITED, 240, XS_REASON_NONE);
     xs_policy_destroy(&p);
@@ -295,7 +296,7 @@ static void test_reflection_999_chars_rejected_too_short(void **state) {
     for (size_t i = 0; i < 3; i++) {
         char text[64];
         s_expect(&rows[i], XS_CERT_REJECTED, 0, XS_REASON_TOO_SHORT);
-        assert_int_equal(rows[i].base_minutes, 0);
+        assert_int_equal(rows[i].base_seconds, 0);
         assert_int_equal(rows[i].field, XS_F_CHARS);
         size_t len = xs_certify_reason_text(p, &recs[i], &rows[i], text, sizeof text);
         assert_string_equal(text, texts[i]);
@@ -323,7 +324,7 @@ static void test_two_reflections_in_one_year_one_capped_by_tie_break(void **stat
     s_run(p, recs, ids, 6, rows, &book);
     s_expect(&rows[0], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
     assert_int_equal(rows[0].related_id, 12);
-    assert_int_equal(rows[0].base_minutes, 240);
+    assert_int_equal(rows[0].base_seconds, 240 * 60);
     s_expect(&rows[1], XS_CERT_CREDITED, 240, XS_REASON_NONE);
     s_expect(&rows[2], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
     s_expect(&rows[3], XS_CERT_CREDITED, 240, XS_REASON_NONE);
@@ -331,8 +332,8 @@ static void test_two_reflections_in_one_year_one_capped_by_tie_break(void **stat
     s_expect(&rows[4], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
     assert_int_equal(rows[4].related_id, 7);
     s_expect(&rows[5], XS_CERT_CREDITED, 240, XS_REASON_NONE);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
-                     240);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     240 * 60);
     xs_policy_destroy(&p);
 }
 
@@ -380,13 +381,13 @@ static void test_same_paper_awarded_2024_published_2025_counts_once_at_14h(void 
     s_run(p, recs, NULL, 4, rows, &book);
     s_expect(&rows[0], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_WORK);
     assert_int_equal(rows[0].related_id, 2);
-    assert_int_equal(rows[0].base_minutes, 720);
+    assert_int_equal(rows[0].base_seconds, 720 * 60);
     s_expect(&rows[1], XS_CERT_CREDITED, 840, XS_REASON_NONE);
     s_expect(&rows[2], XS_CERT_CREDITED, 480, XS_REASON_NONE);
     s_expect(&rows[3], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_WORK);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2023, 0)->credited_minutes, 0);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
-                     840);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2023, 0)->credited_seconds, 0);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     840 * 60);
     char norm[64];
     size_t len = xs_certify_normalize_work("  Rural Reading  Circles\t in \xe3\x80\x80X ", 33, norm,
                                            sizeof norm);
@@ -429,8 +430,8 @@ static void test_exam_six_participants_90_90_80_70_70_60(void **state) {
     s_book_t book;
     s_run(p, recs, NULL, N, rows, &book);
     for (size_t i = 0; i < N; i++) {
-        if (rows[i].credited_minutes != want[i] || rows[i].tier != tiers[i])
-            fail_msg("record %zu: %u min tier %u", i + 1, rows[i].credited_minutes, rows[i].tier);
+        if (rows[i].credited_seconds != want[i] * 60u || rows[i].tier != tiers[i])
+            fail_msg("record %zu: %u min tier %u", i + 1, rows[i].credited_seconds, rows[i].tier);
     }
     s_expect(&rows[6], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_EVENT);
     assert_int_equal(rows[6].related_id, 1);
@@ -477,8 +478,8 @@ static void test_duplicate_event_counted_once(void **state) {
     s_expect(&rows[5], XS_CERT_CREDITED, 240, XS_REASON_NONE);
     s_expect(&rows[6], XS_CERT_CREDITED, 60, XS_REASON_NONE); /* no event: no duplicate */
     s_expect(&rows[7], XS_CERT_CREDITED, 60, XS_REASON_NONE);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
-                     360 + 60 + 240 + 60 + 60);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     (360 + 60 + 240 + 60 + 60) * 60);
     xs_policy_destroy(&p);
 }
 
@@ -513,8 +514,8 @@ static void test_voided_record_and_corrections(void **state) {
     assert_int_equal(rows[6].field, XS_F_TEACHER_ID);
     assert_int_equal(book.count, 1);
     assert_int_equal(s_ledger(&book, "T1")->record_count, 2);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
-                     60);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     60 * 60);
     xs_policy_destroy(&p);
 }
 
@@ -576,14 +577,14 @@ static void test_validation_rejections(void **state) {
     s_run(p, recs, NULL, N + 2, rows, &book);
     for (size_t i = 0; i < N; i++) {
         if (rows[i].status != XS_CERT_REJECTED || rows[i].reason != cases[i].reason ||
-            rows[i].field != cases[i].field || rows[i].credited_minutes != 0)
+            rows[i].field != cases[i].field || rows[i].credited_seconds != 0)
             fail_msg("%s: %s %s %s", cases[i].spec, xs_certify_status_name(rows[i].status),
                      xs_reason_code(rows[i].reason), xs_field_name(rows[i].field));
     }
     s_expect(&rows[N], XS_CERT_REJECTED, 0, XS_REASON_UNKNOWN_CATEGORY);
     s_expect(&rows[N + 1], XS_CERT_CREDITED, 240, XS_REASON_NONE);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_minutes,
-                     240);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     240 * 60);
     xs_policy_destroy(&p);
 }
 
@@ -610,22 +611,22 @@ static void test_academic_year_and_semester_boundaries(void **state) {
         assert_int_equal(rows[i].semester, semesters[i]);
     }
     assert_int_equal(
-        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 1)->credited_minutes, 0);
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 1)->credited_seconds, 0);
     assert_int_equal(
-        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2)->credited_minutes, 60);
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2)->credited_seconds, 60 * 60);
     assert_int_equal(
-        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 1)->credited_minutes, 300);
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 1)->credited_seconds, 300 * 60);
     assert_int_equal(
-        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 2)->credited_minutes, 240);
-    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2025, 0)->credited_minutes,
-                     540);
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 2)->credited_seconds, 240 * 60);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2025, 0)->credited_seconds,
+                     540 * 60);
     /* Two years, each: 4 year rows and 2 × 2 semester rows; dali has no cycle rows. */
     assert_int_equal(s_ledger(&book, "T1")->total_count, 2 * (4 + 4));
     xs_policy_destroy(&p);
 }
 
 /* Baiwanzi: 40 h in each year of 2021-2026 meets every year and the 200-h cycle; with
- * 39.99 h (2399 minutes) in one year, that year and the cycle are not met. */
+ * 39.99 h (143964 seconds) in one year, that year and the cycle are not met. */
 static void test_baiwanzi_40h_a_year_and_200h_a_cycle(void **state) {
     (void)state;
     xs_policy_t *p = s_policy("baiwanzi");
@@ -646,23 +647,23 @@ static void test_baiwanzi_40h_a_year_and_200h_a_cycle(void **state) {
     s_run(p, recs, NULL, 10, rows, &book);
     for (int y = 2021; y <= 2025; y++) {
         const xs_certify_total_t *a = s_total(p, &book, "A", XS_SCOPE_YEAR, "total", y, 0);
-        assert_int_equal(a->credited_minutes, S_H(40));
-        assert_int_equal(a->required_minutes, S_H(40));
+        assert_int_equal(a->credited_seconds, S_H(40));
+        assert_int_equal(a->required_seconds, S_H(40));
         assert_int_equal(a->met, XS_MET_YES);
     }
     const xs_certify_total_t *cycle = s_total(p, &book, "A", XS_SCOPE_CYCLE, "total", 2021, 0);
-    assert_int_equal(cycle->credited_minutes, S_H(200));
+    assert_int_equal(cycle->credited_seconds, S_H(200));
     assert_int_equal(cycle->met, XS_MET_YES);
     assert_int_equal(cycle->single_met, XS_MET_NONE);
     const xs_certify_total_t *b = s_total(p, &book, "B", XS_SCOPE_YEAR, "total", 2025, 0);
-    assert_int_equal(b->credited_minutes, 2399);
+    assert_int_equal(b->credited_seconds, 143964);
     assert_int_equal(b->met, XS_MET_NO);
     cycle = s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0);
-    assert_int_equal(cycle->credited_minutes, S_H(160) + 2399);
+    assert_int_equal(cycle->credited_seconds, S_H(160) + 143964);
     assert_int_equal(cycle->met, XS_MET_NO);
     char hours[24];
-    xs_certify_format_hours(hours, sizeof hours, cycle->credited_minutes);
-    assert_string_equal(hours, "199.98");
+    xs_certify_format_hours(hours, sizeof hours, cycle->credited_seconds);
+    assert_string_equal(hours, "199.99"); /* exact: 160 h + 39.99 h */
 
     /* Reporting 2024-2025 .. 2026-2027 for B: years without records are shown empty, and
      * the two cycles they touch are given whole. */
@@ -672,9 +673,9 @@ static void test_baiwanzi_40h_a_year_and_200h_a_cycle(void **state) {
                      XS_OK);
     assert_int_equal(s_ledger(&book, "B")->total_count, 3 + 2);
     assert_int_equal(s_total(p, &book, "B", XS_SCOPE_YEAR, "total", 2026, 0)->met, XS_MET_NO);
-    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0)->credited_minutes,
-                     S_H(160) + 2399);
-    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2026, 0)->credited_minutes, 0);
+    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0)->credited_seconds,
+                     S_H(160) + 143964);
+    assert_int_equal(s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2026, 0)->credited_seconds, 0);
     xs_policy_destroy(&p);
 }
 
@@ -699,23 +700,23 @@ static void test_dali_semesters_and_school_is_activity_plus_outcome(void **state
     s_run(p, recs, NULL, 7, rows, &book);
     const xs_certify_total_t *x;
     x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 1);
-    assert_int_equal(x->credited_minutes, S_H(18));
+    assert_int_equal(x->credited_seconds, S_H(18));
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "outcome", 2024, 1);
-    assert_int_equal(x->credited_minutes, S_H(14));
+    assert_int_equal(x->credited_seconds, S_H(14));
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2);
-    assert_int_equal(x->credited_minutes, S_H(18));
+    assert_int_equal(x->credited_seconds, S_H(18));
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "outcome", 2024, 2);
-    assert_int_equal(x->credited_minutes, S_H(4));
-    assert_int_equal(x->required_minutes, S_H(7));
+    assert_int_equal(x->credited_seconds, S_H(4));
+    assert_int_equal(x->required_seconds, S_H(7));
     assert_int_equal(x->met, XS_MET_NO);
     x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0);
-    assert_int_equal(x->credited_minutes, S_H(54));
+    assert_int_equal(x->credited_seconds, S_H(54));
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "network", 2024, 0);
-    assert_int_equal(x->credited_minutes, S_H(30));
+    assert_int_equal(x->credited_seconds, S_H(30));
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "activity", 2024, 0);
     assert_int_equal(x->met, XS_MET_NONE);
@@ -758,24 +759,24 @@ static void test_wenzhou_cycle_needs_one_90h_external_training(void **state) {
     s_run(p, recs, NULL, n, rows, &book);
     const xs_certify_total_t *a = s_total(p, &book, "A", XS_SCOPE_CYCLE, "total", 2021, 0);
     const xs_certify_total_t *b = s_total(p, &book, "B", XS_SCOPE_CYCLE, "total", 2021, 0);
-    assert_int_equal(a->credited_minutes, S_H(370));
-    assert_true(b->credited_minutes >= S_H(360));
-    assert_int_equal(a->required_minutes, S_H(360));
+    assert_int_equal(a->credited_seconds, S_H(370));
+    assert_true(b->credited_seconds >= S_H(360));
+    assert_int_equal(a->required_seconds, S_H(360));
     assert_int_equal(a->single_met, XS_MET_NO);
-    assert_int_equal(a->single_minutes, S_H(45));
+    assert_int_equal(a->single_seconds, S_H(45));
     assert_int_equal(a->met, XS_MET_NO);
     assert_int_equal(b->single_met, XS_MET_YES);
-    assert_int_equal(b->single_minutes, S_H(90));
+    assert_int_equal(b->single_seconds, S_H(90));
     assert_int_equal(b->met, XS_MET_YES);
     const xs_certify_total_t *school = s_total(p, &book, "A", XS_SCOPE_CYCLE, "school", 2021, 0);
-    assert_int_equal(school->credited_minutes, S_H(120));
+    assert_int_equal(school->credited_seconds, S_H(120));
     assert_int_equal(school->met, XS_MET_YES);
     assert_int_equal(school->single_met, XS_MET_NONE);
     const xs_certify_total_t *year = s_total(p, &book, "A", XS_SCOPE_YEAR, "school", 2021, 0);
-    assert_int_equal(year->credited_minutes, S_H(24));
+    assert_int_equal(year->credited_seconds, S_H(24));
     assert_int_equal(year->met, XS_MET_YES);
     year = s_total(p, &book, "A", XS_SCOPE_YEAR, "total", 2021, 0);
-    assert_int_equal(year->credited_minutes, S_H(24 + 5 + 45));
+    assert_int_equal(year->credited_seconds, S_H(24 + 5 + 45));
     assert_int_equal(year->met, XS_MET_YES);
     xs_policy_destroy(&p);
 }
@@ -795,12 +796,12 @@ static void test_xinxiang_network_school_16h_a_year(void **state) {
     const xs_certify_total_t *x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "network_school", 2024, 0);
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0);
-    assert_int_equal(x->credited_minutes, 240);
+    assert_int_equal(x->credited_seconds, 240 * 60);
     assert_int_equal(x->met, XS_MET_NONE);
     x = s_total(p, &book, "T2", XS_SCOPE_YEAR, "network_school", 2024, 0);
     assert_int_equal(x->met, XS_MET_NO);
     x = s_total(p, &book, "T1", XS_SCOPE_CYCLE, "network_school", 2021, 0);
-    assert_int_equal(x->credited_minutes, S_H(16));
+    assert_int_equal(x->credited_seconds, S_H(16));
     assert_int_equal(x->met, XS_MET_NO);
     xs_policy_destroy(&p);
 }
@@ -884,8 +885,8 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
 }
 
 static int s_cmp_rows(const xs_certify_row_t *a, const xs_certify_row_t *b) {
-    return a->related_id != b->related_id || a->credited_minutes != b->credited_minutes ||
-           a->base_minutes != b->base_minutes || a->year != b->year || a->semester != b->semester ||
+    return a->related_id != b->related_id || a->credited_seconds != b->credited_seconds ||
+           a->base_seconds != b->base_seconds || a->year != b->year || a->semester != b->semester ||
            a->status != b->status || a->reason != b->reason || a->field != b->field ||
            a->category != b->category || a->tier != b->tier;
 }
@@ -1043,22 +1044,21 @@ static void test_repeated_id_refused_and_callback_stops_the_run(void **state) {
 static void test_hours_formatting_rounds_half_up(void **state) {
     (void)state;
     static const struct {
-        uint64_t minutes;
+        uint64_t seconds;
         const char *text;
-    } cases[] = {{0, "0.00"},     {1, "0.02"},     {2, "0.03"},       {3, "0.05"},  {90, "1.50"},
-                 {1199, "19.98"}, {1200, "20.00"}, {12000, "200.00"}, {59, "0.98"}, {61, "1.02"}};
+    } cases[] = {{0, "0.00"},         {17, "0.00"},       {18, "0.01"},     {36, "0.01"},
+                 {5400, "1.50"},      {71964, "19.99"},   {72000, "20.00"}, {720000, "200.00"},
+                 {19224, "5.34"},     {57600, "16.00"},   {57599, "16.00"}, {57581, "15.99"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[24];
-        size_t len = xs_certify_format_hours(text, sizeof text, cases[i].minutes);
+        size_t len = xs_certify_format_hours(text, sizeof text, cases[i].seconds);
         assert_string_equal(text, cases[i].text);
         assert_int_equal(len, strlen(cases[i].text));
     }
-    /* Certificate hours to minutes: × 60 / 100, half up. */
-    assert_int_equal(xs_policy_hours_to_minutes(1), 1);       /* 0.01 h = 0.6 min */
-    assert_int_equal(xs_policy_hours_to_minutes(2), 1);       /* 1.2 min */
-    assert_int_equal(xs_policy_hours_to_minutes(250), 150);   /* 2.5 h */
-    assert_int_equal(xs_policy_hours_to_minutes(3999), 2399); /* 39.99 h = 2399.4 min */
-    assert_int_equal(xs_policy_hours_to_minutes(1250), 750);
+    /* Certificate hours to seconds: exactly 36 per hundredth. */
+    assert_int_equal(xs_policy_hours_to_seconds(1), 36);
+    assert_int_equal(xs_policy_hours_to_seconds(534), 19224);
+    assert_int_equal(xs_policy_hours_to_seconds(3999), 143964);
     assert_string_equal(xs_certify_status_zh(XS_CERT_CAPPED), "超出上限");
     assert_string_equal(xs_certify_met_name(XS_MET_YES), "yes");
 }

@@ -15,7 +15,7 @@
 
 #define S_ALL 0x7feu /* bits of categories 1..10 */
 #define S_CAT(c) (1u << (c))
-#define S_H(h) ((uint32_t)(h)*60u)
+#define S_H(h) ((uint32_t)(h)*3600u)
 
 static xs_policy_t *s_load(const char *id) {
     char path[512], err[512];
@@ -53,9 +53,9 @@ static void test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle(void **state) {
     assert_int_equal(p->bucket_count, 1);
     const xs_policy_bucket_t *total = s_bucket(p, "total");
     assert_int_equal(total->members, S_ALL);
-    assert_int_equal(total->required_minutes[XS_SCOPE_YEAR], S_H(40));
-    assert_int_equal(total->required_minutes[XS_SCOPE_SEMESTER], 0);
-    assert_int_equal(total->required_minutes[XS_SCOPE_CYCLE], S_H(200));
+    assert_int_equal(total->required_seconds[XS_SCOPE_YEAR], S_H(40));
+    assert_int_equal(total->required_seconds[XS_SCOPE_SEMESTER], 0);
+    assert_int_equal(total->required_seconds[XS_SCOPE_CYCLE], S_H(200));
     assert_int_equal(p->single.category, XS_CAT_NONE);
     xs_policy_destroy(&p);
     assert_null(p);
@@ -78,13 +78,13 @@ static void test_shipped_dali_school_is_activity_plus_outcome(void **state) {
                                            S_CAT(XS_CAT_EXAM));
     assert_int_equal(school->categories, 0);
     assert_int_equal(school->members, activity->members | outcome->members);
-    assert_int_equal(network->required_minutes[XS_SCOPE_YEAR], S_H(30));
-    assert_int_equal(school->required_minutes[XS_SCOPE_YEAR], S_H(50));
-    assert_int_equal(activity->required_minutes[XS_SCOPE_SEMESTER], S_H(18));
-    assert_int_equal(outcome->required_minutes[XS_SCOPE_SEMESTER], S_H(7));
-    assert_int_equal(activity->required_minutes[XS_SCOPE_YEAR], 0);
+    assert_int_equal(network->required_seconds[XS_SCOPE_YEAR], S_H(30));
+    assert_int_equal(school->required_seconds[XS_SCOPE_YEAR], S_H(50));
+    assert_int_equal(activity->required_seconds[XS_SCOPE_SEMESTER], S_H(18));
+    assert_int_equal(outcome->required_seconds[XS_SCOPE_SEMESTER], S_H(7));
+    assert_int_equal(activity->required_seconds[XS_SCOPE_YEAR], 0);
     for (unsigned b = 0; b < p->bucket_count; b++)
-        assert_int_equal(p->buckets[b].required_minutes[XS_SCOPE_CYCLE], 0);
+        assert_int_equal(p->buckets[b].required_seconds[XS_SCOPE_CYCLE], 0);
     assert_string_equal(xs_policy_bucket_label(p, 3), "校本研修");
     xs_policy_destroy(&p);
 }
@@ -98,14 +98,14 @@ static void test_shipped_wenzhou_single_90h_external_training(void **state) {
     assert_int_equal(total->members, S_ALL);
     assert_int_equal(school->members,
                      S_ALL & ~S_CAT(XS_CAT_EXTERNAL_TRAINING) & ~S_CAT(XS_CAT_ONLINE_TRAINING));
-    assert_int_equal(total->required_minutes[XS_SCOPE_YEAR], S_H(48));
-    assert_int_equal(school->required_minutes[XS_SCOPE_YEAR], S_H(24));
-    assert_int_equal(total->required_minutes[XS_SCOPE_CYCLE], S_H(360));
-    assert_int_equal(school->required_minutes[XS_SCOPE_CYCLE], S_H(120));
+    assert_int_equal(total->required_seconds[XS_SCOPE_YEAR], S_H(48));
+    assert_int_equal(school->required_seconds[XS_SCOPE_YEAR], S_H(24));
+    assert_int_equal(total->required_seconds[XS_SCOPE_CYCLE], S_H(360));
+    assert_int_equal(school->required_seconds[XS_SCOPE_CYCLE], S_H(120));
     assert_int_equal(p->single.category, XS_CAT_EXTERNAL_TRAINING);
-    assert_int_equal(p->single.min_minutes, S_H(90));
+    assert_int_equal(p->single.min_seconds, S_H(90));
     assert_string_equal(p->buckets[p->single.bucket].name, "total");
-    assert_int_equal(p->credit.day_minutes, S_H(8));
+    assert_int_equal(p->credit.day_seconds, S_H(8));
     xs_policy_destroy(&p);
 }
 
@@ -116,10 +116,10 @@ static void test_shipped_xinxiang_network_school_16h_80h(void **state) {
     const xs_policy_bucket_t *school = s_bucket(p, "school");
     assert_int_equal(network->members, S_CAT(XS_CAT_ONLINE_TRAINING));
     assert_int_equal(school->members, S_ALL & ~S_CAT(XS_CAT_ONLINE_TRAINING));
-    assert_int_equal(network->required_minutes[XS_SCOPE_YEAR], S_H(16));
-    assert_int_equal(network->required_minutes[XS_SCOPE_CYCLE], S_H(80));
-    assert_int_equal(school->required_minutes[XS_SCOPE_YEAR], 0);
-    assert_int_equal(school->required_minutes[XS_SCOPE_CYCLE], 0);
+    assert_int_equal(network->required_seconds[XS_SCOPE_YEAR], S_H(16));
+    assert_int_equal(network->required_seconds[XS_SCOPE_CYCLE], S_H(80));
+    assert_int_equal(school->required_seconds[XS_SCOPE_YEAR], 0);
+    assert_int_equal(school->required_seconds[XS_SCOPE_CYCLE], 0);
     xs_policy_destroy(&p);
 }
 
@@ -148,28 +148,28 @@ static void test_defaults_are_credit_rules_section_2(void **state) {
     const xs_policy_credit_t *c = &p->credit;
     assert_int_equal(p->version, 3);
     assert_int_equal(c->speaker_factor, 4);
-    assert_int_equal(c->day_minutes, S_H(8));
-    assert_int_equal(c->research_session_minutes, S_H(1));
-    assert_int_equal(c->open_class_minutes, S_H(4));
+    assert_int_equal(c->day_seconds, S_H(8));
+    assert_int_equal(c->research_session_seconds, S_H(1));
+    assert_int_equal(c->open_class_seconds, S_H(4));
     assert_int_equal(c->reflection_min_chars, 1000);
-    assert_int_equal(c->reflection_minutes, S_H(4));
-    assert_int_equal(c->design_unit_minutes, S_H(10));
+    assert_int_equal(c->reflection_seconds, S_H(4));
+    assert_int_equal(c->design_unit_seconds, S_H(10));
     assert_int_equal(c->design_min_chars, 800);
-    assert_int_equal(c->design_minutes, S_H(4));
+    assert_int_equal(c->design_seconds, S_H(4));
     assert_int_equal(c->paper_min_chars, 2000);
-    assert_int_equal(c->award_minutes[1], S_H(12));
-    assert_int_equal(c->award_minutes[2], S_H(8));
-    assert_int_equal(c->award_minutes[3], S_H(4));
-    assert_int_equal(c->published_minutes[XS_LEVEL_NATIONAL], S_H(16));
-    assert_int_equal(c->published_minutes[XS_LEVEL_PROVINCIAL], S_H(14));
-    assert_int_equal(c->published_minutes[XS_LEVEL_MUNICIPAL], S_H(12));
-    assert_int_equal(c->project_minutes[0][0], S_H(40));
-    assert_int_equal(c->project_minutes[0][1], S_H(20));
-    assert_int_equal(c->project_minutes[1][0], S_H(30));
-    assert_int_equal(c->project_minutes[1][1], S_H(15));
-    assert_int_equal(c->exam_minutes[0], S_H(3));
-    assert_int_equal(c->exam_minutes[1], S_H(2));
-    assert_int_equal(c->exam_minutes[2], S_H(1));
+    assert_int_equal(c->award_seconds[1], S_H(12));
+    assert_int_equal(c->award_seconds[2], S_H(8));
+    assert_int_equal(c->award_seconds[3], S_H(4));
+    assert_int_equal(c->published_seconds[XS_LEVEL_NATIONAL], S_H(16));
+    assert_int_equal(c->published_seconds[XS_LEVEL_PROVINCIAL], S_H(14));
+    assert_int_equal(c->published_seconds[XS_LEVEL_MUNICIPAL], S_H(12));
+    assert_int_equal(c->project_seconds[0][0], S_H(40));
+    assert_int_equal(c->project_seconds[0][1], S_H(20));
+    assert_int_equal(c->project_seconds[1][0], S_H(30));
+    assert_int_equal(c->project_seconds[1][1], S_H(15));
+    assert_int_equal(c->exam_seconds[0], S_H(3));
+    assert_int_equal(c->exam_seconds[1], S_H(2));
+    assert_int_equal(c->exam_seconds[2], S_H(1));
     for (unsigned cat = 0; cat < XS_CAT_COUNT; cat++) {
         unsigned capped =
             cat == XS_CAT_REFLECTION || cat == XS_CAT_TEACHING_DESIGN || cat == XS_CAT_PAPER;
@@ -223,16 +223,16 @@ static void test_overrides_and_file_conventions(void **state) {
     assert_int_equal(p->first_cycle_year, 2019);
     assert_int_equal(p->cycle_years, 3);
     assert_int_equal(p->credit.speaker_factor, 2);
-    assert_int_equal(p->credit.day_minutes, 390);
+    assert_int_equal(p->credit.day_seconds, 23400); /* 6.5 h */
     assert_int_equal(p->credit.reflection_min_chars, 1500);
     assert_int_equal(p->credit.yearly_cap[XS_CAT_REFLECTION], 0);
     assert_int_equal(p->credit.yearly_cap[XS_CAT_EXAM], 2);
-    assert_int_equal(p->credit.exam_minutes[0], 1); /* 0.01 h = 0.6 min, rounded up */
+    assert_int_equal(p->credit.exam_seconds[0], 36); /* 0.01 h */
     const xs_policy_bucket_t *both = s_bucket(p, "both");
     assert_string_equal(both->label, "合计#1"); /* '#' not after a space is text */
     assert_int_equal(both->members, S_CAT(XS_CAT_LECTURE) | S_CAT(XS_CAT_EXAM) |
                                         S_CAT(XS_CAT_PAPER) | S_CAT(XS_CAT_PROJECT));
-    assert_int_equal(both->required_minutes[XS_SCOPE_YEAR], 750);
+    assert_int_equal(both->required_seconds[XS_SCOPE_YEAR], 45000); /* 12.5 h */
     xs_policy_destroy(&p);
 }
 
@@ -430,11 +430,12 @@ static void test_blob_golden_vector(void **state) {
     xs_policy_t *p = s_parse("[policy]\nid = g\nversion = 2\nname = 试\n[bucket.t]\n"
                              "label = 总\ncategories = lecture, exam\n[require.year]\nt = 1\n");
     static const char golden[] =
-        "9cad7875657368692d706f6c69637901a16702a3e8af959409010201cd07e505dc001704cd01e03cccf0"
-        "cd03e8ccf0cd0258cd0320ccf0cd07d0cd02d0cd01e0ccf0cd02d0cd0348cd03c0cd0960cd04b0cd0708"
-        "cd0384ccb4783c9a000000000001010100009197a174a3e680bbcd0402003c0000c0";
+        "9cad7875657368692d706f6c69637902a16702a3e8af959409010201cd07e505dc001704cd7080cd0e10"
+        "cd3840cd03e8cd3840cd8ca0cd0320cd3840cd07d0cda8c0cd7080cd3840cda8c0cdc4e0cde100ce0002"
+        "3280ce00011940ce0001a5e0cdd2f0cd2a30cd1c20cd0e109a000000000001010100009197a174a3e680"
+        "bbcd040200cd0e100000c0";
     static const char golden_hash[] =
-        "60c307118c7a3356f969a85b011f2a903489373b28964267fb4aef31a1b5c8e3";
+        "9487bc9853b98999563c8eda658440f9015b3e78eab10a1f2dce5bcc90141706";
     xs_writer_t w;
     s_compile(p, &w);
     char hex[2 * 512 + 1] = {0};
@@ -495,7 +496,7 @@ static void test_decode_hostile_blobs(void **state) {
     xs_writer_init(&v2, 256);
     xs_codec_put_array(&v2, 3);
     xs_codec_put_str(&v2, "xueshi-policy", 13);
-    xs_codec_put_uint(&v2, 2);
+    xs_codec_put_uint(&v2, 3);
     xs_codec_put_nil(&v2);
     assert_int_equal(xs_policy_decode(&q, v2.data, v2.len), XS_EVERSION);
     xs_writer_free(&v2);

@@ -70,25 +70,25 @@ static void s_sample(xs_receipt_t *r) {
     r->periods[1] = (xs_receipt_period_t){XS_SCOPE_YEAR, 2024, 1, {2}};
     r->periods[2] = (xs_receipt_period_t){XS_SCOPE_CYCLE, 2021, 5, {3}};
     r->total_count = 4;
-    r->totals[0] = (xs_receipt_total_t){.credited_minutes = 2880,
-                                        .required_minutes = 2880,
+    r->totals[0] = (xs_receipt_total_t){.credited_seconds = 2880,
+                                        .required_seconds = 2880,
                                         .year = 2023,
                                         .scope = XS_SCOPE_YEAR,
                                         .met = XS_MET_YES};
-    r->totals[1] = (xs_receipt_total_t){.credited_minutes = 90,
-                                        .required_minutes = 0,
+    r->totals[1] = (xs_receipt_total_t){.credited_seconds = 90,
+                                        .required_seconds = 0,
                                         .year = 2023,
                                         .scope = XS_SCOPE_SEMESTER,
                                         .semester = 2,
                                         .bucket = 1,
                                         .met = XS_MET_NONE};
-    r->totals[2] = (xs_receipt_total_t){.credited_minutes = 1ull << 40,
-                                        .required_minutes = 1,
+    r->totals[2] = (xs_receipt_total_t){.credited_seconds = 1ull << 40,
+                                        .required_seconds = 1,
                                         .year = 2024,
                                         .scope = XS_SCOPE_YEAR,
                                         .met = XS_MET_YES};
-    r->totals[3] = (xs_receipt_total_t){.credited_minutes = 0,
-                                        .required_minutes = 21600,
+    r->totals[3] = (xs_receipt_total_t){.credited_seconds = 0,
+                                        .required_seconds = 21600,
                                         .year = 2021,
                                         .scope = XS_SCOPE_CYCLE,
                                         .bucket = 15,
@@ -114,8 +114,8 @@ static void s_assert_same(const xs_receipt_t *a, const xs_receipt_t *b) {
     assert_int_equal(a->total_count, b->total_count);
     for (uint32_t i = 0; i < a->total_count; i++) {
         const xs_receipt_total_t *x = &a->totals[i], *y = &b->totals[i];
-        assert_int_equal(x->credited_minutes, y->credited_minutes);
-        assert_int_equal(x->required_minutes, y->required_minutes);
+        assert_int_equal(x->credited_seconds, y->credited_seconds);
+        assert_int_equal(x->required_seconds, y->required_seconds);
         assert_int_equal(x->year, y->year);
         assert_int_equal(x->scope, y->scope);
         assert_int_equal(x->semester, y->semester);
@@ -322,7 +322,7 @@ static void test_limits(void **state) {
     for (uint32_t i = 0; i < XS_RECEIPT_TOTALS_MAX; i++) {
         r->totals[i] = (xs_receipt_total_t){
             UINT64_MAX, UINT32_MAX, INT32_MIN, XS_SCOPE_SEMESTER, 2, XS_POLICY_BUCKETS_MAX - 1,
-            XS_MET_YES};
+            XS_MET_YES, 1, XS_MET_YES};
     }
     xs_writer_t env;
     s_sign(fx, r, &env);
@@ -356,10 +356,10 @@ static void s_wrap_receipt(const fixture_t *fx, const xs_writer_t *body, xs_writ
 static void test_body_rules(void **state) {
     fixture_t *fx = *state;
     xs_writer_t body, env;
-    /* Format 2 is another version. */
+    /* Format 3 is another version. */
     xs_writer_init(&body, 1024);
     xs_codec_put_array(&body, 10);
-    xs_codec_put_uint(&body, 2);
+    xs_codec_put_uint(&body, 3);
     xs_codec_put_bin(&body, xs_identity_public(fx->hub)->sign, 32);
     s_wrap_receipt(fx, &body, &env);
     assert_int_equal(xs_receipt_open(env.data, env.len, NULL, &fx->opened), XS_EVERSION);
@@ -477,8 +477,8 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     /* Totals row for row. */
     assert_int_equal(r->total_count, t->total_count);
     for (size_t i = 0; i < t->total_count; i++) {
-        assert_int_equal(r->totals[i].credited_minutes, t->totals[i].credited_minutes);
-        assert_int_equal(r->totals[i].required_minutes, t->totals[i].required_minutes);
+        assert_int_equal(r->totals[i].credited_seconds, t->totals[i].credited_seconds);
+        assert_int_equal(r->totals[i].required_seconds, t->totals[i].required_seconds);
         assert_int_equal(r->totals[i].year, t->totals[i].year);
         assert_int_equal(r->totals[i].scope, t->totals[i].scope);
         assert_int_equal(r->totals[i].semester, t->totals[i].semester);

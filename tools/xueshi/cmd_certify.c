@@ -239,7 +239,7 @@ static xs_err s_print_detail(const s_certify_t *c, xs_certify_row_t *rows) {
             rows[i].status = XS_CERT_REJECTED;
             rows[i].reason = (uint8_t)c->refusals[r].why;
             rows[i].field = (uint8_t)c->refusals[r].field;
-            rows[i].credited_minutes = 0;
+            rows[i].credited_seconds = 0;
             r++;
         }
         err = xs_report_detail_row(stdout, c->policy, c->lines[i], &c->records[i], &rows[i]);

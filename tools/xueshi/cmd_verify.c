@@ -117,9 +117,9 @@ static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
     for (uint32_t i = 0; i < r->total_count; i++) {
         const xs_receipt_total_t *t = &r->totals[i];
         char credited[24], required[24] = "", bucket[40];
-        xs_certify_format_hours(credited, sizeof credited, t->credited_minutes);
-        if (t->required_minutes)
-            xs_certify_format_hours(required, sizeof required, t->required_minutes);
+        xs_certify_format_hours(credited, sizeof credited, t->credited_seconds);
+        if (t->required_seconds)
+            xs_certify_format_hours(required, sizeof required, t->required_seconds);
         if (policy && t->bucket < xs_policy_bucket_count(policy))
             snprintf(bucket, sizeof bucket, "%s", xs_policy_bucket_name(policy, t->bucket));
         else

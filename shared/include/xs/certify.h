@@ -15,7 +15,7 @@
 typedef enum xs_certify_status {
     XS_CERT_CREDITED = 0,   /* credited: counts toward the totals */
     XS_CERT_DUPLICATE = 1,  /* duplicate: same event (§3.3) or same work (§3.5) already counted */
-    XS_CERT_CAPPED = 2,     /* capped: over the category's yearly cap (§3.6) */
+    XS_CERT_CAPPED = 2,     /* capped: over a cap of the policy (§3.6, §6.2) */
     XS_CERT_REJECTED = 3,   /* rejected: invalid, or a rule gives it no credit (§3.1, §3.2) */
     XS_CERT_VOIDED = 4,     /* voided: a correction in the set voids it */
     XS_CERT_CORRECTION = 5, /* correction: a valid correction; it voids related_id */
@@ -50,9 +50,9 @@ typedef struct xs_certify_row {
     uint64_t related_id;       /* duplicate or capped: the id of a record kept in its place;
                                   voided: the id of the voiding correction (the smallest when
                                   several); correction: the id it voids; else 0 */
-    uint32_t credited_minutes; /* credit counted, in minutes; 0 unless status is credited */
-    uint32_t base_minutes;     /* credit by §2 (exam: by its tier) before §3.3-§3.6, in
-                                  minutes; 0 when rejected, voided or a correction */
+    uint32_t credited_seconds; /* credit counted, in seconds; 0 unless status is credited */
+    uint32_t base_seconds;     /* credit by §2 (exam: by its tier) before §3.3-§3.6, in
+                                  seconds; 0 when rejected, voided or a correction */
     int16_t year;              /* academic year by its first calendar year (2025: 2025-2026);
                                   0 when the record has no valid date */
     uint8_t semester;          /* 1 or 2; 0 with year 0 */
@@ -60,17 +60,24 @@ typedef struct xs_certify_row {
     uint8_t reason;            /* xs_reason; XS_REASON_NONE when credited */
     uint8_t field;             /* rejected: the xs_field at fault (chars for too_short);
                                   else 0 */
-    uint8_t category;          /* the record's xs_category, as given */
+    uint8_t category;          /* the record's category code, as given */
     uint8_t tier;              /* exam records with a base credit: xs_certify_tier */
 } xs_certify_row_t;
 
+/* Why a requirement is not met (credit-rules §6.8), bits of xs_certify_total_t.why. */
+typedef enum xs_certify_why {
+    XS_WHY_HOURS_SHORT = 1,    /* hours_short: credited seconds below the requirement */
+    XS_WHY_SINGLE_MISSING = 2, /* single_missing: no record reaches the single-record
+                                  requirement */
+} xs_certify_why;
+
 /* One total: a teacher's credit in one bucket over one academic year, semester or cycle. */
 typedef struct xs_certify_total {
-    uint64_t credited_minutes; /* credited minutes of the bucket's categories in the scope */
-    uint32_t required_minutes; /* the policy's requirement (per semester for a semester); 0:
+    uint64_t credited_seconds; /* credited seconds of the bucket's categories in the scope */
+    uint32_t required_seconds; /* the policy's requirement (per semester for a semester); 0:
                                   none */
-    uint32_t single_minutes;   /* cycle rows with single_met set: the largest credit of one
-                                  record of the single-record category, in minutes; else 0 */
+    uint32_t single_seconds;   /* cycle rows with single_met set: the largest credit of one
+                                  record of the single-record category, in seconds; else 0 */
     int16_t year;              /* year and semester rows: the academic year (2025 for
                                   2025-2026); cycle rows: the cycle's first academic year */
     uint8_t scope;             /* xs_scope */
@@ -78,10 +85,13 @@ typedef struct xs_certify_total {
     uint8_t semester;          /* 1 or 2 for semester rows; else 0 */
     uint8_t met;               /* xs_certify_met: none without a requirement; for the cycle
                                   row of the bucket the policy's single-record requirement
-                                  joins, yes only when both the minutes and that
+                                  joins, yes only when both the seconds and that
                                   requirement are met */
     uint8_t single_met;        /* that cycle row only: xs_certify_met of the single-record
                                   requirement alone; else XS_MET_NONE */
+    uint8_t binding;           /* 1: a requirement that decides whether the teacher met the
+                                  policy; 0: advisory (§6.4) or none */
+    uint8_t why;               /* met == no: xs_certify_why bits; else 0 */
 } xs_certify_total_t;
 
 /* One teacher's ledger, handed to the caller's callback. Everything borrowed here is valid
@@ -165,9 +175,16 @@ size_t xs_certify_exams_participants(const xs_certify_exams_t *exams, const char
 size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
                               const xs_certify_row_t *row, char *out, size_t cap);
 
-/* Writes minutes as hours with two decimals, rounded half up ("1.50" for 90, "0.02" for 1),
- * NUL-terminated, into out (cap bytes; 24 always suffice); returns its length. */
-size_t xs_certify_format_hours(char *out, size_t cap, uint64_t minutes);
+/* Writes seconds as hours with two decimals, rounded half up ("1.50" for 5400, "0.01" for
+ * 18), NUL-terminated, into out (cap bytes; 24 always suffice); returns its length. */
+size_t xs_certify_format_hours(char *out, size_t cap, uint64_t seconds);
+
+/* Writes the reason a total is not met (§6.8), NUL-terminated, into out (cap bytes) and
+ * returns its length: per bit of why, its English code and a Chinese phrase
+ * ("hours_short 还差3.50学时", "single_missing 缺少一次不少于90学时的集中培训"), joined
+ * with "; "; "" when the total is met or has no requirement. */
+size_t xs_certify_total_reason(const xs_policy_t *policy, const xs_certify_total_t *total,
+                               char *out, size_t cap);
 
 /* A paper's `work` made comparable (§3.5): trimmed, each run of white space (ASCII, and the
  * ideographic space U+3000) made one ' ', ASCII letters lowercased. Writes at most cap bytes

@@ -21,7 +21,16 @@
 #define XS_POLICY_FILE_MAX (256 * 1024)
 #define XS_POLICY_BLOB_MAX (16 * 1024)
 /* Version of the compiled blob layout (schema/policy.md §4). */
-#define XS_POLICY_FORMAT 1
+#define XS_POLICY_FORMAT 2
+/* Category codes a record can carry (records.md §3.2): 1..10 built in, 11..255 a policy's. */
+#define XS_POLICY_CODES 256
+#define XS_POLICY_CUSTOM_FIRST 11
+/* Most categories, caps and bucket terms one policy defines. */
+#define XS_POLICY_CUSTOM_MAX 32
+#define XS_POLICY_CAPS_MAX 16
+#define XS_POLICY_TERMS_MAX 64
+/* Seconds of credit in a hundredth of an hour: every hours figure is exact in seconds. */
+#define XS_POLICY_SECONDS_PER_HUNDREDTH 36u
 /* Buffer sizes of the labels below, NUL included: "2025-2026", "2025-2026-1", "2021-2026". */
 #define XS_POLICY_YEAR_LABEL 10
 #define XS_POLICY_SEMESTER_LABEL 12
@@ -35,44 +44,79 @@ typedef enum xs_scope {
 } xs_scope;
 #define XS_SCOPE_COUNT 3
 
-/* Credit parameters of schema/credit-rules.md §2; every amount of credit is in minutes. */
+/* Credit parameters of schema/credit-rules.md §2; every amount of credit is in seconds. */
 typedef struct xs_policy_credit {
-    uint32_t speaker_factor;           /* lecture speaker credit = factor × attended minutes */
-    uint32_t day_minutes;              /* external_training credit per day without hours */
-    uint32_t research_session_minutes; /* per session, organizer and participant alike */
-    uint32_t open_class_minutes;       /* per open or demonstration class */
+    uint32_t speaker_factor;           /* lecture speaker credit = factor × attended time */
+    uint32_t day_seconds;              /* external_training credit per day without hours */
+    uint32_t research_session_seconds; /* per session, organizer and participant alike */
+    uint32_t open_class_seconds;       /* per open or demonstration class */
     uint32_t reflection_min_chars;     /* shortest reflection credited, in characters */
-    uint32_t reflection_minutes;       /* credit of a long enough reflection */
-    uint32_t design_unit_minutes;      /* credit of a unit design (单元整体教学设计) */
+    uint32_t reflection_seconds;       /* credit of a long enough reflection */
+    uint32_t design_unit_seconds;      /* credit of a unit design (单元整体教学设计) */
     uint32_t design_min_chars;         /* shortest other teaching design credited, in characters */
-    uint32_t design_minutes;           /* credit of a long enough other teaching design */
+    uint32_t design_seconds;           /* credit of a long enough other teaching design */
     uint32_t paper_min_chars;          /* shortest paper credited, in characters */
-    uint32_t award_minutes[4];         /* paper awarded grade 1, 2, 3 (index 0 unused) */
-    uint32_t published_minutes[XS_LEVEL_COUNT]; /* paper published, by xs_level (municipal and
+    uint32_t award_seconds[4];         /* paper awarded grade 1, 2, 3 (index 0 unused) */
+    uint32_t published_seconds[XS_LEVEL_COUNT]; /* paper published, by xs_level (municipal and
                                                    above; lower entries unused) */
-    uint32_t project_minutes[2][2];    /* [0: national or provincial, 1: municipal or county]
+    uint32_t project_seconds[2][2];    /* [0: national or provincial, 1: municipal or county]
                                           [0: host or main_writer, 1: participant] */
-    uint32_t exam_minutes[3];          /* exam tier [0: top, 1: middle, 2: bottom] */
+    uint32_t exam_seconds[3];          /* exam tier [0: top, 1: middle, 2: bottom] */
     uint32_t yearly_cap[XS_CAT_COUNT]; /* most records credited per teacher and academic
                                           year, by xs_category; 0: no cap */
 } xs_policy_credit_t;
+
+/* A category the county defines besides the ten of records.md §3.2 (credit-rules §6.3). */
+typedef struct xs_policy_category {
+    uint8_t code;       /* XS_POLICY_CUSTOM_FIRST..255: what records carry; never reused */
+    uint8_t rule;       /* xs_rule: XS_RULE_FIXED, _MINUTES, _HOURS or _DAYS */
+    uint8_t same_event; /* 1: one teacher's records of one non-empty event count once (§3.3) */
+    uint32_t seconds;   /* FIXED: credit per record; DAYS: credit per day; else 0 */
+    char name[XS_POLICY_BUCKET_MAX + 1];  /* [a-z][a-z0-9_]*: its name in CSV and commands */
+    char label[XS_POLICY_LABEL_MAX + 1];  /* Chinese label ("案例分析"), also accepted in CSV */
+} xs_policy_category_t;
+
+/* A cap (credit-rules §6.2): within each teacher × period, at most count credited records of
+ * its categories, chosen as in §3.3; the rest are capped. */
+typedef struct xs_policy_cap {
+    char name[XS_POLICY_BUCKET_MAX + 1]; /* "writing" */
+    uint8_t period;                      /* XS_SCOPE_YEAR or XS_SCOPE_SEMESTER */
+    uint32_t count;                      /* 1..1000 */
+    uint64_t categories[XS_POLICY_CODES / 64]; /* bit (c % 64) of word c / 64 per code c */
+} xs_policy_cap_t;
+
+/* One category a bucket counts, at the levels it counts it (credit-rules §6.5): a credited
+ * record of that category counts when min_level <= its level <= max_level (a level over
+ * XS_LEVEL_NATIONAL counts as XS_LEVEL_NONE). */
+typedef struct xs_policy_term {
+    uint8_t category;  /* category code */
+    uint8_t min_level; /* xs_level */
+    uint8_t max_level; /* xs_level */
+} xs_policy_term_t;
 
 /* A named sum of credit: the categories it counts and what it requires. */
 typedef struct xs_policy_bucket {
     char name[XS_POLICY_BUCKET_MAX + 1]; /* "school" */
     char label[XS_POLICY_LABEL_MAX + 1]; /* "校本研修"; "" when the file gives none */
-    uint32_t categories;                 /* bit (1u << xs_category) per category the file lists */
+    uint8_t all;                         /* 1: `categories = all`: every category the policy
+                                            knows, at every level */
+    uint32_t term_count;                 /* terms in use */
+    xs_policy_term_t terms[XS_POLICY_TERMS_MAX]; /* the categories the file lists, in order */
+    uint32_t categories;                 /* bit (1u << xs_category) per built-in category the
+                                            file lists (any level) */
     uint32_t buckets;                    /* bit (1u << bucket index) per bucket the file lists */
-    uint32_t members; /* every category counted, directly or through listed buckets */
-    uint32_t required_minutes[XS_SCOPE_COUNT]; /* requirement per xs_scope; 0: none */
+    uint32_t members; /* every built-in category counted, directly or through listed buckets */
+    uint32_t required_seconds[XS_SCOPE_COUNT]; /* requirement per xs_scope; 0: none */
+    uint8_t advisory; /* bit (1u << xs_scope): that requirement is advisory (§6.4): reported,
+                         but it does not decide whether the teacher met the policy */
 } xs_policy_bucket_t;
 
 /* A requirement on one record: within each cycle, at least one credited record of category
- * with at least min_minutes credit (Wenzhou: one external_training of ≥ 90 h). */
+ * with at least min_seconds credit (Wenzhou: one external_training of ≥ 90 h). */
 typedef struct xs_policy_single {
-    uint8_t category;     /* xs_category; XS_CAT_NONE when the policy has no such requirement */
+    uint8_t category;     /* category code; XS_CAT_NONE when the policy has no such requirement */
     uint8_t bucket;       /* index of the bucket whose cycle requirement it joins */
-    uint32_t min_minutes; /* least credit of the one record, in minutes */
+    uint32_t min_seconds; /* least credit of the one record, in seconds */
     char label[XS_POLICY_LABEL_MAX + 1]; /* Chinese label for reports; may be "" */
 } xs_policy_single_t;
 
@@ -86,9 +130,19 @@ typedef struct xs_policy {
     int32_t first_cycle_year;          /* first academic year of a cycle (2021: 2021-2022) */
     uint32_t cycle_years;              /* academic years per cycle */
     xs_policy_credit_t credit;         /* credit rules */
+    uint32_t custom_count;             /* categories the policy defines */
+    xs_policy_category_t custom[XS_POLICY_CUSTOM_MAX]; /* in the file's order */
+    uint32_t cap_count;                                /* caps in force */
+    xs_policy_cap_t caps[XS_POLICY_CAPS_MAX];          /* the defaults, as the file changes them */
     uint32_t bucket_count;             /* buckets in use, 1..XS_POLICY_BUCKETS_MAX */
     xs_policy_bucket_t buckets[XS_POLICY_BUCKETS_MAX]; /* in the file's order */
     xs_policy_single_t single;                         /* the single-record requirement, if any */
+    /* Derived when the policy is built (not in the blob), for the engine's inner loop: */
+    uint8_t custom_of[XS_POLICY_CODES]; /* code → 1 + index in custom; 0: not a custom code */
+    uint8_t cap_of[XS_POLICY_CODES];    /* code → 1 + index in caps; 0: uncapped */
+    uint16_t bucket_mask[XS_POLICY_CODES][XS_LEVEL_COUNT]; /* code, level → bit (1u << b) per
+                                                              bucket b a credited record of
+                                                              them counts in */
 } xs_policy_t;
 
 /* Reads and parses the policy file at path (at most XS_POLICY_FILE_MAX bytes). On success
@@ -141,13 +195,27 @@ const char *xs_policy_bucket_name(const xs_policy_t *policy, size_t b);
 const char *xs_policy_bucket_label(const xs_policy_t *policy, size_t b);
 /* Index of the bucket named name (len bytes), or -1. */
 int xs_policy_bucket_find(const xs_policy_t *policy, const char *name, size_t len);
-/* Minutes bucket b requires in scope (per semester for XS_SCOPE_SEMESTER); 0: none. */
-uint32_t xs_policy_required_minutes(const xs_policy_t *policy, size_t b, xs_scope scope);
+/* Seconds bucket b requires in scope (per semester for XS_SCOPE_SEMESTER); 0: none. */
+uint32_t xs_policy_required_seconds(const xs_policy_t *policy, size_t b, xs_scope scope);
 
-/* Certificate hours in hundredths of an hour to whole minutes, rounded half up
- * (hundredths × 60 / 100): 2.5 h gives 150, 0.01 h gives 1. */
-static inline uint32_t xs_policy_hours_to_minutes(uint32_t hundredths) {
-    return (uint32_t)(((uint64_t)hundredths * 60 + 50) / 100);
+/* Certificate hours in hundredths of an hour to seconds, exactly: 0.01 h gives 36. */
+static inline uint64_t xs_policy_hours_to_seconds(uint32_t hundredths) {
+    return (uint64_t)hundredths * XS_POLICY_SECONDS_PER_HUNDREDTH;
 }
+
+/* Validates rec under the policy (credit-rules §3.1): a built-in category as xs_record_check
+ * does; a policy's own category by its rule (xs_record_check_rule); any other code is
+ * unknown_category. policy NULL knows the built-in categories only. */
+xs_reason xs_policy_check(const xs_policy_t *policy, const xs_record_t *rec, xs_field *field);
+
+/* English name ("lecture", "case_study") and Chinese label ("专题讲座", "案例分析") of a
+ * category code under the policy (NULL: built-in only); NULL for a code it does not define.
+ * Valid while the policy lives. */
+const char *xs_policy_category_name(const xs_policy_t *policy, unsigned code);
+const char *xs_policy_category_label(const xs_policy_t *policy, unsigned code);
+
+/* The code of the category named by len bytes of s: its English name (ASCII case folded) or
+ * its exact Chinese label, built-in or the policy's (NULL: built-in only); -1 when none. */
+int xs_policy_category_parse(const xs_policy_t *policy, const char *s, size_t len);
 
 #endif

@@ -14,8 +14,9 @@
 #include "xs/proto.h"
 #include "xs/record.h"
 
-/* Body format version this module writes and reads (protocol.md §4, element 0). */
-#define XS_RECEIPT_FORMAT 1
+/* Body format version this module writes (protocol.md §4, element 0); it also reads format 1,
+ * whose totals are in minutes. */
+#define XS_RECEIPT_FORMAT 2
 /* Most periods and totals one receipt holds. A period is an academic year or a cycle the
  * teacher has records in: 128 covers a century of years with their cycles. Totals are at
  * most 3 rows per bucket and year (year, two semesters) plus cycle rows: 1024 covers 20 years
@@ -41,13 +42,17 @@ typedef struct xs_receipt_period {
 
 /* One total row (protocol.md §4 "total"), as xs_certify_total_t gives it. */
 typedef struct xs_receipt_total {
-    uint64_t credited_minutes; /* credit counted, in minutes */
-    uint32_t required_minutes; /* the requirement, in minutes; 0: none */
+    uint64_t credited_seconds; /* credit counted, in seconds */
+    uint32_t required_seconds; /* the requirement, in seconds; 0: none */
     int32_t year;              /* academic year, or the cycle's first academic year */
     uint8_t scope;             /* xs_scope */
     uint8_t semester;          /* 1 or 2 for semester rows; else 0 */
     uint8_t bucket;            /* index of the policy's bucket, < XS_POLICY_BUCKETS_MAX */
     uint8_t met;               /* xs_certify_met */
+    uint8_t binding;           /* 1: the requirement decides whether the policy is met; 0:
+                                  advisory, or none */
+    uint8_t single_met;        /* xs_certify_met of the single-record requirement this row
+                                  carries (certify.h); XS_MET_NONE elsewhere */
 } xs_receipt_total_t;
 
 /* A receipt. The arrays are held inline (about 30 KiB in all): allocate one and reuse it
