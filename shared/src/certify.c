@@ -1,6 +1,7 @@
-/* certify: the engine of schema/credit-rules.md §3. Records are grouped by teacher with a
- * hash and a counting sort into compact facts; every later step works on one teacher's
- * facts. */
+/* certify: the engine of schema/credit-rules.md §3 and §6. Records are grouped by teacher with
+ * a hash and a counting sort into compact facts; every later step works on one teacher's
+ * facts. The policy's derived tables (custom_of, cap_of, bucket_mask) keep the inner loops
+ * free of any search through its categories, caps or buckets. */
 #include "xs/certify.h"
 
 #include <stdio.h>
@@ -8,6 +9,17 @@
 #include <string.h>
 
 #include "xs/text.h"
+
+#ifndef XS_RECORD_VERSION_FIRST
+/* Until record.h declares xs_rule (credit-rules §6.3), its values as it will. */
+enum {
+    XS_RULE_BUILTIN = 0,
+    XS_RULE_FIXED = 1,
+    XS_RULE_MINUTES = 2,
+    XS_RULE_HOURS = 3,
+    XS_RULE_DAYS = 4
+};
+#endif
 
 #define S_NONE UINT32_MAX
 /* Last day the record format carries: 2149-12-31. */
@@ -19,16 +31,19 @@
 typedef struct s_fact {
     uint64_t id;      /* caller-given record id */
     uint32_t key;     /* step 3: exam: interned event + 1; others: hash of the event,
-                         made non-zero; 0 without an event. Step 5 (papers): hash of the
+                         made non-zero; 0 without an event or when the category does not
+                         count an event once. Step 5 (papers, projects): hash of the
                          normalized work */
     uint32_t index;   /* index of the record in the input */
     uint32_t rank;    /* what "highest credit" compares: base seconds (exam: score); from
                          step 4 on, credit in seconds for every record */
     int32_t date;     /* days since 1970-01-01 */
     int16_t year;     /* academic year, 0 when undated */
-    uint8_t category; /* xs_category */
+    uint8_t category; /* category code: xs_category or a policy's own (§6.3) */
     uint8_t status;   /* xs_certify_status so far */
     uint8_t semester; /* 1, 2; 0 when undated */
+    uint8_t level;    /* xs_level the buckets filter on (§6.5); XS_LEVEL_NONE when absent
+                         or out of range */
 } s_fact_t;
 
 /* One interned name. */
@@ -111,7 +126,7 @@ typedef struct s_run {
     size_t sel_cap;
     char *arena;
     size_t arena_cap;
-    uint64_t *acc; /* [year][semester][category] credited seconds, then [year] the largest
+    uint64_t *acc; /* [year][semester][bucket] credited seconds, then [year] the largest
                       credit of one single-requirement record */
     size_t acc_cap;
     xs_certify_total_t *totals;
@@ -291,8 +306,32 @@ size_t xs_certify_normalize_work(const char *work, size_t len, char *out, size_t
     return o < cap ? o : cap;
 }
 
-/* Base credit of a valid record (§2), or 0 with the reason it gets none. */
-static uint32_t s_base(const xs_policy_credit_t *c, const xs_record_t *r, xs_reason *why) {
+/* Base credit of a record of a policy's own category (§6.3), valid under its rule. */
+static uint32_t s_custom_base(const xs_policy_category_t *cat, const xs_record_t *r) {
+    uint64_t seconds;
+    switch (cat->rule) {
+    case XS_RULE_FIXED:
+        return cat->seconds;
+    case XS_RULE_MINUTES:
+        seconds = (uint64_t)r->minutes * 60u;
+        break;
+    case XS_RULE_HOURS:
+        seconds = xs_policy_hours_to_seconds(r->hours);
+        break;
+    case XS_RULE_DAYS:
+        /* half days × seconds per day / 2: exact while a day is a whole number of seconds
+         * that is even, as every hundredth of an hour (36 s) is */
+        seconds = (uint64_t)r->days * cat->seconds / 2;
+        break;
+    default:
+        return 0;
+    }
+    return seconds > UINT32_MAX ? UINT32_MAX : (uint32_t)seconds;
+}
+
+/* Base credit of a valid record (§2, §6.3), or 0 with the reason it gets none. */
+static uint32_t s_base(const xs_policy_t *p, const xs_record_t *r, xs_reason *why) {
+    const xs_policy_credit_t *c = &p->credit;
     *why = XS_REASON_NONE;
     switch (r->category) {
     case XS_CAT_LECTURE:
@@ -313,7 +352,7 @@ static uint32_t s_base(const xs_policy_credit_t *c, const xs_record_t *r, xs_rea
             return c->reflection_seconds;
         break;
     case XS_CAT_TEACHING_DESIGN:
-        if (r->unit)
+        if (r->unit) /* no character minimum (§6.6); work and lessons are validated */
             return c->design_unit_seconds;
         if (r->chars >= c->design_min_chars)
             return c->design_seconds;
@@ -336,6 +375,8 @@ static uint32_t s_base(const xs_policy_credit_t *c, const xs_record_t *r, xs_rea
     case XS_CAT_EXAM:
         return 0; /* by tier, step 4 */
     default:
+        if (p->custom_of[r->category])
+            return s_custom_base(&p->custom[p->custom_of[r->category] - 1], r);
         *why = XS_REASON_UNKNOWN_CATEGORY;
         return 0;
     }
@@ -378,7 +419,7 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
         row->reason = XS_REASON_VOIDED;
         row->related_id = v->correction;
     } else {
-        why = xs_record_check(rec, &field);
+        why = xs_policy_check(run->policy, rec, &field);
         /* Present but empty strings that the rules need count as missing. */
         if (why == XS_REASON_NONE && rec->teacher_id.len == 0) {
             why = XS_REASON_MISSING_FIELD;
@@ -386,12 +427,14 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
         } else if (why == XS_REASON_NONE && rec->category == XS_CAT_EXAM && rec->event.len == 0) {
             why = XS_REASON_MISSING_FIELD;
             field = XS_F_EVENT;
-        } else if (why == XS_REASON_NONE && rec->category == XS_CAT_PAPER && rec->work.len == 0) {
+        } else if (why == XS_REASON_NONE &&
+                   (rec->category == XS_CAT_PAPER || rec->category == XS_CAT_PROJECT) &&
+                   rec->work.len == 0) {
             why = XS_REASON_MISSING_FIELD;
             field = XS_F_WORK;
         }
         if (why == XS_REASON_NONE) {
-            base = s_base(&run->policy->credit, rec, &why);
+            base = s_base(run->policy, rec, &why);
             field = why == XS_REASON_TOO_SHORT   ? XS_F_CHARS
                     : why == XS_REASON_BAD_AWARD ? XS_F_GRADE
                                                  : XS_F_VERSION;
@@ -416,13 +459,19 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
     fact->semester = (uint8_t)semester;
     fact->category = rec->category;
     fact->status = row->status;
+    fact->level = (rec->present & (1u << XS_F_LEVEL)) && rec->level < XS_LEVEL_COUNT
+                      ? rec->level
+                      : XS_LEVEL_NONE;
     fact->rank = rec->category == XS_CAT_EXAM ? rec->score : base;
     fact->key = 0;
     /* Only records still in the running need their event: steps 3 and 4. Exam events are
      * interned (exact, and the standings need them); others keep a hash that step 3
-     * confirms on the bytes when two match, which only true duplicates do. */
+     * confirms on the bytes when two match, which only true duplicates do. A policy's own
+     * category counts an event once only when it says so (§6.3). */
+    unsigned custom = run->policy->custom_of[rec->category];
     if (row->status == XS_CERT_CREDITED && rec->event.len > 0 &&
-        (rec->present & (1u << XS_F_EVENT))) {
+        (rec->present & (1u << XS_F_EVENT)) &&
+        (!custom || run->policy->custom[custom - 1].same_event)) {
         uint32_t hash = s_hash(rec->event.ptr, rec->event.len);
         if (rec->category == XS_CAT_EXAM) {
             uint32_t event = s_names_add(&run->events, rec->event.ptr, rec->event.len, hash);
@@ -470,7 +519,11 @@ static int s_cmp_event(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32
     return c ? c : s_cmp_rank(&f[a], &f[b]);
 }
 
+/* Same category (a paper and a project of one title are two works) and same normalized
+ * work compare 0. */
 static int s_cmp_work_key(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
+    if (f[a].category != f[b].category)
+        return f[a].category < f[b].category ? -1 : 1;
     if (f[a].key != f[b].key)
         return f[a].key < f[b].key ? -1 : 1;
     if (run->norm_len[a] != run->norm_len[b])
@@ -485,12 +538,17 @@ static int s_cmp_work(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_
     return c ? c : s_cmp_rank(&f[a], &f[b]);
 }
 
+/* Same cap and same period of it (academic year, and semester for a semester cap) compare
+ * 0 (§6.2). */
 static int s_cmp_cap_key(const s_run_t *run, const s_fact_t *f, uint32_t a, uint32_t b) {
-    (void)run;
-    if (f[a].category != f[b].category)
-        return f[a].category < f[b].category ? -1 : 1;
+    const xs_policy_t *p = run->policy;
+    unsigned x = p->cap_of[f[a].category], y = p->cap_of[f[b].category];
+    if (x != y)
+        return x < y ? -1 : 1;
     if (f[a].year != f[b].year)
         return f[a].year < f[b].year ? -1 : 1;
+    if (p->caps[x - 1].period == XS_SCOPE_SEMESTER && f[a].semester != f[b].semester)
+        return f[a].semester < f[b].semester ? -1 : 1;
     return 0;
 }
 
@@ -627,12 +685,14 @@ static xs_err s_teacher_steps(s_run_t *run, s_fact_t *f, size_t n) {
         s_keep_first(run, f, sel, m, s_cmp_event_key, XS_REASON_DUPLICATE_EVENT);
     }
 
-    /* Step 5: one teacher's same work counts once, across all years. Papers do not need
-     * their event any more: key becomes the hash of the normalized work. */
+    /* Step 5: one teacher's same paper, or same project (§6.7), counts once, across all
+     * years. They do not need their event any more: key becomes the hash of the normalized
+     * work. */
     m = 0;
     size_t bytes = 0;
     for (size_t j = 0; j < n; j++) {
-        if (f[j].status == XS_CERT_CREDITED && f[j].category == XS_CAT_PAPER) {
+        if (f[j].status == XS_CERT_CREDITED &&
+            (f[j].category == XS_CAT_PAPER || f[j].category == XS_CAT_PROJECT)) {
             sel[m++] = (uint32_t)j;
             bytes += run->records[f[j].index].work.len;
         }
@@ -655,11 +715,12 @@ static xs_err s_teacher_steps(s_run_t *run, s_fact_t *f, size_t n) {
         s_keep_first(run, f, sel, m, s_cmp_work_key, XS_REASON_DUPLICATE_WORK);
     }
 
-    /* Step 6: yearly caps. */
-    const uint32_t *caps = run->policy->credit.yearly_cap;
+    /* Step 6: caps (§6.2). The records of all of a cap's categories compete within each
+     * academic year, or semester; past its count the rest are capped. */
+    const xs_policy_t *p = run->policy;
     m = 0;
     for (size_t j = 0; j < n; j++)
-        if (f[j].status == XS_CERT_CREDITED && f[j].category < XS_CAT_COUNT && caps[f[j].category])
+        if (f[j].status == XS_CERT_CREDITED && p->cap_of[f[j].category])
             sel[m++] = (uint32_t)j;
     if (m > 1) {
         s_sort(run, f, sel, run->tmp, m, s_cmp_cap);
@@ -669,7 +730,7 @@ static xs_err s_teacher_steps(s_run_t *run, s_fact_t *f, size_t n) {
                 first = k;
                 continue;
             }
-            if (k - first >= caps[f[sel[k]].category])
+            if (k - first >= p->caps[p->cap_of[f[sel[k]].category] - 1].count)
                 s_set(run, &f[sel[k]], XS_CERT_CAPPED, XS_REASON_CAPPED, f[sel[first]].id);
         }
     }
@@ -851,14 +912,6 @@ static xs_certify_met s_met(uint64_t credited, uint32_t required) {
     return credited >= required ? XS_MET_YES : XS_MET_NO;
 }
 
-static uint64_t s_bucket_sum(const uint64_t *cats, uint32_t members) {
-    uint64_t sum = 0;
-    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
-        if ((members >> c) & 1u)
-            sum += cats[c];
-    return sum;
-}
-
 static void s_total_row(xs_certify_total_t *row, xs_scope scope, size_t bucket, int year,
                         unsigned semester, uint64_t credited, uint32_t required,
                         unsigned advisory) {
@@ -904,9 +957,11 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
     if (!on_teacher)
         return XS_OK;
 
-    /* Step 7: credited seconds per academic year, semester and category. */
+    /* Step 7: credited seconds per academic year, semester and bucket; a record counts in
+     * the buckets its category and level are members of (§4, §6.5). */
+    size_t b_count = p->bucket_count;
     size_t span = y_hi >= y_lo ? (size_t)(y_hi - y_lo + 1) : 0;
-    size_t cells = span * 2 * XS_CAT_COUNT;
+    size_t cells = span * 2 * b_count;
     if (!s_grow(&run->acc, &run->acc_cap, cells + 2 * span + 1, sizeof *run->acc))
         return XS_ENOMEM;
     uint64_t *acc = run->acc;
@@ -921,7 +976,9 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
         if (fact->status != XS_CERT_CREDITED)
             continue;
         size_t y = (size_t)(fact->year - y_lo);
-        acc[(y * 2 + (fact->semester - 1u)) * XS_CAT_COUNT + fact->category] += fact->rank;
+        uint64_t *cell = acc + (y * 2 + (fact->semester - 1u)) * b_count;
+        for (unsigned mask = p->bucket_mask[fact->category][fact->level]; mask; mask &= mask - 1)
+            cell[__builtin_ctz(mask)] += fact->rank;
         if (fact->category == single_cat && fact->rank > best[y])
             best[y] = fact->rank;
     }
@@ -936,7 +993,6 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
     }
 #define S_HELD(y) ((y) >= y_lo && (y) <= y_hi && held[(y)-y_lo])
     size_t years = e_hi >= e_lo ? (size_t)(e_hi - e_lo + 1) : 0;
-    size_t b_count = p->bucket_count;
     int c_lo = years ? xs_policy_cycle_of(p, e_lo) : 0;
     int c_hi = years ? xs_policy_cycle_of(p, e_hi) : -1;
     size_t cycles = years ? (size_t)(c_hi - c_lo) / p->cycle_years + 1 : 0;
@@ -945,27 +1001,25 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
         return XS_ENOMEM;
     xs_certify_total_t *out = run->totals;
     size_t k = 0;
-    static const uint64_t zero[XS_CAT_COUNT];
+    static const uint64_t zero[XS_POLICY_BUCKETS_MAX];
     for (int year = e_lo; years && year <= e_hi; year++) {
         const uint64_t *s1 = zero, *s2 = zero;
         if (!every && !S_HELD(year))
             continue;
         if (year >= y_lo && year <= y_hi) {
-            s1 = acc + (size_t)(year - y_lo) * 2 * XS_CAT_COUNT;
-            s2 = s1 + XS_CAT_COUNT;
+            s1 = acc + (size_t)(year - y_lo) * 2 * b_count;
+            s2 = s1 + b_count;
         }
         for (size_t b = 0; b < b_count; b++) {
             const xs_policy_bucket_t *bk = &p->buckets[b];
-            s_total_row(&out[k++], XS_SCOPE_YEAR, b, year, 0,
-                        s_bucket_sum(s1, bk->members) + s_bucket_sum(s2, bk->members),
+            s_total_row(&out[k++], XS_SCOPE_YEAR, b, year, 0, s1[b] + s2[b],
                         bk->required_seconds[XS_SCOPE_YEAR], bk->advisory);
         }
         for (unsigned sem = 1; sem <= 2; sem++) {
             for (size_t b = 0; b < b_count; b++) {
                 const xs_policy_bucket_t *bk = &p->buckets[b];
                 if (bk->required_seconds[XS_SCOPE_SEMESTER])
-                    s_total_row(&out[k++], XS_SCOPE_SEMESTER, b, year, sem,
-                                s_bucket_sum(sem == 1 ? s1 : s2, bk->members),
+                    s_total_row(&out[k++], XS_SCOPE_SEMESTER, b, year, sem, (sem == 1 ? s1 : s2)[b],
                                 bk->required_seconds[XS_SCOPE_SEMESTER], bk->advisory);
             }
         }
@@ -984,16 +1038,16 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
             for (int year = cycle; year < cycle + (int)p->cycle_years; year++) {
                 if (year < y_lo || year > y_hi)
                     continue;
-                const uint64_t *s1 = acc + (size_t)(year - y_lo) * 2 * XS_CAT_COUNT;
-                credited +=
-                    s_bucket_sum(s1, bk->members) + s_bucket_sum(s1 + XS_CAT_COUNT, bk->members);
+                const uint64_t *s1 = acc + (size_t)(year - y_lo) * 2 * b_count;
+                credited += s1[b] + s1[b_count + b];
                 if (best[year - y_lo] > largest)
                     largest = best[year - y_lo];
             }
             xs_certify_total_t *row = &out[k++];
             s_total_row(row, XS_SCOPE_CYCLE, b, cycle, 0, credited,
                         bk->required_seconds[XS_SCOPE_CYCLE], bk->advisory);
-            /* The single-record requirement joins its bucket's cycle row. */
+            /* The single-record requirement joins its bucket's cycle row (§6.8: and says so
+             * when it is what is missing). */
             if (single_cat != XS_CAT_NONE && b == p->single.bucket) {
                 row->single_seconds = (uint32_t)largest;
                 row->single_met = (uint8_t)s_met(largest, p->single.min_seconds);
@@ -1067,7 +1121,7 @@ static xs_err s_corrections(s_run_t *run) {
         xs_field field;
         memset(row, 0, sizeof *row);
         row->category = rec->category;
-        xs_reason why = xs_record_check(rec, &field);
+        xs_reason why = xs_policy_check(run->policy, rec, &field);
         if (why != XS_REASON_NONE) {
             row->status = XS_CERT_REJECTED;
             row->reason = (uint8_t)why;
@@ -1350,7 +1404,10 @@ size_t xs_certify_total_reason(const xs_policy_t *policy, const xs_certify_total
         const xs_policy_single_t *single = &policy->single;
         char hours[24];
         int n;
-        xs_certify_format_hours(hours, sizeof hours, single->min_seconds);
+        /* Whole hours read as the seeds write them: "90学时", not "90.00学时". */
+        size_t h = xs_certify_format_hours(hours, sizeof hours, single->min_seconds);
+        if (h > 3 && memcmp(hours + h - 3, ".00", 3) == 0)
+            hours[h - 3] = '\0';
         const char *sep = len ? "; " : "";
         if (single->label[0]) {
             n = snprintf(out + len, cap - len, "%ssingle_missing 缺少%s", sep, single->label);
