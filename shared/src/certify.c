@@ -10,17 +10,6 @@
 
 #include "xs/text.h"
 
-#ifndef XS_RECORD_VERSION_FIRST
-/* Until record.h declares xs_rule (credit-rules §6.3), its values as it will. */
-enum {
-    XS_RULE_BUILTIN = 0,
-    XS_RULE_FIXED = 1,
-    XS_RULE_MINUTES = 2,
-    XS_RULE_HOURS = 3,
-    XS_RULE_DAYS = 4
-};
-#endif
-
 #define S_NONE UINT32_MAX
 /* Last day the record format carries: 2149-12-31. */
 #define S_DATE_LAST 65743

@@ -1,5 +1,5 @@
-/* test_certify: worked examples of schema/credit-rules.md §2-§4 a county admin can check by
- * hand. */
+/* test_certify: worked examples of schema/credit-rules.md §2-§4 and §6 a county admin can
+ * check by hand. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +21,76 @@
 
 /* ---- helpers ---- */
 
+/* Sets bit `code` of a 256-bit category set. */
+static void s_bit(uint64_t *set, unsigned code) {
+    set[code / 64] |= 1ull << (code % 64);
+}
+
+/* The revision-2 tables of a policy that its parser does not fill yet: the default caps of
+ * §6.2 (one reflection or teaching design, one paper, a year), bucket membership at every
+ * level (Xinxiang's network_school: online_training of county level or above, §6.5) and
+ * Wenzhou's advisory yearly requirements (§6.4). A policy whose tables are filled is left
+ * as it is. */
+static void s_derive(xs_policy_t *p) {
+    for (unsigned c = 0; c < XS_POLICY_CODES; c++)
+        for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+            if (p->bucket_mask[c][l])
+                return;
+    memset(p->caps, 0, sizeof p->caps);
+    memset(p->cap_of, 0, sizeof p->cap_of);
+    snprintf(p->caps[0].name, sizeof p->caps[0].name, "writing");
+    s_bit(p->caps[0].categories, XS_CAT_REFLECTION);
+    s_bit(p->caps[0].categories, XS_CAT_TEACHING_DESIGN);
+    snprintf(p->caps[1].name, sizeof p->caps[1].name, "paper");
+    s_bit(p->caps[1].categories, XS_CAT_PAPER);
+    p->cap_count = 2;
+    for (unsigned k = 0; k < p->cap_count; k++) {
+        p->caps[k].period = XS_SCOPE_YEAR;
+        p->caps[k].count = 1;
+        for (unsigned c = 0; c < XS_POLICY_CODES; c++)
+            if ((p->caps[k].categories[c / 64] >> (c % 64)) & 1u)
+                p->cap_of[c] = (uint8_t)(k + 1);
+    }
+    int xinxiang = strcmp(p->id, "xinxiang") == 0;
+    int network = xs_policy_bucket_find(p, "network_school", 14);
+    int school = xs_policy_bucket_find(p, "school", 6);
+    for (unsigned b = 0; b < p->bucket_count; b++) {
+        for (unsigned c = 1; c < XS_CAT_COUNT; c++) {
+            if (!((p->buckets[b].members >> c) & 1u))
+                continue;
+            for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+                p->bucket_mask[c][l] |= (uint16_t)(1u << b);
+        }
+    }
+    if (xinxiang) {
+        for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+            p->bucket_mask[XS_CAT_ONLINE_TRAINING][l] =
+                (uint16_t)(1u << (l >= XS_LEVEL_COUNTY ? network : school));
+    }
+    if (strcmp(p->id, "wenzhou") == 0)
+        for (unsigned b = 0; b < p->bucket_count; b++)
+            p->buckets[b].advisory = 1u << XS_SCOPE_YEAR;
+}
+
+/* Adds a category of the policy's own by hand (credit-rules §6.3), counted in every bucket
+ * that counts all categories. */
+static void s_add_custom(xs_policy_t *p, unsigned code, const char *name, const char *label,
+                         unsigned rule, uint32_t seconds, unsigned same_event) {
+    xs_policy_category_t *cat = &p->custom[p->custom_count];
+    memset(cat, 0, sizeof *cat);
+    cat->code = (uint8_t)code;
+    cat->rule = (uint8_t)rule;
+    cat->seconds = seconds;
+    cat->same_event = (uint8_t)same_event;
+    snprintf(cat->name, sizeof cat->name, "%s", name);
+    snprintf(cat->label, sizeof cat->label, "%s", label);
+    p->custom_of[code] = (uint8_t)++p->custom_count;
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        if ((p->buckets[b].members & 0x7feu) == 0x7feu)
+            for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+                p->bucket_mask[code][l] |= (uint16_t)(1u << b);
+}
+
 static xs_policy_t *s_policy(const char *id) {
     char path[512], err[512];
     const char *root = getenv("XS_SOURCE_DIR");
@@ -28,6 +98,7 @@ static xs_policy_t *s_policy(const char *id) {
     xs_policy_t *p = NULL;
     if (xs_policy_load(&p, path, err, sizeof err) != XS_OK)
         fail_msg("%s", err);
+    s_derive(p);
     return p;
 }
 
@@ -116,7 +187,9 @@ static xs_err s_capture(void *ctx, const xs_certify_teacher_t *t) {
                              x->bucket,
                              x->semester,
                              x->met,
-                             x->single_met};
+                             x->single_met,
+                             x->binding,
+                             x->why};
         h = s_fnv(h, fields, sizeof fields);
     }
     l->digest = h;
@@ -166,7 +239,8 @@ static void s_expect(const xs_certify_row_t *row, xs_certify_status status, uint
 
 /* ---- §2: base credit ---- */
 
-/* One record of each kind, in different years where a yearly cap would interfere. */
+/* One record of each kind, in different years where a yearly cap would interfere: the
+ * reflection and the designs too, as they share one cap (§6.2). */
 static void test_base_credit_of_every_category(void **state) {
     (void)state;
     xs_policy_t *p = s_policy("baiwanzi");
@@ -183,7 +257,7 @@ static void test_base_credit_of_every_category(void **state) {
         {"teacher_id=T1;date=2024-10-14;category=research_session;role=organizer", 60},
         {"teacher_id=T1;date=2024-10-15;category=research_session", 60},
         {"teacher_id=T1;date=2024-10-16;category=open_class", 240},
-        {"teacher_id=T1;date=2024-10-17;category=reflection;chars=1000", 240},
+        {"teacher_id=T1;date=2016-10-17;category=reflection;chars=1000", 240},
         {"teacher_id=T1;date=2024-10-18;category=teaching_design;unit=1;work=U;lessons=4", 600},
         {"teacher_id=T1;date=2023-10-18;category=teaching_design;chars=800", 240},
         {"teacher_id=T1;date=2022-10-01;category=paper;chars=2000;level=county;grade=1;work=A",
@@ -203,9 +277,11 @@ static void test_base_credit_of_every_category(void **state) {
          "grade=published;work=F",
          720},
         {"teacher_id=T1;date=2024-11-01;category=project;level=provincial;role=host;work=P1", 2400},
-        {"teacher_id=T1;date=2024-11-02;category=project;level=national;role=participant;work=P2",
+        {"teacher_id=T1;date=2024-11-02;category=project;level=national;role=participant;"
+         "work=P2",
          1200},
-        {"teacher_id=T1;date=2024-11-03;category=project;level=municipal;role=main_writer;work=P3",
+        {"teacher_id=T1;date=2024-11-03;category=project;level=municipal;role=main_writer;"
+         "work=P3",
          1800},
         {"teacher_id=T1;date=2024-11-04;category=project;level=county;work=P4", 900},
         {"teacher_id=T1;date=2024-11-05;category=exam;event=2024 exam;score=88", 120},
@@ -218,7 +294,8 @@ static void test_base_credit_of_every_category(void **state) {
         recs[i] = s_rec(cases[i].spec);
     s_run(p, recs, NULL, N, rows, &book);
     for (size_t i = 0; i < N; i++) {
-        if (rows[i].status != XS_CERT_CREDITED || rows[i].credited_seconds != cases[i].minutes * 60u ||
+        if (rows[i].status != XS_CERT_CREDITED ||
+            rows[i].credited_seconds != cases[i].minutes * 60u ||
             rows[i].base_seconds != cases[i].minutes * 60u)
             fail_msg("%s: %s %u", cases[i].spec, xs_certify_status_name(rows[i].status),
                      rows[i].credited_seconds);
@@ -346,9 +423,11 @@ static void test_unit_design_and_short_design_in_one_year(void **state) {
     (void)state;
     xs_policy_t *p = s_policy("baiwanzi");
     xs_record_t recs[] = {
-        s_rec("teacher_id=T1;date=2025-03-01;category=teaching_design;unit=1;work=U;lessons=4"),
+        s_rec("teacher_id=T1;date=2025-03-01;category=teaching_design;unit=1;work=圆的面积;"
+              "lessons=3"),
         s_rec("teacher_id=T1;date=2024-10-01;category=teaching_design;chars=500"),
-        s_rec("teacher_id=T2;date=2025-03-01;category=teaching_design;unit=1;work=U;lessons=4"),
+        s_rec("teacher_id=T2;date=2025-03-01;category=teaching_design;unit=1;work=圆的面积;"
+              "lessons=3"),
         s_rec("teacher_id=T2;date=2024-10-01;category=teaching_design;chars=900"),
     };
     xs_certify_row_t rows[4];
@@ -617,9 +696,11 @@ static void test_academic_year_and_semester_boundaries(void **state) {
     assert_int_equal(
         s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2)->credited_seconds, 60 * 60);
     assert_int_equal(
-        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 1)->credited_seconds, 300 * 60);
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 1)->credited_seconds,
+        300 * 60);
     assert_int_equal(
-        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 2)->credited_seconds, 240 * 60);
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2025, 2)->credited_seconds,
+        240 * 60);
     assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2025, 0)->credited_seconds,
                      540 * 60);
     /* Two years, each: 4 year rows and 2 × 2 semester rows; dali has no cycle rows. */
@@ -681,16 +762,19 @@ static void test_baiwanzi_40h_a_year_and_200h_a_cycle(void **state) {
     xs_policy_destroy(&p);
 }
 
-/* Dali 2024-2025: semester 1 has 18 h of activity (a course) and 14 h of outcome (a
- * reflection and a unit design); semester 2 has 18 h of activity (lectures) but only 4 h
- * of outcome (a third prize). School = activity + outcome = 54 h ≥ 50 h; network 30 h. */
+/* Dali 2024-2025: semester 1 has 18 h of activity (a course) and 10 h of outcome: a unit
+ * design (10 h) and a reflection (4 h), of which one cap over both keeps the unit design
+ * (§6.2; revision 1 credited both, 14 h). Semester 2 has 18 h of activity (lectures) but
+ * only 4 h of outcome (a third prize). School = activity + outcome = 18 + 10 + 18 + 4 =
+ * 50 h ≥ 50 h; network 30 h. */
 static void test_dali_semesters_and_school_is_activity_plus_outcome(void **state) {
     (void)state;
     xs_policy_t *p = s_policy("dali");
     xs_record_t recs[] = {
         s_rec("teacher_id=T1;date=2024-10-15;category=external_training;hours=18"),
         s_rec("teacher_id=T1;date=2024-11-15;category=reflection;chars=1200"),
-        s_rec("teacher_id=T1;date=2024-12-15;category=teaching_design;unit=1;work=U;lessons=4"),
+        s_rec("teacher_id=T1;date=2024-12-15;category=teaching_design;unit=1;work=分数;"
+              "lessons=5"),
         s_rec("teacher_id=T1;date=2025-03-15;category=lecture;minutes=540;event=L1"),
         s_rec("teacher_id=T1;date=2025-04-15;category=lecture;minutes=540;event=L2"),
         s_rec("teacher_id=T1;date=2025-05-15;category=paper;chars=2500;level=county;grade=3;"
@@ -705,8 +789,10 @@ static void test_dali_semesters_and_school_is_activity_plus_outcome(void **state
     assert_int_equal(x->credited_seconds, S_H(18));
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "outcome", 2024, 1);
-    assert_int_equal(x->credited_seconds, S_H(14));
+    assert_int_equal(x->credited_seconds, S_H(10));
     assert_int_equal(x->met, XS_MET_YES);
+    s_expect(&rows[1], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
+    assert_int_equal(rows[1].related_id, 3);
     x = s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2);
     assert_int_equal(x->credited_seconds, S_H(18));
     assert_int_equal(x->met, XS_MET_YES);
@@ -715,7 +801,7 @@ static void test_dali_semesters_and_school_is_activity_plus_outcome(void **state
     assert_int_equal(x->required_seconds, S_H(7));
     assert_int_equal(x->met, XS_MET_NO);
     x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0);
-    assert_int_equal(x->credited_seconds, S_H(54));
+    assert_int_equal(x->credited_seconds, S_H(50));
     assert_int_equal(x->met, XS_MET_YES);
     x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "network", 2024, 0);
     assert_int_equal(x->credited_seconds, S_H(30));
@@ -783,14 +869,17 @@ static void test_wenzhou_cycle_needs_one_90h_external_training(void **state) {
     xs_policy_destroy(&p);
 }
 
-/* Xinxiang: 16 h online in 2024-2025 meets network_school; school has no requirement. */
+/* Xinxiang: 16 h of county-organised online training in 2024-2025 meets network_school;
+ * school has no requirement. The online records name their level: without one they would
+ * count in school (§6.5). */
 static void test_xinxiang_network_school_16h_a_year(void **state) {
     (void)state;
     xs_policy_t *p = s_policy("xinxiang");
     xs_record_t recs[] = {
-        s_rec("teacher_id=T1;date=2024-10-01;category=online_training;hours=16"),
+        s_rec("teacher_id=T1;date=2024-10-01;category=online_training;hours=16;level=county"),
         s_rec("teacher_id=T1;date=2024-10-02;category=open_class"),
-        s_rec("teacher_id=T2;date=2024-10-01;category=online_training;hours=15.99"),
+        s_rec("teacher_id=T2;date=2024-10-01;category=online_training;hours=15.99;"
+              "level=provincial"),
     };
     xs_certify_row_t rows[3];
     s_book_t book;
@@ -808,6 +897,337 @@ static void test_xinxiang_network_school_16h_a_year(void **state) {
     xs_policy_destroy(&p);
 }
 
+/* ---- §6: revision 2 ---- */
+
+/* The reason text of a total, as `xueshi certify` prints it. */
+static const char *s_reason(const xs_policy_t *p, const xs_certify_total_t *x) {
+    static char text[256];
+    xs_certify_total_reason(p, x, text, sizeof text);
+    return text;
+}
+
+/* §6.1, §6.5: three certificates of a county programme, 5.34 + 5.34 + 5.32 h in 2024-2025:
+ * (534 + 534 + 532) hundredths × 36 s = 1600 × 36 = 57600 s = 16.00 h ≥ 16 h: met. (In
+ * minutes, revision 1 rounded each to 320 + 320 + 319 = 959 min = 15.98 h: not met.) */
+static void test_xinxiang_three_certificates_make_exactly_16h(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("xinxiang");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-08;category=online_training;hours=5.34;level=county"),
+        s_rec("teacher_id=T1;date=2024-12-08;category=online_training;hours=5.34;level=county"),
+        s_rec("teacher_id=T1;date=2025-04-08;category=online_training;hours=5.32;level=county"),
+    };
+    xs_certify_row_t rows[3];
+    s_book_t book;
+    s_run(p, recs, NULL, 3, rows, &book);
+    assert_int_equal(rows[0].credited_seconds, 19224); /* 534 × 36 */
+    assert_int_equal(rows[2].credited_seconds, 19152); /* 532 × 36 */
+    const xs_certify_total_t *x = s_total(p, &book, "T1", XS_SCOPE_YEAR, "network_school", 2024, 0);
+    assert_int_equal(x->credited_seconds, 57600);
+    char hours[24];
+    xs_certify_format_hours(hours, sizeof hours, x->credited_seconds);
+    assert_string_equal(hours, "16.00");
+    assert_int_equal(x->required_seconds, S_H(16));
+    assert_int_equal(x->met, XS_MET_YES);
+    assert_int_equal(x->binding, 1);
+    assert_int_equal(x->why, 0);
+    assert_string_equal(s_reason(p, x), "");
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0)->credited_seconds,
+                     0);
+    xs_policy_destroy(&p);
+}
+
+/* §6.5: online study a school or the teacher chose (no level, or level school) is school
+ * study: 10 h + 6 h count in school, 0 in network_school; 4 h at municipal level count in
+ * network_school only. */
+static void test_xinxiang_online_training_without_level_counts_in_school(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("xinxiang");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-08;category=online_training;hours=10"),
+        s_rec("teacher_id=T1;date=2024-10-09;category=online_training;hours=6;level=school"),
+        s_rec("teacher_id=T1;date=2024-10-10;category=online_training;hours=4;level=municipal"),
+    };
+    xs_certify_row_t rows[3];
+    s_book_t book;
+    s_run(p, recs, NULL, 3, rows, &book);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(rows[i].status, XS_CERT_CREDITED);
+    const xs_certify_total_t *net =
+        s_total(p, &book, "T1", XS_SCOPE_YEAR, "network_school", 2024, 0);
+    assert_int_equal(net->credited_seconds, S_H(4));
+    assert_int_equal(net->met, XS_MET_NO);
+    assert_string_equal(s_reason(p, net), "hours_short 还差12.00学时"); /* 16 - 4 */
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0)->credited_seconds,
+                     S_H(16));
+    assert_int_equal(
+        s_total(p, &book, "T1", XS_SCOPE_CYCLE, "network_school", 2021, 0)->credited_seconds,
+        S_H(4));
+    xs_policy_destroy(&p);
+}
+
+/* §6.2, §6.6: a reflection (1200 chars, 4 h, October) and a unit design (10 h, March) in
+ * 2024-2025 share one cap of one a year: the unit design, of higher credit, is kept though
+ * later; the reflection is capped in its favour. Total 10 h. */
+static void test_reflection_and_unit_design_share_one_cap(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=reflection;chars=1200"),
+        s_rec("teacher_id=T1;date=2025-03-01;category=teaching_design;unit=1;"
+              "work=分数的初步认识;lessons=6"),
+    };
+    xs_certify_row_t rows[2];
+    s_book_t book;
+    s_run(p, recs, NULL, 2, rows, &book);
+    s_expect(&rows[0], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
+    assert_int_equal(rows[0].base_seconds, S_H(4));
+    assert_int_equal(rows[0].related_id, 2);
+    s_expect(&rows[1], XS_CERT_CREDITED, 600, XS_REASON_NONE);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     S_H(10));
+    xs_policy_destroy(&p);
+}
+
+/* §6.6: a unit design registers its title and its lessons (2..100); without lessons it is
+ * rejected incomplete_unit (field lessons), without a title incomplete_unit (field work).
+ * No character minimum applies: 0 characters with both is 10 h. */
+static void test_unit_design_without_lessons_rejected_incomplete_unit(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=teaching_design;unit=1;work=圆的面积"),
+        s_rec("teacher_id=T2;date=2024-10-10;category=teaching_design;unit=1;lessons=4"),
+        s_rec("teacher_id=T3;date=2024-10-10;category=teaching_design;unit=1;work=圆的面积;"
+              "lessons=4;chars=0"),
+    };
+    xs_certify_row_t rows[3];
+    s_book_t book;
+    s_run(p, recs, NULL, 3, rows, &book);
+    s_expect(&rows[0], XS_CERT_REJECTED, 0, XS_REASON_INCOMPLETE_UNIT);
+    assert_int_equal(rows[0].field, XS_F_LESSONS);
+    assert_int_equal(rows[0].base_seconds, 0);
+    s_expect(&rows[1], XS_CERT_REJECTED, 0, XS_REASON_INCOMPLETE_UNIT);
+    assert_int_equal(rows[1].field, XS_F_WORK);
+    s_expect(&rows[2], XS_CERT_CREDITED, 600, XS_REASON_NONE);
+    char text[128];
+    xs_certify_reason_text(p, &recs[0], &rows[0], text, sizeof text);
+    assert_string_equal(text, xs_reason_zh(XS_REASON_INCOMPLETE_UNIT));
+    xs_policy_destroy(&p);
+}
+
+/* §6.7: one provincial project hosted (40 h, concluded June 2023), recorded again in 2024
+ * with its title in other case and spacing and as municipal (30 h): counted once, the 40-h
+ * record; the other is a duplicate of it. With equal credit the earlier is kept. A paper of
+ * the same title is another work (§6.7: papers and projects are compared among their own). */
+static void test_same_project_in_two_years_counts_once(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2023-06-30;category=project;level=provincial;role=host;"
+              "work=Rural Reading Circles"),
+        s_rec("teacher_id=T1;date=2024-06-30;category=project;level=municipal;role=host;"
+              "work=  rural reading   CIRCLES "),
+        s_rec("teacher_id=T1;date=2024-07-01;category=paper;chars=3000;level=county;grade=1;"
+              "work=Rural Reading Circles"),
+        s_rec("teacher_id=T2;date=2024-06-30;category=project;level=county;"
+              "work=农村小学　阅读圈"),
+        s_rec("teacher_id=T2;date=2023-06-30;category=project;level=municipal;"
+              "work=农村小学 阅读圈"),
+    };
+    xs_certify_row_t rows[5];
+    s_book_t book;
+    s_run(p, recs, NULL, 5, rows, &book);
+    s_expect(&rows[0], XS_CERT_CREDITED, 2400, XS_REASON_NONE);
+    s_expect(&rows[1], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_WORK);
+    assert_int_equal(rows[1].related_id, 1);
+    assert_int_equal(rows[1].base_seconds, S_H(30));
+    s_expect(&rows[2], XS_CERT_CREDITED, 720, XS_REASON_NONE);
+    /* T2: 15 h each (participant, municipal or county): the earlier, 2023, is kept */
+    s_expect(&rows[3], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_WORK);
+    assert_int_equal(rows[3].related_id, 5);
+    s_expect(&rows[4], XS_CERT_CREDITED, 900, XS_REASON_NONE);
+    /* T1: 2022-2023 has the project's 40 h; 2023-2024 only the paper's 12 h, as the
+     * project's second record is a duplicate */
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2022, 0)->credited_seconds,
+                     S_H(40));
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2023, 0)->credited_seconds,
+                     S_H(12));
+    xs_policy_destroy(&p);
+}
+
+/* Wenzhou §6.4, §6.8: 370 h in cycle 2021-2026 (24 h of lectures a year = 120 h school, a
+ * course of 89.99 h, 160.01 h online) reaches 360 h, but no course reaches 90 h: the cycle
+ * total is not met, says single_missing, and binds. The school row (120 h ≥ 120 h) is met. */
+static void test_wenzhou_89_99h_course_single_missing(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("wenzhou");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=W1;date=2021-10-01;category=lecture;minutes=1440"),
+        s_rec("teacher_id=W1;date=2022-10-01;category=lecture;minutes=1440"),
+        s_rec("teacher_id=W1;date=2023-10-01;category=lecture;minutes=1440"),
+        s_rec("teacher_id=W1;date=2024-10-01;category=lecture;minutes=1440"),
+        s_rec("teacher_id=W1;date=2025-10-01;category=lecture;minutes=1440"),
+        s_rec("teacher_id=W1;date=2021-12-01;category=external_training;hours=89.99"),
+        s_rec("teacher_id=W1;date=2021-11-01;category=online_training;hours=0.01"),
+        s_rec("teacher_id=W1;date=2022-11-01;category=online_training;hours=40"),
+        s_rec("teacher_id=W1;date=2023-11-01;category=online_training;hours=40"),
+        s_rec("teacher_id=W1;date=2024-11-01;category=online_training;hours=40"),
+        s_rec("teacher_id=W1;date=2025-11-01;category=online_training;hours=40"),
+    };
+    enum { N = sizeof recs / sizeof recs[0] };
+    xs_certify_row_t rows[N];
+    s_book_t book;
+    s_run(p, recs, NULL, N, rows, &book);
+    const xs_certify_total_t *x = s_total(p, &book, "W1", XS_SCOPE_CYCLE, "total", 2021, 0);
+    assert_int_equal(x->credited_seconds, S_H(370));
+    assert_int_equal(x->single_seconds, 8999 * 36);
+    assert_int_equal(x->single_met, XS_MET_NO);
+    assert_int_equal(x->met, XS_MET_NO);
+    assert_int_equal(x->why, XS_WHY_SINGLE_MISSING);
+    assert_int_equal(x->binding, 1);
+    assert_string_equal(s_reason(p, x), "single_missing 缺少一次不少于90学时的集中培训");
+    x = s_total(p, &book, "W1", XS_SCOPE_CYCLE, "school", 2021, 0);
+    assert_int_equal(x->credited_seconds, S_H(120));
+    assert_int_equal(x->met, XS_MET_YES);
+    assert_int_equal(x->binding, 1);
+    assert_string_equal(s_reason(p, x), "");
+    xs_policy_destroy(&p);
+}
+
+/* Wenzhou §6.4: 40 h in 2024-2025 (24 h of lectures, 16 h online) is 8 h short of the
+ * yearly 48 h, which is advisory: met no, binding no, "还差8.00学时". The school row (24 h ≥
+ * 24 h) is met, advisory too. The cycle rows still bind: 40 h of 360 h, 320 h short, and
+ * no 90-h course. */
+static void test_wenzhou_40h_in_a_year_is_advisory(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("wenzhou");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=W2;date=2024-10-01;category=lecture;minutes=1440"),
+        s_rec("teacher_id=W2;date=2024-11-01;category=online_training;hours=16"),
+    };
+    xs_certify_row_t rows[2];
+    s_book_t book;
+    s_run(p, recs, NULL, 2, rows, &book);
+    const xs_certify_total_t *x = s_total(p, &book, "W2", XS_SCOPE_YEAR, "total", 2024, 0);
+    assert_int_equal(x->credited_seconds, S_H(40));
+    assert_int_equal(x->met, XS_MET_NO);
+    assert_int_equal(x->binding, 0);
+    assert_int_equal(x->why, XS_WHY_HOURS_SHORT);
+    assert_string_equal(s_reason(p, x), "hours_short 还差8.00学时");
+    x = s_total(p, &book, "W2", XS_SCOPE_YEAR, "school", 2024, 0);
+    assert_int_equal(x->met, XS_MET_YES);
+    assert_int_equal(x->binding, 0);
+    x = s_total(p, &book, "W2", XS_SCOPE_CYCLE, "total", 2021, 0);
+    assert_int_equal(x->credited_seconds, S_H(40));
+    assert_int_equal(x->met, XS_MET_NO);
+    assert_int_equal(x->binding, 1);
+    assert_int_equal(x->why, XS_WHY_HOURS_SHORT | XS_WHY_SINGLE_MISSING);
+    assert_string_equal(
+        s_reason(p, x),
+        "hours_short 还差320.00学时; single_missing 缺少一次不少于90学时的集中培训");
+    x = s_total(p, &book, "W2", XS_SCOPE_CYCLE, "school", 2021, 0);
+    assert_int_equal(x->binding, 1);
+    assert_string_equal(s_reason(p, x), "hours_short 还差96.00学时"); /* 120 - 24 */
+    xs_policy_destroy(&p);
+}
+
+/* §6.3: baiwanzi with its own 案例分析 (code 11, 2 h a record, one event once). T1 writes
+ * two case studies of event 案例A (one counts: the earlier) and one without an event: 2 + 2
+ * = 4 h in `total`, which counts all categories. A record of code 12, which the policy does
+ * not define, is rejected unknown_category, never dropped; under a policy that defines 12
+ * (研修日志, certificate hours) the same record's 1.5 h are credited: 5.5 h. */
+static void test_custom_category_credited_unknown_code_rejected(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    s_add_custom(p, 11, "case_study", "案例分析", XS_RULE_FIXED, S_H(2), 1);
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=open_class;event=案例A"),
+        s_rec("teacher_id=T1;date=2024-10-20;category=open_class;event=案例A"),
+        s_rec("teacher_id=T1;date=2024-10-30;category=open_class"),
+        s_rec("teacher_id=T1;date=2024-11-10;category=open_class;hours=1.5"),
+    };
+    recs[0].category = recs[1].category = recs[2].category = 11;
+    recs[3].category = 12;
+    xs_certify_row_t rows[4];
+    s_book_t book;
+    s_run(p, recs, NULL, 4, rows, &book);
+    s_expect(&rows[0], XS_CERT_CREDITED, 120, XS_REASON_NONE);
+    s_expect(&rows[1], XS_CERT_DUPLICATE, 0, XS_REASON_DUPLICATE_EVENT);
+    assert_int_equal(rows[1].related_id, 1);
+    s_expect(&rows[2], XS_CERT_CREDITED, 120, XS_REASON_NONE);
+    s_expect(&rows[3], XS_CERT_REJECTED, 0, XS_REASON_UNKNOWN_CATEGORY);
+    assert_int_equal(rows[3].category, 12);
+    assert_int_equal(rows[3].field, XS_F_CATEGORY);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     S_H(4));
+
+    s_add_custom(p, 12, "research_log", "研修日志", XS_RULE_HOURS, 0, 0);
+    s_run(p, recs, NULL, 4, rows, &book);
+    s_expect(&rows[3], XS_CERT_CREDITED, 90, XS_REASON_NONE);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     S_H(4) + 5400);
+    xs_policy_destroy(&p);
+}
+
+/* §6.3: each credit rule of a county's own category. Attended minutes: 90 min = 5400 s.
+ * Days at 6 h a day: 2.5 days (5 halves) × 21600 s / 2 = 54000 s = 15 h. Without
+ * same_event, two records of one event both count. */
+static void test_custom_category_rules(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    s_add_custom(p, 20, "subject_contest", "学科竞赛辅导", XS_RULE_MINUTES, 0, 0);
+    s_add_custom(p, 21, "study_tour", "跟岗研修", XS_RULE_DAYS, S_H(6), 0);
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=open_class;minutes=90;event=竞赛"),
+        s_rec("teacher_id=T1;date=2024-10-11;category=open_class;minutes=90;event=竞赛"),
+        s_rec("teacher_id=T1;date=2024-10-12;category=open_class;days=2.5"),
+        s_rec("teacher_id=T1;date=2024-10-13;category=open_class"),
+    };
+    recs[0].category = recs[1].category = 20;
+    recs[2].category = recs[3].category = 21;
+    xs_certify_row_t rows[4];
+    s_book_t book;
+    s_run(p, recs, NULL, 4, rows, &book);
+    s_expect(&rows[0], XS_CERT_CREDITED, 90, XS_REASON_NONE);
+    s_expect(&rows[1], XS_CERT_CREDITED, 90, XS_REASON_NONE);
+    s_expect(&rows[2], XS_CERT_CREDITED, 900, XS_REASON_NONE);
+    s_expect(&rows[3], XS_CERT_REJECTED, 0, XS_REASON_MISSING_FIELD); /* no days */
+    assert_int_equal(rows[3].field, XS_F_DAYS);
+    xs_policy_destroy(&p);
+}
+
+/* §6.2: a cap over a semester. With the writing cap at one a semester, T1's two
+ * reflections of semester 1 of 2024-2025 (October, November) keep one, the earlier (same
+ * credit); T2's one in each semester (October, March) are both credited. */
+static void test_semester_cap(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    int writing = -1;
+    for (uint32_t k = 0; k < p->cap_count; k++)
+        if ((p->caps[k].categories[0] >> XS_CAT_REFLECTION) & 1u)
+            writing = (int)k;
+    assert_true(writing >= 0);
+    p->caps[writing].period = XS_SCOPE_SEMESTER;
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=reflection;chars=1200"),
+        s_rec("teacher_id=T1;date=2024-11-10;category=reflection;chars=1500"),
+        s_rec("teacher_id=T2;date=2024-10-10;category=reflection;chars=1200"),
+        s_rec("teacher_id=T2;date=2025-03-10;category=reflection;chars=1200"),
+    };
+    xs_certify_row_t rows[4];
+    s_book_t book;
+    s_run(p, recs, NULL, 4, rows, &book);
+    s_expect(&rows[0], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    s_expect(&rows[1], XS_CERT_CAPPED, 0, XS_REASON_CAPPED);
+    assert_int_equal(rows[1].related_id, 1);
+    s_expect(&rows[2], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    s_expect(&rows[3], XS_CERT_CREDITED, 240, XS_REASON_NONE);
+    assert_int_equal(s_total(p, &book, "T2", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     S_H(8));
+    xs_policy_destroy(&p);
+}
+
 /* ---- §3: order independence and the one-teacher entry point ---- */
 
 static uint64_t s_rand(uint64_t *s) {
@@ -818,7 +1238,9 @@ static uint64_t s_rand(uint64_t *s) {
 }
 
 /* 1000 records of 25 teachers, built to collide: few events, the same works in other
- * case and spacing, exams, corrections and invalid records. */
+ * case and spacing (papers and projects), exams, corrections and invalid records, online
+ * training at every level (§6.5), unit designs with and without lessons (§6.6), and codes
+ * 11..13 of a policy's own categories (§6.3; s_customs defines 11 and 13, not 12). */
 static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
     static const char *const teachers[] = {
         "T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10", "T11", "T12", "T13",
@@ -829,6 +1251,8 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
     static const char *const levels[] = {"county", "municipal", "provincial", "national"};
     static const char *const grades[] = {"1", "2", "3", "published"};
     static const char *const exams[] = {"X1", "X2"};
+    static const char *const online_levels[] = {"", ";level=school", ";level=county",
+                                                ";level=national"};
     static char specs[1000][256];
     uint64_t seed = 0x9e3779b97f4a7c15ull;
     assert_true(n <= 1000);
@@ -843,7 +1267,7 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
         int32_t date = xs_date_from_civil(2021, 9, 1) + (int32_t)(s_rand(&seed) % 1800);
         char day[11];
         xs_date_format(date, day);
-        unsigned cat = (unsigned)(s_rand(&seed) % 10) + 1;
+        unsigned cat = (unsigned)(s_rand(&seed) % 13) + 1;
         const char *ev = events[s_rand(&seed) % 7];
         char extra[160];
         switch (cat) {
@@ -856,12 +1280,18 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
                      (unsigned)(s_rand(&seed) % 10) + 1);
             break;
         case XS_CAT_ONLINE_TRAINING:
-            snprintf(extra, sizeof extra, "hours=%u", (unsigned)(s_rand(&seed) % 60) + 1);
+            snprintf(extra, sizeof extra, "hours=%u%s", (unsigned)(s_rand(&seed) % 60) + 1,
+                     online_levels[s_rand(&seed) % 4]);
             break;
         case XS_CAT_REFLECTION:
+            snprintf(extra, sizeof extra, "chars=%u", (unsigned)(s_rand(&seed) % 2000));
+            break;
         case XS_CAT_TEACHING_DESIGN:
-            snprintf(extra, sizeof extra, "chars=%u;unit=%u", (unsigned)(s_rand(&seed) % 2000),
-                     (unsigned)(s_rand(&seed) % 4 == 0));
+            if (s_rand(&seed) % 4 == 0)
+                snprintf(extra, sizeof extra, "unit=1;work=%s%s", works[s_rand(&seed) % 6],
+                         s_rand(&seed) % 5 ? ";lessons=4" : "");
+            else
+                snprintf(extra, sizeof extra, "chars=%u", (unsigned)(s_rand(&seed) % 2000));
             break;
         case XS_CAT_PAPER:
             snprintf(extra, sizeof extra, "chars=%u;level=%s;grade=%s;work=%s",
@@ -869,8 +1299,14 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
                      grades[s_rand(&seed) % 4], works[s_rand(&seed) % 6]);
             break;
         case XS_CAT_PROJECT:
-            snprintf(extra, sizeof extra, "level=%s;role=%s", levels[s_rand(&seed) % 4],
-                     s_rand(&seed) % 2 ? "host" : "participant");
+            snprintf(extra, sizeof extra, "level=%s;role=%s;work=%s", levels[s_rand(&seed) % 4],
+                     s_rand(&seed) % 2 ? "host" : "participant", works[s_rand(&seed) % 6]);
+            break;
+        case 12:
+            snprintf(extra, sizeof extra, "hours=%u", (unsigned)(s_rand(&seed) % 9) + 1);
+            break;
+        case 13:
+            snprintf(extra, sizeof extra, "days=%u.5", (unsigned)(s_rand(&seed) % 3));
             break;
         case XS_CAT_EXAM:
             snprintf(extra, sizeof extra, "score=%u", (unsigned)(s_rand(&seed) % 10) * 10);
@@ -881,9 +1317,18 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
             break;
         }
         snprintf(specs[i], sizeof specs[i], "teacher_id=%s;date=%s;category=%s;%s%s%s", t, day,
-                 xs_category_name(cat), extra, ev[0] ? ";event=" : "", ev);
+                 xs_category_name(cat < XS_CAT_COUNT ? cat : XS_CAT_OPEN_CLASS), extra,
+                 ev[0] ? ";event=" : "", ev);
         recs[i] = s_rec(specs[i]);
+        recs[i].category = (uint8_t)cat;
     }
+}
+
+/* The policy's own categories of s_random_set: 11 (2 h a record, one event once) and 13
+ * (days at 8 h); 12 stays undefined. */
+static void s_customs(xs_policy_t *p) {
+    s_add_custom(p, 11, "case_study", "案例分析", XS_RULE_FIXED, S_H(2), 1);
+    s_add_custom(p, 13, "study_tour", "跟岗研修", XS_RULE_DAYS, S_H(8), 0);
 }
 
 static int s_cmp_rows(const xs_certify_row_t *a, const xs_certify_row_t *b) {
@@ -894,11 +1339,10 @@ static int s_cmp_rows(const xs_certify_row_t *a, const xs_certify_row_t *b) {
 }
 
 /* The same 1000 records shuffled 20 times give the same rows (matched by id) and the same
- * ledgers. */
-static void test_order_independence_1000_records_20_shuffles(void **state) {
-    (void)state;
+ * ledgers: under wenzhou (advisory requirements, a single-record requirement) and under
+ * xinxiang with a semester cap (level-filtered buckets), each with categories of its own. */
+static void s_order_independence(xs_policy_t *p) {
     enum { N = 1000 };
-    xs_policy_t *p = s_policy("wenzhou");
     xs_record_t *recs = test_malloc(N * sizeof *recs), *mixed = test_malloc(N * sizeof *mixed);
     uint64_t ids[N], mixed_ids[N];
     xs_certify_row_t *rows = test_malloc(N * sizeof *rows), *again = test_malloc(N * sizeof *again);
@@ -941,6 +1385,19 @@ static void test_order_independence_1000_records_20_shuffles(void **state) {
     test_free(again);
     test_free(book);
     test_free(book2);
+}
+
+static void test_order_independence_1000_records_20_shuffles(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("wenzhou");
+    s_customs(p);
+    s_order_independence(p);
+    xs_policy_destroy(&p);
+    p = s_policy("xinxiang");
+    s_customs(p);
+    for (uint32_t k = 0; k < p->cap_count; k++)
+        p->caps[k].period = XS_SCOPE_SEMESTER;
+    s_order_independence(p);
     xs_policy_destroy(&p);
 }
 
@@ -950,6 +1407,7 @@ static void test_one_teacher_entry_point_matches_full_run(void **state) {
     (void)state;
     enum { N = 1000 };
     xs_policy_t *p = s_policy("dali");
+    s_customs(p);
     xs_record_t *recs = test_malloc(N * sizeof *recs), *mine = test_malloc(N * sizeof *mine);
     uint64_t ids[N], my_ids[N];
     size_t where[N];
@@ -1048,9 +1506,9 @@ static void test_hours_formatting_rounds_half_up(void **state) {
     static const struct {
         uint64_t seconds;
         const char *text;
-    } cases[] = {{0, "0.00"},         {17, "0.00"},       {18, "0.01"},     {36, "0.01"},
-                 {5400, "1.50"},      {71964, "19.99"},   {72000, "20.00"}, {720000, "200.00"},
-                 {19224, "5.34"},     {57600, "16.00"},   {57599, "16.00"}, {57581, "15.99"}};
+    } cases[] = {{0, "0.00"},     {17, "0.00"},     {18, "0.01"},     {36, "0.01"},
+                 {5400, "1.50"},  {71964, "19.99"}, {72000, "20.00"}, {720000, "200.00"},
+                 {19224, "5.34"}, {57600, "16.00"}, {57599, "16.00"}, {57581, "15.99"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[24];
         size_t len = xs_certify_format_hours(text, sizeof text, cases[i].seconds);
@@ -1084,6 +1542,16 @@ int main(void) {
         cmocka_unit_test(test_dali_semesters_and_school_is_activity_plus_outcome),
         cmocka_unit_test(test_wenzhou_cycle_needs_one_90h_external_training),
         cmocka_unit_test(test_xinxiang_network_school_16h_a_year),
+        cmocka_unit_test(test_xinxiang_three_certificates_make_exactly_16h),
+        cmocka_unit_test(test_xinxiang_online_training_without_level_counts_in_school),
+        cmocka_unit_test(test_reflection_and_unit_design_share_one_cap),
+        cmocka_unit_test(test_unit_design_without_lessons_rejected_incomplete_unit),
+        cmocka_unit_test(test_same_project_in_two_years_counts_once),
+        cmocka_unit_test(test_wenzhou_89_99h_course_single_missing),
+        cmocka_unit_test(test_wenzhou_40h_in_a_year_is_advisory),
+        cmocka_unit_test(test_custom_category_credited_unknown_code_rejected),
+        cmocka_unit_test(test_custom_category_rules),
+        cmocka_unit_test(test_semester_cap),
         cmocka_unit_test(test_order_independence_1000_records_20_shuffles),
         cmocka_unit_test(test_one_teacher_entry_point_matches_full_run),
         cmocka_unit_test(test_repeated_id_refused_and_callback_stops_the_run),
