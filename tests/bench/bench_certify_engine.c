@@ -2,7 +2,7 @@
  * 30,000 teachers already in memory, under each shipped policy, and prints per policy the
  * whole run (policy load and certification), the engine's seconds and its records per second.
  * Usage: bench_certify_engine [policy.ini|- [records [teachers]]]; without a policy (or with
- * "-") every .ini file in schema/policies of $XS_SOURCE_DIR, else of the source root of this file.
+ * "-") every .ini file in schema/policies of $XS_SOURCE_DIR, else of this source tree.
  * The source also builds against earlier trees (revision 1, credit in minutes), so one
  * generator can time the engine before and after a change. */
 #include <dirent.h>

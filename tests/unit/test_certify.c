@@ -1087,6 +1087,13 @@ static void test_wenzhou_89_99h_course_single_missing(void **state) {
     assert_int_equal(x->why, XS_WHY_SINGLE_MISSING);
     assert_int_equal(x->binding, 1);
     assert_string_equal(s_reason(p, x), "single_missing 缺少一次不少于90学时的集中培训");
+    /* Without the policy's label, the phrase is made of the hours and the category's label,
+     * to the same words. */
+    char label[sizeof p->single.label];
+    memcpy(label, p->single.label, sizeof label);
+    p->single.label[0] = '\0';
+    assert_string_equal(s_reason(p, x), "single_missing 缺少一次不少于90学时的集中培训");
+    memcpy(p->single.label, label, sizeof label);
     x = s_total(p, &book, "W1", XS_SCOPE_CYCLE, "school", 2021, 0);
     assert_int_equal(x->credited_seconds, S_H(120));
     assert_int_equal(x->met, XS_MET_YES);

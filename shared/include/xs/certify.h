@@ -14,7 +14,8 @@
 /* What became of one record. */
 typedef enum xs_certify_status {
     XS_CERT_CREDITED = 0,   /* credited: counts toward the totals */
-    XS_CERT_DUPLICATE = 1,  /* duplicate: same event (§3.3) or same work (§3.5) already counted */
+    XS_CERT_DUPLICATE = 1,  /* duplicate: same event (§3.3) or same work, paper (§3.5) or
+                               project (§6.7), already counted */
     XS_CERT_CAPPED = 2,     /* capped: over a cap of the policy (§3.6, §6.2) */
     XS_CERT_REJECTED = 3,   /* rejected: invalid, or a rule gives it no credit (§3.1, §3.2) */
     XS_CERT_VOIDED = 4,     /* voided: a correction in the set voids it */
@@ -125,18 +126,18 @@ typedef struct xs_certify_opts {
  * all teachers. Owns copies of the event names. */
 typedef struct xs_certify_exams xs_certify_exams_t;
 
-/* Certifies count records (schema/credit-rules.md §3.1-§3.7). ids[i] is record i's
- * caller-given id, unique in the set: it breaks ties (smaller wins) and is what corrections'
- * `voids` name; ids NULL means ids[i] = i + 1. rows (count entries, the caller's) receives record
- * i's result at index i. exams: NULL ranks exams among these records; else the standings of
- * a larger set (the hub certifying a few teachers of a county). on_teacher may be NULL.
- * Records must stay unchanged during the call. A correction voids the record whose id is
- * its `voids`, whatever its teacher and whichever id is larger (a store whose `voids` is a
- * per-origin sequence number maps it into the ids' space in the copy it passes). Records
- * without a teacher_id get rows but no ledger. The same set in any order gives the same
- * rows and ledgers. Returns XS_EINVAL when one teacher has two records with one id (no
- * callback has run then) or opts give a bad range, XS_ETOOBIG past 2^32 - 2 records,
- * XS_ENOMEM, or the callback's error. */
+/* Certifies count records (schema/credit-rules.md §3.1-§3.7 as revision 2, §6, has them: the
+ * policy's own categories, caps, level-filtered buckets and advisory requirements). ids[i] is
+ * record i's caller-given id, unique in the set: it breaks ties (smaller wins) and is what
+ * corrections' `voids` name; ids NULL means ids[i] = i + 1. rows (count entries, the caller's)
+ * receives record i's result at index i. exams: NULL ranks exams among these records; else the
+ * standings of a larger set (the hub certifying a few teachers of a county). on_teacher may be
+ * NULL. Records must stay unchanged during the call. A correction voids the record whose id is its
+ * `voids`, whatever its teacher and whichever id is larger (a store whose `voids` is a per-origin
+ * sequence number maps it into the ids' space in the copy it passes). Records without a teacher_id
+ * get rows but no ledger. The same set in any order gives the same rows and ledgers. Returns
+ * XS_EINVAL when one teacher has two records with one id (no callback has run then) or opts give a
+ * bad range, XS_ETOOBIG past 2^32 - 2 records, XS_ENOMEM, or the callback's error. */
 XS_MUST_USE xs_err xs_certify_run(const xs_policy_t *policy, const xs_certify_exams_t *exams,
                                   const xs_record_t *records, const uint64_t *ids, size_t count,
                                   const xs_certify_opts_t *opts, xs_certify_row_t *rows,
