@@ -8,7 +8,8 @@
 
 #define S_USAGE                                                                                    \
     "xueshi-node record --dir DIR --teacher T --date YYYY-MM-DD --category C\n"                    \
-    "       [--role R] [--minutes N] [--hours H] [--days D] [--chars N] [--unit 0|1]\n"            \
+    "       [--role R] [--minutes N] [--hours H] [--days D] [--chars N] [--unit 0|1] [--lessons "  \
+    "N]\n"                                                                                         \
     "       [--level L] [--grade G] [--work TITLE] [--event E] [--score S] [--note TEXT]\n"        \
     "       [--operator NAME] [--ref KEY] [--school SCHOOL_ID]\n"                                  \
     "  categories: lecture external_training online_training research_session open_class\n"        \
@@ -19,12 +20,13 @@ static const struct {
     const char *option;
     xs_field field;
 } s_fields[] = {
-    {"teacher", XS_F_TEACHER_ID}, {"date", XS_F_DATE},       {"category", XS_F_CATEGORY},
-    {"role", XS_F_ROLE},          {"minutes", XS_F_MINUTES}, {"hours", XS_F_HOURS},
-    {"days", XS_F_DAYS},          {"chars", XS_F_CHARS},     {"unit", XS_F_UNIT},
-    {"level", XS_F_LEVEL},        {"grade", XS_F_GRADE},     {"work", XS_F_WORK},
-    {"event", XS_F_EVENT},        {"score", XS_F_SCORE},     {"note", XS_F_NOTE},
-    {"operator", XS_F_OPERATOR},  {"ref", XS_F_REF},         {"school", XS_F_SCHOOL_ID},
+    {"teacher", XS_F_TEACHER_ID}, {"date", XS_F_DATE},         {"category", XS_F_CATEGORY},
+    {"role", XS_F_ROLE},          {"minutes", XS_F_MINUTES},   {"hours", XS_F_HOURS},
+    {"days", XS_F_DAYS},          {"chars", XS_F_CHARS},       {"unit", XS_F_UNIT},
+    {"lessons", XS_F_LESSONS},    {"level", XS_F_LEVEL},       {"grade", XS_F_GRADE},
+    {"work", XS_F_WORK},          {"event", XS_F_EVENT},       {"score", XS_F_SCORE},
+    {"note", XS_F_NOTE},          {"operator", XS_F_OPERATOR}, {"ref", XS_F_REF},
+    {"school", XS_F_SCHOOL_ID},
 };
 #define S_NFIELDS (sizeof s_fields / sizeof s_fields[0])
 
