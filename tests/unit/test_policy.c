@@ -44,15 +44,59 @@ static const xs_policy_bucket_t *s_bucket(const xs_policy_t *p, const char *name
     return &p->buckets[b];
 }
 
+/* Bit of the bucket named name in bucket_mask. */
+static unsigned s_bit(const xs_policy_t *p, const char *name) {
+    int b = xs_policy_bucket_find(p, name, strlen(name));
+    if (b < 0)
+        fail_msg("no bucket %s", name);
+    return 1u << b;
+}
+
+/* 1 when the cap holds category code. */
+static int s_caps(const xs_policy_cap_t *cap, unsigned code) {
+    return (int)((cap->categories[code / 64] >> (code % 64)) & 1u);
+}
+
+/* The default caps of credit-rules §6.2: writing (reflection, teaching_design) and paper,
+ * one a year each, and nothing else. */
+static void s_assert_default_caps(const xs_policy_t *p) {
+    assert_int_equal(p->cap_count, 2);
+    assert_string_equal(p->caps[0].name, "writing");
+    assert_string_equal(p->caps[1].name, "paper");
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(p->caps[i].period, XS_SCOPE_YEAR);
+        assert_int_equal(p->caps[i].count, 1);
+    }
+    for (unsigned c = 0; c < XS_POLICY_CODES; c++) {
+        assert_int_equal(s_caps(&p->caps[0], c),
+                         c == XS_CAT_REFLECTION || c == XS_CAT_TEACHING_DESIGN);
+        assert_int_equal(s_caps(&p->caps[1], c), c == XS_CAT_PAPER);
+        unsigned want = c == XS_CAT_REFLECTION || c == XS_CAT_TEACHING_DESIGN ? 1
+                        : c == XS_CAT_PAPER                                   ? 2
+                                                                              : 0;
+        assert_int_equal(p->cap_of[c], want);
+    }
+    for (unsigned c = 0; c < XS_CAT_COUNT; c++)
+        assert_int_equal(p->credit.yearly_cap[c], 0);
+}
+
 /* schema/credit-rules.md §4: every shipped policy, with exactly its buckets and requirements. */
 static void test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle(void **state) {
     (void)state;
     xs_policy_t *p = s_load("baiwanzi");
     assert_string_equal(p->id, "baiwanzi");
-    assert_int_equal(p->version, 1);
+    assert_int_equal(p->version, 2);
     assert_int_equal(p->bucket_count, 1);
     const xs_policy_bucket_t *total = s_bucket(p, "total");
     assert_int_equal(total->members, S_ALL);
+    assert_int_equal(total->all, 1);
+    assert_int_equal(total->advisory, 0);
+    s_assert_default_caps(p); /* written out in the file, with seed 004's line */
+    assert_int_equal(p->custom_count, 0);
+    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
+        for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+            assert_int_equal(p->bucket_mask[c][l], 1);
+    assert_int_equal(p->bucket_mask[11][0], 0);
     assert_int_equal(total->required_seconds[XS_SCOPE_YEAR], S_H(40));
     assert_int_equal(total->required_seconds[XS_SCOPE_SEMESTER], 0);
     assert_int_equal(total->required_seconds[XS_SCOPE_CYCLE], S_H(200));
@@ -86,6 +130,13 @@ static void test_shipped_dali_school_is_activity_plus_outcome(void **state) {
     for (unsigned b = 0; b < p->bucket_count; b++)
         assert_int_equal(p->buckets[b].required_seconds[XS_SCOPE_CYCLE], 0);
     assert_string_equal(xs_policy_bucket_label(p, 3), "校本研修");
+    assert_int_equal(p->version, 2);
+    s_assert_default_caps(p);
+    assert_int_equal(p->custom_count, 0); /* the county's own categories: an example only */
+    assert_int_equal(p->bucket_mask[XS_CAT_EXAM][XS_LEVEL_NONE],
+                     s_bit(p, "outcome") | s_bit(p, "school"));
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_NATIONAL],
+                     s_bit(p, "network"));
     xs_policy_destroy(&p);
 }
 
@@ -106,6 +157,11 @@ static void test_shipped_wenzhou_single_90h_external_training(void **state) {
     assert_int_equal(p->single.min_seconds, S_H(90));
     assert_string_equal(p->buckets[p->single.bucket].name, "total");
     assert_int_equal(p->credit.day_seconds, S_H(8));
+    /* Seed 003 "一般不少于48学时": the yearly hours are advisory, the cycle's binding. */
+    assert_int_equal(total->advisory, 1u << XS_SCOPE_YEAR);
+    assert_int_equal(school->advisory, 1u << XS_SCOPE_YEAR);
+    assert_int_equal(p->version, 2);
+    s_assert_default_caps(p);
     xs_policy_destroy(&p);
 }
 
@@ -115,7 +171,27 @@ static void test_shipped_xinxiang_network_school_16h_80h(void **state) {
     const xs_policy_bucket_t *network = s_bucket(p, "network_school");
     const xs_policy_bucket_t *school = s_bucket(p, "school");
     assert_int_equal(network->members, S_CAT(XS_CAT_ONLINE_TRAINING));
-    assert_int_equal(school->members, S_ALL & ~S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(school->members, S_ALL); /* online_training below county level too */
+    assert_int_equal(network->term_count, 1);
+    assert_int_equal(network->terms[0].category, XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(network->terms[0].min_level, XS_LEVEL_COUNTY);
+    assert_int_equal(network->terms[0].max_level, XS_LEVEL_NATIONAL);
+    assert_int_equal(school->term_count, 10);
+    assert_int_equal(school->terms[2].category, XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(school->terms[2].min_level, XS_LEVEL_NONE);
+    assert_int_equal(school->terms[2].max_level, XS_LEVEL_SCHOOL);
+    unsigned n = s_bit(p, "network_school"), s = s_bit(p, "school");
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_NONE], s);
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_SCHOOL], s);
+    for (unsigned l = XS_LEVEL_COUNTY; l < XS_LEVEL_COUNT; l++)
+        assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][l], n);
+    for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+        assert_int_equal(p->bucket_mask[XS_CAT_LECTURE][l], s);
+    /* A level the engine does not know counts as none. */
+    assert_int_equal(xs_policy_buckets_of(p, XS_CAT_ONLINE_TRAINING, 9), s);
+    assert_int_equal(xs_policy_buckets_of(p, XS_CAT_ONLINE_TRAINING, XS_LEVEL_PROVINCIAL), n);
+    assert_int_equal(p->version, 2);
+    s_assert_default_caps(p);
     assert_int_equal(network->required_seconds[XS_SCOPE_YEAR], S_H(16));
     assert_int_equal(network->required_seconds[XS_SCOPE_CYCLE], S_H(80));
     assert_int_equal(school->required_seconds[XS_SCOPE_YEAR], 0);
@@ -170,11 +246,7 @@ static void test_defaults_are_credit_rules_section_2(void **state) {
     assert_int_equal(c->exam_seconds[0], S_H(3));
     assert_int_equal(c->exam_seconds[1], S_H(2));
     assert_int_equal(c->exam_seconds[2], S_H(1));
-    for (unsigned cat = 0; cat < XS_CAT_COUNT; cat++) {
-        unsigned capped =
-            cat == XS_CAT_REFLECTION || cat == XS_CAT_TEACHING_DESIGN || cat == XS_CAT_PAPER;
-        assert_int_equal(c->yearly_cap[cat], capped);
-    }
+    s_assert_default_caps(p);
     assert_string_equal(p->name, "");
     assert_string_equal(xs_policy_bucket_label(p, 0), "all_of_it");
     xs_policy_destroy(&p);
@@ -202,9 +274,7 @@ static void test_overrides_and_file_conventions(void **state) {
                              "hours_per_day = 6.5\r\n"
                              "[credit.reflection]\r\n"
                              "min_chars = 1500\r\n"
-                             "yearly_cap = none\r\n"
                              "[credit.exam]\r\n"
-                             "yearly_cap = 2\r\n"
                              "top_hours = 0.01\r\n"
                              "[bucket.both]\r\n"
                              "label = 合计#1\r\n"
@@ -225,8 +295,6 @@ static void test_overrides_and_file_conventions(void **state) {
     assert_int_equal(p->credit.speaker_factor, 2);
     assert_int_equal(p->credit.day_seconds, 23400); /* 6.5 h */
     assert_int_equal(p->credit.reflection_min_chars, 1500);
-    assert_int_equal(p->credit.yearly_cap[XS_CAT_REFLECTION], 0);
-    assert_int_equal(p->credit.yearly_cap[XS_CAT_EXAM], 2);
     assert_int_equal(p->credit.exam_seconds[0], 36); /* 0.01 h */
     const xs_policy_bucket_t *both = s_bucket(p, "both");
     assert_string_equal(both->label, "合计#1"); /* '#' not after a space is text */
@@ -253,7 +321,8 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[credit.reflection]\nmin_chars = -3\n", "t.ini:7: ", "not a whole number"},
         {"[credit.reflection]\nmin_chars = 20000000\n", "t.ini:7: ", "out of range"},
         {"[credit.reflection]\nhours = 0\n", "t.ini:7: ", "out of range"},
-        {"[credit.reflection]\nyearly_cap = 0\n", "t.ini:7: ", "out of range"},
+        {"[credit.reflection]\nyearly_cap = 1\n", "t.ini:7: ",
+         "yearly_cap was removed in policy version 2: write a [cap.<name>] section"},
         {"[bucket.x]\ncategories = lecture, poem\n", "t.ini:7: ", "unknown category): poem"},
         {"[bucket.x]\ncategories = lecture,, exam\n", "t.ini:7: ", "empty item"},
         {"[bucket.x]\ncategories = all, exam\n", "t.ini:7: ", "stands alone"},
