@@ -304,6 +304,193 @@ static void test_overrides_and_file_conventions(void **state) {
     xs_policy_destroy(&p);
 }
 
+/* Every element of format 2 (policy.md §2): the policy's own categories, caps replaced,
+ * removed and added, level filters, advisory requirements, and what they derive. */
+static const char s_rich[] =
+    "[policy]\nid = t\nversion = 1\n"
+    "[bucket.total]\ncategories = all\n"
+    "[bucket.online]\ncategories = online_training >= municipal, video\n"
+    "[bucket.local]\n"
+    "categories = online_training<municipal, case_study>=county, case_study < school\n"
+    "[category.case_study]\ncode = 11\nlabel = 案例分析\nrule = fixed\nhours = 2.5\n"
+    "same_event = once\n"
+    "[category.study_day]\ncode = 200\nlabel = 研修日\nrule = days\n"
+    "[category.video]\ncode = 12\nlabel = 视频学习\nrule = minutes\n"
+    "[category.certificate]\ncode = 13\nlabel = 证书学习\nrule = hours\n"
+    "[cap.outcomes]\ncategories = case_study, teaching_design, paper\ncount = 3\n"
+    "[cap.writing]\ncategories = reflection\nperiod = semester\ncount = 2\n"
+    "[cap.paper]\ncount = none\n"
+    "[require.year]\ntotal = 40\nonline = 10\nadvisory = online\n"
+    "[require.semester]\ntotal = 20\nadvisory = total\n"
+    "[require.cycle]\ntotal = 200\nlocal = 5\n"
+    "[require.single]\ncategory = case_study\nhours = 2.5\nbucket = local\n";
+
+static void test_format_2_elements_parse_to_their_structs(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_rich);
+    /* Categories of the policy's own, in file order. */
+    assert_int_equal(p->custom_count, 4);
+    assert_string_equal(p->custom[0].name, "case_study");
+    assert_string_equal(p->custom[0].label, "案例分析");
+    assert_int_equal(p->custom[0].code, 11);
+    assert_int_equal(p->custom[0].rule, XS_RULE_FIXED);
+    assert_int_equal(p->custom[0].seconds, 9000); /* 2.5 h */
+    assert_int_equal(p->custom[0].same_event, 1);
+    assert_int_equal(p->custom[1].code, 200);
+    assert_int_equal(p->custom[1].rule, XS_RULE_DAYS);
+    assert_int_equal(p->custom[1].seconds, S_H(8)); /* days: 8 h a day unless told */
+    assert_int_equal(p->custom[1].same_event, 0);
+    assert_int_equal(p->custom[2].rule, XS_RULE_MINUTES);
+    assert_int_equal(p->custom[2].seconds, 0);
+    assert_int_equal(p->custom[3].rule, XS_RULE_HOURS);
+    assert_int_equal(p->custom_of[11], 1);
+    assert_int_equal(p->custom_of[200], 2);
+    assert_int_equal(p->custom_of[12], 3);
+    assert_int_equal(p->custom_of[XS_CAT_LECTURE], 0);
+    /* Caps: the defaults first as changed (writing replaced, paper removed), then new ones. */
+    assert_int_equal(p->cap_count, 2);
+    assert_string_equal(p->caps[0].name, "writing");
+    assert_int_equal(p->caps[0].period, XS_SCOPE_SEMESTER);
+    assert_int_equal(p->caps[0].count, 2);
+    assert_string_equal(p->caps[1].name, "outcomes");
+    assert_int_equal(p->caps[1].period, XS_SCOPE_YEAR);
+    assert_int_equal(p->caps[1].count, 3);
+    for (unsigned c = 0; c < XS_POLICY_CODES; c++) {
+        assert_int_equal(s_caps(&p->caps[0], c), c == XS_CAT_REFLECTION);
+        assert_int_equal(s_caps(&p->caps[1], c),
+                         c == 11 || c == XS_CAT_TEACHING_DESIGN || c == XS_CAT_PAPER);
+        unsigned want = c == XS_CAT_REFLECTION                                   ? 1
+                        : c == 11 || c == XS_CAT_TEACHING_DESIGN || c == XS_CAT_PAPER ? 2
+                                                                                    : 0;
+        assert_int_equal(p->cap_of[c], want);
+    }
+    /* Level filters: ">= level" is level..national, "< level" none..level - 1. */
+    const xs_policy_bucket_t *online = s_bucket(p, "online");
+    const xs_policy_bucket_t *local = s_bucket(p, "local");
+    assert_int_equal(online->term_count, 2);
+    assert_int_equal(online->terms[0].category, XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(online->terms[0].min_level, XS_LEVEL_MUNICIPAL);
+    assert_int_equal(online->terms[0].max_level, XS_LEVEL_NATIONAL);
+    assert_int_equal(online->terms[1].category, 12);
+    assert_int_equal(online->terms[1].min_level, XS_LEVEL_NONE);
+    assert_int_equal(online->terms[1].max_level, XS_LEVEL_NATIONAL);
+    assert_int_equal(local->term_count, 3);
+    assert_int_equal(local->terms[0].max_level, XS_LEVEL_COUNTY);
+    assert_int_equal(local->terms[1].category, 11);
+    assert_int_equal(local->terms[1].min_level, XS_LEVEL_COUNTY);
+    assert_int_equal(local->terms[2].category, 11);
+    assert_int_equal(local->terms[2].min_level, XS_LEVEL_NONE);
+    assert_int_equal(local->terms[2].max_level, XS_LEVEL_NONE);
+    assert_int_equal(online->members, S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(local->members, S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(s_bucket(p, "total")->members, S_ALL);
+    unsigned t = s_bit(p, "total"), o = s_bit(p, "online"), l = s_bit(p, "local");
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_COUNTY], t | l);
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_MUNICIPAL], t | o);
+    assert_int_equal(p->bucket_mask[11][XS_LEVEL_NONE], t | l);
+    assert_int_equal(p->bucket_mask[11][XS_LEVEL_SCHOOL], t); /* neither term */
+    assert_int_equal(p->bucket_mask[11][XS_LEVEL_NATIONAL], t | l);
+    assert_int_equal(p->bucket_mask[12][XS_LEVEL_SCHOOL], t | o);
+    assert_int_equal(p->bucket_mask[200][XS_LEVEL_NONE], t); /* `all` counts custom codes */
+    assert_int_equal(p->bucket_mask[201][XS_LEVEL_NONE], 0); /* a code nobody defines */
+    /* Advisory requirements, by scope. */
+    assert_int_equal(online->advisory, 1u << XS_SCOPE_YEAR);
+    assert_int_equal(s_bucket(p, "total")->advisory, 1u << XS_SCOPE_SEMESTER);
+    assert_int_equal(local->advisory, 0);
+    /* The single requirement may name a category of the policy's own. */
+    assert_int_equal(p->single.category, 11);
+    assert_int_equal(p->single.min_seconds, 9000);
+    xs_policy_destroy(&p);
+}
+
+/* Nested buckets carry their levels: a bucket listing another counts what it counts, at the
+ * same levels, custom codes included. */
+static void test_bucket_mask_follows_nested_buckets(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse("[policy]\nid = t\nversion = 1\n"
+                             "[bucket.outer]\nbuckets = middle\n"
+                             "[bucket.middle]\nbuckets = inner\ncategories = exam\n"
+                             "[bucket.inner]\ncategories = online_training >= provincial, own\n"
+                             "[category.own]\ncode = 99\nlabel = 自定\nrule = fixed\nhours = 1\n");
+    unsigned o = s_bit(p, "outer"), m = s_bit(p, "middle"), i = s_bit(p, "inner");
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_PROVINCIAL], o | m | i);
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_MUNICIPAL], 0);
+    assert_int_equal(p->bucket_mask[99][XS_LEVEL_NONE], o | m | i);
+    assert_int_equal(p->bucket_mask[XS_CAT_EXAM][XS_LEVEL_NONE], o | m);
+    assert_int_equal(s_bucket(p, "outer")->members,
+                     S_CAT(XS_CAT_EXAM) | S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(s_bucket(p, "outer")->categories, 0);
+    xs_policy_destroy(&p);
+}
+
+/* Category lookups: English names in any ASCII case, exact Chinese labels, the policy's own
+ * categories only under that policy. */
+static void test_category_lookups(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_rich);
+    assert_int_equal(xs_policy_category_parse(NULL, "lecture", 7), XS_CAT_LECTURE);
+    assert_int_equal(xs_policy_category_parse(p, "LeCtUrE", 7), XS_CAT_LECTURE);
+    const char *zh = xs_category_zh(XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(xs_policy_category_parse(NULL, zh, strlen(zh)), XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(xs_policy_category_parse(p, "Case_Study", 10), 11);
+    assert_int_equal(xs_policy_category_parse(p, "案例分析", strlen("案例分析")), 11);
+    assert_int_equal(xs_policy_category_parse(p, "研修日", strlen("研修日")), 200);
+    assert_int_equal(xs_policy_category_parse(NULL, "case_study", 10), -1);
+    assert_int_equal(xs_policy_category_parse(p, "case_stud", 9), -1);
+    assert_int_equal(xs_policy_category_parse(p, "案例", strlen("案例")), -1);
+    assert_int_equal(xs_policy_category_parse(p, "", 0), -1);
+    assert_string_equal(xs_policy_category_name(p, 200), "study_day");
+    assert_string_equal(xs_policy_category_label(p, 12), "视频学习");
+    assert_string_equal(xs_policy_category_name(p, XS_CAT_EXAM), "exam");
+    assert_string_equal(xs_policy_category_label(NULL, XS_CAT_ONLINE_TRAINING), zh);
+    assert_null(xs_policy_category_name(p, 14));
+    assert_null(xs_policy_category_label(p, 255));
+    assert_null(xs_policy_category_name(NULL, 11));
+    assert_null(xs_policy_category_name(p, 0));
+    assert_null(xs_policy_category_name(p, 300));
+    xs_policy_destroy(&p);
+}
+
+/* xs_policy_check: built-ins as xs_record_check; the policy's own by their rule; any other
+ * code unknown_category on the category field. */
+static void test_policy_check_by_rule(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_rich);
+    xs_record_t rec;
+    xs_field field;
+    xs_record_init(&rec);
+    rec.teacher_id = (xs_str_t){"t1", 2};
+    rec.date = 20000;
+    rec.present |= 1u << XS_F_TEACHER_ID | 1u << XS_F_DATE | 1u << XS_F_CATEGORY;
+    rec.category = XS_CAT_OPEN_CLASS;
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_NONE);
+    assert_int_equal(xs_policy_check(NULL, &rec, &field), XS_REASON_NONE);
+    rec.category = 11; /* fixed: needs nothing more */
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_NONE);
+    assert_int_equal(xs_policy_check(NULL, &rec, &field), XS_REASON_UNKNOWN_CATEGORY);
+    assert_int_equal(field, XS_F_CATEGORY);
+    rec.category = 12; /* minutes */
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_MISSING_FIELD);
+    assert_int_equal(field, XS_F_MINUTES);
+    rec.minutes = 90;
+    rec.present |= 1u << XS_F_MINUTES;
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_NONE);
+    rec.category = 13; /* hours */
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_MISSING_FIELD);
+    assert_int_equal(field, XS_F_HOURS);
+    rec.category = 200; /* days */
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_MISSING_FIELD);
+    assert_int_equal(field, XS_F_DAYS);
+    static const unsigned unknown[] = {14, 99, 201, 255};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        rec.category = (uint8_t)unknown[i];
+        field = XS_F_VERSION;
+        assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_UNKNOWN_CATEGORY);
+        assert_int_equal(field, XS_F_CATEGORY);
+    }
+    xs_policy_destroy(&p);
+}
+
 /* Each malformed policy is refused whole, with "file:line: reason". */
 static void test_parse_errors_name_file_and_line(void **state) {
     (void)state;
@@ -364,9 +551,72 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[bucket.x]\ncategories = lecture\n[require.cycle]\nx = 1\n[require.single]\n"
          "category = exam\nhours = 1\nbucket = x\n",
          "t.ini:13: ", "does not count exam"},
+        /* Format 2 (policy.md §2): caps, categories, level filters, advisory. */
+        {"[cap.more]\ncategories = paper\ncount = 2\n", "t.ini:7: ",
+         "category paper is in two caps: paper and more"},
+        {"[cap.writing]\ncategories = reflection, paper\ncount = 1\n", "t.ini:7: ",
+         "category paper is in two caps"},
+        {"[cap.x]\ncategories = exam, exam\ncount = 1\n", "t.ini:7: ", "listed twice"},
+        {"[cap.x]\ncategories = poem\ncount = 1\n", "t.ini:7: ", "unknown category): poem"},
+        {"[cap.x]\ncategories = exam\n", "t.ini:6: ", "needs categories and count"},
+        {"[cap.x]\ncount = none\n", "t.ini:7: ", "removes a default cap"},
+        {"[cap.paper]\ncategories = paper\ncount = none\n", "t.ini:7: ", "lists no categories"},
+        {"[cap.x]\ncategories = exam\ncount = 0\n", "t.ini:8: ", "out of range 1..1000"},
+        {"[cap.x]\ncategories = exam\ncount = 1\nperiod = month\n", "t.ini:9: ",
+         "period is year or semester"},
+        {"[cap.X]\n", "t.ini:6: ", "cap names"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\n[category.b]\ncode = 11\n",
+         "t.ini:11: ", "code 11 is category a's already"},
+        {"[category.a]\ncode = 10\n", "t.ini:7: ", "out of range 11..255"},
+        {"[category.a]\ncode = 256\n", "t.ini:7: ", "out of range 11..255"},
+        {"[category.a]\nlabel = 专题讲座\n", "t.ini:7: ", "label 专题讲座 is built-in category lecture's"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\n[category.b]\nlabel = 甲\n",
+         "t.ini:11: ", "label 甲 is category a's already"},
+        {"[category.a]\ncode = 11\nlabel = Exam\nrule = minutes\n", "t.ini:8: ",
+         "label is the name of category exam"},
+        {"[category.a]\ncode = 11\nlabel = 甲\n", "t.ini:6: ", "needs code, label and rule"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = fixed\n", "t.ini:6: ", "rule fixed needs hours"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\nhours = 2\n", "t.ini:10: ",
+         "take no hours"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = days\nhours = 25\n", "t.ini:10: ",
+         "hours per day out of range"},
+        {"[category.a]\nrule = weekly\n", "t.ini:7: ", "rule is fixed, minutes, hours or days"},
+        {"[category.a]\nsame_event = twice\n", "t.ini:7: ", "same_event takes only"},
+        {"[category.lecture]\n", "t.ini:6: ", "category names"},
+        {"[category.all]\n", "t.ini:6: ", "category names"},
+        {"[category.a]\n[category.a]\n", "t.ini:7: ", "section repeated"},
+        {"[category.total]\ncode = 11\nlabel = 甲\nrule = minutes\n", "t.ini:4: ",
+         "bucket total has the name of a category"},
+        {"[credit.case_study]\n", "t.ini:6: ", "[category.<name>]"},
+        {"[bucket.x]\ncategories = online_training > county\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = online_training <= county\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = online_training >= city\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = online_training >= none\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = >= county\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = all >= county\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = online_training >= county >= national\n", "t.ini:7: ",
+         "bad level filter"},
+        {"[bucket.x]\ncategories = poem >= county\n", "t.ini:7: ", "unknown category): poem"},
+        {"[bucket.x]\ncategories = online_training >= county, online_training >= national\n",
+         "t.ini:7: ", "overlapping levels"},
+        {"[bucket.x]\ncategories = online_training < municipal, online_training >= county\n",
+         "t.ini:7: ", "overlapping levels"},
+        {"[bucket.x]\ncategories = exam\ncategories = lecture\n", "t.ini:8: ", "key repeated"},
+        {"[require.year]\nadvisory = total\n", "t.ini:7: ",
+         "advisory bucket total has no requirement"},
+        {"[require.year]\ntotal = 1\n[require.cycle]\ntotal = 2\nadvisory = nowhere\n",
+         "t.ini:10: ", "no such bucket): nowhere"},
+        {"[require.year]\ntotal = 1\nadvisory = total, total\n", "t.ini:8: ", "listed twice"},
+        {"[bucket.advisory]\n", "t.ini:6: ", "bucket names"},
+        {"[require.cycle]\ntotal = 1\n[require.single]\ncategory = own\nhours = 1\nbucket = total\n",
+         "t.ini:9: ", "unknown category): own"},
+        {"[bucket.x]\ncategories = online_training\n[category.own]\ncode = 11\nlabel = 甲\n"
+         "rule = minutes\n[require.cycle]\nx = 1\n[require.single]\ncategory = own\n"
+         "hours = 1\nbucket = x\n",
+         "t.ini:17: ", "does not count own"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char text[1024], err[512];
+        char text[2048], err[512];
         if (cases[i].body[0] == '!')
             snprintf(text, sizeof text, "%s", cases[i].body + 1);
         else
@@ -618,6 +868,10 @@ int main(void) {
         cmocka_unit_test(test_shipped_calendars_start_09_01_02_01_cycle_2021),
         cmocka_unit_test(test_defaults_are_credit_rules_section_2),
         cmocka_unit_test(test_overrides_and_file_conventions),
+        cmocka_unit_test(test_format_2_elements_parse_to_their_structs),
+        cmocka_unit_test(test_bucket_mask_follows_nested_buckets),
+        cmocka_unit_test(test_category_lookups),
+        cmocka_unit_test(test_policy_check_by_rule),
         cmocka_unit_test(test_parse_errors_name_file_and_line),
         cmocka_unit_test(test_missing_file_is_eio_and_huge_text_too_big),
         cmocka_unit_test(test_calendar_boundaries_08_31_09_01_01_31_02_01),
