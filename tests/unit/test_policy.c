@@ -359,9 +359,9 @@ static void test_format_2_elements_parse_to_their_structs(void **state) {
         assert_int_equal(s_caps(&p->caps[0], c), c == XS_CAT_REFLECTION);
         assert_int_equal(s_caps(&p->caps[1], c),
                          c == 11 || c == XS_CAT_TEACHING_DESIGN || c == XS_CAT_PAPER);
-        unsigned want = c == XS_CAT_REFLECTION                                   ? 1
+        unsigned want = c == XS_CAT_REFLECTION                                        ? 1
                         : c == 11 || c == XS_CAT_TEACHING_DESIGN || c == XS_CAT_PAPER ? 2
-                                                                                    : 0;
+                                                                                      : 0;
         assert_int_equal(p->cap_of[c], want);
     }
     /* Level filters: ">= level" is level..national, "< level" none..level - 1. */
@@ -508,8 +508,8 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[credit.reflection]\nmin_chars = -3\n", "t.ini:7: ", "not a whole number"},
         {"[credit.reflection]\nmin_chars = 20000000\n", "t.ini:7: ", "out of range"},
         {"[credit.reflection]\nhours = 0\n", "t.ini:7: ", "out of range"},
-        {"[credit.reflection]\nyearly_cap = 1\n", "t.ini:7: ",
-         "yearly_cap was removed in policy version 2: write a [cap.<name>] section"},
+        {"[credit.reflection]\nyearly_cap = 1\n",
+         "t.ini:7: ", "yearly_cap was removed in policy version 2: write a [cap.<name>] section"},
         {"[bucket.x]\ncategories = lecture, poem\n", "t.ini:7: ", "unknown category): poem"},
         {"[bucket.x]\ncategories = lecture,, exam\n", "t.ini:7: ", "empty item"},
         {"[bucket.x]\ncategories = all, exam\n", "t.ini:7: ", "stands alone"},
@@ -552,41 +552,43 @@ static void test_parse_errors_name_file_and_line(void **state) {
          "category = exam\nhours = 1\nbucket = x\n",
          "t.ini:13: ", "does not count exam"},
         /* Format 2 (policy.md §2): caps, categories, level filters, advisory. */
-        {"[cap.more]\ncategories = paper\ncount = 2\n", "t.ini:7: ",
-         "category paper is in two caps: paper and more"},
-        {"[cap.writing]\ncategories = reflection, paper\ncount = 1\n", "t.ini:7: ",
-         "category paper is in two caps"},
+        {"[cap.more]\ncategories = paper\ncount = 2\n",
+         "t.ini:7: ", "category paper is in two caps: paper and more"},
+        {"[cap.writing]\ncategories = reflection, paper\ncount = 1\n",
+         "t.ini:7: ", "category paper is in two caps"},
         {"[cap.x]\ncategories = exam, exam\ncount = 1\n", "t.ini:7: ", "listed twice"},
         {"[cap.x]\ncategories = poem\ncount = 1\n", "t.ini:7: ", "unknown category): poem"},
         {"[cap.x]\ncategories = exam\n", "t.ini:6: ", "needs categories and count"},
         {"[cap.x]\ncount = none\n", "t.ini:7: ", "removes a default cap"},
         {"[cap.paper]\ncategories = paper\ncount = none\n", "t.ini:7: ", "lists no categories"},
         {"[cap.x]\ncategories = exam\ncount = 0\n", "t.ini:8: ", "out of range 1..1000"},
-        {"[cap.x]\ncategories = exam\ncount = 1\nperiod = month\n", "t.ini:9: ",
-         "period is year or semester"},
+        {"[cap.x]\ncategories = exam\ncount = 1\nperiod = month\n",
+         "t.ini:9: ", "period is year or semester"},
         {"[cap.X]\n", "t.ini:6: ", "cap names"},
         {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\n[category.b]\ncode = 11\n",
          "t.ini:11: ", "code 11 is category a's already"},
         {"[category.a]\ncode = 10\n", "t.ini:7: ", "out of range 11..255"},
         {"[category.a]\ncode = 256\n", "t.ini:7: ", "out of range 11..255"},
-        {"[category.a]\nlabel = 专题讲座\n", "t.ini:7: ", "label 专题讲座 is built-in category lecture's"},
+        {"[category.a]\nlabel = 专题讲座\n",
+         "t.ini:7: ", "label 专题讲座 is built-in category lecture's"},
         {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\n[category.b]\nlabel = 甲\n",
          "t.ini:11: ", "label 甲 is category a's already"},
-        {"[category.a]\ncode = 11\nlabel = Exam\nrule = minutes\n", "t.ini:8: ",
-         "label is the name of category exam"},
+        {"[category.a]\ncode = 11\nlabel = Exam\nrule = minutes\n",
+         "t.ini:8: ", "label is the name of category exam"},
         {"[category.a]\ncode = 11\nlabel = 甲\n", "t.ini:6: ", "needs code, label and rule"},
-        {"[category.a]\ncode = 11\nlabel = 甲\nrule = fixed\n", "t.ini:6: ", "rule fixed needs hours"},
-        {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\nhours = 2\n", "t.ini:10: ",
-         "take no hours"},
-        {"[category.a]\ncode = 11\nlabel = 甲\nrule = days\nhours = 25\n", "t.ini:10: ",
-         "hours per day out of range"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = fixed\n",
+         "t.ini:6: ", "rule fixed needs hours"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\nhours = 2\n",
+         "t.ini:10: ", "take no hours"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = days\nhours = 25\n",
+         "t.ini:10: ", "hours per day out of range"},
         {"[category.a]\nrule = weekly\n", "t.ini:7: ", "rule is fixed, minutes, hours or days"},
         {"[category.a]\nsame_event = twice\n", "t.ini:7: ", "same_event takes only"},
         {"[category.lecture]\n", "t.ini:6: ", "category names"},
         {"[category.all]\n", "t.ini:6: ", "category names"},
         {"[category.a]\n[category.a]\n", "t.ini:7: ", "section repeated"},
-        {"[category.total]\ncode = 11\nlabel = 甲\nrule = minutes\n", "t.ini:4: ",
-         "bucket total has the name of a category"},
+        {"[category.total]\ncode = 11\nlabel = 甲\nrule = minutes\n",
+         "t.ini:4: ", "bucket total has the name of a category"},
         {"[credit.case_study]\n", "t.ini:6: ", "[category.<name>]"},
         {"[bucket.x]\ncategories = online_training > county\n", "t.ini:7: ", "bad level filter"},
         {"[bucket.x]\ncategories = online_training <= county\n", "t.ini:7: ", "bad level filter"},
@@ -594,21 +596,22 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[bucket.x]\ncategories = online_training >= none\n", "t.ini:7: ", "bad level filter"},
         {"[bucket.x]\ncategories = >= county\n", "t.ini:7: ", "bad level filter"},
         {"[bucket.x]\ncategories = all >= county\n", "t.ini:7: ", "bad level filter"},
-        {"[bucket.x]\ncategories = online_training >= county >= national\n", "t.ini:7: ",
-         "bad level filter"},
+        {"[bucket.x]\ncategories = online_training >= county >= national\n",
+         "t.ini:7: ", "bad level filter"},
         {"[bucket.x]\ncategories = poem >= county\n", "t.ini:7: ", "unknown category): poem"},
         {"[bucket.x]\ncategories = online_training >= county, online_training >= national\n",
          "t.ini:7: ", "overlapping levels"},
         {"[bucket.x]\ncategories = online_training < municipal, online_training >= county\n",
          "t.ini:7: ", "overlapping levels"},
         {"[bucket.x]\ncategories = exam\ncategories = lecture\n", "t.ini:8: ", "key repeated"},
-        {"[require.year]\nadvisory = total\n", "t.ini:7: ",
-         "advisory bucket total has no requirement"},
+        {"[require.year]\nadvisory = total\n",
+         "t.ini:7: ", "advisory bucket total has no requirement"},
         {"[require.year]\ntotal = 1\n[require.cycle]\ntotal = 2\nadvisory = nowhere\n",
          "t.ini:10: ", "no such bucket): nowhere"},
         {"[require.year]\ntotal = 1\nadvisory = total, total\n", "t.ini:8: ", "listed twice"},
         {"[bucket.advisory]\n", "t.ini:6: ", "bucket names"},
-        {"[require.cycle]\ntotal = 1\n[require.single]\ncategory = own\nhours = 1\nbucket = total\n",
+        {"[require.cycle]\ntotal = 1\n[require.single]\ncategory = own\nhours = 1\nbucket = "
+         "total\n",
          "t.ini:9: ", "unknown category): own"},
         {"[bucket.x]\ncategories = online_training\n[category.own]\ncode = 11\nlabel = 甲\n"
          "rule = minutes\n[require.cycle]\nx = 1\n[require.single]\ncategory = own\n"
@@ -742,19 +745,30 @@ static void test_compile_decode_compile_is_byte_identical(void **state) {
     }
 }
 
-/* Frozen layout of schema/policy.md §4: a tiny policy's blob, byte for byte, and its
- * BLAKE2b-256 (computed independently with Python's hashlib.blake2b(digest_size=32)). */
+/* The golden policy of schema/policy.md §4: a cap, a category of its own, a level filter and
+ * an advisory requirement. */
+static const char s_golden_text[] = "[policy]\nid = g\nversion = 2\nname = 试\n"
+                                    "[category.case_study]\ncode = 11\nlabel = 案例\n"
+                                    "rule = fixed\nhours = 2\n"
+                                    "[cap.case]\ncategories = case_study\ncount = 2\n"
+                                    "[bucket.t]\nlabel = 总\n"
+                                    "categories = lecture, online_training >= county, case_study\n"
+                                    "[require.year]\nt = 1\nadvisory = t\n";
+
+/* Frozen layout of schema/policy.md §4: the golden policy's blob, byte for byte, and its
+ * BLAKE2b-256 (both computed independently, by a Python msgpack writer and
+ * hashlib.blake2b(digest_size=32)). */
 static void test_blob_golden_vector(void **state) {
     (void)state;
-    xs_policy_t *p = s_parse("[policy]\nid = g\nversion = 2\nname = 试\n[bucket.t]\n"
-                             "label = 总\ncategories = lecture, exam\n[require.year]\nt = 1\n");
+    xs_policy_t *p = s_parse(s_golden_text);
     static const char golden[] =
-        "9cad7875657368692d706f6c69637902a16702a3e8af959409010201cd07e505dc001704cd7080cd0e10"
+        "9dad7875657368692d706f6c69637902a16702a3e8af959409010201cd07e505dc001704cd7080cd0e10"
         "cd3840cd03e8cd3840cd8ca0cd0320cd3840cd07d0cda8c0cd7080cd3840cda8c0cdc4e0cde100ce0002"
-        "3280ce00011940ce0001a5e0cdd2f0cd2a30cd1c20cd0e109a000000000001010100009197a174a3e680"
-        "bbcd040200cd0e100000c0";
+        "3280ce00011940ce0001a5e0cdd2f0cd2a30cd1c20cd0e1091960baa636173655f7374756479a6e6a188"
+        "e4be8b01cd1c20009394a777726974696e67000192060794a570617065720001910894a4636173650002"
+        "910b9199a174a3e680bb00939301000593030205930b000500cd0e10000001c0";
     static const char golden_hash[] =
-        "9487bc9853b98999563c8eda658440f9015b3e78eab10a1f2dce5bcc90141706";
+        "ae686a489d3475ff165f5e04face5459964d47456cd4beb82d656d32e2f024b3";
     xs_writer_t w;
     s_compile(p, &w);
     char hex[2 * 512 + 1] = {0};
@@ -762,21 +776,144 @@ static void test_blob_golden_vector(void **state) {
     for (size_t i = 0; i < w.len; i++)
         snprintf(hex + 2 * i, 3, "%02x", w.data[i]);
     assert_string_equal(hex, golden);
+    assert_int_equal(w.len, 200);
     uint8_t hash[32];
     char hash_hex[65] = {0};
     assert_int_equal(xs_policy_hash(p, hash), XS_OK);
     for (size_t i = 0; i < 32; i++)
         snprintf(hash_hex + 2 * i, 3, "%02x", hash[i]);
     assert_string_equal(hash_hex, golden_hash);
+    xs_policy_t *q = NULL;
+    assert_int_equal(xs_policy_decode(&q, w.data, w.len), XS_OK);
+    assert_memory_equal(p, q, sizeof *p);
     xs_writer_free(&w);
     xs_policy_destroy(&p);
+    xs_policy_destroy(&q);
+}
+
+/* The format-1 golden vector (minutes, yearly caps) is another version, not a malformed blob:
+ * its file must be compiled again. */
+static void test_format_1_blob_is_eversion(void **state) {
+    (void)state;
+    /* tests/unit/test_policy.c's golden vector until revision 2 (git show c229b0a^). */
+    static const char format_1[] =
+        "9cad7875657368692d706f6c69637901a16702a3e8af959409010201cd07e505dc001704cd01e03cccf0"
+        "cd03e8ccf0cd0258cd0320ccf0cd07d0cd02d0cd01e0ccf0cd02d0cd0348cd03c0cd0960cd04b0cd0708"
+        "cd0384ccb4783c9a000000000001010100009197a174a3e680bbcd0402003c0000c0";
+    uint8_t blob[sizeof format_1 / 2];
+    for (size_t i = 0; i < sizeof blob; i++) {
+        unsigned byte;
+        assert_int_equal(sscanf(format_1 + 2 * i, "%2x", &byte), 1);
+        blob[i] = (uint8_t)byte;
+    }
+    xs_policy_t *q = (xs_policy_t *)1;
+    assert_int_equal(xs_policy_decode(&q, blob, sizeof blob), XS_EVERSION);
+    assert_null(q);
+}
+
+/* The largest policy a file can hold, every count and string at its maximum, compiles under
+ * XS_POLICY_BLOB_MAX and decodes to itself. */
+static void test_maximal_policy_fits_the_blob_limit(void **state) {
+    (void)state;
+    size_t cap = 256 * 1024, len = 0;
+    char *text = test_malloc(cap);
+#define S_ADD(...) (len += (size_t)snprintf(text + len, cap - len, __VA_ARGS__))
+    /* A 128-byte Chinese label unique by its number (42 CJK characters and two digits). */
+    char label[160];
+    const char *cjk = "\xe4\xb8\x80"; /* 一 */
+#define S_LABEL(n)                                                                                 \
+    do {                                                                                           \
+        size_t at = 0;                                                                             \
+        for (int k = 0; k < 42; k++)                                                               \
+            at += (size_t)snprintf(label + at, sizeof label - at, "%s", cjk);                      \
+        snprintf(label + at, sizeof label - at, "%02d", (n));                                      \
+    } while (0)
+    char name[256];
+    memset(name, 0, sizeof name);
+    for (int k = 0; k < 85; k++)
+        memcpy(name + 3 * k, "\xe5\x8e\xbf", 3); /* 县 × 85 = 255 bytes */
+    S_ADD("[policy]\nid = %s\nversion = 2147483647\nname = %sx\n",
+          "abcdefghijklmnopqrstuvwxyz012345", name);
+    S_ADD("[credit.paper]\nmin_chars = 10000000\n");
+    for (int c = 0; c < XS_POLICY_CUSTOM_MAX; c++) {
+        S_LABEL(c);
+        S_ADD("[category.c%031d]\ncode = %d\nlabel = %s\nrule = fixed\nhours = 1000\n"
+              "same_event = once\n",
+              c, 200 + c, label);
+    }
+    /* 16 caps over the 42 categories: the defaults removed. */
+    S_ADD("[cap.writing]\ncount = none\n[cap.paper]\ncount = none\n");
+    for (int k = 0; k < XS_POLICY_CAPS_MAX; k++) {
+        S_ADD("[cap.k%031d]\ncount = 1000\nperiod = semester\ncategories = ", k);
+        int first = 1;
+        for (int c = 1; c < XS_CAT_COUNT; c++)
+            if ((c - 1) % XS_POLICY_CAPS_MAX == k)
+                S_ADD("%s%s", first ? "" : ", ", xs_category_name((unsigned)c)), first = 0;
+        for (int c = 0; c < XS_POLICY_CUSTOM_MAX; c++)
+            if ((c + 10) % XS_POLICY_CAPS_MAX == k)
+                S_ADD("%sc%031d", first ? "" : ", ", c), first = 0;
+        S_ADD("\n");
+    }
+    /* 16 buckets of 64 terms each (32 categories at two level ranges), each listing the
+     * later ones, each with advisory requirements in every scope. */
+    for (int b = 0; b < XS_POLICY_BUCKETS_MAX; b++) {
+        S_LABEL(b);
+        S_ADD("[bucket.b%031d]\nlabel = %s\ncategories = ", b, label);
+        for (int c = 0; c < 32; c++)
+            S_ADD("%sc%031d < county, c%031d >= county", c ? ", " : "", c, c);
+        S_ADD("\n");
+        if (b + 1 < XS_POLICY_BUCKETS_MAX) {
+            S_ADD("buckets = ");
+            for (int o = b + 1; o < XS_POLICY_BUCKETS_MAX; o++)
+                S_ADD("%sb%031d", o > b + 1 ? ", " : "", o);
+            S_ADD("\n");
+        }
+    }
+    static const char *const scopes[] = {"year", "semester", "cycle"};
+    for (int s = 0; s < 3; s++) {
+        S_ADD("[require.%s]\n", scopes[s]);
+        for (int b = 0; b < XS_POLICY_BUCKETS_MAX; b++)
+            S_ADD("b%031d = 9999.99\n", b);
+        S_ADD("advisory = ");
+        for (int b = 0; b < XS_POLICY_BUCKETS_MAX; b++)
+            S_ADD("%sb%031d", b ? ", " : "", b);
+        S_ADD("\n");
+    }
+    S_LABEL(99);
+    S_ADD("[require.single]\ncategory = c%031d\nhours = 1000\nbucket = b%031d\nlabel = %s\n", 0, 0,
+          label);
+#undef S_ADD
+#undef S_LABEL
+    assert_true(len < cap);
+    xs_policy_t *p = s_parse(text);
+    assert_int_equal(p->custom_count, XS_POLICY_CUSTOM_MAX);
+    assert_int_equal(p->cap_count, XS_POLICY_CAPS_MAX);
+    assert_int_equal(p->bucket_count, XS_POLICY_BUCKETS_MAX);
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        assert_int_equal(p->buckets[b].term_count, XS_POLICY_TERMS_MAX);
+    assert_int_equal(strlen(p->name), XS_POLICY_NAME_MAX);
+    assert_int_equal(strlen(p->custom[0].label), XS_POLICY_LABEL_MAX);
+    xs_writer_t w1, w2;
+    s_compile(p, &w1);
+    print_message("maximal policy: %zu of %d bytes\n", w1.len, XS_POLICY_BLOB_MAX);
+    assert_true(w1.len <= XS_POLICY_BLOB_MAX);
+    xs_policy_t *q = NULL;
+    assert_int_equal(xs_policy_decode(&q, w1.data, w1.len), XS_OK);
+    s_compile(q, &w2);
+    assert_int_equal(w1.len, w2.len);
+    assert_memory_equal(w1.data, w2.data, w1.len);
+    assert_memory_equal(p, q, sizeof *p);
+    xs_writer_free(&w1);
+    xs_writer_free(&w2);
+    xs_policy_destroy(&p);
+    xs_policy_destroy(&q);
+    test_free(text);
 }
 
 /* Hostile blobs: every prefix is refused; every single-byte change is refused or decodes
  * to a policy that recompiles to exactly the changed bytes. */
-static void test_decode_hostile_blobs(void **state) {
-    (void)state;
-    xs_policy_t *p = s_load("wenzhou"), *q;
+static void s_hostile(const xs_policy_t *p) {
+    xs_policy_t *q;
     xs_writer_t w, again;
     s_compile(p, &w);
     for (size_t n = 0; n < w.len; n++) {
@@ -789,7 +926,7 @@ static void test_decode_hostile_blobs(void **state) {
         test_free(prefix);
     }
     uint8_t *copy = test_malloc(w.len);
-    static const uint8_t deltas[] = {0x01, 0x80, 0xff, 0x10};
+    static const uint8_t deltas[] = {0x01, 0x02, 0x04, 0x80, 0xff, 0x10};
     for (size_t i = 0; i < w.len; i++) {
         for (size_t d = 0; d < sizeof deltas; d++) {
             memcpy(copy, w.data, w.len);
@@ -811,16 +948,78 @@ static void test_decode_hostile_blobs(void **state) {
     longer[w.len] = 0xc0;
     assert_int_equal(xs_policy_decode(&q, longer, w.len + 1), XS_EMALFORMED);
     test_free(longer);
-    xs_writer_t v2;
-    xs_writer_init(&v2, 256);
-    xs_codec_put_array(&v2, 3);
-    xs_codec_put_str(&v2, "xueshi-policy", 13);
-    xs_codec_put_uint(&v2, 3);
-    xs_codec_put_nil(&v2);
-    assert_int_equal(xs_policy_decode(&q, v2.data, v2.len), XS_EVERSION);
-    xs_writer_free(&v2);
     assert_int_equal(xs_policy_decode(&q, w.data, XS_POLICY_BLOB_MAX + 1), XS_ETOOBIG);
     xs_writer_free(&w);
+}
+
+static void test_decode_hostile_blobs(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("wenzhou");
+    s_hostile(p);
+    xs_policy_destroy(&p);
+    p = s_load("xinxiang");
+    s_hostile(p);
+    xs_policy_destroy(&p);
+    p = s_parse(s_golden_text);
+    s_hostile(p);
+    xs_policy_destroy(&p);
+    p = s_parse(s_rich);
+    s_hostile(p);
+    xs_policy_destroy(&p);
+    xs_policy_t *q = NULL;
+    xs_writer_t v3;
+    xs_writer_init(&v3, 256);
+    xs_codec_put_array(&v3, 3);
+    xs_codec_put_str(&v3, "xueshi-policy", 13);
+    xs_codec_put_uint(&v3, 3);
+    xs_codec_put_nil(&v3);
+    assert_int_equal(xs_policy_decode(&q, v3.data, v3.len), XS_EVERSION);
+    xs_writer_free(&v3);
+}
+
+/* Blobs well formed as msgpack that break a rule of policy.md §2 are refused, as the same
+ * policy in a file would be. */
+static void test_decode_refuses_what_a_file_may_not_say(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_golden_text);
+    xs_policy_t bad;
+#define S_REFUSED(stmt)                                                                            \
+    do {                                                                                           \
+        bad = *p;                                                                                  \
+        stmt;                                                                                      \
+        xs_writer_t w;                                                                             \
+        s_compile(&bad, &w);                                                                       \
+        xs_policy_t *q = (xs_policy_t *)1;                                                         \
+        if (xs_policy_decode(&q, w.data, w.len) != XS_EMALFORMED || q != NULL)                     \
+            fail_msg("accepted: %s", #stmt);                                                       \
+        xs_writer_free(&w);                                                                        \
+    } while (0)
+    S_REFUSED(bad.custom[0].code = 10);                         /* a built-in code */
+    S_REFUSED(bad.custom[0].rule = XS_RULE_BUILTIN);            /* no rule */
+    S_REFUSED(bad.custom[0].rule = XS_RULE_COUNT);              /* unknown rule */
+    S_REFUSED(bad.custom[0].seconds = 0);                       /* fixed without credit */
+    S_REFUSED(bad.custom[0].same_event = 2);                    /* not a flag */
+    S_REFUSED(strcpy(bad.custom[0].label, "专题讲座"));         /* a built-in label */
+    S_REFUSED(strcpy(bad.custom[0].name, "exam"));              /* a built-in name */
+    S_REFUSED(bad.custom[0].label[0] = '\0');                   /* no label */
+    S_REFUSED(bad.caps[2].categories[0] |= 1u << XS_CAT_PAPER); /* paper in two caps */
+    S_REFUSED(bad.caps[2].categories[0] = 0);                   /* a cap of nothing */
+    S_REFUSED(bad.caps[2].categories[1] = 1);                   /* code 64: undefined */
+    S_REFUSED(bad.caps[2].count = 0);
+    S_REFUSED(bad.caps[2].count = 1001);
+    S_REFUSED(bad.caps[2].period = XS_SCOPE_CYCLE);
+    S_REFUSED(strcpy(bad.caps[2].name, "paper"));                 /* a name twice */
+    S_REFUSED(bad.buckets[0].terms[1].min_level = 6);             /* no such level */
+    S_REFUSED(bad.buckets[0].terms[1].max_level = 1);             /* min > max */
+    S_REFUSED(bad.buckets[0].terms[1].category = 12);             /* undefined code */
+    S_REFUSED(bad.buckets[0].terms[1].category = XS_CAT_LECTURE); /* lecture twice */
+    S_REFUSED(bad.buckets[0].all = 1);                            /* all with terms */
+    S_REFUSED(bad.buckets[0].advisory = 1u << XS_SCOPE_CYCLE);    /* no cycle requirement */
+    S_REFUSED(bad.buckets[0].advisory = 1u << 3);                 /* no such scope */
+    S_REFUSED(bad.buckets[0].term_count = 0);                     /* counts nothing */
+    S_REFUSED(strcpy(bad.buckets[0].name, "case_study"));         /* a category's name */
+    S_REFUSED(strcpy(bad.buckets[0].name, "advisory"));           /* reserved */
+#undef S_REFUSED
     xs_policy_destroy(&p);
 }
 
@@ -877,7 +1076,10 @@ int main(void) {
         cmocka_unit_test(test_calendar_boundaries_08_31_09_01_01_31_02_01),
         cmocka_unit_test(test_compile_decode_compile_is_byte_identical),
         cmocka_unit_test(test_blob_golden_vector),
+        cmocka_unit_test(test_format_1_blob_is_eversion),
+        cmocka_unit_test(test_maximal_policy_fits_the_blob_limit),
         cmocka_unit_test(test_decode_hostile_blobs),
+        cmocka_unit_test(test_decode_refuses_what_a_file_may_not_say),
         cmocka_unit_test(test_mutated_files_parse_or_refuse_cleanly),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
