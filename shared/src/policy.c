@@ -27,22 +27,6 @@
 #define S_CYCLE_YEARS_MAX 10u
 #define S_MAGIC "xueshi-policy"
 
-#ifndef XS_RULE_COUNT
-/* Until record.h declares xs_rule and xs_record_check_rule (records.md; branch rec): the same
- * values, and a stand-in that knows the built-in categories only. */
-typedef enum xs_rule {
-    XS_RULE_BUILTIN = 0,
-    XS_RULE_FIXED = 1,
-    XS_RULE_MINUTES = 2,
-    XS_RULE_HOURS = 3,
-    XS_RULE_DAYS = 4,
-} xs_rule;
-#define XS_RULE_COUNT 5
-static xs_reason xs_record_check_rule(const xs_record_t *rec, unsigned rule, xs_field *field) {
-    (void)rule;
-    return xs_record_check(rec, field);
-}
-#endif
 /* ---- credit parameters: one table drives defaults, file keys, ranges and the blob ---- */
 
 typedef enum s_value_kind {
