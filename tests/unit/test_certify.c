@@ -21,85 +21,45 @@
 
 /* ---- helpers ---- */
 
-/* Sets bit `code` of a 256-bit category set. */
-static void s_bit(uint64_t *set, unsigned code) {
-    set[code / 64] |= 1ull << (code % 64);
-}
-
-/* The revision-2 tables of a policy that its parser does not fill yet: the default caps of
- * §6.2 (one reflection or teaching design, one paper, a year), bucket membership at every
- * level (Xinxiang's network_school: online_training of county level or above, §6.5) and
- * Wenzhou's advisory yearly requirements (§6.4). A policy whose tables are filled is left
- * as it is. */
-static void s_derive(xs_policy_t *p) {
-    for (unsigned c = 0; c < XS_POLICY_CODES; c++)
-        for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
-            if (p->bucket_mask[c][l])
-                return;
-    memset(p->caps, 0, sizeof p->caps);
-    memset(p->cap_of, 0, sizeof p->cap_of);
-    snprintf(p->caps[0].name, sizeof p->caps[0].name, "writing");
-    s_bit(p->caps[0].categories, XS_CAT_REFLECTION);
-    s_bit(p->caps[0].categories, XS_CAT_TEACHING_DESIGN);
-    snprintf(p->caps[1].name, sizeof p->caps[1].name, "paper");
-    s_bit(p->caps[1].categories, XS_CAT_PAPER);
-    p->cap_count = 2;
-    for (unsigned k = 0; k < p->cap_count; k++) {
-        p->caps[k].period = XS_SCOPE_YEAR;
-        p->caps[k].count = 1;
-        for (unsigned c = 0; c < XS_POLICY_CODES; c++)
-            if ((p->caps[k].categories[c / 64] >> (c % 64)) & 1u)
-                p->cap_of[c] = (uint8_t)(k + 1);
-    }
-    int xinxiang = strcmp(p->id, "xinxiang") == 0;
-    int network = xs_policy_bucket_find(p, "network_school", 14);
-    int school = xs_policy_bucket_find(p, "school", 6);
-    for (unsigned b = 0; b < p->bucket_count; b++) {
-        for (unsigned c = 1; c < XS_CAT_COUNT; c++) {
-            if (!((p->buckets[b].members >> c) & 1u))
-                continue;
-            for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
-                p->bucket_mask[c][l] |= (uint16_t)(1u << b);
-        }
-    }
-    if (xinxiang) {
-        for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
-            p->bucket_mask[XS_CAT_ONLINE_TRAINING][l] =
-                (uint16_t)(1u << (l >= XS_LEVEL_COUNTY ? network : school));
-    }
-    if (strcmp(p->id, "wenzhou") == 0)
-        for (unsigned b = 0; b < p->bucket_count; b++)
-            p->buckets[b].advisory = 1u << XS_SCOPE_YEAR;
-}
-
-/* Adds a category of the policy's own by hand (credit-rules §6.3), counted in every bucket
- * that counts all categories. */
-static void s_add_custom(xs_policy_t *p, unsigned code, const char *name, const char *label,
-                         unsigned rule, uint32_t seconds, unsigned same_event) {
-    xs_policy_category_t *cat = &p->custom[p->custom_count];
-    memset(cat, 0, sizeof *cat);
-    cat->code = (uint8_t)code;
-    cat->rule = (uint8_t)rule;
-    cat->seconds = seconds;
-    cat->same_event = (uint8_t)same_event;
-    snprintf(cat->name, sizeof cat->name, "%s", name);
-    snprintf(cat->label, sizeof cat->label, "%s", label);
-    p->custom_of[code] = (uint8_t)++p->custom_count;
-    for (unsigned b = 0; b < p->bucket_count; b++)
-        if ((p->buckets[b].members & 0x7feu) == 0x7feu)
-            for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
-                p->bucket_mask[code][l] |= (uint16_t)(1u << b);
-}
-
-static xs_policy_t *s_policy(const char *id) {
-    char path[512], err[512];
+/* The text of a shipped policy file (schema/policies/<id>.ini); the caller frees it. */
+static char *s_policy_text(const char *id, size_t *len) {
+    char path[512];
     const char *root = getenv("XS_SOURCE_DIR");
     snprintf(path, sizeof path, "%s/schema/policies/%s.ini", root ? root : XS_SOURCE_DIR, id);
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot read %s", path);
+    char *text = test_malloc(XS_POLICY_FILE_MAX);
+    *len = fread(text, 1, XS_POLICY_FILE_MAX, f);
+    fclose(f);
+    return text;
+}
+
+/* A policy from text, as a county would write its file. */
+static xs_policy_t *s_parse(const char *text, size_t len) {
+    char err[512];
     xs_policy_t *p = NULL;
-    if (xs_policy_load(&p, path, err, sizeof err) != XS_OK)
+    if (xs_policy_parse(&p, text, len, "test.ini", err, sizeof err) != XS_OK)
         fail_msg("%s", err);
-    s_derive(p);
     return p;
+}
+
+/* A shipped policy with sections added at the end of its file (extra may be ""). */
+static xs_policy_t *s_policy_plus(const char *id, const char *extra) {
+    size_t len, more = strlen(extra);
+    char *text = s_policy_text(id, &len);
+    if (len + more + 1 > XS_POLICY_FILE_MAX)
+        fail_msg("policy text too long");
+    text[len++] = '\n';
+    memcpy(text + len, extra, more);
+    xs_policy_t *p = s_parse(text, len + more);
+    test_free(text);
+    return p;
+}
+
+/* A shipped policy as its file says. */
+static xs_policy_t *s_policy(const char *id) {
+    return s_policy_plus(id, "");
 }
 
 /* A record from "field=value;field=value" as an office types it into the sheet. Strings
@@ -1139,6 +1099,12 @@ static void test_wenzhou_40h_in_a_year_is_advisory(void **state) {
     xs_policy_destroy(&p);
 }
 
+/* The policy's own categories the examples below use (credit-rules §6.3, policy.md). */
+#define S_CASE_STUDY                                                                               \
+    "[category.case_study]\ncode = 11\nlabel = 案例分析\nrule = fixed\nhours = 2\n"            \
+    "same_event = once\n"
+#define S_RESEARCH_LOG "[category.research_log]\ncode = 12\nlabel = 研修日志\nrule = hours\n"
+
 /* §6.3: baiwanzi with its own 案例分析 (code 11, 2 h a record, one event once). T1 writes
  * two case studies of event 案例A (one counts: the earlier) and one without an event: 2 + 2
  * = 4 h in `total`, which counts all categories. A record of code 12, which the policy does
@@ -1146,8 +1112,7 @@ static void test_wenzhou_40h_in_a_year_is_advisory(void **state) {
  * (研修日志, certificate hours) the same record's 1.5 h are credited: 5.5 h. */
 static void test_custom_category_credited_unknown_code_rejected(void **state) {
     (void)state;
-    xs_policy_t *p = s_policy("baiwanzi");
-    s_add_custom(p, 11, "case_study", "案例分析", XS_RULE_FIXED, S_H(2), 1);
+    xs_policy_t *p = s_policy_plus("baiwanzi", S_CASE_STUDY);
     xs_record_t recs[] = {
         s_rec("teacher_id=T1;date=2024-10-10;category=open_class;event=案例A"),
         s_rec("teacher_id=T1;date=2024-10-20;category=open_class;event=案例A"),
@@ -1168,8 +1133,9 @@ static void test_custom_category_credited_unknown_code_rejected(void **state) {
     assert_int_equal(rows[3].field, XS_F_CATEGORY);
     assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
                      S_H(4));
+    xs_policy_destroy(&p);
 
-    s_add_custom(p, 12, "research_log", "研修日志", XS_RULE_HOURS, 0, 0);
+    p = s_policy_plus("baiwanzi", S_CASE_STUDY S_RESEARCH_LOG);
     s_run(p, recs, NULL, 4, rows, &book);
     s_expect(&rows[3], XS_CERT_CREDITED, 90, XS_REASON_NONE);
     assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
@@ -1182,9 +1148,10 @@ static void test_custom_category_credited_unknown_code_rejected(void **state) {
  * same_event, two records of one event both count. */
 static void test_custom_category_rules(void **state) {
     (void)state;
-    xs_policy_t *p = s_policy("baiwanzi");
-    s_add_custom(p, 20, "subject_contest", "学科竞赛辅导", XS_RULE_MINUTES, 0, 0);
-    s_add_custom(p, 21, "study_tour", "跟岗研修", XS_RULE_DAYS, S_H(6), 0);
+    xs_policy_t *p = s_policy_plus(
+        "baiwanzi", "[category.subject_contest]\ncode = 20\nlabel = 学科竞赛辅导\nrule = minutes\n"
+                    "[category.study_tour]\ncode = 21\nlabel = 跟岗研修\nrule = days\n"
+                    "hours = 6\n");
     xs_record_t recs[] = {
         s_rec("teacher_id=T1;date=2024-10-10;category=open_class;minutes=90;event=竞赛"),
         s_rec("teacher_id=T1;date=2024-10-11;category=open_class;minutes=90;event=竞赛"),
@@ -1201,21 +1168,27 @@ static void test_custom_category_rules(void **state) {
     s_expect(&rows[2], XS_CERT_CREDITED, 900, XS_REASON_NONE);
     s_expect(&rows[3], XS_CERT_REJECTED, 0, XS_REASON_MISSING_FIELD); /* no days */
     assert_int_equal(rows[3].field, XS_F_DAYS);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0)->credited_seconds,
+                     S_H(18));
     xs_policy_destroy(&p);
 }
 
-/* §6.2: a cap over a semester. With the writing cap at one a semester, T1's two
- * reflections of semester 1 of 2024-2025 (October, November) keep one, the earlier (same
- * credit); T2's one in each semester (October, March) are both credited. */
+/* The writing cap of credit-rules §6.2 by semester instead of year: the default removed, a
+ * cap of the same categories put in its place. */
+#define S_SEMESTER_CAP                                                                             \
+    "[cap.writing]\ncount = none\n"                                                                \
+    "[cap.x]\ncategories = reflection, teaching_design\nperiod = semester\ncount = 1\n"
+
+/* §6.2: a cap over a semester ([cap.x] period = semester, one record), in a county's policy
+ * of one bucket. T1's two reflections of semester 1 of 2024-2025 (October, November) keep
+ * one, the earlier (same credit); T2's one in each semester (October, March) are both
+ * credited: 8 h. */
 static void test_semester_cap(void **state) {
     (void)state;
-    xs_policy_t *p = s_policy("baiwanzi");
-    int writing = -1;
-    for (uint32_t k = 0; k < p->cap_count; k++)
-        if ((p->caps[k].categories[0] >> XS_CAT_REFLECTION) & 1u)
-            writing = (int)k;
-    assert_true(writing >= 0);
-    p->caps[writing].period = XS_SCOPE_SEMESTER;
+    static const char text[] = "[policy]\nid = t\nversion = 1\n"
+                               "[bucket.total]\ncategories = all\n"
+                               "[require.year]\ntotal = 40\n" S_SEMESTER_CAP;
+    xs_policy_t *p = s_parse(text, sizeof text - 1);
     xs_record_t recs[] = {
         s_rec("teacher_id=T1;date=2024-10-10;category=reflection;chars=1200"),
         s_rec("teacher_id=T1;date=2024-11-10;category=reflection;chars=1500"),
@@ -1247,7 +1220,7 @@ static uint64_t s_rand(uint64_t *s) {
 /* 1000 records of 25 teachers, built to collide: few events, the same works in other
  * case and spacing (papers and projects), exams, corrections and invalid records, online
  * training at every level (§6.5), unit designs with and without lessons (§6.6), and codes
- * 11..13 of a policy's own categories (§6.3; s_customs defines 11 and 13, not 12). */
+ * 11..13 of a policy's own categories (§6.3; S_CUSTOMS defines 11 and 13, not 12). */
 static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
     static const char *const teachers[] = {
         "T01", "T02", "T03", "T04", "T05", "T06", "T07", "T08", "T09", "T10", "T11", "T12", "T13",
@@ -1333,10 +1306,7 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
 
 /* The policy's own categories of s_random_set: 11 (2 h a record, one event once) and 13
  * (days at 8 h); 12 stays undefined. */
-static void s_customs(xs_policy_t *p) {
-    s_add_custom(p, 11, "case_study", "案例分析", XS_RULE_FIXED, S_H(2), 1);
-    s_add_custom(p, 13, "study_tour", "跟岗研修", XS_RULE_DAYS, S_H(8), 0);
-}
+#define S_CUSTOMS S_CASE_STUDY "[category.study_tour]\ncode = 13\nlabel = 跟岗研修\nrule = days\n"
 
 static int s_cmp_rows(const xs_certify_row_t *a, const xs_certify_row_t *b) {
     return a->related_id != b->related_id || a->credited_seconds != b->credited_seconds ||
@@ -1396,14 +1366,10 @@ static void s_order_independence(xs_policy_t *p) {
 
 static void test_order_independence_1000_records_20_shuffles(void **state) {
     (void)state;
-    xs_policy_t *p = s_policy("wenzhou");
-    s_customs(p);
+    xs_policy_t *p = s_policy_plus("wenzhou", S_CUSTOMS);
     s_order_independence(p);
     xs_policy_destroy(&p);
-    p = s_policy("xinxiang");
-    s_customs(p);
-    for (uint32_t k = 0; k < p->cap_count; k++)
-        p->caps[k].period = XS_SCOPE_SEMESTER;
+    p = s_policy_plus("xinxiang", S_CUSTOMS S_SEMESTER_CAP);
     s_order_independence(p);
     xs_policy_destroy(&p);
 }
@@ -1413,8 +1379,7 @@ static void test_order_independence_1000_records_20_shuffles(void **state) {
 static void test_one_teacher_entry_point_matches_full_run(void **state) {
     (void)state;
     enum { N = 1000 };
-    xs_policy_t *p = s_policy("dali");
-    s_customs(p);
+    xs_policy_t *p = s_policy_plus("dali", S_CUSTOMS);
     xs_record_t *recs = test_malloc(N * sizeof *recs), *mine = test_malloc(N * sizeof *mine);
     uint64_t ids[N], my_ids[N];
     size_t where[N];
