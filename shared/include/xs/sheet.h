@@ -7,6 +7,7 @@
 
 #include "xs/csv.h"
 #include "xs/err.h"
+#include "xs/policy.h"
 #include "xs/record.h"
 
 /* Columns that are not record fields, as held in xs_sheet_t.column. */
@@ -25,6 +26,8 @@
 typedef struct xs_sheet {
     uint32_t count;                  /* cells in the header; every row must have as many */
     int8_t column[XS_CSV_MAX_CELLS]; /* per column: its xs_field, or an XS_SHEET_COL_ value */
+    const xs_policy_t *policy;       /* resolves category cells; NULL: built-in categories only;
+                                        borrowed from xs_sheet_header's caller */
 } xs_sheet_t;
 
 /* What a row holds besides the record. */
@@ -41,13 +44,17 @@ typedef struct xs_sheet_extra {
  * 登记人, 编号, 姓名; names are trimmed and ASCII-case-folded. A column with an empty name is
  * ignored. Returns XS_EINVAL for an unknown or repeated column, a missing teacher_id, date or
  * category column, or a header that is not UTF-8 (a CSV saved as GBK), and writes a one-line
- * message, Chinese first, naming the column into errbuf (cap bytes, may be 0); "" on XS_OK. */
-XS_MUST_USE xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf,
-                                   size_t cap);
+ * message, Chinese first, naming the column into errbuf (cap bytes, may be 0); "" on XS_OK.
+ * policy (may be NULL: the built-in categories only) names the categories rows may use; it
+ * must outlive every xs_sheet_row call on *out. */
+XS_MUST_USE xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header,
+                                   const xs_policy_t *policy, char *errbuf, size_t cap);
 
 /* Fills *rec (xs_record_init, then xs_record_set_text per mapped cell) and *extra (may be
  * NULL) from one data row; does not call xs_record_check. A category cell may hold the English
- * code in any ASCII case or the Chinese label of xs_category_zh ("专题讲座"). Strings in rec
+ * name in any ASCII case or the exact Chinese label ("专题讲座", "案例分析") of a built-in
+ * category or one the sheet's policy defines (xs_policy_category_parse); anything else is
+ * refused as unknown_category. Strings in rec
  * and extra borrow from row's cells: valid until the next xs_csv_next or xs_csv_close. Every
  * readable cell is set even on a refused row (so a report can still name its teacher and
  * category). Returns XS_OK (with *why XS_REASON_NONE) or XS_EINVAL with the first fault in
