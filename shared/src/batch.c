@@ -11,16 +11,24 @@
 static const char s_context[] = "xueshi-batch-1";
 #define S_CONTEXT_BYTES (sizeof s_context) /* the NUL is part of the context */
 
-/* The first four bytes of every body: array of 8, format 1, bin8 of 32 (protocol.md §2). */
+/* The first four bytes of a format-1 body: array of 8, format 1, bin8 of 32 (protocol.md §2);
+ * a format-2 body has 0x02 in place of the 0x01. */
 static const uint8_t s_prefix[4] = {0x98, 0x01, 0xc4, 0x20};
+#define S_PREFIX_FORMAT 1 /* where the format sits in s_prefix */
 
 /* Bytes of a msgpack bin header for len bytes. */
 static size_t s_bin_header(size_t len) {
     return len <= 0xff ? 2 : len <= 0xffff ? 3 : 5;
 }
 
+/* Highest record version a body format carries (protocol.md §2). */
+static unsigned s_record_version_max(unsigned format) {
+    return format == 1 ? 1u : 2u;
+}
+
 /* Checks the body's fixed prefix. A body that is an array whose first element is an integer
- * other than 1 is another format (XS_EVERSION); anything else unlike the prefix is malformed. */
+ * other than 1 or 2 is another format (XS_EVERSION); anything else unlike the prefix is
+ * malformed. */
 static xs_err s_check_prefix(const uint8_t *body, size_t body_len) {
     xs_reader_t r;
     uint32_t count;
@@ -29,10 +37,13 @@ static xs_err s_check_prefix(const uint8_t *body, size_t body_len) {
     xs_reader_init(&r, body, body_len);
     if (xs_codec_get_array(&r, &count) != XS_OK)
         return XS_EMALFORMED;
-    if (xs_codec_get_uint(&r, &u) == XS_OK ? u != XS_BATCH_FORMAT
+    if (xs_codec_get_uint(&r, &u) == XS_OK ? u < XS_BATCH_FORMAT_FIRST || u > XS_BATCH_FORMAT
                                            : xs_codec_get_int(&r, &i) == XS_OK)
         return XS_EVERSION;
-    if (body_len < XS_BATCH_PREFIX_BYTES || memcmp(body, s_prefix, sizeof s_prefix) != 0)
+    /* The format in its one-byte form: a wider integer breaks the fixed prefix. */
+    if (body_len < XS_BATCH_PREFIX_BYTES || body[0] != s_prefix[0] ||
+        (body[S_PREFIX_FORMAT] != 1 && body[S_PREFIX_FORMAT] != 2) ||
+        memcmp(body + 2, s_prefix + 2, sizeof s_prefix - 2) != 0)
         return XS_EMALFORMED;
     return XS_OK;
 }
@@ -75,6 +86,7 @@ xs_err xs_batch_seal(xs_writer_t *envelope, const xs_identity_t *origin, uint64_
     xs_writer_t signed_bytes;
     xs_record_t rec;
     xs_err err = XS_OK;
+    unsigned format = XS_BATCH_FORMAT_FIRST;
 
     if (count < 1 || count > XS_BATCH_MAX_RECORDS || first_seq < 1 ||
         first_seq - 1 > UINT64_MAX - count || (prev_hash == NULL) != (first_seq == 1) ||
@@ -86,13 +98,16 @@ xs_err xs_batch_seal(xs_writer_t *envelope, const xs_identity_t *origin, uint64_
                   : xs_record_decode_bytes(records[i].ptr, records[i].len, &rec);
         if (err != XS_OK)
             return err == XS_EVERSION ? XS_EVERSION : XS_EMALFORMED;
+        /* The lowest format that carries every record (protocol.md §2). */
+        if (rec.version > s_record_version_max(format))
+            format = XS_BATCH_FORMAT;
     }
 
     /* context || body in one buffer, so the signature needs no copy. */
     xs_writer_init(&signed_bytes, S_CONTEXT_BYTES + XS_BATCH_MAX_BYTES);
     xs_writer_raw(&signed_bytes, s_context, S_CONTEXT_BYTES);
     xs_codec_put_array(&signed_bytes, 8);
-    xs_codec_put_uint(&signed_bytes, XS_BATCH_FORMAT);
+    xs_codec_put_uint(&signed_bytes, format);
     xs_codec_put_bin(&signed_bytes, xs_identity_public(origin)->sign, XS_SIGN_PK_BYTES);
     xs_codec_put_uint(&signed_bytes, first_seq);
     xs_codec_put_uint(&signed_bytes, count);
@@ -148,6 +163,7 @@ xs_err xs_batch_open(const void *envelope, size_t len, xs_batch_t *out) {
     xs_err err = s_frame(envelope, len, &out->body, &out->body_len, &out->signature);
     if (err != XS_OK)
         return err;
+    out->format = out->body[S_PREFIX_FORMAT];
     memcpy(out->origin, out->body + sizeof s_prefix, XS_SIGN_PK_BYTES);
     if ((err = xs_envelope_verify(s_context, S_CONTEXT_BYTES, out->origin, out->body, out->body_len,
                                   out->signature)) != XS_OK)
@@ -167,13 +183,22 @@ xs_err xs_batch_open(const void *envelope, size_t len, xs_batch_t *out) {
     out->first_seq = first_seq;
     out->count = (uint32_t)count;
     out->records = r.pos;
+    unsigned version_max = 0;
     for (uint32_t i = 0; i < out->count; i++) {
         err = xs_record_decode(&r, &rec);
         if (err == XS_EVERSION)
             return err;
         if (err != XS_OK)
             goto malformed;
+        if (rec.version > s_record_version_max(out->format))
+            return XS_EVERSION; /* a version-2 record in a format-1 body */
+        if (rec.version > version_max)
+            version_max = rec.version;
     }
+    /* Format 2 is the format of batches that carry a version-2 record; one that carries none
+     * is not a body any sealer writes (protocol.md §2). */
+    if (out->format == 2 && version_max < 2)
+        return XS_EVERSION;
     out->records_len = (size_t)(r.pos - out->records);
     if (xs_reader_left(&r) != 0)
         goto malformed;

@@ -22,9 +22,9 @@ static const char *const s_level_names[XS_LEVEL_COUNT] = {
 };
 static const char *const s_grade_names[XS_GRADE_COUNT] = {"", "1", "2", "3", "published"};
 static const char *const s_field_names[XS_F_COUNT] = {
-    "version", "kind", "teacher_id", "school_id",   "date",  "category", "role", "minutes",
-    "hours",   "days", "chars",      "unit",        "level", "grade",    "work", "event",
-    "score",   "note", "operator",   "recorded_at", "ref",   "voids",
+    "version", "kind", "teacher_id", "school_id",   "date",  "category", "role",    "minutes",
+    "hours",   "days", "chars",      "unit",        "level", "grade",    "work",    "event",
+    "score",   "note", "operator",   "recorded_at", "ref",   "voids",    "lessons",
 };
 static const struct {
     const char *code, *zh;
@@ -46,6 +46,7 @@ static const struct {
     [XS_REASON_VOIDED] = {"voided", "已被更正作废"},
     [XS_REASON_OUT_OF_SCOPE] = {"out_of_scope", "学校不在本节点范围"},
     [XS_REASON_BAD_TARGET] = {"bad_target", "更正所指记录不存在"},
+    [XS_REASON_INCOMPLETE_UNIT] = {"incomplete_unit", "单元教学设计须登记题目和课时数"},
 };
 
 const char *xs_reason_code(xs_reason reason) {
@@ -94,7 +95,7 @@ int xs_field_parse(const char *s, size_t len) {
 
 void xs_record_init(xs_record_t *rec) {
     memset(rec, 0, sizeof *rec);
-    rec->version = XS_RECORD_VERSION;
+    rec->version = XS_RECORD_VERSION_FIRST;
     rec->kind = XS_KIND_ACTIVITY;
     rec->present = 1u << XS_F_VERSION;
 }
@@ -150,6 +151,8 @@ static uint32_t *s_u32_field(xs_record_t *rec, xs_field f) {
         return &rec->chars;
     case XS_F_SCORE:
         return &rec->score;
+    case XS_F_LESSONS:
+        return &rec->lessons;
     default:
         return NULL;
     }
@@ -218,9 +221,13 @@ xs_err xs_record_set_text(xs_record_t *rec, xs_field f, const char *text, size_t
         break;
     case XS_F_MINUTES:
     case XS_F_CHARS:
+    case XS_F_LESSONS:
         if (xs_text_parse_fixed(text, len, 0, UINT32_MAX, &v) != XS_OK)
             goto bad_value;
         *s_u32_field(rec, f) = (uint32_t)v;
+        /* The record now needs version 2, as the encoder will write it (records.md §4.1). */
+        if (f == XS_F_LESSONS && rec->version < 2)
+            rec->version = 2;
         break;
     case XS_F_HOURS:
     case XS_F_SCORE:
@@ -254,20 +261,40 @@ bad_value:
 #define S_DATE_MAX 65743
 
 #define S_BIT(f) (1u << (f))
-/* The fields each category's credit depends on (schema/credit-rules.md §2). */
+/* The fields each category's credit depends on (schema/credit-rules.md §2, records.md §6). */
 static const uint32_t s_uses[XS_CAT_COUNT] = {
     [XS_CAT_LECTURE] = S_BIT(XS_F_MINUTES) | S_BIT(XS_F_ROLE),
     [XS_CAT_EXTERNAL_TRAINING] = S_BIT(XS_F_HOURS) | S_BIT(XS_F_DAYS),
-    [XS_CAT_ONLINE_TRAINING] = S_BIT(XS_F_HOURS),
+    [XS_CAT_ONLINE_TRAINING] = S_BIT(XS_F_HOURS) | S_BIT(XS_F_LEVEL),
     [XS_CAT_RESEARCH_SESSION] = S_BIT(XS_F_ROLE) | S_BIT(XS_F_EVENT),
     [XS_CAT_REFLECTION] = S_BIT(XS_F_CHARS),
-    [XS_CAT_TEACHING_DESIGN] = S_BIT(XS_F_CHARS) | S_BIT(XS_F_UNIT),
+    [XS_CAT_TEACHING_DESIGN] =
+        S_BIT(XS_F_CHARS) | S_BIT(XS_F_UNIT) | S_BIT(XS_F_WORK) | S_BIT(XS_F_LESSONS),
     [XS_CAT_PAPER] = S_BIT(XS_F_CHARS) | S_BIT(XS_F_WORK) | S_BIT(XS_F_LEVEL) | S_BIT(XS_F_GRADE),
-    [XS_CAT_PROJECT] = S_BIT(XS_F_LEVEL) | S_BIT(XS_F_ROLE),
+    [XS_CAT_PROJECT] = S_BIT(XS_F_LEVEL) | S_BIT(XS_F_ROLE) | S_BIT(XS_F_WORK),
     [XS_CAT_EXAM] = S_BIT(XS_F_EVENT) | S_BIT(XS_F_SCORE),
 };
 
+/* The one field a policy-defined category's rule needs, or XS_F_VERSION for none
+ * (records.md §6, policy.md §2). */
+static xs_field s_rule_field(unsigned rule) {
+    switch (rule) {
+    case XS_RULE_MINUTES:
+        return XS_F_MINUTES;
+    case XS_RULE_HOURS:
+        return XS_F_HOURS;
+    case XS_RULE_DAYS:
+        return XS_F_DAYS;
+    default:
+        return XS_F_VERSION;
+    }
+}
+
 xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
+    return xs_record_check_rule(rec, XS_RULE_BUILTIN, field);
+}
+
+xs_reason xs_record_check_rule(const xs_record_t *rec, unsigned rule, xs_field *field) {
 #define S_FAIL(f, r)                                                                               \
     do {                                                                                           \
         *field = (f);                                                                              \
@@ -290,7 +317,7 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
             S_FAIL(f, XS_REASON_OUT_OF_RANGE);                                                     \
     } while (0)
     *field = XS_F_VERSION;
-    if (rec->version != XS_RECORD_VERSION)
+    if (rec->version < XS_RECORD_VERSION_FIRST || rec->version > XS_RECORD_VERSION)
         S_FAIL(XS_F_VERSION, XS_REASON_BAD_VALUE);
     if (rec->kind == XS_KIND_CORRECTION) {
         S_NEED(XS_F_VOIDS);
@@ -303,14 +330,22 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
     if (rec->date < 0 || rec->date > S_DATE_MAX)
         S_FAIL(XS_F_DATE, XS_REASON_BAD_DATE);
     S_NEED(XS_F_CATEGORY);
-    if (rec->category == XS_CAT_NONE || rec->category >= XS_CAT_COUNT)
+    /* A code of 11..255 is a category a policy defines: only its rule can judge it. */
+    int builtin = rec->category >= 1 && rec->category < XS_CAT_COUNT;
+    if (rec->category == XS_CAT_NONE ||
+        (!builtin && (rule == XS_RULE_BUILTIN || rule >= XS_RULE_COUNT)))
         S_FAIL(XS_F_CATEGORY, XS_REASON_UNKNOWN_CATEGORY);
+    xs_field rule_field = builtin ? XS_F_VERSION : s_rule_field(rule);
     /* Fields a category does not use are ignored (schema/credit-rules.md §3.1), so only the
      * used ones are range-checked; with both hours and days, external_training uses the
-     * hours. */
-    uint32_t uses = s_uses[rec->category];
+     * hours, and only a unit design uses work and lessons. */
+    uint32_t uses = builtin ? s_uses[rec->category] : S_BIT(XS_F_EVENT);
+    if (rule_field != XS_F_VERSION)
+        uses |= S_BIT(rule_field);
     if (rec->category == XS_CAT_EXTERNAL_TRAINING && S_HAS(rec, XS_F_HOURS))
         uses &= ~S_BIT(XS_F_DAYS);
+    if (rec->category == XS_CAT_TEACHING_DESIGN && rec->unit != 1)
+        uses &= ~(S_BIT(XS_F_WORK) | S_BIT(XS_F_LESSONS));
 #define S_USED(f) (uses & S_BIT(f))
     if (S_USED(XS_F_ROLE) && rec->role >= XS_ROLE_COUNT)
         S_FAIL(XS_F_ROLE, XS_REASON_BAD_VALUE);
@@ -330,8 +365,15 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
         S_FAIL(XS_F_CHARS, XS_REASON_OUT_OF_RANGE);
     if (S_USED(XS_F_SCORE) && rec->score > 100000u)
         S_FAIL(XS_F_SCORE, XS_REASON_OUT_OF_RANGE);
+    if (S_USED(XS_F_LESSONS))
+        S_RANGE(XS_F_LESSONS, rec->lessons, 2u, 100u);
 #undef S_USED
 
+    if (!builtin) {
+        if (rule_field != XS_F_VERSION)
+            S_NEED(rule_field);
+        return XS_REASON_NONE;
+    }
     unsigned role = rec->role;
     switch (rec->category) {
     case XS_CAT_LECTURE:
@@ -356,8 +398,15 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
         S_NEED(XS_F_CHARS);
         break;
     case XS_CAT_TEACHING_DESIGN:
-        if (!rec->unit)
+        if (rec->unit) {
+            /* credit-rules §6.6: a unit design is registered with its title and lessons. */
+            if (!S_HAS(rec, XS_F_WORK) || rec->work.len == 0)
+                S_FAIL(XS_F_WORK, XS_REASON_INCOMPLETE_UNIT);
+            if (!S_HAS(rec, XS_F_LESSONS))
+                S_FAIL(XS_F_LESSONS, XS_REASON_INCOMPLETE_UNIT);
+        } else {
             S_NEED(XS_F_CHARS);
+        }
         break;
     case XS_CAT_PAPER:
         S_NEED(XS_F_CHARS);
@@ -376,6 +425,7 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field) {
         break;
     case XS_CAT_PROJECT:
         S_NEED(XS_F_LEVEL);
+        S_NEED_STR(XS_F_WORK, rec->work); /* credit-rules §6.7: the project's title */
         if (rec->level < XS_LEVEL_COUNTY)
             S_FAIL(XS_F_LEVEL, XS_REASON_BAD_VALUE);
         if (role != XS_ROLE_NONE && role != XS_ROLE_PARTICIPANT && role != XS_ROLE_HOST &&
@@ -415,7 +465,8 @@ void xs_record_encode(const xs_record_t *rec, xs_writer_t *w) {
         } else {
             switch ((xs_field)f) {
             case XS_F_VERSION:
-                xs_codec_put_uint(w, rec->version);
+                /* The lowest version that carries the record (records.md §4.1). */
+                xs_codec_put_uint(w, ((present >> XS_F_LESSONS) & 1u) ? 2u : 1u);
                 break;
             case XS_F_KIND:
                 xs_codec_put_uint(w, rec->kind);
@@ -528,7 +579,10 @@ xs_err xs_record_decode(xs_reader_t *r, xs_record_t *rec) {
     }
     if (!S_HAS(rec, XS_F_VERSION))
         goto malformed;
-    if (rec->version != XS_RECORD_VERSION)
+    /* Key 22 is not part of version 1 (records.md §5 rule 10). */
+    if (rec->version == 1 && S_HAS(rec, XS_F_LESSONS))
+        goto malformed;
+    if (rec->version < XS_RECORD_VERSION_FIRST || rec->version > XS_RECORD_VERSION)
         return XS_EVERSION;
     if ((size_t)(r->pos - start) > XS_RECORD_MAX)
         goto malformed;

@@ -330,6 +330,7 @@ mixed_sheet() {
         } else {
             cat = "project"
             level = lv[r % 4 + 1]
+            work = sprintf("课题%s-%d", tid, j % 3)
             role = r % 4 == 0 ? "host" : r % 4 == 1 ? "main_writer" : r % 4 == 2 ? "participant" : ""
         }
         printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s-R%d\n", tid, date, cat, role, minutes,

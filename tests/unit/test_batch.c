@@ -447,15 +447,51 @@ static void test_prev_hash_rule(void **state) {
     xs_writer_free(&env);
 }
 
+/* Writes a body header as s_header does, of the given format. */
+static void s_header_format(xs_writer_t *body, const xs_identity_t *id, unsigned format,
+                            uint64_t count) {
+    xs_writer_init(body, XS_BATCH_MAX_BYTES);
+    xs_codec_put_array(body, 8);
+    xs_codec_put_uint(body, format);
+    xs_codec_put_bin(body, xs_identity_public(id)->sign, 32);
+    xs_codec_put_uint(body, 1);
+    xs_codec_put_uint(body, count);
+    xs_codec_put_nil(body);
+    xs_codec_put_nil(body);
+    xs_codec_put_int(body, 1741770000);
+}
+
+/* A version-2 record: a unit design with its title and lessons (records.md §2, key 22). */
+static void s_unit_design(xs_writer_t *w) {
+    xs_record_t rec;
+    xs_reason why;
+    static const struct {
+        xs_field f;
+        const char *text;
+    } cells[] = {
+        {XS_F_TEACHER_ID, "T0006"},         {XS_F_DATE, "2025-03-20"},
+        {XS_F_CATEGORY, "teaching_design"}, {XS_F_UNIT, "1"},
+        {XS_F_WORK, "分数的初步认识"},      {XS_F_LESSONS, "4"},
+    };
+    xs_record_init(&rec);
+    for (size_t i = 0; i < sizeof cells / sizeof *cells; i++)
+        assert_int_equal(
+            xs_record_set_text(&rec, cells[i].f, cells[i].text, strlen(cells[i].text), &why),
+            XS_OK);
+    xs_writer_init(w, XS_RECORD_MAX);
+    xs_record_encode(&rec, w);
+    assert_int_equal(xs_writer_err(w), XS_OK);
+}
+
 static void test_versions(void **state) {
     fixture_t *fx = *state;
     xs_writer_t body;
     xs_batch_t batch;
 
-    /* A body of format 2 is another version, refused before any signature check. */
+    /* A body of format 3 is another version, refused before any signature check. */
     xs_writer_init(&body, 4096);
     xs_codec_put_array(&body, 9);
-    xs_codec_put_uint(&body, 2);
+    xs_codec_put_uint(&body, 3);
     xs_codec_put_bin(&body, xs_identity_public(fx->node)->sign, 32);
     xs_writer_t env;
     s_wrap(&env, fx->other, s_context, sizeof s_context, body.data, body.len);
@@ -465,25 +501,125 @@ static void test_versions(void **state) {
     xs_writer_free(&env);
     xs_writer_free(&body);
 
-    /* Format 1 written in a wider integer breaks the fixed prefix. */
-    xs_writer_init(&body, 4096);
-    xs_writer_raw(&body, "\x98\xcc\x01", 3);
-    xs_codec_put_bin(&body, xs_identity_public(fx->node)->sign, 32);
-    assert_int_equal(s_open_signed_body(fx, &body), XS_EMALFORMED);
-    xs_writer_free(&body);
+    /* Format 1 or 2 written in a wider integer breaks the fixed prefix. */
+    for (unsigned format = 1; format <= 2; format++) {
+        xs_writer_init(&body, 4096);
+        xs_writer_raw(&body, "\x98\xcc", 2);
+        xs_writer_raw(&body, &(uint8_t){(uint8_t)format}, 1);
+        xs_codec_put_bin(&body, xs_identity_public(fx->node)->sign, 32);
+        assert_int_equal(s_open_signed_body(fx, &body), XS_EMALFORMED);
+        xs_writer_free(&body);
+    }
 
-    /* A record of version 2 inside a valid batch. */
+    /* A record of version 2 (no lessons) inside a format-1 batch. */
     static const uint8_t v2[] = {0x83, 0x00, 0x02, 0x02, 0xa2, 'T', '1', 0x05, 0x01};
     s_header(&body, fx->node, 1, 1, NULL);
     xs_codec_put_array(&body, 1);
     xs_writer_raw(&body, v2, sizeof v2);
     assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
     xs_writer_free(&body);
+    /* The same record in a format-2 batch opens, and the sealer writes format 2 for it. */
+    s_header_format(&body, fx->node, 2, 1);
+    xs_codec_put_array(&body, 1);
+    xs_writer_raw(&body, v2, sizeof v2);
+    assert_int_equal(s_open_signed_body(fx, &body), XS_OK);
+    xs_writer_free(&body);
     xs_batch_slice_t slice = {v2, sizeof v2};
     uint8_t hash[32];
     xs_writer_init(&env, XS_BATCH_MAX_BYTES);
+    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, &slice, 1, hash), XS_OK);
+    assert_int_equal(xs_batch_open(env.data, env.len, &batch), XS_OK);
+    assert_int_equal(batch.format, 2);
+    xs_writer_free(&env);
+
+    /* A record of version 3 is refused in either format, and by the sealer. */
+    static const uint8_t v3[] = {0x83, 0x00, 0x03, 0x02, 0xa2, 'T', '1', 0x05, 0x01};
+    for (unsigned format = 1; format <= 2; format++) {
+        s_header_format(&body, fx->node, format, 2);
+        xs_codec_put_array(&body, 2);
+        xs_writer_raw(&body, v2, sizeof v2);
+        xs_writer_raw(&body, v3, sizeof v3);
+        assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
+        xs_writer_free(&body);
+    }
+    slice = (xs_batch_slice_t){v3, sizeof v3};
+    xs_writer_init(&env, XS_BATCH_MAX_BYTES);
     assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, &slice, 1, hash), XS_EVERSION);
     xs_writer_free(&env);
+
+    /* Format 2 is for batches with a version-2 record: one of version-1 records only is not a
+     * body any sealer writes (protocol.md §2). */
+    s_header_format(&body, fx->node, 2, 2);
+    xs_codec_put_array(&body, 2);
+    xs_writer_raw(&body, fx->slices[0].ptr, fx->slices[0].len);
+    xs_writer_raw(&body, fx->slices[1].ptr, fx->slices[1].len);
+    assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
+    xs_writer_free(&body);
+}
+
+/* A unit design with lessons travels in a format-2 batch beside version-1 records; a batch
+ * of version-1 records stays format 1 (protocol.md §2). */
+static void test_format_2(void **state) {
+    fixture_t *fx = *state;
+    xs_writer_t unit, env;
+    xs_batch_t batch;
+    uint8_t hash[32];
+    s_unit_design(&unit);
+    assert_int_equal(((const uint8_t *)unit.data)[2], 2); /* version 2 */
+
+    xs_batch_slice_t slices[3] = {fx->slices[0], {unit.data, unit.len}, fx->slices[2]};
+    xs_writer_init(&env, XS_BATCH_MAX_BYTES);
+    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 1741770000, slices, 3, hash),
+                     XS_OK);
+    assert_int_equal(xs_batch_open(env.data, env.len, &batch), XS_OK);
+    assert_int_equal(batch.format, 2);
+    static const uint8_t prefix[4] = {0x98, 0x02, 0xc4, 0x20};
+    assert_memory_equal(batch.body, prefix, 4);
+    assert_memory_equal(batch.hash, hash, 32);
+    xs_batch_iter_t it;
+    xs_batch_entry_t entry;
+    xs_record_t rec;
+    xs_batch_iter_init(&it, &batch);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_int_equal(xs_batch_next(&it, &entry, &rec), XS_OK);
+        assert_int_equal(entry.len, slices[i].len);
+        assert_memory_equal(entry.bytes, slices[i].ptr, entry.len);
+        assert_int_equal(rec.version, i == 1 ? 2 : 1);
+    }
+    assert_int_equal(rec.category, XS_CAT_LECTURE);
+    assert_int_equal(xs_batch_next(&it, &entry, NULL), XS_ENOTFOUND);
+    uint8_t origin[32];
+    assert_int_equal(xs_batch_peek_origin(env.data, env.len, origin), XS_OK);
+    assert_memory_equal(origin, xs_identity_public(fx->node)->sign, 32);
+
+    /* One flipped byte in the signed body of a format-2 batch still fails the signature. */
+    uint8_t *copy = malloc(env.len);
+    assert_non_null(copy);
+    memcpy(copy, env.data, env.len);
+    copy[(size_t)(batch.records - (const uint8_t *)env.data) + 3] ^= 0x01;
+    assert_int_equal(xs_batch_open(copy, env.len, &batch), XS_ECRYPTO);
+    free(copy);
+    xs_writer_free(&env);
+
+    /* Without the unit design the same sealer writes format 1. */
+    xs_writer_init(&env, XS_BATCH_MAX_BYTES);
+    assert_int_equal(
+        xs_batch_seal(&env, fx->node, 1, NULL, NULL, 1741770000, fx->slices, S_RECORDS, hash),
+        XS_OK);
+    assert_int_equal(xs_batch_open(env.data, env.len, &batch), XS_OK);
+    assert_int_equal(batch.format, 1);
+    assert_int_equal(batch.body[1], 0x01);
+    xs_writer_free(&env);
+
+    /* The unit design cannot be slipped into a format-1 body. */
+    xs_writer_t body;
+    s_header(&body, fx->node, 1, 2, NULL);
+    xs_codec_put_array(&body, 2);
+    xs_writer_raw(&body, fx->slices[0].ptr, fx->slices[0].len);
+    xs_writer_raw(&body, unit.data, unit.len);
+    assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
+    xs_writer_free(&body);
+    xs_writer_free(&unit);
 }
 
 /* Records that do not decode are refused by both sides. */
@@ -623,12 +759,13 @@ static void test_envelope_shape(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_chain),
-        cmocka_unit_test(test_flipped_bytes), cmocka_unit_test(test_other_key),
-        cmocka_unit_test(test_truncations),   cmocka_unit_test(test_count_mismatch),
-        cmocka_unit_test(test_huge_counts),   cmocka_unit_test(test_prev_hash_rule),
-        cmocka_unit_test(test_versions),      cmocka_unit_test(test_bad_records),
-        cmocka_unit_test(test_size_limits),   cmocka_unit_test(test_envelope_shape),
+        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_flipped_bytes),  cmocka_unit_test(test_other_key),
+        cmocka_unit_test(test_truncations),    cmocka_unit_test(test_count_mismatch),
+        cmocka_unit_test(test_huge_counts),    cmocka_unit_test(test_prev_hash_rule),
+        cmocka_unit_test(test_versions),       cmocka_unit_test(test_format_2),
+        cmocka_unit_test(test_bad_records),    cmocka_unit_test(test_size_limits),
+        cmocka_unit_test(test_envelope_shape),
     };
     return cmocka_run_group_tests_name("batch", tests, s_setup, s_teardown);
 }

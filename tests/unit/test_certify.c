@@ -184,7 +184,7 @@ static void test_base_credit_of_every_category(void **state) {
         {"teacher_id=T1;date=2024-10-15;category=research_session", 60},
         {"teacher_id=T1;date=2024-10-16;category=open_class", 240},
         {"teacher_id=T1;date=2024-10-17;category=reflection;chars=1000", 240},
-        {"teacher_id=T1;date=2024-10-18;category=teaching_design;unit=1", 600},
+        {"teacher_id=T1;date=2024-10-18;category=teaching_design;unit=1;work=U;lessons=4", 600},
         {"teacher_id=T1;date=2023-10-18;category=teaching_design;chars=800", 240},
         {"teacher_id=T1;date=2022-10-01;category=paper;chars=2000;level=county;grade=1;work=A",
          720},
@@ -202,10 +202,12 @@ static void test_base_credit_of_every_category(void **state) {
         {"teacher_id=T1;date=2017-10-01;category=paper;chars=3000;level=municipal;"
          "grade=published;work=F",
          720},
-        {"teacher_id=T1;date=2024-11-01;category=project;level=provincial;role=host", 2400},
-        {"teacher_id=T1;date=2024-11-02;category=project;level=national;role=participant", 1200},
-        {"teacher_id=T1;date=2024-11-03;category=project;level=municipal;role=main_writer", 1800},
-        {"teacher_id=T1;date=2024-11-04;category=project;level=county", 900},
+        {"teacher_id=T1;date=2024-11-01;category=project;level=provincial;role=host;work=P1", 2400},
+        {"teacher_id=T1;date=2024-11-02;category=project;level=national;role=participant;work=P2",
+         1200},
+        {"teacher_id=T1;date=2024-11-03;category=project;level=municipal;role=main_writer;work=P3",
+         1800},
+        {"teacher_id=T1;date=2024-11-04;category=project;level=county;work=P4", 900},
         {"teacher_id=T1;date=2024-11-05;category=exam;event=2024 exam;score=88", 120},
     };
     enum { N = sizeof cases / sizeof cases[0] };
@@ -344,9 +346,9 @@ static void test_unit_design_and_short_design_in_one_year(void **state) {
     (void)state;
     xs_policy_t *p = s_policy("baiwanzi");
     xs_record_t recs[] = {
-        s_rec("teacher_id=T1;date=2025-03-01;category=teaching_design;unit=1"),
+        s_rec("teacher_id=T1;date=2025-03-01;category=teaching_design;unit=1;work=U;lessons=4"),
         s_rec("teacher_id=T1;date=2024-10-01;category=teaching_design;chars=500"),
-        s_rec("teacher_id=T2;date=2025-03-01;category=teaching_design;unit=1"),
+        s_rec("teacher_id=T2;date=2025-03-01;category=teaching_design;unit=1;work=U;lessons=4"),
         s_rec("teacher_id=T2;date=2024-10-01;category=teaching_design;chars=900"),
     };
     xs_certify_row_t rows[4];
@@ -551,7 +553,7 @@ static void test_validation_rejections(void **state) {
          XS_F_EVENT},
         {"teacher_id=T1;date=2024-10-10;category=exam;event=E;score=1000.01",
          XS_REASON_OUT_OF_RANGE, XS_F_SCORE},
-        {"teacher_id=T1;date=2024-10-10;category=project;level=school", XS_REASON_BAD_VALUE,
+        {"teacher_id=T1;date=2024-10-10;category=project;level=school;work=P", XS_REASON_BAD_VALUE,
          XS_F_LEVEL},
         {"teacher_id=T1;date=2024-10-10;category=external_training", XS_REASON_MISSING_FIELD,
          XS_F_HOURS},
@@ -688,7 +690,7 @@ static void test_dali_semesters_and_school_is_activity_plus_outcome(void **state
     xs_record_t recs[] = {
         s_rec("teacher_id=T1;date=2024-10-15;category=external_training;hours=18"),
         s_rec("teacher_id=T1;date=2024-11-15;category=reflection;chars=1200"),
-        s_rec("teacher_id=T1;date=2024-12-15;category=teaching_design;unit=1"),
+        s_rec("teacher_id=T1;date=2024-12-15;category=teaching_design;unit=1;work=U;lessons=4"),
         s_rec("teacher_id=T1;date=2025-03-15;category=lecture;minutes=540;event=L1"),
         s_rec("teacher_id=T1;date=2025-04-15;category=lecture;minutes=540;event=L2"),
         s_rec("teacher_id=T1;date=2025-05-15;category=paper;chars=2500;level=county;grade=3;"

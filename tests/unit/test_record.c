@@ -268,6 +268,9 @@ static void s_field_text(const xs_record_t *rec, xs_field f, char *buf, size_t c
     case XS_F_VOIDS:
         uv = rec->voids;
         break;
+    case XS_F_LESSONS:
+        uv = rec->lessons;
+        break;
     }
     if (str) {
         *s = str->ptr ? str->ptr : "";
@@ -348,6 +351,11 @@ static void test_vectors_complete(void **state) {
         "utf8_invalid_byte",
         "map32_count_huge",
         "version_2",
+        "version_3",
+        "teaching_design_unit_lessons",
+        "teaching_design_unit_no_lessons",
+        "teaching_design_unit_no_work",
+        "project_no_work",
     };
     for (size_t i = 0; i < sizeof required / sizeof *required; i++)
         if (!s_find(vs, required[i]))
@@ -658,8 +666,8 @@ static const struct {
       "level=county", "grade=1", NULL},
      {{"chars", XS_F_CHARS}, {"work", XS_F_WORK}, {"grade", XS_F_GRADE}, {"level", XS_F_LEVEL}}},
     {{"teacher_id=T1", "date=2025-03-12", "category=project", "level=provincial", "role=host",
-      NULL},
-     {{"level", XS_F_LEVEL}}},
+      "work=乡村阅读推广", NULL},
+     {{"level", XS_F_LEVEL}, {"work", XS_F_WORK}}},
     {{"teacher_id=T1", "date=2025-03-12", "category=exam", "event=2025县考", "score=87.5", NULL},
      {{"event", XS_F_EVENT}, {"score", XS_F_SCORE}}},
 };
@@ -695,8 +703,13 @@ static void test_check_optional_alternatives(void **state) {
     static const char *const training[] = {
         "teacher_id=T1", "date=2025-03-12", "category=external_training",
         "hours=16",      "days=2.5",        NULL};
-    static const char *const unit_design[] = {"teacher_id=T1", "date=2025-03-12",
-                                              "category=teaching_design", "unit=1", NULL};
+    static const char *const unit_design[] = {"teacher_id=T1",
+                                              "date=2025-03-12",
+                                              "category=teaching_design",
+                                              "unit=1",
+                                              "work=分数的初步认识",
+                                              "lessons=4",
+                                              NULL};
     static const char *const design_not_unit[] = {"teacher_id=T1", "date=2025-03-12",
                                                   "category=teaching_design", "unit=0", NULL};
     static const char *const class_extra[] = {"teacher_id=T1",       "date=2025-03-12",
@@ -709,6 +722,7 @@ static void test_check_optional_alternatives(void **state) {
     s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "training with hours only");
     s_build(&rec, unit_design, NULL);
     s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "unit design without chars");
+    assert_int_equal(rec.version, 2); /* lessons needs version 2 */
     s_build(&rec, design_not_unit, NULL);
     s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_CHARS, "design, unit 0, no chars");
     s_build(&rec, class_extra, NULL);
@@ -832,8 +846,13 @@ static void test_check_codes_and_dates(void **state) {
         s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, xs_field_name(codes[i].f));
     }
     s_build(&rec, lecture, NULL);
+    assert_int_equal(rec.version, 1);
     rec.version = 2;
-    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERSION, "version 2");
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "version 2");
+    rec.version = 3;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERSION, "version 3");
+    rec.version = 0;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERSION, "version 0");
 
     /* Dates: a bad day never becomes a record; the range is 1970-01-01..2149-12-31. */
     s_build(&rec, lecture, "date");
@@ -859,6 +878,216 @@ static void test_check_codes_and_dates(void **state) {
     s_build(&rec, s_categories[9].pairs, NULL);
     rec.event.len = 0;
     s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_EVENT, "exam with empty event");
+}
+
+/* Revision 2 (credit-rules §6.5-§6.7): unit designs, projects and online training's level. */
+static void test_check_revision_2(void **state) {
+    (void)state;
+    static const char *const unit_design[] = {"teacher_id=T1",
+                                              "date=2025-03-12",
+                                              "category=teaching_design",
+                                              "unit=1",
+                                              "work=分数的初步认识",
+                                              "lessons=4",
+                                              NULL};
+    xs_record_t rec;
+
+    /* A unit design is registered with its title and its lessons (§6.6). */
+    s_build(&rec, unit_design, NULL);
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "unit design");
+    s_build(&rec, unit_design, "work");
+    s_expect_check(&rec, XS_REASON_INCOMPLETE_UNIT, XS_F_WORK, "unit design without work");
+    s_build(&rec, unit_design, NULL);
+    rec.work.len = 0; /* decoded as "" */
+    s_expect_check(&rec, XS_REASON_INCOMPLETE_UNIT, XS_F_WORK, "unit design, empty work");
+    s_build(&rec, unit_design, "lessons");
+    s_expect_check(&rec, XS_REASON_INCOMPLETE_UNIT, XS_F_LESSONS, "unit design without lessons");
+    s_build(&rec, unit_design, "work");
+    rec.present &= ~(1u << XS_F_LESSONS);
+    s_expect_check(&rec, XS_REASON_INCOMPLETE_UNIT, XS_F_WORK, "unit design with neither");
+    static const struct {
+        const char *text;
+        xs_reason reason;
+    } lessons[] = {
+        {"0", XS_REASON_OUT_OF_RANGE}, {"1", XS_REASON_OUT_OF_RANGE},   {"2", XS_REASON_NONE},
+        {"100", XS_REASON_NONE},       {"101", XS_REASON_OUT_OF_RANGE},
+    };
+    for (size_t i = 0; i < sizeof lessons / sizeof *lessons; i++) {
+        char what[64];
+        s_build(&rec, unit_design, "lessons");
+        assert_int_equal(s_set(&rec, XS_F_LESSONS, lessons[i].text), XS_REASON_NONE);
+        snprintf(what, sizeof what, "unit design of %s lessons", lessons[i].text);
+        s_expect_check(&rec, lessons[i].reason, XS_F_LESSONS, what);
+    }
+    /* Rule 8 comes before rule 9: a bad lesson count is reported before a missing title. */
+    s_build(&rec, unit_design, "work");
+    assert_int_equal(s_set(&rec, XS_F_LESSONS, "1"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_OUT_OF_RANGE, XS_F_LESSONS, "1 lesson, no work");
+    /* A design that is not a unit design needs neither, and ignores lessons. */
+    s_build(&rec, s_categories[6].pairs, NULL);
+    assert_int_equal(s_set(&rec, XS_F_LESSONS, "1"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "design of 1 lesson, unit 0");
+
+    /* A project needs its title, after its level and before the level's rank (§6.7). */
+    enum { ONLINE = 2, PROJECT = 8 };
+    s_build(&rec, s_categories[PROJECT].pairs, "work");
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_WORK, "project without work");
+    s_build(&rec, s_categories[PROJECT].pairs, NULL);
+    rec.work.len = 0;
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_WORK, "project, empty work");
+    s_build(&rec, s_categories[PROJECT].pairs, "work");
+    rec.present &= ~(1u << XS_F_LEVEL);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_LEVEL, "project with neither");
+    s_build(&rec, s_categories[PROJECT].pairs, "work");
+    assert_int_equal(s_set(&rec, XS_F_LEVEL, "school"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_WORK, "school project without work");
+    s_build(&rec, s_categories[PROJECT].pairs, "work");
+    assert_int_equal(s_set(&rec, XS_F_ROLE, "speaker"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_WORK, "speaker's project without work");
+
+    /* Online training takes an optional level (§6.5), checked as an enumeration. */
+    s_expect_value(ONLINE, XS_F_LEVEL, "county", XS_REASON_NONE);
+    s_expect_value(ONLINE, XS_F_LEVEL, "school", XS_REASON_NONE);
+    s_expect_value(ONLINE, XS_F_LEVEL, "national", XS_REASON_NONE);
+    s_build(&rec, s_categories[ONLINE].pairs, NULL);
+    rec.level = XS_LEVEL_COUNT;
+    rec.present |= 1u << XS_F_LEVEL;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_LEVEL, "online training of level 6");
+
+    assert_string_equal(xs_reason_code(XS_REASON_INCOMPLETE_UNIT), "incomplete_unit");
+    assert_string_equal(xs_reason_zh(XS_REASON_INCOMPLETE_UNIT), "单元教学设计须登记题目和课时数");
+    assert_int_equal(XS_REASON_INCOMPLETE_UNIT, 17);
+}
+
+/* lessons as text, and the version the encoder writes (records.md §4.1, §9). */
+static void test_lessons_and_versions(void **state) {
+    (void)state;
+    xs_record_t rec, back;
+    xs_writer_t w;
+    xs_record_init(&rec);
+    assert_int_equal(rec.version, XS_RECORD_VERSION_FIRST);
+    assert_int_equal(s_set(&rec, XS_F_LESSONS, " 12 "), XS_REASON_NONE);
+    assert_int_equal(rec.lessons, 12);
+    assert_int_equal(rec.version, 2);
+    static const char *const refused[] = {"4.0", "-1", "+4", "4294967296", "四"};
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        xs_record_init(&rec);
+        if (s_set(&rec, XS_F_LESSONS, refused[i]) != XS_REASON_BAD_VALUE)
+            fail_msg("lessons=\"%s\" accepted", refused[i]);
+        assert_false((rec.present >> XS_F_LESSONS) & 1u);
+        assert_int_equal(rec.version, 1);
+    }
+    xs_record_init(&rec);
+    assert_int_equal(s_set(&rec, XS_F_LESSONS, "4294967295"), XS_REASON_NONE);
+    assert_true(rec.lessons == UINT32_MAX);
+
+    /* The lowest version that carries the record, whatever rec.version says. */
+    static const char *const unit_design[] = {"teacher_id=T1",
+                                              "date=2025-03-12",
+                                              "category=teaching_design",
+                                              "unit=1",
+                                              "work=分数的初步认识",
+                                              "lessons=4",
+                                              NULL};
+    s_build(&rec, unit_design, NULL);
+    rec.version = 1;
+    xs_writer_init(&w, XS_RECORD_MAX);
+    xs_record_encode(&rec, &w);
+    assert_int_equal(w.data[1], 0x00); /* key 0 */
+    assert_int_equal(w.data[2], 0x02); /* version 2 */
+    assert_int_equal(xs_record_decode_bytes(w.data, w.len, &back), XS_OK);
+    assert_int_equal(back.version, 2);
+    assert_int_equal(back.lessons, 4);
+    xs_writer_free(&w);
+    s_build(&rec, unit_design, "lessons");
+    rec.version = 2;
+    xs_writer_init(&w, XS_RECORD_MAX);
+    xs_record_encode(&rec, &w);
+    assert_int_equal(w.data[2], 0x01);
+    assert_int_equal(xs_record_decode_bytes(w.data, w.len, &back), XS_OK);
+    assert_int_equal(back.version, 1);
+    xs_writer_free(&w);
+
+    /* Decoding: key 22 only in version 2; versions other than 1 and 2 unsupported. */
+    static const uint8_t v1_lessons[] = {0x82, 0x00, 0x01, 0x16, 0x04};
+    static const uint8_t v2_lessons[] = {0x82, 0x00, 0x02, 0x16, 0x04};
+    static const uint8_t v3[] = {0x81, 0x00, 0x03};
+    static const uint8_t v255_lessons[] = {0x82, 0x00, 0xcc, 0xff, 0x16, 0x04};
+    assert_int_equal(xs_record_decode_bytes(v1_lessons, sizeof v1_lessons, &back), XS_EMALFORMED);
+    assert_int_equal(xs_record_decode_bytes(v2_lessons, sizeof v2_lessons, &back), XS_OK);
+    assert_int_equal(back.lessons, 4);
+    assert_int_equal(xs_record_decode_bytes(v3, sizeof v3, &back), XS_EVERSION);
+    assert_int_equal(xs_record_decode_bytes(v255_lessons, sizeof v255_lessons, &back), XS_EVERSION);
+    assert_string_equal(xs_field_name(XS_F_LESSONS), "lessons");
+    assert_int_equal(xs_field_parse("lessons", 7), XS_F_LESSONS);
+}
+
+/* Categories a policy defines (codes 11..255) are judged by their rule (policy.md §2). */
+static void test_check_rule(void **state) {
+    (void)state;
+    static const char *const base[] = {"teacher_id=T1", "date=2025-03-12", NULL};
+    xs_record_t rec;
+    xs_field field;
+    s_build(&rec, base, NULL);
+    rec.category = 42;
+    rec.present |= 1u << XS_F_CATEGORY;
+    s_expect_check(&rec, XS_REASON_UNKNOWN_CATEGORY, XS_F_CATEGORY, "category 42, no policy");
+    assert_int_equal(xs_record_check_rule(&rec, XS_RULE_BUILTIN, &field),
+                     XS_REASON_UNKNOWN_CATEGORY);
+    assert_int_equal(field, XS_F_CATEGORY);
+    assert_int_equal(xs_record_check_rule(&rec, XS_RULE_COUNT, &field), XS_REASON_UNKNOWN_CATEGORY);
+    assert_int_equal(field, XS_F_CATEGORY);
+    assert_int_equal(xs_record_check_rule(&rec, XS_RULE_FIXED, &field), XS_REASON_NONE);
+
+    static const struct {
+        unsigned rule;
+        xs_field f;
+        const char *good, *low, *high;
+    } rules[] = {
+        {XS_RULE_MINUTES, XS_F_MINUTES, "90", "0", "1441"},
+        {XS_RULE_HOURS, XS_F_HOURS, "12.5", "0", "1000.01"},
+        {XS_RULE_DAYS, XS_F_DAYS, "2.5", "0", "365.5"},
+    };
+    for (size_t i = 0; i < sizeof rules / sizeof *rules; i++) {
+        const char *texts[3] = {rules[i].good, rules[i].low, rules[i].high};
+        s_build(&rec, base, NULL);
+        rec.category = 11 + (uint8_t)i;
+        rec.present |= 1u << XS_F_CATEGORY;
+        assert_int_equal(xs_record_check_rule(&rec, rules[i].rule, &field),
+                         XS_REASON_MISSING_FIELD);
+        assert_int_equal(field, rules[i].f);
+        for (size_t k = 0; k < 3; k++) {
+            assert_int_equal(s_set(&rec, rules[i].f, texts[k]), XS_REASON_NONE);
+            xs_reason want = k == 0 ? XS_REASON_NONE : XS_REASON_OUT_OF_RANGE;
+            assert_int_equal(xs_record_check_rule(&rec, rules[i].rule, &field), want);
+            if (want != XS_REASON_NONE)
+                assert_int_equal(field, rules[i].f);
+        }
+        /* A fixed rule needs none of them, and ignores them out of range. */
+        assert_int_equal(xs_record_check_rule(&rec, XS_RULE_FIXED, &field), XS_REASON_NONE);
+    }
+    /* Fields the rule does not use are ignored; the common rules still apply. */
+    s_build(&rec, base, NULL);
+    rec.category = 255;
+    rec.present |= 1u << XS_F_CATEGORY;
+    assert_int_equal(s_set(&rec, XS_F_MINUTES, "90"), XS_REASON_NONE);
+    assert_int_equal(s_set(&rec, XS_F_HOURS, "0"), XS_REASON_NONE);
+    rec.role = 200;
+    rec.present |= 1u << XS_F_ROLE;
+    assert_int_equal(xs_record_check_rule(&rec, XS_RULE_MINUTES, &field), XS_REASON_NONE);
+    rec.date = -1;
+    assert_int_equal(xs_record_check_rule(&rec, XS_RULE_MINUTES, &field), XS_REASON_BAD_DATE);
+    assert_int_equal(field, XS_F_DATE);
+    rec.date = 20159;
+    rec.category = 0;
+    assert_int_equal(xs_record_check_rule(&rec, XS_RULE_FIXED, &field), XS_REASON_UNKNOWN_CATEGORY);
+
+    /* A rule given for a built-in code is ignored: the lecture still needs its minutes. */
+    s_build(&rec, s_categories[0].pairs, "minutes");
+    assert_int_equal(xs_record_check_rule(&rec, XS_RULE_FIXED, &field), XS_REASON_MISSING_FIELD);
+    assert_int_equal(field, XS_F_MINUTES);
+    assert_int_equal(xs_record_check_rule(&rec, XS_RULE_COUNT + 7, &field),
+                     XS_REASON_MISSING_FIELD);
 }
 
 static void test_check_corrections(void **state) {
@@ -982,6 +1211,9 @@ int main(void) {
         cmocka_unit_test(test_check_ranges),
         cmocka_unit_test(test_check_roles_levels_papers),
         cmocka_unit_test(test_check_codes_and_dates),
+        cmocka_unit_test(test_check_revision_2),
+        cmocka_unit_test(test_lessons_and_versions),
+        cmocka_unit_test(test_check_rule),
         cmocka_unit_test(test_check_corrections),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_largest_record),

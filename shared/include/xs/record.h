@@ -9,13 +9,17 @@
 #include "xs/codec.h"
 #include "xs/err.h"
 
-#define XS_RECORD_VERSION 1
+/* Record format versions (records.md §1): 1 is keys 0..21; 2 adds key 22 (lessons). The
+ * encoder writes the lowest version that carries a record, so a record without lessons keeps
+ * its version-1 bytes. */
+#define XS_RECORD_VERSION_FIRST 1
+#define XS_RECORD_VERSION 2 /* the highest version this library knows */
 /* Largest encoded record accepted anywhere, in bytes. */
 #define XS_RECORD_MAX 4096
 
 /* Per-field byte limits for strings (UTF-8). */
 #define XS_ID_MAX 64     /* teacher_id, school_id, operator */
-#define XS_WORK_MAX 512  /* paper title */
+#define XS_WORK_MAX 512  /* title of a paper, a project or a unit design */
 #define XS_EVENT_MAX 256 /* event name */
 #define XS_NOTE_MAX 1024 /* free note, or a correction's reason */
 #define XS_REF_MAX 128   /* the office's own row key */
@@ -31,7 +35,8 @@ typedef enum xs_kind {
     XS_KIND_CORRECTION = 1, /* voids an earlier record of the same origin */
 } xs_kind;
 
-/* Activity categories (schema/credit-rules.md §2); 0 is "none", codes are wire values. */
+/* Activity categories (schema/credit-rules.md §2); 0 is "none", codes are wire values. Codes
+ * 11..255 are categories a county policy defines (records.md §3.2, policy.md §2). */
 typedef enum xs_category {
     XS_CAT_NONE = 0,
     XS_CAT_LECTURE = 1,
@@ -101,14 +106,15 @@ typedef enum xs_field {
     XS_F_RECORDED_AT = 19,
     XS_F_REF = 20,
     XS_F_VOIDS = 21,
+    XS_F_LESSONS = 22, /* version 2 */
 } xs_field;
-#define XS_F_COUNT 22
+#define XS_F_COUNT 23
 
 /* One record. Strings borrow from whatever the record was decoded or parsed from. */
 typedef struct xs_record {
-    uint8_t version;     /* record format version */
+    uint8_t version;     /* record format version: 1, or 2 when lessons is present */
     uint8_t kind;        /* xs_kind */
-    uint8_t category;    /* xs_category; may hold an unknown code from a newer sender */
+    uint8_t category;    /* xs_category, or 11..255: a category a policy defines */
     uint8_t role;        /* xs_role */
     uint8_t level;       /* xs_level */
     uint8_t grade;       /* xs_grade */
@@ -120,6 +126,7 @@ typedef struct xs_record {
     uint32_t days;       /* training days, in half days */
     uint32_t chars;      /* length of a written work, in characters */
     uint32_t score;      /* exam score, in hundredths of a point */
+    uint32_t lessons;    /* lessons (课时数) a unit design covers; version 2 only */
     int64_t recorded_at; /* when the office recorded it, unix seconds */
     uint64_t voids;      /* correction: sequence number of the voided record, same origin */
     xs_str_t teacher_id, school_id, work, event, note, operator_, ref;
@@ -144,8 +151,9 @@ typedef enum xs_reason {
     XS_REASON_VOIDED,           /* voided 已被更正作废 */
     XS_REASON_OUT_OF_SCOPE,     /* out_of_scope 学校不在本节点范围 */
     XS_REASON_BAD_TARGET,       /* bad_target 更正所指记录不存在 */
+    XS_REASON_INCOMPLETE_UNIT,  /* incomplete_unit 单元教学设计须登记题目和课时数 */
 } xs_reason;
-#define XS_REASON_COUNT 17
+#define XS_REASON_COUNT 18
 
 /* Stable English code of a reason ("too_short"); "" for XS_REASON_NONE. */
 const char *xs_reason_code(xs_reason reason);
@@ -164,7 +172,7 @@ const char *xs_field_name(xs_field field);
 int xs_category_parse(const char *s, size_t len);
 int xs_field_parse(const char *s, size_t len);
 
-/* Zeroes rec and sets version and kind for a new activity. */
+/* Zeroes rec and sets version (XS_RECORD_VERSION_FIRST) and kind for a new activity. */
 void xs_record_init(xs_record_t *rec);
 
 /* Sets one field from user text (CSV cell or command-line value), trimmed; empty text
@@ -173,17 +181,36 @@ void xs_record_init(xs_record_t *rec);
 XS_MUST_USE xs_err xs_record_set_text(xs_record_t *rec, xs_field field, const char *text,
                                       size_t len, xs_reason *why);
 
-/* Checks rec against schema/credit-rules.md §3.1: category known, required fields present
- * and in range, date real, category-specific rules. Returns XS_REASON_NONE when valid, else the
- * reason, with the offending field in *field. Does not look at the clock. */
+/* How a category a policy defines (policy.md §2) takes its credit. */
+typedef enum xs_rule {
+    XS_RULE_BUILTIN = 0, /* one of the ten categories of §3.2 */
+    XS_RULE_FIXED = 1,   /* fixed hours per record */
+    XS_RULE_MINUTES = 2, /* attended minutes */
+    XS_RULE_HOURS = 3,   /* certificate hours */
+    XS_RULE_DAYS = 4,    /* days × hours per day */
+} xs_rule;
+#define XS_RULE_COUNT 5
+
+/* Checks rec against schema/credit-rules.md §3.1 (records.md §6): category known, required
+ * fields present and in range, date real, category-specific rules. Returns XS_REASON_NONE
+ * when valid, else the reason, with the offending field in *field. Does not look at the
+ * clock. Same as xs_record_check_rule(rec, XS_RULE_BUILTIN, field). */
 xs_reason xs_record_check(const xs_record_t *rec, xs_field *field);
 
-/* Appends rec's msgpack encoding to w (absent fields are omitted). */
+/* Validates rec as xs_record_check does, except that a category code of 11..255 is judged by
+ * rule (XS_RULE_BUILTIN: unknown_category): FIXED needs nothing more; MINUTES needs minutes;
+ * HOURS needs hours; DAYS needs days; each in the ranges of rule 8. A rule given for a
+ * built-in code (1..10) is ignored; a rule of XS_RULE_COUNT or more is unknown_category. */
+xs_reason xs_record_check_rule(const xs_record_t *rec, unsigned rule, xs_field *field);
+
+/* Appends rec's msgpack encoding to w (absent fields are omitted), under the lowest version
+ * that carries it (2 exactly when lessons is present, else 1), whatever rec->version says. */
 void xs_record_encode(const xs_record_t *rec, xs_writer_t *w);
 
 /* Decodes one record of at most XS_RECORD_MAX bytes from r. Strings in *rec point into r's
- * bytes. Returns XS_EMALFORMED (bad types, unknown or repeated keys, over-long or invalid
- * UTF-8 strings) or XS_EVERSION; *rec is then unspecified. */
+ * bytes. Returns XS_EMALFORMED (bad types, unknown or repeated keys, a key of version 2 in a
+ * version-1 record, over-long or invalid UTF-8 strings) or XS_EVERSION (a version other than
+ * 1 or 2); *rec is then unspecified. */
 XS_MUST_USE xs_err xs_record_decode(xs_reader_t *r, xs_record_t *rec);
 
 /* Decodes exactly len bytes as one record (trailing bytes are XS_EMALFORMED). */
