@@ -19,6 +19,7 @@ static const xs_field s_csv_fields[] = {
     XS_F_SCHOOL_ID, XS_F_TEACHER_ID, XS_F_DATE,  XS_F_CATEGORY, XS_F_ROLE,     XS_F_MINUTES,
     XS_F_HOURS,     XS_F_DAYS,       XS_F_CHARS, XS_F_UNIT,     XS_F_LEVEL,    XS_F_GRADE,
     XS_F_WORK,      XS_F_EVENT,      XS_F_SCORE, XS_F_NOTE,     XS_F_OPERATOR, XS_F_REF,
+    XS_F_LESSONS,
 };
 #define S_NCSV (sizeof s_csv_fields / sizeof s_csv_fields[0])
 
@@ -96,6 +97,8 @@ static size_t s_field_text(const xs_policy_t *policy, const xs_record_t *rec, xs
         return xs_text_format_fixed(out, cap, rec->minutes, 0);
     case XS_F_CHARS:
         return xs_text_format_fixed(out, cap, rec->chars, 0);
+    case XS_F_LESSONS:
+        return xs_text_format_fixed(out, cap, rec->lessons, 0);
     case XS_F_HOURS:
         return xs_text_format_fixed(out, cap, rec->hours, 2);
     case XS_F_SCORE:
@@ -136,6 +139,8 @@ static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
         S_ADD("%u字 ", rec->chars);
     if (rec->unit)
         S_ADD("单元设计 ");
+    if ((rec->present >> XS_F_LESSONS) & 1u)
+        S_ADD("%u课时 ", rec->lessons);
     if (rec->level)
         S_ADD("%s ", xs_level_name(rec->level));
     if (rec->grade)

@@ -8,7 +8,7 @@
 
 #define S_USAGE                                                                                    \
     "xueshi-node record --dir DIR --teacher T --date YYYY-MM-DD --category C\n"                    \
-    "       [--role R] [--minutes N] [--hours H] [--days D] [--chars N] [--unit 0|1]\n"            \
+    "       [--role R] [--minutes N] [--hours H] [--days D] [--chars N] [--unit 0|1] [--lessons N]\n" \
     "       [--level L] [--grade G] [--work TITLE] [--event E] [--score S] [--note TEXT]\n"        \
     "       [--operator NAME] [--ref KEY] [--school SCHOOL_ID]\n"                                  \
     "  categories: lecture external_training online_training research_session open_class\n"        \
@@ -26,6 +26,7 @@ static const struct {
     {"level", XS_F_LEVEL},        {"grade", XS_F_GRADE},     {"work", XS_F_WORK},
     {"event", XS_F_EVENT},        {"score", XS_F_SCORE},     {"note", XS_F_NOTE},
     {"operator", XS_F_OPERATOR},  {"ref", XS_F_REF},         {"school", XS_F_SCHOOL_ID},
+    {"lessons", XS_F_LESSONS},
 };
 #define S_NFIELDS (sizeof s_fields / sizeof s_fields[0])
 

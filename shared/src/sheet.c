@@ -31,6 +31,7 @@ static const struct {
     {"note", XS_F_NOTE},
     {"operator", XS_F_OPERATOR},
     {"ref", XS_F_REF},
+    {"lessons", XS_F_LESSONS},
     {"name", XS_SHEET_COL_NAME},
     {"教师编号", XS_F_TEACHER_ID},
     {"工号", XS_F_TEACHER_ID},
@@ -51,6 +52,8 @@ static const struct {
     {"备注", XS_F_NOTE},
     {"登记人", XS_F_OPERATOR},
     {"编号", XS_F_REF},
+    {"课时", XS_F_LESSONS},
+    {"课时数", XS_F_LESSONS},
     {"姓名", XS_SHEET_COL_NAME},
 };
 #define S_NCOLUMNS (sizeof s_columns / sizeof s_columns[0])

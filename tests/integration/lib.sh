@@ -270,7 +270,7 @@ hub_start_free() {
 # The columns of a mixed sheet, which are also `xueshi-node record` options (teacher_id is
 # --teacher).
 MIXED_COLUMNS=(teacher_id date category role minutes hours days chars unit level grade work event
-    score ref)
+    score ref lessons)
 
 # mixed_sheet SCHOOL ROWS TEACHERS EXAM: writes to stdout a register sheet (LF, no BOM) of ROWS
 # valid activities of TEACHERS teachers SCHOOL-T0001.., every category in turn: lectures
@@ -282,7 +282,7 @@ MIXED_COLUMNS=(teacher_id date category role minutes hours days chars unit level
 # activity to the node's dedupe and `xueshi certify` over the same file sees the same rows.
 mixed_sheet() {
     awk -v school="$1" -v rows="$2" -v teachers="$3" -v exam="$4" 'BEGIN {
-    print "teacher_id,date,category,role,minutes,hours,days,chars,unit,level,grade,work,event,score,ref"
+    print "teacher_id,date,category,role,minutes,hours,days,chars,unit,level,grade,work,event,score,ref,lessons"
     split("county municipal provincial national", lv, " ")
     for (r = 1; r <= rows; r++) {
         t = r % teachers + 1
@@ -291,6 +291,7 @@ mixed_sheet() {
         m = (j * 7 + t * 3) % 22
         date = sprintf("%04d-%02d-%02d", 2024 + int((m + 8) / 12), (m + 8) % 12 + 1, (r * 13) % 28 + 1)
         role = minutes = hours = days = chars = unit = level = grade = work = event = score = ""
+        lessons = ""
         k = (j + t) % 16
         if (k <= 2 || k == 14) {
             cat = "lecture"
@@ -321,7 +322,7 @@ mixed_sheet() {
             else { grade = r % 3 + 1; level = lv[r % 4 + 1] }
         } else if (k == 11) {
             cat = "teaching_design"
-            if (r % 4 == 0) unit = 1
+            if (r % 4 == 0) { unit = 1; work = sprintf("单元%s-%d", tid, j % 3); lessons = 2 + r % 6 }
             else chars = 500 + r % 1000
         } else if (k == 12) {
             cat = "external_training"
@@ -333,8 +334,8 @@ mixed_sheet() {
             work = sprintf("课题%s-%d", tid, j % 3)
             role = r % 4 == 0 ? "host" : r % 4 == 1 ? "main_writer" : r % 4 == 2 ? "participant" : ""
         }
-        printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s-R%d\n", tid, date, cat, role, minutes,
-            hours, days, chars, unit, level, grade, work, event, score, school, r
+        printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s-R%d,%s\n", tid, date, cat, role,
+            minutes, hours, days, chars, unit, level, grade, work, event, score, school, r, lessons
     }
 }'
 }

@@ -84,14 +84,14 @@ check_rc "record an exam with a ref" 0
 # Chinese column names, Chinese category labels, a cell across two lines (Excel breaks lines in
 # a cell with LF, rows with CRLF), one bad row (line 5), an empty formatted row.
 sheet "$TMP/office.csv" \
-    '工号,姓名,日期,类别,分钟,学时,天数,字数,单元,级别,等级,题目,备注' \
-    'T0101,张伟,2025-03-04,专题讲座,90,,,,,,,,"听讲座,记下""要点"""' \
-    $'T0102,李娜,2025-03-05,远程网络培训,,2.5,,,,,,,"第一行\n第二行"' \
-    'T0103,王芳,2025-03-06,专题讲座,九十,,,,,,,,' \
-    'T0104,刘洋,2025-03-07,教学设计,,,,,1,,,,' \
-    'T0105,陈静,2025-03-08,论文,,,,3000,,municipal,published,乡村教育的思考,' \
-    'T0106,杨磊,2025-03-09,教学反思,,,,1200,,,,,' \
-    ',,,,,,,,,,,,'
+    '工号,姓名,日期,类别,分钟,学时,天数,字数,单元,级别,等级,题目,备注,课时' \
+    'T0101,张伟,2025-03-04,专题讲座,90,,,,,,,,"听讲座,记下""要点""",' \
+    $'T0102,李娜,2025-03-05,远程网络培训,,2.5,,,,,,,"第一行\n第二行",' \
+    'T0103,王芳,2025-03-06,专题讲座,九十,,,,,,,,,' \
+    'T0104,刘洋,2025-03-07,教学设计,,,,,1,,,分数的意义,,6' \
+    'T0105,陈静,2025-03-08,论文,,,,3000,,municipal,published,乡村教育的思考,,' \
+    'T0106,杨磊,2025-03-09,教学反思,,,,1200,,,,,,' \
+    ',,,,,,,,,,,,,'
 run "$NODE" import --dir "$A" --operator 教务处 "$TMP/office.csv"
 check_rc "import with one bad row" 1
 check "the bad row's line is reported (line 5, minutes): $ERR" \
@@ -151,14 +151,14 @@ check_rc "--year 2025-2027 is refused" 2
 check_eq "list --format csv starts with a UTF-8 BOM" "efbbbf" "$(head -c 3 "$TMP/a.csv" | od -An -tx1 | tr -d ' ')"
 check "list --format csv ends lines in CRLF" eval '[ "$(head -n 1 "$TMP/a.csv" | tail -c 2 | od -An -tx1 | tr -d " ")" = 0d0a ]'
 check_eq "list --format csv header" \
-    "id,school_id,teacher_id,date,category,role,minutes,hours,days,chars,unit,level,grade,work,event,score,note,operator,ref,voided_by" \
+    "id,school_id,teacher_id,date,category,role,minutes,hours,days,chars,unit,level,grade,work,event,score,note,operator,ref,lessons,voided_by" \
     "$(head -n 1 "$TMP/a.csv" | sed '1s/^\xEF\xBB\xBF//' | tr -d '\r')"
 
 # Round trip: the list's sheet columns (all but id and voided_by), imported into a fresh node
 # of the same school, list the same.
 B=$TMP/node-b
 "$NODE" init --dir "$B" --school S01 >/dev/null || die "init $B"
-csv_select "$TMP/a.csv" $(seq 2 19) >"$TMP/a-sheet.csv"
+csv_select "$TMP/a.csv" $(seq 2 20) >"$TMP/a-sheet.csv"
 run "$NODE" import --dir "$B" "$TMP/a-sheet.csv"
 check_rc "import of the list's sheet columns into a fresh node" 0
 "$NODE" list --dir "$B" --format csv >"$TMP/b.csv"
@@ -172,7 +172,7 @@ check_rc "void 1" 0
 CORR=$(sed -n 's/.*更正记录 (correction) \([0-9]*\)$/\1/p' <<<"$OUT")
 check "void prints the correction's id: $OUT" test -n "$CORR"
 check_eq "list --format csv shows 1 voided by the correction" "1,$CORR" \
-    "$(list_column "$A" "1 20" | grep '^1,')"
+    "$(list_column "$A" "1 21" | grep '^1,')"
 check "the table shows 1 as voided" eval '"$NODE" list --dir "$A" | grep -Eq "^1 .*已作废\(#$CORR\)"'
 check_eq "voiding keeps the record listed" "$N" "$(records "$A")"
 run "$NODE" void --dir "$A" 1 --reason "再次"
