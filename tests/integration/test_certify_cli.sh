@@ -80,15 +80,15 @@ check_bytes "detail" "$TMP/cert.csv"
 
 # Dali (Dali plan): semester rows for activity (18 h) and outcome (7 h) only; the first
 # semester ends on 01-31 and the academic year on 08-31.
-sheet "$TMP/dali.csv" 'teacher_id,date,category,role,minutes,hours,chars,unit' \
-    'D1,2025-09-05,online_training,,,32.5,,' \
-    'D1,2025-10-08,lecture,speaker,270,,,' \
-    'D1,2025-12-05,teaching_design,,,,300,1' \
-    'D1,2026-01-31,open_class,,,,,' \
-    'D1,2026-02-01,open_class,,,,,' \
-    'D1,2026-03-10,reflection,,,,1000,' \
-    'D2,2025-08-31,open_class,,,,,' \
-    'D2,2025-09-01,research_session,organizer,,,,'
+sheet "$TMP/dali.csv" 'teacher_id,date,category,role,minutes,hours,chars,unit,work,lessons' \
+    'D1,2025-09-05,online_training,,,32.5,,,,' \
+    'D1,2025-10-08,lecture,speaker,270,,,,,' \
+    'D1,2025-12-05,teaching_design,,,,300,1,分数的意义,6' \
+    'D1,2026-01-31,open_class,,,,,,,' \
+    'D1,2026-02-01,open_class,,,,,,,' \
+    'D1,2026-03-10,reflection,,,,1000,,,' \
+    'D2,2025-08-31,open_class,,,,,,,' \
+    'D2,2025-09-01,research_session,organizer,,,,,,'
 certify dali "$TMP/dali.csv"
 check_rc "dali worked example" 0
 # D1 semester 1: 18.00 (4 × 270 min) + 4.00 (01-31) = 22.00 activity, 10.00 unit design
