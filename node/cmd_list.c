@@ -16,10 +16,9 @@
 /* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
  * office reads the list like its register (and those columns import into another node). */
 static const xs_field s_csv_fields[] = {
-    XS_F_SCHOOL_ID, XS_F_TEACHER_ID, XS_F_DATE,  XS_F_CATEGORY, XS_F_ROLE,     XS_F_MINUTES,
-    XS_F_HOURS,     XS_F_DAYS,       XS_F_CHARS, XS_F_UNIT,     XS_F_LEVEL,    XS_F_GRADE,
-    XS_F_WORK,      XS_F_EVENT,      XS_F_SCORE, XS_F_NOTE,     XS_F_OPERATOR, XS_F_REF,
-    XS_F_LESSONS,
+    XS_F_SCHOOL_ID, XS_F_TEACHER_ID, XS_F_DATE, XS_F_CATEGORY, XS_F_ROLE,  XS_F_MINUTES, XS_F_HOURS,
+    XS_F_DAYS,      XS_F_CHARS,      XS_F_UNIT, XS_F_LESSONS,  XS_F_LEVEL, XS_F_GRADE,   XS_F_WORK,
+    XS_F_EVENT,     XS_F_SCORE,      XS_F_NOTE, XS_F_OPERATOR, XS_F_REF,
 };
 #define S_NCSV (sizeof s_csv_fields / sizeof s_csv_fields[0])
 

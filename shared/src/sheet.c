@@ -23,6 +23,7 @@ static const struct {
     {"days", XS_F_DAYS},
     {"chars", XS_F_CHARS},
     {"unit", XS_F_UNIT},
+    {"lessons", XS_F_LESSONS},
     {"level", XS_F_LEVEL},
     {"grade", XS_F_GRADE},
     {"work", XS_F_WORK},
@@ -31,7 +32,6 @@ static const struct {
     {"note", XS_F_NOTE},
     {"operator", XS_F_OPERATOR},
     {"ref", XS_F_REF},
-    {"lessons", XS_F_LESSONS},
     {"name", XS_SHEET_COL_NAME},
     {"教师编号", XS_F_TEACHER_ID},
     {"工号", XS_F_TEACHER_ID},
@@ -44,6 +44,7 @@ static const struct {
     {"天数", XS_F_DAYS},
     {"字数", XS_F_CHARS},
     {"单元", XS_F_UNIT},
+    {"课时数", XS_F_LESSONS},
     {"级别", XS_F_LEVEL},
     {"等级", XS_F_GRADE},
     {"题目", XS_F_WORK},
@@ -53,7 +54,6 @@ static const struct {
     {"登记人", XS_F_OPERATOR},
     {"编号", XS_F_REF},
     {"课时", XS_F_LESSONS},
-    {"课时数", XS_F_LESSONS},
     {"姓名", XS_SHEET_COL_NAME},
 };
 #define S_NCOLUMNS (sizeof s_columns / sizeof s_columns[0])

@@ -269,8 +269,8 @@ hub_start_free() {
 
 # The columns of a mixed sheet, which are also `xueshi-node record` options (teacher_id is
 # --teacher).
-MIXED_COLUMNS=(teacher_id date category role minutes hours days chars unit level grade work event
-    score ref lessons)
+MIXED_COLUMNS=(teacher_id date category role minutes hours days chars unit lessons level grade
+    work event score ref)
 
 # mixed_sheet SCHOOL ROWS TEACHERS EXAM: writes to stdout a register sheet (LF, no BOM) of ROWS
 # valid activities of TEACHERS teachers SCHOOL-T0001.., every category in turn: lectures
@@ -282,7 +282,7 @@ MIXED_COLUMNS=(teacher_id date category role minutes hours days chars unit level
 # activity to the node's dedupe and `xueshi certify` over the same file sees the same rows.
 mixed_sheet() {
     awk -v school="$1" -v rows="$2" -v teachers="$3" -v exam="$4" 'BEGIN {
-    print "teacher_id,date,category,role,minutes,hours,days,chars,unit,level,grade,work,event,score,ref,lessons"
+    print "teacher_id,date,category,role,minutes,hours,days,chars,unit,lessons,level,grade,work,event,score,ref"
     split("county municipal provincial national", lv, " ")
     for (r = 1; r <= rows; r++) {
         t = r % teachers + 1
@@ -290,8 +290,7 @@ mixed_sheet() {
         tid = sprintf("%s-T%04d", school, t)
         m = (j * 7 + t * 3) % 22
         date = sprintf("%04d-%02d-%02d", 2024 + int((m + 8) / 12), (m + 8) % 12 + 1, (r * 13) % 28 + 1)
-        role = minutes = hours = days = chars = unit = level = grade = work = event = score = ""
-        lessons = ""
+        role = minutes = hours = days = chars = unit = lessons = level = grade = work = event = score = ""
         k = (j + t) % 16
         if (k <= 2 || k == 14) {
             cat = "lecture"
@@ -322,7 +321,7 @@ mixed_sheet() {
             else { grade = r % 3 + 1; level = lv[r % 4 + 1] }
         } else if (k == 11) {
             cat = "teaching_design"
-            if (r % 4 == 0) { unit = 1; work = sprintf("单元%s-%d", tid, j % 3); lessons = 2 + r % 6 }
+            if (r % 4 == 0) { unit = 1; lessons = 2 + r % 6; work = sprintf("单元%s-%d", tid, j % 3) }
             else chars = 500 + r % 1000
         } else if (k == 12) {
             cat = "external_training"
@@ -334,8 +333,8 @@ mixed_sheet() {
             work = sprintf("课题%s-%d", tid, j % 3)
             role = r % 4 == 0 ? "host" : r % 4 == 1 ? "main_writer" : r % 4 == 2 ? "participant" : ""
         }
-        printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s-R%d,%s\n", tid, date, cat, role,
-            minutes, hours, days, chars, unit, level, grade, work, event, score, school, r, lessons
+        printf "%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s-R%d\n", tid, date, cat, role,
+            minutes, hours, days, chars, unit, lessons, level, grade, work, event, score, school, r
     }
 }'
 }

@@ -80,10 +80,10 @@ check_bytes "detail" "$TMP/cert.csv"
 
 # Dali (Dali plan): semester rows for activity (18 h) and outcome (7 h) only; the first
 # semester ends on 01-31 and the academic year on 08-31.
-sheet "$TMP/dali.csv" 'teacher_id,date,category,role,minutes,hours,chars,unit,work,lessons' \
+sheet "$TMP/dali.csv" 'teacher_id,date,category,role,minutes,hours,chars,unit,lessons,work' \
     'D1,2025-09-05,online_training,,,32.5,,,,' \
     'D1,2025-10-08,lecture,speaker,270,,,,,' \
-    'D1,2025-12-05,teaching_design,,,,300,1,分数的意义,6' \
+    'D1,2025-12-05,teaching_design,,,,300,1,6,分数的初步认识' \
     'D1,2026-01-31,open_class,,,,,,,' \
     'D1,2026-02-01,open_class,,,,,,,' \
     'D1,2026-03-10,reflection,,,,1000,,,' \

@@ -84,12 +84,12 @@ check_rc "record an exam with a ref" 0
 # Chinese column names, Chinese category labels, a cell across two lines (Excel breaks lines in
 # a cell with LF, rows with CRLF), one bad row (line 5), an empty formatted row.
 sheet "$TMP/office.csv" \
-    '工号,姓名,日期,类别,分钟,学时,天数,字数,单元,级别,等级,题目,备注,课时' \
-    'T0101,张伟,2025-03-04,专题讲座,90,,,,,,,,"听讲座,记下""要点""",' \
-    $'T0102,李娜,2025-03-05,远程网络培训,,2.5,,,,,,,"第一行\n第二行",' \
+    '工号,姓名,日期,类别,分钟,学时,天数,字数,单元,课时数,级别,等级,题目,备注' \
+    'T0101,张伟,2025-03-04,专题讲座,90,,,,,,,,,"听讲座,记下""要点"""' \
+    $'T0102,李娜,2025-03-05,远程网络培训,,2.5,,,,,,,,"第一行\n第二行"' \
     'T0103,王芳,2025-03-06,专题讲座,九十,,,,,,,,,' \
-    'T0104,刘洋,2025-03-07,教学设计,,,,,1,,,分数的意义,,6' \
-    'T0105,陈静,2025-03-08,论文,,,,3000,,municipal,published,乡村教育的思考,,' \
+    'T0104,刘洋,2025-03-07,教学设计,,,,,1,5,,,分数的意义,' \
+    'T0105,陈静,2025-03-08,论文,,,,3000,,,municipal,published,乡村教育的思考,' \
     'T0106,杨磊,2025-03-09,教学反思,,,,1200,,,,,,' \
     ',,,,,,,,,,,,,'
 run "$NODE" import --dir "$A" --operator 教务处 "$TMP/office.csv"
@@ -100,7 +100,7 @@ check "import tells what it did: $OUT" has "$OUT" "新登记 5 条 (recorded)"
 check_eq "the good rows are recorded" 8 "$(records "$A")"
 check_eq "Chinese and quoted text survive the import" \
     "$(printf '%s\n' T0101,'"听讲座,记下""要点"""',教务处 T0102,'"第一行' '第二行"',教务处)" \
-    "$(list_column "$A" "3 17 18" --teacher T0101; list_column "$A" "3 17 18" --teacher T0102)"
+    "$(list_column "$A" "3 18 19" --teacher T0101; list_column "$A" "3 18 19" --teacher T0102)"
 
 run "$NODE" import --dir "$A" --operator 另一人 "$TMP/office.csv"
 check_rc "re-import (the bad row is still bad)" 1
@@ -151,7 +151,7 @@ check_rc "--year 2025-2027 is refused" 2
 check_eq "list --format csv starts with a UTF-8 BOM" "efbbbf" "$(head -c 3 "$TMP/a.csv" | od -An -tx1 | tr -d ' ')"
 check "list --format csv ends lines in CRLF" eval '[ "$(head -n 1 "$TMP/a.csv" | tail -c 2 | od -An -tx1 | tr -d " ")" = 0d0a ]'
 check_eq "list --format csv header" \
-    "id,school_id,teacher_id,date,category,role,minutes,hours,days,chars,unit,level,grade,work,event,score,note,operator,ref,lessons,voided_by" \
+    "id,school_id,teacher_id,date,category,role,minutes,hours,days,chars,unit,lessons,level,grade,work,event,score,note,operator,ref,voided_by" \
     "$(head -n 1 "$TMP/a.csv" | sed '1s/^\xEF\xBB\xBF//' | tr -d '\r')"
 
 # Round trip: the list's sheet columns (all but id and voided_by), imported into a fresh node
