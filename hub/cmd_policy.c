@@ -139,10 +139,11 @@ int hub_cmd_policy(int argc, char **argv) {
     r.signed_env = env.data;
     r.signed_len = env.len;
     err = xs_store_update(hub.store, s_step, &r);
+    if (err == XS_EPOLICY)
+        s_refused(&r);
     if (hub.policy != r.policy)
         xs_policy_destroy(&r.policy); /* never stored: the hub does not own it */
     if (err == XS_EPOLICY) {
-        s_refused(&r);
         rc = 2;
     } else if (err != XS_OK) {
         xs_log_err(err, "认定规则未更换，原规则仍然有效 (the policy was not replaced; the "
