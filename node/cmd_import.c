@@ -124,7 +124,7 @@ static xs_err s_begin(s_import_t *im) {
         im->header_broken = 1;
         return XS_ECSV;
     }
-    if (xs_sheet_header(&im->sheet, im->row, im->policy, msg, sizeof msg) != XS_OK) {
+    if (xs_sheet_header_policy(&im->sheet, im->row, im->policy, msg, sizeof msg) != XS_OK) {
         fprintf(stderr, "xueshi-node: %s 第 1 行 (line 1): %s\n", im->path, msg);
         return XS_EINVAL;
     }

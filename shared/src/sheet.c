@@ -126,8 +126,12 @@ static void s_message(char *errbuf, size_t cap, const char *fmt, ...) {
     }
 }
 
-xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, const xs_policy_t *policy,
-                       char *errbuf, size_t cap) {
+xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf, size_t cap) {
+    return xs_sheet_header_policy(out, header, NULL, errbuf, cap);
+}
+
+xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
+                              const xs_policy_t *policy, char *errbuf, size_t cap) {
     /* 1 + the column where each field (and, last, the name) was seen; 0 while unseen. */
     uint32_t seen[XS_F_COUNT + 1] = {0};
     assert(header->count <= XS_CSV_MAX_CELLS);

@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             if (!row.cells[i].ptr && row.cells[i].len)
                 abort();
         if (!have_sheet) {
-            have_sheet = xs_sheet_header(&sheet, &row, NULL, msg, sizeof msg) == XS_OK;
+            have_sheet = xs_sheet_header(&sheet, &row, msg, sizeof msg) == XS_OK;
             if (strlen(msg) >= sizeof msg)
                 abort();
         } else if (!xs_csv_row_blank(&row)) {

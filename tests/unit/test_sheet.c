@@ -26,7 +26,7 @@ static void s_open_with(s_fixture_t *fx, const xs_policy_t *policy, const char *
     fx->csv = NULL;
     assert_int_equal(xs_csv_open_mem(&fx->csv, input, strlen(input)), XS_OK);
     assert_int_equal(xs_csv_next(fx->csv, &fx->row), XS_OK);
-    xs_err err = xs_sheet_header(&fx->sheet, &fx->row, policy, msg, sizeof msg);
+    xs_err err = xs_sheet_header_policy(&fx->sheet, &fx->row, policy, msg, sizeof msg);
     if (err != XS_OK)
         fail_msg("header refused: %s", msg);
     assert_string_equal(msg, "");
@@ -50,7 +50,7 @@ static xs_err s_header(const char *line, char *msg, size_t cap) {
     xs_sheet_t sheet;
     assert_int_equal(xs_csv_open_mem(&c, line, strlen(line)), XS_OK);
     assert_int_equal(xs_csv_next(c, &row), XS_OK);
-    xs_err err = xs_sheet_header(&sheet, &row, NULL, msg, cap);
+    xs_err err = xs_sheet_header(&sheet, &row, msg, cap);
     xs_csv_close(&c);
     return err;
 }

@@ -159,7 +159,7 @@ static int s_read_header(xs_csv_t *csv, xs_csv_row_t *row, xs_sheet_t *sheet,
         s_broken(csv, path);
         return 2;
     }
-    if (xs_sheet_header(sheet, row, policy, msg, sizeof msg) != XS_OK) {
+    if (xs_sheet_header_policy(sheet, row, policy, msg, sizeof msg) != XS_OK) {
         fprintf(stderr, "xueshi: %s 第 1 行 (line 1): %s\n", path, msg);
         return 2;
     }

@@ -45,10 +45,14 @@ typedef struct xs_sheet_extra {
  * ignored. Returns XS_EINVAL for an unknown or repeated column, a missing teacher_id, date or
  * category column, or a header that is not UTF-8 (a CSV saved as GBK), and writes a one-line
  * message, Chinese first, naming the column into errbuf (cap bytes, may be 0); "" on XS_OK.
- * policy (may be NULL: the built-in categories only) names the categories rows may use; it
- * must outlive every xs_sheet_row call on *out. */
-XS_MUST_USE xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header,
-                                   const xs_policy_t *policy, char *errbuf, size_t cap);
+ * Rows may name the built-in categories only: see xs_sheet_header_policy. */
+XS_MUST_USE xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf,
+                                   size_t cap);
+
+/* xs_sheet_header for a sheet whose rows may also name the categories policy defines (NULL:
+ * the built-ins only); policy must outlive every xs_sheet_row call on *out. */
+XS_MUST_USE xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
+                                          const xs_policy_t *policy, char *errbuf, size_t cap);
 
 /* Fills *rec (xs_record_init, then xs_record_set_text per mapped cell) and *extra (may be
  * NULL) from one data row; does not call xs_record_check. A category cell may hold the English
