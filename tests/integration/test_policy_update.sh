@@ -63,8 +63,10 @@ check_rc "record --category Case_Study (the name, any case)" 0
 run "$NODE" record --dir "$N" --teacher T1 --date 2025-10-12 --category 研修日志
 check_rc "a category the policy does not define is refused" 2
 check "the refusal lists the county's own categories: $ERR" has "$ERR" "case_study 案例分析"
-printf '\xEF\xBB\xBF%s\r\n' '工号,日期,类别,分钟,题目' 'T2,2025-10-13,案例分析,,课例三' \
-    'T2,2025-10-14,专题讲座,90,' >"$TMP/sheet.csv"
+{
+    printf '\xEF\xBB\xBF'
+    printf '%s\r\n' '工号,日期,类别,分钟,题目' 'T2,2025-10-13,案例分析,,课例三' 'T2,2025-10-14,专题讲座,90,'
+} >"$TMP/sheet.csv"
 run "$NODE" import --dir "$N" "$TMP/sheet.csv"
 check_rc "import a sheet whose category cell is 案例分析" 0
 run "$NODE" list --dir "$N" --teacher T1
@@ -85,7 +87,7 @@ check_eq "hub report: T1 has 2 × 2.00 h of 案例分析; 研修日志 counts no
     "S1,T1,year,2025-2026,total,4.00,20.00,no,yes,hours_short 还差16.00学时" \
     "$(tr -d '\r' <<<"$OUT" | grep '^S1,T1,year')"
 check_eq "hub report: T2 has 2.00 h of 案例分析 + 1.50 h of lecture" "3.50" \
-    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T2,year' | cut -d, -f7)"
+    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T2,year' | cut -d, -f6)"
 run "$NODE" totals --dir "$N" --teacher T1
 check "totals shows the hub's confirmed 4.00 h: $OUT" has "$OUT" "4.00"
 check "totals says why the year is not met: $OUT" has "$OUT" "hours_short"
@@ -113,7 +115,7 @@ check "it says how many teachers were re-certified and receipts issued: $OUT" \
     eval 'has "$OUT" "re-certified 2 teachers" && has "$OUT" "issued 2 receipts"'
 run "$HUB" report --dir "$H"
 check_eq "after v2: T1 has 2 × 3.00 h of 案例分析 + 1.00 h of 研修日志" "7.00" \
-    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T1,year' | cut -d, -f7)"
+    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T1,year' | cut -d, -f6)"
 
 sync n1
 check_rc "sync after the new version" 0
