@@ -49,15 +49,17 @@ typedef struct s_param {
 /* Blob order is this table's order (policy.md §4): append only, in a new format version. */
 static const s_param_t s_params[] = {
     {XS_CAT_LECTURE, "speaker_factor", S_FACTOR, S_AT(speaker_factor), 4, 1, S_FACTOR_MAX},
-    {XS_CAT_EXTERNAL_TRAINING, "hours_per_day", S_HOURS, S_AT(day_seconds), S_H(8), S_HOURS_MIN_SECONDS,
-     S_DAY_MAX_SECONDS},
-    {XS_CAT_RESEARCH_SESSION, "hours", S_HOURS, S_AT(research_session_seconds), S_H(1), S_HOURS_MIN_SECONDS,
+    {XS_CAT_EXTERNAL_TRAINING, "hours_per_day", S_HOURS, S_AT(day_seconds), S_H(8),
+     S_HOURS_MIN_SECONDS, S_DAY_MAX_SECONDS},
+    {XS_CAT_RESEARCH_SESSION, "hours", S_HOURS, S_AT(research_session_seconds), S_H(1),
+     S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_OPEN_CLASS, "hours", S_HOURS, S_AT(open_class_seconds), S_H(4), S_HOURS_MIN_SECONDS,
      S_HOURS_MAX_SECONDS},
-    {XS_CAT_OPEN_CLASS, "hours", S_HOURS, S_AT(open_class_seconds), S_H(4), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
     {XS_CAT_REFLECTION, "min_chars", S_CHARS, S_AT(reflection_min_chars), 1000, 0, S_CHARS_MAX},
-    {XS_CAT_REFLECTION, "hours", S_HOURS, S_AT(reflection_seconds), S_H(4), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
-    {XS_CAT_TEACHING_DESIGN, "unit_hours", S_HOURS, S_AT(design_unit_seconds), S_H(10), S_HOURS_MIN_SECONDS,
+    {XS_CAT_REFLECTION, "hours", S_HOURS, S_AT(reflection_seconds), S_H(4), S_HOURS_MIN_SECONDS,
      S_HOURS_MAX_SECONDS},
+    {XS_CAT_TEACHING_DESIGN, "unit_hours", S_HOURS, S_AT(design_unit_seconds), S_H(10),
+     S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
     {XS_CAT_TEACHING_DESIGN, "min_chars", S_CHARS, S_AT(design_min_chars), 800, 0, S_CHARS_MAX},
     {XS_CAT_TEACHING_DESIGN, "hours", S_HOURS, S_AT(design_seconds), S_H(4), S_HOURS_MIN_SECONDS,
      S_HOURS_MAX_SECONDS},
@@ -69,9 +71,11 @@ static const s_param_t s_params[] = {
     {XS_CAT_PAPER, "award_hours_3", S_HOURS, S_AT(award_seconds[3]), S_H(4), S_HOURS_MIN_SECONDS,
      S_HOURS_MAX_SECONDS},
     {XS_CAT_PAPER, "published_hours_municipal", S_HOURS,
-     S_AT(published_seconds[XS_LEVEL_MUNICIPAL]), S_H(12), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+     S_AT(published_seconds[XS_LEVEL_MUNICIPAL]), S_H(12), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
     {XS_CAT_PAPER, "published_hours_provincial", S_HOURS,
-     S_AT(published_seconds[XS_LEVEL_PROVINCIAL]), S_H(14), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+     S_AT(published_seconds[XS_LEVEL_PROVINCIAL]), S_H(14), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
     {XS_CAT_PAPER, "published_hours_national", S_HOURS, S_AT(published_seconds[XS_LEVEL_NATIONAL]),
      S_H(16), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
     {XS_CAT_PROJECT, "host_hours_national_provincial", S_HOURS, S_AT(project_seconds[0][0]),
@@ -82,9 +86,12 @@ static const s_param_t s_params[] = {
      S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
     {XS_CAT_PROJECT, "participant_hours_municipal_county", S_HOURS, S_AT(project_seconds[1][1]),
      S_H(15), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
-    {XS_CAT_EXAM, "top_hours", S_HOURS, S_AT(exam_seconds[0]), S_H(3), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
-    {XS_CAT_EXAM, "middle_hours", S_HOURS, S_AT(exam_seconds[1]), S_H(2), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
-    {XS_CAT_EXAM, "bottom_hours", S_HOURS, S_AT(exam_seconds[2]), S_H(1), S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS},
+    {XS_CAT_EXAM, "top_hours", S_HOURS, S_AT(exam_seconds[0]), S_H(3), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
+    {XS_CAT_EXAM, "middle_hours", S_HOURS, S_AT(exam_seconds[1]), S_H(2), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
+    {XS_CAT_EXAM, "bottom_hours", S_HOURS, S_AT(exam_seconds[2]), S_H(1), S_HOURS_MIN_SECONDS,
+     S_HOURS_MAX_SECONDS},
 };
 #define S_PARAM_COUNT (sizeof s_params / sizeof s_params[0])
 #undef S_AT
@@ -99,7 +106,54 @@ static uint32_t s_param_get(const xs_policy_credit_t *credit, const s_param_t *p
     return v;
 }
 
-/* Defaults of schema/credit-rules.md §1, §2 and §4 for everything but id, version and buckets. */
+/* ---- small helpers ---- */
+
+static int s_is(const char *s, size_t len, const char *word) {
+    return strlen(word) == len && memcmp(s, word, len) == 0;
+}
+
+/* 1 when len bytes of s equal the NUL-terminated ASCII name, folding ASCII case in s. */
+static int s_same_folded(const char *s, size_t len, const char *name) {
+    if (strlen(name) != len)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
+        if (c != name[i])
+            return 0;
+    }
+    return 1;
+}
+
+static void s_bit_set(uint64_t set[XS_POLICY_CODES / 64], unsigned code) {
+    set[code / 64] |= (uint64_t)1 << (code % 64);
+}
+
+static int s_bit_has(const uint64_t set[XS_POLICY_CODES / 64], unsigned code) {
+    return (int)((set[code / 64] >> (code % 64)) & 1u);
+}
+
+/* The default caps of credit-rules §6.2, in this order (policy.md §2). */
+static const struct {
+    const char *name;
+    uint8_t categories[2]; /* 0: unused */
+} s_default_caps[] = {
+    {"writing", {XS_CAT_REFLECTION, XS_CAT_TEACHING_DESIGN}},
+    {"paper", {XS_CAT_PAPER, 0}},
+};
+#define S_DEFAULT_CAPS (sizeof s_default_caps / sizeof s_default_caps[0])
+
+static void s_default_cap(xs_policy_cap_t *cap, size_t d) {
+    memset(cap, 0, sizeof *cap);
+    memcpy(cap->name, s_default_caps[d].name, strlen(s_default_caps[d].name));
+    cap->period = XS_SCOPE_YEAR;
+    cap->count = 1;
+    for (size_t i = 0; i < 2; i++)
+        if (s_default_caps[d].categories[i])
+            s_bit_set(cap->categories, s_default_caps[d].categories[i]);
+}
+
+/* Defaults of schema/credit-rules.md §1, §2 and §6.2 for everything but id, version and
+ * buckets. credit.yearly_cap stays zero: caps live in p->caps. */
 static void s_defaults(xs_policy_t *p) {
     memset(p, 0, sizeof *p);
     p->year_start[0] = 9;
@@ -110,9 +164,8 @@ static void s_defaults(xs_policy_t *p) {
     p->cycle_years = 5;
     for (size_t i = 0; i < S_PARAM_COUNT; i++)
         *s_param_slot(&p->credit, &s_params[i]) = s_params[i].fallback;
-    p->credit.yearly_cap[XS_CAT_REFLECTION] = 1;
-    p->credit.yearly_cap[XS_CAT_TEACHING_DESIGN] = 1;
-    p->credit.yearly_cap[XS_CAT_PAPER] = 1;
+    for (size_t d = 0; d < S_DEFAULT_CAPS; d++)
+        s_default_cap(&p->caps[p->cap_count++], d);
 }
 
 /* ---- checks shared by the file reader and the blob decoder ---- */
@@ -134,8 +187,9 @@ static int s_id_valid(const char *s, size_t len) {
     return 1;
 }
 
-/* A bucket name: [a-z][a-z0-9_]*, not a category and not "all". */
-static int s_bucket_name_valid(const char *s, size_t len) {
+/* [a-z][a-z0-9_]*, at most XS_POLICY_BUCKET_MAX bytes: the shape of every name a file gives
+ * a bucket, a cap or a category. */
+static int s_name_valid(const char *s, size_t len) {
     if (len == 0 || len > XS_POLICY_BUCKET_MAX || !(s[0] >= 'a' && s[0] <= 'z'))
         return 0;
     for (size_t i = 0; i < len; i++) {
@@ -143,16 +197,34 @@ static int s_bucket_name_valid(const char *s, size_t len) {
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'))
             return 0;
     }
-    if (xs_category_parse(s, len) >= 0 || (len == 3 && memcmp(s, "all", 3) == 0))
-        return 0;
     return 1;
+}
+
+/* A custom category's name: a name, not a built-in category and not "all". */
+static int s_category_name_valid(const char *s, size_t len) {
+    return s_name_valid(s, len) && xs_category_parse(s, len) < 0 && !s_is(s, len, "all");
+}
+
+/* A bucket name: a name, not a built-in category, "all" or "advisory" (the key of
+ * [require.*] that lists advisory buckets). */
+static int s_bucket_name_valid(const char *s, size_t len) {
+    return s_category_name_valid(s, len) && !s_is(s, len, "advisory");
 }
 
 #define S_ALL_CATEGORIES (((1u << XS_CAT_COUNT) - 1u) & ~1u)
 
-/* Resolves every bucket's members; returns 0 and names one bucket of a loop in *loop when
- * the bucket references go round in a circle. */
-static int s_resolve_members(xs_policy_t *p, unsigned *loop) {
+/* 1 when the policy defines code: a built-in category or one of its own. */
+static int s_code_defined(const xs_policy_t *p, unsigned code) {
+    if (code >= 1 && code < XS_CAT_COUNT)
+        return 1;
+    for (uint32_t i = 0; i < p->custom_count && i < XS_POLICY_CUSTOM_MAX; i++)
+        if (p->custom[i].code == code)
+            return 1;
+    return 0;
+}
+
+/* Finds a circle of bucket references; returns 0 and names one bucket on it in *loop. */
+static int s_no_circle(const xs_policy_t *p, unsigned *loop) {
     /* Depth-first order with colours: 0 new, 1 on the path, 2 done. */
     uint8_t colour[XS_POLICY_BUCKETS_MAX] = {0};
     unsigned stack[XS_POLICY_BUCKETS_MAX], next[XS_POLICY_BUCKETS_MAX];
@@ -182,11 +254,6 @@ static int s_resolve_members(xs_policy_t *p, unsigned *loop) {
                 }
                 continue;
             }
-            uint32_t members = p->buckets[b].categories;
-            for (unsigned c = 0; c < p->bucket_count; c++)
-                if ((p->buckets[b].buckets >> c) & 1u)
-                    members |= p->buckets[c].members;
-            p->buckets[b].members = members;
             colour[b] = 2;
             if (depth == 0)
                 break;
@@ -196,8 +263,79 @@ static int s_resolve_members(xs_policy_t *p, unsigned *loop) {
     return 1;
 }
 
-/* Checks everything a policy must satisfy and resolves bucket members. Returns 1, or 0
- * with a short English reason in why. */
+/* Computes the derived tables (custom_of, cap_of, bucket_mask) and each bucket's built-in
+ * categories and members from what the file or blob carries: the one place they are made,
+ * after parse and after decode alike. Assumes the counts are within their limits. */
+static void s_derive(xs_policy_t *p) {
+    memset(p->custom_of, 0, sizeof p->custom_of);
+    memset(p->cap_of, 0, sizeof p->cap_of);
+    memset(p->bucket_mask, 0, sizeof p->bucket_mask);
+    for (uint32_t i = 0; i < p->custom_count; i++)
+        p->custom_of[p->custom[i].code] = (uint8_t)(i + 1);
+    for (uint32_t i = 0; i < p->cap_count; i++)
+        for (unsigned c = 0; c < XS_POLICY_CODES; c++)
+            if (s_bit_has(p->caps[i].categories, c) && !p->cap_of[c])
+                p->cap_of[c] = (uint8_t)(i + 1);
+    /* reach[b]: b and every bucket b lists, directly or through others. */
+    uint32_t reach[XS_POLICY_BUCKETS_MAX];
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        reach[b] = (1u << b) | p->buckets[b].buckets;
+    for (unsigned round = 0; round < XS_POLICY_BUCKETS_MAX; round++)
+        for (unsigned b = 0; b < p->bucket_count; b++)
+            for (unsigned c = 0; c < p->bucket_count; c++)
+                if ((reach[b] >> c) & 1u)
+                    reach[b] |= reach[c];
+    /* direct[code][level]: the buckets that count it by their own terms or `all`. */
+    static const uint16_t zero[XS_LEVEL_COUNT];
+    uint16_t(*direct)[XS_LEVEL_COUNT] = p->bucket_mask; /* filled in place, then closed */
+    for (unsigned b = 0; b < p->bucket_count; b++) {
+        xs_policy_bucket_t *bk = &p->buckets[b];
+        bk->categories = 0;
+        if (bk->all) {
+            bk->categories = S_ALL_CATEGORIES;
+            for (unsigned c = 1; c < XS_POLICY_CODES; c++)
+                if (c < XS_CAT_COUNT || p->custom_of[c])
+                    for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+                        direct[c][l] |= (uint16_t)(1u << b);
+        }
+        for (uint32_t t = 0; t < bk->term_count; t++) {
+            const xs_policy_term_t *term = &bk->terms[t];
+            if (term->category < XS_CAT_COUNT)
+                bk->categories |= 1u << term->category;
+            for (unsigned l = term->min_level; l <= term->max_level && l < XS_LEVEL_COUNT; l++)
+                direct[term->category][l] |= (uint16_t)(1u << b);
+        }
+    }
+    for (unsigned b = 0; b < p->bucket_count; b++) {
+        uint32_t members = 0;
+        for (unsigned c = 0; c < p->bucket_count; c++)
+            if ((reach[b] >> c) & 1u)
+                members |= p->buckets[c].categories;
+        p->buckets[b].members = members;
+    }
+    for (unsigned c = 1; c < XS_POLICY_CODES; c++) {
+        if (memcmp(direct[c], zero, sizeof zero) == 0)
+            continue;
+        for (unsigned l = 0; l < XS_LEVEL_COUNT; l++) {
+            uint32_t counted = direct[c][l], closed = 0;
+            for (unsigned b = 0; b < p->bucket_count; b++)
+                if (reach[b] & counted)
+                    closed |= 1u << b;
+            p->bucket_mask[c][l] = (uint16_t)closed;
+        }
+    }
+}
+
+/* 1 when bucket b counts a credited record of code at some level. */
+static int s_bucket_counts(const xs_policy_t *p, unsigned b, unsigned code) {
+    for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+        if ((p->bucket_mask[code][l] >> b) & 1u)
+            return 1;
+    return 0;
+}
+
+/* Checks everything a policy must satisfy (policy.md §2, §4), whether it came from a file or
+ * a blob, and derives its tables. Returns 1, or 0 with a short English reason in why. */
 static int s_validate(xs_policy_t *p, char *why, size_t cap) {
 #define S_BAD(...)                                                                                 \
     do {                                                                                           \
@@ -225,15 +363,110 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
             S_BAD("credit value out of range: %s.%s", xs_category_name(s_params[i].category),
                   s_params[i].key);
     }
-    for (unsigned c = 0; c < XS_CAT_COUNT; c++)
-        if (p->credit.yearly_cap[c] > S_CAP_MAX || (c == XS_CAT_NONE && p->credit.yearly_cap[c]))
-            S_BAD("yearly cap out of range");
-    /* Unused array slots stay zero so equal policies compile to equal bytes. */
+    /* Unused slots stay zero so equal policies compile to equal bytes. */
+    static const uint32_t no_caps[XS_CAT_COUNT];
+    if (memcmp(p->credit.yearly_cap, no_caps, sizeof no_caps) != 0)
+        S_BAD("yearly_cap is set (use caps, policy.md §2)");
     if (p->credit.award_seconds[0] != 0)
         S_BAD("unused credit slot set");
     for (unsigned l = 0; l < XS_LEVEL_MUNICIPAL; l++)
         if (p->credit.published_seconds[l] != 0)
             S_BAD("unused credit slot set");
+
+    /* Categories of the policy's own (§2 [category.<name>]). */
+    if (p->custom_count > XS_POLICY_CUSTOM_MAX)
+        S_BAD("too many categories");
+    for (uint32_t i = 0; i < p->custom_count; i++) {
+        const xs_policy_category_t *cat = &p->custom[i];
+        size_t nlen = strnlen(cat->name, sizeof cat->name);
+        size_t llen = strnlen(cat->label, sizeof cat->label);
+        if (!s_category_name_valid(cat->name, nlen))
+            S_BAD("bad category name");
+        if (cat->code < XS_POLICY_CUSTOM_FIRST)
+            S_BAD("category %s: code below %d", cat->name, XS_POLICY_CUSTOM_FIRST);
+        if (llen == 0 || !xs_text_utf8_valid(cat->label, llen))
+            S_BAD("category %s: bad label", cat->name);
+        for (unsigned c = 1; c < XS_CAT_COUNT; c++)
+            if (strcmp(cat->label, xs_category_zh(c)) == 0 ||
+                s_same_folded(cat->label, llen, xs_category_name(c)))
+                S_BAD("category %s: label %s is built-in category %s's", cat->name, cat->label,
+                      xs_category_name(c));
+        for (uint32_t o = 0; o < p->custom_count; o++) {
+            if (s_same_folded(cat->label, llen, p->custom[o].name))
+                S_BAD("category %s: label is category %s's name", cat->name, p->custom[o].name);
+            if (o >= i)
+                continue;
+            if (strcmp(p->custom[o].name, cat->name) == 0)
+                S_BAD("category %s defined twice", cat->name);
+            if (p->custom[o].code == cat->code)
+                S_BAD("categories %s and %s share code %u", p->custom[o].name, cat->name,
+                      (unsigned)cat->code);
+            if (strcmp(p->custom[o].label, cat->label) == 0)
+                S_BAD("categories %s and %s share label %s", p->custom[o].name, cat->name,
+                      cat->label);
+        }
+        switch (cat->rule) {
+        case XS_RULE_FIXED:
+            if (cat->seconds < S_HOURS_MIN_SECONDS || cat->seconds > S_HOURS_MAX_SECONDS)
+                S_BAD("category %s: hours out of range", cat->name);
+            break;
+        case XS_RULE_DAYS:
+            if (cat->seconds < S_HOURS_MIN_SECONDS || cat->seconds > S_DAY_MAX_SECONDS)
+                S_BAD("category %s: hours per day out of range", cat->name);
+            break;
+        case XS_RULE_MINUTES:
+        case XS_RULE_HOURS:
+            if (cat->seconds != 0)
+                S_BAD("category %s: hours given for a rule that takes none", cat->name);
+            break;
+        default:
+            S_BAD("category %s: bad rule", cat->name);
+        }
+        if (cat->same_event > 1)
+            S_BAD("category %s: bad same_event", cat->name);
+    }
+    for (uint32_t i = p->custom_count; i < XS_POLICY_CUSTOM_MAX; i++) {
+        static const xs_policy_category_t unused;
+        if (memcmp(&p->custom[i], &unused, sizeof unused) != 0)
+            S_BAD("unused category slot set");
+    }
+
+    /* Caps (§2 [cap.<name>]). */
+    if (p->cap_count > XS_POLICY_CAPS_MAX)
+        S_BAD("too many caps");
+    uint64_t capped[XS_POLICY_CODES / 64] = {0};
+    for (uint32_t i = 0; i < p->cap_count; i++) {
+        const xs_policy_cap_t *c = &p->caps[i];
+        if (!s_name_valid(c->name, strnlen(c->name, sizeof c->name)))
+            S_BAD("bad cap name");
+        for (uint32_t o = 0; o < i; o++)
+            if (strcmp(p->caps[o].name, c->name) == 0)
+                S_BAD("cap %s defined twice", c->name);
+        if (c->period != XS_SCOPE_YEAR && c->period != XS_SCOPE_SEMESTER)
+            S_BAD("cap %s: bad period", c->name);
+        if (c->count < 1 || c->count > S_CAP_MAX)
+            S_BAD("cap %s: count out of range", c->name);
+        unsigned n = 0;
+        for (unsigned code = 0; code < XS_POLICY_CODES; code++) {
+            if (!s_bit_has(c->categories, code))
+                continue;
+            if (!s_code_defined(p, code))
+                S_BAD("cap %s: unknown category code %u", c->name, code);
+            if (s_bit_has(capped, code))
+                S_BAD("cap %s: category %u is in two caps", c->name, code);
+            s_bit_set(capped, code);
+            n++;
+        }
+        if (n == 0)
+            S_BAD("cap %s caps no category", c->name);
+    }
+    for (uint32_t i = p->cap_count; i < XS_POLICY_CAPS_MAX; i++) {
+        static const xs_policy_cap_t unused;
+        if (memcmp(&p->caps[i], &unused, sizeof unused) != 0)
+            S_BAD("unused cap slot set");
+    }
+
+    /* Buckets (§2 [bucket.<name>], [require.*]). */
     if (p->bucket_count < 1 || p->bucket_count > XS_POLICY_BUCKETS_MAX)
         S_BAD("bad bucket count");
     for (unsigned b = 0; b < p->bucket_count; b++) {
@@ -244,15 +477,43 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
         for (unsigned o = 0; o < b; o++)
             if (strcmp(p->buckets[o].name, bk->name) == 0)
                 S_BAD("bucket %s defined twice", bk->name);
+        for (uint32_t i = 0; i < p->custom_count; i++)
+            if (strcmp(p->custom[i].name, bk->name) == 0)
+                S_BAD("bucket %s has a category's name", bk->name);
         if (!xs_text_utf8_valid(bk->label, strnlen(bk->label, sizeof bk->label)))
             S_BAD("bucket label is not UTF-8");
-        if (bk->categories & ~S_ALL_CATEGORIES)
-            S_BAD("bucket %s lists an unknown category", bk->name);
+        if (bk->all > 1 || (bk->all && bk->term_count))
+            S_BAD("bucket %s: all stands alone", bk->name);
+        if (bk->term_count > XS_POLICY_TERMS_MAX)
+            S_BAD("bucket %s: too many categories", bk->name);
+        for (uint32_t t = 0; t < bk->term_count; t++) {
+            const xs_policy_term_t *term = &bk->terms[t];
+            if (!s_code_defined(p, term->category))
+                S_BAD("bucket %s lists an unknown category", bk->name);
+            if (term->min_level > term->max_level || term->max_level > XS_LEVEL_NATIONAL)
+                S_BAD("bucket %s: bad level range", bk->name);
+            for (uint32_t o = 0; o < t; o++)
+                if (bk->terms[o].category == term->category &&
+                    bk->terms[o].min_level <= term->max_level &&
+                    term->min_level <= bk->terms[o].max_level)
+                    S_BAD("bucket %s lists category %u twice at one level", bk->name,
+                          (unsigned)term->category);
+        }
+        for (uint32_t t = bk->term_count; t < XS_POLICY_TERMS_MAX; t++) {
+            static const xs_policy_term_t unused;
+            if (memcmp(&bk->terms[t], &unused, sizeof unused) != 0)
+                S_BAD("unused term slot set");
+        }
         if (p->bucket_count < 32 && (bk->buckets >> p->bucket_count) != 0)
             S_BAD("bucket %s lists an unknown bucket", bk->name);
+        if (!bk->all && !bk->term_count && !bk->buckets)
+            S_BAD("bucket %s counts no category", bk->name);
         for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
             if (bk->required_seconds[s] > S_REQUIRE_MAX_SECONDS)
                 S_BAD("requirement out of range");
+        for (unsigned s = 0; s < 8; s++)
+            if (((bk->advisory >> s) & 1u) && (s >= XS_SCOPE_COUNT || !bk->required_seconds[s]))
+                S_BAD("bucket %s: advisory without a requirement", bk->name);
     }
     for (unsigned b = p->bucket_count; b < XS_POLICY_BUCKETS_MAX; b++) {
         static const xs_policy_bucket_t unused;
@@ -260,11 +521,11 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
             S_BAD("unused bucket slot set");
     }
     unsigned loop;
-    if (!s_resolve_members(p, &loop))
+    if (!s_no_circle(p, &loop))
         S_BAD("circular bucket reference through %s", p->buckets[loop].name);
-    for (unsigned b = 0; b < p->bucket_count; b++)
-        if (!p->buckets[b].members)
-            S_BAD("bucket %s counts no category", p->buckets[b].name);
+    s_derive(p);
+
+    /* The single-record requirement (§2 [require.single]). */
     xs_policy_single_t *single = &p->single;
     if (!xs_text_utf8_valid(single->label, strnlen(single->label, sizeof single->label)))
         S_BAD("single label is not UTF-8");
@@ -272,17 +533,18 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
         if (single->bucket || single->min_seconds || single->label[0])
             S_BAD("single requirement without a category");
     } else {
-        if (single->category >= XS_CAT_COUNT)
+        if (!s_code_defined(p, single->category))
             S_BAD("single requirement names an unknown category");
         if (single->bucket >= p->bucket_count)
             S_BAD("single requirement names an unknown bucket");
-        if (single->min_seconds < 1 || single->min_seconds > S_HOURS_MAX_SECONDS)
+        if (single->min_seconds < S_HOURS_MIN_SECONDS || single->min_seconds > S_HOURS_MAX_SECONDS)
             S_BAD("single requirement hours out of range");
         const xs_policy_bucket_t *bk = &p->buckets[single->bucket];
         if (!bk->required_seconds[XS_SCOPE_CYCLE])
             S_BAD("single requirement's bucket %s has no cycle requirement", bk->name);
-        if (!((bk->members >> single->category) & 1u))
-            S_BAD("bucket %s does not count %s", bk->name, xs_category_name(single->category));
+        if (!s_bucket_counts(p, single->bucket, single->category))
+            S_BAD("bucket %s does not count %s", bk->name,
+                  xs_policy_category_name(p, single->category));
     }
     return 1;
 #undef S_BAD
@@ -293,9 +555,11 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
 typedef enum s_section {
     S_SEC_NONE,
     S_SEC_POLICY,
-    S_SEC_CREDIT,  /* arg: the category */
-    S_SEC_BUCKET,  /* arg: the bucket index */
-    S_SEC_REQUIRE, /* arg: the xs_scope */
+    S_SEC_CREDIT,   /* arg: the category */
+    S_SEC_CATEGORY, /* arg: the index in p->custom */
+    S_SEC_CAP,      /* arg: the index in ps->caps */
+    S_SEC_BUCKET,   /* arg: the bucket index */
+    S_SEC_REQUIRE,  /* arg: the xs_scope */
     S_SEC_SINGLE,
 } s_section;
 
@@ -303,11 +567,31 @@ typedef enum s_section {
 typedef struct s_pending {
     char name[XS_POLICY_BUCKET_MAX + 1];
     unsigned line;
-    uint8_t owner;    /* the bucket listing it, or the xs_scope requiring it */
+    uint8_t owner;     /* the bucket or cap listing it, or the xs_scope requiring it */
+    uint8_t min_level; /* a bucket's category: the levels it counts */
+    uint8_t max_level;
     uint32_t seconds; /* for a requirement */
 } s_pending_t;
 
+/* A [cap.<name>] section as the file writes it. */
+typedef struct s_file_cap {
+    char name[XS_POLICY_BUCKET_MAX + 1];
+    unsigned line;            /* of the section header */
+    unsigned categories_line; /* of its categories key; 0: none */
+    unsigned count_line;      /* of its count key; 0: none */
+    uint8_t period;
+    uint8_t remove; /* count = none */
+    uint32_t count;
+} s_file_cap_t;
+
+/* Where the keys of a [category.<name>] section were written (0: absent). */
+typedef struct s_file_category {
+    unsigned line, code_line, label_line, rule_line, hours_line, same_event_line;
+} s_file_category_t;
+
 #define S_KEYS_MAX 32 /* most distinct keys one section may hold */
+#define S_FILE_CAPS_MAX (XS_POLICY_CAPS_MAX + S_DEFAULT_CAPS)
+#define S_CAP_ITEMS_MAX (XS_CAT_COUNT - 1 + XS_POLICY_CUSTOM_MAX) /* categories of one cap */
 
 typedef struct s_parser {
     const char *file;
@@ -325,15 +609,26 @@ typedef struct s_parser {
     uint32_t credit_sections;  /* bit per category whose section was met */
     unsigned require_sections; /* bit per scope */
     unsigned single_line;      /* line of [require.single]; 0 when absent */
-    unsigned single_have_category, single_have_hours;
+    unsigned single_have_hours;
+    s_pending_t single_category;
     s_pending_t single_bucket;
-    unsigned single_bucket_set;
     s_pending_t refs[XS_POLICY_BUCKETS_MAX * XS_POLICY_BUCKETS_MAX]; /* buckets = ... */
     unsigned ref_count;
     unsigned ref_line[XS_POLICY_BUCKETS_MAX];    /* line of each bucket's "buckets" key */
     unsigned bucket_line[XS_POLICY_BUCKETS_MAX]; /* line of each [bucket.<name>] */
+    s_pending_t terms[XS_POLICY_BUCKETS_MAX * XS_POLICY_TERMS_MAX]; /* categories = ... */
+    unsigned term_count;
+    unsigned bucket_terms[XS_POLICY_BUCKETS_MAX]; /* terms each bucket lists */
     s_pending_t requires[XS_POLICY_BUCKETS_MAX * XS_SCOPE_COUNT];
     unsigned require_count;
+    s_pending_t advisories[XS_POLICY_BUCKETS_MAX * XS_SCOPE_COUNT];
+    unsigned advisory_count;
+    s_file_category_t categories[XS_POLICY_CUSTOM_MAX];
+    s_file_cap_t caps[S_FILE_CAPS_MAX];
+    unsigned cap_count;
+    s_pending_t cap_items[S_FILE_CAPS_MAX * S_CAP_ITEMS_MAX];
+    unsigned cap_item_count;
+    unsigned cap_items_of[S_FILE_CAPS_MAX];
 } s_parser_t;
 
 __attribute__((format(printf, 2, 3))) static xs_err s_fail(s_parser_t *ps, const char *fmt, ...) {
@@ -345,10 +640,6 @@ __attribute__((format(printf, 2, 3))) static xs_err s_fail(s_parser_t *ps, const
     if (ps->cap)
         snprintf(ps->errbuf, ps->cap, "%s:%u: %s", ps->file, ps->line, reason);
     return XS_EPOLICY;
-}
-
-static int s_is(const char *s, size_t len, const char *word) {
-    return strlen(word) == len && memcmp(s, word, len) == 0;
 }
 
 /* Copies len bytes and a NUL into a buffer of cap bytes; the caller checked len < cap. */
@@ -444,22 +735,98 @@ static xs_err s_each_item(s_parser_t *ps, const char *v, size_t len, s_item_fn i
     }
 }
 
-static xs_err s_category_item(s_parser_t *ps, const char *s, size_t len) {
+/* The code of a category a file names: a built-in name, or the name of a [category.<name>]
+ * section anywhere in the file (so call it once the file is read); -1 when none. */
+static int s_category_code(const xs_policy_t *p, const char *s, size_t len) {
+    int c = xs_category_parse(s, len);
+    if (c >= 0)
+        return c;
+    for (uint32_t i = 0; i < p->custom_count; i++)
+        if (s_is(s, len, p->custom[i].name))
+            return p->custom[i].code;
+    return -1;
+}
+
+static xs_err s_unknown_category(s_parser_t *ps, const char *s, size_t len) {
+    return s_fail(ps, "未知的活动类别 (unknown category): %.*s", s_show(len), s);
+}
+
+/* A category name kept for s_finish, which knows every [category.<name>]. */
+static xs_err s_pend_name(s_parser_t *ps, s_pending_t *slot, const char *s, size_t len) {
+    if (len > XS_POLICY_BUCKET_MAX)
+        return s_unknown_category(ps, s, len);
+    memset(slot, 0, sizeof *slot);
+    s_copy(slot->name, sizeof slot->name, s, len);
+    slot->line = ps->line;
+    slot->owner = (uint8_t)ps->arg;
+    return XS_OK;
+}
+
+/* One item of a bucket's categories (policy.md §2): `name`, `name >= level` or
+ * `name < level`. */
+static xs_err s_term_item(s_parser_t *ps, const char *s, size_t len) {
     xs_policy_bucket_t *bk = &ps->p->buckets[ps->arg];
     if (s_is(s, len, "all")) {
-        if (bk->categories & S_ALL_CATEGORIES)
+        if (ps->bucket_terms[ps->arg])
             return s_fail(ps, "all 须单独使用 (\"all\" stands alone)");
-        bk->categories = S_ALL_CATEGORIES | (1u << 31); /* bit 31: "all" was given */
+        bk->all = 1;
         return XS_OK;
     }
-    if (bk->categories >> 31)
+    if (bk->all)
         return s_fail(ps, "all 须单独使用 (\"all\" stands alone)");
-    int c = xs_category_parse(s, len);
-    if (c < 0)
-        return s_fail(ps, "未知的活动类别 (unknown category): %.*s", s_show(len), s);
-    if ((bk->categories >> c) & 1u)
-        return s_fail(ps, "类别重复 (category listed twice): %.*s", s_show(len), s);
-    bk->categories |= 1u << c;
+    uint8_t min = XS_LEVEL_NONE, max = XS_LEVEL_NATIONAL;
+    const char *op = s;
+    while (op < s + len && *op != '<' && *op != '>')
+        op++;
+    size_t name_len = (size_t)(op - s);
+    if (op < s + len) {
+        /* A level filter: ">= level" counts that level and above, "< level" those below. */
+        size_t op_len = (op[0] == '>' && op + 1 < s + len && op[1] == '=') ? 2 : 1;
+        const char *level = op + op_len;
+        size_t level_len = (size_t)(s + len - level);
+        const char *name = s;
+        xs_text_trim(&name, &name_len);
+        xs_text_trim(&level, &level_len);
+        int l = -1;
+        for (unsigned i = XS_LEVEL_SCHOOL; i < XS_LEVEL_COUNT; i++)
+            if (s_is(level, level_len, xs_level_name(i)))
+                l = (int)i;
+        int ge = op[0] == '>' && op_len == 2;
+        int lt = op[0] == '<' && (level_len == 0 || level[0] != '=');
+        if ((!ge && !lt) || l < 0 || name_len == 0 || s_is(name, name_len, "all"))
+            return s_fail(ps,
+                          "级别条件无效 (bad level filter: write `category >= level` or "
+                          "`category < level`, level school, county, municipal, provincial or "
+                          "national): %.*s",
+                          s_show(len), s);
+        if (ge)
+            min = (uint8_t)l;
+        else
+            max = (uint8_t)(l - 1);
+        len = name_len;
+        s = name;
+    }
+    if (ps->bucket_terms[ps->arg] == XS_POLICY_TERMS_MAX)
+        return s_fail(ps, "类别过多 (more than %d categories in one bucket)", XS_POLICY_TERMS_MAX);
+    s_pending_t *term = &ps->terms[ps->term_count];
+    xs_err err = s_pend_name(ps, term, s, len);
+    if (err != XS_OK)
+        return err;
+    term->min_level = min;
+    term->max_level = max;
+    ps->term_count++;
+    ps->bucket_terms[ps->arg]++;
+    return XS_OK;
+}
+
+static xs_err s_cap_item(s_parser_t *ps, const char *s, size_t len) {
+    if (ps->cap_items_of[ps->arg] == S_CAP_ITEMS_MAX)
+        return s_fail(ps, "类别过多 (more than %d categories in one cap)", S_CAP_ITEMS_MAX);
+    xs_err err = s_pend_name(ps, &ps->cap_items[ps->cap_item_count], s, len);
+    if (err != XS_OK)
+        return err;
+    ps->cap_item_count++;
+    ps->cap_items_of[ps->arg]++;
     return XS_OK;
 }
 
@@ -478,7 +845,23 @@ static xs_err s_bucket_item(s_parser_t *ps, const char *s, size_t len) {
     return XS_OK;
 }
 
+static xs_err s_advisory_item(s_parser_t *ps, const char *s, size_t len) {
+    if (!s_bucket_name_valid(s, len))
+        return s_fail(ps, "不是组名 (not a bucket name): %.*s", s_show(len), s);
+    for (unsigned i = 0; i < ps->advisory_count; i++)
+        if (ps->advisories[i].owner == ps->arg && s_is(s, len, ps->advisories[i].name))
+            return s_fail(ps, "组重复 (bucket listed twice): %.*s", s_show(len), s);
+    if (ps->advisory_count == sizeof ps->advisories / sizeof ps->advisories[0])
+        return s_fail(ps, "引用过多 (too many advisory buckets)");
+    s_pending_t *adv = &ps->advisories[ps->advisory_count++];
+    s_copy(adv->name, sizeof adv->name, s, len);
+    adv->line = ps->line;
+    adv->owner = (uint8_t)ps->arg;
+    return XS_OK;
+}
+
 static xs_err s_section_start(s_parser_t *ps, const char *name, size_t len) {
+    xs_policy_t *p = ps->p;
     ps->seen_key_count = 0;
     if (s_is(name, len, "policy")) {
         if (ps->policy_line)
@@ -490,12 +873,55 @@ static xs_err s_section_start(s_parser_t *ps, const char *name, size_t len) {
     if (len > 7 && memcmp(name, "credit.", 7) == 0) {
         int c = xs_category_parse(name + 7, len - 7);
         if (c < 0)
-            return s_fail(ps, "未知的活动类别 (unknown category): [%.*s]", s_show(len), name);
+            return s_fail(ps,
+                          "未知的活动类别 (unknown category; a county's own category takes "
+                          "[category.<name>]): [%.*s]",
+                          s_show(len), name);
         if ((ps->credit_sections >> c) & 1u)
             return s_fail(ps, "重复的节 (section repeated): [%.*s]", s_show(len), name);
         ps->credit_sections |= 1u << c;
         ps->section = S_SEC_CREDIT;
         ps->arg = (unsigned)c;
+        return XS_OK;
+    }
+    if (len > 9 && memcmp(name, "category.", 9) == 0) {
+        const char *cname = name + 9;
+        size_t clen = len - 9;
+        if (!s_category_name_valid(cname, clen))
+            return s_fail(ps,
+                          "类别名无效 (category names are [a-z][a-z0-9_]*, at most %d bytes, not "
+                          "a built-in category or \"all\"): [%.*s]",
+                          XS_POLICY_BUCKET_MAX, s_show(len), name);
+        for (uint32_t i = 0; i < p->custom_count; i++)
+            if (s_is(cname, clen, p->custom[i].name))
+                return s_fail(ps, "重复的节 (section repeated): [%.*s]", s_show(len), name);
+        if (p->custom_count == XS_POLICY_CUSTOM_MAX)
+            return s_fail(ps, "类别过多 (more than %d categories of the policy's own)",
+                          XS_POLICY_CUSTOM_MAX);
+        s_copy(p->custom[p->custom_count].name, sizeof p->custom[0].name, cname, clen);
+        ps->categories[p->custom_count].line = ps->line;
+        ps->section = S_SEC_CATEGORY;
+        ps->arg = p->custom_count++;
+        return XS_OK;
+    }
+    if (len > 4 && memcmp(name, "cap.", 4) == 0) {
+        const char *cname = name + 4;
+        size_t clen = len - 4;
+        if (!s_name_valid(cname, clen))
+            return s_fail(ps,
+                          "上限名无效 (cap names are [a-z][a-z0-9_]*, at most %d bytes): [%.*s]",
+                          XS_POLICY_BUCKET_MAX, s_show(len), name);
+        for (unsigned i = 0; i < ps->cap_count; i++)
+            if (s_is(cname, clen, ps->caps[i].name))
+                return s_fail(ps, "重复的节 (section repeated): [%.*s]", s_show(len), name);
+        if (ps->cap_count == S_FILE_CAPS_MAX)
+            return s_fail(ps, "上限过多 (more than %d caps)", XS_POLICY_CAPS_MAX);
+        s_file_cap_t *fc = &ps->caps[ps->cap_count];
+        s_copy(fc->name, sizeof fc->name, cname, clen);
+        fc->line = ps->line;
+        fc->period = XS_SCOPE_YEAR;
+        ps->section = S_SEC_CAP;
+        ps->arg = ps->cap_count++;
         return XS_OK;
     }
     if (len > 7 && memcmp(name, "bucket.", 7) == 0) {
@@ -504,9 +930,8 @@ static xs_err s_section_start(s_parser_t *ps, const char *name, size_t len) {
         if (!s_bucket_name_valid(bname, blen))
             return s_fail(ps,
                           "组名无效 (bucket names are [a-z][a-z0-9_]*, at most %d bytes, not a "
-                          "category or \"all\"): [%.*s]",
+                          "category, \"all\" or \"advisory\"): [%.*s]",
                           XS_POLICY_BUCKET_MAX, s_show(len), name);
-        xs_policy_t *p = ps->p;
         if (xs_policy_bucket_find(p, bname, blen) >= 0)
             return s_fail(ps, "重复的节 (section repeated): [%.*s]", s_show(len), name);
         if (p->bucket_count == XS_POLICY_BUCKETS_MAX)
@@ -591,16 +1016,10 @@ static xs_err s_key_credit(s_parser_t *ps, const char *k, size_t kl, const char 
     xs_policy_credit_t *credit = &ps->p->credit;
     uint64_t n;
     xs_err err;
-    if (s_is(k, kl, "yearly_cap")) {
-        if (s_is(v, vl, "none")) {
-            credit->yearly_cap[ps->arg] = 0;
-            return XS_OK;
-        }
-        if ((err = s_parse_uint(ps, v, vl, 1, S_CAP_MAX, &n)) != XS_OK)
-            return err;
-        credit->yearly_cap[ps->arg] = (uint32_t)n;
-        return XS_OK;
-    }
+    (void)v;
+    if (s_is(k, kl, "yearly_cap"))
+        return s_fail(ps, "yearly_cap 已取消，请改用 [cap.<name>] 节 (yearly_cap was removed in "
+                          "policy version 2: write a [cap.<name>] section, schema/policy.md §2)");
     for (size_t i = 0; i < S_PARAM_COUNT; i++) {
         const s_param_t *param = &s_params[i];
         if (param->category != ps->arg || !s_is(k, kl, param->key))
@@ -616,12 +1035,104 @@ static xs_err s_key_credit(s_parser_t *ps, const char *k, size_t kl, const char 
     return s_unknown_key(ps, k, kl);
 }
 
+static xs_err s_key_category(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    xs_policy_t *p = ps->p;
+    xs_policy_category_t *cat = &p->custom[ps->arg];
+    s_file_category_t *fc = &ps->categories[ps->arg];
+    uint64_t n;
+    xs_err err;
+    if (s_is(k, kl, "code")) {
+        if ((err = s_parse_uint(ps, v, vl, XS_POLICY_CUSTOM_FIRST, XS_POLICY_CODES - 1, &n)) !=
+            XS_OK)
+            return err;
+        for (unsigned i = 0; i < ps->arg; i++)
+            if (p->custom[i].code == n)
+                return s_fail(ps, "类别代码重复 (code %u is category %s's already)", (unsigned)n,
+                              p->custom[i].name);
+        cat->code = (uint8_t)n;
+        fc->code_line = ps->line;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "label")) {
+        if ((err = s_parse_text(ps, v, vl, cat->label, sizeof cat->label)) != XS_OK)
+            return err;
+        for (unsigned c = 1; c < XS_CAT_COUNT; c++)
+            if (strcmp(cat->label, xs_category_zh(c)) == 0)
+                return s_fail(ps, "类别名称重复 (label %s is built-in category %s's)", cat->label,
+                              xs_category_name(c));
+        for (unsigned i = 0; i < ps->arg; i++)
+            if (strcmp(p->custom[i].label, cat->label) == 0)
+                return s_fail(ps, "类别名称重复 (label %s is category %s's already)", cat->label,
+                              p->custom[i].name);
+        fc->label_line = ps->line;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "rule")) {
+        static const char *const rules[] = {"fixed", "minutes", "hours", "days"};
+        static const uint8_t codes[] = {XS_RULE_FIXED, XS_RULE_MINUTES, XS_RULE_HOURS,
+                                        XS_RULE_DAYS};
+        for (size_t i = 0; i < 4; i++) {
+            if (s_is(v, vl, rules[i])) {
+                cat->rule = codes[i];
+                fc->rule_line = ps->line;
+                return XS_OK;
+            }
+        }
+        return s_fail(ps, "计算方式无效 (rule is fixed, minutes, hours or days): %.*s", s_show(vl),
+                      v);
+    }
+    if (s_is(k, kl, "hours")) {
+        fc->hours_line = ps->line;
+        return s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS, &cat->seconds);
+    }
+    if (s_is(k, kl, "same_event")) {
+        if (!s_is(v, vl, "once"))
+            return s_fail(ps, "same_event 只能为 once (same_event takes only \"once\"): %.*s",
+                          s_show(vl), v);
+        cat->same_event = 1;
+        fc->same_event_line = ps->line;
+        return XS_OK;
+    }
+    return s_unknown_key(ps, k, kl);
+}
+
+static xs_err s_key_cap(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    s_file_cap_t *fc = &ps->caps[ps->arg];
+    uint64_t n;
+    xs_err err;
+    if (s_is(k, kl, "categories")) {
+        fc->categories_line = ps->line;
+        return s_each_item(ps, v, vl, s_cap_item);
+    }
+    if (s_is(k, kl, "period")) {
+        if (s_is(v, vl, "year"))
+            fc->period = XS_SCOPE_YEAR;
+        else if (s_is(v, vl, "semester"))
+            fc->period = XS_SCOPE_SEMESTER;
+        else
+            return s_fail(ps, "期间无效 (period is year or semester): %.*s", s_show(vl), v);
+        return XS_OK;
+    }
+    if (s_is(k, kl, "count")) {
+        fc->count_line = ps->line;
+        if (s_is(v, vl, "none")) {
+            fc->remove = 1;
+            return XS_OK;
+        }
+        if ((err = s_parse_uint(ps, v, vl, 1, S_CAP_MAX, &n)) != XS_OK)
+            return err;
+        fc->count = (uint32_t)n;
+        return XS_OK;
+    }
+    return s_unknown_key(ps, k, kl);
+}
+
 static xs_err s_key_bucket(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
     xs_policy_bucket_t *bk = &ps->p->buckets[ps->arg];
     if (s_is(k, kl, "label"))
         return s_parse_text(ps, v, vl, bk->label, sizeof bk->label);
     if (s_is(k, kl, "categories"))
-        return s_each_item(ps, v, vl, s_category_item);
+        return s_each_item(ps, v, vl, s_term_item);
     if (s_is(k, kl, "buckets")) {
         ps->ref_line[ps->arg] = ps->line;
         return s_each_item(ps, v, vl, s_bucket_item);
@@ -630,12 +1141,15 @@ static xs_err s_key_bucket(s_parser_t *ps, const char *k, size_t kl, const char 
 }
 
 static xs_err s_key_require(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    if (s_is(k, kl, "advisory"))
+        return s_each_item(ps, v, vl, s_advisory_item);
     if (!s_bucket_name_valid(k, kl))
         return s_fail(ps, "不是组名 (not a bucket name): %.*s", s_show(kl), k);
     s_pending_t *req = &ps->requires[ps->require_count];
     if (ps->require_count == sizeof ps->requires / sizeof ps->requires[0])
         return s_fail(ps, "要求过多 (too many requirements)");
-    xs_err err = s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_REQUIRE_MAX_SECONDS, &req->seconds);
+    xs_err err =
+        s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_REQUIRE_MAX_SECONDS, &req->seconds);
     if (err != XS_OK)
         return err;
     s_copy(req->name, sizeof req->name, k, kl);
@@ -647,24 +1161,18 @@ static xs_err s_key_require(s_parser_t *ps, const char *k, size_t kl, const char
 
 static xs_err s_key_single(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
     xs_policy_single_t *single = &ps->p->single;
-    if (s_is(k, kl, "category")) {
-        int c = xs_category_parse(v, vl);
-        if (c < 0)
-            return s_fail(ps, "未知的活动类别 (unknown category): %.*s", s_show(vl), v);
-        single->category = (uint8_t)c;
-        ps->single_have_category = 1;
-        return XS_OK;
-    }
+    if (s_is(k, kl, "category"))
+        return s_pend_name(ps, &ps->single_category, v, vl);
     if (s_is(k, kl, "hours")) {
         ps->single_have_hours = 1;
-        return s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS, &single->min_seconds);
+        return s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_HOURS_MAX_SECONDS,
+                             &single->min_seconds);
     }
     if (s_is(k, kl, "bucket")) {
         if (!s_bucket_name_valid(v, vl))
             return s_fail(ps, "不是组名 (not a bucket name): %.*s", s_show(vl), v);
         s_copy(ps->single_bucket.name, sizeof ps->single_bucket.name, v, vl);
         ps->single_bucket.line = ps->line;
-        ps->single_bucket_set = 1;
         return XS_OK;
     }
     if (s_is(k, kl, "label"))
@@ -695,6 +1203,10 @@ static xs_err s_key(s_parser_t *ps, const char *k, size_t kl, const char *v, siz
         return s_key_policy(ps, k, kl, v, vl);
     case S_SEC_CREDIT:
         return s_key_credit(ps, k, kl, v, vl);
+    case S_SEC_CATEGORY:
+        return s_key_category(ps, k, kl, v, vl);
+    case S_SEC_CAP:
+        return s_key_cap(ps, k, kl, v, vl);
     case S_SEC_BUCKET:
         return s_key_bucket(ps, k, kl, v, vl);
     case S_SEC_REQUIRE:
@@ -747,10 +1259,201 @@ static xs_err s_line(s_parser_t *ps, const char *s, size_t len) {
     return s_key(ps, key, klen, value, vlen);
 }
 
-/* Resolves the names the file used before the buckets they name were known. */
+/* Resolves a category name s_pend_name kept, at the line it was written. */
+static xs_err s_resolve_category(s_parser_t *ps, const s_pending_t *item, int *code) {
+    ps->line = item->line;
+    *code = s_category_code(ps->p, item->name, strlen(item->name));
+    if (*code < 0)
+        return s_unknown_category(ps, item->name, strlen(item->name));
+    return XS_OK;
+}
+
+/* Completes the policy's own categories: required keys, and hours as the rule wants them. */
+static xs_err s_finish_categories(s_parser_t *ps) {
+    xs_policy_t *p = ps->p;
+    for (uint32_t i = 0; i < p->custom_count; i++) {
+        xs_policy_category_t *cat = &p->custom[i];
+        const s_file_category_t *fc = &ps->categories[i];
+        ps->line = fc->line;
+        if (!fc->code_line || !fc->label_line || !fc->rule_line)
+            return s_fail(ps, "[category.%s] 须有 code、label、rule (needs code, label and rule)",
+                          cat->name);
+        for (uint32_t o = 0; o < p->custom_count; o++) {
+            if (s_same_folded(cat->label, strlen(cat->label), p->custom[o].name)) {
+                ps->line = fc->label_line;
+                return s_fail(ps, "类别名称与类别名相同 (label is the name of category %s)",
+                              p->custom[o].name);
+            }
+        }
+        for (unsigned c = 1; c < XS_CAT_COUNT; c++) {
+            if (s_same_folded(cat->label, strlen(cat->label), xs_category_name(c))) {
+                ps->line = fc->label_line;
+                return s_fail(ps, "类别名称与类别名相同 (label is the name of category %s)",
+                              xs_category_name(c));
+            }
+        }
+        switch (cat->rule) {
+        case XS_RULE_FIXED:
+            if (!fc->hours_line)
+                return s_fail(ps, "rule = fixed 须有 hours (rule fixed needs hours: the credit "
+                                  "of one record)");
+            break;
+        case XS_RULE_DAYS:
+            if (!fc->hours_line)
+                cat->seconds = S_H(8);
+            if (cat->seconds > S_DAY_MAX_SECONDS) {
+                ps->line = fc->hours_line;
+                return s_fail(ps, "超出范围 (hours per day out of range 0.01..24)");
+            }
+            break;
+        default:
+            if (fc->hours_line) {
+                ps->line = fc->hours_line;
+                return s_fail(ps, "rule = minutes 或 hours 不用 hours (rules minutes and hours "
+                                  "take no hours: the record gives them)");
+            }
+            break;
+        }
+    }
+    return XS_OK;
+}
+
+/* Builds p->caps: the defaults as the file changes them, then the file's new caps. */
+static xs_err s_finish_caps(s_parser_t *ps) {
+    xs_policy_t *p = ps->p;
+    uint8_t used[S_FILE_CAPS_MAX] = {0};
+    unsigned first_item[S_FILE_CAPS_MAX];
+    for (unsigned i = 0, n = 0; i < ps->cap_count; i++) {
+        first_item[i] = n;
+        n += ps->cap_items_of[i];
+    }
+    for (unsigned i = 0; i < ps->cap_count; i++) {
+        const s_file_cap_t *fc = &ps->caps[i];
+        ps->line = fc->line;
+        int is_default = 0;
+        for (size_t d = 0; d < S_DEFAULT_CAPS; d++)
+            is_default |= strcmp(fc->name, s_default_caps[d].name) == 0;
+        if (fc->remove) {
+            if (!is_default) {
+                ps->line = fc->count_line;
+                return s_fail(ps, "count = none 只能取消默认上限 (count = none removes a default "
+                                  "cap: writing or paper)");
+            }
+            if (fc->categories_line || ps->cap_items_of[i]) {
+                ps->line = fc->categories_line;
+                return s_fail(ps, "已取消的上限不列类别 (a removed cap lists no categories)");
+            }
+            continue;
+        }
+        if (!fc->count_line || !fc->categories_line)
+            return s_fail(ps, "[cap.%s] 须有 categories、count (needs categories and count)",
+                          fc->name);
+    }
+    /* Order: the defaults first (kept, replaced or removed), then new caps in file order. */
+    p->cap_count = 0;
+    memset(p->caps, 0, sizeof p->caps);
+    unsigned order[S_FILE_CAPS_MAX + S_DEFAULT_CAPS];
+    unsigned order_count = 0;
+    for (size_t d = 0; d < S_DEFAULT_CAPS; d++) {
+        unsigned found = UINT32_MAX;
+        for (unsigned i = 0; i < ps->cap_count; i++)
+            if (strcmp(ps->caps[i].name, s_default_caps[d].name) == 0)
+                found = i;
+        if (found == UINT32_MAX) {
+            order[order_count++] = UINT32_MAX - 1 - (unsigned)d; /* the default as it is */
+        } else {
+            used[found] = 1;
+            if (!ps->caps[found].remove)
+                order[order_count++] = found;
+        }
+    }
+    for (unsigned i = 0; i < ps->cap_count; i++)
+        if (!used[i])
+            order[order_count++] = i;
+    uint8_t owner[XS_POLICY_CODES];       /* 1 + index in p->caps of the cap holding a code */
+    unsigned owner_line[XS_POLICY_CODES]; /* where the file put it in that cap */
+    memset(owner, 0, sizeof owner);
+    memset(owner_line, 0, sizeof owner_line);
+    for (unsigned o = 0; o < order_count; o++) {
+        if (p->cap_count == XS_POLICY_CAPS_MAX) {
+            ps->line = order[o] < ps->cap_count ? ps->caps[order[o]].line : ps->line;
+            return s_fail(ps, "上限过多 (more than %d caps)", XS_POLICY_CAPS_MAX);
+        }
+        xs_policy_cap_t *cap = &p->caps[p->cap_count];
+        if (order[o] >= UINT32_MAX - S_DEFAULT_CAPS) {
+            s_default_cap(cap, UINT32_MAX - 1 - order[o]);
+            for (unsigned c = 0; c < XS_POLICY_CODES; c++) {
+                if (!s_bit_has(cap->categories, c))
+                    continue;
+                if (owner[c]) {
+                    /* A replaced default took a category of a default kept as it is. */
+                    ps->line = owner_line[c];
+                    return s_fail(ps,
+                                  "同一类别不能属于两个上限 (category %s is in two caps: %s and "
+                                  "the default %s; change or remove [cap.%s] too)",
+                                  xs_category_name(c), p->caps[owner[c] - 1].name, cap->name,
+                                  cap->name);
+                }
+                owner[c] = (uint8_t)(p->cap_count + 1);
+            }
+            p->cap_count++;
+            continue;
+        }
+        const s_file_cap_t *fc = &ps->caps[order[o]];
+        memcpy(cap->name, fc->name, sizeof cap->name);
+        cap->period = fc->period;
+        cap->count = fc->count;
+        for (unsigned k = 0; k < ps->cap_items_of[order[o]]; k++) {
+            const s_pending_t *item = &ps->cap_items[first_item[order[o]] + k];
+            int code;
+            xs_err err = s_resolve_category(ps, item, &code);
+            if (err != XS_OK)
+                return err;
+            if (s_bit_has(cap->categories, (unsigned)code))
+                return s_fail(ps, "类别重复 (category listed twice): %s", item->name);
+            if (owner[code])
+                return s_fail(ps,
+                              "同一类别不能属于两个上限 (category %s is in two caps: %s and %s)",
+                              item->name, p->caps[owner[code] - 1].name, fc->name);
+            s_bit_set(cap->categories, (unsigned)code);
+            owner[code] = (uint8_t)(p->cap_count + 1);
+            owner_line[code] = item->line;
+        }
+        p->cap_count++;
+    }
+    return XS_OK;
+}
+
+/* Resolves each bucket's category items into terms. */
+static xs_err s_finish_terms(s_parser_t *ps) {
+    xs_policy_t *p = ps->p;
+    for (unsigned i = 0; i < ps->term_count; i++) {
+        const s_pending_t *item = &ps->terms[i];
+        xs_policy_bucket_t *bk = &p->buckets[item->owner];
+        int code;
+        xs_err err = s_resolve_category(ps, item, &code);
+        if (err != XS_OK)
+            return err;
+        for (uint32_t t = 0; t < bk->term_count; t++)
+            if (bk->terms[t].category == code && bk->terms[t].min_level <= item->max_level &&
+                item->min_level <= bk->terms[t].max_level)
+                return s_fail(ps,
+                              "类别重复或级别范围重叠 (category listed twice, or at overlapping "
+                              "levels): %s",
+                              item->name);
+        xs_policy_term_t *term = &bk->terms[bk->term_count++];
+        term->category = (uint8_t)code;
+        term->min_level = item->min_level;
+        term->max_level = item->max_level;
+    }
+    return XS_OK;
+}
+
+/* Resolves the names the file used before the sections they name were known. */
 static xs_err s_finish(s_parser_t *ps) {
     xs_policy_t *p = ps->p;
     unsigned eof_line = ps->line;
+    xs_err err;
     if (!ps->have_id || !ps->have_version) {
         ps->line = ps->policy_line ? ps->policy_line : 1;
         return s_fail(ps, "缺少 %s (missing %s in [policy])", ps->have_id ? "version" : "id",
@@ -764,8 +1467,21 @@ static xs_err s_finish(s_parser_t *ps) {
         ps->line = eof_line;
         return s_fail(ps, "未定义任何组 (no [bucket.<name>] section)");
     }
-    for (unsigned b = 0; b < p->bucket_count; b++)
-        p->buckets[b].categories &= S_ALL_CATEGORIES; /* drop the "all" marker */
+    if ((err = s_finish_categories(ps)) != XS_OK)
+        return err;
+    for (unsigned b = 0; b < p->bucket_count; b++) {
+        for (uint32_t i = 0; i < p->custom_count; i++) {
+            if (strcmp(p->buckets[b].name, p->custom[i].name) == 0) {
+                ps->line = ps->bucket_line[b];
+                return s_fail(ps, "组名与类别名相同 (bucket %s has the name of a category)",
+                              p->buckets[b].name);
+            }
+        }
+    }
+    if ((err = s_finish_caps(ps)) != XS_OK)
+        return err;
+    if ((err = s_finish_terms(ps)) != XS_OK)
+        return err;
     for (unsigned i = 0; i < ps->ref_count; i++) {
         s_pending_t *ref = &ps->refs[i];
         int target = xs_policy_bucket_find(p, ref->name, strlen(ref->name));
@@ -775,16 +1491,16 @@ static xs_err s_finish(s_parser_t *ps) {
         p->buckets[ref->owner].buckets |= 1u << target;
     }
     unsigned loop;
-    if (!s_resolve_members(p, &loop)) {
+    if (!s_no_circle(p, &loop)) {
         ps->line = ps->ref_line[loop];
         return s_fail(ps, "组之间循环引用 (buckets include each other in a circle): %s",
                       p->buckets[loop].name);
     }
     for (unsigned b = 0; b < p->bucket_count; b++) {
-        if (!p->buckets[b].members) {
+        const xs_policy_bucket_t *bk = &p->buckets[b];
+        if (!bk->all && !bk->term_count && !bk->buckets) {
             ps->line = ps->bucket_line[b];
-            return s_fail(ps, "该组不计任何类别 (bucket %s counts no category)",
-                          p->buckets[b].name);
+            return s_fail(ps, "该组不计任何类别 (bucket %s counts no category)", bk->name);
         }
     }
     for (unsigned i = 0; i < ps->require_count; i++) {
@@ -795,12 +1511,30 @@ static xs_err s_finish(s_parser_t *ps) {
             return s_fail(ps, "未定义的组 (no such bucket): %s", req->name);
         p->buckets[target].required_seconds[req->owner] = req->seconds;
     }
+    for (unsigned i = 0; i < ps->advisory_count; i++) {
+        s_pending_t *adv = &ps->advisories[i];
+        int target = xs_policy_bucket_find(p, adv->name, strlen(adv->name));
+        ps->line = adv->line;
+        if (target < 0)
+            return s_fail(ps, "未定义的组 (no such bucket): %s", adv->name);
+        if (!p->buckets[target].required_seconds[adv->owner])
+            return s_fail(ps,
+                          "建议性要求须有学时要求 (advisory bucket %s has no requirement in this "
+                          "section)",
+                          adv->name);
+        p->buckets[target].advisory |= (uint8_t)(1u << adv->owner);
+    }
+    s_derive(p);
     if (ps->single_line) {
         xs_policy_single_t *single = &p->single;
         ps->line = ps->single_line;
-        if (!ps->single_have_category || !ps->single_have_hours || !ps->single_bucket_set)
+        if (!ps->single_category.line || !ps->single_have_hours || !ps->single_bucket.line)
             return s_fail(ps, "[require.single] 须有 category、hours、bucket (needs category, "
                               "hours and bucket)");
+        int code;
+        if ((err = s_resolve_category(ps, &ps->single_category, &code)) != XS_OK)
+            return err;
+        single->category = (uint8_t)code;
         ps->line = ps->single_bucket.line;
         int target =
             xs_policy_bucket_find(p, ps->single_bucket.name, strlen(ps->single_bucket.name));
@@ -810,9 +1544,9 @@ static xs_err s_finish(s_parser_t *ps) {
         if (!bk->required_seconds[XS_SCOPE_CYCLE])
             return s_fail(ps, "该组没有周期要求 (bucket %s has no [require.cycle] entry)",
                           bk->name);
-        if (!((bk->members >> single->category) & 1u))
+        if (!s_bucket_counts(p, (unsigned)target, single->category))
             return s_fail(ps, "该组不计此类别 (bucket %s does not count %s)", bk->name,
-                          xs_category_name(single->category));
+                          ps->single_category.name);
         single->bucket = (uint8_t)target;
     }
     char why[160];
@@ -822,7 +1556,6 @@ static xs_err s_finish(s_parser_t *ps) {
     }
     return XS_OK;
 }
-
 xs_err xs_policy_parse(xs_policy_t **out, const char *text, size_t len, const char *display_name,
                        char *errbuf, size_t cap) {
     *out = NULL;
@@ -914,8 +1647,11 @@ void xs_policy_destroy(xs_policy_t **policy) {
 
 /* ---- the compiled blob (policy.md §4) ---- */
 
-#define S_BLOB_ITEMS 12
-#define S_BUCKET_ITEMS 7
+#define S_BLOB_ITEMS 13
+#define S_CATEGORY_ITEMS 6
+#define S_CAP_ITEMS 4
+#define S_BUCKET_ITEMS 9
+#define S_TERM_ITEMS 3
 #define S_SINGLE_ITEMS 4
 
 static void s_put_cstr(xs_writer_t *w, const char *s) {
@@ -939,19 +1675,50 @@ void xs_policy_compile(const xs_policy_t *p, xs_writer_t *w) {
     xs_codec_put_array(w, (uint32_t)S_PARAM_COUNT);
     for (size_t i = 0; i < S_PARAM_COUNT; i++)
         xs_codec_put_uint(w, s_param_get(&p->credit, &s_params[i]));
-    xs_codec_put_array(w, XS_CAT_COUNT - 1);
-    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
-        xs_codec_put_uint(w, p->credit.yearly_cap[c]);
+    xs_codec_put_array(w, p->custom_count);
+    for (uint32_t i = 0; i < p->custom_count; i++) {
+        const xs_policy_category_t *cat = &p->custom[i];
+        xs_codec_put_array(w, S_CATEGORY_ITEMS);
+        xs_codec_put_uint(w, cat->code);
+        s_put_cstr(w, cat->name);
+        s_put_cstr(w, cat->label);
+        xs_codec_put_uint(w, cat->rule);
+        xs_codec_put_uint(w, cat->seconds);
+        xs_codec_put_uint(w, cat->same_event);
+    }
+    xs_codec_put_array(w, p->cap_count);
+    for (uint32_t i = 0; i < p->cap_count; i++) {
+        const xs_policy_cap_t *cap = &p->caps[i];
+        uint32_t n = 0;
+        for (unsigned c = 0; c < XS_POLICY_CODES; c++)
+            n += (uint32_t)s_bit_has(cap->categories, c);
+        xs_codec_put_array(w, S_CAP_ITEMS);
+        s_put_cstr(w, cap->name);
+        xs_codec_put_uint(w, cap->period);
+        xs_codec_put_uint(w, cap->count);
+        xs_codec_put_array(w, n);
+        for (unsigned c = 0; c < XS_POLICY_CODES; c++)
+            if (s_bit_has(cap->categories, c))
+                xs_codec_put_uint(w, c);
+    }
     xs_codec_put_array(w, p->bucket_count);
     for (unsigned b = 0; b < p->bucket_count; b++) {
         const xs_policy_bucket_t *bk = &p->buckets[b];
         xs_codec_put_array(w, S_BUCKET_ITEMS);
         s_put_cstr(w, bk->name);
         s_put_cstr(w, bk->label);
-        xs_codec_put_uint(w, bk->categories);
+        xs_codec_put_uint(w, bk->all);
+        xs_codec_put_array(w, bk->term_count);
+        for (uint32_t t = 0; t < bk->term_count; t++) {
+            xs_codec_put_array(w, S_TERM_ITEMS);
+            xs_codec_put_uint(w, bk->terms[t].category);
+            xs_codec_put_uint(w, bk->terms[t].min_level);
+            xs_codec_put_uint(w, bk->terms[t].max_level);
+        }
         xs_codec_put_uint(w, bk->buckets);
         for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
             xs_codec_put_uint(w, bk->required_seconds[s]);
+        xs_codec_put_uint(w, bk->advisory);
     }
     if (p->single.category == XS_CAT_NONE) {
         xs_codec_put_nil(w);
@@ -992,6 +1759,64 @@ static xs_err s_get_u8(xs_reader_t *r, uint8_t *out) {
     return XS_OK;
 }
 
+/* An array header of exactly want elements, or of at most max when want is 0. */
+static xs_err s_get_array(xs_reader_t *r, uint32_t want, uint32_t max, uint32_t *count) {
+    uint32_t n;
+    if (xs_codec_get_array(r, &n) != XS_OK || (want && n != want) || (!want && n > max))
+        return XS_EMALFORMED;
+    if (count)
+        *count = n;
+    return XS_OK;
+}
+
+static xs_err s_get_category(xs_reader_t *r, xs_policy_category_t *cat) {
+    if (s_get_array(r, S_CATEGORY_ITEMS, 0, NULL) != XS_OK || s_get_u8(r, &cat->code) != XS_OK ||
+        s_get_text(r, cat->name, sizeof cat->name) != XS_OK ||
+        s_get_text(r, cat->label, sizeof cat->label) != XS_OK || s_get_u8(r, &cat->rule) != XS_OK ||
+        s_get_u32(r, UINT32_MAX, &cat->seconds) != XS_OK || s_get_u8(r, &cat->same_event) != XS_OK)
+        return XS_EMALFORMED;
+    return XS_OK;
+}
+
+static xs_err s_get_cap(xs_reader_t *r, xs_policy_cap_t *cap) {
+    uint32_t n;
+    uint8_t code;
+    if (s_get_array(r, S_CAP_ITEMS, 0, NULL) != XS_OK ||
+        s_get_text(r, cap->name, sizeof cap->name) != XS_OK || s_get_u8(r, &cap->period) != XS_OK ||
+        s_get_u32(r, UINT32_MAX, &cap->count) != XS_OK ||
+        s_get_array(r, 0, XS_POLICY_CODES, &n) != XS_OK)
+        return XS_EMALFORMED;
+    for (uint32_t i = 0; i < n; i++) {
+        if (s_get_u8(r, &code) != XS_OK)
+            return XS_EMALFORMED;
+        s_bit_set(cap->categories, code); /* out of order or repeated: not canonical */
+    }
+    return XS_OK;
+}
+
+static xs_err s_get_bucket(xs_reader_t *r, xs_policy_bucket_t *bk) {
+    if (s_get_array(r, S_BUCKET_ITEMS, 0, NULL) != XS_OK ||
+        s_get_text(r, bk->name, sizeof bk->name) != XS_OK ||
+        s_get_text(r, bk->label, sizeof bk->label) != XS_OK || s_get_u8(r, &bk->all) != XS_OK ||
+        s_get_array(r, 0, XS_POLICY_TERMS_MAX, &bk->term_count) != XS_OK)
+        return XS_EMALFORMED;
+    for (uint32_t t = 0; t < bk->term_count; t++) {
+        xs_policy_term_t *term = &bk->terms[t];
+        if (s_get_array(r, S_TERM_ITEMS, 0, NULL) != XS_OK ||
+            s_get_u8(r, &term->category) != XS_OK || s_get_u8(r, &term->min_level) != XS_OK ||
+            s_get_u8(r, &term->max_level) != XS_OK)
+            return XS_EMALFORMED;
+    }
+    if (s_get_u32(r, UINT32_MAX, &bk->buckets) != XS_OK)
+        return XS_EMALFORMED;
+    for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
+        if (s_get_u32(r, UINT32_MAX, &bk->required_seconds[s]) != XS_OK)
+            return XS_EMALFORMED;
+    if (s_get_u8(r, &bk->advisory) != XS_OK)
+        return XS_EMALFORMED;
+    return XS_OK;
+}
+
 xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
     *out = NULL;
     if (len > XS_POLICY_BLOB_MAX)
@@ -1014,13 +1839,12 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
         memcmp(magic, S_MAGIC, magic_len) != 0 || xs_codec_get_uint(&r, &format) != XS_OK)
         goto malformed;
     if (format != XS_POLICY_FORMAT) {
-        err = XS_EVERSION;
+        err = XS_EVERSION; /* format 1 (minutes, yearly caps) included: recompile its file */
         goto malformed;
     }
     if (count != S_BLOB_ITEMS || s_get_text(&r, p->id, sizeof p->id) != XS_OK ||
         s_get_u32(&r, INT32_MAX, &p->version) != XS_OK ||
-        s_get_text(&r, p->name, sizeof p->name) != XS_OK ||
-        xs_codec_get_array(&r, &count) != XS_OK || count != 4 ||
+        s_get_text(&r, p->name, sizeof p->name) != XS_OK || s_get_array(&r, 4, 0, NULL) != XS_OK ||
         s_get_u8(&r, &p->year_start[0]) != XS_OK || s_get_u8(&r, &p->year_start[1]) != XS_OK ||
         s_get_u8(&r, &p->second_semester[0]) != XS_OK ||
         s_get_u8(&r, &p->second_semester[1]) != XS_OK || xs_codec_get_int(&r, &year) != XS_OK ||
@@ -1028,37 +1852,32 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
         s_get_u32(&r, S_CYCLE_YEARS_MAX, &p->cycle_years) != XS_OK)
         goto malformed;
     p->first_cycle_year = (int32_t)year;
-    if (xs_codec_get_array(&r, &count) != XS_OK || count != S_PARAM_COUNT)
+    if (s_get_array(&r, S_PARAM_COUNT, 0, NULL) != XS_OK)
         goto malformed;
     for (size_t i = 0; i < S_PARAM_COUNT; i++) {
         if (s_get_u32(&r, UINT32_MAX, &v) != XS_OK)
             goto malformed;
         *s_param_slot(&p->credit, &s_params[i]) = v;
     }
-    if (xs_codec_get_array(&r, &count) != XS_OK || count != XS_CAT_COUNT - 1)
+    if (s_get_array(&r, 0, XS_POLICY_CUSTOM_MAX, &p->custom_count) != XS_OK)
         goto malformed;
-    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
-        if (s_get_u32(&r, S_CAP_MAX, &p->credit.yearly_cap[c]) != XS_OK)
+    for (uint32_t i = 0; i < p->custom_count; i++)
+        if (s_get_category(&r, &p->custom[i]) != XS_OK)
             goto malformed;
-    if (xs_codec_get_array(&r, &count) != XS_OK || count < 1 || count > XS_POLICY_BUCKETS_MAX)
+    if (s_get_array(&r, 0, XS_POLICY_CAPS_MAX, &p->cap_count) != XS_OK)
         goto malformed;
-    p->bucket_count = count;
-    for (unsigned b = 0; b < p->bucket_count; b++) {
-        xs_policy_bucket_t *bk = &p->buckets[b];
-        if (xs_codec_get_array(&r, &count) != XS_OK || count != S_BUCKET_ITEMS ||
-            s_get_text(&r, bk->name, sizeof bk->name) != XS_OK ||
-            s_get_text(&r, bk->label, sizeof bk->label) != XS_OK ||
-            s_get_u32(&r, UINT32_MAX, &bk->categories) != XS_OK ||
-            s_get_u32(&r, UINT32_MAX, &bk->buckets) != XS_OK)
+    for (uint32_t i = 0; i < p->cap_count; i++)
+        if (s_get_cap(&r, &p->caps[i]) != XS_OK)
             goto malformed;
-        for (unsigned s = 0; s < XS_SCOPE_COUNT; s++)
-            if (s_get_u32(&r, UINT32_MAX, &bk->required_seconds[s]) != XS_OK)
-                goto malformed;
-    }
+    if (s_get_array(&r, 0, XS_POLICY_BUCKETS_MAX, &p->bucket_count) != XS_OK)
+        goto malformed;
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        if (s_get_bucket(&r, &p->buckets[b]) != XS_OK)
+            goto malformed;
     if (xs_codec_peek(&r) == XS_CODEC_NIL) {
         if (xs_codec_get_nil(&r) != XS_OK)
             goto malformed;
-    } else if (xs_codec_get_array(&r, &count) != XS_OK || count != S_SINGLE_ITEMS ||
+    } else if (s_get_array(&r, S_SINGLE_ITEMS, 0, NULL) != XS_OK ||
                s_get_u8(&r, &p->single.category) != XS_OK || p->single.category == 0 ||
                s_get_u8(&r, &p->single.bucket) != XS_OK ||
                s_get_u32(&r, UINT32_MAX, &p->single.min_seconds) != XS_OK ||
@@ -1193,8 +2012,10 @@ uint32_t xs_policy_required_seconds(const xs_policy_t *p, size_t b, xs_scope sco
 /* ---- categories under a policy ---- */
 
 xs_reason xs_policy_check(const xs_policy_t *p, const xs_record_t *rec, xs_field *field) {
-    (void)p;
-    return xs_record_check(rec, field);
+    unsigned rule = XS_RULE_BUILTIN;
+    if (p && p->custom_of[rec->category])
+        rule = p->custom[p->custom_of[rec->category] - 1].rule;
+    return xs_record_check_rule(rec, rule, field);
 }
 
 const char *xs_policy_category_name(const xs_policy_t *p, unsigned code) {
@@ -1207,18 +2028,6 @@ const char *xs_policy_category_label(const xs_policy_t *p, unsigned code) {
     if (p && code < XS_POLICY_CODES && p->custom_of[code])
         return p->custom[p->custom_of[code] - 1].label;
     return xs_category_zh(code);
-}
-
-/* 1 when len bytes of s equal the NUL-terminated ASCII name, folding ASCII case in s. */
-static int s_same_folded(const char *s, size_t len, const char *name) {
-    if (strlen(name) != len)
-        return 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] - 'A' + 'a') : s[i];
-        if (c != name[i])
-            return 0;
-    }
-    return 1;
 }
 
 int xs_policy_category_parse(const xs_policy_t *p, const char *s, size_t len) {

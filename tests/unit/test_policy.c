@@ -44,15 +44,59 @@ static const xs_policy_bucket_t *s_bucket(const xs_policy_t *p, const char *name
     return &p->buckets[b];
 }
 
+/* Bit of the bucket named name in bucket_mask. */
+static unsigned s_bit(const xs_policy_t *p, const char *name) {
+    int b = xs_policy_bucket_find(p, name, strlen(name));
+    if (b < 0)
+        fail_msg("no bucket %s", name);
+    return 1u << b;
+}
+
+/* 1 when the cap holds category code. */
+static int s_caps(const xs_policy_cap_t *cap, unsigned code) {
+    return (int)((cap->categories[code / 64] >> (code % 64)) & 1u);
+}
+
+/* The default caps of credit-rules §6.2: writing (reflection, teaching_design) and paper,
+ * one a year each, and nothing else. */
+static void s_assert_default_caps(const xs_policy_t *p) {
+    assert_int_equal(p->cap_count, 2);
+    assert_string_equal(p->caps[0].name, "writing");
+    assert_string_equal(p->caps[1].name, "paper");
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(p->caps[i].period, XS_SCOPE_YEAR);
+        assert_int_equal(p->caps[i].count, 1);
+    }
+    for (unsigned c = 0; c < XS_POLICY_CODES; c++) {
+        assert_int_equal(s_caps(&p->caps[0], c),
+                         c == XS_CAT_REFLECTION || c == XS_CAT_TEACHING_DESIGN);
+        assert_int_equal(s_caps(&p->caps[1], c), c == XS_CAT_PAPER);
+        unsigned want = c == XS_CAT_REFLECTION || c == XS_CAT_TEACHING_DESIGN ? 1
+                        : c == XS_CAT_PAPER                                   ? 2
+                                                                              : 0;
+        assert_int_equal(p->cap_of[c], want);
+    }
+    for (unsigned c = 0; c < XS_CAT_COUNT; c++)
+        assert_int_equal(p->credit.yearly_cap[c], 0);
+}
+
 /* schema/credit-rules.md §4: every shipped policy, with exactly its buckets and requirements. */
 static void test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle(void **state) {
     (void)state;
     xs_policy_t *p = s_load("baiwanzi");
     assert_string_equal(p->id, "baiwanzi");
-    assert_int_equal(p->version, 1);
+    assert_int_equal(p->version, 2);
     assert_int_equal(p->bucket_count, 1);
     const xs_policy_bucket_t *total = s_bucket(p, "total");
     assert_int_equal(total->members, S_ALL);
+    assert_int_equal(total->all, 1);
+    assert_int_equal(total->advisory, 0);
+    s_assert_default_caps(p); /* written out in the file, with seed 004's line */
+    assert_int_equal(p->custom_count, 0);
+    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
+        for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+            assert_int_equal(p->bucket_mask[c][l], 1);
+    assert_int_equal(p->bucket_mask[11][0], 0);
     assert_int_equal(total->required_seconds[XS_SCOPE_YEAR], S_H(40));
     assert_int_equal(total->required_seconds[XS_SCOPE_SEMESTER], 0);
     assert_int_equal(total->required_seconds[XS_SCOPE_CYCLE], S_H(200));
@@ -86,6 +130,13 @@ static void test_shipped_dali_school_is_activity_plus_outcome(void **state) {
     for (unsigned b = 0; b < p->bucket_count; b++)
         assert_int_equal(p->buckets[b].required_seconds[XS_SCOPE_CYCLE], 0);
     assert_string_equal(xs_policy_bucket_label(p, 3), "校本研修");
+    assert_int_equal(p->version, 2);
+    s_assert_default_caps(p);
+    assert_int_equal(p->custom_count, 0); /* the county's own categories: an example only */
+    assert_int_equal(p->bucket_mask[XS_CAT_EXAM][XS_LEVEL_NONE],
+                     s_bit(p, "outcome") | s_bit(p, "school"));
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_NATIONAL],
+                     s_bit(p, "network"));
     xs_policy_destroy(&p);
 }
 
@@ -106,6 +157,11 @@ static void test_shipped_wenzhou_single_90h_external_training(void **state) {
     assert_int_equal(p->single.min_seconds, S_H(90));
     assert_string_equal(p->buckets[p->single.bucket].name, "total");
     assert_int_equal(p->credit.day_seconds, S_H(8));
+    /* Seed 003 "一般不少于48学时": the yearly hours are advisory, the cycle's binding. */
+    assert_int_equal(total->advisory, 1u << XS_SCOPE_YEAR);
+    assert_int_equal(school->advisory, 1u << XS_SCOPE_YEAR);
+    assert_int_equal(p->version, 2);
+    s_assert_default_caps(p);
     xs_policy_destroy(&p);
 }
 
@@ -115,7 +171,27 @@ static void test_shipped_xinxiang_network_school_16h_80h(void **state) {
     const xs_policy_bucket_t *network = s_bucket(p, "network_school");
     const xs_policy_bucket_t *school = s_bucket(p, "school");
     assert_int_equal(network->members, S_CAT(XS_CAT_ONLINE_TRAINING));
-    assert_int_equal(school->members, S_ALL & ~S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(school->members, S_ALL); /* online_training below county level too */
+    assert_int_equal(network->term_count, 1);
+    assert_int_equal(network->terms[0].category, XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(network->terms[0].min_level, XS_LEVEL_COUNTY);
+    assert_int_equal(network->terms[0].max_level, XS_LEVEL_NATIONAL);
+    assert_int_equal(school->term_count, 10);
+    assert_int_equal(school->terms[2].category, XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(school->terms[2].min_level, XS_LEVEL_NONE);
+    assert_int_equal(school->terms[2].max_level, XS_LEVEL_SCHOOL);
+    unsigned n = s_bit(p, "network_school"), s = s_bit(p, "school");
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_NONE], s);
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_SCHOOL], s);
+    for (unsigned l = XS_LEVEL_COUNTY; l < XS_LEVEL_COUNT; l++)
+        assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][l], n);
+    for (unsigned l = 0; l < XS_LEVEL_COUNT; l++)
+        assert_int_equal(p->bucket_mask[XS_CAT_LECTURE][l], s);
+    /* A level the engine does not know counts as none. */
+    assert_int_equal(xs_policy_buckets_of(p, XS_CAT_ONLINE_TRAINING, 9), s);
+    assert_int_equal(xs_policy_buckets_of(p, XS_CAT_ONLINE_TRAINING, XS_LEVEL_PROVINCIAL), n);
+    assert_int_equal(p->version, 2);
+    s_assert_default_caps(p);
     assert_int_equal(network->required_seconds[XS_SCOPE_YEAR], S_H(16));
     assert_int_equal(network->required_seconds[XS_SCOPE_CYCLE], S_H(80));
     assert_int_equal(school->required_seconds[XS_SCOPE_YEAR], 0);
@@ -170,11 +246,7 @@ static void test_defaults_are_credit_rules_section_2(void **state) {
     assert_int_equal(c->exam_seconds[0], S_H(3));
     assert_int_equal(c->exam_seconds[1], S_H(2));
     assert_int_equal(c->exam_seconds[2], S_H(1));
-    for (unsigned cat = 0; cat < XS_CAT_COUNT; cat++) {
-        unsigned capped =
-            cat == XS_CAT_REFLECTION || cat == XS_CAT_TEACHING_DESIGN || cat == XS_CAT_PAPER;
-        assert_int_equal(c->yearly_cap[cat], capped);
-    }
+    s_assert_default_caps(p);
     assert_string_equal(p->name, "");
     assert_string_equal(xs_policy_bucket_label(p, 0), "all_of_it");
     xs_policy_destroy(&p);
@@ -202,9 +274,7 @@ static void test_overrides_and_file_conventions(void **state) {
                              "hours_per_day = 6.5\r\n"
                              "[credit.reflection]\r\n"
                              "min_chars = 1500\r\n"
-                             "yearly_cap = none\r\n"
                              "[credit.exam]\r\n"
-                             "yearly_cap = 2\r\n"
                              "top_hours = 0.01\r\n"
                              "[bucket.both]\r\n"
                              "label = 合计#1\r\n"
@@ -225,14 +295,199 @@ static void test_overrides_and_file_conventions(void **state) {
     assert_int_equal(p->credit.speaker_factor, 2);
     assert_int_equal(p->credit.day_seconds, 23400); /* 6.5 h */
     assert_int_equal(p->credit.reflection_min_chars, 1500);
-    assert_int_equal(p->credit.yearly_cap[XS_CAT_REFLECTION], 0);
-    assert_int_equal(p->credit.yearly_cap[XS_CAT_EXAM], 2);
     assert_int_equal(p->credit.exam_seconds[0], 36); /* 0.01 h */
     const xs_policy_bucket_t *both = s_bucket(p, "both");
     assert_string_equal(both->label, "合计#1"); /* '#' not after a space is text */
     assert_int_equal(both->members, S_CAT(XS_CAT_LECTURE) | S_CAT(XS_CAT_EXAM) |
                                         S_CAT(XS_CAT_PAPER) | S_CAT(XS_CAT_PROJECT));
     assert_int_equal(both->required_seconds[XS_SCOPE_YEAR], 45000); /* 12.5 h */
+    xs_policy_destroy(&p);
+}
+
+/* Every element of format 2 (policy.md §2): the policy's own categories, caps replaced,
+ * removed and added, level filters, advisory requirements, and what they derive. */
+static const char s_rich[] =
+    "[policy]\nid = t\nversion = 1\n"
+    "[bucket.total]\ncategories = all\n"
+    "[bucket.online]\ncategories = online_training >= municipal, video\n"
+    "[bucket.local]\n"
+    "categories = online_training<municipal, case_study>=county, case_study < school\n"
+    "[category.case_study]\ncode = 11\nlabel = 案例分析\nrule = fixed\nhours = 2.5\n"
+    "same_event = once\n"
+    "[category.study_day]\ncode = 200\nlabel = 研修日\nrule = days\n"
+    "[category.video]\ncode = 12\nlabel = 视频学习\nrule = minutes\n"
+    "[category.certificate]\ncode = 13\nlabel = 证书学习\nrule = hours\n"
+    "[cap.outcomes]\ncategories = case_study, teaching_design, paper\ncount = 3\n"
+    "[cap.writing]\ncategories = reflection\nperiod = semester\ncount = 2\n"
+    "[cap.paper]\ncount = none\n"
+    "[require.year]\ntotal = 40\nonline = 10\nadvisory = online\n"
+    "[require.semester]\ntotal = 20\nadvisory = total\n"
+    "[require.cycle]\ntotal = 200\nlocal = 5\n"
+    "[require.single]\ncategory = case_study\nhours = 2.5\nbucket = local\n";
+
+static void test_format_2_elements_parse_to_their_structs(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_rich);
+    /* Categories of the policy's own, in file order. */
+    assert_int_equal(p->custom_count, 4);
+    assert_string_equal(p->custom[0].name, "case_study");
+    assert_string_equal(p->custom[0].label, "案例分析");
+    assert_int_equal(p->custom[0].code, 11);
+    assert_int_equal(p->custom[0].rule, XS_RULE_FIXED);
+    assert_int_equal(p->custom[0].seconds, 9000); /* 2.5 h */
+    assert_int_equal(p->custom[0].same_event, 1);
+    assert_int_equal(p->custom[1].code, 200);
+    assert_int_equal(p->custom[1].rule, XS_RULE_DAYS);
+    assert_int_equal(p->custom[1].seconds, S_H(8)); /* days: 8 h a day unless told */
+    assert_int_equal(p->custom[1].same_event, 0);
+    assert_int_equal(p->custom[2].rule, XS_RULE_MINUTES);
+    assert_int_equal(p->custom[2].seconds, 0);
+    assert_int_equal(p->custom[3].rule, XS_RULE_HOURS);
+    assert_int_equal(p->custom_of[11], 1);
+    assert_int_equal(p->custom_of[200], 2);
+    assert_int_equal(p->custom_of[12], 3);
+    assert_int_equal(p->custom_of[XS_CAT_LECTURE], 0);
+    /* Caps: the defaults first as changed (writing replaced, paper removed), then new ones. */
+    assert_int_equal(p->cap_count, 2);
+    assert_string_equal(p->caps[0].name, "writing");
+    assert_int_equal(p->caps[0].period, XS_SCOPE_SEMESTER);
+    assert_int_equal(p->caps[0].count, 2);
+    assert_string_equal(p->caps[1].name, "outcomes");
+    assert_int_equal(p->caps[1].period, XS_SCOPE_YEAR);
+    assert_int_equal(p->caps[1].count, 3);
+    for (unsigned c = 0; c < XS_POLICY_CODES; c++) {
+        assert_int_equal(s_caps(&p->caps[0], c), c == XS_CAT_REFLECTION);
+        assert_int_equal(s_caps(&p->caps[1], c),
+                         c == 11 || c == XS_CAT_TEACHING_DESIGN || c == XS_CAT_PAPER);
+        unsigned want = c == XS_CAT_REFLECTION                                        ? 1
+                        : c == 11 || c == XS_CAT_TEACHING_DESIGN || c == XS_CAT_PAPER ? 2
+                                                                                      : 0;
+        assert_int_equal(p->cap_of[c], want);
+    }
+    /* Level filters: ">= level" is level..national, "< level" none..level - 1. */
+    const xs_policy_bucket_t *online = s_bucket(p, "online");
+    const xs_policy_bucket_t *local = s_bucket(p, "local");
+    assert_int_equal(online->term_count, 2);
+    assert_int_equal(online->terms[0].category, XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(online->terms[0].min_level, XS_LEVEL_MUNICIPAL);
+    assert_int_equal(online->terms[0].max_level, XS_LEVEL_NATIONAL);
+    assert_int_equal(online->terms[1].category, 12);
+    assert_int_equal(online->terms[1].min_level, XS_LEVEL_NONE);
+    assert_int_equal(online->terms[1].max_level, XS_LEVEL_NATIONAL);
+    assert_int_equal(local->term_count, 3);
+    assert_int_equal(local->terms[0].max_level, XS_LEVEL_COUNTY);
+    assert_int_equal(local->terms[1].category, 11);
+    assert_int_equal(local->terms[1].min_level, XS_LEVEL_COUNTY);
+    assert_int_equal(local->terms[2].category, 11);
+    assert_int_equal(local->terms[2].min_level, XS_LEVEL_NONE);
+    assert_int_equal(local->terms[2].max_level, XS_LEVEL_NONE);
+    assert_int_equal(online->members, S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(local->members, S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(s_bucket(p, "total")->members, S_ALL);
+    unsigned t = s_bit(p, "total"), o = s_bit(p, "online"), l = s_bit(p, "local");
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_COUNTY], t | l);
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_MUNICIPAL], t | o);
+    assert_int_equal(p->bucket_mask[11][XS_LEVEL_NONE], t | l);
+    assert_int_equal(p->bucket_mask[11][XS_LEVEL_SCHOOL], t); /* neither term */
+    assert_int_equal(p->bucket_mask[11][XS_LEVEL_NATIONAL], t | l);
+    assert_int_equal(p->bucket_mask[12][XS_LEVEL_SCHOOL], t | o);
+    assert_int_equal(p->bucket_mask[200][XS_LEVEL_NONE], t); /* `all` counts custom codes */
+    assert_int_equal(p->bucket_mask[201][XS_LEVEL_NONE], 0); /* a code nobody defines */
+    /* Advisory requirements, by scope. */
+    assert_int_equal(online->advisory, 1u << XS_SCOPE_YEAR);
+    assert_int_equal(s_bucket(p, "total")->advisory, 1u << XS_SCOPE_SEMESTER);
+    assert_int_equal(local->advisory, 0);
+    /* The single requirement may name a category of the policy's own. */
+    assert_int_equal(p->single.category, 11);
+    assert_int_equal(p->single.min_seconds, 9000);
+    xs_policy_destroy(&p);
+}
+
+/* Nested buckets carry their levels: a bucket listing another counts what it counts, at the
+ * same levels, custom codes included. */
+static void test_bucket_mask_follows_nested_buckets(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse("[policy]\nid = t\nversion = 1\n"
+                             "[bucket.outer]\nbuckets = middle\n"
+                             "[bucket.middle]\nbuckets = inner\ncategories = exam\n"
+                             "[bucket.inner]\ncategories = online_training >= provincial, own\n"
+                             "[category.own]\ncode = 99\nlabel = 自定\nrule = fixed\nhours = 1\n");
+    unsigned o = s_bit(p, "outer"), m = s_bit(p, "middle"), i = s_bit(p, "inner");
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_PROVINCIAL], o | m | i);
+    assert_int_equal(p->bucket_mask[XS_CAT_ONLINE_TRAINING][XS_LEVEL_MUNICIPAL], 0);
+    assert_int_equal(p->bucket_mask[99][XS_LEVEL_NONE], o | m | i);
+    assert_int_equal(p->bucket_mask[XS_CAT_EXAM][XS_LEVEL_NONE], o | m);
+    assert_int_equal(s_bucket(p, "outer")->members,
+                     S_CAT(XS_CAT_EXAM) | S_CAT(XS_CAT_ONLINE_TRAINING));
+    assert_int_equal(s_bucket(p, "outer")->categories, 0);
+    xs_policy_destroy(&p);
+}
+
+/* Category lookups: English names in any ASCII case, exact Chinese labels, the policy's own
+ * categories only under that policy. */
+static void test_category_lookups(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_rich);
+    assert_int_equal(xs_policy_category_parse(NULL, "lecture", 7), XS_CAT_LECTURE);
+    assert_int_equal(xs_policy_category_parse(p, "LeCtUrE", 7), XS_CAT_LECTURE);
+    const char *zh = xs_category_zh(XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(xs_policy_category_parse(NULL, zh, strlen(zh)), XS_CAT_ONLINE_TRAINING);
+    assert_int_equal(xs_policy_category_parse(p, "Case_Study", 10), 11);
+    assert_int_equal(xs_policy_category_parse(p, "案例分析", strlen("案例分析")), 11);
+    assert_int_equal(xs_policy_category_parse(p, "研修日", strlen("研修日")), 200);
+    assert_int_equal(xs_policy_category_parse(NULL, "case_study", 10), -1);
+    assert_int_equal(xs_policy_category_parse(p, "case_stud", 9), -1);
+    assert_int_equal(xs_policy_category_parse(p, "案例", strlen("案例")), -1);
+    assert_int_equal(xs_policy_category_parse(p, "", 0), -1);
+    assert_string_equal(xs_policy_category_name(p, 200), "study_day");
+    assert_string_equal(xs_policy_category_label(p, 12), "视频学习");
+    assert_string_equal(xs_policy_category_name(p, XS_CAT_EXAM), "exam");
+    assert_string_equal(xs_policy_category_label(NULL, XS_CAT_ONLINE_TRAINING), zh);
+    assert_null(xs_policy_category_name(p, 14));
+    assert_null(xs_policy_category_label(p, 255));
+    assert_null(xs_policy_category_name(NULL, 11));
+    assert_null(xs_policy_category_name(p, 0));
+    assert_null(xs_policy_category_name(p, 300));
+    xs_policy_destroy(&p);
+}
+
+/* xs_policy_check: built-ins as xs_record_check; the policy's own by their rule; any other
+ * code unknown_category on the category field. */
+static void test_policy_check_by_rule(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_rich);
+    xs_record_t rec;
+    xs_field field;
+    xs_record_init(&rec);
+    rec.teacher_id = (xs_str_t){"t1", 2};
+    rec.date = 20000;
+    rec.present |= 1u << XS_F_TEACHER_ID | 1u << XS_F_DATE | 1u << XS_F_CATEGORY;
+    rec.category = XS_CAT_OPEN_CLASS;
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_NONE);
+    assert_int_equal(xs_policy_check(NULL, &rec, &field), XS_REASON_NONE);
+    rec.category = 11; /* fixed: needs nothing more */
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_NONE);
+    assert_int_equal(xs_policy_check(NULL, &rec, &field), XS_REASON_UNKNOWN_CATEGORY);
+    assert_int_equal(field, XS_F_CATEGORY);
+    rec.category = 12; /* minutes */
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_MISSING_FIELD);
+    assert_int_equal(field, XS_F_MINUTES);
+    rec.minutes = 90;
+    rec.present |= 1u << XS_F_MINUTES;
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_NONE);
+    rec.category = 13; /* hours */
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_MISSING_FIELD);
+    assert_int_equal(field, XS_F_HOURS);
+    rec.category = 200; /* days */
+    assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_MISSING_FIELD);
+    assert_int_equal(field, XS_F_DAYS);
+    static const unsigned unknown[] = {14, 99, 201, 255};
+    for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
+        rec.category = (uint8_t)unknown[i];
+        field = XS_F_VERSION;
+        assert_int_equal(xs_policy_check(p, &rec, &field), XS_REASON_UNKNOWN_CATEGORY);
+        assert_int_equal(field, XS_F_CATEGORY);
+    }
     xs_policy_destroy(&p);
 }
 
@@ -253,7 +508,8 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[credit.reflection]\nmin_chars = -3\n", "t.ini:7: ", "not a whole number"},
         {"[credit.reflection]\nmin_chars = 20000000\n", "t.ini:7: ", "out of range"},
         {"[credit.reflection]\nhours = 0\n", "t.ini:7: ", "out of range"},
-        {"[credit.reflection]\nyearly_cap = 0\n", "t.ini:7: ", "out of range"},
+        {"[credit.reflection]\nyearly_cap = 1\n",
+         "t.ini:7: ", "yearly_cap was removed in policy version 2: write a [cap.<name>] section"},
         {"[bucket.x]\ncategories = lecture, poem\n", "t.ini:7: ", "unknown category): poem"},
         {"[bucket.x]\ncategories = lecture,, exam\n", "t.ini:7: ", "empty item"},
         {"[bucket.x]\ncategories = all, exam\n", "t.ini:7: ", "stands alone"},
@@ -295,9 +551,75 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[bucket.x]\ncategories = lecture\n[require.cycle]\nx = 1\n[require.single]\n"
          "category = exam\nhours = 1\nbucket = x\n",
          "t.ini:13: ", "does not count exam"},
+        /* Format 2 (policy.md §2): caps, categories, level filters, advisory. */
+        {"[cap.more]\ncategories = paper\ncount = 2\n",
+         "t.ini:7: ", "category paper is in two caps: paper and more"},
+        {"[cap.writing]\ncategories = reflection, paper\ncount = 1\n",
+         "t.ini:7: ", "category paper is in two caps"},
+        {"[cap.x]\ncategories = exam, exam\ncount = 1\n", "t.ini:7: ", "listed twice"},
+        {"[cap.x]\ncategories = poem\ncount = 1\n", "t.ini:7: ", "unknown category): poem"},
+        {"[cap.x]\ncategories = exam\n", "t.ini:6: ", "needs categories and count"},
+        {"[cap.x]\ncount = none\n", "t.ini:7: ", "removes a default cap"},
+        {"[cap.paper]\ncategories = paper\ncount = none\n", "t.ini:7: ", "lists no categories"},
+        {"[cap.x]\ncategories = exam\ncount = 0\n", "t.ini:8: ", "out of range 1..1000"},
+        {"[cap.x]\ncategories = exam\ncount = 1\nperiod = month\n",
+         "t.ini:9: ", "period is year or semester"},
+        {"[cap.X]\n", "t.ini:6: ", "cap names"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\n[category.b]\ncode = 11\n",
+         "t.ini:11: ", "code 11 is category a's already"},
+        {"[category.a]\ncode = 10\n", "t.ini:7: ", "out of range 11..255"},
+        {"[category.a]\ncode = 256\n", "t.ini:7: ", "out of range 11..255"},
+        {"[category.a]\nlabel = 专题讲座\n",
+         "t.ini:7: ", "label 专题讲座 is built-in category lecture's"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\n[category.b]\nlabel = 甲\n",
+         "t.ini:11: ", "label 甲 is category a's already"},
+        {"[category.a]\ncode = 11\nlabel = Exam\nrule = minutes\n",
+         "t.ini:8: ", "label is the name of category exam"},
+        {"[category.a]\ncode = 11\nlabel = 甲\n", "t.ini:6: ", "needs code, label and rule"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = fixed\n",
+         "t.ini:6: ", "rule fixed needs hours"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = minutes\nhours = 2\n",
+         "t.ini:10: ", "take no hours"},
+        {"[category.a]\ncode = 11\nlabel = 甲\nrule = days\nhours = 25\n",
+         "t.ini:10: ", "hours per day out of range"},
+        {"[category.a]\nrule = weekly\n", "t.ini:7: ", "rule is fixed, minutes, hours or days"},
+        {"[category.a]\nsame_event = twice\n", "t.ini:7: ", "same_event takes only"},
+        {"[category.lecture]\n", "t.ini:6: ", "category names"},
+        {"[category.all]\n", "t.ini:6: ", "category names"},
+        {"[category.a]\n[category.a]\n", "t.ini:7: ", "section repeated"},
+        {"[category.total]\ncode = 11\nlabel = 甲\nrule = minutes\n",
+         "t.ini:4: ", "bucket total has the name of a category"},
+        {"[credit.case_study]\n", "t.ini:6: ", "[category.<name>]"},
+        {"[bucket.x]\ncategories = online_training > county\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = online_training <= county\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = online_training >= city\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = online_training >= none\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = >= county\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = all >= county\n", "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = online_training >= county >= national\n",
+         "t.ini:7: ", "bad level filter"},
+        {"[bucket.x]\ncategories = poem >= county\n", "t.ini:7: ", "unknown category): poem"},
+        {"[bucket.x]\ncategories = online_training >= county, online_training >= national\n",
+         "t.ini:7: ", "overlapping levels"},
+        {"[bucket.x]\ncategories = online_training < municipal, online_training >= county\n",
+         "t.ini:7: ", "overlapping levels"},
+        {"[bucket.x]\ncategories = exam\ncategories = lecture\n", "t.ini:8: ", "key repeated"},
+        {"[require.year]\nadvisory = total\n",
+         "t.ini:7: ", "advisory bucket total has no requirement"},
+        {"[require.year]\ntotal = 1\n[require.cycle]\ntotal = 2\nadvisory = nowhere\n",
+         "t.ini:10: ", "no such bucket): nowhere"},
+        {"[require.year]\ntotal = 1\nadvisory = total, total\n", "t.ini:8: ", "listed twice"},
+        {"[bucket.advisory]\n", "t.ini:6: ", "bucket names"},
+        {"[require.cycle]\ntotal = 1\n[require.single]\ncategory = own\nhours = 1\nbucket = "
+         "total\n",
+         "t.ini:9: ", "unknown category): own"},
+        {"[bucket.x]\ncategories = online_training\n[category.own]\ncode = 11\nlabel = 甲\n"
+         "rule = minutes\n[require.cycle]\nx = 1\n[require.single]\ncategory = own\n"
+         "hours = 1\nbucket = x\n",
+         "t.ini:17: ", "does not count own"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char text[1024], err[512];
+        char text[2048], err[512];
         if (cases[i].body[0] == '!')
             snprintf(text, sizeof text, "%s", cases[i].body + 1);
         else
@@ -423,19 +745,30 @@ static void test_compile_decode_compile_is_byte_identical(void **state) {
     }
 }
 
-/* Frozen layout of schema/policy.md §4: a tiny policy's blob, byte for byte, and its
- * BLAKE2b-256 (computed independently with Python's hashlib.blake2b(digest_size=32)). */
+/* The golden policy of schema/policy.md §4: a cap, a category of its own, a level filter and
+ * an advisory requirement. */
+static const char s_golden_text[] = "[policy]\nid = g\nversion = 2\nname = 试\n"
+                                    "[category.case_study]\ncode = 11\nlabel = 案例\n"
+                                    "rule = fixed\nhours = 2\n"
+                                    "[cap.case]\ncategories = case_study\ncount = 2\n"
+                                    "[bucket.t]\nlabel = 总\n"
+                                    "categories = lecture, online_training >= county, case_study\n"
+                                    "[require.year]\nt = 1\nadvisory = t\n";
+
+/* Frozen layout of schema/policy.md §4: the golden policy's blob, byte for byte, and its
+ * BLAKE2b-256 (both computed independently, by a Python msgpack writer and
+ * hashlib.blake2b(digest_size=32)). */
 static void test_blob_golden_vector(void **state) {
     (void)state;
-    xs_policy_t *p = s_parse("[policy]\nid = g\nversion = 2\nname = 试\n[bucket.t]\n"
-                             "label = 总\ncategories = lecture, exam\n[require.year]\nt = 1\n");
+    xs_policy_t *p = s_parse(s_golden_text);
     static const char golden[] =
-        "9cad7875657368692d706f6c69637902a16702a3e8af959409010201cd07e505dc001704cd7080cd0e10"
+        "9dad7875657368692d706f6c69637902a16702a3e8af959409010201cd07e505dc001704cd7080cd0e10"
         "cd3840cd03e8cd3840cd8ca0cd0320cd3840cd07d0cda8c0cd7080cd3840cda8c0cdc4e0cde100ce0002"
-        "3280ce00011940ce0001a5e0cdd2f0cd2a30cd1c20cd0e109a000000000001010100009197a174a3e680"
-        "bbcd040200cd0e100000c0";
+        "3280ce00011940ce0001a5e0cdd2f0cd2a30cd1c20cd0e1091960baa636173655f7374756479a6e6a188"
+        "e4be8b01cd1c20009394a777726974696e67000192060794a570617065720001910894a4636173650002"
+        "910b9199a174a3e680bb00939301000593030205930b000500cd0e10000001c0";
     static const char golden_hash[] =
-        "9487bc9853b98999563c8eda658440f9015b3e78eab10a1f2dce5bcc90141706";
+        "ae686a489d3475ff165f5e04face5459964d47456cd4beb82d656d32e2f024b3";
     xs_writer_t w;
     s_compile(p, &w);
     char hex[2 * 512 + 1] = {0};
@@ -443,21 +776,144 @@ static void test_blob_golden_vector(void **state) {
     for (size_t i = 0; i < w.len; i++)
         snprintf(hex + 2 * i, 3, "%02x", w.data[i]);
     assert_string_equal(hex, golden);
+    assert_int_equal(w.len, 200);
     uint8_t hash[32];
     char hash_hex[65] = {0};
     assert_int_equal(xs_policy_hash(p, hash), XS_OK);
     for (size_t i = 0; i < 32; i++)
         snprintf(hash_hex + 2 * i, 3, "%02x", hash[i]);
     assert_string_equal(hash_hex, golden_hash);
+    xs_policy_t *q = NULL;
+    assert_int_equal(xs_policy_decode(&q, w.data, w.len), XS_OK);
+    assert_memory_equal(p, q, sizeof *p);
     xs_writer_free(&w);
     xs_policy_destroy(&p);
+    xs_policy_destroy(&q);
+}
+
+/* The format-1 golden vector (minutes, yearly caps) is another version, not a malformed blob:
+ * its file must be compiled again. */
+static void test_format_1_blob_is_eversion(void **state) {
+    (void)state;
+    /* tests/unit/test_policy.c's golden vector until revision 2 (git show c229b0a^). */
+    static const char format_1[] =
+        "9cad7875657368692d706f6c69637901a16702a3e8af959409010201cd07e505dc001704cd01e03cccf0"
+        "cd03e8ccf0cd0258cd0320ccf0cd07d0cd02d0cd01e0ccf0cd02d0cd0348cd03c0cd0960cd04b0cd0708"
+        "cd0384ccb4783c9a000000000001010100009197a174a3e680bbcd0402003c0000c0";
+    uint8_t blob[sizeof format_1 / 2];
+    for (size_t i = 0; i < sizeof blob; i++) {
+        unsigned byte;
+        assert_int_equal(sscanf(format_1 + 2 * i, "%2x", &byte), 1);
+        blob[i] = (uint8_t)byte;
+    }
+    xs_policy_t *q = (xs_policy_t *)1;
+    assert_int_equal(xs_policy_decode(&q, blob, sizeof blob), XS_EVERSION);
+    assert_null(q);
+}
+
+/* The largest policy a file can hold, every count and string at its maximum, compiles under
+ * XS_POLICY_BLOB_MAX and decodes to itself. */
+static void test_maximal_policy_fits_the_blob_limit(void **state) {
+    (void)state;
+    size_t cap = 256 * 1024, len = 0;
+    char *text = test_malloc(cap);
+#define S_ADD(...) (len += (size_t)snprintf(text + len, cap - len, __VA_ARGS__))
+    /* A 128-byte Chinese label unique by its number (42 CJK characters and two digits). */
+    char label[160];
+    const char *cjk = "\xe4\xb8\x80"; /* 一 */
+#define S_LABEL(n)                                                                                 \
+    do {                                                                                           \
+        size_t at = 0;                                                                             \
+        for (int k = 0; k < 42; k++)                                                               \
+            at += (size_t)snprintf(label + at, sizeof label - at, "%s", cjk);                      \
+        snprintf(label + at, sizeof label - at, "%02d", (n));                                      \
+    } while (0)
+    char name[256];
+    memset(name, 0, sizeof name);
+    for (int k = 0; k < 85; k++)
+        memcpy(name + 3 * k, "\xe5\x8e\xbf", 3); /* 县 × 85 = 255 bytes */
+    S_ADD("[policy]\nid = %s\nversion = 2147483647\nname = %sx\n",
+          "abcdefghijklmnopqrstuvwxyz012345", name);
+    S_ADD("[credit.paper]\nmin_chars = 10000000\n");
+    for (int c = 0; c < XS_POLICY_CUSTOM_MAX; c++) {
+        S_LABEL(c);
+        S_ADD("[category.c%031d]\ncode = %d\nlabel = %s\nrule = fixed\nhours = 1000\n"
+              "same_event = once\n",
+              c, 200 + c, label);
+    }
+    /* 16 caps over the 42 categories: the defaults removed. */
+    S_ADD("[cap.writing]\ncount = none\n[cap.paper]\ncount = none\n");
+    for (int k = 0; k < XS_POLICY_CAPS_MAX; k++) {
+        S_ADD("[cap.k%031d]\ncount = 1000\nperiod = semester\ncategories = ", k);
+        int first = 1;
+        for (int c = 1; c < XS_CAT_COUNT; c++)
+            if ((c - 1) % XS_POLICY_CAPS_MAX == k)
+                S_ADD("%s%s", first ? "" : ", ", xs_category_name((unsigned)c)), first = 0;
+        for (int c = 0; c < XS_POLICY_CUSTOM_MAX; c++)
+            if ((c + 10) % XS_POLICY_CAPS_MAX == k)
+                S_ADD("%sc%031d", first ? "" : ", ", c), first = 0;
+        S_ADD("\n");
+    }
+    /* 16 buckets of 64 terms each (32 categories at two level ranges), each listing the
+     * later ones, each with advisory requirements in every scope. */
+    for (int b = 0; b < XS_POLICY_BUCKETS_MAX; b++) {
+        S_LABEL(b);
+        S_ADD("[bucket.b%031d]\nlabel = %s\ncategories = ", b, label);
+        for (int c = 0; c < 32; c++)
+            S_ADD("%sc%031d < county, c%031d >= county", c ? ", " : "", c, c);
+        S_ADD("\n");
+        if (b + 1 < XS_POLICY_BUCKETS_MAX) {
+            S_ADD("buckets = ");
+            for (int o = b + 1; o < XS_POLICY_BUCKETS_MAX; o++)
+                S_ADD("%sb%031d", o > b + 1 ? ", " : "", o);
+            S_ADD("\n");
+        }
+    }
+    static const char *const scopes[] = {"year", "semester", "cycle"};
+    for (int s = 0; s < 3; s++) {
+        S_ADD("[require.%s]\n", scopes[s]);
+        for (int b = 0; b < XS_POLICY_BUCKETS_MAX; b++)
+            S_ADD("b%031d = 9999.99\n", b);
+        S_ADD("advisory = ");
+        for (int b = 0; b < XS_POLICY_BUCKETS_MAX; b++)
+            S_ADD("%sb%031d", b ? ", " : "", b);
+        S_ADD("\n");
+    }
+    S_LABEL(99);
+    S_ADD("[require.single]\ncategory = c%031d\nhours = 1000\nbucket = b%031d\nlabel = %s\n", 0, 0,
+          label);
+#undef S_ADD
+#undef S_LABEL
+    assert_true(len < cap);
+    xs_policy_t *p = s_parse(text);
+    assert_int_equal(p->custom_count, XS_POLICY_CUSTOM_MAX);
+    assert_int_equal(p->cap_count, XS_POLICY_CAPS_MAX);
+    assert_int_equal(p->bucket_count, XS_POLICY_BUCKETS_MAX);
+    for (unsigned b = 0; b < p->bucket_count; b++)
+        assert_int_equal(p->buckets[b].term_count, XS_POLICY_TERMS_MAX);
+    assert_int_equal(strlen(p->name), XS_POLICY_NAME_MAX);
+    assert_int_equal(strlen(p->custom[0].label), XS_POLICY_LABEL_MAX);
+    xs_writer_t w1, w2;
+    s_compile(p, &w1);
+    print_message("maximal policy: %zu of %d bytes\n", w1.len, XS_POLICY_BLOB_MAX);
+    assert_true(w1.len <= XS_POLICY_BLOB_MAX);
+    xs_policy_t *q = NULL;
+    assert_int_equal(xs_policy_decode(&q, w1.data, w1.len), XS_OK);
+    s_compile(q, &w2);
+    assert_int_equal(w1.len, w2.len);
+    assert_memory_equal(w1.data, w2.data, w1.len);
+    assert_memory_equal(p, q, sizeof *p);
+    xs_writer_free(&w1);
+    xs_writer_free(&w2);
+    xs_policy_destroy(&p);
+    xs_policy_destroy(&q);
+    test_free(text);
 }
 
 /* Hostile blobs: every prefix is refused; every single-byte change is refused or decodes
  * to a policy that recompiles to exactly the changed bytes. */
-static void test_decode_hostile_blobs(void **state) {
-    (void)state;
-    xs_policy_t *p = s_load("wenzhou"), *q;
+static void s_hostile(const xs_policy_t *p) {
+    xs_policy_t *q;
     xs_writer_t w, again;
     s_compile(p, &w);
     for (size_t n = 0; n < w.len; n++) {
@@ -470,7 +926,7 @@ static void test_decode_hostile_blobs(void **state) {
         test_free(prefix);
     }
     uint8_t *copy = test_malloc(w.len);
-    static const uint8_t deltas[] = {0x01, 0x80, 0xff, 0x10};
+    static const uint8_t deltas[] = {0x01, 0x02, 0x04, 0x80, 0xff, 0x10};
     for (size_t i = 0; i < w.len; i++) {
         for (size_t d = 0; d < sizeof deltas; d++) {
             memcpy(copy, w.data, w.len);
@@ -492,16 +948,78 @@ static void test_decode_hostile_blobs(void **state) {
     longer[w.len] = 0xc0;
     assert_int_equal(xs_policy_decode(&q, longer, w.len + 1), XS_EMALFORMED);
     test_free(longer);
-    xs_writer_t v2;
-    xs_writer_init(&v2, 256);
-    xs_codec_put_array(&v2, 3);
-    xs_codec_put_str(&v2, "xueshi-policy", 13);
-    xs_codec_put_uint(&v2, 3);
-    xs_codec_put_nil(&v2);
-    assert_int_equal(xs_policy_decode(&q, v2.data, v2.len), XS_EVERSION);
-    xs_writer_free(&v2);
     assert_int_equal(xs_policy_decode(&q, w.data, XS_POLICY_BLOB_MAX + 1), XS_ETOOBIG);
     xs_writer_free(&w);
+}
+
+static void test_decode_hostile_blobs(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("wenzhou");
+    s_hostile(p);
+    xs_policy_destroy(&p);
+    p = s_load("xinxiang");
+    s_hostile(p);
+    xs_policy_destroy(&p);
+    p = s_parse(s_golden_text);
+    s_hostile(p);
+    xs_policy_destroy(&p);
+    p = s_parse(s_rich);
+    s_hostile(p);
+    xs_policy_destroy(&p);
+    xs_policy_t *q = NULL;
+    xs_writer_t v3;
+    xs_writer_init(&v3, 256);
+    xs_codec_put_array(&v3, 3);
+    xs_codec_put_str(&v3, "xueshi-policy", 13);
+    xs_codec_put_uint(&v3, 3);
+    xs_codec_put_nil(&v3);
+    assert_int_equal(xs_policy_decode(&q, v3.data, v3.len), XS_EVERSION);
+    xs_writer_free(&v3);
+}
+
+/* Blobs well formed as msgpack that break a rule of policy.md §2 are refused, as the same
+ * policy in a file would be. */
+static void test_decode_refuses_what_a_file_may_not_say(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_golden_text);
+    xs_policy_t bad;
+#define S_REFUSED(stmt)                                                                            \
+    do {                                                                                           \
+        bad = *p;                                                                                  \
+        stmt;                                                                                      \
+        xs_writer_t w;                                                                             \
+        s_compile(&bad, &w);                                                                       \
+        xs_policy_t *q = (xs_policy_t *)1;                                                         \
+        if (xs_policy_decode(&q, w.data, w.len) != XS_EMALFORMED || q != NULL)                     \
+            fail_msg("accepted: %s", #stmt);                                                       \
+        xs_writer_free(&w);                                                                        \
+    } while (0)
+    S_REFUSED(bad.custom[0].code = 10);                         /* a built-in code */
+    S_REFUSED(bad.custom[0].rule = XS_RULE_BUILTIN);            /* no rule */
+    S_REFUSED(bad.custom[0].rule = XS_RULE_COUNT);              /* unknown rule */
+    S_REFUSED(bad.custom[0].seconds = 0);                       /* fixed without credit */
+    S_REFUSED(bad.custom[0].same_event = 2);                    /* not a flag */
+    S_REFUSED(strcpy(bad.custom[0].label, "专题讲座"));         /* a built-in label */
+    S_REFUSED(strcpy(bad.custom[0].name, "exam"));              /* a built-in name */
+    S_REFUSED(bad.custom[0].label[0] = '\0');                   /* no label */
+    S_REFUSED(bad.caps[2].categories[0] |= 1u << XS_CAT_PAPER); /* paper in two caps */
+    S_REFUSED(bad.caps[2].categories[0] = 0);                   /* a cap of nothing */
+    S_REFUSED(bad.caps[2].categories[1] = 1);                   /* code 64: undefined */
+    S_REFUSED(bad.caps[2].count = 0);
+    S_REFUSED(bad.caps[2].count = 1001);
+    S_REFUSED(bad.caps[2].period = XS_SCOPE_CYCLE);
+    S_REFUSED(strcpy(bad.caps[2].name, "paper"));                 /* a name twice */
+    S_REFUSED(bad.buckets[0].terms[1].min_level = 6);             /* no such level */
+    S_REFUSED(bad.buckets[0].terms[1].max_level = 1);             /* min > max */
+    S_REFUSED(bad.buckets[0].terms[1].category = 12);             /* undefined code */
+    S_REFUSED(bad.buckets[0].terms[1].category = XS_CAT_LECTURE); /* lecture twice */
+    S_REFUSED(bad.buckets[0].all = 1);                            /* all with terms */
+    S_REFUSED(bad.buckets[0].advisory = 1u << XS_SCOPE_CYCLE);    /* no cycle requirement */
+    S_REFUSED(bad.buckets[0].advisory = 1u << 3);                 /* no such scope */
+    S_REFUSED(bad.buckets[0].term_count = 0);                     /* counts nothing */
+    S_REFUSED(strcpy(bad.buckets[0].name, "case_study"));         /* a category's name */
+    S_REFUSED(strcpy(bad.buckets[0].name, "advisory"));           /* reserved */
+#undef S_REFUSED
     xs_policy_destroy(&p);
 }
 
@@ -549,12 +1067,19 @@ int main(void) {
         cmocka_unit_test(test_shipped_calendars_start_09_01_02_01_cycle_2021),
         cmocka_unit_test(test_defaults_are_credit_rules_section_2),
         cmocka_unit_test(test_overrides_and_file_conventions),
+        cmocka_unit_test(test_format_2_elements_parse_to_their_structs),
+        cmocka_unit_test(test_bucket_mask_follows_nested_buckets),
+        cmocka_unit_test(test_category_lookups),
+        cmocka_unit_test(test_policy_check_by_rule),
         cmocka_unit_test(test_parse_errors_name_file_and_line),
         cmocka_unit_test(test_missing_file_is_eio_and_huge_text_too_big),
         cmocka_unit_test(test_calendar_boundaries_08_31_09_01_01_31_02_01),
         cmocka_unit_test(test_compile_decode_compile_is_byte_identical),
         cmocka_unit_test(test_blob_golden_vector),
+        cmocka_unit_test(test_format_1_blob_is_eversion),
+        cmocka_unit_test(test_maximal_policy_fits_the_blob_limit),
         cmocka_unit_test(test_decode_hostile_blobs),
+        cmocka_unit_test(test_decode_refuses_what_a_file_may_not_say),
         cmocka_unit_test(test_mutated_files_parse_or_refuse_cleanly),
     };
     return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

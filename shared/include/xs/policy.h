@@ -62,8 +62,8 @@ typedef struct xs_policy_credit {
     uint32_t project_seconds[2][2];    /* [0: national or provincial, 1: municipal or county]
                                           [0: host or main_writer, 1: participant] */
     uint32_t exam_seconds[3];          /* exam tier [0: top, 1: middle, 2: bottom] */
-    uint32_t yearly_cap[XS_CAT_COUNT]; /* most records credited per teacher and academic
-                                          year, by xs_category; 0: no cap */
+    uint32_t yearly_cap[XS_CAT_COUNT]; /* unused since format 2 (caps are xs_policy_t.caps):
+                                          always 0; to be removed */
 } xs_policy_credit_t;
 
 /* A category the county defines besides the ten of records.md §3.2 (credit-rules §6.3). */
@@ -72,16 +72,16 @@ typedef struct xs_policy_category {
     uint8_t rule;       /* xs_rule: XS_RULE_FIXED, _MINUTES, _HOURS or _DAYS */
     uint8_t same_event; /* 1: one teacher's records of one non-empty event count once (§3.3) */
     uint32_t seconds;   /* FIXED: credit per record; DAYS: credit per day; else 0 */
-    char name[XS_POLICY_BUCKET_MAX + 1];  /* [a-z][a-z0-9_]*: its name in CSV and commands */
-    char label[XS_POLICY_LABEL_MAX + 1];  /* Chinese label ("案例分析"), also accepted in CSV */
+    char name[XS_POLICY_BUCKET_MAX + 1]; /* [a-z][a-z0-9_]*: its name in CSV and commands */
+    char label[XS_POLICY_LABEL_MAX + 1]; /* Chinese label ("案例分析"), also accepted in CSV */
 } xs_policy_category_t;
 
 /* A cap (credit-rules §6.2): within each teacher × period, at most count credited records of
  * its categories, chosen as in §3.3; the rest are capped. */
 typedef struct xs_policy_cap {
-    char name[XS_POLICY_BUCKET_MAX + 1]; /* "writing" */
-    uint8_t period;                      /* XS_SCOPE_YEAR or XS_SCOPE_SEMESTER */
-    uint32_t count;                      /* 1..1000 */
+    char name[XS_POLICY_BUCKET_MAX + 1];       /* "writing" */
+    uint8_t period;                            /* XS_SCOPE_YEAR or XS_SCOPE_SEMESTER */
+    uint32_t count;                            /* 1..1000 */
     uint64_t categories[XS_POLICY_CODES / 64]; /* bit (c % 64) of word c / 64 per code c */
 } xs_policy_cap_t;
 
@@ -96,16 +96,18 @@ typedef struct xs_policy_term {
 
 /* A named sum of credit: the categories it counts and what it requires. */
 typedef struct xs_policy_bucket {
-    char name[XS_POLICY_BUCKET_MAX + 1]; /* "school" */
-    char label[XS_POLICY_LABEL_MAX + 1]; /* "校本研修"; "" when the file gives none */
-    uint8_t all;                         /* 1: `categories = all`: every category the policy
-                                            knows, at every level */
-    uint32_t term_count;                 /* terms in use */
+    char name[XS_POLICY_BUCKET_MAX + 1];         /* "school" */
+    char label[XS_POLICY_LABEL_MAX + 1];         /* "校本研修"; "" when the file gives none */
+    uint8_t all;                                 /* 1: `categories = all`: every category the policy
+                                                    knows, at every level */
+    uint32_t term_count;                         /* terms in use */
     xs_policy_term_t terms[XS_POLICY_TERMS_MAX]; /* the categories the file lists, in order */
-    uint32_t categories;                 /* bit (1u << xs_category) per built-in category the
-                                            file lists (any level) */
-    uint32_t buckets;                    /* bit (1u << bucket index) per bucket the file lists */
-    uint32_t members; /* every built-in category counted, directly or through listed buckets */
+    uint32_t categories;                         /* derived: bit (1u << xs_category) per built-in
+                                                    category of terms (any level), all of them for
+                                                    `all` */
+    uint32_t buckets; /* bit (1u << bucket index) per bucket the file lists */
+    uint32_t members; /* derived: every built-in category counted at some level, directly or
+                         through listed buckets (use bucket_mask for levels and custom codes) */
     uint32_t required_seconds[XS_SCOPE_COUNT]; /* requirement per xs_scope; 0: none */
     uint8_t advisory; /* bit (1u << xs_scope): that requirement is advisory (§6.4): reported,
                          but it does not decide whether the teacher met the policy */
@@ -120,7 +122,8 @@ typedef struct xs_policy_single {
     char label[XS_POLICY_LABEL_MAX + 1]; /* Chinese label for reports; may be "" */
 } xs_policy_single_t;
 
-/* A loaded policy: read-only once built by xs_policy_load/parse/decode. */
+/* A loaded policy: read-only once built by xs_policy_load/parse/decode, which fill the
+ * derived tables too. */
 typedef struct xs_policy {
     char id[XS_POLICY_ID_MAX + 1];     /* "wenzhou" */
     uint32_t version;                  /* the county's revision number, from 1 */
@@ -134,7 +137,7 @@ typedef struct xs_policy {
     xs_policy_category_t custom[XS_POLICY_CUSTOM_MAX]; /* in the file's order */
     uint32_t cap_count;                                /* caps in force */
     xs_policy_cap_t caps[XS_POLICY_CAPS_MAX];          /* the defaults, as the file changes them */
-    uint32_t bucket_count;             /* buckets in use, 1..XS_POLICY_BUCKETS_MAX */
+    uint32_t bucket_count; /* buckets in use, 1..XS_POLICY_BUCKETS_MAX */
     xs_policy_bucket_t buckets[XS_POLICY_BUCKETS_MAX]; /* in the file's order */
     xs_policy_single_t single;                         /* the single-record requirement, if any */
     /* Derived when the policy is built (not in the blob), for the engine's inner loop: */
@@ -197,6 +200,15 @@ const char *xs_policy_bucket_label(const xs_policy_t *policy, size_t b);
 int xs_policy_bucket_find(const xs_policy_t *policy, const char *name, size_t len);
 /* Seconds bucket b requires in scope (per semester for XS_SCOPE_SEMESTER); 0: none. */
 uint32_t xs_policy_required_seconds(const xs_policy_t *policy, size_t b, xs_scope scope);
+
+/* The buckets (bit 1u << b) a credited record of category code at level counts in; a level
+ * over XS_LEVEL_NATIONAL counts as XS_LEVEL_NONE (policy.md §2). */
+static inline uint16_t xs_policy_buckets_of(const xs_policy_t *policy, unsigned code,
+                                            unsigned level) {
+    if (code >= XS_POLICY_CODES)
+        return 0;
+    return policy->bucket_mask[code][level < XS_LEVEL_COUNT ? level : XS_LEVEL_NONE];
+}
 
 /* Certificate hours in hundredths of an hour to seconds, exactly: 0.01 h gives 36. */
 static inline uint64_t xs_policy_hours_to_seconds(uint32_t hundredths) {
