@@ -128,7 +128,7 @@ int hub_cmd_import(int argc, char **argv) {
     if (hub_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || npos != 1 || !xs_cli_get(opts, nopts, "dir"))
         return hub_usage(S_IMPORT_USAGE);
-    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 1) != XS_OK)
+    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), HUB_OPEN_KEYS) != XS_OK)
         return 1;
     int rc = s_read_bundle(&hub, pos[0], &bytes, &items);
     if (rc == 0)
@@ -350,7 +350,7 @@ int hub_cmd_export_receipts(int argc, char **argv) {
     int rc = s_parse_export(argc, argv, &args);
     if (rc != 0)
         return rc;
-    if (hub_open(&hub, args.dir, 1) != XS_OK) /* keys: confirmations */
+    if (hub_open(&hub, args.dir, HUB_OPEN_KEYS) != XS_OK) /* keys: confirmations */
         return 1;
     rc = s_export(&hub, &args);
     hub_close(&hub);

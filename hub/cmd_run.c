@@ -27,7 +27,7 @@ int hub_cmd_run(int argc, char **argv) {
         !xs_cli_get(opts, nopts, "listen"))
         return hub_usage(S_USAGE);
     const char *listen = xs_cli_get(opts, nopts, "listen");
-    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 1) != XS_OK)
+    if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), HUB_OPEN_KEYS) != XS_OK)
         return 1;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);

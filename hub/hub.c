@@ -60,7 +60,7 @@ xs_err hub_meta_put_u64(xs_txn_t *txn, hub_meta name, uint64_t value) {
     return hub_meta_put(txn, name, buf, sizeof buf);
 }
 
-xs_err hub_open(hub_t *hub, const char *dir, int with_keys) {
+xs_err hub_open(hub_t *hub, const char *dir, int flags) {
     char path[4096];
     xs_txn_t *txn = NULL;
     xs_bytes_t blob;
@@ -82,22 +82,75 @@ xs_err hub_open(hub_t *hub, const char *dir, int with_keys) {
     if ((err = xs_store_read(hub->store, &txn)) != XS_OK)
         goto out;
     err = hub_meta_get(txn, HUB_META_POLICY, &blob);
-    if (err == XS_OK)
+    if (err == XS_OK) {
+        xs_identity_hash(blob.ptr, blob.len, hub->policy_hash);
         err = xs_policy_decode(&hub->policy, blob.ptr, blob.len);
-    if (err == XS_OK)
-        err = xs_policy_hash(hub->policy, hub->policy_hash);
+        if (err == XS_EVERSION && (flags & HUB_OPEN_ANY_POLICY))
+            err = XS_OK; /* policy stays NULL: the caller replaces it */
+    }
     xs_store_end(&txn);
+    if (err == XS_EVERSION) {
+        xs_log("%s 保存的认定规则是旧版软件的格式，请用 xueshi-hub policy --dir %s --policy "
+               "规则.ini 导入新版规则（版本号须更高），再运行本命令 (the hub's stored policy is "
+               "in an older format: load the county's policy file with a higher version with "
+               "xueshi-hub policy, then run this command again)",
+               dir, dir);
+        goto out;
+    }
     if (err != XS_OK) {
         xs_log_err(err, "%s 的认定规则无法读取，请重新运行 xueshi-hub init (the hub's policy)",
                    dir);
         goto out;
     }
-    if (with_keys && (err = xs_identity_load(&hub->id, dir, "hub")) != XS_OK)
+    if ((flags & HUB_OPEN_KEYS) && (err = xs_identity_load(&hub->id, dir, "hub")) != XS_OK)
         xs_log_err(err, "县级中心密钥 %s/hub.secret (hub key)", dir);
 out:
     if (err != XS_OK)
         hub_close(hub);
     return err;
+}
+
+xs_err hub_policy_follow(hub_t *hub, xs_txn_t *txn, int *changed) {
+    xs_bytes_t blob;
+    uint8_t hash[XS_HASH_BYTES];
+    xs_policy_t *fresh = NULL;
+    if (changed)
+        *changed = 0;
+    xs_err err = hub_meta_get(txn, HUB_META_POLICY, &blob);
+    if (err != XS_OK)
+        return err;
+    xs_identity_hash(blob.ptr, blob.len, hash);
+    if (hub->policy && memcmp(hash, hub->policy_hash, sizeof hash) == 0)
+        return XS_OK;
+    if ((err = xs_policy_decode(&fresh, blob.ptr, blob.len)) != XS_OK)
+        return err;
+    xs_policy_destroy(&hub->policy);
+    hub->policy = fresh;
+    memcpy(hub->policy_hash, hash, sizeof hash);
+    if (changed)
+        *changed = 1;
+    return XS_OK;
+}
+
+xs_err hub_policy_peek(const void *blob, size_t len, char id[XS_POLICY_ID_MAX + 1],
+                       uint32_t *version) {
+    xs_reader_t r;
+    uint32_t n, id_len;
+    const char *name, *s;
+    uint64_t format, v;
+    xs_reader_init(&r, blob, len);
+    if (xs_codec_get_array(&r, &n) != XS_OK || n < 4 ||
+        xs_codec_get_str(&r, &name, &id_len) != XS_OK || id_len != 13 ||
+        memcmp(name, "xueshi-policy", 13) != 0 || xs_codec_get_uint(&r, &format) != XS_OK ||
+        xs_codec_get_str(&r, &s, &id_len) != XS_OK || id_len == 0 || id_len > XS_POLICY_ID_MAX ||
+        xs_codec_get_uint(&r, &v) != XS_OK || v == 0 || v > INT32_MAX)
+        goto malformed;
+    memcpy(id, s, id_len);
+    id[id_len] = '\0';
+    *version = (uint32_t)v;
+    return XS_OK;
+malformed:
+    return XS_EMALFORMED;
 }
 
 void hub_close(hub_t *hub) {

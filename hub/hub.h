@@ -72,12 +72,34 @@ typedef struct hub {
     const char *dir;     /* the --dir given, borrowed from argv */
     xs_store_t *store;   /* DIR/store */
     xs_identity_t *id;   /* DIR/hub.secret, when opened with keys */
-    xs_policy_t *policy; /* the county policy, decoded from the signed envelope */
-    uint8_t policy_hash[XS_HASH_BYTES];
+    xs_policy_t *policy; /* the county policy, decoded from the stored compiled blob; NULL only
+                            when opened with HUB_OPEN_ANY_POLICY and the blob does not decode */
+    uint8_t policy_hash[XS_HASH_BYTES]; /* hash of the stored blob policy was decoded from */
 } hub_t;
 
-/* Opens DIR's store, its policy and (with_keys) its identity. Prints why on failure. */
-XS_MUST_USE xs_err hub_open(hub_t *hub, const char *dir, int with_keys);
+/* Flags of hub_open. */
+#define HUB_OPEN_KEYS 1       /* load DIR/hub.secret too */
+#define HUB_OPEN_ANY_POLICY 2 /* open even when the stored policy does not decode (an older
+                                 format): hub->policy is then NULL; for `xueshi-hub policy` */
+
+/* Opens DIR's store, its policy and (HUB_OPEN_KEYS) its identity. A stored policy of an older
+ * format (XS_EVERSION) is refused with a message naming `xueshi-hub policy`, unless
+ * HUB_OPEN_ANY_POLICY. Prints why on failure. */
+XS_MUST_USE xs_err hub_open(hub_t *hub, const char *dir, int flags);
+
+/* Follows the policy stored in the store (`xueshi-hub policy` may have replaced it since the
+ * hub was opened, from another process): when the stored blob's hash differs from
+ * hub->policy_hash, decodes it and replaces hub->policy, and sets *changed (may be NULL).
+ * Call it at the start of a transaction that certifies or answers with the policy: LMDB
+ * serialises write transactions, so a merge never certifies under a policy older than the one
+ * stored when it began. XS_EVERSION, XS_EMALFORMED, XS_ENOMEM (hub->policy is then kept). */
+XS_MUST_USE xs_err hub_policy_follow(hub_t *hub, xs_txn_t *txn, int *changed);
+
+/* Reads the id (into id, XS_POLICY_ID_MAX + 1 bytes) and version of a compiled policy blob of
+ * any format, from its leading elements (policy.md §4: name, format, id, version), for
+ * replacing a stored policy that no longer decodes. XS_EMALFORMED. */
+XS_MUST_USE xs_err hub_policy_peek(const void *blob, size_t len, char id[XS_POLICY_ID_MAX + 1],
+                                   uint32_t *version);
 /* Closes what hub_open opened; safe on a zeroed hub. */
 void hub_close(hub_t *hub);
 /* The tables' names, for xs_store_open. */
@@ -129,5 +151,6 @@ int hub_cmd_run(int argc, char **argv);
 int hub_cmd_report(int argc, char **argv);
 int hub_cmd_import(int argc, char **argv);
 int hub_cmd_export_receipts(int argc, char **argv);
+int hub_cmd_policy(int argc, char **argv);
 
 #endif

@@ -18,6 +18,8 @@ static const struct {
     {"report", hub_cmd_report, "学时认定汇总表 (the county's certified hours, CSV)"},
     {"import", hub_cmd_import, "导入学校带来的数据包 (merge a USB bundle)"},
     {"export-receipts", hub_cmd_export_receipts, "导出某节点的回执包 (receipts bundle for a node)"},
+    {"policy", hub_cmd_policy,
+     "更换认定规则的新版本并重新认定 (put a new policy version in force, re-certify all)"},
 };
 
 static int s_usage(void) {

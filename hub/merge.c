@@ -353,9 +353,14 @@ static xs_err s_certify_all(s_merge_t *m, xs_txn_t *txn) {
 /* The write step; rerunnable: everything it produces is reset first. */
 static xs_err s_step(xs_txn_t *txn, void *ctx) {
     s_merge_t *m = ctx;
+    int changed;
     memset(&m->stats, 0, sizeof m->stats);
     m->nteachers = m->nevents = 0;
-    xs_err err = XS_OK;
+    /* `xueshi-hub policy` may have stored a new policy since the last merge: certify under the
+     * one stored now (it re-certified everyone already under it). */
+    xs_err err = hub_policy_follow(m->hub, txn, &changed);
+    if (err == XS_OK && changed)
+        m->stats.policy_changed = 1;
     for (size_t i = 0; err == XS_OK && i < m->n; i++)
         err = s_merge_item(m, txn, &m->items[i]);
     if (err == XS_OK)
@@ -374,6 +379,7 @@ xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *sta
     xs_err err = (m.receipt = malloc(sizeof *m.receipt)) ? XS_OK : XS_ENOMEM;
     if (err == XS_OK)
         err = xs_store_update(hub->store, s_step, &m);
+    int policy_changed = m.stats.policy_changed;
     if (err != XS_OK) {
         /* Nothing was stored: every item says so, and the node will send it again. */
         for (size_t i = 0; i < n; i++)
@@ -382,7 +388,53 @@ xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *sta
         memset(&m.stats, 0, sizeof m.stats);
         m.stats.refused = n;
     }
+    m.stats.policy_changed = policy_changed;
     *stats = m.stats;
+    hub_ledger_free(&m.ledger);
+    hub_ledger_free(&m.exams);
+    free(m.teachers);
+    free(m.events);
+    free(m.receipt);
+    xs_writer_free(&m.signed_env);
+    return err;
+}
+
+/* Collects a teacher of the ledger's index for hub_recertify. */
+static xs_err s_collect_teacher(void *ctx, const char *teacher, size_t len) {
+    return s_add_teacher(ctx, teacher, len);
+}
+
+xs_err hub_recertify(hub_t *hub, xs_txn_t *txn, hub_progress_fn progress, void *ctx,
+                     hub_recertify_stats_t *stats) {
+    s_merge_t m;
+    xs_certify_exams_t *standings = NULL;
+    memset(&m, 0, sizeof m);
+    memset(stats, 0, sizeof *stats);
+    m.hub = hub;
+    m.now = (int64_t)time(NULL);
+    xs_writer_init(&m.signed_env, XS_RECEIPT_MAX_BYTES);
+    xs_err err = (m.receipt = malloc(sizeof *m.receipt)) ? XS_OK : XS_ENOMEM;
+    /* Every teacher first (the walk reads), then certify and write one by one. */
+    if (err == XS_OK)
+        err = hub_ledger_teachers_each(txn, s_collect_teacher, &m);
+    if (err == XS_OK)
+        err = hub_ledger_exams(&m.exams, txn);
+    if (err == XS_OK)
+        err = xs_certify_exams_build(&standings, hub->policy, m.exams.records, m.exams.ids,
+                                     m.exams.count);
+    if (err == XS_OK)
+        err = hub_outbox_next_generation(txn, &m.generation);
+    for (size_t i = 0; err == XS_OK && i < m.nteachers; i++) {
+        err = s_certify(&m, txn, standings, &m.teachers[i]);
+        if (err == XS_OK && progress)
+            progress(ctx, i + 1, m.nteachers);
+    }
+    if (err == XS_OK) {
+        stats->teachers = m.nteachers;
+        stats->receipts = m.stats.teachers;
+        stats->generation = m.generation;
+    }
+    xs_certify_exams_destroy(&standings);
     hub_ledger_free(&m.ledger);
     hub_ledger_free(&m.exams);
     free(m.teachers);

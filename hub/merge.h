@@ -34,6 +34,7 @@ typedef struct hub_merge_stats {
     uint64_t forks;    /* batches quarantined as forks */
     uint64_t refused;  /* batches refused */
     uint64_t teachers; /* teachers certified and receipted */
+    int policy_changed; /* 1: the merge found and followed a new stored policy */
 } hub_merge_stats_t;
 
 /* Prepares item for envelope (len bytes) from sender: verifies the signature and decodes the
@@ -49,5 +50,24 @@ void hub_item_free(hub_item_t *item);
  * XS_OK, or the storage error (nothing of the merge is then stored; every item's ACK says
  * internal). */
 XS_MUST_USE xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *stats);
+
+/* What hub_recertify did. */
+typedef struct hub_recertify_stats {
+    uint64_t teachers;   /* teachers with records */
+    uint64_t receipts;   /* receipts issued */
+    uint64_t generation; /* the receipt generation they were issued at */
+} hub_recertify_stats_t;
+
+/* Told after each teacher: how many are done, of how many. */
+typedef void (*hub_progress_fn)(void *ctx, size_t done, size_t total);
+
+/* Re-certifies every teacher with records under hub->policy (which the caller has just stored
+ * in txn), with the county's exam standings rebuilt under it, and stores a new signed receipt
+ * for each at one new generation, marked for every origin holding their records, so nodes
+ * fetch them at their next sync. Runs in the caller's write transaction; hub must hold its
+ * keys. progress (may be NULL) is called after each teacher. The store's error, XS_ENOMEM, or
+ * the engine's. */
+XS_MUST_USE xs_err hub_recertify(hub_t *hub, xs_txn_t *txn, hub_progress_fn progress, void *ctx,
+                                 hub_recertify_stats_t *stats);
 
 #endif

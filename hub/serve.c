@@ -119,6 +119,23 @@ static int s_target(hub_serve_t *s, xs_txn_t *txn, const xs_peer_t *peer, int ha
     return 0;
 }
 
+/* Says that the hub now serves the policy `xueshi-hub policy` stored. */
+static void s_policy_note(const hub_serve_t *s) {
+    printf("认定规则已更新，按新规则认定 (policy reloaded): %s 第 %u 版\n", s->hub->policy->id,
+           s->hub->policy->version);
+    fflush(stdout);
+}
+
+/* Follows a policy stored since the last look (hub_policy_follow), so VIEW offers the current
+ * one. */
+static xs_err s_follow_policy(hub_serve_t *s, xs_txn_t *txn) {
+    int changed;
+    xs_err err = hub_policy_follow(s->hub, txn, &changed);
+    if (err == XS_OK && changed)
+        s_policy_note(s);
+    return err;
+}
+
 static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello) {
     xs_txn_t *txn = NULL;
     xs_chain_view_t view;
@@ -128,6 +145,8 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
     xs_err err = xs_store_read(s->hub->store, &txn);
+    if (err == XS_OK)
+        err = s_follow_policy(s, txn);
     if (err == XS_OK &&
         !s_target(s, txn, peer, hello->u.hello.has_origin, hello->u.hello.origin, &node)) {
         xs_store_end(&txn);
@@ -302,6 +321,8 @@ static void s_flush(hub_serve_t *s) {
     for (size_t i = 0; i < n; i++)
         hub_item_open(&items[i], s->queue[i].envelope, s->queue[i].len, s->queue[i].peer.origin);
     xs_err err = hub_merge(s->hub, items, n, &st);
+    if (st.policy_changed)
+        s_policy_note(s);
     if (err != XS_OK)
         xs_log_err(err, "合并失败，未写入，节点会重发 (merge failed; nothing stored; nodes will "
                         "resend)");

@@ -74,6 +74,11 @@ static xs_err s_record_decode(const xs_bytes_t *val, xs_record_t *rec, char why[
         return XS_ECORRUPT;
     }
     xs_reason reason = xs_record_check(rec, &field);
+    /* A county's own category (11..255) was checked under the policy when it was recorded;
+     * the policy may have changed since, and what it credits is the engine's to say. */
+    if (reason == XS_REASON_UNKNOWN_CATEGORY && field == XS_F_CATEGORY &&
+        rec->category >= XS_POLICY_CUSTOM_FIRST)
+        reason = XS_REASON_NONE;
     if (reason != XS_REASON_NONE) {
         snprintf(why, NODE_WHY_MAX, "不是有效记录：%s %s (not a valid record: %s %s)",
                  xs_field_name(field), xs_reason_zh(reason), xs_field_name(field),
@@ -318,7 +323,9 @@ static xs_err s_meta_entry(void *ctx, const xs_bytes_t *name, const xs_bytes_t *
         break;
     case NODE_META_POLICY: {
         xs_policy_t *policy = NULL;
-        bad = xs_policy_decode(&policy, v->ptr, v->len) != XS_OK;
+        /* An older format is out of date, not damaged: the next sync replaces it. */
+        xs_err err = xs_policy_decode(&policy, v->ptr, v->len);
+        bad = err != XS_OK && err != XS_EVERSION;
         xs_policy_destroy(&policy);
         break;
     }

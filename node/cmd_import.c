@@ -52,6 +52,7 @@ static xs_err s_store_chunk(xs_txn_t *txn, void *ctx) {
 /* One import: the sheet being read, the chunk being filled, and what happened so far. */
 typedef struct s_import {
     node_t node;           /* the open node */
+    xs_policy_t *policy;   /* its policy, naming the county's categories; NULL: built-ins */
     const char *path;      /* the sheet's file */
     const char *operator_; /* --operator, or NULL */
     int64_t now;           /* recorded_at of every row, unix seconds */
@@ -62,6 +63,7 @@ typedef struct s_import {
     uint64_t recorded;     /* rows stored by committed chunks */
     uint64_t known;        /* rows found already recorded */
     uint64_t refused;      /* rows refused */
+    uint64_t unknown_category; /* of which for a category the node does not know */
     uint32_t last_line;    /* line of the last row read */
     int header_broken;     /* 1 when the CSV broke in the header (printed) */
     int commit_failed;     /* 1 when a chunk was not stored (printed) */
@@ -122,7 +124,7 @@ static xs_err s_begin(s_import_t *im) {
         im->header_broken = 1;
         return XS_ECSV;
     }
-    if (xs_sheet_header(&im->sheet, im->row, msg, sizeof msg) != XS_OK) {
+    if (xs_sheet_header_policy(&im->sheet, im->row, im->policy, msg, sizeof msg) != XS_OK) {
         fprintf(stderr, "xueshi-node: %s 第 1 行 (line 1): %s\n", im->path, msg);
         return XS_EINVAL;
     }
@@ -141,6 +143,8 @@ static xs_err s_take_row(s_import_t *im) {
                 row->line, row->line, xs_sheet_field_name(field), xs_reason_zh(why),
                 xs_reason_code(why));
         im->refused++;
+        if (why == XS_REASON_UNKNOWN_CATEGORY)
+            im->unknown_category++;
         return XS_OK;
     }
     if (rec.school_id.len == 0) {
@@ -153,7 +157,7 @@ static xs_err s_take_row(s_import_t *im) {
     }
     rec.recorded_at = im->now;
     rec.present |= 1u << XS_F_RECORDED_AT;
-    if (node_check(&im->node, &rec, row->line) != XS_REASON_NONE) {
+    if (node_check(&im->node, im->policy, &rec, row->line) != XS_REASON_NONE) {
         im->refused++;
         return XS_OK;
     }
@@ -227,6 +231,8 @@ static void s_summary(const s_import_t *im, int stopped) {
            stopped ? "中止" : "完成", stopped ? "stopped" : "done",
            (unsigned long long)im->recorded, (unsigned long long)im->known,
            (unsigned long long)im->refused);
+    if (im->unknown_category)
+        node_category_hint(im->policy);
 }
 
 int node_cmd_import(int argc, char **argv) {
@@ -240,6 +246,12 @@ int node_cmd_import(int argc, char **argv) {
     xs_err err = node_open(&im.node, dir);
     if (err != XS_OK)
         return node_exit_code(err, dir);
+    /* Without a policy (or with one in an older format) the built-in categories are known. */
+    err = node_policy(&im.node, &im.policy);
+    if (err == XS_ECORRUPT) {
+        node_close(&im.node);
+        return node_exit_code(err, dir);
+    }
     err = s_begin(&im);
     if (err == XS_OK) {
         im.now = (int64_t)time(NULL);
@@ -263,6 +275,7 @@ int node_cmd_import(int argc, char **argv) {
     free(im.chunk.rows);
     free(im.row);
     xs_csv_close(&im.csv);
+    xs_policy_destroy(&im.policy);
     node_close(&im.node);
     return rc;
 }

@@ -44,8 +44,11 @@ static uint64_t s_voided_by(const s_list_t *l, uint64_t seq) {
     return hit ? hit->by : 0;
 }
 
-/* Writes field f of rec as text a user (and the importer) reads back: returns the length. */
-static size_t s_field_text(const xs_record_t *rec, xs_field f, char *out, size_t cap) {
+/* Writes field f of rec as text a user (and the importer) reads back: returns the length. A
+ * category is named under policy (NULL: built-ins only); a code it does not define is shown as
+ * its number. */
+static size_t s_field_text(const xs_policy_t *policy, const xs_record_t *rec, xs_field f,
+                           char *out, size_t cap) {
     const xs_str_t *s = NULL;
     out[0] = '\0';
     if (!((rec->present >> f) & 1u))
@@ -75,8 +78,12 @@ static size_t s_field_text(const xs_record_t *rec, xs_field f, char *out, size_t
     case XS_F_DATE:
         xs_date_format(rec->date, out);
         return 10;
-    case XS_F_CATEGORY:
-        return (size_t)snprintf(out, cap, "%s", xs_category_name(rec->category));
+    case XS_F_CATEGORY: {
+        const char *name = xs_policy_category_name(policy, rec->category);
+        if (name)
+            return (size_t)snprintf(out, cap, "%s", name);
+        return (size_t)snprintf(out, cap, "%u", rec->category);
+    }
     case XS_F_ROLE:
         return (size_t)snprintf(out, cap, "%s", xs_role_name(rec->role));
     case XS_F_LEVEL:
@@ -85,12 +92,12 @@ static size_t s_field_text(const xs_record_t *rec, xs_field f, char *out, size_t
         return (size_t)snprintf(out, cap, "%s", xs_grade_name(rec->grade));
     case XS_F_UNIT:
         return (size_t)snprintf(out, cap, "%u", rec->unit);
-    case XS_F_LESSONS:
-        return xs_text_format_fixed(out, cap, rec->lessons, 0);
     case XS_F_MINUTES:
         return xs_text_format_fixed(out, cap, rec->minutes, 0);
     case XS_F_CHARS:
         return xs_text_format_fixed(out, cap, rec->chars, 0);
+    case XS_F_LESSONS:
+        return xs_text_format_fixed(out, cap, rec->lessons, 0);
     case XS_F_HOURS:
         return xs_text_format_fixed(out, cap, rec->hours, 2);
     case XS_F_SCORE:
@@ -155,6 +162,7 @@ typedef struct s_query {
     const char *year;    /* only this academic year ("2025-2026"), or NULL */
     int first_year;      /* the year's first calendar year, when year is given */
     int csv;             /* 1: CSV for Excel; 0: a table */
+    xs_policy_t *policy; /* the node's policy, naming its county's categories; NULL: none */
     int32_t from, to;    /* activity dates shown, days since 1970-01-01, inclusive */
 } s_query_t;
 
@@ -191,20 +199,21 @@ static xs_err s_parse(int argc, char **argv, s_query_t *q) {
     return XS_OK;
 }
 
-/* Sets q's date range to its academic year: the node's policy says when a year starts,
- * 09-01 without one. */
+/* Loads the node's policy into q (it names the county's own categories) and sets q's date
+ * range to its academic year: the policy says when a year starts, 09-01 without one. */
 static void s_year_range(node_t *node, s_query_t *q) {
-    xs_policy_t *policy = NULL;
+    if (node_policy(node, &q->policy) != XS_OK)
+        q->policy = NULL;
+    const xs_policy_t *policy = q->policy;
     if (!q->year)
         return;
-    if (node_policy(node, &policy) == XS_OK) {
+    if (policy) {
         q->from = xs_policy_semester_start(policy, q->first_year, 1);
         q->to = xs_policy_semester_start(policy, q->first_year + 1, 1) - 1;
     } else {
         q->from = xs_date_from_civil(q->first_year, 9, 1);
         q->to = xs_date_from_civil(q->first_year + 1, 9, 1) - 1;
     }
-    xs_policy_destroy(&policy);
 }
 
 /* A step of the first pass: notes the correction the entry is, if it is one. */
@@ -262,12 +271,13 @@ static int s_print_header(int csv) {
 
 /* Prints record id as one CSV row; by is the correction voiding it, or 0. -1 when stdout
  * fails. */
-static int s_print_csv_row(const xs_record_t *rec, const char *id, uint64_t by) {
+static int s_print_csv_row(const xs_policy_t *policy, const xs_record_t *rec, const char *id,
+                           uint64_t by) {
     char text[XS_NOTE_MAX + 1];
     if (xs_csv_write_cell(stdout, id, strlen(id), 0) != XS_OK)
         return -1;
     for (size_t i = 0; i < S_NCSV; i++) {
-        size_t n = s_field_text(rec, s_csv_fields[i], text, sizeof text);
+        size_t n = s_field_text(policy, rec, s_csv_fields[i], text, sizeof text);
         if (xs_csv_write_cell(stdout, text, n, 0) != XS_OK)
             return -1;
     }
@@ -276,19 +286,25 @@ static int s_print_csv_row(const xs_record_t *rec, const char *id, uint64_t by) 
 }
 
 /* Prints record id as one table line; by is the correction voiding it, or 0. */
-static void s_print_table_row(const xs_record_t *rec, const char *id, uint64_t by) {
+static void s_print_table_row(const xs_policy_t *policy, const xs_record_t *rec, const char *id,
+                              uint64_t by) {
     char text[XS_NOTE_MAX + 1], status[48], detail[1200];
     if (by)
         snprintf(status, sizeof status, "已作废(#%llu)", (unsigned long long)by);
     else
         snprintf(status, sizeof status, "有效");
-    s_field_text(rec, XS_F_DATE, text, sizeof text);
+    s_field_text(policy, rec, XS_F_DATE, text, sizeof text);
     node_pad(id, 8);
     node_pad(text, 12);
-    s_field_text(rec, XS_F_TEACHER_ID, text, sizeof text);
+    s_field_text(policy, rec, XS_F_TEACHER_ID, text, sizeof text);
     node_pad(text, 12);
-    const char *zh = xs_category_zh(rec->category);
-    node_pad(zh ? zh : "?", 14);
+    const char *zh = xs_policy_category_label(policy, rec->category);
+    char code[16];
+    if (!zh) {
+        snprintf(code, sizeof code, "?%u", rec->category);
+        zh = code;
+    }
+    node_pad(zh, 14);
     node_pad(status, 18);
     s_detail(rec, detail, sizeof detail);
     puts(detail);
@@ -365,8 +381,8 @@ static xs_err s_print_record(void *ctx, uint64_t seq, const xs_bytes_t *key,
     p->out->voided += by != 0;
     snprintf(id, sizeof id, "%llu", (unsigned long long)seq);
     if (!p->q->csv) {
-        s_print_table_row(&rec, id, by);
-    } else if (s_print_csv_row(&rec, id, by) != 0) {
+        s_print_table_row(p->q->policy, &rec, id, by);
+    } else if (s_print_csv_row(p->q->policy, &rec, id, by) != 0) {
         p->out->io_failed = 1;
         return XS_EIO; /* stops the walk */
     }
@@ -421,6 +437,7 @@ int node_cmd_list(int argc, char **argv) {
         rc = 1;
     free(list.voids);
     xs_store_end(&txn);
+    xs_policy_destroy(&q.policy);
     node_close(&node);
     return rc;
 }

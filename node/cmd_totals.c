@@ -59,6 +59,15 @@ static const xs_receipt_total_t *s_confirmed(const s_totals_t *s, const xs_certi
 
 static const char *const s_scope_zh[XS_SCOPE_COUNT] = {"学年", "学期", "周期"};
 
+/* "达标", "未达标", or with "(建议)" for an advisory requirement (credit-rules §6.4); "" where
+ * nothing is required. */
+static void s_met_label(unsigned met, unsigned binding, char *out, size_t cap) {
+    if (met == XS_MET_NONE)
+        snprintf(out, cap, "%s", "");
+    else
+        snprintf(out, cap, "%s%s", xs_certify_met_zh(met), binding ? "" : "(建议)");
+}
+
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     s_totals_t *s = ctx;
     if (s->teacher && (t->teacher_id.len != strlen(s->teacher) ||
@@ -83,7 +92,8 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     for (size_t i = 0; i < n; i++) {
         const xs_certify_total_t *row = &keep[i];
         const xs_receipt_total_t *c = confirmed ? s_confirmed(s, row) : NULL;
-        char period[16], credited[24], required[24] = "-", final[24] = "-";
+        char period[16], credited[24], required[24] = "-", final[24] = "-", met[40];
+        char reason[XS_REPORT_REASON_MAX];
         if (c)
             xs_certify_format_hours(final, sizeof final, c->credited_seconds);
         if (row->scope == XS_SCOPE_SEMESTER)
@@ -100,8 +110,17 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
         node_pad(period, 13);
         node_pad(xs_policy_bucket_label(s->policy, row->bucket), 14);
         printf("%10s %10s  ", credited, required);
-        node_pad(row->met == XS_MET_NONE ? "" : xs_certify_met_zh(row->met), 8);
-        printf("%10s  %s\n", final, c && c->met != XS_MET_NONE ? xs_certify_met_zh(c->met) : "");
+        s_met_label(row->met, row->binding, met, sizeof met);
+        node_pad(met, 12);
+        printf("%10s  ", final);
+        /* The reason beside the confirmed figures is the receipt's when there is one. */
+        xs_certify_total_t shown = *row;
+        if (c)
+            xs_report_receipt_total(c, &shown);
+        s_met_label(c ? c->met : XS_MET_NONE, c ? c->binding : 0, met, sizeof met);
+        node_pad(met, 12);
+        xs_report_total_reason(s->policy, &shown, reason, sizeof reason);
+        printf("%s\n", reason);
     }
 out:
     free(keep);
@@ -126,13 +145,7 @@ static xs_err s_confirmed_row(void *ctx, const char *teacher, size_t len,
     const xs_receipt_t *r = s->receipt;
     for (uint32_t i = 0; i < r->total_count; i++) {
         const xs_receipt_total_t *t = &r->totals[i];
-        c->totals[i] = (xs_certify_total_t){.credited_seconds = t->credited_seconds,
-                                            .required_seconds = t->required_seconds,
-                                            .year = (int16_t)t->year,
-                                            .scope = t->scope,
-                                            .bucket = t->bucket,
-                                            .semester = t->semester,
-                                            .met = t->met};
+        xs_report_receipt_total(t, &c->totals[i]);
     }
     xs_certify_teacher_t view = {r->teacher_id, NULL, 0, c->keep, 0};
     view.total_count =
@@ -238,9 +251,10 @@ static xs_err s_begin(const s_totals_t *s) {
     node_pad("类别组", 14);
     node_pad("    暂定学时", 11);
     node_pad("       要求", 12);
-    node_pad("  暂定达标", 10);
-    node_pad("  已认定", 10);
-    printf("  认定达标\n");
+    node_pad("  暂定达标", 14);
+    node_pad("    已认定", 12);
+    node_pad("认定达标", 12);
+    printf("说明 (reason)\n");
     return XS_OK;
 }
 

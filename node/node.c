@@ -165,7 +165,10 @@ xs_err node_policy(node_t *node, xs_policy_t **out) {
     if (err == XS_OK)
         err = xs_policy_decode(out, blob.ptr, blob.len);
     xs_store_end(&txn);
-    if (err != XS_OK && err != XS_ENOTFOUND)
+    if (err == XS_EVERSION)
+        xs_log("节点保存的认定规则是旧格式，同步一次即可取得县里的新版 (the node's policy is in an "
+               "older format; sync, or import the county's USB bundle, to get the current one)");
+    else if (err != XS_OK && err != XS_ENOTFOUND)
         xs_log_err(err, "节点的认定规则无法读取 (the node's policy cannot be read)");
     return err;
 }
@@ -406,9 +409,38 @@ xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len, const node_d
     return err;
 }
 
-xs_reason node_check(const node_t *node, const xs_record_t *rec, long line) {
+int node_category_parse(const xs_policy_t *policy, const char *text, size_t len) {
+    xs_text_trim(&text, &len);
+    return xs_policy_category_parse(policy, text, len);
+}
+
+void node_category_hint(const xs_policy_t *policy) {
+    if (!policy) {
+        fprintf(stderr,
+                "xueshi-node: 本节点还没有县里的认定规则，只认识内置的十个类别；县里自定义的类别"
+                "随认定规则一起下发：同步一次 (sync) 或导入县里的 U 盘数据包即可 (this node has no "
+                "county policy yet and knows only the ten built-in categories; the county's own "
+                "categories arrive with its policy at the next sync or USB bundle)\n");
+        return;
+    }
+    fprintf(stderr,
+            "xueshi-node: 认定规则 %s 第 %u 版没有这个类别 (policy %s v%u does not define this "
+            "category)。",
+            policy->id, policy->version, policy->id, policy->version);
+    if (policy->custom_count == 0)
+        fprintf(stderr, "本县没有自定义类别 (the county defines no categories of its own)\n");
+    else
+        fprintf(stderr, "本县自定义类别 (the county's own categories):");
+    for (uint32_t i = 0; i < policy->custom_count; i++)
+        fprintf(stderr, "%s %s %s", i ? "," : "", policy->custom[i].name, policy->custom[i].label);
+    if (policy->custom_count)
+        fputc('\n', stderr);
+}
+
+xs_reason node_check(const node_t *node, const xs_policy_t *policy, const xs_record_t *rec,
+                     long line) {
     xs_field field;
-    xs_reason why = xs_record_check(rec, &field);
+    xs_reason why = xs_policy_check(policy, rec, &field);
     if (why == XS_REASON_NONE && rec->kind == XS_KIND_ACTIVITY && rec->date > xs_date_today() + 1) {
         why = XS_REASON_FUTURE_DATE;
         field = XS_F_DATE;
@@ -425,6 +457,8 @@ xs_reason node_check(const node_t *node, const xs_record_t *rec, long line) {
             snprintf(where, sizeof where, "第 %ld 行 (line %ld): ", line, line);
         fprintf(stderr, "xueshi-node: %s拒绝登记 (refused): %s: %s (%s)\n", where,
                 xs_field_name(field), xs_reason_zh(why), xs_reason_code(why));
+        if (why == XS_REASON_UNKNOWN_CATEGORY && line <= 0)
+            node_category_hint(policy);
     }
     return why;
 }

@@ -186,10 +186,19 @@ XS_MUST_USE xs_err node_truncate(xs_txn_t *txn, uint64_t from);
 XS_MUST_USE xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
                                const node_dedupe_t *key, uint64_t *seq);
 
-/* Checks a record a user gives on this node: xs_record_check, no date after tomorrow, and
- * the school this node may record for. Prints the refusal (with line when > 0) to stderr and
- * returns the reason, or XS_REASON_NONE. */
-xs_reason node_check(const node_t *node, const xs_record_t *rec, long line);
+/* Checks a record a user gives on this node: xs_policy_check under the node's policy (NULL:
+ * built-in categories only), no date after tomorrow, and the school this node may record for.
+ * Prints the refusal (with line when > 0) to stderr and returns the reason, or
+ * XS_REASON_NONE. */
+xs_reason node_check(const node_t *node, const xs_policy_t *policy, const xs_record_t *rec,
+                     long line);
+
+/* The category code text (len bytes, trimmed) names under the node's policy (NULL: built-ins
+ * only): an English name in any ASCII case or an exact Chinese label; -1 when none. */
+int node_category_parse(const xs_policy_t *policy, const char *text, size_t len);
+/* Prints, after an unknown_category refusal, where the county's categories come from: the
+ * policy's own list, or (policy NULL) that they arrive with the county's policy. */
+void node_category_hint(const xs_policy_t *policy);
 
 /* Prints s (len bytes) to stdout and pads it with spaces to width terminal columns, counting
  * a non-ASCII character as two. */

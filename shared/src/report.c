@@ -35,8 +35,9 @@ static xs_err s_str_cell(FILE *f, const xs_str_t *s, int last) {
 }
 
 xs_err xs_report_summary_begin(FILE *f, int with_school) {
-    static const char *const cols[] = {"teacher_id",     "scope",          "period", "bucket",
-                                       "credited_hours", "required_hours", "met"};
+    static const char *const cols[] = {"teacher_id",     "scope",          "period",
+                                       "bucket",         "credited_hours", "required_hours",
+                                       "met",            "binding",        "reason"};
     xs_err err = xs_csv_write_bom(f);
     if (err == XS_OK && with_school)
         err = s_cell(f, "school_id", 0);
@@ -75,6 +76,10 @@ xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
         if (l->total->required_seconds)
             xs_certify_format_hours(required, sizeof required, l->total->required_seconds);
         const char *met = l->total->met == XS_MET_NONE ? "" : xs_certify_met_name(l->total->met);
+        /* binding says yes or no only where something is required (credit-rules §6.4). */
+        const char *binding = l->total->met == XS_MET_NONE ? "" : l->total->binding ? "yes" : "no";
+        char reason[XS_REPORT_REASON_MAX];
+        size_t reason_len = xs_report_total_reason(policy, l->total, reason, sizeof reason);
         if (school)
             err = s_str_cell(f, school, 0);
         if (err == XS_OK)
@@ -90,7 +95,11 @@ xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
         if (err == XS_OK)
             err = s_cell(f, required, 0);
         if (err == XS_OK)
-            err = s_cell(f, met, 1);
+            err = s_cell(f, met, 0);
+        if (err == XS_OK)
+            err = s_cell(f, binding, 0);
+        if (err == XS_OK)
+            err = xs_csv_write_cell(f, reason, reason_len, 1);
     }
     if (lines != stack)
         free(lines);
@@ -127,7 +136,13 @@ xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, uint64_t line,
     if (row->year)
         xs_policy_year_label(row->year, year);
     xs_certify_format_hours(hours, sizeof hours, row->credited_seconds);
-    const char *category = xs_category_name(row->category);
+    const char *category = xs_policy_category_name(policy, row->category);
+    char code[8];
+    if (!category && row->category) {
+        /* A code the policy does not define (unknown_category): say which one it was. */
+        snprintf(code, sizeof code, "%u", row->category);
+        category = code;
+    }
     size_t n = 0;
     if (row->reason != XS_REASON_NONE) {
         n = (size_t)snprintf(reason, sizeof reason, "%s ", xs_reason_code(row->reason));
@@ -149,4 +164,57 @@ xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, uint64_t line,
     if (err == XS_OK)
         err = xs_csv_write_cell(f, reason, n, 1);
     return err;
+}
+
+size_t xs_report_total_reason(const xs_policy_t *policy, const xs_certify_total_t *total, char *out,
+                              size_t cap) {
+    if (!cap)
+        return 0;
+    out[0] = '\0';
+    if (total->met != XS_MET_NO)
+        return 0;
+    if (policy && (!(total->why & XS_WHY_SINGLE_MISSING) ||
+                   policy->single.category != XS_CAT_NONE))
+        return xs_certify_total_reason(policy, total, out, cap);
+    /* Without the policy (or with one that has no single-record requirement, so not the
+     * receipt's), the single-record part is named by its code and a generic phrase. */
+    xs_certify_total_t hours_only = *total;
+    hours_only.why &= (uint8_t)~XS_WHY_SINGLE_MISSING;
+    size_t len = 0;
+    if (hours_only.why) {
+        char hours[24];
+        uint64_t short_by = total->required_seconds > total->credited_seconds
+                                ? total->required_seconds - total->credited_seconds
+                                : 0;
+        xs_certify_format_hours(hours, sizeof hours, short_by);
+        int n = snprintf(out, cap, "hours_short 还差%s学时", hours);
+        len = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+    }
+    if (total->why & XS_WHY_SINGLE_MISSING) {
+        int n = snprintf(out + len, cap - len, "%ssingle_missing 缺少规定的单项培训",
+                         len ? "; " : "");
+        if (n > 0)
+            len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
+    }
+    return len;
+}
+
+void xs_report_receipt_total(const xs_receipt_total_t *in, xs_certify_total_t *out) {
+    memset(out, 0, sizeof *out);
+    out->credited_seconds = in->credited_seconds;
+    out->required_seconds = in->required_seconds;
+    out->year = (int16_t)in->year;
+    out->scope = in->scope;
+    out->bucket = in->bucket;
+    out->semester = in->semester;
+    out->met = in->met;
+    out->single_met = in->single_met;
+    out->binding = in->binding;
+    if (in->met == XS_MET_NO) {
+        /* A receipt carries no reason: it follows from the figures (credit-rules §6.8). */
+        if (in->required_seconds && in->credited_seconds < in->required_seconds)
+            out->why |= XS_WHY_HOURS_SHORT;
+        if (in->single_met == XS_MET_NO)
+            out->why |= XS_WHY_SINGLE_MISSING;
+    }
 }

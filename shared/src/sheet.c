@@ -53,6 +53,7 @@ static const struct {
     {"备注", XS_F_NOTE},
     {"登记人", XS_F_OPERATOR},
     {"编号", XS_F_REF},
+    {"课时", XS_F_LESSONS},
     {"姓名", XS_SHEET_COL_NAME},
 };
 #define S_NCOLUMNS (sizeof s_columns / sizeof s_columns[0])
@@ -126,6 +127,11 @@ static void s_message(char *errbuf, size_t cap, const char *fmt, ...) {
 }
 
 xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf, size_t cap) {
+    return xs_sheet_header_policy(out, header, NULL, errbuf, cap);
+}
+
+xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
+                              const xs_policy_t *policy, char *errbuf, size_t cap) {
     /* 1 + the column where each field (and, last, the name) was seen; 0 while unseen. */
     uint32_t seen[XS_F_COUNT + 1] = {0};
     assert(header->count <= XS_CSV_MAX_CELLS);
@@ -174,30 +180,23 @@ xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf
         }
     }
     out->count = (uint32_t)header->count;
+    out->policy = policy;
     return XS_OK;
 }
 
-/* Narrows a category cell to the English code when it holds a Chinese label or a code in
- * another case; anything else is left for xs_record_set_text to refuse. */
-static void s_category(const char **s, size_t *len) {
-    char folded[S_NAME_LONGEST];
-    xs_text_trim(s, len);
-    if (s_fold(*s, *len, folded)) {
-        int code = xs_category_parse(folded, *len);
-        if (code > 0) {
-            *s = xs_category_name((unsigned)code);
-            *len = strlen(*s);
-            return;
-        }
-    }
-    for (unsigned code = 1; code < XS_CAT_COUNT; code++) {
-        const char *zh = xs_category_zh(code);
-        if (zh && strlen(zh) == *len && memcmp(zh, *s, *len) == 0) {
-            *s = xs_category_name(code);
-            *len = strlen(*s);
-            return;
-        }
-    }
+/* Sets the category from its cell: the English name in any ASCII case or the Chinese label,
+ * of a built-in category or one of the sheet's policy (xs_policy_category_parse). An empty
+ * cell leaves it absent. XS_EINVAL (unknown_category) for anything else. */
+static xs_err s_category(const xs_sheet_t *sheet, xs_record_t *rec, const char *s, size_t len) {
+    xs_text_trim(&s, &len);
+    if (len == 0)
+        return XS_OK;
+    int code = xs_policy_category_parse(sheet->policy, s, len);
+    if (code <= 0)
+        return XS_EINVAL;
+    rec->category = (uint8_t)code;
+    rec->present |= 1u << XS_F_CATEGORY;
+    return XS_OK;
 }
 
 static int s_blank(const xs_csv_cell_t *cell) {
@@ -253,8 +252,11 @@ xs_err xs_sheet_row(const xs_sheet_t *sheet, const xs_csv_row_t *row, xs_record_
             }
             continue;
         }
-        if (column == XS_F_CATEGORY)
-            s_category(&s, &len);
+        if (column == XS_F_CATEGORY) {
+            if (s_category(sheet, rec, s, len) != XS_OK)
+                s_fault(field, why, &faulted, XS_F_CATEGORY, XS_REASON_UNKNOWN_CATEGORY);
+            continue;
+        }
         xs_reason cell_why;
         if (xs_record_set_text(rec, (xs_field)column, s, len, &cell_why) != XS_OK)
             s_fault(field, why, &faulted, (xs_field)column, cell_why);

@@ -44,10 +44,11 @@ static void s_write_row(FILE *f, unsigned i, unsigned teachers, unsigned block_d
     char date[11];
     xs_date_format(
         xs_date_from_civil(2024, 9, 2) + (int32_t)(block * block_days + s_below(block_days)), date);
-    /* Columns: 工号,姓名,日期,类别,角色,分钟,学时,天数,字数,单元,级别,等级,题目,活动,成绩,备注 */
+    /* Columns: 工号,姓名,日期,类别,角色,分钟,学时,天数,字数,单元,级别,等级,题目,活动,成绩,备注,
+     * 课时 */
     const char *role = "", *level = "", *grade = "", *title = "", *event = "";
     char minutes[8] = "", hours[16] = "", days[8] = "", chars[12] = "", unit[2] = "",
-         score[16] = "";
+         score[16] = "", lessons[4] = "";
     unsigned roll = s_below(100), category;
     if (roll < 35) {
         category = XS_CAT_LECTURE;
@@ -71,9 +72,12 @@ static void s_write_row(FILE *f, unsigned i, unsigned teachers, unsigned block_d
         snprintf(chars, sizeof chars, "%u", 800 + 100 * s_below(23));
     } else if (roll < 95) {
         category = XS_CAT_TEACHING_DESIGN;
-        if (s_below(3) == 0)
+        if (s_below(3) == 0) {
+            /* A unit design names its unit and its lessons (credit-rules §6.6). */
             unit[0] = '1';
-        else
+            title = s_titles[i % 4];
+            snprintf(lessons, sizeof lessons, "%u", 2 + i % 7);
+        } else
             snprintf(chars, sizeof chars, "%u", 1500 + 100 * s_below(36));
     } else if (roll < 97) {
         category = XS_CAT_PAPER;
@@ -101,9 +105,9 @@ static void s_write_row(FILE *f, unsigned i, unsigned teachers, unsigned block_d
     /* Offices write the Chinese label about half the time, the code otherwise. */
     const char *cat = s_below(2) ? xs_category_zh(category) : xs_category_name(category);
     const char *note = s_below(10) < 3 ? s_notes[s_below(6)] : "";
-    fprintf(f, "T%04u,%s%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", teacher,
+    fprintf(f, "T%04u,%s%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n", teacher,
             s_surnames[teacher % 20], s_given[(teacher / 20) % 30], date, cat, role, minutes, hours,
-            days, chars, unit, level, grade, title, event, score, note);
+            days, chars, unit, level, grade, title, event, score, note, lessons);
 }
 
 int bench_sheet_write(const char *path, unsigned rows, unsigned teachers, unsigned block_days) {
@@ -112,7 +116,7 @@ int bench_sheet_write(const char *path, unsigned rows, unsigned teachers, unsign
         return -1;
     s_rng_state = 0x5857534849ull;
     fputs("\xEF\xBB\xBF工号,姓名,日期,类别,角色,分钟,学时,天数,字数,单元,级别,等级,题目,活动,成绩,"
-          "备注\n",
+          "备注,课时\n",
           f);
     for (unsigned i = 0; i < rows; i++)
         s_write_row(f, i, teachers, block_days);

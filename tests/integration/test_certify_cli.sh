@@ -8,7 +8,7 @@ XS=$XS_BIN/xueshi
 POL=$XS_SOURCE_DIR/schema/policies
 SAMPLE=$XS_SOURCE_DIR/docs/examples/term-2025-autumn.csv
 [ -r "$SAMPLE" ] || die "no $SAMPLE"
-SUMMARY_HEADER="teacher_id,scope,period,bucket,credited_hours,required_hours,met"
+SUMMARY_HEADER="teacher_id,scope,period,bucket,credited_hours,required_hours,met,binding,reason"
 DETAIL_HEADER="line,teacher_id,academic_year,category,credited_hours,status,reason"
 
 # sheet FILE LINE...: writes a CSV file the way Excel's "CSV UTF-8" does: BOM, CRLF.
@@ -62,8 +62,8 @@ certify baiwanzi "$TMP/one.csv"
 check_rc "baiwanzi worked example" 0
 check_eq "baiwanzi: 1.50 + 3.00 + 20.00 = 24.50 h, year and cycle not met" \
     "$(lines "$SUMMARY_HEADER" \
-        'T1,cycle,2021-2026,total,24.50,200.00,no' \
-        'T1,year,2025-2026,total,24.50,40.00,no')" "$OUT"
+        'T1,cycle,2021-2026,total,24.50,200.00,no,yes,hours_short 还差175.50学时' \
+        'T1,year,2025-2026,total,24.50,40.00,no,yes,hours_short 还差15.50学时')" "$OUT"
 check_bytes "summary" "$TMP/cert.csv"
 check_eq "summary header, exactly" "$(printf '\xEF\xBB\xBF%s\r' "$SUMMARY_HEADER")" \
     "$(head -n 1 "$TMP/cert.csv")"
@@ -96,30 +96,30 @@ check_rc "dali worked example" 0
 # D2: 2025-08-31 is the last day of 2024-2025, 2025-09-01 the first of 2025-2026.
 check_eq "dali: semester and year rows, sorted by teacher, scope, period, bucket" \
     "$(lines "$SUMMARY_HEADER" \
-        'D1,semester,2025-2026-1,activity,22.00,18.00,yes' \
-        'D1,semester,2025-2026-1,outcome,10.00,7.00,yes' \
-        'D1,semester,2025-2026-2,activity,4.00,18.00,no' \
-        'D1,semester,2025-2026-2,outcome,4.00,7.00,no' \
-        'D1,year,2025-2026,activity,26.00,,' \
-        'D1,year,2025-2026,network,32.50,30.00,yes' \
-        'D1,year,2025-2026,outcome,14.00,,' \
-        'D1,year,2025-2026,school,40.00,50.00,no' \
-        'D2,semester,2024-2025-1,activity,0.00,18.00,no' \
-        'D2,semester,2024-2025-1,outcome,0.00,7.00,no' \
-        'D2,semester,2024-2025-2,activity,4.00,18.00,no' \
-        'D2,semester,2024-2025-2,outcome,0.00,7.00,no' \
-        'D2,semester,2025-2026-1,activity,1.00,18.00,no' \
-        'D2,semester,2025-2026-1,outcome,0.00,7.00,no' \
-        'D2,semester,2025-2026-2,activity,0.00,18.00,no' \
-        'D2,semester,2025-2026-2,outcome,0.00,7.00,no' \
-        'D2,year,2024-2025,activity,4.00,,' \
-        'D2,year,2024-2025,network,0.00,30.00,no' \
-        'D2,year,2024-2025,outcome,0.00,,' \
-        'D2,year,2024-2025,school,4.00,50.00,no' \
-        'D2,year,2025-2026,activity,1.00,,' \
-        'D2,year,2025-2026,network,0.00,30.00,no' \
-        'D2,year,2025-2026,outcome,0.00,,' \
-        'D2,year,2025-2026,school,1.00,50.00,no')" "$OUT"
+        'D1,semester,2025-2026-1,activity,22.00,18.00,yes,yes,' \
+        'D1,semester,2025-2026-1,outcome,10.00,7.00,yes,yes,' \
+        'D1,semester,2025-2026-2,activity,4.00,18.00,no,yes,hours_short 还差14.00学时' \
+        'D1,semester,2025-2026-2,outcome,4.00,7.00,no,yes,hours_short 还差3.00学时' \
+        'D1,year,2025-2026,activity,26.00,,,,' \
+        'D1,year,2025-2026,network,32.50,30.00,yes,yes,' \
+        'D1,year,2025-2026,outcome,14.00,,,,' \
+        'D1,year,2025-2026,school,40.00,50.00,no,yes,hours_short 还差10.00学时' \
+        'D2,semester,2024-2025-1,activity,0.00,18.00,no,yes,hours_short 还差18.00学时' \
+        'D2,semester,2024-2025-1,outcome,0.00,7.00,no,yes,hours_short 还差7.00学时' \
+        'D2,semester,2024-2025-2,activity,4.00,18.00,no,yes,hours_short 还差14.00学时' \
+        'D2,semester,2024-2025-2,outcome,0.00,7.00,no,yes,hours_short 还差7.00学时' \
+        'D2,semester,2025-2026-1,activity,1.00,18.00,no,yes,hours_short 还差17.00学时' \
+        'D2,semester,2025-2026-1,outcome,0.00,7.00,no,yes,hours_short 还差7.00学时' \
+        'D2,semester,2025-2026-2,activity,0.00,18.00,no,yes,hours_short 还差18.00学时' \
+        'D2,semester,2025-2026-2,outcome,0.00,7.00,no,yes,hours_short 还差7.00学时' \
+        'D2,year,2024-2025,activity,4.00,,,,' \
+        'D2,year,2024-2025,network,0.00,30.00,no,yes,hours_short 还差30.00学时' \
+        'D2,year,2024-2025,outcome,0.00,,,,' \
+        'D2,year,2024-2025,school,4.00,50.00,no,yes,hours_short 还差46.00学时' \
+        'D2,year,2025-2026,activity,1.00,,,,' \
+        'D2,year,2025-2026,network,0.00,30.00,no,yes,hours_short 还差30.00学时' \
+        'D2,year,2025-2026,outcome,0.00,,,,' \
+        'D2,year,2025-2026,school,1.00,50.00,no,yes,hours_short 还差49.00学时')" "$OUT"
 
 # Wenzhou (Wenzhou opinions): the cycle's 360 h need one external training of at least 90 h.
 # W1 has 360 h but its only external training is 60 h; W2 reaches 360 h over two years with
@@ -136,20 +136,20 @@ certify wenzhou "$TMP/wz.csv"
 check_rc "wenzhou worked example" 0
 check_eq "wenzhou: the single 90 h training decides the cycle row" \
     "$(lines "$SUMMARY_HEADER" \
-        'W1,cycle,2021-2026,school,0.00,120.00,no' \
-        'W1,cycle,2021-2026,total,360.00,360.00,no' \
-        'W1,year,2025-2026,school,0.00,24.00,no' \
-        'W1,year,2025-2026,total,360.00,48.00,yes' \
-        'W2,cycle,2021-2026,school,0.00,120.00,no' \
-        'W2,cycle,2021-2026,total,360.00,360.00,yes' \
-        'W2,year,2024-2025,school,0.00,24.00,no' \
-        'W2,year,2024-2025,total,170.00,48.00,yes' \
-        'W2,year,2025-2026,school,0.00,24.00,no' \
-        'W2,year,2025-2026,total,190.00,48.00,yes' \
-        'W3,cycle,2021-2026,school,0.00,120.00,no' \
-        'W3,cycle,2021-2026,total,360.00,360.00,yes' \
-        'W3,year,2025-2026,school,0.00,24.00,no' \
-        'W3,year,2025-2026,total,360.00,48.00,yes')" "$OUT"
+        'W1,cycle,2021-2026,school,0.00,120.00,no,yes,hours_short 还差120.00学时' \
+        'W1,cycle,2021-2026,total,360.00,360.00,no,yes,single_missing 缺少一次不少于90学时的集中培训' \
+        'W1,year,2025-2026,school,0.00,24.00,no,no,hours_short 还差24.00学时' \
+        'W1,year,2025-2026,total,360.00,48.00,yes,no,' \
+        'W2,cycle,2021-2026,school,0.00,120.00,no,yes,hours_short 还差120.00学时' \
+        'W2,cycle,2021-2026,total,360.00,360.00,yes,yes,' \
+        'W2,year,2024-2025,school,0.00,24.00,no,no,hours_short 还差24.00学时' \
+        'W2,year,2024-2025,total,170.00,48.00,yes,no,' \
+        'W2,year,2025-2026,school,0.00,24.00,no,no,hours_short 还差24.00学时' \
+        'W2,year,2025-2026,total,190.00,48.00,yes,no,' \
+        'W3,cycle,2021-2026,school,0.00,120.00,no,yes,hours_short 还差120.00学时' \
+        'W3,cycle,2021-2026,total,360.00,360.00,yes,yes,' \
+        'W3,year,2025-2026,school,0.00,24.00,no,no,hours_short 还差24.00学时' \
+        'W3,year,2025-2026,total,360.00,48.00,yes,no,')" "$OUT"
 check "wenzhou: rows sorted by byte order, teachers across the file's order" \
     eval 'tail -n +2 <<<"$OUT" | LC_ALL=C sort -c -t, -k1,1 -k2,2 -k3,3 -k4,4'
 
@@ -160,9 +160,9 @@ sheet "$TMP/xx.csv" 'teacher_id,date,category,hours,minutes' \
 certify xinxiang "$TMP/xx.csv"
 check_eq "xinxiang: 16 h online meets the year, school rows have no requirement" \
     "$(lines "$SUMMARY_HEADER" \
-        'X1,cycle,2021-2026,network_school,16.00,80.00,no' \
-        'X1,year,2025-2026,network_school,16.00,16.00,yes' \
-        'X1,year,2025-2026,school,0.98,,')" "$OUT"
+        'X1,cycle,2021-2026,network_school,16.00,80.00,no,yes,hours_short 还差64.00学时' \
+        'X1,year,2025-2026,network_school,16.00,16.00,yes,yes,' \
+        'X1,year,2025-2026,school,0.98,,,,')" "$OUT"
 
 # Year rows are for the academic years a teacher has records in (the certify contract): the
 # years between them are left out; the cycle holding them counts both.
@@ -171,9 +171,9 @@ sheet "$TMP/gap.csv" 'teacher_id,date,category,minutes' \
 certify baiwanzi "$TMP/gap.csv"
 check_eq "only the academic years with records get year rows" \
     "$(lines "$SUMMARY_HEADER" \
-        'G1,cycle,2021-2026,total,2.50,200.00,no' \
-        'G1,year,2022-2023,total,1.00,40.00,no' \
-        'G1,year,2025-2026,total,1.50,40.00,no')" "$OUT"
+        'G1,cycle,2021-2026,total,2.50,200.00,no,yes,hours_short 还差197.50学时' \
+        'G1,year,2022-2023,total,1.00,40.00,no,yes,hours_short 还差39.00学时' \
+        'G1,year,2025-2026,total,1.50,40.00,no,yes,hours_short 还差38.50学时')" "$OUT"
 
 # ---- per-record statuses (--detail) ---------------------------------------------------------
 
@@ -220,14 +220,14 @@ certify baiwanzi "$TMP/detail.csv"
 check_rc "summary of the same sheet" 0
 check_eq "summary of the detail sheet: only credited hours count" \
     "$(lines "$SUMMARY_HEADER" \
-        'E1,cycle,2021-2026,total,15.00,200.00,no' \
-        'E1,year,2025-2026,total,15.00,40.00,no' \
-        'E2,cycle,2021-2026,total,2.00,200.00,no' \
-        'E2,year,2025-2026,total,2.00,40.00,no' \
-        'E3,cycle,2021-2026,total,1.00,200.00,no' \
-        'E3,year,2025-2026,total,1.00,40.00,no' \
-        'R1,cycle,2021-2026,total,5.00,200.00,no' \
-        'R1,year,2025-2026,total,5.00,40.00,no')" "$OUT"
+        'E1,cycle,2021-2026,total,15.00,200.00,no,yes,hours_short 还差185.00学时' \
+        'E1,year,2025-2026,total,15.00,40.00,no,yes,hours_short 还差25.00学时' \
+        'E2,cycle,2021-2026,total,2.00,200.00,no,yes,hours_short 还差198.00学时' \
+        'E2,year,2025-2026,total,2.00,40.00,no,yes,hours_short 还差38.00学时' \
+        'E3,cycle,2021-2026,total,1.00,200.00,no,yes,hours_short 还差199.00学时' \
+        'E3,year,2025-2026,total,1.00,40.00,no,yes,hours_short 还差39.00学时' \
+        'R1,cycle,2021-2026,total,5.00,200.00,no,yes,hours_short 还差195.00学时' \
+        'R1,year,2025-2026,total,5.00,40.00,no,yes,hours_short 还差35.00学时')" "$OUT"
 
 # Bad rows of every kind each get their line; none stops the run.
 sheet "$TMP/bad.csv" 'teacher_id,date,category,minutes' \
@@ -247,8 +247,8 @@ check_eq "bad rows: line, status and reason code of each" \
 certify baiwanzi "$TMP/bad.csv"
 check_eq "bad rows: the good one still counts" \
     "$(lines "$SUMMARY_HEADER" \
-        'B1,cycle,2021-2026,total,0.75,200.00,no' \
-        'B1,year,2025-2026,total,0.75,40.00,no')" "$OUT"
+        'B1,cycle,2021-2026,total,0.75,200.00,no,yes,hours_short 还差199.25学时' \
+        'B1,year,2025-2026,total,0.75,40.00,no,yes,hours_short 还差39.25学时')" "$OUT"
 
 # ---- refusals -------------------------------------------------------------------------------
 
@@ -355,8 +355,9 @@ check_rc "import the sample" 0
 
 run "$NODE" totals --dir "$N"
 check_rc "totals" 0
-check "totals says the figures are provisional (暂定) under dali v1" \
-    eval 'has "$OUT" "暂定" && has "$OUT" "provisional" && has "$OUT" "dali" && has "$OUT" "v1"'
+DALI_VERSION=$(sed -n 's/^version *= *\([0-9]*\).*/\1/p' "$POL/dali.ini")
+check "totals says the figures are provisional (暂定) under dali v$DALI_VERSION" \
+    eval 'has "$OUT" "暂定" && has "$OUT" "provisional" && has "$OUT" "dali" && has "$OUT" "v$DALI_VERSION"'
 check "totals shows the met label 达标/未达标" has "$OUT" "达标"
 
 for p in dali baiwanzi wenzhou xinxiang; do
@@ -416,8 +417,8 @@ run "$NODE" totals --dir "$N" --format csv --year 2024-2025 --teacher T2025001
 check_eq "totals --year and --teacher together" \
     "$(lines "$SUMMARY_HEADER" \
         'T2025001,cycle,2021-2026,school,%' 'T2025001,cycle,2021-2026,total,%' \
-        'T2025001,year,2024-2025,school,2.00,24.00,no' \
-        'T2025001,year,2024-2025,total,32.00,48.00,no')" \
+        'T2025001,year,2024-2025,school,2.00,24.00,no,yes,hours_short 还差22.00学时' \
+        'T2025001,year,2024-2025,total,32.00,48.00,no,yes,hours_short 还差16.00学时')" \
     "$(plain "$TMP/.out" | sed 's/^\(T2025001,cycle,[^,]*,[^,]*,\).*/\1%/')"
 "$NODE" policy --dir "$N" "$POL/dali.ini" >/dev/null || die "policy dali"
 run "$NODE" totals --dir "$N" --format csv --year 2024-2025

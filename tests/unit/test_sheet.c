@@ -5,9 +5,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "xs/csv.h"
+#include "xs/policy.h"
 #include "xs/sheet.h"
 #include "xs/text.h"
 
@@ -18,15 +20,20 @@ typedef struct s_fixture {
     xs_csv_row_t row;
 } s_fixture_t;
 
-static void s_open(s_fixture_t *fx, const char *input) {
+/* Opens input as a sheet whose categories policy resolves (NULL: built-ins only). */
+static void s_open_with(s_fixture_t *fx, const xs_policy_t *policy, const char *input) {
     char msg[256];
     fx->csv = NULL;
     assert_int_equal(xs_csv_open_mem(&fx->csv, input, strlen(input)), XS_OK);
     assert_int_equal(xs_csv_next(fx->csv, &fx->row), XS_OK);
-    xs_err err = xs_sheet_header(&fx->sheet, &fx->row, msg, sizeof msg);
+    xs_err err = xs_sheet_header_policy(&fx->sheet, &fx->row, policy, msg, sizeof msg);
     if (err != XS_OK)
         fail_msg("header refused: %s", msg);
     assert_string_equal(msg, "");
+}
+
+static void s_open(s_fixture_t *fx, const char *input) {
+    s_open_with(fx, NULL, input);
 }
 
 /* Reads the next row of fx into rec; returns what xs_sheet_row returned. */
@@ -299,6 +306,62 @@ static void test_office_sheet_end_to_end(void **state) {
     xs_csv_close(&fx.csv);
 }
 
+/* A policy defining case_study (案例分析, code 11) besides the built-ins. The category is
+ * set on the parsed struct, as a [category.case_study] section gives it. */
+static xs_policy_t *s_policy_with_case_study(void) {
+    static const char text[] = "[policy]\nid = t\nversion = 1\n[bucket.total]\ncategories = all\n";
+    xs_policy_t *policy = NULL;
+    char msg[256];
+    assert_int_equal(xs_policy_parse(&policy, text, strlen(text), "t.ini", msg, sizeof msg),
+                     XS_OK);
+    if (policy->custom_count == 0) {
+        xs_policy_category_t *c = &policy->custom[policy->custom_count++];
+        memset(c, 0, sizeof *c);
+        c->code = 11;
+        c->rule = 0;
+        snprintf(c->name, sizeof c->name, "case_study");
+        snprintf(c->label, sizeof c->label, "案例分析");
+        policy->custom_of[11] = (uint8_t)policy->custom_count;
+    }
+    return policy;
+}
+
+static void test_row_policy_categories(void **state) {
+    (void)state;
+    s_fixture_t fx;
+    xs_record_t rec;
+    xs_field field;
+    xs_reason why;
+    const char *input = "teacher_id,date,category,hours\n"
+                        "T1,2025-09-01,案例分析,2\n"
+                        "T1,2025-09-02,Case_Study,2\n"
+                        "T1,2025-09-03,专题讲座,\n"
+                        "T1,2025-09-04,研修日志,\n";
+    xs_policy_t *policy = s_policy_with_case_study();
+    s_open_with(&fx, policy, input);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_OK);
+    assert_int_equal(rec.category, 11);
+    assert_true(rec.present & (1u << XS_F_CATEGORY));
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_OK);
+    assert_int_equal(rec.category, 11);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_OK);
+    assert_int_equal(rec.category, XS_CAT_LECTURE);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_EINVAL);
+    assert_int_equal(field, XS_F_CATEGORY);
+    assert_int_equal(why, XS_REASON_UNKNOWN_CATEGORY);
+    s_assert_str(rec.teacher_id, "T1"); /* the refused row still names its teacher */
+    xs_csv_close(&fx.csv);
+
+    /* Without the policy only the built-ins are known. */
+    s_open(&fx, input);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_EINVAL);
+    assert_int_equal(why, XS_REASON_UNKNOWN_CATEGORY);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_EINVAL);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_OK);
+    xs_csv_close(&fx.csv);
+    xs_policy_destroy(&policy);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_any_order_and_case),
@@ -314,6 +377,7 @@ int main(void) {
         cmocka_unit_test(test_unnamed_columns_must_stay_blank),
         cmocka_unit_test(test_row_name_is_checked),
         cmocka_unit_test(test_office_sheet_end_to_end),
+        cmocka_unit_test(test_row_policy_categories),
     };
     return cmocka_run_group_tests_name("sheet", tests, NULL, NULL);
 }

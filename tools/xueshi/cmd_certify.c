@@ -147,7 +147,8 @@ static void s_broken(xs_csv_t *csv, const char *path) {
 }
 
 /* Reads the header row into sheet; 0, or 2 after saying why. */
-static int s_read_header(xs_csv_t *csv, xs_csv_row_t *row, xs_sheet_t *sheet, const char *path) {
+static int s_read_header(xs_csv_t *csv, xs_csv_row_t *row, xs_sheet_t *sheet,
+                         const xs_policy_t *policy, const char *path) {
     char msg[512];
     xs_err err = xs_csv_next(csv, row);
     if (err == XS_ENOTFOUND) {
@@ -158,7 +159,7 @@ static int s_read_header(xs_csv_t *csv, xs_csv_row_t *row, xs_sheet_t *sheet, co
         s_broken(csv, path);
         return 2;
     }
-    if (xs_sheet_header(sheet, row, msg, sizeof msg) != XS_OK) {
+    if (xs_sheet_header_policy(sheet, row, policy, msg, sizeof msg) != XS_OK) {
         fprintf(stderr, "xueshi: %s 第 1 行 (line 1): %s\n", path, msg);
         return 2;
     }
@@ -223,7 +224,7 @@ static int s_read_register(s_certify_t *c, const char *path) {
         xs_log_err(err, "无法读取 %s (cannot read)", path);
     else if (!(row = malloc(sizeof *row)))
         xs_log_err(XS_ENOMEM, "certify");
-    else if ((rc = s_read_header(csv, row, &sheet, path)) == 0)
+    else if ((rc = s_read_header(csv, row, &sheet, c->policy, path)) == 0)
         rc = s_read_rows(c, csv, row, &sheet, path);
     free(row);
     xs_csv_close(&csv);

@@ -7,6 +7,7 @@
 #include "xs/cli.h"
 #include "xs/policy.h"
 #include "xs/receipt.h"
+#include "xs/report.h"
 #include "xueshi.h"
 
 #define S_USAGE "xueshi verify RECEIPT_FILE [--hub-key HUB_KEYS] [--policy FILE.ini]"
@@ -104,7 +105,8 @@ static void s_print_header(const xs_receipt_t *r, int has_hub, const xs_policy_t
 }
 
 /* Prints the periods the receipt covers, then its totals as CSV (buckets named by policy
- * when given). */
+ * when given): binding and reason as the certify summary has them, the reason derived from the
+ * figures (a receipt carries none), its single-record phrase the policy's when given. */
 static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
     char hex[65];
     for (uint32_t i = 0; i < r->period_count; i++) {
@@ -113,10 +115,13 @@ static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
         printf("  %s %d: %u 条记录 (records), 记录集 hash %s…\n", s_scope[p->scope % 3], p->year,
                p->record_count, hex);
     }
-    printf("scope,year,semester,bucket,credited_hours,required_hours,met\n");
+    printf("scope,year,semester,bucket,credited_hours,required_hours,met,binding,reason\n");
     for (uint32_t i = 0; i < r->total_count; i++) {
         const xs_receipt_total_t *t = &r->totals[i];
-        char credited[24], required[24] = "", bucket[40];
+        char credited[24], required[24] = "", bucket[40], reason[XS_REPORT_REASON_MAX];
+        xs_certify_total_t total;
+        xs_report_receipt_total(t, &total);
+        xs_report_total_reason(policy, &total, reason, sizeof reason);
         xs_certify_format_hours(credited, sizeof credited, t->credited_seconds);
         if (t->required_seconds)
             xs_certify_format_hours(required, sizeof required, t->required_seconds);
@@ -124,8 +129,9 @@ static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
             snprintf(bucket, sizeof bucket, "%s", xs_policy_bucket_name(policy, t->bucket));
         else
             snprintf(bucket, sizeof bucket, "#%u", t->bucket);
-        printf("%s,%d,%u,%s,%s,%s,%s\n", s_scope[t->scope % 3], t->year, t->semester, bucket,
-               credited, required, t->met == XS_MET_NONE ? "" : xs_certify_met_name(t->met));
+        printf("%s,%d,%u,%s,%s,%s,%s,%s,%s\n", s_scope[t->scope % 3], t->year, t->semester, bucket,
+               credited, required, t->met == XS_MET_NONE ? "" : xs_certify_met_name(t->met),
+               t->met == XS_MET_NONE ? "" : t->binding ? "yes" : "no", reason);
     }
 }
 

@@ -8,16 +8,23 @@
 #include "xs/certify.h"
 #include "xs/err.h"
 #include "xs/policy.h"
+#include "xs/receipt.h"
 #include "xs/record.h"
 
-/* Writes the UTF-8 BOM and the summary header
- * "[school_id,]teacher_id,scope,period,bucket,credited_hours,required_hours,met". XS_EIO. */
+/* Room for a total's reason (xs_report_total_reason), NUL included. */
+#define XS_REPORT_REASON_MAX 512
+
+/* Writes the UTF-8 BOM and the summary header (schema/credit-rules.md §6)
+ * "[school_id,]teacher_id,scope,period,bucket,credited_hours,required_hours,met,binding,reason".
+ * XS_EIO. */
 XS_MUST_USE xs_err xs_report_summary_begin(FILE *f, int with_school);
 
 /* Writes one teacher's summary rows sorted by scope, period and bucket (byte order): year rows
  * for every bucket, semester rows for buckets with a semester requirement, cycle rows for
  * buckets with a cycle requirement. school (may be NULL) is written first when not NULL.
- * XS_EIO, XS_ENOMEM. */
+ * met is yes/no where something is required, else empty; binding likewise yes (the
+ * requirement decides whether the teacher met the policy) or no (advisory); reason is
+ * xs_report_total_reason's. XS_EIO, XS_ENOMEM. */
 XS_MUST_USE xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
                                              const xs_certify_teacher_t *teacher,
                                              const xs_str_t *school);
@@ -33,9 +40,21 @@ size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t
 XS_MUST_USE xs_err xs_report_detail_begin(FILE *f);
 
 /* Writes one record's detail row: line is the record's id in its source (the CSV line).
- * The reason is "<code> <Chinese phrase>" ("too_short 字数不足1000"); empty when credited.
- * XS_EIO. */
+ * The category is its English name under the policy (a county's own, "case_study", too), or
+ * its number when the policy does not define it. The reason is "<code> <Chinese phrase>"
+ * ("too_short 字数不足1000", "unknown_category 未知的活动类别"); empty when credited. XS_EIO. */
 XS_MUST_USE xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, uint64_t line,
                                         const xs_record_t *rec, const xs_certify_row_t *row);
+
+/* Writes why total is not met (credit-rules §6.8), NUL-terminated, into out (cap bytes) and
+ * returns its length: xs_certify_total_reason when policy is given; without one (a receipt
+ * read with no policy at hand) the same codes with a generic phrase for the single-record
+ * requirement. "" when met or nothing is required. */
+size_t xs_report_total_reason(const xs_policy_t *policy, const xs_certify_total_t *total, char *out,
+                              size_t cap);
+
+/* Fills *out from a receipt's total row, deriving why (a receipt carries none): hours_short
+ * when credited < required, single_missing when single_met is no. */
+void xs_report_receipt_total(const xs_receipt_total_t *in, xs_certify_total_t *out);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "xs/csv.h"
 #include "xs/err.h"
+#include "xs/policy.h"
 #include "xs/record.h"
 
 /* Columns that are not record fields, as held in xs_sheet_t.column. */
@@ -25,6 +26,8 @@
 typedef struct xs_sheet {
     uint32_t count;                  /* cells in the header; every row must have as many */
     int8_t column[XS_CSV_MAX_CELLS]; /* per column: its xs_field, or an XS_SHEET_COL_ value */
+    const xs_policy_t *policy;       /* resolves category cells; NULL: built-in categories only;
+                                        borrowed from xs_sheet_header's caller */
 } xs_sheet_t;
 
 /* What a row holds besides the record. */
@@ -36,18 +39,26 @@ typedef struct xs_sheet_extra {
 
 /* Reads the header row into *out. Columns come in any order and are named by record field
  * (teacher_id, school_id, date, category, role, minutes, hours, days, chars, unit, level,
- * grade, work, event, score, note, operator, ref) or name, or by the Chinese aliases 教师编号/
- * 工号, 学校, 日期, 类别, 角色, 分钟, 学时, 天数, 字数, 单元, 级别, 等级, 题目, 活动, 成绩, 备注,
- * 登记人, 编号, 姓名; names are trimmed and ASCII-case-folded. A column with an empty name is
+ * grade, work, event, score, note, operator, ref, lessons) or name, or by the Chinese aliases
+ * 教师编号/工号, 学校, 日期, 类别, 角色, 分钟, 学时, 天数, 字数, 单元, 级别, 等级, 题目, 活动,
+ * 成绩, 备注, 登记人, 编号, 课时/课时数, 姓名; names are trimmed and ASCII-case-folded. A column with an empty name is
  * ignored. Returns XS_EINVAL for an unknown or repeated column, a missing teacher_id, date or
  * category column, or a header that is not UTF-8 (a CSV saved as GBK), and writes a one-line
- * message, Chinese first, naming the column into errbuf (cap bytes, may be 0); "" on XS_OK. */
+ * message, Chinese first, naming the column into errbuf (cap bytes, may be 0); "" on XS_OK.
+ * Rows may name the built-in categories only: see xs_sheet_header_policy. */
 XS_MUST_USE xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf,
                                    size_t cap);
 
+/* xs_sheet_header for a sheet whose rows may also name the categories policy defines (NULL:
+ * the built-ins only); policy must outlive every xs_sheet_row call on *out. */
+XS_MUST_USE xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
+                                          const xs_policy_t *policy, char *errbuf, size_t cap);
+
 /* Fills *rec (xs_record_init, then xs_record_set_text per mapped cell) and *extra (may be
  * NULL) from one data row; does not call xs_record_check. A category cell may hold the English
- * code in any ASCII case or the Chinese label of xs_category_zh ("专题讲座"). Strings in rec
+ * name in any ASCII case or the exact Chinese label ("专题讲座", "案例分析") of a built-in
+ * category or one the sheet's policy defines (xs_policy_category_parse); anything else is
+ * refused as unknown_category. Strings in rec
  * and extra borrow from row's cells: valid until the next xs_csv_next or xs_csv_close. Every
  * readable cell is set even on a refused row (so a report can still name its teacher and
  * category). Returns XS_OK (with *why XS_REASON_NONE) or XS_EINVAL with the first fault in
