@@ -153,7 +153,7 @@ static void s_default_cap(xs_policy_cap_t *cap, size_t d) {
 }
 
 /* Defaults of schema/credit-rules.md §1, §2 and §6.2 for everything but id, version and
- * buckets. credit.yearly_cap stays zero: caps live in p->caps. */
+ * buckets. */
 static void s_defaults(xs_policy_t *p) {
     memset(p, 0, sizeof *p);
     p->year_start[0] = 9;
@@ -364,9 +364,6 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
                   s_params[i].key);
     }
     /* Unused slots stay zero so equal policies compile to equal bytes. */
-    static const uint32_t no_caps[XS_CAT_COUNT];
-    if (memcmp(p->credit.yearly_cap, no_caps, sizeof no_caps) != 0)
-        S_BAD("yearly_cap is set (use caps, policy.md §2)");
     if (p->credit.award_seconds[0] != 0)
         S_BAD("unused credit slot set");
     for (unsigned l = 0; l < XS_LEVEL_MUNICIPAL; l++)

@@ -92,18 +92,20 @@ sheet "$TMP/dali.csv" 'teacher_id,date,category,role,minutes,hours,chars,unit,le
 certify dali "$TMP/dali.csv"
 check_rc "dali worked example" 0
 # D1 semester 1: 18.00 (4 × 270 min) + 4.00 (01-31) = 22.00 activity, 10.00 unit design
-# outcome; semester 2: 4.00 activity (02-01), 4.00 reflection (exactly 1000 chars) outcome.
+# outcome; semester 2: 4.00 activity (02-01); its reflection (exactly 1000 chars, 4.00) is
+# capped: one reflection or teaching design per academic year, and the unit design (10.00)
+# is kept (credit-rules §6.2).
 # D2: 2025-08-31 is the last day of 2024-2025, 2025-09-01 the first of 2025-2026.
 check_eq "dali: semester and year rows, sorted by teacher, scope, period, bucket" \
     "$(lines "$SUMMARY_HEADER" \
         'D1,semester,2025-2026-1,activity,22.00,18.00,yes,yes,' \
         'D1,semester,2025-2026-1,outcome,10.00,7.00,yes,yes,' \
         'D1,semester,2025-2026-2,activity,4.00,18.00,no,yes,hours_short 还差14.00学时' \
-        'D1,semester,2025-2026-2,outcome,4.00,7.00,no,yes,hours_short 还差3.00学时' \
+        'D1,semester,2025-2026-2,outcome,0.00,7.00,no,yes,hours_short 还差7.00学时' \
         'D1,year,2025-2026,activity,26.00,,,,' \
         'D1,year,2025-2026,network,32.50,30.00,yes,yes,' \
-        'D1,year,2025-2026,outcome,14.00,,,,' \
-        'D1,year,2025-2026,school,40.00,50.00,no,yes,hours_short 还差10.00学时' \
+        'D1,year,2025-2026,outcome,10.00,,,,' \
+        'D1,year,2025-2026,school,36.00,50.00,no,yes,hours_short 还差14.00学时' \
         'D2,semester,2024-2025-1,activity,0.00,18.00,no,yes,hours_short 还差18.00学时' \
         'D2,semester,2024-2025-1,outcome,0.00,7.00,no,yes,hours_short 还差7.00学时' \
         'D2,semester,2024-2025-2,activity,4.00,18.00,no,yes,hours_short 还差14.00学时' \
@@ -153,10 +155,10 @@ check_eq "wenzhou: the single 90 h training decides the cycle row" \
 check "wenzhou: rows sorted by byte order, teachers across the file's order" \
     eval 'tail -n +2 <<<"$OUT" | LC_ALL=C sort -c -t, -k1,1 -k2,2 -k3,3 -k4,4'
 
-# Xinxiang (Xinxiang opinions): network_school counts online training only, school has no
-# requirement.
-sheet "$TMP/xx.csv" 'teacher_id,date,category,hours,minutes' \
-    'X1,2026-04-01,online_training,16,' 'X1,2026-04-02,lecture,,59'
+# Xinxiang (Xinxiang opinions): network_school counts online training a county (or higher)
+# office organised, school has no requirement and counts the rest (credit-rules §6.5).
+sheet "$TMP/xx.csv" 'teacher_id,date,category,hours,minutes,level' \
+    'X1,2026-04-01,online_training,16,,county' 'X1,2026-04-02,lecture,,59,'
 certify xinxiang "$TMP/xx.csv"
 check_eq "xinxiang: 16 h online meets the year, school rows have no requirement" \
     "$(lines "$SUMMARY_HEADER" \
@@ -417,8 +419,8 @@ run "$NODE" totals --dir "$N" --format csv --year 2024-2025 --teacher T2025001
 check_eq "totals --year and --teacher together" \
     "$(lines "$SUMMARY_HEADER" \
         'T2025001,cycle,2021-2026,school,%' 'T2025001,cycle,2021-2026,total,%' \
-        'T2025001,year,2024-2025,school,2.00,24.00,no,yes,hours_short 还差22.00学时' \
-        'T2025001,year,2024-2025,total,32.00,48.00,no,yes,hours_short 还差16.00学时')" \
+        'T2025001,year,2024-2025,school,2.00,24.00,no,no,hours_short 还差22.00学时' \
+        'T2025001,year,2024-2025,total,32.00,48.00,no,no,hours_short 还差16.00学时')" \
     "$(plain "$TMP/.out" | sed 's/^\(T2025001,cycle,[^,]*,[^,]*,\).*/\1%/')"
 "$NODE" policy --dir "$N" "$POL/dali.ini" >/dev/null || die "policy dali"
 run "$NODE" totals --dir "$N" --format csv --year 2024-2025

@@ -76,8 +76,6 @@ static void s_assert_default_caps(const xs_policy_t *p) {
                                                                               : 0;
         assert_int_equal(p->cap_of[c], want);
     }
-    for (unsigned c = 0; c < XS_CAT_COUNT; c++)
-        assert_int_equal(p->credit.yearly_cap[c], 0);
 }
 
 /* schema/credit-rules.md §4: every shipped policy, with exactly its buckets and requirements. */

@@ -62,8 +62,6 @@ typedef struct xs_policy_credit {
     uint32_t project_seconds[2][2];    /* [0: national or provincial, 1: municipal or county]
                                           [0: host or main_writer, 1: participant] */
     uint32_t exam_seconds[3];          /* exam tier [0: top, 1: middle, 2: bottom] */
-    uint32_t yearly_cap[XS_CAT_COUNT]; /* unused since format 2 (caps are xs_policy_t.caps):
-                                          always 0; to be removed */
 } xs_policy_credit_t;
 
 /* A category the county defines besides the ten of records.md §3.2 (credit-rules §6.3). */
