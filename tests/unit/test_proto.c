@@ -14,8 +14,10 @@
 #include <string.h>
 
 #include "xs/batch.h"
+#include "xs/certify.h"
 #include "xs/codec.h"
 #include "xs/identity.h"
+#include "xs/policy.h"
 #include "xs/proto.h"
 #include "xs/receipt.h"
 
@@ -690,6 +692,7 @@ typedef struct s_vectors {
     s_vector_t v[S_VECTORS_MAX];
     unsigned count;
     xs_identity_t *node, *hub;
+    xs_policy_t *baiwanzi;        /* schema/policies/baiwanzi.ini: the default credit rules */
     xs_receipt_t receipt, opened; /* scratch for receipt vectors */
 } s_vectors_t;
 
@@ -816,6 +819,13 @@ static int s_vectors_setup(void **state) {
         print_error("cannot read %s\n", path);
         return -1;
     }
+    char err[512];
+    snprintf(path, sizeof path, "%s/schema/policies/baiwanzi.ini",
+             dir && *dir ? dir : XS_SOURCE_DIR);
+    if (xs_policy_load(&vs->baiwanzi, path, err, sizeof err) != XS_OK) {
+        print_error("cannot load %s: %s\n", path, err);
+        return -1;
+    }
     uint8_t seed[32];
     for (int i = 0; i < 32; i++)
         seed[i] = (uint8_t)i;
@@ -874,6 +884,7 @@ static int s_vectors_teardown(void **state) {
     if (vs) {
         xs_identity_destroy(&vs->node);
         xs_identity_destroy(&vs->hub);
+        xs_policy_destroy(&vs->baiwanzi);
         free(vs->text);
         free(vs);
     }
@@ -913,14 +924,40 @@ static void s_same_bytes(const s_vector_t *v, const uint8_t *want, size_t want_l
                  want_len);
 }
 
-static void s_check_batch(const s_vectors_t *vs, const s_vector_t *v, const uint8_t *bytes,
-                          size_t len) {
+/* The records of a batch that verified, certified together (ids = seq) under the default
+ * credit rules, certify as each does alone (id 1): status, reason and credited seconds. What
+ * each gives alone is the certify: line of its vector in records.txt, which test_record checks,
+ * so a signed batch's records certify under revision 2 as their record vectors say. */
+static void s_certify_batch(const s_vectors_t *vs, const s_vector_t *v, const xs_record_t *recs,
+                            const uint64_t *seqs, uint32_t n) {
+    xs_certify_row_t together[S_LIST_MAX], alone;
+    assert_int_equal(xs_certify_run(vs->baiwanzi, NULL, recs, seqs, n, NULL, together, NULL, NULL),
+                     XS_OK);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t id = 1;
+        assert_int_equal(
+            xs_certify_run(vs->baiwanzi, NULL, &recs[i], &id, 1, NULL, &alone, NULL, NULL), XS_OK);
+        if (together[i].status != alone.status || together[i].reason != alone.reason ||
+            together[i].credited_seconds != alone.credited_seconds)
+            fail_msg("%s: record %u (seq %llu) certifies as %s %s %u in its batch, %s %s %u alone",
+                     v->name, (unsigned)i, (unsigned long long)seqs[i],
+                     xs_certify_status_name(together[i].status),
+                     together[i].reason ? xs_reason_code((xs_reason)together[i].reason) : "-",
+                     (unsigned)together[i].credited_seconds, xs_certify_status_name(alone.status),
+                     alone.reason ? xs_reason_code((xs_reason)alone.reason) : "-",
+                     (unsigned)alone.credited_seconds);
+    }
+}
+
+/* Returns the body format of a batch that opened as expected, 0 for a refused one. */
+static unsigned s_check_batch(const s_vectors_t *vs, const s_vector_t *v, const uint8_t *bytes,
+                              size_t len) {
     xs_batch_t batch;
     xs_err err = xs_batch_open(bytes, len, &batch);
     if (err != s_expected_err(v))
         fail_msg("%s: open gave %d", v->name, err);
     if (err != XS_OK)
-        return;
+        return 0;
     uint8_t origin[32], prev[32], policy[32], hash[32];
     s_hex32(s_need(v, "origin"), origin);
     assert_memory_equal(batch.origin, origin, 32);
@@ -946,6 +983,8 @@ static void s_check_batch(const s_vectors_t *vs, const s_vector_t *v, const uint
     /* The records, in order, and sealing them again gives the same envelope. */
     xs_batch_slice_t slices[S_LIST_MAX];
     uint8_t *owned[S_LIST_MAX];
+    xs_record_t recs[S_LIST_MAX];
+    uint64_t seqs[S_LIST_MAX];
     uint32_t n = 0;
     xs_batch_iter_t it;
     xs_batch_entry_t entry;
@@ -956,8 +995,9 @@ static void s_check_batch(const s_vectors_t *vs, const s_vector_t *v, const uint
         assert_true(n < S_LIST_MAX);
         owned[n] = s_unhex(v->value[i], &slices[n].len);
         slices[n].ptr = owned[n];
-        assert_int_equal(xs_batch_next(&it, &entry, NULL), XS_OK);
+        assert_int_equal(xs_batch_next(&it, &entry, &recs[n]), XS_OK);
         assert_int_equal(entry.seq, batch.first_seq + n);
+        seqs[n] = entry.seq;
         assert_int_equal(entry.len, slices[n].len);
         assert_memory_equal(entry.bytes, slices[n].ptr, entry.len);
         n++;
@@ -976,6 +1016,8 @@ static void s_check_batch(const s_vectors_t *vs, const s_vector_t *v, const uint
     xs_writer_free(&env);
     for (uint32_t i = 0; i < n; i++)
         free(owned[i]);
+    s_certify_batch(vs, v, recs, seqs, n);
+    return batch.format;
 }
 
 static void s_check_policy(const s_vectors_t *vs, const s_vector_t *v, const uint8_t *bytes,
@@ -1336,7 +1378,7 @@ static void test_vectors(void **state) {
     s_vectors_t *vs = *state;
     unsigned by_kind[4] = {0}, ok = 0;
     static const char *const kinds[4] = {"batch", "policy", "receipt", "frame"};
-    unsigned types_seen = 0;
+    unsigned types_seen = 0, format_1_certified = 0;
     assert_true(vs->count >= 30);
     for (unsigned i = 0; i < vs->count; i++) {
         const s_vector_t *v = &vs->v[i];
@@ -1349,7 +1391,7 @@ static void test_vectors(void **state) {
             k++;
         switch (k) {
         case 0:
-            s_check_batch(vs, v, bytes, len);
+            format_1_certified += s_check_batch(vs, v, bytes, len) == 1;
             break;
         case 1:
             s_check_policy(vs, v, bytes, len);
@@ -1378,6 +1420,8 @@ static void test_vectors(void **state) {
         assert_true(by_kind[k] > 0);
     assert_int_equal(types_seen, ((1u << (XS_MSG_TYPE_MAX + 1)) - 1) & ~1u);
     assert_true(ok >= 15);
+    /* batch_first and batch_second: signed under format 1, certified under revision 2. */
+    assert_true(format_1_certified >= 2);
 }
 
 int main(void) {

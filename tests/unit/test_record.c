@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xs/certify.h"
+#include "xs/policy.h"
 #include "xs/record.h"
 #include "xs/text.h"
 
@@ -32,7 +34,8 @@ typedef struct s_vector {
     size_t len;
     long bytes_count; /* "bytes:", -1 when not given */
     const char *expect;
-    const char *check; /* NULL when not given */
+    const char *check;   /* NULL when not given */
+    const char *certify; /* "STATUS REASON SECONDS", NULL when not given */
     int has_canonical;
     uint8_t canonical[S_VECTOR_BYTES];
     size_t canonical_len;
@@ -108,6 +111,8 @@ static int s_parse_line(s_vector_t *v, char *line, unsigned lineno) {
         v->expect = rest;
     } else if ((rest = s_after(line, "check"))) {
         v->check = rest;
+    } else if ((rest = s_after(line, "certify"))) {
+        v->certify = rest;
     } else if ((rest = s_after(line, "canonical"))) {
         if (!s_unhex(rest, v->canonical, sizeof v->canonical, &v->canonical_len))
             goto bad;
@@ -369,7 +374,8 @@ static void test_vectors_complete(void **state) {
         for (unsigned j = 0; j < i; j++)
             if (strcmp(vs->v[j].name, v->name) == 0)
                 fail_msg("%s: name used twice", v->name);
-        if (strcmp(v->expect, "ok") != 0 && (v->nfields || v->check || v->has_canonical))
+        if (strcmp(v->expect, "ok") != 0 &&
+            (v->nfields || v->check || v->certify || v->has_canonical))
             fail_msg("%s: fields given for a refused vector", v->name);
     }
     /* The typical lecture is the record a school writes most: keep it small. */
@@ -422,6 +428,49 @@ static void test_vectors_encode(void **state) {
         xs_writer_free(&w);
         xs_writer_free(&w2);
     }
+}
+
+/* Each decodable vector certified alone (id 1) under the default credit rules, those of the
+ * shipped baiwanzi policy (credit-rules §2, §6.2), gives its certify: line; where check: is a
+ * refusal, certification rejects it for the same reason and field (credit-rules §3.1). */
+static void test_vectors_certify(void **state) {
+    const s_vectors_t *vs = *state;
+    const char *dir = getenv("XS_SOURCE_DIR");
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/schema/policies/baiwanzi.ini",
+             dir && *dir ? dir : XS_SOURCE_DIR);
+    xs_policy_t *policy = NULL;
+    if (xs_policy_load(&policy, path, err, sizeof err) != XS_OK)
+        fail_msg("cannot load %s: %s", path, err);
+    unsigned certified = 0;
+    for (unsigned i = 0; i < vs->count; i++) {
+        const s_vector_t *v = &vs->v[i];
+        if (s_expected_err(v) != XS_OK)
+            continue;
+        if (!v->check || !v->certify)
+            fail_msg("%s: ok vector without a check: or certify: line", v->name);
+        xs_record_t rec;
+        xs_certify_row_t row;
+        uint64_t id = 1;
+        assert_int_equal(xs_record_decode_bytes(v->bytes, v->len, &rec), XS_OK);
+        assert_int_equal(xs_certify_run(policy, NULL, &rec, &id, 1, NULL, &row, NULL, NULL), XS_OK);
+        const char *reason = xs_reason_code((xs_reason)row.reason);
+        char got[96];
+        snprintf(got, sizeof got, "%s %s %u", xs_certify_status_name(row.status),
+                 row.reason == XS_REASON_NONE ? "-" : reason, (unsigned)row.credited_seconds);
+        if (strcmp(got, v->certify) != 0)
+            fail_msg("%s: certify gives \"%s\", expected \"%s\"", v->name, got, v->certify);
+        if (strcmp(v->check, "ok") != 0) {
+            char want[64];
+            snprintf(want, sizeof want, "%s %s", reason, xs_field_name((xs_field)row.field));
+            if (row.status != XS_CERT_REJECTED || strcmp(want, v->check) != 0)
+                fail_msg("%s: certify rejects for \"%s\", check: says \"%s\"", v->name, want,
+                         v->check);
+        }
+        certified++;
+    }
+    assert_true(certified >= 40);
+    xs_policy_destroy(&policy);
 }
 
 /* A record read from a stream: two back to back, and a refusal leaves the cursor alone. */
@@ -1203,6 +1252,7 @@ int main(void) {
         cmocka_unit_test(test_vectors_decode),
         cmocka_unit_test(test_vectors_encode),
         cmocka_unit_test(test_vectors_stream),
+        cmocka_unit_test(test_vectors_certify),
         cmocka_unit_test(test_typical_lecture),
         cmocka_unit_test(test_set_text_numbers),
         cmocka_unit_test(test_set_text_names_and_strings),
