@@ -1062,6 +1062,43 @@ static void test_wenzhou_89_99h_course_single_missing(void **state) {
     xs_policy_destroy(&p);
 }
 
+/* The single record counts only when its bucket counts it (policy.md §5): a policy whose
+ * cycle bucket takes external training organised by a county or higher wants one such
+ * course of >= 90 h; a 90-h school course is credited but is not that record. */
+static void test_single_record_must_be_counted_by_its_bucket(void **state) {
+    (void)state;
+    static const char text[] = "[policy]\nid = s\nversion = 1\n"
+                               "[bucket.county]\ncategories = external_training >= county\n"
+                               "[require.cycle]\ncounty = 90\n"
+                               "[require.single]\ncategory = external_training\nhours = 90\n"
+                               "bucket = county\n";
+    xs_policy_t *p = s_parse(text, sizeof text - 1);
+    xs_record_t recs[] = {
+        s_rec("teacher_id=A;date=2022-10-01;category=external_training;hours=90;level=school"),
+        s_rec("teacher_id=A;date=2023-10-01;category=external_training;hours=90;level=county"),
+        s_rec("teacher_id=B;date=2022-10-01;category=external_training;hours=90;level=school"),
+        s_rec("teacher_id=B;date=2023-10-01;category=external_training;hours=50;level=county"),
+        s_rec("teacher_id=B;date=2024-10-01;category=external_training;hours=40;level=county"),
+    };
+    enum { N = sizeof recs / sizeof recs[0] };
+    xs_certify_row_t rows[N];
+    s_book_t book;
+    s_run(p, recs, NULL, N, rows, &book);
+    const xs_certify_total_t *a = s_total(p, &book, "A", XS_SCOPE_CYCLE, "county", 2021, 0);
+    assert_int_equal(a->credited_seconds, S_H(90));
+    assert_int_equal(a->single_seconds, S_H(90));
+    assert_int_equal(a->met, XS_MET_YES);
+    /* B: 90 h in the bucket (50 + 40 at county level), but no one county course of 90 h;
+     * the school course of 90 h is neither in the bucket nor the single record. */
+    const xs_certify_total_t *b = s_total(p, &book, "B", XS_SCOPE_CYCLE, "county", 2021, 0);
+    assert_int_equal(b->credited_seconds, S_H(90));
+    assert_int_equal(b->single_seconds, S_H(50));
+    assert_int_equal(b->single_met, XS_MET_NO);
+    assert_int_equal(b->met, XS_MET_NO);
+    assert_int_equal(b->why, XS_WHY_SINGLE_MISSING);
+    xs_policy_destroy(&p);
+}
+
 /* Wenzhou §6.4: 40 h in 2024-2025 (24 h of lectures, 16 h online) is 8 h short of the
  * yearly 48 h, which is advisory: met no, binding no, "还差8.00学时". The school row (24 h ≥
  * 24 h) is met, advisory too. The cycle rows still bind: 40 h of 360 h, 320 h short, and
@@ -1520,6 +1557,7 @@ int main(void) {
         cmocka_unit_test(test_unit_design_without_lessons_rejected_incomplete_unit),
         cmocka_unit_test(test_same_project_in_two_years_counts_once),
         cmocka_unit_test(test_wenzhou_89_99h_course_single_missing),
+        cmocka_unit_test(test_single_record_must_be_counted_by_its_bucket),
         cmocka_unit_test(test_wenzhou_40h_in_a_year_is_advisory),
         cmocka_unit_test(test_custom_category_credited_unknown_code_rejected),
         cmocka_unit_test(test_custom_category_rules),
