@@ -335,6 +335,10 @@ out:
     return err;
 }
 
+xs_err hub_ledger_teacher_records(xs_txn_t *txn, uint64_t *count) {
+    return xs_store_count(txn, HUB_T_TEACHERS, count);
+}
+
 void hub_ledger_reset(hub_ledger_t *l) {
     l->count = 0;
 }

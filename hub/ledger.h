@@ -90,6 +90,10 @@ XS_MUST_USE xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32]
 XS_MUST_USE xs_err hub_ledger_teachers_each(
     xs_txn_t *txn, xs_err (*fn)(void *ctx, const char *teacher, size_t len), void *ctx);
 
+/* How many accepted records are indexed under a teacher (what the teachers walk loads), into
+ * *count: the total a report's progress counts toward. */
+XS_MUST_USE xs_err hub_ledger_teacher_records(xs_txn_t *txn, uint64_t *count);
+
 /* ---- loading records for the engine ---- */
 
 /* Records loaded for the engine. Records' strings borrow the store: valid until the
