@@ -99,6 +99,50 @@ static xs_err s_print_detail(s_report_t *r) {
     return err;
 }
 
+/* Prints the detail row of a held record no teacher index names (hub_ledger_unindexed_each):
+ * refused at merge, it is rejected with the merge's reason; accepted without a teacher_id, it
+ * is certified alone (and rejected, missing_field). Its school is the record's own, or its
+ * node's when it names none. */
+static xs_err s_detail_unindexed(void *ctx, const uint8_t origin[32], uint64_t seq,
+                                 const xs_record_t *rec, uint8_t outcome) {
+    s_report_t *r = ctx;
+    xs_certify_row_t row;
+    hub_node_t node;
+    xs_str_t school = rec->school_id;
+    xs_err err = XS_OK;
+    r->records_done++;
+    s_progress(r);
+    if (!school.len) {
+        if ((err = hub_node_get(r->txn, origin, &node)) != XS_OK)
+            return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+        school = (xs_str_t){node.school, strlen(node.school)};
+    }
+    if (r->school &&
+        (school.len != strlen(r->school) || memcmp(school.ptr, r->school, school.len) != 0))
+        return XS_OK;
+    if (outcome == HUB_OUTCOME_ACCEPTED) {
+        err = xs_certify_run(r->hub->policy, r->standings, rec, NULL, 1, NULL, &row, NULL, NULL);
+        if (err != XS_OK)
+            return err;
+    } else {
+        memset(&row, 0, sizeof row);
+        row.status = XS_CERT_REJECTED;
+        row.reason = outcome;
+        row.category = rec->category;
+        if ((rec->present & (1u << XS_F_DATE)) && rec->date >= 0) {
+            unsigned semester;
+            row.year = (int16_t)xs_policy_year_of(r->hub->policy, rec->date, &semester);
+            row.semester = (uint8_t)semester;
+        }
+    }
+    if (r->year && row.year != r->year)
+        return XS_OK;
+    char key[17], line[40];
+    xs_hex_encode(origin, 8, key);
+    snprintf(line, sizeof line, "%s:%llu", key, (unsigned long long)seq);
+    return xs_report_detail_row(stdout, r->hub->policy, &school, line, rec, &row, XS_REPORT_LABEL);
+}
+
 /* Certifies and prints one teacher, when of the school asked for. */
 static xs_err s_report_teacher(void *ctx, const char *teacher, size_t len) {
     s_report_t *r = ctx;
@@ -133,6 +177,7 @@ int hub_cmd_report(int argc, char **argv) {
     xs_certify_exams_t *standings = NULL;
     hub_ledger_t exams;
     s_report_t r;
+    uint64_t held = 0;
     static char outbuf[1 << 16];
     int rc = 1;
     memset(&exams, 0, sizeof exams);
@@ -163,7 +208,9 @@ int hub_cmd_report(int argc, char **argv) {
     if (err == XS_OK)
         err = xs_certify_exams_build(&standings, hub.policy, exams.records, exams.ids, exams.count);
     if (err == XS_OK)
-        err = hub_ledger_teacher_records(txn, &r.records_total);
+        err = hub_ledger_counts(txn, &r.records_total, &held);
+    if (r.detail)
+        r.records_total = held; /* the teachers' records, then all the others */
     if (err == XS_OK)
         err = r.detail ? xs_report_detail_begin(stdout, 1) : xs_report_summary_begin(stdout, 1);
     /* Each teacher once, in teacher_id order: one teacher's records in memory at a time. */
@@ -172,6 +219,9 @@ int hub_cmd_report(int argc, char **argv) {
     clock_gettime(CLOCK_MONOTONIC, &r.start);
     if (err == XS_OK)
         err = hub_ledger_teachers_each(txn, s_report_teacher, &r);
+    /* The detail holds every record: those refused at merge, or without a teacher, last. */
+    if (err == XS_OK && r.detail)
+        err = hub_ledger_unindexed_each(txn, s_detail_unindexed, &r);
     if (err == XS_OK && fflush(stdout) != 0)
         err = XS_EIO;
     if (err == XS_OK)
