@@ -1,14 +1,18 @@
 /* xueshi-hub report: the county's 学时认定汇总表 over everything merged, as xueshi certify
- * prints it, with each teacher's school first. */
+ * prints it, with each teacher's school first; with --detail, one row per record instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hub.h"
 #include "ledger.h"
 #include "xs/report.h"
 
-#define S_USAGE "xueshi-hub report --dir DIR [--year 2025-2026] [--school SCHOOL_ID]"
+#define S_USAGE "xueshi-hub report --dir DIR [--year 2025-2026] [--school SCHOOL_ID] [--detail]"
+
+/* Seconds a report runs before it shows progress, and between two lines. */
+#define S_PROGRESS_AFTER 1.0
 
 typedef struct s_report {
     hub_t *hub;
@@ -20,7 +24,28 @@ typedef struct s_report {
     xs_txn_t *txn;                       /* the snapshot reported */
     const xs_certify_exams_t *standings; /* the county's exam standings */
     hub_ledger_t ledger;                 /* one teacher's records at a time */
+    int detail;                          /* --detail: one row per record, not the summary */
+    uint64_t records_done;               /* indexed records walked so far */
+    uint64_t records_total;              /* indexed records in the snapshot */
+    struct timespec start;               /* when the walk began */
+    double last_shown; /* seconds after start of the last progress line; 0: none */
 } s_report_t;
+
+static double s_elapsed(const struct timespec *start) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+/* Shows how far the walk is, once it has run a second, then every second. */
+static void s_progress(s_report_t *r) {
+    double t = s_elapsed(&r->start);
+    if (t < S_PROGRESS_AFTER || (r->last_shown > 0 && t - r->last_shown < 1.0))
+        return;
+    r->last_shown = t;
+    fprintf(stderr, "生成报表 (reporting): %llu / %llu 条记录 (records), %.0f 秒 (s)\n",
+            (unsigned long long)r->records_done, (unsigned long long)r->records_total, t);
+}
 
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     s_report_t *r = ctx;
@@ -56,6 +81,68 @@ static xs_str_t s_school_of(const hub_ledger_t *l) {
     return school;
 }
 
+/* Prints the loaded teacher's detail rows, in the ledger's order (origin, then seq), those of
+ * the academic year asked for. A row's line is "<node key>:<seq>": the first 8 bytes of its
+ * origin in hex, as `xueshi-hub nodes` shows the node, and the node's record number. */
+static xs_err s_print_detail(s_report_t *r) {
+    const hub_ledger_t *l = &r->ledger;
+    xs_err err = XS_OK;
+    for (size_t i = 0; err == XS_OK && i < l->count; i++) {
+        if (r->year && l->rows[i].year != r->year)
+            continue;
+        char key[17], line[40];
+        xs_hex_encode(l->origins[i], 8, key);
+        snprintf(line, sizeof line, "%s:%llu", key, (unsigned long long)l->seqs[i]);
+        err = xs_report_detail_row(stdout, r->hub->policy, &r->teacher_school, line, &l->records[i],
+                                   &l->rows[i], XS_REPORT_LABEL);
+    }
+    return err;
+}
+
+/* Prints the detail row of a held record no teacher index names (hub_ledger_unindexed_each):
+ * refused at merge, it is rejected with the merge's reason; accepted without a teacher_id, it
+ * is certified alone (and rejected, missing_field). Its school is the record's own, or its
+ * node's when it names none. */
+static xs_err s_detail_unindexed(void *ctx, const uint8_t origin[32], uint64_t seq,
+                                 const xs_record_t *rec, uint8_t outcome) {
+    s_report_t *r = ctx;
+    xs_certify_row_t row;
+    hub_node_t node;
+    xs_str_t school = rec->school_id;
+    xs_err err = XS_OK;
+    r->records_done++;
+    s_progress(r);
+    if (!school.len) {
+        if ((err = hub_node_get(r->txn, origin, &node)) != XS_OK)
+            return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+        school = (xs_str_t){node.school, strlen(node.school)};
+    }
+    if (r->school &&
+        (school.len != strlen(r->school) || memcmp(school.ptr, r->school, school.len) != 0))
+        return XS_OK;
+    if (outcome == HUB_OUTCOME_ACCEPTED) {
+        err = xs_certify_run(r->hub->policy, r->standings, rec, NULL, 1, NULL, &row, NULL, NULL);
+        if (err != XS_OK)
+            return err;
+    } else {
+        memset(&row, 0, sizeof row);
+        row.status = XS_CERT_REJECTED;
+        row.reason = outcome;
+        row.category = rec->category;
+        if ((rec->present & (1u << XS_F_DATE)) && rec->date >= 0) {
+            unsigned semester;
+            row.year = (int16_t)xs_policy_year_of(r->hub->policy, rec->date, &semester);
+            row.semester = (uint8_t)semester;
+        }
+    }
+    if (r->year && row.year != r->year)
+        return XS_OK;
+    char key[17], line[40];
+    xs_hex_encode(origin, 8, key);
+    snprintf(line, sizeof line, "%s:%llu", key, (unsigned long long)seq);
+    return xs_report_detail_row(stdout, r->hub->policy, &school, line, rec, &row, XS_REPORT_LABEL);
+}
+
 /* Certifies and prints one teacher, when of the school asked for. */
 static xs_err s_report_teacher(void *ctx, const char *teacher, size_t len) {
     s_report_t *r = ctx;
@@ -63,17 +150,25 @@ static xs_err s_report_teacher(void *ctx, const char *teacher, size_t len) {
     xs_err err = hub_ledger_teacher(l, r->txn, teacher, len);
     if (err != XS_OK || l->count == 0)
         return err;
+    r->records_done += l->count;
+    s_progress(r);
     r->teacher_school = s_school_of(l);
     if (r->school && (r->teacher_school.len != strlen(r->school) ||
                       memcmp(r->teacher_school.ptr, r->school, r->teacher_school.len) != 0))
         return XS_OK;
-    return xs_certify_teacher(r->hub->policy, r->standings, l->records, l->ids, l->count, NULL,
-                              l->rows, s_on_teacher, r);
+    err = xs_certify_teacher(r->hub->policy, r->standings, l->records, l->ids, l->count, NULL,
+                             l->rows, r->detail ? NULL : s_on_teacher, r);
+    if (err == XS_OK && r->detail)
+        err = s_print_detail(r);
+    return err;
 }
 
 int hub_cmd_report(int argc, char **argv) {
-    xs_cli_opt_t opts[] = {
-        {"dir", 1, NULL}, {"year", 1, NULL}, {"school", 1, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL},
+                           {"year", 1, NULL},
+                           {"school", 1, NULL},
+                           {"detail", 0, NULL},
+                           {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
@@ -82,6 +177,7 @@ int hub_cmd_report(int argc, char **argv) {
     xs_certify_exams_t *standings = NULL;
     hub_ledger_t exams;
     s_report_t r;
+    uint64_t held = 0;
     static char outbuf[1 << 16];
     int rc = 1;
     memset(&exams, 0, sizeof exams);
@@ -101,6 +197,7 @@ int hub_cmd_report(int argc, char **argv) {
         r.year = (int)first;
     }
     r.school = xs_cli_get(opts, nopts, "school");
+    r.detail = xs_cli_get(opts, nopts, "detail") != NULL;
     if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), 0) != XS_OK)
         return 1;
     r.hub = &hub;
@@ -111,12 +208,20 @@ int hub_cmd_report(int argc, char **argv) {
     if (err == XS_OK)
         err = xs_certify_exams_build(&standings, hub.policy, exams.records, exams.ids, exams.count);
     if (err == XS_OK)
-        err = xs_report_summary_begin(stdout, 1);
-    /* Each teacher once, in teacher_id order. */
+        err = hub_ledger_counts(txn, &r.records_total, &held);
+    if (r.detail)
+        r.records_total = held; /* the teachers' records, then all the others */
+    if (err == XS_OK)
+        err = r.detail ? xs_report_detail_begin(stdout, 1) : xs_report_summary_begin(stdout, 1);
+    /* Each teacher once, in teacher_id order: one teacher's records in memory at a time. */
     r.txn = txn;
     r.standings = standings;
+    clock_gettime(CLOCK_MONOTONIC, &r.start);
     if (err == XS_OK)
         err = hub_ledger_teachers_each(txn, s_report_teacher, &r);
+    /* The detail holds every record: those refused at merge, or without a teacher, last. */
+    if (err == XS_OK && r.detail)
+        err = hub_ledger_unindexed_each(txn, s_detail_unindexed, &r);
     if (err == XS_OK && fflush(stdout) != 0)
         err = XS_EIO;
     if (err == XS_OK)

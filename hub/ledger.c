@@ -335,6 +335,66 @@ out:
     return err;
 }
 
+xs_err hub_ledger_counts(xs_txn_t *txn, uint64_t *indexed, uint64_t *held) {
+    xs_err err = xs_store_count(txn, HUB_T_TEACHERS, indexed);
+    return err == XS_OK ? xs_store_count(txn, HUB_T_RECORDS, held) : err;
+}
+
+/* Decodes the record a HUB_T_RECORDS entry (origin's, value where) points at into *rec. */
+static xs_err s_decode_at(xs_txn_t *txn, const uint8_t origin[32], const xs_bytes_t *where,
+                          xs_record_t *rec) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_bytes_t env;
+    const uint8_t *w = where->ptr;
+    if (where->len != S_REC_VALUE_BYTES)
+        return XS_ECORRUPT;
+    uint32_t offset = xs_store_key_u32(w + 8);
+    uint32_t len = xs_store_key_u32(w + 12);
+    xs_chain_key(origin, xs_store_key_u64(w), key);
+    xs_err err = xs_store_get(txn, HUB_T_BATCHES, key, sizeof key, &env);
+    if (err != XS_OK)
+        return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+    if ((size_t)offset + len > env.len ||
+        xs_record_decode_bytes((const uint8_t *)env.ptr + offset, len, rec) != XS_OK)
+        return XS_ECORRUPT;
+    return XS_OK;
+}
+
+xs_err hub_ledger_unindexed_each(xs_txn_t *txn,
+                                 xs_err (*fn)(void *ctx, const uint8_t origin[32], uint64_t seq,
+                                              const xs_record_t *rec, uint8_t outcome),
+                                 void *ctx) {
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    xs_record_t rec;
+    xs_err err = xs_store_cursor_open(txn, HUB_T_RECORDS, &cur);
+    if (err != XS_OK)
+        return err;
+    for (err = xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        uint8_t origin[32];
+        if (k.len != XS_CHAIN_KEY_BYTES || v.len != S_REC_VALUE_BYTES) {
+            err = XS_ECORRUPT;
+            break;
+        }
+        memcpy(origin, k.ptr, 32);
+        uint8_t outcome = ((const uint8_t *)v.ptr)[16];
+        if ((err = s_decode_at(txn, origin, &v, &rec)) != XS_OK)
+            break;
+        /* merge.c indexes exactly the accepted records with a teacher_id. */
+        if (outcome == HUB_OUTCOME_ACCEPTED && rec.teacher_id.len > 0)
+            continue;
+        if ((err = fn(ctx, origin, xs_store_key_u64((const uint8_t *)k.ptr + 32), &rec, outcome)) !=
+            XS_OK)
+            goto out; /* fn's own error, even XS_ENOTFOUND */
+    }
+    if (err == XS_ENOTFOUND)
+        err = XS_OK;
+out:
+    xs_store_cursor_close(&cur);
+    return err;
+}
+
 void hub_ledger_reset(hub_ledger_t *l) {
     l->count = 0;
 }
@@ -400,29 +460,21 @@ static xs_err s_number(hub_ledger_t *l, xs_txn_t *txn, const uint8_t origin[32],
 /* Loads record (origin, seq) when it was accepted. */
 static xs_err s_add(hub_ledger_t *l, xs_txn_t *txn, const uint8_t origin[32], uint64_t seq) {
     uint8_t key[XS_CHAIN_KEY_BYTES];
-    xs_bytes_t where, env;
+    xs_bytes_t where;
     uint32_t number;
     xs_chain_key(origin, seq, key);
     xs_err err = xs_store_get(txn, HUB_T_RECORDS, key, sizeof key, &where);
     if (err != XS_OK)
         return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
-    const uint8_t *w = where.ptr;
     if (where.len != S_REC_VALUE_BYTES)
         return XS_ECORRUPT;
-    if (w[16] != HUB_OUTCOME_ACCEPTED)
+    if (((const uint8_t *)where.ptr)[16] != HUB_OUTCOME_ACCEPTED)
         return XS_OK;
-    uint32_t offset = xs_store_key_u32(w + 8);
-    uint32_t len = xs_store_key_u32(w + 12);
-    xs_chain_key(origin, xs_store_key_u64(w), key);
-    if ((err = xs_store_get(txn, HUB_T_BATCHES, key, sizeof key, &env)) != XS_OK)
-        return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
-    if ((size_t)offset + len > env.len)
-        return XS_ECORRUPT;
     if ((err = s_grow(l)) != XS_OK || (err = s_number(l, txn, origin, &number)) != XS_OK)
         return err;
     xs_record_t *rec = &l->records[l->count];
-    if (xs_record_decode_bytes((const uint8_t *)env.ptr + offset, len, rec) != XS_OK)
-        return XS_ECORRUPT;
+    if ((err = s_decode_at(txn, origin, &where, rec)) != XS_OK)
+        return err;
     uint64_t high = (uint64_t)number << HUB_ID_SEQ_BITS;
     if (rec->kind == XS_KIND_CORRECTION)
         rec->voids = high | rec->voids; /* corrections void a record of their own origin */

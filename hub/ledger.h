@@ -90,6 +90,21 @@ XS_MUST_USE xs_err hub_ledger_fork_point(xs_txn_t *txn, const uint8_t origin[32]
 XS_MUST_USE xs_err hub_ledger_teachers_each(
     xs_txn_t *txn, xs_err (*fn)(void *ctx, const char *teacher, size_t len), void *ctx);
 
+/* How many accepted records are indexed under a teacher (what the teachers walk loads), and
+ * how many records are held in all (what hub_ledger_unindexed_each walks), into *indexed and
+ * *held: the totals a report's progress counts toward. */
+XS_MUST_USE xs_err hub_ledger_counts(xs_txn_t *txn, uint64_t *indexed, uint64_t *held);
+
+/* Calls fn, in (origin, seq) order, for every held record no teacher index names: refused at
+ * merge (outcome an xs_reason, out_of_scope), or accepted without a teacher_id. rec borrows
+ * the store until the transaction ends or writes. Stops at fn's first error and returns it;
+ * XS_ECORRUPT on an entry that does not point at a decodable record. */
+XS_MUST_USE xs_err hub_ledger_unindexed_each(xs_txn_t *txn,
+                                             xs_err (*fn)(void *ctx, const uint8_t origin[32],
+                                                          uint64_t seq, const xs_record_t *rec,
+                                                          uint8_t outcome),
+                                             void *ctx);
+
 /* ---- loading records for the engine ---- */
 
 /* Records loaded for the engine. Records' strings borrow the store: valid until the

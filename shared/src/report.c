@@ -35,9 +35,9 @@ static xs_err s_str_cell(FILE *f, const xs_str_t *s, int last) {
 }
 
 xs_err xs_report_summary_begin(FILE *f, int with_school) {
-    static const char *const cols[] = {"teacher_id",     "scope",          "period",
-                                       "bucket",         "credited_hours", "required_hours",
-                                       "met",            "binding",        "reason"};
+    static const char *const cols[] = {"teacher_id", "scope",          "period",
+                                       "bucket",     "credited_hours", "required_hours",
+                                       "met",        "binding",        "reason"};
     xs_err err = xs_csv_write_bom(f);
     if (err == XS_OK && with_school)
         err = s_cell(f, "school_id", 0);
@@ -120,29 +120,35 @@ size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t
     return kept;
 }
 
-xs_err xs_report_detail_begin(FILE *f) {
+xs_err xs_report_detail_begin(FILE *f, int with_school) {
     static const char *const cols[] = {"line",           "teacher_id", "academic_year", "category",
                                        "credited_hours", "status",     "reason"};
     xs_err err = xs_csv_write_bom(f);
+    if (err == XS_OK && with_school)
+        err = s_cell(f, "school_id", 0);
     for (size_t i = 0; err == XS_OK && i < sizeof cols / sizeof cols[0]; i++)
         err = s_cell(f, cols[i], i + 1 == sizeof cols / sizeof cols[0]);
     return err;
 }
 
-xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, uint64_t line,
-                            const xs_record_t *rec, const xs_certify_row_t *row) {
-    char num[24], year[XS_POLICY_YEAR_LABEL] = "", hours[24], reason[256];
-    snprintf(num, sizeof num, "%llu", (unsigned long long)line);
+xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, const xs_str_t *school,
+                            const char *line, const xs_record_t *rec, const xs_certify_row_t *row,
+                            unsigned flags) {
+    char year[XS_POLICY_YEAR_LABEL] = "", hours[24], reason[256];
+    char category[XS_POLICY_BUCKET_MAX + XS_POLICY_LABEL_MAX + 2] = ""; /* "name label" */
     if (row->year)
         xs_policy_year_label(row->year, year);
     xs_certify_format_hours(hours, sizeof hours, row->credited_seconds);
-    const char *category = xs_policy_category_name(policy, row->category);
-    char code[8];
-    if (!category && row->category) {
+    const char *name = xs_policy_category_name(policy, row->category);
+    const char *label =
+        flags & XS_REPORT_LABEL ? xs_policy_category_label(policy, row->category) : NULL;
+    if (name && label && *label)
+        snprintf(category, sizeof category, "%s %s", name, label);
+    else if (name)
+        snprintf(category, sizeof category, "%s", name);
+    else if (row->category)
         /* A code the policy does not define (unknown_category): say which one it was. */
-        snprintf(code, sizeof code, "%u", row->category);
-        category = code;
-    }
+        snprintf(category, sizeof category, "%u", row->category);
     size_t n = 0;
     if (row->reason != XS_REASON_NONE) {
         n = (size_t)snprintf(reason, sizeof reason, "%s ", xs_reason_code(row->reason));
@@ -150,13 +156,15 @@ xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, uint64_t line,
             n = sizeof reason - 1;
         n += xs_certify_reason_text(policy, rec, row, reason + n, sizeof reason - n);
     }
-    xs_err err = s_cell(f, num, 0);
+    xs_err err = school ? s_str_cell(f, school, 0) : XS_OK;
+    if (err == XS_OK)
+        err = s_cell(f, line, 0);
     if (err == XS_OK)
         err = s_str_cell(f, &rec->teacher_id, 0);
     if (err == XS_OK)
         err = s_cell(f, year, 0);
     if (err == XS_OK)
-        err = s_cell(f, category ? category : "", 0);
+        err = s_cell(f, category, 0);
     if (err == XS_OK)
         err = s_cell(f, hours, 0);
     if (err == XS_OK)
@@ -173,8 +181,7 @@ size_t xs_report_total_reason(const xs_policy_t *policy, const xs_certify_total_
     out[0] = '\0';
     if (total->met != XS_MET_NO)
         return 0;
-    if (policy && (!(total->why & XS_WHY_SINGLE_MISSING) ||
-                   policy->single.category != XS_CAT_NONE))
+    if (policy && (!(total->why & XS_WHY_SINGLE_MISSING) || policy->single.category != XS_CAT_NONE))
         return xs_certify_total_reason(policy, total, out, cap);
     /* Without the policy (or with one that has no single-record requirement, so not the
      * receipt's), the single-record part is named by its code and a generic phrase. */
@@ -191,8 +198,8 @@ size_t xs_report_total_reason(const xs_policy_t *policy, const xs_certify_total_
         len = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
     }
     if (total->why & XS_WHY_SINGLE_MISSING) {
-        int n = snprintf(out + len, cap - len, "%ssingle_missing 缺少规定的单项培训",
-                         len ? "; " : "");
+        int n =
+            snprintf(out + len, cap - len, "%ssingle_missing 缺少规定的单项培训", len ? "; " : "");
         if (n > 0)
             len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
     }

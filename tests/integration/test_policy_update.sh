@@ -96,6 +96,46 @@ run "$XS" certify --policy "$TMP/v1.ini" --records "$TMP/all.csv" --detail
 check "certify --detail under v1: 研修日志 is rejected unknown_category: $OUT" \
     has "$OUT" "rejected,unknown_category"
 
+# ---- the hub's detail: one row per record it holds -----------------------------------------
+
+# The node's own list, one line per record it synced: what the hub holds.
+HELD=$(tr -d '\r' <"$TMP/all.csv" | sed 1d | grep -c .)
+"$HUB" report --dir "$H" --detail >"$TMP/detail.csv" 2>"$TMP/detail.err"
+check_eq "hub report --detail: exit 0, nothing on stderr" "0 " "$? $(cat "$TMP/detail.err")"
+check_eq "hub report --detail: BOM, then certify's detail columns with school_id first" \
+    "$(printf '\xEF\xBB\xBFschool_id,line,teacher_id,academic_year,category,credited_hours,status,reason\r')" \
+    "$(head -n 1 "$TMP/detail.csv")"
+check_eq "hub report --detail: every line ends in CRLF" "$(wc -l <"$TMP/detail.csv")" \
+    "$(grep -c $'\r$' "$TMP/detail.csv")"
+DETAIL=$(csv_select "$TMP/detail.csv" 1 2 3 4 5 6 7 8 | sed 1d)
+check_eq "hub report --detail: one row per record the hub holds ($HELD)" "$HELD" \
+    "$(grep -c . <<<"$DETAIL")"
+check_eq "hub report --detail: 案例分析 by name and label, 2.00 h credited, twice for T1" 2 \
+    "$(grep -c '^S1,[0-9a-f]*:[0-9]*,T1,2025-2026,case_study 案例分析,2.00,credited,$' <<<"$DETAIL")"
+check "hub report --detail: T2's imported 案例分析 and its lecture: $DETAIL" eval \
+    'grep -q "^S1,[^,]*,T2,2025-2026,case_study 案例分析,2.00,credited,\$" <<<"$DETAIL" &&
+     grep -q "^S1,[^,]*,T2,2025-2026,lecture 专题讲座,1.50,credited,\$" <<<"$DETAIL"'
+check_eq "hub report --detail: 研修日志 (code 12, not in v1) by its number, rejected" \
+    "S1,T1,2025-2026,12,0.00,rejected,unknown_category 未知的活动类别" \
+    "$(grep ',12,' <<<"$DETAIL" | cut -d, -f1,3-)"
+NODE_KEY=$(cut -d, -f2 <<<"$DETAIL" | cut -d: -f1 | sort -u)
+run "$HUB" nodes --dir "$H"
+check "hub report --detail: line is the node's key as \`nodes\` shows it, and its record number" \
+    eval '[ "$(grep -c . <<<"$NODE_KEY")" = 1 ] && has "$OUT" " $NODE_KEY S1 " &&
+          [ "$(cut -d, -f2 <<<"$DETAIL" | cut -d: -f2 | sort -n | tr "\n" " ")" = "1 2 3 4 5 " ]'
+SUMMED=$(awk -F, '$7 == "credited" { s += $6 * 100 } END { printf "%.2f", s / 100 }' <<<"$DETAIL")
+run "$HUB" report --dir "$H"
+check_eq "hub report --detail: credited hours sum to the summary's year totals" \
+    "$(tr -d '\r' <<<"$OUT" | awk -F, '$3 == "year" { s += $6 * 100 } END { printf "%.2f", s / 100 }')" \
+    "$SUMMED"
+run "$HUB" report --dir "$H" --detail --school S2
+check_eq "hub report --detail --school S2: the header only" 1 "$(grep -c . <<<"$OUT")"
+run "$HUB" report --dir "$H" --detail --year 2024-2025
+check_eq "hub report --detail --year 2024-2025: the header only" 1 "$(grep -c . <<<"$OUT")"
+run "$HUB" report --dir "$H" --detail --year 2025-2026 --school S1
+check_eq "hub report --detail --year 2025-2026 --school S1: every row" "$HELD" \
+    "$(($(grep -c . <<<"$OUT") - 1))"
+
 # ---- a new policy version at the hub --------------------------------------------------------
 
 run "$HUB" policy --dir "$H" --policy "$TMP/other.ini"
@@ -112,6 +152,10 @@ check "it says how many teachers were re-certified and receipts issued: $OUT" \
 run "$HUB" report --dir "$H"
 check_eq "after v2: T1 has 2 × 3.00 h of 案例分析 + 1.00 h of 研修日志" "7.00" \
     "$(tr -d '\r' <<<"$OUT" | grep '^S1,T1,year' | cut -d, -f6)"
+
+run "$HUB" report --dir "$H" --detail
+check "after v2, --detail credits 研修日志 by name and label: $OUT" \
+    has "$OUT" ",T1,2025-2026,study_log 研修日志,1.00,credited,"
 
 sync n1
 check_rc "sync after the new version" 0

@@ -243,7 +243,9 @@ static xs_err s_print_detail(const s_certify_t *c, xs_certify_row_t *rows) {
             rows[i].credited_seconds = 0;
             r++;
         }
-        err = xs_report_detail_row(stdout, c->policy, c->lines[i], &c->records[i], &rows[i]);
+        char line[24];
+        snprintf(line, sizeof line, "%llu", (unsigned long long)c->lines[i]);
+        err = xs_report_detail_row(stdout, c->policy, NULL, line, &c->records[i], &rows[i], 0);
     }
     return err;
 }
@@ -257,7 +259,7 @@ static int s_certify_print(s_certify_t *c, int detail) {
         return 2;
     }
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    xs_err err = detail ? xs_report_detail_begin(stdout) : xs_report_summary_begin(stdout, 0);
+    xs_err err = detail ? xs_report_detail_begin(stdout, 0) : xs_report_summary_begin(stdout, 0);
     if (err == XS_OK)
         err = xs_certify_run(c->policy, NULL, c->records, c->lines, c->count, NULL, rows,
                              detail ? NULL : s_on_teacher, c);

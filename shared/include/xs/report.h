@@ -36,15 +36,22 @@ size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t
                              int year, xs_certify_total_t *out);
 
 /* Writes the UTF-8 BOM and the detail header
- * "line,teacher_id,academic_year,category,credited_hours,status,reason". XS_EIO. */
-XS_MUST_USE xs_err xs_report_detail_begin(FILE *f);
+ * "[school_id,]line,teacher_id,academic_year,category,credited_hours,status,reason". XS_EIO. */
+XS_MUST_USE xs_err xs_report_detail_begin(FILE *f, int with_school);
 
-/* Writes one record's detail row: line is the record's id in its source (the CSV line).
- * The category is its English name under the policy (a county's own, "case_study", too), or
- * its number when the policy does not define it. The reason is "<code> <Chinese phrase>"
- * ("too_short 字数不足1000", "unknown_category 未知的活动类别"); empty when credited. XS_EIO. */
-XS_MUST_USE xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, uint64_t line,
-                                        const xs_record_t *rec, const xs_certify_row_t *row);
+/* Flags of xs_report_detail_row. */
+#define XS_REPORT_LABEL 1 /* the category cell gives the Chinese label after the name */
+
+/* Writes one record's detail row. school (may be NULL) is written first when not NULL, as in
+ * the summary; line is the record's id in its source (a sheet's line number, a hub's
+ * "<node key>:<seq>"), NUL-terminated. The category is its English name under the policy (a
+ * county's own, "case_study", too), with XS_REPORT_LABEL followed by a space and its Chinese
+ * label ("case_study 案例分析"); its number when the policy does not define it. The reason is
+ * "<code> <Chinese phrase>" ("too_short 字数不足1000", "unknown_category 未知的活动类别");
+ * empty when credited. XS_EIO. */
+XS_MUST_USE xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, const xs_str_t *school,
+                                        const char *line, const xs_record_t *rec,
+                                        const xs_certify_row_t *row, unsigned flags);
 
 /* Writes why total is not met (credit-rules §6.8), NUL-terminated, into out (cap bytes) and
  * returns its length: xs_certify_total_reason when policy is given; without one (a receipt
