@@ -315,10 +315,10 @@ static int s_needs_quotes(const char *s, size_t len) {
     return 0;
 }
 
-/* Writes s quoted, each quote doubled. */
-static xs_err s_put_quoted(FILE *f, const char *s, size_t len) {
+/* Writes s quoted, each quote doubled, after the formula guard when guard is set. */
+static xs_err s_put_quoted(FILE *f, const char *s, size_t len, int guard) {
     const char *end = s + len;
-    if (s_put(f, "\"", 1) != XS_OK)
+    if (s_put(f, guard ? "\"'" : "\"", guard ? 2 : 1) != XS_OK)
         return XS_EIO;
     while (s < end) {
         const char *quote = memchr(s, '"', (size_t)(end - s));
@@ -332,8 +332,31 @@ static xs_err s_put_quoted(FILE *f, const char *s, size_t len) {
     return s_put(f, "\"", 1);
 }
 
+/* 1 when a spreadsheet would read s as a formula once its leading apostrophes are gone. */
+static int s_formula_like(const char *s, size_t len) {
+    size_t i = 0;
+    while (i < len && s[i] == '\'')
+        i++;
+    return i < len && (s[i] == '=' || s[i] == '+' || s[i] == '-' || s[i] == '@' ||
+                       s[i] == '\t' || s[i] == '\r');
+}
+
+void xs_csv_unguard(const char **s, size_t *len) {
+    if (*len > 1 && (*s)[0] == '\'' && s_formula_like(*s + 1, *len - 1)) {
+        (*s)++;
+        (*len)--;
+    }
+}
+
 xs_err xs_csv_write_cell(FILE *f, const char *s, size_t len, int last) {
-    xs_err err = s_needs_quotes(s, len) ? s_put_quoted(f, s, len) : s_put(f, s, len);
+    int guard = s_formula_like(s, len);
+    xs_err err;
+    if (s_needs_quotes(s, len))
+        err = s_put_quoted(f, s, len, guard);
+    else if (guard && s_put(f, "'", 1) != XS_OK)
+        err = XS_EIO;
+    else
+        err = s_put(f, s, len);
     if (err != XS_OK)
         return err;
     return last ? s_put(f, "\r\n", 2) : s_put(f, ",", 1);

@@ -147,12 +147,23 @@ check_eq "--year 2025-2026 starts on 2025-09-01" "2025-09-01" \
 run "$NODE" list --dir "$A" --year 2025-2027
 check_rc "--year 2025-2027 is refused" 2
 
+# A spreadsheet formula typed into a cell is kept as text: the CSV guards it with an
+# apostrophe (Excel shows text, runs nothing), and importing the CSV gives the bytes back.
+run "$NODE" record --dir "$A" --teacher TF --date 2025-03-01 --category lecture --minutes 30 \
+    --event '=HYPERLINK("http://example.invalid","点击")' --note '-5'
+check_rc "record with formula-like text" 0
+
 "$NODE" list --dir "$A" --format csv >"$TMP/a.csv"
 check_eq "list --format csv starts with a UTF-8 BOM" "efbbbf" "$(head -c 3 "$TMP/a.csv" | od -An -tx1 | tr -d ' ')"
 check "list --format csv ends lines in CRLF" eval '[ "$(head -n 1 "$TMP/a.csv" | tail -c 2 | od -An -tx1 | tr -d " ")" = 0d0a ]'
 check_eq "list --format csv header" \
     "id,school_id,teacher_id,date,category,role,minutes,hours,days,chars,unit,lessons,level,grade,work,event,score,note,operator,ref,voided_by" \
     "$(head -n 1 "$TMP/a.csv" | sed '1s/^\xEF\xBB\xBF//' | tr -d '\r')"
+cat >"$TMP/guarded" <<'EOF'
+"'=HYPERLINK(""http://example.invalid"",""点击"")",,'-5,
+EOF
+check "list --format csv writes formula-like text as text (event, then the note -5)" \
+    grep -qF -f "$TMP/guarded" "$TMP/a.csv"
 
 # Round trip: the list's sheet columns (all but id and voided_by), imported into a fresh node
 # of the same school, list the same.

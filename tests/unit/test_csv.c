@@ -192,6 +192,53 @@ static void test_row_over_64k(void **state) {
     free(input);
 }
 
+/* A cell a spreadsheet would run as a formula is written as text (a leading apostrophe), and
+ * reading it back through xs_csv_unguard gives the original bytes, for every shape. */
+static void test_formula_cells_are_guarded_and_read_back_exactly(void **state) {
+    (void)state;
+    static const struct {
+        const char *cell, *written;
+    } cases[] = {
+        {"=HYPERLINK(\"http://x\",\"点击\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"点击\"\")\""},
+        {"=1+1", "'=1+1"},
+        {"+8613800000000", "'+8613800000000"},
+        {"-5", "'-5"},
+        {"@SUM(A1)", "'@SUM(A1)"},
+        {"\t=1", "\"'\t=1\""},
+        {"\r=1", "\"'\r=1\""},
+        {"=a,b", "\"'=a,b\""},
+        {"'=x", "''=x"},
+        {"''-x", "'''-x"},
+        {"'abc", "'abc"},
+        {"'", "'"},
+        {"a=b", "a=b"},
+        {"T0001", "T0001"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+        assert_non_null(f);
+        assert_int_equal(xs_csv_write_cell(f, cases[i].cell, strlen(cases[i].cell), 1), XS_OK);
+        assert_int_equal(fclose(f), 0);
+        size_t want = strlen(cases[i].written);
+        if (size != want + 2 || memcmp(buf, cases[i].written, want) != 0)
+            fail_msg("case %zu: wrote %.*s", i, (int)size, buf);
+        xs_csv_t *c = NULL;
+        xs_csv_row_t row;
+        assert_int_equal(xs_csv_open_mem(&c, buf, size), XS_OK);
+        assert_int_equal(xs_csv_next(c, &row), XS_OK);
+        assert_int_equal(row.count, 1);
+        const char *s = row.cells[0].ptr;
+        size_t len = row.cells[0].len;
+        xs_csv_unguard(&s, &len);
+        assert_int_equal(len, strlen(cases[i].cell));
+        assert_memory_equal(s, cases[i].cell, len);
+        xs_csv_close(&c);
+        free(buf);
+    }
+}
+
 static void test_open_file(void **state) {
     (void)state;
     char path[] = "/tmp/xs_test_csv_XXXXXX";
@@ -344,6 +391,7 @@ int main(void) {
         cmocka_unit_test(test_broken_quoting_names_the_line),
         cmocka_unit_test(test_too_many_cells),
         cmocka_unit_test(test_row_over_64k),
+        cmocka_unit_test(test_formula_cells_are_guarded_and_read_back_exactly),
         cmocka_unit_test(test_open_file),
         cmocka_unit_test(test_row_blank),
         cmocka_unit_test(test_writer_quotes_only_when_needed),

@@ -73,9 +73,17 @@ XS_MUST_USE xs_err xs_csv_write_bom(FILE *f);
 
 /* Writes one cell followed by a comma, or by CRLF when last is nonzero. The cell is quoted
  * only when it must be: it holds a comma, quote, CR or LF, or starts or ends with a space or
- * tab (which spreadsheet programs would otherwise drop). A row made of one empty cell would
- * read back as an empty line, which readers skip: xs_csv_write_row quotes it. */
+ * tab (which spreadsheet programs would otherwise drop). A cell a spreadsheet would take for a
+ * formula (its first character after any apostrophes is =, +, -, @, tab or CR) is written
+ * with one more apostrophe in front, which makes it text; xs_csv_unguard removes it. A row
+ * made of one empty cell would read back as an empty line, which readers skip:
+ * xs_csv_write_row quotes it. */
 XS_MUST_USE xs_err xs_csv_write_cell(FILE *f, const char *s, size_t len, int last);
+
+/* Undoes xs_csv_write_cell's formula guard on a cell read back: drops one leading apostrophe
+ * when the first character after the apostrophes is =, +, -, @, tab or CR. Reading what the
+ * writer wrote gives the original bytes exactly. */
+void xs_csv_unguard(const char **s, size_t *len);
 
 /* Writes count cells (count ≥ 1) as one row ending in CRLF. */
 XS_MUST_USE xs_err xs_csv_write_row(FILE *f, const xs_csv_cell_t *cells, size_t count);
