@@ -764,7 +764,7 @@ static xs_err s_pend_name(s_parser_t *ps, s_pending_t *slot, const char *s, size
 static xs_err s_term_item(s_parser_t *ps, const char *s, size_t len) {
     xs_policy_bucket_t *bk = &ps->p->buckets[ps->arg];
     if (s_is(s, len, "all")) {
-        if (ps->bucket_terms[ps->arg])
+        if (ps->bucket_terms[ps->arg] || bk->all) /* "all, all" is not alone either */
             return s_fail(ps, "all 须单独使用 (\"all\" stands alone)");
         bk->all = 1;
         return XS_OK;

@@ -511,6 +511,7 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[bucket.x]\ncategories = lecture, poem\n", "t.ini:7: ", "unknown category): poem"},
         {"[bucket.x]\ncategories = lecture,, exam\n", "t.ini:7: ", "empty item"},
         {"[bucket.x]\ncategories = all, exam\n", "t.ini:7: ", "stands alone"},
+        {"[bucket.x]\ncategories = all, all\n", "t.ini:7: ", "stands alone"}, /* §1: no repeats */
         {"[bucket.x]\ncategories = exam, exam\n", "t.ini:7: ", "listed twice"},
         {"[bucket.x]\nbuckets = nowhere\n", "t.ini:7: ", "no such bucket): nowhere"},
         {"[require.year]\nnowhere = 3\n", "t.ini:7: ", "no such bucket): nowhere"},
