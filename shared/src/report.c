@@ -187,19 +187,10 @@ size_t xs_report_total_reason(const xs_policy_t *policy, const xs_certify_total_
      * receipt's), the single-record part is named by its code and a generic phrase. */
     xs_certify_total_t hours_only = *total;
     hours_only.why &= (uint8_t)~XS_WHY_SINGLE_MISSING;
-    size_t len = 0;
-    if (hours_only.why) {
-        char hours[24];
-        uint64_t short_by = total->required_seconds > total->credited_seconds
-                                ? total->required_seconds - total->credited_seconds
-                                : 0;
-        xs_certify_format_hours(hours, sizeof hours, short_by);
-        int n = snprintf(out, cap, "hours_short 还差%s学时", hours);
-        len = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
-    }
-    if (total->why & XS_WHY_SINGLE_MISSING) {
-        int n =
-            snprintf(out + len, cap - len, "%ssingle_missing 缺少规定的单项培训", len ? "; " : "");
+    size_t len = hours_only.why ? xs_certify_total_reason(policy, &hours_only, out, cap) : 0;
+    if ((total->why & XS_WHY_SINGLE_MISSING) && len + 1 < cap) {
+        int n = snprintf(out + len, cap - len, "%s%s", len ? "; " : "",
+                         "single_missing 缺少规定的单项培训");
         if (n > 0)
             len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
     }
