@@ -1374,6 +1374,18 @@ size_t xs_certify_format_hours(char *out, size_t cap, uint64_t seconds) {
     return xs_text_format_fixed(out, cap, hundredths, 2);
 }
 
+/* Appends len bytes of s to out (cap bytes, NUL kept), as far as they fit; returns the new
+ * length. */
+static size_t s_append(char *out, size_t cap, size_t at, const char *s, size_t len) {
+    if (at + 1 >= cap)
+        return at;
+    size_t n = len < cap - 1 - at ? len : cap - 1 - at;
+    memcpy(out + at, s, n);
+    out[at + n] = '\0';
+    return at + n;
+}
+#define S_APPEND(lit) (len = s_append(out, cap, len, lit, sizeof lit - 1))
+
 size_t xs_certify_total_reason(const xs_policy_t *policy, const xs_certify_total_t *total,
                                char *out, size_t cap) {
     if (!cap)
@@ -1382,33 +1394,35 @@ size_t xs_certify_total_reason(const xs_policy_t *policy, const xs_certify_total
     out[0] = '\0';
     if (total->met != XS_MET_NO)
         return 0;
+    char hours[24];
     if (total->why & XS_WHY_HOURS_SHORT) {
-        char hours[24];
         uint64_t short_by = total->required_seconds > total->credited_seconds
                                 ? total->required_seconds - total->credited_seconds
                                 : 0;
-        xs_certify_format_hours(hours, sizeof hours, short_by);
-        int n = snprintf(out, cap, "hours_short 还差%s学时", hours);
-        len = n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+        size_t n = xs_certify_format_hours(hours, sizeof hours, short_by);
+        S_APPEND("hours_short 还差");
+        len = s_append(out, cap, len, hours, n);
+        S_APPEND("学时");
     }
     if (total->why & XS_WHY_SINGLE_MISSING) {
         const xs_policy_single_t *single = &policy->single;
-        char hours[24];
-        int n;
-        /* Whole hours read as the seeds write them: "90学时", not "90.00学时". */
-        size_t h = xs_certify_format_hours(hours, sizeof hours, single->min_seconds);
-        if (h > 3 && memcmp(hours + h - 3, ".00", 3) == 0)
-            hours[h - 3] = '\0';
-        const char *sep = len ? "; " : "";
+        if (len)
+            S_APPEND("; ");
+        S_APPEND("single_missing 缺少");
         if (single->label[0]) {
-            n = snprintf(out + len, cap - len, "%ssingle_missing 缺少%s", sep, single->label);
+            len = s_append(out, cap, len, single->label, strlen(single->label));
         } else {
+            /* whole hours print without decimals: "90学时" */
+            size_t n = xs_certify_format_hours(hours, sizeof hours, single->min_seconds);
+            if (n > 3 && memcmp(hours + n - 3, ".00", 3) == 0)
+                n -= 3;
             const char *label = xs_policy_category_label(policy, single->category);
-            n = snprintf(out + len, cap - len, "%ssingle_missing 缺少一次不少于%s学时的%s", sep,
-                         hours, label ? label : "");
+            S_APPEND("一次不少于");
+            len = s_append(out, cap, len, hours, n);
+            S_APPEND("学时的");
+            len = s_append(out, cap, len, label ? label : "", label ? strlen(label) : 0);
         }
-        if (n > 0)
-            len += (size_t)n < cap - len ? (size_t)n : cap - len - 1;
     }
     return len;
 }
+#undef S_APPEND

@@ -2027,17 +2027,23 @@ const char *xs_policy_category_label(const xs_policy_t *p, unsigned code) {
     return xs_category_zh(code);
 }
 
+/* 1 when len bytes of s are the English name (ASCII case folded) or the exact label; the
+ * first byte rules most out before anything is measured. */
+static int s_names_category(const char *s, size_t len, const char *name, const char *label) {
+    if (len == 0)
+        return 0;
+    if ((s[0] | 0x20) == name[0] && s_same_folded(s, len, name))
+        return 1;
+    return s[0] == label[0] && strlen(label) == len && memcmp(label, s, len) == 0;
+}
+
 int xs_policy_category_parse(const xs_policy_t *p, const char *s, size_t len) {
-    for (unsigned c = 1; c < XS_CAT_COUNT; c++) {
-        const char *zh = xs_category_zh(c);
-        if (s_same_folded(s, len, xs_category_name(c)) ||
-            (strlen(zh) == len && memcmp(zh, s, len) == 0))
+    for (unsigned c = 1; c < XS_CAT_COUNT; c++)
+        if (s_names_category(s, len, xs_category_name(c), xs_category_zh(c)))
             return (int)c;
-    }
     for (uint32_t i = 0; p && i < p->custom_count; i++) {
         const xs_policy_category_t *cat = &p->custom[i];
-        if (s_same_folded(s, len, cat->name) ||
-            (strlen(cat->label) == len && memcmp(cat->label, s, len) == 0))
+        if (s_names_category(s, len, cat->name, cat->label))
             return cat->code;
     }
     return -1;

@@ -240,7 +240,8 @@ xs_err xs_sheet_row(const xs_sheet_t *sheet, const xs_csv_row_t *row, xs_record_
         }
         const char *s = cell->ptr;
         size_t len = cell->len;
-        xs_csv_unguard(&s, &len); /* a cell this software wrote, formula-guarded */
+        if (len && s[0] == '\'')
+            xs_csv_unguard(&s, &len); /* a cell this software wrote, formula-guarded */
         if (column == XS_SHEET_COL_NAME) {
             xs_text_trim(&s, &len);
             if (len > XS_SHEET_NAME_MAX)

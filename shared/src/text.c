@@ -90,15 +90,25 @@ xs_err xs_text_parse_fixed(const char *s, size_t len, unsigned scale, uint64_t m
 }
 
 size_t xs_text_format_fixed(char *out, size_t cap, uint64_t value, unsigned scale) {
-    uint64_t div = 1;
-    for (unsigned i = 0; i < scale; i++)
-        div *= 10;
-    int n = scale ? snprintf(out, cap, "%llu.%0*llu", (unsigned long long)(value / div), (int)scale,
-                             (unsigned long long)(value % div))
-                  : snprintf(out, cap, "%llu", (unsigned long long)value);
-    if (n < 0)
+    /* digits from the right: at most 20 of a uint64_t, the point, and leading zeros up to
+     * scale + 1 digits ("0.05") */
+    char buf[64];
+    size_t n = 0;
+    if (scale > 40)
+        scale = 40;
+    do {
+        if (n == scale && scale)
+            buf[n++] = '.';
+        buf[n++] = (char)('0' + value % 10);
+        value /= 10;
+    } while (value || n <= scale);
+    if (!cap)
         return 0;
-    return (size_t)n < cap ? (size_t)n : cap ? cap - 1 : 0;
+    size_t len = n < cap ? n : cap - 1;
+    for (size_t i = 0; i < len; i++)
+        out[i] = buf[n - 1 - i];
+    out[len] = '\0';
+    return len;
 }
 
 /* Howard Hinnant's days_from_civil / civil_from_days. */
