@@ -13,7 +13,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Writes row with the writer (after a BOM, as reports are) and reads it back: same cells. */
+/* Writes row with the writer (after a BOM, as reports are) and reads it back: the same cells,
+ * once the formula guard is taken off. */
 static void s_round_trip(const xs_csv_row_t *row) {
     char *out = NULL;
     size_t len = 0;
@@ -36,10 +37,14 @@ static void s_round_trip(const xs_csv_row_t *row) {
         goto out;
     if (err != XS_OK || back.count != row->count)
         abort();
-    for (size_t i = 0; i < row->count; i++)
-        if (back.cells[i].len != row->cells[i].len ||
-            memcmp(back.cells[i].ptr, row->cells[i].ptr, row->cells[i].len) != 0)
+    for (size_t i = 0; i < row->count; i++) {
+        /* a formula-like cell comes back behind its guard, which xs_csv_unguard removes */
+        const char *s = back.cells[i].ptr;
+        size_t n = back.cells[i].len;
+        xs_csv_unguard(&s, &n);
+        if (n != row->cells[i].len || memcmp(s, row->cells[i].ptr, n) != 0)
             abort();
+    }
     if (xs_csv_next(c, &back) != XS_ENOTFOUND)
         abort();
 out:
