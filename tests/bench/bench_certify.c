@@ -5,9 +5,9 @@
  * run within 3 s.
  * Usage: bench_certify [policy.ini|- [records [teachers]]]; without a policy (or with "-")
  * every .ini file in schema/policies of $XS_SOURCE_DIR, else of the source root of this file.
- * The source also builds against earlier trees (revision 1, credit in minutes).
+ * The source also builds against earlier trees (revision 1, credit in minutes) with this
+ * directory's helpers.c beside it.
  * Set XS_BENCH_KEEP=1 to keep the generated sheet and outputs (their directory is printed). */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <spawn.h>
@@ -256,38 +256,6 @@ static double s_time(const char *label, const char *program, const char *policy,
     return best;
 }
 
-static int s_cmp_path(const void *a, const void *b) {
-    return strcmp((const char *)a, (const char *)b);
-}
-
-/* The shipped policies: the .ini files in schema/policies under the source root, sorted;
- * returns their count. */
-static size_t s_shipped(char paths[][1024], size_t cap) {
-    char dir[512];
-    const char *root = getenv("XS_SOURCE_DIR");
-    if (root) {
-        snprintf(dir, sizeof dir, "%s/schema/policies", root);
-    } else {
-        /* This file is tests/bench/bench_certify.c under the source root. */
-        const char *self = __FILE__;
-        const char *cut = strstr(self, "tests/bench/");
-        int keep = cut ? (int)(cut - self) : 0;
-        snprintf(dir, sizeof dir, "%.*sschema/policies", keep, self);
-    }
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL && n < cap) {
-        size_t len = strlen(e->d_name);
-        if (len > 4 && strcmp(e->d_name + len - 4, ".ini") == 0)
-            snprintf(paths[n++], 1024, "%s/%s", dir, e->d_name);
-    }
-    if (d)
-        closedir(d);
-    qsort(paths, n, sizeof paths[0], s_cmp_path);
-    return n;
-}
-
 /* 1 when this library's sheet header takes a lessons column. */
 static int s_sheet_takes_lessons(void) {
     static const char header[] = "teacher_id,date,category,lessons\n";
@@ -397,7 +365,7 @@ int main(int argc, char **argv) {
         snprintf(policies[0], sizeof policies[0], "%s", argv[1]);
         policy_count = 1;
     } else {
-        policy_count = s_shipped(policies, S_POLICIES_MAX);
+        policy_count = bench_shipped_policies(policies, S_POLICIES_MAX);
     }
     char *end = NULL;
     size_t records = argc > 2 ? strtoul(argv[2], &end, 10) : 1000000;

@@ -3,14 +3,15 @@
  * whole run (policy load and certification), the engine's seconds and its records per second.
  * Usage: bench_certify_engine [policy.ini|- [records [teachers]]]; without a policy (or with
  * "-") every .ini file in schema/policies of $XS_SOURCE_DIR, else of this source tree.
- * The source also builds against earlier trees (revision 1, credit in minutes), so one
- * generator can time the engine before and after a change. */
-#include <dirent.h>
+ * The source also builds against earlier trees (revision 1, credit in minutes) with this
+ * directory's helpers.c beside it, so one generator times the engine before and after a
+ * change. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "helpers.h"
 #include "xs/certify.h"
 #include "xs/policy.h"
 #include "xs/record.h"
@@ -195,38 +196,6 @@ static void s_make(xs_record_t *r, const xs_str_t *teacher_ids, const xs_str_t *
     }
 }
 
-static int s_cmp_path(const void *a, const void *b) {
-    return strcmp((const char *)a, (const char *)b);
-}
-
-/* The shipped policies: the .ini files in schema/policies under the source root, sorted;
- * returns their count. */
-static size_t s_shipped(char paths[][1024], size_t cap) {
-    char dir[512];
-    const char *root = getenv("XS_SOURCE_DIR");
-    if (root) {
-        snprintf(dir, sizeof dir, "%s/schema/policies", root);
-    } else {
-        /* This file is tests/bench/bench_certify_engine.c under the source root. */
-        const char *self = __FILE__;
-        const char *cut = strstr(self, "tests/bench/");
-        int keep = cut ? (int)(cut - self) : 0;
-        snprintf(dir, sizeof dir, "%.*sschema/policies", keep, self);
-    }
-    DIR *d = opendir(dir);
-    size_t n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL && n < cap) {
-        size_t len = strlen(e->d_name);
-        if (len > 4 && strcmp(e->d_name + len - 4, ".ini") == 0)
-            snprintf(paths[n++], 1024, "%s/%s", dir, e->d_name);
-    }
-    if (d)
-        closedir(d);
-    qsort(paths, n, sizeof paths[0], s_cmp_path);
-    return n;
-}
-
 /* Certifies the records S_ROUNDS times under the policy at path; prints one line of
  * numbers per policy. 0, or 1 after saying why. */
 static int s_bench(const char *path, const xs_record_t *records, const uint64_t *ids, size_t count,
@@ -280,7 +249,7 @@ int main(int argc, char **argv) {
         snprintf(paths[0], sizeof paths[0], "%s", argv[1]);
         policies = 1;
     } else {
-        policies = s_shipped(paths, S_POLICIES_MAX);
+        policies = bench_shipped_policies(paths, S_POLICIES_MAX);
     }
     char *end = NULL;
     size_t count = argc > 2 ? strtoul(argv[2], &end, 10) : 1000000;

@@ -71,3 +71,33 @@ int bench_policy_path(char *out, size_t cap) {
     snprintf(out, cap, "%.*s/schema/policies/baiwanzi.ini", (int)(len - (sizeof tail - 1)), file);
     return 0;
 }
+
+static int s_cmp_path(const void *a, const void *b) {
+    return strcmp((const char *)a, (const char *)b);
+}
+
+size_t bench_shipped_policies(char paths[][1024], size_t cap) {
+    char dir[512];
+    const char *root = getenv("XS_SOURCE_DIR");
+    static const char tail[] = "/tests/bench/helpers.c";
+    const char *file = __FILE__;
+    size_t len = strlen(file);
+    if (root)
+        snprintf(dir, sizeof dir, "%s/schema/policies", root);
+    else if (len >= sizeof tail && strcmp(file + len - (sizeof tail - 1), tail) == 0)
+        snprintf(dir, sizeof dir, "%.*s/schema/policies", (int)(len - (sizeof tail - 1)), file);
+    else
+        snprintf(dir, sizeof dir, "schema/policies");
+    DIR *d = opendir(dir);
+    size_t n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL && n < cap) {
+        size_t name_len = strlen(e->d_name);
+        if (name_len > 4 && strcmp(e->d_name + name_len - 4, ".ini") == 0)
+            snprintf(paths[n++], 1024, "%s/%s", dir, e->d_name);
+    }
+    if (d)
+        closedir(d);
+    qsort(paths, n, sizeof paths[0], s_cmp_path);
+    return n;
+}

@@ -16,6 +16,10 @@ void bench_remove_tree(const char *path);
  * or the source tree's baiwanzi.ini. -1 when the source tree cannot be found from this file's
  * compiled path (then XS_BENCH_POLICY must be set). */
 int bench_policy_path(char *out, size_t cap);
+/* The shipped policies into paths (at most cap): the .ini files of schema/policies under
+ * $XS_SOURCE_DIR, else under the source tree this file was compiled from, sorted by path;
+ * returns their count (0 when the directory cannot be read). */
+size_t bench_shipped_policies(char paths[][1024], size_t cap);
 /* qsort comparator for doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);
 
