@@ -368,15 +368,30 @@ static xs_err s_step(xs_txn_t *txn, void *ctx) {
     return err;
 }
 
+/* Starts a merge or re-certification of hub's store: the receipt buffers; XS_ENOMEM. */
+static xs_err s_begin(s_merge_t *m, hub_t *hub) {
+    memset(m, 0, sizeof *m);
+    m->hub = hub;
+    m->now = (int64_t)time(NULL);
+    xs_writer_init(&m->signed_env, XS_RECEIPT_MAX_BYTES);
+    return (m->receipt = malloc(sizeof *m->receipt)) ? XS_OK : XS_ENOMEM;
+}
+
+/* Frees what s_begin and the steps after it allocated. */
+static void s_end(s_merge_t *m) {
+    hub_ledger_free(&m->ledger);
+    hub_ledger_free(&m->exams);
+    free(m->teachers);
+    free(m->events);
+    free(m->receipt);
+    xs_writer_free(&m->signed_env);
+}
+
 xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *stats) {
     s_merge_t m;
-    memset(&m, 0, sizeof m);
-    m.hub = hub;
+    xs_err err = s_begin(&m, hub);
     m.items = items;
     m.n = n;
-    m.now = (int64_t)time(NULL);
-    xs_writer_init(&m.signed_env, XS_RECEIPT_MAX_BYTES);
-    xs_err err = (m.receipt = malloc(sizeof *m.receipt)) ? XS_OK : XS_ENOMEM;
     if (err == XS_OK)
         err = xs_store_update(hub->store, s_step, &m);
     int policy_changed = m.stats.policy_changed;
@@ -390,12 +405,7 @@ xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *sta
     }
     m.stats.policy_changed = policy_changed;
     *stats = m.stats;
-    hub_ledger_free(&m.ledger);
-    hub_ledger_free(&m.exams);
-    free(m.teachers);
-    free(m.events);
-    free(m.receipt);
-    xs_writer_free(&m.signed_env);
+    s_end(&m);
     return err;
 }
 
@@ -408,12 +418,8 @@ xs_err hub_recertify(hub_t *hub, xs_txn_t *txn, hub_progress_fn progress, void *
                      hub_recertify_stats_t *stats) {
     s_merge_t m;
     xs_certify_exams_t *standings = NULL;
-    memset(&m, 0, sizeof m);
     memset(stats, 0, sizeof *stats);
-    m.hub = hub;
-    m.now = (int64_t)time(NULL);
-    xs_writer_init(&m.signed_env, XS_RECEIPT_MAX_BYTES);
-    xs_err err = (m.receipt = malloc(sizeof *m.receipt)) ? XS_OK : XS_ENOMEM;
+    xs_err err = s_begin(&m, hub);
     /* Every teacher first (the walk reads), then certify and write one by one. */
     if (err == XS_OK)
         err = hub_ledger_teachers_each(txn, s_collect_teacher, &m);
@@ -435,11 +441,6 @@ xs_err hub_recertify(hub_t *hub, xs_txn_t *txn, hub_progress_fn progress, void *
         stats->generation = m.generation;
     }
     xs_certify_exams_destroy(&standings);
-    hub_ledger_free(&m.ledger);
-    hub_ledger_free(&m.exams);
-    free(m.teachers);
-    free(m.events);
-    free(m.receipt);
-    xs_writer_free(&m.signed_env);
+    s_end(&m);
     return err;
 }
