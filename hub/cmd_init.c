@@ -16,9 +16,17 @@ struct s_init {
     size_t signed_len;
 };
 
+/* Writes the store's format and policy; XS_EEXIST when the store already has a policy (a new
+ * version goes through `xueshi-hub policy`, which re-certifies everyone under it). */
 static xs_err s_write(xs_txn_t *txn, void *ctx) {
     const struct s_init *init = ctx;
-    xs_err err = hub_meta_put(txn, HUB_META_FORMAT, HUB_FORMAT, strlen(HUB_FORMAT));
+    xs_bytes_t held;
+    xs_err err = hub_meta_get(txn, HUB_META_POLICY, &held);
+    if (err == XS_OK)
+        return XS_EEXIST;
+    if (err != XS_ENOTFOUND)
+        return err;
+    err = hub_meta_put(txn, HUB_META_FORMAT, HUB_FORMAT, strlen(HUB_FORMAT));
     if (err == XS_OK)
         err = hub_meta_put(txn, HUB_META_POLICY, init->blob, init->blob_len);
     if (err == XS_OK)
@@ -77,7 +85,16 @@ int hub_cmd_init(int argc, char **argv) {
         goto out;
     }
     struct s_init init = {blob.data, blob.len, env.data, env.len};
-    if ((err = xs_store_update(store, s_write, &init)) != XS_OK) {
+    if ((err = xs_store_update(store, s_write, &init)) == XS_EEXIST) {
+        fprintf(stderr,
+                "xueshi-hub: %s 已经初始化，不再覆盖；启用新版认定规则请用 xueshi-hub policy --dir %s "
+                "--policy %s (already initialised, nothing changed; to put a new policy version "
+                "in force use xueshi-hub policy --dir %s --policy %s)\n",
+                dir, dir, policy_file, dir, policy_file);
+        rc = 2;
+        goto out;
+    }
+    if (err != XS_OK) {
         xs_log_err(err, "写入县级中心信息 (writing hub metadata)");
         goto out;
     }

@@ -93,8 +93,8 @@ xs_err hub_open(hub_t *hub, const char *dir, int flags) {
         xs_log("%s 保存的认定规则是旧版软件的格式，请用 xueshi-hub policy --dir %s --policy "
                "规则.ini 导入新版规则（版本号须更高），再运行本命令 (the hub's stored policy is "
                "in an older format: load the county's policy file with a higher version with "
-               "xueshi-hub policy, then run this command again)",
-               dir, dir);
+               "xueshi-hub policy --dir %s --policy FILE.ini, then run this command again)",
+               dir, dir, dir);
         goto out;
     }
     if (err != XS_OK) {

@@ -36,6 +36,11 @@ sed 's/^id = itc$/id = other/; s/^version = 2$/version = 3/' "$TMP/v2.ini" >"$TM
 "$HUB" init --dir "$H" --policy "$TMP/v1.ini" >"$TMP/hub-init.out" 2>&1 ||
     die "hub init: $(cat "$TMP/hub-init.out")"
 HUB_KEY=$(tail -n 1 "$TMP/hub-init.out")
+# init on an initialised hub changes nothing: a new version goes through `xueshi-hub policy`.
+run "$HUB" init --dir "$H" --policy "$TMP/v2.ini"
+check_rc "init again is refused" 2
+check "and names xueshi-hub policy: $ERR" has "$ERR" "xueshi-hub policy --dir $H"
+check_eq "the key is the same" "$HUB_KEY" "$(tail -n 1 "$TMP/hub-init.out")"
 hub_start_free "$H" "$TMP/hub.log" || die "hub did not start: $(cat "$TMP/hub.log")"
 node_init n1 S1 "$HUB_ENDPOINT" "$HUB_KEY"
 enroll n1 S1
