@@ -86,11 +86,12 @@ int hub_cmd_init(int argc, char **argv) {
     }
     struct s_init init = {blob.data, blob.len, env.data, env.len};
     if ((err = xs_store_update(store, s_write, &init)) == XS_EEXIST) {
-        fprintf(stderr,
-                "xueshi-hub: %s 已经初始化，不再覆盖；启用新版认定规则请用 xueshi-hub policy --dir %s "
-                "--policy %s (already initialised, nothing changed; to put a new policy version "
-                "in force use xueshi-hub policy --dir %s --policy %s)\n",
-                dir, dir, policy_file, dir, policy_file);
+        fprintf(
+            stderr,
+            "xueshi-hub: %s 已经初始化，不再覆盖；启用新版认定规则请用 xueshi-hub policy --dir %s "
+            "--policy %s (already initialised, nothing changed; to put a new policy version "
+            "in force use xueshi-hub policy --dir %s --policy %s)\n",
+            dir, dir, policy_file, dir, policy_file);
         rc = 2;
         goto out;
     }

@@ -16,10 +16,10 @@
 /* One replacement: the new policy, its blob and envelope, and what the write step found. */
 typedef struct s_replace {
     hub_t *hub;
-    xs_policy_t *policy;        /* the new policy; moves into hub->policy in the step */
-    const uint8_t *blob;        /* its compiled blob */
+    xs_policy_t *policy; /* the new policy; moves into hub->policy in the step */
+    const uint8_t *blob; /* its compiled blob */
     size_t blob_len;
-    const uint8_t *signed_env;  /* its signed envelope (protocol.md §5, VIEW) */
+    const uint8_t *signed_env; /* its signed envelope (protocol.md §5, VIEW) */
     size_t signed_len;
     char old_id[XS_POLICY_ID_MAX + 1]; /* the stored policy's id and version */
     uint32_t old_version;

@@ -78,9 +78,10 @@ typedef struct hub {
 } hub_t;
 
 /* Flags of hub_open. */
-#define HUB_OPEN_KEYS 1       /* load DIR/hub.secret too */
-#define HUB_OPEN_ANY_POLICY 2 /* open even when the stored policy does not decode (an older
-                                 format): hub->policy is then NULL; for `xueshi-hub policy` */
+#define HUB_OPEN_KEYS 1 /* load DIR/hub.secret too */
+#define HUB_OPEN_ANY_POLICY                                                                        \
+    2 /* open even when the stored policy does not decode (an older                                \
+         format): hub->policy is then NULL; for `xueshi-hub policy` */
 
 /* Opens DIR's store, its policy and (HUB_OPEN_KEYS) its identity. A stored policy of an older
  * format (XS_EVERSION) is refused with a message naming `xueshi-hub policy`, unless

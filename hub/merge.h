@@ -27,13 +27,13 @@ typedef struct hub_item {
 
 /* What one hub_merge did, for the log line. */
 typedef struct hub_merge_stats {
-    uint64_t batches;  /* batches newly stored */
-    uint64_t records;  /* records newly stored */
-    uint64_t rejected; /* of which rejected (out of scope) */
-    uint64_t held;     /* batches already held */
-    uint64_t forks;    /* batches quarantined as forks */
-    uint64_t refused;  /* batches refused */
-    uint64_t teachers; /* teachers certified and receipted */
+    uint64_t batches;   /* batches newly stored */
+    uint64_t records;   /* records newly stored */
+    uint64_t rejected;  /* of which rejected (out of scope) */
+    uint64_t held;      /* batches already held */
+    uint64_t forks;     /* batches quarantined as forks */
+    uint64_t refused;   /* batches refused */
+    uint64_t teachers;  /* teachers certified and receipted */
     int policy_changed; /* 1: the merge found and followed a new stored policy */
 } hub_merge_stats_t;
 

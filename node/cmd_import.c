@@ -51,22 +51,22 @@ static xs_err s_store_chunk(xs_txn_t *txn, void *ctx) {
 
 /* One import: the sheet being read, the chunk being filled, and what happened so far. */
 typedef struct s_import {
-    node_t node;           /* the open node */
-    xs_policy_t *policy;   /* its policy, naming the county's categories; NULL: built-ins */
-    const char *path;      /* the sheet's file */
-    const char *operator_; /* --operator, or NULL */
-    int64_t now;           /* recorded_at of every row, unix seconds */
-    xs_csv_t *csv;         /* the sheet */
-    xs_csv_row_t *row;     /* the row just read */
-    xs_sheet_t sheet;      /* its columns, from the header */
-    s_chunk_t chunk;       /* rows waiting to be stored */
-    uint64_t recorded;     /* rows stored by committed chunks */
-    uint64_t known;        /* rows found already recorded */
-    uint64_t refused;      /* rows refused */
+    node_t node;               /* the open node */
+    xs_policy_t *policy;       /* its policy, naming the county's categories; NULL: built-ins */
+    const char *path;          /* the sheet's file */
+    const char *operator_;     /* --operator, or NULL */
+    int64_t now;               /* recorded_at of every row, unix seconds */
+    xs_csv_t *csv;             /* the sheet */
+    xs_csv_row_t *row;         /* the row just read */
+    xs_sheet_t sheet;          /* its columns, from the header */
+    s_chunk_t chunk;           /* rows waiting to be stored */
+    uint64_t recorded;         /* rows stored by committed chunks */
+    uint64_t known;            /* rows found already recorded */
+    uint64_t refused;          /* rows refused */
     uint64_t unknown_category; /* of which for a category the node does not know */
-    uint32_t last_line;    /* line of the last row read */
-    int header_broken;     /* 1 when the CSV broke in the header (printed) */
-    int commit_failed;     /* 1 when a chunk was not stored (printed) */
+    uint32_t last_line;        /* line of the last row read */
+    int header_broken;         /* 1 when the CSV broke in the header (printed) */
+    int commit_failed;         /* 1 when a chunk was not stored (printed) */
 } s_import_t;
 
 /* Reads the options; XS_EINVAL, with the usage or the refusal printed, when they are not an

@@ -47,8 +47,8 @@ static uint64_t s_voided_by(const s_list_t *l, uint64_t seq) {
 /* Writes field f of rec as text a user (and the importer) reads back: returns the length. A
  * category is named under policy (NULL: built-ins only); a code it does not define is shown as
  * its number. */
-static size_t s_field_text(const xs_policy_t *policy, const xs_record_t *rec, xs_field f,
-                           char *out, size_t cap) {
+static size_t s_field_text(const xs_policy_t *policy, const xs_record_t *rec, xs_field f, char *out,
+                           size_t cap) {
     const xs_str_t *s = NULL;
     out[0] = '\0';
     if (!((rec->present >> f) & 1u))

@@ -337,8 +337,8 @@ static int s_formula_like(const char *s, size_t len) {
     size_t i = 0;
     while (i < len && s[i] == '\'')
         i++;
-    return i < len && (s[i] == '=' || s[i] == '+' || s[i] == '-' || s[i] == '@' ||
-                       s[i] == '\t' || s[i] == '\r');
+    return i < len && (s[i] == '=' || s[i] == '+' || s[i] == '-' || s[i] == '@' || s[i] == '\t' ||
+                       s[i] == '\r');
 }
 
 void xs_csv_unguard(const char **s, size_t *len) {

@@ -290,8 +290,8 @@ static void s_confirm_checked(const uint8_t *data, size_t size) {
     xs_writer_raw(&signed_bytes, data, size);
     const uint8_t *hub = xs_identity_public(s_hub_key())->sign;
     xs_confirm_t c, again;
-    if (xs_envelope_seal(&env, s_hub_key(), &signed_bytes, sizeof context,
-                         XS_CONFIRM_MAX_BYTES) == XS_OK) {
+    if (xs_envelope_seal(&env, s_hub_key(), &signed_bytes, sizeof context, XS_CONFIRM_MAX_BYTES) ==
+        XS_OK) {
         xs_err err = xs_confirm_open(env.data, env.len, hub, &c);
         if (err != XS_OK && err != XS_EMALFORMED && err != XS_EVERSION)
             abort();

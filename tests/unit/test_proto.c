@@ -1108,8 +1108,7 @@ static void s_check_receipt(s_vectors_t *vs, const s_vector_t *v, const uint8_t 
         assert_true(a->credited_seconds == b->credited_seconds &&
                     a->required_seconds == b->required_seconds && a->year == b->year &&
                     a->scope == b->scope && a->semester == b->semester && a->bucket == b->bucket &&
-                    a->met == b->met && a->binding == b->binding &&
-                    a->single_met == b->single_met);
+                    a->met == b->met && a->binding == b->binding && a->single_met == b->single_met);
     }
     if (format == 1)
         return; /* read, never written again */

@@ -322,7 +322,7 @@ static void test_limits(void **state) {
     for (uint32_t i = 0; i < XS_RECEIPT_TOTALS_MAX; i++) {
         r->totals[i] = (xs_receipt_total_t){
             UINT64_MAX, UINT32_MAX, INT32_MIN, XS_SCOPE_SEMESTER, 2, XS_POLICY_BUCKETS_MAX - 1,
-            XS_MET_YES, 1, XS_MET_YES};
+            XS_MET_YES, 1,          XS_MET_YES};
     }
     xs_writer_t env;
     s_sign(fx, r, &env);

@@ -312,8 +312,7 @@ static xs_policy_t *s_policy_with_case_study(void) {
     static const char text[] = "[policy]\nid = t\nversion = 1\n[bucket.total]\ncategories = all\n";
     xs_policy_t *policy = NULL;
     char msg[256];
-    assert_int_equal(xs_policy_parse(&policy, text, strlen(text), "t.ini", msg, sizeof msg),
-                     XS_OK);
+    assert_int_equal(xs_policy_parse(&policy, text, strlen(text), "t.ini", msg, sizeof msg), XS_OK);
     if (policy->custom_count == 0) {
         xs_policy_category_t *c = &policy->custom[policy->custom_count++];
         memset(c, 0, sizeof *c);

@@ -131,7 +131,10 @@ static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
             snprintf(bucket, sizeof bucket, "#%u", t->bucket);
         printf("%s,%d,%u,%s,%s,%s,%s,%s,%s\n", s_scope[t->scope % 3], t->year, t->semester, bucket,
                credited, required, t->met == XS_MET_NONE ? "" : xs_certify_met_name(t->met),
-               t->met == XS_MET_NONE ? "" : t->binding ? "yes" : "no", reason);
+               t->met == XS_MET_NONE ? ""
+               : t->binding          ? "yes"
+                                     : "no",
+               reason);
     }
 }
 

@@ -59,9 +59,9 @@ typedef struct xs_policy_credit {
     uint32_t award_seconds[4];         /* paper awarded grade 1, 2, 3 (index 0 unused) */
     uint32_t published_seconds[XS_LEVEL_COUNT]; /* paper published, by xs_level (municipal and
                                                    above; lower entries unused) */
-    uint32_t project_seconds[2][2];    /* [0: national or provincial, 1: municipal or county]
-                                          [0: host or main_writer, 1: participant] */
-    uint32_t exam_seconds[3];          /* exam tier [0: top, 1: middle, 2: bottom] */
+    uint32_t project_seconds[2][2]; /* [0: national or provincial, 1: municipal or county]
+                                       [0: host or main_writer, 1: participant] */
+    uint32_t exam_seconds[3];       /* exam tier [0: top, 1: middle, 2: bottom] */
 } xs_policy_credit_t;
 
 /* A category the county defines besides the ten of records.md §3.2 (credit-rules §6.3). */

@@ -41,11 +41,11 @@ typedef struct xs_sheet_extra {
  * (teacher_id, school_id, date, category, role, minutes, hours, days, chars, unit, level,
  * grade, work, event, score, note, operator, ref, lessons) or name, or by the Chinese aliases
  * 教师编号/工号, 学校, 日期, 类别, 角色, 分钟, 学时, 天数, 字数, 单元, 级别, 等级, 题目, 活动,
- * 成绩, 备注, 登记人, 编号, 课时/课时数, 姓名; names are trimmed and ASCII-case-folded. A column with an empty name is
- * ignored. Returns XS_EINVAL for an unknown or repeated column, a missing teacher_id, date or
- * category column, or a header that is not UTF-8 (a CSV saved as GBK), and writes a one-line
- * message, Chinese first, naming the column into errbuf (cap bytes, may be 0); "" on XS_OK.
- * Rows may name the built-in categories only: see xs_sheet_header_policy. */
+ * 成绩, 备注, 登记人, 编号, 课时/课时数, 姓名; names are trimmed and ASCII-case-folded. A column
+ * with an empty name is ignored. Returns XS_EINVAL for an unknown or repeated column, a missing
+ * teacher_id, date or category column, or a header that is not UTF-8 (a CSV saved as GBK), and
+ * writes a one-line message, Chinese first, naming the column into errbuf (cap bytes, may be 0); ""
+ * on XS_OK. Rows may name the built-in categories only: see xs_sheet_header_policy. */
 XS_MUST_USE xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf,
                                    size_t cap);
 
