@@ -12,4 +12,11 @@ int xs_scratch_make(char *dir, size_t cap, const char *name);
  * the environment it is kept and its path printed instead, for a post-mortem. */
 void xs_scratch_remove(const char *dir);
 
+/* Runs cmd(argc, argv) in this process with its standard output, and its standard error when
+ * err is not NULL, going to files in dir (out.txt, err.txt), then reads them back into out
+ * and err (cap bytes each, NUL-terminated, cut when longer). Returns cmd's exit code, or -1
+ * when the output could not be redirected or read back. */
+int xs_scratch_command(const char *dir, int (*cmd)(int, char **), char **argv, int argc, char *out,
+                       char *err, size_t cap);
+
 #endif

@@ -146,23 +146,8 @@ static void s_proofs(fixture_t *fx, const sealed_t *want, proofs_t *p) {
 /* Runs a hub command in this process, its standard output into fx->out. Returns its exit
  * code. */
 static int s_command(fixture_t *fx, int (*cmd)(int, char **), char **argv, int argc) {
-    char path[400];
-    snprintf(path, sizeof path, "%s/out.txt", fx->dir);
-    fflush(stdout);
-    int saved = dup(1);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(saved >= 0 && fd >= 0);
-    dup2(fd, 1);
-    close(fd);
-    int rc = cmd(argc, argv);
-    fflush(stdout);
-    dup2(saved, 1);
-    close(saved);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    size_t len = fread(fx->out, 1, sizeof fx->out - 1, f);
-    fx->out[len] = '\0';
-    fclose(f);
+    int rc = xs_scratch_command(fx->dir, cmd, argv, argc, fx->out, NULL, sizeof fx->out);
+    assert_true(rc >= 0);
     return rc;
 }
 

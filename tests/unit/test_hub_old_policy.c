@@ -74,28 +74,8 @@ static void s_slurp(const char *path, char *out, size_t cap) {
 /* Runs a hub command in this process, its standard output into fx->out and its standard
  * error into fx->err. Returns its exit code. */
 static int s_command(fixture_t *fx, int (*cmd)(int, char **), char **argv, int argc) {
-    char out_path[400], err_path[400];
-    snprintf(out_path, sizeof out_path, "%s/out.txt", fx->dir);
-    snprintf(err_path, sizeof err_path, "%s/err.txt", fx->dir);
-    fflush(stdout);
-    fflush(stderr);
-    int saved_out = dup(1), saved_err = dup(2);
-    int fd_out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    int fd_err = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    assert_true(saved_out >= 0 && saved_err >= 0 && fd_out >= 0 && fd_err >= 0);
-    dup2(fd_out, 1);
-    dup2(fd_err, 2);
-    close(fd_out);
-    close(fd_err);
-    int rc = cmd(argc, argv);
-    fflush(stdout);
-    fflush(stderr);
-    dup2(saved_out, 1);
-    dup2(saved_err, 2);
-    close(saved_out);
-    close(saved_err);
-    s_slurp(out_path, fx->out, sizeof fx->out);
-    s_slurp(err_path, fx->err, sizeof fx->err);
+    int rc = xs_scratch_command(fx->dir, cmd, argv, argc, fx->out, fx->err, sizeof fx->out);
+    assert_true(rc >= 0);
     return rc;
 }
 
