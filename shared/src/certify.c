@@ -966,11 +966,12 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
             continue;
         size_t y = (size_t)(fact->year - y_lo);
         uint64_t *cell = acc + (y * 2 + (fact->semester - 1u)) * b_count;
-        for (unsigned mask = p->bucket_mask[fact->category][fact->level]; mask; mask &= mask - 1)
+        unsigned buckets = p->bucket_mask[fact->category][fact->level];
+        for (unsigned mask = buckets; mask; mask &= mask - 1)
             cell[__builtin_ctz(mask)] += fact->rank;
         /* the single record: of its category, and counted by its bucket (policy.md §5) */
         if (fact->category == single_cat && fact->rank > best[y] &&
-            ((p->bucket_mask[fact->category][fact->level] >> p->single.bucket) & 1u))
+            ((buckets >> p->single.bucket) & 1u))
             best[y] = fact->rank;
     }
 
