@@ -18,6 +18,7 @@
 const char *const hub_tables[HUB_T_COUNT] = {
     "meta",    "nodes",    "boxkeys", "chain",    "batches", "acks",
     "records", "teachers", "exams",   "receipts", "follow",  "forks",
+    "staff",   "years",    "frozen",
 };
 
 /* The keys of enum hub_meta, written once. */
@@ -30,6 +31,7 @@ static const struct {
     [HUB_META_POLICY_ENV] = {"policy_env", 10},
     [HUB_META_GENERATION] = {"generation", 10},
     [HUB_META_NEXT_NUMBER] = {"next_number", 11},
+    [HUB_META_STAFF] = {"staff", 5},
 };
 
 xs_err hub_meta_get(xs_txn_t *txn, hub_meta name, xs_bytes_t *value) {

@@ -32,6 +32,12 @@ enum hub_table {
                        should get */
     HUB_T_FORKS,    /* ledger.c: origin (32) + first_seq (8) + hash (32) → quarantined envelope,
                        kept forever as proof */
+    HUB_T_STAFF,    /* staff.c: roster version (4, big-endian) → the roster (xs_staff_encode),
+                       every version kept */
+    HUB_T_YEARS,    /* year.c: academic year (2, big-endian) + kind (1) + number (4) → a closed
+                       year's signed documents and objections */
+    HUB_T_FROZEN,   /* year.c: academic year (2) + origin (32) + seq (8) → the record's row as
+                       a closed year (or its supplements) certified it */
     HUB_T_COUNT
 };
 
@@ -42,6 +48,7 @@ typedef enum hub_meta {
     HUB_META_POLICY_ENV,  /* its hub-signed envelope, as VIEW carries it (protocol.md §5) */
     HUB_META_GENERATION,  /* u64: the last receipt generation issued (outbox.c moves it) */
     HUB_META_NEXT_NUMBER, /* u64: the enrollment number the next node gets (hub_node_add) */
+    HUB_META_STAFF,       /* u64: the roster's current version, 0: none (staff.c moves it) */
     HUB_META_COUNT
 } hub_meta;
 
@@ -153,5 +160,10 @@ int hub_cmd_report(int argc, char **argv);
 int hub_cmd_import(int argc, char **argv);
 int hub_cmd_export_receipts(int argc, char **argv);
 int hub_cmd_policy(int argc, char **argv);
+int hub_cmd_roster(int argc, char **argv);
+int hub_cmd_close(int argc, char **argv);
+int hub_cmd_objection(int argc, char **argv);
+int hub_cmd_finalize(int argc, char **argv);
+int hub_cmd_supplement(int argc, char **argv);
 
 #endif

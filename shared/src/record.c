@@ -47,6 +47,7 @@ static const struct {
     [XS_REASON_OUT_OF_SCOPE] = {"out_of_scope", "学校不在本节点范围"},
     [XS_REASON_BAD_TARGET] = {"bad_target", "更正所指记录不存在"},
     [XS_REASON_INCOMPLETE_UNIT] = {"incomplete_unit", "单元教学设计须登记题目和课时数"},
+    [XS_REASON_RETURNED] = {"returned", "学校审核退回"},
 };
 
 const char *xs_reason_code(xs_reason reason) {

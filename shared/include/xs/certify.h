@@ -23,6 +23,15 @@ typedef enum xs_certify_status {
 } xs_certify_status;
 #define XS_CERT_STATUS_COUNT 6
 
+/* A record's review state (credit-rules §7.2), as xs_certify_row_t.review holds it: the
+ * verdict of the valid review with the largest id that names it. */
+typedef enum xs_certify_review {
+    XS_REVIEW_NONE = 0,     /* no review names it (未审核) */
+    XS_REVIEW_APPROVED = 1, /* 审核通过 */
+    XS_REVIEW_RETURNED = 2, /* 退回: the record is rejected with reason returned; related_id is
+                               the returning review */
+} xs_certify_review;
+
 /* English code ("credited") and Chinese label ("已认定") of a status; "" when unknown. */
 const char *xs_certify_status_name(unsigned status);
 const char *xs_certify_status_zh(unsigned status);
@@ -63,6 +72,7 @@ typedef struct xs_certify_row {
                                   else 0 */
     uint8_t category;          /* the record's category code, as given */
     uint8_t tier;              /* exam records with a base credit: xs_certify_tier */
+    uint8_t review;            /* activities: xs_certify_review; else 0 */
 } xs_certify_row_t;
 
 /* Why a requirement is not met (credit-rules §6.8), bits of xs_certify_total_t.why. */
@@ -93,6 +103,9 @@ typedef struct xs_certify_total {
     uint8_t binding;           /* 1: a requirement that decides whether the teacher met the
                                   policy; 0: advisory (§6.4) or none */
     uint8_t why;               /* met == no: xs_certify_why bits; else 0 */
+    uint32_t unreviewed;       /* under require_review: credited records counted here that
+                                  the school has not approved, so the total is provisional;
+                                  else 0 */
 } xs_certify_total_t;
 
 /* One teacher's ledger, handed to the caller's callback. Everything borrowed here is valid

@@ -120,6 +120,32 @@ typedef struct xs_policy_single {
     char label[XS_POLICY_LABEL_MAX + 1]; /* Chinese label for reports; may be "" */
 } xs_policy_single_t;
 
+/* Most role requirements one policy defines. */
+#define XS_POLICY_ROLES_MAX 16
+
+/* When a role requirement's credit is counted (schema/policy.md §2, [role.*] `period`). */
+typedef enum xs_role_period {
+    XS_ROLE_PERIOD_YEAR = 0,      /* each academic year */
+    XS_ROLE_PERIOD_CYCLE = 1,     /* each cycle; judged in the cycle's last year */
+    XS_ROLE_PERIOD_PROBATION = 2, /* the year from the roster's `hired` date (试用期); judged in
+                                     the academic year holding its last day */
+} xs_role_period;
+
+/* A requirement on the teachers a roster gives a role (seed 003: 骨干教师 ≥ 120 h of
+ * centralised training per cycle; 班主任 ≥ 30 h of special training; 校长 ≥ 120 h of
+ * management training; 新任教师 ≥ 180 h in probation, of which ≥ 60 h practice). Credit of
+ * the listed categories counts, whatever buckets they are in (a category in no bucket, such
+ * as probation training, counts toward the role only: "不列入周期学时"). */
+typedef struct xs_policy_role {
+    char name[XS_POLICY_BUCKET_MAX + 1];      /* [a-z][a-z0-9_]*: "key_teacher" */
+    char label[XS_POLICY_LABEL_MAX + 1];      /* the roster's word for it: "骨干教师" */
+    uint8_t period;                           /* xs_role_period */
+    uint32_t required_seconds;                /* 1 s .. 10000 h */
+    uint64_t categories[XS_POLICY_CODES / 64]; /* bit (c % 64) of word c / 64 per code c */
+    uint32_t part_seconds;                    /* "of which" (其中): 0 none, else at least this */
+    uint64_t part_categories[XS_POLICY_CODES / 64]; /* ... of these categories */
+} xs_policy_role_t;
+
 /* A loaded policy: read-only once built by xs_policy_load/parse/decode, which fill the
  * derived tables too. */
 typedef struct xs_policy {
@@ -138,6 +164,10 @@ typedef struct xs_policy {
     uint32_t bucket_count; /* buckets in use, 1..XS_POLICY_BUCKETS_MAX */
     xs_policy_bucket_t buckets[XS_POLICY_BUCKETS_MAX]; /* in the file's order */
     xs_policy_single_t single;                         /* the single-record requirement, if any */
+    uint8_t require_review; /* 1: `require_review = yes`: a record counts as final only once its
+                               school approved it (credit-rules §7); else reviews only return */
+    uint32_t role_count;                      /* role requirements */
+    xs_policy_role_t roles[XS_POLICY_ROLES_MAX]; /* in the file's order */
     /* Derived when the policy is built (not in the blob), for the engine's inner loop: */
     uint8_t custom_of[XS_POLICY_CODES]; /* code → 1 + index in custom; 0: not a custom code */
     uint8_t cap_of[XS_POLICY_CODES];    /* code → 1 + index in caps; 0: uncapped */
@@ -227,5 +257,9 @@ const char *xs_policy_category_label(const xs_policy_t *policy, unsigned code);
 /* The code of the category named by len bytes of s: its English name (ASCII case folded) or
  * its exact Chinese label, built-in or the policy's (NULL: built-in only); -1 when none. */
 int xs_policy_category_parse(const xs_policy_t *policy, const char *s, size_t len);
+
+/* The index of the role requirement whose name or label is exactly s (len bytes), as a
+ * roster names roles; -1 when none. */
+int xs_policy_role_find(const xs_policy_t *policy, const char *s, size_t len);
 
 #endif

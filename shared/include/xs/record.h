@@ -9,11 +9,11 @@
 #include "xs/codec.h"
 #include "xs/err.h"
 
-/* Record format versions (records.md §1): 1 is keys 0..21; 2 adds key 22 (lessons). The
- * encoder writes the lowest version that carries a record, so a record without lessons keeps
- * its version-1 bytes. */
+/* Record format versions (records.md §1): 1 is keys 0..21; 2 adds key 22 (lessons); 3 adds
+ * the review kind and keys 23..24 (reviews, verdict). The encoder writes the lowest version
+ * that carries a record, so a record without lessons keeps its version-1 bytes. */
 #define XS_RECORD_VERSION_FIRST 1
-#define XS_RECORD_VERSION 2 /* the highest version this library knows */
+#define XS_RECORD_VERSION 2 /* the highest version this library knows (3 once reviews land) */
 /* Largest encoded record accepted anywhere, in bytes. */
 #define XS_RECORD_MAX 4096
 
@@ -33,7 +33,16 @@ typedef struct xs_str {
 typedef enum xs_kind {
     XS_KIND_ACTIVITY = 0,   /* a training activity */
     XS_KIND_CORRECTION = 1, /* voids an earlier record of the same origin */
+    XS_KIND_REVIEW = 2,     /* version 3: the school's review (学校审核) of an earlier record of
+                               the same origin, named by `reviews`: approved or returned */
 } xs_kind;
+
+/* A review's verdict (key 24, records.md §3.6). */
+typedef enum xs_verdict {
+    XS_VERDICT_NONE = 0,     /* not a review */
+    XS_VERDICT_APPROVED = 1, /* 审核通过 */
+    XS_VERDICT_RETURNED = 2, /* 退回: `note` says why */
+} xs_verdict;
 
 /* Activity categories (schema/credit-rules.md §2); 0 is "none", codes are wire values. Codes
  * 11..255 are categories a county policy defines (records.md §3.2, policy.md §2). */
@@ -112,7 +121,8 @@ typedef enum xs_field {
 
 /* One record. Strings borrow from whatever the record was decoded or parsed from. */
 typedef struct xs_record {
-    uint8_t version;     /* record format version: 1, or 2 when lessons is present */
+    uint8_t version;     /* record format version: 1; 2 when lessons is present; 3 for a
+                            review */
     uint8_t kind;        /* xs_kind */
     uint8_t category;    /* xs_category, or 11..255: a category a policy defines */
     uint8_t role;        /* xs_role */
@@ -129,6 +139,8 @@ typedef struct xs_record {
     uint32_t lessons;    /* lessons (课时数) a unit design covers; version 2 only */
     int64_t recorded_at; /* when the office recorded it, unix seconds */
     uint64_t voids;      /* correction: sequence number of the voided record, same origin */
+    uint64_t reviews;    /* review: sequence number of the reviewed record, same origin */
+    uint8_t verdict;     /* review: xs_verdict */
     xs_str_t teacher_id, school_id, work, event, note, operator_, ref;
 } xs_record_t;
 
@@ -152,8 +164,9 @@ typedef enum xs_reason {
     XS_REASON_OUT_OF_SCOPE,     /* out_of_scope 学校不在本节点范围 */
     XS_REASON_BAD_TARGET,       /* bad_target 更正所指记录不存在 */
     XS_REASON_INCOMPLETE_UNIT,  /* incomplete_unit 单元教学设计须登记题目和课时数 */
+    XS_REASON_RETURNED,         /* returned 学校审核退回 (the review's note says why) */
 } xs_reason;
-#define XS_REASON_COUNT 18
+#define XS_REASON_COUNT 19
 
 /* Stable English code of a reason ("too_short"); "" for XS_REASON_NONE. */
 const char *xs_reason_code(xs_reason reason);
