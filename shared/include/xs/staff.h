@@ -62,14 +62,15 @@ typedef struct xs_staff {
 void xs_staff_free(xs_staff_t *staff);
 
 /* Reads the roster CSV (schema/roster.md §2: Chinese or English headers; columns teacher_id,
- * name, school_id, roles, hired, status, status_from, status_to) of len bytes into *out
- * (version 0), sorted by teacher_id. known_school (may be NULL: any school) says whether a
+ * name, school_id, roles, hired, status, status_from, status_to; other columns ignored) of len
+ * bytes into *out (version 0), sorted by teacher_id. known_school (may be NULL: any school) says whether a
  * school_id exists in the county. All or nothing: on any bad line nothing is returned and
- * errbuf (cap bytes) holds one message per bad line, "第N行: …" in Chinese then English, up to
- * cap; *bad_lines gets their number. Refused by line: text not UTF-8 (a GBK file: the message
- * says to save it as UTF-8), a missing column, an empty or over-long id or name, a teacher_id
- * given twice (both lines named), an unknown school, a bad date or status, more than
- * XS_STAFF_ROLES_MAX roles. XS_EINVAL with bad lines, XS_ETOOBIG over XS_STAFF_MAX,
+ * errbuf (cap bytes) holds one message per bad line, "第 N 行 (line N): …" in Chinese then
+ * English, each ending in LF, as many whole ones as fit in cap; *bad_lines gets their number.
+ * Refused by line (roster.md §3): text not UTF-8 (a GBK file: the message says to save it as
+ * UTF-8), a missing or repeated column, no teacher at all, an empty or over-long id or name,
+ * a teacher_id given twice (both lines named), an unknown school, a bad date or status, more
+ * than XS_STAFF_ROLES_MAX roles. XS_EINVAL with bad lines, XS_ETOOBIG over XS_STAFF_MAX,
  * XS_ENOMEM. */
 XS_MUST_USE xs_err xs_staff_parse_csv(xs_staff_t *out, const char *text, size_t len,
                                       int (*known_school)(void *ctx, const char *school, size_t len),
@@ -106,8 +107,8 @@ XS_MUST_USE xs_err xs_staff_diff(const xs_staff_t *old, const xs_staff_t *new_,
                                               const xs_staff_entry_t *new_e),
                                  void *ctx);
 
-/* Appends staff's msgpack form (schema/roster.md §3: version, issued_at, entries) to w; the
- * same roster always gives the same bytes. */
+/* Appends staff's msgpack form (schema/roster.md §4: format, version, issued_at, entries) to
+ * w; the same roster always gives the same bytes. */
 void xs_staff_encode(const xs_staff_t *staff, xs_writer_t *w);
 
 /* Decodes len bytes of xs_staff_encode's form into *out (owned), strictly: sorted unique
@@ -120,7 +121,7 @@ int32_t xs_staff_service_days(const xs_staff_entry_t *e, int32_t from, int32_t t
 
 /* Signs the part of staff for one node: the teachers of the count schools given (the node's
  * own school and those it may record or relay for), and appends the envelope
- * [body, signature] signed over "xueshi-staff-1\0" || body (protocol.md §10) to envelope.
+ * [body, signature] signed over "xueshi-staff-1\0" || body (roster.md §5) to envelope.
  * The body names the hub, origin (the node the part is for), staff's version and issued_at,
  * the schools and the teachers, so the same roster gives the same bytes. XS_EINVAL (count 0
  * or over XS_STAFF_SCHOOLS_MAX), XS_ETOOBIG (over XS_STAFF_PART_MAX teachers or
