@@ -158,8 +158,66 @@ static void test_shipped_wenzhou_single_90h_external_training(void **state) {
     /* Seed 003 "一般不少于48学时": the yearly hours are advisory, the cycle's binding. */
     assert_int_equal(total->advisory, 1u << XS_SCOPE_YEAR);
     assert_int_equal(school->advisory, 1u << XS_SCOPE_YEAR);
-    assert_int_equal(p->version, 2);
+    assert_int_equal(p->version, 3);
     s_assert_default_caps(p);
+    xs_policy_destroy(&p);
+}
+
+/* 1 when the set holds code. */
+static int s_in(const uint64_t set[XS_POLICY_CODES / 64], unsigned code) {
+    return (int)((set[code / 64] >> (code % 64)) & 1u);
+}
+
+/* Seed 003 lines 22 and 24: four roles. Probation training counts toward the role only
+ * ("不列入教师周期内专业发展培训学时数"); class-teacher and management training count toward
+ * the cycle's total too, not toward school-based training. */
+static void test_shipped_wenzhou_roles_of_seed_003(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("wenzhou");
+    assert_int_equal(p->require_review, 0);
+    assert_int_equal(p->custom_count, 4);
+    int class_training = xs_policy_category_parse(p, "class_teacher_training", 22);
+    int management = xs_policy_category_parse(p, "学校管理培训", strlen("学校管理培训"));
+    int probation = xs_policy_category_parse(p, "新任教师培训", strlen("新任教师培训"));
+    int practice = xs_policy_category_parse(p, "probation_practice", 18);
+    assert_true(class_training > 10 && management > 10 && probation > 10 && practice > 10);
+    unsigned total = s_bit(p, "total"), school = s_bit(p, "school");
+    for (unsigned l = 0; l < XS_LEVEL_COUNT; l++) {
+        assert_int_equal(p->bucket_mask[probation][l], 0);
+        assert_int_equal(p->bucket_mask[practice][l], 0);
+        assert_int_equal(p->bucket_mask[class_training][l], total);
+        assert_int_equal(p->bucket_mask[management][l], total);
+        assert_int_equal(p->bucket_mask[XS_CAT_EXTERNAL_TRAINING][l], total);
+        assert_int_equal(p->bucket_mask[XS_CAT_LECTURE][l], total | school);
+    }
+    assert_int_equal(p->role_count, 4);
+    static const struct {
+        const char *name, *label;
+        unsigned period, hours, part_hours;
+    } want[] = {
+        {"key_teacher", "骨干教师", XS_ROLE_PERIOD_CYCLE, 120, 0},
+        {"class_teacher", "班主任", XS_ROLE_PERIOD_CYCLE, 30, 0},
+        {"principal", "校长", XS_ROLE_PERIOD_CYCLE, 120, 0},
+        {"new_teacher", "新任教师", XS_ROLE_PERIOD_PROBATION, 180, 60},
+    };
+    const int only[] = {XS_CAT_EXTERNAL_TRAINING, class_training, management, -1};
+    for (unsigned r = 0; r < 4; r++) {
+        const xs_policy_role_t *role = &p->roles[r];
+        assert_string_equal(role->name, want[r].name);
+        assert_string_equal(role->label, want[r].label);
+        assert_int_equal(role->period, want[r].period);
+        assert_int_equal(role->required_seconds, S_H(want[r].hours));
+        assert_int_equal(role->part_seconds, S_H(want[r].part_hours));
+        assert_int_equal(xs_policy_role_find(p, want[r].name, strlen(want[r].name)), (int)r);
+        assert_int_equal(xs_policy_role_find(p, want[r].label, strlen(want[r].label)), (int)r);
+        for (unsigned c = 0; c < XS_POLICY_CODES; c++) {
+            int in = only[r] >= 0 ? (int)c == only[r] : ((int)c == probation || (int)c == practice);
+            assert_int_equal(s_in(role->categories, c), in);
+            assert_int_equal(s_in(role->part_categories, c), r == 3 && (int)c == practice);
+        }
+    }
+    assert_int_equal(xs_policy_role_find(p, "教师", strlen("教师")), -1);
+    assert_int_equal(xs_policy_role_find(p, "班主任 ", strlen("班主任 ")), -1);
     xs_policy_destroy(&p);
 }
 
@@ -970,7 +1028,7 @@ static void test_decode_hostile_blobs(void **state) {
     xs_writer_init(&v3, 256);
     xs_codec_put_array(&v3, 3);
     xs_codec_put_str(&v3, "xueshi-policy", 13);
-    xs_codec_put_uint(&v3, 3);
+    xs_codec_put_uint(&v3, 4); /* a format this build does not know */
     xs_codec_put_nil(&v3);
     assert_int_equal(xs_policy_decode(&q, v3.data, v3.len), XS_EVERSION);
     xs_writer_free(&v3);
@@ -1062,6 +1120,7 @@ int main(void) {
         cmocka_unit_test(test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle),
         cmocka_unit_test(test_shipped_dali_school_is_activity_plus_outcome),
         cmocka_unit_test(test_shipped_wenzhou_single_90h_external_training),
+        cmocka_unit_test(test_shipped_wenzhou_roles_of_seed_003),
         cmocka_unit_test(test_shipped_xinxiang_network_school_16h_80h),
         cmocka_unit_test(test_shipped_calendars_start_09_01_02_01_cycle_2021),
         cmocka_unit_test(test_defaults_are_credit_rules_section_2),
