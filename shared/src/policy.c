@@ -576,8 +576,7 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
             if (strcmp(p->roles[o].name, role->name) == 0)
                 S_BAD("role %s defined twice", role->name);
             if (strcmp(p->roles[o].label, role->label) == 0)
-                S_BAD("roles %s and %s share label %s", p->roles[o].name, role->name,
-                      role->label);
+                S_BAD("roles %s and %s share label %s", p->roles[o].name, role->name, role->label);
         }
         if (role->period > XS_ROLE_PERIOD_PROBATION)
             S_BAD("role %s: bad period", role->name);
@@ -591,8 +590,7 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
             if (in && !s_code_defined(p, code))
                 S_BAD("role %s: unknown category code %u", role->name, code);
             if (part && !in)
-                S_BAD("role %s: part category %u is not one of its categories", role->name,
-                      code);
+                S_BAD("role %s: part category %u is not one of its categories", role->name, code);
             n += (unsigned)in;
             parts += (unsigned)part;
         }
@@ -600,8 +598,8 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
             S_BAD("role %s counts no category", role->name);
         if ((role->part_seconds == 0) != (parts == 0))
             S_BAD("role %s: part_hours and part_categories go together", role->name);
-        if (role->part_seconds &&
-            (role->part_seconds < S_HOURS_MIN_SECONDS || role->part_seconds > role->required_seconds))
+        if (role->part_seconds && (role->part_seconds < S_HOURS_MIN_SECONDS ||
+                                   role->part_seconds > role->required_seconds))
             S_BAD("role %s: part hours out of range", role->name);
     }
     for (uint32_t i = p->role_count; i < XS_POLICY_ROLES_MAX; i++) {
@@ -1656,8 +1654,9 @@ static xs_err s_finish_roles(s_parser_t *ps) {
         const s_file_role_t *fr = &ps->roles[i];
         ps->line = fr->line;
         if (!fr->label_line || !fr->categories_line || !fr->hours_line)
-            return s_fail(ps, "[role.%s] 须有 label、categories、hours (needs label, categories "
-                              "and hours)",
+            return s_fail(ps,
+                          "[role.%s] 须有 label、categories、hours (needs label, categories "
+                          "and hours)",
                           role->name);
         if (!fr->part_categories_line != !fr->part_hours_line) {
             ps->line = fr->part_categories_line ? fr->part_categories_line : fr->part_hours_line;
@@ -1671,8 +1670,8 @@ static xs_err s_finish_roles(s_parser_t *ps) {
                               p->roles[o].name);
             }
         }
-        xs_err err = s_resolve_set(ps, &ps->role_items[first_item], ps->role_items_of[i],
-                                   role->categories);
+        xs_err err =
+            s_resolve_set(ps, &ps->role_items[first_item], ps->role_items_of[i], role->categories);
         if (err != XS_OK)
             return err;
         err = s_resolve_set(ps, &ps->part_items[first_part], ps->part_items_of[i],
@@ -1684,8 +1683,9 @@ static xs_err s_finish_roles(s_parser_t *ps) {
             if (!s_bit_has(role->categories,
                            (unsigned)s_category_code(p, item->name, strlen(item->name)))) {
                 ps->line = item->line;
-                return s_fail(ps, "其中的类别须在 categories 中 (part category %s is not one of "
-                                  "the role's categories)",
+                return s_fail(ps,
+                              "其中的类别须在 categories 中 (part category %s is not one of "
+                              "the role's categories)",
                               item->name);
             }
         }
@@ -2143,7 +2143,8 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
         err = XS_EVERSION; /* format 1 (minutes, yearly caps) included: recompile its file */
         goto malformed;
     }
-    if (count != (format == 3 ? S_BLOB_ITEMS_3 : S_BLOB_ITEMS_2) || s_get_text(&r, p->id, sizeof p->id) != XS_OK ||
+    if (count != (format == 3 ? S_BLOB_ITEMS_3 : S_BLOB_ITEMS_2) ||
+        s_get_text(&r, p->id, sizeof p->id) != XS_OK ||
         s_get_u32(&r, INT32_MAX, &p->version) != XS_OK ||
         s_get_text(&r, p->name, sizeof p->name) != XS_OK || s_get_array(&r, 4, 0, NULL) != XS_OK ||
         s_get_u8(&r, &p->year_start[0]) != XS_OK || s_get_u8(&r, &p->year_start[1]) != XS_OK ||

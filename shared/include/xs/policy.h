@@ -143,14 +143,14 @@ typedef enum xs_role_period {
  * the listed categories counts, whatever buckets they are in (a category in no bucket, such
  * as probation training, counts toward the role only: "不列入周期学时"). */
 typedef struct xs_policy_role {
-    char name[XS_POLICY_BUCKET_MAX + 1];      /* [a-z][a-z0-9_]*: "key_teacher" */
-    char label[XS_POLICY_LABEL_MAX + 1];      /* the roster's word for it: "骨干教师"; at most
-                                                 XS_POLICY_ROLE_LABEL_MAX bytes */
-    uint8_t period;                           /* xs_role_period */
-    uint32_t required_seconds;                /* 0.01 h .. 10000 h, in seconds */
+    char name[XS_POLICY_BUCKET_MAX + 1];       /* [a-z][a-z0-9_]*: "key_teacher" */
+    char label[XS_POLICY_LABEL_MAX + 1];       /* the roster's word for it: "骨干教师"; at most
+                                                  XS_POLICY_ROLE_LABEL_MAX bytes */
+    uint8_t period;                            /* xs_role_period */
+    uint32_t required_seconds;                 /* 0.01 h .. 10000 h, in seconds */
     uint64_t categories[XS_POLICY_CODES / 64]; /* bit (c % 64) of word c / 64 per code c */
-    uint32_t part_seconds;                    /* "of which" (其中): 0 none, else at least this
-                                                 (at most required_seconds) */
+    uint32_t part_seconds;                     /* "of which" (其中): 0 none, else at least this
+                                                  (at most required_seconds) */
     uint64_t part_categories[XS_POLICY_CODES / 64]; /* ... of these categories, a subset of
                                                        categories; empty without a part */
 } xs_policy_role_t;
@@ -175,7 +175,7 @@ typedef struct xs_policy {
     xs_policy_single_t single;                         /* the single-record requirement, if any */
     uint8_t require_review; /* 1: `require_review = yes`: a record counts as final only once its
                                school approved it (credit-rules §7); else reviews only return */
-    uint32_t role_count;                      /* role requirements */
+    uint32_t role_count;    /* role requirements */
     xs_policy_role_t roles[XS_POLICY_ROLES_MAX]; /* in the file's order */
     /* Derived when the policy is built (not in the blob), for the engine's inner loop: */
     uint8_t custom_of[XS_POLICY_CODES]; /* code → 1 + index in custom; 0: not a custom code */
