@@ -217,6 +217,15 @@ static void test_exempt_under_half_the_year(void **state) {
     assert_int_equal(c->standing.state, XS_STANDING_CERTIFIED);
     assert_int_equal(c->standing.service_days, 184);
     assert_int_equal(c->standing.met, XS_MET_NO);
+    /* Half counts: 183 of 365 days is judged, 182 is exempt. */
+    march.hired = s_day(2026, 3, 2);
+    s_stand(c, p, &march, none, 0, 2025);
+    assert_int_equal(c->standing.service_days, 183);
+    assert_int_equal(c->standing.state, XS_STANDING_CERTIFIED);
+    march.hired = s_day(2026, 3, 3);
+    s_stand(c, p, &march, none, 0, 2025);
+    assert_int_equal(c->standing.service_days, 182);
+    assert_int_equal(c->standing.state, XS_STANDING_EXEMPT);
     test_free(c);
     xs_policy_destroy(&p);
 }
