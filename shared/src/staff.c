@@ -507,6 +507,7 @@ xs_err xs_staff_parse_csv(xs_staff_t *out, const char *text, size_t len,
     int where[S_COL_COUNT];
     size_t columns = 0;
     int header = 0;
+    uint32_t rows = 0;
     memset(out, 0, sizeof *out);
     memset(&p, 0, sizeof p);
     p.out = out;
@@ -525,7 +526,6 @@ xs_err xs_staff_parse_csv(xs_staff_t *out, const char *text, size_t len,
         err = XS_ENOMEM;
         goto out;
     }
-    uint32_t rows = 0;
     for (;;) {
         err = xs_csv_next(csv, row);
         if (err == XS_ENOTFOUND) {
@@ -570,6 +570,8 @@ xs_err xs_staff_parse_csv(xs_staff_t *out, const char *text, size_t len,
     }
     if (!header)
         s_refuse(&p, 1, "空文件，没有表头 (empty file, no header)");
+    else if (header > 0 && rows == 0)
+        s_refuse(&p, 1, "表中没有教师 (no teachers in the file)");
     if (header > 0)
         err = s_sort_and_check(&p);
     if (err == XS_OK && p.bad)
