@@ -9,9 +9,9 @@
 #include "xs/csv.h"
 #include "xs/text.h"
 
-#define S_USAGE                                                                                    \
-    "xueshi-node staff --dir DIR [--out FILE.csv]\n"                                               \
-    "  显示本节点收到的教师花名册：版本、日期和教师名单 (the node's part of the county's\n"      \
+#define S_USAGE                                                                                                     \
+    "xueshi-node staff --dir DIR [--out FILE.csv]\n"                                                                \
+    "  显示本节点收到的教师花名册：版本、日期和教师名单 (the node's part of the county's\n" \
     "  teacher roster: version, date, and its teachers as CSV; --out writes the CSV for Excel)"
 
 /* Writes a date cell: YYYY-MM-DD, or empty for a bound not given (INT32_MIN, INT32_MAX). */
@@ -94,14 +94,16 @@ int node_cmd_staff(int argc, char **argv) {
         node_close(&node);
         return node_exit_code(err, dir);
     }
-    if (xs_store_read(node.store, &txn) == XS_OK && node_staff_each(txn, s_count_part, &parts) != XS_OK)
+    if (xs_store_read(node.store, &txn) == XS_OK &&
+        node_staff_each(txn, s_count_part, &parts) != XS_OK)
         parts = 1;
     xs_store_end(&txn);
     char issued[11];
     xs_date_format((int32_t)(staff.issued_at / 86400), issued);
-    printf("教师花名册 (teacher roster): 第 %u 版 (version %u)，%s 导入 (imported)，本节点 %u 名教师 "
-           "(%u teachers)\n",
-           staff.version, staff.version, issued, staff.count, staff.count);
+    printf(
+        "教师花名册 (teacher roster): 第 %u 版 (version %u)，%s 导入 (imported)，本节点 %u 名教师 "
+        "(%u teachers)\n",
+        staff.version, staff.version, issued, staff.count, staff.count);
     if (parts > 1)
         printf("另为卫星校保存花名册 %llu 份，转交各校 (keeps %llu satellites' parts to hand on)\n",
                (unsigned long long)(parts - 1), (unsigned long long)(parts - 1));

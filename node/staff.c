@@ -165,7 +165,8 @@ xs_err node_staff_load(node_t *node, xs_staff_t *out) {
 }
 
 const char *node_staff_name(const xs_staff_t *staff, const char *teacher_id, size_t len) {
-    const xs_staff_entry_t *e = staff && staff->count ? xs_staff_find(staff, teacher_id, len) : NULL;
+    const xs_staff_entry_t *e =
+        staff && staff->count ? xs_staff_find(staff, teacher_id, len) : NULL;
     return e ? e->name : "";
 }
 

@@ -34,8 +34,10 @@ static xs_identity_t *s_key(uint8_t fill) {
 
 /* Three teachers of S1, one of S2: the county's roster, version 1. */
 static void s_roster(xs_staff_t *r) {
-    static const char *const rows[][3] = {
-        {"T0012", "张三", "S1"}, {"T0021", "李四", "S1"}, {"T0100", "王五", "S1"}, {"T0200", "赵六", "S2"}};
+    static const char *const rows[][3] = {{"T0012", "张三", "S1"},
+                                          {"T0021", "李四", "S1"},
+                                          {"T0100", "王五", "S1"},
+                                          {"T0200", "赵六", "S2"}};
     memset(r, 0, sizeof *r);
     r->version = 1;
     r->issued_at = 1770000000;
