@@ -839,12 +839,15 @@ static int s_get_entry(xs_reader_t *r, xs_staff_entry_t *e) {
            s_get_date(r, S_NO_DATE_HI, &e->status_to) && s_entry_dates_ok(e);
 }
 
+/* The fewest bytes an entry takes (§4: an array header, three one-character strings, an empty
+ * roles array, nil, a status and two nils): no allocation for entries the input cannot hold. */
+#define S_ENTRY_MIN 12
+
 /* Reads count entries, sorted strictly by teacher_id, into out->entries. */
 static xs_err s_get_entries(xs_reader_t *r, uint32_t count, xs_staff_t *out) {
     if (count == 0)
         return XS_OK;
-    /* Each entry takes at least 20 bytes: never allocate for entries the input cannot hold. */
-    if (count > xs_reader_left(r) / 20)
+    if (count > xs_reader_left(r) / S_ENTRY_MIN)
         return XS_EMALFORMED;
     out->entries = malloc((size_t)count * sizeof *out->entries);
     if (!out->entries)

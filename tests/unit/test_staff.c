@@ -371,6 +371,13 @@ static void test_encode_decode(void **state) {
     assert_int_equal(xs_staff_decode(&back, lying, sizeof lying), XS_EMALFORMED);
     static const uint8_t format2[] = {0x94, 0x02, 0x01, 0x01, 0x90};
     assert_int_equal(xs_staff_decode(&back, format2, sizeof format2), XS_EMALFORMED);
+    /* The shortest entry there is: [A, B, C, [], nil, 0, nil, nil], 12 bytes. */
+    static const uint8_t shortest[] = {0x94, 0x01, 0x01, 0x01, 0x91, 0x98, 0xa1, 'A', 0xa1,
+                                       'B',  0xa1, 'C',  0x90, 0xc0, 0x00, 0xc0, 0xc0};
+    assert_int_equal(xs_staff_decode(&back, shortest, sizeof shortest), XS_OK);
+    assert_int_equal(back.count, 1);
+    assert_string_equal(back.entries[0].school_id, "C");
+    xs_staff_free(&back);
     static const uint8_t none[] = {0x94, 0x01, 0x00, 0x00, 0x90};
     assert_int_equal(xs_staff_decode(&back, none, sizeof none), XS_OK);
     assert_int_equal(back.count, 0);
