@@ -23,8 +23,9 @@ static xs_err s_date_cell(FILE *f, int32_t date, int last) {
     return xs_csv_write_cell(f, text, 10, last);
 }
 
-/* Writes the part's teachers as CSV, in the roster's own columns (so the file reads like the
- * county's sheet); with_bom for a file Excel opens. XS_EIO. */
+/* Writes the part's teachers as CSV as `xueshi-hub roster show` does (schema/roster.md §6: the
+ * roster's columns, roles joined with "；", the status's Chinese label), so the file reads like
+ * the county's sheet; with_bom for a file Excel opens. XS_EIO. */
 static xs_err s_write_csv(FILE *f, const xs_staff_t *staff, int with_bom) {
     static const char *const cols[] = {"teacher_id", "name",   "school_id",   "roles",
                                        "hired",      "status", "status_from", "status_to"};
@@ -34,11 +35,11 @@ static xs_err s_write_csv(FILE *f, const xs_staff_t *staff, int with_bom) {
         err = xs_csv_write_cell(f, cols[i], strlen(cols[i]), i + 1 == ncols);
     for (uint32_t i = 0; err == XS_OK && i < staff->count; i++) {
         const xs_staff_entry_t *e = &staff->entries[i];
-        char roles[XS_STAFF_ROLES_MAX * (XS_STAFF_ROLE_MAX + 1) + 1] = "";
+        char roles[XS_STAFF_ROLES_MAX * (XS_STAFF_ROLE_MAX + 3) + 1] = "";
         size_t n = 0;
         for (uint32_t r = 0; r < e->role_count; r++)
-            n += (size_t)snprintf(roles + n, sizeof roles - n, "%s%s", r ? ";" : "", e->roles[r]);
-        const char *status = xs_staff_status_name(e->status);
+            n += (size_t)snprintf(roles + n, sizeof roles - n, "%s%s", r ? "；" : "", e->roles[r]);
+        const char *status = xs_staff_status_zh(e->status);
         err = xs_csv_write_cell(f, e->teacher_id, strlen(e->teacher_id), 0);
         if (err == XS_OK)
             err = xs_csv_write_cell(f, e->name, strlen(e->name), 0);
