@@ -58,6 +58,8 @@ xs_err node_staff_put(xs_txn_t *txn, const uint8_t county[XS_SIGN_PK_BYTES],
     if (err != XS_OK)
         return err;
     err = node_staff_get(txn, origin, &old);
+    if (err == XS_OK && old.len == len && memcmp(old.ptr, part, len) == 0)
+        goto out; /* held already: nothing to write */
     /* A held part that no longer opens (damaged, or of another county key) gives way. */
     if (err == XS_OK && xs_staff_part_open(old.ptr, old.len, county, origin, &held) == XS_OK &&
         s_older(&fresh, &held)) {

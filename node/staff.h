@@ -16,7 +16,8 @@
 /* Stores part (a signed part envelope of len bytes) as origin's, when it opens against county
  * for origin and is not older than the part held for origin: a lower version, or the same
  * version issued earlier, is older. A held part that no longer opens is replaced. *stored gets
- * 1 when the part was stored, 0 when the one held is newer (nothing written). Errors of
+ * 1 when the part was stored, 0 when the one held is newer or the same bytes (nothing
+ * written). Errors of
  * xs_staff_part_open (XS_ECRYPTO, XS_EPERM, XS_EMALFORMED, XS_ETOOBIG, XS_ENOMEM) store
  * nothing; or the store's error. */
 XS_MUST_USE xs_err node_staff_put(xs_txn_t *txn, const uint8_t county[XS_SIGN_PK_BYTES],

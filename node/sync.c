@@ -1086,7 +1086,9 @@ static xs_err s_relay(s_session_t *s, const xs_identity_t *id) {
         err =
             xs_roster_open(roster.u.roster.envelope.ptr, roster.u.roster.envelope.len, s->hub_sign,
                            xs_identity_public(id)->sign, entries, XS_ROSTER_MAX, &count, NULL);
-    s_roster_take_t take = {roster.u.roster.envelope, xs_identity_public(id)->sign, NULL, count};
+    s_roster_take_t take = {{NULL, 0}, xs_identity_public(id)->sign, NULL, count};
+    if (err == XS_OK)
+        take.env = roster.u.roster.envelope;
     if (err == XS_OK && count && !(take.satellites = malloc(count * sizeof *take.satellites)))
         err = XS_ENOMEM;
     for (uint32_t i = 0; err == XS_OK && i < count; i++)

@@ -196,6 +196,9 @@ check "import-receipts takes it: $OUT" \
     eval '[ "$RC" -eq 0 ] && has "$OUT" "教师花名册已更新 (teacher roster updated)"'
 staff usb
 check_eq "the USB school holds its own teachers" "U0001 U0002" "$(ids)"
+run "$NODE" import-receipts --dir "$TMP/usb" "$TMP/usb-receipts.xsb"
+check "the same bundle again changes nothing: $OUT" \
+    eval '[ "$RC" -eq 0 ] && ! has "$OUT" "教师花名册已更新"'
 run "$HUB" export-receipts --dir "$H" --node "${KEY[cz]}" --out "$TMP/cz-receipts.xsb"
 run "$NODE" import-receipts --dir "$TMP/usb" "$TMP/cz-receipts.xsb"
 check "a bundle for another school is refused whole: $ERR" eval '[ "$RC" -eq 2 ]'

@@ -213,6 +213,8 @@ static void test_never_older(void **state) {
     s_part(fx, fx->hub, fx->sat_b, 3, 300, 1, &env); /* same version, now with S2 */
     assert_int_equal(s_put(fx, fx->sat_b, &env, &stored), XS_OK);
     assert_int_equal(stored, 1);
+    assert_int_equal(s_put(fx, fx->sat_b, &env, &stored), XS_OK); /* the same bytes again */
+    assert_int_equal(stored, 0);
     xs_writer_free(&env);
     s_part(fx, fx->hub, fx->sat_b, 4, 10, 0, &env);
     assert_int_equal(s_put(fx, fx->sat_b, &env, &stored), XS_OK);
