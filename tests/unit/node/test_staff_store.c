@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "check.h"
 #include "scratch.h"
 #include "staff.h"
 
@@ -330,6 +332,88 @@ static void test_admits(void **state) {
     xs_staff_free(&own);
 }
 
+/* What node_check_run reported. */
+typedef struct s_seen {
+    char problems[8192];
+    size_t used;
+    int staff_walked;       /* 1 when the staff table's walk ended */
+    uint64_t staff_entries; /* its entries */
+    uint64_t staff_problems;
+} s_seen_t;
+
+static void s_on_problem(void *ctx, unsigned table, const char *text) {
+    s_seen_t *seen = ctx;
+    int n = snprintf(seen->problems + seen->used, sizeof seen->problems - seen->used, "%u %s\n",
+                     table, text);
+    if (n > 0 && seen->used + (size_t)n < sizeof seen->problems)
+        seen->used += (size_t)n;
+}
+
+static void s_on_table(void *ctx, const node_check_table_t *t) {
+    s_seen_t *seen = ctx;
+    if (t->table != NODE_T_STAFF)
+        return;
+    seen->staff_walked = t->complete;
+    seen->staff_entries = t->entries;
+    seen->staff_problems = t->problems;
+}
+
+/* check opens each part against the county key for the origin it is stored under: a sound
+ * part passes, a damaged one or one under another origin's key is a problem. */
+static void test_check(void **state) {
+    fixture_t *fx = *state;
+    xs_writer_t env;
+    int stored;
+    uint64_t problems = 0;
+    static s_seen_t seen;
+    node_check_sink_t sink = {s_on_problem, s_on_table, &seen};
+    s_part(fx, fx->hub, fx->sat_a, 1, 1, 0, &env);
+    assert_int_equal(s_put(fx, fx->sat_a, &env, &stored), XS_OK);
+    node_close(&fx->opened); /* check reads the store in children of its own */
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(node_check_run(fx->dir, &sink, &problems), XS_OK);
+    assert_true(seen.staff_walked);
+    assert_int_equal(seen.staff_entries, 1);
+    assert_int_equal(seen.staff_problems, 0);
+
+    /* The same part stored under B's key, and bytes that are no part. */
+    assert_int_equal(node_open(&fx->opened, fx->dir), XS_OK);
+    assert_int_equal(xs_store_update(fx->opened.store, s_damage, fx->sat_b), XS_OK);
+    node_close(&fx->opened);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(node_check_run(fx->dir, &sink, &problems), XS_OK);
+    assert_int_equal(seen.staff_entries, 2);
+    assert_int_equal(seen.staff_problems, 1);
+    assert_non_null(strstr(seen.problems, "教师花名册无法用县级中心的公钥打开"));
+    assert_int_equal(node_open(&fx->opened, fx->dir), XS_OK);
+    xs_writer_free(&env);
+}
+
+/* A store of the release before the roster (no staff table, never opened since) is checked
+ * all the same: its staff table is simply empty. */
+static void test_check_older_store(void **state) {
+    fixture_t *fx = *state;
+    char dir[300], path[320];
+    xs_store_t *store = NULL;
+    xs_identity_t *id = NULL;
+    uint64_t problems = 0;
+    static s_seen_t seen;
+    node_check_sink_t sink = {s_on_problem, s_on_table, &seen};
+    snprintf(dir, sizeof dir, "%s/older", fx->dir);
+    snprintf(path, sizeof path, "%s/store", dir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    assert_int_equal(xs_identity_create(&id, dir, "node"), XS_OK);
+    assert_int_equal(xs_store_open(&store, path, node_tables, NODE_T_STAFF, 0), XS_OK);
+    assert_int_equal(xs_store_update(store, s_init_meta, fx), XS_OK);
+    xs_store_close(&store);
+    memset(&seen, 0, sizeof seen);
+    assert_int_equal(node_check_run(dir, &sink, &problems), XS_OK);
+    assert_null(strstr(seen.problems, "无法打开数据库"));
+    assert_true(seen.staff_walked);
+    assert_int_equal(seen.staff_entries, 0);
+    xs_identity_destroy(&id);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_only_the_countys_part_for_its_origin, s_setup,
@@ -338,6 +422,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_damaged_gives_way, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_prune, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_admits, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_check, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_check_older_store, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
