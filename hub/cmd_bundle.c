@@ -9,6 +9,7 @@
 #include "ledger.h"
 #include "merge.h"
 #include "outbox.h"
+#include "staff.h"
 #include "xs/bundle.h"
 #include "xs/codec.h"
 #include "xs/confirm.h"
@@ -148,7 +149,32 @@ typedef struct s_export {
     const hub_t *hub;       /* signs the confirmations */
     uint64_t count;         /* receipts added */
     uint64_t confirmed;     /* confirmations added */
+    uint64_t parts;         /* roster parts added */
 } s_export_t;
+
+_Static_assert(XS_STAFF_PART_BYTES + 64 <= XS_BUNDLE_ITEM_MAX, "a roster part fits an item");
+
+/* Adds node's part of the county's teacher roster as an [origin, part, 2] item (protocol.md
+ * §7.1, §10), signed for that node: a school without a link gets its roster as one with a link
+ * does. Nothing when the county has no roster. */
+static xs_err s_add_part(xs_txn_t *txn, s_export_t *e, const hub_node_t *node) {
+    xs_writer_t part;
+    xs_writer_init(&part, XS_STAFF_PART_BYTES);
+    xs_err err = hub_staff_part(txn, e->hub->id, node, &part);
+    if (err == XS_OK) {
+        xs_writer_reset(&e->item);
+        xs_codec_put_array(&e->item, 3);
+        xs_codec_put_bin(&e->item, node->origin, 32);
+        xs_codec_put_bin(&e->item, part.data, part.len);
+        xs_codec_put_uint(&e->item, 2);
+        err = xs_writer_err(&e->item);
+    }
+    if (err == XS_OK)
+        err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
+    e->parts += err == XS_OK;
+    xs_writer_free(&part);
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
 
 /* Adds a hub-signed [origin, confirmation, 1] item (protocol.md §7): how far the hub holds
  * origin's chain without a gap, and the hash it ends with, so that the school exports nothing
@@ -207,13 +233,14 @@ static xs_err s_add_receipts(xs_txn_t *txn, s_export_t *e, const uint8_t origin[
     return err == XS_OK ? s_add_confirmation(txn, e, origin) : err;
 }
 
-/* A relay carries its satellites' receipts back too. */
+/* A relay carries its satellites' roster parts and receipts back too. */
 static xs_err s_add_satellite(void *ctx, xs_txn_t *txn, const hub_node_t *node) {
     s_export_t *e = ctx;
     hub_node_t satellite;
     if (hub_relays_for(txn, e->node, node->origin, &satellite) != XS_OK)
         return XS_OK;
-    return s_add_receipts(txn, e, satellite.origin);
+    xs_err err = s_add_part(txn, e, &satellite);
+    return err == XS_OK ? s_add_receipts(txn, e, satellite.origin) : err;
 }
 
 /* What export-receipts' command line asks for. */
@@ -285,6 +312,8 @@ static xs_err s_write_bundle(xs_txn_t *txn, s_export_t *e, FILE *f) {
     if (err == XS_OK)
         err = s_add_policy(txn, e);
     if (err == XS_OK)
+        err = s_add_part(txn, e, e->node);
+    if (err == XS_OK)
         err = s_add_receipts(txn, e, e->node->origin);
     if (err == XS_OK && e->node->proxy_count)
         err = hub_nodes_each(txn, s_add_satellite, e);
@@ -303,6 +332,9 @@ static int s_report_export(xs_err err, const s_export_t *e, const s_export_args_
                "holds)\n",
                (unsigned long long)e->count, a->out, (unsigned long long)e->confirmed,
                (unsigned long long)e->count, (unsigned long long)e->confirmed);
+        if (e->parts)
+            printf("另附教师花名册 %llu 份 (with %llu parts of the teacher roster)\n",
+                   (unsigned long long)e->parts, (unsigned long long)e->parts);
         return 0;
     }
     if (created)

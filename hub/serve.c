@@ -1,5 +1,5 @@
 /* serve: the hub's protocol responder: ZAP admission, HELLO/VIEW, FETCH/RECEIPTS,
- * SATELLITES/ROSTER, and BATCH frames queued and merged in group commits. */
+ * SATELLITES/ROSTER, STAFF_GET/STAFF, and BATCH frames queued and merged in group commits. */
 #include "serve.h"
 
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "ledger.h"
 #include "merge.h"
 #include "outbox.h"
+#include "staff.h"
 #include "xs/proto.h"
 #include "xs/roster.h"
 #include "xs/transport.h"
@@ -309,6 +310,46 @@ out:
     free(r.entries);
 }
 
+/* The part of the county's teacher roster for the sender, or a satellite it relays for: nil
+ * when the part it holds is the current one, or the county has no roster (protocol.md §10). */
+static void s_staff(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *get) {
+    const xs_msg_staff_get_t *g = &get->u.staff_get;
+    xs_txn_t *txn = NULL;
+    hub_node_t node;
+    xs_writer_t part;
+    xs_msg_t msg;
+    uint8_t hash[XS_HASH_BYTES];
+    memset(&msg, 0, sizeof msg);
+    msg.type = XS_MSG_STAFF;
+    xs_writer_init(&part, XS_STAFF_PART_BYTES);
+    xs_err err = xs_store_read(s->hub->store, &txn);
+    if (err == XS_OK && !s_target(s, txn, peer, g->has_origin, g->origin, &node))
+        goto out;
+    if (err == XS_OK)
+        err = hub_staff_part(txn, s->hub->id, &node, &part);
+    if (err == XS_OK) {
+        const uint8_t *body, *signature;
+        size_t body_len;
+        err = xs_codec_split_envelope(part.data, part.len, &body, &body_len, &signature,
+                                      XS_SIGNATURE_BYTES);
+        if (err == XS_OK)
+            xs_identity_hash(body, body_len, hash);
+        if (err == XS_OK && !(g->has_have && memcmp(hash, g->have, XS_HASH_BYTES) == 0))
+            msg.u.staff.part = (xs_proto_blob_t){part.data, part.len};
+    } else if (err == XS_ENOTFOUND) {
+        err = XS_OK; /* no roster imported: nothing to hand out */
+    }
+    if (err == XS_OK) {
+        s_reply(s, peer, &msg);
+    } else {
+        xs_log_err(err, "签发教师花名册 (signing a roster part)");
+        s_error(s, peer, XS_PCODE_INTERNAL);
+    }
+out:
+    xs_store_end(&txn);
+    xs_writer_free(&part);
+}
+
 /* Verifies, merges and acknowledges every queued batch in one transaction. */
 static void s_flush(hub_serve_t *s) {
     hub_item_t items[S_GROUP_ITEMS];
@@ -378,6 +419,8 @@ static void s_handle(hub_serve_t *s, const xs_peer_t *peer, const uint8_t *frame
         s_roster(s, peer);
     else if (msg.type == XS_MSG_PULL)
         s_pull(s, peer, &msg);
+    else if (msg.type == XS_MSG_STAFF_GET)
+        s_staff(s, peer, &msg);
     else
         s_error(s, peer, XS_PCODE_MALFORMED);
 }

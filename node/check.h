@@ -57,7 +57,8 @@ typedef struct node_check_sink {
  * sequence numbers without holes, correction targets); the dedupe index both ways; sealed
  * batches (signed by this node's key from DIR/node.secret, chained, holding the records
  * table's bytes, ending at meta sealed_through and head_hash); receipts against the county
- * key; the meta values; a relay's satellite tables. Progress goes to stderr after a second.
+ * key; the meta values; a relay's satellite tables; the roster parts (each opens against the
+ * county key for the origin it is stored under). Progress goes to stderr after a second.
  * *problems gets how many were found. XS_ENOTFOUND when dir holds no store (printed);
  * XS_EIO when a child cannot be started; the store's error when it cannot be opened at all
  * is a problem, not an error. */

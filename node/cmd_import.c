@@ -6,6 +6,7 @@
 
 #include "check.h"
 #include "node.h"
+#include "staff.h"
 #include "xs/csv.h"
 #include "xs/sheet.h"
 
@@ -53,6 +54,7 @@ static xs_err s_store_chunk(xs_txn_t *txn, void *ctx) {
 typedef struct s_import {
     node_t node;               /* the open node */
     xs_policy_t *policy;       /* its policy, naming the county's categories; NULL: built-ins */
+    xs_staff_t staff;          /* its part of the county's roster; zeroed: none held */
     const char *path;          /* the sheet's file */
     const char *operator_;     /* --operator, or NULL */
     int64_t now;               /* recorded_at of every row, unix seconds */
@@ -64,6 +66,7 @@ typedef struct s_import {
     uint64_t known;            /* rows found already recorded */
     uint64_t refused;          /* rows refused */
     uint64_t unknown_category; /* of which for a category the node does not know */
+    uint64_t unknown_teacher;  /* of which for a teacher not in the roster (or its school) */
     uint32_t last_line;        /* line of the last row read */
     int header_broken;         /* 1 when the CSV broke in the header (printed) */
     int commit_failed;         /* 1 when a chunk was not stored (printed) */
@@ -161,6 +164,11 @@ static xs_err s_take_row(s_import_t *im) {
         im->refused++;
         return XS_OK;
     }
+    if (!node_staff_admits(&im->staff, &rec, row->line)) {
+        im->refused++;
+        im->unknown_teacher++;
+        return XS_OK;
+    }
     s_chunk_t *c = &im->chunk;
     s_row_t *r = &c->rows[c->count++];
     r->offset = c->encoded.len;
@@ -233,6 +241,14 @@ static void s_summary(const s_import_t *im, int stopped) {
            (unsigned long long)im->refused);
     if (im->unknown_category)
         node_category_hint(im->policy);
+    if (im->unknown_teacher)
+        fprintf(stderr,
+                "xueshi-node: %llu 行的教师不在县里的花名册（第 %u 版）中或不属于本校：请核对教师编号，"
+                "或请县里更新花名册后再同步 (%llu rows name a teacher not in the county's roster, "
+                "version %u, or of another school: check the ids, or have the county update the "
+                "roster and sync)\n",
+                (unsigned long long)im->unknown_teacher, im->staff.version,
+                (unsigned long long)im->unknown_teacher, im->staff.version);
 }
 
 int node_cmd_import(int argc, char **argv) {
@@ -249,6 +265,13 @@ int node_cmd_import(int argc, char **argv) {
     /* Without a policy (or with one in an older format) the built-in categories are known. */
     err = node_policy(&im.node, &im.policy);
     if (err == XS_ECORRUPT) {
+        node_close(&im.node);
+        return node_exit_code(err, dir);
+    }
+    /* With the county's roster held, rows of teachers not in it are refused. */
+    err = node_staff_load(&im.node, &im.staff);
+    if (err != XS_OK && err != XS_ENOTFOUND) {
+        xs_policy_destroy(&im.policy);
         node_close(&im.node);
         return node_exit_code(err, dir);
     }
@@ -275,6 +298,7 @@ int node_cmd_import(int argc, char **argv) {
     free(im.chunk.rows);
     free(im.row);
     xs_csv_close(&im.csv);
+    xs_staff_free(&im.staff);
     xs_policy_destroy(&im.policy);
     node_close(&im.node);
     return rc;

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "node.h"
+#include "staff.h"
 #include "xs/csv.h"
 #include "xs/text.h"
 
@@ -14,7 +15,8 @@
     "(other errors)"
 
 /* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
- * office reads the list like its register (and those columns import into another node). */
+ * office reads the list like its register (and those columns import into another node), with
+ * `name` (the roster's, the sheet's name column) after teacher_id. */
 static const xs_field s_csv_fields[] = {
     XS_F_SCHOOL_ID, XS_F_TEACHER_ID, XS_F_DATE, XS_F_CATEGORY, XS_F_ROLE,  XS_F_MINUTES, XS_F_HOURS,
     XS_F_DAYS,      XS_F_CHARS,      XS_F_UNIT, XS_F_LESSONS,  XS_F_LEVEL, XS_F_GRADE,   XS_F_WORK,
@@ -163,6 +165,7 @@ typedef struct s_query {
     int first_year;      /* the year's first calendar year, when year is given */
     int csv;             /* 1: CSV for Excel; 0: a table */
     xs_policy_t *policy; /* the node's policy, naming its county's categories; NULL: none */
+    xs_staff_t staff;    /* the node's part of the roster, naming its teachers; zeroed: none */
     int32_t from, to;    /* activity dates shown, days since 1970-01-01, inclusive */
 } s_query_t;
 
@@ -254,6 +257,7 @@ static int s_print_header(int csv) {
         node_pad("编号", 8);
         node_pad("日期", 12);
         node_pad("教师", 12);
+        node_pad("姓名", 10);
         node_pad("类别", 14);
         node_pad("状态", 18);
         puts("内容");
@@ -265,20 +269,27 @@ static int s_print_header(int csv) {
         const char *name = xs_field_name(s_csv_fields[i]);
         if (xs_csv_write_cell(stdout, name, strlen(name), 0) != XS_OK)
             return -1;
+        if (s_csv_fields[i] == XS_F_TEACHER_ID && xs_csv_write_cell(stdout, "name", 4, 0) != XS_OK)
+            return -1;
     }
     return xs_csv_write_cell(stdout, "voided_by", 9, 1) != XS_OK ? -1 : 0;
 }
 
 /* Prints record id as one CSV row; by is the correction voiding it, or 0. -1 when stdout
  * fails. */
-static int s_print_csv_row(const xs_policy_t *policy, const xs_record_t *rec, const char *id,
+static int s_print_csv_row(const s_query_t *q, const xs_record_t *rec, const char *id,
                            uint64_t by) {
     char text[XS_NOTE_MAX + 1];
     if (xs_csv_write_cell(stdout, id, strlen(id), 0) != XS_OK)
         return -1;
     for (size_t i = 0; i < S_NCSV; i++) {
-        size_t n = s_field_text(policy, rec, s_csv_fields[i], text, sizeof text);
+        size_t n = s_field_text(q->policy, rec, s_csv_fields[i], text, sizeof text);
         if (xs_csv_write_cell(stdout, text, n, 0) != XS_OK)
+            return -1;
+        if (s_csv_fields[i] != XS_F_TEACHER_ID)
+            continue;
+        const char *name = node_staff_name(&q->staff, rec->teacher_id.ptr, rec->teacher_id.len);
+        if (xs_csv_write_cell(stdout, name, strlen(name), 0) != XS_OK)
             return -1;
     }
     int n = by ? snprintf(text, sizeof text, "%llu", (unsigned long long)by) : 0;
@@ -286,8 +297,9 @@ static int s_print_csv_row(const xs_policy_t *policy, const xs_record_t *rec, co
 }
 
 /* Prints record id as one table line; by is the correction voiding it, or 0. */
-static void s_print_table_row(const xs_policy_t *policy, const xs_record_t *rec, const char *id,
+static void s_print_table_row(const s_query_t *q, const xs_record_t *rec, const char *id,
                               uint64_t by) {
+    const xs_policy_t *policy = q->policy;
     char text[XS_NOTE_MAX + 1], status[48], detail[1200];
     if (by)
         snprintf(status, sizeof status, "已作废(#%llu)", (unsigned long long)by);
@@ -298,6 +310,7 @@ static void s_print_table_row(const xs_policy_t *policy, const xs_record_t *rec,
     node_pad(text, 12);
     s_field_text(policy, rec, XS_F_TEACHER_ID, text, sizeof text);
     node_pad(text, 12);
+    node_pad(node_staff_name(&q->staff, rec->teacher_id.ptr, rec->teacher_id.len), 10);
     const char *zh = xs_policy_category_label(policy, rec->category);
     char code[16];
     if (!zh) {
@@ -381,8 +394,8 @@ static xs_err s_print_record(void *ctx, uint64_t seq, const xs_bytes_t *key,
     p->out->voided += by != 0;
     snprintf(id, sizeof id, "%llu", (unsigned long long)seq);
     if (!p->q->csv) {
-        s_print_table_row(p->q->policy, &rec, id, by);
-    } else if (s_print_csv_row(p->q->policy, &rec, id, by) != 0) {
+        s_print_table_row(p->q, &rec, id, by);
+    } else if (s_print_csv_row(p->q, &rec, id, by) != 0) {
         p->out->io_failed = 1;
         return XS_EIO; /* stops the walk */
     }
@@ -411,6 +424,9 @@ int node_cmd_list(int argc, char **argv) {
     if (err != XS_OK)
         return node_exit_code(err, q.dir);
     s_year_range(&node, &q);
+    /* Names come from the roster part; without one (or unreadable: said) the column is empty. */
+    if (node_staff_load(&node, &q.staff) != XS_OK)
+        memset(&q.staff, 0, sizeof q.staff);
     err = xs_store_read(node.store, &txn);
     if (err == XS_OK)
         err = s_collect_voids(txn, &list);
@@ -437,6 +453,7 @@ int node_cmd_list(int argc, char **argv) {
         rc = 1;
     free(list.voids);
     xs_store_end(&txn);
+    xs_staff_free(&q.staff);
     xs_policy_destroy(&q.policy);
     node_close(&node);
     return rc;

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "node.h"
+#include "staff.h"
 
 #define S_USAGE                                                                                    \
     "xueshi-node record --dir DIR --teacher T --date YYYY-MM-DD --category C\n"                    \
@@ -50,6 +51,7 @@ int node_cmd_record(int argc, char **argv) {
     size_t npos;
     node_t node;
     xs_policy_t *policy = NULL;
+    xs_staff_t staff = {0};
     xs_record_t rec;
     xs_writer_t w;
     int rc = 1;
@@ -109,6 +111,16 @@ int node_cmd_record(int argc, char **argv) {
         rc = 2;
         goto out;
     }
+    /* With the county's roster held, only its teachers of this school; without, anyone. */
+    err = node_staff_load(&node, &staff);
+    if (err != XS_OK && err != XS_ENOTFOUND) {
+        rc = node_exit_code(err, dir);
+        goto out;
+    }
+    if (!node_staff_admits(&staff, &rec, 0)) {
+        rc = 2;
+        goto out;
+    }
     xs_writer_init(&w, XS_RECORD_MAX);
     xs_record_encode(&rec, &w);
     struct s_append a = {w.data, w.len, {{0}, 0}, 0};
@@ -125,6 +137,7 @@ int node_cmd_record(int argc, char **argv) {
     printf("已登记 (recorded) %llu\n", (unsigned long long)a.seq);
     rc = 0;
 out:
+    xs_staff_free(&staff);
     xs_policy_destroy(&policy);
     node_close(&node);
     return rc;

@@ -39,6 +39,13 @@ static void s_report(const node_sync_result_t *r, xs_err err) {
         printf("  代管 %u 所卫星校：转交 %llu 批 %llu 条 (relayed for %u satellites)\n",
                r->satellites, (unsigned long long)r->relayed_batches,
                (unsigned long long)r->relayed_records, r->satellites);
+    if (r->staff_version)
+        printf("  教师花名册已更新 (teacher roster updated): 第 %u 版，本节点 %u 名教师 (version "
+               "%u, %u teachers)\n",
+               r->staff_version, r->staff_count, r->staff_version, r->staff_count);
+    if (r->staff_relayed)
+        printf("  为 %u 所卫星校取得新的教师花名册 (new roster parts for %u satellites)\n",
+               r->staff_relayed, r->staff_relayed);
     fflush(stdout);
 }
 

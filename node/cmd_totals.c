@@ -7,6 +7,7 @@
 #include "check.h"
 #include "lanes.h"
 #include "node.h"
+#include "staff.h"
 #include "xs/certify.h"
 #include "xs/receipt.h"
 #include "xs/report.h"
@@ -17,14 +18,15 @@
 
 typedef struct s_totals {
     const xs_policy_t *policy;
-    const char *teacher;   /* only this teacher, or NULL */
-    int year;              /* only this academic year (first calendar year), or 0 */
-    int csv;               /* print the certify CSV instead of a table */
-    size_t shown;          /* teachers printed */
-    xs_txn_t *txn;         /* the snapshot the receipts are read from */
-    int has_hub;           /* 1 when the node knows its hub's key */
-    uint8_t hub[32];       /* the hub's signing key: receipts must verify against it */
-    xs_receipt_t *receipt; /* scratch */
+    const xs_staff_t *staff; /* the node's part of the roster, naming teachers; zeroed: none */
+    const char *teacher;     /* only this teacher, or NULL */
+    int year;                /* only this academic year (first calendar year), or 0 */
+    int csv;                 /* print the certify CSV instead of a table */
+    size_t shown;            /* teachers printed */
+    xs_txn_t *txn;           /* the snapshot the receipts are read from */
+    int has_hub;             /* 1 when the node knows its hub's key */
+    uint8_t hub[32];         /* the hub's signing key: receipts must verify against it */
+    xs_receipt_t *receipt;   /* scratch */
 } s_totals_t;
 
 /* Opens the teacher's receipt envelope into s->receipt, verified; 0 (reported) when it fails
@@ -84,8 +86,9 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     xs_certify_teacher_t view = *t;
     view.totals = keep;
     view.total_count = n;
+    const char *name = node_staff_name(s->staff, t->teacher_id.ptr, t->teacher_id.len);
     if (s->csv) {
-        err = xs_report_summary_teacher(stdout, s->policy, &view, NULL);
+        err = xs_report_summary_teacher_named(stdout, s->policy, &view, NULL, name);
         goto out;
     }
     int confirmed = s_receipt(s, t->teacher_id.ptr, t->teacher_id.len);
@@ -106,6 +109,7 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
         if (row->required_seconds)
             xs_certify_format_hours(required, sizeof required, row->required_seconds);
         node_pad_n(t->teacher_id.ptr, t->teacher_id.len, 12);
+        node_pad(name, 10);
         node_pad(s_scope_zh[row->scope % XS_SCOPE_COUNT], 6);
         node_pad(period, 13);
         node_pad(xs_policy_bucket_label(s->policy, row->bucket), 14);
@@ -150,7 +154,8 @@ static xs_err s_confirmed_row(void *ctx, const char *teacher, size_t len,
     xs_certify_teacher_t view = {r->teacher_id, NULL, 0, c->keep, 0};
     view.total_count =
         xs_report_filter_year(s->policy, c->totals, r->total_count, s->year, c->keep);
-    return xs_report_summary_teacher(stdout, s->policy, &view, NULL);
+    return xs_report_summary_teacher_named(stdout, s->policy, &view, NULL,
+                                           node_staff_name(s->staff, teacher, len));
 }
 
 /* --confirmed --format csv: the receipts' totals, in the CSV xueshi certify prints. */
@@ -158,7 +163,7 @@ static xs_err s_confirmed_csv(s_totals_t *s) {
     node_lane_t self = node_lane_self();
     s_csv_t c = {s, malloc(XS_RECEIPT_TOTALS_MAX * sizeof *c.totals),
                  malloc(XS_RECEIPT_TOTALS_MAX * sizeof *c.keep)};
-    xs_err err = c.totals && c.keep ? xs_report_summary_begin(stdout, 0) : XS_ENOMEM;
+    xs_err err = c.totals && c.keep ? xs_report_summary_begin_named(stdout, 0) : XS_ENOMEM;
     if (err == XS_OK)
         err = node_lane_receipts(s->txn, &self, NULL, 0, s_confirmed_row, &c);
     free(c.totals);
@@ -240,12 +245,13 @@ static xs_err s_load(xs_txn_t *txn, s_ledger_t *l) {
 static xs_err s_begin(const s_totals_t *s) {
     const xs_policy_t *policy = s->policy;
     if (s->csv)
-        return xs_report_summary_begin(stdout, 0);
+        return xs_report_summary_begin_named(stdout, 0);
     printf("暂定：本节点记录按 %s 第 %u 版规则计算；已认定：县级中心签发的认定回执\n"
            "(provisional: this node's records under policy %s v%u; confirmed: the hub's "
            "signed receipts)\n\n",
            policy->id, policy->version, policy->id, policy->version);
     node_pad("教师", 12);
+    node_pad("姓名", 10);
     node_pad("范围", 6);
     node_pad("期间", 13);
     node_pad("类别组", 14);
@@ -276,6 +282,7 @@ static xs_err s_provisional(s_totals_t *s, const s_ledger_t *l) {
 int node_cmd_totals(int argc, char **argv) {
     node_t node;
     xs_policy_t *policy = NULL;
+    xs_staff_t staff = {0};
     xs_txn_t *txn = NULL;
     s_ledger_t ledger = {0};
     s_totals_t s = {0};
@@ -295,6 +302,10 @@ int node_cmd_totals(int argc, char **argv) {
         goto out;
     }
     s.policy = policy;
+    /* Names come from the roster part; without one (or unreadable: said) they are empty. */
+    if (node_staff_load(&node, &staff) != XS_OK)
+        memset(&staff, 0, sizeof staff);
+    s.staff = &staff;
     /* Records borrow from the read snapshot, which stays open until the ledger is printed. */
     if (!(s.receipt = malloc(sizeof *s.receipt)))
         err = XS_ENOMEM;
@@ -321,6 +332,7 @@ out:
     free(ledger.ids);
     free(s.receipt);
     xs_store_end(&txn);
+    xs_staff_free(&staff);
     xs_policy_destroy(&policy);
     node_close(&node);
     return rc;

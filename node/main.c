@@ -24,6 +24,7 @@ static const struct {
     {"receipt", node_cmd_receipt, 1, "导出认定回执 (export a teacher's signed receipt)"},
     {"export", node_cmd_export, 1, "导出数据包带去县里 (write a USB bundle for the hub)"},
     {"import-receipts", node_cmd_import_receipts, 1, "导入县里的回执包 (import a receipts bundle)"},
+    {"staff", node_cmd_staff, 1, "查看教师花名册 (show the teacher roster the node holds)"},
     {"recover", node_cmd_recover, 1, "从县级中心恢复本节点数据 (rebuild the store from the hub)"},
     /* check reads the store only in child processes, whose crashes it reports itself. */
     {"check", node_cmd_check, 0, "检查数据库是否损坏 (check the store for damage)"},

@@ -8,7 +8,7 @@
 
 const char *const node_tables[NODE_T_COUNT] = {
     "meta",        "records",   "dedupe",    "batches",      "receipts",
-    "sat_batches", "sat_chain", "sat_state", "sat_receipts",
+    "sat_batches", "sat_chain", "sat_state", "sat_receipts", "staff",
 };
 
 /* Each meta key's stored name and the length of its value, 0: any (node.h, node_meta_key). */

@@ -25,6 +25,9 @@ enum node_table {
     NODE_T_SAT_CHAIN,    /* origin + first_seq (8) → count (4) + batch hash (32) */
     NODE_T_SAT_STATE,    /* origin + "acked_through" / "receipts_gen" → u64 (8) */
     NODE_T_SAT_RECEIPTS, /* origin + teacher_id → the newest receipt for that teacher */
+    NODE_T_STAFF, /* origin (32) → the newest hub-signed part of the teacher roster for that
+                     origin: this node's own, and a relay's satellites' (protocol.md §10):
+                     staff.c */
     NODE_T_COUNT
 };
 
@@ -225,5 +228,6 @@ int node_cmd_export(int argc, char **argv);
 int node_cmd_import_receipts(int argc, char **argv);
 int node_cmd_recover(int argc, char **argv);
 int node_cmd_check(int argc, char **argv);
+int node_cmd_staff(int argc, char **argv);
 
 #endif

@@ -2,6 +2,7 @@
 #include "relay.h"
 
 #include "lanes.h"
+#include "staff.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,36 @@ static void s_pull(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *pull)
     free(page->items);
 }
 
+/* A satellite's part of the teacher roster, as the relay last fetched it from the hub: nil
+ * when the satellite holds it already, or the relay holds none (protocol.md §10). The part is
+ * the hub's, signed for the satellite: the relay hands it on and cannot alter it. */
+static void s_staff(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *get) {
+    xs_txn_t *txn = NULL;
+    xs_bytes_t part;
+    xs_msg_t msg;
+    uint8_t hash[XS_HASH_BYTES];
+    memset(&msg, 0, sizeof msg);
+    if (get->u.staff_get.has_origin) {
+        s_error(r, peer, XS_PCODE_WRONG_ORIGIN); /* a relay does not relay for relays */
+        return;
+    }
+    msg.type = XS_MSG_STAFF;
+    xs_err err = xs_store_read(r->node->store, &txn);
+    if (err == XS_OK) {
+        err = node_staff_get(txn, peer->origin, &part);
+        if (err == XS_OK && node_staff_hash(part.ptr, part.len, hash) == XS_OK &&
+            !(get->u.staff_get.has_have && memcmp(hash, get->u.staff_get.have, 32) == 0))
+            msg.u.staff.part = (xs_proto_blob_t){part.ptr, part.len};
+        if (err == XS_ENOTFOUND)
+            err = XS_OK;
+    }
+    if (err == XS_OK)
+        s_reply(r, peer, &msg); /* before the snapshot ends: the part borrows it */
+    else
+        s_error(r, peer, XS_PCODE_INTERNAL);
+    xs_store_end(&txn);
+}
+
 xs_err node_relay_serve(node_relay_t *r, int timeout_ms) {
     xs_peer_t peer;
     const uint8_t *frame;
@@ -327,6 +358,9 @@ xs_err node_relay_serve(node_relay_t *r, int timeout_ms) {
         break;
     case XS_MSG_PULL:
         s_pull(r, &peer, &msg);
+        break;
+    case XS_MSG_STAFF_GET:
+        s_staff(r, &peer, &msg);
         break;
     default:
         s_error(r, &peer, XS_PCODE_MALFORMED);

@@ -4,6 +4,7 @@
 #include "lanes.h"
 #include "recover.h"
 #include "seal.h"
+#include "staff.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -865,7 +866,93 @@ static xs_err s_adopt(s_session_t *s) {
     return XS_OK; /* the records after the hub's head are sealed as they are sent (s_push) */
 }
 
-/* One lane: HELLO, VIEW, the batches the peer lacks, their ACKs, then new receipts. */
+/* ---- the teacher roster (protocol.md §10) ---- */
+
+/* Asks for the lane's part of the roster, naming the one held: STAFF_GET goes out right
+ * before HELLO, so its answer comes before VIEW and a session with nothing new still takes
+ * one round trip. */
+static xs_err s_staff_ask(s_session_t *s, const node_lane_t *lane) {
+    xs_txn_t *txn = NULL;
+    xs_msg_t get;
+    memset(&get, 0, sizeof get);
+    get.type = XS_MSG_STAFF_GET;
+    const uint8_t *origin = lane->origin ? lane->origin : xs_identity_public(s->id)->sign;
+    xs_err err = xs_store_read(s->node->store, &txn);
+    if (err == XS_OK)
+        err = node_staff_have(txn, origin, get.u.staff_get.have, &get.u.staff_get.has_have);
+    xs_store_end(&txn);
+    if (err != XS_OK)
+        return err;
+    if (lane->origin) {
+        get.u.staff_get.has_origin = 1;
+        memcpy(get.u.staff_get.origin, lane->origin, 32);
+    }
+    return s_send(s, &get);
+}
+
+/* Stores a part the peer sent, in a write step of its own. */
+typedef struct s_staff_take {
+    const uint8_t *county, *origin;
+    xs_proto_blob_t part;
+    xs_err refused; /* out: why the part was not taken (xs_staff_part_open's error) */
+    int stored;     /* out */
+} s_staff_take_t;
+
+static xs_err s_put_staff(xs_txn_t *txn, void *ctx) {
+    s_staff_take_t *t = ctx;
+    xs_err err = node_staff_put(txn, t->county, t->origin, t->part.ptr, t->part.len, &t->stored);
+    t->refused = XS_OK;
+    if (err == XS_ECRYPTO || err == XS_EPERM || err == XS_EMALFORMED || err == XS_ETOOBIG) {
+        t->refused = err; /* not the county's part for this node: keep the one held */
+        err = XS_OK;
+    }
+    return err;
+}
+
+/* Takes the answer to s_staff_ask: stores a new part for the lane's origin when it opens
+ * against the county key; nil means the part held is current (or there is no roster). A part
+ * that fails its check is dropped and said, and the session goes on: records do not wait for
+ * the roster. */
+static xs_err s_staff_take(s_session_t *s, const node_lane_t *lane) {
+    xs_msg_t msg;
+    xs_err err = s_recv(s, XS_MSG_STAFF, &msg);
+    if (err == XS_EMALFORMED) {
+        /* A peer of an earlier release knows no STAFF_GET: it refused only that frame. */
+        xs_log("对方不提供教师花名册（软件版本较旧），本次未更新 (the peer does not hand out the "
+               "teacher roster: older software)");
+        return XS_OK;
+    }
+    if (err != XS_OK || !msg.u.staff.part.ptr)
+        return err;
+    s_staff_take_t t = {s->hub_sign, lane->origin ? lane->origin : xs_identity_public(s->id)->sign,
+                        msg.u.staff.part, XS_OK, 0};
+    if ((err = xs_store_update(s->node->store, s_put_staff, &t)) != XS_OK)
+        return err;
+    if (t.refused != XS_OK) {
+        xs_log_err(t.refused, "收到的教师花名册未通过核验，未采用 (a roster part failed its "
+                              "check; not taken)");
+        return XS_OK;
+    }
+    if (!t.stored)
+        return XS_OK;
+    if (lane->origin) {
+        s->res->staff_relayed++;
+        return XS_OK;
+    }
+    xs_staff_t part;
+    xs_txn_t *txn = NULL;
+    if (xs_store_read(s->node->store, &txn) == XS_OK &&
+        node_staff_open(txn, t.origin, &part) == XS_OK) {
+        s->res->staff_version = part.version;
+        s->res->staff_count = part.count;
+        xs_staff_free(&part);
+    }
+    xs_store_end(&txn);
+    return XS_OK;
+}
+
+/* One lane: STAFF_GET and HELLO, STAFF and VIEW, the batches the peer lacks, their ACKs,
+ * then new receipts. */
 static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed,
                      uint64_t *receipts) {
     xs_txn_t *txn = NULL;
@@ -906,7 +993,11 @@ static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed
     contact.tv_sec += s->contact_seconds;
     if (contact.tv_sec < s->deadline.tv_sec)
         s->deadline = contact;
-    err = s_send(s, &hello);
+    err = s_staff_ask(s, lane);
+    if (err == XS_OK)
+        err = s_send(s, &hello);
+    if (err == XS_OK)
+        err = s_staff_take(s, lane);
     if (err == XS_OK)
         err = s_recv(s, XS_MSG_VIEW, &view);
     s->deadline = deadline;
@@ -962,10 +1053,23 @@ static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed
     return err != XS_OK ? err : pushed_err;
 }
 
-/* Roster (protocol.md §8): the satellites the hub lets this relay admit. */
+/* Roster (protocol.md §8): the satellites the hub lets this relay admit. The roster parts of
+ * satellites no longer in it go (protocol.md §10): their teachers are not this school's to
+ * keep. */
+typedef struct s_roster_take {
+    xs_proto_blob_t env;
+    const uint8_t *self;
+    uint8_t (*satellites)[XS_SIGN_PK_BYTES];
+    uint32_t count;
+} s_roster_take_t;
+
 static xs_err s_put_roster(xs_txn_t *txn, void *ctx) {
-    const xs_proto_blob_t *env = ctx;
-    return node_meta_put(txn, NODE_META_ROSTER, env->ptr, env->len);
+    const s_roster_take_t *r = ctx;
+    xs_err err = node_meta_put(txn, NODE_META_ROSTER, r->env.ptr, r->env.len);
+    if (err == XS_OK)
+        err = node_staff_prune(txn, r->self, (const uint8_t(*)[XS_SIGN_PK_BYTES])r->satellites,
+                               r->count, NULL);
+    return err;
 }
 
 /* A relay's uplink: a fresh roster, then each satellite's lane. */
@@ -982,8 +1086,16 @@ static xs_err s_relay(s_session_t *s, const xs_identity_t *id) {
         err =
             xs_roster_open(roster.u.roster.envelope.ptr, roster.u.roster.envelope.len, s->hub_sign,
                            xs_identity_public(id)->sign, entries, XS_ROSTER_MAX, &count, NULL);
+    s_roster_take_t take = {{NULL, 0}, xs_identity_public(id)->sign, NULL, count};
     if (err == XS_OK)
-        err = xs_store_update(s->node->store, s_put_roster, &roster.u.roster.envelope);
+        take.env = roster.u.roster.envelope;
+    if (err == XS_OK && count && !(take.satellites = malloc(count * sizeof *take.satellites)))
+        err = XS_ENOMEM;
+    for (uint32_t i = 0; err == XS_OK && i < count; i++)
+        memcpy(take.satellites[i], entries[i].origin, XS_SIGN_PK_BYTES);
+    if (err == XS_OK)
+        err = xs_store_update(s->node->store, s_put_roster, &take);
+    free(take.satellites);
     for (uint32_t i = 0; err == XS_OK && i < count; i++) {
         node_lane_t lane = node_lane_satellite(entries[i].origin);
         s_pushed_t pushed;

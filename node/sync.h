@@ -28,20 +28,25 @@ typedef struct node_sync_result {
     uint64_t fork_noted;        /* first seq of a fork the hub holds for this node from another
                                    copy of it (VIEW fork_seq); 0: none */
     int policy_updated;         /* 1 when the hub sent a newer policy */
+    uint32_t staff_version;     /* the version of this node's roster part, when the session
+                                   brought a new one; 0: none came (protocol.md §10) */
+    uint32_t staff_count;       /* its teachers */
+    uint32_t staff_relayed;     /* a relay: satellites' new parts stored to hand on */
     uint64_t adopted_records;   /* records of the hub's chain adopted (protocol.md §9) */
     uint64_t renumbered;        /* this node's own records renumbered after the hub's head */
     int fork_resolved;          /* 1 when this session resolved its own fork by adopting */
     int round_trips;            /* request/reply exchanges after the handshake */
 } node_sync_result_t;
 
-/* One session: say hello, adopt the hub's chain when this node was restored from an old copy
- * (protocol.md §9), send what the hub lacks, sealing new records as the link takes them (in
- * batches sized to the rate measured, a few seconds of link in flight), take the acks (saving
- * progress as they come), and fetch and store new receipts. Gives up after timeout_ms in all,
- * or when no ACK comes for several times as long as one was expected in (the link is cut; what
- * was acknowledged stays acknowledged: res->acked_batches). Returns XS_OK when the hub holds
- * everything and the receipts are stored; XS_ETIMEOUT or XS_ENET (unreachable, silent, the
- * link stalled or broke, or time ran out), XS_EAGAIN (the hub failed for now: retry),
+/* One session: ask for the node's part of the teacher roster and say hello, adopt the hub's chain
+ * when this node was restored from an old copy (protocol.md §9), send what the hub lacks, sealing
+ * new records as the link takes them (in batches sized to the rate measured, a few seconds of link
+ * in flight), take the acks (saving progress as they come), and fetch and store new receipts; a
+ * relay then does the same for each satellite (its batches, receipts and roster part). Gives up
+ * after timeout_ms in all, or when no ACK comes for several times as long as one was expected in
+ * (the link is cut; what was acknowledged stays acknowledged: res->acked_batches). Returns XS_OK
+ * when the hub holds everything and the receipts are stored; XS_ETIMEOUT or XS_ENET (unreachable,
+ * silent, the link stalled or broke, or time ran out), XS_EAGAIN (the hub failed for now: retry),
  * XS_EREFUSED (not enrolled or revoked, at the handshake), XS_EPERM (revoked, unknown, wrong
  * origin), XS_ECRYPTO (wrong hub key, or a bad signature), XS_EFORK (a fork adopting could not
  * resolve: res->fork_seq), XS_ENOTFOUND (no hub configured), or another error; a message has

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "lanes.h"
+#include "staff.h"
 #include "xs/confirm.h"
 #include "xs/receipt.h"
+#include "xs/roster.h"
 
 typedef struct s_out {
     node_envelope_fn fn;
@@ -67,11 +69,12 @@ typedef struct s_take {
     node_receipts_taken_t *taken; /* out */
 } s_take_t;
 
-/* Kinds of receipts-bundle item (protocol.md §7). */
-enum { S_ITEM_RECEIPT, S_ITEM_POLICY, S_ITEM_CONFIRM };
+/* Kinds of receipts-bundle item (protocol.md §7.1). */
+enum { S_ITEM_RECEIPT, S_ITEM_POLICY, S_ITEM_CONFIRM, S_ITEM_PART };
 
-/* Splits a receipts-bundle item: [origin, receipt envelope], [nil, policy envelope], or
- * [origin, confirmation envelope, 1]. Returns its kind, or -1 when it is none of these. */
+/* Splits a receipts-bundle item: [origin, receipt envelope], [nil, policy envelope],
+ * [origin, confirmation envelope, 1] or [origin, roster part, 2]. Returns its kind, or -1 when
+ * it is none of these. */
 static int s_item(const xs_bundle_item_t *item, const uint8_t **origin, const uint8_t **env,
                   uint32_t *len) {
     xs_reader_t r;
@@ -85,10 +88,13 @@ static int s_item(const xs_bundle_item_t *item, const uint8_t **origin, const ui
     else if (xs_codec_get_bin(&r, origin, &olen) != XS_OK || olen != 32)
         return -1;
     if (xs_codec_get_bin(&r, env, len) != XS_OK ||
-        (n == 3 && (xs_codec_get_uint(&r, &kind) != XS_OK || kind != 1 || !*origin)) ||
+        (n == 3 &&
+         (xs_codec_get_uint(&r, &kind) != XS_OK || (kind != 1 && kind != 2) || !*origin)) ||
         xs_reader_left(&r) != 0)
         return -1;
-    return n == 3 ? S_ITEM_CONFIRM : *origin ? S_ITEM_RECEIPT : S_ITEM_POLICY;
+    if (n == 3)
+        return kind == 1 ? S_ITEM_CONFIRM : S_ITEM_PART;
+    return *origin ? S_ITEM_RECEIPT : S_ITEM_POLICY;
 }
 
 /* The lane a bundle item for origin belongs to: this node's own, or a satellite's whose
@@ -176,6 +182,53 @@ static xs_err s_take_receipt(s_take_t *t, xs_txn_t *txn, const uint8_t *origin, 
     return err;
 }
 
+/* Whether origin is a satellite in the roster the hub signed for this relay (none when the
+ * node does not relay). */
+static xs_err s_relays_for(s_take_t *t, xs_txn_t *txn, const uint8_t *origin, int *yes) {
+    xs_bytes_t env;
+    uint32_t count = 0;
+    *yes = 0;
+    xs_err err = node_meta_get(txn, NODE_META_ROSTER, &env);
+    if (err == XS_ENOTFOUND)
+        return XS_OK;
+    xs_roster_entry_t *entries = err == XS_OK ? malloc(XS_ROSTER_MAX * sizeof *entries) : NULL;
+    if (err == XS_OK && !entries)
+        err = XS_ENOMEM;
+    if (err == XS_OK && xs_roster_open(env.ptr, env.len, t->county, t->self, entries, XS_ROSTER_MAX,
+                                       &count, NULL) != XS_OK)
+        count = 0; /* a roster that does not open admits no one */
+    for (uint32_t i = 0; err == XS_OK && i < count && !*yes; i++)
+        *yes = memcmp(entries[i].origin, origin, 32) == 0;
+    free(entries);
+    return err;
+}
+
+/* A part of the teacher roster (protocol.md §10): this node's own, or on a relay a satellite's
+ * in its roster, to hand on; stored when it opens against the county key for that origin and
+ * is not older than the one held. Parts of other nodes are not kept: their teachers are not
+ * this school's. */
+static xs_err s_take_part(s_take_t *t, xs_txn_t *txn, const uint8_t *origin, const uint8_t *env,
+                          uint32_t len) {
+    int ours = memcmp(origin, t->self, 32) == 0, stored = 0;
+    xs_err err = ours ? XS_OK : s_relays_for(t, txn, origin, &ours);
+    if (err != XS_OK)
+        return err;
+    if (!ours) {
+        t->taken->not_ours++;
+        return XS_OK;
+    }
+    err = node_staff_put(txn, t->county, origin, env, len, &stored);
+    if (err == XS_ECRYPTO || err == XS_EPERM || err == XS_EMALFORMED || err == XS_ETOOBIG) {
+        t->taken->refused++;
+        return XS_OK;
+    }
+    if (err == XS_OK && stored && memcmp(origin, t->self, 32) == 0)
+        t->taken->staff = 1;
+    else if (err == XS_OK && stored)
+        t->taken->staff_satellites++;
+    return err;
+}
+
 static xs_err s_take_step(xs_txn_t *txn, void *ctx) {
     s_take_t *t = ctx;
     memset(t->taken, 0, sizeof *t->taken);
@@ -192,6 +245,9 @@ static xs_err s_take_step(xs_txn_t *txn, void *ctx) {
             break;
         case S_ITEM_CONFIRM:
             err = s_take_confirm(t, txn, origin, env, len);
+            break;
+        case S_ITEM_PART:
+            err = s_take_part(t, txn, origin, env, len);
             break;
         default:
             t->taken->refused++;

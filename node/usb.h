@@ -1,5 +1,5 @@
 /* usb: what a USB bundle carries for a node (protocol.md §7): the batches the hub has not
- * confirmed, out; the hub's receipts and policy, in. */
+ * confirmed, out; the hub's receipts, policy and roster parts, in. */
 #ifndef NODE_USB_H
 #define NODE_USB_H
 
@@ -15,16 +15,19 @@ XS_MUST_USE xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx
 
 /* What a receipts bundle brought. */
 typedef struct node_receipts_taken {
-    uint64_t own;           /* receipts for this node's teachers */
-    uint64_t satellites;    /* receipts a relay keeps for its satellites */
-    uint64_t not_ours;      /* for a node this one neither is nor relays for: skipped */
-    uint64_t refused;       /* not signed by the county hub, or malformed: skipped */
-    int policy;             /* 1 when it brought the county's signed policy */
-    uint64_t confirmations; /* hub-signed "confirmed through" statements taken */
+    uint64_t own;              /* receipts for this node's teachers */
+    uint64_t satellites;       /* receipts a relay keeps for its satellites */
+    uint64_t not_ours;         /* for a node this one neither is nor relays for: skipped */
+    uint64_t refused;          /* not signed by the county hub, or malformed: skipped */
+    int policy;                /* 1 when it brought the county's signed policy */
+    uint64_t confirmations;    /* hub-signed "confirmed through" statements taken */
+    int staff;                 /* 1 when it brought a newer part of the teacher roster for this
+                                  node (protocol.md §10) */
+    uint64_t staff_satellites; /* a relay: newer roster parts kept for its satellites */
 } node_receipts_taken_t;
 
-/* Stores the receipts of a read receipts bundle (protocol.md §7), each verified against the
- * county hub's key first, in one write step. */
+/* Stores the receipts, policy, confirmations and roster parts of a read receipts bundle
+ * (protocol.md §7.1), each verified against the county hub's key first, in one write step. */
 XS_MUST_USE xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
                                       node_receipts_taken_t *taken);
 

@@ -11,12 +11,13 @@
 static const uint8_t s_elements[XS_MSG_TYPE_MAX + 1] = {
     [XS_MSG_HELLO] = 4,  [XS_MSG_VIEW] = 8,     [XS_MSG_BATCH] = 1,   [XS_MSG_ACK] = 5,
     [XS_MSG_FETCH] = 3,  [XS_MSG_RECEIPTS] = 3, [XS_MSG_ERROR] = 2,   [XS_MSG_SATELLITES] = 0,
-    [XS_MSG_ROSTER] = 1, [XS_MSG_PULL] = 2,     [XS_MSG_BATCHES] = 2,
+    [XS_MSG_ROSTER] = 1, [XS_MSG_PULL] = 2,     [XS_MSG_BATCHES] = 2, [XS_MSG_STAFF_GET] = 2,
+    [XS_MSG_STAFF] = 1,
 };
 
 static const char *const s_type_names[XS_MSG_TYPE_MAX + 1] = {
-    "",         "HELLO", "VIEW",       "BATCH",  "ACK",  "FETCH",
-    "RECEIPTS", "ERROR", "SATELLITES", "ROSTER", "PULL", "BATCHES",
+    "",      "HELLO",      "VIEW",   "BATCH", "ACK",     "FETCH",     "RECEIPTS",
+    "ERROR", "SATELLITES", "ROSTER", "PULL",  "BATCHES", "STAFF_GET", "STAFF",
 };
 
 /* §5.1: name and message, Chinese then English. */
@@ -246,6 +247,19 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
         xs_codec_put_bool(w, b->more != 0);
         return XS_OK;
     }
+    case XS_MSG_STAFF_GET:
+        s_put_hash_or_nil(w, msg->u.staff_get.has_have, msg->u.staff_get.have);
+        s_put_hash_or_nil(w, msg->u.staff_get.has_origin, msg->u.staff_get.origin);
+        return XS_OK;
+    case XS_MSG_STAFF:
+        if (msg->u.staff.part.len > XS_PROTO_STAFF_MAX ||
+            (!msg->u.staff.part.ptr && msg->u.staff.part.len))
+            return XS_EINVAL;
+        if (msg->u.staff.part.ptr)
+            xs_codec_put_bin(w, msg->u.staff.part.ptr, msg->u.staff.part.len);
+        else
+            xs_codec_put_nil(w);
+        return XS_OK;
     }
     return XS_EINVAL;
 }
@@ -442,6 +456,11 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
         b->envelope_count = b->envelope_list.count;
         return xs_codec_get_bool(r, &b->more) == XS_OK;
     }
+    case XS_MSG_STAFF_GET:
+        return s_get_hash_or_nil(r, &msg->u.staff_get.has_have, msg->u.staff_get.have) &&
+               s_get_hash_or_nil(r, &msg->u.staff_get.has_origin, msg->u.staff_get.origin);
+    case XS_MSG_STAFF:
+        return s_get_blob(r, 1, XS_PROTO_STAFF_MAX, &msg->u.staff.part);
     }
     return 0;
 }

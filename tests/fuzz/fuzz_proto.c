@@ -146,6 +146,13 @@ static int s_same_msg(const xs_msg_t *a, const xs_msg_t *b) {
     case XS_MSG_BATCHES:
         return a->u.batches.envelope_count == b->u.batches.envelope_count &&
                a->u.batches.more == b->u.batches.more;
+    case XS_MSG_STAFF_GET:
+        return a->u.staff_get.has_have == b->u.staff_get.has_have &&
+               memcmp(a->u.staff_get.have, b->u.staff_get.have, 32) == 0 &&
+               a->u.staff_get.has_origin == b->u.staff_get.has_origin &&
+               memcmp(a->u.staff_get.origin, b->u.staff_get.origin, 32) == 0;
+    case XS_MSG_STAFF:
+        return s_same_blob(a->u.staff.part, b->u.staff.part);
     }
     return 0;
 }

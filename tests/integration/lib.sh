@@ -363,3 +363,9 @@ record_also() {
 drop_first_column() {
     sed -e '1s/^\(\xEF\xBB\xBF\)\{0,1\}[^,]*,/\1/' -e '2,$s/^[^,]*,//' "$1"
 }
+
+# drop_name_column FILE: FILE without its second column, the teacher's name `xueshi-node
+# totals` writes after teacher_id (the BOM and line ends kept; a name must hold no comma).
+drop_name_column() {
+    sed -e '1s/^\(\(\xEF\xBB\xBF\)\{0,1\}[^,]*\),[^,]*,/\1,/' -e '2,$s/^\([^,]*\),[^,]*,/\1,/' "$1"
+}

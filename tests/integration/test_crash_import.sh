@@ -50,8 +50,8 @@ check_store() {
         fail "$what: list exit $rc: $(head -c 300 "$TMP/list.err")"
         return
     fi
-    # The sheet's cells need no quoting, so the ref is plainly column 20.
-    verdict=$(tail -n +2 "$TMP/list.csv" | cut -d, -f20 | tr -d '\r' | awk -v chunk="$CHUNK" \
+    # The sheet's cells need no quoting, so the ref is plainly column 21.
+    verdict=$(tail -n +2 "$TMP/list.csv" | cut -d, -f21 | tr -d '\r' | awk -v chunk="$CHUNK" \
         -v last="$LAST" -v committed="$committed" '
         $0 != ("R" (NR + 1)) { print "row " NR " holds ref " $0 ", expected R" (NR + 1); bad = 1; exit }
         END {

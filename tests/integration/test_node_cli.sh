@@ -50,7 +50,7 @@ run "$NODE" record --dir "$A" --teacher T0001 --date 2025-03-01 --category lectu
 check_rc "record a valid lecture" 0
 check "record prints the new id: $OUT" grep -Eq '^已登记 \(recorded\) 1$' <<<"$OUT"
 check_eq "the lecture is stored for the node's school" "1,S01,T0001,2025-03-01,lecture,,90" \
-    "$(list_column "$A" "1 2 3 4 5 6 7")"
+    "$(list_column "$A" "1 2 3 5 6 7 8")"
 
 # refuse OPTION... FIELD CODE: record must exit 2 naming FIELD and the reason CODE.
 refuse() {
@@ -100,7 +100,7 @@ check "import tells what it did: $OUT" has "$OUT" "新登记 5 条 (recorded)"
 check_eq "the good rows are recorded" 8 "$(records "$A")"
 check_eq "Chinese and quoted text survive the import" \
     "$(printf '%s\n' T0101,'"听讲座,记下""要点"""',教务处 T0102,'"第一行' '第二行"',教务处)" \
-    "$(list_column "$A" "3 18 19" --teacher T0101; list_column "$A" "3 18 19" --teacher T0102)"
+    "$(list_column "$A" "3 19 20" --teacher T0101; list_column "$A" "3 19 20" --teacher T0102)"
 
 run "$NODE" import --dir "$A" --operator 另一人 "$TMP/office.csv"
 check_rc "re-import (the bad row is still bad)" 1
@@ -118,7 +118,7 @@ run "$NODE" import --dir "$A" "$TMP/ref2.csv"
 check_rc "import a sheet repeating a ref with other content" 0
 check "the repeated ref is already recorded: $OUT" \
     eval 'has "$OUT" "新登记 1 条 (recorded)" && has "$OUT" "已登记跳过 1 条 (already recorded)"'
-check_eq "the first row of a ref stays" "60" "$(list_column "$A" 7 --teacher T0201)"
+check_eq "the first row of a ref stays" "60" "$(list_column "$A" 8 --teacher T0201)"
 check_eq "rows with refs: three stored" 11 "$(records "$A")"
 
 printf 'teacher_id,date,category,minutes\nT0301,2025-05-01,lecture,30\n' >"$TMP/quote.csv"
@@ -141,9 +141,9 @@ for d in 2024-09-01 2025-08-31 2025-09-01; do
     check_rc "record open class on $d" 0
 done
 check_eq "--year 2024-2025 ends on 2025-08-31" "2024-09-01 2025-08-31" \
-    "$(list_column "$A" 4 --teacher TY --year 2024-2025 | tr '\n' ' ' | sed 's/ $//')"
+    "$(list_column "$A" 5 --teacher TY --year 2024-2025 | tr '\n' ' ' | sed 's/ $//')"
 check_eq "--year 2025-2026 starts on 2025-09-01" "2025-09-01" \
-    "$(list_column "$A" 4 --teacher TY --year 2025-2026)"
+    "$(list_column "$A" 5 --teacher TY --year 2025-2026)"
 run "$NODE" list --dir "$A" --year 2025-2027
 check_rc "--year 2025-2027 is refused" 2
 
@@ -157,7 +157,7 @@ check_rc "record with formula-like text" 0
 check_eq "list --format csv starts with a UTF-8 BOM" "efbbbf" "$(head -c 3 "$TMP/a.csv" | od -An -tx1 | tr -d ' ')"
 check "list --format csv ends lines in CRLF" eval '[ "$(head -n 1 "$TMP/a.csv" | tail -c 2 | od -An -tx1 | tr -d " ")" = 0d0a ]'
 check_eq "list --format csv header" \
-    "id,school_id,teacher_id,date,category,role,minutes,hours,days,chars,unit,lessons,level,grade,work,event,score,note,operator,ref,voided_by" \
+    "id,school_id,teacher_id,name,date,category,role,minutes,hours,days,chars,unit,lessons,level,grade,work,event,score,note,operator,ref,voided_by" \
     "$(head -n 1 "$TMP/a.csv" | sed '1s/^\xEF\xBB\xBF//' | tr -d '\r')"
 cat >"$TMP/guarded" <<'EOF'
 "'=HYPERLINK(""http://example.invalid"",""点击"")",,'-5,
@@ -165,11 +165,11 @@ EOF
 check "list --format csv writes formula-like text as text (event, then the note -5)" \
     grep -qF -f "$TMP/guarded" "$TMP/a.csv"
 
-# Round trip: the list's sheet columns (all but id and voided_by), imported into a fresh node
-# of the same school, list the same.
+# Round trip: the list's sheet columns (all but id and voided_by; name is the sheet's too),
+# imported into a fresh node of the same school, list the same.
 B=$TMP/node-b
 "$NODE" init --dir "$B" --school S01 >/dev/null || die "init $B"
-csv_select "$TMP/a.csv" $(seq 2 20) >"$TMP/a-sheet.csv"
+csv_select "$TMP/a.csv" $(seq 2 21) >"$TMP/a-sheet.csv"
 run "$NODE" import --dir "$B" "$TMP/a-sheet.csv"
 check_rc "import of the list's sheet columns into a fresh node" 0
 "$NODE" list --dir "$B" --format csv >"$TMP/b.csv"
@@ -183,7 +183,7 @@ check_rc "void 1" 0
 CORR=$(sed -n 's/.*更正记录 (correction) \([0-9]*\)$/\1/p' <<<"$OUT")
 check "void prints the correction's id: $OUT" test -n "$CORR"
 check_eq "list --format csv shows 1 voided by the correction" "1,$CORR" \
-    "$(list_column "$A" "1 21" | grep '^1,')"
+    "$(list_column "$A" "1 22" | grep '^1,')"
 check "the table shows 1 as voided" eval '"$NODE" list --dir "$A" | grep -Eq "^1 .*已作废\(#$CORR\)"'
 check_eq "voiding keeps the record listed" "$N" "$(records "$A")"
 run "$NODE" void --dir "$A" 1 --reason "再次"

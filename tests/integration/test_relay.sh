@@ -83,8 +83,9 @@ check_oracle() {
 # check_totals NAME: node NAME's confirmed totals equal its school's rows of $TMP/report.csv.
 check_totals() {
     local name=$1 school=${SCHOOL[$1]} n
-    "$NODE" totals --dir "$TMP/$name" --confirmed --format csv >"$TMP/$name-totals.csv" \
+    "$NODE" totals --dir "$TMP/$name" --confirmed --format csv >"$TMP/$name-named.csv" \
         2>"$TMP/.err" || fail "$name: totals --confirmed exit $?: $(cat "$TMP/.err")"
+    drop_name_column "$TMP/$name-named.csv" >"$TMP/$name-totals.csv"
     {
         head -n 1 "$TMP/report.csv"
         grep -a "^$school," "$TMP/report.csv"

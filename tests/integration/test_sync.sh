@@ -51,8 +51,9 @@ check_oracle() {
 # the rows of SCHOOL in the hub's report $TMP/report.csv, without school_id.
 check_totals() {
     local name=$1 school=$2 rows
-    "$NODE" totals --dir "$TMP/$name" --confirmed --format csv >"$TMP/$name-totals.csv" \
+    "$NODE" totals --dir "$TMP/$name" --confirmed --format csv >"$TMP/$name-named.csv" \
         2>"$TMP/.err" || fail "$name: totals --confirmed exit $?: $(cat "$TMP/.err")"
+    drop_name_column "$TMP/$name-named.csv" >"$TMP/$name-totals.csv"
     {
         head -n 1 "$TMP/report.csv"
         grep -a "^$school," "$TMP/report.csv"

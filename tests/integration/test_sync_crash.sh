@@ -239,8 +239,9 @@ else
 fi
 for name in n1 n2; do
     school=${SCHOOL[$name]}
-    "$NODE" totals --dir "$TMP/$name" --confirmed --format csv >"$TMP/$name-totals.csv" ||
+    "$NODE" totals --dir "$TMP/$name" --confirmed --format csv >"$TMP/$name-named.csv" ||
         fail "$name: totals --confirmed"
+    drop_name_column "$TMP/$name-named.csv" >"$TMP/$name-totals.csv"
     { head -n 1 "$TMP/report.csv"; grep -a "^$school," "$TMP/report.csv"; } >"$TMP/$name-wide.csv"
     drop_first_column "$TMP/$name-wide.csv" >"$TMP/$name-expected.csv"
     check "$name: confirmed totals = the hub report's rows of $school" \

@@ -30,6 +30,7 @@
 #include "xs/identity.h"
 #include "xs/proto.h"
 #include "xs/record.h"
+#include "xs/staff.h"
 #include "xs/transport.h"
 
 /* A reply that must come comes by this many milliseconds. */
@@ -925,6 +926,91 @@ static void test_replay_from_other_node(void **state) {
     xs_writer_free(&env);
 }
 
+/* STAFF_GET (protocol.md §10) from client c: have (NULL: nil), for origin (NULL: itself). */
+static void s_staff_get(xs_client_t *c, const uint8_t *have, const uint8_t *origin, xs_msg_t *out) {
+    xs_msg_t req;
+    xs_writer_t w;
+    memset(&req, 0, sizeof req);
+    req.type = XS_MSG_STAFF_GET;
+    if (have) {
+        req.u.staff_get.has_have = 1;
+        memcpy(req.u.staff_get.have, have, 32);
+    }
+    if (origin) {
+        req.u.staff_get.has_origin = 1;
+        memcpy(req.u.staff_get.origin, origin, 32);
+    }
+    assert_int_equal(s_encode(&req, &w), XS_OK);
+    assert_int_equal(s_request(c, w.data, w.len, out), XS_OK);
+    xs_writer_free(&w);
+}
+
+/* The roster's parts: nil before the county imports a roster; then each node its own school's
+ * teachers, signed for it, and nil once it names the part it holds; a node asking for
+ * another's part is refused wrong_origin. */
+static void test_staff(void **state) {
+    fixture_t *fx = *state;
+    const uint8_t *a = xs_identity_public(fx->a.id)->sign;
+    xs_msg_t msg;
+    s_staff_get(fx->a.client, NULL, NULL, &msg);
+    assert_int_equal(msg.type, XS_MSG_STAFF);
+    assert_null(msg.u.staff.part.ptr);
+
+    char path[500];
+    snprintf(path, sizeof path, "%s/roster.csv", fx->dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("teacher_id,name,school_id\nTA1,甲一,S1\nTA2,甲二,S1\nTB1,乙一,S2\n", f);
+    assert_int_equal(fclose(f), 0);
+    const char *import[] = {"xueshi-hub", "roster", "--dir", fx->hub_dir, "import", path, NULL};
+    assert_int_equal(s_run(fx->out, S_OUT_MAX, import), 0);
+
+    s_staff_get(fx->a.client, NULL, NULL, &msg);
+    assert_int_equal(msg.type, XS_MSG_STAFF);
+    assert_non_null(msg.u.staff.part.ptr);
+    xs_staff_t part;
+    assert_int_equal(
+        xs_staff_part_open(msg.u.staff.part.ptr, msg.u.staff.part.len, fx->hub_pub.sign, a, &part),
+        XS_OK);
+    assert_int_equal(part.version, 1);
+    assert_int_equal(part.count, 2);
+    assert_string_equal(part.entries[0].teacher_id, "TA1");
+    assert_string_equal(part.entries[1].name, "甲二");
+    xs_staff_free(&part);
+    /* Signed for A only: B cannot pass it off as its own. */
+    assert_int_equal(xs_staff_part_open(msg.u.staff.part.ptr, msg.u.staff.part.len,
+                                        fx->hub_pub.sign, xs_identity_public(fx->b.id)->sign,
+                                        &part),
+                     XS_EPERM);
+    const uint8_t *body, *sig;
+    size_t body_len;
+    uint8_t have[32];
+    assert_int_equal(xs_codec_split_envelope(msg.u.staff.part.ptr, msg.u.staff.part.len, &body,
+                                             &body_len, &sig, XS_SIGNATURE_BYTES),
+                     XS_OK);
+    xs_identity_hash(body, body_len, have);
+    s_staff_get(fx->a.client, have, NULL, &msg);
+    assert_int_equal(msg.type, XS_MSG_STAFF);
+    assert_null(msg.u.staff.part.ptr); /* current: nothing to send */
+    have[0] ^= 1;
+    s_staff_get(fx->a.client, have, NULL, &msg);
+    assert_non_null(msg.u.staff.part.ptr); /* another part held: the current one comes */
+
+    /* B asks for A's part: B does not relay for A. */
+    s_staff_get(fx->b.client, NULL, a, &msg);
+    assert_int_equal(msg.type, XS_MSG_ERROR);
+    assert_int_equal(msg.u.error.code, XS_PCODE_WRONG_ORIGIN);
+    s_staff_get(fx->b.client, NULL, NULL, &msg);
+    assert_int_equal(msg.type, XS_MSG_STAFF);
+    assert_int_equal(xs_staff_part_open(msg.u.staff.part.ptr, msg.u.staff.part.len,
+                                        fx->hub_pub.sign, xs_identity_public(fx->b.id)->sign,
+                                        &part),
+                     XS_OK);
+    assert_int_equal(part.count, 1);
+    assert_string_equal(part.entries[0].teacher_id, "TB1");
+    xs_staff_free(&part);
+}
+
 /* A record for school S9, outside A's scope: the batch is accepted, the record rejected
  * out_of_scope and never certified. */
 static void test_out_of_scope(void **state) {
@@ -1070,6 +1156,9 @@ static void test_revoked_key(void **state) {
     assert_int_equal(ack.type, XS_MSG_ERROR);
     assert_int_equal(ack.u.error.code, XS_PCODE_REVOKED);
     xs_writer_free(&w);
+    s_staff_get(c->client, NULL, NULL, &ack); /* nor its roster part */
+    assert_int_equal(ack.type, XS_MSG_ERROR);
+    assert_int_equal(ack.u.error.code, XS_PCODE_REVOKED);
     xs_client_close(&c->client);
     /* A new connection never gets a reply. */
     xs_client_t *again = NULL;
@@ -1152,12 +1241,19 @@ static void test_clean_shutdown(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_unenrolled_key),         cmocka_unit_test(test_malformed_frames),
-        cmocka_unit_test(test_oversize_frame),         cmocka_unit_test(test_forged_signature),
-        cmocka_unit_test(test_body_flipped),           cmocka_unit_test(test_fork),
-        cmocka_unit_test(test_replay_from_other_node), cmocka_unit_test(test_out_of_scope),
-        cmocka_unit_test(test_repeated_batch),         cmocka_unit_test(test_revoked_key),
-        cmocka_unit_test(test_top_of_seq_range),       cmocka_unit_test(test_clean_shutdown),
+        cmocka_unit_test(test_unenrolled_key),
+        cmocka_unit_test(test_malformed_frames),
+        cmocka_unit_test(test_oversize_frame),
+        cmocka_unit_test(test_forged_signature),
+        cmocka_unit_test(test_body_flipped),
+        cmocka_unit_test(test_fork),
+        cmocka_unit_test(test_replay_from_other_node),
+        cmocka_unit_test(test_out_of_scope),
+        cmocka_unit_test(test_repeated_batch),
+        cmocka_unit_test(test_staff),
+        cmocka_unit_test(test_revoked_key),
+        cmocka_unit_test(test_top_of_seq_range),
+        cmocka_unit_test(test_clean_shutdown),
     };
     return cmocka_run_group_tests(tests, s_group_setup, s_group_teardown);
 }

@@ -55,7 +55,7 @@ typedef struct fixture {
 } fixture_t;
 
 /* What the fake hub answers: ERROR codes[i] to the i-th HELLO, then VIEW (nothing held, no
- * receipts: a node with nothing to send is done after it). */
+ * receipts: a node with nothing to send is done after it); STAFF nil to every STAFF_GET. */
 typedef struct script {
     unsigned codes[S_SCRIPT_MAX]; /* 0 ends the list */
     int hellos;                   /* out: HELLOs received */
@@ -131,6 +131,15 @@ static void s_answer(fixture_t *fx, script_t *script, const xs_peer_t *peer, con
         msg.type = XS_MSG_ACK;
         msg.u.ack.status = XS_ACK_REFUSED;
         msg.u.ack.error = (uint8_t)script->batch_code;
+        xs_writer_init(&w, XS_PROTO_FRAME_MAX);
+        assert_int_equal(xs_proto_encode(&msg, &w), XS_OK);
+        assert_int_equal(xs_server_send(fx->server, peer, w.data, w.len), XS_OK);
+        xs_writer_free(&w);
+        return;
+    }
+    if (msg.type == XS_MSG_STAFF_GET) { /* no teacher roster at this hub (protocol.md §10) */
+        memset(&msg, 0, sizeof msg);
+        msg.type = XS_MSG_STAFF;
         xs_writer_init(&w, XS_PROTO_FRAME_MAX);
         assert_int_equal(xs_proto_encode(&msg, &w), XS_OK);
         assert_int_equal(xs_server_send(fx->server, peer, w.data, w.len), XS_OK);

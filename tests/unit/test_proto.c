@@ -470,7 +470,9 @@ static void test_codes(void **state) {
     assert_string_equal(xs_proto_type_name(XS_MSG_SATELLITES), "SATELLITES");
     assert_string_equal(xs_proto_type_name(XS_MSG_ROSTER), "ROSTER");
     assert_string_equal(xs_proto_type_name(XS_MSG_PULL), "PULL");
-    assert_string_equal(xs_proto_type_name(12), "");
+    assert_string_equal(xs_proto_type_name(XS_MSG_STAFF_GET), "STAFF_GET");
+    assert_string_equal(xs_proto_type_name(XS_MSG_STAFF), "STAFF");
+    assert_string_equal(xs_proto_type_name(14), "");
 }
 
 /* ---- malformed frames ---- */
@@ -536,6 +538,80 @@ static void test_malformed(void **state) {
     assert_non_null(big);
     s_expect(big, XS_PROTO_FRAME_MAX + 1, XS_ETOOBIG);
     free(big);
+}
+
+/* STAFF_GET names the part held and whom it is for; STAFF carries a part up to its bound, or
+ * nil (protocol.md §10). */
+static void test_staff(void **state) {
+    (void)state;
+    xs_msg_t in, out;
+    xs_writer_t w;
+    memset(&in, 0, sizeof in);
+    in.type = XS_MSG_STAFF_GET;
+    s_encode(&in, &w);
+    assert_int_equal(w.len, 5); /* 0x94 1 12 nil nil */
+    s_decode(&w, XS_MSG_STAFF_GET, &out);
+    assert_false(out.u.staff_get.has_have);
+    assert_false(out.u.staff_get.has_origin);
+    xs_writer_free(&w);
+    in.u.staff_get.has_have = 1;
+    memset(in.u.staff_get.have, 0xab, 32);
+    in.u.staff_get.has_origin = 1;
+    memset(in.u.staff_get.origin, 0x5c, 32);
+    s_encode(&in, &w);
+    s_decode(&w, XS_MSG_STAFF_GET, &out);
+    assert_true(out.u.staff_get.has_have);
+    assert_memory_equal(out.u.staff_get.have, in.u.staff_get.have, 32);
+    assert_true(out.u.staff_get.has_origin);
+    assert_memory_equal(out.u.staff_get.origin, in.u.staff_get.origin, 32);
+    xs_writer_free(&w);
+
+    /* nil, then the largest part: the frame still fits (XS_STAFF_PART_BYTES, staff.h). */
+    memset(&in, 0, sizeof in);
+    in.type = XS_MSG_STAFF;
+    s_encode(&in, &w);
+    s_decode(&w, XS_MSG_STAFF, &out);
+    assert_null(out.u.staff.part.ptr);
+    xs_writer_free(&w);
+    uint8_t *part = malloc(XS_PROTO_STAFF_MAX + 1);
+    assert_non_null(part);
+    memset(part, 0x42, XS_PROTO_STAFF_MAX + 1);
+    in.u.staff.part = (xs_proto_blob_t){part, XS_PROTO_STAFF_MAX};
+    s_encode(&in, &w);
+    assert_true(w.len <= XS_PROTO_FRAME_MAX);
+    assert_int_equal(xs_proto_decode(w.data, w.len, &out), XS_OK); /* prefixes: too many */
+    assert_int_equal(out.u.staff.part.len, XS_PROTO_STAFF_MAX);
+    assert_memory_equal(out.u.staff.part.ptr, part, XS_PROTO_STAFF_MAX);
+    xs_writer_free(&w);
+    /* One byte over: refused both ways. */
+    in.u.staff.part.len = XS_PROTO_STAFF_MAX + 1;
+    xs_writer_init(&w, 2 * XS_PROTO_FRAME_MAX);
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    xs_writer_reset(&w);
+    xs_codec_put_array(&w, 3);
+    xs_codec_put_uint(&w, XS_PROTO_VERSION);
+    xs_codec_put_uint(&w, XS_MSG_STAFF);
+    xs_codec_put_bin(&w, part, XS_PROTO_STAFF_MAX + 1);
+    assert_int_equal(xs_proto_decode(w.data, w.len, &out), XS_EMALFORMED);
+    in.u.staff.part = (xs_proto_blob_t){NULL, 3}; /* a length without bytes */
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    xs_writer_free(&w);
+    free(part);
+
+    /* Hostile STAFF_GET and STAFF frames. */
+    S_EXPECT(XS_OK, 0x94, 0x01, 0x0c, 0xc0, 0xc0);
+    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x0c, 0xc0);                   /* no origin */
+    S_EXPECT(XS_EMALFORMED, 0x95, 0x01, 0x0c, 0xc0, 0xc0, 0xc0);       /* one too many */
+    S_EXPECT(XS_EMALFORMED, 0x94, 0x01, 0x0c, 0xc4, 0x01, 0x00, 0xc0); /* have of 1 byte */
+    S_EXPECT(XS_EMALFORMED, 0x94, 0x01, 0x0c, 0xc0, 0x00);             /* origin an integer */
+    S_EXPECT(XS_EMALFORMED, 0x94, 0x01, 0x0c, 0xa0, 0xc0);             /* have a string */
+    S_EXPECT(XS_OK, 0x93, 0x01, 0x0d, 0xc0);
+    S_EXPECT(XS_OK, 0x93, 0x01, 0x0d, 0xc4, 0x00);                           /* an empty part */
+    S_EXPECT(XS_EMALFORMED, 0x92, 0x01, 0x0d);                               /* no part */
+    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x0d, 0xa1, 0x78);                   /* part a string */
+    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x0d, 0xc6, 0xff, 0xff, 0xff, 0xff); /* bin huge */
+    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x0d, 0xc4, 0x02, 0x00);             /* shorter than said */
+    S_EXPECT(XS_EMALFORMED, 0x93, 0x01, 0x0e, 0xc0);                         /* type 14 */
 }
 
 /* Lists at and past their bounds, both directions. */
@@ -1119,9 +1195,9 @@ static void s_check_receipt(s_vectors_t *vs, const s_vector_t *v, const uint8_t 
     xs_writer_free(&env);
 }
 
-static const char *const s_type_names[] = {"",           "HELLO",  "VIEW",     "BATCH",
-                                           "ACK",        "FETCH",  "RECEIPTS", "ERROR",
-                                           "SATELLITES", "ROSTER", "PULL",     "BATCHES"};
+static const char *const s_type_names[] = {"",      "HELLO",    "VIEW",      "BATCH",      "ACK",
+                                           "FETCH", "RECEIPTS", "ERROR",     "SATELLITES", "ROSTER",
+                                           "PULL",  "BATCHES",  "STAFF_GET", "STAFF"};
 
 /* Builds the message the fields describe; list arrays go into the caller's storage and
  * binary values into owned (freed by the caller, count in *nowned). */
@@ -1232,6 +1308,16 @@ static void s_build_msg(const s_vector_t *v, xs_msg_t *m, xs_proto_range_t *gaps
             b->ptr = owned[(*nowned)++];
         }
         m->u.batches.more = (int)s_u64(s_need(v, "more"));
+        break;
+    case XS_MSG_STAFF_GET:
+        m->u.staff_get.has_have = s_hash_or_nil(s_need(v, "have"), m->u.staff_get.have);
+        m->u.staff_get.has_origin = s_hash_or_nil(s_need(v, "origin"), m->u.staff_get.origin);
+        break;
+    case XS_MSG_STAFF:
+        if (strcmp(s_need(v, "part"), "nil") != 0) {
+            owned[*nowned] = s_unhex(s_need(v, "part"), &m->u.staff.part.len);
+            m->u.staff.part.ptr = owned[(*nowned)++];
+        }
         break;
     }
 }
@@ -1347,6 +1433,15 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
         assert_int_equal(got->u.batches.more, want->u.batches.more);
         break;
     }
+    case XS_MSG_STAFF_GET:
+        assert_int_equal(got->u.staff_get.has_have, want->u.staff_get.has_have);
+        assert_memory_equal(got->u.staff_get.have, want->u.staff_get.have, 32);
+        assert_int_equal(got->u.staff_get.has_origin, want->u.staff_get.has_origin);
+        assert_memory_equal(got->u.staff_get.origin, want->u.staff_get.origin, 32);
+        break;
+    case XS_MSG_STAFF:
+        s_same_blob(got->u.staff.part, want->u.staff.part);
+        break;
     }
 }
 
@@ -1425,12 +1520,13 @@ static void test_vectors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hello),     cmocka_unit_test(test_view),
-        cmocka_unit_test(test_batch_msg), cmocka_unit_test(test_ack),
-        cmocka_unit_test(test_fetch),     cmocka_unit_test(test_receipts),
-        cmocka_unit_test(test_error),     cmocka_unit_test(test_roster),
-        cmocka_unit_test(test_page),      cmocka_unit_test(test_codes),
-        cmocka_unit_test(test_malformed), cmocka_unit_test(test_list_bounds),
+        cmocka_unit_test(test_hello),       cmocka_unit_test(test_view),
+        cmocka_unit_test(test_batch_msg),   cmocka_unit_test(test_ack),
+        cmocka_unit_test(test_fetch),       cmocka_unit_test(test_receipts),
+        cmocka_unit_test(test_error),       cmocka_unit_test(test_roster),
+        cmocka_unit_test(test_staff),       cmocka_unit_test(test_page),
+        cmocka_unit_test(test_codes),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_list_bounds),
     };
     const struct CMUnitTest vector_tests[] = {
         cmocka_unit_test(test_vectors),

@@ -27,6 +27,7 @@
 #define XS_PROTO_RECEIPT_MAX (64 * 1024)      /* a receipt envelope (§4) */
 #define XS_PROTO_POLICY_MAX (24 * 1024 + 128) /* a signed policy envelope (VIEW policy) */
 #define XS_PROTO_ROSTER_MAX (512 * 1024)      /* a roster envelope (§8) */
+#define XS_PROTO_STAFF_MAX (1024 * 1024)      /* a signed roster part (§10) */
 /* Byte limits of a message's strings (UTF-8). */
 #define XS_PROTO_REASON_MAX 32    /* a rejected record's reason code (records.md §7) */
 #define XS_PROTO_MESSAGE_MAX 1024 /* ERROR message, Chinese then English */
@@ -44,8 +45,10 @@ typedef enum xs_msg_type {
     XS_MSG_ROSTER = 9,     /* hub → relay: the signed roster (§8) */
     XS_MSG_PULL = 10,      /* node → hub: asks for its own batches back (§9) */
     XS_MSG_BATCHES = 11,   /* hub → node: a page of the node's batch envelopes (§9) */
+    XS_MSG_STAFF_GET = 12, /* node → hub: asks for its part of the teacher roster (§10) */
+    XS_MSG_STAFF = 13,     /* hub → node: the signed roster part, or nil (§10) */
 } xs_msg_type;
-#define XS_MSG_TYPE_MAX 11
+#define XS_MSG_TYPE_MAX 13
 
 /* ACK status (protocol.md §5). */
 typedef enum xs_ack_status {
@@ -209,6 +212,21 @@ typedef struct xs_msg_batches {
     int more;                         /* 1: PULL again from after the last envelope */
 } xs_msg_batches_t;
 
+/* STAFF_GET (node → hub, §10). */
+typedef struct xs_msg_staff_get {
+    int has_have;                     /* 0: nil, the sender holds no part */
+    uint8_t have[XS_HASH_BYTES];      /* hash of the body of the part it holds */
+    int has_origin;                   /* 1: for a satellite the sender relays for */
+    uint8_t origin[XS_SIGN_PK_BYTES]; /* that satellite's key (§8) */
+} xs_msg_staff_get_t;
+
+/* STAFF (hub → node, §10). */
+typedef struct xs_msg_staff {
+    xs_proto_blob_t part; /* the signed part envelope, at most XS_PROTO_STAFF_MAX; ptr NULL:
+                             nil (the part held is current, or the county has no roster); not
+                             opened by xs_proto_decode */
+} xs_msg_staff_t;
+
 /* One message: type says which member of u holds it. Lists are given two ways: to encode,
  * the caller's array with its count; decoded, the list as received (`*_list`, validated)
  * with the count set and the array pointer NULL. Everything decoded borrows the frame and is
@@ -226,6 +244,8 @@ typedef struct xs_msg {
         xs_msg_roster_t roster;
         xs_msg_pull_t pull;
         xs_msg_batches_t batches;
+        xs_msg_staff_get_t staff_get;
+        xs_msg_staff_t staff;
     } u;
 } xs_msg_t;
 

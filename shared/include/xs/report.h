@@ -29,6 +29,14 @@ XS_MUST_USE xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
                                              const xs_certify_teacher_t *teacher,
                                              const xs_str_t *school);
 
+/* As xs_report_summary_begin and xs_report_summary_teacher, with a `name` column after
+ * teacher_id: the teacher's name from the county's roster (xs/staff.h), name "" or NULL when
+ * the roster does not name the teacher. XS_EIO, XS_ENOMEM. */
+XS_MUST_USE xs_err xs_report_summary_begin_named(FILE *f, int with_school);
+XS_MUST_USE xs_err xs_report_summary_teacher_named(FILE *f, const xs_policy_t *policy,
+                                                   const xs_certify_teacher_t *teacher,
+                                                   const xs_str_t *school, const char *name);
+
 /* Copies into out (room for n) the totals of academic year `year` (2025 for 2025-2026): its
  * year and semester rows, and the rows of the cycle holding it; year 0 keeps all. Returns
  * how many were kept. */
