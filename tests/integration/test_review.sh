@@ -149,6 +149,46 @@ else
 fi
 check "its 24 h count: $(detail_row 3)" eval 'detail_row 3 | grep -aq ",24.00,credited,"'
 
+# ---- a returned exam re-ranks its sitting for every teacher who sat it -------------------------
+
+EXAM=2025学年县级教师专业知识考试
+rec --teacher JXD01-T1 --date 2025-06-20 --category exam --event "$EXAM" --score 90 # 11
+rec --teacher JXD01-T2 --date 2025-06-20 --category exam --event "$EXAM" --score 80 # 12
+rec --teacher JXD01-T3 --date 2025-06-20 --category exam --event "$EXAM" --score 70 # 13
+sync j1
+check_rc "three teachers' exam results synced" 0
+if wait_detail 13 "credited"; then
+    pass "ranked among 3: top 3 h, middle 2 h, bottom 1 h: $(detail_row 13)"
+else
+    fail "the exam results did not reach the hub: $(detail_row 13)"
+fi
+check "the tiers: $(detail_row 11 | cut -d, -f6) $(detail_row 12 | cut -d, -f6) $(detail_row 13 | cut -d, -f6)" \
+    eval 'detail_row 11 | grep -aq ",3.00,credited," && detail_row 12 | grep -aq ",2.00,credited," &&
+          detail_row 13 | grep -aq ",1.00,credited,"'
+run "$NODE" review --dir "$TMP/j1" --return 11 --reason "成绩登记有误"
+check_rc "the school returns T1's result" 0
+sync j1
+check_rc "and syncs it" 0
+if wait_detail 13 ",2.00,credited,"; then
+    pass "the hub re-ranked the sitting without T1: T3 is now in the middle, $(detail_row 13)"
+else
+    fail "T3 was not re-ranked after T1's result was returned: $(detail_row 13)"
+fi
+check "T1's result is rejected with the school's reason, T2 stays in the middle" \
+    eval 'detail_row 11 | grep -aqF ",0.00,rejected,returned 学校审核退回：成绩登记有误" &&
+          detail_row 12 | grep -aq ",2.00,credited,"'
+
+# The hub's merge re-certified T3 too (not only the report): T3's receipt, fetched through the
+# relay, confirms the 2 h.
+deadline=$(($(now_ms) + WAIT_S * 1000))
+until sync j1 && "$NODE" totals --dir "$TMP/j1" --confirmed --format csv --teacher JXD01-T3 \
+    >"$TMP/t3.csv" 2>/dev/null && csv_select "$TMP/t3.csv" 1 2 3 5 | grep -aqx "JXD01-T3,year,2024-2025,2.00"; do
+    [ "$(now_ms)" -lt "$deadline" ] || break
+    sleep 0.5
+done
+check "T3's receipt confirms the re-ranked 2 h: $(csv_select "$TMP/t3.csv" 1 2 3 5 | grep -a year)" \
+    eval 'csv_select "$TMP/t3.csv" 1 2 3 5 | grep -aqx "JXD01-T3,year,2024-2025,2.00"'
+
 kill -TERM "$RELAY_PID"
 bg_wait "$RELAY_PID" 10 || fail "the relay did not stop on SIGTERM"
 finish
