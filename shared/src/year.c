@@ -59,7 +59,8 @@ void xs_year_hash(const void *body, size_t len, uint8_t out[XS_HASH_BYTES]) {
 /* ---- checks shared by sign and open, so that whatever signs also opens ---- */
 
 static int s_text_ok(xs_str_t s, size_t min, size_t max) {
-    return s.len >= min && s.len <= max && (s.len == 0 || (s.ptr && xs_text_utf8_valid(s.ptr, s.len)));
+    return s.len >= min && s.len <= max &&
+           (s.len == 0 || (s.ptr && xs_text_utf8_valid(s.ptr, s.len)));
 }
 
 static int s_year_ok(int32_t year) {
@@ -74,8 +75,8 @@ static int s_str_cmp(xs_str_t a, xs_str_t b) {
 }
 
 static int s_total_ok(const xs_year_total_t *t) {
-    return t->scope < XS_SCOPE_COUNT && t->bucket < XS_POLICY_BUCKETS_MAX &&
-           t->met <= XS_MET_YES && t->binding <= 1 &&
+    return t->scope < XS_SCOPE_COUNT && t->bucket < XS_POLICY_BUCKETS_MAX && t->met <= XS_MET_YES &&
+           t->binding <= 1 &&
            (t->scope == XS_SCOPE_SEMESTER ? t->semester >= 1 && t->semester <= 2
                                           : t->semester == 0);
 }
@@ -120,7 +121,8 @@ static int s_entries_ok(const xs_year_entry_t *e, size_t count) {
     if (count > XS_YEAR_ENTRIES_MAX || (count && !e))
         return 0;
     for (size_t i = 0; i < count; i++)
-        if (!s_text_ok(e[i].teacher_id, 1, XS_ID_MAX) || !s_text_ok(e[i].note, 0, XS_YEAR_TEXT_MAX) ||
+        if (!s_text_ok(e[i].teacher_id, 1, XS_ID_MAX) ||
+            !s_text_ok(e[i].note, 0, XS_YEAR_TEXT_MAX) ||
             (i > 0 && s_entry_cmp(&e[i - 1], &e[i]) >= 0))
             return 0;
     return 1;
@@ -461,9 +463,8 @@ xs_err xs_year_open(const void *envelope, size_t len, const uint8_t hub[XS_SIGN_
         !s_text_ok(out->policy_id, 1, XS_POLICY_ID_MAX) || !s_get_u32(&r, &out->policy_version) ||
         !s_get_hash(&r, out->policy_hash) || !s_get_u32(&r, &out->roster_version) ||
         !s_get_hash(&r, out->roster_hash) || xs_codec_get_int(&r, &out->closed_at) != XS_OK ||
-        xs_codec_get_int(&r, &out->notice_until) != XS_OK ||
-        out->notice_until < out->closed_at || !s_get_u32(&r, &out->record_count) ||
-        !s_get_hash(&r, out->records_hash))
+        xs_codec_get_int(&r, &out->notice_until) != XS_OK || out->notice_until < out->closed_at ||
+        !s_get_u32(&r, &out->record_count) || !s_get_hash(&r, out->records_hash))
         goto fail;
     if ((err = s_get_rows(&r, o, &out->row_count)) != XS_OK)
         goto fail;

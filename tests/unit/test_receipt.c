@@ -420,9 +420,8 @@ static void test_closed_year(void **state) {
     memset(fx->receipt.periods[1].closed_hash, 0xc1, 32);
     s_sign(fx, &fx->receipt, &env);
     assert_int_equal(s_format(&env), 3);
-    assert_int_equal(xs_receipt_open(env.data, env.len, xs_identity_public(fx->hub)->sign,
-                                     &fx->opened),
-                     XS_OK);
+    assert_int_equal(
+        xs_receipt_open(env.data, env.len, xs_identity_public(fx->hub)->sign, &fx->opened), XS_OK);
     s_assert_same(&fx->receipt, &fx->opened);
     assert_int_equal(fx->opened.periods[0].closed, 0);
     assert_int_equal(fx->opened.periods[1].closed, 1);
@@ -685,11 +684,15 @@ static void test_policy_envelope(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_tampered),
-        cmocka_unit_test(test_wrong_hub),       cmocka_unit_test(test_sign_refuses),
-        cmocka_unit_test(test_limits),          cmocka_unit_test(test_body_rules),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_wrong_hub),
+        cmocka_unit_test(test_sign_refuses),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_body_rules),
         cmocka_unit_test(test_closed_year),
-        cmocka_unit_test(test_records_hash),    cmocka_unit_test(test_build_from_certify),
+        cmocka_unit_test(test_records_hash),
+        cmocka_unit_test(test_build_from_certify),
         cmocka_unit_test(test_policy_envelope),
     };
     return cmocka_run_group_tests_name("receipt", tests, s_setup, s_teardown);

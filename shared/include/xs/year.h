@@ -78,14 +78,14 @@ typedef struct xs_year_doc {
     xs_str_t policy_id;            /* the policy it was certified under */
     uint32_t policy_version;
     uint8_t policy_hash[XS_HASH_BYTES];
-    uint32_t roster_version;            /* the roster version; 0: none */
-    uint8_t roster_hash[XS_HASH_BYTES]; /* hash of its xs_staff_encode bytes */
-    int64_t closed_at;                  /* unix seconds */
-    int64_t notice_until;               /* unix seconds: the end of the notice window */
-    uint32_t record_count;              /* records certified into the year */
+    uint32_t roster_version;             /* the roster version; 0: none */
+    uint8_t roster_hash[XS_HASH_BYTES];  /* hash of its xs_staff_encode bytes */
+    int64_t closed_at;                   /* unix seconds */
+    int64_t notice_until;                /* unix seconds: the end of the notice window */
+    uint32_t record_count;               /* records certified into the year */
     uint8_t records_hash[XS_HASH_BYTES]; /* xs_receipt_records_hash of their identities */
     size_t row_count;
-    const xs_year_row_t *rows; /* teacher_id ascending (byte order), unique */
+    const xs_year_row_t *rows;   /* teacher_id ascending (byte order), unique */
     uint8_t hash[XS_HASH_BYTES]; /* xs_year_hash of the body: set by sign and open */
     void *owned;                 /* open's storage */
 } xs_year_doc_t;
