@@ -20,6 +20,8 @@ static const struct {
     {"export-receipts", hub_cmd_export_receipts, "导出某节点的回执包 (receipts bundle for a node)"},
     {"policy", hub_cmd_policy,
      "更换认定规则的新版本并重新认定 (put a new policy version in force, re-certify all)"},
+    {"roster", hub_cmd_roster,
+     "教师花名册：导入、查看、历史版本 (teacher roster: import, show, history)"},
 };
 
 static int s_usage(void) {

@@ -14,12 +14,12 @@
 #include "xs/record.h"
 
 /* Limits (schema/roster.md §1). Strings count bytes of UTF-8. */
-#define XS_STAFF_NAME_MAX 64     /* a teacher's name */
-#define XS_STAFF_ROLE_MAX 32     /* one role as the roster names it ("骨干教师") */
-#define XS_STAFF_ROLES_MAX 8     /* roles of one teacher */
-#define XS_STAFF_MAX 200000      /* teachers in one roster version */
-#define XS_STAFF_PART_MAX 8192   /* teachers in one node's signed part */
-#define XS_STAFF_SCHOOLS_MAX 64  /* schools one part covers */
+#define XS_STAFF_NAME_MAX 64              /* a teacher's name */
+#define XS_STAFF_ROLE_MAX 32              /* one role as the roster names it ("骨干教师") */
+#define XS_STAFF_ROLES_MAX 8              /* roles of one teacher */
+#define XS_STAFF_MAX 200000               /* teachers in one roster version */
+#define XS_STAFF_PART_MAX 8192            /* teachers in one node's signed part */
+#define XS_STAFF_SCHOOLS_MAX 64           /* schools one part covers */
 #define XS_STAFF_PART_BYTES (1024 * 1024) /* largest signed part envelope */
 
 /* A teacher's service status (roster column `status`). */
@@ -52,8 +52,8 @@ typedef struct xs_staff_entry {
 
 /* A roster: entries sorted by teacher_id (byte order), ids unique. */
 typedef struct xs_staff {
-    uint32_t version;   /* 1 for the county's first import, then +1 per import; 0: unversioned */
-    int64_t issued_at;  /* unix seconds of the import */
+    uint32_t version;  /* 1 for the county's first import, then +1 per import; 0: unversioned */
+    int64_t issued_at; /* unix seconds of the import */
     uint32_t count;
     xs_staff_entry_t *entries; /* owned */
 } xs_staff_t;
@@ -62,26 +62,28 @@ typedef struct xs_staff {
 void xs_staff_free(xs_staff_t *staff);
 
 /* Reads the roster CSV (schema/roster.md §2: Chinese or English headers; columns teacher_id,
- * name, school_id, roles, hired, status, status_from, status_to) of len bytes into *out
- * (version 0), sorted by teacher_id. known_school (may be NULL: any school) says whether a
- * school_id exists in the county. All or nothing: on any bad line nothing is returned and
- * errbuf (cap bytes) holds one message per bad line, "第N行: …" in Chinese then English, up to
- * cap; *bad_lines gets their number. Refused by line: text not UTF-8 (a GBK file: the message
- * says to save it as UTF-8), a missing column, an empty or over-long id or name, a teacher_id
- * given twice (both lines named), an unknown school, a bad date or status, more than
- * XS_STAFF_ROLES_MAX roles. XS_EINVAL with bad lines, XS_ETOOBIG over XS_STAFF_MAX,
+ * name, school_id, roles, hired, status, status_from, status_to; other columns ignored) of len
+ * bytes into *out (version 0), sorted by teacher_id. known_school (may be NULL: any school) says
+ * whether a school_id exists in the county. All or nothing: on any bad line nothing is returned and
+ * errbuf (cap bytes) holds one message per bad line, "第 N 行 (line N): …" in Chinese then
+ * English, each ending in LF, as many whole ones as fit in cap; *bad_lines gets their number.
+ * Refused by line (roster.md §3): text not UTF-8 (a GBK file: the message says to save it as
+ * UTF-8), a missing or repeated column, no teacher at all, an empty or over-long id or name,
+ * a teacher_id given twice (both lines named), an unknown school, a bad date or status, more
+ * than XS_STAFF_ROLES_MAX roles. XS_EINVAL with bad lines, XS_ETOOBIG over XS_STAFF_MAX,
  * XS_ENOMEM. */
 XS_MUST_USE xs_err xs_staff_parse_csv(xs_staff_t *out, const char *text, size_t len,
-                                      int (*known_school)(void *ctx, const char *school, size_t len),
+                                      int (*known_school)(void *ctx, const char *school,
+                                                          size_t len),
                                       void *ctx, char *errbuf, size_t cap, uint32_t *bad_lines);
 
 /* Finds teacher_id (len bytes) in a sorted roster: the entry, or NULL. */
 const xs_staff_entry_t *xs_staff_find(const xs_staff_t *staff, const char *teacher_id, size_t len);
 
-/* Writes up to max entries of staff whose teacher_id or name is nearest to text (len bytes),
- * best first, into out, and returns how many: an exact name first, then ids and names by
- * edit distance (at most 2, or sharing a prefix of 2 characters or more). For "unknown
- * teacher" messages. */
+/* Writes up to max (at most 16) entries of staff whose teacher_id or name is nearest to text
+ * (len bytes), best first (ties in teacher_id order), into out, and returns how many: an exact name
+ * first, then ids and names by edit distance (at most 2, or sharing a prefix of 2 characters or
+ * more). For "unknown teacher" messages. */
 size_t xs_staff_nearest(const xs_staff_t *staff, const char *text, size_t len,
                         const xs_staff_entry_t **out, size_t max);
 
@@ -106,8 +108,8 @@ XS_MUST_USE xs_err xs_staff_diff(const xs_staff_t *old, const xs_staff_t *new_,
                                               const xs_staff_entry_t *new_e),
                                  void *ctx);
 
-/* Appends staff's msgpack form (schema/roster.md §3: version, issued_at, entries) to w; the
- * same roster always gives the same bytes. */
+/* Appends staff's msgpack form (schema/roster.md §4: format, version, issued_at, entries) to
+ * w; the same roster always gives the same bytes. */
 void xs_staff_encode(const xs_staff_t *staff, xs_writer_t *w);
 
 /* Decodes len bytes of xs_staff_encode's form into *out (owned), strictly: sorted unique
@@ -120,7 +122,7 @@ int32_t xs_staff_service_days(const xs_staff_entry_t *e, int32_t from, int32_t t
 
 /* Signs the part of staff for one node: the teachers of the count schools given (the node's
  * own school and those it may record or relay for), and appends the envelope
- * [body, signature] signed over "xueshi-staff-1\0" || body (protocol.md §10) to envelope.
+ * [body, signature] signed over "xueshi-staff-1\0" || body (roster.md §5) to envelope.
  * The body names the hub, origin (the node the part is for), staff's version and issued_at,
  * the schools and the teachers, so the same roster gives the same bytes. XS_EINVAL (count 0
  * or over XS_STAFF_SCHOOLS_MAX), XS_ETOOBIG (over XS_STAFF_PART_MAX teachers or
