@@ -211,6 +211,18 @@ static int s_bucket_name_valid(const char *s, size_t len) {
     return s_category_name_valid(s, len) && !s_is(s, len, "advisory");
 }
 
+/* A role's label: 1..XS_POLICY_ROLE_LABEL_MAX bytes of UTF-8 without a list separator (',',
+ * '，', '、'), so a roster's list of roles can name it. */
+static int s_role_label_valid(const char *s, size_t len) {
+    if (len == 0 || len > XS_POLICY_ROLE_LABEL_MAX || !xs_text_utf8_valid(s, len) ||
+        memchr(s, ',', len))
+        return 0;
+    for (size_t i = 0; i + 3 <= len; i++)
+        if (memcmp(s + i, "\xef\xbc\x8c", 3) == 0 || memcmp(s + i, "\xe3\x80\x81", 3) == 0)
+            return 0;
+    return 1;
+}
+
 #define S_ALL_CATEGORIES (((1u << XS_CAT_COUNT) - 1u) & ~1u)
 
 /* 1 when the policy defines code: a built-in category or one of its own. */
@@ -543,6 +555,58 @@ static int s_validate(xs_policy_t *p, char *why, size_t cap) {
             S_BAD("bucket %s does not count %s", bk->name,
                   xs_policy_category_name(p, single->category));
     }
+
+    /* School review and role requirements (§2 require_review, [role.<name>]). */
+    if (p->require_review > 1)
+        S_BAD("bad require_review");
+    if (p->role_count > XS_POLICY_ROLES_MAX)
+        S_BAD("too many roles");
+    for (uint32_t i = 0; i < p->role_count; i++) {
+        const xs_policy_role_t *role = &p->roles[i];
+        size_t llen = strnlen(role->label, sizeof role->label);
+        if (!s_name_valid(role->name, strnlen(role->name, sizeof role->name)))
+            S_BAD("bad role name");
+        if (!s_role_label_valid(role->label, llen))
+            S_BAD("role %s: bad label", role->name);
+        for (uint32_t o = 0; o < p->role_count; o++) {
+            if (o != i && strcmp(p->roles[o].name, role->label) == 0)
+                S_BAD("role %s: label is role %s's name", role->name, p->roles[o].name);
+            if (o >= i)
+                continue;
+            if (strcmp(p->roles[o].name, role->name) == 0)
+                S_BAD("role %s defined twice", role->name);
+            if (strcmp(p->roles[o].label, role->label) == 0)
+                S_BAD("roles %s and %s share label %s", p->roles[o].name, role->name, role->label);
+        }
+        if (role->period > XS_ROLE_PERIOD_PROBATION)
+            S_BAD("role %s: bad period", role->name);
+        if (role->required_seconds < S_HOURS_MIN_SECONDS ||
+            role->required_seconds > S_REQUIRE_MAX_SECONDS)
+            S_BAD("role %s: hours out of range", role->name);
+        unsigned n = 0, parts = 0;
+        for (unsigned code = 0; code < XS_POLICY_CODES; code++) {
+            int in = s_bit_has(role->categories, code);
+            int part = s_bit_has(role->part_categories, code);
+            if (in && !s_code_defined(p, code))
+                S_BAD("role %s: unknown category code %u", role->name, code);
+            if (part && !in)
+                S_BAD("role %s: part category %u is not one of its categories", role->name, code);
+            n += (unsigned)in;
+            parts += (unsigned)part;
+        }
+        if (n == 0)
+            S_BAD("role %s counts no category", role->name);
+        if ((role->part_seconds == 0) != (parts == 0))
+            S_BAD("role %s: part_hours and part_categories go together", role->name);
+        if (role->part_seconds && (role->part_seconds < S_HOURS_MIN_SECONDS ||
+                                   role->part_seconds > role->required_seconds))
+            S_BAD("role %s: part hours out of range", role->name);
+    }
+    for (uint32_t i = p->role_count; i < XS_POLICY_ROLES_MAX; i++) {
+        static const xs_policy_role_t unused;
+        if (memcmp(&p->roles[i], &unused, sizeof unused) != 0)
+            S_BAD("unused role slot set");
+    }
     return 1;
 #undef S_BAD
 }
@@ -558,6 +622,7 @@ typedef enum s_section {
     S_SEC_BUCKET,   /* arg: the bucket index */
     S_SEC_REQUIRE,  /* arg: the xs_scope */
     S_SEC_SINGLE,
+    S_SEC_ROLE, /* arg: the index in p->roles */
 } s_section;
 
 /* A name that must be resolved once the whole file is read, and where it was written. */
@@ -585,6 +650,11 @@ typedef struct s_file_cap {
 typedef struct s_file_category {
     unsigned line, code_line, label_line, rule_line, hours_line, same_event_line;
 } s_file_category_t;
+
+/* Where the keys of a [role.<name>] section were written (0: absent). */
+typedef struct s_file_role {
+    unsigned line, label_line, categories_line, hours_line, part_categories_line, part_hours_line;
+} s_file_role_t;
 
 #define S_KEYS_MAX 32 /* most distinct keys one section may hold */
 #define S_FILE_CAPS_MAX (XS_POLICY_CAPS_MAX + S_DEFAULT_CAPS)
@@ -626,6 +696,14 @@ typedef struct s_parser {
     s_pending_t cap_items[S_FILE_CAPS_MAX * S_CAP_ITEMS_MAX];
     unsigned cap_item_count;
     unsigned cap_items_of[S_FILE_CAPS_MAX];
+    s_file_role_t roles[XS_POLICY_ROLES_MAX];
+    s_pending_t role_items[XS_POLICY_ROLES_MAX * S_CAP_ITEMS_MAX]; /* categories = ...; owner:
+                                                                      the role */
+    unsigned role_item_count;
+    unsigned role_items_of[XS_POLICY_ROLES_MAX];
+    s_pending_t part_items[XS_POLICY_ROLES_MAX * S_CAP_ITEMS_MAX]; /* part_categories = ... */
+    unsigned part_item_count;
+    unsigned part_items_of[XS_POLICY_ROLES_MAX];
 } s_parser_t;
 
 __attribute__((format(printf, 2, 3))) static xs_err s_fail(s_parser_t *ps, const char *fmt, ...) {
@@ -827,6 +905,28 @@ static xs_err s_cap_item(s_parser_t *ps, const char *s, size_t len) {
     return XS_OK;
 }
 
+static xs_err s_role_item(s_parser_t *ps, const char *s, size_t len) {
+    if (ps->role_items_of[ps->arg] == S_CAP_ITEMS_MAX)
+        return s_fail(ps, "类别过多 (more than %d categories in one role)", S_CAP_ITEMS_MAX);
+    xs_err err = s_pend_name(ps, &ps->role_items[ps->role_item_count], s, len);
+    if (err != XS_OK)
+        return err;
+    ps->role_item_count++;
+    ps->role_items_of[ps->arg]++;
+    return XS_OK;
+}
+
+static xs_err s_part_item(s_parser_t *ps, const char *s, size_t len) {
+    if (ps->part_items_of[ps->arg] == S_CAP_ITEMS_MAX)
+        return s_fail(ps, "类别过多 (more than %d categories in one role)", S_CAP_ITEMS_MAX);
+    xs_err err = s_pend_name(ps, &ps->part_items[ps->part_item_count], s, len);
+    if (err != XS_OK)
+        return err;
+    ps->part_item_count++;
+    ps->part_items_of[ps->arg]++;
+    return XS_OK;
+}
+
 static xs_err s_bucket_item(s_parser_t *ps, const char *s, size_t len) {
     if (!s_bucket_name_valid(s, len))
         return s_fail(ps, "不是组名 (not a bucket name): %.*s", s_show(len), s);
@@ -951,6 +1051,25 @@ static xs_err s_section_start(s_parser_t *ps, const char *name, size_t len) {
             return XS_OK;
         }
     }
+    if (len > 5 && memcmp(name, "role.", 5) == 0) {
+        const char *rname = name + 5;
+        size_t rlen = len - 5;
+        if (!s_name_valid(rname, rlen))
+            return s_fail(ps,
+                          "角色名无效 (role names are [a-z][a-z0-9_]*, at most %d bytes): [%.*s]",
+                          XS_POLICY_BUCKET_MAX, s_show(len), name);
+        for (uint32_t i = 0; i < p->role_count; i++)
+            if (s_is(rname, rlen, p->roles[i].name))
+                return s_fail(ps, "重复的节 (section repeated): [%.*s]", s_show(len), name);
+        if (p->role_count == XS_POLICY_ROLES_MAX)
+            return s_fail(ps, "角色过多 (more than %d roles)", XS_POLICY_ROLES_MAX);
+        s_copy(p->roles[p->role_count].name, sizeof p->roles[0].name, rname, rlen);
+        p->roles[p->role_count].period = XS_ROLE_PERIOD_CYCLE;
+        ps->roles[p->role_count].line = ps->line;
+        ps->section = S_SEC_ROLE;
+        ps->arg = p->role_count++;
+        return XS_OK;
+    }
     if (s_is(name, len, "require.single")) {
         if (ps->single_line)
             return s_fail(ps, "重复的节 (section repeated): [require.single]");
@@ -1004,6 +1123,16 @@ static xs_err s_key_policy(s_parser_t *ps, const char *k, size_t kl, const char 
         if ((err = s_parse_uint(ps, v, vl, 1, S_CYCLE_YEARS_MAX, &n)) != XS_OK)
             return err;
         p->cycle_years = (uint32_t)n;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "require_review")) {
+        if (s_is(v, vl, "yes"))
+            p->require_review = 1;
+        else if (s_is(v, vl, "no"))
+            p->require_review = 0;
+        else
+            return s_fail(ps, "require_review 只能为 yes 或 no (require_review is yes or no): %.*s",
+                          s_show(vl), v);
         return XS_OK;
     }
     return s_unknown_key(ps, k, kl);
@@ -1177,6 +1306,59 @@ static xs_err s_key_single(s_parser_t *ps, const char *k, size_t kl, const char 
     return s_unknown_key(ps, k, kl);
 }
 
+static xs_err s_key_role(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
+    xs_policy_t *p = ps->p;
+    xs_policy_role_t *role = &p->roles[ps->arg];
+    s_file_role_t *fr = &ps->roles[ps->arg];
+    xs_err err;
+    if (s_is(k, kl, "label")) {
+        if ((err = s_parse_text(ps, v, vl, role->label, sizeof role->label)) != XS_OK)
+            return err;
+        if (!s_role_label_valid(role->label, vl))
+            return s_fail(ps,
+                          "角色名称无效 (a role's label is the roster's word for it: at most %d "
+                          "bytes, no list separator): %.*s",
+                          XS_POLICY_ROLE_LABEL_MAX, s_show(vl), v);
+        for (unsigned i = 0; i < ps->arg; i++)
+            if (strcmp(p->roles[i].label, role->label) == 0)
+                return s_fail(ps, "角色名称重复 (label %s is role %s's already)", role->label,
+                              p->roles[i].name);
+        fr->label_line = ps->line;
+        return XS_OK;
+    }
+    if (s_is(k, kl, "categories")) {
+        fr->categories_line = ps->line;
+        return s_each_item(ps, v, vl, s_role_item);
+    }
+    if (s_is(k, kl, "part_categories")) {
+        fr->part_categories_line = ps->line;
+        return s_each_item(ps, v, vl, s_part_item);
+    }
+    if (s_is(k, kl, "period")) {
+        static const char *const periods[] = {"year", "cycle", "probation"};
+        static const uint8_t codes[] = {XS_ROLE_PERIOD_YEAR, XS_ROLE_PERIOD_CYCLE,
+                                        XS_ROLE_PERIOD_PROBATION};
+        for (size_t i = 0; i < 3; i++) {
+            if (s_is(v, vl, periods[i])) {
+                role->period = codes[i];
+                return XS_OK;
+            }
+        }
+        return s_fail(ps, "期间无效 (period is year, cycle or probation): %.*s", s_show(vl), v);
+    }
+    if (s_is(k, kl, "hours")) {
+        fr->hours_line = ps->line;
+        return s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_REQUIRE_MAX_SECONDS,
+                             &role->required_seconds);
+    }
+    if (s_is(k, kl, "part_hours")) {
+        fr->part_hours_line = ps->line;
+        return s_parse_hours(ps, v, vl, S_HOURS_MIN_SECONDS, S_REQUIRE_MAX_SECONDS,
+                             &role->part_seconds);
+    }
+    return s_unknown_key(ps, k, kl);
+}
+
 static xs_err s_key(s_parser_t *ps, const char *k, size_t kl, const char *v, size_t vl) {
     if (ps->section == S_SEC_NONE)
         return s_fail(ps, "键须在节内 (key before any [section]): %.*s", s_show(kl), k);
@@ -1210,6 +1392,8 @@ static xs_err s_key(s_parser_t *ps, const char *k, size_t kl, const char *v, siz
         return s_key_require(ps, k, kl, v, vl);
     case S_SEC_SINGLE:
         return s_key_single(ps, k, kl, v, vl);
+    case S_SEC_ROLE:
+        return s_key_role(ps, k, kl, v, vl);
     case S_SEC_NONE:
         break;
     }
@@ -1446,6 +1630,75 @@ static xs_err s_finish_terms(s_parser_t *ps) {
     return XS_OK;
 }
 
+/* Resolves n category items into the set of codes, refusing one listed twice. */
+static xs_err s_resolve_set(s_parser_t *ps, const s_pending_t *items, unsigned n,
+                            uint64_t set[XS_POLICY_CODES / 64]) {
+    for (unsigned k = 0; k < n; k++) {
+        int code;
+        xs_err err = s_resolve_category(ps, &items[k], &code);
+        if (err != XS_OK)
+            return err;
+        if (s_bit_has(set, (unsigned)code))
+            return s_fail(ps, "类别重复 (category listed twice): %s", items[k].name);
+        s_bit_set(set, (unsigned)code);
+    }
+    return XS_OK;
+}
+
+/* Completes the role requirements: required keys, their categories and the part (其中). */
+static xs_err s_finish_roles(s_parser_t *ps) {
+    xs_policy_t *p = ps->p;
+    unsigned first_item = 0, first_part = 0;
+    for (uint32_t i = 0; i < p->role_count; i++) {
+        xs_policy_role_t *role = &p->roles[i];
+        const s_file_role_t *fr = &ps->roles[i];
+        ps->line = fr->line;
+        if (!fr->label_line || !fr->categories_line || !fr->hours_line)
+            return s_fail(ps,
+                          "[role.%s] 须有 label、categories、hours (needs label, categories "
+                          "and hours)",
+                          role->name);
+        if (!fr->part_categories_line != !fr->part_hours_line) {
+            ps->line = fr->part_categories_line ? fr->part_categories_line : fr->part_hours_line;
+            return s_fail(ps, "part_categories 与 part_hours 须同时给出 (part_categories and "
+                              "part_hours go together)");
+        }
+        for (uint32_t o = 0; o < p->role_count; o++) {
+            if (o != i && strcmp(p->roles[o].name, role->label) == 0) {
+                ps->line = fr->label_line;
+                return s_fail(ps, "角色名称与角色名相同 (label is the name of role %s)",
+                              p->roles[o].name);
+            }
+        }
+        xs_err err =
+            s_resolve_set(ps, &ps->role_items[first_item], ps->role_items_of[i], role->categories);
+        if (err != XS_OK)
+            return err;
+        err = s_resolve_set(ps, &ps->part_items[first_part], ps->part_items_of[i],
+                            role->part_categories);
+        if (err != XS_OK)
+            return err;
+        for (unsigned k = 0; k < ps->part_items_of[i]; k++) {
+            const s_pending_t *item = &ps->part_items[first_part + k];
+            if (!s_bit_has(role->categories,
+                           (unsigned)s_category_code(p, item->name, strlen(item->name)))) {
+                ps->line = item->line;
+                return s_fail(ps,
+                              "其中的类别须在 categories 中 (part category %s is not one of "
+                              "the role's categories)",
+                              item->name);
+            }
+        }
+        if (role->part_seconds > role->required_seconds) {
+            ps->line = fr->part_hours_line;
+            return s_fail(ps, "part_hours 不能大于 hours (part_hours exceeds the role's hours)");
+        }
+        first_item += ps->role_items_of[i];
+        first_part += ps->part_items_of[i];
+    }
+    return XS_OK;
+}
+
 /* Resolves the names the file used before the sections they name were known. */
 static xs_err s_finish(s_parser_t *ps) {
     xs_policy_t *p = ps->p;
@@ -1546,6 +1799,8 @@ static xs_err s_finish(s_parser_t *ps) {
                           ps->single_category.name);
         single->bucket = (uint8_t)target;
     }
+    if ((err = s_finish_roles(ps)) != XS_OK)
+        return err;
     char why[160];
     if (!s_validate(p, why, sizeof why)) {
         ps->line = eof_line;
@@ -1644,7 +1899,9 @@ void xs_policy_destroy(xs_policy_t **policy) {
 
 /* ---- the compiled blob (policy.md §4) ---- */
 
-#define S_BLOB_ITEMS 13
+#define S_BLOB_ITEMS_2 13 /* format 2 */
+#define S_BLOB_ITEMS_3 15 /* format 3: require_review and roles appended */
+#define S_ROLE_ITEMS 7
 #define S_CATEGORY_ITEMS 6
 #define S_CAP_ITEMS 4
 #define S_BUCKET_ITEMS 9
@@ -1655,10 +1912,28 @@ static void s_put_cstr(xs_writer_t *w, const char *s) {
     xs_codec_put_str(w, s, strlen(s));
 }
 
+/* The lowest format that carries the policy (policy.md §4): 3 with roles or require_review,
+ * else 2, so a policy of neither keeps the bytes and hash it had before format 3. */
+static unsigned s_format_of(const xs_policy_t *p) {
+    return p->role_count || p->require_review ? 3u : 2u;
+}
+
+/* A set of codes as the blob carries it: an array of the codes, ascending. */
+static void s_put_codes(xs_writer_t *w, const uint64_t set[XS_POLICY_CODES / 64]) {
+    uint32_t n = 0;
+    for (unsigned c = 0; c < XS_POLICY_CODES; c++)
+        n += (uint32_t)s_bit_has(set, c);
+    xs_codec_put_array(w, n);
+    for (unsigned c = 0; c < XS_POLICY_CODES; c++)
+        if (s_bit_has(set, c))
+            xs_codec_put_uint(w, c);
+}
+
 void xs_policy_compile(const xs_policy_t *p, xs_writer_t *w) {
-    xs_codec_put_array(w, S_BLOB_ITEMS);
+    unsigned format = s_format_of(p);
+    xs_codec_put_array(w, format == 3 ? S_BLOB_ITEMS_3 : S_BLOB_ITEMS_2);
     s_put_cstr(w, S_MAGIC);
-    xs_codec_put_uint(w, XS_POLICY_FORMAT);
+    xs_codec_put_uint(w, format);
     s_put_cstr(w, p->id);
     xs_codec_put_uint(w, p->version);
     s_put_cstr(w, p->name);
@@ -1686,17 +1961,11 @@ void xs_policy_compile(const xs_policy_t *p, xs_writer_t *w) {
     xs_codec_put_array(w, p->cap_count);
     for (uint32_t i = 0; i < p->cap_count; i++) {
         const xs_policy_cap_t *cap = &p->caps[i];
-        uint32_t n = 0;
-        for (unsigned c = 0; c < XS_POLICY_CODES; c++)
-            n += (uint32_t)s_bit_has(cap->categories, c);
         xs_codec_put_array(w, S_CAP_ITEMS);
         s_put_cstr(w, cap->name);
         xs_codec_put_uint(w, cap->period);
         xs_codec_put_uint(w, cap->count);
-        xs_codec_put_array(w, n);
-        for (unsigned c = 0; c < XS_POLICY_CODES; c++)
-            if (s_bit_has(cap->categories, c))
-                xs_codec_put_uint(w, c);
+        s_put_codes(w, cap->categories);
     }
     xs_codec_put_array(w, p->bucket_count);
     for (unsigned b = 0; b < p->bucket_count; b++) {
@@ -1725,6 +1994,21 @@ void xs_policy_compile(const xs_policy_t *p, xs_writer_t *w) {
         xs_codec_put_uint(w, p->single.bucket);
         xs_codec_put_uint(w, p->single.min_seconds);
         s_put_cstr(w, p->single.label);
+    }
+    if (format < 3)
+        return;
+    xs_codec_put_uint(w, p->require_review);
+    xs_codec_put_array(w, p->role_count);
+    for (uint32_t i = 0; i < p->role_count; i++) {
+        const xs_policy_role_t *role = &p->roles[i];
+        xs_codec_put_array(w, S_ROLE_ITEMS);
+        s_put_cstr(w, role->name);
+        s_put_cstr(w, role->label);
+        xs_codec_put_uint(w, role->period);
+        xs_codec_put_uint(w, role->required_seconds);
+        s_put_codes(w, role->categories);
+        xs_codec_put_uint(w, role->part_seconds);
+        s_put_codes(w, role->part_categories);
     }
 }
 
@@ -1775,19 +2059,39 @@ static xs_err s_get_category(xs_reader_t *r, xs_policy_category_t *cat) {
     return XS_OK;
 }
 
-static xs_err s_get_cap(xs_reader_t *r, xs_policy_cap_t *cap) {
+/* A set of codes (s_put_codes). Out of order or repeated codes decode, but do not re-encode
+ * to the same bytes, so the canonical check refuses them. */
+static xs_err s_get_codes(xs_reader_t *r, uint64_t set[XS_POLICY_CODES / 64]) {
     uint32_t n;
     uint8_t code;
-    if (s_get_array(r, S_CAP_ITEMS, 0, NULL) != XS_OK ||
-        s_get_text(r, cap->name, sizeof cap->name) != XS_OK || s_get_u8(r, &cap->period) != XS_OK ||
-        s_get_u32(r, UINT32_MAX, &cap->count) != XS_OK ||
-        s_get_array(r, 0, XS_POLICY_CODES, &n) != XS_OK)
+    if (s_get_array(r, 0, XS_POLICY_CODES, &n) != XS_OK)
         return XS_EMALFORMED;
     for (uint32_t i = 0; i < n; i++) {
         if (s_get_u8(r, &code) != XS_OK)
             return XS_EMALFORMED;
-        s_bit_set(cap->categories, code); /* out of order or repeated: not canonical */
+        s_bit_set(set, code);
     }
+    return XS_OK;
+}
+
+static xs_err s_get_cap(xs_reader_t *r, xs_policy_cap_t *cap) {
+    if (s_get_array(r, S_CAP_ITEMS, 0, NULL) != XS_OK ||
+        s_get_text(r, cap->name, sizeof cap->name) != XS_OK || s_get_u8(r, &cap->period) != XS_OK ||
+        s_get_u32(r, UINT32_MAX, &cap->count) != XS_OK || s_get_codes(r, cap->categories) != XS_OK)
+        return XS_EMALFORMED;
+    return XS_OK;
+}
+
+static xs_err s_get_role(xs_reader_t *r, xs_policy_role_t *role) {
+    if (s_get_array(r, S_ROLE_ITEMS, 0, NULL) != XS_OK ||
+        s_get_text(r, role->name, sizeof role->name) != XS_OK ||
+        s_get_text(r, role->label, sizeof role->label) != XS_OK ||
+        s_get_u8(r, &role->period) != XS_OK ||
+        s_get_u32(r, UINT32_MAX, &role->required_seconds) != XS_OK ||
+        s_get_codes(r, role->categories) != XS_OK ||
+        s_get_u32(r, UINT32_MAX, &role->part_seconds) != XS_OK ||
+        s_get_codes(r, role->part_categories) != XS_OK)
+        return XS_EMALFORMED;
     return XS_OK;
 }
 
@@ -1835,11 +2139,12 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
         xs_codec_get_str(&r, &magic, &magic_len) != XS_OK || magic_len != strlen(S_MAGIC) ||
         memcmp(magic, S_MAGIC, magic_len) != 0 || xs_codec_get_uint(&r, &format) != XS_OK)
         goto malformed;
-    if (format != XS_POLICY_FORMAT) {
+    if (format < XS_POLICY_FORMAT_MIN || format > XS_POLICY_FORMAT) {
         err = XS_EVERSION; /* format 1 (minutes, yearly caps) included: recompile its file */
         goto malformed;
     }
-    if (count != S_BLOB_ITEMS || s_get_text(&r, p->id, sizeof p->id) != XS_OK ||
+    if (count != (format == 3 ? S_BLOB_ITEMS_3 : S_BLOB_ITEMS_2) ||
+        s_get_text(&r, p->id, sizeof p->id) != XS_OK ||
         s_get_u32(&r, INT32_MAX, &p->version) != XS_OK ||
         s_get_text(&r, p->name, sizeof p->name) != XS_OK || s_get_array(&r, 4, 0, NULL) != XS_OK ||
         s_get_u8(&r, &p->year_start[0]) != XS_OK || s_get_u8(&r, &p->year_start[1]) != XS_OK ||
@@ -1880,6 +2185,16 @@ xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len) {
                s_get_u32(&r, UINT32_MAX, &p->single.min_seconds) != XS_OK ||
                s_get_text(&r, p->single.label, sizeof p->single.label) != XS_OK) {
         goto malformed;
+    }
+    if (format == 3) {
+        /* A format-3 blob without roles or review is not canonical: the check below refuses
+         * it, since such a policy compiles to format 2. */
+        if (s_get_u8(&r, &p->require_review) != XS_OK ||
+            s_get_array(&r, 0, XS_POLICY_ROLES_MAX, &p->role_count) != XS_OK)
+            goto malformed;
+        for (uint32_t i = 0; i < p->role_count; i++)
+            if (s_get_role(&r, &p->roles[i]) != XS_OK)
+                goto malformed;
     }
     if (xs_reader_left(&r) != 0 || !s_validate(p, why, sizeof why))
         goto malformed;
@@ -2046,5 +2361,12 @@ int xs_policy_category_parse(const xs_policy_t *p, const char *s, size_t len) {
         if (s_names_category(s, len, cat->name, cat->label))
             return cat->code;
     }
+    return -1;
+}
+
+int xs_policy_role_find(const xs_policy_t *p, const char *s, size_t len) {
+    for (uint32_t i = 0; i < p->role_count; i++)
+        if (s_is(s, len, p->roles[i].name) || s_is(s, len, p->roles[i].label))
+            return (int)i;
     return -1;
 }

@@ -3,7 +3,8 @@
  * file (xs_policy_parse); odd (the seeds use 0x01), a compiled blob (xs_policy_decode). A file that
  * parses compiles to a blob that decodes to the same policy and compiles to the same bytes; a blob
  * that decodes compiles to exactly its own bytes (only canonical blobs are accepted). Either way
- * the lookups, the record check and the calendar of the policy must agree with each other. */
+ * the lookups (categories, buckets, roles), the record check and the calendar of the policy must
+ * agree with each other. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +89,44 @@ static void s_check_categories(const xs_policy_t *p, const uint8_t *data, size_t
         abort();
 }
 
+/* Roles are found by name and by label; a part is within its role; the format is the lowest
+ * that carries the policy. */
+static void s_check_roles(const xs_policy_t *p, const uint8_t *data, size_t size) {
+    if (p->role_count > XS_POLICY_ROLES_MAX || p->require_review > 1)
+        abort();
+    for (uint32_t r = 0; r < p->role_count; r++) {
+        const xs_policy_role_t *role = &p->roles[r];
+        size_t label_len = strlen(role->label);
+        if (xs_policy_role_find(p, role->name, strlen(role->name)) != (int)r ||
+            xs_policy_role_find(p, role->label, label_len) != (int)r || label_len == 0 ||
+            label_len > XS_POLICY_ROLE_LABEL_MAX || role->period > XS_ROLE_PERIOD_PROBATION ||
+            role->required_seconds == 0 || role->part_seconds > role->required_seconds)
+            abort();
+        unsigned n = 0, parts = 0;
+        for (unsigned c = 0; c < XS_POLICY_CODES; c++) {
+            int in = (int)((role->categories[c / 64] >> (c % 64)) & 1u);
+            int part = (int)((role->part_categories[c / 64] >> (c % 64)) & 1u);
+            if ((in && !xs_policy_category_name(p, c)) || (part && !in))
+                abort();
+            n += (unsigned)in;
+            parts += (unsigned)part;
+        }
+        if (n == 0 || (parts == 0) != (role->part_seconds == 0))
+            abort();
+    }
+    size_t len = size < 40 ? size : 40;
+    int found = xs_policy_role_find(p, (const char *)data, len);
+    if (found < -1 || found >= (int)p->role_count)
+        abort();
+    xs_writer_t w;
+    xs_writer_init(&w, XS_POLICY_BLOB_MAX);
+    xs_policy_compile(p, &w);
+    unsigned want = p->role_count || p->require_review ? 3u : 2u;
+    if (xs_writer_err(&w) != XS_OK || w.len < 16 || w.data[15] != want)
+        abort();
+    xs_writer_free(&w);
+}
+
 /* Buckets are found by name; the calendar agrees with itself on dates the input picks. */
 static void s_check_policy(const xs_policy_t *p, const uint8_t *data, size_t size) {
     size_t count = xs_policy_bucket_count(p);
@@ -106,6 +145,7 @@ static void s_check_policy(const xs_policy_t *p, const uint8_t *data, size_t siz
     if (xs_policy_bucket_name(p, count)[0] || xs_policy_required_seconds(p, count, XS_SCOPE_YEAR))
         abort();
     s_check_categories(p, data, size);
+    s_check_roles(p, data, size);
 
     for (size_t i = 0; i < 4; i++) {
         uint32_t pick = (uint32_t)s_byte(data, size, 4 * i) << 24 |

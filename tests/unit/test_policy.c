@@ -158,8 +158,66 @@ static void test_shipped_wenzhou_single_90h_external_training(void **state) {
     /* Seed 003 "一般不少于48学时": the yearly hours are advisory, the cycle's binding. */
     assert_int_equal(total->advisory, 1u << XS_SCOPE_YEAR);
     assert_int_equal(school->advisory, 1u << XS_SCOPE_YEAR);
-    assert_int_equal(p->version, 2);
+    assert_int_equal(p->version, 3);
     s_assert_default_caps(p);
+    xs_policy_destroy(&p);
+}
+
+/* 1 when the set holds code. */
+static int s_in(const uint64_t set[XS_POLICY_CODES / 64], unsigned code) {
+    return (int)((set[code / 64] >> (code % 64)) & 1u);
+}
+
+/* Seed 003 lines 22 and 24: four roles. Probation training counts toward the role only
+ * ("不列入教师周期内专业发展培训学时数"); class-teacher and management training count toward
+ * the cycle's total too, not toward school-based training. */
+static void test_shipped_wenzhou_roles_of_seed_003(void **state) {
+    (void)state;
+    xs_policy_t *p = s_load("wenzhou");
+    assert_int_equal(p->require_review, 0);
+    assert_int_equal(p->custom_count, 4);
+    int class_training = xs_policy_category_parse(p, "class_teacher_training", 22);
+    int management = xs_policy_category_parse(p, "学校管理培训", strlen("学校管理培训"));
+    int probation = xs_policy_category_parse(p, "新任教师培训", strlen("新任教师培训"));
+    int practice = xs_policy_category_parse(p, "probation_practice", 18);
+    assert_true(class_training > 10 && management > 10 && probation > 10 && practice > 10);
+    unsigned total = s_bit(p, "total"), school = s_bit(p, "school");
+    for (unsigned l = 0; l < XS_LEVEL_COUNT; l++) {
+        assert_int_equal(p->bucket_mask[probation][l], 0);
+        assert_int_equal(p->bucket_mask[practice][l], 0);
+        assert_int_equal(p->bucket_mask[class_training][l], total);
+        assert_int_equal(p->bucket_mask[management][l], total);
+        assert_int_equal(p->bucket_mask[XS_CAT_EXTERNAL_TRAINING][l], total);
+        assert_int_equal(p->bucket_mask[XS_CAT_LECTURE][l], total | school);
+    }
+    assert_int_equal(p->role_count, 4);
+    static const struct {
+        const char *name, *label;
+        unsigned period, hours, part_hours;
+    } want[] = {
+        {"key_teacher", "骨干教师", XS_ROLE_PERIOD_CYCLE, 120, 0},
+        {"class_teacher", "班主任", XS_ROLE_PERIOD_CYCLE, 30, 0},
+        {"principal", "校长", XS_ROLE_PERIOD_CYCLE, 120, 0},
+        {"new_teacher", "新任教师", XS_ROLE_PERIOD_PROBATION, 180, 60},
+    };
+    const int only[] = {XS_CAT_EXTERNAL_TRAINING, class_training, management, -1};
+    for (unsigned r = 0; r < 4; r++) {
+        const xs_policy_role_t *role = &p->roles[r];
+        assert_string_equal(role->name, want[r].name);
+        assert_string_equal(role->label, want[r].label);
+        assert_int_equal(role->period, want[r].period);
+        assert_int_equal(role->required_seconds, S_H(want[r].hours));
+        assert_int_equal(role->part_seconds, S_H(want[r].part_hours));
+        assert_int_equal(xs_policy_role_find(p, want[r].name, strlen(want[r].name)), (int)r);
+        assert_int_equal(xs_policy_role_find(p, want[r].label, strlen(want[r].label)), (int)r);
+        for (unsigned c = 0; c < XS_POLICY_CODES; c++) {
+            int in = only[r] >= 0 ? (int)c == only[r] : ((int)c == probation || (int)c == practice);
+            assert_int_equal(s_in(role->categories, c), in);
+            assert_int_equal(s_in(role->part_categories, c), r == 3 && (int)c == practice);
+        }
+    }
+    assert_int_equal(xs_policy_role_find(p, "教师", strlen("教师")), -1);
+    assert_int_equal(xs_policy_role_find(p, "班主任 ", strlen("班主任 ")), -1);
     xs_policy_destroy(&p);
 }
 
@@ -616,6 +674,46 @@ static void test_parse_errors_name_file_and_line(void **state) {
          "rule = minutes\n[require.cycle]\nx = 1\n[require.single]\ncategory = own\n"
          "hours = 1\nbucket = x\n",
          "t.ini:17: ", "does not count own"},
+        /* School review and role requirements (policy.md §2). */
+        {"![policy]\nid = t\nversion = 1\nrequire_review = maybe\n",
+         "t.ini:4: ", "require_review is yes or no"},
+        {"[role.x]\nlabel = 甲\n", "t.ini:6: ", "needs label, categories and hours"},
+        {"[role.x]\ncategories = exam\nhours = 1\n", "t.ini:6: ", "needs label"},
+        {"[role.X]\n", "t.ini:6: ", "role names"},
+        {"[role.x]\n[role.x]\n", "t.ini:7: ", "section repeated"},
+        {"[role.x]\nperiod = month\n", "t.ini:7: ", "period is year, cycle or probation"},
+        {"[role.x]\nhours = 0\n", "t.ini:7: ", "out of range"},
+        {"[role.x]\nhours = 10000.01\n", "t.ini:7: ", "out of range"},
+        {"[role.x]\nyears = 2\n", "t.ini:7: ", "unknown key"},
+        {"[role.x]\nlabel = 一二三四五六七八九十一\n", "t.ini:7: ", "at most 32 bytes"},
+        {"[role.x]\nlabel = 班主任、校长\n", "t.ini:7: ", "no list separator"},
+        {"[role.x]\nlabel = a,b\n", "t.ini:7: ", "no list separator"},
+        {"[role.a]\nlabel = 甲\ncategories = exam\nhours = 1\n[role.b]\nlabel = 甲\n",
+         "t.ini:11: ", "label 甲 is role a's already"},
+        {"[role.a]\nlabel = b\ncategories = exam\nhours = 1\n[role.b]\nlabel = 乙\n"
+         "categories = exam\nhours = 1\n",
+         "t.ini:7: ", "label is the name of role b"},
+        {"[role.a]\nlabel = 甲\ncategories = poem\nhours = 1\n",
+         "t.ini:8: ", "unknown category): poem"},
+        {"[role.a]\nlabel = 甲\ncategories = online_training >= county\nhours = 1\n",
+         "t.ini:8: ", "unknown category"},
+        {"[role.a]\nlabel = 甲\ncategories = exam, 教师专业知识考试\nhours = 1\n",
+         "t.ini:8: ", "unknown category"},
+        {"[role.a]\nlabel = 甲\ncategories = exam, exam\nhours = 1\n", "t.ini:8: ", "listed twice"},
+        {"[role.a]\nlabel = 甲\ncategories = exam\nhours = 1\npart_hours = 1\n",
+         "t.ini:10: ", "part_categories and part_hours go together"},
+        {"[role.a]\nlabel = 甲\ncategories = exam\nhours = 1\npart_categories = exam\n",
+         "t.ini:10: ", "part_categories and part_hours go together"},
+        {"[role.a]\nlabel = 甲\ncategories = exam\nhours = 1\npart_categories = lecture\n"
+         "part_hours = 1\n",
+         "t.ini:10: ", "part category lecture is not one of the role's categories"},
+        {"[role.a]\nlabel = 甲\ncategories = exam, lecture\nhours = 1\n"
+         "part_categories = lecture\npart_hours = 2\n",
+         "t.ini:11: ", "part_hours exceeds the role's hours"},
+        {"[role.r1]\n[role.r2]\n[role.r3]\n[role.r4]\n[role.r5]\n[role.r6]\n[role.r7]\n"
+         "[role.r8]\n[role.r9]\n[role.r10]\n[role.r11]\n[role.r12]\n[role.r13]\n"
+         "[role.r14]\n[role.r15]\n[role.r16]\n[role.r17]\n",
+         "t.ini:22: ", "more than 16 roles"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[2048], err[512];
@@ -810,6 +908,101 @@ static void test_format_1_blob_is_eversion(void **state) {
     assert_null(q);
 }
 
+/* The golden policy of format 3 (schema/policy.md §4): require_review and one role with a
+ * part. */
+static const char s_golden_3_text[] = "[policy]\nid = g\nversion = 3\nrequire_review = yes\n"
+                                      "[bucket.t]\ncategories = lecture\n"
+                                      "[role.new_teacher]\nlabel = 新任教师\n"
+                                      "categories = lecture, exam\nperiod = probation\n"
+                                      "hours = 180\npart_categories = exam\npart_hours = 60\n";
+
+/* Frozen layout of format 3, computed independently as the format-2 vector was. */
+static void test_blob_golden_vector_format_3(void **state) {
+    (void)state;
+    xs_policy_t *p = s_parse(s_golden_3_text);
+    assert_int_equal(p->require_review, 1);
+    assert_int_equal(p->role_count, 1);
+    static const char golden[] =
+        "9fad7875657368692d706f6c69637903a16703a09409010201cd07e505dc001704cd7080cd0e10cd3840"
+        "cd03e8cd3840cd8ca0cd0320cd3840cd07d0cda8c0cd7080cd3840cda8c0cdc4e0cde100ce00023280ce"
+        "00011940ce0001a5e0cdd2f0cd2a30cd1c20cd0e10909294a777726974696e67000192060794a5706170"
+        "6572000191089199a174a00091930100050000000000c0019197ab6e65775f74656163686572ace696b0"
+        "e4bbbbe69599e5b88802ce0009e34092010ace00034bc0910a";
+    static const char golden_hash[] =
+        "8193065d404f77bd5f4c16200df986b7ed1a151d61ae84cdbd033e08ab19c0bd";
+    xs_writer_t w;
+    s_compile(p, &w);
+    char hex[2 * 512 + 1] = {0};
+    assert_true(w.len <= 512);
+    for (size_t i = 0; i < w.len; i++)
+        snprintf(hex + 2 * i, 3, "%02x", w.data[i]);
+    assert_string_equal(hex, golden);
+    assert_int_equal(w.len, 193);
+    uint8_t hash[32];
+    char hash_hex[65] = {0};
+    assert_int_equal(xs_policy_hash(p, hash), XS_OK);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(hash_hex + 2 * i, 3, "%02x", hash[i]);
+    assert_string_equal(hash_hex, golden_hash);
+    xs_policy_t *q = NULL;
+    assert_int_equal(xs_policy_decode(&q, w.data, w.len), XS_OK);
+    assert_memory_equal(p, q, sizeof *p);
+    xs_writer_free(&w);
+    xs_policy_destroy(&p);
+    xs_policy_destroy(&q);
+}
+
+/* The lowest format that carries a policy: without roles and review it is format 2, byte for
+ * byte as before format 3 existed (so the hash receipts carry does not change); `require_review
+ * = no` says nothing new. A format-3 blob of such a policy is not canonical and is refused. */
+static void test_policy_without_roles_stays_format_2(void **state) {
+    (void)state;
+    size_t len = strlen(s_golden_text);
+    char *text = test_malloc(len + 64);
+    memcpy(text, s_golden_text, len + 1);
+    /* After "[policy]\n...name = 试\n": the policy section's last key. */
+    char *cut = strstr(text, "[category.");
+    assert_non_null(cut);
+    memmove(cut + strlen("require_review = no\n"), cut, strlen(cut) + 1);
+    memcpy(cut, "require_review = no\n", strlen("require_review = no\n"));
+    xs_policy_t *plain = s_parse(s_golden_text), *said_no = s_parse(text);
+    xs_writer_t a, b;
+    s_compile(plain, &a);
+    s_compile(said_no, &b);
+    assert_int_equal(a.data[15], 2); /* the format element, after the array and magic */
+    assert_int_equal(a.len, b.len);
+    assert_memory_equal(a.data, b.data, a.len);
+    /* The same policy dressed as format 3: 15 elements, review 0, no roles. */
+    uint8_t *dressed = test_malloc(a.len + 2);
+    memcpy(dressed, a.data, a.len);
+    dressed[0] = 0x9f;
+    dressed[15] = 3;
+    dressed[a.len] = 0x00;
+    dressed[a.len + 1] = 0x90;
+    xs_policy_t *q = (xs_policy_t *)1;
+    assert_int_equal(xs_policy_decode(&q, dressed, a.len + 2), XS_EMALFORMED);
+    assert_null(q);
+    /* A format-2 header over format-3 content is refused too. */
+    xs_policy_t *roles = s_parse(s_golden_3_text);
+    xs_writer_t c;
+    s_compile(roles, &c);
+    c.data[0] = 0x9d;
+    c.data[15] = 2;
+    assert_int_equal(xs_policy_decode(&q, c.data, c.len), XS_EMALFORMED);
+    c.data[0] = 0x9f;
+    c.data[15] = 2;
+    assert_int_equal(xs_policy_decode(&q, c.data, c.len), XS_EMALFORMED);
+    assert_null(q);
+    test_free(dressed);
+    test_free(text);
+    xs_writer_free(&a);
+    xs_writer_free(&b);
+    xs_writer_free(&c);
+    xs_policy_destroy(&plain);
+    xs_policy_destroy(&said_no);
+    xs_policy_destroy(&roles);
+}
+
 /* The largest policy a file can hold, every count and string at its maximum, compiles under
  * XS_POLICY_BLOB_MAX and decodes to itself. */
 static void test_maximal_policy_fits_the_blob_limit(void **state) {
@@ -831,7 +1024,7 @@ static void test_maximal_policy_fits_the_blob_limit(void **state) {
     memset(name, 0, sizeof name);
     for (int k = 0; k < 85; k++)
         memcpy(name + 3 * k, "\xe5\x8e\xbf", 3); /* 县 × 85 = 255 bytes */
-    S_ADD("[policy]\nid = %s\nversion = 2147483647\nname = %sx\n",
+    S_ADD("[policy]\nid = %s\nversion = 2147483647\nname = %sx\nrequire_review = yes\n",
           "abcdefghijklmnopqrstuvwxyz012345", name);
     S_ADD("[credit.paper]\nmin_chars = 10000000\n");
     for (int c = 0; c < XS_POLICY_CUSTOM_MAX; c++) {
@@ -881,6 +1074,23 @@ static void test_maximal_policy_fits_the_blob_limit(void **state) {
     S_LABEL(99);
     S_ADD("[require.single]\ncategory = c%031d\nhours = 1000\nbucket = b%031d\nlabel = %s\n", 0, 0,
           label);
+    /* 16 roles over every category, each with a part of every category but one, and a
+     * 32-byte label (10 CJK characters and two digits). */
+    for (int r = 0; r < XS_POLICY_ROLES_MAX; r++) {
+        S_ADD("[role.r%031d]\nlabel = 骨干教师骨干教师骨干%02d\nperiod = probation\n"
+              "hours = 9999.99\npart_hours = 9999.99\ncategories = ",
+              r, r);
+        for (int c = 1; c < XS_CAT_COUNT; c++)
+            S_ADD("%s, ", xs_category_name((unsigned)c));
+        for (int c = 0; c < XS_POLICY_CUSTOM_MAX; c++)
+            S_ADD("%sc%031d", c ? ", " : "", c);
+        S_ADD("\npart_categories = ");
+        for (int c = 2; c < XS_CAT_COUNT; c++)
+            S_ADD("%s, ", xs_category_name((unsigned)c));
+        for (int c = 0; c < XS_POLICY_CUSTOM_MAX; c++)
+            S_ADD("%sc%031d", c ? ", " : "", c);
+        S_ADD("\n");
+    }
 #undef S_ADD
 #undef S_LABEL
     assert_true(len < cap);
@@ -892,6 +1102,8 @@ static void test_maximal_policy_fits_the_blob_limit(void **state) {
         assert_int_equal(p->buckets[b].term_count, XS_POLICY_TERMS_MAX);
     assert_int_equal(strlen(p->name), XS_POLICY_NAME_MAX);
     assert_int_equal(strlen(p->custom[0].label), XS_POLICY_LABEL_MAX);
+    assert_int_equal(p->role_count, XS_POLICY_ROLES_MAX);
+    assert_int_equal(strlen(p->roles[XS_POLICY_ROLES_MAX - 1].label), XS_POLICY_ROLE_LABEL_MAX);
     xs_writer_t w1, w2;
     s_compile(p, &w1);
     print_message("maximal policy: %zu of %d bytes\n", w1.len, XS_POLICY_BLOB_MAX);
@@ -965,12 +1177,15 @@ static void test_decode_hostile_blobs(void **state) {
     p = s_parse(s_rich);
     s_hostile(p);
     xs_policy_destroy(&p);
+    p = s_parse(s_golden_3_text);
+    s_hostile(p);
+    xs_policy_destroy(&p);
     xs_policy_t *q = NULL;
     xs_writer_t v3;
     xs_writer_init(&v3, 256);
     xs_codec_put_array(&v3, 3);
     xs_codec_put_str(&v3, "xueshi-policy", 13);
-    xs_codec_put_uint(&v3, 3);
+    xs_codec_put_uint(&v3, 4); /* a format this build does not know */
     xs_codec_put_nil(&v3);
     assert_int_equal(xs_policy_decode(&q, v3.data, v3.len), XS_EVERSION);
     xs_writer_free(&v3);
@@ -1018,6 +1233,30 @@ static void test_decode_refuses_what_a_file_may_not_say(void **state) {
     S_REFUSED(bad.buckets[0].term_count = 0);                     /* counts nothing */
     S_REFUSED(strcpy(bad.buckets[0].name, "case_study"));         /* a category's name */
     S_REFUSED(strcpy(bad.buckets[0].name, "advisory"));           /* reserved */
+    xs_policy_destroy(&p);
+    /* Roles (policy.md §2 [role.<name>]): the base has one role, new_teacher, with a part. */
+    p = s_parse(s_golden_3_text);
+    S_REFUSED(bad.require_review = 2);                   /* not a flag */
+    S_REFUSED(bad.roles[0].period = 3);                  /* no such period */
+    S_REFUSED(bad.roles[0].required_seconds = 0);        /* nothing required */
+    S_REFUSED(bad.roles[0].required_seconds = 36000036); /* over 10000 h */
+    S_REFUSED(bad.roles[0].part_seconds = 648036);       /* part over the whole */
+    S_REFUSED(bad.roles[0].part_seconds = 0);            /* part categories without hours */
+    S_REFUSED(bad.roles[0].part_categories[0] = 0);      /* part hours without categories */
+    S_REFUSED(bad.roles[0].part_categories[0] |= 1u << XS_CAT_PAPER); /* not in categories */
+    S_REFUSED(bad.roles[0].categories[0] = 0);                        /* counts nothing */
+    S_REFUSED(bad.roles[0].categories[0] |= 1u << 0);                 /* code 0 */
+    S_REFUSED(bad.roles[0].categories[1] = 1);                        /* code 64: undefined */
+    S_REFUSED(bad.roles[0].label[0] = '\0');                          /* no label */
+    S_REFUSED(strcpy(bad.roles[0].label, "一二三四五六七八九十一"));  /* 33 bytes */
+    S_REFUSED(strcpy(bad.roles[0].label, "班主任，校长"));            /* a list */
+    S_REFUSED(strcpy(bad.roles[0].name, "New"));                      /* not a name */
+    S_REFUSED((bad.roles[1] = bad.roles[0], bad.role_count = 2));     /* a role twice */
+    S_REFUSED((bad.roles[1] = bad.roles[0], strcpy(bad.roles[1].name, "other"),
+               bad.role_count = 2)); /* two roles of one label */
+    S_REFUSED((bad.roles[1] = bad.roles[0], strcpy(bad.roles[1].name, "other"),
+               strcpy(bad.roles[1].label, "new_teacher"),
+               bad.role_count = 2)); /* a label that is another role's name */
 #undef S_REFUSED
     xs_policy_destroy(&p);
 }
@@ -1062,6 +1301,7 @@ int main(void) {
         cmocka_unit_test(test_shipped_baiwanzi_total_40h_a_year_200h_a_cycle),
         cmocka_unit_test(test_shipped_dali_school_is_activity_plus_outcome),
         cmocka_unit_test(test_shipped_wenzhou_single_90h_external_training),
+        cmocka_unit_test(test_shipped_wenzhou_roles_of_seed_003),
         cmocka_unit_test(test_shipped_xinxiang_network_school_16h_80h),
         cmocka_unit_test(test_shipped_calendars_start_09_01_02_01_cycle_2021),
         cmocka_unit_test(test_defaults_are_credit_rules_section_2),
@@ -1076,6 +1316,8 @@ int main(void) {
         cmocka_unit_test(test_compile_decode_compile_is_byte_identical),
         cmocka_unit_test(test_blob_golden_vector),
         cmocka_unit_test(test_format_1_blob_is_eversion),
+        cmocka_unit_test(test_blob_golden_vector_format_3),
+        cmocka_unit_test(test_policy_without_roles_stays_format_2),
         cmocka_unit_test(test_maximal_policy_fits_the_blob_limit),
         cmocka_unit_test(test_decode_hostile_blobs),
         cmocka_unit_test(test_decode_refuses_what_a_file_may_not_say),

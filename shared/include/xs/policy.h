@@ -19,9 +19,12 @@
 #define XS_POLICY_BUCKETS_MAX 16
 /* Largest policy file and largest compiled blob accepted, in bytes. */
 #define XS_POLICY_FILE_MAX (256 * 1024)
-#define XS_POLICY_BLOB_MAX (16 * 1024)
-/* Version of the compiled blob layout (schema/policy.md §4). */
-#define XS_POLICY_FORMAT 2
+#define XS_POLICY_BLOB_MAX (24 * 1024)
+/* Newest version of the compiled blob layout (schema/policy.md §4): format 3 carries role
+ * requirements and require_review; a policy without either still compiles to format 2, so its
+ * bytes and hash stay what they were. Both decode. */
+#define XS_POLICY_FORMAT 3
+#define XS_POLICY_FORMAT_MIN 2
 /* Category codes a record can carry (records.md §3.2): 1..10 built in, 11..255 a policy's. */
 #define XS_POLICY_CODES 256
 #define XS_POLICY_CUSTOM_FIRST 11
@@ -122,6 +125,9 @@ typedef struct xs_policy_single {
 
 /* Most role requirements one policy defines. */
 #define XS_POLICY_ROLES_MAX 16
+/* Longest role label, in bytes: the longest role a roster line can name (staff.h
+ * XS_STAFF_ROLE_MAX), so every label can match. */
+#define XS_POLICY_ROLE_LABEL_MAX 32
 
 /* When a role requirement's credit is counted (schema/policy.md §2, [role.*] `period`). */
 typedef enum xs_role_period {
@@ -137,13 +143,16 @@ typedef enum xs_role_period {
  * the listed categories counts, whatever buckets they are in (a category in no bucket, such
  * as probation training, counts toward the role only: "不列入周期学时"). */
 typedef struct xs_policy_role {
-    char name[XS_POLICY_BUCKET_MAX + 1];      /* [a-z][a-z0-9_]*: "key_teacher" */
-    char label[XS_POLICY_LABEL_MAX + 1];      /* the roster's word for it: "骨干教师" */
-    uint8_t period;                           /* xs_role_period */
-    uint32_t required_seconds;                /* 1 s .. 10000 h */
+    char name[XS_POLICY_BUCKET_MAX + 1];       /* [a-z][a-z0-9_]*: "key_teacher" */
+    char label[XS_POLICY_LABEL_MAX + 1];       /* the roster's word for it: "骨干教师"; at most
+                                                  XS_POLICY_ROLE_LABEL_MAX bytes */
+    uint8_t period;                            /* xs_role_period */
+    uint32_t required_seconds;                 /* 0.01 h .. 10000 h, in seconds */
     uint64_t categories[XS_POLICY_CODES / 64]; /* bit (c % 64) of word c / 64 per code c */
-    uint32_t part_seconds;                    /* "of which" (其中): 0 none, else at least this */
-    uint64_t part_categories[XS_POLICY_CODES / 64]; /* ... of these categories */
+    uint32_t part_seconds;                     /* "of which" (其中): 0 none, else at least this
+                                                  (at most required_seconds) */
+    uint64_t part_categories[XS_POLICY_CODES / 64]; /* ... of these categories, a subset of
+                                                       categories; empty without a part */
 } xs_policy_role_t;
 
 /* A loaded policy: read-only once built by xs_policy_load/parse/decode, which fill the
@@ -166,7 +175,7 @@ typedef struct xs_policy {
     xs_policy_single_t single;                         /* the single-record requirement, if any */
     uint8_t require_review; /* 1: `require_review = yes`: a record counts as final only once its
                                school approved it (credit-rules §7); else reviews only return */
-    uint32_t role_count;                      /* role requirements */
+    uint32_t role_count;    /* role requirements */
     xs_policy_role_t roles[XS_POLICY_ROLES_MAX]; /* in the file's order */
     /* Derived when the policy is built (not in the blob), for the engine's inner loop: */
     uint8_t custom_of[XS_POLICY_CODES]; /* code → 1 + index in custom; 0: not a custom code */

@@ -25,7 +25,7 @@
 #define XS_PROTO_BATCHES_BYTES (1024 * 1024)
 /* Envelopes the protocol carries, in bytes; the modules that sign them write no larger. */
 #define XS_PROTO_RECEIPT_MAX (64 * 1024)      /* a receipt envelope (§4) */
-#define XS_PROTO_POLICY_MAX (16 * 1024 + 128) /* a signed policy envelope (VIEW policy) */
+#define XS_PROTO_POLICY_MAX (24 * 1024 + 128) /* a signed policy envelope (VIEW policy) */
 #define XS_PROTO_ROSTER_MAX (512 * 1024)      /* a roster envelope (§8) */
 /* Byte limits of a message's strings (UTF-8). */
 #define XS_PROTO_REASON_MAX 32    /* a rejected record's reason code (records.md §7) */

@@ -28,9 +28,9 @@ const char *xs_standing_state_zh(unsigned state);
 
 /* Why a year is not met, bits of xs_standing_t.why. */
 typedef enum xs_standing_why {
-    XS_STANDING_WHY_HOURS = 1,  /* a binding total of the year (or of a cycle ending with it)
-                                   is not met */
-    XS_STANDING_WHY_ROLE = 2,   /* a role requirement judged this year is not met */
+    XS_STANDING_WHY_HOURS = 1, /* a binding total of the year (or of a cycle ending with it)
+                                  is not met */
+    XS_STANDING_WHY_ROLE = 2,  /* a role requirement judged this year is not met */
 } xs_standing_why;
 
 /* One role requirement the roster gives the teacher, over the period that holds the year. */
@@ -41,27 +41,30 @@ typedef struct xs_standing_role {
     uint8_t met;               /* xs_certify_met of the requirement and its part together */
     uint64_t credited_seconds; /* credited seconds of the role's categories in the period */
     uint32_t required_seconds;
-    uint64_t part_seconds;     /* credited seconds of the part's categories; 0 without one */
-    uint32_t part_required;    /* the part's requirement; 0: none */
-    int32_t from, to;          /* the period: first and last day (inclusive) */
+    uint64_t part_seconds;  /* credited seconds of the part's categories; 0 without one */
+    uint32_t part_required; /* the part's requirement; 0: none */
+    int32_t from, to;       /* the period: first and last day (inclusive) */
 } xs_standing_role_t;
 
 /* A teacher's standing for one academic year. */
 typedef struct xs_standing {
-    uint8_t state;       /* xs_standing_state */
-    uint8_t met;         /* xs_certify_met for the year: yes when every binding year and
-                            semester total, every binding cycle total of a cycle ending this
-                            year, and every judged role requirement is met; none when nothing
-                            binding applies or exempt; else no */
-    uint8_t why;         /* met == no: xs_standing_why bits */
-    uint8_t final;       /* 1 unless the policy requires review and unreviewed > 0 */
-    uint32_t unreviewed; /* the year's credited records the school has not approved (under
-                            require_review; else 0) */
+    uint8_t state;             /* xs_standing_state */
+    uint8_t met;               /* xs_certify_met for the year: yes when every binding year and
+                                  semester total, every binding cycle total of a cycle ending this
+                                  year, and every judged role requirement is met; none when nothing
+                                  binding applies or exempt; else no */
+    uint8_t why;               /* met == no: xs_standing_why bits */
+    uint8_t final;             /* 1 unless the policy requires review and unreviewed > 0 */
+    uint32_t unreviewed;       /* the year's credited records (dated in it) the school has not
+                                  approved (under require_review; else 0) */
     uint64_t credited_seconds; /* credit of the year in all buckets, each record once */
     uint32_t service_days;     /* xs_staff_service_days over the year; the year's length
                                   when not on the roster */
     uint32_t role_count;
-    xs_standing_role_t roles[XS_POLICY_ROLES_MAX]; /* in policy order, roles the teacher has */
+    xs_standing_role_t roles[XS_POLICY_ROLES_MAX]; /* in policy order, roles the teacher has
+                                                      whose period touches the year (a
+                                                      probation only with a hired date);
+                                                      none when exempt or not rostered */
 } xs_standing_t;
 
 /* Computes the standing of one teacher in academic year `year` (2025 for 2025-2026). entry:
@@ -78,8 +81,10 @@ XS_MUST_USE xs_err xs_standing_of(xs_standing_t *out, const xs_policy_t *policy,
 
 /* Writes the reasons of a standing not met, NUL-terminated, into out (cap bytes) and returns
  * the length: the xs_certify_total_reason of each binding total not met, then per role not
- * met "role_short 骨干教师还差20.00学时", joined with "; "; "免于认定（在岗不足半年）" for an
- * exempt teacher; "" when met. year as given to xs_standing_of. */
+ * met "role_short 骨干教师还差20.00学时" (and for a part not met "role_short
+ * 新任教师其中新任教师实践培训还差10.00学时"), joined with "; "; "免于认定（在岗不足半年）" for an
+ * exempt teacher; "" when met. A reason longer than cap is cut at a character boundary. teacher
+ * and year as given to xs_standing_of. */
 size_t xs_standing_reason(const xs_policy_t *policy, const xs_standing_t *standing,
                           const xs_certify_teacher_t *teacher, int year, char *out, size_t cap);
 
