@@ -15,6 +15,7 @@
  *     HUB_YEAR_FINAL is written once (hub_year_finalize). */
 #include "year.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -398,13 +399,13 @@ static uint32_t s_zero_totals(const xs_policy_t *p, xs_year_total_t out[XS_YEAR_
             const xs_policy_bucket_t *bk = &p->buckets[b];
             uint32_t req = bk->required_seconds[XS_SCOPE_SEMESTER];
             if (req)
-                out[k++] = (xs_year_total_t){
-                    .required_seconds = req,
-                    .scope = XS_SCOPE_SEMESTER,
-                    .semester = sem,
-                    .bucket = (uint8_t)b,
-                    .met = XS_MET_NO,
-                    .binding = !((bk->advisory >> XS_SCOPE_SEMESTER) & 1u)};
+                out[k++] =
+                    (xs_year_total_t){.required_seconds = req,
+                                      .scope = XS_SCOPE_SEMESTER,
+                                      .semester = sem,
+                                      .bucket = (uint8_t)b,
+                                      .met = XS_MET_NO,
+                                      .binding = !((bk->advisory >> XS_SCOPE_SEMESTER) & 1u)};
         }
     for (size_t b = 0; b < p->bucket_count; b++) {
         const xs_policy_bucket_t *bk = &p->buckets[b];
@@ -657,16 +658,18 @@ xs_err hub_year_close(hub_t *hub, xs_txn_t *txn, int year, int64_t now, int64_t 
             int d = i == c.staff.count ? 1
                     : j == ids.count   ? -1
                                        : s_cmp(c.staff.entries[i].teacher_id,
-                                               strlen(c.staff.entries[i].teacher_id),
-                                               ids.ids[j].id, ids.ids[j].len);
+                                               strlen(c.staff.entries[i].teacher_id), ids.ids[j].id,
+                                               ids.ids[j].len);
             i += d <= 0;
             j += d >= 0;
         }
     }
     while (err == XS_OK && (r < c.staff.count || s < ids.count)) {
         const xs_staff_entry_t *e = r < c.staff.count ? &c.staff.entries[r] : NULL;
-        int d = !e ? 1 : s == ids.count ? -1 : s_cmp(e->teacher_id, strlen(e->teacher_id),
-                                                      ids.ids[s].id, ids.ids[s].len);
+        int d = !e ? 1
+                : s == ids.count
+                    ? -1
+                    : s_cmp(e->teacher_id, strlen(e->teacher_id), ids.ids[s].id, ids.ids[s].len);
         if (d <= 0)
             err = s_close_teacher(&c, e->teacher_id, strlen(e->teacher_id), e);
         else
@@ -725,6 +728,71 @@ out:
     xs_certify_exams_destroy(&c.standings);
     xs_writer_free(&roster);
     xs_writer_free(&blob);
+    return err;
+}
+
+/* ---- finalization ---- */
+
+/* Objections collected for the finalization; strings in the arena. */
+typedef struct s_final {
+    xs_year_objection_t *list;
+    size_t count, cap;
+    s_arena_t arena;
+    int undecided;
+} s_final_t;
+
+static xs_err s_final_objection(void *ctx, const hub_objection_t *o) {
+    s_final_t *f = ctx;
+    if (!o->decision[0]) {
+        f->undecided = 1;
+        return XS_OK;
+    }
+    if (!s_grow((void **)&f->list, &f->cap, f->count + 1, sizeof *f->list))
+        return XS_ENOMEM;
+    xs_year_objection_t *dst = &f->list[f->count++];
+    memset(dst, 0, sizeof *dst);
+    dst->number = o->number;
+    dst->filed_at = o->filed_at;
+    dst->decided_at = o->decided_at;
+    xs_err err = s_arena_str(&f->arena, (xs_str_t){o->teacher, (uint32_t)strlen(o->teacher)},
+                             &dst->teacher_id);
+    if (err == XS_OK)
+        err = s_arena_str(&f->arena, (xs_str_t){o->note, (uint32_t)strlen(o->note)}, &dst->note);
+    if (err == XS_OK)
+        err = s_arena_str(&f->arena, (xs_str_t){o->decision, (uint32_t)strlen(o->decision)},
+                          &dst->decision);
+    return err;
+}
+
+xs_err hub_year_finalize(hub_t *hub, xs_txn_t *txn, const hub_closed_year_t *c, int64_t now,
+                         xs_writer_t *envelope) {
+    s_final_t f;
+    xs_year_final_t final;
+    xs_bytes_t v;
+    memset(&f, 0, sizeof f);
+    xs_err err = hub_year_get(txn, c->year, HUB_YEAR_FINAL, 0, &v);
+    if (err == XS_OK)
+        return XS_EEXIST;
+    if (err != XS_ENOTFOUND)
+        return err;
+    err = hub_year_objections_each(txn, c->year, s_final_objection, &f);
+    if (err == XS_OK && f.undecided)
+        err = XS_EAGAIN;
+    if (err == XS_OK) {
+        memset(&final, 0, sizeof final);
+        final.year = c->year;
+        memcpy(final.closed_hash, c->doc.hash, XS_HASH_BYTES);
+        final.finalized_at = now;
+        final.objections = f.list;
+        final.objection_count = f.count;
+        size_t mark = envelope->len;
+        err = xs_year_final_sign(envelope, hub->id, &final);
+        if (err == XS_OK)
+            err = s_year_put(txn, c->year, HUB_YEAR_FINAL, 0, envelope->data + mark,
+                             envelope->len - mark);
+    }
+    free(f.list);
+    s_arena_free(&f.arena);
     return err;
 }
 
@@ -790,6 +858,73 @@ const xs_year_row_t *hub_closed_year_row(const hub_closed_year_t *c, const char 
             return row;
     }
     return xs_year_find(c->doc.rows, c->doc.row_count, teacher, len);
+}
+
+void hub_closed_row_view(const xs_policy_t *policy, int year, const xs_year_row_t *row,
+                         xs_certify_total_t *totals, xs_certify_teacher_t *view,
+                         xs_standing_t *st) {
+    int cycle = xs_policy_cycle_of(policy, year);
+    uint32_t n = row->total_count < XS_YEAR_TOTALS_MAX ? row->total_count : XS_YEAR_TOTALS_MAX;
+    for (uint32_t i = 0; i < n; i++) {
+        const xs_year_total_t *y = &row->totals[i];
+        xs_certify_total_t *t = &totals[i];
+        memset(t, 0, sizeof *t);
+        t->credited_seconds = y->credited_seconds;
+        t->required_seconds = y->required_seconds;
+        t->year = (int16_t)(y->scope == XS_SCOPE_CYCLE ? cycle : year);
+        t->scope = y->scope;
+        t->bucket = y->bucket;
+        t->semester = y->semester;
+        t->met = y->met;
+        t->binding = y->binding;
+        t->unreviewed = y->unreviewed;
+        /* A total not met for its seconds is short of hours; met for them, it misses the
+         * single-record requirement its cycle row carries. */
+        if (y->met == XS_MET_NO && y->credited_seconds < y->required_seconds)
+            t->why = XS_WHY_HOURS_SHORT;
+        else if (y->met == XS_MET_NO)
+            t->why = XS_WHY_SINGLE_MISSING;
+        /* Less credit in the bucket than the single record needs: no such record. */
+        if (y->scope == XS_SCOPE_CYCLE && policy->single.category != XS_CAT_NONE &&
+            y->bucket == policy->single.bucket) {
+            if (y->credited_seconds < policy->single.min_seconds)
+                t->why |= y->met == XS_MET_NO ? XS_WHY_SINGLE_MISSING : 0;
+            t->single_met = (t->why & XS_WHY_SINGLE_MISSING) ? XS_MET_NO : XS_MET_YES;
+        }
+    }
+    memset(view, 0, sizeof *view);
+    view->teacher_id = row->teacher_id;
+    view->totals = totals;
+    view->total_count = n;
+    memset(st, 0, sizeof *st);
+    st->state = row->state;
+    st->met = row->met;
+    st->why = row->why;
+    st->final = row->final;
+    st->credited_seconds = row->credited_seconds;
+    st->role_count = row->role_count < XS_POLICY_ROLES_MAX ? row->role_count : XS_POLICY_ROLES_MAX;
+    for (uint32_t i = 0; i < st->role_count; i++) {
+        const xs_year_role_t *r = &row->roles[i];
+        st->roles[i].role = r->role;
+        st->roles[i].judged = r->judged;
+        st->roles[i].met = r->met;
+        st->roles[i].credited_seconds = r->credited_seconds;
+        st->roles[i].required_seconds = r->required_seconds;
+        st->roles[i].part_seconds = r->part_seconds;
+        st->roles[i].part_required = r->part_required;
+    }
+}
+
+size_t hub_year_zero_totals(const xs_policy_t *policy, int year, xs_certify_total_t *out) {
+    xs_year_total_t zero[XS_YEAR_TOTALS_MAX];
+    xs_year_row_t row;
+    xs_certify_teacher_t view;
+    xs_standing_t st;
+    memset(&row, 0, sizeof row);
+    row.total_count = s_zero_totals(policy, zero);
+    row.totals = zero;
+    hub_closed_row_view(policy, year, &row, out, &view, &st);
+    return view.total_count;
 }
 
 /* ---- receipts of a closed year ---- */
@@ -858,10 +993,9 @@ static xs_err s_cache_get(hub_closed_cache_t *cache, xs_txn_t *txn, int year,
 }
 
 /* Sets period p (of closed year c) closed, with the teacher's frozen records. */
-static xs_err s_closed_period(hub_closed_cache_t *cache, xs_txn_t *txn,
-                              const hub_closed_year_t *c, const xs_certify_teacher_t *teacher,
-                              const xs_certify_row_t *rows, const xs_receipt_ident_t *ids,
-                              xs_receipt_period_t *p) {
+static xs_err s_closed_period(hub_closed_cache_t *cache, xs_txn_t *txn, const hub_closed_year_t *c,
+                              const xs_certify_teacher_t *teacher, const xs_certify_row_t *rows,
+                              const xs_receipt_ident_t *ids, xs_receipt_period_t *p) {
     size_t m = 0;
     s_frozen_t f;
     if (!s_grow((void **)&cache->idents, &cache->idents_cap, teacher->record_count + 1,
@@ -914,16 +1048,16 @@ static xs_err s_closed_totals(hub_closed_cache_t *cache, const xs_policy_t *poli
                         continue;
                     if (k == XS_RECEIPT_TOTALS_MAX)
                         return XS_ETOOBIG;
-                    cache->scratch[k++] = (xs_receipt_total_t){
-                        .credited_seconds = y->credited_seconds,
-                        .required_seconds = y->required_seconds,
-                        .year = year,
-                        .scope = y->scope,
-                        .semester = y->semester,
-                        .bucket = y->bucket,
-                        .met = y->met,
-                        .binding = y->binding,
-                        .single_met = XS_MET_NONE};
+                    cache->scratch[k++] =
+                        (xs_receipt_total_t){.credited_seconds = y->credited_seconds,
+                                             .required_seconds = y->required_seconds,
+                                             .year = year,
+                                             .scope = y->scope,
+                                             .semester = y->semester,
+                                             .bucket = y->bucket,
+                                             .met = y->met,
+                                             .binding = y->binding,
+                                             .single_met = XS_MET_NONE};
                 }
             } else {
                 for (uint32_t j = i; j < r->total_count; j++) {
@@ -940,9 +1074,8 @@ static xs_err s_closed_totals(hub_closed_cache_t *cache, const xs_policy_t *poli
         }
         xs_receipt_total_t t2 = *t;
         if (t->scope == XS_SCOPE_CYCLE && t->year == cycle && t->bucket < XS_POLICY_BUCKETS_MAX) {
-            uint64_t without = t2.credited_seconds >= live[t->bucket]
-                                   ? t2.credited_seconds - live[t->bucket]
-                                   : 0;
+            uint64_t without =
+                t2.credited_seconds >= live[t->bucket] ? t2.credited_seconds - live[t->bucket] : 0;
             t2.credited_seconds = without + frozen[t->bucket];
             t2.met = s_met(t2.credited_seconds, t2.required_seconds);
             if (t2.met == XS_MET_YES && t2.single_met == XS_MET_NO)
@@ -1119,10 +1252,9 @@ static void s_effect(s_amend_t *a, const hub_supplement_t *e) {
     const xs_policy_t *p = a->hub->policy;
     int64_t delta = (int64_t)e->entry.seconds - (int64_t)e->entry.frozen_seconds;
     uint16_t buckets = xs_policy_buckets_of(p, e->entry.category, e->level);
-    a->row.credited_seconds =
-        (uint64_t)((int64_t)a->row.credited_seconds + delta < 0
-                       ? 0
-                       : (int64_t)a->row.credited_seconds + delta);
+    a->row.credited_seconds = (uint64_t)((int64_t)a->row.credited_seconds + delta < 0
+                                             ? 0
+                                             : (int64_t)a->row.credited_seconds + delta);
     for (uint32_t i = 0; i < a->row.total_count; i++) {
         xs_year_total_t *t = &a->totals[i];
         if (!((buckets >> t->bucket) & 1u) ||
@@ -1170,8 +1302,9 @@ static xs_err s_amend_close_row(s_amend_t *a) {
 static xs_err s_amend_entry(void *ctx, const hub_supplement_t *e) {
     s_amend_t *a = ctx;
     xs_err err;
-    if (a->open && s_cmp(a->row.teacher_id.ptr, a->row.teacher_id.len, e->entry.teacher_id.ptr,
-                         e->entry.teacher_id.len) != 0 &&
+    if (a->open &&
+        s_cmp(a->row.teacher_id.ptr, a->row.teacher_id.len, e->entry.teacher_id.ptr,
+              e->entry.teacher_id.len) != 0 &&
         (err = s_amend_close_row(a)) != XS_OK)
         return err;
     if (!a->open) {
@@ -1191,8 +1324,7 @@ static xs_err s_amend_entry(void *ctx, const hub_supplement_t *e) {
             a->row.final = 1;
             if (entry) {
                 a->row.name = (xs_str_t){entry->name, (uint32_t)strlen(entry->name)};
-                a->row.school_id =
-                    (xs_str_t){entry->school_id, (uint32_t)strlen(entry->school_id)};
+                a->row.school_id = (xs_str_t){entry->school_id, (uint32_t)strlen(entry->school_id)};
             }
             a->row.total_count = s_zero_totals(a->hub->policy, a->totals);
         }
@@ -1258,10 +1390,9 @@ xs_err hub_year_amend(hub_t *hub, xs_txn_t *txn, const hub_closed_year_t *c, int
     /* The records are certified now: their frozen rows say so, and they leave the list. */
     for (size_t i = 0; err == XS_OK && i < a->count; i++) {
         const xs_year_entry_t *e = &a->entries[i];
-        s_frozen_t f = {e->seconds ? XS_CERT_CREDITED : XS_CERT_REJECTED, e->category,
-                        e->seconds};
-        err = s_frozen_put(txn, c->year, e->origin, e->seq, &f, e->teacher_id.ptr,
-                           e->teacher_id.len);
+        s_frozen_t f = {e->seconds ? XS_CERT_CREDITED : XS_CERT_REJECTED, e->category, e->seconds};
+        err =
+            s_frozen_put(txn, c->year, e->origin, e->seq, &f, e->teacher_id.ptr, e->teacher_id.len);
     }
     if (err == XS_OK)
         err = hub_recertify(hub, txn, NULL, NULL, &stats);

@@ -12,6 +12,7 @@
 #include "merge.h"
 #include "xs/certify.h"
 #include "xs/receipt.h"
+#include "xs/standing.h"
 #include "xs/year.h"
 
 /* What an HUB_T_YEARS entry holds: key academic year (2, big-endian) + kind (1) + number (4,
@@ -35,12 +36,12 @@ XS_MUST_USE xs_err hub_year_last(xs_txn_t *txn, int year, hub_year_kind kind, ui
 
 /* An objection as stored. */
 typedef struct hub_objection {
-    uint32_t number;                        /* 1, 2, … in filing order */
-    char teacher[XS_ID_MAX + 1];            /* the teacher_id */
-    int64_t filed_at;                       /* unix seconds */
-    char note[XS_YEAR_TEXT_MAX + 1];        /* the objection */
-    char decision[XS_YEAR_TEXT_MAX + 1];    /* "" while undecided */
-    int64_t decided_at;                     /* 0 while undecided */
+    uint32_t number;                     /* 1, 2, … in filing order */
+    char teacher[XS_ID_MAX + 1];         /* the teacher_id */
+    int64_t filed_at;                    /* unix seconds */
+    char note[XS_YEAR_TEXT_MAX + 1];     /* the objection */
+    char decision[XS_YEAR_TEXT_MAX + 1]; /* "" while undecided */
+    int64_t decided_at;                  /* 0 while undecided */
 } hub_objection_t;
 
 /* Records an objection to closed year `year` with the next number, into *number. XS_EINVAL
@@ -81,6 +82,18 @@ void hub_closed_year_free(hub_closed_year_t *c);
 const xs_year_row_t *hub_closed_year_row(const hub_closed_year_t *c, const char *teacher,
                                          size_t len);
 
+/* Rebuilds from a closed row what printing it needs, as the close saw it: the engine's totals
+ * (into totals, room for XS_YEAR_TOTALS_MAX; their year the closed year's, or its cycle's,
+ * why derived from the figures) as *view, and the teacher's standing as *st, for
+ * xs_standing_reason and the report. view borrows totals and row. */
+void hub_closed_row_view(const xs_policy_t *policy, int year, const xs_year_row_t *row,
+                         xs_certify_total_t *totals, xs_certify_teacher_t *view, xs_standing_t *st);
+
+/* The totals of a teacher with no records in academic year `year`, as the engine would give
+ * them (every credit 0, each requirement not met), into out (room for XS_YEAR_TOTALS_MAX);
+ * returns how many. */
+size_t hub_year_zero_totals(const xs_policy_t *policy, int year, xs_certify_total_t *out);
+
 /* The closed years a merge has met, loaded once each: per write step, since a close may
  * commit between two. */
 typedef struct hub_closed_cache hub_closed_cache_t;
@@ -107,12 +120,12 @@ XS_MUST_USE xs_err hub_closed_apply(hub_closed_cache_t *cache, xs_txn_t *txn,
 
 /* What hub_year_close did. */
 typedef struct hub_close_stats {
-    uint64_t teachers;   /* rows of the year document */
-    uint64_t unrostered; /* of which not on the roster */
-    uint64_t exempt;     /* of which exempt */
-    uint64_t met;        /* of which met (达标) */
-    uint64_t not_met;    /* of which not met */
-    uint64_t records;    /* records certified into the year */
+    uint64_t teachers;              /* rows of the year document */
+    uint64_t unrostered;            /* of which not on the roster */
+    uint64_t exempt;                /* of which exempt */
+    uint64_t met;                   /* of which met (达标) */
+    uint64_t not_met;               /* of which not met */
+    uint64_t records;               /* records certified into the year */
     hub_recertify_stats_t receipts; /* the receipts issued again */
 } hub_close_stats_t;
 
@@ -128,15 +141,21 @@ XS_MUST_USE xs_err hub_year_close(hub_t *hub, xs_txn_t *txn, int year, int64_t n
                                   int64_t notice_until, hub_progress_fn progress, void *ctx,
                                   xs_writer_t *envelope, hub_close_stats_t *stats);
 
+/* Signs the finalization of closed year c (schema/year.md §4) with every objection and its
+ * decision, stores it, and appends the envelope to envelope. XS_EEXIST when the year is
+ * finalized already, XS_EAGAIN when an objection has no decision yet. */
+XS_MUST_USE xs_err hub_year_finalize(hub_t *hub, xs_txn_t *txn, const hub_closed_year_t *c,
+                                     int64_t now, xs_writer_t *envelope);
+
 /* ---- 补认定 ---- */
 
 /* One record of the 补认定 list, and its teacher's closed row amended by the list. */
 typedef struct hub_supplement {
-    xs_year_entry_t entry;   /* strings borrowed during the call */
-    uint8_t level;           /* the record's xs_level, for its buckets */
-    uint8_t semester;        /* its semester, 1 or 2 */
-    uint8_t late;            /* 1: not in the closed year's records (arrived after) */
-    xs_str_t name;           /* the teacher's name on the roster; empty when not on it */
+    xs_year_entry_t entry; /* strings borrowed during the call */
+    uint8_t level;         /* the record's xs_level, for its buckets */
+    uint8_t semester;      /* its semester, 1 or 2 */
+    uint8_t late;          /* 1: not in the closed year's records (arrived after) */
+    xs_str_t name;         /* the teacher's name on the roster; empty when not on it */
 } hub_supplement_t;
 
 /* Calls fn for each record of the 补认定 list of closed year c (schema/year.md §3): every

@@ -1,6 +1,7 @@
 /* report: the certification CSV, shared so every place that prints it prints the same bytes. */
 #include "xs/report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,20 +35,35 @@ static xs_err s_str_cell(FILE *f, const xs_str_t *s, int last) {
     return xs_csv_write_cell(f, s->len ? s->ptr : "", s->len, last);
 }
 
-xs_err xs_report_summary_begin(FILE *f, int with_school) {
+/* The summary header, with a name column after teacher_id when named. */
+static xs_err s_summary_begin(FILE *f, int with_school, int named) {
     static const char *const cols[] = {"teacher_id", "scope",          "period",
                                        "bucket",     "credited_hours", "required_hours",
                                        "met",        "binding",        "reason"};
     xs_err err = xs_csv_write_bom(f);
     if (err == XS_OK && with_school)
         err = s_cell(f, "school_id", 0);
-    for (size_t i = 0; err == XS_OK && i < sizeof cols / sizeof cols[0]; i++)
+    for (size_t i = 0; err == XS_OK && i < sizeof cols / sizeof cols[0]; i++) {
         err = s_cell(f, cols[i], i + 1 == sizeof cols / sizeof cols[0]);
+        if (err == XS_OK && i == 0 && named)
+            err = s_cell(f, "name", 0);
+    }
     return err;
 }
 
-xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
-                                 const xs_certify_teacher_t *teacher, const xs_str_t *school) {
+xs_err xs_report_summary_begin(FILE *f, int with_school) {
+    return s_summary_begin(f, with_school, 0);
+}
+
+xs_err xs_report_summary_begin_named(FILE *f, int with_school) {
+    return s_summary_begin(f, with_school, 1);
+}
+
+/* One teacher's summary rows; name (NULL: no column) after teacher_id; rows of exempt_year
+ * (0: none) say exempt instead of met. */
+static xs_err s_summary_teacher(FILE *f, const xs_policy_t *policy,
+                                const xs_certify_teacher_t *teacher, const xs_str_t *school,
+                                const xs_str_t *name, int exempt_year) {
     s_line_t stack[64], *lines = stack;
     if (teacher->total_count > sizeof stack / sizeof stack[0]) {
         lines = malloc(teacher->total_count * sizeof *lines);
@@ -80,10 +96,16 @@ xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
         const char *binding = l->total->met == XS_MET_NONE ? "" : l->total->binding ? "yes" : "no";
         char reason[XS_REPORT_REASON_MAX];
         size_t reason_len = xs_report_total_reason(policy, l->total, reason, sizeof reason);
+        if (exempt_year && l->total->scope != XS_SCOPE_CYCLE && l->total->year == exempt_year) {
+            met = binding = "";
+            reason_len = (size_t)snprintf(reason, sizeof reason, "%s", XS_REPORT_EXEMPT);
+        }
         if (school)
             err = s_str_cell(f, school, 0);
         if (err == XS_OK)
             err = s_str_cell(f, &teacher->teacher_id, 0);
+        if (err == XS_OK && name)
+            err = s_str_cell(f, name, 0);
         if (err == XS_OK)
             err = s_cell(f, l->scope, 0);
         if (err == XS_OK)
@@ -104,6 +126,17 @@ xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
     if (lines != stack)
         free(lines);
     return err;
+}
+
+xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
+                                 const xs_certify_teacher_t *teacher, const xs_str_t *school) {
+    return s_summary_teacher(f, policy, teacher, school, NULL, 0);
+}
+
+xs_err xs_report_summary_teacher_named(FILE *f, const xs_policy_t *policy,
+                                       const xs_certify_teacher_t *teacher, const xs_str_t *school,
+                                       const xs_str_t *name, int exempt_year) {
+    return s_summary_teacher(f, policy, teacher, school, name, exempt_year);
 }
 
 size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t *in, size_t n,
