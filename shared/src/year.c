@@ -341,6 +341,7 @@ static int s_get_row(xs_reader_t *r, xs_year_row_t *row, xs_year_total_t *totals
     row->total_count = n;
     for (uint32_t k = 0; k < n; k++) {
         xs_year_total_t *t = &totals[k];
+        memset(t, 0, sizeof *t);
         if (!s_array(r, S_TOTAL_ELEMENTS) || !s_get_u8(r, UINT8_MAX, &t->scope) ||
             !s_get_u8(r, UINT8_MAX, &t->semester) || !s_get_u8(r, UINT8_MAX, &t->bucket) ||
             xs_codec_get_uint(r, &t->credited_seconds) != XS_OK ||
@@ -353,6 +354,7 @@ static int s_get_row(xs_reader_t *r, xs_year_row_t *row, xs_year_total_t *totals
     row->role_count = n;
     for (uint32_t k = 0; k < n; k++) {
         xs_year_role_t *o = &roles[k];
+        memset(o, 0, sizeof *o);
         if (!s_array(r, S_ROLE_ELEMENTS) || !s_get_u8(r, UINT8_MAX, &o->role) ||
             !s_get_u8(r, UINT8_MAX, &o->judged) || !s_get_u8(r, UINT8_MAX, &o->met) ||
             xs_codec_get_uint(r, &o->credited_seconds) != XS_OK ||

@@ -42,9 +42,10 @@ static const char s_policy[] = "[policy]\n"
                                "[require.cycle]\n"
                                "total = 15\n";
 
-static const char s_roster[] = "teacher_id,name,school_id,roles,hired,status,status_from,status_to\n"
-                               "T1,张伟,S1,,2010-09-01,,,\n"
-                               "T2,李娜,S1,,2012-09-01,,,\n";
+static const char s_roster[] =
+    "teacher_id,name,school_id,roles,hired,status,status_from,status_to\n"
+    "T1,张伟,S1,,2010-09-01,,,\n"
+    "T2,李娜,S1,,2012-09-01,,,\n";
 
 #define S_OUT_MAX (16 * 1024)
 #define S_YEAR 2025
@@ -198,8 +199,8 @@ static xs_err s_amend_step(xs_txn_t *txn, void *ctx) {
     xs_writer_reset(&a->env);
     xs_err err = hub_closed_year_load(a->hub, txn, S_YEAR, &c);
     if (err == XS_OK)
-        err = hub_year_amend(a->hub, txn, &c, (int64_t)time(NULL), &a->env, &a->number,
-                             &a->entries);
+        err =
+            hub_year_amend(a->hub, txn, &c, (int64_t)time(NULL), &a->env, &a->number, &a->entries);
     hub_closed_year_free(&c);
     return err;
 }
@@ -303,9 +304,8 @@ static void test_close_freeze_supplement(void **state) {
     fixture_t *fx = *state;
     const uint8_t *hub_key = xs_identity_public(fx->hub.id)->sign;
     /* T1: 10 h in 2025-2026 and 5 h in 2024-2025 (cycle 15 h: met); X9, unrostered, 2 h. */
-    activity_t first[] = {{"T1", "2025-10-10", "600"},
-                          {"T1", "2024-10-10", "300"},
-                          {"X9", "2025-11-01", "120"}};
+    activity_t first[] = {
+        {"T1", "2025-10-10", "600"}, {"T1", "2024-10-10", "300"}, {"X9", "2025-11-01", "120"}};
     s_send(fx, first, 3);
 
     s_close_call_t c;
