@@ -211,15 +211,19 @@ static int s_bucket_name_valid(const char *s, size_t len) {
     return s_category_name_valid(s, len) && !s_is(s, len, "advisory");
 }
 
-/* A role's label: 1..XS_POLICY_ROLE_LABEL_MAX bytes of UTF-8 without a list separator (',',
- * '，', '、'), so a roster's list of roles can name it. */
+/* A role's label: 1..XS_POLICY_ROLE_LABEL_MAX bytes of UTF-8, neither starting nor ending with
+ * a space or tab, without a separator of a roster's roles cell (',', ';', '，', '；', '、'), so a
+ * roster can name it (schema/roster.md). */
 static int s_role_label_valid(const char *s, size_t len) {
     if (len == 0 || len > XS_POLICY_ROLE_LABEL_MAX || !xs_text_utf8_valid(s, len) ||
-        memchr(s, ',', len))
+        memchr(s, ',', len) || memchr(s, ';', len) || s[0] == ' ' || s[0] == '\t' ||
+        s[len - 1] == ' ' || s[len - 1] == '\t')
         return 0;
+    static const char *const wide[] = {"\xef\xbc\x8c", "\xef\xbc\x9b", "\xe3\x80\x81"}; /* ，；、 */
     for (size_t i = 0; i + 3 <= len; i++)
-        if (memcmp(s + i, "\xef\xbc\x8c", 3) == 0 || memcmp(s + i, "\xe3\x80\x81", 3) == 0)
-            return 0;
+        for (size_t w = 0; w < sizeof wide / sizeof wide[0]; w++)
+            if (memcmp(s + i, wide[w], 3) == 0)
+                return 0;
     return 1;
 }
 

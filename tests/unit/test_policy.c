@@ -688,6 +688,8 @@ static void test_parse_errors_name_file_and_line(void **state) {
         {"[role.x]\nlabel = 一二三四五六七八九十一\n", "t.ini:7: ", "at most 32 bytes"},
         {"[role.x]\nlabel = 班主任、校长\n", "t.ini:7: ", "no list separator"},
         {"[role.x]\nlabel = a,b\n", "t.ini:7: ", "no list separator"},
+        {"[role.x]\nlabel = 班主任；校长\n", "t.ini:7: ", "no list separator"},
+        {"[role.x]\nlabel = 班主任;校长\n", "t.ini:7: ", "no list separator"},
         {"[role.a]\nlabel = 甲\ncategories = exam\nhours = 1\n[role.b]\nlabel = 甲\n",
          "t.ini:11: ", "label 甲 is role a's already"},
         {"[role.a]\nlabel = b\ncategories = exam\nhours = 1\n[role.b]\nlabel = 乙\n"

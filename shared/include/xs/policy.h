@@ -198,14 +198,15 @@ XS_MUST_USE xs_err xs_policy_parse(xs_policy_t **out, const char *text, size_t l
 /* Frees *policy; accepts NULL and nulls the pointer. */
 void xs_policy_destroy(xs_policy_t **policy);
 
-/* Appends the policy's compiled blob (schema/policy.md §4) to w; the same policy always
- * gives the same bytes. Errors are sticky in w. */
+/* Appends the policy's compiled blob (schema/policy.md §4: format 3 when it has roles or
+ * require_review, else format 2) to w; the same policy always gives the same bytes. Errors
+ * are sticky in w. */
 void xs_policy_compile(const xs_policy_t *policy, xs_writer_t *w);
 
 /* Builds a policy from a compiled blob of at most XS_POLICY_BLOB_MAX bytes, checked as
  * strictly as a file; only the exact bytes xs_policy_compile writes are accepted, so one
- * policy has one hash. XS_EMALFORMED, XS_EVERSION (another format), XS_ETOOBIG, XS_ENOMEM.
- * *out is the caller's. The blob is not kept. */
+ * policy has one hash. XS_EMALFORMED, XS_EVERSION (a format other than 2 and 3), XS_ETOOBIG,
+ * XS_ENOMEM. *out is the caller's. The blob is not kept. */
 XS_MUST_USE xs_err xs_policy_decode(xs_policy_t **out, const void *blob, size_t len);
 
 /* BLAKE2b-256 of the compiled blob: the policy's content identity. XS_ENOMEM. */
