@@ -164,8 +164,11 @@ static xs_err s_print_detail(s_report_t *r) {
         char key[17], line[40];
         xs_hex_encode(l->origins[i], 8, key);
         snprintf(line, sizeof line, "%s:%llu", key, (unsigned long long)l->seqs[i]);
-        err = xs_report_detail_row(stdout, r->hub->policy, &r->teacher_school, line, &l->records[i],
-                                   &l->rows[i], XS_REPORT_LABEL);
+        /* A returned record shows the school's reason: the note of the review that returned
+         * it, which is the teacher's too. */
+        const xs_str_t *note = xs_certify_review_note(l->records, l->ids, l->count, &l->rows[i]);
+        err = xs_report_detail_row_note(stdout, r->hub->policy, &r->teacher_school, line,
+                                        &l->records[i], &l->rows[i], XS_REPORT_LABEL, note);
     }
     return err;
 }

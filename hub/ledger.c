@@ -10,7 +10,8 @@
  *   - Every seq of a stored batch has one RECORDS entry pointing into that batch's envelope
  *     (hub_ledger_put_record); records are never rewritten: a batch is stored once.
  *   - TEACHERS and EXAMS index accepted records only (hub_ledger_put_teacher,
- *     hub_ledger_put_exam), so loading skips nothing they name.
+ *     hub_ledger_put_exam), so loading skips nothing they name. EXAMS holds every exam
+ *     record, every correction and every review of an exam record (merge.c decides).
  *   - FORKS only grows (hub_ledger_quarantine); a proof is never removed or replaced. */
 #include "ledger.h"
 
@@ -360,6 +361,20 @@ static xs_err s_decode_at(xs_txn_t *txn, const uint8_t origin[32], const xs_byte
     return XS_OK;
 }
 
+xs_err hub_ledger_record(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq, xs_record_t *rec,
+                         uint8_t *outcome) {
+    uint8_t key[XS_CHAIN_KEY_BYTES];
+    xs_bytes_t where;
+    xs_chain_key(origin, seq, key);
+    xs_err err = xs_store_get(txn, HUB_T_RECORDS, key, sizeof key, &where);
+    if (err != XS_OK)
+        return err;
+    if (where.len != S_REC_VALUE_BYTES)
+        return XS_ECORRUPT;
+    *outcome = ((const uint8_t *)where.ptr)[16];
+    return s_decode_at(txn, origin, &where, rec);
+}
+
 xs_err hub_ledger_unindexed_each(xs_txn_t *txn,
                                  xs_err (*fn)(void *ctx, const uint8_t origin[32], uint64_t seq,
                                               const xs_record_t *rec, uint8_t outcome),
@@ -476,8 +491,11 @@ static xs_err s_add(hub_ledger_t *l, xs_txn_t *txn, const uint8_t origin[32], ui
     if ((err = s_decode_at(txn, origin, &where, rec)) != XS_OK)
         return err;
     uint64_t high = (uint64_t)number << HUB_ID_SEQ_BITS;
+    /* Corrections void, and reviews review, a record of their own origin. */
     if (rec->kind == XS_KIND_CORRECTION)
-        rec->voids = high | rec->voids; /* corrections void a record of their own origin */
+        rec->voids = high | rec->voids;
+    else if (rec->kind == XS_KIND_REVIEW)
+        rec->reviews = high | rec->reviews;
     l->ids[l->count] = high | seq;
     memcpy(l->origins[l->count], origin, 32);
     l->seqs[l->count] = seq;

@@ -43,6 +43,11 @@ XS_MUST_USE xs_err hub_ledger_put_teacher(xs_txn_t *txn, const char *teacher, si
                                           const uint8_t origin[32], uint64_t seq);
 /* Indexes the accepted record (origin, seq) among the exam records and corrections. */
 XS_MUST_USE xs_err hub_ledger_put_exam(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq);
+/* Decodes the record (origin, seq) the hub holds, whatever its outcome, into *rec (strings
+ * borrow the store until the transaction's next write) and its outcome into *outcome.
+ * XS_ENOTFOUND when the hub holds no such record, XS_ECORRUPT. */
+XS_MUST_USE xs_err hub_ledger_record(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq,
+                                     xs_record_t *rec, uint8_t *outcome);
 /* Stores the ACK frame (len bytes) sent for the stored batch b, for its repeats. */
 XS_MUST_USE xs_err hub_ledger_put_ack(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *ack,
                                       size_t len);

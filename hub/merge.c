@@ -132,6 +132,22 @@ static xs_err s_ack(hub_item_t *item, uint8_t status, uint8_t error,
     return xs_proto_encode(&msg, &item->ack);
 }
 
+/* Whether review rec of batch b names an exam record (or one the hub does not hold yet, which
+ * may be one): its event is re-ranked then. */
+static xs_err s_reviews_exam(s_merge_t *m, xs_txn_t *txn, const xs_batch_t *b,
+                             const xs_record_t *rec, int *exam) {
+    xs_record_t target;
+    uint8_t outcome;
+    xs_err err = hub_ledger_record(txn, b->origin, rec->reviews, &target, &outcome);
+    *exam = err == XS_ENOTFOUND;
+    if (err != XS_OK)
+        return err == XS_ENOTFOUND ? XS_OK : err;
+    if (target.kind != XS_KIND_ACTIVITY || target.category != XS_CAT_EXAM)
+        return XS_OK;
+    *exam = 1;
+    return target.event.len ? s_add_event(m, target.event.ptr, target.event.len) : XS_OK;
+}
+
 /* Stores a new batch, its chain entry, its records' index entries, and its stored ACK. */
 static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t *node) {
     const xs_batch_t *b = &item->batch;
@@ -169,8 +185,14 @@ static xs_err s_store(s_merge_t *m, xs_txn_t *txn, hub_item_t *item, hub_node_t 
                                            entry.seq)) != XS_OK ||
              (err = s_add_teacher(m, rec.teacher_id.ptr, rec.teacher_id.len)) != XS_OK))
             break;
-        /* Exam standings need every exam record and every correction (which may void one). */
-        if (rec.kind == XS_KIND_CORRECTION ||
+        /* Exam standings need every exam record, every correction (which may void one) and
+         * every review of one (which may return it); a review that returns an exam re-ranks
+         * the event. */
+        int exam_review = 0;
+        if (rec.kind == XS_KIND_REVIEW &&
+            (err = s_reviews_exam(m, txn, b, &rec, &exam_review)) != XS_OK)
+            break;
+        if (rec.kind == XS_KIND_CORRECTION || exam_review ||
             (rec.kind == XS_KIND_ACTIVITY && rec.category == XS_CAT_EXAM)) {
             if ((err = hub_ledger_put_exam(txn, b->origin, entry.seq)) != XS_OK)
                 break;

@@ -393,6 +393,19 @@ static xs_err s_record_entry(void *ctx, uint64_t seq, const xs_bytes_t *k, const
                          memcmp(rec.school_id.ptr, w->school, rec.school_id.len) != 0))
         s_problem(w, "记录 %llu 的学校编号不是本节点的 (record %llu: not this node's school)",
                   (unsigned long long)seq, (unsigned long long)seq);
+    if (rec.kind == XS_KIND_REVIEW) {
+        xs_err err = rec.reviews < seq ? s_record(w, rec.reviews, &tv, &target) : XS_EINVAL;
+        if (err == XS_EINVAL || err == XS_ENOTFOUND)
+            s_problem(w,
+                      "审核记录 %llu 所指的记录 %llu 不存在 (review %llu names no earlier "
+                      "record)",
+                      (unsigned long long)seq, (unsigned long long)rec.reviews,
+                      (unsigned long long)seq);
+        else if (err == XS_OK && target.kind != XS_KIND_ACTIVITY)
+            s_problem(w, "审核记录 %llu 所指的记录 %llu 不是活动 (review of a non-activity)",
+                      (unsigned long long)seq, (unsigned long long)rec.reviews);
+        return XS_OK;
+    }
     if (rec.kind != XS_KIND_CORRECTION)
         return XS_OK;
     xs_err err = rec.voids < seq ? s_record(w, rec.voids, &tv, &target) : XS_EINVAL;

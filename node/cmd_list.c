@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "node.h"
+#include "reviews.h"
 #include "xs/csv.h"
 #include "xs/text.h"
 
@@ -14,7 +15,9 @@
     "(other errors)"
 
 /* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
- * office reads the list like its register (and those columns import into another node). */
+ * office reads the list like its register (and those columns import into another node).
+ * After voided_by come the school's review of the record (未审核, 已通过, 已退回) and the reason
+ * of a return. */
 static const xs_field s_csv_fields[] = {
     XS_F_SCHOOL_ID, XS_F_TEACHER_ID, XS_F_DATE, XS_F_CATEGORY, XS_F_ROLE,  XS_F_MINUTES, XS_F_HOURS,
     XS_F_DAYS,      XS_F_CHARS,      XS_F_UNIT, XS_F_LESSONS,  XS_F_LEVEL, XS_F_GRADE,   XS_F_WORK,
@@ -30,6 +33,7 @@ typedef struct s_void {
 typedef struct s_list {
     s_void_t *voids; /* sorted by target */
     size_t nvoids, cap;
+    node_reviews_t reviews; /* each record's latest review, sorted */
 } s_list_t;
 
 static int s_cmp_void(const void *a, const void *b) {
@@ -216,7 +220,7 @@ static void s_year_range(node_t *node, s_query_t *q) {
     }
 }
 
-/* A step of the first pass: notes the correction the entry is, if it is one. */
+/* A step of the first pass: notes the correction or the review the entry is, if it is one. */
 static xs_err s_collect_void(void *ctx, uint64_t seq, const xs_bytes_t *key,
                              const xs_bytes_t *bytes) {
     s_list_t *list = ctx;
@@ -224,6 +228,8 @@ static xs_err s_collect_void(void *ctx, uint64_t seq, const xs_bytes_t *key,
     char why[NODE_WHY_MAX];
     if (node_record_read(key, bytes, &seq, &rec, why) != XS_OK)
         return XS_OK; /* reported in the second pass */
+    if (rec.kind == XS_KIND_REVIEW)
+        return node_reviews_add(&list->reviews, seq, &rec);
     if (rec.kind != XS_KIND_CORRECTION)
         return XS_OK;
     if (list->nvoids == list->cap) {
@@ -238,11 +244,13 @@ static xs_err s_collect_void(void *ctx, uint64_t seq, const xs_bytes_t *key,
     return XS_OK;
 }
 
-/* First pass over the records: which are voided, and by which correction, sorted. */
+/* First pass over the records: which are voided, and by which correction, sorted; and how
+ * the school reviewed each. */
 static xs_err s_collect_voids(xs_txn_t *txn, s_list_t *list) {
     xs_err err = node_records_raw(txn, s_collect_void, list);
     if (err != XS_OK)
         return err;
+    node_reviews_sort(&list->reviews);
     if (list->nvoids > 0) /* qsort and bsearch want a non-null array even when empty */
         qsort(list->voids, list->nvoids, sizeof *list->voids, s_cmp_void);
     return XS_OK;
@@ -256,6 +264,7 @@ static int s_print_header(int csv) {
         node_pad("教师", 12);
         node_pad("类别", 14);
         node_pad("状态", 18);
+        node_pad("审核", 8);
         puts("内容");
         return 0;
     }
@@ -266,13 +275,24 @@ static int s_print_header(int csv) {
         if (xs_csv_write_cell(stdout, name, strlen(name), 0) != XS_OK)
             return -1;
     }
-    return xs_csv_write_cell(stdout, "voided_by", 9, 1) != XS_OK ? -1 : 0;
+    return xs_csv_write_cell(stdout, "voided_by", 9, 0) != XS_OK ||
+                   xs_csv_write_cell(stdout, "review", 6, 0) != XS_OK ||
+                   xs_csv_write_cell(stdout, "review_reason", 13, 1) != XS_OK
+               ? -1
+               : 0;
 }
 
-/* Prints record id as one CSV row; by is the correction voiding it, or 0. -1 when stdout
- * fails. */
+/* The reason a returned record shows: its review's note; "" otherwise. */
+static xs_str_t s_return_reason(const node_review_t *review) {
+    if (review && review->verdict == XS_VERDICT_RETURNED)
+        return review->note;
+    return (xs_str_t){"", 0};
+}
+
+/* Prints record id as one CSV row; by is the correction voiding it, or 0; review its latest
+ * review, or NULL. -1 when stdout fails. */
 static int s_print_csv_row(const xs_policy_t *policy, const xs_record_t *rec, const char *id,
-                           uint64_t by) {
+                           uint64_t by, const node_review_t *review) {
     char text[XS_NOTE_MAX + 1];
     if (xs_csv_write_cell(stdout, id, strlen(id), 0) != XS_OK)
         return -1;
@@ -282,12 +302,19 @@ static int s_print_csv_row(const xs_policy_t *policy, const xs_record_t *rec, co
             return -1;
     }
     int n = by ? snprintf(text, sizeof text, "%llu", (unsigned long long)by) : 0;
-    return xs_csv_write_cell(stdout, text, (size_t)n, 1) != XS_OK ? -1 : 0;
+    const char *label = node_review_label(review);
+    xs_str_t reason = s_return_reason(review);
+    return xs_csv_write_cell(stdout, text, (size_t)n, 0) != XS_OK ||
+                   xs_csv_write_cell(stdout, label, strlen(label), 0) != XS_OK ||
+                   xs_csv_write_cell(stdout, reason.ptr, reason.len, 1) != XS_OK
+               ? -1
+               : 0;
 }
 
-/* Prints record id as one table line; by is the correction voiding it, or 0. */
+/* Prints record id as one table line; by is the correction voiding it, or 0; review its
+ * latest review, or NULL. */
 static void s_print_table_row(const xs_policy_t *policy, const xs_record_t *rec, const char *id,
-                              uint64_t by) {
+                              uint64_t by, const node_review_t *review) {
     char text[XS_NOTE_MAX + 1], status[48], detail[1200];
     if (by)
         snprintf(status, sizeof status, "已作废(#%llu)", (unsigned long long)by);
@@ -306,8 +333,13 @@ static void s_print_table_row(const xs_policy_t *policy, const xs_record_t *rec,
     }
     node_pad(zh, 14);
     node_pad(status, 18);
+    node_pad(node_review_label(review), 8);
     s_detail(rec, detail, sizeof detail);
-    puts(detail);
+    xs_str_t reason = s_return_reason(review);
+    if (reason.len)
+        printf("%s退回原因：%.*s\n", detail, (int)reason.len, reason.ptr);
+    else
+        puts(detail);
 }
 
 /* Whether q selects rec (an activity of its teacher and dates). */
@@ -376,13 +408,14 @@ static xs_err s_print_record(void *ctx, uint64_t seq, const xs_bytes_t *key,
     if (!s_selected(p->q, &rec))
         return XS_OK;
     uint64_t by = s_voided_by(p->list, seq);
+    const node_review_t *review = node_reviews_find(&p->list->reviews, seq);
     char id[24];
     p->out->shown++;
     p->out->voided += by != 0;
     snprintf(id, sizeof id, "%llu", (unsigned long long)seq);
     if (!p->q->csv) {
-        s_print_table_row(p->q->policy, &rec, id, by);
-    } else if (s_print_csv_row(p->q->policy, &rec, id, by) != 0) {
+        s_print_table_row(p->q->policy, &rec, id, by, review);
+    } else if (s_print_csv_row(p->q->policy, &rec, id, by, review) != 0) {
         p->out->io_failed = 1;
         return XS_EIO; /* stops the walk */
     }
@@ -436,6 +469,7 @@ int node_cmd_list(int argc, char **argv) {
     if (fflush(stdout) != 0)
         rc = 1;
     free(list.voids);
+    node_reviews_free(&list.reviews);
     xs_store_end(&txn);
     xs_policy_destroy(&q.policy);
     node_close(&node);

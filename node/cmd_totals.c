@@ -120,7 +120,12 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
         s_met_label(c ? c->met : XS_MET_NONE, c ? c->binding : 0, met, sizeof met);
         node_pad(met, 12);
         xs_report_total_reason(s->policy, &shown, reason, sizeof reason);
-        printf("%s\n", reason);
+        /* Under require_review the figure is provisional until the school approves. */
+        if (row->unreviewed)
+            printf("%s%s%u 条未经学校审核 (%u not yet approved by the school)\n", reason,
+                   reason[0] ? "; " : "", row->unreviewed, row->unreviewed);
+        else
+            printf("%s\n", reason);
     }
 out:
     free(keep);

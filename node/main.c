@@ -17,6 +17,8 @@ static const struct {
     {"import", node_cmd_import, 1, "导入学时登记表 CSV (import a register sheet)"},
     {"list", node_cmd_list, 1, "列出记录 (list records)"},
     {"void", node_cmd_void, 1, "作废一条记录 (void a record)"},
+    {"review", node_cmd_review, 1,
+     "学校审核：通过或退回记录 (the school's review: approve or return)"},
     {"policy", node_cmd_policy, 1, "设置认定规则 (set the county policy)"},
     {"totals", node_cmd_totals, 1, "查看暂定与已认定学时 (provisional and confirmed totals)"},
     {"sync", node_cmd_sync, 1, "与县级中心同步一次 (one sync session with the hub)"},

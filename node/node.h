@@ -216,6 +216,7 @@ int node_cmd_record(int argc, char **argv);
 int node_cmd_import(int argc, char **argv);
 int node_cmd_list(int argc, char **argv);
 int node_cmd_void(int argc, char **argv);
+int node_cmd_review(int argc, char **argv);
 int node_cmd_policy(int argc, char **argv);
 int node_cmd_totals(int argc, char **argv);
 int node_cmd_sync(int argc, char **argv);

@@ -182,20 +182,23 @@ static uint64_t s_moved(const s_step_t *st, uint64_t old) {
     return lo < st->nlocal && st->locals[lo].seq == old ? st->locals[lo].now : 0;
 }
 
-/* Appends a local record the hub lacks at seq; a correction voiding another local record
- * follows its target's new number. */
+/* Appends a local record the hub lacks at seq; a correction voiding, or a review reviewing,
+ * another local record follows its target's new number. */
 static xs_err s_append_local(s_step_t *st, xs_txn_t *txn, const s_local_t *l, uint64_t seq) {
     xs_record_t rec;
     node_dedupe_t key;
     if (xs_record_decode_bytes(l->bytes, l->len, &rec) != XS_OK)
         return XS_ECORRUPT;
     node_dedupe_key(&rec, &key);
-    uint64_t target = rec.kind == XS_KIND_CORRECTION ? s_moved(st, rec.voids) : 0;
-    if (!target || target == rec.voids)
+    uint64_t *named = rec.kind == XS_KIND_CORRECTION ? &rec.voids
+                      : rec.kind == XS_KIND_REVIEW   ? &rec.reviews
+                                                     : NULL;
+    uint64_t target = named ? s_moved(st, *named) : 0;
+    if (!target || target == *named)
         return node_put(txn, seq, l->bytes, l->len, &key, 0);
     xs_writer_t w;
     xs_writer_init(&w, XS_RECORD_MAX);
-    rec.voids = target;
+    *named = target;
     xs_record_encode(&rec, &w);
     xs_err err = xs_writer_err(&w);
     if (err == XS_OK)

@@ -12,7 +12,7 @@ static const char s_context[] = "xueshi-batch-1";
 #define S_CONTEXT_BYTES (sizeof s_context) /* the NUL is part of the context */
 
 /* The first four bytes of a format-1 body: array of 8, format 1, bin8 of 32 (protocol.md §2);
- * a format-2 body has 0x02 in place of the 0x01. */
+ * a format-2 or format-3 body has 0x02 or 0x03 in place of the 0x01. */
 static const uint8_t s_prefix[4] = {0x98, 0x01, 0xc4, 0x20};
 #define S_PREFIX_FORMAT 1 /* where the format sits in s_prefix */
 
@@ -21,13 +21,14 @@ static size_t s_bin_header(size_t len) {
     return len <= 0xff ? 2 : len <= 0xffff ? 3 : 5;
 }
 
-/* Highest record version a body format carries (protocol.md §2). */
+/* Highest record version a body format carries (protocol.md §2): format n carries versions
+ * 1..n, and from format 2 on at least one record of version n. */
 static unsigned s_record_version_max(unsigned format) {
-    return format == 1 ? 1u : 2u;
+    return format;
 }
 
 /* Checks the body's fixed prefix. A body that is an array whose first element is an integer
- * other than 1 or 2 is another format (XS_EVERSION); anything else unlike the prefix is
+ * other than 1..3 is another format (XS_EVERSION); anything else unlike the prefix is
  * malformed. */
 static xs_err s_check_prefix(const uint8_t *body, size_t body_len) {
     xs_reader_t r;
@@ -42,7 +43,7 @@ static xs_err s_check_prefix(const uint8_t *body, size_t body_len) {
         return XS_EVERSION;
     /* The format in its one-byte form: a wider integer breaks the fixed prefix. */
     if (body_len < XS_BATCH_PREFIX_BYTES || body[0] != s_prefix[0] ||
-        (body[S_PREFIX_FORMAT] != 1 && body[S_PREFIX_FORMAT] != 2) ||
+        body[S_PREFIX_FORMAT] < XS_BATCH_FORMAT_FIRST || body[S_PREFIX_FORMAT] > XS_BATCH_FORMAT ||
         memcmp(body + 2, s_prefix + 2, sizeof s_prefix - 2) != 0)
         return XS_EMALFORMED;
     return XS_OK;
@@ -100,7 +101,7 @@ xs_err xs_batch_seal(xs_writer_t *envelope, const xs_identity_t *origin, uint64_
             return err == XS_EVERSION ? XS_EVERSION : XS_EMALFORMED;
         /* The lowest format that carries every record (protocol.md §2). */
         if (rec.version > s_record_version_max(format))
-            format = XS_BATCH_FORMAT;
+            format = rec.version;
     }
 
     /* context || body in one buffer, so the signature needs no copy. */
@@ -191,13 +192,14 @@ xs_err xs_batch_open(const void *envelope, size_t len, xs_batch_t *out) {
         if (err != XS_OK)
             goto malformed;
         if (rec.version > s_record_version_max(out->format))
-            return XS_EVERSION; /* a version-2 record in a format-1 body */
+            return XS_EVERSION; /* a version-2 record in a format-1 body, or the like */
         if (rec.version > version_max)
             version_max = rec.version;
     }
-    /* Format 2 is the format of batches that carry a version-2 record; one that carries none
-     * is not a body any sealer writes (protocol.md §2). */
-    if (out->format == 2 && version_max < 2)
+    /* Format 2 is the format of batches that carry a version-2 record, format 3 of those that
+     * carry a version-3 record; one that carries none is not a body any sealer writes
+     * (protocol.md §2). */
+    if (out->format > XS_BATCH_FORMAT_FIRST && version_max < out->format)
         return XS_EVERSION;
     out->records_len = (size_t)(r.pos - out->records);
     if (xs_reader_left(&r) != 0)

@@ -33,6 +33,7 @@ typedef struct s_fact {
     uint8_t semester; /* 1, 2; 0 when undated */
     uint8_t level;    /* xs_level the buckets filter on (§6.5); XS_LEVEL_NONE when absent
                          or out of range */
+    uint8_t review;   /* xs_certify_review: the verdict of its latest valid review */
 } s_fact_t;
 
 /* One interned name. */
@@ -59,6 +60,19 @@ typedef struct s_void {
     uint8_t used;        /* slot taken */
     uint8_t found;       /* an activity record with that id is in the set */
 } s_void_t;
+
+/* A record id some valid review names, for one teacher: a review counts only for a record
+ * of the teacher it names (records.md §3.1), so that certifying that teacher alone, from
+ * the records the hub indexes under them, gives what a run over every record gives. */
+typedef struct s_review {
+    uint64_t target;  /* the reviewed id */
+    uint64_t review;  /* the largest id of a valid review of it by this teacher */
+    xs_str_t teacher; /* the reviews' teacher_id, borrowed from the records */
+    uint32_t hash;    /* s_hash of teacher */
+    uint8_t verdict;  /* that review's xs_verdict */
+    uint8_t used;     /* slot taken */
+    uint8_t found;    /* an activity record of that teacher with that id is in the set */
+} s_review_t;
 
 typedef struct s_exam_event {
     uint32_t hash;
@@ -108,6 +122,10 @@ typedef struct s_run {
     size_t correction_count, correction_cap;
     s_void_t *voids;
     size_t void_mask;
+    uint32_t *reviews; /* indices of review records */
+    size_t review_count, review_cap;
+    s_review_t *reviewed; /* valid reviews' targets; review_mask 0: none */
+    size_t review_mask;
 
     /* Per-teacher scratch, grown to the largest teacher. */
     uint32_t *sel, *tmp, *norm_off, *norm_len;
@@ -123,10 +141,10 @@ typedef struct s_run {
 } s_run_t;
 
 static const char *const s_status_names[XS_CERT_STATUS_COUNT] = {
-    "credited", "duplicate", "capped", "rejected", "voided", "correction",
+    "credited", "duplicate", "capped", "rejected", "voided", "correction", "review",
 };
 static const char *const s_status_zh[XS_CERT_STATUS_COUNT] = {
-    "已认定", "重复", "超出上限", "不予认定", "已作废", "更正",
+    "已认定", "重复", "超出上限", "不予认定", "已作废", "更正", "审核",
 };
 
 const char *xs_certify_status_name(unsigned status) {
@@ -383,6 +401,17 @@ static s_void_t *s_void_find(const s_run_t *run, uint64_t target) {
     return NULL;
 }
 
+/* The entry of the valid reviews naming id for teacher (hash s_hash of it), or NULL. */
+static s_review_t *s_review_find(const s_run_t *run, uint64_t target, const xs_str_t *teacher,
+                                 uint32_t hash) {
+    size_t slot = (size_t)s_mix64(target) & run->review_mask;
+    for (s_review_t *r; (r = &run->reviewed[slot])->used; slot = (slot + 1) & run->review_mask)
+        if (r->target == target && r->hash == hash && r->teacher.len == teacher->len &&
+            s_same(r->teacher.ptr, teacher->ptr, teacher->len))
+            return r;
+    return NULL;
+}
+
 /* Steps 1-2 for activity record i: fills its row and, for a teacher's record, its fact.
  * Returns 0 when out of memory. */
 static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
@@ -399,6 +428,15 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
     row->semester = (uint8_t)semester;
 
     s_void_t *v = run->void_mask ? s_void_find(run, id) : NULL;
+    s_review_t *review = NULL;
+    if (run->review_mask && rec->teacher_id.len) {
+        review = s_review_find(run, id, &rec->teacher_id,
+                               s_hash(rec->teacher_id.ptr, rec->teacher_id.len));
+        if (review) {
+            review->found = 1;
+            row->review = review->verdict;
+        }
+    }
     xs_field field = XS_F_VERSION;
     xs_reason why = XS_REASON_NONE;
     uint32_t base = 0;
@@ -407,6 +445,11 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
         row->status = XS_CERT_VOIDED;
         row->reason = XS_REASON_VOIDED;
         row->related_id = v->correction;
+    } else if (review && review->verdict == XS_VERDICT_RETURNED) {
+        /* Returned by its school (§7): rejected whatever it would have earned. */
+        row->status = XS_CERT_REJECTED;
+        row->reason = XS_REASON_RETURNED;
+        row->related_id = review->review;
     } else {
         why = xs_policy_check(run->policy, rec, &field);
         /* Present but empty strings that the rules need count as missing. */
@@ -448,6 +491,7 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
     fact->semester = (uint8_t)semester;
     fact->category = rec->category;
     fact->status = row->status;
+    fact->review = row->review;
     fact->level = (rec->present & (1u << XS_F_LEVEL)) && rec->level < XS_LEVEL_COUNT
                       ? rec->level
                       : XS_LEVEL_NONE;
@@ -951,12 +995,15 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
     size_t b_count = p->bucket_count;
     size_t span = y_hi >= y_lo ? (size_t)(y_hi - y_lo + 1) : 0;
     size_t cells = span * 2 * b_count;
-    if (!s_grow(&run->acc, &run->acc_cap, cells + 2 * span + 1, sizeof *run->acc))
+    /* Under require_review, as many cells again: credited records not approved (§7). */
+    size_t review_cells = p->require_review ? cells : 0;
+    if (!s_grow(&run->acc, &run->acc_cap, cells + 2 * span + review_cells + 1, sizeof *run->acc))
         return XS_ENOMEM;
     uint64_t *acc = run->acc;
-    uint64_t *best = run->acc + cells; /* [year]: the largest single-requirement record */
-    uint64_t *held = best + span;      /* [year]: records dated in it, whatever their status */
-    memset(acc, 0, (cells + 2 * span) * sizeof *acc);
+    uint64_t *best = run->acc + cells;  /* [year]: the largest single-requirement record */
+    uint64_t *held = best + span;       /* [year]: records dated in it, whatever their status */
+    uint64_t *unreviewed = held + span; /* [year][semester][bucket], under require_review */
+    memset(acc, 0, (cells + 2 * span + review_cells) * sizeof *acc);
     unsigned single_cat = p->single.category;
     for (size_t j = 0; j < n; j++) {
         const s_fact_t *fact = &f[j];
@@ -969,6 +1016,11 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
         unsigned buckets = p->bucket_mask[fact->category][fact->level];
         for (unsigned mask = buckets; mask; mask &= mask - 1)
             cell[__builtin_ctz(mask)] += fact->rank;
+        if (review_cells && fact->review != XS_REVIEW_APPROVED) {
+            cell = unreviewed + (cell - acc);
+            for (unsigned mask = buckets; mask; mask &= mask - 1)
+                cell[__builtin_ctz(mask)]++;
+        }
         /* the single record: of its category, and counted by its bucket (policy.md §5) */
         if (fact->category == single_cat && fact->rank > best[y] &&
             ((buckets >> p->single.bucket) & 1u))
@@ -995,24 +1047,31 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
     size_t k = 0;
     static const uint64_t zero[XS_POLICY_BUCKETS_MAX];
     for (int year = e_lo; years && year <= e_hi; year++) {
-        const uint64_t *s1 = zero, *s2 = zero;
+        const uint64_t *s1 = zero, *s2 = zero, *u1 = zero, *u2 = zero;
         if (!every && !S_HELD(year))
             continue;
         if (year >= y_lo && year <= y_hi) {
             s1 = acc + (size_t)(year - y_lo) * 2 * b_count;
             s2 = s1 + b_count;
+            if (review_cells) {
+                u1 = unreviewed + (s1 - acc);
+                u2 = u1 + b_count;
+            }
         }
         for (size_t b = 0; b < b_count; b++) {
             const xs_policy_bucket_t *bk = &p->buckets[b];
-            s_total_row(&out[k++], XS_SCOPE_YEAR, b, year, 0, s1[b] + s2[b],
+            s_total_row(&out[k], XS_SCOPE_YEAR, b, year, 0, s1[b] + s2[b],
                         bk->required_seconds[XS_SCOPE_YEAR], bk->advisory);
+            out[k++].unreviewed = (uint32_t)(u1[b] + u2[b]);
         }
         for (unsigned sem = 1; sem <= 2; sem++) {
             for (size_t b = 0; b < b_count; b++) {
                 const xs_policy_bucket_t *bk = &p->buckets[b];
-                if (bk->required_seconds[XS_SCOPE_SEMESTER])
-                    s_total_row(&out[k++], XS_SCOPE_SEMESTER, b, year, sem, (sem == 1 ? s1 : s2)[b],
-                                bk->required_seconds[XS_SCOPE_SEMESTER], bk->advisory);
+                if (!bk->required_seconds[XS_SCOPE_SEMESTER])
+                    continue;
+                s_total_row(&out[k], XS_SCOPE_SEMESTER, b, year, sem, (sem == 1 ? s1 : s2)[b],
+                            bk->required_seconds[XS_SCOPE_SEMESTER], bk->advisory);
+                out[k++].unreviewed = (uint32_t)(sem == 1 ? u1 : u2)[b];
             }
         }
     }
@@ -1026,18 +1085,21 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
             const xs_policy_bucket_t *bk = &p->buckets[b];
             if (!bk->required_seconds[XS_SCOPE_CYCLE])
                 continue;
-            uint64_t credited = 0, largest = 0;
+            uint64_t credited = 0, largest = 0, pending = 0;
             for (int year = cycle; year < cycle + (int)p->cycle_years; year++) {
                 if (year < y_lo || year > y_hi)
                     continue;
                 const uint64_t *s1 = acc + (size_t)(year - y_lo) * 2 * b_count;
                 credited += s1[b] + s1[b_count + b];
+                if (review_cells)
+                    pending += unreviewed[(s1 - acc) + b] + unreviewed[(s1 - acc) + b_count + b];
                 if (best[year - y_lo] > largest)
                     largest = best[year - y_lo];
             }
             xs_certify_total_t *row = &out[k++];
             s_total_row(row, XS_SCOPE_CYCLE, b, cycle, 0, credited,
                         bk->required_seconds[XS_SCOPE_CYCLE], bk->advisory);
+            row->unreviewed = (uint32_t)pending;
             /* The single-record requirement joins its bucket's cycle row (§6.8: and says so
              * when it is what is missing). */
             if (single_cat != XS_CAT_NONE && b == p->single.bucket) {
@@ -1093,6 +1155,8 @@ static void s_free(s_run_t *run) {
     free(run->facts);
     free(run->corrections);
     free(run->voids);
+    free(run->reviews);
+    free(run->reviewed);
     free(run->sel);
     free(run->tmp);
     free(run->norm_off);
@@ -1150,7 +1214,65 @@ static xs_err s_corrections(s_run_t *run) {
     return XS_OK;
 }
 
-/* Pass 1: each record's teacher, and the list of corrections. */
+/* Reviews: validated, then their targets gathered for step 1 (§7). */
+static xs_err s_reviews(s_run_t *run) {
+    size_t valid = 0;
+    for (size_t k = 0; k < run->review_count; k++) {
+        size_t i = run->reviews[k];
+        const xs_record_t *rec = &run->records[i];
+        xs_certify_row_t *row = &run->rows[i];
+        xs_field field;
+        memset(row, 0, sizeof *row);
+        row->category = rec->category;
+        xs_reason why = xs_policy_check(run->policy, rec, &field);
+        if (why != XS_REASON_NONE) {
+            row->status = XS_CERT_REJECTED;
+            row->reason = (uint8_t)why;
+            row->field = (uint8_t)field;
+            continue;
+        }
+        row->status = XS_CERT_REVIEW;
+        row->related_id = rec->reviews;
+        valid++;
+    }
+    if (!valid)
+        return XS_OK;
+    size_t slots = 16;
+    while (slots < valid * 2)
+        slots *= 2;
+    run->reviewed = calloc(slots, sizeof *run->reviewed);
+    if (!run->reviewed)
+        return XS_ENOMEM;
+    run->review_mask = slots - 1;
+    for (size_t k = 0; k < run->review_count; k++) {
+        size_t i = run->reviews[k];
+        if (run->rows[i].status != XS_CERT_REVIEW)
+            continue;
+        const xs_record_t *rec = &run->records[i];
+        uint64_t id = s_id(run, i);
+        uint32_t hash = s_hash(rec->teacher_id.ptr, rec->teacher_id.len);
+        s_review_t *r = s_review_find(run, rec->reviews, &rec->teacher_id, hash);
+        if (!r) {
+            size_t slot = (size_t)s_mix64(rec->reviews) & run->review_mask;
+            while (run->reviewed[slot].used)
+                slot = (slot + 1) & run->review_mask;
+            r = &run->reviewed[slot];
+            *r = (s_review_t){.target = rec->reviews,
+                              .review = id,
+                              .teacher = rec->teacher_id,
+                              .hash = hash,
+                              .verdict = rec->verdict,
+                              .used = 1};
+        } else if (id > r->review) {
+            /* The latest review wins: a later approval after a return, or the reverse. */
+            r->review = id;
+            r->verdict = rec->verdict;
+        }
+    }
+    return XS_OK;
+}
+
+/* Pass 1: each record's teacher, and the lists of corrections and reviews. */
 static xs_err s_group(s_run_t *run) {
     uint32_t last = S_NONE;
     const xs_str_t *last_id = NULL;
@@ -1162,6 +1284,13 @@ static xs_err s_group(s_run_t *run) {
                         sizeof *run->corrections))
                 return XS_ENOMEM;
             run->corrections[run->correction_count++] = (uint32_t)i;
+            continue;
+        }
+        if (rec->kind == XS_KIND_REVIEW) {
+            if (!s_grow(&run->reviews, &run->review_cap, run->review_count + 1,
+                        sizeof *run->reviews))
+                return XS_ENOMEM;
+            run->reviews[run->review_count++] = (uint32_t)i;
             continue;
         }
         if (run->mode == S_MODE_EXAMS && rec->category != XS_CAT_EXAM)
@@ -1209,7 +1338,8 @@ static xs_err s_run(s_run_t *run, const xs_certify_exams_t *exams, xs_certify_ex
     run->teacher_of = malloc((n ? n : 1) * sizeof *run->teacher_of);
     if (!run->teacher_of)
         goto out;
-    if ((err = s_group(run)) != XS_OK || (err = s_corrections(run)) != XS_OK)
+    if ((err = s_group(run)) != XS_OK || (err = s_corrections(run)) != XS_OK ||
+        (err = s_reviews(run)) != XS_OK)
         goto out;
     err = XS_ENOMEM;
 
@@ -1228,7 +1358,8 @@ static xs_err s_run(s_run_t *run, const xs_certify_exams_t *exams, xs_certify_ex
     for (size_t i = 0; i < n; i++) {
         uint32_t t = run->teacher_of[i];
         if (t == S_NONE) {
-            if (run->records[i].kind != XS_KIND_CORRECTION && run->mode != S_MODE_EXAMS)
+            if (run->records[i].kind != XS_KIND_CORRECTION &&
+                run->records[i].kind != XS_KIND_REVIEW && run->mode != S_MODE_EXAMS)
                 s_evaluate(run, i, NULL);
             continue;
         }
@@ -1243,6 +1374,19 @@ static xs_err s_run(s_run_t *run, const xs_certify_exams_t *exams, xs_certify_ex
             run->mode != S_MODE_EXAMS) {
             row->status = XS_CERT_REJECTED;
             row->reason = XS_REASON_BAD_TARGET;
+        }
+    }
+    /* A review that names no activity of its teacher: bad_target, as a correction's. */
+    for (size_t k = 0; k < run->review_count && run->mode != S_MODE_EXAMS; k++) {
+        size_t i = run->reviews[k];
+        xs_certify_row_t *row = &run->rows[i];
+        const xs_str_t *teacher = &run->records[i].teacher_id;
+        if (row->status == XS_CERT_REVIEW &&
+            !s_review_find(run, row->related_id, teacher, s_hash(teacher->ptr, teacher->len))
+                 ->found) {
+            row->status = XS_CERT_REJECTED;
+            row->reason = XS_REASON_BAD_TARGET;
+            row->field = XS_F_REVIEWS;
         }
     }
 
@@ -1342,6 +1486,23 @@ xs_err xs_certify_exams_build(xs_certify_exams_t **out, const xs_policy_t *polic
 
 size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
                               const xs_certify_row_t *row, char *out, size_t cap) {
+    return xs_certify_reason_note(policy, rec, row, NULL, out, cap);
+}
+
+const xs_str_t *xs_certify_review_note(const xs_record_t *records, const uint64_t *ids,
+                                       size_t count, const xs_certify_row_t *row) {
+    if (row->status != XS_CERT_REJECTED || row->reason != XS_REASON_RETURNED)
+        return NULL;
+    for (size_t i = 0; i < count; i++)
+        if ((ids ? ids[i] : (uint64_t)i + 1) == row->related_id &&
+            records[i].kind == XS_KIND_REVIEW)
+            return &records[i].note;
+    return NULL;
+}
+
+size_t xs_certify_reason_note(const xs_policy_t *policy, const xs_record_t *rec,
+                              const xs_certify_row_t *row, const xs_str_t *note, char *out,
+                              size_t cap) {
     if (!cap)
         return 0;
     const char *zh = xs_reason_zh(row->reason);
@@ -1361,7 +1522,13 @@ size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
             break;
         }
     }
-    int len = threshold ? snprintf(out, cap, "%s%u", zh, threshold) : snprintf(out, cap, "%s", zh);
+    int len;
+    if (threshold)
+        len = snprintf(out, cap, "%s%u", zh, threshold);
+    else if (row->reason == XS_REASON_RETURNED && note && note->len)
+        len = snprintf(out, cap, "%s：%.*s", zh, (int)note->len, note->ptr);
+    else
+        len = snprintf(out, cap, "%s", zh);
     if (len < 0) {
         out[0] = '\0';
         return 0;

@@ -22,9 +22,10 @@ static const char *const s_level_names[XS_LEVEL_COUNT] = {
 };
 static const char *const s_grade_names[XS_GRADE_COUNT] = {"", "1", "2", "3", "published"};
 static const char *const s_field_names[XS_F_COUNT] = {
-    "version", "kind", "teacher_id", "school_id",   "date",  "category", "role",    "minutes",
-    "hours",   "days", "chars",      "unit",        "level", "grade",    "work",    "event",
-    "score",   "note", "operator",   "recorded_at", "ref",   "voids",    "lessons",
+    "version", "kind",    "teacher_id", "school_id", "date",     "category",    "role",
+    "minutes", "hours",   "days",       "chars",     "unit",     "level",       "grade",
+    "work",    "event",   "score",      "note",      "operator", "recorded_at", "ref",
+    "voids",   "lessons", "reviews",    "verdict",
 };
 static const struct {
     const char *code, *zh;
@@ -248,7 +249,8 @@ xs_err xs_record_set_text(xs_record_t *rec, xs_field f, const char *text, size_t
         rec->voids = v;
         break;
     default:
-        /* version, kind and recorded_at are set by the program, never by users. */
+        /* version, kind and recorded_at are set by the program, never by users; so are a
+         * review's reviews and verdict, which no activity may carry (records.md §9). */
         goto bad_value;
     }
     rec->present |= 1u << f;
@@ -324,8 +326,34 @@ xs_reason xs_record_check_rule(const xs_record_t *rec, unsigned rule, xs_field *
         S_NEED(XS_F_VOIDS);
         return XS_REASON_NONE;
     }
+    /* A review is a record of kind 2 holding a review's key: only version 3 carries them. */
+    int review_keys = (rec->present & (S_BIT(XS_F_REVIEWS) | S_BIT(XS_F_VERDICT))) != 0;
+    if (rec->kind == XS_KIND_REVIEW && review_keys) {
+        /* records.md §6 rule 3: the reviewed record's teacher, so that it reaches their
+         * ledger; the school that reviewed; when; what; and why when returned. */
+        S_NEED_STR(XS_F_TEACHER_ID, rec->teacher_id);
+        S_NEED_STR(XS_F_SCHOOL_ID, rec->school_id);
+        S_NEED(XS_F_DATE);
+        if (rec->date < 0 || rec->date > S_DATE_MAX)
+            S_FAIL(XS_F_DATE, XS_REASON_BAD_DATE);
+        S_NEED(XS_F_REVIEWS);
+        if (rec->reviews == 0)
+            S_FAIL(XS_F_REVIEWS, XS_REASON_OUT_OF_RANGE);
+        S_NEED(XS_F_VERDICT);
+        if (rec->verdict != XS_VERDICT_APPROVED && rec->verdict != XS_VERDICT_RETURNED)
+            S_FAIL(XS_F_VERDICT, XS_REASON_BAD_VALUE);
+        if (rec->verdict == XS_VERDICT_RETURNED)
+            S_NEED_STR(XS_F_NOTE, rec->note);
+        return XS_REASON_NONE;
+    }
+    /* Kind 2 without them is the reserved code it was before version 3 (records.md §3.1). */
     if (rec->kind != XS_KIND_ACTIVITY)
         S_FAIL(XS_F_KIND, XS_REASON_BAD_VALUE);
+    /* A review's keys on an activity: no decoded record has them (records.md §5 rule 10). */
+    if (S_HAS(rec, XS_F_REVIEWS))
+        S_FAIL(XS_F_REVIEWS, XS_REASON_BAD_VALUE);
+    if (S_HAS(rec, XS_F_VERDICT))
+        S_FAIL(XS_F_VERDICT, XS_REASON_BAD_VALUE);
     S_NEED_STR(XS_F_TEACHER_ID, rec->teacher_id);
     S_NEED(XS_F_DATE);
     if (rec->date < 0 || rec->date > S_DATE_MAX)
@@ -445,6 +473,9 @@ xs_reason xs_record_check_rule(const xs_record_t *rec, unsigned rule, xs_field *
 #undef S_RANGE
 }
 
+/* Keys 23 and 24: version 3, a review's only (records.md §2). */
+#define S_REVIEW_KEYS ((1u << XS_F_REVIEWS) | (1u << XS_F_VERDICT))
+
 void xs_record_encode(const xs_record_t *rec, xs_writer_t *w) {
     xs_record_t copy = *rec;
     uint32_t present = rec->present | (1u << XS_F_VERSION);
@@ -467,7 +498,9 @@ void xs_record_encode(const xs_record_t *rec, xs_writer_t *w) {
             switch ((xs_field)f) {
             case XS_F_VERSION:
                 /* The lowest version that carries the record (records.md §4.1). */
-                xs_codec_put_uint(w, ((present >> XS_F_LESSONS) & 1u) ? 2u : 1u);
+                xs_codec_put_uint(w, (present & S_REVIEW_KEYS)          ? 3u
+                                     : ((present >> XS_F_LESSONS) & 1u) ? 2u
+                                                                        : 1u);
                 break;
             case XS_F_KIND:
                 xs_codec_put_uint(w, rec->kind);
@@ -495,6 +528,12 @@ void xs_record_encode(const xs_record_t *rec, xs_writer_t *w) {
                 break;
             case XS_F_VOIDS:
                 xs_codec_put_uint(w, rec->voids);
+                break;
+            case XS_F_REVIEWS:
+                xs_codec_put_uint(w, rec->reviews);
+                break;
+            case XS_F_VERDICT:
+                xs_codec_put_uint(w, rec->verdict);
                 break;
             default:
                 break; /* strings and numbers handled above */
@@ -546,8 +585,8 @@ xs_err xs_record_decode(xs_reader_t *r, xs_record_t *rec) {
             *num = (uint32_t)u;
             continue;
         }
-        if (f == XS_F_VOIDS) {
-            rec->voids = u;
+        if (f == XS_F_VOIDS || f == XS_F_REVIEWS) {
+            *(f == XS_F_VOIDS ? &rec->voids : &rec->reviews) = u;
             continue;
         }
         if (u > UINT8_MAX)
@@ -574,17 +613,26 @@ xs_err xs_record_decode(xs_reader_t *r, xs_record_t *rec) {
         case XS_F_GRADE:
             rec->grade = (uint8_t)u;
             break;
+        case XS_F_VERDICT:
+            rec->verdict = (uint8_t)u;
+            break;
         default:
             goto malformed;
         }
     }
     if (!S_HAS(rec, XS_F_VERSION))
         goto malformed;
-    /* Key 22 is not part of version 1 (records.md §5 rule 10). */
+    /* Key 22 is not part of version 1, keys 23 and 24 not of versions 1 and 2 (records.md §5
+     * rule 10). */
     if (rec->version == 1 && S_HAS(rec, XS_F_LESSONS))
+        goto malformed;
+    if (rec->version >= 1 && rec->version <= 2 && (rec->present & S_REVIEW_KEYS))
         goto malformed;
     if (rec->version < XS_RECORD_VERSION_FIRST || rec->version > XS_RECORD_VERSION)
         return XS_EVERSION;
+    /* ... and are a review's only. */
+    if ((rec->present & S_REVIEW_KEYS) && rec->kind != XS_KIND_REVIEW)
+        goto malformed;
     if ((size_t)(r->pos - start) > XS_RECORD_MAX)
         goto malformed;
     return XS_OK;

@@ -167,7 +167,15 @@ xs_err xs_report_detail_begin(FILE *f, int with_school) {
 xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, const xs_str_t *school,
                             const char *line, const xs_record_t *rec, const xs_certify_row_t *row,
                             unsigned flags) {
-    char year[XS_POLICY_YEAR_LABEL] = "", hours[24], reason[256];
+    return xs_report_detail_row_note(f, policy, school, line, rec, row, flags, NULL);
+}
+
+xs_err xs_report_detail_row_note(FILE *f, const xs_policy_t *policy, const xs_str_t *school,
+                                 const char *line, const xs_record_t *rec,
+                                 const xs_certify_row_t *row, unsigned flags,
+                                 const xs_str_t *note) {
+    /* room for the longest reason: a code, a phrase and a returning review's whole note */
+    char year[XS_POLICY_YEAR_LABEL] = "", hours[24], reason[256 + XS_NOTE_MAX];
     char category[XS_POLICY_BUCKET_MAX + XS_POLICY_LABEL_MAX + 2] = ""; /* "name label" */
     if (row->year)
         xs_policy_year_label(row->year, year);
@@ -187,7 +195,7 @@ xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, const xs_str_t *
         n = (size_t)snprintf(reason, sizeof reason, "%s ", xs_reason_code(row->reason));
         if (n >= sizeof reason)
             n = sizeof reason - 1;
-        n += xs_certify_reason_text(policy, rec, row, reason + n, sizeof reason - n);
+        n += xs_certify_reason_note(policy, rec, row, note, reason + n, sizeof reason - n);
     }
     xs_err err = school ? s_str_cell(f, school, 0) : XS_OK;
     if (err == XS_OK)

@@ -19,7 +19,8 @@ static int s_str_equal(xs_str_t a, xs_str_t b) {
 
 /* 1 when a and b hold the same fields and values; a kind of 0 counts the same whether its
  * key was on the wire or not (the encoder omits it, records.md §4.1), and b (re-encoded) has
- * the lowest version that carries a's fields: 2 exactly when lessons is present. */
+ * the lowest version that carries a's fields: 3 exactly when a review's keys are present, else 2
+ * exactly when lessons is present. */
 static int s_same_record(const xs_record_t *a, const xs_record_t *b) {
     uint32_t kind_bit = 1u << XS_F_KIND;
     uint32_t pa = a->present, pb = b->present;
@@ -27,17 +28,18 @@ static int s_same_record(const xs_record_t *a, const xs_record_t *b) {
         pa &= ~kind_bit;
     if (b->kind == XS_KIND_ACTIVITY)
         pb &= ~kind_bit;
-    unsigned lowest = (a->present >> XS_F_LESSONS) & 1u ? 2u : 1u;
+    uint32_t review_keys = (1u << XS_F_REVIEWS) | (1u << XS_F_VERDICT);
+    unsigned lowest = (a->present & review_keys) ? 3u : (a->present >> XS_F_LESSONS) & 1u ? 2u : 1u;
     return pa == pb && b->version == lowest && a->version >= lowest && a->kind == b->kind &&
            a->category == b->category && a->role == b->role && a->level == b->level &&
            a->grade == b->grade && a->unit == b->unit && a->date == b->date &&
            a->minutes == b->minutes && a->hours == b->hours && a->days == b->days &&
            a->chars == b->chars && a->score == b->score && a->lessons == b->lessons &&
-           a->recorded_at == b->recorded_at && a->voids == b->voids &&
-           s_str_equal(a->teacher_id, b->teacher_id) && s_str_equal(a->school_id, b->school_id) &&
-           s_str_equal(a->work, b->work) && s_str_equal(a->event, b->event) &&
-           s_str_equal(a->note, b->note) && s_str_equal(a->operator_, b->operator_) &&
-           s_str_equal(a->ref, b->ref);
+           a->recorded_at == b->recorded_at && a->voids == b->voids && a->reviews == b->reviews &&
+           a->verdict == b->verdict && s_str_equal(a->teacher_id, b->teacher_id) &&
+           s_str_equal(a->school_id, b->school_id) && s_str_equal(a->work, b->work) &&
+           s_str_equal(a->event, b->event) && s_str_equal(a->note, b->note) &&
+           s_str_equal(a->operator_, b->operator_) && s_str_equal(a->ref, b->ref);
 }
 
 static void s_check(const xs_record_t *rec, xs_reason *reason, xs_field *field) {

@@ -157,7 +157,7 @@ check_rc "record with formula-like text" 0
 check_eq "list --format csv starts with a UTF-8 BOM" "efbbbf" "$(head -c 3 "$TMP/a.csv" | od -An -tx1 | tr -d ' ')"
 check "list --format csv ends lines in CRLF" eval '[ "$(head -n 1 "$TMP/a.csv" | tail -c 2 | od -An -tx1 | tr -d " ")" = 0d0a ]'
 check_eq "list --format csv header" \
-    "id,school_id,teacher_id,date,category,role,minutes,hours,days,chars,unit,lessons,level,grade,work,event,score,note,operator,ref,voided_by" \
+    "id,school_id,teacher_id,date,category,role,minutes,hours,days,chars,unit,lessons,level,grade,work,event,score,note,operator,ref,voided_by,review,review_reason" \
     "$(head -n 1 "$TMP/a.csv" | sed '1s/^\xEF\xBB\xBF//' | tr -d '\r')"
 cat >"$TMP/guarded" <<'EOF'
 "'=HYPERLINK(""http://example.invalid"",""点击"")",,'-5,

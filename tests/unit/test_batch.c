@@ -488,10 +488,10 @@ static void test_versions(void **state) {
     xs_writer_t body;
     xs_batch_t batch;
 
-    /* A body of format 3 is another version, refused before any signature check. */
+    /* A body of format 4 is another version, refused before any signature check. */
     xs_writer_init(&body, 4096);
     xs_codec_put_array(&body, 9);
-    xs_codec_put_uint(&body, 3);
+    xs_codec_put_uint(&body, 4);
     xs_codec_put_bin(&body, xs_identity_public(fx->node)->sign, 32);
     xs_writer_t env;
     s_wrap(&env, fx->other, s_context, sizeof s_context, body.data, body.len);
@@ -501,8 +501,8 @@ static void test_versions(void **state) {
     xs_writer_free(&env);
     xs_writer_free(&body);
 
-    /* Format 1 or 2 written in a wider integer breaks the fixed prefix. */
-    for (unsigned format = 1; format <= 2; format++) {
+    /* Format 1, 2 or 3 written in a wider integer breaks the fixed prefix. */
+    for (unsigned format = 1; format <= 3; format++) {
         xs_writer_init(&body, 4096);
         xs_writer_raw(&body, "\x98\xcc", 2);
         xs_writer_raw(&body, &(uint8_t){(uint8_t)format}, 1);
@@ -532,17 +532,35 @@ static void test_versions(void **state) {
     assert_int_equal(batch.format, 2);
     xs_writer_free(&env);
 
-    /* A record of version 3 is refused in either format, and by the sealer. */
+    /* A record of version 3 (no review keys) in a format-1 or format-2 batch; in a format-3
+     * batch it opens, and the sealer writes format 3 for it. */
     static const uint8_t v3[] = {0x83, 0x00, 0x03, 0x02, 0xa2, 'T', '1', 0x05, 0x01};
-    for (unsigned format = 1; format <= 2; format++) {
+    for (unsigned format = 1; format <= 3; format++) {
         s_header_format(&body, fx->node, format, 2);
         xs_codec_put_array(&body, 2);
         xs_writer_raw(&body, v2, sizeof v2);
         xs_writer_raw(&body, v3, sizeof v3);
-        assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
+        assert_int_equal(s_open_signed_body(fx, &body), format == 3 ? XS_OK : XS_EVERSION);
         xs_writer_free(&body);
     }
     slice = (xs_batch_slice_t){v3, sizeof v3};
+    xs_writer_init(&env, XS_BATCH_MAX_BYTES);
+    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, &slice, 1, hash), XS_OK);
+    assert_int_equal(xs_batch_open(env.data, env.len, &batch), XS_OK);
+    assert_int_equal(batch.format, 3);
+    xs_writer_free(&env);
+
+    /* A record of version 4 is refused in every format, and by the sealer. */
+    static const uint8_t v4[] = {0x83, 0x00, 0x04, 0x02, 0xa2, 'T', '1', 0x05, 0x01};
+    for (unsigned format = 1; format <= 3; format++) {
+        s_header_format(&body, fx->node, format, 2);
+        xs_codec_put_array(&body, 2);
+        xs_writer_raw(&body, v3, sizeof v3);
+        xs_writer_raw(&body, v4, sizeof v4);
+        assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
+        xs_writer_free(&body);
+    }
+    slice = (xs_batch_slice_t){v4, sizeof v4};
     xs_writer_init(&env, XS_BATCH_MAX_BYTES);
     assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 0, &slice, 1, hash), XS_EVERSION);
     xs_writer_free(&env);
@@ -555,6 +573,85 @@ static void test_versions(void **state) {
     xs_writer_raw(&body, fx->slices[1].ptr, fx->slices[1].len);
     assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
     xs_writer_free(&body);
+    /* Likewise format 3 for batches with a version-3 record: version 1 and 2 are not enough. */
+    s_header_format(&body, fx->node, 3, 2);
+    xs_codec_put_array(&body, 2);
+    xs_writer_raw(&body, fx->slices[0].ptr, fx->slices[0].len);
+    xs_writer_raw(&body, v2, sizeof v2);
+    assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
+    xs_writer_free(&body);
+}
+
+/* A review: the school returns record 2 of its node (records.md §3.1, a version-3 record). */
+static void s_review(xs_writer_t *w) {
+    xs_record_t rec;
+    xs_record_init(&rec);
+    rec.kind = XS_KIND_REVIEW;
+    rec.teacher_id = (xs_str_t){"T0001", 5};
+    rec.school_id = (xs_str_t){"S01", 3};
+    rec.date = 20166;
+    rec.reviews = 2;
+    rec.verdict = XS_VERDICT_RETURNED;
+    rec.note = (xs_str_t){"学时不符", (uint32_t)strlen("学时不符")};
+    rec.present |= (1u << XS_F_TEACHER_ID) | (1u << XS_F_SCHOOL_ID) | (1u << XS_F_DATE) |
+                   (1u << XS_F_REVIEWS) | (1u << XS_F_VERDICT) | (1u << XS_F_NOTE);
+    xs_writer_init(w, XS_RECORD_MAX);
+    xs_record_encode(&rec, w);
+    assert_int_equal(xs_writer_err(w), XS_OK);
+}
+
+/* A review travels in a format-3 batch beside version-1 and version-2 records; without it the
+ * same records keep format 2 (protocol.md §2). */
+static void test_format_3(void **state) {
+    fixture_t *fx = *state;
+    xs_writer_t unit, review, env;
+    xs_batch_t batch;
+    uint8_t hash[32];
+    s_unit_design(&unit);
+    s_review(&review);
+    assert_int_equal(((const uint8_t *)review.data)[2], 3); /* version 3 */
+
+    xs_batch_slice_t slices[3] = {fx->slices[0], {unit.data, unit.len}, {review.data, review.len}};
+    xs_writer_init(&env, XS_BATCH_MAX_BYTES);
+    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 1741770000, slices, 3, hash),
+                     XS_OK);
+    assert_int_equal(xs_batch_open(env.data, env.len, &batch), XS_OK);
+    assert_int_equal(batch.format, 3);
+    static const uint8_t prefix[4] = {0x98, 0x03, 0xc4, 0x20};
+    assert_memory_equal(batch.body, prefix, 4);
+    xs_batch_iter_t it;
+    xs_batch_entry_t entry;
+    xs_record_t rec;
+    xs_batch_iter_init(&it, &batch);
+    for (uint32_t i = 0; i < 3; i++) {
+        assert_int_equal(xs_batch_next(&it, &entry, &rec), XS_OK);
+        assert_int_equal(entry.len, slices[i].len);
+        assert_memory_equal(entry.bytes, slices[i].ptr, entry.len);
+        assert_int_equal(rec.version, i + 1);
+    }
+    assert_int_equal(rec.kind, XS_KIND_REVIEW);
+    assert_true(rec.reviews == 2);
+    assert_int_equal(rec.verdict, XS_VERDICT_RETURNED);
+    xs_writer_free(&env);
+
+    /* Without the review: format 2. */
+    xs_writer_init(&env, XS_BATCH_MAX_BYTES);
+    assert_int_equal(xs_batch_seal(&env, fx->node, 1, NULL, NULL, 1741770000, slices, 2, hash),
+                     XS_OK);
+    assert_int_equal(xs_batch_open(env.data, env.len, &batch), XS_OK);
+    assert_int_equal(batch.format, 2);
+    xs_writer_free(&env);
+
+    /* The review cannot be slipped into a format-2 body. */
+    xs_writer_t body;
+    s_header_format(&body, fx->node, 2, 2);
+    xs_codec_put_array(&body, 2);
+    xs_writer_raw(&body, unit.data, unit.len);
+    xs_writer_raw(&body, review.data, review.len);
+    assert_int_equal(s_open_signed_body(fx, &body), XS_EVERSION);
+    xs_writer_free(&body);
+    xs_writer_free(&unit);
+    xs_writer_free(&review);
 }
 
 /* A unit design with lessons travels in a format-2 batch beside version-1 records; a batch
@@ -759,13 +856,13 @@ static void test_envelope_shape(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),     cmocka_unit_test(test_chain),
-        cmocka_unit_test(test_flipped_bytes),  cmocka_unit_test(test_other_key),
-        cmocka_unit_test(test_truncations),    cmocka_unit_test(test_count_mismatch),
-        cmocka_unit_test(test_huge_counts),    cmocka_unit_test(test_prev_hash_rule),
-        cmocka_unit_test(test_versions),       cmocka_unit_test(test_format_2),
-        cmocka_unit_test(test_bad_records),    cmocka_unit_test(test_size_limits),
-        cmocka_unit_test(test_envelope_shape),
+        cmocka_unit_test(test_round_trip),    cmocka_unit_test(test_chain),
+        cmocka_unit_test(test_flipped_bytes), cmocka_unit_test(test_other_key),
+        cmocka_unit_test(test_truncations),   cmocka_unit_test(test_count_mismatch),
+        cmocka_unit_test(test_huge_counts),   cmocka_unit_test(test_prev_hash_rule),
+        cmocka_unit_test(test_versions),      cmocka_unit_test(test_format_2),
+        cmocka_unit_test(test_format_3),      cmocka_unit_test(test_bad_records),
+        cmocka_unit_test(test_size_limits),   cmocka_unit_test(test_envelope_shape),
     };
     return cmocka_run_group_tests_name("batch", tests, s_setup, s_teardown);
 }

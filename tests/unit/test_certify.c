@@ -95,6 +95,23 @@ static xs_record_t s_correction(uint64_t voids) {
     return r;
 }
 
+/* A review by school S01 of record `reviews` of teacher (a string literal), on 2025-03-19;
+ * a returned one says why. */
+static xs_record_t s_review(const char *teacher, uint64_t reviews, xs_verdict verdict) {
+    xs_record_t r = s_rec("school_id=S01;date=2025-03-19");
+    r.kind = XS_KIND_REVIEW;
+    r.teacher_id = (xs_str_t){teacher, (uint32_t)strlen(teacher)};
+    r.reviews = reviews;
+    r.verdict = (uint8_t)verdict;
+    r.present |=
+        (1u << XS_F_KIND) | (1u << XS_F_TEACHER_ID) | (1u << XS_F_REVIEWS) | (1u << XS_F_VERDICT);
+    if (verdict == XS_VERDICT_RETURNED) {
+        r.note = (xs_str_t){"证书学时与登记不符", (uint32_t)strlen("证书学时与登记不符")};
+        r.present |= 1u << XS_F_NOTE;
+    }
+    return r;
+}
+
 typedef struct s_ledger {
     char teacher[XS_ID_MAX + 1];
     size_t record_count;
@@ -149,7 +166,8 @@ static xs_err s_capture(void *ctx, const xs_certify_teacher_t *t) {
                              x->met,
                              x->single_met,
                              x->binding,
-                             x->why};
+                             x->why,
+                             x->unreviewed};
         h = s_fnv(h, fields, sizeof fields);
     }
     l->digest = h;
@@ -1245,6 +1263,147 @@ static void test_semester_cap(void **state) {
     xs_policy_destroy(&p);
 }
 
+/* ---- §7: the school's review ---- */
+
+/* Record 1 approved, record 2 returned (rejected, naming the review, whatever it earned),
+ * record 3 returned and then approved (the later review wins), record 4 approved and then
+ * returned; a review of a correction, of a missing record and an invalid one are refused. */
+static void test_reviews_approve_return_and_latest_wins(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=lecture;minutes=90"),
+        s_rec("teacher_id=T1;date=2024-10-11;category=lecture;minutes=60"),
+        s_rec("teacher_id=T1;date=2024-10-12;category=lecture;minutes=30"),
+        s_rec("teacher_id=T1;date=2024-10-13;category=lecture;minutes=45"),
+        s_review("T1", 1, XS_VERDICT_APPROVED),  /* 5 */
+        s_review("T1", 2, XS_VERDICT_RETURNED),  /* 6 */
+        s_review("T1", 3, XS_VERDICT_RETURNED),  /* 7 */
+        s_review("T1", 3, XS_VERDICT_APPROVED),  /* 8: wins over 7 */
+        s_review("T1", 4, XS_VERDICT_RETURNED),  /* 10 wins over 9 */
+        s_review("T1", 4, XS_VERDICT_APPROVED),  /* placed before 10, id 9 */
+        s_correction(2),                         /* 11 */
+        s_review("T1", 11, XS_VERDICT_APPROVED), /* 12: a correction is no activity */
+        s_review("T1", 99, XS_VERDICT_APPROVED), /* 13: no such record */
+        s_review("T1", 1, XS_VERDICT_RETURNED),  /* 14: no note */
+    };
+    enum { N = sizeof recs / sizeof recs[0] };
+    uint64_t ids[N] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 9, 11, 12, 13, 14};
+    recs[13].present &= ~(1u << XS_F_NOTE);
+    xs_certify_row_t rows[N];
+    s_book_t book;
+    s_run(p, recs, ids, N, rows, &book);
+    s_expect(&rows[0], XS_CERT_CREDITED, 90, XS_REASON_NONE);
+    assert_int_equal(rows[0].review, XS_REVIEW_APPROVED);
+    s_expect(&rows[1], XS_CERT_VOIDED, 0, XS_REASON_VOIDED); /* a correction outranks it */
+    assert_int_equal(rows[1].review, XS_REVIEW_RETURNED);
+    s_expect(&rows[2], XS_CERT_CREDITED, 30, XS_REASON_NONE);
+    assert_int_equal(rows[2].review, XS_REVIEW_APPROVED);
+    s_expect(&rows[3], XS_CERT_REJECTED, 0, XS_REASON_RETURNED);
+    assert_int_equal(rows[3].review, XS_REVIEW_RETURNED);
+    assert_int_equal(rows[3].related_id, 10);
+    assert_int_equal(rows[3].base_seconds, 0);
+    for (size_t i = 4; i <= 9; i++)
+        s_expect(&rows[i], XS_CERT_REVIEW, 0, XS_REASON_NONE);
+    assert_int_equal(rows[4].related_id, 1);
+    assert_int_equal(rows[4].review, XS_REVIEW_NONE);
+    s_expect(&rows[10], XS_CERT_CORRECTION, 0, XS_REASON_NONE);
+    s_expect(&rows[11], XS_CERT_REJECTED, 0, XS_REASON_BAD_TARGET);
+    s_expect(&rows[12], XS_CERT_REJECTED, 0, XS_REASON_BAD_TARGET);
+    s_expect(&rows[13], XS_CERT_REJECTED, 0, XS_REASON_MISSING_FIELD);
+    assert_int_equal(rows[13].field, XS_F_NOTE);
+    assert_string_equal(xs_certify_status_name(XS_CERT_REVIEW), "review");
+    assert_string_equal(xs_certify_status_zh(XS_CERT_REVIEW), "审核");
+
+    /* Reviews are not the teacher's records; only 1 and 3 count: 2 h. */
+    assert_int_equal(s_ledger(&book, "T1")->record_count, 4);
+    const xs_certify_total_t *year = s_total(p, &book, "T1", XS_SCOPE_YEAR, "total", 2024, 0);
+    assert_int_equal(year->credited_seconds, S_H(2));
+    assert_int_equal(year->unreviewed, 0); /* the policy does not require review */
+
+    /* The returned row's reason is the school's: its note, found by the review's id. */
+    const xs_str_t *note = xs_certify_review_note(recs, ids, N, &rows[3]);
+    assert_non_null(note);
+    assert_ptr_equal(note, &recs[8].note);
+    assert_null(xs_certify_review_note(recs, ids, N, &rows[0]));
+    char text[256];
+    size_t len = xs_certify_reason_note(p, &recs[3], &rows[3], note, text, sizeof text);
+    assert_string_equal(text, "学校审核退回：证书学时与登记不符");
+    assert_int_equal(len, strlen(text));
+    xs_certify_reason_text(p, &recs[3], &rows[3], text, sizeof text);
+    assert_string_equal(text, "学校审核退回");
+    xs_policy_destroy(&p);
+}
+
+/* A review counts only for a record of the teacher it names: the hub files it under that
+ * teacher, so a review of another teacher's record is refused as bad_target, and that
+ * record is untouched, in a full run and in the one-teacher run alike. */
+static void test_review_of_another_teachers_record_is_bad_target(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("baiwanzi");
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=lecture;minutes=90"),
+        s_rec("teacher_id=T2;date=2024-10-10;category=lecture;minutes=60"),
+        s_review("T1", 2, XS_VERDICT_RETURNED),
+    };
+    xs_certify_row_t rows[3];
+    s_book_t book;
+    s_run(p, recs, NULL, 3, rows, &book);
+    s_expect(&rows[1], XS_CERT_CREDITED, 60, XS_REASON_NONE);
+    assert_int_equal(rows[1].review, XS_REVIEW_NONE);
+    s_expect(&rows[2], XS_CERT_REJECTED, 0, XS_REASON_BAD_TARGET);
+    assert_int_equal(rows[2].field, XS_F_REVIEWS);
+    /* T1's ledger at the hub: their record and the review filed under them. */
+    xs_record_t t1[] = {recs[0], recs[2]};
+    uint64_t ids[] = {1, 3};
+    memset(&book, 0, sizeof book);
+    book.ids = ids;
+    assert_int_equal(xs_certify_teacher(p, NULL, t1, ids, 2, NULL, rows, s_capture, &book), XS_OK);
+    s_expect(&rows[0], XS_CERT_CREDITED, 90, XS_REASON_NONE);
+    s_expect(&rows[1], XS_CERT_REJECTED, 0, XS_REASON_BAD_TARGET);
+    xs_policy_destroy(&p);
+}
+
+/* Under require_review every total counts the credited records it counts that the school
+ * has not approved (a returned record is not credited, so it is not among them). */
+static void test_require_review_counts_unreviewed(void **state) {
+    (void)state;
+    xs_policy_t *p = s_policy("dali");
+    p->require_review = 1; /* as `require_review = yes` sets it */
+    xs_record_t recs[] = {
+        s_rec("teacher_id=T1;date=2024-10-10;category=lecture;minutes=90"),
+        s_rec("teacher_id=T1;date=2024-10-11;category=lecture;minutes=60"),
+        s_rec("teacher_id=T1;date=2025-03-11;category=lecture;minutes=60"),
+        s_rec("teacher_id=T1;date=2025-03-12;category=lecture;minutes=30"),
+        s_rec("teacher_id=T1;date=2024-09-12;category=reflection;chars=500"), /* too short */
+        s_review("T1", 1, XS_VERDICT_APPROVED),
+        s_review("T1", 4, XS_VERDICT_RETURNED),
+    };
+    enum { N = sizeof recs / sizeof recs[0] };
+    xs_certify_row_t rows[N];
+    s_book_t book;
+    s_run(p, recs, NULL, N, rows, &book);
+    s_expect(&rows[3], XS_CERT_REJECTED, 0, XS_REASON_RETURNED);
+    /* Credited: 1 (approved), 2 and 3 (not reviewed); 4 returned, 5 rejected. */
+    const xs_certify_total_t *year = s_total(p, &book, "T1", XS_SCOPE_YEAR, "activity", 2024, 0);
+    assert_int_equal(year->credited_seconds, 210 * 60);
+    assert_int_equal(year->unreviewed, 2);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "school", 2024, 0)->unreviewed, 2);
+    assert_int_equal(s_total(p, &book, "T1", XS_SCOPE_YEAR, "network", 2024, 0)->unreviewed, 0);
+    const xs_certify_total_t *sem1 =
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 1);
+    assert_int_equal(sem1->unreviewed, 1);
+    const xs_certify_total_t *sem2 =
+        s_total(p, &book, "T1", XS_SCOPE_SEMESTER, "activity", 2024, 2);
+    assert_int_equal(sem2->unreviewed, 1);
+    /* Without require_review the same set is not provisional anywhere. */
+    p->require_review = 0;
+    s_run(p, recs, NULL, N, rows, &book);
+    for (size_t k = 0; k < s_ledger(&book, "T1")->total_count; k++)
+        assert_int_equal(s_ledger(&book, "T1")->totals[k].unreviewed, 0);
+    xs_policy_destroy(&p);
+}
+
 /* ---- §3: order independence and the one-teacher entry point ---- */
 
 static uint64_t s_rand(uint64_t *s) {
@@ -1278,6 +1437,21 @@ static void s_random_set(xs_record_t *recs, uint64_t *ids, size_t n) {
         uint64_t r = s_rand(&seed);
         if (i > 10 && r % 50 == 0) {
             recs[i] = s_correction(s_rand(&seed) % (i + 5) + 1);
+            continue;
+        }
+        if (i > 10 && r % 7 == 1) {
+            /* a review of a record of the same teacher, now and then of another's, of a
+             * correction or of a record not in the set; some records reviewed twice */
+            uint64_t target = s_rand(&seed) % (i + 5) + 1;
+            const char *t = teachers[s_rand(&seed) % 25];
+            if (target <= i && recs[target - 1].kind != XS_KIND_CORRECTION &&
+                recs[target - 1].teacher_id.len && s_rand(&seed) % 8)
+                t = recs[target - 1].teacher_id.ptr; /* a literal of teachers[] or a spec */
+            for (size_t k = 0; k < 25; k++)
+                if (strlen(teachers[k]) == 3 && strncmp(t, teachers[k], 3) == 0)
+                    t = teachers[k];
+            recs[i] =
+                s_review(t, target, s_rand(&seed) % 3 ? XS_VERDICT_APPROVED : XS_VERDICT_RETURNED);
             continue;
         }
         const char *t = teachers[r % 25];
@@ -1349,7 +1523,7 @@ static int s_cmp_rows(const xs_certify_row_t *a, const xs_certify_row_t *b) {
     return a->related_id != b->related_id || a->credited_seconds != b->credited_seconds ||
            a->base_seconds != b->base_seconds || a->year != b->year || a->semester != b->semester ||
            a->status != b->status || a->reason != b->reason || a->field != b->field ||
-           a->category != b->category || a->tier != b->tier;
+           a->category != b->category || a->tier != b->tier || a->review != b->review;
 }
 
 /* The same 1000 records shuffled 20 times give the same rows (matched by id) and the same
@@ -1363,13 +1537,21 @@ static void s_order_independence(xs_policy_t *p) {
     s_book_t *book = test_malloc(sizeof *book), *book2 = test_malloc(sizeof *book2);
     s_random_set(recs, ids, N);
     s_run(p, recs, ids, N, rows, book);
-    size_t counts[XS_CERT_STATUS_COUNT] = {0};
-    for (size_t i = 0; i < N; i++)
+    size_t counts[XS_CERT_STATUS_COUNT] = {0}, returned = 0, approved = 0, unreviewed = 0;
+    for (size_t i = 0; i < N; i++) {
         counts[rows[i].status]++;
-    /* The set exercises every status. */
+        returned += rows[i].reason == XS_REASON_RETURNED;
+        approved += rows[i].review == XS_REVIEW_APPROVED;
+    }
+    /* The set exercises every status, and reviews both ways. */
     for (size_t s = 0; s < XS_CERT_STATUS_COUNT; s++)
         if (counts[s] == 0)
             fail_msg("no %s row", xs_certify_status_name((unsigned)s));
+    assert_true(returned > 0 && approved > 0);
+    for (size_t t = 0; t < book->count; t++)
+        for (size_t k = 0; k < book->ledgers[t].total_count; k++)
+            unreviewed += book->ledgers[t].totals[k].unreviewed;
+    assert_true(p->require_review ? unreviewed > 0 : unreviewed == 0);
     uint64_t seed = 42;
     size_t perm[N];
     for (int round = 0; round < 20; round++) {
@@ -1407,6 +1589,7 @@ static void test_order_independence_1000_records_20_shuffles(void **state) {
     s_order_independence(p);
     xs_policy_destroy(&p);
     p = s_policy_plus("xinxiang", S_CUSTOMS S_SEMESTER_CAP);
+    p->require_review = 1; /* set as a policy's `require_review = yes` sets it */
     s_order_independence(p);
     xs_policy_destroy(&p);
 }
@@ -1417,6 +1600,7 @@ static void test_one_teacher_entry_point_matches_full_run(void **state) {
     (void)state;
     enum { N = 1000 };
     xs_policy_t *p = s_policy_plus("dali", S_CUSTOMS);
+    p->require_review = 1;
     xs_record_t *recs = test_malloc(N * sizeof *recs), *mine = test_malloc(N * sizeof *mine);
     uint64_t ids[N], my_ids[N];
     size_t where[N];
@@ -1434,7 +1618,11 @@ static void test_one_teacher_entry_point_matches_full_run(void **state) {
         for (size_t i = 0; i < N; i++) {
             const xs_record_t *r = &recs[i];
             int keep = 0;
-            if (r->kind == XS_KIND_CORRECTION) {
+            if (r->kind == XS_KIND_REVIEW) {
+                /* reviews are the hub's under their own teacher_id */
+                keep = r->teacher_id.len == strlen(teacher) &&
+                       memcmp(r->teacher_id.ptr, teacher, strlen(teacher)) == 0;
+            } else if (r->kind == XS_KIND_CORRECTION) {
                 /* the corrections of this teacher's records */
                 size_t target = (size_t)r->voids - 1;
                 keep = r->voids >= 1 && target < N && recs[target].kind == XS_KIND_ACTIVITY &&
@@ -1545,6 +1733,9 @@ int main(void) {
         cmocka_unit_test(test_exam_six_participants_90_90_80_70_70_60),
         cmocka_unit_test(test_duplicate_event_counted_once),
         cmocka_unit_test(test_voided_record_and_corrections),
+        cmocka_unit_test(test_reviews_approve_return_and_latest_wins),
+        cmocka_unit_test(test_review_of_another_teachers_record_is_bad_target),
+        cmocka_unit_test(test_require_review_counts_unreviewed),
         cmocka_unit_test(test_validation_rejections),
         cmocka_unit_test(test_academic_year_and_semester_boundaries),
         cmocka_unit_test(test_baiwanzi_40h_a_year_and_200h_a_cycle),

@@ -16,7 +16,9 @@ static void s_full_record(xs_writer_t *w) {
     xs_record_t rec;
     xs_record_init(&rec);
     rec.present = (1u << XS_F_COUNT) - 1;
-    rec.kind = XS_KIND_CORRECTION;
+    rec.kind = XS_KIND_REVIEW; /* only a review carries every key (records.md §5 rule 10) */
+    rec.reviews = 16;
+    rec.verdict = XS_VERDICT_RETURNED;
     rec.date = 20159;
     rec.category = XS_CAT_PAPER;
     rec.role = XS_ROLE_HOST;

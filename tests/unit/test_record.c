@@ -276,6 +276,12 @@ static void s_field_text(const xs_record_t *rec, xs_field f, char *buf, size_t c
     case XS_F_LESSONS:
         uv = rec->lessons;
         break;
+    case XS_F_REVIEWS:
+        uv = rec->reviews;
+        break;
+    case XS_F_VERDICT:
+        uv = rec->verdict;
+        break;
     }
     if (str) {
         *s = str->ptr ? str->ptr : "";
@@ -899,7 +905,9 @@ static void test_check_codes_and_dates(void **state) {
     rec.version = 2;
     s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "version 2");
     rec.version = 3;
-    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERSION, "version 3");
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "version 3");
+    rec.version = 4;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERSION, "version 4");
     rec.version = 0;
     s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERSION, "version 0");
 
@@ -1057,15 +1065,15 @@ static void test_lessons_and_versions(void **state) {
     assert_int_equal(back.version, 1);
     xs_writer_free(&w);
 
-    /* Decoding: key 22 only in version 2; versions other than 1 and 2 unsupported. */
+    /* Decoding: key 22 from version 2 on; versions other than 1..3 unsupported. */
     static const uint8_t v1_lessons[] = {0x82, 0x00, 0x01, 0x16, 0x04};
     static const uint8_t v2_lessons[] = {0x82, 0x00, 0x02, 0x16, 0x04};
-    static const uint8_t v3[] = {0x81, 0x00, 0x03};
+    static const uint8_t v4[] = {0x81, 0x00, 0x04};
     static const uint8_t v255_lessons[] = {0x82, 0x00, 0xcc, 0xff, 0x16, 0x04};
     assert_int_equal(xs_record_decode_bytes(v1_lessons, sizeof v1_lessons, &back), XS_EMALFORMED);
     assert_int_equal(xs_record_decode_bytes(v2_lessons, sizeof v2_lessons, &back), XS_OK);
     assert_int_equal(back.lessons, 4);
-    assert_int_equal(xs_record_decode_bytes(v3, sizeof v3, &back), XS_EVERSION);
+    assert_int_equal(xs_record_decode_bytes(v4, sizeof v4, &back), XS_EVERSION);
     assert_int_equal(xs_record_decode_bytes(v255_lessons, sizeof v255_lessons, &back), XS_EVERSION);
     assert_string_equal(xs_field_name(XS_F_LESSONS), "lessons");
     assert_int_equal(xs_field_parse("lessons", 7), XS_F_LESSONS);
@@ -1206,8 +1214,10 @@ static void test_largest_record(void **state) {
     memset(text, 'x', sizeof text);
     xs_record_t rec, back;
     xs_record_init(&rec);
-    rec.kind = XS_KIND_CORRECTION;
+    rec.kind = XS_KIND_REVIEW; /* every key: only a review carries 23 and 24 */
     rec.present = (1u << XS_F_COUNT) - 1;
+    rec.reviews = UINT64_MAX;
+    rec.verdict = UINT8_MAX;
     rec.date = INT32_MIN;
     rec.minutes = rec.hours = rec.days = rec.chars = rec.score = UINT32_MAX;
     rec.category = rec.role = rec.level = rec.grade = rec.unit = UINT8_MAX;
@@ -1246,6 +1256,80 @@ static void test_largest_record(void **state) {
     xs_writer_free(&w);
 }
 
+/* A review (kind 2, version 3): what it needs, the version it is written in, and the keys no
+ * other record may hold (records.md §3.1, §5 rule 10, §6 rule 3). */
+static void test_reviews(void **state) {
+    (void)state;
+    xs_record_t rec, back;
+    xs_writer_t w;
+    xs_record_init(&rec);
+    rec.kind = XS_KIND_REVIEW;
+    rec.verdict = XS_VERDICT_APPROVED;
+    rec.present |= 1u << XS_F_VERDICT;
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_TEACHER_ID, "review without teacher");
+    assert_int_equal(s_set(&rec, XS_F_TEACHER_ID, "T0001"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_SCHOOL_ID, "review without school");
+    assert_int_equal(s_set(&rec, XS_F_SCHOOL_ID, "S01"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_DATE, "review without date");
+    assert_int_equal(s_set(&rec, XS_F_DATE, "2025-03-19"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_REVIEWS, "review without reviews");
+    rec.reviews = 17;
+    rec.present |= 1u << XS_F_REVIEWS;
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "approved review");
+    rec.verdict = XS_VERDICT_RETURNED;
+    s_expect_check(&rec, XS_REASON_MISSING_FIELD, XS_F_NOTE, "returned without a reason");
+    assert_int_equal(s_set(&rec, XS_F_NOTE, "证书学时与登记不符"), XS_REASON_NONE);
+    s_expect_check(&rec, XS_REASON_NONE, XS_F_VERSION, "returned review");
+    rec.verdict = XS_VERDICT_NONE;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERDICT, "verdict 0");
+    rec.verdict = XS_VERDICT_RETURNED;
+
+    /* Written as version 3 whatever rec.version says, and read back whole. */
+    assert_int_equal(rec.version, 1);
+    xs_writer_init(&w, XS_RECORD_MAX);
+    xs_record_encode(&rec, &w);
+    assert_int_equal(xs_writer_err(&w), XS_OK);
+    assert_int_equal(w.data[2], 0x03);
+    assert_int_equal(xs_record_decode_bytes(w.data, w.len, &back), XS_OK);
+    assert_int_equal(back.version, 3);
+    assert_int_equal(back.kind, XS_KIND_REVIEW);
+    assert_true(back.reviews == 17);
+    assert_int_equal(back.verdict, XS_VERDICT_RETURNED);
+    assert_int_equal(back.note.len, strlen("证书学时与登记不符"));
+    xs_writer_free(&w);
+
+    /* Users never type a review's keys: the program writes them (records.md §9). */
+    xs_reason why;
+    assert_int_equal(xs_record_set_text(&rec, XS_F_REVIEWS, "3", 1, &why), XS_EINVAL);
+    assert_int_equal(why, XS_REASON_BAD_VALUE);
+    assert_int_equal(xs_record_set_text(&rec, XS_F_VERDICT, "1", 1, &why), XS_EINVAL);
+    assert_string_equal(xs_field_name(XS_F_REVIEWS), "reviews");
+    assert_string_equal(xs_field_name(XS_F_VERDICT), "verdict");
+    assert_int_equal(xs_field_parse("verdict", 7), XS_F_VERDICT);
+
+    /* An activity given a review's key is refused by validation, never written. */
+    static const char *const lecture[] = {"teacher_id=T1", "date=2025-03-12", "category=lecture",
+                                          "minutes=90", NULL};
+    s_build(&rec, lecture, NULL);
+    rec.reviews = 3;
+    rec.present |= 1u << XS_F_REVIEWS;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_REVIEWS, "reviews in an activity");
+    rec.present &= ~(1u << XS_F_REVIEWS);
+    rec.present |= 1u << XS_F_VERDICT;
+    s_expect_check(&rec, XS_REASON_BAD_VALUE, XS_F_VERDICT, "verdict in an activity");
+
+    /* Keys 23 and 24 decode only in version 3, and only in a review. */
+    static const uint8_t v2_verdict[] = {0x83, 0x00, 0x02, 0x01, 0x02, 0x18, 0x01};
+    static const uint8_t v3_review[] = {0x83, 0x00, 0x03, 0x01, 0x02, 0x18, 0x01};
+    static const uint8_t v3_activity[] = {0x82, 0x00, 0x03, 0x17, 0x05};
+    static const uint8_t v3_correction[] = {0x84, 0x00, 0x03, 0x01, 0x01, 0x15, 0x02, 0x17, 0x05};
+    assert_int_equal(xs_record_decode_bytes(v2_verdict, sizeof v2_verdict, &back), XS_EMALFORMED);
+    assert_int_equal(xs_record_decode_bytes(v3_review, sizeof v3_review, &back), XS_OK);
+    assert_int_equal(xs_record_decode_bytes(v3_activity, sizeof v3_activity, &back), XS_EMALFORMED);
+    assert_int_equal(xs_record_decode_bytes(v3_correction, sizeof v3_correction, &back),
+                     XS_EMALFORMED);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_vectors_complete),
@@ -1267,6 +1351,7 @@ int main(void) {
         cmocka_unit_test(test_check_corrections),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_largest_record),
+        cmocka_unit_test(test_reviews),
     };
     return cmocka_run_group_tests_name("record", tests, s_vectors_setup, s_vectors_teardown);
 }

@@ -245,7 +245,10 @@ static xs_err s_print_detail(const s_certify_t *c, xs_certify_row_t *rows) {
         }
         char line[24];
         snprintf(line, sizeof line, "%llu", (unsigned long long)c->lines[i]);
-        err = xs_report_detail_row(stdout, c->policy, NULL, line, &c->records[i], &rows[i], 0);
+        /* A register holds no reviews, yet a returned row would show the school's reason. */
+        const xs_str_t *note = xs_certify_review_note(c->records, c->lines, c->count, &rows[i]);
+        err = xs_report_detail_row_note(stdout, c->policy, NULL, line, &c->records[i], &rows[i], 0,
+                                        note);
     }
     return err;
 }

@@ -12,10 +12,11 @@
 #include "xs/record.h"
 
 /* Body formats (protocol.md §2, element 0): format 1 carries version-1 records only; format 2
- * carries records of versions 1 and 2, at least one of version 2. The sealer writes the lowest
- * format that carries its records, so a batch of version-1 records keeps its format-1 bytes. */
+ * carries records of versions 1 and 2, at least one of version 2; format 3 carries records of
+ * versions 1..3, at least one of version 3 (a review). The sealer writes the lowest format
+ * that carries its records, so a batch of version-1 records keeps its format-1 bytes. */
 #define XS_BATCH_FORMAT_FIRST 1
-#define XS_BATCH_FORMAT 2 /* the highest format this module knows */
+#define XS_BATCH_FORMAT 3 /* the highest format this module knows */
 /* Largest envelope accepted or written, in bytes (protocol.md §2). */
 #define XS_BATCH_MAX_BYTES (1024 * 1024)
 /* Most records one batch may hold (protocol.md §2, `count`). */
@@ -24,7 +25,7 @@
  * sealing does not enforce these, the node's sync loop does. */
 #define XS_BATCH_SEAL_RECORDS 1024
 #define XS_BATCH_SEAL_BYTES (256 * 1024)
-/* Length of the body's fixed prefix: 0x98, the format (0x01 or 0x02), 0xc4 0x20 and the
+/* Length of the body's fixed prefix: 0x98, the format (0x01..0x03), 0xc4 0x20 and the
  * 32-byte origin. */
 #define XS_BATCH_PREFIX_BYTES 36
 
@@ -37,7 +38,7 @@ typedef struct xs_batch_slice {
 /* An opened, verified batch. Every pointer borrows the envelope given to xs_batch_open and is
  * valid while those bytes are. */
 typedef struct xs_batch {
-    uint8_t format;                     /* body format, 1 or 2 */
+    uint8_t format;                     /* body format, 1..3 */
     uint8_t origin[XS_SIGN_PK_BYTES];   /* the sealing node's signing key, which signed it */
     uint64_t first_seq;                 /* sequence number of record 0, >= 1 */
     uint32_t count;                     /* records, 1..XS_BATCH_MAX_RECORDS */
@@ -77,12 +78,12 @@ typedef struct xs_batch_entry {
  * appends its envelope to envelope; hash_out receives the batch hash. prev_hash is the hash of
  * the batch ending at first_seq - 1 and MUST be NULL exactly when first_seq is 1;
  * policy_hash is the compiled policy's hash, or NULL when the node holds none. Each record is
- * copied byte for byte and must decode under records.md §5; the body is of format 2 when a
- * record is of version 2, else of format 1. Returns XS_EINVAL (count not
- * 1..XS_BATCH_MAX_RECORDS, first_seq 0 or its range past 2^64 - 1, prev_hash given or not
- * against first_seq), XS_EMALFORMED or XS_EVERSION (a record does not decode), XS_ETOOBIG
- * (the envelope would exceed XS_BATCH_MAX_BYTES, or envelope's own maximum), XS_ENOMEM. On
- * error envelope's contents are unspecified. */
+ * copied byte for byte and must decode under records.md §5; the body is of format 3 when a
+ * record is of version 3, else of format 2 when a record is of version 2, else of format 1. Returns
+ * XS_EINVAL (count not 1..XS_BATCH_MAX_RECORDS, first_seq 0 or its range past 2^64 - 1, prev_hash
+ * given or not against first_seq), XS_EMALFORMED or XS_EVERSION (a record does not decode),
+ * XS_ETOOBIG (the envelope would exceed XS_BATCH_MAX_BYTES, or envelope's own maximum), XS_ENOMEM.
+ * On error envelope's contents are unspecified. */
 XS_MUST_USE xs_err xs_batch_seal(xs_writer_t *envelope, const xs_identity_t *origin,
                                  uint64_t first_seq, const uint8_t prev_hash[XS_HASH_BYTES],
                                  const uint8_t policy_hash[XS_HASH_BYTES], int64_t sealed_at,
@@ -93,8 +94,9 @@ XS_MUST_USE xs_err xs_batch_seal(xs_writer_t *envelope, const xs_identity_t *ori
  * body's fixed prefix, verifies the signature over the raw body, and only then decodes the
  * header strictly and checks that every record decodes and that their number is count
  * (protocol.md §2). Fills *out, whose pointers borrow envelope. Returns XS_ETOOBIG (over
- * XS_BATCH_MAX_BYTES), XS_EVERSION (a body format other than 1 or 2, a record of another
- * version, a version-2 record in a format-1 body, or a format-2 body without one),
+ * XS_BATCH_MAX_BYTES), XS_EVERSION (a body format other than 1..3, a record of another
+ * version, a record of a version above the body's format, or a body of format 2 or 3 without
+ * a record of that version),
  * XS_EMALFORMED (anything else that does not parse, trailing bytes included),
  * XS_ECRYPTO (the signature does not verify), XS_ENOMEM. *out is unspecified on error. */
 XS_MUST_USE xs_err xs_batch_open(const void *envelope, size_t len, xs_batch_t *out);

@@ -20,8 +20,10 @@ typedef enum xs_certify_status {
     XS_CERT_REJECTED = 3,   /* rejected: invalid, or a rule gives it no credit (§3.1, §3.2) */
     XS_CERT_VOIDED = 4,     /* voided: a correction in the set voids it */
     XS_CERT_CORRECTION = 5, /* correction: a valid correction; it voids related_id */
+    XS_CERT_REVIEW = 6,     /* review: a valid review (审核) of related_id, an activity of the
+                               same teacher */
 } xs_certify_status;
-#define XS_CERT_STATUS_COUNT 6
+#define XS_CERT_STATUS_COUNT 7
 
 /* A record's review state (credit-rules §7.2), as xs_certify_row_t.review holds it: the
  * verdict of the valid review with the largest id that names it. */
@@ -59,7 +61,9 @@ typedef enum xs_certify_tier {
 typedef struct xs_certify_row {
     uint64_t related_id;       /* duplicate or capped: the id of a record kept in its place;
                                   voided: the id of the voiding correction (the smallest when
-                                  several); correction: the id it voids; else 0 */
+                                  several); rejected as returned: the id of the returning
+                                  review; correction: the id it voids; review: the id it
+                                  reviews; else 0 */
     uint32_t credited_seconds; /* credit counted, in seconds; 0 unless status is credited */
     uint32_t base_seconds;     /* credit by §2 (exam: by its tier) before §3.3-§3.6, in
                                   seconds; 0 when rejected, voided or a correction */
@@ -113,7 +117,7 @@ typedef struct xs_certify_total {
 typedef struct xs_certify_teacher {
     xs_str_t teacher_id;     /* the engine's copy of the teacher's id */
     const uint32_t *records; /* indices into the input of the teacher's records
-                                (corrections excluded), in record id order */
+                                (corrections and reviews excluded), in record id order */
     size_t record_count;
     const xs_certify_total_t *totals; /* for each academic year, ascending: one year row per
                                          bucket in policy order, then semester 1 and semester 2
@@ -147,8 +151,14 @@ typedef struct xs_certify_exams xs_certify_exams_t;
  * standings of a larger set (the hub certifying a few teachers of a county). on_teacher may be
  * NULL. Records must stay unchanged during the call. A correction voids the record whose id is its
  * `voids`, whatever its teacher and whichever id is larger (a store whose `voids` is a per-origin
- * sequence number maps it into the ids' space in the copy it passes). Records without a teacher_id
- * get rows but no ledger. The same set in any order gives the same rows and ledgers. Returns
+ * sequence number maps it into the ids' space in the copy it passes). A review (credit-rules §7)
+ * reviews the activity whose id is its `reviews` (mapped as `voids` is) when that record is of the
+ * review's teacher_id, else it is rejected bad_target; the activity's row.review is the verdict of
+ * its valid review with the largest id, and when that one returned it the activity is rejected
+ * with reason returned (unless a correction voids it). Under policy->require_review each total
+ * counts in `unreviewed` the credited records it counts that are not approved. Records without a
+ * teacher_id get rows but no ledger. The same set in any order gives the same rows and ledgers.
+ * Returns
  * XS_EINVAL when one teacher has two records with one id (no callback has run then) or opts give a
  * bad range, XS_ETOOBIG past 2^32 - 2 records, XS_ENOMEM, or the callback's error. */
 XS_MUST_USE xs_err xs_certify_run(const xs_policy_t *policy, const xs_certify_exams_t *exams,
@@ -157,7 +167,8 @@ XS_MUST_USE xs_err xs_certify_run(const xs_policy_t *policy, const xs_certify_ex
                                   xs_certify_teacher_fn on_teacher, void *ctx);
 
 /* Certifies one teacher: as xs_certify_run, for the records of that one teacher plus the
- * corrections that void them (records without a teacher_id are rejected as usual). This is
+ * corrections that void them and the reviews of them (records without a teacher_id are
+ * rejected as usual; reviews carry the teacher_id of the record they review). This is
  * the hub's incremental step: pass the county's standings as exams so the teacher's exam
  * tiers match a full run. XS_EINVAL when two teacher_ids appear. */
 XS_MUST_USE xs_err xs_certify_teacher(const xs_policy_t *policy, const xs_certify_exams_t *exams,
@@ -185,9 +196,24 @@ size_t xs_certify_exams_participants(const xs_certify_exams_t *exams, const char
 
 /* Writes the Chinese reason of a row, NUL-terminated, into out (cap bytes) and returns its
  * length: xs_reason_zh(row->reason), with the policy's threshold after a too_short reason
- * ("字数不足1000"); "" when the row has no reason. rec is the row's record. */
+ * ("字数不足1000"); "" when the row has no reason. rec is the row's record. Same as
+ * xs_certify_reason_note(policy, rec, row, NULL, out, cap). */
 size_t xs_certify_reason_text(const xs_policy_t *policy, const xs_record_t *rec,
                               const xs_certify_row_t *row, char *out, size_t cap);
+
+/* As xs_certify_reason_text, followed for a row rejected as returned by the school's reason,
+ * note (the returning review's `note`, xs_certify_review_note; NULL or empty: none):
+ * "学校审核退回：证书学时与登记不符". */
+size_t xs_certify_reason_note(const xs_policy_t *policy, const xs_record_t *rec,
+                              const xs_certify_row_t *row, const xs_str_t *note, char *out,
+                              size_t cap);
+
+/* The note of the review that returned row's record (row rejected with reason returned): of
+ * the review among records[0..count) whose id (ids as xs_certify_run took them; NULL: i + 1)
+ * is row->related_id. NULL when the row was not returned or the review is not there. Borrows
+ * from records. */
+const xs_str_t *xs_certify_review_note(const xs_record_t *records, const uint64_t *ids,
+                                       size_t count, const xs_certify_row_t *row);
 
 /* Writes seconds as hours with two decimals, rounded half up ("1.50" for 5400, "0.01" for
  * 18), NUL-terminated, into out (cap bytes; 24 always suffice); returns its length. */

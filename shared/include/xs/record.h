@@ -11,9 +11,10 @@
 
 /* Record format versions (records.md §1): 1 is keys 0..21; 2 adds key 22 (lessons); 3 adds
  * the review kind and keys 23..24 (reviews, verdict). The encoder writes the lowest version
- * that carries a record, so a record without lessons keeps its version-1 bytes. */
+ * that carries a record (3 exactly for a review, which holds keys 23..24, else 2 exactly when
+ * lessons is present), so a record without lessons keeps its version-1 bytes. */
 #define XS_RECORD_VERSION_FIRST 1
-#define XS_RECORD_VERSION 2 /* the highest version this library knows (3 once reviews land) */
+#define XS_RECORD_VERSION 3 /* the highest version this library knows */
 /* Largest encoded record accepted anywhere, in bytes. */
 #define XS_RECORD_MAX 4096
 
@@ -116,8 +117,10 @@ typedef enum xs_field {
     XS_F_REF = 20,
     XS_F_VOIDS = 21,
     XS_F_LESSONS = 22, /* version 2 */
+    XS_F_REVIEWS = 23, /* version 3, reviews only */
+    XS_F_VERDICT = 24, /* version 3, reviews only */
 } xs_field;
-#define XS_F_COUNT 23
+#define XS_F_COUNT 25
 
 /* One record. Strings borrow from whatever the record was decoded or parsed from. */
 typedef struct xs_record {
@@ -217,13 +220,15 @@ xs_reason xs_record_check(const xs_record_t *rec, xs_field *field);
 xs_reason xs_record_check_rule(const xs_record_t *rec, unsigned rule, xs_field *field);
 
 /* Appends rec's msgpack encoding to w (absent fields are omitted), under the lowest version
- * that carries it (2 exactly when lessons is present, else 1), whatever rec->version says. */
+ * that carries it (3 exactly when reviews or verdict is present, as in every review, else 2
+ * exactly when lessons is present, else 1), whatever rec->version says. */
 void xs_record_encode(const xs_record_t *rec, xs_writer_t *w);
 
 /* Decodes one record of at most XS_RECORD_MAX bytes from r. Strings in *rec point into r's
  * bytes. Returns XS_EMALFORMED (bad types, unknown or repeated keys, a key of version 2 in a
- * version-1 record, over-long or invalid UTF-8 strings) or XS_EVERSION (a version other than
- * 1 or 2); *rec is then unspecified. */
+ * version-1 record, a key of version 3 in an earlier one or in a record that is not a review,
+ * over-long or invalid UTF-8 strings) or XS_EVERSION (a version other than 1..3); *rec is then
+ * unspecified. */
 XS_MUST_USE xs_err xs_record_decode(xs_reader_t *r, xs_record_t *rec);
 
 /* Decodes exactly len bytes as one record (trailing bytes are XS_EMALFORMED). */

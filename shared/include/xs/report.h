@@ -68,6 +68,14 @@ XS_MUST_USE xs_err xs_report_detail_row(FILE *f, const xs_policy_t *policy, cons
                                         const char *line, const xs_record_t *rec,
                                         const xs_certify_row_t *row, unsigned flags);
 
+/* As xs_report_detail_row, with the school's reason after a returned row's
+ * ("returned 学校审核退回：证书学时与登记不符"): note is the returning review's
+ * (xs_certify_review_note), NULL or empty for none. XS_EIO. */
+XS_MUST_USE xs_err xs_report_detail_row_note(FILE *f, const xs_policy_t *policy,
+                                             const xs_str_t *school, const char *line,
+                                             const xs_record_t *rec, const xs_certify_row_t *row,
+                                             unsigned flags, const xs_str_t *note);
+
 /* Writes why total is not met (credit-rules §6.8), NUL-terminated, into out (cap bytes) and
  * returns its length: xs_certify_total_reason when policy is given; without one (a receipt
  * read with no policy at hand) the same codes with a generic phrase for the single-record
