@@ -126,6 +126,10 @@ check_rc "the late record syncs" 0
 "$HUB" report --dir "$H" --year "$YEAR" >"$TMP/closed-2.csv" 2>"$TMP/.err" || fail "report --year"
 check "the closed year's report is byte for byte the same" cmp -s "$TMP/closed-1.csv" \
     "$TMP/closed-2.csv"
+run "$NODE" totals --dir "$N" --teacher T001 --year "$YEAR"
+check_rc "node totals of T001" 0
+check "the node shows the closed year's confirmed figures as final: $(grep 学年 <<<"$OUT")" \
+    eval 'grep 学年 <<<"$OUT" | grep -q 定案'
 run "$HUB" supplement --dir "$H" --year "$YEAR" --list
 check_rc "supplement --list" 0
 check "the late record is on the 补认定 list with its effect: $OUT" \
