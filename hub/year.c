@@ -32,6 +32,8 @@
  * credited seconds (4), teacher_id (1..XS_ID_MAX). */
 #define S_FROZEN_KEY_BYTES (2 + XS_SIGN_PK_BYTES + 8)
 #define S_FROZEN_HEAD 6
+/* Largest encoded roster the close hashes: XS_STAFF_MAX teachers at their widest. */
+#define S_ROSTER_BYTES_MAX ((size_t)512 * 1024 * 1024)
 /* Elements of a stored objection. */
 #define S_OBJECTION_ELEMENTS 5
 
@@ -630,7 +632,7 @@ xs_err hub_year_close(hub_t *hub, xs_txn_t *txn, int year, int64_t now, int64_t 
     memset(&c, 0, sizeof c);
     memset(stats, 0, sizeof *stats);
     memset(&doc, 0, sizeof doc);
-    xs_writer_init(&roster, SIZE_MAX / 2);
+    xs_writer_init(&roster, S_ROSTER_BYTES_MAX);
     xs_writer_init(&blob, XS_POLICY_BLOB_MAX);
     c.hub = hub;
     c.txn = txn;
@@ -664,6 +666,7 @@ xs_err hub_year_close(hub_t *hub, xs_txn_t *txn, int year, int64_t now, int64_t 
             j += d >= 0;
         }
     }
+    size_t done = 0;
     while (err == XS_OK && (r < c.staff.count || s < ids.count)) {
         const xs_staff_entry_t *e = r < c.staff.count ? &c.staff.entries[r] : NULL;
         int d = !e ? 1
@@ -677,7 +680,7 @@ xs_err hub_year_close(hub_t *hub, xs_txn_t *txn, int year, int64_t now, int64_t 
         r += d <= 0;
         s += d >= 0;
         if (err == XS_OK && progress)
-            progress(ctx, r + s - (d == 0), total);
+            progress(ctx, ++done, total);
     }
     if (err != XS_OK)
         goto out;
@@ -715,7 +718,7 @@ xs_err hub_year_close(hub_t *hub, xs_txn_t *txn, int year, int64_t now, int64_t 
         (err = s_year_put(txn, year, HUB_YEAR_POLICY, 0, blob.data, blob.len)) != XS_OK)
         goto out;
     /* Every receipt again: the closed year is final in each. */
-    err = hub_recertify(hub, txn, NULL, NULL, &stats->receipts);
+    err = hub_recertify(hub, txn, progress, ctx, &stats->receipts);
 out:
     free(idents);
     free(ids.ids);

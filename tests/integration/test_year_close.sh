@@ -66,6 +66,9 @@ check "the live report names the teachers: $(grep -c . <<<"$OUT") lines" \
     eval 'has "$OUT" ",T001,张伟,year,2025-2026," && has "$OUT" ",T003,王芳,year,2025-2026,total,0.00,"'
 check "the live report shows T004 exempt" has "$OUT" ",T004,赵敏,year,2025-2026,total,0.00,48.00,,,exempt"
 
+"$NODE" receipt --dir "$N" --teacher T001 --out "$TMP/t1-open.receipt" >/dev/null ||
+    fail "receipt before the close"
+
 # ---- close -------------------------------------------------------------------------------------
 
 run "$HUB" close --dir "$H" --year "$YEAR" --notice-days 0
@@ -139,6 +142,11 @@ check "the late record is on the 补认定 list with its effect: $OUT" \
 run "$XS" verify "$TMP/t1.receipt" --hub-key "$HUB_KEY" --year-doc "$YDIR/year.xsdoc"
 check_rc "the node's receipt verifies against year.xsdoc" 0
 check "verify says the year is final: $OUT" has "$OUT" "定案"
+run "$XS" verify "$TMP/t1-open.receipt" --hub-key "$HUB_KEY" --year-doc "$YDIR/year.xsdoc"
+check_rc "a receipt from before the close does not match year.xsdoc" 1
+check "verify says the receipt's year is not closed: $OUT" has "$OUT" "尚未结账定案"
+run "$XS" verify "$TMP/t1.receipt" --hub-key "$HUB_KEY" --year-doc "$YDIR/final.xsdoc"
+check "final.xsdoc is not a year document: exit $RC" test "$RC" -ne 0
 
 run "$HUB" supplement --dir "$H" --year "$YEAR"
 check_rc "supplement signs amendment 1" 0

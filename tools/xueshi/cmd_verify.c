@@ -16,23 +16,30 @@
 
 static const char *const s_scope[XS_SCOPE_COUNT] = {"year", "semester", "cycle"};
 
-/* Reads a whole small file; NULL and a message on failure. */
-static uint8_t *s_read(const char *path, size_t max, size_t *len) {
+/* Reads a whole file of at most max bytes, allocating what its size needs; NULL and a message
+ * naming what it should be on failure. */
+static uint8_t *s_read_what(const char *path, size_t max, size_t *len, const char *what) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "xueshi: 无法读取 %s (cannot read)\n", path);
         return NULL;
     }
-    uint8_t *buf = malloc(max + 1);
-    *len = buf ? fread(buf, 1, max + 1, f) : 0;
-    int bad = !buf || ferror(f) || *len > max;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    int bad = size < 0 || (unsigned long)size > max || fseek(f, 0, SEEK_SET) != 0;
+    uint8_t *buf = bad ? NULL : malloc((size_t)size + 1);
+    *len = buf ? fread(buf, 1, (size_t)size + 1, f) : 0;
+    bad = bad || !buf || ferror(f) || *len > max || *len != (size_t)size;
     fclose(f);
     if (bad) {
-        fprintf(stderr, "xueshi: %s 不是认定回执 (not a receipt: unreadable or too large)\n", path);
+        fprintf(stderr, "xueshi: %s 不是%s (unreadable or too large)\n", path, what);
         free(buf);
         return NULL;
     }
     return buf;
+}
+
+static uint8_t *s_read(const char *path, size_t max, size_t *len) {
+    return s_read_what(path, max, len, "认定回执 (not a receipt)");
 }
 
 /* What the command line asks for. */
@@ -166,7 +173,7 @@ static int s_check_year_doc(const xs_receipt_t *r, const char *path, int has_hub
     xs_year_doc_t doc;
     int bad = 0;
     char label[XS_POLICY_YEAR_LABEL], hex[65];
-    uint8_t *env = s_read(path, XS_YEAR_MAX_BYTES, &len);
+    uint8_t *env = s_read_what(path, XS_YEAR_MAX_BYTES, &len, "学年认定文件 (not a year document)");
     if (!env)
         return 2;
     xs_err err = xs_year_open(env, len, has_hub ? hub : r->hub, &doc);
