@@ -1,5 +1,7 @@
 /* xueshi-hub report: the county's 学时认定汇总表 over everything merged, as xueshi certify
- * prints it, with each teacher's school first; with --detail, one row per record instead. */
+ * prints it, with each teacher's school first and name after their id, every rostered teacher
+ * listed; for a closed year, the year as it was closed (schema/year.md); with --detail, one
+ * row per record instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,7 +9,10 @@
 
 #include "hub.h"
 #include "ledger.h"
+#include "staff.h"
+#include "year.h"
 #include "xs/report.h"
+#include "xs/standing.h"
 
 #define S_USAGE "xueshi-hub report --dir DIR [--year 2025-2026] [--school SCHOOL_ID] [--detail]"
 
@@ -28,7 +33,12 @@ typedef struct s_report {
     uint64_t records_done;               /* indexed records walked so far */
     uint64_t records_total;              /* indexed records in the snapshot */
     struct timespec start;               /* when the walk began */
-    double last_shown; /* seconds after start of the last progress line; 0: none */
+    double last_shown;             /* seconds after start of the last progress line; 0: none */
+    xs_staff_t staff;              /* the current roster; version 0 and no entries without one */
+    size_t next_staff;             /* the first roster entry not yet reported */
+    const xs_staff_entry_t *entry; /* the teacher being certified's roster line, or NULL */
+    int live_year; /* the year a rostered teacher without records is shown in, and whose
+                      exemption is shown: --year, or the academic year of today */
 } s_report_t;
 
 static double s_elapsed(const struct timespec *start) {
@@ -60,7 +70,68 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     view.totals = r->kept;
     view.total_count =
         xs_report_filter_year(r->hub->policy, t->totals, t->total_count, r->year, r->kept);
-    return xs_report_summary_teacher(stdout, r->hub->policy, &view, &r->teacher_school);
+    xs_str_t name = {"", 0};
+    int exempt_year = 0;
+    if (r->entry) {
+        xs_standing_t st;
+        name = (xs_str_t){r->entry->name, (uint32_t)strlen(r->entry->name)};
+        /* Exempt in the year shown: that year's rows say so (a year outside the ledger's
+         * totals is not shown, nor judged). */
+        if (xs_standing_of(&st, r->hub->policy, r->entry, t, r->ledger.records, r->ledger.rows,
+                           r->live_year) == XS_OK &&
+            st.state == XS_STANDING_EXEMPT)
+            exempt_year = r->live_year;
+    }
+    return xs_report_summary_teacher_named(stdout, r->hub->policy, &view, &r->teacher_school, &name,
+                                           exempt_year);
+}
+
+/* Prints a rostered teacher without records: 0 in every row of the year shown, not met where
+ * a requirement binds, or exempt. */
+static xs_err s_report_unrecorded(s_report_t *r, const xs_staff_entry_t *e) {
+    xs_certify_total_t totals[XS_YEAR_TOTALS_MAX];
+    xs_standing_t st;
+    xs_str_t school = {e->school_id, (uint32_t)strlen(e->school_id)};
+    xs_str_t name = {e->name, (uint32_t)strlen(e->name)};
+    if (r->school && strcmp(r->school, e->school_id) != 0)
+        return XS_OK;
+    xs_certify_teacher_t view;
+    memset(&view, 0, sizeof view);
+    view.teacher_id = (xs_str_t){e->teacher_id, (uint32_t)strlen(e->teacher_id)};
+    view.totals = totals;
+    view.total_count = hub_year_zero_totals(r->hub->policy, r->live_year, totals);
+    xs_err err = xs_standing_of(&st, r->hub->policy, e, NULL, NULL, NULL, r->live_year);
+    if (err != XS_OK)
+        return err;
+    return xs_report_summary_teacher_named(stdout, r->hub->policy, &view, &school, &name,
+                                           st.state == XS_STANDING_EXEMPT ? r->live_year : 0);
+}
+
+static int s_id_cmp(const char *a, size_t alen, const char *b, size_t blen) {
+    size_t n = alen < blen ? alen : blen;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (alen > blen) - (alen < blen);
+}
+
+/* Prints the rostered teachers before teacher (len bytes; NULL: all that are left) that have
+ * no records, and sets r->entry to teacher's roster line (NULL when not on the roster). */
+static xs_err s_roster_until(s_report_t *r, const char *teacher, size_t len) {
+    r->entry = NULL;
+    while (r->next_staff < r->staff.count) {
+        const xs_staff_entry_t *e = &r->staff.entries[r->next_staff];
+        int c = teacher ? s_id_cmp(e->teacher_id, strlen(e->teacher_id), teacher, len) : -1;
+        if (c > 0)
+            break;
+        r->next_staff++;
+        if (c == 0) {
+            r->entry = e;
+            break;
+        }
+        xs_err err = r->detail ? XS_OK : s_report_unrecorded(r, e);
+        if (err != XS_OK)
+            return err;
+    }
+    return XS_OK;
 }
 
 /* A teacher's school: that of their latest dated activity (ties: the larger record id). */
@@ -150,12 +221,17 @@ static xs_err s_detail_unindexed(void *ctx, const uint8_t origin[32], uint64_t s
 static xs_err s_report_teacher(void *ctx, const char *teacher, size_t len) {
     s_report_t *r = ctx;
     hub_ledger_t *l = &r->ledger;
-    xs_err err = hub_ledger_teacher(l, r->txn, teacher, len);
+    xs_err err = s_roster_until(r, teacher, len);
+    if (err == XS_OK)
+        err = hub_ledger_teacher(l, r->txn, teacher, len);
     if (err != XS_OK || l->count == 0)
         return err;
     r->records_done += l->count;
     s_progress(r);
-    r->teacher_school = s_school_of(l);
+    /* A rostered teacher's school is the roster's; anyone else's, their records'. */
+    r->teacher_school = r->entry
+                            ? (xs_str_t){r->entry->school_id, (uint32_t)strlen(r->entry->school_id)}
+                            : s_school_of(l);
     if (r->school && (r->teacher_school.len != strlen(r->school) ||
                       memcmp(r->teacher_school.ptr, r->school, r->teacher_school.len) != 0))
         return XS_OK;
@@ -163,6 +239,48 @@ static xs_err s_report_teacher(void *ctx, const char *teacher, size_t len) {
                              l->rows, r->detail ? NULL : s_on_teacher, r);
     if (err == XS_OK && r->detail)
         err = s_print_detail(r);
+    return err;
+}
+
+static int s_row_cmp(const void *pa, const void *pb) {
+    const xs_year_row_t *a = *(const xs_year_row_t *const *)pa;
+    const xs_year_row_t *b = *(const xs_year_row_t *const *)pb;
+    return s_id_cmp(a->teacher_id.ptr, a->teacher_id.len, b->teacher_id.ptr, b->teacher_id.len);
+}
+
+/* Prints closed year c from its document and amendments (schema/year.md §3: each teacher's
+ * latest row), under the policy it was closed under: the same bytes whatever arrives later. */
+static xs_err s_report_closed(s_report_t *r, const hub_closed_year_t *c) {
+    xs_certify_total_t totals[XS_YEAR_TOTALS_MAX];
+    xs_certify_teacher_t view;
+    xs_standing_t st;
+    size_t n = c->doc.row_count;
+    for (size_t i = 0; i < c->amend_count; i++)
+        n += c->amends[i].row_count;
+    const xs_year_row_t **rows = malloc((n ? n : 1) * sizeof *rows);
+    if (!rows)
+        return XS_ENOMEM;
+    n = 0;
+    for (size_t i = 0; i < c->doc.row_count; i++)
+        rows[n++] = &c->doc.rows[i];
+    for (size_t i = 0; i < c->amend_count; i++)
+        for (size_t k = 0; k < c->amends[i].row_count; k++)
+            rows[n++] = &c->amends[i].rows[k];
+    qsort(rows, n, sizeof *rows, s_row_cmp);
+    xs_err err = xs_report_summary_begin_named(stdout, 1);
+    for (size_t i = 0; err == XS_OK && i < n; i++) {
+        if (i > 0 && s_row_cmp(&rows[i - 1], &rows[i]) == 0)
+            continue;
+        const xs_year_row_t *row =
+            hub_closed_year_row(c, rows[i]->teacher_id.ptr, rows[i]->teacher_id.len);
+        if (r->school && (row->school_id.len != strlen(r->school) ||
+                          memcmp(row->school_id.ptr, r->school, row->school_id.len) != 0))
+            continue;
+        hub_closed_row_view(c->policy, c->year, row, totals, &view, &st);
+        err = xs_report_summary_teacher_named(stdout, c->policy, &view, &row->school_id, &row->name,
+                                              st.state == XS_STANDING_EXEMPT ? c->year : 0);
+    }
+    free(rows);
     return err;
 }
 
@@ -206,6 +324,24 @@ int hub_cmd_report(int argc, char **argv) {
     r.hub = &hub;
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
     xs_err err = xs_store_read(hub.store, &txn);
+    if (err == XS_OK && r.year && !r.detail) {
+        /* A closed year is printed as it was closed, whatever arrived since. */
+        hub_closed_year_t closed;
+        err = hub_closed_year_load(&hub, txn, r.year, &closed);
+        if (err == XS_OK) {
+            err = s_report_closed(&r, &closed);
+            hub_closed_year_free(&closed);
+            if (err == XS_OK && fflush(stdout) != 0)
+                err = XS_EIO;
+            goto done;
+        }
+        if (err == XS_ENOTFOUND)
+            err = XS_OK;
+    }
+    if (err == XS_OK)
+        err = hub_staff_current(txn, &r.staff);
+    r.live_year =
+        r.year ? r.year : xs_policy_year_of(hub.policy, (int32_t)(time(NULL) / 86400), NULL);
     if (err == XS_OK)
         err = hub_ledger_exams(&exams, txn);
     if (err == XS_OK)
@@ -215,23 +351,29 @@ int hub_cmd_report(int argc, char **argv) {
     if (r.detail)
         r.records_total = held; /* the teachers' records, then all the others */
     if (err == XS_OK)
-        err = r.detail ? xs_report_detail_begin(stdout, 1) : xs_report_summary_begin(stdout, 1);
+        err =
+            r.detail ? xs_report_detail_begin(stdout, 1) : xs_report_summary_begin_named(stdout, 1);
     /* Each teacher once, in teacher_id order: one teacher's records in memory at a time. */
     r.txn = txn;
     r.standings = standings;
     clock_gettime(CLOCK_MONOTONIC, &r.start);
     if (err == XS_OK)
         err = hub_ledger_teachers_each(txn, s_report_teacher, &r);
+    /* Rostered teachers after the last with records. */
+    if (err == XS_OK)
+        err = s_roster_until(&r, NULL, 0);
     /* The detail holds every record: those refused at merge, or without a teacher, last. */
     if (err == XS_OK && r.detail)
         err = hub_ledger_unindexed_each(txn, s_detail_unindexed, &r);
     if (err == XS_OK && fflush(stdout) != 0)
         err = XS_EIO;
+done:
     if (err == XS_OK)
         rc = 0;
     else
         xs_log_err(err, "生成汇总表 (building the report)");
     xs_store_end(&txn);
+    xs_staff_free(&r.staff);
     xs_certify_exams_destroy(&standings);
     hub_ledger_free(&r.ledger);
     hub_ledger_free(&exams);

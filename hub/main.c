@@ -22,6 +22,12 @@ static const struct {
      "更换认定规则的新版本并重新认定 (put a new policy version in force, re-certify all)"},
     {"roster", hub_cmd_roster,
      "教师花名册：导入、查看、历史版本 (teacher roster: import, show, history)"},
+    {"close", hub_cmd_close,
+     "学年结账认定并生成公示名单 (close a year: sign it, list it publicly)"},
+    {"objection", hub_cmd_objection, "公示期内登记或列出异议 (record or list objections)"},
+    {"finalize", hub_cmd_finalize, "公示期满，处理异议并定案 (end the notice window, decide)"},
+    {"supplement", hub_cmd_supplement,
+     "结账后的补认定名单与签发 (list or certify what came after the close)"},
 };
 
 static int s_usage(void) {

@@ -20,6 +20,7 @@
 
 #include "ledger.h"
 #include "outbox.h"
+#include "year.h"
 #include "xs/receipt.h"
 
 #define S_ACK_MAX (64 * 1024)
@@ -65,7 +66,9 @@ typedef struct s_merge {
     xs_writer_t signed_env; /* one signed receipt */
     uint64_t generation;    /* the generation this merge issues receipts at */
     int64_t now;
-    xs_err cb_err; /* error inside the certify callback */
+    xs_txn_t *txn;              /* the write transaction certifying */
+    hub_closed_cache_t *closed; /* closed years met, so a closed year's totals are its own */
+    xs_err cb_err;              /* error inside the certify callback */
 } s_merge_t;
 
 static int s_push(void **array, size_t *cap, size_t count, size_t size) {
@@ -306,9 +309,12 @@ static xs_err s_merge_item(s_merge_t *m, xs_txn_t *txn, hub_item_t *item) {
 /* The engine's callback: signs the teacher's receipt while the ledger is valid. */
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *teacher) {
     s_merge_t *m = ctx;
-    xs_err err =
-        xs_receipt_build(m->receipt, m->hub->policy, m->hub->policy_hash, teacher, m->ledger.rows,
-                         hub_ledger_idents(&m->ledger), m->generation, m->now);
+    const xs_receipt_ident_t *ids = hub_ledger_idents(&m->ledger);
+    xs_err err = xs_receipt_build(m->receipt, m->hub->policy, m->hub->policy_hash, teacher,
+                                  m->ledger.rows, ids, m->generation, m->now);
+    /* After a close nothing changes the closed year's result (schema/year.md §5). */
+    if (err == XS_OK)
+        err = hub_closed_apply(m->closed, m->txn, teacher, m->ledger.rows, ids, m->receipt);
     xs_writer_reset(&m->signed_env);
     if (err == XS_OK)
         err = xs_receipt_sign(&m->signed_env, m->hub->id, m->receipt);
@@ -378,6 +384,8 @@ static xs_err s_step(xs_txn_t *txn, void *ctx) {
     int changed;
     memset(&m->stats, 0, sizeof m->stats);
     m->nteachers = m->nevents = 0;
+    m->txn = txn;
+    hub_closed_cache_reset(m->closed);
     /* `xueshi-hub policy` may have stored a new policy since the last merge: certify under the
      * one stored now (it re-certified everyone already under it). */
     xs_err err = hub_policy_follow(m->hub, txn, &changed);
@@ -396,7 +404,9 @@ static xs_err s_begin(s_merge_t *m, hub_t *hub) {
     m->hub = hub;
     m->now = (int64_t)time(NULL);
     xs_writer_init(&m->signed_env, XS_RECEIPT_MAX_BYTES);
-    return (m->receipt = malloc(sizeof *m->receipt)) ? XS_OK : XS_ENOMEM;
+    if (!(m->receipt = malloc(sizeof *m->receipt)))
+        return XS_ENOMEM;
+    return hub_closed_cache_new(&m->closed, hub);
 }
 
 /* Frees what s_begin and the steps after it allocated. */
@@ -406,6 +416,7 @@ static void s_end(s_merge_t *m) {
     free(m->teachers);
     free(m->events);
     free(m->receipt);
+    hub_closed_cache_destroy(&m->closed);
     xs_writer_free(&m->signed_env);
 }
 
@@ -442,6 +453,7 @@ xs_err hub_recertify(hub_t *hub, xs_txn_t *txn, hub_progress_fn progress, void *
     xs_certify_exams_t *standings = NULL;
     memset(stats, 0, sizeof *stats);
     xs_err err = s_begin(&m, hub);
+    m.txn = txn;
     /* Every teacher first (the walk reads), then certify and write one by one. */
     if (err == XS_OK)
         err = hub_ledger_teachers_each(txn, s_collect_teacher, &m);

@@ -61,6 +61,19 @@ static const xs_receipt_total_t *s_confirmed(const s_totals_t *s, const xs_certi
 
 static const char *const s_scope_zh[XS_SCOPE_COUNT] = {"学年", "学期", "周期"};
 
+/* 1 when s->receipt says row's academic year is closed (定案, schema/year.md): its confirmed
+ * figures are the county's final result for that year. */
+static int s_closed(const s_totals_t *s, const xs_certify_total_t *row) {
+    if (row->scope == XS_SCOPE_CYCLE)
+        return 0;
+    for (uint32_t i = 0; i < s->receipt->period_count; i++) {
+        const xs_receipt_period_t *p = &s->receipt->periods[i];
+        if (p->scope == XS_SCOPE_YEAR && p->year == row->year)
+            return p->closed;
+    }
+    return 0;
+}
+
 /* "达标", "未达标", or with "(建议)" for an advisory requirement (credit-rules §6.4); "" where
  * nothing is required. */
 static void s_met_label(unsigned met, unsigned binding, char *out, size_t cap) {
@@ -88,7 +101,8 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     view.total_count = n;
     const char *name = node_staff_name(s->staff, t->teacher_id.ptr, t->teacher_id.len);
     if (s->csv) {
-        err = xs_report_summary_teacher_named(stdout, s->policy, &view, NULL, name);
+        xs_str_t named = {name, (uint32_t)strlen(name)};
+        err = xs_report_summary_teacher_named(stdout, s->policy, &view, NULL, &named, 0);
         goto out;
     }
     int confirmed = s_receipt(s, t->teacher_id.ptr, t->teacher_id.len);
@@ -122,6 +136,8 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
         if (c)
             xs_report_receipt_total(c, &shown);
         s_met_label(c ? c->met : XS_MET_NONE, c ? c->binding : 0, met, sizeof met);
+        if (c && s_closed(s, row))
+            snprintf(met + strlen(met), sizeof met - strlen(met), "%s定案", met[0] ? "·" : "");
         node_pad(met, 12);
         xs_report_total_reason(s->policy, &shown, reason, sizeof reason);
         /* Under require_review the figure is provisional until the school approves. */
@@ -159,8 +175,9 @@ static xs_err s_confirmed_row(void *ctx, const char *teacher, size_t len,
     xs_certify_teacher_t view = {r->teacher_id, NULL, 0, c->keep, 0};
     view.total_count =
         xs_report_filter_year(s->policy, c->totals, r->total_count, s->year, c->keep);
-    return xs_report_summary_teacher_named(stdout, s->policy, &view, NULL,
-                                           node_staff_name(s->staff, teacher, len));
+    const char *name = node_staff_name(s->staff, teacher, len);
+    xs_str_t named = {name, (uint32_t)strlen(name)};
+    return xs_report_summary_teacher_named(stdout, s->policy, &view, NULL, &named, 0);
 }
 
 /* --confirmed --format csv: the receipts' totals, in the CSV xueshi certify prints. */

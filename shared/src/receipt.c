@@ -15,6 +15,8 @@ static const char s_policy_context[] = "xueshi-policy-1";
 /* Elements of a receipt body, of a period and of a total (protocol.md §4). */
 #define S_BODY_ELEMENTS 10
 #define S_PERIOD_ELEMENTS 4
+/* A period of format 3: with its `closed` element. */
+#define S_PERIOD_ELEMENTS_3 5
 #define S_TOTAL_ELEMENTS 9
 /* A total of format 1: credit and requirement in minutes, no binding or single_met. */
 #define S_TOTAL_ELEMENTS_1 7
@@ -39,7 +41,8 @@ static int s_receipt_ok(const xs_receipt_t *r) {
         return 0;
     for (uint32_t i = 0; i < r->period_count; i++) {
         const xs_receipt_period_t *p = &r->periods[i];
-        if (p->scope != XS_SCOPE_YEAR && p->scope != XS_SCOPE_CYCLE)
+        if ((p->scope != XS_SCOPE_YEAR && p->scope != XS_SCOPE_CYCLE) || p->closed > 1 ||
+            (p->closed && p->scope != XS_SCOPE_YEAR))
             return 0;
         if (i > 0) {
             const xs_receipt_period_t *prev = &r->periods[i - 1];
@@ -57,14 +60,23 @@ static int s_receipt_ok(const xs_receipt_t *r) {
     return 1;
 }
 
+/* The format a receipt is written in: the lowest that carries what it holds. */
+static unsigned s_format_of(const xs_receipt_t *r) {
+    for (uint32_t i = 0; i < r->period_count; i++)
+        if (r->periods[i].closed)
+            return XS_RECEIPT_FORMAT;
+    return XS_RECEIPT_FORMAT_OPEN;
+}
+
 xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *hub, const xs_receipt_t *r) {
     xs_writer_t signed_bytes;
     if (!s_receipt_ok(r))
         return XS_EINVAL;
+    unsigned format = s_format_of(r);
     xs_writer_init(&signed_bytes, sizeof s_receipt_context + XS_RECEIPT_MAX_BYTES);
     xs_writer_raw(&signed_bytes, s_receipt_context, sizeof s_receipt_context);
     xs_codec_put_array(&signed_bytes, S_BODY_ELEMENTS);
-    xs_codec_put_uint(&signed_bytes, XS_RECEIPT_FORMAT);
+    xs_codec_put_uint(&signed_bytes, format);
     xs_codec_put_bin(&signed_bytes, xs_identity_public(hub)->sign, XS_SIGN_PK_BYTES);
     xs_codec_put_str(&signed_bytes, r->teacher_id.ptr, r->teacher_id.len);
     xs_codec_put_str(&signed_bytes, r->policy_id.ptr, r->policy_id.len);
@@ -75,11 +87,18 @@ xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *hub, const xs
     xs_codec_put_array(&signed_bytes, r->period_count);
     for (uint32_t i = 0; i < r->period_count; i++) {
         const xs_receipt_period_t *p = &r->periods[i];
-        xs_codec_put_array(&signed_bytes, S_PERIOD_ELEMENTS);
+        xs_codec_put_array(&signed_bytes,
+                           format == XS_RECEIPT_FORMAT ? S_PERIOD_ELEMENTS_3 : S_PERIOD_ELEMENTS);
         xs_codec_put_uint(&signed_bytes, p->scope);
         xs_codec_put_int(&signed_bytes, p->year);
         xs_codec_put_uint(&signed_bytes, p->record_count);
         xs_codec_put_bin(&signed_bytes, p->records_hash, XS_HASH_BYTES);
+        if (format != XS_RECEIPT_FORMAT)
+            continue;
+        if (p->closed)
+            xs_codec_put_bin(&signed_bytes, p->closed_hash, XS_HASH_BYTES);
+        else
+            xs_codec_put_nil(&signed_bytes);
     }
     xs_codec_put_array(&signed_bytes, r->total_count);
     for (uint32_t i = 0; i < r->total_count; i++) {
@@ -131,7 +150,8 @@ static int s_get_text(xs_reader_t *r, xs_str_t *out) {
 }
 
 /* Decodes the body after its hub key: elements 2..9. A format-1 body's totals are in minutes
- * and are converted; their requirements count as binding. */
+ * and are converted; their requirements count as binding. A format-3 body's periods carry
+ * `closed`, and at least one is closed (else it would be format 2). */
 static xs_err s_decode_rest(xs_reader_t *r, unsigned format, xs_receipt_t *out) {
     uint64_t u;
     uint32_t n;
@@ -144,10 +164,12 @@ static xs_err s_decode_rest(xs_reader_t *r, unsigned format, xs_receipt_t *out) 
         n > XS_RECEIPT_PERIODS_MAX)
         goto malformed;
     out->period_count = n;
+    int any_closed = 0;
     for (uint32_t i = 0; i < n; i++) {
         xs_receipt_period_t *p = &out->periods[i];
         uint32_t elements;
-        if (xs_codec_get_array(r, &elements) != XS_OK || elements != S_PERIOD_ELEMENTS ||
+        if (xs_codec_get_array(r, &elements) != XS_OK ||
+            elements != (format == XS_RECEIPT_FORMAT ? S_PERIOD_ELEMENTS_3 : S_PERIOD_ELEMENTS) ||
             !s_get_uint_max(r, XS_SCOPE_COUNT - 1, &u))
             goto malformed;
         p->scope = (uint8_t)u;
@@ -156,7 +178,22 @@ static xs_err s_decode_rest(xs_reader_t *r, unsigned format, xs_receipt_t *out) 
         p->record_count = (uint32_t)u;
         if (!s_get_hash(r, p->records_hash))
             goto malformed;
+        p->closed = 0;
+        memset(p->closed_hash, 0, XS_HASH_BYTES);
+        if (format != XS_RECEIPT_FORMAT)
+            continue;
+        if (xs_codec_peek(r) == XS_CODEC_NIL) {
+            if (xs_codec_get_nil(r) != XS_OK)
+                goto malformed;
+        } else if (s_get_hash(r, p->closed_hash)) {
+            p->closed = 1;
+            any_closed = 1;
+        } else {
+            goto malformed;
+        }
     }
+    if (format == XS_RECEIPT_FORMAT && !any_closed)
+        goto malformed;
     if (xs_codec_get_array(r, &n) != XS_OK || n > XS_RECEIPT_TOTALS_MAX)
         goto malformed;
     out->total_count = n;
@@ -215,7 +252,7 @@ xs_err xs_receipt_open(const void *envelope, size_t len,
         return XS_EMALFORMED;
     if (xs_codec_get_uint(&r, &format) != XS_OK)
         return xs_codec_get_int(&r, &other_format) == XS_OK ? XS_EVERSION : XS_EMALFORMED;
-    if (format != 1 && format != XS_RECEIPT_FORMAT)
+    if (format < 1 || format > XS_RECEIPT_FORMAT)
         return XS_EVERSION;
     if (elements != S_BODY_ELEMENTS || xs_codec_get_bin(&r, &hub, &hub_len) != XS_OK ||
         hub_len != XS_SIGN_PK_BYTES)
@@ -282,6 +319,8 @@ static void s_add_period(xs_receipt_t *out, const xs_policy_t *policy, uint8_t s
             memcpy(tmp + S_IDENT_BYTES * c++, idents + S_IDENT_BYTES * i, S_IDENT_BYTES);
     }
     p->scope = scope;
+    p->closed = 0;
+    memset(p->closed_hash, 0, XS_HASH_BYTES);
     p->year = year;
     p->record_count = (uint32_t)c;
     s_hash_idents(tmp, c, p->records_hash);

@@ -1,6 +1,7 @@
 /* report: the certification CSV, shared so every place that prints it prints the same bytes. */
 #include "xs/report.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +35,8 @@ static xs_err s_str_cell(FILE *f, const xs_str_t *s, int last) {
     return xs_csv_write_cell(f, s->len ? s->ptr : "", s->len, last);
 }
 
-/* The summary header, with a name column after teacher_id when with_name. */
-static xs_err s_summary_begin(FILE *f, int with_school, int with_name) {
+/* The summary header, with a name column after teacher_id when named. */
+static xs_err s_summary_begin(FILE *f, int with_school, int named) {
     static const char *const cols[] = {"teacher_id", "scope",          "period",
                                        "bucket",     "credited_hours", "required_hours",
                                        "met",        "binding",        "reason"};
@@ -44,7 +45,7 @@ static xs_err s_summary_begin(FILE *f, int with_school, int with_name) {
         err = s_cell(f, "school_id", 0);
     for (size_t i = 0; err == XS_OK && i < sizeof cols / sizeof cols[0]; i++) {
         err = s_cell(f, cols[i], i + 1 == sizeof cols / sizeof cols[0]);
-        if (err == XS_OK && i == 0 && with_name)
+        if (err == XS_OK && i == 0 && named)
             err = s_cell(f, "name", 0);
     }
     return err;
@@ -58,10 +59,11 @@ xs_err xs_report_summary_begin_named(FILE *f, int with_school) {
     return s_summary_begin(f, with_school, 1);
 }
 
-/* One teacher's summary rows; name (NULL: no name column) after teacher_id. */
+/* One teacher's summary rows; name (NULL: no column) after teacher_id; rows of exempt_year
+ * (0: none) say exempt instead of met. */
 static xs_err s_summary_teacher(FILE *f, const xs_policy_t *policy,
                                 const xs_certify_teacher_t *teacher, const xs_str_t *school,
-                                const char *name) {
+                                const xs_str_t *name, int exempt_year) {
     s_line_t stack[64], *lines = stack;
     if (teacher->total_count > sizeof stack / sizeof stack[0]) {
         lines = malloc(teacher->total_count * sizeof *lines);
@@ -94,12 +96,16 @@ static xs_err s_summary_teacher(FILE *f, const xs_policy_t *policy,
         const char *binding = l->total->met == XS_MET_NONE ? "" : l->total->binding ? "yes" : "no";
         char reason[XS_REPORT_REASON_MAX];
         size_t reason_len = xs_report_total_reason(policy, l->total, reason, sizeof reason);
+        if (exempt_year && l->total->scope != XS_SCOPE_CYCLE && l->total->year == exempt_year) {
+            met = binding = "";
+            reason_len = (size_t)snprintf(reason, sizeof reason, "%s", XS_REPORT_EXEMPT);
+        }
         if (school)
             err = s_str_cell(f, school, 0);
         if (err == XS_OK)
             err = s_str_cell(f, &teacher->teacher_id, 0);
         if (err == XS_OK && name)
-            err = s_cell(f, name, 0);
+            err = s_str_cell(f, name, 0);
         if (err == XS_OK)
             err = s_cell(f, l->scope, 0);
         if (err == XS_OK)
@@ -124,13 +130,13 @@ static xs_err s_summary_teacher(FILE *f, const xs_policy_t *policy,
 
 xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
                                  const xs_certify_teacher_t *teacher, const xs_str_t *school) {
-    return s_summary_teacher(f, policy, teacher, school, NULL);
+    return s_summary_teacher(f, policy, teacher, school, NULL, 0);
 }
 
 xs_err xs_report_summary_teacher_named(FILE *f, const xs_policy_t *policy,
                                        const xs_certify_teacher_t *teacher, const xs_str_t *school,
-                                       const char *name) {
-    return s_summary_teacher(f, policy, teacher, school, name ? name : "");
+                                       const xs_str_t *name, int exempt_year) {
+    return s_summary_teacher(f, policy, teacher, school, name, exempt_year);
 }
 
 size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t *in, size_t n,

@@ -358,10 +358,12 @@ record_also() {
     (IFS=,; printf '%s\n' "${cells[*]}") >>"$sheet"
 }
 
-# drop_first_column FILE: FILE without its first column, every other byte as it was (the BOM,
-# CRLF, quoting), for a CSV whose first cells need no quoting (a report's school_id).
-drop_first_column() {
-    sed -e '1s/^\(\xEF\xBB\xBF\)\{0,1\}[^,]*,/\1/' -e '2,$s/^[^,]*,//' "$1"
+# hub_report_bare FILE: a `xueshi-hub report` summary FILE without its school_id and name
+# columns (the first and third), every other byte as it was: what `xueshi certify` prints for
+# the same records. Its first three cells must need no quoting.
+hub_report_bare() {
+    sed -e '1s/^\(\xEF\xBB\xBF\)\{0,1\}[^,]*,\([^,]*\),[^,]*,/\1\2,/' \
+        -e '2,$s/^[^,]*,\([^,]*\),[^,]*,/\1,/' "$1"
 }
 
 # drop_name_column FILE: FILE without its second column, the teacher's name `xueshi-node

@@ -50,7 +50,7 @@ check_oracle() {
     "$XS" certify --policy "$POLICY" --records "$TMP/union.csv" >"$TMP/oracle.csv" ||
         die "certify of the union"
     report "$TMP/report.csv"
-    drop_first_column "$TMP/report.csv" >"$TMP/report-bare.csv"
+    hub_report_bare "$TMP/report.csv" >"$TMP/report-bare.csv"
     if cmp -s "$TMP/oracle.csv" "$TMP/report-bare.csv"; then
         pass "$1: hub report = xueshi certify over the union ($(($(wc -l <"$TMP/union.csv") - 1)) records, $(($(wc -l <"$TMP/oracle.csv") - 1)) rows)"
     else
@@ -70,7 +70,7 @@ check_totals() {
         head -n 1 "$TMP/report.csv"
         grep -a "^$school," "$TMP/report.csv"
     } >"$TMP/$name-expected-wide.csv"
-    drop_first_column "$TMP/$name-expected-wide.csv" >"$TMP/$name-expected.csv"
+    hub_report_bare "$TMP/$name-expected-wide.csv" >"$TMP/$name-expected.csv"
     rows=$(($(wc -l <"$TMP/$name-expected.csv") - 1))
     if [ "$rows" -gt 0 ] && cmp -s "$TMP/$name-expected.csv" "$TMP/$name-totals.csv"; then
         pass "$name: confirmed totals = the hub report's $rows rows of $school"

@@ -85,10 +85,10 @@ check_rc "second sync sends the records" 0
 run "$HUB" report --dir "$H"
 check_rc "hub report" 0
 check_eq "hub report: T1 has 2 × 2.00 h of 案例分析; 研修日志 counts nothing" \
-    "S1,T1,year,2025-2026,total,4.00,20.00,no,yes,hours_short 还差16.00学时" \
-    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T1,year')"
+    "S1,T1,,year,2025-2026,total,4.00,20.00,no,yes,hours_short 还差16.00学时" \
+    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T1,,year')"
 check_eq "hub report: T2 has 2.00 h of 案例分析 + 1.50 h of lecture" "3.50" \
-    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T2,year' | cut -d, -f6)"
+    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T2,,year' | cut -d, -f7)"
 run "$NODE" totals --dir "$N" --teacher T1
 check "totals shows the hub's confirmed 4.00 h: $OUT" has "$OUT" "4.00"
 check "totals says why the year is not met: $OUT" has "$OUT" "hours_short"
@@ -131,7 +131,7 @@ check "hub report --detail: line is the node's key as \`nodes\` shows it, and it
 SUMMED=$(awk -F, '$7 == "credited" { s += $6 * 100 } END { printf "%.2f", s / 100 }' <<<"$DETAIL")
 run "$HUB" report --dir "$H"
 check_eq "hub report --detail: credited hours sum to the summary's year totals" \
-    "$(tr -d '\r' <<<"$OUT" | awk -F, '$3 == "year" { s += $6 * 100 } END { printf "%.2f", s / 100 }')" \
+    "$(tr -d '\r' <<<"$OUT" | awk -F, '$4 == "year" { s += $7 * 100 } END { printf "%.2f", s / 100 }')" \
     "$SUMMED"
 run "$HUB" report --dir "$H" --detail --school S2
 check_eq "hub report --detail --school S2: the header only" 1 "$(grep -c . <<<"$OUT")"
@@ -156,7 +156,7 @@ check "it says how many teachers were re-certified and receipts issued: $OUT" \
     eval 'has "$OUT" "re-certified 2 teachers" && has "$OUT" "issued 2 receipts"'
 run "$HUB" report --dir "$H"
 check_eq "after v2: T1 has 2 × 3.00 h of 案例分析 + 1.00 h of 研修日志" "7.00" \
-    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T1,year' | cut -d, -f6)"
+    "$(tr -d '\r' <<<"$OUT" | grep '^S1,T1,,year' | cut -d, -f7)"
 
 run "$HUB" report --dir "$H" --detail
 check "after v2, --detail credits 研修日志 by name and label: $OUT" \

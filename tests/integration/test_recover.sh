@@ -17,7 +17,7 @@ SYNC_TIMEOUT=20
 check_oracle() {
     "$XS" certify --policy "$POLICY" --records "$TMP/S1.csv" >"$TMP/oracle.csv" || die "certify"
     "$HUB" report --dir "$H" >"$TMP/report.csv" 2>"$TMP/.err" || die "report: $(cat "$TMP/.err")"
-    drop_first_column "$TMP/report.csv" >"$TMP/report-bare.csv"
+    hub_report_bare "$TMP/report.csv" >"$TMP/report-bare.csv"
     if cmp -s "$TMP/oracle.csv" "$TMP/report-bare.csv"; then
         pass "$1: hub report = xueshi certify over every record ($(($(wc -l <"$TMP/oracle.csv") - 1)) rows)"
     else

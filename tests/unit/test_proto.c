@@ -1139,10 +1139,21 @@ static void s_check_receipt(s_vectors_t *vs, const s_vector_t *v, const uint8_t 
     for (unsigned i = 0; i < v->nfields; i++) {
         int64_t n[9] = {0};
         if (strcmp(v->field[i], "period") == 0) {
-            const char *hash = strrchr(v->value[i], ' ');
-            assert_non_null(hash);
-            assert_int_equal(s_numbers(v->value[i], n, 3), 3);
+            char value[256];
+            snprintf(value, sizeof value, "%s", v->value[i]);
             xs_receipt_period_t *p = &want->periods[want->period_count++];
+            if (format == 3) {
+                /* "... records_hash closed": the last word is the year document's hash or nil */
+                char *closed = strrchr(value, ' ');
+                assert_non_null(closed);
+                *closed++ = '\0';
+                p->closed = strcmp(closed, "nil") != 0;
+                if (p->closed)
+                    s_hex32(closed, p->closed_hash);
+            }
+            const char *hash = strrchr(value, ' ');
+            assert_non_null(hash);
+            assert_int_equal(s_numbers(value, n, 3), 3);
             p->scope = (uint8_t)n[0];
             p->year = (int32_t)n[1];
             p->record_count = (uint32_t)n[2];
@@ -1175,8 +1186,9 @@ static void s_check_receipt(s_vectors_t *vs, const s_vector_t *v, const uint8_t 
     for (uint32_t i = 0; i < want->period_count; i++) {
         const xs_receipt_period_t *a = &got->periods[i], *b = &want->periods[i];
         assert_true(a->scope == b->scope && a->year == b->year &&
-                    a->record_count == b->record_count);
+                    a->record_count == b->record_count && a->closed == b->closed);
         assert_memory_equal(a->records_hash, b->records_hash, 32);
+        assert_memory_equal(a->closed_hash, b->closed_hash, 32);
     }
     assert_int_equal(got->total_count, want->total_count);
     for (uint32_t i = 0; i < want->total_count; i++) {

@@ -66,9 +66,9 @@ static void s_sample(xs_receipt_t *r) {
     r->generation = 42;
     r->issued_at = 1741770000;
     r->period_count = 3;
-    r->periods[0] = (xs_receipt_period_t){XS_SCOPE_YEAR, 2023, 4, {1}};
-    r->periods[1] = (xs_receipt_period_t){XS_SCOPE_YEAR, 2024, 1, {2}};
-    r->periods[2] = (xs_receipt_period_t){XS_SCOPE_CYCLE, 2021, 5, {3}};
+    r->periods[0] = (xs_receipt_period_t){XS_SCOPE_YEAR, 2023, 4, {1}, 0, {0}};
+    r->periods[1] = (xs_receipt_period_t){XS_SCOPE_YEAR, 2024, 1, {2}, 0, {0}};
+    r->periods[2] = (xs_receipt_period_t){XS_SCOPE_CYCLE, 2021, 5, {3}, 0, {0}};
     r->total_count = 4;
     r->totals[0] = (xs_receipt_total_t){.credited_seconds = 2880,
                                         .required_seconds = 2880,
@@ -110,6 +110,8 @@ static void s_assert_same(const xs_receipt_t *a, const xs_receipt_t *b) {
         assert_int_equal(a->periods[i].year, b->periods[i].year);
         assert_int_equal(a->periods[i].record_count, b->periods[i].record_count);
         assert_memory_equal(a->periods[i].records_hash, b->periods[i].records_hash, 32);
+        assert_int_equal(a->periods[i].closed, b->periods[i].closed);
+        assert_memory_equal(a->periods[i].closed_hash, b->periods[i].closed_hash, 32);
     }
     assert_int_equal(a->total_count, b->total_count);
     for (uint32_t i = 0; i < a->total_count; i++) {
@@ -356,10 +358,10 @@ static void s_wrap_receipt(const fixture_t *fx, const xs_writer_t *body, xs_writ
 static void test_body_rules(void **state) {
     fixture_t *fx = *state;
     xs_writer_t body, env;
-    /* Format 3 is another version. */
+    /* Format 4 is another version. */
     xs_writer_init(&body, 1024);
     xs_codec_put_array(&body, 10);
-    xs_codec_put_uint(&body, 3);
+    xs_codec_put_uint(&body, 4);
     xs_codec_put_bin(&body, xs_identity_public(fx->hub)->sign, 32);
     s_wrap_receipt(fx, &body, &env);
     assert_int_equal(xs_receipt_open(env.data, env.len, NULL, &fx->opened), XS_EVERSION);
@@ -392,6 +394,79 @@ static void test_body_rules(void **state) {
     xs_writer_raw(&body, "\xdc\x00\x81", 3); /* 129 periods claimed, none there */
     s_wrap_receipt(fx, &body, &env);
     assert_int_equal(xs_receipt_open(env.data, env.len, NULL, &fx->opened), XS_EMALFORMED);
+    xs_writer_free(&env);
+    xs_writer_free(&body);
+}
+
+/* Body format of an envelope: its body's second byte (a fixarray of 10, then the format). */
+static unsigned s_format(const xs_writer_t *env) {
+    const uint8_t *body, *sig;
+    size_t len;
+    assert_int_equal(xs_codec_split_envelope(env->data, env->len, &body, &len, &sig, 64), XS_OK);
+    return body[1];
+}
+
+/* A closed year's period carries the year document's hash (format 3, 定案); a receipt
+ * without one stays format 2; format 3 without a closed period, or a closed cycle, is refused. */
+static void test_closed_year(void **state) {
+    fixture_t *fx = *state;
+    xs_writer_t env;
+    s_sample(&fx->receipt);
+    s_sign(fx, &fx->receipt, &env);
+    assert_int_equal(s_format(&env), 2);
+    xs_writer_free(&env);
+
+    fx->receipt.periods[1].closed = 1;
+    memset(fx->receipt.periods[1].closed_hash, 0xc1, 32);
+    s_sign(fx, &fx->receipt, &env);
+    assert_int_equal(s_format(&env), 3);
+    assert_int_equal(
+        xs_receipt_open(env.data, env.len, xs_identity_public(fx->hub)->sign, &fx->opened), XS_OK);
+    s_assert_same(&fx->receipt, &fx->opened);
+    assert_int_equal(fx->opened.periods[0].closed, 0);
+    assert_int_equal(fx->opened.periods[1].closed, 1);
+    /* Flipping a byte of the closed hash breaks the signature. */
+    env.data[env.len - 64 - 40] ^= 1;
+    assert_int_equal(xs_receipt_open(env.data, env.len, NULL, &fx->opened), XS_ECRYPTO);
+    xs_writer_free(&env);
+
+    /* Only a year is closed. */
+    fx->receipt.periods[2].closed = 1;
+    xs_writer_init(&env, XS_RECEIPT_MAX_BYTES);
+    assert_int_equal(xs_receipt_sign(&env, fx->hub, &fx->receipt), XS_EINVAL);
+    xs_writer_free(&env);
+
+    /* Format 3 whose periods are all open is malformed: the lowest format that carries it. */
+    xs_writer_t body;
+    uint8_t hash[32] = {0};
+    xs_writer_init(&body, 1024);
+    xs_codec_put_array(&body, 10);
+    xs_codec_put_uint(&body, 3);
+    xs_codec_put_bin(&body, xs_identity_public(fx->hub)->sign, 32);
+    xs_codec_put_str(&body, "T1", 2);
+    xs_codec_put_str(&body, "p", 1);
+    xs_codec_put_uint(&body, 1);
+    xs_codec_put_bin(&body, hash, 32);
+    xs_codec_put_uint(&body, 1);
+    xs_codec_put_int(&body, 0);
+    xs_codec_put_array(&body, 1);
+    xs_codec_put_array(&body, 5);
+    xs_codec_put_uint(&body, XS_SCOPE_YEAR);
+    xs_codec_put_int(&body, 2025);
+    xs_codec_put_uint(&body, 0);
+    xs_codec_put_bin(&body, hash, 32);
+    size_t mark = body.len;
+    xs_codec_put_nil(&body);
+    xs_codec_put_array(&body, 0);
+    s_wrap_receipt(fx, &body, &env);
+    assert_int_equal(xs_receipt_open(env.data, env.len, NULL, &fx->opened), XS_EMALFORMED);
+    xs_writer_free(&env);
+    body.len = mark;
+    xs_codec_put_bin(&body, hash, 32);
+    xs_codec_put_array(&body, 0);
+    s_wrap_receipt(fx, &body, &env);
+    assert_int_equal(xs_receipt_open(env.data, env.len, NULL, &fx->opened), XS_OK);
+    assert_int_equal(fx->opened.periods[0].closed, 1);
     xs_writer_free(&env);
     xs_writer_free(&body);
 }
@@ -609,10 +684,15 @@ static void test_policy_envelope(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_tampered),
-        cmocka_unit_test(test_wrong_hub),       cmocka_unit_test(test_sign_refuses),
-        cmocka_unit_test(test_limits),          cmocka_unit_test(test_body_rules),
-        cmocka_unit_test(test_records_hash),    cmocka_unit_test(test_build_from_certify),
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_tampered),
+        cmocka_unit_test(test_wrong_hub),
+        cmocka_unit_test(test_sign_refuses),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_body_rules),
+        cmocka_unit_test(test_closed_year),
+        cmocka_unit_test(test_records_hash),
+        cmocka_unit_test(test_build_from_certify),
         cmocka_unit_test(test_policy_envelope),
     };
     return cmocka_run_group_tests_name("receipt", tests, s_setup, s_teardown);

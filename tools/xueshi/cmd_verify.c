@@ -8,42 +8,53 @@
 #include "xs/policy.h"
 #include "xs/receipt.h"
 #include "xs/report.h"
+#include "xs/year.h"
 #include "xueshi.h"
 
-#define S_USAGE "xueshi verify RECEIPT_FILE [--hub-key HUB_KEYS] [--policy FILE.ini]"
+#define S_USAGE                                                                                    \
+    "xueshi verify RECEIPT_FILE [--hub-key HUB_KEYS] [--policy FILE.ini] [--year-doc year.xsdoc]"
 
 static const char *const s_scope[XS_SCOPE_COUNT] = {"year", "semester", "cycle"};
 
-/* Reads a whole small file; NULL and a message on failure. */
-static uint8_t *s_read(const char *path, size_t max, size_t *len) {
+/* Reads a whole file of at most max bytes, allocating what its size needs; NULL and a message
+ * naming what it should be on failure. */
+static uint8_t *s_read_what(const char *path, size_t max, size_t *len, const char *what) {
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "xueshi: 无法读取 %s (cannot read)\n", path);
         return NULL;
     }
-    uint8_t *buf = malloc(max + 1);
-    *len = buf ? fread(buf, 1, max + 1, f) : 0;
-    int bad = !buf || ferror(f) || *len > max;
+    long size = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    int bad = size < 0 || (unsigned long)size > max || fseek(f, 0, SEEK_SET) != 0;
+    uint8_t *buf = bad ? NULL : malloc((size_t)size + 1);
+    *len = buf ? fread(buf, 1, (size_t)size + 1, f) : 0;
+    bad = bad || !buf || ferror(f) || *len > max || *len != (size_t)size;
     fclose(f);
     if (bad) {
-        fprintf(stderr, "xueshi: %s 不是认定回执 (not a receipt: unreadable or too large)\n", path);
+        fprintf(stderr, "xueshi: %s 不是%s (unreadable or too large)\n", path, what);
         free(buf);
         return NULL;
     }
     return buf;
 }
 
+static uint8_t *s_read(const char *path, size_t max, size_t *len) {
+    return s_read_what(path, max, len, "认定回执 (not a receipt)");
+}
+
 /* What the command line asks for. */
 typedef struct s_args {
-    const char *receipt; /* the receipt file */
-    int has_hub;         /* 1: --hub-key given, in hub */
-    xs_pubkeys_t hub;    /* the hub's keys the receipt must be signed with */
-    const char *policy;  /* --policy: the policy file to compare, or NULL */
+    const char *receipt;  /* the receipt file */
+    int has_hub;          /* 1: --hub-key given, in hub */
+    xs_pubkeys_t hub;     /* the hub's keys the receipt must be signed with */
+    const char *policy;   /* --policy: the policy file to compare, or NULL */
+    const char *year_doc; /* --year-doc: a closed year's document to check against, or NULL */
 } s_args_t;
 
 /* Reads and checks the options into a; 0, or the exit code after saying why. */
 static int s_parse(int argc, char **argv, s_args_t *a) {
-    xs_cli_opt_t opts[] = {{"hub-key", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {
+        {"hub-key", 1, NULL}, {"policy", 1, NULL}, {"year-doc", 1, NULL}, {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
@@ -62,6 +73,7 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     a->receipt = pos[0];
     a->has_hub = hub_key != NULL;
     a->policy = xs_cli_get(opts, nopts, "policy");
+    a->year_doc = xs_cli_get(opts, nopts, "year-doc");
     return 0;
 }
 
@@ -112,8 +124,13 @@ static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
     for (uint32_t i = 0; i < r->period_count; i++) {
         const xs_receipt_period_t *p = &r->periods[i];
         xs_hex_encode(p->records_hash, 16, hex);
-        printf("  %s %d: %u 条记录 (records), 记录集 hash %s…\n", s_scope[p->scope % 3], p->year,
+        printf("  %s %d: %u 条记录 (records), 记录集 hash %s…", s_scope[p->scope % 3], p->year,
                p->record_count, hex);
+        if (p->closed) {
+            xs_hex_encode(p->closed_hash, 16, hex);
+            printf("; 已结账定案 (closed, final), 年度认定文件 hash %s…", hex);
+        }
+        printf("\n");
     }
     printf("scope,year,semester,bucket,credited_hours,required_hours,met,binding,reason\n");
     for (uint32_t i = 0; i < r->total_count; i++) {
@@ -136,6 +153,89 @@ static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
                                      : "no",
                reason);
     }
+}
+
+/* One mismatch between the receipt and the year document. */
+static void s_mismatch(int *bad, const char *zh, const char *en) {
+    if (!*bad)
+        printf("与年度认定文件不一致 (DOES NOT match the year document):\n");
+    *bad = 1;
+    printf("  %s (%s)\n", zh, en);
+}
+
+/* Checks receipt r against the closed year document at path (signed by the receipt's hub):
+ * its period of that year is closed with the document's hash, and its year and semester
+ * totals are the document's row for the teacher. 0 when they agree, 1 when not, 2 when the
+ * document cannot be read (each said). */
+static int s_check_year_doc(const xs_receipt_t *r, const char *path, int has_hub,
+                            const uint8_t hub[32]) {
+    size_t len;
+    xs_year_doc_t doc;
+    int bad = 0;
+    char label[XS_POLICY_YEAR_LABEL], hex[65];
+    uint8_t *env = s_read_what(path, XS_YEAR_MAX_BYTES, &len, "学年认定文件 (not a year document)");
+    if (!env)
+        return 2;
+    xs_err err = xs_year_open(env, len, has_hub ? hub : r->hub, &doc);
+    free(env);
+    if (err != XS_OK) {
+        printf("年度认定文件无效 (year document INVALID): %s\n",
+               err == XS_ECRYPTO ? "不是签发该回执的县级中心签署的，或已被改动 (not signed by the "
+                                   "receipt's hub, or altered)"
+                                 : xs_strerror(err));
+        return err == XS_ECRYPTO ? 1 : 2;
+    }
+    xs_policy_year_label(doc.year, label);
+    xs_hex_encode(doc.hash, 32, hex);
+    printf("年度认定文件 (year document): 学年 %s, %zu 位教师 (teachers), hash %s\n", label,
+           doc.row_count, hex);
+    const xs_receipt_period_t *period = NULL;
+    for (uint32_t i = 0; i < r->period_count; i++)
+        if (r->periods[i].scope == XS_SCOPE_YEAR && r->periods[i].year == doc.year)
+            period = &r->periods[i];
+    if (!period)
+        s_mismatch(&bad, "回执中没有该学年", "the receipt has no period for that year");
+    else if (!period->closed)
+        s_mismatch(&bad, "回执中该学年尚未结账定案，请同步取回结账后的新回执",
+                   "the receipt's year is not closed: sync to fetch the receipt issued after the "
+                   "close");
+    else if (memcmp(period->closed_hash, doc.hash, 32) != 0)
+        s_mismatch(&bad, "回执所依据的年度认定文件不是这一份",
+                   "the receipt names another year document");
+    const xs_year_row_t *row =
+        xs_year_find(doc.rows, doc.row_count, r->teacher_id.ptr, r->teacher_id.len);
+    if (!row) {
+        s_mismatch(&bad, "该教师不在年度认定文件中", "the teacher is not in the year document");
+    } else {
+        /* The receipt's year and semester rows of that year, in order, against the row's. */
+        uint32_t k = 0, matched = 1;
+        for (uint32_t i = 0; i < r->total_count; i++) {
+            const xs_receipt_total_t *t = &r->totals[i];
+            if (t->scope == XS_SCOPE_CYCLE || t->year != doc.year)
+                continue;
+            while (k < row->total_count && row->totals[k].scope == XS_SCOPE_CYCLE)
+                k++;
+            const xs_year_total_t *y = k < row->total_count ? &row->totals[k++] : NULL;
+            if (!y || y->scope != t->scope || y->semester != t->semester ||
+                y->bucket != t->bucket || y->credited_seconds != t->credited_seconds ||
+                y->required_seconds != t->required_seconds || y->met != t->met ||
+                y->binding != t->binding)
+                matched = 0;
+        }
+        while (k < row->total_count && row->totals[k].scope == XS_SCOPE_CYCLE)
+            k++;
+        if (!matched || k != row->total_count)
+            s_mismatch(&bad,
+                       "回执的学年学时与年度认定文件中该教师的结果不同（若之后有补认定，以补认定"
+                       "文件为准）",
+                       "the receipt's year totals differ from the teacher's row in the document "
+                       "(an amendment after it, if any, supersedes it)");
+    }
+    if (!bad)
+        printf("与年度认定文件一致：该学年已结账定案 (matches the year document: the year is "
+               "closed and final)\n");
+    xs_year_doc_free(&doc);
+    return bad;
 }
 
 int tool_cmd_verify(int argc, char **argv) {
@@ -165,6 +265,11 @@ int tool_cmd_verify(int argc, char **argv) {
     s_print_header(r, args.has_hub, policy, policy_hash);
     s_print_totals(r, policy);
     rc = policy && memcmp(policy_hash, r->policy_hash, 32) != 0 ? 1 : 0;
+    if (args.year_doc) {
+        int year_rc = s_check_year_doc(r, args.year_doc, args.has_hub, args.hub.sign);
+        if (year_rc > rc)
+            rc = year_rc;
+    }
 out:
     free(env);
     free(r);

@@ -14,9 +14,11 @@
 #include "xs/proto.h"
 #include "xs/record.h"
 
-/* Body format version this module writes (protocol.md §4, element 0); it also reads format 1,
- * whose totals are in minutes. */
-#define XS_RECEIPT_FORMAT 2
+/* Body format versions (protocol.md §4, element 0): format 3 is written when a period is of a
+ * closed year (its `closed` element), format 2 otherwise; format 1, whose totals are in
+ * minutes, is read too. */
+#define XS_RECEIPT_FORMAT 3
+#define XS_RECEIPT_FORMAT_OPEN 2
 /* Most periods and totals one receipt holds. A period is an academic year or a cycle the
  * teacher has records in: 128 covers a century of years with their cycles. Totals are at
  * most 3 rows per bucket and year (year, two semesters) plus cycle rows: 1024 covers 20 years
@@ -38,6 +40,9 @@ typedef struct xs_receipt_period {
                               2025-2026) */
     uint32_t record_count; /* the teacher's records certified in it, whatever their status */
     uint8_t records_hash[XS_HASH_BYTES]; /* xs_receipt_records_hash of their identities */
+    uint8_t closed;                      /* 1: a closed academic year (定案, schema/year.md):
+                                            its totals are the year document's */
+    uint8_t closed_hash[XS_HASH_BYTES];  /* closed: xs_year_hash of the year document's body */
 } xs_receipt_period_t;
 
 /* One total row (protocol.md §4 "total"), as xs_certify_total_t gives it. */

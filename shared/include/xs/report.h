@@ -29,13 +29,20 @@ XS_MUST_USE xs_err xs_report_summary_teacher(FILE *f, const xs_policy_t *policy,
                                              const xs_certify_teacher_t *teacher,
                                              const xs_str_t *school);
 
-/* As xs_report_summary_begin and xs_report_summary_teacher, with a `name` column after
- * teacher_id: the teacher's name from the county's roster (xs/staff.h), name "" or NULL when
- * the roster does not name the teacher. XS_EIO, XS_ENOMEM. */
+/* The reason cell of a teacher exempt in a year (免于认定, credit-rules §7). */
+#define XS_REPORT_EXEMPT "exempt 免于认定（在岗不足半年）"
+
+/* As xs_report_summary_begin, with a `name` column after teacher_id (the hub's report, which
+ * names rostered teachers). XS_EIO. */
 XS_MUST_USE xs_err xs_report_summary_begin_named(FILE *f, int with_school);
+
+/* As xs_report_summary_teacher, with name (may be empty) after teacher_id. Rows of academic
+ * year exempt_year (its year and semester rows; 0: none) are of a teacher exempt that year:
+ * met and binding empty, reason XS_REPORT_EXEMPT. XS_EIO, XS_ENOMEM. */
 XS_MUST_USE xs_err xs_report_summary_teacher_named(FILE *f, const xs_policy_t *policy,
                                                    const xs_certify_teacher_t *teacher,
-                                                   const xs_str_t *school, const char *name);
+                                                   const xs_str_t *school, const xs_str_t *name,
+                                                   int exempt_year);
 
 /* Copies into out (room for n) the totals of academic year `year` (2025 for 2025-2026): its
  * year and semester rows, and the rows of the cycle holding it; year 0 keeps all. Returns
