@@ -3,6 +3,7 @@
  * year is met, from the engine's ledger and rows. */
 #include "xs/standing.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* The totals that decide a year (§7.4): binding year and semester rows of the year, and
@@ -248,14 +249,39 @@ static void s_next(s_text_t *t) {
         s_puts(t, "; ");
 }
 
+/* One total's reason, each of its parts named by bucket and scope so a list of several reads
+ * alone: "hours_short 网络研修（学年）还差28.50学时". */
 static void s_reason_total(void *ctx, const xs_certify_total_t *total) {
     s_text_t *t = ctx;
-    char text[256];
+    char text[256], where[XS_POLICY_LABEL_MAX + 32];
     size_t n = xs_certify_total_reason(t->policy, total, text, sizeof text);
     if (!n)
         return;
-    s_next(t);
-    s_put(t, text, n);
+    const char *label = xs_policy_bucket_label(t->policy, total->bucket);
+    if (!label || !*label)
+        label = xs_policy_bucket_name(t->policy, total->bucket);
+    const char *scope = total->scope == XS_SCOPE_CYCLE ? "周期"
+                        : total->scope == XS_SCOPE_SEMESTER
+                            ? (total->semester == 1 ? "第一学期" : "第二学期")
+                            : "学年";
+    snprintf(where, sizeof where, "%s（%s）", label ? label : "", scope);
+    /* The engine's text is "code phrase[; code phrase]": the bucket goes before each phrase. */
+    size_t i = 0;
+    while (i < n) {
+        size_t end = i;
+        while (end < n && !(text[end] == ';' && end + 1 < n && text[end + 1] == ' '))
+            end++;
+        const char *space = memchr(text + i, ' ', end - i);
+        s_next(t);
+        if (space) {
+            s_put(t, text + i, (size_t)(space - (text + i)) + 1);
+            s_puts(t, where);
+            s_put(t, space + 1, (size_t)(text + end - (space + 1)));
+        } else {
+            s_put(t, text + i, end - i);
+        }
+        i = end + 2;
+    }
 }
 
 /* "还差N.NN学时". */

@@ -136,7 +136,7 @@ check "the node shows the closed year's confirmed figures as final: $(grep 学�
 run "$HUB" supplement --dir "$H" --year "$YEAR" --list
 check_rc "supplement --list" 0
 check "the late record is on the 补认定 list with its effect: $OUT" \
-    has "$OUT" ",T001,张伟,集中培训,2026-05-01,0.00,30.00,'+30.00,late 迟到"
+    has "$OUT" ",T001,张伟,集中培训,2026-05-01,0.00,30.00,增加30.00,late 迟到"
 
 "$NODE" receipt --dir "$N" --teacher T001 --out "$TMP/t1.receipt" >/dev/null || fail "receipt"
 run "$XS" verify "$TMP/t1.receipt" --hub-key "$HUB_KEY" --year-doc "$YDIR/year.xsdoc"
@@ -151,7 +151,7 @@ check "final.xsdoc is not a year document: exit $RC" test "$RC" -ne 0
 run "$HUB" supplement --dir "$H" --year "$YEAR"
 check_rc "supplement signs amendment 1" 0
 check "amend-1.xsdoc is written" test -s "$YDIR/amend-1.xsdoc"
-check "补认定-1.csv lists the record" grep -q ",T001,张伟,集中培训,2026-05-01,0.00,30.00,'+30.00," \
+check "补认定-1.csv lists the record" grep -q ",T001,张伟,集中培训,2026-05-01,0.00,30.00,增加30.00," \
     "$YDIR/补认定-1.csv"
 run "$HUB" supplement --dir "$H" --year "$YEAR" --list
 check_eq "after the amendment the list is empty" 1 "$(csv_plain "$TMP/.out" | wc -l)"

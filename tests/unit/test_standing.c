@@ -266,8 +266,9 @@ static void test_no_records_is_not_met(void **state) {
     assert_int_equal(c->standing.why, XS_STANDING_WHY_HOURS);
     assert_int_equal(c->standing.credited_seconds, 0);
     assert_int_equal(c->standing.final, 1);
-    assert_string_equal(c->reason, "hours_short 还差360.00学时; single_missing "
-                                   "缺少一次不少于90学时的集中培训; hours_short 还差120.00学时");
+    assert_string_equal(c->reason, "hours_short 专业发展培训（周期）还差360.00学时; single_missing "
+                                   "专业发展培训（周期）缺少一次不少于90学时的集中培训; "
+                                   "hours_short 校本培训（周期）还差120.00学时");
     s_stand(c, p, &e, none, 0, 2023);
     assert_int_equal(c->standing.met, XS_MET_NONE);
     assert_string_equal(c->reason, "");
@@ -290,7 +291,7 @@ static void test_advisory_against_binding(void **state) {
     assert_int_equal(c->standing.met, XS_MET_NO);
     assert_int_equal(c->standing.why, XS_STANDING_WHY_HOURS);
     assert_int_equal(c->standing.credited_seconds, S_H(30));
-    assert_string_equal(c->reason, "hours_short 还差10.00学时");
+    assert_string_equal(c->reason, "hours_short 校本研修学时（学年）还差10.00学时");
     s_stand(c, wenzhou, &e, recs, 1, 2023);
     assert_int_equal(c->standing.met, XS_MET_NONE);
     assert_int_equal(c->standing.credited_seconds, S_H(30));
