@@ -715,7 +715,11 @@ static xs_err s_supplement_row(FILE *f, const xs_policy_t *policy, const xs_year
      * as a formula (a leading + or -) nor needs the formula guard's apostrophe. */
     uint32_t a = e->seconds, b = e->frozen_seconds;
     xs_certify_format_hours(hours, sizeof hours, a >= b ? a - b : b - a);
-    snprintf(effect, sizeof effect, "%s%s", a > b ? "增加" : a < b ? "减少" : "不变", a == b ? "" : hours);
+    snprintf(effect, sizeof effect, "%s%s",
+             a > b   ? "增加"
+             : a < b ? "减少"
+                     : "不变",
+             a == b ? "" : hours);
     if (err == XS_OK)
         err = s_cell(f, effect, 0);
     if (err == XS_OK)

@@ -45,7 +45,8 @@ struct hub_serve {
     s_queued_t queue[S_GROUP_ITEMS];
     size_t queued;
     size_t queued_bytes;
-    xs_writer_t out; /* the reply being built */
+    xs_writer_t out;  /* the reply being built */
+    xs_staff_t staff; /* the current teacher roster, decoded once per version (hub_staff_part) */
 };
 
 /* ZAP: admits a CURVE key that belongs to an enrolled, unrevoked node. */
@@ -326,7 +327,7 @@ static void s_staff(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *get) 
     if (err == XS_OK && !s_target(s, txn, peer, g->has_origin, g->origin, &node))
         goto out;
     if (err == XS_OK)
-        err = hub_staff_part(txn, s->hub->id, &node, &part);
+        err = hub_staff_part(txn, s->hub->id, &node, &s->staff, &part);
     if (err == XS_OK) {
         const uint8_t *body, *signature;
         size_t body_len;
@@ -475,6 +476,7 @@ void hub_serve_close(hub_serve_t **sp) {
         free(s->queue[i].envelope);
     xs_server_close(&s->server);
     xs_writer_free(&s->out);
+    xs_staff_free(&s->staff);
     free(s);
     *sp = NULL;
 }

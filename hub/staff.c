@@ -84,20 +84,27 @@ xs_err hub_staff_put(xs_txn_t *txn, xs_staff_t *staff, int64_t now) {
 }
 
 xs_err hub_staff_part(xs_txn_t *txn, const xs_identity_t *hub, const hub_node_t *node,
-                      xs_writer_t *envelope) {
+                      xs_staff_t *cache, xs_writer_t *envelope) {
     const char *schools[1 + HUB_MAX_PROXIES];
     size_t count = 0;
-    xs_staff_t staff;
-    xs_err err = hub_staff_current(txn, &staff);
+    xs_staff_t own = {0}, *staff = cache ? cache : &own;
+    uint64_t current;
+    xs_err err = hub_meta_get_u64(txn, HUB_META_STAFF, &current);
     if (err != XS_OK)
         return err;
-    if (staff.version == 0)
+    if (current == 0)
         return XS_ENOTFOUND;
+    if (!cache || cache->version != current) {
+        xs_staff_free(staff);
+        err = hub_staff_current(txn, staff);
+        if (err != XS_OK)
+            return err;
+    }
     schools[count++] = node->school;
     for (uint32_t i = 0; i < node->proxy_count && i < HUB_MAX_PROXIES; i++)
         schools[count++] = node->proxies[i];
-    err = xs_staff_part_sign(envelope, hub, node->origin, &staff, schools, count);
-    xs_staff_free(&staff);
+    err = xs_staff_part_sign(envelope, hub, node->origin, staff, schools, count);
+    xs_staff_free(&own);
     return err;
 }
 

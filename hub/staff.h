@@ -22,10 +22,13 @@ XS_MUST_USE xs_err hub_staff_version(xs_txn_t *txn, uint32_t version, xs_staff_t
 XS_MUST_USE xs_err hub_staff_put(xs_txn_t *txn, xs_staff_t *staff, int64_t now);
 
 /* Signs the part of the current roster for node (the teachers of its school and of the
- * schools it may proxy for) and appends the envelope to envelope. XS_ENOTFOUND when no
- * roster was imported. */
+ * schools it may proxy for) and appends the envelope to envelope. cache: NULL, or a roster
+ * the caller keeps between calls (zeroed before the first; free it with xs_staff_free): it is
+ * reloaded only when the current version differs from the one it holds (a stored version
+ * never changes), so a server answering many nodes decodes the roster once per version.
+ * XS_ENOTFOUND when no roster was imported. */
 XS_MUST_USE xs_err hub_staff_part(xs_txn_t *txn, const xs_identity_t *hub, const hub_node_t *node,
-                                  xs_writer_t *envelope);
+                                  xs_staff_t *cache, xs_writer_t *envelope);
 
 /* Reads a roster CSV (len bytes) into *roster against the county's schools: those an enrolled
  * node serves, as its own or a proxied school (revoked nodes' schools still count), and loads

@@ -122,7 +122,7 @@ static void test_versions(void **state) {
     assert_int_equal(staff.count, 0);
     xs_writer_t env;
     xs_writer_init(&env, XS_STAFF_PART_BYTES);
-    assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], &env), XS_ENOTFOUND);
+    assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], NULL, &env), XS_ENOTFOUND);
     assert_int_equal(hub_staff_version(txn, 1, &staff), XS_ENOTFOUND);
     xs_store_end(&txn);
 
@@ -205,7 +205,7 @@ static void test_part(void **state) {
     xs_staff_free(&im.roster);
     xs_writer_init(&env, XS_STAFF_PART_BYTES);
     assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
-    assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], &env), XS_OK);
+    assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], NULL, &env), XS_OK);
     xs_store_end(&txn);
     const uint8_t *hub_key = xs_identity_public(fx->hub)->sign;
     assert_int_equal(xs_staff_part_open(env.data, env.len, hub_key, fx->nodes[0].origin, &part),
@@ -220,6 +220,35 @@ static void test_part(void **state) {
     xs_writer_free(&env);
 }
 
+/* A server's cached roster follows a re-import: the next part is the new version's. */
+static void test_part_cache_follows_versions(void **state) {
+    fixture_t *fx = *state;
+    s_import_t im;
+    xs_txn_t *txn = NULL;
+    xs_staff_t cache = {0}, part;
+    xs_writer_t env;
+    const uint8_t *hub_key = xs_identity_public(fx->hub)->sign;
+    assert_int_equal(s_import(fx, &im, s_v1, 5000), XS_OK);
+    xs_staff_free(&im.roster);
+    for (uint32_t version = 1; version <= 2; version++) {
+        xs_writer_init(&env, XS_STAFF_PART_BYTES);
+        assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
+        assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], &cache, &env), XS_OK);
+        xs_store_end(&txn);
+        assert_int_equal(cache.version, version);
+        assert_int_equal(xs_staff_part_open(env.data, env.len, hub_key, fx->nodes[0].origin, &part),
+                         XS_OK);
+        assert_int_equal(part.version, version);
+        xs_staff_free(&part);
+        xs_writer_free(&env);
+        if (version == 1) {
+            assert_int_equal(s_import(fx, &im, s_v2, 6000), XS_OK);
+            xs_staff_free(&im.roster);
+        }
+    }
+    xs_staff_free(&cache);
+}
+
 int main(void) {
     if (xs_identity_setup() != XS_OK)
         return 1;
@@ -227,6 +256,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_versions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_history, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_part, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_part_cache_follows_versions, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("hub_staff", tests, NULL, NULL);
 }
