@@ -153,5 +153,17 @@ check_rc "the school exports a receipt" 0
 run "$XS" verify "$TMP/T03.receipt" --hub-key "$HUB_KEY" --year-doc "$H/years/$YEAR/year.xsdoc"
 check_rc "the receipt verifies against the closed year's document" 0
 check "the receipt says final" has "$OUT" "定案"
+# The late record's teacher was amended: their receipt matches the amendment, not the document.
+run "$NODE" receipt --dir "$TMP/A" --teacher XA-T05 --out "$TMP/T05.receipt"
+run "$XS" verify "$TMP/T05.receipt" --hub-key "$HUB_KEY" --year-doc "$H/years/$YEAR/year.xsdoc"
+check_rc "an amended teacher's receipt differs from the year document alone" 1
+check "and verify says to give the amendments" has "$OUT" "--amend"
+run "$XS" verify "$TMP/T05.receipt" --hub-key "$HUB_KEY" --year-doc "$H/years/$YEAR/year.xsdoc" \
+    --amend "$H/years/$YEAR/amend-1.xsdoc"
+check_rc "it verifies against the document and its amendment" 0
+check "checked against amendment 1" has "$OUT" "第 1 号补认定"
+run "$XS" verify "$TMP/T05.receipt" --hub-key "$HUB_KEY" --year-doc "$H/years/$YEAR/year.xsdoc" \
+    --amend "$H/years/$YEAR/final.xsdoc"
+check "another signed document is not taken for an amendment" eval '[ "$RC" -ne 0 ] && has "$OUT" "补认定文件"'
 
 finish

@@ -12,7 +12,11 @@
 #include "xueshi.h"
 
 #define S_USAGE                                                                                    \
-    "xueshi verify RECEIPT_FILE [--hub-key HUB_KEYS] [--policy FILE.ini] [--year-doc year.xsdoc]"
+    "xueshi verify RECEIPT_FILE [--hub-key HUB_KEYS] [--policy FILE.ini] [--year-doc year.xsdoc "  \
+    "[--amend amend-N.xsdoc]...]"
+
+/* Most --amend files one verify reads. */
+#define S_AMENDS_MAX 64
 
 static const char *const s_scope[XS_SCOPE_COUNT] = {"year", "semester", "cycle"};
 
@@ -49,7 +53,37 @@ typedef struct s_args {
     xs_pubkeys_t hub;     /* the hub's keys the receipt must be signed with */
     const char *policy;   /* --policy: the policy file to compare, or NULL */
     const char *year_doc; /* --year-doc: a closed year's document to check against, or NULL */
+    const char *amends[S_AMENDS_MAX]; /* --amend: the year's amendments (补认定), any order */
+    size_t namends;
 } s_args_t;
+
+/* Takes every "--amend FILE" (or --amend=FILE) out of argv into a->amends; returns the words
+ * left in argv (compacted), or -1 after saying why. */
+static int s_take_amends(int argc, char **argv, s_args_t *a) {
+    int kept = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *value;
+        if (strcmp(argv[i], "--amend") == 0 && i + 1 < argc)
+            value = argv[++i];
+        else if (strncmp(argv[i], "--amend=", 8) == 0)
+            value = argv[i] + 8;
+        else if (strcmp(argv[i], "--amend") == 0)
+            value = NULL;
+        else {
+            argv[kept++] = argv[i];
+            continue;
+        }
+        if (!value || !*value || a->namends == S_AMENDS_MAX) {
+            fprintf(stderr,
+                    "xueshi: --amend 需要一个补认定文件，至多 %d 个 (--amend FILE, at most "
+                    "%d)\n",
+                    S_AMENDS_MAX, S_AMENDS_MAX);
+            return -1;
+        }
+        a->amends[a->namends++] = value;
+    }
+    return kept;
+}
 
 /* Reads and checks the options into a; 0, or the exit code after saying why. */
 static int s_parse(int argc, char **argv, s_args_t *a) {
@@ -60,6 +94,9 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     size_t npos;
     char msg[512];
     memset(a, 0, sizeof *a);
+    argc = s_take_amends(argc, argv, a);
+    if (argc < 0)
+        return 2;
     if (xs_cli_parse(argc, argv, opts, nopts, pos, 1, &npos, msg, sizeof msg) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || npos != 1) {
         fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
@@ -74,6 +111,10 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     a->has_hub = hub_key != NULL;
     a->policy = xs_cli_get(opts, nopts, "policy");
     a->year_doc = xs_cli_get(opts, nopts, "year-doc");
+    if (a->namends && !a->year_doc) {
+        fprintf(stderr, "xueshi: --amend 须与 --year-doc 一起使用 (--amend needs --year-doc)\n");
+        return 2;
+    }
     return 0;
 }
 
@@ -163,12 +204,53 @@ static void s_mismatch(int *bad, const char *zh, const char *en) {
     printf("  %s (%s)\n", zh, en);
 }
 
-/* Checks receipt r against the closed year document at path (signed by the receipt's hub):
- * its period of that year is closed with the document's hash, and its year and semester
- * totals are the document's row for the teacher. 0 when they agree, 1 when not, 2 when the
+/* The teacher's row in the newest of the amendments at paths (signed by hub, of the document
+ * doc) that amends them, into *row (borrowing amends[*used]) and *number; *row NULL when none
+ * does. amends (room for n) are the caller's to free with xs_year_amend_free. 0, or 1 when an
+ * amendment is not of this document or not the hub's, 2 when one cannot be read (each said). */
+static int s_amended_row(const xs_receipt_t *r, const xs_year_doc_t *doc, const char *const *paths,
+                         size_t n, const uint8_t hub[32], xs_year_amend_t *amends,
+                         const xs_year_row_t **row, uint32_t *number) {
+    *row = NULL;
+    *number = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t len;
+        uint8_t *env =
+            s_read_what(paths[i], XS_YEAR_MAX_BYTES, &len, "补认定文件 (not an amendment)");
+        if (!env)
+            return 2;
+        xs_err err = xs_year_amend_open(env, len, hub, &amends[i]);
+        free(env);
+        if (err != XS_OK) {
+            printf("补认定文件 %s 无效 (amendment INVALID): %s\n", paths[i],
+                   err == XS_ECRYPTO ? "不是签发该回执的县级中心签署的，或已被改动 (not signed by "
+                                       "the receipt's hub, or altered)"
+                                     : xs_strerror(err));
+            return err == XS_ECRYPTO ? 1 : 2;
+        }
+        if (amends[i].year != doc->year || memcmp(amends[i].closed_hash, doc->hash, 32) != 0) {
+            printf("补认定文件 %s 不是这份年度认定文件的补认定 (the amendment is of another year "
+                   "document)\n",
+                   paths[i]);
+            return 1;
+        }
+        const xs_year_row_t *mine =
+            xs_year_find(amends[i].rows, amends[i].row_count, r->teacher_id.ptr, r->teacher_id.len);
+        if (mine && amends[i].number > *number) {
+            *row = mine;
+            *number = amends[i].number;
+        }
+    }
+    return 0;
+}
+
+/* Checks receipt r against the closed year document at path (signed by the receipt's hub)
+ * and its amendments (the n files at amends): its period of that year is closed with the
+ * document's hash, and its year and semester totals are the teacher's row in the newest
+ * amendment that amends them, else in the document. 0 when they agree, 1 when not, 2 when a
  * document cannot be read (each said). */
-static int s_check_year_doc(const xs_receipt_t *r, const char *path, int has_hub,
-                            const uint8_t hub[32]) {
+static int s_check_year_doc(const xs_receipt_t *r, const char *path, const char *const *amends,
+                            size_t namends, int has_hub, const uint8_t hub[32]) {
     size_t len;
     xs_year_doc_t doc;
     int bad = 0;
@@ -204,6 +286,24 @@ static int s_check_year_doc(const xs_receipt_t *r, const char *path, int has_hub
                    "the receipt names another year document");
     const xs_year_row_t *row =
         xs_year_find(doc.rows, doc.row_count, r->teacher_id.ptr, r->teacher_id.len);
+    xs_year_amend_t *opened = namends ? calloc(namends, sizeof *opened) : NULL;
+    const xs_year_row_t *amended = NULL;
+    uint32_t number = 0;
+    if (namends && !opened) {
+        xs_year_doc_free(&doc);
+        return 2;
+    }
+    int amend_rc = s_amended_row(r, &doc, amends, namends, doc.hub, opened, &amended, &number);
+    if (amend_rc == 2) {
+        bad = 2;
+        goto out;
+    }
+    if (amend_rc == 1)
+        bad = 1;
+    if (amended) {
+        printf("该教师按第 %u 号补认定文件核对 (checked against amendment %u)\n", number, number);
+        row = amended;
+    }
     if (!row) {
         s_mismatch(&bad, "该教师不在年度认定文件中", "the teacher is not in the year document");
     } else {
@@ -226,14 +326,20 @@ static int s_check_year_doc(const xs_receipt_t *r, const char *path, int has_hub
             k++;
         if (!matched || k != row->total_count)
             s_mismatch(&bad,
-                       "回执的学年学时与年度认定文件中该教师的结果不同（若之后有补认定，以补认定"
-                       "文件为准）",
-                       "the receipt's year totals differ from the teacher's row in the document "
-                       "(an amendment after it, if any, supersedes it)");
+                       amended ? "回执的学年学时与补认定文件中该教师的结果不同"
+                               : "回执的学年学时与年度认定文件中该教师的结果不同（若之后有补认定，"
+                                 "请用 --amend 一并核对）",
+                       amended ? "the receipt's year totals differ from the teacher's amended row"
+                               : "the receipt's year totals differ from the teacher's row in the "
+                                 "document (give its amendments with --amend)");
     }
     if (!bad)
         printf("与年度认定文件一致：该学年已结账定案 (matches the year document: the year is "
                "closed and final)\n");
+out:
+    for (size_t i = 0; i < namends && opened; i++)
+        xs_year_amend_free(&opened[i]);
+    free(opened);
     xs_year_doc_free(&doc);
     return bad;
 }
@@ -266,7 +372,8 @@ int tool_cmd_verify(int argc, char **argv) {
     s_print_totals(r, policy);
     rc = policy && memcmp(policy_hash, r->policy_hash, 32) != 0 ? 1 : 0;
     if (args.year_doc) {
-        int year_rc = s_check_year_doc(r, args.year_doc, args.has_hub, args.hub.sign);
+        int year_rc = s_check_year_doc(r, args.year_doc, args.amends, args.namends, args.has_hub,
+                                       args.hub.sign);
         if (year_rc > rc)
             rc = year_rc;
     }
