@@ -1167,11 +1167,14 @@ static void s_free(s_run_t *run) {
     free(run->totals);
 }
 
-/* Corrections: validated, then their targets gathered for step 1. */
-static xs_err s_corrections(s_run_t *run) {
+/* Validates the records at the count indices of a record naming another (a correction or a
+ * review): a valid one gets status and related_id = the record it names (`voids` or
+ * `reviews`), an invalid one is rejected with its reason. Returns how many are valid. */
+static size_t s_validate_naming(s_run_t *run, const uint32_t *indices, size_t count,
+                                uint8_t status) {
     size_t valid = 0;
-    for (size_t k = 0; k < run->correction_count; k++) {
-        size_t i = run->corrections[k];
+    for (size_t k = 0; k < count; k++) {
+        size_t i = indices[k];
         const xs_record_t *rec = &run->records[i];
         xs_certify_row_t *row = &run->rows[i];
         xs_field field;
@@ -1184,10 +1187,17 @@ static xs_err s_corrections(s_run_t *run) {
             row->field = (uint8_t)field;
             continue;
         }
-        row->status = XS_CERT_CORRECTION;
-        row->related_id = rec->voids;
+        row->status = status;
+        row->related_id = status == XS_CERT_REVIEW ? rec->reviews : rec->voids;
         valid++;
     }
+    return valid;
+}
+
+/* Corrections: validated, then their targets gathered for step 1. */
+static xs_err s_corrections(s_run_t *run) {
+    size_t valid =
+        s_validate_naming(run, run->corrections, run->correction_count, XS_CERT_CORRECTION);
     if (!valid)
         return XS_OK;
     size_t slots = 16;
@@ -1216,25 +1226,7 @@ static xs_err s_corrections(s_run_t *run) {
 
 /* Reviews: validated, then their targets gathered for step 1 (§7). */
 static xs_err s_reviews(s_run_t *run) {
-    size_t valid = 0;
-    for (size_t k = 0; k < run->review_count; k++) {
-        size_t i = run->reviews[k];
-        const xs_record_t *rec = &run->records[i];
-        xs_certify_row_t *row = &run->rows[i];
-        xs_field field;
-        memset(row, 0, sizeof *row);
-        row->category = rec->category;
-        xs_reason why = xs_policy_check(run->policy, rec, &field);
-        if (why != XS_REASON_NONE) {
-            row->status = XS_CERT_REJECTED;
-            row->reason = (uint8_t)why;
-            row->field = (uint8_t)field;
-            continue;
-        }
-        row->status = XS_CERT_REVIEW;
-        row->related_id = rec->reviews;
-        valid++;
-    }
+    size_t valid = s_validate_naming(run, run->reviews, run->review_count, XS_CERT_REVIEW);
     if (!valid)
         return XS_OK;
     size_t slots = 16;
