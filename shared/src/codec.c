@@ -332,6 +332,29 @@ xs_err xs_codec_get_bin(xs_reader_t *r, const uint8_t **bytes, uint32_t *len) {
     return s_get_blob(r, 0, bytes, len);
 }
 
+xs_err xs_codec_get_bin_exact(xs_reader_t *r, uint8_t *out, uint32_t len) {
+    xs_reader_t save = *r;
+    const uint8_t *bytes;
+    uint32_t got;
+    if (s_get_blob(r, 0, &bytes, &got) != XS_OK || got != len) {
+        *r = save;
+        return XS_EMALFORMED;
+    }
+    memcpy(out, bytes, len);
+    return XS_OK;
+}
+
+xs_err xs_codec_get_i32(xs_reader_t *r, int32_t *out) {
+    xs_reader_t save = *r;
+    int64_t v;
+    if (xs_codec_get_int(r, &v) != XS_OK || v < INT32_MIN || v > INT32_MAX) {
+        *r = save;
+        return XS_EMALFORMED;
+    }
+    *out = (int32_t)v;
+    return XS_OK;
+}
+
 static xs_err s_get_container(xs_reader_t *r, int want_map, uint32_t *count) {
     xs_reader_t save = *r;
     if (r->pos >= r->end)

@@ -300,21 +300,14 @@ static int s_get_u32(xs_reader_t *r, uint32_t *out) {
     return 1;
 }
 
-static int s_get_i32(xs_reader_t *r, int32_t *out) {
-    int64_t v;
-    if (xs_codec_get_int(r, &v) != XS_OK || v < INT32_MIN || v > INT32_MAX)
-        return 0;
-    *out = (int32_t)v;
-    return 1;
+/* Reads a hash: bin of exactly XS_HASH_BYTES. */
+static int s_get_hash(xs_reader_t *r, uint8_t out[XS_HASH_BYTES]) {
+    return xs_codec_get_bin_exact(r, out, XS_HASH_BYTES) == XS_OK;
 }
 
-static int s_get_hash(xs_reader_t *r, uint8_t out[XS_HASH_BYTES]) {
-    const uint8_t *bytes;
-    uint32_t len;
-    if (xs_codec_get_bin(r, &bytes, &len) != XS_OK || len != XS_HASH_BYTES)
-        return 0;
-    memcpy(out, bytes, XS_HASH_BYTES);
-    return 1;
+/* Reads an integer within int32_t. */
+static int s_get_i32(xs_reader_t *r, int32_t *out) {
+    return xs_codec_get_i32(r, out) == XS_OK;
 }
 
 static int s_get_text(xs_reader_t *r, xs_str_t *out) {

@@ -448,13 +448,43 @@ static void test_peek_every_byte(void **state) {
     }
 }
 
+/* A hash field of the wrong length, and a date outside int32_t, are malformed and leave the
+ * reader where it was; the right ones are read. */
+static void test_bin_exact_and_i32(void **state) {
+    (void)state;
+    xs_writer_t w;
+    xs_reader_t r;
+    uint8_t hash[32], got[32];
+    int32_t day;
+    memset(hash, 7, sizeof hash);
+    xs_writer_init(&w, 256);
+    xs_codec_put_bin(&w, hash, 31);
+    xs_codec_put_bin(&w, hash, 32);
+    xs_codec_put_int(&w, (int64_t)INT32_MAX + 1);
+    xs_codec_put_int(&w, INT32_MIN);
+    xs_reader_init(&r, w.data, w.len);
+    const uint8_t *start = r.pos;
+    assert_int_equal(xs_codec_get_bin_exact(&r, got, 32), XS_EMALFORMED);
+    assert_ptr_equal(r.pos, start);
+    assert_int_equal(xs_codec_skip(&r), XS_OK);
+    assert_int_equal(xs_codec_get_bin_exact(&r, got, 32), XS_OK);
+    assert_memory_equal(got, hash, 32);
+    start = r.pos;
+    assert_int_equal(xs_codec_get_i32(&r, &day), XS_EMALFORMED);
+    assert_ptr_equal(r.pos, start);
+    assert_int_equal(xs_codec_skip(&r), XS_OK);
+    assert_int_equal(xs_codec_get_i32(&r, &day), XS_OK);
+    assert_int_equal(day, INT32_MIN);
+    xs_writer_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_truncated_prefixes), cmocka_unit_test(test_huge_counts),
         cmocka_unit_test(test_skip_depth),         cmocka_unit_test(test_skip_types),
         cmocka_unit_test(test_uint_boundaries),    cmocka_unit_test(test_int_boundaries),
-        cmocka_unit_test(test_strings_and_types),  cmocka_unit_test(test_writer_limits),
-        cmocka_unit_test(test_peek_every_byte),
+        cmocka_unit_test(test_bin_exact_and_i32),  cmocka_unit_test(test_strings_and_types),
+        cmocka_unit_test(test_writer_limits),      cmocka_unit_test(test_peek_every_byte),
     };
     return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
 }

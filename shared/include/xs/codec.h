@@ -91,6 +91,10 @@ XS_MUST_USE xs_err xs_codec_get_int(xs_reader_t *r, int64_t *out);
 XS_MUST_USE xs_err xs_codec_get_str(xs_reader_t *r, const char **s, uint32_t *len);
 /* Reads binary data; *bytes points into r's bytes. */
 XS_MUST_USE xs_err xs_codec_get_bin(xs_reader_t *r, const uint8_t **bytes, uint32_t *len);
+/* Reads binary data of exactly len bytes (a key, a hash) and copies it to out. */
+XS_MUST_USE xs_err xs_codec_get_bin_exact(xs_reader_t *r, uint8_t *out, uint32_t len);
+/* Reads an integer within int32_t (a date, a year). */
+XS_MUST_USE xs_err xs_codec_get_i32(xs_reader_t *r, int32_t *out);
 XS_MUST_USE xs_err xs_codec_get_array(xs_reader_t *r, uint32_t *count);
 XS_MUST_USE xs_err xs_codec_get_map(xs_reader_t *r, uint32_t *count);
 /* Splits a signed envelope, exactly the len bytes [body: bin, signature: bin of sig_len]
