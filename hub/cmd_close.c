@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "hub.h"
 #include "year.h"
@@ -235,9 +236,10 @@ static xs_err s_close_step(xs_txn_t *txn, void *ctx) {
     return err;
 }
 
-/* Writes year.xsdoc and 公示.csv of the closed year; 0 or 1 (said). */
-static int s_close_files(hub_t *hub, const char *label, const s_close_t *c, const char *doc_path,
-                         const char *csv_path) {
+/* Writes year.xsdoc and 公示.csv of the closed year, the list under policy (the one it was
+ * closed under); 0 or 1 (said). */
+static int s_close_files(hub_t *hub, const xs_policy_t *policy, const s_close_t *c,
+                         const char *doc_path, const char *csv_path) {
     xs_year_doc_t doc;
     xs_err err =
         xs_year_open(c->envelope.data, c->envelope.len, xs_identity_public(hub->id)->sign, &doc);
@@ -252,7 +254,7 @@ static int s_close_files(hub_t *hub, const char *label, const s_close_t *c, cons
     if (err == XS_OK && !f)
         err = XS_EIO;
     if (err == XS_OK)
-        err = s_write_notice(f, hub->policy, &doc);
+        err = s_write_notice(f, policy, &doc);
     if (f && fclose(f) != 0 && err == XS_OK)
         err = XS_EIO;
     if (err == XS_OK && rename(part, csv_path) != 0)
@@ -268,9 +270,44 @@ static int s_close_files(hub_t *hub, const char *label, const s_close_t *c, cons
                "公示名单 (public list): %s\n",
                doc_path, hex, csv_path);
     }
-    (void)label;
     xs_year_doc_free(&doc);
     return err == XS_OK ? 0 : 1;
+}
+
+/* A close repeated for a closed year: when year.xsdoc or 公示.csv is missing (the first close
+ * was stopped between its commit and writing them), writes both again from the stored
+ * document, under the policy it was closed under. 0 when there was nothing to do or they were
+ * written, 1 (said) when they could not be. */
+static int s_close_files_again(hub_t *hub, int year, const char *doc_path, const char *csv_path) {
+    if (access(doc_path, F_OK) == 0 && access(csv_path, F_OK) == 0)
+        return 0;
+    s_close_t c;
+    hub_closed_year_t closed;
+    xs_txn_t *txn = NULL;
+    xs_bytes_t env;
+    memset(&c, 0, sizeof c);
+    memset(&closed, 0, sizeof closed);
+    xs_writer_init(&c.envelope, XS_YEAR_MAX_BYTES);
+    xs_err err = xs_store_read(hub->store, &txn);
+    if (err == XS_OK)
+        err = hub_closed_year_load(hub, txn, year, &closed);
+    if (err == XS_OK)
+        err = hub_year_get(txn, year, HUB_YEAR_DOC, 0, &env);
+    if (err == XS_OK)
+        xs_writer_raw(&c.envelope, env.ptr, env.len);
+    if (err == XS_OK)
+        err = c.envelope.err;
+    int rc = 1;
+    if (err != XS_OK) {
+        xs_log_err(err, "读取已结账学年的文件 (reading the closed year)");
+    } else {
+        printf("重新写出结账文件 (writing the closed year's files again)\n");
+        rc = s_close_files(hub, closed.policy, &c, doc_path, csv_path);
+    }
+    xs_store_end(&txn);
+    hub_closed_year_free(&closed);
+    xs_writer_free(&c.envelope);
+    return rc;
 }
 
 int hub_cmd_close(int argc, char **argv) {
@@ -319,7 +356,7 @@ int hub_cmd_close(int argc, char **argv) {
                 "补认定 (the year is closed already; certify later changes with xueshi-hub "
                 "supplement)\n",
                 label);
-        rc = 2;
+        rc = s_close_files_again(&hub, c.year, doc_path, csv_path) == 0 ? 2 : 1;
     } else if (err == XS_ENOTFOUND) {
         fprintf(stderr,
                 "xueshi-hub: 尚未导入教师名册，无法结账；请先运行 xueshi-hub roster --dir %s "
@@ -343,7 +380,7 @@ int hub_cmd_close(int argc, char **argv) {
                "objection 登记，期满后用 xueshi-hub finalize 定案 (objections: xueshi-hub "
                "objection; then xueshi-hub finalize)\n",
                from, until, days);
-        rc = s_close_files(&hub, label, &c, doc_path, csv_path);
+        rc = s_close_files(&hub, hub.policy, &c, doc_path, csv_path);
     }
     xs_writer_free(&c.envelope);
     hub_close(&hub);

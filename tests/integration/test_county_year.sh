@@ -129,6 +129,16 @@ check_rc "they sync" 0
 run "$HUB" policy --dir "$H" --policy "$TMP/v2.ini"
 check_rc "a new policy version" 0
 
+# A close stopped between its commit and its files: a repeated close writes them again, as
+# they were (under the policy the year was closed under, not the new one).
+cp "$NOTICE" "$TMP/notice-at-close.csv"
+cp "$H/years/$YEAR/year.xsdoc" "$TMP/year-at-close.xsdoc"
+rm "$NOTICE" "$H/years/$YEAR/year.xsdoc"
+run "$HUB" close --dir "$H" --year $YEAR
+check "a repeated close says the year is closed already" eval '[ "$RC" -eq 2 ] && has "$ERR" "已经结账"'
+check "and writes the missing 公示 list again, the same bytes" cmp -s "$TMP/notice-at-close.csv" "$NOTICE"
+check "and the year document" cmp -s "$TMP/year-at-close.xsdoc" "$H/years/$YEAR/year.xsdoc"
+
 "$HUB" report --dir "$H" --year $YEAR >"$TMP/closed-after.csv" 2>/dev/null
 check "the closed year's report is byte for byte the same" \
     cmp -s "$TMP/closed-before.csv" "$TMP/closed-after.csv"
