@@ -215,6 +215,8 @@ static xs_err s_write_notice(FILE *f, const xs_policy_t *policy, const xs_year_d
 
 /* ---- close ---- */
 
+static int s_restore_files(hub_t *hub, const char *dir, int year, const char *label);
+
 typedef struct s_close {
     hub_t *hub;
     int year;
@@ -274,42 +276,6 @@ static int s_close_files(hub_t *hub, const xs_policy_t *policy, const s_close_t 
     return err == XS_OK ? 0 : 1;
 }
 
-/* A close repeated for a closed year: when year.xsdoc or 公示.csv is missing (the first close
- * was stopped between its commit and writing them), writes both again from the stored
- * document, under the policy it was closed under. 0 when there was nothing to do or they were
- * written, 1 (said) when they could not be. */
-static int s_close_files_again(hub_t *hub, int year, const char *doc_path, const char *csv_path) {
-    if (access(doc_path, F_OK) == 0 && access(csv_path, F_OK) == 0)
-        return 0;
-    s_close_t c;
-    hub_closed_year_t closed;
-    xs_txn_t *txn = NULL;
-    xs_bytes_t env;
-    memset(&c, 0, sizeof c);
-    memset(&closed, 0, sizeof closed);
-    xs_writer_init(&c.envelope, XS_YEAR_MAX_BYTES);
-    xs_err err = xs_store_read(hub->store, &txn);
-    if (err == XS_OK)
-        err = hub_closed_year_load(hub, txn, year, &closed);
-    if (err == XS_OK)
-        err = hub_year_get(txn, year, HUB_YEAR_DOC, 0, &env);
-    if (err == XS_OK)
-        xs_writer_raw(&c.envelope, env.ptr, env.len);
-    if (err == XS_OK)
-        err = c.envelope.err;
-    int rc = 1;
-    if (err != XS_OK) {
-        xs_log_err(err, "读取已结账学年的文件 (reading the closed year)");
-    } else {
-        printf("重新写出结账文件 (writing the closed year's files again)\n");
-        rc = s_close_files(hub, closed.policy, &c, doc_path, csv_path);
-    }
-    xs_store_end(&txn);
-    hub_closed_year_free(&closed);
-    xs_writer_free(&c.envelope);
-    return rc;
-}
-
 int hub_cmd_close(int argc, char **argv) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"year", 1, NULL}, {"notice-days", 1, NULL}, {"help", 0, NULL}};
@@ -356,7 +322,7 @@ int hub_cmd_close(int argc, char **argv) {
                 "补认定 (the year is closed already; certify later changes with xueshi-hub "
                 "supplement)\n",
                 label);
-        rc = s_close_files_again(&hub, c.year, doc_path, csv_path) == 0 ? 2 : 1;
+        rc = s_restore_files(&hub, dir, c.year, label) == 0 ? 2 : 1;
     } else if (err == XS_ENOTFOUND) {
         fprintf(stderr,
                 "xueshi-hub: 尚未导入教师名册，无法结账；请先运行 xueshi-hub roster --dir %s "
@@ -686,6 +652,7 @@ int hub_cmd_finalize(int argc, char **argv) {
     if (!s_year_path(dir, label, "final.xsdoc", path, sizeof path) ||
         hub_open(&hub, dir, HUB_OPEN_KEYS) != XS_OK)
         goto out_free;
+    int restored = s_restore_files(&hub, dir, f.year, label);
     f.hub = &hub;
     f.label = label;
     f.notice_over = xs_cli_get(opts, nopts, "notice-over") != NULL;
@@ -706,6 +673,8 @@ int hub_cmd_finalize(int argc, char **argv) {
     } else {
         xs_log_err(err, "定案失败，未作任何改动 (finalizing failed; nothing was changed)");
     }
+    if (rc == 0 && restored != 0)
+        rc = 1;
     xs_writer_free(&f.envelope);
     hub_close(&hub);
 out_free:
@@ -866,6 +835,74 @@ static int s_amend_files(hub_t *hub, const char *dir, const char *label, const s
     return err == XS_OK ? 0 : 1;
 }
 
+/* Writes again, from the store, every file of closed year `year` that is missing: year.xsdoc
+ * and 公示.csv (under the policy the year was closed under), final.xsdoc, and each
+ * amend-N.xsdoc with its 补认定-N.csv. A command stopped between its commit and its files
+ * (power lost) leaves them unwritten; the next close, finalize or supplement of the year
+ * writes them. 0 when nothing was missing or all was written, 1 (said) when not. */
+static int s_restore_files(hub_t *hub, const char *dir, int year, const char *label) {
+    char doc_path[4096], csv_path[4096], final_path[4096];
+    hub_closed_year_t closed;
+    xs_txn_t *txn = NULL;
+    xs_bytes_t env;
+    int rc = 0;
+    memset(&closed, 0, sizeof closed);
+    if (!s_year_path(dir, label, "year.xsdoc", doc_path, sizeof doc_path) ||
+        !s_year_path(dir, label, "公示.csv", csv_path, sizeof csv_path) ||
+        !s_year_path(dir, label, "final.xsdoc", final_path, sizeof final_path))
+        return 1;
+    xs_err err = xs_store_read(hub->store, &txn);
+    if (err == XS_OK)
+        err = hub_closed_year_load(hub, txn, year, &closed);
+    if (err == XS_ENOTFOUND) {
+        xs_store_end(&txn);
+        return 0; /* not closed: nothing to write */
+    }
+    if (err == XS_OK && (access(doc_path, F_OK) != 0 || access(csv_path, F_OK) != 0) &&
+        (err = hub_year_get(txn, year, HUB_YEAR_DOC, 0, &env)) == XS_OK) {
+        s_close_t c;
+        memset(&c, 0, sizeof c);
+        xs_writer_init(&c.envelope, XS_YEAR_MAX_BYTES);
+        xs_writer_raw(&c.envelope, env.ptr, env.len);
+        printf("重新写出结账文件 (writing the closed year's files again)\n");
+        rc |= c.envelope.err != XS_OK || s_close_files(hub, closed.policy, &c, doc_path, csv_path);
+        xs_writer_free(&c.envelope);
+    }
+    if (err == XS_OK && closed.finalized && access(final_path, F_OK) != 0 &&
+        (err = hub_year_get(txn, year, HUB_YEAR_FINAL, 0, &env)) == XS_OK) {
+        printf("重新写出定案文件 (writing the finalization again): %s\n", final_path);
+        rc |= s_write_file(final_path, env.ptr, env.len) != XS_OK;
+    }
+    for (uint32_t n = 1; err == XS_OK && n <= closed.amend_count; n++) {
+        char name[64], amend_path[4096], list_path[4096];
+        snprintf(name, sizeof name, "amend-%u.xsdoc", n);
+        if (!s_year_path(dir, label, name, amend_path, sizeof amend_path))
+            return 1;
+        snprintf(name, sizeof name, "补认定-%u.csv", n);
+        if (!s_year_path(dir, label, name, list_path, sizeof list_path))
+            return 1;
+        if (access(amend_path, F_OK) == 0 && access(list_path, F_OK) == 0)
+            continue;
+        if ((err = hub_year_get(txn, year, HUB_YEAR_AMEND, n, &env)) != XS_OK)
+            break;
+        s_amend_t a;
+        memset(&a, 0, sizeof a);
+        a.number = n;
+        xs_writer_init(&a.envelope, XS_YEAR_MAX_BYTES);
+        xs_writer_raw(&a.envelope, env.ptr, env.len);
+        printf("重新写出补认定第 %u 号 (writing amendment %u again)\n", n, n);
+        rc |= a.envelope.err != XS_OK || s_amend_files(hub, dir, label, &a);
+        xs_writer_free(&a.envelope);
+    }
+    if (err != XS_OK) {
+        xs_log_err(err, "读取已结账学年的文件 (reading the closed year's documents)");
+        rc = 1;
+    }
+    hub_closed_year_free(&closed);
+    xs_store_end(&txn);
+    return rc;
+}
+
 int hub_cmd_supplement(int argc, char **argv) {
     xs_cli_opt_t opts[] = {
         {"dir", 1, NULL}, {"year", 1, NULL}, {"list", 0, NULL}, {"help", 0, NULL}};
@@ -885,7 +922,7 @@ int hub_cmd_supplement(int argc, char **argv) {
     int list = xs_cli_get(opts, nopts, "list") != NULL;
     if (hub_open(&hub, dir, list ? 0 : HUB_OPEN_KEYS) != XS_OK)
         return 1;
-    int rc = 1;
+    int rc = 1, restored = list ? 0 : s_restore_files(&hub, dir, a.year, label);
     if (list) {
         rc = s_supplement_list(&hub, a.year, label);
         hub_close(&hub);
@@ -909,6 +946,8 @@ int hub_cmd_supplement(int argc, char **argv) {
     } else {
         xs_log_err(err, "补认定失败，未作任何改动 (the supplement failed; nothing was changed)");
     }
+    if (rc == 0 && restored != 0)
+        rc = 1;
     xs_writer_free(&a.envelope);
     hub_close(&hub);
     return rc;

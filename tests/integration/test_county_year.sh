@@ -156,6 +156,17 @@ check "the amendment is written" test -s "$H/years/$YEAR/amend-1.xsdoc"
 run "$HUB" supplement --dir "$H" --year $YEAR --list
 check "a signed supplement is not listed again" bash -c "! grep -q XA-T05 <<<\"\$1\"" _ "$OUT"
 
+# Files a stopped command left unwritten are written again by the year's next command.
+for f in amend-1.xsdoc 补认定-1.csv final.xsdoc; do
+    cp "$H/years/$YEAR/$f" "$TMP/kept-$f"
+    rm "$H/years/$YEAR/$f"
+done
+run "$HUB" supplement --dir "$H" --year $YEAR
+check_rc "the next supplement, with nothing new" 0
+for f in amend-1.xsdoc 补认定-1.csv final.xsdoc; do
+    check "it writes $f again, the same bytes" cmp -s "$TMP/kept-$f" "$H/years/$YEAR/$f"
+done
+
 # ---- the school's receipt verifies against the closed year -----------------------------------
 sync A
 run "$NODE" receipt --dir "$TMP/A" --teacher XA-T03 --out "$TMP/T03.receipt"
