@@ -16,9 +16,8 @@
 #include "xs/codec.h"
 
 const char *const hub_tables[HUB_T_COUNT] = {
-    "meta",    "nodes",    "boxkeys", "chain",    "batches", "acks",
-    "records", "teachers", "exams",   "receipts", "follow",  "forks",
-    "staff",   "years",    "frozen",
+    "meta",  "nodes",    "boxkeys", "chain", "batches", "acks",  "records", "teachers",
+    "exams", "receipts", "follow",  "forks", "staff",   "years", "frozen",
 };
 
 /* The keys of enum hub_meta, written once. */

@@ -242,13 +242,14 @@ static void s_summary(const s_import_t *im, int stopped) {
     if (im->unknown_category)
         node_category_hint(im->policy);
     if (im->unknown_teacher)
-        fprintf(stderr,
-                "xueshi-node: %llu 行的教师不在县里的花名册（第 %u 版）中或不属于本校：请核对教师编号，"
-                "或请县里更新花名册后再同步 (%llu rows name a teacher not in the county's roster, "
-                "version %u, or of another school: check the ids, or have the county update the "
-                "roster and sync)\n",
-                (unsigned long long)im->unknown_teacher, im->staff.version,
-                (unsigned long long)im->unknown_teacher, im->staff.version);
+        fprintf(
+            stderr,
+            "xueshi-node: %llu 行的教师不在县里的花名册（第 %u 版）中或不属于本校：请核对教师编号，"
+            "或请县里更新花名册后再同步 (%llu rows name a teacher not in the county's roster, "
+            "version %u, or of another school: check the ids, or have the county update the "
+            "roster and sync)\n",
+            (unsigned long long)im->unknown_teacher, im->staff.version,
+            (unsigned long long)im->unknown_teacher, im->staff.version);
 }
 
 int node_cmd_import(int argc, char **argv) {

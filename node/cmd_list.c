@@ -296,8 +296,8 @@ static xs_str_t s_return_reason(const node_review_t *review) {
 
 /* Prints record id as one CSV row; by is the correction voiding it, or 0; review its latest
  * review, or NULL. -1 when stdout fails. */
-static int s_print_csv_row(const s_query_t *q, const xs_record_t *rec, const char *id,
-                           uint64_t by, const node_review_t *review) {
+static int s_print_csv_row(const s_query_t *q, const xs_record_t *rec, const char *id, uint64_t by,
+                           const node_review_t *review) {
     char text[XS_NOTE_MAX + 1];
     if (xs_csv_write_cell(stdout, id, strlen(id), 0) != XS_OK)
         return -1;

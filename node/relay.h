@@ -12,8 +12,8 @@ typedef struct node_relay node_relay_t;
 XS_MUST_USE xs_err node_relay_open(node_relay_t **out, node_t *node, const char *endpoint);
 
 /* Serves satellites for up to timeout_ms: answers HELLO, stores BATCH durably before its ACK
- * (held by relay), and hands out the receipts and roster parts the relay holds. Returns XS_OK, or XS_ETIMEOUT
- * when nothing came. */
+ * (held by relay), and hands out the receipts and roster parts the relay holds. Returns XS_OK, or
+ * XS_ETIMEOUT when nothing came. */
 XS_MUST_USE xs_err node_relay_serve(node_relay_t *r, int timeout_ms);
 
 /* Batches stored since the last call (the uplink should forward them soon). */
