@@ -919,15 +919,7 @@ void hub_closed_row_view(const xs_policy_t *policy, int year, const xs_year_row_
 }
 
 size_t hub_year_zero_totals(const xs_policy_t *policy, int year, xs_certify_total_t *out) {
-    xs_year_total_t zero[XS_YEAR_TOTALS_MAX];
-    xs_year_row_t row;
-    xs_certify_teacher_t view;
-    xs_standing_t st;
-    memset(&row, 0, sizeof row);
-    row.total_count = s_zero_totals(policy, zero);
-    row.totals = zero;
-    hub_closed_row_view(policy, year, &row, out, &view, &st);
-    return view.total_count;
+    return xs_standing_zero_totals(policy, year, out, XS_YEAR_TOTALS_MAX);
 }
 
 /* ---- receipts of a closed year ---- */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "lanes.h"
@@ -11,6 +12,7 @@
 #include "xs/certify.h"
 #include "xs/receipt.h"
 #include "xs/report.h"
+#include "xs/standing.h"
 
 #define S_USAGE                                                                                    \
     "xueshi-node totals --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"         \
@@ -27,7 +29,25 @@ typedef struct s_totals {
     int has_hub;             /* 1 when the node knows its hub's key */
     uint8_t hub[32];         /* the hub's signing key: receipts must verify against it */
     xs_receipt_t *receipt;   /* scratch */
+    size_t next_staff;       /* the roster entries before it are printed (by teacher_id) */
+    int zero_year;           /* the year a rostered teacher without records is shown in */
+    const char *school;      /* the node's own school */
+    xs_str_t *schools;       /* the schools the node's records are of (a central school may
+                                record for others): whose rostered teachers are listed */
+    size_t nschools, schools_cap;
 } s_totals_t;
+
+/* Whether rostered teachers of school are this node's to list: its own school, or one it has
+ * recorded for. A relay's part also names its satellites' teachers, whose records are theirs. */
+static int s_lists_school(const s_totals_t *s, const char *school) {
+    size_t len = strlen(school);
+    if (s->school && strcmp(s->school, school) == 0)
+        return 1;
+    for (size_t i = 0; i < s->nschools; i++)
+        if (s->schools[i].len == len && memcmp(s->schools[i].ptr, school, len) == 0)
+            return 1;
+    return 0;
+}
 
 /* Opens the teacher's receipt envelope into s->receipt, verified; 0 (reported) when it fails
  * its check. */
@@ -83,11 +103,8 @@ static void s_met_label(unsigned met, unsigned binding, char *out, size_t cap) {
         snprintf(out, cap, "%s%s", xs_certify_met_zh(met), binding ? "" : "(建议)");
 }
 
-static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
-    s_totals_t *s = ctx;
-    if (s->teacher && (t->teacher_id.len != strlen(s->teacher) ||
-                       memcmp(t->teacher_id.ptr, s->teacher, t->teacher_id.len) != 0))
-        return XS_OK;
+/* Prints one teacher's rows; exempt: they are exempt (免于认定) in s->zero_year. */
+static xs_err s_print(s_totals_t *s, const xs_certify_teacher_t *t, int exempt) {
     xs_certify_total_t *keep = malloc((t->total_count + 1) * sizeof *keep);
     if (!keep)
         return XS_ENOMEM;
@@ -102,7 +119,8 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     const char *name = node_staff_name(s->staff, t->teacher_id.ptr, t->teacher_id.len);
     if (s->csv) {
         xs_str_t named = {name, (uint32_t)strlen(name)};
-        err = xs_report_summary_teacher_named(stdout, s->policy, &view, NULL, &named, 0);
+        err = xs_report_summary_teacher_named(stdout, s->policy, &view, NULL, &named,
+                                              exempt ? s->zero_year : 0);
         goto out;
     }
     int confirmed = s_receipt(s, t->teacher_id.ptr, t->teacher_id.len);
@@ -128,8 +146,9 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
         node_pad(period, 13);
         node_pad(xs_policy_bucket_label(s->policy, row->bucket), 14);
         printf("%10s %10s  ", credited, required);
-        s_met_label(row->met, row->binding, met, sizeof met);
-        node_pad(met, 12);
+        int exempt_row = exempt && row->scope != XS_SCOPE_CYCLE && row->year == s->zero_year;
+        s_met_label(exempt_row ? XS_MET_NONE : row->met, row->binding, met, sizeof met);
+        node_pad(exempt_row ? "免于认定" : met, 12);
         printf("%10s  ", final);
         /* The reason beside the confirmed figures is the receipt's when there is one. */
         xs_certify_total_t shown = *row;
@@ -140,6 +159,8 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
             snprintf(met + strlen(met), sizeof met - strlen(met), "%s定案", met[0] ? "·" : "");
         node_pad(met, 12);
         xs_report_total_reason(s->policy, &shown, reason, sizeof reason);
+        if (exempt_row && !c)
+            snprintf(reason, sizeof reason, "%s", XS_REPORT_EXEMPT);
         /* Under require_review the figure is provisional until the school approves. */
         if (row->unreviewed)
             printf("%s%s%u 条未经学校审核 (%u not yet approved by the school)\n", reason,
@@ -150,6 +171,49 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
 out:
     free(keep);
     return err;
+}
+
+/* Whether s selects teacher (len bytes): every teacher, or the one --teacher names. */
+static int s_selects(const s_totals_t *s, const char *teacher, size_t len) {
+    return !s->teacher || (len == strlen(s->teacher) && memcmp(teacher, s->teacher, len) == 0);
+}
+
+/* Prints, in s->zero_year, the rostered teachers before teacher (len bytes; NULL: all that
+ * are left) that have no records here: 0 in every row, not met where something is required,
+ * exempt (免于认定) when in service under half the year. Skips teacher itself. */
+static xs_err s_absent_before(s_totals_t *s, const char *teacher, size_t len) {
+    xs_err err = XS_OK;
+    while (err == XS_OK && s->staff && s->next_staff < s->staff->count) {
+        const xs_staff_entry_t *e = &s->staff->entries[s->next_staff];
+        size_t elen = strlen(e->teacher_id);
+        if (teacher) {
+            int cmp = memcmp(e->teacher_id, teacher, elen < len ? elen : len);
+            if (cmp > 0 || (cmp == 0 && elen >= len)) {
+                s->next_staff += cmp == 0 && elen == len; /* has records: printed by the run */
+                return XS_OK;
+            }
+        }
+        s->next_staff++;
+        if (!s_selects(s, e->teacher_id, elen) || !s_lists_school(s, e->school_id))
+            continue;
+        xs_certify_total_t totals[3 * XS_POLICY_BUCKETS_MAX];
+        xs_standing_t st;
+        xs_certify_teacher_t view = {{e->teacher_id, (uint32_t)elen}, NULL, 0, totals, 0};
+        view.total_count = xs_standing_zero_totals(s->policy, s->zero_year, totals,
+                                                   sizeof totals / sizeof totals[0]);
+        if (xs_standing_of(&st, s->policy, e, NULL, NULL, NULL, s->zero_year) != XS_OK)
+            st.state = XS_STANDING_CERTIFIED;
+        err = s_print(s, &view, st.state == XS_STANDING_EXEMPT);
+    }
+    return err;
+}
+
+static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
+    s_totals_t *s = ctx;
+    xs_err err = s_absent_before(s, t->teacher_id.ptr, t->teacher_id.len);
+    if (err != XS_OK || !s_selects(s, t->teacher_id.ptr, t->teacher_id.len))
+        return err;
+    return s_print(s, t, 0);
 }
 
 /* What s_confirmed_csv hands each receipt of its walk. */
@@ -286,15 +350,43 @@ static xs_err s_begin(const s_totals_t *s) {
     return XS_OK;
 }
 
+/* Gathers into s->schools the distinct school_ids of the ledger's records. */
+static xs_err s_record_schools(s_totals_t *s, const s_ledger_t *l) {
+    for (size_t i = 0; i < l->count; i++) {
+        const xs_str_t *id = &l->records[i].school_id;
+        size_t k = 0;
+        while (k < s->nschools &&
+               !(s->schools[k].len == id->len && memcmp(s->schools[k].ptr, id->ptr, id->len) == 0))
+            k++;
+        if (k < s->nschools || !id->len)
+            continue;
+        if (s->nschools == s->schools_cap) {
+            size_t cap = s->schools_cap ? s->schools_cap * 2 : 8;
+            void *grown = realloc(s->schools, cap * sizeof *s->schools);
+            if (!grown)
+                return XS_ENOMEM;
+            s->schools = grown;
+            s->schools_cap = cap;
+        }
+        s->schools[s->nschools++] = *id;
+    }
+    return XS_OK;
+}
+
 /* Certifies the ledger under s->policy and prints each teacher's provisional totals. */
 static xs_err s_provisional(s_totals_t *s, const s_ledger_t *l) {
     xs_certify_row_t *rows = NULL;
+    xs_err schools = s_record_schools(s, l);
+    if (schools != XS_OK)
+        return schools;
     if (l->count && !(rows = malloc(l->count * sizeof *rows)))
         return XS_ENOMEM;
     xs_err err = s_begin(s);
     if (err == XS_OK)
         err = xs_certify_run(s->policy, NULL, l->records, l->ids, l->count, NULL, rows,
                              s_on_teacher, s);
+    if (err == XS_OK)
+        err = s_absent_before(s, NULL, 0);
     if (err == XS_OK && !s->csv && s->shown == 0)
         printf("（没有符合条件的记录 no matching records）\n");
     free(rows);
@@ -328,6 +420,9 @@ int node_cmd_totals(int argc, char **argv) {
     if (node_staff_load(&node, &staff) != XS_OK)
         memset(&staff, 0, sizeof staff);
     s.staff = &staff;
+    s.school = node.school;
+    /* A rostered teacher without records shows in --year, else in today's academic year. */
+    s.zero_year = s.year ? s.year : xs_policy_year_of(policy, (int32_t)(time(NULL) / 86400), NULL);
     /* Records borrow from the read snapshot, which stays open until the ledger is printed. */
     if (!(s.receipt = malloc(sizeof *s.receipt)))
         err = XS_ENOMEM;
@@ -353,6 +448,7 @@ out:
     free(ledger.records);
     free(ledger.ids);
     free(s.receipt);
+    free(s.schools);
     xs_store_end(&txn);
     xs_staff_free(&staff);
     xs_policy_destroy(&policy);

@@ -118,6 +118,46 @@ static void s_judge_total(void *ctx, const xs_certify_total_t *total) {
         j->out->why |= XS_STANDING_WHY_HOURS;
 }
 
+/* Appends one zero total to out when there is room. */
+static void s_zero(const xs_policy_t *p, size_t b, uint8_t scope, uint8_t semester, int year,
+                   xs_certify_total_t *out, size_t cap, size_t *n) {
+    const xs_policy_bucket_t *bk = &p->buckets[b];
+    uint32_t req = bk->required_seconds[scope];
+    if (*n == cap)
+        return;
+    xs_certify_total_t *t = &out[(*n)++];
+    memset(t, 0, sizeof *t);
+    t->required_seconds = req;
+    t->year = (int16_t)year;
+    t->scope = scope;
+    t->bucket = (uint8_t)b;
+    t->semester = semester;
+    t->met = req ? XS_MET_NO : XS_MET_NONE;
+    t->binding = req && !((bk->advisory >> scope) & 1u);
+    t->why = req ? XS_WHY_HOURS_SHORT : 0;
+    if (scope == XS_SCOPE_CYCLE && p->single.category != XS_CAT_NONE && p->single.bucket == b) {
+        t->met = XS_MET_NO;
+        t->single_met = XS_MET_NO;
+        t->why |= XS_WHY_SINGLE_MISSING;
+    }
+}
+
+size_t xs_standing_zero_totals(const xs_policy_t *policy, int year, xs_certify_total_t *out,
+                               size_t cap) {
+    size_t n = 0;
+    for (size_t b = 0; b < policy->bucket_count; b++)
+        s_zero(policy, b, XS_SCOPE_YEAR, 0, year, out, cap, &n);
+    for (uint8_t sem = 1; sem <= 2; sem++)
+        for (size_t b = 0; b < policy->bucket_count; b++)
+            if (policy->buckets[b].required_seconds[XS_SCOPE_SEMESTER])
+                s_zero(policy, b, XS_SCOPE_SEMESTER, sem, year, out, cap, &n);
+    int cycle = xs_policy_cycle_of(policy, year);
+    for (size_t b = 0; b < policy->bucket_count; b++)
+        if (policy->buckets[b].required_seconds[XS_SCOPE_CYCLE])
+            s_zero(policy, b, XS_SCOPE_CYCLE, 0, cycle, out, cap, &n);
+    return n;
+}
+
 xs_err xs_standing_of(xs_standing_t *out, const xs_policy_t *policy, const xs_staff_entry_t *entry,
                       const xs_certify_teacher_t *teacher, const xs_record_t *records,
                       const xs_certify_row_t *rows, int year) {

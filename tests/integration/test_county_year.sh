@@ -66,9 +66,19 @@ check "roster import lists 40 new teachers" has "$OUT$ERR" "新增"
 run "$NODE" import --dir "$TMP/A" --operator 教务处 "$TMP/register.csv"
 check_rc "the school imports its register" 0
 
-# A record of an unknown teacher is refused once the node holds its roster part.
 sync A
 check_rc "first sync brings the roster part" 0
+# The school's own totals list every rostered teacher of the school, those without records too.
+run "$NODE" totals --dir "$TMP/A" --year $YEAR --format csv
+check_rc "the school's totals" 0
+check "a rostered teacher without records shows 0 and not met" \
+    has "$OUT" "XA-T40,教师40,year,2025-2026,total,0.00,20.00,no,yes,"
+check "a teacher on leave all year is exempt" \
+    has "$OUT" "XA-T39,教师39,year,2025-2026,total,0.00,20.00,,,exempt 免于认定"
+check_eq "every rostered teacher is in the school's totals" 40 \
+    "$(grep -c ',year,2025-2026,total,' <<<"$OUT")"
+
+# A record of an unknown teacher is refused once the node holds its roster part.
 run "$NODE" record --dir "$TMP/A" --teacher XA-T4O --date 2025-11-02 --category lecture \
     --minutes 60 --event 讲座
 check "record refuses a teacher not on the roster" test "$RC" -ne 0

@@ -534,6 +534,55 @@ static void test_reason_fits_its_buffer(void **state) {
     xs_policy_destroy(&p);
 }
 
+/* What the engine gives the one teacher of a run: their totals, copied. */
+typedef struct s_zero_case {
+    xs_certify_total_t totals[64];
+    size_t count;
+} s_zero_case_t;
+
+static xs_err s_keep_totals(void *ctx, const xs_certify_teacher_t *t) {
+    s_zero_case_t *z = ctx;
+    z->count = t->total_count < 64 ? t->total_count : 64;
+    memcpy(z->totals, t->totals, z->count * sizeof *z->totals);
+    return XS_OK;
+}
+
+/* The zero totals of a teacher without records are exactly the engine's totals of a teacher
+ * whose one record that year credits nothing (a lecture without its minutes), under every
+ * shipped policy: same rows, order, requirements, met, binding and why. */
+static void test_zero_totals_are_the_engines(void **state) {
+    (void)state;
+    static const char *const ids[] = {"baiwanzi", "dali", "wenzhou", "xinxiang"};
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
+        xs_policy_t *p = s_policy(ids[k], "");
+        xs_record_t r = s_rec("school_id=S1;date=2025-10-09;category=lecture", 0);
+        xs_certify_row_t row;
+        s_zero_case_t *z = test_calloc(1, sizeof *z);
+        xs_certify_total_t *mine = test_calloc(64, sizeof *mine);
+        assert_int_equal(xs_certify_run(p, NULL, &r, NULL, 1, NULL, &row, s_keep_totals, z), XS_OK);
+        assert_int_equal(row.status, XS_CERT_REJECTED);
+        size_t n = xs_standing_zero_totals(p, 2025, mine, 64);
+        assert_int_equal(n, z->count);
+        for (size_t i = 0; i < n; i++) {
+            const xs_certify_total_t *a = &mine[i], *b = &z->totals[i];
+            assert_int_equal(a->scope, b->scope);
+            assert_int_equal(a->year, b->year);
+            assert_int_equal(a->semester, b->semester);
+            assert_int_equal(a->bucket, b->bucket);
+            assert_int_equal(a->credited_seconds, 0);
+            assert_int_equal(a->required_seconds, b->required_seconds);
+            assert_int_equal(a->met, b->met);
+            assert_int_equal(a->binding, b->binding);
+            assert_int_equal(a->why, b->why);
+            assert_int_equal(a->single_met, b->single_met);
+        }
+        assert_int_equal(xs_standing_zero_totals(p, 2025, mine, 2), n < 2 ? n : 2);
+        test_free(mine);
+        test_free(z);
+        xs_policy_destroy(&p);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exempt_under_half_the_year),
@@ -546,6 +595,7 @@ int main(void) {
         cmocka_unit_test(test_probation_spans_two_years_with_a_part),
         cmocka_unit_test(test_require_review_makes_the_result_provisional),
         cmocka_unit_test(test_reason_fits_its_buffer),
+        cmocka_unit_test(test_zero_totals_are_the_engines),
     };
     return cmocka_run_group_tests_name("standing", tests, NULL, NULL);
 }

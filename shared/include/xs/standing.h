@@ -79,6 +79,14 @@ XS_MUST_USE xs_err xs_standing_of(xs_standing_t *out, const xs_policy_t *policy,
                                   const xs_certify_teacher_t *teacher, const xs_record_t *records,
                                   const xs_certify_row_t *rows, int year);
 
+/* Writes into out (room for cap) the totals the engine would give a teacher with no records in
+ * academic year `year`, in its order: a year row per bucket, the semester rows of buckets
+ * with a semester requirement, then the cycle rows of the cycle holding the year; every
+ * credit 0, each requirement not met (why hours_short, and single_missing on the cycle row
+ * the single-record requirement joins). Returns how many (at most cap). */
+size_t xs_standing_zero_totals(const xs_policy_t *policy, int year, xs_certify_total_t *out,
+                               size_t cap);
+
 /* Writes the reasons of a standing not met, NUL-terminated, into out (cap bytes) and returns
  * the length: the xs_certify_total_reason of each binding total not met, then per role not
  * met "role_short 骨干教师还差20.00学时" (and for a part not met "role_short
