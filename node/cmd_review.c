@@ -13,6 +13,9 @@
 #include "xs/csv.h"
 #include "xs/text.h"
 
+/* Most record → review pairs a review command lists after its summary line. */
+#define S_SHOW_PAIRS 20
+
 #define S_USAGE                                                                                     \
     "xueshi-node review --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"          \
     "       (列出未审核的活动记录 lists the activity records not yet reviewed)\n"         \
@@ -476,9 +479,10 @@ static int s_review(const s_query_t *q, node_t *node) {
         printf("已%s %zu 条记录 (%zu records %s)，审核记录 (reviews) %llu-%llu\n", zh, w.ntargets,
                w.ntargets, en, (unsigned long long)w.first_seq,
                (unsigned long long)(w.first_seq + w.ntargets - 1));
-        for (size_t k = 0; k < w.ntargets; k++)
-            printf("  %llu → %llu\n", (unsigned long long)w.targets[k],
-                   (unsigned long long)(w.first_seq + k));
+        /* Which review records which record: worth reading for a few, noise for a term. */
+        for (size_t k = 0; w.ntargets <= S_SHOW_PAIRS && k < w.ntargets; k++)
+            printf("  记录 (record) %llu → 审核记录 (review) %llu\n",
+                   (unsigned long long)w.targets[k], (unsigned long long)(w.first_seq + k));
     }
     if (w.targets != q->ids)
         free(w.targets);

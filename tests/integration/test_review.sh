@@ -99,7 +99,7 @@ check "nothing was written by a refused review: 6 records, all 未审核 but the
 
 run "$NODE" review --dir "$TMP/j1" --approve 1-2 --operator A02
 check_rc "approve 1-2" 0
-check "one review each: $(head -n 1 <<<"$OUT")" eval 'has "$OUT" "1 → 7" && has "$OUT" "2 → 8"'
+check "one review each: $(head -n 1 <<<"$OUT")" eval 'has "$OUT" "记录 (record) 1 → 审核记录 (review) 7" && has "$OUT" "记录 (record) 2 → 审核记录 (review) 8"'
 run "$NODE" review --dir "$TMP/j1" --return 3 --reason "$REASON" --operator A02
 check_rc "return 3 with the reason" 0
 run "$NODE" review --dir "$TMP/j1" --approve 9
