@@ -100,31 +100,17 @@ static void s_write_sheet(const char *path, unsigned rows, unsigned teachers) {
  * /dev/null). */
 static pid_t s_spawn(const char *program, const char *out_path, const char *const *args) {
     char path[4096];
-    const char *argv[40];
-    size_t n = 0;
     snprintf(path, sizeof path, "%s/%s", XS_BIN_DIR, program);
-    argv[n++] = path;
-    for (; args[n - 1] && n < 39; n++)
-        argv[n] = args[n - 1];
-    argv[n] = NULL;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, out_path ? out_path : "/dev/null",
-                                     O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid;
-    int rc = posix_spawn(&pid, path, &fa, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0)
-        s_die("cannot start %s: %s", path, strerror(rc));
+    pid_t pid = bench_spawn(path, out_path, args);
+    if (pid < 0)
+        s_die("cannot start %s: %s", path, strerror(errno));
     return pid;
 }
 
 static int s_wait(pid_t pid) {
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            s_die("waitpid: %s", strerror(errno));
+    int status = bench_wait(pid);
+    if (status == -1)
+        s_die("waitpid: %s", strerror(errno));
     return status;
 }
 

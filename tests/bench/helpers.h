@@ -3,6 +3,7 @@
 #define BENCH_HELPERS_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 /* Seconds on the monotonic clock. */
 double bench_now(void);
@@ -20,6 +21,12 @@ int bench_policy_path(char *out, size_t cap);
  * $XS_SOURCE_DIR, else under the source tree this file was compiled from, sorted by path;
  * returns their count (0 when the directory cannot be read). */
 size_t bench_shipped_policies(char paths[][1024], size_t cap);
+/* Starts the program at path (found on PATH when it holds no '/') with args (argv[1..],
+ * NULL-terminated, at most 38), its stdout and stderr to out_path (truncated; NULL:
+ * /dev/null). Returns its pid, or -1 with errno set. */
+pid_t bench_spawn(const char *path, const char *out_path, const char *const *args);
+/* Waits for pid, resuming after signals; returns its wait status, or -1 with errno set. */
+int bench_wait(pid_t pid);
 /* qsort comparator for doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);
 
