@@ -96,12 +96,7 @@ static int s_column(const char *s, size_t len) {
 /* How many bytes of valid UTF-8 s to quote in a message: at most S_ECHO_MAX, never half a
  * character. */
 static int s_echo_len(const char *s, size_t len) {
-    if (len <= S_ECHO_MAX)
-        return (int)len;
-    len = S_ECHO_MAX;
-    while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-        len--;
-    return (int)len;
+    return (int)xs_text_utf8_prefix(s, len, S_ECHO_MAX);
 }
 
 /* Writes one formatted message into errbuf when the caller gave room for it. */

@@ -137,12 +137,7 @@ static int s_column(const char *s, size_t len) {
 }
 
 static int s_echo_len(const char *s, size_t len) {
-    if (len <= S_ECHO_MAX)
-        return (int)len;
-    len = S_ECHO_MAX;
-    while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
-        len--;
-    return (int)len;
+    return (int)xs_text_utf8_prefix(s, len, S_ECHO_MAX);
 }
 
 /* The reader's state: the roster being built, the line each entry came from, and the

@@ -2,6 +2,7 @@
  * §7.3, §7.4): exempt or judged, the role requirements the roster gives them, and whether the
  * year is met, from the engine's ledger and rows. */
 #include "xs/standing.h"
+#include "xs/text.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -269,9 +270,7 @@ static void s_put(s_text_t *t, const char *s, size_t n) {
     if (t->full)
         return;
     if (n > t->cap - 1 - t->len) {
-        n = t->cap - 1 - t->len;
-        while (n > 0 && ((unsigned char)s[n] & 0xc0u) == 0x80u)
-            n--;
+        n = xs_text_utf8_prefix(s, n, t->cap - 1 - t->len);
         t->full = 1;
     }
     memcpy(t->out + t->len, s, n);

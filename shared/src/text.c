@@ -44,6 +44,14 @@ static int s_space(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
 }
 
+size_t xs_text_utf8_prefix(const char *s, size_t len, size_t max) {
+    if (len <= max)
+        return len;
+    while (max > 0 && ((unsigned char)s[max] & 0xc0u) == 0x80u)
+        max--;
+    return max;
+}
+
 void xs_text_trim(const char **s, size_t *len) {
     while (*len > 0 && s_space(**s)) {
         (*s)++;

@@ -312,6 +312,17 @@ static void test_date_extremes(void **state) {
     assert_true(today > xs_date_from_civil(2024, 1, 1) && today < 65743);
 }
 
+/* A cut never splits a character: "学时" is 6 bytes; 4 bytes keep one character. */
+static void test_utf8_prefix(void **state) {
+    (void)state;
+    assert_int_equal(xs_text_utf8_prefix("学时", 6, 10), 6);
+    assert_int_equal(xs_text_utf8_prefix("学时", 6, 6), 6);
+    assert_int_equal(xs_text_utf8_prefix("学时", 6, 5), 3);
+    assert_int_equal(xs_text_utf8_prefix("学时", 6, 4), 3);
+    assert_int_equal(xs_text_utf8_prefix("学时", 6, 2), 0);
+    assert_int_equal(xs_text_utf8_prefix("ab学", 5, 3), 2);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_every_code_point),
@@ -322,6 +333,7 @@ int main(void) {
         cmocka_unit_test(test_dates_every_day),
         cmocka_unit_test(test_date_parse_refusals),
         cmocka_unit_test(test_date_extremes),
+        cmocka_unit_test(test_utf8_prefix),
     };
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }

@@ -10,6 +10,9 @@
 /* Returns 1 when len bytes at s are well-formed UTF-8 (no overlongs, surrogates or NULs). */
 int xs_text_utf8_valid(const char *s, size_t len);
 
+/* The longest prefix of the UTF-8 text s (len bytes) of at most max bytes that does not end
+ * inside a character: for quoting or cutting text without splitting a Chinese character. */
+size_t xs_text_utf8_prefix(const char *s, size_t len, size_t max);
 /* Narrows [*s, *s + *len) past leading and trailing ASCII white space. */
 void xs_text_trim(const char **s, size_t *len);
 
