@@ -9,9 +9,16 @@
 #include "xs/policy.h"
 #include "xs/report.h"
 #include "xs/sheet.h"
+#include "xs/staff.h"
+#include "xs/standing.h"
+#include "xs/year.h"
 #include "xueshi.h"
 
-#define S_USAGE "xueshi certify --policy FILE.ini --records FILE.csv [--detail]"
+#define S_USAGE                                                                                    \
+    "xueshi certify --policy FILE.ini --records FILE.csv [--detail] [--roster 名册.csv --year "  \
+    "2025-2026]"
+/* Largest roster file read, in bytes: XS_STAFF_MAX teachers of ordinary lines. */
+#define S_ROSTER_FILE_MAX (64u * 1024 * 1024)
 
 /* Copies of the strings the engine reads (teacher_id, event, work), which must outlive the
  * CSV reader's row: blocks that never move, so pointers into them stay valid. */
@@ -78,7 +85,10 @@ typedef struct s_certify {
     size_t count, cap;
     s_refusal_t *refusals;
     size_t nrefusals, refusals_cap;
-    s_block_t *blocks; /* the strings records point into */
+    s_block_t *blocks;        /* the strings records point into */
+    const xs_staff_t *roster; /* --roster: every teacher it lists is reported; NULL: none */
+    int year;                 /* with a roster: the academic year reported */
+    size_t next_staff;        /* roster entries before it are printed (by teacher_id) */
 } s_certify_t;
 
 /* What the command line asks for. */
@@ -86,11 +96,69 @@ typedef struct s_args {
     const char *policy;  /* --policy: the policy file */
     const char *records; /* --records: the register CSV */
     int detail;          /* --detail: one line per row rather than the summary */
+    const char *roster;  /* --roster: the county's teacher roster CSV, or NULL */
+    int year;            /* --year: the academic year (2025 for 2025-2026); 0: all */
 } s_args_t;
 
+/* Whether the roster line e makes its teacher exempt (免于认定) in c->year. */
+static int s_exempt(const s_certify_t *c, const xs_staff_entry_t *e) {
+    xs_standing_t st;
+    return e && xs_standing_of(&st, c->policy, e, NULL, NULL, NULL, c->year) == XS_OK &&
+           st.state == XS_STANDING_EXEMPT;
+}
+
+/* Prints the rostered teachers before teacher (len bytes; NULL: all that are left) that have
+ * no records: 0 in every row of c->year, not met where something is required, or exempt.
+ * The teacher itself, when rostered, is skipped: the run prints them. */
+static xs_err s_absent_before(s_certify_t *c, const char *teacher, size_t len) {
+    xs_err err = XS_OK;
+    while (err == XS_OK && c->roster && c->next_staff < c->roster->count) {
+        const xs_staff_entry_t *e = &c->roster->entries[c->next_staff];
+        size_t elen = strlen(e->teacher_id);
+        if (teacher) {
+            int cmp = memcmp(e->teacher_id, teacher, elen < len ? elen : len);
+            if (cmp > 0 || (cmp == 0 && elen >= len)) {
+                c->next_staff += cmp == 0 && elen == len;
+                return XS_OK;
+            }
+        }
+        c->next_staff++;
+        xs_certify_total_t totals[3 * XS_POLICY_BUCKETS_MAX];
+        xs_certify_teacher_t view = {{e->teacher_id, (uint32_t)elen}, NULL, 0, totals, 0};
+        view.total_count =
+            xs_standing_zero_totals(c->policy, c->year, totals, sizeof totals / sizeof totals[0]);
+        xs_str_t name = {e->name, (uint32_t)strlen(e->name)};
+        err = xs_report_summary_teacher_named(stdout, c->policy, &view, NULL, &name,
+                                              s_exempt(c, e) ? c->year : 0);
+    }
+    return err;
+}
+
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *teacher) {
-    const s_certify_t *c = ctx;
-    return xs_report_summary_teacher(stdout, c->policy, teacher, NULL);
+    s_certify_t *c = ctx;
+    if (!c->roster && !c->year)
+        return xs_report_summary_teacher(stdout, c->policy, teacher, NULL);
+    xs_err err = s_absent_before(c, teacher->teacher_id.ptr, teacher->teacher_id.len);
+    xs_certify_total_t *keep = malloc((teacher->total_count + 1) * sizeof *keep);
+    if (err != XS_OK || !keep) {
+        free(keep);
+        return err != XS_OK ? err : XS_ENOMEM;
+    }
+    xs_certify_teacher_t view = *teacher;
+    view.totals = keep;
+    view.total_count =
+        xs_report_filter_year(c->policy, teacher->totals, teacher->total_count, c->year, keep);
+    const xs_staff_entry_t *e =
+        c->roster ? xs_staff_find(c->roster, teacher->teacher_id.ptr, teacher->teacher_id.len)
+                  : NULL;
+    xs_str_t name = {e ? e->name : "", e ? (uint32_t)strlen(e->name) : 0};
+    if (view.total_count && !c->roster)
+        err = xs_report_summary_teacher(stdout, c->policy, &view, NULL);
+    else if (view.total_count)
+        err = xs_report_summary_teacher_named(stdout, c->policy, &view, NULL, &name,
+                                              s_exempt(c, e) ? c->year : 0);
+    free(keep);
+    return err;
 }
 
 static int s_grow(void **array, size_t *cap, size_t count, size_t size) {
@@ -107,8 +175,8 @@ static int s_grow(void **array, size_t *cap, size_t count, size_t size) {
 
 /* Reads the options into a; 0, or the exit code after printing the usage. */
 static int s_parse(int argc, char **argv, s_args_t *a) {
-    xs_cli_opt_t opts[] = {
-        {"policy", 1, NULL}, {"records", 1, NULL}, {"detail", 0, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {{"policy", 1, NULL}, {"records", 1, NULL}, {"detail", 0, NULL},
+                           {"roster", 1, NULL}, {"year", 1, NULL},    {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
@@ -126,7 +194,51 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     a->policy = xs_cli_get(opts, nopts, "policy");
     a->records = xs_cli_get(opts, nopts, "records");
     a->detail = xs_cli_get(opts, nopts, "detail") != NULL;
+    a->roster = xs_cli_get(opts, nopts, "roster");
+    const char *year = xs_cli_get(opts, nopts, "year");
+    if (year && xs_year_parse(year, strlen(year), &a->year) != XS_OK) {
+        fprintf(stderr, "xueshi: --year 应写作 2025-2026 (write the academic year as 2025-2026)\n");
+        return 2;
+    }
+    if (a->roster && (!year || a->detail)) {
+        fprintf(stderr,
+                "xueshi: --roster 须与 --year 一起使用，只用于汇总表 (--roster needs --year, "
+                "and is for the summary only)\n用法 (usage): %s\n",
+                S_USAGE);
+        return 2;
+    }
     return 0;
+}
+
+/* Reads the roster CSV at path into *roster (any school); 0, or 2 after saying why (every
+ * bad line). */
+static int s_read_roster(xs_staff_t *roster, const char *path) {
+    size_t len = 0;
+    char *text = NULL, *msg = malloc(16384);
+    FILE *f = fopen(path, "rb");
+    long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    int rc = 2;
+    if (!msg || size < 0 || (unsigned long)size > S_ROSTER_FILE_MAX || fseek(f, 0, SEEK_SET) != 0 ||
+        !(text = malloc((size_t)size + 1)) ||
+        (len = fread(text, 1, (size_t)size, f)) != (size_t)size) {
+        fprintf(stderr, "xueshi: 无法读取教师名册 %s (cannot read the roster)\n", path);
+        goto out;
+    }
+    uint32_t bad = 0;
+    xs_err err = xs_staff_parse_csv(roster, text, len, NULL, NULL, msg, 16384, &bad);
+    if (err == XS_OK)
+        rc = 0;
+    else if (bad)
+        fprintf(stderr, "%s教师名册 %s 有 %u 行有误，未使用 (the roster has %u bad lines)\n", msg,
+                path, bad, bad);
+    else
+        xs_log_err(err, "读取教师名册 %s (reading the roster)", path);
+out:
+    if (f)
+        fclose(f);
+    free(text);
+    free(msg);
+    return rc;
 }
 
 /* Loads the policy file at path, saying why when it cannot. */
@@ -262,10 +374,14 @@ static int s_certify_print(s_certify_t *c, int detail) {
         return 2;
     }
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-    xs_err err = detail ? xs_report_detail_begin(stdout, 0) : xs_report_summary_begin(stdout, 0);
+    xs_err err = detail      ? xs_report_detail_begin(stdout, 0)
+                 : c->roster ? xs_report_summary_begin_named(stdout, 0)
+                             : xs_report_summary_begin(stdout, 0);
     if (err == XS_OK)
         err = xs_certify_run(c->policy, NULL, c->records, c->lines, c->count, NULL, rows,
                              detail ? NULL : s_on_teacher, c);
+    if (err == XS_OK && !detail)
+        err = s_absent_before(c, NULL, 0);
     if (err == XS_OK && detail)
         err = s_print_detail(c, rows);
     if (err == XS_OK && fflush(stdout) != 0)
@@ -282,15 +398,20 @@ int tool_cmd_certify(int argc, char **argv) {
     s_args_t args;
     xs_policy_t *policy = NULL;
     s_certify_t c = {0};
+    xs_staff_t roster = {0};
     int rc = s_parse(argc, argv, &args);
     if (rc != 0)
         return rc;
     rc = 2;
     if (s_load_policy(&policy, args.policy) == XS_OK) {
         c.policy = policy;
-        if ((rc = s_read_register(&c, args.records)) == 0)
+        c.year = args.year;
+        if (args.roster && (rc = s_read_roster(&roster, args.roster)) == 0)
+            c.roster = &roster;
+        if ((!args.roster || c.roster) && (rc = s_read_register(&c, args.records)) == 0)
             rc = s_certify_print(&c, args.detail);
     }
+    xs_staff_free(&roster);
     free(c.records);
     free(c.lines);
     free(c.refusals);
