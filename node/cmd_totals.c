@@ -173,6 +173,14 @@ out:
     return err;
 }
 
+/* Whether the roster line e (NULL: not on the roster) makes its teacher exempt (免于认定) in
+ * s->zero_year. */
+static int s_exempt(const s_totals_t *s, const xs_staff_entry_t *e) {
+    xs_standing_t st;
+    return e && xs_standing_of(&st, s->policy, e, NULL, NULL, NULL, s->zero_year) == XS_OK &&
+           st.state == XS_STANDING_EXEMPT;
+}
+
 /* Whether s selects teacher (len bytes): every teacher, or the one --teacher names. */
 static int s_selects(const s_totals_t *s, const char *teacher, size_t len) {
     return !s->teacher || (len == strlen(s->teacher) && memcmp(teacher, s->teacher, len) == 0);
@@ -197,13 +205,10 @@ static xs_err s_absent_before(s_totals_t *s, const char *teacher, size_t len) {
         if (!s_selects(s, e->teacher_id, elen) || !s_lists_school(s, e->school_id))
             continue;
         xs_certify_total_t totals[3 * XS_POLICY_BUCKETS_MAX];
-        xs_standing_t st;
         xs_certify_teacher_t view = {{e->teacher_id, (uint32_t)elen}, NULL, 0, totals, 0};
         view.total_count = xs_standing_zero_totals(s->policy, s->zero_year, totals,
                                                    sizeof totals / sizeof totals[0]);
-        if (xs_standing_of(&st, s->policy, e, NULL, NULL, NULL, s->zero_year) != XS_OK)
-            st.state = XS_STANDING_CERTIFIED;
-        err = s_print(s, &view, st.state == XS_STANDING_EXEMPT);
+        err = s_print(s, &view, s_exempt(s, e));
     }
     return err;
 }
@@ -213,7 +218,10 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     xs_err err = s_absent_before(s, t->teacher_id.ptr, t->teacher_id.len);
     if (err != XS_OK || !s_selects(s, t->teacher_id.ptr, t->teacher_id.len))
         return err;
-    return s_print(s, t, 0);
+    const xs_staff_entry_t *e = s->staff && s->staff->count
+                                    ? xs_staff_find(s->staff, t->teacher_id.ptr, t->teacher_id.len)
+                                    : NULL;
+    return s_print(s, t, s_exempt(s, e));
 }
 
 /* What s_confirmed_csv hands each receipt of its walk. */

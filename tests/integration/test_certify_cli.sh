@@ -435,7 +435,7 @@ check_rc "totals --year 2024-2026 is refused" 2
 # With the county's roster, the offline summary names teachers and lists every rostered one:
 # a teacher without records at 0 and not met, one on leave all year exempt.
 printf '%s\n' '教师编号,姓名,学校,入职日期,状态,起始日期,截止日期' \
-    'T2025001,张秀兰,S01,2012-08-28,在职,,' 'T2025007,赵雪,S01,2019-08-30,在职,,' \
+    'T2025001,张秀兰,S01,2012-08-28,在职,,' 'T2025007,赵雪,S01,2019-08-30,离岗,2024-09-01,2025-08-31' \
     'T2025090,郑晓燕,S01,2013-09-01,在职,,' 'T2025091,钱进,S01,2009-09-01,离岗,2024-09-01,2025-08-31' \
     >"$TMP/roster.csv"
 run "$XS" certify --policy "$POL/dali.ini" --records "$TMP/dali.csv" --roster "$TMP/roster.csv" \
@@ -447,6 +447,8 @@ check "a rostered teacher without records is listed, 0 and not met" \
     eval 'plain "$TMP/.out" | grep -q "^T2025090,郑晓燕,year,2024-2025,school,0.00,50.00,no,yes,hours_short"'
 check "a teacher on leave all year is exempt" \
     eval 'plain "$TMP/.out" | grep -q "^T2025091,钱进,year,2024-2025,school,0.00,50.00,,,exempt 免于认定"'
+check "exempt with records too: their credit shows, judged exempt" \
+    eval 'plain "$TMP/.out" | grep "^T2025007,赵雪,year,2024-2025,school," | grep -q ",,,exempt 免于认定"'
 check_eq "only the year asked for" "" \
     "$(plain "$TMP/.out" | tail -n +2 | cut -d, -f4 | grep -v '^2024-2025' | sort -u)"
 run "$XS" certify --policy "$POL/dali.ini" --records "$TMP/dali.csv" --roster "$TMP/roster.csv"
