@@ -163,6 +163,9 @@ sleep_ms() {
 bg_start() {
     local log=$1
     shift
+    # Truncated here, not only by the child's redirection: the child may run after the caller
+    # already looks in LOG for a line, and must not find the previous run's.
+    : >"$log"
     "$@" >"$log" 2>&1 &
     BG_PID=$!
     XS_BG_PIDS+=("$BG_PID")
