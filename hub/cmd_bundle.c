@@ -160,7 +160,8 @@ _Static_assert(XS_STAFF_PART_BYTES + 64 <= XS_BUNDLE_ITEM_MAX, "a roster part fi
 static xs_err s_add_part(xs_txn_t *txn, s_export_t *e, const hub_node_t *node) {
     xs_writer_t part;
     xs_writer_init(&part, XS_STAFF_PART_BYTES);
-    xs_err err = hub_staff_part(txn, e->hub->id, node, NULL, &part);
+    int current;
+    xs_err err = hub_staff_part(txn, e->hub->id, node, NULL, NULL, &part, &current);
     if (err == XS_OK) {
         xs_writer_reset(&e->item);
         xs_codec_put_array(&e->item, 3);

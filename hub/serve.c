@@ -45,8 +45,9 @@ struct hub_serve {
     s_queued_t queue[S_GROUP_ITEMS];
     size_t queued;
     size_t queued_bytes;
-    xs_writer_t out;  /* the reply being built */
-    xs_staff_t staff; /* the current teacher roster, decoded once per version (hub_staff_part) */
+    xs_writer_t out;          /* the reply being built */
+    hub_staff_cache_t *staff; /* the teacher roster and nodes' parts (hub_staff_part); NULL
+                                 when it could not be made: parts are then built each time */
 };
 
 /* ZAP: admits a CURVE key that belongs to an enrolled, unrevoked node. */
@@ -319,23 +320,18 @@ static void s_staff(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *get) 
     hub_node_t node;
     xs_writer_t part;
     xs_msg_t msg;
-    uint8_t hash[XS_HASH_BYTES];
     memset(&msg, 0, sizeof msg);
     msg.type = XS_MSG_STAFF;
     xs_writer_init(&part, XS_STAFF_PART_BYTES);
     xs_err err = xs_store_read(s->hub->store, &txn);
     if (err == XS_OK && !s_target(s, txn, peer, g->has_origin, g->origin, &node))
         goto out;
+    int current = 0;
     if (err == XS_OK)
-        err = hub_staff_part(txn, s->hub->id, &node, &s->staff, &part);
+        err = hub_staff_part(txn, s->hub->id, &node, s->staff, g->has_have ? g->have : NULL, &part,
+                             &current);
     if (err == XS_OK) {
-        const uint8_t *body, *signature;
-        size_t body_len;
-        err = xs_codec_split_envelope(part.data, part.len, &body, &body_len, &signature,
-                                      XS_SIGNATURE_BYTES);
-        if (err == XS_OK)
-            xs_identity_hash(body, body_len, hash);
-        if (err == XS_OK && !(g->has_have && memcmp(hash, g->have, XS_HASH_BYTES) == 0))
+        if (!current)
             msg.u.staff.part = (xs_proto_blob_t){part.data, part.len};
     } else if (err == XS_ENOTFOUND) {
         err = XS_OK; /* no roster imported: nothing to hand out */
@@ -433,6 +429,8 @@ xs_err hub_serve_open(hub_serve_t **out, hub_t *hub, const char *endpoint) {
         return XS_ENOMEM;
     s->hub = hub;
     xs_writer_init(&s->out, XS_PROTO_FRAME_MAX);
+    if (hub_staff_cache_new(&s->staff) != XS_OK)
+        s->staff = NULL; /* parts are built each time: slower, never wrong */
     const xs_pubkeys_t *pub = xs_identity_public(hub->id);
     xs_err err =
         xs_server_open(&s->server, endpoint, pub->box, xs_identity_box_secret(hub->id), s_admit, s);
@@ -476,7 +474,7 @@ void hub_serve_close(hub_serve_t **sp) {
         free(s->queue[i].envelope);
     xs_server_close(&s->server);
     xs_writer_free(&s->out);
-    xs_staff_free(&s->staff);
+    hub_staff_cache_destroy(&s->staff);
     free(s);
     *sp = NULL;
 }

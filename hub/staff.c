@@ -83,29 +83,128 @@ xs_err hub_staff_put(xs_txn_t *txn, xs_staff_t *staff, int64_t now) {
     return err;
 }
 
+/* One node's part as last built: at which version, for which schools, its body's hash. */
+typedef struct s_memo {
+    uint8_t origin[XS_SIGN_PK_BYTES];
+    uint8_t schools[XS_HASH_BYTES]; /* s_schools_key of the node's schools */
+    uint8_t hash[XS_HASH_BYTES];    /* hash of the part's body */
+    uint32_t version;               /* 0: an empty slot */
+} s_memo_t;
+
+struct hub_staff_cache {
+    xs_staff_t staff; /* the roster of version staff.version; 0: none loaded */
+    s_memo_t *memo;   /* open addressing by origin; capacity a power of two */
+    size_t memo_count, memo_cap;
+};
+
+xs_err hub_staff_cache_new(hub_staff_cache_t **out) {
+    *out = calloc(1, sizeof **out);
+    return *out ? XS_OK : XS_ENOMEM;
+}
+
+void hub_staff_cache_destroy(hub_staff_cache_t **cache) {
+    if (!*cache)
+        return;
+    xs_staff_free(&(*cache)->staff);
+    free((*cache)->memo);
+    free(*cache);
+    *cache = NULL;
+}
+
+/* The hash of the schools a node's part covers, in its enrollment's order: a change of its
+ * school or proxies makes another part even at the same roster version. */
+static void s_schools_key(const char *const *schools, size_t count, uint8_t out[XS_HASH_BYTES]) {
+    char joined[(1 + HUB_MAX_PROXIES) * (XS_ID_MAX + 1)];
+    size_t len = 0;
+    for (size_t i = 0; i < count; i++) {
+        size_t n = strlen(schools[i]);
+        memcpy(joined + len, schools[i], n + 1); /* each with its NUL: no two lists join alike */
+        len += n + 1;
+    }
+    xs_identity_hash(joined, len, out);
+}
+
+/* The memo slot of origin: its own, or the empty one it would take. */
+static s_memo_t *s_memo_slot(s_memo_t *memo, size_t cap, const uint8_t origin[XS_SIGN_PK_BYTES]) {
+    size_t i = ((size_t)origin[0] | (size_t)origin[1] << 8 | (size_t)origin[2] << 16) & (cap - 1);
+    while (memo[i].version && memcmp(memo[i].origin, origin, XS_SIGN_PK_BYTES) != 0)
+        i = (i + 1) & (cap - 1);
+    return &memo[i];
+}
+
+/* Remembers a node's part; a memo that cannot grow forgets (the part is then built again). */
+static void s_memo_put(hub_staff_cache_t *c, const s_memo_t *m) {
+    if ((c->memo_count + 1) * 2 > c->memo_cap) {
+        size_t cap = c->memo_cap ? c->memo_cap * 2 : 64;
+        s_memo_t *grown = calloc(cap, sizeof *grown);
+        if (!grown)
+            return;
+        for (size_t i = 0; i < c->memo_cap; i++)
+            if (c->memo[i].version)
+                *s_memo_slot(grown, cap, c->memo[i].origin) = c->memo[i];
+        free(c->memo);
+        c->memo = grown;
+        c->memo_cap = cap;
+    }
+    s_memo_t *slot = s_memo_slot(c->memo, c->memo_cap, m->origin);
+    c->memo_count += slot->version == 0;
+    *slot = *m;
+}
+
 xs_err hub_staff_part(xs_txn_t *txn, const xs_identity_t *hub, const hub_node_t *node,
-                      xs_staff_t *cache, xs_writer_t *envelope) {
+                      hub_staff_cache_t *cache, const uint8_t *have, xs_writer_t *envelope,
+                      int *current) {
     const char *schools[1 + HUB_MAX_PROXIES];
     size_t count = 0;
-    xs_staff_t own = {0}, *staff = cache ? cache : &own;
-    uint64_t current;
-    xs_err err = hub_meta_get_u64(txn, HUB_META_STAFF, &current);
+    xs_staff_t own = {0}, *staff = cache ? &cache->staff : &own;
+    uint64_t version;
+    s_memo_t m;
+    *current = 0;
+    xs_err err = hub_meta_get_u64(txn, HUB_META_STAFF, &version);
     if (err != XS_OK)
         return err;
-    if (current == 0)
+    if (version == 0)
         return XS_ENOTFOUND;
-    if (!cache || cache->version != current) {
-        xs_staff_free(staff);
-        err = hub_staff_current(txn, staff);
-        if (err != XS_OK)
-            return err;
-    }
+    if (version > UINT32_MAX)
+        return XS_ECORRUPT;
     schools[count++] = node->school;
     for (uint32_t i = 0; i < node->proxy_count && i < HUB_MAX_PROXIES; i++)
         schools[count++] = node->proxies[i];
+    memset(&m, 0, sizeof m);
+    memcpy(m.origin, node->origin, XS_SIGN_PK_BYTES);
+    s_schools_key(schools, count, m.schools);
+    m.version = (uint32_t)version;
+    if (cache && have && cache->memo_cap) {
+        const s_memo_t *known = s_memo_slot(cache->memo, cache->memo_cap, node->origin);
+        if (known->version == m.version && memcmp(known->schools, m.schools, XS_HASH_BYTES) == 0 &&
+            memcmp(known->hash, have, XS_HASH_BYTES) == 0) {
+            *current = 1;
+            return XS_OK;
+        }
+    }
+    if (staff->version != version) {
+        xs_staff_free(staff);
+        if ((err = hub_staff_current(txn, staff)) != XS_OK)
+            return err;
+    }
+    size_t mark = envelope->len;
     err = xs_staff_part_sign(envelope, hub, node->origin, staff, schools, count);
     xs_staff_free(&own);
-    return err;
+    const uint8_t *body, *signature;
+    size_t body_len;
+    if (err == XS_OK)
+        err = xs_codec_split_envelope(envelope->data + mark, envelope->len - mark, &body, &body_len,
+                                      &signature, XS_SIGNATURE_BYTES);
+    if (err != XS_OK)
+        return err;
+    xs_identity_hash(body, body_len, m.hash);
+    if (cache)
+        s_memo_put(cache, &m);
+    if (have && memcmp(m.hash, have, XS_HASH_BYTES) == 0) {
+        envelope->len = mark; /* the node holds it: nothing to send */
+        *current = 1;
+    }
+    return XS_OK;
 }
 
 /* ---- import ---- */

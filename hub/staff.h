@@ -21,14 +21,25 @@ XS_MUST_USE xs_err hub_staff_version(xs_txn_t *txn, uint32_t version, xs_staff_t
  * ->issued_at, and moves HUB_META_STAFF. */
 XS_MUST_USE xs_err hub_staff_put(xs_txn_t *txn, xs_staff_t *staff, int64_t now);
 
-/* Signs the part of the current roster for node (the teachers of its school and of the
- * schools it may proxy for) and appends the envelope to envelope. cache: NULL, or a roster
- * the caller keeps between calls (zeroed before the first; free it with xs_staff_free): it is
- * reloaded only when the current version differs from the one it holds (a stored version
- * never changes), so a server answering many nodes decodes the roster once per version.
- * XS_ENOTFOUND when no roster was imported. */
+/* What a server keeps between requests for parts: the current roster, decoded once per
+ * version, and the hash of each node's part body at that version. */
+typedef struct hub_staff_cache hub_staff_cache_t;
+
+/* Creates an empty cache into *out. XS_ENOMEM. */
+XS_MUST_USE xs_err hub_staff_cache_new(hub_staff_cache_t **out);
+/* Frees the cache; accepts NULL and nulls the pointer. */
+void hub_staff_cache_destroy(hub_staff_cache_t **cache);
+
+/* The part of the current roster for node: the teachers of its school and of the schools it
+ * may proxy for. When have (may be NULL) is the hash of the body of that part, sets *current
+ * and writes nothing; else signs the part, appends the envelope to envelope and clears
+ * *current. cache: NULL, or the caller's cache (hub_staff_cache_new): a stored version never
+ * changes, so the roster is decoded once per version, and a node asking again for the part it
+ * holds (same version, same schools) is answered without building it. XS_ENOTFOUND when no
+ * roster was imported. */
 XS_MUST_USE xs_err hub_staff_part(xs_txn_t *txn, const xs_identity_t *hub, const hub_node_t *node,
-                                  xs_staff_t *cache, xs_writer_t *envelope);
+                                  hub_staff_cache_t *cache, const uint8_t *have,
+                                  xs_writer_t *envelope, int *current);
 
 /* Reads a roster CSV (len bytes) into *roster against the county's schools: those an enrolled
  * node serves, as its own or a proxied school (revoked nodes' schools still count), and loads

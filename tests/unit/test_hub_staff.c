@@ -115,6 +115,7 @@ static void test_versions(void **state) {
     s_import_t im;
     xs_txn_t *txn = NULL;
     xs_staff_t staff;
+    int current;
 
     assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
     assert_int_equal(hub_staff_current(txn, &staff), XS_OK);
@@ -122,7 +123,8 @@ static void test_versions(void **state) {
     assert_int_equal(staff.count, 0);
     xs_writer_t env;
     xs_writer_init(&env, XS_STAFF_PART_BYTES);
-    assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], NULL, &env), XS_ENOTFOUND);
+    assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], NULL, NULL, &env, &current),
+                     XS_ENOTFOUND);
     assert_int_equal(hub_staff_version(txn, 1, &staff), XS_ENOTFOUND);
     xs_store_end(&txn);
 
@@ -197,6 +199,7 @@ static void test_history(void **state) {
 /* Each node's part holds the teachers of its own and proxied schools, signed for it. */
 static void test_part(void **state) {
     fixture_t *fx = *state;
+    int current;
     s_import_t im;
     xs_txn_t *txn = NULL;
     xs_staff_t part;
@@ -205,7 +208,8 @@ static void test_part(void **state) {
     xs_staff_free(&im.roster);
     xs_writer_init(&env, XS_STAFF_PART_BYTES);
     assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
-    assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], NULL, &env), XS_OK);
+    assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], NULL, NULL, &env, &current),
+                     XS_OK);
     xs_store_end(&txn);
     const uint8_t *hub_key = xs_identity_public(fx->hub)->sign;
     assert_int_equal(xs_staff_part_open(env.data, env.len, hub_key, fx->nodes[0].origin, &part),
@@ -220,33 +224,66 @@ static void test_part(void **state) {
     xs_writer_free(&env);
 }
 
-/* A server's cached roster follows a re-import: the next part is the new version's. */
-static void test_part_cache_follows_versions(void **state) {
+/* A server's cache: a node asking with the hash of the part it holds is answered "current"
+ * without a part; after a re-import, or when its schools change, it gets the new part. */
+static void test_part_cache(void **state) {
     fixture_t *fx = *state;
     s_import_t im;
     xs_txn_t *txn = NULL;
-    xs_staff_t cache = {0}, part;
+    hub_staff_cache_t *cache = NULL;
+    xs_staff_t part;
     xs_writer_t env;
+    uint8_t held[32];
+    int current;
     const uint8_t *hub_key = xs_identity_public(fx->hub)->sign;
+    assert_int_equal(hub_staff_cache_new(&cache), XS_OK);
     assert_int_equal(s_import(fx, &im, s_v1, 5000), XS_OK);
     xs_staff_free(&im.roster);
     for (uint32_t version = 1; version <= 2; version++) {
+        /* Asked without a hash (or an old one): the part, signed for the node. */
         xs_writer_init(&env, XS_STAFF_PART_BYTES);
         assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
-        assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], &cache, &env), XS_OK);
+        assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], cache,
+                                        version == 1 ? NULL : held, &env, &current),
+                         XS_OK);
         xs_store_end(&txn);
-        assert_int_equal(cache.version, version);
+        assert_int_equal(current, 0);
         assert_int_equal(xs_staff_part_open(env.data, env.len, hub_key, fx->nodes[0].origin, &part),
                          XS_OK);
         assert_int_equal(part.version, version);
         xs_staff_free(&part);
+        const uint8_t *body, *sig;
+        size_t body_len;
+        assert_int_equal(xs_codec_split_envelope(env.data, env.len, &body, &body_len, &sig, 64),
+                         XS_OK);
+        xs_identity_hash(body, body_len, held);
+        xs_writer_free(&env);
+        /* Asked again with its hash: current, and nothing written. */
+        xs_writer_init(&env, XS_STAFF_PART_BYTES);
+        assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
+        assert_int_equal(hub_staff_part(txn, fx->hub, &fx->nodes[0], cache, held, &env, &current),
+                         XS_OK);
+        xs_store_end(&txn);
+        assert_int_equal(current, 1);
+        assert_int_equal(env.len, 0);
         xs_writer_free(&env);
         if (version == 1) {
             assert_int_equal(s_import(fx, &im, s_v2, 6000), XS_OK);
             xs_staff_free(&im.roster);
         }
     }
-    xs_staff_free(&cache);
+    /* The same node enrolled for other schools, same version: its old hash is not current. */
+    hub_node_t moved = fx->nodes[0];
+    moved.proxy_count = 0;
+    xs_writer_init(&env, XS_STAFF_PART_BYTES);
+    assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
+    assert_int_equal(hub_staff_part(txn, fx->hub, &moved, cache, held, &env, &current), XS_OK);
+    xs_store_end(&txn);
+    assert_int_equal(current, 0);
+    assert_true(env.len > 0);
+    xs_writer_free(&env);
+    hub_staff_cache_destroy(&cache);
+    assert_null(cache);
 }
 
 int main(void) {
@@ -256,7 +293,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_versions, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_history, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_part, s_setup, s_teardown),
-        cmocka_unit_test_setup_teardown(test_part_cache_follows_versions, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_part_cache, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("hub_staff", tests, NULL, NULL);
 }
