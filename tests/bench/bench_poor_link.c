@@ -153,20 +153,8 @@ static void s_read_text(const char *path, char *out, size_t cap) {
 
 /* The last non-empty line of a text file, without its newline. */
 static void s_last_line(const char *path, char *out, size_t cap) {
-    char line[4096];
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (bench_last_line(path, out, cap) != 0)
         s_die("%s: %s", path, strerror(errno));
-    out[0] = '\0';
-    while (fgets(line, sizeof line, f)) {
-        size_t len = strcspn(line, "\r\n");
-        if (len == 0)
-            continue;
-        len = len < cap - 1 ? len : cap - 1;
-        memcpy(out, line, len);
-        out[len] = '\0';
-    }
-    fclose(f);
 }
 
 /* Waits until the file at path holds marker and copies what follows it, up to a character in

@@ -166,21 +166,8 @@ static double s_run(const char *program, const char *out_path, const char *const
 
 /* The last non-empty line of a text file, without its newline. */
 static void s_last_line(const char *path, char *out, size_t cap) {
-    char line[4096];
-    FILE *f = fopen(path, "r");
-    if (!f)
+    if (bench_last_line(path, out, cap) != 0)
         s_die("%s: %s", path, strerror(errno));
-    out[0] = '\0';
-    while (fgets(line, sizeof line, f)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        size_t len = strlen(line);
-        if (len == 0)
-            continue;
-        len = len < cap - 1 ? len : cap - 1;
-        memcpy(out, line, len);
-        out[len] = '\0';
-    }
-    fclose(f);
 }
 
 /* ---- a hub and a node ----------------------------------------------------------------- */

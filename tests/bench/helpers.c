@@ -135,3 +135,22 @@ int bench_wait(pid_t pid) {
             return -1;
     return status;
 }
+
+int bench_last_line(const char *path, char *out, size_t cap) {
+    char line[4096];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    out[0] = '\0';
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        size_t len = strlen(line);
+        if (len == 0)
+            continue;
+        len = len < cap - 1 ? len : cap - 1;
+        memcpy(out, line, len);
+        out[len] = '\0';
+    }
+    fclose(f);
+    return 0;
+}

@@ -25,6 +25,9 @@ size_t bench_shipped_policies(char paths[][1024], size_t cap);
  * NULL-terminated, at most 38), its stdout and stderr to out_path (truncated; NULL:
  * /dev/null). Returns its pid, or -1 with errno set. */
 pid_t bench_spawn(const char *path, const char *out_path, const char *const *args);
+/* Copies the last non-empty line of the text file at path, without its newline, into out (cap
+ * bytes, cut to fit; "" when none). -1 with errno set when the file cannot be opened. */
+int bench_last_line(const char *path, char *out, size_t cap);
 /* Waits for pid, resuming after signals; returns its wait status, or -1 with errno set. */
 int bench_wait(pid_t pid);
 /* qsort comparator for doubles, ascending. */
