@@ -259,6 +259,47 @@ xs_err xs_receipt_open(const void *envelope, size_t len,
     return s_decode_rest(&r, (unsigned)format, out);
 }
 
+/* ---- a receipt as text (protocol.md §4.1) ---- */
+
+#define S_TEXT_PREFIX_LEN (sizeof XS_RECEIPT_TEXT_PREFIX - 1)
+
+_Static_assert(S_TEXT_PREFIX_LEN + XS_RECEIPT_TEXT_BYTES_MAX / 2 * 3 +
+                       XS_RECEIPT_TEXT_BYTES_MAX % 2 * 2 <=
+                   XS_RECEIPT_TEXT_MAX,
+               "the largest envelope with a text form fits the text's bound");
+_Static_assert(S_TEXT_PREFIX_LEN + (XS_RECEIPT_TEXT_BYTES_MAX + 1) / 2 * 3 +
+                       (XS_RECEIPT_TEXT_BYTES_MAX + 1) % 2 * 2 >
+                   XS_RECEIPT_TEXT_MAX,
+               "one byte more has none");
+
+xs_err xs_receipt_text_encode(const void *envelope, size_t len, char *out, size_t cap,
+                              size_t *text_len) {
+    if (len == 0)
+        return XS_EINVAL;
+    if (len > XS_RECEIPT_TEXT_BYTES_MAX || cap < S_TEXT_PREFIX_LEN + 1)
+        return XS_ETOOBIG;
+    size_t body;
+    xs_err err = xs_text_base45_encode(envelope, len, out + S_TEXT_PREFIX_LEN,
+                                       cap - S_TEXT_PREFIX_LEN, &body);
+    if (err != XS_OK)
+        return err;
+    memcpy(out, XS_RECEIPT_TEXT_PREFIX, S_TEXT_PREFIX_LEN);
+    if (text_len)
+        *text_len = S_TEXT_PREFIX_LEN + body;
+    return XS_OK;
+}
+
+xs_err xs_receipt_text_decode(const char *text, size_t len, uint8_t *out, size_t cap,
+                              size_t *envelope_len) {
+    xs_text_trim(&text, &len);
+    if (len > XS_RECEIPT_TEXT_MAX)
+        return XS_ETOOBIG;
+    if (len <= S_TEXT_PREFIX_LEN || memcmp(text, XS_RECEIPT_TEXT_PREFIX, S_TEXT_PREFIX_LEN) != 0)
+        return XS_EMALFORMED;
+    return xs_text_base45_decode(text + S_TEXT_PREFIX_LEN, len - S_TEXT_PREFIX_LEN, out, cap,
+                                 envelope_len);
+}
+
 /* ---- records_hash ---- */
 
 static int s_ident_cmp(const void *a, const void *b) {

@@ -196,3 +196,91 @@ int32_t xs_date_today(void) {
     localtime_r(&now, &tm);
     return xs_date_from_civil(tm.tm_year + 1900, (unsigned)tm.tm_mon + 1, (unsigned)tm.tm_mday);
 }
+
+/* RFC 9285 §4: the 45 characters, by value. */
+static const char s_base45[45] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:";
+
+/* The value of base45 character c, or -1. */
+static int s_base45_value(unsigned char c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A' + 10;
+    switch (c) {
+    case ' ':
+        return 36;
+    case '$':
+        return 37;
+    case '%':
+        return 38;
+    case '*':
+        return 39;
+    case '+':
+        return 40;
+    case '-':
+        return 41;
+    case '.':
+        return 42;
+    case '/':
+        return 43;
+    case ':':
+        return 44;
+    default:
+        return -1;
+    }
+}
+
+size_t xs_text_base45_len(size_t len) {
+    return len / 2 * 3 + (len % 2) * 2;
+}
+
+xs_err xs_text_base45_encode(const void *bytes, size_t len, char *out, size_t cap,
+                             size_t *written) {
+    const uint8_t *in = bytes;
+    if (len / 2 > (SIZE_MAX - 3) / 3 || cap < xs_text_base45_len(len) + 1)
+        return XS_ETOOBIG;
+    size_t n = 0;
+    for (size_t i = 0; i + 1 < len; i += 2) {
+        unsigned v = (unsigned)in[i] << 8 | in[i + 1];
+        out[n++] = s_base45[v % 45];
+        out[n++] = s_base45[v / 45 % 45];
+        out[n++] = s_base45[v / (45 * 45)];
+    }
+    if (len % 2) {
+        unsigned v = in[len - 1];
+        out[n++] = s_base45[v % 45];
+        out[n++] = s_base45[v / 45];
+    }
+    out[n] = '\0';
+    if (written)
+        *written = n;
+    return XS_OK;
+}
+
+xs_err xs_text_base45_decode(const char *text, size_t len, uint8_t *out, size_t cap,
+                             size_t *written) {
+    if (len % 3 == 1)
+        return XS_EMALFORMED;
+    size_t need = len / 3 * 2 + (len % 3 ? 1 : 0);
+    if (need > cap)
+        return XS_ETOOBIG;
+    size_t n = 0;
+    for (size_t i = 0; i < len; i += 3) {
+        size_t group = len - i < 3 ? len - i : 3;
+        unsigned v = 0, scale = 1;
+        for (size_t k = 0; k < group; k++) {
+            int d = s_base45_value((unsigned char)text[i + k]);
+            if (d < 0)
+                return XS_EMALFORMED;
+            v += (unsigned)d * scale;
+            scale *= 45;
+        }
+        if (v > (group == 3 ? 0xffffu : 0xffu))
+            return XS_EMALFORMED;
+        if (group == 3)
+            out[n++] = (uint8_t)(v >> 8);
+        out[n++] = (uint8_t)(v & 0xff);
+    }
+    *written = n;
+    return XS_OK;
+}

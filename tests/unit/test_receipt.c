@@ -1,5 +1,5 @@
 /* test_receipt: hub-signed receipts, their records_hash, building one from a certified ledger,
- * and signed policy envelopes (schema/protocol.md §4, §5). */
+ * signed policy envelopes, and a receipt as text (schema/protocol.md §4, §4.1, §5). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -682,6 +682,115 @@ static void test_policy_envelope(void **state) {
     xs_writer_free(&env);
 }
 
+/* A receipt as text (protocol.md §4.1): "XS1:" and base45; decoding gives the very bytes,
+ * which open; white space around it (a scanner's line end) is ignored. */
+static void test_text_round_trip(void **state) {
+    fixture_t *fx = *state;
+    xs_writer_t env;
+    char text[XS_RECEIPT_TEXT_MAX + 1], padded[XS_RECEIPT_TEXT_MAX + 16];
+    uint8_t back[XS_RECEIPT_TEXT_BYTES_MAX];
+    size_t text_len, back_len;
+    s_sample(&fx->receipt);
+    s_sign(fx, &fx->receipt, &env);
+    const uint8_t *hub = xs_identity_public(fx->hub)->sign;
+    assert_int_equal(xs_receipt_text_encode(env.data, env.len, text, sizeof text, &text_len),
+                     XS_OK);
+    assert_int_equal(text_len, strlen(text));
+    assert_int_equal(text_len, 4 + xs_text_base45_len(env.len));
+    assert_memory_equal(text, "XS1:", 4);
+    assert_int_equal(xs_receipt_text_decode(text, text_len, back, sizeof back, &back_len), XS_OK);
+    assert_int_equal(back_len, env.len);
+    assert_memory_equal(back, env.data, env.len);
+    assert_int_equal(xs_receipt_open(back, back_len, hub, &fx->opened), XS_OK);
+    s_assert_same(&fx->receipt, &fx->opened);
+    int n = snprintf(padded, sizeof padded, " \t%s\r\n", text);
+    assert_int_equal(xs_receipt_text_decode(padded, (size_t)n, back, sizeof back, &back_len),
+                     XS_OK);
+    assert_int_equal(back_len, env.len);
+    assert_memory_equal(back, env.data, env.len);
+    /* A short buffer for either is refused, not cut. */
+    assert_int_equal(xs_receipt_text_encode(env.data, env.len, text, text_len, NULL), XS_ETOOBIG);
+    assert_int_equal(xs_receipt_text_decode(text, text_len, back, env.len - 1, &back_len),
+                     XS_ETOOBIG);
+    xs_writer_free(&env);
+}
+
+/* Every character of the text changed to every other character of the alphabet (and to a few
+ * outside it): refused as text, or bytes whose signature fails. Never a receipt. */
+static void test_text_every_change(void **state) {
+    static const char alphabet[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:az=\x80";
+    fixture_t *fx = *state;
+    xs_writer_t env;
+    char text[XS_RECEIPT_TEXT_MAX + 1];
+    uint8_t back[XS_RECEIPT_TEXT_BYTES_MAX];
+    size_t text_len, back_len, refused_text = 0, refused_open = 0;
+    s_sample(&fx->receipt);
+    s_sign(fx, &fx->receipt, &env);
+    const uint8_t *hub = xs_identity_public(fx->hub)->sign;
+    assert_int_equal(xs_receipt_text_encode(env.data, env.len, text, sizeof text, &text_len),
+                     XS_OK);
+    for (size_t i = 0; i < text_len; i++) {
+        char was = text[i];
+        for (const char *c = alphabet; *c; c++) {
+            if (*c == was)
+                continue;
+            text[i] = *c;
+            xs_err err = xs_receipt_text_decode(text, text_len, back, sizeof back, &back_len);
+            if (err != XS_OK) {
+                if (err != XS_EMALFORMED)
+                    fail_msg("character %zu as '%c': %d", i, *c, err);
+                refused_text++;
+                continue;
+            }
+            err = xs_receipt_open(back, back_len, NULL, &fx->opened);
+            if (err != XS_ECRYPTO && err != XS_EMALFORMED && err != XS_EVERSION)
+                fail_msg("character %zu as '%c' opened: %d", i, *c, err);
+            err = xs_receipt_open(back, back_len, hub, &fx->opened);
+            if (err == XS_OK)
+                fail_msg("character %zu as '%c' opened against the hub", i, *c);
+            refused_open++;
+        }
+        text[i] = was;
+    }
+    /* Both kinds of refusal happen: the signature is what catches a well-formed change. */
+    assert_true(refused_text > 0);
+    assert_true(refused_open > 0);
+    xs_writer_free(&env);
+}
+
+/* The text's bounds: 2861 bytes give 4296 characters, one more byte none; a text without its
+ * prefix, with it in lower case, empty after it, or too long, is refused. */
+static void test_text_limits(void **state) {
+    (void)state;
+    static uint8_t bytes[XS_RECEIPT_TEXT_BYTES_MAX + 1];
+    static char text[XS_RECEIPT_TEXT_MAX + 64];
+    uint8_t back[XS_RECEIPT_TEXT_BYTES_MAX];
+    size_t len, back_len;
+    for (size_t i = 0; i < sizeof bytes; i++)
+        bytes[i] = (uint8_t)(i * 131 + 7);
+    assert_int_equal(
+        xs_receipt_text_encode(bytes, XS_RECEIPT_TEXT_BYTES_MAX, text, sizeof text, &len), XS_OK);
+    assert_int_equal(len, XS_RECEIPT_TEXT_MAX);
+    assert_int_equal(xs_receipt_text_decode(text, len, back, sizeof back, &back_len), XS_OK);
+    assert_int_equal(back_len, XS_RECEIPT_TEXT_BYTES_MAX);
+    assert_int_equal(
+        xs_receipt_text_encode(bytes, XS_RECEIPT_TEXT_BYTES_MAX + 1, text, sizeof text, &len),
+        XS_ETOOBIG);
+    assert_int_equal(xs_receipt_text_encode(bytes, 0, text, sizeof text, &len), XS_EINVAL);
+    /* Over the bound: refused before it is read. */
+    memset(text, '0', sizeof text);
+    memcpy(text, "XS1:", 4);
+    assert_int_equal(
+        xs_receipt_text_decode(text, XS_RECEIPT_TEXT_MAX + 3, back, sizeof back, &back_len),
+        XS_ETOOBIG);
+    static const char *const bad[] = {"",    "XS1:",   "xs1:BB8",  "XS2:BB8",
+                                      "BB8", "XS1BB8", "XS1: BB8", "XS1:BB8 BB8x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (xs_receipt_text_decode(bad[i], strlen(bad[i]), back, sizeof back, &back_len) !=
+            XS_EMALFORMED)
+            fail_msg("\"%s\" read", bad[i]);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
@@ -694,6 +803,9 @@ int main(void) {
         cmocka_unit_test(test_records_hash),
         cmocka_unit_test(test_build_from_certify),
         cmocka_unit_test(test_policy_envelope),
+        cmocka_unit_test(test_text_round_trip),
+        cmocka_unit_test(test_text_every_change),
+        cmocka_unit_test(test_text_limits),
     };
     return cmocka_run_group_tests_name("receipt", tests, s_setup, s_teardown);
 }

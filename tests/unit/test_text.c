@@ -1,4 +1,4 @@
-/* test_text: UTF-8 checks, trimming, exact decimals and civil dates. */
+/* test_text: UTF-8 checks, trimming, exact decimals, civil dates and base45. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -323,6 +323,84 @@ static void test_utf8_prefix(void **state) {
     assert_int_equal(xs_text_utf8_prefix("ab学", 5, 3), 2);
 }
 
+/* RFC 9285 §4.3 and §4.4 golden vectors, both ways. */
+static void test_base45_vectors(void **state) {
+    (void)state;
+    static const struct {
+        const char *bytes, *text;
+    } cases[] = {
+        {"AB", "BB8"},
+        {"Hello!!", "%69 VD92EX0"},
+        {"base-45", "UJCLQE7W581"},
+        {"ietf!", "QED8WEX0"},
+        {"", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char text[64];
+        uint8_t bytes[64];
+        size_t n = strlen(cases[i].bytes), written = 99;
+        assert_int_equal(xs_text_base45_len(n), strlen(cases[i].text));
+        assert_int_equal(xs_text_base45_encode(cases[i].bytes, n, text, sizeof text, &written),
+                         XS_OK);
+        assert_string_equal(text, cases[i].text);
+        assert_int_equal(written, strlen(cases[i].text));
+        assert_int_equal(
+            xs_text_base45_decode(cases[i].text, written, bytes, sizeof bytes, &written), XS_OK);
+        assert_int_equal(written, n);
+        assert_memory_equal(bytes, cases[i].bytes, n);
+    }
+}
+
+/* Every byte pair, every odd last byte: encode then decode gives them back; the extremes. */
+static void test_base45_round_trip(void **state) {
+    (void)state;
+    for (unsigned v = 0; v <= 0xffff; v++) {
+        uint8_t in[3] = {(uint8_t)(v >> 8), (uint8_t)v, (uint8_t)(v * 7)}, out[3];
+        char text[8];
+        size_t n, back;
+        for (size_t len = 2; len <= 3; len++) {
+            assert_int_equal(xs_text_base45_encode(in, len, text, sizeof text, &n), XS_OK);
+            /* Never a trailing space: a scanner's trim cannot eat a character. */
+            assert_true(text[n - 1] != ' ');
+            assert_int_equal(xs_text_base45_decode(text, n, out, sizeof out, &back), XS_OK);
+            assert_int_equal(back, len);
+            assert_memory_equal(in, out, len);
+        }
+    }
+    char text[8];
+    size_t n;
+    assert_int_equal(xs_text_base45_encode("\xff\xff", 2, text, sizeof text, &n), XS_OK);
+    assert_string_equal(text, "FGW");
+    assert_int_equal(xs_text_base45_encode("\xff", 1, text, sizeof text, &n), XS_OK);
+    assert_string_equal(text, "U5");
+}
+
+/* Strict decoding: bad characters, a bad length, values out of range, a short buffer. */
+static void test_base45_refusals(void **state) {
+    (void)state;
+    static const char *const bad[] = {
+        "GGW",  /* 65536 (RFC 9285 §6) */
+        "A",    /* a length of 3k + 1 */
+        "BB8A", /* likewise */
+        "::",   /* a last pair of 2024 */
+        "U6",   /* 300 */
+        "bb8",  /* lower case */
+        "BB\n", /* white space inside */
+        "BB=",  /* outside the alphabet */
+        "BB\x80",
+    };
+    uint8_t out[16];
+    size_t n;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        assert_int_equal(xs_text_base45_decode(bad[i], strlen(bad[i]), out, sizeof out, &n),
+                         XS_EMALFORMED);
+    assert_int_equal(xs_text_base45_decode("BB8BB8", 6, out, 3, &n), XS_ETOOBIG);
+    assert_int_equal(xs_text_base45_decode("BB8BB8", 6, out, 4, &n), XS_OK);
+    char text[4];
+    assert_int_equal(xs_text_base45_encode("AB", 2, text, 3, &n), XS_ETOOBIG);
+    assert_int_equal(xs_text_base45_encode("AB", 2, text, 4, &n), XS_OK);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_utf8_every_code_point),
@@ -334,6 +412,9 @@ int main(void) {
         cmocka_unit_test(test_date_parse_refusals),
         cmocka_unit_test(test_date_extremes),
         cmocka_unit_test(test_utf8_prefix),
+        cmocka_unit_test(test_base45_vectors),
+        cmocka_unit_test(test_base45_round_trip),
+        cmocka_unit_test(test_base45_refusals),
     };
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);
 }

@@ -131,4 +131,30 @@ XS_MUST_USE xs_err xs_receipt_policy_open(const void *envelope, size_t len,
                                           const uint8_t hub[XS_SIGN_PK_BYTES], const uint8_t **blob,
                                           size_t *blob_len);
 
+/* A receipt as text (protocol.md §4.1): XS_RECEIPT_TEXT_PREFIX, then the envelope's bytes
+ * verbatim in base45 (RFC 9285), whose alphabet is a QR code's alphanumeric mode. */
+#define XS_RECEIPT_TEXT_PREFIX "XS1:"
+/* Most characters of a receipt's text: what a QR code holds in alphanumeric mode (version 40,
+ * error correction level L). A receipt whose text would be longer has no text form. */
+#define XS_RECEIPT_TEXT_MAX 4296
+/* The largest envelope whose text fits XS_RECEIPT_TEXT_MAX: 4292 base45 characters. */
+#define XS_RECEIPT_TEXT_BYTES_MAX 2861
+
+/* Writes envelope (len bytes, the receipt envelope as signed; not checked here) as text and a
+ * NUL into out (cap bytes; XS_RECEIPT_TEXT_MAX + 1 always suffice); *text_len (may be NULL)
+ * gets its characters. Never cuts: XS_ETOOBIG when the text would be over
+ * XS_RECEIPT_TEXT_MAX characters (len over XS_RECEIPT_TEXT_BYTES_MAX) or over cap - 1;
+ * XS_EINVAL for len 0. */
+XS_MUST_USE xs_err xs_receipt_text_encode(const void *envelope, size_t len, char *out, size_t cap,
+                                          size_t *text_len);
+
+/* Reads a receipt's text (len bytes, as a scanner gives it: ASCII white space around it is
+ * ignored) into out (cap bytes; XS_RECEIPT_TEXT_BYTES_MAX always suffice); *envelope_len gets
+ * the envelope's bytes, which the caller opens with xs_receipt_open: only the signature says
+ * whether they are a real receipt. XS_EMALFORMED (no XS_RECEIPT_TEXT_PREFIX, a character
+ * outside base45, a bad length or group value, nothing after the prefix), XS_ETOOBIG (over
+ * XS_RECEIPT_TEXT_MAX characters, or more bytes than cap). */
+XS_MUST_USE xs_err xs_receipt_text_decode(const char *text, size_t len, uint8_t *out, size_t cap,
+                                          size_t *envelope_len);
+
 #endif

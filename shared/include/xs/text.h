@@ -1,4 +1,5 @@
-/* text: UTF-8 checks, trimming, exact decimal parsing and civil dates for user input. */
+/* text: UTF-8 checks, trimming, exact decimal parsing, civil dates for user input, and base45
+ * for bytes carried as text. */
 #ifndef XS_TEXT_H
 #define XS_TEXT_H
 
@@ -35,5 +36,23 @@ XS_MUST_USE xs_err xs_date_parse(const char *s, size_t len, int32_t *days);
 void xs_date_format(int32_t days, char out[11]);
 /* Today's date in local time, as days since 1970-01-01. */
 int32_t xs_date_today(void);
+
+/* The characters base45 encodes len bytes in (RFC 9285 §4): 3 per pair of bytes, 2 for a last
+ * odd byte. */
+size_t xs_text_base45_len(size_t len);
+
+/* Writes len bytes as base45 (RFC 9285: the alphabet "0-9A-Z $%*+-./:" of a QR code's
+ * alphanumeric mode) and a NUL into out (cap bytes); *written (may be NULL) gets the
+ * characters, NUL excluded. XS_ETOOBIG when cap < xs_text_base45_len(len) + 1 (out is then
+ * not written). */
+XS_MUST_USE xs_err xs_text_base45_encode(const void *bytes, size_t len, char *out, size_t cap,
+                                         size_t *written);
+
+/* Decodes len characters of base45 into out (cap bytes); *written gets the bytes. Strict:
+ * XS_EMALFORMED for a character outside the alphabet (lower case and white space included), a
+ * length of 3k + 1, a group of three over 0xFFFF or a last pair over 0xFF; XS_ETOOBIG when
+ * the bytes do not fit cap. out's contents are unspecified on error. */
+XS_MUST_USE xs_err xs_text_base45_decode(const char *text, size_t len, uint8_t *out, size_t cap,
+                                         size_t *written);
 
 #endif
