@@ -7,6 +7,7 @@
 
 #include "check.h"
 #include "lanes.h"
+#include "recordset.h"
 #include "node.h"
 #include "staff.h"
 #include "xs/certify.h"
@@ -292,49 +293,6 @@ static xs_err s_parse(int argc, char **argv, s_totals_t *s, const char **dir, in
     return XS_OK;
 }
 
-/* The node's records, decoded: each borrows the read snapshot it came from. */
-typedef struct s_ledger {
-    xs_record_t *records; /* count of them, in sequence order */
-    uint64_t *ids;        /* their sequence numbers */
-    size_t count;         /* records decoded */
-    size_t cap;           /* slots in both arrays */
-    uint64_t corrupted;   /* records left out because they are corrupted */
-} s_ledger_t;
-
-/* A walk's step: decodes the entry into l; one that does not read as a valid record is
- * reported and left out. */
-static xs_err s_load_record(void *ctx, uint64_t seq, const xs_bytes_t *key,
-                            const xs_bytes_t *bytes) {
-    s_ledger_t *l = ctx;
-    char why[NODE_WHY_MAX];
-    if (l->count == l->cap) {
-        size_t grown = l->cap ? l->cap * 2 : 1024;
-        xs_record_t *r = realloc(l->records, grown * sizeof *r);
-        if (r)
-            l->records = r;
-        uint64_t *i = realloc(l->ids, grown * sizeof *i);
-        if (i)
-            l->ids = i;
-        if (!r || !i)
-            return XS_ENOMEM;
-        l->cap = grown;
-    }
-    if (node_record_read(key, bytes, &seq, &l->records[l->count], why) != XS_OK) {
-        xs_log("记录 %llu 数据已损坏，未计入 (record %llu is corrupted; not counted): %s",
-               (unsigned long long)seq, (unsigned long long)seq, why);
-        l->corrupted++;
-        return XS_OK;
-    }
-    l->ids[l->count++] = seq;
-    return XS_OK;
-}
-
-/* Decodes every record of txn into *l; one that does not read as a valid record is reported
- * and left out. */
-static xs_err s_load(xs_txn_t *txn, s_ledger_t *l) {
-    return node_records_raw(txn, s_load_record, l);
-}
-
 /* Starts the provisional totals: the CSV header, or the table's explanation and headings. */
 static xs_err s_begin(const s_totals_t *s) {
     const xs_policy_t *policy = s->policy;
@@ -359,7 +317,7 @@ static xs_err s_begin(const s_totals_t *s) {
 }
 
 /* Gathers into s->schools the distinct school_ids of the ledger's records. */
-static xs_err s_record_schools(s_totals_t *s, const s_ledger_t *l) {
+static xs_err s_record_schools(s_totals_t *s, const node_recordset_t *l) {
     for (size_t i = 0; i < l->count; i++) {
         const xs_str_t *id = &l->records[i].school_id;
         size_t k = 0;
@@ -382,7 +340,7 @@ static xs_err s_record_schools(s_totals_t *s, const s_ledger_t *l) {
 }
 
 /* Certifies the ledger under s->policy and prints each teacher's provisional totals. */
-static xs_err s_provisional(s_totals_t *s, const s_ledger_t *l) {
+static xs_err s_provisional(s_totals_t *s, const node_recordset_t *l) {
     xs_certify_row_t *rows = NULL;
     xs_err schools = s_record_schools(s, l);
     if (schools != XS_OK)
@@ -406,7 +364,7 @@ int node_cmd_totals(int argc, char **argv) {
     xs_policy_t *policy = NULL;
     xs_staff_t staff = {0};
     xs_txn_t *txn = NULL;
-    s_ledger_t ledger = {0};
+    node_recordset_t ledger = {0};
     s_totals_t s = {0};
     const char *dir = NULL;
     int rc = 1, confirmed_csv = 0;
@@ -441,7 +399,7 @@ int node_cmd_totals(int argc, char **argv) {
         s.has_hub = node_county_key(txn, s.hub) == XS_OK;
         if (confirmed_csv)
             err = s_confirmed_csv(&s);
-        else if ((err = s_load(txn, &ledger)) == XS_OK)
+        else if ((err = node_recordset_load(txn, &ledger)) == XS_OK)
             err = s_provisional(&s, &ledger);
     }
     if (err != XS_OK) {
@@ -453,8 +411,7 @@ int node_cmd_totals(int argc, char **argv) {
         rc = ledger.corrupted ? node_exit_code(XS_ECORRUPT, dir) : 0;
     }
 out:
-    free(ledger.records);
-    free(ledger.ids);
+    node_recordset_free(&ledger);
     free(s.receipt);
     free(s.schools);
     xs_store_end(&txn);

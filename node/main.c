@@ -27,6 +27,8 @@ static const struct {
     {"export", node_cmd_export, 1, "导出数据包带去县里 (write a USB bundle for the hub)"},
     {"import-receipts", node_cmd_import_receipts, 1, "导入县里的回执包 (import a receipts bundle)"},
     {"staff", node_cmd_staff, 1, "查看教师花名册 (show the teacher roster the node holds)"},
+    {"certificate", node_cmd_certificate, 1,
+     "打印学时证明 PDF (print a teacher's certificate for a year)"},
     {"recover", node_cmd_recover, 1, "从县级中心恢复本节点数据 (rebuild the store from the hub)"},
     /* check reads the store only in child processes, whose crashes it reports itself. */
     {"check", node_cmd_check, 0, "检查数据库是否损坏 (check the store for damage)"},

@@ -230,5 +230,6 @@ int node_cmd_import_receipts(int argc, char **argv);
 int node_cmd_recover(int argc, char **argv);
 int node_cmd_check(int argc, char **argv);
 int node_cmd_staff(int argc, char **argv);
+int node_cmd_certificate(int argc, char **argv);
 
 #endif

@@ -5,15 +5,19 @@
 #include <time.h>
 
 #include "xs/cli.h"
+#include "xs/draw.h"
 #include "xs/policy.h"
 #include "xs/receipt.h"
 #include "xs/report.h"
+#include "xs/scan.h"
 #include "xs/year.h"
 #include "xueshi.h"
 
 #define S_USAGE                                                                                    \
     "xueshi verify RECEIPT_FILE [--hub-key HUB_KEYS] [--policy FILE.ini] [--year-doc year.xsdoc "  \
-    "[--amend amend-N.xsdoc]...]"
+    "[--amend amend-N.xsdoc]...]\n"                                                                \
+    "       xueshi verify --scan TEXT | --image FILE.png [options as above]   (a certificate's "   \
+    "QR code: its text, or a picture of it)"
 
 /* Most --amend files one verify reads. */
 #define S_AMENDS_MAX 64
@@ -48,7 +52,9 @@ static uint8_t *s_read(const char *path, size_t max, size_t *len) {
 
 /* What the command line asks for. */
 typedef struct s_args {
-    const char *receipt;  /* the receipt file */
+    const char *receipt;  /* the receipt file, or NULL with scan or image */
+    const char *scan;     /* --scan: a certificate's QR code as text (protocol.md §4.1) */
+    const char *image;    /* --image: a picture (PNG) of a certificate's QR code */
     int has_hub;          /* 1: --hub-key given, in hub */
     xs_pubkeys_t hub;     /* the hub's keys the receipt must be signed with */
     const char *policy;   /* --policy: the policy file to compare, or NULL */
@@ -87,8 +93,8 @@ static int s_take_amends(int argc, char **argv, s_args_t *a) {
 
 /* Reads and checks the options into a; 0, or the exit code after saying why. */
 static int s_parse(int argc, char **argv, s_args_t *a) {
-    xs_cli_opt_t opts[] = {
-        {"hub-key", 1, NULL}, {"policy", 1, NULL}, {"year-doc", 1, NULL}, {"help", 0, NULL}};
+    xs_cli_opt_t opts[] = {{"hub-key", 1, NULL}, {"policy", 1, NULL}, {"year-doc", 1, NULL},
+                           {"help", 0, NULL},    {"scan", 1, NULL},   {"image", 1, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
@@ -98,7 +104,14 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     if (argc < 0)
         return 2;
     if (xs_cli_parse(argc, argv, opts, nopts, pos, 1, &npos, msg, sizeof msg) != XS_OK ||
-        xs_cli_get(opts, nopts, "help") || npos != 1) {
+        xs_cli_get(opts, nopts, "help")) {
+        fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
+        return 2;
+    }
+    a->scan = xs_cli_get(opts, nopts, "scan");
+    a->image = xs_cli_get(opts, nopts, "image");
+    /* One receipt: a file, a QR code's text, or a picture of the code. */
+    if (npos + (a->scan != NULL) + (a->image != NULL) != 1) {
         fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
         return 2;
     }
@@ -107,7 +120,7 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
         fprintf(stderr, "xueshi: --hub-key 格式不对 (not xs1:...)\n");
         return 2;
     }
-    a->receipt = pos[0];
+    a->receipt = npos ? pos[0] : NULL;
     a->has_hub = hub_key != NULL;
     a->policy = xs_cli_get(opts, nopts, "policy");
     a->year_doc = xs_cli_get(opts, nopts, "year-doc");
@@ -344,6 +357,71 @@ out:
     return bad;
 }
 
+/* Reads the QR code of the picture at path (PNG) into text (cap bytes) and *len; 0, or the exit
+ * code after saying why. */
+static int s_scan_image(const char *path, char *text, size_t cap, size_t *len) {
+    uint8_t *gray = NULL;
+    unsigned width, height;
+    if (!xs_scan_available()) {
+        fprintf(stderr, "xueshi: --image 需要 zbar，本程序构建时没有 zbar：请用手机或 zbarimg "
+                        "扫出二维码的文字，再用 --scan 文字 核验 (--image needs zbar, which "
+                        "this build lacks: scan the code with a phone or zbarimg and give its "
+                        "text to --scan)\n");
+        return 2;
+    }
+    xs_err err = xs_draw_png_gray(path, &gray, &width, &height);
+    if (err != XS_OK) {
+        fprintf(stderr, "xueshi: 无法读取图片 %s (cannot read the PNG): %s\n", path,
+                xs_strerror(err));
+        return 2;
+    }
+    err = xs_scan_qr(gray, width, height, text, cap, len);
+    free(gray);
+    if (err == XS_ENOTFOUND) {
+        fprintf(stderr,
+                "xueshi: 图片 %s 中没有找到二维码，请拍得更清楚、更正一些 (no QR code found in "
+                "the picture: take a sharper, straighter photo)\n",
+                path);
+        return 2;
+    }
+    if (err != XS_OK) {
+        printf("无效 (INVALID): 二维码不是认定回执 (the QR code is not a receipt): %s\n",
+               xs_strerror(err));
+        return 1;
+    }
+    return 0;
+}
+
+/* The receipt envelope a certificate's QR code carries, from --scan's text or --image's
+ * picture (protocol.md §4.1), into *env (the caller frees it) and *len; 0, or the exit code
+ * after saying why: 1 when the text is not a receipt's. */
+static int s_read_code(const s_args_t *a, uint8_t **env, size_t *len) {
+    static char scanned[XS_RECEIPT_TEXT_MAX + 64];
+    const char *text = a->scan;
+    size_t text_len = a->scan ? strlen(a->scan) : 0;
+    *env = NULL;
+    if (a->image) {
+        int rc = s_scan_image(a->image, scanned, sizeof scanned, &text_len);
+        if (rc != 0)
+            return rc;
+        text = scanned;
+    }
+    if (!(*env = malloc(XS_RECEIPT_TEXT_BYTES_MAX)))
+        return 2;
+    xs_err err = xs_receipt_text_decode(text, text_len, *env, XS_RECEIPT_TEXT_BYTES_MAX, len);
+    if (err != XS_OK) {
+        printf("无效 (INVALID): 不是认定回执的二维码文字，或已被改动（应以 %s 开头，只含数字、"
+               "大写字母和 \" $%%*+-./:\"）(not a receipt's QR text, or altered: %s)\n",
+               XS_RECEIPT_TEXT_PREFIX,
+               err == XS_ETOOBIG ? "too long" : "bad prefix, character or length");
+        return 1;
+    }
+    printf("二维码文字 %zu 个字符，认定回执 %zu 字节 (QR text of %zu characters: a receipt of %zu "
+           "bytes)\n",
+           text_len, *len, text_len, *len);
+    return 0;
+}
+
 int tool_cmd_verify(int argc, char **argv) {
     s_args_t args;
     xs_policy_t *policy = NULL;
@@ -355,10 +433,17 @@ int tool_cmd_verify(int argc, char **argv) {
     if (args.policy && (rc = s_load_policy(&policy, args.policy, policy_hash)) != 0)
         return rc;
     rc = 2;
-    uint8_t *env = s_read(args.receipt, XS_RECEIPT_MAX_BYTES, &len);
+    uint8_t *env = NULL;
     xs_receipt_t *r = malloc(sizeof *r);
-    if (!env || !r)
+    if (!r)
         goto out;
+    if (args.receipt) {
+        if (!(env = s_read(args.receipt, XS_RECEIPT_MAX_BYTES, &len)))
+            goto out;
+    } else if ((rc = s_read_code(&args, &env, &len)) != 0) {
+        goto out;
+    }
+    rc = 2;
     xs_err err = xs_receipt_open(env, len, args.has_hub ? args.hub.sign : NULL, r);
     if (err != XS_OK) {
         printf("无效 (INVALID): %s\n",

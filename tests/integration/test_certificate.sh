@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# test_certificate: the printed 学时证明 as an auditor checks it. A school's node prints a
+# teacher's certificate for a year: before the hub's receipt comes back it is provisional (暂定
+# across the page, no QR code); after a sync the page carries the receipt's QR code. Rendered
+# to PNG (poppler-utils) and read with zbarimg, the code's text passes `xueshi verify --scan`
+# against the county's key, and so does the picture itself with --image; the text with one
+# character changed is refused. The hub prints one page per teacher of a school.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+HUB=$XS_BIN/xueshi-hub
+TOOL=$XS_BIN/xueshi
+[ -x "$HUB" ] || die "no xueshi-hub in $XS_BIN"
+[ -x "$TOOL" ] || die "no xueshi in $XS_BIN"
+for tool in pdftoppm pdftotext pdfinfo zbarimg; do
+    command -v "$tool" >/dev/null || die "$tool is missing (poppler-utils, zbar-tools: tools/setup)"
+done
+POLICY=$XS_SOURCE_DIR/schema/policies/dali.ini
+H=$TMP/hub
+SYNC_TIMEOUT=20
+YEAR=2025-2026
+
+# render PDF NAME: the first page of PDF at 200 dpi as $TMP/NAME.png.
+render() {
+    pdftoppm -r 200 -png -f 1 -l 1 -singlefile "$1" "$TMP/$2" || die "pdftoppm $1"
+}
+
+# scan PNG: the QR code's text zbarimg reads off PNG into CODE; RC its exit code (4: none).
+scan() {
+    CODE=$(zbarimg --raw -q "$1" 2>"$TMP/zbarimg.err")
+    RC=$?
+}
+
+# certificate TEACHER OUT [YEAR]: the node's certificate of TEACHER; sets RC, OUT, ERR.
+certificate() {
+    run "$NODE" certificate --dir "$TMP/a" --teacher "$1" --year "${3:-$YEAR}" --out "$2"
+}
+
+# ---- a county: the hub (dali policy, a roster), one school -----------------------------------
+
+"$HUB" init --dir "$H" --policy "$POLICY" >"$TMP/hub-init.out" || die "hub init"
+HUB_KEY=$(tail -n 1 "$TMP/hub-init.out")
+hub_start_free "$H" "$TMP/hub.log" || die "the hub did not start: $(cat "$TMP/hub.log")"
+node_init a S001 "$HUB_ENDPOINT" "$HUB_KEY"
+enroll a S001
+printf '%s\n' "教师编号,姓名,学校" "T0001,张三,S001" "T0002,李四,S001" "T0003,王五,S001" \
+    >"$TMP/roster.csv"
+"$HUB" roster --dir "$H" import "$TMP/roster.csv" >/dev/null || die "roster import"
+"$NODE" policy --dir "$TMP/a" "$POLICY" >/dev/null || die "policy at a"
+
+rec() {
+    "$NODE" record --dir "$TMP/a" "$@" >/dev/null || die "record $*"
+}
+rec --teacher T0001 --date 2025-09-15 --category online_training --hours 20 --event 国培计划网络研修
+rec --teacher T0001 --date 2025-10-20 --category online_training --hours 12
+rec --teacher T0001 --date 2025-11-05 --category research_session --event 语文组集体备课
+rec --teacher T0001 --date 2026-03-10 --category lecture --minutes 120 --event 乡村课堂提问设计讲座
+rec --teacher T0001 --date 2026-04-16 --category open_class
+rec --teacher T0002 --date 2025-12-01 --category lecture --minutes 90
+
+# ---- before the receipt: provisional ------------------------------------------------------------
+
+certificate T0001 "$TMP/provisional.pdf"
+check_rc "a certificate from the node's records alone" 0
+check "it says it is provisional and why: $OUT" \
+    eval 'has "$OUT" "暂定 (provisional)" && has "$OUT" "请先同步"'
+run pdftotext "$TMP/provisional.pdf" -
+check "the provisional page shows 暂定 and the teacher" \
+    eval 'has "$OUT" "暂定" && has "$OUT" "T0001"'
+render "$TMP/provisional.pdf" provisional
+scan "$TMP/provisional.png"
+check_eq "the provisional page has no QR code (zbarimg finds none)" 4 "$RC"
+run pdfinfo "$TMP/provisional.pdf"
+check "one A4 page: $OUT" eval 'has "$OUT" "Pages:           1" && has "$OUT" "(A4)"'
+
+certificate NOBODY "$TMP/nobody.pdf"
+check "a teacher the node does not know is refused, nothing written: $ERR" \
+    eval '[ "$RC" -eq 1 ] && has "$ERR" "没有教师 NOBODY" && [ ! -e "$TMP/nobody.pdf" ]'
+
+# ---- the receipt comes back ------------------------------------------------------------------
+
+sync a
+check_rc "the school syncs: records up, receipts back" 0
+certificate T0001 "$TMP/t1.pdf"
+check_rc "the certificate after the sync" 0
+check "it carries the receipt's QR code: $OUT" has "$OUT" "附认定回执二维码"
+run pdftotext "$TMP/t1.pdf" -
+check "the page names the teacher from the roster and the conclusion" \
+    eval 'has "$OUT" "张三" && { has "$OUT" "达标" || has "$OUT" "未达标"; }'
+check "the page lists the activities and the year" \
+    eval 'has "$OUT" "国培计划网络研修" && has "$OUT" "2025-2026" && has "$OUT" "乡村课堂提问设计讲座"'
+check "a confirmed page is not provisional" eval '! has "$OUT" "暂定"'
+
+render "$TMP/t1.pdf" t1
+scan "$TMP/t1.png"
+check_rc "zbarimg reads the QR code off the rendered page" 0
+check "the code holds a receipt as text: ${CODE:0:40}…" eval '[[ "$CODE" == XS1:* ]]'
+run "$TOOL" verify --scan "$CODE" --hub-key "$HUB_KEY"
+check_rc "xueshi verify --scan accepts it against the county's key" 0
+check "verify prints the receipt: the teacher, the signature: $OUT" \
+    eval 'has "$OUT" "签名有效" && has "$OUT" "教师 (teacher): T0001" && has "$OUT" "year,2025"'
+run "$TOOL" verify --scan "$CODE"
+check "without the county's key it is valid but says to check the key" \
+    eval '[ "$RC" -eq 0 ] && has "$OUT" "请核对是否为本县中心的公钥"'
+
+# One character changed, in the body and near the end (the signature): refused either way.
+for at in 60 $((${#CODE} - 5)); do
+    was=${CODE:$at:1}
+    now=A
+    [ "$was" = A ] && now=B
+    altered=${CODE:0:$at}$now${CODE:$((at + 1))}
+    run "$TOOL" verify --scan "$altered" --hub-key "$HUB_KEY"
+    check "character $at changed: refused: $OUT" eval '[ "$RC" -eq 1 ] && has "$OUT" "无效 (INVALID)"'
+done
+run "$TOOL" verify --scan "${CODE,,}" --hub-key "$HUB_KEY"
+check "lower case is not a receipt's text: $OUT" eval '[ "$RC" -eq 1 ] && has "$OUT" "无效"'
+other_key="xs1:$(printf '%064d' 0).$(printf '%064d' 0)"
+run "$TOOL" verify --scan "$CODE" --hub-key "$other_key"
+check "another county's key refuses it" eval '[ "$RC" -eq 1 ] && has "$OUT" "不是该县级中心签发的"'
+
+run "$TOOL" verify --image "$TMP/t1.png" --hub-key "$HUB_KEY"
+check_rc "xueshi verify --image reads the picture itself" 0
+check "and prints the same receipt" has "$OUT" "教师 (teacher): T0001"
+run "$TOOL" verify --image "$TMP/provisional.png" --hub-key "$HUB_KEY"
+check "a picture without a code: $ERR" eval '[ "$RC" -eq 2 ] && has "$ERR" "没有找到二维码"'
+run "$TOOL" verify --image "$TMP/roster.csv"
+check "a file that is not a PNG: $ERR" eval '[ "$RC" -eq 2 ] && has "$ERR" "无法读取图片"'
+
+# The node's receipt covers 2025-2026 only: another year is provisional.
+certificate T0001 "$TMP/older.pdf" 2024-2025
+check "a year the receipt does not cover is provisional: $OUT" \
+    eval '[ "$RC" -eq 0 ] && has "$OUT" "暂定" && has "$OUT" "不含该学年"'
+# A rostered teacher without records here: zero hours, not met, still one page.
+certificate T0003 "$TMP/t3.pdf"
+run pdftotext "$TMP/t3.pdf" -
+check "a rostered teacher without records gets a page: 王五, 未达标" \
+    eval 'has "$OUT" "王五" && has "$OUT" "未达标"'
+
+finish
