@@ -174,5 +174,6 @@ int hub_cmd_close(int argc, char **argv);
 int hub_cmd_objection(int argc, char **argv);
 int hub_cmd_finalize(int argc, char **argv);
 int hub_cmd_supplement(int argc, char **argv);
+int hub_cmd_certificate(int argc, char **argv);
 
 #endif

@@ -28,6 +28,8 @@ static const struct {
     {"finalize", hub_cmd_finalize, "公示期满，处理异议并定案 (end the notice window, decide)"},
     {"supplement", hub_cmd_supplement,
      "结账后的补认定名单与签发 (list or certify what came after the close)"},
+    {"certificate", hub_cmd_certificate,
+     "打印学时证明 PDF，一人或一校 (print certificates of a teacher or a school)"},
 };
 
 static int s_usage(void) {

@@ -230,6 +230,17 @@ static xs_err s_frozen_get(xs_txn_t *txn, int year, const uint8_t origin[32], ui
     return XS_OK;
 }
 
+xs_err hub_year_frozen(xs_txn_t *txn, int year, const uint8_t origin[32], uint64_t seq,
+                       uint8_t *status, uint32_t *credited_seconds) {
+    s_frozen_t f;
+    xs_err err = s_frozen_get(txn, year, origin, seq, &f);
+    if (err == XS_OK) {
+        *status = f.status;
+        *credited_seconds = f.credited_seconds;
+    }
+    return err;
+}
+
 static xs_err s_frozen_put(xs_txn_t *txn, int year, const uint8_t origin[32], uint64_t seq,
                            const s_frozen_t *f, const char *teacher, size_t len) {
     uint8_t key[S_FROZEN_KEY_BYTES], value[S_FROZEN_HEAD + XS_ID_MAX];

@@ -89,6 +89,13 @@ const xs_year_row_t *hub_closed_year_row(const hub_closed_year_t *c, const char 
 void hub_closed_row_view(const xs_policy_t *policy, int year, const xs_year_row_t *row,
                          xs_certify_total_t *totals, xs_certify_teacher_t *view, xs_standing_t *st);
 
+/* What closed year `year` (or a supplement after it) certified record (origin, seq) dated in
+ * it: its status (xs_certify_status) and credited seconds, into *status and *credited_seconds.
+ * XS_ENOTFOUND when the year froze no row for it (not closed, or the record arrived after),
+ * XS_ECORRUPT. */
+XS_MUST_USE xs_err hub_year_frozen(xs_txn_t *txn, int year, const uint8_t origin[32], uint64_t seq,
+                                   uint8_t *status, uint32_t *credited_seconds);
+
 /* The totals of a teacher with no records in academic year `year`, as the engine would give
  * them (every credit 0, each requirement not met), into out (room for XS_YEAR_TOTALS_MAX);
  * returns how many. */

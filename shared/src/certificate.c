@@ -168,7 +168,7 @@ static void s_identity(s_page_t *p) {
     snprintf(right, sizeof right, "%s：%s", in->receipt ? "签发日期" : "打印日期", date);
     s_fields(p, left, right);
     s_fields(p,
-             !in->receipt ? "依据：本节点的登记记录，暂定计算，尚未经县级中心认定"
+             !in->receipt ? "依据：登记记录，暂定计算，尚无县级中心签名的认定回执"
              : in->closed ? "依据：县级中心签名的认定回执；该学年已结账定案"
                           : "依据：县级中心签名的认定回执",
              NULL);
@@ -434,10 +434,10 @@ static void s_bottom(s_page_t *p, double top) {
     xs_draw_font_t font = s_font(9, 0);
     font.width = S_WIDTH - 8;
     s_text(p, S_LEFT + 4, y,
-           "本节点尚未取得县级中心签发、覆盖该学年的认定回执：以上学时按本节点的登记记录暂定"
-           "计算，不作认定依据。同步取回县级中心的认定回执后重新打印，即得可扫码核验的证明。"
-           "(Provisional: no hub-signed receipt covers this year. Sync, then print again for a "
-           "certificate that can be checked.)",
+           "尚无县级中心签发、覆盖该学年的认定回执：以上学时为暂定结果，不作认定依据，不附"
+           "二维码。取得回执后重新打印，即得可扫码核验的证明。(Provisional: no hub-signed "
+           "receipt covers this year. Print again once one does, for a certificate that can be "
+           "checked.)",
            font);
 }
 

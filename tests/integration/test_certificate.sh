@@ -135,4 +135,39 @@ run pdftotext "$TMP/t3.pdf" -
 check "a rostered teacher without records gets a page: 王五, 未达标" \
     eval 'has "$OUT" "王五" && has "$OUT" "未达标"'
 
+# ---- the hub: one page per teacher of a school ----------------------------------------------------
+
+run "$HUB" certificate --dir "$H" --year "$YEAR" --school S001 --out "$TMP/school.pdf"
+check_rc "the hub prints the school's certificates" 0
+check "three pages, one provisional (王五 has no records, hence no receipt): $OUT" \
+    eval 'has "$OUT" "3 页 (pages)" && has "$OUT" "其中 1 页暂定"'
+run pdfinfo "$TMP/school.pdf"
+check "pdfinfo counts a page per rostered teacher: $OUT" has "$OUT" "Pages:           3"
+for page in 1 2 3; do
+    pdftoppm -r 200 -png -f $page -l $page -singlefile "$TMP/school.pdf" "$TMP/school-$page" ||
+        die "pdftoppm school page $page"
+done
+scan "$TMP/school-1.png"
+check_eq "page 1's code is T0001's receipt, as the node printed it" "$CODE" \
+    "$(zbarimg --raw -q "$TMP/t1.png" 2>/dev/null)"
+scan "$TMP/school-2.png"
+run "$TOOL" verify --scan "$CODE" --hub-key "$HUB_KEY"
+check "page 2's code verifies as T0002's receipt: $OUT" \
+    eval '[ "$RC" -eq 0 ] && has "$OUT" "教师 (teacher): T0002"'
+scan "$TMP/school-3.png"
+check_eq "page 3 (no receipt) has no code" 4 "$RC"
+run pdftotext -f 3 -l 3 "$TMP/school.pdf" -
+check "page 3 is 王五's, provisional" eval 'has "$OUT" "王五" && has "$OUT" "暂定"'
+run pdftotext -f 1 -l 2 "$TMP/school.pdf" -
+check "pages 1 and 2 name 张三 and 李四, not provisional" \
+    eval 'has "$OUT" "张三" && has "$OUT" "李四" && ! has "$OUT" "暂定"'
+
+run "$HUB" certificate --dir "$H" --year "$YEAR" --teacher T0002 --out "$TMP/t2.pdf"
+check "one teacher's certificate at the hub: $OUT" eval '[ "$RC" -eq 0 ] && has "$OUT" "1 页"'
+run "$HUB" certificate --dir "$H" --year "$YEAR" --teacher NOBODY --out "$TMP/none.pdf"
+check "an unknown teacher: refused, nothing written: $ERR" \
+    eval '[ "$RC" -eq 1 ] && has "$ERR" "没有编号为 NOBODY" && [ ! -e "$TMP/none.pdf" ]'
+run "$HUB" certificate --dir "$H" --year "$YEAR" --out "$TMP/none.pdf"
+check_rc "--teacher or --school is required" 2
+
 finish
