@@ -170,4 +170,26 @@ check "an unknown teacher: refused, nothing written: $ERR" \
 run "$HUB" certificate --dir "$H" --year "$YEAR" --out "$TMP/none.pdf"
 check_rc "--teacher or --school is required" 2
 
+# ---- a closed year: as it was closed, the receipts saying so ----------------------------------
+
+run "$HUB" close --dir "$H" --year "$YEAR" --notice-days 0
+check_rc "the county closes the year" 0
+sync a
+check_rc "the school fetches the receipts issued at the close" 0
+run "$HUB" certificate --dir "$H" --year "$YEAR" --school S001 --out "$TMP/closed.pdf"
+check "the closed year's pages: three, the same one provisional: $OUT" \
+    eval '[ "$RC" -eq 0 ] && has "$OUT" "3 页 (pages)" && has "$OUT" "其中 1 页暂定"'
+run pdftotext -f 1 -l 1 "$TMP/closed.pdf" -
+check "page 1 says the year is closed and lists what the close froze" \
+    eval 'has "$OUT" "已结账定案" && has "$OUT" "国培计划网络研修" && has "$OUT" "共 5 项"'
+pdftoppm -r 200 -png -f 1 -l 1 -singlefile "$TMP/closed.pdf" "$TMP/closed-1" || die "pdftoppm"
+scan "$TMP/closed-1.png"
+run "$TOOL" verify --scan "$CODE" --hub-key "$HUB_KEY"
+check "its code is the closed receipt: $OUT" \
+    eval '[ "$RC" -eq 0 ] && has "$OUT" "已结账定案 (closed, final)"'
+certificate T0001 "$TMP/t1-closed.pdf"
+run pdftotext "$TMP/t1-closed.pdf" -
+check "the node prints the closed receipt too" \
+    eval 'has "$OUT" "已结账定案" && ! has "$OUT" "暂定"'
+
 finish
