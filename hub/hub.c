@@ -160,12 +160,14 @@ void hub_close(hub_t *hub) {
     xs_store_close(&hub->store);
 }
 
-/* Node info is a msgpack array of 12: number, box, school, proxies, enrolled_at, revoked_at,
- * last_sync, fork_seq, forks, origin, fork_resolved_at, fork_resolved_through. A record
- * written before the last two existed is an array of the first 10, read with those two 0
- * (an open fork stays open), and rewritten as 12 by the next hub_node_put. */
+/* Node info is a msgpack array of 14: number, box, school, proxies, enrolled_at, revoked_at,
+ * last_sync, fork_seq, forks, origin, fork_resolved_at, fork_resolved_through, head_seq,
+ * head_via. Records written before the later fields existed are arrays of the first 10 or 12,
+ * read with the missing ones 0 (an open fork stays open, no head known), and rewritten as 14
+ * by the next hub_node_put. */
 #define S_NODE_FIELDS_V1 10
-#define S_NODE_FIELDS 12
+#define S_NODE_FIELDS_V2 12
+#define S_NODE_FIELDS 14
 
 xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node) {
     xs_writer_t w;
@@ -185,6 +187,8 @@ xs_err hub_node_put(xs_txn_t *txn, const hub_node_t *node) {
     xs_codec_put_bin(&w, node->origin, sizeof node->origin);
     xs_codec_put_int(&w, node->fork_resolved_at);
     xs_codec_put_uint(&w, node->fork_resolved_through);
+    xs_codec_put_uint(&w, node->head_seq);
+    xs_codec_put_uint(&w, node->head_via);
     xs_err err = xs_writer_err(&w);
     if (err == XS_OK)
         err = xs_store_put(txn, HUB_T_NODES, node->origin, 32, w.data, w.len, 0);
@@ -210,7 +214,8 @@ static xs_err s_node_decode(const xs_bytes_t *v, hub_node_t *node) {
     const uint8_t *bin;
     memset(node, 0, sizeof *node);
     xs_reader_init(&r, v->ptr, v->len);
-    if (xs_codec_get_array(&r, &n) != XS_OK || (n != S_NODE_FIELDS && n != S_NODE_FIELDS_V1) ||
+    if (xs_codec_get_array(&r, &n) != XS_OK ||
+        (n != S_NODE_FIELDS && n != S_NODE_FIELDS_V2 && n != S_NODE_FIELDS_V1) ||
         xs_codec_get_uint(&r, &u) != XS_OK || u > UINT32_MAX)
         goto malformed;
     node->number = (uint32_t)u;
@@ -231,9 +236,15 @@ static xs_err s_node_decode(const xs_bytes_t *v, hub_node_t *node) {
         len != 32)
         goto malformed;
     memcpy(node->origin, bin, 32);
-    if (n == S_NODE_FIELDS && (xs_codec_get_int(&r, &node->fork_resolved_at) != XS_OK ||
-                               xs_codec_get_uint(&r, &node->fork_resolved_through) != XS_OK))
+    if (n >= S_NODE_FIELDS_V2 && (xs_codec_get_int(&r, &node->fork_resolved_at) != XS_OK ||
+                                  xs_codec_get_uint(&r, &node->fork_resolved_through) != XS_OK))
         goto malformed;
+    if (n >= S_NODE_FIELDS) {
+        if (xs_codec_get_uint(&r, &node->head_seq) != XS_OK || xs_codec_get_uint(&r, &u) != XS_OK ||
+            u > UINT32_MAX)
+            goto malformed;
+        node->head_via = (uint32_t)u;
+    }
     return XS_OK;
 malformed:
     return XS_ECORRUPT;
@@ -296,6 +307,37 @@ out:
     xs_store_cursor_close(&cur);
     free(node);
     return err;
+}
+
+typedef struct s_head {
+    const uint8_t *origin;
+    uint64_t head_seq;
+    uint32_t via;
+    hub_node_t node;
+} s_head_t;
+
+static xs_err s_note_head(xs_txn_t *txn, void *ctx) {
+    s_head_t *h = ctx;
+    xs_err err = hub_node_get(txn, h->origin, &h->node);
+    if (err != XS_OK)
+        return err;
+    if (h->node.head_seq == h->head_seq && h->node.head_via == h->via)
+        return XS_EEXIST; /* nothing to write: no commit */
+    h->node.head_seq = h->head_seq;
+    h->node.head_via = h->via;
+    return hub_node_put(txn, &h->node);
+}
+
+xs_err hub_node_note_head(hub_t *hub, const uint8_t origin[32], uint64_t head_seq, uint32_t via) {
+    s_head_t *h = malloc(sizeof *h);
+    if (!h)
+        return XS_ENOMEM;
+    h->origin = origin;
+    h->head_seq = head_seq;
+    h->via = via;
+    xs_err err = xs_store_update(hub->store, s_note_head, h);
+    free(h);
+    return err == XS_EEXIST ? XS_OK : err;
 }
 
 int hub_node_serves(const hub_node_t *node, const char *school, size_t len) {

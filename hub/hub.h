@@ -72,6 +72,10 @@ typedef struct hub_node {
                                        of the hub's chain past every quarantined batch's first
                                        seq; 0: no fork, or unresolved */
     uint64_t fork_resolved_through; /* the last seq of the batch that resolved it; 0: none */
+    uint64_t head_seq;              /* the last seq the node has sealed, as its latest HELLO
+                                       (its own or a relay's for it) said; 0: not known */
+    uint32_t head_via;              /* the enrollment number of the relay that said it; 0: the
+                                       node itself */
 } hub_node_t;
 
 /* An open hub directory. */
@@ -137,6 +141,11 @@ XS_MUST_USE xs_err hub_node_add(xs_txn_t *txn, hub_node_t *node, int64_t now);
 XS_MUST_USE xs_err hub_nodes_each(xs_txn_t *txn,
                                   xs_err (*fn)(void *ctx, xs_txn_t *txn, const hub_node_t *node),
                                   void *ctx);
+/* Remembers what a HELLO said of node origin's head (head_seq, and via: the relay's number
+ * that said it, 0: the node itself), in a write transaction of its own, only when it differs
+ * from what is stored. XS_ENOTFOUND when origin is not enrolled, the store's errors. */
+XS_MUST_USE xs_err hub_node_note_head(hub_t *hub, const uint8_t origin[32], uint64_t head_seq,
+                                      uint32_t via);
 /* 1 when school (len bytes) is the node's own school or one it is enrolled to proxy for. */
 int hub_node_serves(const hub_node_t *node, const char *school, size_t len);
 

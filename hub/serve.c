@@ -182,6 +182,20 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
     msg.u.view.confirmed_through = view.have_through;
     s_reply(s, peer, &msg); /* encoded before the snapshot ends: policy borrows it */
     xs_store_end(&txn);
+    /* What the node has sealed, for the county's view of what it has not yet sent: written
+     * only when it changed, after the answer. */
+    if (node.head_seq != hello->u.hello.head_seq) {
+        uint32_t via = 0;
+        hub_node_t *relay = hello->u.hello.has_origin ? malloc(sizeof *relay) : NULL;
+        if (relay && xs_store_read(s->hub->store, &txn) == XS_OK &&
+            hub_node_get(txn, peer->origin, relay) == XS_OK)
+            via = relay->number;
+        xs_store_end(&txn);
+        free(relay);
+        err = hub_node_note_head(s->hub, node.origin, hello->u.hello.head_seq, via);
+        if (err != XS_OK)
+            xs_log_err(err, "记录节点已封存的序号 (noting the node's head)");
+    }
 }
 
 /* A page of the node's receipts newer than it holds, in teacher order after `after`. */

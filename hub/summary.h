@@ -14,12 +14,12 @@
 
 /* One teacher as the summary gives them. Everything borrowed is valid during the callback. */
 typedef struct hub_summary_teacher {
-    xs_str_t school_id;  /* the roster's school; else that of their latest activity; may be
-                            empty */
-    xs_str_t teacher_id; /* 1..XS_ID_MAX bytes */
-    xs_str_t name;       /* the roster's name; empty when not on the roster */
-    const xs_policy_t *policy;           /* the policy they are judged by: a closed year's own,
-                                            else the hub's */
+    xs_str_t school_id;        /* the roster's school; else that of their latest activity; may be
+                                  empty */
+    xs_str_t teacher_id;       /* 1..XS_ID_MAX bytes */
+    xs_str_t name;             /* the roster's name; empty when not on the roster */
+    const xs_policy_t *policy; /* the policy they are judged by: a closed year's own,
+                                  else the hub's */
     const xs_certify_teacher_t *teacher; /* totals of the year asked for (year 0: all) */
     int year;                            /* the academic year judged: the one asked for, or
                                             (year 0) the academic year of today */
@@ -42,18 +42,23 @@ typedef void (*hub_summary_progress_fn)(void *ctx, uint64_t done, uint64_t total
  * each rostered teacher without records with zero totals. progress (may be NULL) is called
  * as the walk goes. Returns fn's error, XS_ECORRUPT, XS_ENOMEM, or XS_OK. */
 XS_MUST_USE xs_err hub_summary_each(hub_t *hub, xs_txn_t *txn, int year, const char *school,
-                                    hub_summary_fn fn, hub_summary_progress_fn progress,
-                                    void *ctx);
+                                    hub_summary_fn fn, hub_summary_progress_fn progress, void *ctx);
+
+/* As hub_summary_each, but always over the live ledger, closed year or not, and only the
+ * teachers with records (t->ledger is never NULL): the detail report's walk. */
+XS_MUST_USE xs_err hub_summary_ledger_each(hub_t *hub, xs_txn_t *txn, int year, const char *school,
+                                           hub_summary_fn fn, hub_summary_progress_fn progress,
+                                           void *ctx);
 
 /* What the hub knows of one school's nodes. */
 typedef struct hub_summary_school {
     char school_id[XS_ID_MAX + 1];
-    uint32_t nodes;     /* unrevoked nodes whose own school it is */
-    int64_t last_sync;  /* the latest merge from any of them, unix seconds; 0: never */
-    uint64_t unsynced;  /* records they have sealed (as their last HELLO, direct or through a
-                           relay, said) that the hub does not hold */
-    uint64_t gaps;      /* missing ranges below what the hub holds */
-    uint64_t forks;     /* quarantined batches */
+    uint32_t nodes;    /* unrevoked nodes whose own school it is */
+    int64_t last_sync; /* the latest merge from any of them, unix seconds; 0: never */
+    uint64_t unsynced; /* records they have sealed (as their last HELLO, direct or through a
+                          relay, said) that the hub does not hold */
+    uint64_t gaps;     /* missing ranges below what the hub holds */
+    uint64_t forks;    /* quarantined batches */
 } hub_summary_school_t;
 
 /* Fills *out (allocated; free() it) with one entry per school that an enrolled node serves as
