@@ -28,6 +28,8 @@ static const struct {
     {"finalize", hub_cmd_finalize, "公示期满，处理异议并定案 (end the notice window, decide)"},
     {"supplement", hub_cmd_supplement,
      "结账后的补认定名单与签发 (list or certify what came after the close)"},
+    {"web", hub_cmd_web, "县级看板：只读网页 (the county dashboard, read-only web pages)"},
+    {"web-passwd", hub_cmd_web_passwd, "设置看板管理员密码 (set the dashboard's admin password)"},
 };
 
 static int s_usage(void) {
