@@ -67,7 +67,8 @@ static const char s_css[] =
     ".no{color:#c53030;font-weight:bold}\n"
     ".yes{color:#276749;font-weight:bold}\n"
     ".ex{color:#6b46c1}\n"
-    ".mono{font-family:monospace}\n"
+    ".mono{font-family:monospace;white-space:nowrap}\n"
+    ".nw{white-space:nowrap}\n"
     ".chart{background:#fff;border:1px solid #cbd5e0;padding:8px}\n"
     ".foot{color:#718096;font-size:13px;margin-top:30px}\n";
 
@@ -728,11 +729,16 @@ static const xs_certify_total_t *s_total(const xs_certify_teacher_t *t,
     return NULL;
 }
 
-/* A cell of credited and required hours, red where a requirement is not met. */
-static void s_total_cell(xs_writer_t *w, const xs_certify_total_t *x, uint32_t required,
-                         int exempt) {
+/* A cell of credited and required hours of a bucket (named, in data-bucket, with the scope:
+ * "school" or "cycle:school"), red where a requirement is not met. */
+static void s_total_cell(xs_writer_t *w, const xs_certify_total_t *x, uint32_t required, int exempt,
+                         const char *bucket, int cycle) {
     int no = x && !exempt && x->met == XS_MET_NO;
-    s_lit(w, no ? "<td class=\"num no\">" : "<td class=\"num\">");
+    s_lit(w, no ? "<td class=\"num no\" data-bucket=\"" : "<td class=\"num\" data-bucket=\"");
+    if (cycle)
+        s_lit(w, "cycle:");
+    s_ctext(w, bucket);
+    s_lit(w, "\">");
     s_hours(w, x ? x->credited_seconds : 0);
     if (required) {
         s_lit(w, "<span class=\"req\"> / ");
@@ -778,15 +784,17 @@ static xs_err s_school_teacher(void *ctx, const hub_summary_teacher_t *t) {
     s_count(&s->teachers, &s->met, &s->not_met, &s->exempt, t->standing);
     size_t nzero = xs_standing_zero_totals(p, t->year, zero, XS_YEAR_TOTALS_MAX);
     int exempt = t->standing->state == XS_STANDING_EXEMPT;
-    s_lit(w, "<tr><td>");
+    s_lit(w, "<tr data-teacher=\"");
+    s_str(w, t->teacher_id);
+    s_lit(w, "\"><td class=\"nw\">");
     s_link_teacher(w, t->teacher_id, s->r->year);
-    s_lit(w, "</td><td>");
+    s_lit(w, "</td><td class=\"nw\">");
     s_str(w, t->name);
     s_lit(w, "</td>");
     for (size_t b = 0; b < p->bucket_count; b++) {
         const xs_certify_total_t *x = s_total(t->teacher, zero, nzero, XS_SCOPE_YEAR, t->year, b);
         s_total_cell(w, x, x ? x->required_seconds : p->buckets[b].required_seconds[XS_SCOPE_YEAR],
-                     exempt);
+                     exempt, p->buckets[b].name, 0);
     }
     for (size_t b = 0; b < p->bucket_count; b++) {
         if (!p->buckets[b].required_seconds[XS_SCOPE_CYCLE])
@@ -794,9 +802,9 @@ static xs_err s_school_teacher(void *ctx, const hub_summary_teacher_t *t) {
         const xs_certify_total_t *x =
             s_total(t->teacher, zero, nzero, XS_SCOPE_CYCLE, s->cycle_year, b);
         s_total_cell(w, x, x ? x->required_seconds : p->buckets[b].required_seconds[XS_SCOPE_CYCLE],
-                     exempt);
+                     exempt, p->buckets[b].name, 1);
     }
-    s_lit(w, "<td>");
+    s_lit(w, "<td class=\"nw\">");
     s_conclusion(w, t->standing);
     s_lit(w, "</td><td>");
     xs_standing_reason(p, t->standing, t->teacher, t->year, reason, sizeof reason);
@@ -1100,10 +1108,11 @@ static xs_err s_teacher_records(s_req_t *r, hub_ledger_t *l) {
         const xs_record_t *rec = &l->records[i];
         const xs_certify_row_t *row = &l->rows[i];
         xs_hex_encode(l->origins[i], 8, key);
-        s_fmt(w, "<tr><td class=\"mono\">%s:%llu</td><td>", key, (unsigned long long)l->seqs[i]);
+        s_fmt(w, "<tr><td class=\"mono\">%s:%llu</td><td class=\"nw\">", key,
+              (unsigned long long)l->seqs[i]);
         if (row->year)
             s_year_label(w, row->year);
-        s_lit(w, "</td><td>");
+        s_lit(w, "</td><td class=\"nw\">");
         if (rec->present & (1u << XS_F_DATE)) {
             xs_date_format(rec->date, date);
             s_lit(w, date);
@@ -1132,7 +1141,7 @@ static xs_err s_teacher_records(s_req_t *r, hub_ledger_t *l) {
         s_lit(w, "</td><td class=\"num\">");
         if (rec->kind == XS_KIND_ACTIVITY)
             s_hours(w, row->credited_seconds);
-        s_fmt(w, "</td><td class=\"%s\">%s</td><td>",
+        s_fmt(w, "</td><td class=\"nw %s\">%s</td><td class=\"nw\">",
               row->status == XS_CERT_CREDITED   ? "yes"
               : row->status == XS_CERT_REJECTED ? "no"
                                                 : "note",

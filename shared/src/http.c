@@ -53,14 +53,23 @@ struct xs_http {
     char *cert, *key;                  /* PEM bytes handed to GnuTLS, NUL-terminated */
     size_t key_len;                    /* bytes of key, wiped at stop */
     uint16_t port;                     /* the bound port */
-    pthread_mutex_t lock;              /* guards logins */
+    pthread_mutex_t lock;              /* guards logins and the refusal count */
     pthread_mutex_t verify_lock;       /* one password hash at a time: each takes 64 MiB */
     uint8_t login_key[32];             /* keys the memo's tags; never leaves the process */
+    unsigned refused_pending;          /* refusals before a request line parsed, not logged */
+    unsigned refused_status;           /* the status of the latest of them */
     struct {
         uint8_t tag[XS_HASH_BYTES]; /* keyed hash of "user\0password" */
         time_t until;               /* wall-clock seconds it is good until; 0: free */
     } logins[S_LOGINS];
 };
+
+/* What the server keeps of one connection (MHD's socket context): who it is, and whether a
+ * request line of it parsed. */
+typedef struct s_sock {
+    char client[INET6_ADDRSTRLEN]; /* the client's address */
+    int parsed;                    /* 1 once a request line of it parsed */
+} s_sock_t;
 
 /* What the server keeps of one request from its first line to its end (MHD's con_cls). */
 typedef struct s_conn {
@@ -206,11 +215,28 @@ static void s_client_text(struct MHD_Connection *con, char out[INET6_ADDRSTRLEN]
                   INET6_ADDRSTRLEN);
 }
 
-/* MHD's own complaints (a request it could not parse, a refused TLS handshake...). */
+/* 1 on a connection's thread (a thread per connection) while a request whose line parsed is
+ * being read or answered: a refusal then is that request's, logged when it ends. */
+static _Thread_local int s_in_request;
+
+/* MHD's own complaints (a refused TLS handshake, a request it could not parse...). A refusal
+ * of a request whose line parsed is logged when the request ends (s_completed); one made
+ * before (a line malformed or too long) has no request and no client here: it is counted, and
+ * logged by the next connection that closes without its line parsing (s_connection). */
 static void s_mhd_log(void *cls, const char *fmt, va_list ap) {
-    (void)cls;
+    xs_http_t *http = cls;
     char line[256], printable[S_LOG_PATH_MAX + 1];
     vsnprintf(line, sizeof line, fmt, ap);
+    const char *code = strstr(line, "HTTP response code is ");
+    if (code) {
+        if (!s_in_request) {
+            pthread_mutex_lock(&http->lock);
+            http->refused_pending++;
+            http->refused_status = (unsigned)strtoul(code + 22, NULL, 10);
+            pthread_mutex_unlock(&http->lock);
+        }
+        return;
+    }
     size_t len = strlen(line);
     while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
         line[--len] = '\0';
@@ -218,9 +244,51 @@ static void s_mhd_log(void *cls, const char *fmt, va_list ap) {
     xs_log("web: %s", printable);
 }
 
+static unsigned s_status(struct MHD_Connection *con) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_HTTP_STATUS);
+    return info ? info->http_status : 0;
+}
+
+/* A connection opens and closes (on the listening thread). One that closes with a refusal
+ * counted and no request line parsed is the refused one: logged with its client. */
+static void s_connection(void *cls, struct MHD_Connection *con, void **socket_context,
+                         enum MHD_ConnectionNotificationCode code) {
+    xs_http_t *http = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        s_sock_t *s = calloc(1, sizeof *s);
+        if (s)
+            s_client_text(con, s->client);
+        *socket_context = s;
+        return;
+    }
+    s_sock_t *s = *socket_context;
+    unsigned status = 0;
+    *socket_context = NULL;
+    pthread_mutex_lock(&http->lock);
+    if (s && !s->parsed && http->refused_pending) {
+        http->refused_pending--;
+        status = http->refused_status;
+    }
+    pthread_mutex_unlock(&http->lock);
+    if (status)
+        xs_log("web: %s 请求无法解析 (the request line did not parse) → %u", s->client, status);
+    free(s);
+}
+
+static s_sock_t *s_sock(struct MHD_Connection *con) {
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(con, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
 /* Called with the request line's URI, before its headers: the request's record begins. */
 static void *s_uri_log(void *cls, const char *uri, struct MHD_Connection *con) {
     (void)cls;
+    s_sock_t *sock = s_sock(con);
+    if (sock)
+        sock->parsed = 1;
+    s_in_request = 1;
     s_conn_t *c = calloc(1, sizeof *c);
     if (!c)
         return NULL;
@@ -237,11 +305,10 @@ static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     (void)code;
     s_conn_t *c = *con_cls;
     *con_cls = NULL;
+    s_in_request = 0;
+    unsigned status = s_status(con);
     if (!c)
         return;
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(con, MHD_CONNECTION_INFO_HTTP_STATUS);
-    unsigned status = info ? info->http_status : 0;
     if (status >= 400 && status < 500)
         xs_log("web: %s %s %s → %u", c->client, c->method, c->path, status);
     free(c);
@@ -606,9 +673,9 @@ xs_err xs_http_start(xs_http_t **out, const xs_http_config_t *config) {
         (size_t)XS_HTTP_REQUEST_MAX * 2, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)XS_HTTP_CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)XS_HTTP_CONNECTIONS_PER_CLIENT, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)XS_HTTP_IDLE_SECONDS, MHD_OPTION_URI_LOG_CALLBACK, s_uri_log, http,
-        MHD_OPTION_NOTIFY_COMPLETED, s_completed, http, MHD_OPTION_ARRAY,
-        config->tls_cert ? tls : tls + 2, MHD_OPTION_END);
+        (unsigned)XS_HTTP_IDLE_SECONDS, MHD_OPTION_NOTIFY_CONNECTION, s_connection, http,
+        MHD_OPTION_URI_LOG_CALLBACK, s_uri_log, http, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
+        http, MHD_OPTION_ARRAY, config->tls_cert ? tls : tls + 2, MHD_OPTION_END);
     if (!http->daemon) {
         err = XS_ENET;
         goto fail;
