@@ -43,10 +43,11 @@ xs_err hub_outbox_put(xs_txn_t *txn, const char *teacher, size_t teacher_len, co
     return err;
 }
 
-xs_err hub_outbox_receipt(xs_txn_t *txn, const char *teacher, size_t len, xs_bytes_t *envelope) {
-    if (len == 0 || len > XS_ID_MAX)
-        return XS_EINVAL;
-    return xs_store_get(txn, HUB_T_RECEIPTS, teacher, len, envelope);
+xs_err hub_outbox_receipt(xs_txn_t *txn, const char *teacher, size_t teacher_len,
+                          xs_bytes_t *envelope) {
+    if (teacher_len == 0 || teacher_len > XS_ID_MAX)
+        return XS_ENOTFOUND;
+    return xs_store_get(txn, HUB_T_RECEIPTS, teacher, teacher_len, envelope);
 }
 
 xs_err hub_outbox_generation(xs_txn_t *txn, const uint8_t origin[32], uint64_t *generation) {

@@ -34,10 +34,9 @@ XS_MUST_USE xs_err hub_outbox_put(xs_txn_t *txn, const char *teacher, size_t tea
                                   const void *envelope, size_t len, const uint8_t (*origins)[32],
                                   size_t count, uint64_t generation);
 
-/* Reads teacher's (len bytes) newest receipt envelope into *envelope (borrowed until the
- * transaction ends or writes). XS_ENOTFOUND when the hub has issued none; XS_EINVAL for an id
- * of 0 or over XS_ID_MAX bytes. */
-XS_MUST_USE xs_err hub_outbox_receipt(xs_txn_t *txn, const char *teacher, size_t len,
+/* Reads teacher's (teacher_len bytes) newest receipt envelope into *envelope, borrowed until
+ * the transaction ends or writes. XS_ENOTFOUND when the hub has issued none. */
+XS_MUST_USE xs_err hub_outbox_receipt(xs_txn_t *txn, const char *teacher, size_t teacher_len,
                                       xs_bytes_t *envelope);
 
 /* The newest generation among origin's receipts into *generation; 0: none. */
