@@ -112,70 +112,29 @@ static xs_str_t s_latest_school(const hub_ledger_t *l) {
     return school;
 }
 
-/* Makes view, the totals of a teacher without records dated in the year asked for, show
- * that year's rows at 0 against what the policy requires, in the engine's order, beside
- * the cycle's rows as the engine counted them. */
-static xs_err s_zero_year(s_walk_t *w, xs_certify_teacher_t *view) {
-    xs_certify_total_t zero[XS_YEAR_TOTALS_MAX];
-    size_t n = hub_year_zero_totals(w->hub->policy, w->year, zero), kept = 0, cycles = 0;
-    xs_certify_total_t *had = malloc((view->total_count + 1) * sizeof *had);
-    if (!had)
-        return XS_ENOMEM;
-    memcpy(had, view->totals, view->total_count * sizeof *had);
-    if (n + view->total_count > w->kept_cap) {
-        void *p = realloc(w->kept, (n + view->total_count) * sizeof *w->kept);
-        if (!p) {
-            free(had);
-            return XS_ENOMEM;
-        }
-        w->kept = p;
-        w->kept_cap = n + view->total_count;
-    }
-    for (size_t i = 0; i < n; i++)
-        if (zero[i].scope != XS_SCOPE_CYCLE)
-            w->kept[kept++] = zero[i];
-    for (size_t i = 0; i < view->total_count; i++)
-        if (had[i].scope == XS_SCOPE_CYCLE) {
-            w->kept[kept++] = had[i];
-            cycles++;
-        }
-    if (!cycles)
-        for (size_t i = 0; i < n; i++)
-            if (zero[i].scope == XS_SCOPE_CYCLE)
-                w->kept[kept++] = zero[i];
-    free(had);
-    view->totals = w->kept;
-    view->total_count = kept;
-    return XS_OK;
-}
-
 /* The engine's callback: the teacher's totals of the year asked for, and their standing. */
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
     s_walk_t *w = ctx;
-    if (t->total_count > w->kept_cap) {
-        void *p = realloc(w->kept, t->total_count * sizeof *w->kept);
+    size_t cap = t->total_count + 6 * XS_POLICY_BUCKETS_MAX;
+    if (cap > w->kept_cap) {
+        void *p = realloc(w->kept, cap * sizeof *w->kept);
         if (!p)
             return XS_ENOMEM;
         w->kept = p;
-        w->kept_cap = t->total_count;
+        w->kept_cap = cap;
     }
+    /* A year asked for shows its rows, at 0 when the teacher has no records dated in it. */
     xs_certify_teacher_t view = *t;
     view.totals = w->kept;
     view.total_count =
-        xs_report_filter_year(w->hub->policy, t->totals, t->total_count, w->year, w->kept);
+        w->year ? xs_report_year_totals(w->hub->policy, t->totals, t->total_count, w->year, w->kept,
+                                        w->kept_cap)
+                : xs_report_filter_year(w->hub->policy, t->totals, t->total_count, 0, w->kept);
     xs_standing_t st;
     xs_err err = xs_standing_of(&st, w->hub->policy, w->entry, t, w->ledger.records, w->ledger.rows,
                                 w->judged);
-    if (err == XS_EINVAL) {
-        /* No records dated in the year judged: its rows are 0 against what the policy
-         * requires, the cycle's as the engine counted them, and the year is judged as without
-         * records. */
-        if (w->year)
-            err = s_zero_year(w, &view);
-        if (err != XS_OK && err != XS_EINVAL)
-            return err;
+    if (err == XS_EINVAL) /* no records dated in the year judged: judged as without records */
         err = xs_standing_of(&st, w->hub->policy, w->entry, NULL, NULL, NULL, w->judged);
-    }
     if (err != XS_OK)
         return err;
     hub_summary_teacher_t out = {

@@ -1,5 +1,6 @@
 /* report: the certification CSV, shared so every place that prints it prints the same bytes. */
 #include "xs/report.h"
+#include "xs/standing.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,6 +151,33 @@ size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t
         if (keep)
             out[kept++] = *t;
     }
+    return kept;
+}
+
+size_t xs_report_year_totals(const xs_policy_t *policy, const xs_certify_total_t *in, size_t n,
+                             int year, xs_certify_total_t *out, size_t cap) {
+    xs_certify_total_t zero[3 * XS_POLICY_BUCKETS_MAX * 2];
+    size_t nzero = xs_standing_zero_totals(policy, year, zero, sizeof zero / sizeof zero[0]);
+    size_t kept = 0, own = 0, cycles = 0;
+    for (size_t i = 0; i < n; i++) {
+        own += in[i].scope != XS_SCOPE_CYCLE && in[i].year == year;
+        cycles += in[i].scope == XS_SCOPE_CYCLE && year >= in[i].year &&
+                  year < in[i].year + (int)policy->cycle_years;
+    }
+    for (size_t i = 0; !own && i < nzero && kept < cap; i++)
+        if (zero[i].scope != XS_SCOPE_CYCLE)
+            out[kept++] = zero[i];
+    for (size_t i = 0; i < n && kept < cap; i++) {
+        const xs_certify_total_t *t = &in[i];
+        int keep = t->scope == XS_SCOPE_CYCLE
+                       ? year >= t->year && year < t->year + (int)policy->cycle_years
+                       : year == t->year;
+        if (keep)
+            out[kept++] = *t;
+    }
+    for (size_t i = 0; !cycles && i < nzero && kept < cap; i++)
+        if (zero[i].scope == XS_SCOPE_CYCLE)
+            out[kept++] = zero[i];
     return kept;
 }
 

@@ -96,8 +96,13 @@ static xs_err s_hours(xs_workbook_t *wb, lxw_worksheet *ws, uint32_t row, int co
         worksheet_write_number(ws, row, (lxw_col_t)col, (double)hundredths / 100.0, wb->hours));
 }
 
-static const char *s_met(uint8_t met) {
-    return met == XS_MET_YES ? "是" : met == XS_MET_NO ? "否" : "—";
+/* 是否达标 of a total: an advisory requirement (credit-rules §6.4) says so. */
+static const char *s_met(uint8_t met, int binding) {
+    if (met == XS_MET_YES)
+        return binding ? "是" : "是（参考）";
+    if (met == XS_MET_NO)
+        return binding ? "否" : "否（参考）";
+    return "—";
 }
 
 const char *xs_workbook_conclusion(const xs_standing_t *st) {
@@ -424,7 +429,8 @@ xs_err xs_workbook_teacher(xs_workbook_t *wb, const xs_workbook_teacher_t *t) {
             if (err == XS_OK && required)
                 err = s_hours(wb, ws, row, cols[k] + 1, required);
             if (err == XS_OK)
-                err = s_cstr(wb, ws, row, cols[k] + 2, exempt ? "—" : s_met(met), wb->text);
+                err = s_cstr(wb, ws, row, cols[k] + 2,
+                             exempt ? "—" : s_met(met, x ? x->binding : 1), wb->text);
         }
     }
     xs_standing_reason(p, st, t->teacher, wb->t.year, reason, sizeof reason);

@@ -2,21 +2,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xs/certify.h"
 #include "xs/cli.h"
 #include "xs/csv.h"
+#include "xs/identity.h"
 #include "xs/policy.h"
 #include "xs/report.h"
 #include "xs/sheet.h"
 #include "xs/staff.h"
 #include "xs/standing.h"
+#include "xs/workbook.h"
 #include "xs/year.h"
 #include "xueshi.h"
 
 #define S_USAGE                                                                                    \
     "xueshi certify --policy FILE.ini --records FILE.csv [--detail] [--roster 名册.csv --year "  \
-    "2025-2026]"
+    "2025-2026]\n"                                                                                 \
+    "       [--format csv|xlsx] [--out FILE.xlsx]   (xlsx: the workbook of one --year)"
 /* Largest roster file read, in bytes: XS_STAFF_MAX teachers of ordinary lines. */
 #define S_ROSTER_FILE_MAX (64u * 1024 * 1024)
 
@@ -85,10 +89,12 @@ typedef struct s_certify {
     size_t count, cap;
     s_refusal_t *refusals;
     size_t nrefusals, refusals_cap;
-    s_block_t *blocks;        /* the strings records point into */
-    const xs_staff_t *roster; /* --roster: every teacher it lists is reported; NULL: none */
-    int year;                 /* with a roster: the academic year reported */
-    size_t next_staff;        /* roster entries before it are printed (by teacher_id) */
+    s_block_t *blocks;            /* the strings records point into */
+    const xs_staff_t *roster;     /* --roster: every teacher it lists is reported; NULL: none */
+    int year;                     /* with a roster: the academic year reported */
+    size_t next_staff;            /* roster entries before it are printed (by teacher_id) */
+    xs_workbook_t *wb;            /* --format xlsx: the workbook rows go to; NULL: CSV */
+    const xs_certify_row_t *rows; /* the engine's rows of the run (the workbook's standings) */
 } s_certify_t;
 
 /* What the command line asks for. */
@@ -98,6 +104,7 @@ typedef struct s_args {
     int detail;          /* --detail: one line per row rather than the summary */
     const char *roster;  /* --roster: the county's teacher roster CSV, or NULL */
     int year;            /* --year: the academic year (2025 for 2025-2026); 0: all */
+    const char *out;     /* --out: the workbook's path (--format xlsx), or NULL */
 } s_args_t;
 
 /* Whether the roster line e makes its teacher exempt (免于认定) in c->year. */
@@ -128,14 +135,57 @@ static xs_err s_absent_before(s_certify_t *c, const char *teacher, size_t len) {
         view.total_count =
             xs_standing_zero_totals(c->policy, c->year, totals, sizeof totals / sizeof totals[0]);
         xs_str_t name = {e->name, (uint32_t)strlen(e->name)};
-        err = xs_report_summary_teacher_named(stdout, c->policy, &view, NULL, &name,
-                                              s_exempt(c, e) ? c->year : 0);
+        if (c->wb) {
+            xs_standing_t st;
+            err = xs_standing_of(&st, c->policy, e, NULL, NULL, NULL, c->year);
+            xs_workbook_teacher_t row = {
+                {e->school_id, (uint32_t)strlen(e->school_id)}, view.teacher_id, name, &view, &st};
+            if (err == XS_OK)
+                err = xs_workbook_teacher(c->wb, &row);
+        } else {
+            err = xs_report_summary_teacher_named(stdout, c->policy, &view, NULL, &name,
+                                                  s_exempt(c, e) ? c->year : 0);
+        }
     }
+    return err;
+}
+
+/* Adds one certified teacher's row to the workbook: their totals of c->year (0 where they
+ * have no records dated in it) and their standing that year. */
+static xs_err s_book_teacher(s_certify_t *c, const xs_certify_teacher_t *teacher,
+                             const xs_staff_entry_t *e) {
+    size_t cap = teacher->total_count + 6 * XS_POLICY_BUCKETS_MAX;
+    xs_certify_total_t *keep = malloc(cap * sizeof *keep);
+    if (!keep)
+        return XS_ENOMEM;
+    xs_certify_teacher_t view = *teacher;
+    view.totals = keep;
+    view.total_count =
+        xs_report_year_totals(c->policy, teacher->totals, teacher->total_count, c->year, keep, cap);
+    xs_standing_t st;
+    xs_err err = xs_standing_of(&st, c->policy, e, teacher, c->records, c->rows, c->year);
+    if (err == XS_EINVAL) /* no records dated in the year: judged as without records */
+        err = xs_standing_of(&st, c->policy, e, NULL, NULL, NULL, c->year);
+    xs_workbook_teacher_t row = {{e ? e->school_id : "", e ? (uint32_t)strlen(e->school_id) : 0},
+                                 teacher->teacher_id,
+                                 {e ? e->name : "", e ? (uint32_t)strlen(e->name) : 0},
+                                 &view,
+                                 &st};
+    if (err == XS_OK)
+        err = xs_workbook_teacher(c->wb, &row);
+    free(keep);
     return err;
 }
 
 static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *teacher) {
     s_certify_t *c = ctx;
+    if (c->wb) {
+        xs_err err = s_absent_before(c, teacher->teacher_id.ptr, teacher->teacher_id.len);
+        const xs_staff_entry_t *e =
+            c->roster ? xs_staff_find(c->roster, teacher->teacher_id.ptr, teacher->teacher_id.len)
+                      : NULL;
+        return err == XS_OK ? s_book_teacher(c, teacher, e) : err;
+    }
     if (!c->roster && !c->year)
         return xs_report_summary_teacher(stdout, c->policy, teacher, NULL);
     xs_err err = s_absent_before(c, teacher->teacher_id.ptr, teacher->teacher_id.len);
@@ -176,7 +226,8 @@ static int s_grow(void **array, size_t *cap, size_t count, size_t size) {
 /* Reads the options into a; 0, or the exit code after printing the usage. */
 static int s_parse(int argc, char **argv, s_args_t *a) {
     xs_cli_opt_t opts[] = {{"policy", 1, NULL}, {"records", 1, NULL}, {"detail", 0, NULL},
-                           {"roster", 1, NULL}, {"year", 1, NULL},    {"help", 0, NULL}};
+                           {"roster", 1, NULL}, {"year", 1, NULL},    {"format", 1, NULL},
+                           {"out", 1, NULL},    {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
@@ -198,6 +249,19 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     const char *year = xs_cli_get(opts, nopts, "year");
     if (year && xs_year_parse(year, strlen(year), &a->year) != XS_OK) {
         fprintf(stderr, "xueshi: --year 应写作 2025-2026 (write the academic year as 2025-2026)\n");
+        return 2;
+    }
+    const char *format = xs_cli_get(opts, nopts, "format");
+    int xlsx = format && strcmp(format, "xlsx") == 0;
+    if (format && !xlsx && strcmp(format, "csv") != 0) {
+        fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
+        return 2;
+    }
+    a->out = xs_cli_get(opts, nopts, "out");
+    if ((xlsx && (!a->out || !year || a->detail)) || (a->out && !xlsx)) {
+        fprintf(stderr, "xueshi: 工作簿用 --format xlsx --out FILE.xlsx --year 2025-2026，不带 "
+                        "--detail (the workbook takes --format xlsx, --out and --year, without "
+                        "--detail)\n");
         return 2;
     }
     if (a->roster && (!year || a->detail)) {
@@ -365,6 +429,74 @@ static xs_err s_print_detail(const s_certify_t *c, xs_certify_row_t *rows) {
     return err;
 }
 
+/* Hashes the file at path into out; XS_EIO when it cannot be read whole. */
+static xs_err s_file_hash(const char *path, uint8_t out[XS_HASH_BYTES]) {
+    FILE *f = fopen(path, "rb");
+    long size = f && fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+    char *bytes = size >= 0 && (size_t)size <= XS_CSV_MAX_FILE ? malloc((size_t)size + 1) : NULL;
+    xs_err err =
+        bytes && fseek(f, 0, SEEK_SET) == 0 && fread(bytes, 1, (size_t)size, f) == (size_t)size
+            ? XS_OK
+            : XS_EIO;
+    if (err == XS_OK)
+        xs_identity_hash(bytes, (size_t)size, out);
+    if (f)
+        fclose(f);
+    free(bytes);
+    return err;
+}
+
+/* The workbook's fingerprint of what it was made from: the hash of the policy's compiled
+ * form, the register's bytes and the roster's (none: 32 zero bytes), hashed together. */
+static xs_err s_data_hash(const xs_policy_t *policy, const s_args_t *a,
+                          uint8_t out[XS_HASH_BYTES]) {
+    uint8_t parts[3][XS_HASH_BYTES];
+    memset(parts, 0, sizeof parts);
+    xs_err err = xs_policy_hash(policy, parts[0]);
+    if (err == XS_OK)
+        err = s_file_hash(a->records, parts[1]);
+    if (err == XS_OK && a->roster)
+        err = s_file_hash(a->roster, parts[2]);
+    if (err == XS_OK)
+        xs_identity_hash(parts, sizeof parts, out);
+    return err;
+}
+
+/* Certifies c's records into the workbook at a->out; the exit code. */
+static int s_certify_book(s_certify_t *c, const s_args_t *a) {
+    xs_certify_row_t *rows = NULL;
+    xs_workbook_title_t title;
+    char source[600];
+    memset(&title, 0, sizeof title);
+    snprintf(source, sizeof source, "登记表 %s%s%s", a->records, a->roster ? "，名册 " : "",
+             a->roster ? a->roster : "");
+    title.policy = c->policy;
+    title.year = a->year;
+    title.source = source;
+    title.made_at = (int64_t)time(NULL);
+    xs_err err = c->count && !(rows = malloc(c->count * sizeof *rows)) ? XS_ENOMEM : XS_OK;
+    if (err == XS_OK)
+        err = s_data_hash(c->policy, a, title.data_hash);
+    if (err == XS_OK)
+        err = xs_workbook_open(&c->wb, a->out, &title);
+    c->rows = rows;
+    if (err == XS_OK)
+        err = xs_certify_run(c->policy, NULL, c->records, c->lines, c->count, NULL, rows,
+                             s_on_teacher, c);
+    if (err == XS_OK)
+        err = s_absent_before(c, NULL, 0);
+    if (err == XS_OK)
+        err = xs_workbook_close(&c->wb);
+    xs_workbook_discard(&c->wb);
+    free(rows);
+    if (err != XS_OK) {
+        xs_log_err(err, "生成工作簿 %s (writing the workbook)", a->out);
+        return 1;
+    }
+    fprintf(stderr, "已写出工作簿 (workbook written): %s\n", a->out);
+    return 0;
+}
+
 /* Certifies c's records and prints the summary, or the detail; the exit code. */
 static int s_certify_print(s_certify_t *c, int detail) {
     static char outbuf[1 << 16];
@@ -409,7 +541,7 @@ int tool_cmd_certify(int argc, char **argv) {
         if (args.roster && (rc = s_read_roster(&roster, args.roster)) == 0)
             c.roster = &roster;
         if ((!args.roster || c.roster) && (rc = s_read_register(&c, args.records)) == 0)
-            rc = s_certify_print(&c, args.detail);
+            rc = args.out ? s_certify_book(&c, &args) : s_certify_print(&c, args.detail);
     }
     xs_staff_free(&roster);
     free(c.records);

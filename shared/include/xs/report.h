@@ -50,6 +50,15 @@ XS_MUST_USE xs_err xs_report_summary_teacher_named(FILE *f, const xs_policy_t *p
 size_t xs_report_filter_year(const xs_policy_t *policy, const xs_certify_total_t *in, size_t n,
                              int year, xs_certify_total_t *out);
 
+/* As xs_report_filter_year for a year (not 0), for a teacher who may have no records dated
+ * in it: when none of in is a year or semester row of `year`, the rows the engine gives a
+ * teacher without records that year (xs_standing_zero_totals: 0 against what the policy
+ * requires) come first, and the zero cycle rows stand in when in has none of its cycle.
+ * Writes at most cap rows (n + 3 * XS_POLICY_BUCKETS_MAX * 2 always suffice); returns how
+ * many. */
+size_t xs_report_year_totals(const xs_policy_t *policy, const xs_certify_total_t *in, size_t n,
+                             int year, xs_certify_total_t *out, size_t cap);
+
 /* Writes the UTF-8 BOM and the detail header
  * "[school_id,]line,teacher_id,academic_year,category,credited_hours,status,reason". XS_EIO. */
 XS_MUST_USE xs_err xs_report_detail_begin(FILE *f, int with_school);
