@@ -213,6 +213,8 @@ struct hub_web {
     uint64_t next_file;                /* numbers the download files */
     unsigned running;                  /* jobs whose thread has not finished */
     unsigned wait_ms;                  /* hub_web_serve's wait for a page */
+    pthread_mutex_t book_lock;         /* one workbook at a time: the writer keeps its column
+                                          headers in static storage */
     s_job_t *jobs[2 * HUB_WEB_JOBS_MAX];
 };
 
@@ -763,9 +765,10 @@ static void s_conclusion(xs_writer_t *w, const xs_standing_t *st) {
 typedef struct s_school {
     s_req_t *r;
     const char *id;
-    xs_writer_t rows;          /* the teachers' rows, until the head is known */
-    const xs_policy_t *policy; /* the first teacher's: every teacher of a walk has it */
-    int cycle_year;            /* the first year of the cycle holding the year shown */
+    xs_writer_t head; /* the table's header row, from the first teacher's policy (every
+                         teacher of a walk has it; a closed year's lives only during it) */
+    xs_writer_t rows; /* the teachers' rows, until the counts above them are known */
+    int cycle_year;   /* the first year of the cycle holding the year shown */
     int closed;
     uint32_t teachers, met, not_met, exempt;
 } s_school_t;
@@ -776,9 +779,24 @@ static xs_err s_school_teacher(void *ctx, const hub_summary_teacher_t *t) {
     const xs_policy_t *p = t->policy;
     xs_certify_total_t zero[XS_YEAR_TOTALS_MAX];
     char reason[XS_REPORT_REASON_MAX];
-    if (!s->policy) {
-        s->policy = p;
+    if (!s->teachers) {
+        char cycle[XS_POLICY_CYCLE_LABEL];
         s->cycle_year = xs_policy_cycle_of(p, t->year);
+        xs_policy_cycle_label(p, s->cycle_year, cycle);
+        s_lit(&s->head, "<tr><th>教师编号</th><th>姓名</th>");
+        for (size_t b = 0; b < p->bucket_count; b++) {
+            s_lit(&s->head, "<th>");
+            s_ctext(&s->head, xs_policy_bucket_label(p, b));
+            s_lit(&s->head, "<br>（学年）</th>");
+        }
+        for (size_t b = 0; b < p->bucket_count; b++) {
+            if (!p->buckets[b].required_seconds[XS_SCOPE_CYCLE])
+                continue;
+            s_lit(&s->head, "<th>");
+            s_ctext(&s->head, xs_policy_bucket_label(p, b));
+            s_fmt(&s->head, "<br>（%s 周期）</th>", cycle);
+        }
+        s_lit(&s->head, "<th>认定结论</th><th>原因</th></tr>\n");
     }
     s->closed |= t->closed;
     s_count(&s->teachers, &s->met, &s->not_met, &s->exempt, t->standing);
@@ -826,10 +844,13 @@ static xs_err s_school(s_req_t *r, const char *id) {
     memset(&s, 0, sizeof s);
     s.r = r;
     s.id = id;
+    xs_writer_init(&s.head, HUB_WEB_PAGE_MAX);
     xs_writer_init(&s.rows, HUB_WEB_PAGE_MAX);
     xs_err err = hub_summary_each(&r->hub, r->txn, r->year, id, s_school_teacher, s_progress, &s);
     if (err == XS_OK)
         err = xs_writer_err(&s.rows);
+    if (err == XS_OK)
+        err = xs_writer_err(&s.head);
     if (err != XS_OK)
         goto out;
     if (!s.teachers) {
@@ -871,24 +892,9 @@ static xs_err s_school(s_req_t *r, const char *id) {
     if (!s.teachers) {
         s_lit(w, "<p>本校在这一学年没有教师。</p>\n");
     } else {
-        const xs_policy_t *p = s.policy;
-        char cycle[XS_POLICY_CYCLE_LABEL];
-        xs_policy_cycle_label(p, s.cycle_year, cycle);
         s_lit(w, "<p class=\"note\">学时：已认定 / 应修（学时），红色为未达到要求。</p>\n"
-                 "<table>\n<tr><th>教师编号</th><th>姓名</th>");
-        for (size_t b = 0; b < p->bucket_count; b++) {
-            s_lit(w, "<th>");
-            s_ctext(w, xs_policy_bucket_label(p, b));
-            s_lit(w, "<br>（学年）</th>");
-        }
-        for (size_t b = 0; b < p->bucket_count; b++) {
-            if (!p->buckets[b].required_seconds[XS_SCOPE_CYCLE])
-                continue;
-            s_lit(w, "<th>");
-            s_ctext(w, xs_policy_bucket_label(p, b));
-            s_fmt(w, "<br>（%s 周期）</th>", cycle);
-        }
-        s_lit(w, "<th>认定结论</th><th>原因</th></tr>\n");
+                 "<table>\n");
+        xs_writer_raw(w, s.head.data, s.head.len);
         xs_writer_raw(w, s.rows.data, s.rows.len);
         s_lit(w, "</table>\n");
     }
@@ -897,6 +903,7 @@ static xs_err s_school(s_req_t *r, const char *id) {
     s_lit(w, "</p>\n");
     s_foot(r);
 out:
+    xs_writer_free(&s.head);
     xs_writer_free(&s.rows);
     return err;
 }
@@ -1358,7 +1365,9 @@ static xs_err s_download(s_req_t *r, const char *rest) {
     uint64_t n = ++r->web->next_file;
     pthread_mutex_unlock(&r->web->lock);
     snprintf(path, sizeof path, "%s/book-%llu.xlsx", r->web->tmp, (unsigned long long)n);
+    pthread_mutex_lock(&r->web->book_lock);
     xs_err err = hub_summary_workbook(&r->hub, r->txn, year, school, path, s_progress, &r);
+    pthread_mutex_unlock(&r->web->book_lock);
     if (err != XS_OK) {
         unlink(path);
         return err;
@@ -1714,6 +1723,7 @@ xs_err hub_web_open(hub_web_t **out, hub_t *hub, const char *tmp_dir) {
         return XS_EIO;
     }
     pthread_mutex_init(&web->lock, NULL);
+    pthread_mutex_init(&web->book_lock, NULL);
     pthread_cond_init(&web->changed, NULL);
     *out = web;
     return XS_OK;
@@ -1735,6 +1745,7 @@ void hub_web_close(hub_web_t **webp) {
     }
     rmdir(web->tmp);
     pthread_mutex_destroy(&web->lock);
+    pthread_mutex_destroy(&web->book_lock);
     pthread_cond_destroy(&web->changed);
     free(web);
     *webp = NULL;

@@ -2,7 +2,8 @@
  * every stored string escaped (a teacher named <script>, a note beginning with =, an event
  * holding an <img onerror>), the school's figures those of the summary, unknown paths,
  * schools and teachers 404, a bad year 400, the workbook downloaded as a file, a new policy
- * version followed on the next page, and a page made in the background handed over whole. */
+ * version followed on the next page, a closed year shown from its document, and a page made
+ * in the background handed over whole. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -192,6 +193,18 @@ static int s_teardown(void **state) {
     return 0;
 }
 
+/* Runs a command of the hub with the pages and the hub closed (LMDB opens an environment once
+ * per process), and opens them again. Returns its exit code. */
+static int s_command_closed(fixture_t *fx, int (*cmd)(int, char **), char **argv, int argc) {
+    hub_web_page_free(&fx->page);
+    hub_web_close(&fx->web);
+    hub_close(&fx->hub);
+    int rc = s_command(fx, cmd, argv, argc);
+    assert_int_equal(hub_open(&fx->hub, fx->hub_dir, HUB_OPEN_KEYS), XS_OK);
+    assert_int_equal(hub_web_open(&fx->web, &fx->hub, fx->dir), XS_OK);
+    return rc;
+}
+
 static const char *s_param(void *ctx, const char *name) {
     fixture_t *fx = ctx;
     if (strcmp(name, "year") == 0)
@@ -372,11 +385,36 @@ static void test_policy_followed(void **state) {
     snprintf(path, sizeof path, "%s/policy2.ini", fx->dir);
     assert_int_equal(s_write_file(path, s_policy_v2), 0);
     char *policy[] = {"--dir", fx->hub_dir, "--policy", path, NULL};
-    assert_int_equal(s_command(fx, hub_cmd_policy, policy, 4), 0);
+    assert_int_equal(s_command_closed(fx, hub_cmd_policy, policy, 4), 0);
     assert_int_equal(s_render(fx, "/school/S1"), 200);
     assert_non_null(strstr(s_body(fx), "看板测试县第二版（webtest 第 2 版）"));
     s_row_of(fx, ">T3</a>", row, sizeof row);
     assert_non_null(strstr(row, "0.50<span class=\"req\"> / 1.00</span>"));
+}
+
+/* A closed year is shown from its document, under the policy it was closed under, with the
+ * same figures. */
+static void test_closed_year(void **state) {
+    fixture_t *fx = *state;
+    char row[4096];
+    char *close[] = {"--dir", fx->hub_dir, "--year", S_YEAR, NULL};
+    assert_int_equal(s_command_closed(fx, hub_cmd_close, close, 4), 0);
+    fx->year = S_YEAR;
+    assert_int_equal(s_render(fx, "/school/S1"), 200);
+    s_assert_inert(fx);
+    assert_non_null(strstr(s_body(fx), "本学年已结账"));
+    assert_non_null(strstr(s_body(fx), "<th>合计<br>（学年）</th>"));
+    s_row_of(fx, ">T1</a>", row, sizeof row);
+    assert_non_null(strstr(row, "2.25<span class=\"req\"> / 2.00</span>"));
+    assert_int_equal(s_render(fx, "/"), 200);
+    assert_non_null(strstr(s_body(fx), "本学年已结账"));
+    assert_non_null(strstr(s_body(fx), "33.3%（1/3）"));
+    assert_int_equal(s_render(fx, "/teacher/T3"), 200);
+    s_assert_inert(fx);
+    assert_non_null(strstr(s_body(fx), "本学年已结账"));
+    fx->school = "S1";
+    assert_int_equal(s_render(fx, "/download/2025-2026/汇总表.xlsx"), 200);
+    assert_true(fx->page.fd >= 0);
 }
 
 /* hub_web_serve: a quick page is handed over whole; the same page twice in a row too. */
@@ -431,6 +469,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_refusals, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_download, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_policy_followed, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_closed_year, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_serve, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_serve_progress, s_setup, s_teardown),
     };
