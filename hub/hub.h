@@ -175,5 +175,7 @@ int hub_cmd_objection(int argc, char **argv);
 int hub_cmd_finalize(int argc, char **argv);
 int hub_cmd_supplement(int argc, char **argv);
 int hub_cmd_certificate(int argc, char **argv);
+int hub_cmd_web(int argc, char **argv);
+int hub_cmd_web_passwd(int argc, char **argv);
 
 #endif

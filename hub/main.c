@@ -30,6 +30,8 @@ static const struct {
      "结账后的补认定名单与签发 (list or certify what came after the close)"},
     {"certificate", hub_cmd_certificate,
      "打印学时证明 PDF，一人或一校 (print certificates of a teacher or a school)"},
+    {"web", hub_cmd_web, "县级看板：只读网页 (the county dashboard, read-only web pages)"},
+    {"web-passwd", hub_cmd_web_passwd, "设置看板管理员密码 (set the dashboard's admin password)"},
 };
 
 static int s_usage(void) {

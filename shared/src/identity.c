@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -205,6 +206,39 @@ void xs_identity_hash(const void *bytes, size_t len, uint8_t out[XS_HASH_BYTES])
 
 void xs_identity_hash_short(const void *bytes, size_t len, uint8_t *out, size_t out_len) {
     crypto_generichash(out, out_len, bytes, len, NULL, 0);
+}
+
+_Static_assert(XS_PWHASH_MAX == crypto_pwhash_STRBYTES, "XS_PWHASH_MAX");
+
+xs_err xs_identity_pwhash(const char *password, size_t len, char out[XS_PWHASH_MAX]) {
+    out[0] = '\0';
+    if (sodium_init() < 0)
+        return XS_ECRYPTO;
+    if (crypto_pwhash_str(out, password, len, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+        return XS_ENOMEM; /* the only documented failure: the memory limit cannot be had */
+    return XS_OK;
+}
+
+xs_err xs_identity_pwhash_verify(const char *hash, const char *password, size_t len) {
+    if (sodium_init() < 0)
+        return XS_ECRYPTO;
+    /* A string libsodium's own verifier would not parse is refused before it is tried. */
+    if (strnlen(hash, XS_PWHASH_MAX) >= XS_PWHASH_MAX ||
+        strncmp(hash, crypto_pwhash_STRPREFIX, strlen(crypto_pwhash_STRPREFIX)) != 0)
+        return XS_EMALFORMED;
+    return crypto_pwhash_str_verify(hash, password, len) == 0 ? XS_OK : XS_ECRYPTO;
+}
+
+void xs_identity_random(void *out, size_t len) {
+    if (sodium_init() < 0)
+        abort(); /* no entropy source: nothing secret can be made */
+    randombytes_buf(out, len);
+}
+
+void xs_identity_keyed_hash(const uint8_t key[32], const void *bytes, size_t len,
+                            uint8_t out[XS_HASH_BYTES]) {
+    crypto_generichash(out, XS_HASH_BYTES, bytes, len, key, 32);
 }
 
 void xs_hex_encode(const uint8_t *bytes, size_t len, char *out) {

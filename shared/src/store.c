@@ -3,11 +3,13 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <time.h>
 
 #include "xs/err.h"
 
@@ -20,8 +22,11 @@ struct xs_store {
     MDB_env *env;
     MDB_dbi dbi[XS_STORE_MAX_TABLES]; /* table handles, in the order given at open */
     unsigned ntables;
-    size_t map_size; /* bytes currently mapped */
-    int map_full;    /* set by a write that hit MDB_MAP_FULL in the running step */
+    size_t map_size;           /* bytes currently mapped */
+    int map_full;              /* set by a write that hit MDB_MAP_FULL in the running step */
+    pthread_rwlock_t map_lock; /* threads sharing the store (the dashboard's): each read
+                                  transaction holds it shared for its life; remapping the file
+                                  takes it alone, so no thread reads a mapping being replaced */
 };
 
 struct xs_txn {
@@ -98,7 +103,27 @@ static xs_err s_write_err(MDB_env *env, int rc, const char *what) {
 static void s_open_failed(xs_store_t *s) {
     if (s->env)
         mdb_env_close(s->env);
+    pthread_rwlock_destroy(&s->map_lock);
     free(s);
+}
+
+/* Seconds a remap waits for other threads' read transactions to end. */
+#define S_REMAP_WAIT_SECONDS 10
+
+/* Sets the map size (0: the size the file records) with no read transaction of another thread
+ * open: EBUSY when they do not end in time (or this thread holds one). */
+static int s_remap(xs_store_t *s, size_t size) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += S_REMAP_WAIT_SECONDS;
+    if (pthread_rwlock_timedwrlock(&s->map_lock, &until) != 0)
+        return EBUSY;
+    int rc = mdb_env_set_mapsize(s->env, size);
+    MDB_envinfo info;
+    if (rc == 0 && mdb_env_info(s->env, &info) == 0)
+        s->map_size = info.me_mapsize;
+    pthread_rwlock_unlock(&s->map_lock);
+    return rc;
 }
 
 /* Opens s's tables (with dbi_flags, in a transaction begun with txn_flags) and hands s to *out;
@@ -139,6 +164,10 @@ xs_err xs_store_open(xs_store_t **out, const char *path, const char *const *tabl
     xs_store_t *s = calloc(1, sizeof *s);
     if (!s)
         return XS_ENOMEM;
+    if (pthread_rwlock_init(&s->map_lock, NULL) != 0) {
+        free(s);
+        return XS_ENOMEM;
+    }
     s->ntables = ntables;
     s->map_size = map_size ? map_size : XS_STORE_MAP_DEFAULT;
     if ((rc = mdb_env_create(&s->env)) != 0 ||
@@ -173,6 +202,7 @@ void xs_store_close(xs_store_t **store) {
     if (!store || !*store)
         return;
     mdb_env_close((*store)->env);
+    pthread_rwlock_destroy(&(*store)->map_lock);
     free(*store);
     *store = NULL;
 }
@@ -181,17 +211,24 @@ size_t xs_store_map_size(const xs_store_t *store) {
     return store->map_size;
 }
 
-/* Begins a transaction, adopting a map another process has grown meanwhile. */
+/* Begins a transaction, adopting a map another process has grown meanwhile. A read
+ * transaction holds map_lock shared from here until xs_store_end. */
 static int s_begin(xs_store_t *s, unsigned flags, MDB_txn **txn) {
+    int read = (flags & MDB_RDONLY) != 0;
+    if (read)
+        pthread_rwlock_rdlock(&s->map_lock);
     int rc = mdb_txn_begin(s->env, NULL, flags, txn);
     if (rc == MDB_MAP_RESIZED) {
-        if ((rc = mdb_env_set_mapsize(s->env, 0)) != 0)
+        if (read)
+            pthread_rwlock_unlock(&s->map_lock);
+        if ((rc = s_remap(s, 0)) != 0)
             return rc;
-        MDB_envinfo info;
-        if (mdb_env_info(s->env, &info) == 0)
-            s->map_size = info.me_mapsize;
+        if (read)
+            pthread_rwlock_rdlock(&s->map_lock);
         rc = mdb_txn_begin(s->env, NULL, flags, txn);
     }
+    if (rc != 0 && read)
+        pthread_rwlock_unlock(&s->map_lock);
     return rc;
 }
 
@@ -214,6 +251,7 @@ void xs_store_end(xs_txn_t **txn) {
     if (!txn || !*txn)
         return;
     mdb_txn_abort((*txn)->txn);
+    pthread_rwlock_unlock(&(*txn)->store->map_lock);
     free(*txn);
     *txn = NULL;
 }
@@ -241,10 +279,8 @@ xs_err xs_store_update(xs_store_t *store, xs_store_step_fn step, void *ctx) {
         /* The map is full: grow it (no transaction is open now) and run the step again. */
         if (store->map_size >= S_MAP_LIMIT)
             return XS_EFULL;
-        size_t grown = store->map_size * 2;
-        if ((rc = mdb_env_set_mapsize(store->env, grown)) != 0)
+        if ((rc = s_remap(store, store->map_size * 2)) != 0)
             return s_err(rc, "grow map");
-        store->map_size = grown;
     }
 }
 
@@ -388,6 +424,10 @@ xs_err xs_store_open_readonly(xs_store_t **out, const char *path, const char *co
     xs_store_t *s = calloc(1, sizeof *s);
     if (!s)
         return XS_ENOMEM;
+    if (pthread_rwlock_init(&s->map_lock, NULL) != 0) {
+        free(s);
+        return XS_ENOMEM;
+    }
     s->ntables = ntables;
     /* No map size is set: LMDB then maps the size the store records, at least its data. */
     if ((rc = mdb_env_create(&s->env)) != 0 ||

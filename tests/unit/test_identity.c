@@ -1,4 +1,5 @@
-/* test_identity: key files on disk, signatures, BLAKE2b hashes and the public key text form. */
+/* test_identity: key files on disk, signatures, BLAKE2b hashes, the public key text form, and
+ * password hashes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -510,6 +511,42 @@ static void test_pubkeys_parse_refuses(void **state) {
     s_expect_refused(text, strlen(text));
 }
 
+/* Password hashes: Argon2id strings with their own salt, that check the password they were
+ * made of and no other; a string that is not one is malformed, not a wrong password. */
+static void test_pwhash(void **state) {
+    (void)state;
+    char a[XS_PWHASH_MAX], b[XS_PWHASH_MAX];
+    const char *pw = "县里的密码 2025";
+    assert_int_equal(xs_identity_pwhash(pw, strlen(pw), a), XS_OK);
+    assert_int_equal(xs_identity_pwhash(pw, strlen(pw), b), XS_OK);
+    assert_int_equal(strncmp(a, "$argon2id$", 10), 0);
+    assert_string_not_equal(a, b); /* salted */
+    assert_int_equal(xs_identity_pwhash_verify(a, pw, strlen(pw)), XS_OK);
+    assert_int_equal(xs_identity_pwhash_verify(b, pw, strlen(pw)), XS_OK);
+    assert_int_equal(xs_identity_pwhash_verify(a, pw, strlen(pw) - 1), XS_ECRYPTO);
+    assert_int_equal(xs_identity_pwhash_verify(a, "", 0), XS_ECRYPTO);
+    assert_int_equal(xs_identity_pwhash_verify("", pw, strlen(pw)), XS_EMALFORMED);
+    assert_int_equal(xs_identity_pwhash_verify("$2y$10$abc", pw, strlen(pw)), XS_EMALFORMED);
+    a[strlen(a) - 2] ^= 1; /* a damaged hash checks nothing */
+    assert_int_not_equal(xs_identity_pwhash_verify(a, pw, strlen(pw)), XS_OK);
+}
+
+/* A keyed hash depends on the key and the bytes, and random bytes differ. */
+static void test_keyed_hash_and_random(void **state) {
+    (void)state;
+    uint8_t k1[32], k2[32], t1[XS_HASH_BYTES], t2[XS_HASH_BYTES], t3[XS_HASH_BYTES];
+    xs_identity_random(k1, sizeof k1);
+    xs_identity_random(k2, sizeof k2);
+    assert_memory_not_equal(k1, k2, sizeof k1);
+    xs_identity_keyed_hash(k1, "admin\0pw", 8, t1);
+    xs_identity_keyed_hash(k2, "admin\0pw", 8, t2);
+    xs_identity_keyed_hash(k1, "admin\0px", 8, t3);
+    assert_memory_not_equal(t1, t2, sizeof t1);
+    assert_memory_not_equal(t1, t3, sizeof t1);
+    xs_identity_keyed_hash(k1, "admin\0pw", 8, t2);
+    assert_memory_equal(t1, t2, sizeof t1);
+}
+
 int main(void) {
     if (xs_identity_setup() != XS_OK)
         return 1;
@@ -531,6 +568,8 @@ int main(void) {
         cmocka_unit_test(test_pubkeys_format_golden),
         cmocka_unit_test(test_pubkeys_parse_accepts),
         cmocka_unit_test(test_pubkeys_parse_refuses),
+        cmocka_unit_test(test_pwhash),
+        cmocka_unit_test(test_keyed_hash_and_random),
     };
     return cmocka_run_group_tests_name("identity", tests, NULL, NULL);
 }

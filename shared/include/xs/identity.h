@@ -63,6 +63,28 @@ void xs_identity_hash(const void *bytes, size_t len, uint8_t out[XS_HASH_BYTES])
 /* BLAKE2b of len bytes into out_len (16..64) bytes, for index keys. */
 void xs_identity_hash_short(const void *bytes, size_t len, uint8_t *out, size_t out_len);
 
+/* Room for a password hash string (libsodium's crypto_pwhash_STRBYTES), NUL included. */
+#define XS_PWHASH_MAX 128
+
+/* Hashes a password of len bytes for storing (Argon2id through crypto_pwhash_str, at the
+ * interactive limits: about 64 MiB and a tenth of a second) into out, NUL-terminated, with
+ * its own random salt and parameters. XS_ENOMEM when the hashing memory cannot be had,
+ * XS_ECRYPTO when libsodium cannot be set up. */
+XS_MUST_USE xs_err xs_identity_pwhash(const char *password, size_t len, char out[XS_PWHASH_MAX]);
+
+/* Checks a password of len bytes against a string from xs_identity_pwhash: XS_OK when it
+ * matches, XS_ECRYPTO when it does not, XS_EMALFORMED when hash is not such a string.
+ * Costs as much memory and time as the hashing did: callers bound how many run at once. */
+XS_MUST_USE xs_err xs_identity_pwhash_verify(const char *hash, const char *password, size_t len);
+
+/* Fills len bytes of out with unpredictable random bytes (for process-local keys). */
+void xs_identity_random(void *out, size_t len);
+
+/* Keyed BLAKE2b-256 of len bytes under a 32-byte key: a tag that cannot be made or checked
+ * without the key (memos of a credential without keeping it). */
+void xs_identity_keyed_hash(const uint8_t key[32], const void *bytes, size_t len,
+                            uint8_t out[XS_HASH_BYTES]);
+
 /* Writes the one-line text form "xs1:<64 hex sign>.<64 hex box>" and a NUL into out. */
 void xs_pubkeys_format(const xs_pubkeys_t *keys, char out[XS_PUBKEYS_TEXT_LEN + 1]);
 

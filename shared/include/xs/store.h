@@ -37,7 +37,9 @@ void xs_store_close(xs_store_t **store);
 /* Current map size in bytes (grows over the store's life). */
 size_t xs_store_map_size(const xs_store_t *store);
 
-/* Begins a read-only snapshot. End it with xs_store_end. */
+/* Begins a read-only snapshot. End it with xs_store_end, on the same thread. Threads may
+ * read one store at once, a snapshot each: adopting a map another process grew waits (up to
+ * 10 s) until no other thread's snapshot is open, else XS_EBUSY. */
 XS_MUST_USE xs_err xs_store_read(xs_store_t *store, xs_txn_t **out);
 
 /* Ends a read-only transaction; accepts NULL and nulls the pointer. */
