@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "certificates.h"
 #include "ledger.h"
 #include "outbox.h"
 #include "staff.h"
@@ -412,6 +413,18 @@ static void s_link_teacher(xs_writer_t *w, xs_str_t id, int year) {
     s_year_label(w, year);
     s_lit(w, "\">");
     s_str(w, id);
+    s_lit(w, "</a>");
+}
+
+/* A link to the 学时证明 PDF of a teacher, or (school) of every teacher of a school. */
+static void s_link_certificates(xs_writer_t *w, int year, const char *id, size_t len,
+                                int school, const char *label) {
+    s_lit(w, "<a href=\"/download/");
+    s_year_label(w, year);
+    s_lit(w, school ? "/certificates/school/" : "/certificates/");
+    s_url(w, id, len);
+    s_lit(w, ".pdf\">");
+    s_lit(w, label);
     s_lit(w, "</a>");
 }
 
@@ -900,6 +913,10 @@ static xs_err s_school(s_req_t *r, const char *id) {
     }
     s_lit(w, "<h2>下载</h2>\n<p>");
     s_link_book(w, r->year, id, "本校学时认定汇总表（Excel）");
+    if (s.teachers) {
+        s_lit(w, "　");
+        s_link_certificates(w, r->year, id, strlen(id), 1, "本校全部教师的学时证明（PDF）");
+    }
     s_lit(w, "</p>\n");
     s_foot(r);
 out:
@@ -1326,6 +1343,11 @@ static xs_err s_teacher(s_req_t *r, const char *id) {
     if ((err = hub_ledger_teacher(&l, r->txn, id, strlen(id))) != XS_OK ||
         (err = s_teacher_records(r, &l)) != XS_OK || (err = s_teacher_receipt(r, id)) != XS_OK)
         goto out;
+    if (tt.found) {
+        s_lit(w, "<h2>下载</h2>\n<p>");
+        s_link_certificates(w, r->year, id, strlen(id), 0, "学时证明（PDF，可打印，含核验二维码）");
+        s_lit(w, "</p>\n");
+    }
     s_foot(r);
 out:
     hub_ledger_free(&l);
@@ -1335,10 +1357,12 @@ out:
 
 /* ---- downloads ---- */
 
-/* Writes the workbook of the year in the path (segment "2025-2026/汇总表.xlsx"). */
+/* Writes the file of the year in the path: "2025-2026/汇总表.xlsx[?school=S]" (the
+ * workbook), "2025-2026/certificates/<teacher>.pdf" or
+ * "2025-2026/certificates/school/<school>.pdf" (学时证明, a page per teacher). */
 static xs_err s_download(s_req_t *r, const char *rest) {
     const char *slash = strchr(rest, '/');
-    char year_text[16];
+    char year_text[16], id[XS_ID_MAX + 1];
     int year;
     if (!slash || (size_t)(slash - rest) >= sizeof year_text) {
         s_error_page(r, 404, "没有这个页面 (not found)", "下载地址不对。");
@@ -1350,26 +1374,60 @@ static xs_err s_download(s_req_t *r, const char *rest) {
         s_error_page(r, 400, "学年格式不对 (bad year)", "学年应写作 2025-2026。");
         return XS_OK;
     }
-    if (strcmp(slash + 1, S_BOOK_NAME) != 0) {
+    const char *file = slash + 1, *teacher = NULL, *school = NULL;
+    int book = strcmp(file, S_BOOK_NAME) == 0;
+    if (book) {
+        school = s_param(r, "school");
+    } else if (strncmp(file, "certificates/", 13) == 0) {
+        const char *what = file + 13;
+        int of_school = strncmp(what, "school/", 7) == 0;
+        if (of_school)
+            what += 7;
+        size_t len = strlen(what);
+        if (len <= 4 || len - 4 > XS_ID_MAX || strcmp(what + len - 4, ".pdf") != 0 ||
+            memchr(what, '/', len - 4)) {
+            s_error_page(r, 404, "没有这个页面 (not found)", "下载地址不对。");
+            return XS_OK;
+        }
+        memcpy(id, what, len - 4);
+        id[len - 4] = '\0';
+        if (of_school)
+            school = id;
+        else
+            teacher = id;
+    } else {
         s_error_page(r, 404, "没有这个页面 (not found)", "下载地址不对。");
         return XS_OK;
     }
-    const char *school = s_param(r, "school");
     if (school &&
         (!*school || strlen(school) > XS_ID_MAX || !xs_text_utf8_valid(school, strlen(school)))) {
         s_error_page(r, 400, "学校编号不对 (bad school)", "学校编号应为 1 至 64 字节。");
+        return XS_OK;
+    }
+    if (teacher && !xs_text_utf8_valid(teacher, strlen(teacher))) {
+        s_error_page(r, 400, "教师编号不对 (bad teacher)", "教师编号应为 1 至 64 字节。");
         return XS_OK;
     }
     char path[4200];
     pthread_mutex_lock(&r->web->lock);
     uint64_t n = ++r->web->next_file;
     pthread_mutex_unlock(&r->web->lock);
-    snprintf(path, sizeof path, "%s/book-%llu.xlsx", r->web->tmp, (unsigned long long)n);
-    pthread_mutex_lock(&r->web->book_lock);
-    xs_err err = hub_summary_workbook(&r->hub, r->txn, year, school, path, s_progress, &r);
-    pthread_mutex_unlock(&r->web->book_lock);
+    snprintf(path, sizeof path, "%s/file-%llu.%s", r->web->tmp, (unsigned long long)n,
+             book ? "xlsx" : "pdf");
+    xs_err err;
+    if (book) {
+        pthread_mutex_lock(&r->web->book_lock);
+        err = hub_summary_workbook(&r->hub, r->txn, year, school, path, s_progress, &r);
+        pthread_mutex_unlock(&r->web->book_lock);
+    } else {
+        err = hub_certificates_write(&r->hub, r->txn, year, teacher, school, path);
+    }
     if (err != XS_OK) {
         unlink(path);
+        if (err == XS_ENOTFOUND) {
+            s_error_page(r, 404, "没有这位教师或学校 (not found)", "该学年没有可打印的学时证明。");
+            return XS_OK;
+        }
         return err;
     }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -1377,18 +1435,21 @@ static xs_err s_download(s_req_t *r, const char *rest) {
     if (fd < 0)
         return XS_EIO;
     /* RFC 6266: an ASCII name for old browsers, the Chinese one in RFC 5987 form. */
+    const char *ext = book ? ".xlsx" : ".pdf";
+    const char *zh = book ? "汇总表-" : "学时证明-";
     xs_writer_t name;
     xs_writer_init(&name, sizeof r->page->disposition);
     s_lit(&name, "attachment; filename=\"xueshi-");
     s_lit(&name, year_text);
-    s_lit(&name, ".xlsx\"; filename*=UTF-8''");
-    s_url(&name, "汇总表-", strlen("汇总表-"));
+    s_lit(&name, ext);
+    s_lit(&name, "\"; filename*=UTF-8''");
+    s_url(&name, zh, strlen(zh));
     s_lit(&name, year_text);
-    if (school) {
+    if (school || teacher) {
         s_lit(&name, "-");
-        s_url(&name, school, strlen(school));
+        s_url(&name, school ? school : teacher, strlen(school ? school : teacher));
     }
-    s_lit(&name, ".xlsx");
+    s_lit(&name, ext);
     if (xs_writer_err(&name) == XS_OK) {
         memcpy(r->page->disposition, name.data, name.len);
         r->page->disposition[name.len] = '\0';
@@ -1397,7 +1458,7 @@ static xs_err s_download(s_req_t *r, const char *rest) {
     xs_writer_reset(r->w);
     r->page->fd = fd;
     r->page->status = 200;
-    r->page->content_type = S_XLSX_TYPE;
+    r->page->content_type = book ? S_XLSX_TYPE : "application/pdf";
     return XS_OK;
 }
 

@@ -48,6 +48,7 @@ struct xs_workbook {
     s_school_t *school_list;
     size_t school_count, school_cap;
     char source[256];          /* the title's source, copied */
+    char labels[S_COLS_MAX][XS_POLICY_LABEL_MAX + 64]; /* 汇总表's headers, while written */
     char cell[S_CELL_MAX + 4]; /* a string cell being written */
 };
 
@@ -144,7 +145,7 @@ static xs_err s_sheet_top(xs_workbook_t *wb, lxw_worksheet *ws, const char *shee
 }
 
 static xs_err s_summary_top(xs_workbook_t *wb) {
-    static char labels[S_COLS_MAX][XS_POLICY_LABEL_MAX + 64];
+    char (*labels)[XS_POLICY_LABEL_MAX + 64] = wb->labels;
     const char *headers[S_COLS_MAX];
     const xs_policy_t *p = wb->t.policy;
     char cycle[XS_POLICY_CYCLE_LABEL];

@@ -186,6 +186,20 @@ check_eq "the school's workbook downloads" 200 "$status"
 check "as an XLSX file (PK) named 汇总表-2025-2026-ZX01.xlsx: $disposition" \
     eval '[ "$(head -c 2 "$TMP/zx.xlsx")" = PK ] &&
           has "$disposition" "filename*=UTF-8'"''"'%E6%B1%87%E6%80%BB%E8%A1%A8-2025-2026-ZX01.xlsx"'
+check "the teacher's page links their 学时证明" \
+    grep -qF "/download/$YEAR/certificates/T2025001.pdf" "$TMP/teacher.html"
+read -r status _ disposition < <(fetch \
+    "http://127.0.0.1:$WEB_PORT/download/$YEAR/certificates/T2025001.pdf" "$TMP/t1.pdf")
+check_eq "the teacher's certificate downloads" 200 "$status"
+check "as a one-page PDF: $disposition" \
+    eval '[ "$(head -c 4 "$TMP/t1.pdf")" = %PDF ] && pdfinfo "$TMP/t1.pdf" | grep -q "^Pages: *1$"'
+read -r status _ < <(fetch \
+    "http://127.0.0.1:$WEB_PORT/download/$YEAR/certificates/school/ZX01.pdf" "$TMP/zx.pdf")
+check "the school's certificates download, a page per teacher" \
+    eval '[ "$status" = 200 ] && [ "$(pdfinfo "$TMP/zx.pdf" | sed -n "s/^Pages: *//p")" -ge 2 ]'
+read -r status _ < <(fetch "http://127.0.0.1:$WEB_PORT/download/$YEAR/certificates/NOBODY.pdf" \
+    "$TMP/none.pdf")
+check_eq "an unknown teacher's certificate is 404" 404 "$status"
 read -r status _ < <(fetch "http://127.0.0.1:$WEB_PORT/?year=2025" "$TMP/bad.html")
 check_eq "a bad year is 400" 400 "$status"
 
