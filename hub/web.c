@@ -417,8 +417,8 @@ static void s_link_teacher(xs_writer_t *w, xs_str_t id, int year) {
 }
 
 /* A link to the 学时证明 PDF of a teacher, or (school) of every teacher of a school. */
-static void s_link_certificates(xs_writer_t *w, int year, const char *id, size_t len,
-                                int school, const char *label) {
+static void s_link_certificates(xs_writer_t *w, int year, const char *id, size_t len, int school,
+                                const char *label) {
     s_lit(w, "<a href=\"/download/");
     s_year_label(w, year);
     s_lit(w, school ? "/certificates/school/" : "/certificates/");

@@ -47,9 +47,9 @@ struct xs_workbook {
     int cycle_ends;                       /* 1: that cycle ends with t.year */
     s_school_t *school_list;
     size_t school_count, school_cap;
-    char source[256];          /* the title's source, copied */
+    char source[256];                                  /* the title's source, copied */
     char labels[S_COLS_MAX][XS_POLICY_LABEL_MAX + 64]; /* 汇总表's headers, while written */
-    char cell[S_CELL_MAX + 4]; /* a string cell being written */
+    char cell[S_CELL_MAX + 4];                         /* a string cell being written */
 };
 
 static xs_err s_lxw(lxw_error e) {
@@ -145,7 +145,7 @@ static xs_err s_sheet_top(xs_workbook_t *wb, lxw_worksheet *ws, const char *shee
 }
 
 static xs_err s_summary_top(xs_workbook_t *wb) {
-    char (*labels)[XS_POLICY_LABEL_MAX + 64] = wb->labels;
+    char(*labels)[XS_POLICY_LABEL_MAX + 64] = wb->labels;
     const char *headers[S_COLS_MAX];
     const xs_policy_t *p = wb->t.policy;
     char cycle[XS_POLICY_CYCLE_LABEL];

@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "xs/cli.h"
+#include "xs/csv.h"
 #include "xs/draw.h"
 #include "xs/policy.h"
 #include "xs/receipt.h"
@@ -200,12 +201,25 @@ static void s_print_totals(const xs_receipt_t *r, const xs_policy_t *policy) {
             snprintf(bucket, sizeof bucket, "%s", xs_policy_bucket_name(policy, t->bucket));
         else
             snprintf(bucket, sizeof bucket, "#%u", t->bucket);
-        printf("%s,%d,%u,%s,%s,%s,%s,%s,%s\n", s_scope[t->scope % 3], t->year, t->semester, bucket,
-               credited, required, t->met == XS_MET_NONE ? "" : xs_certify_met_name(t->met),
-               t->met == XS_MET_NONE ? ""
-               : t->binding          ? "yes"
-                                     : "no",
-               reason);
+        /* CSV cells as every writer here makes them: quoted when they must be, and a cell a
+         * spreadsheet would take for a formula guarded (xs_csv_write_cell). */
+        char year[16], semester[8];
+        snprintf(year, sizeof year, "%d", t->year);
+        snprintf(semester, sizeof semester, "%u", t->semester);
+        const char *cells[9] = {s_scope[t->scope % 3],
+                                year,
+                                semester,
+                                bucket,
+                                credited,
+                                required,
+                                t->met == XS_MET_NONE ? "" : xs_certify_met_name(t->met),
+                                t->met == XS_MET_NONE ? ""
+                                : t->binding          ? "yes"
+                                                      : "no",
+                                reason};
+        for (int k = 0; k < 9; k++)
+            if (xs_csv_write_cell(stdout, cells[k], strlen(cells[k]), k == 8) != XS_OK)
+                return;
     }
 }
 
