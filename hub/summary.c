@@ -94,8 +94,7 @@ static xs_err s_roster_until(s_walk_t *w, const char *teacher, size_t len, int g
     return XS_OK;
 }
 
-/* A teacher's school: that of their latest dated activity (ties: the larger record id). */
-static xs_str_t s_latest_school(const hub_ledger_t *l) {
+xs_str_t hub_summary_latest_school(const hub_ledger_t *l) {
     xs_str_t school = {"", 0};
     int32_t date = INT32_MIN;
     uint64_t id = 0;
@@ -164,7 +163,7 @@ static xs_err s_teacher(void *ctx, const char *teacher, size_t len) {
     if (w->progress)
         w->progress(w->ctx, w->done, w->total);
     /* A rostered teacher's school is the roster's; anyone else's, their records'. */
-    w->school_of = w->entry ? s_str(w->entry->school_id) : s_latest_school(l);
+    w->school_of = w->entry ? s_str(w->entry->school_id) : hub_summary_latest_school(l);
     if (!s_school_is(w, w->school_of))
         return XS_OK;
     return xs_certify_teacher(w->hub->policy, w->standings, l->records, l->ids, l->count, NULL,

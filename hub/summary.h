@@ -50,6 +50,10 @@ XS_MUST_USE xs_err hub_summary_ledger_each(hub_t *hub, xs_txn_t *txn, int year, 
                                            hub_summary_fn fn, hub_summary_progress_fn progress,
                                            void *ctx);
 
+/* The school of a teacher not on the roster, as the summary takes it: that of their latest
+ * dated activity in l (ties: the larger record id); empty when none names one. Borrows l. */
+xs_str_t hub_summary_latest_school(const hub_ledger_t *l);
+
 /* What the hub knows of one school's nodes. */
 typedef struct hub_summary_school {
     char school_id[XS_ID_MAX + 1];

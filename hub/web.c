@@ -1260,25 +1260,6 @@ static xs_err s_teacher_receipt(s_req_t *r, const char *id) {
     return xs_writer_err(w);
 }
 
-/* A teacher's school: that of their latest dated activity (ties: the larger record id), as
- * the summary takes it for a teacher not on the roster. */
-static xs_str_t s_latest_school(const hub_ledger_t *l) {
-    xs_str_t school = {"", 0};
-    int32_t date = INT32_MIN;
-    uint64_t id = 0;
-    for (size_t i = 0; i < l->count; i++) {
-        const xs_record_t *rec = &l->records[i];
-        if (rec->kind != XS_KIND_ACTIVITY || !rec->school_id.len)
-            continue;
-        if (rec->date > date || (rec->date == date && l->ids[i] > id)) {
-            school = rec->school_id;
-            date = rec->date;
-            id = l->ids[i];
-        }
-    }
-    return school;
-}
-
 static xs_err s_teacher(s_req_t *r, const char *id) {
     xs_writer_t *w = r->w;
     hub_ledger_t l;
@@ -1308,7 +1289,7 @@ static xs_err s_teacher(s_req_t *r, const char *id) {
     if (entry) {
         snprintf(school, sizeof school, "%s", entry->school_id);
     } else {
-        xs_str_t s = s_latest_school(&l);
+        xs_str_t s = hub_summary_latest_school(&l);
         size_t len = s.len < XS_ID_MAX ? s.len : XS_ID_MAX;
         memcpy(school, s.ptr, len);
         school[len] = '\0';
