@@ -223,6 +223,7 @@ static _Thread_local int s_in_request;
  * of a request whose line parsed is logged when the request ends (s_completed); one made
  * before (a line malformed or too long) has no request and no client here: it is counted, and
  * logged by the next connection that closes without its line parsing (s_connection). */
+static void s_mhd_log(void *cls, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 static void s_mhd_log(void *cls, const char *fmt, va_list ap) {
     xs_http_t *http = cls;
     char line[256], printable[S_LOG_PATH_MAX + 1];

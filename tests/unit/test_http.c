@@ -395,6 +395,7 @@ static void test_password(void **state) {
 }
 
 /* Runs a shell command; returns its exit status. */
+static int s_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int s_sh(const char *fmt, ...) {
     char cmd[2048];
     va_list ap;
