@@ -514,6 +514,17 @@ static void s_rate(const s_school_row_t *s, char out[16], double *rate) {
         snprintf(out, 16, "—");
 }
 
+/* The line above a page's table: teachers, 达标, 未达标, 免于认定 and 达标率 of c. */
+static void s_counts_line(xs_writer_t *w, const s_school_row_t *c) {
+    char pct[16];
+    double rate;
+    s_rate(c, pct, &rate);
+    s_fmt(w,
+          "<p>教师 %u 人：达标 <span class=\"yes\">%u</span>，未达标 <span class=\"no\">%u</span>，"
+          "免于认定 %u；达标率 <strong>%s</strong>。</p>\n",
+          c->teachers, c->met, c->not_met, c->exempt, pct);
+}
+
 /* The bar chart of 达标率 per school, inline SVG drawn with presentation attributes only. */
 static void s_chart(s_req_t *r, const s_school_row_t *rows, size_t n) {
     xs_writer_t *w = r->w;
@@ -662,13 +673,9 @@ static xs_err s_county(s_req_t *r) {
     s_year_label(w, r->year);
     s_lit(w, " 学年</h1>\n");
     s_years(r);
+    s_counts_line(w, &all);
     char pct[16];
     double rate;
-    s_rate(&all, pct, &rate);
-    s_fmt(w,
-          "<p>教师 %u 人：达标 <span class=\"yes\">%u</span>，未达标 <span class=\"no\">%u</span>，"
-          "免于认定 %u；达标率 <strong>%s</strong>。</p>\n",
-          all.teachers, all.met, all.not_met, all.exempt, pct);
     if (c.closed)
         s_lit(w, "<p class=\"note\">本学年已结账：学时与结论取自学年认定文件（含补认定）。</p>\n");
     else
@@ -892,14 +899,9 @@ static xs_err s_school(s_req_t *r, const char *id) {
     memset(&counts, 0, sizeof counts);
     counts.teachers = s.teachers;
     counts.met = s.met;
+    counts.not_met = s.not_met;
     counts.exempt = s.exempt;
-    char pct[16];
-    double rate;
-    s_rate(&counts, pct, &rate);
-    s_fmt(w,
-          "<p>教师 %u 人：达标 <span class=\"yes\">%u</span>，未达标 <span class=\"no\">%u</span>，"
-          "免于认定 %u；达标率 <strong>%s</strong>。</p>\n",
-          s.teachers, s.met, s.not_met, s.exempt, pct);
+    s_counts_line(w, &counts);
     if (s.closed)
         s_lit(w, "<p class=\"note\">本学年已结账：学时与结论取自学年认定文件（含补认定）。</p>\n");
     if (!s.teachers) {
