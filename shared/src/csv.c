@@ -53,21 +53,22 @@ static xs_err s_errno_err(int e) {
     return XS_EIO;
 }
 
-xs_err xs_csv_open_file(xs_csv_t **out, const char *path) {
+xs_err xs_csv_read_file(const char *path, char **out, size_t *out_len) {
     xs_err err = XS_OK;
     char *bytes = NULL;
     size_t len = 0, cap;
     struct stat st;
     *out = NULL;
+    *out_len = 0;
     FILE *f = fopen(path, "rb");
     if (!f || fstat(fileno(f), &st) != 0) {
         err = s_errno_err(errno);
-        xs_log_err(err, "cannot open %s (%s)", path, strerror(errno));
+        xs_log_err(err, "无法打开 %s (cannot open): %s", path, strerror(errno));
         goto out;
     }
     if (S_ISREG(st.st_mode) && (uint64_t)st.st_size > XS_CSV_MAX_FILE) {
         err = XS_ETOOBIG;
-        xs_log_err(err, "%s is larger than %zu bytes", path, (size_t)XS_CSV_MAX_FILE);
+        xs_log_err(err, "%s 超过 %zu 字节 (larger than the limit)", path, (size_t)XS_CSV_MAX_FILE);
         goto out;
     }
     /* One byte past the size so the first pass already sees end of file. */
@@ -96,7 +97,7 @@ xs_err xs_csv_open_file(xs_csv_t **out, const char *path) {
         if (n == 0 || len < cap) {
             if (ferror(f)) {
                 err = s_errno_err(errno);
-                xs_log_err(err, "cannot read %s (%s)", path, strerror(errno));
+                xs_log_err(err, "无法读取 %s (cannot read): %s", path, strerror(errno));
                 goto out;
             }
             if (feof(f))
@@ -105,16 +106,35 @@ xs_err xs_csv_open_file(xs_csv_t **out, const char *path) {
     }
     if (len > XS_CSV_MAX_FILE) {
         err = XS_ETOOBIG;
-        xs_log_err(err, "%s is larger than %zu bytes", path, (size_t)XS_CSV_MAX_FILE);
+        xs_log_err(err, "%s 超过 %zu 字节 (larger than the limit)", path, (size_t)XS_CSV_MAX_FILE);
         goto out;
     }
-    err = s_open(out, bytes, bytes, len);
-    if (err == XS_OK)
-        bytes = NULL; /* the reader owns it now */
+    *out = bytes;
+    *out_len = len;
+    bytes = NULL;
 out:
     free(bytes);
     if (f)
         fclose(f);
+    return err;
+}
+
+xs_err xs_csv_open_owned(xs_csv_t **out, char **bytes, size_t len) {
+    static char none = 0;
+    xs_err err = s_open(out, *bytes, *bytes ? *bytes : &none, len);
+    if (err == XS_OK)
+        *bytes = NULL; /* the reader owns it now */
+    return err;
+}
+
+xs_err xs_csv_open_file(xs_csv_t **out, const char *path) {
+    char *bytes;
+    size_t len;
+    *out = NULL;
+    xs_err err = xs_csv_read_file(path, &bytes, &len);
+    if (err == XS_OK)
+        err = xs_csv_open_owned(out, &bytes, len);
+    free(bytes);
     return err;
 }
 

@@ -1,6 +1,7 @@
 /* record: names, validation and the msgpack form of one record (schema/records.md). */
 #include "xs/record.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "xs/text.h"
@@ -21,6 +22,26 @@ static const char *const s_level_names[XS_LEVEL_COUNT] = {
     "", "school", "county", "municipal", "provincial", "national",
 };
 static const char *const s_grade_names[XS_GRADE_COUNT] = {"", "1", "2", "3", "published"};
+/* Chinese labels (records.md §3.3–§3.5), then the shorter words people also write. */
+static const char *const s_role_zh[XS_ROLE_COUNT] = {
+    "", "参与者", "主讲人", "组织者", "主持人", "主要执笔人",
+};
+static const char *const s_role_short[XS_ROLE_COUNT] = {"",     "参与", "主讲",
+                                                        "组织", "主持", "执笔人"};
+static const char *const s_level_zh[XS_LEVEL_COUNT] = {
+    "", "校级", "县级", "市级", "省级", "国家级",
+};
+static const char *const s_level_short[XS_LEVEL_COUNT] = {"", "校", "县", "市", "省", "国家"};
+static const char *const s_grade_zh[XS_GRADE_COUNT] = {"", "一等奖", "二等奖", "三等奖",
+                                                       "公开发表"};
+static const char *const s_grade_short[XS_GRADE_COUNT] = {"", "一等", "二等", "三等", "发表"};
+static const char *const s_unit_names[3] = {NULL, "0", "1"};
+static const char *const s_unit_zh[3] = {NULL, "否", "是"};
+static const char *const s_field_zh[XS_F_COUNT] = {
+    "格式版本", "种类",     "教师编号", "学校", "日期",   "类别", "角色",     "分钟", "学时",
+    "天数",     "字数",     "单元",     "级别", "等级",   "题目", "活动",     "成绩", "备注",
+    "登记人",   "登记时间", "编号",     "更正", "课时数", "审核", "审核结论",
+};
 static const char *const s_field_names[XS_F_COUNT] = {
     "version", "kind",    "teacher_id", "school_id", "date",     "category",    "role",
     "minutes", "hours",   "days",       "chars",     "unit",     "level",       "grade",
@@ -78,6 +99,18 @@ const char *xs_grade_name(unsigned c) {
 const char *xs_field_name(xs_field f) {
     return S_NAME(s_field_names, XS_F_COUNT, f);
 }
+const char *xs_role_zh(unsigned c) {
+    return S_NAME(s_role_zh, XS_ROLE_COUNT, c);
+}
+const char *xs_level_zh(unsigned c) {
+    return S_NAME(s_level_zh, XS_LEVEL_COUNT, c);
+}
+const char *xs_grade_zh(unsigned c) {
+    return S_NAME(s_grade_zh, XS_GRADE_COUNT, c);
+}
+const char *xs_field_zh(xs_field f) {
+    return S_NAME(s_field_zh, XS_F_COUNT, f);
+}
 
 /* Index of the name in table[first..count), compared exactly; -1 when absent. */
 static int s_lookup(const char *const *table, int first, int count, const char *s, size_t len) {
@@ -88,7 +121,54 @@ static int s_lookup(const char *const *table, int first, int count, const char *
 }
 
 int xs_category_parse(const char *s, size_t len) {
-    return s_lookup(s_category_names, 1, XS_CAT_COUNT, s, len);
+    int code = s_lookup(s_category_names, 1, XS_CAT_COUNT, s, len);
+    return code >= 0 ? code : s_lookup(s_category_zh, 1, XS_CAT_COUNT, s, len);
+}
+
+/* The code of a role, level or grade written as its name, its Chinese label or the label's
+ * shorter form; -1 when none. */
+static int s_lookup3(const char *const *names, const char *const *zh, const char *const *shorter,
+                     int count, const char *s, size_t len) {
+    int code = s_lookup(names, 1, count, s, len);
+    if (code < 0)
+        code = s_lookup(zh, 1, count, s, len);
+    return code >= 0 ? code : s_lookup(shorter, 1, count, s, len);
+}
+
+size_t xs_field_allowed(xs_field f, char *out, size_t cap) {
+    const char *const *names, *const *zh;
+    int count;
+    switch (f) {
+    case XS_F_ROLE:
+        names = s_role_names, zh = s_role_zh, count = XS_ROLE_COUNT;
+        break;
+    case XS_F_LEVEL:
+        names = s_level_names, zh = s_level_zh, count = XS_LEVEL_COUNT;
+        break;
+    case XS_F_GRADE:
+        names = s_grade_names, zh = s_grade_zh, count = XS_GRADE_COUNT;
+        break;
+    case XS_F_CATEGORY:
+        names = s_category_names, zh = s_category_zh, count = XS_CAT_COUNT;
+        break;
+    case XS_F_UNIT:
+        names = s_unit_names, zh = s_unit_zh, count = 3;
+        break;
+    default:
+        if (cap)
+            out[0] = '\0';
+        return 0;
+    }
+    size_t n = 0;
+    for (int i = 1; i < count && cap; i++) {
+        int w = snprintf(out + n, cap - n, "%s%s/%s", i > 1 ? "、" : "", zh[i], names[i]);
+        if (w < 0 || (size_t)w >= cap - n) {
+            out[n] = '\0';
+            break;
+        }
+        n += (size_t)w;
+    }
+    return n;
 }
 
 int xs_field_parse(const char *s, size_t len) {
@@ -199,27 +279,32 @@ xs_err xs_record_set_text(xs_record_t *rec, xs_field f, const char *text, size_t
         rec->category = (uint8_t)code;
         break;
     case XS_F_ROLE:
-        code = s_lookup(s_role_names, 1, XS_ROLE_COUNT, text, len);
+        code = s_lookup3(s_role_names, s_role_zh, s_role_short, XS_ROLE_COUNT, text, len);
         if (code < 0)
             goto bad_value;
         rec->role = (uint8_t)code;
         break;
     case XS_F_LEVEL:
-        code = s_lookup(s_level_names, 1, XS_LEVEL_COUNT, text, len);
+        code = s_lookup3(s_level_names, s_level_zh, s_level_short, XS_LEVEL_COUNT, text, len);
         if (code < 0)
             goto bad_value;
         rec->level = (uint8_t)code;
         break;
     case XS_F_GRADE:
-        code = s_lookup(s_grade_names, 1, XS_GRADE_COUNT, text, len);
+        code = s_lookup3(s_grade_names, s_grade_zh, s_grade_short, XS_GRADE_COUNT, text, len);
         if (code < 0)
             goto bad_value;
         rec->grade = (uint8_t)code;
         break;
     case XS_F_UNIT:
-        if (len != 1 || (text[0] != '0' && text[0] != '1'))
+        if (len == 1 && (text[0] == '0' || text[0] == '1'))
+            rec->unit = (uint8_t)(text[0] - '0');
+        else if (len == 3 && memcmp(text, "否", 3) == 0)
+            rec->unit = 0;
+        else if (len == 3 && memcmp(text, "是", 3) == 0)
+            rec->unit = 1;
+        else
             goto bad_value;
-        rec->unit = (uint8_t)(text[0] - '0');
         break;
     case XS_F_MINUTES:
     case XS_F_CHARS:

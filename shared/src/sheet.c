@@ -4,9 +4,11 @@
 #include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xs/text.h"
+#include "xs/xlsx.h"
 
 /* Every name a header cell may carry; English names are matched after ASCII case folding. */
 static const struct {
@@ -267,4 +269,123 @@ const char *xs_sheet_field_name(xs_field field) {
     if (field == XS_SHEET_F_NAME)
         return "name";
     return xs_field_name(field);
+}
+
+/* What a sheet's bytes are, by their first bytes and their encoding. */
+typedef enum s_format {
+    S_CSV_UTF8,
+    S_XLSX,    /* a zip: "PK\3\4" */
+    S_XLS,     /* an OLE compound file: Excel 97–2003 */
+    S_UTF16,   /* a UTF-16 BOM: Excel's "Unicode 文本" */
+    S_GBK,     /* not UTF-8, but every byte pair a GBK/GB18030 one */
+    S_UNKNOWN, /* neither */
+} s_format;
+
+/* 1 when bytes (not UTF-8) read as GBK/GB18030 two-byte characters and ASCII throughout. */
+static int s_gbk_like(const unsigned char *b, size_t len) {
+    for (size_t i = 0; i < len; i++) {
+        if (b[i] < 0x80)
+            continue;
+        if (b[i] == 0x80 || b[i] == 0xff || i + 1 >= len || b[i + 1] < 0x30 || b[i + 1] == 0x7f ||
+            b[i + 1] == 0xff)
+            return 0;
+        i++;
+    }
+    return 1;
+}
+
+static s_format s_sniff(const unsigned char *b, size_t len) {
+    if (len >= 4 && memcmp(b, "PK\x03\x04", 4) == 0)
+        return S_XLSX;
+    if (len >= 8 && memcmp(b, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0)
+        return S_XLS;
+    if (len >= 2 && ((b[0] == 0xff && b[1] == 0xfe) || (b[0] == 0xfe && b[1] == 0xff)))
+        return S_UTF16;
+    if (xs_text_utf8_valid((const char *)b, len))
+        return S_CSV_UTF8;
+    return s_gbk_like(b, len) ? S_GBK : S_UNKNOWN;
+}
+
+#define S_SAVE_AS                                                                                                     \
+    "请在 Excel 中“另存为”，文件类型选“CSV UTF-8（逗号分隔）(*.csv)”或“Excel 工作簿 " \
+    "(*.xlsx)”后重新导入 "                                                                                     \
+    "(save it from Excel as \"CSV UTF-8 (Comma delimited)\" or \"Excel Workbook\" and import it "                     \
+    "again)"
+
+/* Opens a reader over *bytes (malloc'd), taken on success, after finding what they are. */
+static xs_err s_sheet_take(xs_csv_t **out, char **bytes, size_t len, char *errbuf, size_t cap) {
+    const char *what = NULL;
+    switch (s_sniff((const unsigned char *)*bytes, len)) {
+    case S_CSV_UTF8:
+        break;
+    case S_XLSX: {
+        char *csv = NULL;
+        size_t csv_len = 0;
+        xs_err err = xs_xlsx_to_csv(*bytes, len, &csv, &csv_len, errbuf, cap);
+        if (err != XS_OK)
+            return err;
+        err = xs_csv_open_owned(out, &csv, csv_len);
+        free(csv);
+        if (err == XS_OK) {
+            free(*bytes);
+            *bytes = NULL;
+        } else {
+            s_message(errbuf, cap, "无法读取工作表 (cannot read the worksheet): %s",
+                      xs_strerror(err));
+        }
+        return err;
+    }
+    case S_XLS:
+        what = "是旧版 Excel 97-2003 工作簿 (.xls) (an old .xls workbook)";
+        break;
+    case S_UTF16:
+        what = "是 UTF-16 编码（Excel 的“Unicode 文本”）(UTF-16 text)";
+        break;
+    case S_GBK:
+        what = "是 GBK 编码（Excel 的“CSV（逗号分隔）”）(GBK-encoded CSV)";
+        break;
+    case S_UNKNOWN:
+        what = "不是 UTF-8 编码的 CSV (not a UTF-8 CSV)";
+        break;
+    }
+    if (what) {
+        s_message(errbuf, cap, "文件%s：" S_SAVE_AS, what);
+        return XS_ECSV;
+    }
+    xs_err err = xs_csv_open_owned(out, bytes, len);
+    if (err != XS_OK)
+        s_message(errbuf, cap, "无法读取 (cannot read): %s", xs_strerror(err));
+    return err;
+}
+
+xs_err xs_sheet_open_file(xs_csv_t **out, const char *path, char *errbuf, size_t cap) {
+    char *bytes;
+    size_t len;
+    *out = NULL;
+    s_message(errbuf, cap, "%s", "");
+    xs_err err = xs_csv_read_file(path, &bytes, &len);
+    if (err != XS_OK) {
+        s_message(errbuf, cap, "无法读取 %s (cannot read): %s", path, xs_strerror(err));
+        return err;
+    }
+    err = s_sheet_take(out, &bytes, len, errbuf, cap);
+    free(bytes);
+    return err;
+}
+
+xs_err xs_sheet_open_mem(xs_csv_t **out, const void *data, size_t len, char *errbuf, size_t cap) {
+    *out = NULL;
+    s_message(errbuf, cap, "%s", "");
+    if (len > XS_CSV_MAX_FILE) {
+        s_message(errbuf, cap, "文件过大 (file too large)");
+        return XS_ETOOBIG;
+    }
+    char *bytes = malloc(len ? len : 1);
+    if (!bytes)
+        return XS_ENOMEM;
+    if (len)
+        memcpy(bytes, data, len);
+    xs_err err = s_sheet_take(out, &bytes, len, errbuf, cap);
+    free(bytes);
+    return err;
 }

@@ -155,9 +155,21 @@ static int s_digits(const char *s, size_t n, unsigned *out) {
 }
 
 xs_err xs_date_parse(const char *s, size_t len, int32_t *days) {
-    unsigned y, m, d;
-    if (len != 10 || s[4] != '-' || s[7] != '-' || !s_digits(s, 4, &y) || !s_digits(s + 5, 2, &m) ||
-        !s_digits(s + 8, 2, &d))
+    unsigned y, m = 0, d = 0;
+    /* YYYY, a separator, 1 or 2 digits, the same separator, 1 or 2 digits. */
+    if (len < 8 || len > 10 || !s_digits(s, 4, &y))
+        return XS_EINVAL;
+    char sep = s[4];
+    if (sep != '-' && sep != '/' && sep != '.')
+        return XS_EINVAL;
+    size_t i = 5, n = 0;
+    for (; i < len && s[i] >= '0' && s[i] <= '9' && n < 2; i++, n++)
+        m = m * 10 + (unsigned)(s[i] - '0');
+    if (n == 0 || i >= len || s[i] != sep)
+        return XS_EINVAL;
+    for (i++, n = 0; i < len && s[i] >= '0' && s[i] <= '9' && n < 2; i++, n++)
+        d = d * 10 + (unsigned)(s[i] - '0');
+    if (n == 0 || i != len)
         return XS_EINVAL;
     if (y < 1970 || y > 2149 || m < 1 || m > 12 || d < 1)
         return XS_EINVAL;

@@ -660,9 +660,47 @@ static void test_set_text_names_and_strings(void **state) {
     assert_int_equal(rec.unit, 1);
     assert_int_equal(s_set(&rec, XS_F_UNIT, "2"), XS_REASON_BAD_VALUE);
     assert_int_equal(s_set(&rec, XS_F_UNIT, "yes"), XS_REASON_BAD_VALUE);
+    assert_int_equal(s_set(&rec, XS_F_UNIT, "是"), XS_REASON_NONE);
+    assert_int_equal(rec.unit, 1);
+
+    /* The Chinese labels and the short words the office writes. */
+    static const struct {
+        xs_field f;
+        const char *text;
+        unsigned code;
+    } zh[] = {
+        {XS_F_ROLE, "主讲", XS_ROLE_SPEAKER},
+        {XS_F_ROLE, "主讲人", XS_ROLE_SPEAKER},
+        {XS_F_ROLE, "参与", XS_ROLE_PARTICIPANT},
+        {XS_F_ROLE, "主要执笔人", XS_ROLE_MAIN_WRITER},
+        {XS_F_LEVEL, "县级", XS_LEVEL_COUNTY},
+        {XS_F_LEVEL, "国家级", XS_LEVEL_NATIONAL},
+        {XS_F_GRADE, "一等奖", XS_GRADE_FIRST},
+        {XS_F_GRADE, "公开发表", XS_GRADE_PUBLISHED},
+        {XS_F_CATEGORY, "公开课", XS_CAT_OPEN_CLASS},
+    };
+    for (size_t i = 0; i < sizeof zh / sizeof *zh; i++) {
+        xs_record_init(&rec);
+        assert_int_equal(s_set(&rec, zh[i].f, zh[i].text), XS_REASON_NONE);
+        unsigned got = zh[i].f == XS_F_ROLE    ? rec.role
+                       : zh[i].f == XS_F_LEVEL ? rec.level
+                       : zh[i].f == XS_F_GRADE ? rec.grade
+                                               : rec.category;
+        assert_int_equal(got, zh[i].code);
+    }
+    assert_int_equal(s_set(&rec, XS_F_ROLE, "主讲者"), XS_REASON_BAD_VALUE);
+    char allowed[256];
+    assert_true(xs_field_allowed(XS_F_ROLE, allowed, sizeof allowed) > 0);
+    assert_non_null(strstr(allowed, "主讲人/speaker"));
+    assert_int_equal(xs_field_allowed(XS_F_TEACHER_ID, allowed, sizeof allowed), 0);
+    size_t cut = xs_field_allowed(XS_F_LEVEL, allowed, 20);
+    assert_int_equal(cut, strlen(allowed));
+    assert_string_equal(allowed, "校级/school");
 
     assert_int_equal(s_set(&rec, XS_F_DATE, "2025-02-29"), XS_REASON_BAD_DATE);
-    assert_int_equal(s_set(&rec, XS_F_DATE, "2025/03/12"), XS_REASON_BAD_DATE);
+    assert_int_equal(s_set(&rec, XS_F_DATE, "2025/3/12"), XS_REASON_NONE);
+    assert_int_equal(rec.date, xs_date_from_civil(2025, 3, 12));
+    assert_int_equal(s_set(&rec, XS_F_DATE, "2025/03-12"), XS_REASON_BAD_DATE);
     assert_int_equal(s_set(&rec, XS_F_DATE, "2024-02-29"), XS_REASON_NONE);
     assert_int_equal(rec.date, 19782);
 

@@ -261,9 +261,10 @@ static void test_date_parse_refusals(void **state) {
     (void)state;
     static const char *const bad[] = {
         "2025-02-29", "2100-02-29",  "2024-02-30",  "2025-04-31", "2025-13-01", "2025-00-10",
-        "2025-01-00", "2025-01-32",  "1969-12-31",  "2150-01-01", "2025-3-12",  "2025/03/12",
+        "2025-01-00", "2025-01-32",  "1969-12-31",  "2150-01-01", "2025-3/12",  "2025/03-12",
         "20250312",   "2025-03-12 ", " 2025-03-12", "2025-03-1x", "+025-03-12", "２０２５-03-12",
-        "",
+        "",           "2025-003-1",  "2025-3-",     "2025--3",    "2025_3_12",  "2025.2.29",
+        "2025/4/31",  "25-3-12",     "2025-3-123",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         int32_t day = -7;
@@ -285,6 +286,15 @@ static void test_date_parse_refusals(void **state) {
     }
     assert_int_equal(leaps, 44);
     int32_t day;
+    /* How Excel in a Chinese locale, and people, write the same day. */
+    static const char *const same[] = {"2025-10-05", "2025-10-5", "2025/10/5",
+                                       "2025/10/05", "2025.10.5", "2025.10.05"};
+    for (size_t i = 0; i < sizeof same / sizeof *same; i++) {
+        assert_int_equal(xs_date_parse(same[i], strlen(same[i]), &day), XS_OK);
+        assert_int_equal(day, xs_date_from_civil(2025, 10, 5));
+    }
+    assert_int_equal(xs_date_parse("2025/1/1", 8, &day), XS_OK);
+    assert_int_equal(day, xs_date_from_civil(2025, 1, 1));
     assert_int_equal(xs_date_parse("2024-02-29", 10, &day), XS_OK);
     assert_int_equal(day, 19782);
     assert_int_equal(xs_date_parse("2000-02-29", 10, &day), XS_OK);

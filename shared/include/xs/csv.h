@@ -36,6 +36,14 @@ typedef struct xs_csv xs_csv_t;
  * text), XS_ENOMEM. */
 XS_MUST_USE xs_err xs_csv_open_file(xs_csv_t **out, const char *path);
 
+/* Reads the whole file at path, at most XS_CSV_MAX_FILE bytes, into *bytes (malloc'd, the
+ * caller's) and *len, and logs why not: XS_ENOTFOUND, XS_EPERM, XS_ETOOBIG, XS_EIO, XS_ENOMEM. */
+XS_MUST_USE xs_err xs_csv_read_file(const char *path, char **bytes, size_t *len);
+
+/* Opens a reader over the len malloc'd bytes at *bytes, which it takes on success (*bytes
+ * nulled) and leaves to the caller on error. XS_ETOOBIG, XS_ENOMEM. */
+XS_MUST_USE xs_err xs_csv_open_owned(xs_csv_t **out, char **bytes, size_t len);
+
 /* Opens a reader over len bytes the caller keeps alive and unchanged until xs_csv_close.
  * Returns XS_ETOOBIG over XS_CSV_MAX_FILE, XS_ENOMEM. */
 XS_MUST_USE xs_err xs_csv_open_mem(xs_csv_t **out, const void *bytes, size_t len);

@@ -184,15 +184,27 @@ const char *xs_role_name(unsigned role);
 const char *xs_level_name(unsigned level);
 const char *xs_grade_name(unsigned grade);
 const char *xs_field_name(xs_field field);
-/* Looks a name up in the tables above; returns the code, or -1 when unknown. */
+/* Chinese labels of roles, levels, grades ("主讲人", "县级", "一等奖") and fields ("角色"). */
+const char *xs_role_zh(unsigned role);
+const char *xs_level_zh(unsigned level);
+const char *xs_grade_zh(unsigned grade);
+const char *xs_field_zh(xs_field field);
+/* Looks a category up by English name or exact Chinese label of a built-in category; returns
+ * the code, or -1 when unknown. */
 int xs_category_parse(const char *s, size_t len);
+/* Writes the values a field given as a word accepts, for a refusal to name: "参与者/participant、
+ * 主讲人/speaker…" for role, level, grade, the built-in categories and unit; "" (0) for
+ * any other field. Returns the bytes written, cut at a whole value to fit cap. */
+size_t xs_field_allowed(xs_field field, char *out, size_t cap);
 int xs_field_parse(const char *s, size_t len);
 
 /* Zeroes rec and sets version (XS_RECORD_VERSION_FIRST) and kind for a new activity. */
 void xs_record_init(xs_record_t *rec);
 
 /* Sets one field from user text (CSV cell or command-line value), trimmed; empty text
- * leaves the field absent. Numbers are exact decimals: hours and score to 0.01, days to 0.5.
+ * leaves the field absent. Roles, levels and grades are English names (exact case), Chinese
+ * labels or their short forms ("主讲", "县", "一等"); unit is 0/1 or 否/是; dates as
+ * xs_date_parse reads them. Numbers are exact decimals: hours and score to 0.01, days to 0.5.
  * Strings borrow text. On a bad value returns XS_EINVAL and sets *why. */
 XS_MUST_USE xs_err xs_record_set_text(xs_record_t *rec, xs_field field, const char *text,
                                       size_t len, xs_reason *why);

@@ -37,6 +37,20 @@ typedef struct xs_sheet_extra {
     uint32_t cells; /* cells the row has (compare with the sheet's count on a refused row) */
 } xs_sheet_extra_t;
 
+/* Opens the 学时登记表 at path for xs_sheet_header and xs_sheet_row, whatever Excel saved it
+ * as: a CSV in UTF-8 (with or without a BOM), or an XLSX workbook, whose first worksheet is read
+ * (xs/xlsx.h) with line N of the reader being the worksheet's row N. A CSV in UTF-16 ("Unicode
+ * 文本"), in GBK/GB18030 (Excel's "CSV（逗号分隔）" on a Chinese Windows) or in any other
+ * encoding, and an old binary .xls, are refused with XS_ECSV and a one-line message in errbuf,
+ * Chinese first, naming what the file is and how to save it as "CSV UTF-8（逗号分隔）"; a broken
+ * XLSX with xs_xlsx_to_csv's error and message. File errors are xs_csv_read_file's (logged, and
+ * described in errbuf). *out is the caller's (xs_csv_close). */
+XS_MUST_USE xs_err xs_sheet_open_file(xs_csv_t **out, const char *path, char *errbuf, size_t cap);
+
+/* xs_sheet_open_file over len bytes in memory (an upload), which the reader copies. */
+XS_MUST_USE xs_err xs_sheet_open_mem(xs_csv_t **out, const void *bytes, size_t len, char *errbuf,
+                                     size_t cap);
+
 /* Reads the header row into *out. Columns come in any order and are named by record field
  * (teacher_id, school_id, date, category, role, minutes, hours, days, chars, unit, level,
  * grade, work, event, score, note, operator, ref, lessons) or name, or by the Chinese aliases

@@ -30,7 +30,9 @@ size_t xs_text_format_fixed(char *out, size_t cap, uint64_t value, unsigned scal
 int32_t xs_date_from_civil(int year, unsigned month, unsigned day);
 /* The civil date of a day count from xs_date_from_civil. */
 void xs_date_to_civil(int32_t days, int *year, unsigned *month, unsigned *day);
-/* Parses exactly "YYYY-MM-DD" of a real calendar day in years 1970..2149: XS_EINVAL else. */
+/* Parses a real calendar day in years 1970..2149 written YYYY-M-D, YYYY/M/D or YYYY.M.D (month
+ * and day of 1 or 2 digits, one separator throughout, as Excel in a Chinese locale writes
+ * them): XS_EINVAL else. Stored and shown canonically by xs_date_format. */
 XS_MUST_USE xs_err xs_date_parse(const char *s, size_t len, int32_t *days);
 /* Writes "YYYY-MM-DD" and a NUL into out (cap ≥ 11). */
 void xs_date_format(int32_t days, char out[11]);
