@@ -116,7 +116,9 @@ static xs_err s_send(s_session_t *s, const xs_msg_t *msg) {
  * returns err. */
 static xs_err s_receive_failed(xs_err err) {
     if (err == XS_EREFUSED)
-        xs_log("对方拒绝了本节点：未登记或已吊销 (refused this node: not enrolled, or revoked)");
+        xs_log("县级中心拒绝了本节点：未登记或已吊销，请县级管理员登记本节点 (xueshi-hub enroll) "
+               "(the hub refused this node: not enrolled, or revoked; ask the county to enroll "
+               "it)");
     else
         xs_log_err(err, "接收失败 (receive failed)");
     return err;
@@ -142,20 +144,25 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
         if (err == XS_ETIMEOUT && s_ms_left(&s->deadline) > 0)
             continue; /* a signal woke the wait early */
         if (err == XS_ETIMEOUT && handshake == XS_ECRYPTO) {
-            xs_log("%s 不接受本节点的握手：本节点所记的对方公钥 (init --hub-key) 很可能不对 (%s "
-                   "breaks off every handshake: the hub key this node holds is likely wrong)",
+            xs_log("%s 不接受本节点的握手：本节点所记的县级中心公钥很可能不对，请向县级管理员核对"
+                   "公钥后重新运行 xueshi-node init --hub --hub-key (%s breaks off every "
+                   "handshake: the hub key this node holds is likely wrong; check it with the "
+                   "county and run init again)",
                    s->endpoint, s->endpoint);
             return XS_ECRYPTO;
         }
         if (err == XS_ETIMEOUT && handshake != XS_OK) {
             xs_log("与 %s 的握手一直未能完成：线路中断或对方暂时出错，稍后再试 (the handshake "
                    "with %s keeps breaking off: a bad link, or the hub failing for now; try "
-                   "again later)",
-                   s->endpoint, s->endpoint);
+                   "again later): %s",
+                   s->endpoint, s->endpoint, xs_client_why(s->client));
             return XS_ETIMEOUT;
         }
         if (err == XS_ETIMEOUT) {
-            xs_log("无法连接县级中心或对方无应答 (%s is unreachable or silent)", s->endpoint);
+            xs_log(
+                "无法连接 %s 或对方无应答，请检查网络后再试，或用 U 盘导出 (%s is unreachable or "
+                "silent: check the link and try again, or export to a USB stick)",
+                s->endpoint, s->endpoint);
             return err;
         }
         if (err != XS_OK)

@@ -74,7 +74,7 @@ struct xs_client {
     zmq_msg_t last;      /* payload returned by the last recv, kept until the next */
     bool allow_oversize; /* tests only: skip the local size check on send */
     bool failed;         /* the last handshake outcome seen was a failure */
-    xs_err said;         /* the last handshake failure logged, so each is logged once */
+    const char *why;     /* the last handshake failure, described ("Broken pipe"); NULL: none */
     int peer_curve;      /* the probe's answer: 1 a CURVE server, 0 not one, -1 not asked */
     char endpoint[S_ENDPOINT_MAX]; /* what the dealer connects to, for the probe */
     xs_transport_stats_t stats;
@@ -651,33 +651,10 @@ static xs_err s_no_detail(xs_client_t *c, uint32_t value, int probe_ms) {
     return c->peer_curve == 1 ? XS_ECRYPTO : XS_ENET;
 }
 
-/* Logs a handshake failure, once for each kind in a row. */
-static void s_client_say(xs_client_t *c, xs_err verdict, uint16_t event, uint32_t value) {
-    if (verdict == c->said)
-        return;
-    c->said = verdict;
-    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400)
-        xs_log("握手被拒绝：未登记或已吊销 (the hub refused the handshake: ZAP status 400)");
-    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-        xs_log("对方暂时无法核对本节点的登记 (the hub could not check this node's key: ZAP status "
-               "%u)",
-               (unsigned)value);
-    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-        xs_log("握手失败：对方不按本协议应答 (handshake failed: protocol error %#x; not a xueshi "
-               "hub, or another key)",
-               (unsigned)value);
-    else if (verdict == XS_ECRYPTO)
-        xs_log("对方是 CURVE 服务器，但收到本节点的握手后就断开：所持的对方公钥不对 (the peer "
-               "is a CURVE server that hangs up on our handshake: the key held for it is wrong)");
-    else
-        xs_log("握手中连接断开 (the connection broke during the handshake: %s)",
-               zmq_strerror((int)value));
-}
-
 /* Reads every waiting monitor event. Returns the outcome of the last handshake seen: XS_OK
  * when it succeeded or none was seen, else the error recv reports (XS_EREFUSED, XS_ECRYPTO,
- * XS_ENET: see xs_client_recv). When loud, logs failures and may ask the peer who it is (up
- * to probe_ms, once per client). */
+ * XS_ENET: see xs_client_recv); the caller says what they mean. When loud, may ask the peer who it
+ * is (up to probe_ms, once per client). */
 static xs_err s_client_events(xs_client_t *c, bool loud, int probe_ms) {
     xs_err verdict = XS_OK;
     for (;;) {
@@ -702,7 +679,6 @@ static xs_err s_client_events(xs_client_t *c, bool loud, int probe_ms) {
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             verdict = XS_OK;
-            c->said = XS_OK;
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             /* The ZAP status the hub sent in its ERROR command: 400 refused, 500 its fault. */
@@ -720,8 +696,10 @@ static xs_err s_client_events(xs_client_t *c, bool loud, int probe_ms) {
             continue;
         }
         c->failed = verdict != XS_OK;
-        if (loud && verdict != XS_OK)
-            s_client_say(c, verdict, event, value);
+        if (c->failed)
+            c->why = event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? zmq_strerror((int)value)
+                     : event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH    ? "ZAP"
+                                                                   : "CURVE";
     }
     return verdict;
 }
@@ -769,6 +747,10 @@ xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t **bytes, siz
         if (timeout_ms >= 0 && s_now_ms() >= deadline)
             return XS_ETIMEOUT;
     }
+}
+
+const char *xs_client_why(const xs_client_t *c) {
+    return c->why ? c->why : "";
 }
 
 void xs_client_stats(const xs_client_t *c, xs_transport_stats_t *out) {

@@ -234,14 +234,13 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     char msg[512];
     memset(a, 0, sizeof *a);
     if (xs_cli_parse(argc, argv, opts, nopts, pos, 0, &npos, msg, sizeof msg) != XS_OK) {
-        fprintf(stderr, "xueshi: %s\n用法 (usage): %s\n", msg, S_USAGE);
-        return 2;
+        if (msg[0])
+            fprintf(stderr, "xueshi: %s\n", msg);
+        return xs_cli_usage(S_USAGE);
     }
     if (xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "policy") ||
-        !xs_cli_get(opts, nopts, "records")) {
-        fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
-        return 2;
-    }
+        !xs_cli_get(opts, nopts, "records"))
+        return xs_cli_usage(S_USAGE);
     a->policy = xs_cli_get(opts, nopts, "policy");
     a->records = xs_cli_get(opts, nopts, "records");
     a->detail = xs_cli_get(opts, nopts, "detail") != NULL;
