@@ -128,7 +128,7 @@ static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
     } while (0)
     out[0] = '\0';
     if (rec->role)
-        S_ADD("%s ", xs_role_name(rec->role));
+        S_ADD("%s ", xs_role_zh(rec->role));
     if ((rec->present >> XS_F_MINUTES) & 1u)
         S_ADD("%u分钟 ", rec->minutes);
     if ((rec->present >> XS_F_HOURS) & 1u) {
@@ -146,9 +146,9 @@ static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
     if ((rec->present >> XS_F_LESSONS) & 1u)
         S_ADD("%u课时 ", rec->lessons);
     if (rec->level)
-        S_ADD("%s ", xs_level_name(rec->level));
+        S_ADD("%s ", xs_level_zh(rec->level));
     if (rec->grade)
-        S_ADD("grade=%s ", xs_grade_name(rec->grade));
+        S_ADD("%s ", xs_grade_zh(rec->grade));
     if ((rec->present >> XS_F_SCORE) & 1u) {
         xs_text_format_fixed(num, sizeof num, rec->score, 2);
         S_ADD("%s分 ", num);

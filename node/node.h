@@ -203,8 +203,8 @@ int node_category_parse(const xs_policy_t *policy, const char *text, size_t len)
  * policy's own list, or (policy NULL) that they arrive with the county's policy. */
 void node_category_hint(const xs_policy_t *policy);
 
-/* Prints s (len bytes) to stdout and pads it with spaces to width terminal columns, counting
- * a non-ASCII character as two. */
+/* Prints s (len bytes) to stdout and pads it with spaces to width terminal columns, as
+ * xs_text_width counts them (a CJK character takes two). */
 void node_pad_n(const char *s, size_t len, size_t width);
 /* node_pad_n for a NUL-terminated string. */
 void node_pad(const char *s, size_t width);

@@ -306,13 +306,7 @@ out:
 
 /* Loads the policy file at path, saying why when it cannot. */
 static xs_err s_load_policy(xs_policy_t **policy, const char *path) {
-    char msg[512];
-    xs_err err = xs_policy_load(policy, path, msg, sizeof msg);
-    if (err == XS_EPOLICY)
-        fprintf(stderr, "xueshi: 认定规则有误 (policy refused): %s\n", msg);
-    else if (err != XS_OK)
-        xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", path);
-    return err;
+    return xs_policy_load_said(policy, path);
 }
 
 /* Says where the CSV at path stopped parsing. */
