@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "xs/progress.h"
 #include "xs/batch.h"
 #include "xs/bundle.h"
 #include "xs/chain.h"
@@ -272,6 +273,7 @@ static xs_err s_collect_one(void *ctx, const node_lane_batch_t *b) {
 /* What is left to seal on this node's own lane. */
 typedef struct s_unsealed {
     uint64_t sealed_through; /* the last seq sealed */
+    uint64_t last_seq;       /* the last seq recorded */
     int any;                 /* 1: records after it wait to be sealed */
 } s_unsealed_t;
 
@@ -296,6 +298,7 @@ static xs_err s_collect(s_session_t *s, const node_lane_t *lane, const xs_msg_vi
         err = node_meta_get_u64(txn, NODE_META_SEALED_THROUGH, &unsealed->sealed_through);
         if (err == XS_OK)
             err = node_next_seq(txn, &next);
+        unsealed->last_seq = next - 1;
         unsealed->any = err == XS_OK && next - 1 > unsealed->sealed_through;
         if (err == XS_OK && node_meta_get_u64(txn, NODE_META_LINK_RATE, &rate) == XS_OK)
             s->link.stored = (double)rate;
@@ -413,15 +416,17 @@ typedef struct s_pusher {
     s_session_t *s;
     const node_lane_t *lane;
     s_pushed_t *p;
-    uint32_t window;       /* batches the peer lets be unacknowledged */
-    size_t next;           /* the next of s->out to send */
-    size_t in_flight;      /* batches sent and not answered */
-    uint64_t flight_bytes; /* their bytes */
-    s_unsealed_t unsealed; /* this node's own lane: what is left to seal; any 0 otherwise */
-    double heard_at;       /* when the peer was last heard, or batches last started to flow */
-    int resent;            /* what was in flight was queued again after a reset, and the peer
-                              has not been heard since */
-    xs_err verdict;        /* a fork or a refusal an ACK reported */
+    uint32_t window;        /* batches the peer lets be unacknowledged */
+    size_t next;            /* the next of s->out to send */
+    size_t in_flight;       /* batches sent and not answered */
+    uint64_t flight_bytes;  /* their bytes */
+    s_unsealed_t unsealed;  /* this node's own lane: what is left to seal; any 0 otherwise */
+    double heard_at;        /* when the peer was last heard, or batches last started to flow */
+    int resent;             /* what was in flight was queued again after a reset, and the peer
+                               has not been heard since */
+    xs_err verdict;         /* a fork or a refusal an ACK reported */
+    xs_progress_t progress; /* records acknowledged, on stderr after a second */
+    uint64_t acked_records; /* records of the batches acknowledged */
 } s_pusher_t;
 
 /* Whether a batch of len bytes sent now would be acknowledged before the session's deadline:
@@ -676,6 +681,8 @@ static void s_take_ack(s_pusher_t *u, const xs_msg_t *ack) {
         p->relayed += ack->u.ack.status == XS_ACK_RELAYED;
         o->acked = 1;
         p->acked++;
+        u->acked_records += o->last - o->first + 1;
+        xs_progress_update_at(&u->progress, u->acked_records, s_now());
         p->rejected += ack->u.ack.rejected_count;
         if (ack->u.ack.rejected_count)
             printf("县级中心拒收 %u 条记录 (records rejected), 批次 %llu 起: 学校不在本节点登记"
@@ -722,6 +729,10 @@ static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window,
     u.window = window == 0 ? 1 : window > XS_TRANSPORT_QUEUE - 8 ? XS_TRANSPORT_QUEUE - 8 : window;
     if (s->link.floor == 0 && s->link.replied_at > s->link.opened_at)
         s->link.floor = S_CONTACT_BYTES / (s->link.replied_at - s->link.opened_at);
+    uint64_t records = u.unsealed.any ? u.unsealed.last_seq - u.unsealed.sealed_through : 0;
+    for (size_t i = 0; i < s->nout; i++)
+        records += s->out[i].last - s->out[i].first + 1;
+    xs_progress_begin(&u.progress, "xueshi-node", "同步 (sync)", "条 (records)", records);
     for (;;) {
         xs_msg_t ack;
         if ((err = s_fill(&u)) != XS_OK || u.in_flight == 0)
@@ -739,6 +750,7 @@ static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window,
                "next time)");
         err = XS_ETIMEOUT;
     }
+    xs_progress_end(&u.progress, u.acked_records);
     xs_err saved = s_save_acked(s, lane, acked_through);
     if (err == XS_OK)
         err = saved;
