@@ -31,16 +31,16 @@ typedef struct node_import_sink {
 
 /* What an import did. */
 typedef struct node_import_result {
-    uint64_t rows;             /* data rows read, blank ones included */
-    uint64_t recorded;         /* rows stored by committed chunks */
-    uint64_t known;            /* rows found already recorded (a re-import), not stored again */
-    uint64_t refused;          /* rows refused */
-    uint64_t unknown_category; /* of which for a category the node does not know */
-    uint64_t unknown_teacher;  /* of which for a teacher not in the roster (or its school) */
-    uint32_t last_line;        /* line of the last row read (1: the header only) */
-    int stopped;               /* 1 when the sheet was not read to its end (see why) */
-    int store_failed;          /* 1 when a chunk could not be stored: the error returned is
-                                  the store's, the chunks before it were stored */
+    uint64_t rows;              /* data rows read, blank ones included */
+    uint64_t recorded;          /* rows stored by committed chunks */
+    uint64_t known;             /* rows found already recorded (a re-import), not stored again */
+    uint64_t refused;           /* rows refused */
+    uint64_t unknown_category;  /* of which for a category the node does not know */
+    uint64_t unknown_teacher;   /* of which for a teacher not in the roster (or its school) */
+    uint32_t last_line;         /* line of the last row read (1: the header only) */
+    int stopped;                /* 1 when the sheet was not read to its end (see why) */
+    int store_failed;           /* 1 when a chunk could not be stored: the error returned is
+                                   the store's, the chunks before it were stored */
     char why[NODE_REFUSAL_MAX]; /* when stopped: one line, Chinese first, saying where and why
                                    (broken CSV at line N, a bad header, an empty file); else "" */
 } node_import_result_t;
@@ -58,10 +58,9 @@ typedef struct node_import_result {
  * refuses; XS_ECSV or XS_ETOOBIG when the CSV broke (the rows before it stored); XS_ENOMEM;
  * or the store's error with out->store_failed set. On every error but the store's, out->why
  * says it. */
-XS_MUST_USE xs_err node_import_run(node_t *node, const xs_policy_t *policy,
-                                   const xs_staff_t *staff, xs_csv_t *csv, const char *operator_,
-                                   int64_t now, const node_import_sink_t *sink,
-                                   node_import_result_t *out);
+XS_MUST_USE xs_err node_import_run(node_t *node, const xs_policy_t *policy, const xs_staff_t *staff,
+                                   xs_csv_t *csv, const char *operator_, int64_t now,
+                                   const node_import_sink_t *sink, node_import_result_t *out);
 
 /* Writes into out (cap bytes, one line, no newline) what to do about res's rows of teachers not
  * in the roster, whose version is staff_version: check the ids, or have the county update the

@@ -217,8 +217,8 @@ void node_refusal_clear(node_refusal_t *why);
  * to fit), the reason in Chinese, and for a word field the values it accepts (for category,
  * under policy: the built-ins and the policy's own, or, with policy NULL, that the county's
  * own categories arrive with its policy). */
-void node_refusal_set(node_refusal_t *out, const xs_policy_t *policy, xs_field field,
-                      xs_reason why, const char *value, size_t vlen);
+void node_refusal_set(node_refusal_t *out, const xs_policy_t *policy, xs_field field, xs_reason why,
+                      const char *value, size_t vlen);
 
 /* Checks a record a user gives on this node: xs_policy_check under the node's policy (NULL:
  * built-in categories only), no date after tomorrow, and the school this node may record for.

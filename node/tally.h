@@ -18,20 +18,20 @@
 
 /* One requirement row of a teacher: a bucket over an academic year, a semester or a cycle. */
 typedef struct node_tally_row {
-    xs_certify_total_t provisional; /* from the node's records: scope, year, semester, bucket,
-                                       credited and required seconds, met, binding, why,
-                                       unreviewed (certify.h) */
-    int has_confirmed;              /* 1 when the teacher's verified receipt holds this row */
-    xs_certify_total_t confirmed;   /* that receipt's row (xs_report_receipt_total), when
-                                       has_confirmed; else zeroed */
-    int closed;                     /* 1 when the receipt says the row's year is closed (定案,
-                                       schema/year.md) */
-    int exempt;                     /* 1 when the teacher is exempt (免于认定) in this row's
-                                       year, and it is a year or semester row */
+    xs_certify_total_t provisional;     /* from the node's records: scope, year, semester, bucket,
+                                           credited and required seconds, met, binding, why,
+                                           unreviewed (certify.h) */
+    int has_confirmed;                  /* 1 when the teacher's verified receipt holds this row */
+    xs_certify_total_t confirmed;       /* that receipt's row (xs_report_receipt_total), when
+                                           has_confirmed; else zeroed */
+    int closed;                         /* 1 when the receipt says the row's year is closed (定案,
+                                           schema/year.md) */
+    int exempt;                         /* 1 when the teacher is exempt (免于认定) in this row's
+                                           year, and it is a year or semester row */
     char period[NODE_TALLY_PERIOD_MAX]; /* the row's period label */
     const char *bucket;                 /* the bucket's label, borrowed from the policy */
-    uint64_t missing_seconds; /* provisional: required minus credited while short (met no,
-                                 hours_short); 0 when met, exempt or nothing is required */
+    uint64_t missing_seconds;           /* provisional: required minus credited while short (met no,
+                                           hours_short); 0 when met, exempt or nothing is required */
 } node_tally_row_t;
 
 /* One teacher, as node_tally_run hands it out; everything borrowed for the call only. */
@@ -60,12 +60,12 @@ typedef struct node_tally_opts {
 
 /* What a run saw besides the teachers. */
 typedef struct node_tally_summary {
-    size_t teachers; /* teachers handed to fn (those with no row in the year are not) */
-    int has_hub;     /* 1 when the node knows the county key receipts verify against */
+    size_t teachers;       /* teachers handed to fn (those with no row in the year are not) */
+    int has_hub;           /* 1 when the node knows the county key receipts verify against */
     uint64_t bad_receipts; /* receipts held that failed their check (their teacher is shown
                               without confirmed figures) */
-    int corrupted;   /* 1 when a stored record could not be read (the rest were tallied): the
-                        caller says so and exits NODE_EXIT_CORRUPT */
+    int corrupted;         /* 1 when a stored record could not be read (the rest were tallied): the
+                              caller says so and exits NODE_EXIT_CORRUPT */
 } node_tally_summary_t;
 
 /* Certifies the node's records under policy (the node's, not NULL) in one read snapshot, and
