@@ -13,6 +13,7 @@
 
 #include "entry.h"
 #include "scratch.h"
+#include "sync.h"
 #include "xs/text.h"
 
 typedef struct fixture {
@@ -203,12 +204,39 @@ static void test_void(void **state) {
     assert_int_equal(s_records(fx), seq + 1);
 }
 
+static xs_err s_put_last_sync(xs_txn_t *txn, void *ctx) {
+    (void)ctx;
+    return node_meta_put_u64(txn, NODE_META_LAST_SYNC, 1760000100);
+}
+
+/* The 同步 page's status: records not sealed yet, no hub, and the last sync once noted. */
+static void test_sync_status(void **state) {
+    fixture_t *fx = *state;
+    node_refusal_t why;
+    uint64_t seq = 0;
+    node_sync_status_t st;
+    node_entry_field_t f[] = {
+        {"teacher_id", "T1"}, {"date", "2025-10-05"}, {"category", "lecture"}, {"minutes", "90"}};
+    assert_int_equal(s_add(fx, NULL, f, S_N(f), &seq, &why), XS_OK);
+    assert_int_equal(node_sync_status(&fx->node, &st), XS_OK);
+    assert_int_equal(st.has_hub, 0);
+    assert_int_equal(st.through_relay, 0);
+    assert_int_equal(st.records, 1);
+    assert_int_equal(st.unsealed, 1);
+    assert_int_equal(st.waiting, 1);
+    assert_int_equal(st.last_sync, 0);
+    assert_int_equal(xs_store_update(fx->node.store, s_put_last_sync, NULL), XS_OK);
+    assert_int_equal(node_sync_status(&fx->node, &st), XS_OK);
+    assert_int_equal(st.last_sync, 1760000100);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_refusal_names_field_and_allowed, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_chinese_accepted, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_roster_nearest, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_void, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_sync_status, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
