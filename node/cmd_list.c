@@ -12,8 +12,9 @@
 
 #define S_USAGE                                                                                              \
     "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"                     \
-    "  退出码 (exit codes): 0 完成 (done), 6 数据已损坏 (the store is corrupted), 1 其他错误 " \
-    "(other errors)"
+    "  --format csv: 可用 Excel 打开，也可再导入 (import) 或交 xueshi certify 计算 (opens in " \
+    "Excel, "                                                                                                \
+    "and reads back into import and certify)"
 
 /* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
  * office reads the list like its register (and those columns import into another node), with

@@ -8,7 +8,7 @@
 #include "node.h"
 
 #define S_USAGE                                                                                    \
-    "xueshi-node record --dir DIR --teacher T --date YYYY-MM-DD --category C\n"                    \
+    "xueshi-node record --dir DIR --teacher T --date 2025-10-05|2025/10/5 --category C\n"          \
     "       [--role R] [--minutes N] [--hours H] [--days D] [--chars N] [--unit 0|1] [--lessons "  \
     "N]\n"                                                                                         \
     "       [--level L] [--grade G] [--work TITLE] [--event E] [--score S] [--note TEXT]\n"        \
