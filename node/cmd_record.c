@@ -15,7 +15,8 @@
     "       [--operator NAME] [--ref KEY] [--school SCHOOL_ID]\n"                                  \
     "  categories: lecture external_training online_training research_session open_class\n"        \
     "              reflection teaching_design paper project exam, by name or Chinese label,\n"     \
-    "              and the county's own categories once the node holds its policy"
+    "              and the county's own categories once the node holds its policy;\n"              \
+    "  role, level, grade: by name or in Chinese (主讲, 参与; 县级, 市级; 一等奖, 公开发表)"
 
 /* Command-line options that set record fields, and the field each sets. */
 static const struct {
