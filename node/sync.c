@@ -145,7 +145,8 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
         if (err == XS_ETIMEOUT && s_ms_left(&s->deadline) > 0)
             continue; /* a signal woke the wait early */
         if (err == XS_ETIMEOUT && handshake == XS_ECRYPTO) {
-            xs_log("%s 不接受本节点的握手：本节点所记的县级中心公钥很可能不对，请向县级管理员核对"
+            xs_log("县级中心 %s "
+                   "不接受本节点的握手：本节点所记的县级中心公钥很可能不对，请向县级管理员核对"
                    "公钥后重新运行 xueshi-node init --hub --hub-key (%s breaks off every "
                    "handshake: the hub key this node holds is likely wrong; check it with the "
                    "county and run init again)",
