@@ -235,6 +235,28 @@ static int s_true(const char *s) {
     return s && (strcmp(s, "1") == 0 || strcmp(s, "true") == 0);
 }
 
+/* What a libzip error means to the person holding the file, Chinese first; libzip's own text
+ * (English) for the rarer ones. */
+static const char *s_zip_why(int code, const char *libzip_text) {
+    switch (code) {
+    case ZIP_ER_NOZIP:
+    case ZIP_ER_EOF:
+    case ZIP_ER_SEEK:
+    case ZIP_ER_READ:
+    case ZIP_ER_INCONS:
+    case ZIP_ER_CRC:
+    case ZIP_ER_ZLIB:
+        return "文件不完整或已损坏，请重新复制或在 Excel 中重新保存 (the file is cut short or "
+               "damaged: copy it again, or save it again from Excel)";
+    case ZIP_ER_COMPNOTSUPP:
+    case ZIP_ER_ENCRNOTSUPP:
+        return "使用了不支持的压缩方式，请在 Excel 中另存 (an unsupported compression: save it "
+               "again from Excel)";
+    default:
+        return libzip_text;
+    }
+}
+
 /* ---- XML parts ---------------------------------------------------------------------------- */
 
 static void XMLCALL s_doctype(void *ud, const XML_Char *name, const XML_Char *sysid,
@@ -290,7 +312,8 @@ static xs_err s_parse(s_book *b, const char *name, int required, int *found,
         *found = 1;
     zip_stat_init(&st);
     if (zip_stat_index(b->zip, (zip_uint64_t)index, 0, &st) != 0) {
-        s_fail(b, XS_EMALFORMED, S_INVALID "%s: %s", name, zip_strerror(b->zip));
+        s_fail(b, XS_EMALFORMED, S_INVALID "%s: %s", name,
+               s_zip_why(zip_error_code_zip(zip_get_error(b->zip)), zip_strerror(b->zip)));
         return b->err;
     }
     if ((st.valid & ZIP_STAT_ENCRYPTION_METHOD) && st.encryption_method != ZIP_EM_NONE) {
@@ -306,7 +329,8 @@ static xs_err s_parse(s_book *b, const char *name, int required, int *found,
     }
     file = zip_fopen_index(b->zip, (zip_uint64_t)index, 0);
     if (!file) {
-        s_fail(b, XS_EMALFORMED, S_INVALID "%s: %s", name, zip_strerror(b->zip));
+        s_fail(b, XS_EMALFORMED, S_INVALID "%s: %s", name,
+               s_zip_why(zip_error_code_zip(zip_get_error(b->zip)), zip_strerror(b->zip)));
         return b->err;
     }
     chunk = malloc(S_CHUNK);
@@ -326,7 +350,9 @@ static xs_err s_parse(s_book *b, const char *name, int required, int *found,
     for (;;) {
         zip_int64_t n = zip_fread(file, chunk, S_CHUNK);
         if (n < 0) {
-            s_fail(b, XS_EMALFORMED, S_INVALID "%s: %s", name, zip_file_strerror(file));
+            s_fail(
+                b, XS_EMALFORMED, S_INVALID "%s: %s", name,
+                s_zip_why(zip_error_code_zip(zip_file_get_error(file)), zip_file_strerror(file)));
             goto out;
         }
         total += (size_t)n;
@@ -945,7 +971,7 @@ xs_err xs_xlsx_to_csv(const void *zip, size_t len, char **csv, size_t *csv_len, 
     b.zip = zip_open_from_source(src, ZIP_RDONLY, &zerr);
     if (!b.zip) {
         s_fail(&b, zip_error_code_zip(&zerr) == ZIP_ER_MEMORY ? XS_ENOMEM : XS_EMALFORMED,
-               S_INVALID "%s", zip_error_strerror(&zerr));
+               S_INVALID "%s", s_zip_why(zip_error_code_zip(&zerr), zip_error_strerror(&zerr)));
         goto out;
     }
     src = NULL; /* the archive owns it */
