@@ -528,15 +528,12 @@ static int s_code_is_date(const char *code) {
         }
         if (ch >= 'A' && ch <= 'Z')
             ch = (char)(ch - 'A' + 'a');
-        y |= ch == 'y' || ch == 'e';
+        y |= ch == 'y';
         m |= ch == 'm';
         d |= ch == 'd';
         h |= ch == 'h';
         s |= ch == 's';
     }
-    /* "General" has an e too, but no other letter of a date. */
-    if (strstr(code, "General") || strstr(code, "general"))
-        y = 0;
     return y || d || (m && !h && !s);
 }
 
@@ -770,6 +767,10 @@ static void s_row_end(s_book *b) {
     (void)s_out(b, "\n", 1);
 }
 
+static int s_edge_space(char ch) {
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
 /* Writes one non-empty cell at column b->col of row b->row: line breaks become spaces, and it
  * is quoted when it holds a comma or quote or starts or ends with a space. */
 static void s_write_cell(s_book *b, const char *s, size_t len) {
@@ -787,7 +788,8 @@ static void s_write_cell(s_book *b, const char *s, size_t len) {
     if (!s_out_repeat(b, ',', b->written ? b->col - b->written : b->col - 1))
         return;
     b->written = b->col;
-    int quote = s[0] == ' ' || s[0] == '\t' || s[len - 1] == ' ' || s[len - 1] == '\t';
+    /* a line break at either end becomes a space there */
+    int quote = s_edge_space(s[0]) || s_edge_space(s[len - 1]);
     for (size_t i = 0; i < len && !quote; i++)
         quote = s[i] == ',' || s[i] == '"';
     if (quote && !s_out(b, "\"", 1))

@@ -68,7 +68,8 @@ static void s_expect_fixture_refused(const char *name, xs_err want, const char *
 
 /* Hand-written XML: shared strings with a line break and rich-text runs (phonetic run left
  * out), inline strings, cells without r, a skipped row pair, a custom "yyyy/m/d" date, a
- * time-only format that stays a number, a quoted format, Excel's 1900-02-29, a formula's
+ * time-only format and a scientific one that stay numbers, a quoted format, Excel's
+ * 1900-02-29, a formula's
  * cached number and string, a boolean, an error, a number teacher id, a far cell setting
  * the width, namespace prefixes, the first sheet listed second in the relationships with an
  * absolute target. */
@@ -82,7 +83,7 @@ static void test_handmade(void **state) {
                  "\n"
                  "\n"
                  "\" 张三 \",,,TRUE,#N/A,0.5\n"
-                 "\"a&b \"\"q\"\"\",2.5,1900-02-29,1900-03-01,,\n"
+                 "\"a&b \"\"q\"\"\",2.5,1900-02-29,1900-03-01,,12345\n"
                  ",,,,,1000000000000000\n");
     free(bytes);
 }
