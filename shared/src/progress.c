@@ -21,6 +21,7 @@ void xs_progress_begin(xs_progress_t *p, const char *program, const char *what, 
     p->total = total;
     p->start = s_now();
     p->last = 0;
+    p->checked = 0;
 }
 
 /* Writes the line for done units at now. */
@@ -48,9 +49,10 @@ void xs_progress_update_at(xs_progress_t *p, uint64_t done, double now) {
 }
 
 void xs_progress_update(xs_progress_t *p, uint64_t done) {
-    /* The clock is read at most once per 256 calls: a row costs microseconds. */
-    if ((done & 0xff) != 0 && p->total != done)
+    /* The clock is read once per 256 units at most: a row costs microseconds. */
+    if (done - p->checked < 256 && done != p->total && done >= p->checked)
         return;
+    p->checked = done;
     xs_progress_update_at(p, done, s_now());
 }
 
