@@ -21,7 +21,7 @@ void xs_progress_begin(xs_progress_t *p, const char *program, const char *what, 
     p->total = total;
     p->start = s_now();
     p->last = 0;
-    p->checked = 0;
+    p->calls = 0;
 }
 
 /* Writes the line for done units at now. */
@@ -49,10 +49,9 @@ void xs_progress_update_at(xs_progress_t *p, uint64_t done, double now) {
 }
 
 void xs_progress_update(xs_progress_t *p, uint64_t done) {
-    /* The clock is read once per 256 units at most: a row costs microseconds. */
-    if (done - p->checked < 256 && done != p->total && done >= p->checked)
+    /* The clock is read on every 16th call: a row costs microseconds, a batch milliseconds. */
+    if ((p->calls++ & 15) != 0)
         return;
-    p->checked = done;
     xs_progress_update_at(p, done, s_now());
 }
 
