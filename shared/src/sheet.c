@@ -105,28 +105,6 @@ static int s_echo_len(const char *s, size_t len) {
     return (int)xs_text_utf8_prefix(s, len, S_ECHO_MAX);
 }
 
-/* Writes one formatted message into errbuf when the caller gave room for it. */
-static void s_message(char *errbuf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_message(char *errbuf, size_t cap, const char *fmt, ...) {
-    if (!errbuf || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(errbuf, cap, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        errbuf[0] = '\0';
-    } else if ((size_t)n >= cap) {
-        /* Cut short: drop a character the cut left incomplete. */
-        size_t len = cap - 1, start = len;
-        while (start > 0 && ((unsigned char)errbuf[start - 1] & 0xc0) == 0x80)
-            start--;
-        if (start > 0 && !xs_text_utf8_valid(errbuf + start - 1, len - start + 1))
-            errbuf[start - 1] = '\0';
-    }
-}
-
 xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf, size_t cap) {
     return xs_sheet_header_policy(out, header, NULL, errbuf, cap);
 }
@@ -138,17 +116,17 @@ xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
     uint32_t seen[XS_F_COUNT - XS_SHEET_COL_REVIEW_REASON] = {0};
     assert(header->count <= XS_CSV_MAX_CELLS);
     memset(out, 0, sizeof *out);
-    s_message(errbuf, cap, "%s", "");
+    xs_text_message(errbuf, cap, "%s", "");
     for (size_t i = 0; i < header->count; i++) {
         const char *s = header->cells[i].ptr;
         size_t len = header->cells[i].len;
         unsigned number = (unsigned)i + 1; /* as a spreadsheet user counts */
         xs_text_trim(&s, &len);
         if (!xs_text_utf8_valid(s, len)) {
-            s_message(errbuf, cap,
-                      "第 %u 列的列名不是 UTF-8 文本，请在 Excel 中另存为“CSV UTF-8” "
-                      "(column %u: header is not UTF-8; save as \"CSV UTF-8\")",
-                      number, number);
+            xs_text_message(errbuf, cap,
+                            "第 %u 列的列名不是 UTF-8 文本，请在 Excel 中另存为“CSV UTF-8” "
+                            "(column %u: header is not UTF-8; save as \"CSV UTF-8\")",
+                            number, number);
             return XS_EINVAL;
         }
         if (len == 0) {
@@ -158,18 +136,18 @@ xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
         int column = s_column(s, len);
         int echo = s_echo_len(s, len);
         if (column == XS_SHEET_COL_NONE) {
-            s_message(errbuf, cap,
-                      "未知的列 \"%.*s\"，第 %u 列 (unknown column \"%.*s\", column %u)", echo, s,
-                      number, echo, s, number);
+            xs_text_message(errbuf, cap,
+                            "未知的列 \"%.*s\"，第 %u 列 (unknown column \"%.*s\", column %u)",
+                            echo, s, number, echo, s, number);
             return XS_EINVAL;
         }
         uint32_t *first =
             &seen[column >= 0 ? (unsigned)column : (unsigned)(XS_F_COUNT - 1 - column)];
         if (*first) {
-            s_message(errbuf, cap,
-                      "重复的列 \"%.*s\"，第 %u 列与第 %u 列相同 "
-                      "(repeated column \"%.*s\", column %u repeats column %u)",
-                      echo, s, number, (unsigned)*first, echo, s, number, (unsigned)*first);
+            xs_text_message(errbuf, cap,
+                            "重复的列 \"%.*s\"，第 %u 列与第 %u 列相同 "
+                            "(repeated column \"%.*s\", column %u repeats column %u)",
+                            echo, s, number, (unsigned)*first, echo, s, number, (unsigned)*first);
             return XS_EINVAL;
         }
         *first = number;
@@ -177,8 +155,9 @@ xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
     }
     for (size_t i = 0; i < sizeof s_required / sizeof s_required[0]; i++) {
         if (!seen[s_required[i].field]) {
-            s_message(errbuf, cap, "缺少必需的列 \"%s\"（%s）(missing required column \"%s\")",
-                      s_required[i].name, s_required[i].zh, s_required[i].name);
+            xs_text_message(errbuf, cap,
+                            "缺少必需的列 \"%s\"（%s）(missing required column \"%s\")",
+                            s_required[i].name, s_required[i].zh, s_required[i].name);
             return XS_EINVAL;
         }
     }
@@ -355,8 +334,8 @@ static xs_err s_sheet_take(xs_csv_t **out, char **bytes, size_t len, char *errbu
             free(*bytes);
             *bytes = NULL;
         } else {
-            s_message(errbuf, cap, "无法读取工作表 (cannot read the worksheet): %s",
-                      xs_strerror(err));
+            xs_text_message(errbuf, cap, "无法读取工作表 (cannot read the worksheet): %s",
+                            xs_strerror(err));
         }
         return err;
     }
@@ -376,12 +355,12 @@ static xs_err s_sheet_take(xs_csv_t **out, char **bytes, size_t len, char *errbu
         break;
     }
     if (what) {
-        s_message(errbuf, cap, "文件%s：" S_SAVE_AS, what);
+        xs_text_message(errbuf, cap, "文件%s：" S_SAVE_AS, what);
         return XS_ECSV;
     }
     xs_err err = xs_csv_open_owned(out, bytes, len);
     if (err != XS_OK)
-        s_message(errbuf, cap, "无法读取 (cannot read): %s", xs_strerror(err));
+        xs_text_message(errbuf, cap, "无法读取 (cannot read): %s", xs_strerror(err));
     return err;
 }
 
@@ -389,10 +368,10 @@ xs_err xs_sheet_open_file(xs_csv_t **out, const char *path, char *errbuf, size_t
     char *bytes;
     size_t len;
     *out = NULL;
-    s_message(errbuf, cap, "%s", "");
+    xs_text_message(errbuf, cap, "%s", "");
     xs_err err = xs_csv_read_file(path, &bytes, &len);
     if (err != XS_OK) {
-        s_message(errbuf, cap, "无法读取 %s (cannot read): %s", path, xs_strerror(err));
+        xs_text_message(errbuf, cap, "无法读取 %s (cannot read): %s", path, xs_strerror(err));
         return err;
     }
     err = s_sheet_take(out, &bytes, len, errbuf, cap);
@@ -402,9 +381,9 @@ xs_err xs_sheet_open_file(xs_csv_t **out, const char *path, char *errbuf, size_t
 
 xs_err xs_sheet_open_mem(xs_csv_t **out, const void *data, size_t len, char *errbuf, size_t cap) {
     *out = NULL;
-    s_message(errbuf, cap, "%s", "");
+    xs_text_message(errbuf, cap, "%s", "");
     if (len > XS_CSV_MAX_FILE) {
-        s_message(errbuf, cap, "文件过大 (file too large)");
+        xs_text_message(errbuf, cap, "文件过大 (file too large)");
         return XS_ETOOBIG;
     }
     char *bytes = malloc(len ? len : 1);

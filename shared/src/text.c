@@ -1,6 +1,7 @@
 /* text: UTF-8 checks, trimming, exact decimals and civil dates. */
 #include "xs/text.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -193,6 +194,25 @@ static int s_in(const uint32_t (*ranges)[2], size_t n, uint32_t cp) {
             return 1;
     }
     return 0;
+}
+
+void xs_text_message(char *buf, size_t cap, const char *fmt, ...) {
+    if (!buf || cap == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, cap, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        buf[0] = '\0';
+    } else if ((size_t)n >= cap) {
+        /* Cut short: drop a character the cut left incomplete. */
+        size_t len = cap - 1, start = len;
+        while (start > 0 && ((unsigned char)buf[start - 1] & 0xc0) == 0x80)
+            start--;
+        if (start > 0 && !xs_text_utf8_valid(buf + start - 1, len - start + 1))
+            buf[start - 1] = '\0';
+    }
 }
 
 size_t xs_text_width(const char *s, size_t len) {

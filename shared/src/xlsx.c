@@ -105,27 +105,6 @@ typedef struct s_book {
     size_t row_count, row_cap;
 } s_book;
 
-/* Writes one formatted line into errbuf when the caller gave room, cut at a character. */
-static void s_message(char *errbuf, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void s_message(char *errbuf, size_t cap, const char *fmt, ...) {
-    if (!errbuf || cap == 0)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(errbuf, cap, fmt, ap);
-    va_end(ap);
-    if (n < 0) {
-        errbuf[0] = '\0';
-    } else if ((size_t)n >= cap) {
-        size_t len = cap - 1, start = len;
-        while (start > 0 && ((unsigned char)errbuf[start - 1] & 0xc0) == 0x80)
-            start--;
-        if (start > 0 && !xs_text_utf8_valid(errbuf + start - 1, len - start + 1))
-            errbuf[start - 1] = '\0';
-    }
-}
-
 /* Records the first error with its message and stops the parser running, if any. */
 static void s_fail(s_book *b, xs_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -139,7 +118,7 @@ static void s_fail(s_book *b, xs_err err, const char *fmt, ...) {
         va_start(ap, fmt);
         int n = vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
-        s_message(b->errbuf, b->cap, "%s", n < 0 ? "" : line);
+        xs_text_message(b->errbuf, b->cap, "%s", n < 0 ? "" : line);
     }
     if (b->parser)
         XML_StopParser(b->parser, XML_FALSE);
@@ -959,7 +938,7 @@ xs_err xs_xlsx_to_csv(const void *zip, size_t len, char **csv, size_t *csv_len, 
     int found;
     *csv = NULL;
     *csv_len = 0;
-    s_message(errbuf, cap, "%s", "");
+    xs_text_message(errbuf, cap, "%s", "");
     zip_error_init(&zerr);
     if (!zip || len < 22) {
         s_fail(&b, XS_EMALFORMED, S_INVALID "文件太短 (too short)");

@@ -26,6 +26,11 @@ XS_MUST_USE xs_err xs_text_parse_fixed(const char *s, size_t len, unsigned scale
 /* Writes value / 10^scale with exactly `scale` decimals ("2.50"); returns bytes written. */
 size_t xs_text_format_fixed(char *out, size_t cap, uint64_t value, unsigned scale);
 
+/* Writes one formatted message into buf when cap > 0 (buf may then be NULL), cut short at a
+ * whole UTF-8 character when it does not fit. */
+void xs_text_message(char *buf, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Columns a terminal gives len bytes of UTF-8: 2 for an East Asian Wide or Fullwidth
  * character (Unicode UAX #11: CJK, Hangul, kana, fullwidth forms, CJK punctuation), 0 for a
  * combining mark, a zero-width character or a variation selector, 1 for anything else; a byte
