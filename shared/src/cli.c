@@ -17,13 +17,14 @@ static char s_pending[256];
 
 xs_err xs_cli_parse(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts, const char **pos,
                     size_t max_pos, size_t *npos, char *errbuf, size_t cap) {
+    int asked = 0; /* -h or --help in this argv */
     *npos = 0;
     for (size_t i = 0; i < nopts; i++)
         opts[i].value = NULL;
     for (int a = 0; a < argc; a++) {
         const char *arg = argv[a];
         if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
-            s_help_asked = 1;
+            s_help_asked = asked = 1;
             for (size_t i = 0; i < nopts; i++)
                 if (strcmp(opts[i].name, "help") == 0 && !opts[i].takes_value)
                     opts[i].value = "1";
@@ -66,7 +67,7 @@ xs_err xs_cli_parse(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts, con
             return XS_EINVAL;
         }
     }
-    if (s_help_asked && !xs_cli_get(opts, nopts, "help")) {
+    if (asked && !xs_cli_get(opts, nopts, "help")) {
         if (cap)
             errbuf[0] = '\0';
         return XS_EINVAL;

@@ -361,7 +361,9 @@ static xs_err s_sheet_take(xs_csv_t **out, char **bytes, size_t len, char *errbu
         return err;
     }
     case S_XLS:
-        what = "是旧版 Excel 97-2003 工作簿 (.xls) (an old .xls workbook)";
+        what = "是旧版 Excel 97-2003 工作簿 (.xls)，或设了打开密码的工作簿（请先取消密码）(an old "
+               ".xls "
+               "workbook, or one with a password)";
         break;
     case S_UTF16:
         what = "是 UTF-16 编码（Excel 的“Unicode 文本”）(UTF-16 text)";

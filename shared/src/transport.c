@@ -103,7 +103,7 @@ static xs_err s_fail(const char *what, int zerr) {
         err = XS_ENET;
         break;
     }
-    xs_log_err(err, "zmq %s (%s)", what, zmq_strerror(zerr));
+    xs_log_err(err, "网络库出错 (zmq %s: %s)", what, zmq_strerror(zerr));
     return err;
 }
 
@@ -249,7 +249,7 @@ static void s_zap_serve(xs_server_t *s) {
     if (truncated || n != 9 || zmq_msg_size(&frames[1]) != 0 || !s_frame_is(&frames[2], "1.0") ||
         !s_frame_is(&frames[4], XS_TRANSPORT_ZAP_DOMAIN) || !s_frame_is(&frames[7], "CURVE") ||
         zmq_msg_size(&frames[8]) != 32) {
-        xs_log("ZAP: malformed request (%zu frames), answered 500", n);
+        xs_log("准入请求格式错误，已答 500 (ZAP: malformed request, %zu frames)", n);
         s->stats.zap_denied++;
         if (n >= 2 && zmq_msg_size(&frames[1]) == 0)
             s_zap_reply(s, &frames[0], request_id, "500", "malformed ZAP request", "");
@@ -332,7 +332,9 @@ xs_err xs_server_open(xs_server_t **out, const char *endpoint, const uint8_t box
     }
     if (zmq_bind(s->router, endpoint) != 0) {
         int zerr = zmq_errno();
-        xs_log("cannot listen on %s", endpoint);
+        xs_log(
+            "无法监听 %s：地址或端口可能已被占用 (cannot listen: the address or port may be taken)",
+            endpoint);
         err = s_fail("bind", zerr);
         goto out;
     }
@@ -377,7 +379,7 @@ static xs_err s_server_take(xs_server_t *s, xs_peer_t *peer) {
         goto drop;
     /* The User-Id our ZAP handler gave this connection; zmq attaches it to every frame. */
     if (!s_parse_user_id(zmq_msg_gets(&s->last, "User-Id"), peer->origin)) {
-        xs_log("dropped a message without a usable ZAP User-Id");
+        xs_log("丢弃一条没有可用身份的消息 (dropped a message without a usable ZAP User-Id)");
         if (zmq_msg_more(&s->last))
             s_drain(s->router);
         goto drop;
@@ -539,7 +541,7 @@ xs_err xs_client_open(xs_client_t **out, const char *endpoint, const uint8_t ser
     }
     if (zmq_connect(c->dealer, endpoint) != 0) {
         int zerr = zmq_errno();
-        xs_log("cannot connect to %s", endpoint);
+        xs_log("无法连接 %s (cannot connect)", endpoint);
         err = s_fail("connect", zerr);
         goto out;
     }

@@ -392,7 +392,7 @@ static int s_read_register(s_certify_t *c, const char *path) {
     if (err != XS_OK)
         xs_log_err(err, "无法读取 %s (cannot read)", path);
     else if (!(row = malloc(sizeof *row)))
-        xs_log_err(XS_ENOMEM, "certify");
+        xs_log_err(XS_ENOMEM, "认定 (certify)");
     else if ((rc = s_read_header(csv, row, &sheet, c->policy, path)) == 0)
         rc = s_read_rows(c, csv, row, &sheet, path);
     free(row);
@@ -495,7 +495,7 @@ static int s_certify_print(s_certify_t *c, int detail) {
     static char outbuf[1 << 16];
     xs_certify_row_t *rows = NULL;
     if (c->count && !(rows = malloc(c->count * sizeof *rows))) {
-        xs_log_err(XS_ENOMEM, "certify");
+        xs_log_err(XS_ENOMEM, "认定 (certify)");
         return 2;
     }
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
