@@ -203,7 +203,7 @@ static xs_err s_voids_target(void *ctx, uint64_t seq, const xs_bytes_t *key,
     (void)key;
     if (xs_record_decode_bytes(bytes->ptr, bytes->len, &rec) == XS_OK &&
         rec.kind == XS_KIND_CORRECTION && rec.voids == v->target) {
-        s_refuse(v, XS_REASON_VOIDED, "已作废 (already voided)", "already voided");
+        s_refuse(v, XS_REASON_VOIDED, "已作废", "already voided");
         return XS_EEXIST;
     }
     return XS_OK;
@@ -218,8 +218,7 @@ static xs_err s_void(xs_txn_t *txn, void *ctx) {
     node_refusal_clear(v->why);
     xs_err err = node_record_get(txn, v->target, &val);
     if (err == XS_ENOTFOUND) {
-        s_refuse(v, XS_REASON_BAD_TARGET, "不存在：没有这条记录 (no such record)",
-                 "no such record");
+        s_refuse(v, XS_REASON_BAD_TARGET, "不存在", "no such record");
         return XS_ENOTFOUND;
     }
     if (err != XS_OK)

@@ -36,10 +36,12 @@ typedef struct node_tally_row {
 
 /* One teacher, as node_tally_run hands it out; everything borrowed for the call only. */
 typedef struct node_tally_teacher {
+    const xs_policy_t *policy;    /* the policy the rows are certified under */
     xs_str_t teacher_id;          /* the teacher's id */
     const char *name;             /* the roster's name for them, or "" */
     int has_records;              /* 0: a rostered teacher without records here (zero rows) */
     int has_receipt;              /* 1 when the node holds a receipt for them that verifies */
+    int bad_receipt;              /* 1 when it holds one that fails its check (not used) */
     int exempt;                   /* 1 when exempt (免于认定) in the year asked */
     const node_tally_row_t *rows; /* in the engine's order (xs_certify_teacher_t.totals) */
     size_t count;
@@ -63,7 +65,7 @@ typedef struct node_tally_summary {
     size_t teachers;       /* teachers handed to fn (those with no row in the year are not) */
     int has_hub;           /* 1 when the node knows the county key receipts verify against */
     uint64_t bad_receipts; /* receipts held that failed their check (their teacher is shown
-                              without confirmed figures) */
+                              without confirmed figures, bad_receipt set) */
     int corrupted;         /* 1 when a stored record could not be read (the rest were tallied): the
                               caller says so and exits NODE_EXIT_CORRUPT */
 } node_tally_summary_t;
@@ -72,7 +74,8 @@ typedef struct node_tally_summary {
  * calls fn for each teacher with rows in opts' year: teachers with records, and the rostered
  * teachers of the schools the node records for that have none (staff NULL or zeroed: no
  * roster), each with the confirmed rows of their receipt beside the provisional ones. *sum
- * (may be NULL) is filled. Returns XS_OK, XS_ENOMEM, the store's error, or fn's. */
+ * (may be NULL) is filled. Prints nothing but what node_recordset_load says of a record that
+ * does not read (sum->corrupted). Returns XS_OK, XS_ENOMEM, the store's error, or fn's. */
 XS_MUST_USE xs_err node_tally_run(node_t *node, const xs_policy_t *policy, const xs_staff_t *staff,
                                   const node_tally_opts_t *opts, node_tally_fn fn, void *ctx,
                                   node_tally_summary_t *sum);
