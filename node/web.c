@@ -69,7 +69,7 @@ static const char s_css[] =
     ".scroll{overflow-x:auto}\n"
     "table{border-collapse:collapse;background:#fff;margin:4px 0 10px 0}\n"
     "th,td{border:1px solid #cbd5e0;padding:4px 8px;text-align:left;vertical-align:top}\n"
-    "th{background:#f0fff4}\n"
+    "th{background:#f0fff4;white-space:nowrap}\n"
     "td.num{text-align:right;white-space:nowrap}\n"
     "tr.voided td{color:#a0aec0;text-decoration:line-through}\n"
     "tr.voided td.state{text-decoration:none;color:#9b2c2c}\n"
