@@ -3,7 +3,8 @@
  * wrong one, or from another site refused (403) with nothing stored; a good lecture stored and
  * answered 303; a bad role answered on the form with #error naming 角色 and its values; void,
  * and voiding twice refused; stored text escaped on the list; a sheet imported with its
- * refused rows listed; no listen beyond loopback without a password. */
+ * refused rows listed; several browsers recording at once; no listen beyond loopback without a
+ * password. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +13,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -402,6 +404,50 @@ static void test_other_pages(void **state) {
     assert_true(s_has(fx, "id=\"outcome\""));
 }
 
+/* One of several clients recording at once: its own fixture copy for the reply. */
+typedef struct s_client {
+    fixture_t fx;    /* port and token copied; reply its own */
+    unsigned minute; /* its lecture's minutes, making each record distinct */
+    unsigned status; /* what the POST got */
+} s_client_t;
+
+static void *s_client_run(void *arg) {
+    s_client_t *c = arg;
+    char extra[64];
+    snprintf(extra, sizeof extra, "&minutes=%u", c->minute);
+    c->status = s_lecture(&c->fx, extra);
+    return NULL;
+}
+
+/* Eight browsers submit at once: each is recorded once, under a number of its own. */
+static void test_concurrent_records(void **state) {
+    fixture_t *fx = *state;
+    enum { N = 8 };
+    s_client_t clients[N];
+    pthread_t threads[N];
+    assert_int_equal(s_get(fx, "/record?category=lecture"), 200);
+    s_take_csrf(fx);
+    for (unsigned i = 0; i < N; i++) {
+        memset(&clients[i], 0, sizeof clients[i]);
+        clients[i].fx.port = fx->port;
+        memcpy(clients[i].fx.csrf, fx->csrf, sizeof fx->csrf);
+        clients[i].minute = 10 + i;
+        assert_int_equal(pthread_create(&threads[i], NULL, s_client_run, &clients[i]), 0);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(clients[i].status, 303);
+        free(clients[i].fx.reply);
+    }
+    assert_int_equal(s_records(fx), N);
+    assert_int_equal(s_get(fx, "/records"), 200);
+    for (unsigned i = 1; i <= N; i++) {
+        char row[32];
+        snprintf(row, sizeof row, "<tr id=\"r-%u\">", i);
+        assert_true(s_has(fx, row));
+    }
+}
+
 /* Beyond loopback, the pages need TLS and a password. */
 static void test_non_loopback_refused(void **state) {
     fixture_t *fx = *state;
@@ -420,6 +466,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_void, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_import, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_other_pages, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_records, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_non_loopback_refused, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
