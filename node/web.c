@@ -920,8 +920,7 @@ static void s_records(s_page_t *p, const char *notice, const char *error) {
     uint64_t voided = 0;
     for (size_t i = 0; i < l.nseqs; i++)
         voided += s_voided_by(&l, l.seqs[i]) != 0;
-    s_fmt(p, "<p>共 %zu 条，其中已作废 %llu 条%s。</p>\n", l.nseqs, (unsigned long long)voided,
-          l.nseqs > NODE_WEB_ROWS_MAX ? "；只列出最新的 " : "");
+    s_fmt(p, "<p>共 %zu 条，其中已作废 %llu 条。</p>\n", l.nseqs, (unsigned long long)voided);
     if (l.nseqs > NODE_WEB_ROWS_MAX)
         s_fmt(p, "<p class=\"hint\">只列出最新的 %d 条，请按教师、类别或学年筛选。</p>\n",
               NODE_WEB_ROWS_MAX);
