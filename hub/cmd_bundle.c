@@ -13,6 +13,7 @@
 #include "xs/bundle.h"
 #include "xs/codec.h"
 #include "xs/confirm.h"
+#include "xs/progress.h"
 
 #define S_IMPORT_USAGE "xueshi-hub import --dir DIR FILE"
 #define S_EXPORT_USAGE "xueshi-hub export-receipts --dir DIR --node NODE_KEYS --out FILE"
@@ -102,12 +103,18 @@ static xs_err s_merge_group(hub_t *hub, const xs_bundle_item_t *items, size_t n,
 /* Merges every item, S_GROUP batches a transaction, and prints the totals; the exit code. */
 static int s_merge_all(hub_t *hub, const xs_bundle_items_t *items) {
     hub_merge_stats_t total;
+    xs_progress_t progress;
     memset(&total, 0, sizeof total);
+    xs_progress_begin(&progress, "xueshi-hub", "导入 (import)", "批 (batches)", items->count);
     for (size_t first = 0; first < items->count; first += S_GROUP) {
         size_t n = items->count - first < S_GROUP ? items->count - first : S_GROUP;
-        if (s_merge_group(hub, &items->items[first], n, &total) != XS_OK)
+        if (s_merge_group(hub, &items->items[first], n, &total) != XS_OK) {
+            xs_progress_end(&progress, first);
             return 1;
+        }
+        xs_progress_update(&progress, first + n);
     }
+    xs_progress_end(&progress, items->count);
     printf("导入完成 (import done): 新 %llu 批 %llu 条 (拒收 %llu 条)，已有 %llu 批，分叉 %llu，"
            "拒绝 %llu，回执 %llu 人 (new, known, forks, refused, teachers receipted)\n",
            (unsigned long long)total.batches, (unsigned long long)total.records,

@@ -39,7 +39,7 @@ int hub_cmd_init(int argc, char **argv) {
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    char path[4096], msg[512], line[XS_PUBKEYS_TEXT_LEN + 1];
+    char path[4096], line[XS_PUBKEYS_TEXT_LEN + 1];
     xs_identity_t *id = NULL;
     xs_store_t *store = NULL;
     xs_policy_t *policy = NULL;
@@ -53,13 +53,10 @@ int hub_cmd_init(int argc, char **argv) {
         return hub_usage(S_USAGE);
     const char *dir = xs_cli_get(opts, nopts, "dir");
     const char *policy_file = xs_cli_get(opts, nopts, "policy");
-    xs_err err = xs_policy_load(&policy, policy_file, msg, sizeof msg);
+    xs_err err = xs_policy_load_said(&policy, policy_file);
     if (err != XS_OK) {
-        if (err == XS_EPOLICY)
-            fprintf(stderr, "xueshi-hub: 认定规则有误 (policy refused): %s\n", msg);
-        else
-            xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", policy_file);
-        return 2;
+        rc = 2;
+        goto out;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "xueshi-hub: 无法创建目录 %s (cannot create directory): %s\n", dir,

@@ -76,13 +76,7 @@ static xs_err s_step(xs_txn_t *txn, void *ctx) {
 
 /* Loads the policy file; 0, or 2 after saying why. */
 static int s_load(xs_policy_t **policy, const char *path) {
-    char msg[512];
-    xs_err err = xs_policy_load(policy, path, msg, sizeof msg);
-    if (err == XS_EPOLICY)
-        fprintf(stderr, "xueshi-hub: 认定规则有误 (policy refused): %s\n", msg);
-    else if (err != XS_OK)
-        xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", path);
-    return err == XS_OK ? 0 : 2;
+    return xs_policy_load_said(policy, path) == XS_OK ? 0 : 2;
 }
 
 /* Says why the stored policy was not replaced. */

@@ -151,7 +151,7 @@ static int s_import(hub_t *hub, const char *path) {
     im.errbuf = malloc(S_ERRBUF);
     if (!im.errbuf) {
         free(csv);
-        xs_log_err(XS_ENOMEM, "roster import");
+        xs_log_err(XS_ENOMEM, "导入花名册 (roster import)");
         return 1;
     }
     im.errbuf[0] = '\0';

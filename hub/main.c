@@ -34,26 +34,21 @@ static const struct {
     {"web-passwd", hub_cmd_web_passwd, "设置看板管理员密码 (set the dashboard's admin password)"},
 };
 
-static int s_usage(void) {
-    fprintf(stderr, "xueshi-hub — 县级学时中心 (xueshi county hub)\n\n"
-                    "用法 (usage): xueshi-hub COMMAND --dir DIR [options]\n\n");
+static void s_overview(FILE *out) {
+    fprintf(out, "xueshi-hub — 县级学时中心 (xueshi county hub)\n\n"
+                 "用法 (usage): xueshi-hub COMMAND --dir DIR [options]\n\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        fprintf(stderr, "  %-16s %s\n", s_commands[i].name, s_commands[i].help);
-    return 2;
+        fprintf(out, "  %-16s %s\n", s_commands[i].name, s_commands[i].help);
 }
 
 int main(int argc, char **argv) {
     /* A file-size limit must surface as "disk full", not kill the process mid-commit. */
     signal(SIGXFSZ, SIG_IGN);
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
-        return s_usage();
-    if (strcmp(argv[1], "--version") == 0) {
-        puts("xueshi-hub 0.1.0");
-        return 0;
-    }
+    int front = xs_cli_front("xueshi-hub", argc, argv, s_overview);
+    if (front >= 0)
+        return front;
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         if (strcmp(argv[1], s_commands[i].name) == 0)
             return s_commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "xueshi-hub: 未知命令 \"%s\" (unknown command)\n", argv[1]);
-    return s_usage();
+    return xs_cli_unknown_command("xueshi-hub", argv[1]);
 }

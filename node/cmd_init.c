@@ -232,6 +232,14 @@ int node_cmd_init(int argc, char **argv) {
     int rc = s_parse(argc, argv, &args);
     if (rc != 0)
         return rc;
+    /* A policy that will be refused refuses the init before anything is made. */
+    if (args.policy) {
+        xs_policy_t *policy = NULL;
+        xs_err err = xs_policy_load_said(&policy, args.policy);
+        xs_policy_destroy(&policy);
+        if (err != XS_OK)
+            return XS_EXIT_USAGE;
+    }
     if (s_make_dir(args.dir) != 0 || s_open_identity(&id, args.dir, args.recover) != XS_OK ||
         s_write_store(&args) != 0) {
         xs_identity_destroy(&id);

@@ -12,8 +12,9 @@
 
 #define S_USAGE                                                                                              \
     "xueshi-node list --dir DIR [--teacher T] [--year 2025-2026] [--format table|csv]\n"                     \
-    "  退出码 (exit codes): 0 完成 (done), 6 数据已损坏 (the store is corrupted), 1 其他错误 " \
-    "(other errors)"
+    "  --format csv: 可用 Excel 打开，也可再导入 (import) 或交 xueshi certify 计算 (opens in " \
+    "Excel, "                                                                                                \
+    "and reads back into import and certify)"
 
 /* Columns of the CSV form, between id and voided_by: the import sheet's own columns, so an
  * office reads the list like its register (and those columns import into another node), with
@@ -128,7 +129,7 @@ static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
     } while (0)
     out[0] = '\0';
     if (rec->role)
-        S_ADD("%s ", xs_role_name(rec->role));
+        S_ADD("%s ", xs_role_zh(rec->role));
     if ((rec->present >> XS_F_MINUTES) & 1u)
         S_ADD("%u分钟 ", rec->minutes);
     if ((rec->present >> XS_F_HOURS) & 1u) {
@@ -146,9 +147,9 @@ static void s_detail(const xs_record_t *rec, char *out, size_t cap) {
     if ((rec->present >> XS_F_LESSONS) & 1u)
         S_ADD("%u课时 ", rec->lessons);
     if (rec->level)
-        S_ADD("%s ", xs_level_name(rec->level));
+        S_ADD("%s ", xs_level_zh(rec->level));
     if (rec->grade)
-        S_ADD("grade=%s ", xs_grade_name(rec->grade));
+        S_ADD("%s ", xs_grade_zh(rec->grade));
     if ((rec->present >> XS_F_SCORE) & 1u) {
         xs_text_format_fixed(num, sizeof num, rec->score, 2);
         S_ADD("%s分 ", num);

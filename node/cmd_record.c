@@ -8,14 +8,15 @@
 #include "node.h"
 
 #define S_USAGE                                                                                    \
-    "xueshi-node record --dir DIR --teacher T --date YYYY-MM-DD --category C\n"                    \
+    "xueshi-node record --dir DIR --teacher T --date 2025-10-05|2025/10/5 --category C\n"          \
     "       [--role R] [--minutes N] [--hours H] [--days D] [--chars N] [--unit 0|1] [--lessons "  \
     "N]\n"                                                                                         \
     "       [--level L] [--grade G] [--work TITLE] [--event E] [--score S] [--note TEXT]\n"        \
     "       [--operator NAME] [--ref KEY] [--school SCHOOL_ID]\n"                                  \
     "  categories: lecture external_training online_training research_session open_class\n"        \
     "              reflection teaching_design paper project exam, by name or Chinese label,\n"     \
-    "              and the county's own categories once the node holds its policy"
+    "              and the county's own categories once the node holds its policy;\n"              \
+    "  role, level, grade: by name or in Chinese (主讲, 参与; 县级, 市级; 一等奖, 公开发表)"
 
 /* Command-line options that set record fields, and the field each sets. */
 static const struct {

@@ -63,16 +63,17 @@ static s_outcome_t s_outcome(xs_err err) {
     case XS_ETIMEOUT: /* unreachable, silent, or the link broke during the handshake */
     case XS_ENET:     /* a network failure; the hub's admission check failed for now */
     case XS_EAGAIN:   /* ERROR or ACK `internal`: the hub's disk is full, or the like */
-        return (s_outcome_t){3, 0, NULL};
+        return (s_outcome_t){XS_EXIT_OFFLINE, 0, NULL};
     case XS_EREFUSED: /* the hub refused our key at the handshake: not enrolled or revoked */
     case XS_EPERM:    /* ERROR or ACK revoked, unknown, wrong_origin */
-        return (s_outcome_t){4, 1,
+        return (s_outcome_t){XS_EXIT_REFUSED, 1,
                              "请县级管理员为本节点登记或恢复登记 (ask the county to enroll this "
                              "node, or to enroll it again)"};
     case XS_EFORK:
-        return (s_outcome_t){5, 1, "请县级管理员处理分叉 (the county must look at the fork)"};
+        return (s_outcome_t){XS_EXIT_FORK, 1,
+                             "请县级管理员处理分叉 (the county must look at the fork)"};
     case XS_ECRYPTO: /* wrong hub key (handshake), or ACK bad_signature */
-        return (s_outcome_t){1, 1,
+        return (s_outcome_t){XS_EXIT_REFUSED, 1,
                              "请核对县级中心公钥 (init --hub-key)，或请县级管理员核对本节点的登记 "
                              "(check the hub key this node holds, or ask the county to check this "
                              "node's enrollment)"};

@@ -36,16 +36,13 @@ static const struct {
     {"check", node_cmd_check, 0, "检查数据库是否损坏 (check the store for damage)"},
 };
 
-static int s_usage(void) {
-    fprintf(stderr, "xueshi-node — 学时节点 (xueshi school node)\n\n"
-                    "用法 (usage): xueshi-node COMMAND --dir DIR [options]\n\n");
+static void s_overview(FILE *out) {
+    fprintf(out, "xueshi-node — 学时节点 (xueshi school node)\n\n"
+                 "用法 (usage): xueshi-node COMMAND --dir DIR [options]\n\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        fprintf(stderr, "  %-16s %s\n", s_commands[i].name, s_commands[i].help);
-    fprintf(stderr,
-            "\n每个命令的选项: xueshi-node COMMAND --help (options of a command)\n"
-            "退出码 %d: 数据已损坏 (exit code %d: the store is corrupted)\n",
-            NODE_EXIT_CORRUPT, NODE_EXIT_CORRUPT);
-    return 2;
+        fprintf(out, "  %-16s %s\n", s_commands[i].name, s_commands[i].help);
+    fprintf(out, "\n每个命令的选项: xueshi-node COMMAND --help (options of a command)\n"
+                 "网页界面 (the operator's web UI): xueshi-node web --dir DIR\n");
 }
 
 /* The directory a command was given (--dir DIR or --dir=DIR), or "DIR". */
@@ -78,8 +75,9 @@ static void s_guard(const char *dir) {
 
 int main(int argc, char **argv) {
     signal(SIGXFSZ, SIG_IGN); /* a file-size limit is a full disk: get EFBIG, not killed */
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
-        return s_usage();
+    int front = xs_cli_front("xueshi-node", argc, argv, s_overview);
+    if (front >= 0)
+        return front;
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++) {
         if (strcmp(argv[1], s_commands[i].name) != 0)
             continue;
@@ -87,6 +85,5 @@ int main(int argc, char **argv) {
             s_guard(s_dir(argc - 2, argv + 2));
         return s_commands[i].run(argc - 2, argv + 2);
     }
-    fprintf(stderr, "xueshi-node: 未知命令 \"%s\" (unknown command)\n", argv[1]);
-    return s_usage();
+    return xs_cli_unknown_command("xueshi-node", argv[1]);
 }

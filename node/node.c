@@ -186,17 +186,11 @@ static xs_err s_put_policy(xs_txn_t *txn, void *ctx) {
 }
 
 xs_err node_set_policy(xs_store_t *store, const char *path) {
-    char msg[512];
     xs_policy_t *policy = NULL;
     xs_writer_t w;
-    xs_err err = xs_policy_load(&policy, path, msg, sizeof msg);
-    if (err != XS_OK) {
-        if (err == XS_EPOLICY)
-            xs_log("认定规则有误 (policy refused): %s", msg);
-        else
-            xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", path);
+    xs_err err = xs_policy_load_said(&policy, path);
+    if (err != XS_OK)
         return err;
-    }
     xs_writer_init(&w, XS_POLICY_BLOB_MAX);
     xs_policy_compile(policy, &w);
     err = xs_writer_err(&w);
@@ -573,20 +567,9 @@ xs_reason node_check(const node_t *node, const xs_policy_t *policy, const xs_rec
     return why;
 }
 
-/* Columns a terminal shows for UTF-8 text: CJK and other non-ASCII characters take two. */
-static size_t s_width(const char *s, size_t len) {
-    size_t w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; p < (const unsigned char *)s + len; p++)
-        if (*p < 0x80)
-            w++;
-        else if (*p >= 0xc0)
-            w += 2;
-    return w;
-}
-
 void node_pad_n(const char *s, size_t len, size_t width) {
     fwrite(s, 1, len, stdout);
-    for (size_t w = s_width(s, len); w < width; w++)
+    for (size_t w = xs_text_width(s, len); w < width; w++)
         putchar(' ');
 }
 

@@ -243,8 +243,8 @@ void node_category_hint_text(const xs_policy_t *policy, char *out, size_t cap);
 /* Prints node_category_hint_text to stderr as one "xueshi-node: " line. */
 void node_category_hint(const xs_policy_t *policy);
 
-/* Prints s (len bytes) to stdout and pads it with spaces to width terminal columns, counting
- * a non-ASCII character as two. */
+/* Prints s (len bytes) to stdout and pads it with spaces to width terminal columns, as
+ * xs_text_width counts them (a CJK character takes two). */
 void node_pad_n(const char *s, size_t len, size_t width);
 /* node_pad_n for a NUL-terminated string. */
 void node_pad(const char *s, size_t width);

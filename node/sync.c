@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "xs/progress.h"
 #include "xs/batch.h"
 #include "xs/bundle.h"
 #include "xs/chain.h"
@@ -116,7 +117,9 @@ static xs_err s_send(s_session_t *s, const xs_msg_t *msg) {
  * returns err. */
 static xs_err s_receive_failed(xs_err err) {
     if (err == XS_EREFUSED)
-        xs_log("对方拒绝了本节点：未登记或已吊销 (refused this node: not enrolled, or revoked)");
+        xs_log("县级中心拒绝了本节点：未登记或已吊销，请县级管理员登记本节点 (xueshi-hub enroll) "
+               "(the hub refused this node: not enrolled, or revoked; ask the county to enroll "
+               "it)");
     else
         xs_log_err(err, "接收失败 (receive failed)");
     return err;
@@ -142,20 +145,26 @@ static xs_err s_recv(s_session_t *s, xs_msg_type want, xs_msg_t *msg) {
         if (err == XS_ETIMEOUT && s_ms_left(&s->deadline) > 0)
             continue; /* a signal woke the wait early */
         if (err == XS_ETIMEOUT && handshake == XS_ECRYPTO) {
-            xs_log("%s 不接受本节点的握手：本节点所记的对方公钥 (init --hub-key) 很可能不对 (%s "
-                   "breaks off every handshake: the hub key this node holds is likely wrong)",
+            xs_log("县级中心 %s "
+                   "不接受本节点的握手：本节点所记的县级中心公钥很可能不对，请向县级管理员核对"
+                   "公钥后重新运行 xueshi-node init --hub --hub-key (%s breaks off every "
+                   "handshake: the hub key this node holds is likely wrong; check it with the "
+                   "county and run init again)",
                    s->endpoint, s->endpoint);
             return XS_ECRYPTO;
         }
         if (err == XS_ETIMEOUT && handshake != XS_OK) {
             xs_log("与 %s 的握手一直未能完成：线路中断或对方暂时出错，稍后再试 (the handshake "
                    "with %s keeps breaking off: a bad link, or the hub failing for now; try "
-                   "again later)",
-                   s->endpoint, s->endpoint);
+                   "again later): %s",
+                   s->endpoint, s->endpoint, xs_client_why(s->client));
             return XS_ETIMEOUT;
         }
         if (err == XS_ETIMEOUT) {
-            xs_log("无法连接县级中心或对方无应答 (%s is unreachable or silent)", s->endpoint);
+            xs_log(
+                "无法连接 %s 或对方无应答，请检查网络后再试，或用 U 盘导出 (%s is unreachable or "
+                "silent: check the link and try again, or export to a USB stick)",
+                s->endpoint, s->endpoint);
             return err;
         }
         if (err != XS_OK)
@@ -265,6 +274,7 @@ static xs_err s_collect_one(void *ctx, const node_lane_batch_t *b) {
 /* What is left to seal on this node's own lane. */
 typedef struct s_unsealed {
     uint64_t sealed_through; /* the last seq sealed */
+    uint64_t last_seq;       /* the last seq recorded */
     int any;                 /* 1: records after it wait to be sealed */
 } s_unsealed_t;
 
@@ -289,6 +299,7 @@ static xs_err s_collect(s_session_t *s, const node_lane_t *lane, const xs_msg_vi
         err = node_meta_get_u64(txn, NODE_META_SEALED_THROUGH, &unsealed->sealed_through);
         if (err == XS_OK)
             err = node_next_seq(txn, &next);
+        unsealed->last_seq = next - 1;
         unsealed->any = err == XS_OK && next - 1 > unsealed->sealed_through;
         if (err == XS_OK && node_meta_get_u64(txn, NODE_META_LINK_RATE, &rate) == XS_OK)
             s->link.stored = (double)rate;
@@ -406,15 +417,17 @@ typedef struct s_pusher {
     s_session_t *s;
     const node_lane_t *lane;
     s_pushed_t *p;
-    uint32_t window;       /* batches the peer lets be unacknowledged */
-    size_t next;           /* the next of s->out to send */
-    size_t in_flight;      /* batches sent and not answered */
-    uint64_t flight_bytes; /* their bytes */
-    s_unsealed_t unsealed; /* this node's own lane: what is left to seal; any 0 otherwise */
-    double heard_at;       /* when the peer was last heard, or batches last started to flow */
-    int resent;            /* what was in flight was queued again after a reset, and the peer
-                              has not been heard since */
-    xs_err verdict;        /* a fork or a refusal an ACK reported */
+    uint32_t window;        /* batches the peer lets be unacknowledged */
+    size_t next;            /* the next of s->out to send */
+    size_t in_flight;       /* batches sent and not answered */
+    uint64_t flight_bytes;  /* their bytes */
+    s_unsealed_t unsealed;  /* this node's own lane: what is left to seal; any 0 otherwise */
+    double heard_at;        /* when the peer was last heard, or batches last started to flow */
+    int resent;             /* what was in flight was queued again after a reset, and the peer
+                               has not been heard since */
+    xs_err verdict;         /* a fork or a refusal an ACK reported */
+    xs_progress_t progress; /* records acknowledged, on stderr after a second */
+    uint64_t acked_records; /* records of the batches acknowledged */
 } s_pusher_t;
 
 /* Whether a batch of len bytes sent now would be acknowledged before the session's deadline:
@@ -669,6 +682,8 @@ static void s_take_ack(s_pusher_t *u, const xs_msg_t *ack) {
         p->relayed += ack->u.ack.status == XS_ACK_RELAYED;
         o->acked = 1;
         p->acked++;
+        u->acked_records += o->last - o->first + 1;
+        xs_progress_update_at(&u->progress, u->acked_records, s_now());
         p->rejected += ack->u.ack.rejected_count;
         if (ack->u.ack.rejected_count)
             printf("县级中心拒收 %u 条记录 (records rejected), 批次 %llu 起: 学校不在本节点登记"
@@ -715,6 +730,10 @@ static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window,
     u.window = window == 0 ? 1 : window > XS_TRANSPORT_QUEUE - 8 ? XS_TRANSPORT_QUEUE - 8 : window;
     if (s->link.floor == 0 && s->link.replied_at > s->link.opened_at)
         s->link.floor = S_CONTACT_BYTES / (s->link.replied_at - s->link.opened_at);
+    uint64_t records = u.unsealed.any ? u.unsealed.last_seq - u.unsealed.sealed_through : 0;
+    for (size_t i = 0; i < s->nout; i++)
+        records += s->out[i].last - s->out[i].first + 1;
+    xs_progress_begin(&u.progress, "xueshi-node", "同步 (sync)", "条 (records)", records);
     for (;;) {
         xs_msg_t ack;
         if ((err = s_fill(&u)) != XS_OK || u.in_flight == 0)
@@ -732,6 +751,7 @@ static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window,
                "next time)");
         err = XS_ETIMEOUT;
     }
+    xs_progress_end(&u.progress, u.acked_records);
     xs_err saved = s_save_acked(s, lane, acked_through);
     if (err == XS_OK)
         err = saved;

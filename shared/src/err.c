@@ -54,9 +54,15 @@ const char *xs_strerror(xs_err err) {
     return "未知错误 (unknown error)";
 }
 
+static const char *s_program = "xueshi";
+
+void xs_log_program(const char *name) {
+    s_program = name;
+}
+
 void xs_log_err(xs_err err, const char *fmt, ...) {
     va_list ap;
-    fputs("xueshi: ", stderr);
+    fprintf(stderr, "%s: ", s_program);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
@@ -65,7 +71,7 @@ void xs_log_err(xs_err err, const char *fmt, ...) {
 
 void xs_log(const char *fmt, ...) {
     va_list ap;
-    fputs("xueshi: ", stderr);
+    fprintf(stderr, "%s: ", s_program);
     va_start(ap, fmt);
     vfprintf(stderr, fmt, ap);
     va_end(ap);

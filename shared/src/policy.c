@@ -1863,9 +1863,19 @@ xs_err xs_policy_load(xs_policy_t **out, const char *path, char *errbuf, size_t 
     *out = NULL;
     FILE *f = fopen(path, "rb");
     if (!f) {
-        if (cap)
-            snprintf(errbuf, cap, "%s: %s", path, strerror(errno));
-        return XS_EIO;
+        int e = errno;
+        xs_err why = e == ENOENT || e == ENOTDIR ? XS_ENOTFOUND
+                     : e == EACCES || e == EPERM ? XS_EPERM
+                                                 : XS_EIO;
+        if (cap && why == XS_ENOTFOUND)
+            snprintf(errbuf, cap,
+                     "找不到认定规则文件 %s，请检查文件名和路径（县里下发的 .ini 文件）(no policy "
+                     "file %s: check the name and the path)",
+                     path, path);
+        else if (cap)
+            snprintf(errbuf, cap, "无法打开认定规则文件 %s (cannot open the policy file): %s", path,
+                     strerror(e));
+        return why;
     }
     char *text = malloc(XS_POLICY_FILE_MAX + 1);
     xs_err err = XS_ENOMEM;
@@ -1891,6 +1901,17 @@ xs_err xs_policy_load(xs_policy_t **out, const char *path, char *errbuf, size_t 
 out:
     free(text);
     fclose(f);
+    return err;
+}
+
+xs_err xs_policy_load_said(xs_policy_t **out, const char *path) {
+    char msg[768];
+    xs_err err = xs_policy_load(out, path, msg, sizeof msg);
+    if (err == XS_EPOLICY)
+        xs_log("认定规则有误，未做任何更改，请改正后重试 (policy refused, nothing changed): %s",
+               msg);
+    else if (err != XS_OK)
+        xs_log("%s", msg);
     return err;
 }
 

@@ -35,6 +35,10 @@ static const struct {
     {"operator", XS_F_OPERATOR},
     {"ref", XS_F_REF},
     {"name", XS_SHEET_COL_NAME},
+    {"id", XS_SHEET_COL_ID},
+    {"voided_by", XS_SHEET_COL_VOIDED_BY},
+    {"review", XS_SHEET_COL_REVIEW},
+    {"review_reason", XS_SHEET_COL_REVIEW_REASON},
     {"教师编号", XS_F_TEACHER_ID},
     {"工号", XS_F_TEACHER_ID},
     {"学校", XS_F_SCHOOL_ID},
@@ -129,8 +133,9 @@ xs_err xs_sheet_header(xs_sheet_t *out, const xs_csv_row_t *header, char *errbuf
 
 xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
                               const xs_policy_t *policy, char *errbuf, size_t cap) {
-    /* 1 + the column where each field (and, last, the name) was seen; 0 while unseen. */
-    uint32_t seen[XS_F_COUNT + 1] = {0};
+    /* 1 + the column where each field (and, after them, each other column) was seen; 0 while
+     * unseen. */
+    uint32_t seen[XS_F_COUNT - XS_SHEET_COL_REVIEW_REASON] = {0};
     assert(header->count <= XS_CSV_MAX_CELLS);
     memset(out, 0, sizeof *out);
     s_message(errbuf, cap, "%s", "");
@@ -158,7 +163,8 @@ xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *header,
                       number, echo, s, number);
             return XS_EINVAL;
         }
-        uint32_t *first = &seen[column == XS_SHEET_COL_NAME ? XS_F_COUNT : (unsigned)column];
+        uint32_t *first =
+            &seen[column >= 0 ? (unsigned)column : (unsigned)(XS_F_COUNT - 1 - column)];
         if (*first) {
             s_message(errbuf, cap,
                       "重复的列 \"%.*s\"，第 %u 列与第 %u 列相同 "
@@ -194,6 +200,15 @@ static xs_err s_category(const xs_sheet_t *sheet, xs_record_t *rec, const char *
     rec->category = (uint8_t)code;
     rec->present |= 1u << XS_F_CATEGORY;
     return XS_OK;
+}
+
+/* 1 when a review cell says the school returned the record. */
+static int s_returned(const char *s, size_t len) {
+    static const char *const words[] = {"已退回", "退回", "returned"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i]) == len && memcmp(words[i], s, len) == 0)
+            return 1;
+    return 0;
 }
 
 static int s_blank(const xs_csv_cell_t *cell) {
@@ -249,6 +264,16 @@ xs_err xs_sheet_row(const xs_sheet_t *sheet, const xs_csv_row_t *row, xs_record_
                 extra->name.ptr = s;
                 extra->name.len = (uint32_t)len;
             }
+            continue;
+        }
+        if (column == XS_SHEET_COL_ID || column == XS_SHEET_COL_REVIEW_REASON)
+            continue;
+        if (column == XS_SHEET_COL_VOIDED_BY || column == XS_SHEET_COL_REVIEW) {
+            xs_text_trim(&s, &len);
+            if (column == XS_SHEET_COL_VOIDED_BY && len)
+                s_fault(field, why, &faulted, XS_F_VOIDS, XS_REASON_VOIDED);
+            if (column == XS_SHEET_COL_REVIEW && s_returned(s, len))
+                s_fault(field, why, &faulted, XS_F_REVIEWS, XS_REASON_RETURNED);
             continue;
         }
         if (column == XS_F_CATEGORY) {
@@ -336,7 +361,9 @@ static xs_err s_sheet_take(xs_csv_t **out, char **bytes, size_t len, char *errbu
         return err;
     }
     case S_XLS:
-        what = "是旧版 Excel 97-2003 工作簿 (.xls) (an old .xls workbook)";
+        what = "是旧版 Excel 97-2003 工作簿 (.xls)，或设了打开密码的工作簿（请先取消密码）(an old "
+               ".xls "
+               "workbook, or one with a password)";
         break;
     case S_UTF16:
         what = "是 UTF-16 编码（Excel 的“Unicode 文本”）(UTF-16 text)";

@@ -79,7 +79,7 @@ static xs_err s_err(int rc, const char *what) {
         err = XS_ESTORE;
         break;
     }
-    xs_log_err(err, "lmdb %s: %s (%d)", what, mdb_strerror(rc), rc);
+    xs_log_err(err, "数据库出错 (lmdb %s: %s, %d)", what, mdb_strerror(rc), rc);
     return err;
 }
 
@@ -95,7 +95,8 @@ static xs_err s_write_err(MDB_env *env, int rc, const char *what) {
     if ((getrlimit(RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
          (rlim_t)st.st_size >= rl.rlim_cur) ||
         (fstatvfs(fd, &vfs) == 0 && (uint64_t)vfs.f_bavail * vfs.f_frsize < S_FULL_SLACK)) {
-        xs_log_err(XS_EFULL, "lmdb %s: %s (%d), short write", what, mdb_strerror(rc), rc);
+        xs_log_err(XS_EFULL, "磁盘已满，请腾出空间后重试 (lmdb %s: %s, %d, short write)", what,
+                   mdb_strerror(rc), rc);
         return XS_EFULL;
     }
     return s_err(rc, what);

@@ -154,6 +154,69 @@ static int s_digits(const char *s, size_t n, unsigned *out) {
     return 1;
 }
 
+/* Code point ranges, sorted, of East Asian Wide (W) and Fullwidth (F) characters. */
+static const uint32_t s_wide[][2] = {
+    {0x1100, 0x115f},   {0x231a, 0x231b},   {0x2329, 0x232a},   {0x23e9, 0x23ec},
+    {0x23f0, 0x23f0},   {0x23f3, 0x23f3},   {0x25fd, 0x25fe},   {0x2614, 0x2615},
+    {0x2648, 0x2653},   {0x267f, 0x267f},   {0x2693, 0x2693},   {0x26a1, 0x26a1},
+    {0x26aa, 0x26ab},   {0x26bd, 0x26be},   {0x26c4, 0x26c5},   {0x26ce, 0x26ce},
+    {0x26d4, 0x26d4},   {0x26ea, 0x26ea},   {0x26f2, 0x26f3},   {0x26f5, 0x26f5},
+    {0x26fa, 0x26fa},   {0x26fd, 0x26fd},   {0x2705, 0x2705},   {0x270a, 0x270b},
+    {0x2728, 0x2728},   {0x274c, 0x274c},   {0x274e, 0x274e},   {0x2753, 0x2755},
+    {0x2757, 0x2757},   {0x2795, 0x2797},   {0x27b0, 0x27b0},   {0x27bf, 0x27bf},
+    {0x2b1b, 0x2b1c},   {0x2b50, 0x2b50},   {0x2b55, 0x2b55},   {0x2e80, 0x303e},
+    {0x3041, 0x33ff},   {0x3400, 0x4dbf},   {0x4e00, 0x9fff},   {0xa000, 0xa4cf},
+    {0xa960, 0xa97f},   {0xac00, 0xd7a3},   {0xf900, 0xfaff},   {0xfe10, 0xfe19},
+    {0xfe30, 0xfe6f},   {0xff00, 0xff60},   {0xffe0, 0xffe6},   {0x16fe0, 0x16fe4},
+    {0x17000, 0x18cff}, {0x1b000, 0x1b2ff}, {0x1f004, 0x1f004}, {0x1f0cf, 0x1f0cf},
+    {0x1f18e, 0x1f18e}, {0x1f191, 0x1f19a}, {0x1f200, 0x1f251}, {0x1f300, 0x1f64f},
+    {0x1f680, 0x1f6ff}, {0x1f900, 0x1f9ff}, {0x20000, 0x2fffd}, {0x30000, 0x3fffd},
+};
+
+/* Code point ranges, sorted, that take no column: combining marks, zero-width characters,
+ * variation selectors. */
+static const uint32_t s_zero[][2] = {
+    {0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x0610, 0x061a}, {0x064b, 0x065f},
+    {0x200b, 0x200f}, {0x202a, 0x202e}, {0x2060, 0x2064}, {0x20d0, 0x20ff}, {0x302a, 0x302d},
+    {0x3099, 0x309a}, {0xfe00, 0xfe0f}, {0xfe20, 0xfe2f}, {0xfeff, 0xfeff}, {0xe0100, 0xe01ef},
+};
+
+static int s_in(const uint32_t (*ranges)[2], size_t n, uint32_t cp) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (cp < ranges[mid][0])
+            hi = mid;
+        else if (cp > ranges[mid][1])
+            lo = mid + 1;
+        else
+            return 1;
+    }
+    return 0;
+}
+
+size_t xs_text_width(const char *s, size_t len) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    size_t w = 0;
+    while (p < end) {
+        uint32_t cp;
+        size_t n = p[0] < 0x80 ? 1 : p[0] >= 0xf0 ? 4 : p[0] >= 0xe0 ? 3 : p[0] >= 0xc0 ? 2 : 0;
+        if (n == 0 || (size_t)(end - p) < n || !xs_text_utf8_valid((const char *)p, n)) {
+            w++;
+            p++;
+            continue;
+        }
+        cp = n == 1 ? p[0] : (uint32_t)(p[0] & (0x7f >> n));
+        for (size_t i = 1; i < n; i++)
+            cp = (cp << 6) | (p[i] & 0x3fu);
+        p += n;
+        if (s_in(s_zero, sizeof s_zero / sizeof s_zero[0], cp))
+            continue;
+        w += s_in(s_wide, sizeof s_wide / sizeof s_wide[0], cp) ? 2 : 1;
+    }
+    return w;
+}
+
 xs_err xs_date_parse(const char *s, size_t len, int32_t *days) {
     unsigned y, m = 0, d = 0;
     /* YYYY, a separator, 1 or 2 digits, the same separator, 1 or 2 digits. */

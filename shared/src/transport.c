@@ -74,7 +74,7 @@ struct xs_client {
     zmq_msg_t last;      /* payload returned by the last recv, kept until the next */
     bool allow_oversize; /* tests only: skip the local size check on send */
     bool failed;         /* the last handshake outcome seen was a failure */
-    xs_err said;         /* the last handshake failure logged, so each is logged once */
+    const char *why;     /* the last handshake failure, described ("Broken pipe"); NULL: none */
     int peer_curve;      /* the probe's answer: 1 a CURVE server, 0 not one, -1 not asked */
     char endpoint[S_ENDPOINT_MAX]; /* what the dealer connects to, for the probe */
     xs_transport_stats_t stats;
@@ -103,7 +103,7 @@ static xs_err s_fail(const char *what, int zerr) {
         err = XS_ENET;
         break;
     }
-    xs_log_err(err, "zmq %s (%s)", what, zmq_strerror(zerr));
+    xs_log_err(err, "网络库出错 (zmq %s: %s)", what, zmq_strerror(zerr));
     return err;
 }
 
@@ -249,7 +249,7 @@ static void s_zap_serve(xs_server_t *s) {
     if (truncated || n != 9 || zmq_msg_size(&frames[1]) != 0 || !s_frame_is(&frames[2], "1.0") ||
         !s_frame_is(&frames[4], XS_TRANSPORT_ZAP_DOMAIN) || !s_frame_is(&frames[7], "CURVE") ||
         zmq_msg_size(&frames[8]) != 32) {
-        xs_log("ZAP: malformed request (%zu frames), answered 500", n);
+        xs_log("准入请求格式错误，已答 500 (ZAP: malformed request, %zu frames)", n);
         s->stats.zap_denied++;
         if (n >= 2 && zmq_msg_size(&frames[1]) == 0)
             s_zap_reply(s, &frames[0], request_id, "500", "malformed ZAP request", "");
@@ -332,7 +332,9 @@ xs_err xs_server_open(xs_server_t **out, const char *endpoint, const uint8_t box
     }
     if (zmq_bind(s->router, endpoint) != 0) {
         int zerr = zmq_errno();
-        xs_log("cannot listen on %s", endpoint);
+        xs_log(
+            "无法监听 %s：地址或端口可能已被占用 (cannot listen: the address or port may be taken)",
+            endpoint);
         err = s_fail("bind", zerr);
         goto out;
     }
@@ -377,7 +379,7 @@ static xs_err s_server_take(xs_server_t *s, xs_peer_t *peer) {
         goto drop;
     /* The User-Id our ZAP handler gave this connection; zmq attaches it to every frame. */
     if (!s_parse_user_id(zmq_msg_gets(&s->last, "User-Id"), peer->origin)) {
-        xs_log("dropped a message without a usable ZAP User-Id");
+        xs_log("丢弃一条没有可用身份的消息 (dropped a message without a usable ZAP User-Id)");
         if (zmq_msg_more(&s->last))
             s_drain(s->router);
         goto drop;
@@ -539,7 +541,7 @@ xs_err xs_client_open(xs_client_t **out, const char *endpoint, const uint8_t ser
     }
     if (zmq_connect(c->dealer, endpoint) != 0) {
         int zerr = zmq_errno();
-        xs_log("cannot connect to %s", endpoint);
+        xs_log("无法连接 %s (cannot connect)", endpoint);
         err = s_fail("connect", zerr);
         goto out;
     }
@@ -651,33 +653,10 @@ static xs_err s_no_detail(xs_client_t *c, uint32_t value, int probe_ms) {
     return c->peer_curve == 1 ? XS_ECRYPTO : XS_ENET;
 }
 
-/* Logs a handshake failure, once for each kind in a row. */
-static void s_client_say(xs_client_t *c, xs_err verdict, uint16_t event, uint32_t value) {
-    if (verdict == c->said)
-        return;
-    c->said = verdict;
-    if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH && value == 400)
-        xs_log("握手被拒绝：未登记或已吊销 (the hub refused the handshake: ZAP status 400)");
-    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
-        xs_log("对方暂时无法核对本节点的登记 (the hub could not check this node's key: ZAP status "
-               "%u)",
-               (unsigned)value);
-    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL)
-        xs_log("握手失败：对方不按本协议应答 (handshake failed: protocol error %#x; not a xueshi "
-               "hub, or another key)",
-               (unsigned)value);
-    else if (verdict == XS_ECRYPTO)
-        xs_log("对方是 CURVE 服务器，但收到本节点的握手后就断开：所持的对方公钥不对 (the peer "
-               "is a CURVE server that hangs up on our handshake: the key held for it is wrong)");
-    else
-        xs_log("握手中连接断开 (the connection broke during the handshake: %s)",
-               zmq_strerror((int)value));
-}
-
 /* Reads every waiting monitor event. Returns the outcome of the last handshake seen: XS_OK
  * when it succeeded or none was seen, else the error recv reports (XS_EREFUSED, XS_ECRYPTO,
- * XS_ENET: see xs_client_recv). When loud, logs failures and may ask the peer who it is (up
- * to probe_ms, once per client). */
+ * XS_ENET: see xs_client_recv); the caller says what they mean. When loud, may ask the peer who it
+ * is (up to probe_ms, once per client). */
 static xs_err s_client_events(xs_client_t *c, bool loud, int probe_ms) {
     xs_err verdict = XS_OK;
     for (;;) {
@@ -702,7 +681,6 @@ static xs_err s_client_events(xs_client_t *c, bool loud, int probe_ms) {
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             verdict = XS_OK;
-            c->said = XS_OK;
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
             /* The ZAP status the hub sent in its ERROR command: 400 refused, 500 its fault. */
@@ -720,8 +698,10 @@ static xs_err s_client_events(xs_client_t *c, bool loud, int probe_ms) {
             continue;
         }
         c->failed = verdict != XS_OK;
-        if (loud && verdict != XS_OK)
-            s_client_say(c, verdict, event, value);
+        if (c->failed)
+            c->why = event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? zmq_strerror((int)value)
+                     : event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH    ? "ZAP"
+                                                                   : "CURVE";
     }
     return verdict;
 }
@@ -769,6 +749,10 @@ xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t **bytes, siz
         if (timeout_ms >= 0 && s_now_ms() >= deadline)
             return XS_ETIMEOUT;
     }
+}
+
+const char *xs_client_why(const xs_client_t *c) {
+    return c->why ? c->why : "";
 }
 
 void xs_client_stats(const xs_client_t *c, xs_transport_stats_t *out) {

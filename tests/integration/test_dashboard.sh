@@ -38,10 +38,17 @@ web_start() {
     return 1
 }
 
-# dom PATH NAME: Chromium's DOM of the dashboard's PATH into $TMP/NAME.html.
+# dom PATH NAME: Chromium's DOM of the dashboard's PATH into $TMP/NAME.html. A browser that
+# starts too slowly on a loaded machine, and dumps nothing, gets two more tries.
 dom() {
-    timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --dump-dom \
-        "http://127.0.0.1:$WEB_PORT$1" >"$TMP/$2.html" 2>"$TMP/$2.chromium.err"
+    local try
+    for try in 1 2 3; do
+        timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --dump-dom \
+            "http://127.0.0.1:$WEB_PORT$1" >"$TMP/$2.html" 2>"$TMP/$2.chromium.err"
+        grep -q '</html>' "$TMP/$2.html" && return 0
+        echo "chromium dumped no page for $1 (try $try): $(tail -n 2 "$TMP/$2.chromium.err")" >&2
+    done
+    return 1
 }
 
 # shot PATH FILE: a screenshot of PATH kept as a test artefact.

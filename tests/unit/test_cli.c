@@ -221,6 +221,41 @@ static void test_get_and_reparse(void **state) {
     assert_string_equal(s_get(&c, "minutes"), "30");
 }
 
+/* A usage error: exit code 2 (help not asked). */
+static void test_usage_without_help_is_exit_2(void **state) {
+    (void)state;
+    assert_int_equal(xs_cli_usage("xueshi-node list --dir DIR"), XS_EXIT_USAGE);
+}
+
+/* -h and --help ask for help wherever they stand, and are never a positional or a refusal.
+ * (Help once asked stays asked for the process: this test runs last.) */
+static void test_help_words(void **state) {
+    (void)state;
+    cmd_t c;
+    s_cmd_init(&c);
+    assert_int_equal(s_parse(&c, (char *[]){"--school", "S1", "-h", NULL}), XS_EINVAL);
+    assert_string_equal(c.err, ""); /* no message: the usage is the answer */
+    assert_int_equal(c.npos, 0);
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"help", 0, NULL}};
+    const char *pos[2];
+    size_t npos;
+    char err[64];
+    assert_int_equal(
+        xs_cli_parse(3, (char *[]){"--dir", "D", "--help", NULL}, opts, 2, pos, 1, &npos, err, 64),
+        XS_OK);
+    assert_string_equal(xs_cli_get(opts, 2, "help"), "1");
+    assert_string_equal(xs_cli_get(opts, 2, "dir"), "D");
+    assert_int_equal(
+        xs_cli_parse(2, (char *[]){"-h", "x.csv", NULL}, opts, 2, pos, 1, &npos, err, 64), XS_OK);
+    assert_string_equal(xs_cli_get(opts, 2, "help"), "1");
+    assert_int_equal(npos, 1);
+    assert_string_equal(pos[0], "x.csv");
+    /* As the value of an option, "-h" is that value. */
+    assert_int_equal(
+        xs_cli_parse(2, (char *[]){"--dir", "-h", NULL}, opts, 2, pos, 1, &npos, err, 64), XS_OK);
+    assert_string_equal(xs_cli_get(opts, 2, "dir"), "-h");
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_option_with_space_and_equals),
@@ -232,6 +267,8 @@ int main(void) {
         cmocka_unit_test(test_too_many_positionals_refused),
         cmocka_unit_test(test_small_error_buffer_is_truncated),
         cmocka_unit_test(test_get_and_reparse),
+        cmocka_unit_test(test_usage_without_help_is_exit_2),
+        cmocka_unit_test(test_help_words),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

@@ -305,7 +305,7 @@ static void test_every_code_has_an_exit(void **state) {
     fixture_t *fx = *state;
     static const int want[XS_PCODE_MAX + 1] = {
         [XS_PCODE_MALFORMED] = 1,     [XS_PCODE_VERSION] = 1,      [XS_PCODE_TOO_BIG] = 1,
-        [XS_PCODE_BAD_SIGNATURE] = 1, [XS_PCODE_WRONG_ORIGIN] = 4, [XS_PCODE_REVOKED] = 4,
+        [XS_PCODE_BAD_SIGNATURE] = 4, [XS_PCODE_WRONG_ORIGIN] = 4, [XS_PCODE_REVOKED] = 4,
         [XS_PCODE_UNKNOWN] = 4,       [XS_PCODE_INTERNAL] = 3,
     };
     for (unsigned code = 1; code <= XS_PCODE_MAX; code++) {
@@ -441,11 +441,11 @@ static void test_dropped_handshake_is_unreachable(void **state) {
 }
 
 /* The node holds a stranger's key as the hub's: the hub (a real CURVE server) breaks the
- * handshake off every time. That is this node's configuration to fix: 1, with the key named. */
+ * handshake off every time. The keys do not match: 4, with the key named and what to do. */
 static void test_wrong_hub_key(void **state) {
     fixture_t *fx = *state;
     script_t script = {{0}, 0, 0, 0};
-    s_expect_status(fx, "wrong hub key", s_sync(fx, fx->wrong_dir, &script), 1);
+    s_expect_status(fx, "wrong hub key", s_sync(fx, fx->wrong_dir, &script), 4);
     assert_int_equal(script.hellos, 0);
     assert_non_null(strstr(fx->out, "公钥"));
 }

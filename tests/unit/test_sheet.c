@@ -361,8 +361,73 @@ static void test_row_policy_categories(void **state) {
     xs_policy_destroy(&policy);
 }
 
+/* A node's `list --format csv` reads back: its id and review_reason are ignored, a voided or
+ * returned row is refused for that reason, the others are records. */
+static void test_listing_reads_back(void **state) {
+    (void)state;
+    s_fixture_t fx;
+    xs_record_t rec;
+    xs_field field;
+    xs_reason why;
+    s_open(&fx,
+           "id,school_id,teacher_id,name,date,category,minutes,voided_by,review,review_reason\n"
+           "1,S1,T1,张三,2025-10-05,lecture,90,,未审核,\n"
+           "2,S1,T1,张三,2025-10-05,lecture,90,4,未审核,\n"
+           "3,S1,T2,李四,2025-10-06,lecture,60,,已退回,缺少签到表\n"
+           "5,S1,T2,李四,2025-10-07,lecture,60,,已通过,\n");
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_OK);
+    s_assert_str(rec.teacher_id, "T1");
+    assert_int_equal(rec.minutes, 90);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_EINVAL);
+    assert_int_equal(field, XS_F_VOIDS);
+    assert_int_equal(why, XS_REASON_VOIDED);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_EINVAL);
+    assert_int_equal(field, XS_F_REVIEWS);
+    assert_int_equal(why, XS_REASON_RETURNED);
+    assert_int_equal(s_row(&fx, &rec, NULL, &field, &why), XS_OK);
+    assert_int_equal(rec.date, xs_date_from_civil(2025, 10, 7));
+    xs_csv_close(&fx.csv);
+}
+
+/* What Excel may have saved: UTF-8 is read, GBK, UTF-16 and .xls are named with what to do. */
+static void test_open_names_the_encoding(void **state) {
+    (void)state;
+    static const struct {
+        const char *bytes;
+        size_t len;
+        const char *named; /* NULL: opens */
+    } cases[] = {
+        {"\xef\xbb\xbfteacher_id,date,category\n", 27, NULL},
+        {"teacher_id,date,category\n", 25, NULL},
+        {"\xb9\xa4\xba\xc5,\xc8\xd5\xc6\xda,\xc0\xe0\xb1\xf0\n", 15, "GBK"},
+        {"\xff\xfet\0e\0", 6, "UTF-16"},
+        {"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\0\0", 10, ".xls"},
+        {"teacher_id\x80\x80\n", 13, "UTF-8"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        xs_csv_t *c = NULL;
+        char msg[512];
+        xs_err err = xs_sheet_open_mem(&c, cases[i].bytes, cases[i].len, msg, sizeof msg);
+        if (!cases[i].named) {
+            assert_int_equal(err, XS_OK);
+            xs_csv_row_t row;
+            assert_int_equal(xs_csv_next(c, &row), XS_OK);
+            assert_int_equal(row.count, 3);
+            assert_memory_equal(row.cells[0].ptr, "teacher_id", 10); /* the BOM is skipped */
+            xs_csv_close(&c);
+            continue;
+        }
+        assert_int_equal(err, XS_ECSV);
+        assert_null(c);
+        if (!strstr(msg, cases[i].named) || !strstr(msg, "CSV UTF-8"))
+            fail_msg("case %zu: \"%s\" does not name %s and CSV UTF-8", i, msg, cases[i].named);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_listing_reads_back),
+        cmocka_unit_test(test_open_names_the_encoding),
         cmocka_unit_test(test_header_any_order_and_case),
         cmocka_unit_test(test_header_chinese_aliases),
         cmocka_unit_test(test_header_unknown_column_is_named),

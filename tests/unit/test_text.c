@@ -411,19 +411,45 @@ static void test_base45_refusals(void **state) {
     assert_int_equal(xs_text_base45_encode("AB", 2, text, 4, &n), XS_OK);
 }
 
+/* Terminal columns: CJK and fullwidth take two, combining marks none, the rest one. */
+static void test_width(void **state) {
+    (void)state;
+    static const struct {
+        const char *text;
+        size_t width;
+    } cases[] = {
+        {"", 0},
+        {"T0001", 5},
+        {"专题讲座", 8},
+        {"教师 T1", 7},
+        {"《论文》", 8},
+        {"，。", 4},
+        {"ＡＢ", 4},
+        {"é", 1},
+        {"e\xcc\x81", 1},
+        {"—", 1},
+        {"한국", 4},
+        {"かな", 4},
+        {"\xf0\xa0\x80\x80", 2},
+        {"a\xff"
+         "b",
+         3},
+        {"\xe4\xb8", 2},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        if (xs_text_width(cases[i].text, strlen(cases[i].text)) != cases[i].width)
+            fail_msg("\"%s\": %zu columns, want %zu", cases[i].text,
+                     xs_text_width(cases[i].text, strlen(cases[i].text)), cases[i].width);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_utf8_every_code_point),
-        cmocka_unit_test(test_utf8_refusals),
-        cmocka_unit_test(test_trim),
-        cmocka_unit_test(test_parse_fixed),
-        cmocka_unit_test(test_format_fixed),
-        cmocka_unit_test(test_dates_every_day),
-        cmocka_unit_test(test_date_parse_refusals),
-        cmocka_unit_test(test_date_extremes),
-        cmocka_unit_test(test_utf8_prefix),
-        cmocka_unit_test(test_base45_vectors),
-        cmocka_unit_test(test_base45_round_trip),
+        cmocka_unit_test(test_width),           cmocka_unit_test(test_utf8_every_code_point),
+        cmocka_unit_test(test_utf8_refusals),   cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_parse_fixed),     cmocka_unit_test(test_format_fixed),
+        cmocka_unit_test(test_dates_every_day), cmocka_unit_test(test_date_parse_refusals),
+        cmocka_unit_test(test_date_extremes),   cmocka_unit_test(test_utf8_prefix),
+        cmocka_unit_test(test_base45_vectors),  cmocka_unit_test(test_base45_round_trip),
         cmocka_unit_test(test_base45_refusals),
     };
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);

@@ -234,14 +234,13 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     char msg[512];
     memset(a, 0, sizeof *a);
     if (xs_cli_parse(argc, argv, opts, nopts, pos, 0, &npos, msg, sizeof msg) != XS_OK) {
-        fprintf(stderr, "xueshi: %s\n用法 (usage): %s\n", msg, S_USAGE);
-        return 2;
+        if (msg[0])
+            fprintf(stderr, "xueshi: %s\n", msg);
+        return xs_cli_usage(S_USAGE);
     }
     if (xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "policy") ||
-        !xs_cli_get(opts, nopts, "records")) {
-        fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
-        return 2;
-    }
+        !xs_cli_get(opts, nopts, "records"))
+        return xs_cli_usage(S_USAGE);
     a->policy = xs_cli_get(opts, nopts, "policy");
     a->records = xs_cli_get(opts, nopts, "records");
     a->detail = xs_cli_get(opts, nopts, "detail") != NULL;
@@ -307,13 +306,7 @@ out:
 
 /* Loads the policy file at path, saying why when it cannot. */
 static xs_err s_load_policy(xs_policy_t **policy, const char *path) {
-    char msg[512];
-    xs_err err = xs_policy_load(policy, path, msg, sizeof msg);
-    if (err == XS_EPOLICY)
-        fprintf(stderr, "xueshi: 认定规则有误 (policy refused): %s\n", msg);
-    else if (err != XS_OK)
-        xs_log_err(err, "无法读取认定规则 %s (cannot read policy)", path);
-    return err;
+    return xs_policy_load_said(policy, path);
 }
 
 /* Says where the CSV at path stopped parsing. */
@@ -399,7 +392,7 @@ static int s_read_register(s_certify_t *c, const char *path) {
     if (err != XS_OK)
         xs_log_err(err, "无法读取 %s (cannot read)", path);
     else if (!(row = malloc(sizeof *row)))
-        xs_log_err(XS_ENOMEM, "certify");
+        xs_log_err(XS_ENOMEM, "认定 (certify)");
     else if ((rc = s_read_header(csv, row, &sheet, c->policy, path)) == 0)
         rc = s_read_rows(c, csv, row, &sheet, path);
     free(row);
@@ -502,7 +495,7 @@ static int s_certify_print(s_certify_t *c, int detail) {
     static char outbuf[1 << 16];
     xs_certify_row_t *rows = NULL;
     if (c->count && !(rows = malloc(c->count * sizeof *rows))) {
-        xs_log_err(XS_ENOMEM, "certify");
+        xs_log_err(XS_ENOMEM, "认定 (certify)");
         return 2;
     }
     setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);

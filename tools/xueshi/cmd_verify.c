@@ -99,15 +99,16 @@ static int s_parse(int argc, char **argv, s_args_t *a) {
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    char msg[512];
+    char msg[512] = "";
     memset(a, 0, sizeof *a);
     argc = s_take_amends(argc, argv, a);
     if (argc < 0)
         return 2;
     if (xs_cli_parse(argc, argv, opts, nopts, pos, 1, &npos, msg, sizeof msg) != XS_OK ||
         xs_cli_get(opts, nopts, "help")) {
-        fprintf(stderr, "用法 (usage): %s\n", S_USAGE);
-        return 2;
+        if (msg[0] && !xs_cli_get(opts, nopts, "help"))
+            fprintf(stderr, "xueshi: %s\n", msg);
+        return xs_cli_usage(S_USAGE);
     }
     a->scan = xs_cli_get(opts, nopts, "scan");
     a->image = xs_cli_get(opts, nopts, "image");

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "xs/cli.h"
 #include "xueshi.h"
 
 static const struct {
@@ -13,24 +14,19 @@ static const struct {
     {"verify", tool_cmd_verify, "离线核验认定回执 (check a hub-signed receipt offline)"},
 };
 
-static int s_usage(void) {
-    fprintf(stderr, "xueshi — 学时认定工具 (credit-hour certification tool)\n\n"
-                    "用法 (usage): xueshi COMMAND [options]\n\n");
+static void s_overview(FILE *out) {
+    fprintf(out, "xueshi — 学时认定工具 (credit-hour certification tool)\n\n"
+                 "用法 (usage): xueshi COMMAND [options]\n\n");
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        fprintf(stderr, "  %-8s %s\n", s_commands[i].name, s_commands[i].help);
-    return 2;
+        fprintf(out, "  %-8s %s\n", s_commands[i].name, s_commands[i].help);
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0)
-        return s_usage();
-    if (strcmp(argv[1], "--version") == 0) {
-        puts("xueshi 0.1.0");
-        return 0;
-    }
+    int front = xs_cli_front("xueshi", argc, argv, s_overview);
+    if (front >= 0)
+        return front;
     for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
         if (strcmp(argv[1], s_commands[i].name) == 0)
             return s_commands[i].run(argc - 2, argv + 2);
-    fprintf(stderr, "xueshi: 未知命令 \"%s\" (unknown command)\n", argv[1]);
-    return s_usage();
+    return xs_cli_unknown_command("xueshi", argv[1]);
 }

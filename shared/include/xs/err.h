@@ -32,10 +32,14 @@ typedef enum xs_err {
 /* Returns a static bilingual message for err ("磁盘已满 (disk full)"); never NULL. */
 const char *xs_strerror(xs_err err);
 
-/* Writes "xueshi: <what>: <xs_strerror(err)>" and an optional detail to stderr. */
+/* Names the program in every log line from now on ("xueshi-node"); the default is "xueshi".
+ * name is borrowed for the life of the process. */
+void xs_log_program(const char *name);
+
+/* Writes "PROGRAM: <what>: <xs_strerror(err)>" to stderr as one line. */
 void xs_log_err(xs_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Writes one formatted line to stderr, prefixed "xueshi: ". */
+/* Writes one formatted line to stderr, prefixed "PROGRAM: ". */
 void xs_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

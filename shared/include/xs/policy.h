@@ -187,8 +187,13 @@ typedef struct xs_policy {
 
 /* Reads and parses the policy file at path (at most XS_POLICY_FILE_MAX bytes). On success
  * *out is the caller's (free with xs_policy_destroy). A refused file gives XS_EPOLICY with
- * "file:line: reason" in errbuf; an unreadable one XS_EIO or XS_ETOOBIG; XS_ENOMEM. */
+ * "file:line: reason" in errbuf; a missing one XS_ENOTFOUND, one that may not be read XS_EPERM,
+ * an unreadable one XS_EIO or XS_ETOOBIG, each with a Chinese-first message in errbuf;
+ * XS_ENOMEM. */
 XS_MUST_USE xs_err xs_policy_load(xs_policy_t **out, const char *path, char *errbuf, size_t cap);
+
+/* xs_policy_load that says why not in one log line (xs_log), with what to do. */
+XS_MUST_USE xs_err xs_policy_load_said(xs_policy_t **out, const char *path);
 
 /* Parses len bytes of policy text; display_name stands for the file in messages. Same
  * results as xs_policy_load. text is not kept. */

@@ -19,6 +19,7 @@ typedef struct xs_progress {
     uint64_t total;      /* units in all; 0 when unknown (no time left is shown) */
     double start;        /* when the work began, seconds of CLOCK_MONOTONIC */
     double last;         /* when a line was last written; 0: none yet */
+    uint32_t calls;      /* xs_progress_update calls: the clock is read every 16th */
 } xs_progress_t;
 
 /* Starts measuring work of total units (0: unknown) for program; strings are borrowed until

@@ -13,6 +13,11 @@
 /* Columns that are not record fields, as held in xs_sheet_t.column. */
 #define XS_SHEET_COL_NONE (-1) /* empty header name: ignored, but its cells must stay blank */
 #define XS_SHEET_COL_NAME (-2) /* name / 姓名: the teacher's name, shown, never recorded */
+/* The columns `xueshi-node list --format csv` adds, so that its output reads back: */
+#define XS_SHEET_COL_ID (-3)            /* id: the listing node's record number, ignored */
+#define XS_SHEET_COL_VOIDED_BY (-4)     /* voided_by: a row voided there is refused (voided) */
+#define XS_SHEET_COL_REVIEW (-5)        /* review: a row returned there (已退回) is refused */
+#define XS_SHEET_COL_REVIEW_REASON (-6) /* review_reason: ignored */
 
 /* Values xs_sheet_row puts in *field for faults that are not a record field's. Neither field
  * can be a sheet column, so neither is ambiguous there; xs_sheet_field_name names them. */
@@ -55,7 +60,8 @@ XS_MUST_USE xs_err xs_sheet_open_mem(xs_csv_t **out, const void *bytes, size_t l
  * (teacher_id, school_id, date, category, role, minutes, hours, days, chars, unit, level,
  * grade, work, event, score, note, operator, ref, lessons) or name, or by the Chinese aliases
  * 教师编号/工号, 学校, 日期, 类别, 角色, 分钟, 学时, 天数, 字数, 单元, 级别, 等级, 题目, 活动,
- * 成绩, 备注, 登记人, 编号, 课时/课时数, 姓名; names are trimmed and ASCII-case-folded. A column
+ * 成绩, 备注, 登记人, 编号, 课时/课时数, 姓名; and the columns a node's `list --format csv` adds
+ * (id, voided_by, review, review_reason); names are trimmed and ASCII-case-folded. A column
  * with an empty name is ignored. Returns XS_EINVAL for an unknown or repeated column, a missing
  * teacher_id, date or category column, or a header that is not UTF-8 (a CSV saved as GBK), and
  * writes a one-line message, Chinese first, naming the column into errbuf (cap bytes, may be 0); ""
@@ -80,6 +86,8 @@ XS_MUST_USE xs_err xs_sheet_header_policy(xs_sheet_t *out, const xs_csv_row_t *h
  *   - a cell's value refused by xs_record_set_text: *field is that field, *why its reason;
  *   - a name cell that is not UTF-8 (bad_value) or over XS_SHEET_NAME_MAX (out_of_range):
  *     *field is XS_SHEET_F_NAME;
+ *   - a row a node's listing shows voided (a voided_by cell) or returned (review 已退回 or
+ *     returned): *field is XS_F_VOIDS or XS_F_REVIEWS, *why voided or returned;
  *   - a row with a different number of cells than the header, or a non-blank cell under a
  *     column with an empty name: *field is XS_SHEET_F_ROW, *why XS_REASON_BAD_VALUE, and
  *     extra->cells tells the count.

@@ -26,6 +26,12 @@ XS_MUST_USE xs_err xs_text_parse_fixed(const char *s, size_t len, unsigned scale
 /* Writes value / 10^scale with exactly `scale` decimals ("2.50"); returns bytes written. */
 size_t xs_text_format_fixed(char *out, size_t cap, uint64_t value, unsigned scale);
 
+/* Columns a terminal gives len bytes of UTF-8: 2 for an East Asian Wide or Fullwidth
+ * character (Unicode UAX #11: CJK, Hangul, kana, fullwidth forms, CJK punctuation), 0 for a
+ * combining mark, a zero-width character or a variation selector, 1 for anything else; a byte
+ * that is not UTF-8 counts 1. */
+size_t xs_text_width(const char *s, size_t len);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date; month 1..12, day 1..31 unchecked. */
 int32_t xs_date_from_civil(int year, unsigned month, unsigned day);
 /* The civil date of a day count from xs_date_from_civil. */

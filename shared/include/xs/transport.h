@@ -119,6 +119,11 @@ XS_MUST_USE xs_err xs_client_send(xs_client_t *c, const void *bytes, size_t len)
 XS_MUST_USE xs_err xs_client_recv(xs_client_t *c, int timeout_ms, const uint8_t **bytes,
                                   size_t *len);
 
+/* The last handshake failure xs_client_recv saw, described for a log line ("Broken pipe",
+ * "Connection reset by peer"; "ZAP" or "CURVE" for a refusal or a key that does not match); ""
+ * when none. Static. */
+const char *xs_client_why(const xs_client_t *c);
+
 /* This client's counters (zap_* stay 0). */
 void xs_client_stats(const xs_client_t *c, xs_transport_stats_t *out);
 
