@@ -271,5 +271,7 @@ int node_cmd_recover(int argc, char **argv);
 int node_cmd_check(int argc, char **argv);
 int node_cmd_staff(int argc, char **argv);
 int node_cmd_certificate(int argc, char **argv);
+int node_cmd_web(int argc, char **argv);
+int node_cmd_web_passwd(int argc, char **argv);
 
 #endif
