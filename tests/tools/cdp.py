@@ -247,9 +247,13 @@ class Browser:
                                             "objectId": found["result"]["objectId"]})
 
     def submit(self, selector):
-        """Clicks the button SELECTOR and waits for the page the browser loads next."""
+        """Clicks the button SELECTOR (for a form, its first submit button) and waits for the
+        page the browser loads next."""
         self.events.clear()
-        self.eval("%s.click()" % self._element(selector))
+        self.eval("(function(){var e=%s;if(e.tagName==='FORM'){var f=e;"
+                  "e=f.querySelector('button:not([type]),[type=submit],[type=image]');"
+                  "if(!e)throw new Error('no submit button in '+%s)}e.click()})()"
+                  % (self._element(selector), json.dumps(selector)))
         self.wait_event("Page.loadEventFired")
 
     def url(self):
