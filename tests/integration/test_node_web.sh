@@ -101,7 +101,7 @@ pass "xueshi-node web says where it serves: $URL/"
 # ---- the browser session -----------------------------------------------------------------------
 
 flow_rc=0
-timeout 120 python3 "$XS_LIB_DIR/node_web_flow.py" "$CHROMIUM" "$URL" "$TEACHER" "$DAY" \
+TMPDIR=$TMP timeout 120 python3 "$XS_LIB_DIR/node_web_flow.py" "$CHROMIUM" "$URL" "$TEACHER" "$DAY" \
     "$YEAR" "$TMP/sheet.csv" "$SHOTS${XS_SHOTS_DIR:+:$XS_SHOTS_DIR}" >"$TMP/flow.out" \
     2>"$TMP/flow.err" || flow_rc=$?
 while IFS= read -r line; do

@@ -16,6 +16,8 @@
 # As a script, a self-check: `python3 cdp.py CHROMIUM URL SHOT.png` loads URL, prints its title
 # and saves a full-page screenshot and a small-screen one (SHOT-small.png).
 
+import base64
+import ctypes
 import fcntl
 import json
 import os
@@ -26,13 +28,16 @@ import subprocess
 import sys
 import tempfile
 import time
-import base64
 
 TIMEOUT = 30.0  # seconds for any one wait: generous for a loaded two-core machine
 
 
 class CdpError(Exception):
     """The browser failed, hung, or answered a command with an error."""
+
+
+def _exit_on_signal(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds through `with Browser(...)`, which closes it
 
 
 class Browser:
@@ -47,6 +52,9 @@ class Browser:
         self.buffer = b""
         self.session = None
         self.proc = None
+        for sig in (signal.SIGTERM, signal.SIGHUP):  # `timeout`, ctest: still close the browser
+            if signal.getsignal(sig) == signal.SIG_DFL:
+                signal.signal(sig, _exit_on_signal)
         self.to_browser, self.from_browser = self._start(chromium, width, height)
         try:
             target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)
@@ -72,7 +80,11 @@ class Browser:
             writes = fcntl.fcntl(browser_writes, fcntl.F_DUPFD, 10)
             os.dup2(reads, 3)
             os.dup2(writes, 4)
-            os.setsid()  # its own process group: close() kills the renderers with it
+            # Killed with this process, however it ends (Linux's PR_SET_PDEATHSIG, 1).
+            try:
+                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+            except (OSError, AttributeError):
+                pass
 
         args = [chromium, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
                 "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars",
@@ -88,12 +100,16 @@ class Browser:
         return to_browser, from_browser
 
     def close(self):
-        """Kills the browser (its whole process group) and removes its profile directory."""
+        """Closes the browser (asking it first, then killing it) and removes its profile."""
         if self.proc is not None and self.proc.poll() is None:
             try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
+                self.call("Browser.close", session=False, timeout=5)
+            except CdpError:
                 pass
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
         if self.proc is not None:
             try:
                 self.proc.wait(timeout=10)
