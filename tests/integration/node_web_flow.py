@@ -3,7 +3,8 @@
 # Run by test_node_web.sh against a running `xueshi-node web`; prints one line per check,
 # "ok   - WHAT" or "FAIL - WHAT: WHY", which the shell counts. The pages have no JavaScript:
 # the flow sets values, clicks the submit buttons and waits for the next page, as a person
-# would. Screenshots go to every directory in SHOT_DIRS (separated by ':').
+# would. Screenshots go to the first directory in SHOT_DIRS (separated by ':'); those that
+# docs/ shows (node-record.png, node-import.png, node-totals.png) to the others too.
 #
 #   python3 node_web_flow.py CHROMIUM BASE_URL TEACHER DATE YEAR SHEET SHOT_DIRS
 #
@@ -46,14 +47,10 @@ class Flow:
     def path(self):
         return re.sub(r"^https?://[^/]+", "", self.b.url())
 
-    def shot(self, name, small=False):
-        if small:
-            self.b.viewport(390, 844, mobile=True)
-            self.b.goto(self.b.url())
-        for d in self.shot_dirs:
+    def shot(self, name, docs=True):
+        """A screenshot NAME into the first of SHOT_DIRS and, when docs, into the others too."""
+        for d in self.shot_dirs if docs else self.shot_dirs[:1]:
             self.b.screenshot(os.path.join(d, name))
-        if small:
-            self.b.viewport(1024, 768)
 
     def provisional(self, teacher, year):
         """The text of td.provisional in tr#t-TEACHER on /totals?year=YEAR (None: no row)."""
@@ -96,6 +93,14 @@ def run(flow, teacher, date, year, sheet):
         return 1
     others = [n for n in ("chars", "score", "work", "days") if b.exists('%s [name="%s"]' % (form, n))]
     check("and only the lecture's fields", not others, "it also asks for %s" % " ".join(others))
+    b.viewport(390, 844, mobile=True)
+    flow.go("/record?category=lecture")
+    wide = b.eval("document.documentElement.scrollWidth")
+    check("on a phone's screen (390 px) the form fits its width", wide <= 390,
+          "the page is %s px wide" % wide)
+    flow.shot("node-record-small.png", docs=False)
+    b.viewport(1024, 768)
+    flow.go("/record?category=lecture")
     b.fill('[name="teacher_id"]', teacher)
     b.fill('[name="date"]', date)
     b.fill('[name="minutes"]', "90")
@@ -103,11 +108,6 @@ def run(flow, teacher, date, year, sheet):
     if b.exists('[name="note"]'):
         b.fill('[name="note"]', "乡村课堂专题讲座")
     flow.shot("node-record.png")
-    flow.shot("node-record-small.png", small=True)
-    b.fill('[name="teacher_id"]', teacher)  # the small-screen shot reloaded the form
-    b.fill('[name="date"]', date)
-    b.fill('[name="minutes"]', "90")
-    b.fill('select[name="role"]', "参与者")
     b.submit(form)
     added = re.match(r"^/records\?added=(\d+)$", flow.path())
     if not check("登记 goes on to /records?added=SEQ", added is not None,
@@ -178,7 +178,7 @@ def run(flow, teacher, date, year, sheet):
     check("the refused form comes back filled in (teacher T0009)",
           b.exists(form) and b.eval("(document.querySelector('[name=\"teacher_id\"]')||{})"
                                     ".value") == "T0009")
-    flow.shot("node-record-refused.png")
+    flow.shot("node-record-refused.png", docs=False)
     return 0
 
 

@@ -245,10 +245,10 @@ class Browser:
 
     def fill(self, selector, value):
         """Sets an input's, textarea's or select's value as typing or picking would (for a
-        select, VALUE is an option's value or its label)."""
+        select, VALUE is an option's value or the start of its label)."""
         self.eval("(function(){var e=%s,v=%s;"
                   "if(e.tagName==='SELECT'){var o=[].find.call(e.options,function(o){"
-                  "return o.value===v||o.text.trim()===v});"
+                  "return o.value===v||o.text.trim().indexOf(v)===0});"
                   "if(!o)throw new Error('no option '+v+' in '+%s);v=o.value}"
                   "e.value=v;e.dispatchEvent(new Event('input',{bubbles:true}));"
                   "e.dispatchEvent(new Event('change',{bubbles:true}))})()"
