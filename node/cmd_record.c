@@ -4,8 +4,8 @@
 #include <time.h>
 
 #include "check.h"
+#include "entry.h"
 #include "node.h"
-#include "staff.h"
 
 #define S_USAGE                                                                                    \
     "xueshi-node record --dir DIR --teacher T --date YYYY-MM-DD --category C\n"                    \
@@ -32,28 +32,17 @@ static const struct {
 };
 #define S_NFIELDS (sizeof s_fields / sizeof s_fields[0])
 
-struct s_append {
-    const uint8_t *bytes; /* encoded record */
-    size_t len;
-    node_dedupe_t key;
-    uint64_t seq; /* out: the new record's sequence number */
-};
-
-static xs_err s_append(xs_txn_t *txn, void *ctx) {
-    struct s_append *a = ctx;
-    return node_append(txn, a->bytes, a->len, &a->key, &a->seq);
-}
-
 int node_cmd_record(int argc, char **argv) {
     xs_cli_opt_t opts[S_NFIELDS + 2];
     const size_t nopts = S_NFIELDS + 2;
+    node_entry_field_t fields[S_NFIELDS];
     const char *pos[1];
-    size_t npos;
+    size_t npos, nfields = 0;
     node_t node;
     xs_policy_t *policy = NULL;
     xs_staff_t staff = {0};
-    xs_record_t rec;
-    xs_writer_t w;
+    node_refusal_t why;
+    uint64_t seq = 0;
     int rc = 1;
     for (size_t i = 0; i < S_NFIELDS; i++)
         opts[i] = (xs_cli_opt_t){s_fields[i].option, 1, NULL};
@@ -62,18 +51,10 @@ int node_cmd_record(int argc, char **argv) {
     if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_USAGE);
-
-    xs_record_init(&rec);
     for (size_t i = 0; i < S_NFIELDS; i++) {
-        xs_reason why;
         const char *v = xs_cli_get(opts, nopts, s_fields[i].option);
-        if (s_fields[i].field == XS_F_CATEGORY)
-            continue; /* named under the node's policy, below */
-        if (v && xs_record_set_text(&rec, s_fields[i].field, v, strlen(v), &why) != XS_OK) {
-            fprintf(stderr, "xueshi-node: 拒绝登记 (refused): --%s \"%s\": %s (%s)\n",
-                    s_fields[i].option, v, xs_reason_zh(why), xs_reason_code(why));
-            return 2;
-        }
+        if (v)
+            fields[nfields++] = (node_entry_field_t){xs_field_name(s_fields[i].field), v};
     }
     const char *dir = xs_cli_get(opts, nopts, "dir");
     xs_err err = node_open(&node, dir);
@@ -86,55 +67,24 @@ int node_cmd_record(int argc, char **argv) {
         rc = node_exit_code(err, dir);
         goto out;
     }
-    const char *category = xs_cli_get(opts, nopts, "category");
-    if (category) {
-        int code = node_category_parse(policy, category, strlen(category));
-        if (code <= 0) {
-            fprintf(stderr, "xueshi-node: 拒绝登记 (refused): --category \"%s\": %s (%s)\n",
-                    category, xs_reason_zh(XS_REASON_UNKNOWN_CATEGORY),
-                    xs_reason_code(XS_REASON_UNKNOWN_CATEGORY));
-            node_category_hint(policy);
-            rc = 2;
-            goto out;
-        }
-        rec.category = (uint8_t)code;
-        rec.present |= 1u << XS_F_CATEGORY;
-    }
-    if (rec.school_id.len == 0) {
-        rec.school_id.ptr = node.school;
-        rec.school_id.len = (uint32_t)strlen(node.school);
-        rec.present |= 1u << XS_F_SCHOOL_ID;
-    }
-    rec.recorded_at = (int64_t)time(NULL);
-    rec.present |= 1u << XS_F_RECORDED_AT;
-    if (node_check(&node, policy, &rec, 0) != XS_REASON_NONE) {
-        rc = 2;
-        goto out;
-    }
     /* With the county's roster held, only its teachers of this school; without, anyone. */
     err = node_staff_load(&node, &staff);
     if (err != XS_OK && err != XS_ENOTFOUND) {
         rc = node_exit_code(err, dir);
         goto out;
     }
-    if (!node_staff_admits(&staff, &rec, 0)) {
+    err = node_entry_add(&node, policy, &staff, fields, nfields, (int64_t)time(NULL), &seq, &why);
+    if (why.why != XS_REASON_NONE) {
+        fprintf(stderr, "xueshi-node: 拒绝登记 (refused): %s\n", why.text);
         rc = 2;
         goto out;
     }
-    xs_writer_init(&w, XS_RECORD_MAX);
-    xs_record_encode(&rec, &w);
-    struct s_append a = {w.data, w.len, {{0}, 0}, 0};
-    node_dedupe_key(&rec, &a.key);
-    err = xs_writer_err(&w);
-    if (err == XS_OK)
-        err = xs_store_update(node.store, s_append, &a);
-    xs_writer_free(&w);
     if (err != XS_OK) {
         xs_log_err(err, "登记失败，未写入 (not recorded)");
         rc = node_exit_code(err, dir);
         goto out;
     }
-    printf("已登记 (recorded) %llu\n", (unsigned long long)a.seq);
+    printf("已登记 (recorded) %llu\n", (unsigned long long)seq);
     rc = 0;
 out:
     xs_staff_free(&staff);

@@ -29,6 +29,8 @@ static const struct {
     {"staff", node_cmd_staff, 1, "查看教师花名册 (show the teacher roster the node holds)"},
     {"certificate", node_cmd_certificate, 1,
      "打印学时证明 PDF (print a teacher's certificate for a year)"},
+    {"web", node_cmd_web, 1, "用浏览器登记和查看 (the operator's pages in a browser)"},
+    {"web-passwd", node_cmd_web_passwd, 1, "设置网页界面的密码 (set the web UI's password)"},
     {"recover", node_cmd_recover, 1, "从县级中心恢复本节点数据 (rebuild the store from the hub)"},
     /* check reads the store only in child processes, whose crashes it reports itself. */
     {"check", node_cmd_check, 0, "检查数据库是否损坏 (check the store for damage)"},

@@ -1,6 +1,7 @@
 /* node: opening a node directory, checking and appending records. */
 #include "node.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ static const struct {
     [NODE_META_ROSTER] = {"roster", 0},
     [NODE_META_RELAY] = {"relay", 0},
     [NODE_META_LINK_RATE] = {"link_rate", 8},
+    [NODE_META_LAST_SYNC] = {"last_sync", 8},
 };
 
 const char *node_meta_name(node_meta_key key) {
@@ -414,31 +416,118 @@ int node_category_parse(const xs_policy_t *policy, const char *text, size_t len)
     return xs_policy_category_parse(policy, text, len);
 }
 
-void node_category_hint(const xs_policy_t *policy) {
-    if (!policy) {
-        fprintf(stderr,
-                "xueshi-node: 本节点还没有县里的认定规则，只认识内置的十个类别；县里自定义的类别"
-                "随认定规则一起下发：同步一次 (sync) 或导入县里的 U 盘数据包即可 (this node has no "
-                "county policy yet and knows only the ten built-in categories; the county's own "
-                "categories arrive with its policy at the next sync or USB bundle)\n");
-        return;
+/* Appends to out (cap bytes, n used) what fmt gives, cut to fit; returns the new length. */
+__attribute__((format(printf, 4, 5))) static size_t s_cat(char *out, size_t cap, size_t n,
+                                                          const char *fmt, ...) {
+    va_list ap;
+    if (n + 1 >= cap)
+        return n;
+    va_start(ap, fmt);
+    int w = vsnprintf(out + n, cap - n, fmt, ap);
+    va_end(ap);
+    if (w < 0)
+        return n;
+    if ((size_t)w >= cap - n) {
+        /* Cut at a whole UTF-8 character. */
+        size_t end = cap - 1;
+        while (end > n && ((unsigned char)out[end] & 0xc0) == 0x80)
+            end--;
+        out[end] = '\0';
+        return end;
     }
-    fprintf(stderr,
-            "xueshi-node: 认定规则 %s 第 %u 版没有这个类别 (policy %s v%u does not define this "
-            "category)。",
-            policy->id, policy->version, policy->id, policy->version);
-    if (policy->custom_count == 0)
-        fprintf(stderr, "本县没有自定义类别 (the county defines no categories of its own)\n");
-    else
-        fprintf(stderr, "本县自定义类别 (the county's own categories):");
-    for (uint32_t i = 0; i < policy->custom_count; i++)
-        fprintf(stderr, "%s %s %s", i ? "," : "", policy->custom[i].name, policy->custom[i].label);
-    if (policy->custom_count)
-        fputc('\n', stderr);
+    return n + (size_t)w;
 }
 
-xs_reason node_check(const node_t *node, const xs_policy_t *policy, const xs_record_t *rec,
-                     long line) {
+size_t node_category_allowed(const xs_policy_t *policy, char *out, size_t cap) {
+    size_t n = xs_field_allowed(XS_F_CATEGORY, out, cap);
+    for (uint32_t i = 0; policy && i < policy->custom_count; i++)
+        n = s_cat(out, cap, n, "%s%s/%s", n ? "、" : "", policy->custom[i].label,
+                  policy->custom[i].name);
+    return n;
+}
+
+void node_category_hint_text(const xs_policy_t *policy, char *out, size_t cap) {
+    size_t n = 0;
+    if (cap)
+        out[0] = '\0';
+    if (!policy) {
+        s_cat(out, cap, 0, "%s",
+              "本节点还没有县里的认定规则，只认识内置的十个类别；县里自定义的类别随认定规则一起下"
+              "发：同步一次 (sync) 或导入县里的 U 盘数据包即可 (this node has no county policy yet "
+              "and knows only the ten built-in categories; the county's own categories arrive "
+              "with its policy at the next sync or USB bundle)");
+        return;
+    }
+    n = s_cat(out, cap, n,
+              "认定规则 %s 第 %u 版没有这个类别 (policy %s v%u does not define this category)。",
+              policy->id, policy->version, policy->id, policy->version);
+    if (policy->custom_count == 0)
+        n = s_cat(out, cap, n, "%s",
+                  "本县没有自定义类别 (the county defines no categories of its own)");
+    else
+        n = s_cat(out, cap, n, "%s", "本县自定义类别 (the county's own categories):");
+    for (uint32_t i = 0; i < policy->custom_count; i++)
+        n = s_cat(out, cap, n, "%s %s %s", i ? "," : "", policy->custom[i].name,
+                  policy->custom[i].label);
+}
+
+void node_category_hint(const xs_policy_t *policy) {
+    char text[NODE_REFUSAL_MAX];
+    node_category_hint_text(policy, text, sizeof text);
+    fprintf(stderr, "xueshi-node: %s\n", text);
+}
+
+void node_refusal_clear(node_refusal_t *why) {
+    why->field = NODE_REFUSAL_F_NONE;
+    why->why = XS_REASON_NONE;
+    why->text[0] = '\0';
+}
+
+/* Longest value a refusal quotes, in bytes. */
+#define S_VALUE_SHOWN 80
+
+void node_refusal_set(node_refusal_t *out, const xs_policy_t *policy, xs_field field, xs_reason why,
+                      const char *value, size_t vlen) {
+    char allowed[NODE_REFUSAL_MAX / 2], shown[S_VALUE_SHOWN + 4];
+    size_t n = 0, cap = sizeof out->text;
+    const char *zh = field < XS_F_COUNT ? xs_field_zh(field) : NULL;
+    const char *name = field < XS_F_COUNT ? xs_field_name(field) : NULL;
+    out->field = field;
+    out->why = why;
+    out->text[0] = '\0';
+    n = s_cat(out->text, cap, n, "%s", zh ? zh : "内容");
+    if (value) {
+        /* One line whatever was typed: control bytes become spaces, the rest is cut short. */
+        size_t k = 0;
+        for (size_t i = 0; i < vlen && k < S_VALUE_SHOWN; i++)
+            shown[k++] = (unsigned char)value[i] < 0x20 || value[i] == 0x7f ? ' ' : value[i];
+        while (k > 0 && k < vlen && ((unsigned char)value[k] & 0xc0) == 0x80)
+            k--; /* the character cut at S_VALUE_SHOWN goes whole */
+        shown[k] = '\0';
+        n = s_cat(out->text, cap, n, "「%s%s」", shown, k < vlen ? "…" : "");
+    }
+    n = s_cat(out->text, cap, n, "%s", why == XS_REASON_BAD_VALUE ? "无效" : "：");
+    if (why != XS_REASON_BAD_VALUE)
+        n = s_cat(out->text, cap, n, "%s", xs_reason_zh(why));
+    if (field == XS_F_CATEGORY)
+        node_category_allowed(policy, allowed, sizeof allowed);
+    else if (field < XS_F_COUNT)
+        xs_field_allowed(field, allowed, sizeof allowed);
+    else
+        allowed[0] = '\0';
+    if (allowed[0] && why != XS_REASON_MISSING_FIELD)
+        n = s_cat(out->text, cap, n, "，可填：%s", allowed);
+    if (field == XS_F_CATEGORY && why == XS_REASON_UNKNOWN_CATEGORY && !policy)
+        n = s_cat(out->text, cap, n, "%s",
+                  "；县里自定义的类别随认定规则下发，同步一次即可 (the county's own categories "
+                  "arrive with its policy)");
+    if (field == XS_F_DATE && (why == XS_REASON_BAD_DATE || why == XS_REASON_BAD_VALUE))
+        n = s_cat(out->text, cap, n, "%s", "，日期写作 2025-10-15、2025/10/15 或 2025.10.15");
+    s_cat(out->text, cap, n, " (%s: %s)", name ? name : "field", xs_reason_code(why));
+}
+
+xs_reason node_check_why(const node_t *node, const xs_policy_t *policy, const xs_record_t *rec,
+                         node_refusal_t *out) {
     xs_field field;
     xs_reason why = xs_policy_check(policy, rec, &field);
     if (why == XS_REASON_NONE && rec->kind == XS_KIND_ACTIVITY && rec->date > xs_date_today() + 1) {
@@ -451,14 +540,35 @@ xs_reason node_check(const node_t *node, const xs_policy_t *policy, const xs_rec
         why = XS_REASON_OUT_OF_SCOPE;
         field = XS_F_SCHOOL_ID;
     }
+    if (!out)
+        return why;
+    if (why == XS_REASON_NONE) {
+        node_refusal_clear(out);
+    } else if (why == XS_REASON_OUT_OF_SCOPE && field == XS_F_SCHOOL_ID) {
+        char value[XS_ID_MAX + 1];
+        size_t len = rec->school_id.len < XS_ID_MAX ? rec->school_id.len : XS_ID_MAX;
+        memcpy(value, rec->school_id.ptr, len);
+        value[len] = '\0';
+        out->field = field;
+        out->why = why;
+        snprintf(out->text, sizeof out->text,
+                 "学校「%s」不是本节点的学校 %s，本节点只能为 %s 登记 (school_id: out_of_scope)",
+                 value, node->school, node->school);
+    } else {
+        node_refusal_set(out, policy, field, why, NULL, 0);
+    }
+    return why;
+}
+
+xs_reason node_check(const node_t *node, const xs_policy_t *policy, const xs_record_t *rec,
+                     long line) {
+    node_refusal_t out;
+    xs_reason why = node_check_why(node, policy, rec, &out);
     if (why != XS_REASON_NONE) {
         char where[64] = "";
         if (line > 0)
             snprintf(where, sizeof where, "第 %ld 行 (line %ld): ", line, line);
-        fprintf(stderr, "xueshi-node: %s拒绝登记 (refused): %s: %s (%s)\n", where,
-                xs_field_name(field), xs_reason_zh(why), xs_reason_code(why));
-        if (why == XS_REASON_UNKNOWN_CATEGORY && line <= 0)
-            node_category_hint(policy);
+        fprintf(stderr, "xueshi-node: %s拒绝登记 (refused): %s\n", where, out.text);
     }
     return why;
 }

@@ -50,6 +50,8 @@ typedef enum node_meta_key {
     NODE_META_ROSTER,            /* "roster": the hub-signed list of satellites to admit */
     NODE_META_RELAY,             /* "relay": present while the node relays */
     NODE_META_LINK_RATE,         /* "link_rate" (u64): bytes per second the last sync measured */
+    NODE_META_LAST_SYNC,         /* "last_sync" (u64): unix seconds a sync session last ended
+                                    with the hub holding everything (sync.c) */
     NODE_META_COUNT
 } node_meta_key;
 
@@ -189,18 +191,56 @@ XS_MUST_USE xs_err node_truncate(xs_txn_t *txn, uint64_t from);
 XS_MUST_USE xs_err node_append(xs_txn_t *txn, const uint8_t *bytes, size_t len,
                                const node_dedupe_t *key, uint64_t *seq);
 
+/* Room for a refusal's text, NUL included. */
+#define NODE_REFUSAL_MAX 1024
+/* A field value for node_refusal_t.field when the refusal is of no one record field (an unknown
+ * field name, a whole row of a sheet). */
+#define NODE_REFUSAL_F_NONE XS_F_COUNT
+
+/* Why something a user gave is refused, as data: the command line prints text as one line
+ * after "xueshi-node: 拒绝登记 (refused): "; the web UI shows it beside the form. */
+typedef struct node_refusal {
+    xs_field field; /* the field refused, or NODE_REFUSAL_F_NONE */
+    xs_reason why;  /* the reason; XS_REASON_NONE when nothing is refused (text is then "") */
+    char text[NODE_REFUSAL_MAX]; /* one line, no newline, Chinese first, naming the field in
+                                    Chinese (xs_field_zh) and, for a word field, the values it
+                                    accepts; ends with "(FIELD: CODE)" in English, e.g.
+                                    角色「主讲者」无效，可填：参与者/participant、主讲人/speaker…
+                                    (role: bad_value) */
+} node_refusal_t;
+
+/* Clears *why: field NODE_REFUSAL_F_NONE, why XS_REASON_NONE, text "". */
+void node_refusal_clear(node_refusal_t *why);
+
+/* Fills *out for a value refused by xs_record_set_text, xs_sheet_row or xs_policy_check: the
+ * field's Chinese name, the value given when value is not NULL (vlen bytes, shown in 「」, cut
+ * to fit), the reason in Chinese, and for a word field the values it accepts (for category,
+ * under policy: the built-ins and the policy's own, or, with policy NULL, that the county's
+ * own categories arrive with its policy). */
+void node_refusal_set(node_refusal_t *out, const xs_policy_t *policy, xs_field field, xs_reason why,
+                      const char *value, size_t vlen);
+
 /* Checks a record a user gives on this node: xs_policy_check under the node's policy (NULL:
  * built-in categories only), no date after tomorrow, and the school this node may record for.
- * Prints the refusal (with line when > 0) to stderr and returns the reason, or
- * XS_REASON_NONE. */
+ * Returns the reason, or XS_REASON_NONE; *out (may be NULL) gets the refusal as
+ * node_refusal_set words it. Prints nothing. */
+xs_reason node_check_why(const node_t *node, const xs_policy_t *policy, const xs_record_t *rec,
+                         node_refusal_t *out);
+/* node_check_why, printing the refusal (with line when > 0) to stderr as one line. */
 xs_reason node_check(const node_t *node, const xs_policy_t *policy, const xs_record_t *rec,
                      long line);
 
 /* The category code text (len bytes, trimmed) names under the node's policy (NULL: built-ins
  * only): an English name in any ASCII case or an exact Chinese label; -1 when none. */
 int node_category_parse(const xs_policy_t *policy, const char *text, size_t len);
-/* Prints, after an unknown_category refusal, where the county's categories come from: the
- * policy's own list, or (policy NULL) that they arrive with the county's policy. */
+/* Writes into out (cap bytes, NUL-terminated, cut to fit) the categories a record may name
+ * under policy, "专题讲座/lecture、…", the policy's own after the built-ins; with policy NULL
+ * the built-ins only. Returns the bytes written. */
+size_t node_category_allowed(const xs_policy_t *policy, char *out, size_t cap);
+/* Writes into out (cap bytes, one line, no newline) where the county's categories come from:
+ * the policy's own list, or (policy NULL) that they arrive with the county's policy. */
+void node_category_hint_text(const xs_policy_t *policy, char *out, size_t cap);
+/* Prints node_category_hint_text to stderr as one "xueshi-node: " line. */
 void node_category_hint(const xs_policy_t *policy);
 
 /* Prints s (len bytes) to stdout and pads it with spaces to width terminal columns, counting
@@ -231,5 +271,7 @@ int node_cmd_recover(int argc, char **argv);
 int node_cmd_check(int argc, char **argv);
 int node_cmd_staff(int argc, char **argv);
 int node_cmd_certificate(int argc, char **argv);
+int node_cmd_web(int argc, char **argv);
+int node_cmd_web_passwd(int argc, char **argv);
 
 #endif

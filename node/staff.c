@@ -172,8 +172,7 @@ const char *node_staff_name(const xs_staff_t *staff, const char *teacher_id, siz
     return e ? e->name : "";
 }
 
-int node_staff_admits(const xs_staff_t *staff, const xs_record_t *rec, long line) {
-    char where[64] = "";
+int node_staff_why(const xs_staff_t *staff, const xs_record_t *rec, node_refusal_t *out) {
     if (!staff || staff->version == 0 || !((rec->present >> XS_F_TEACHER_ID) & 1u))
         return 1;
     const char *id = rec->teacher_id.ptr;
@@ -182,15 +181,16 @@ int node_staff_admits(const xs_staff_t *staff, const xs_record_t *rec, long line
     if (e && strlen(e->school_id) == rec->school_id.len &&
         memcmp(e->school_id, rec->school_id.ptr, rec->school_id.len) == 0)
         return 1;
-    if (line > 0)
-        snprintf(where, sizeof where, "第 %ld 行 (line %ld): ", line, line);
+    if (!out)
+        return 0;
+    out->field = XS_F_TEACHER_ID;
+    out->why = XS_REASON_OUT_OF_SCOPE;
     if (e) {
-        fprintf(stderr,
-                "xueshi-node: %s拒绝登记 (refused): 教师 %.*s %s 在花名册中属于学校 %s，不是 %.*s "
-                "(teacher %.*s belongs to school %s in the county's roster, not %.*s)\n",
-                where, id_len, id, e->name, e->school_id, (int)rec->school_id.len,
-                rec->school_id.ptr, id_len, id, e->school_id, (int)rec->school_id.len,
-                rec->school_id.ptr);
+        snprintf(out->text, sizeof out->text,
+                 "教师 %.*s %s 在花名册中属于学校 %s，不是 %.*s (teacher %.*s belongs to school %s "
+                 "in the county's roster, not %.*s)",
+                 id_len, id, e->name, e->school_id, (int)rec->school_id.len, rec->school_id.ptr,
+                 id_len, id, e->school_id, (int)rec->school_id.len, rec->school_id.ptr);
         return 0;
     }
     const xs_staff_entry_t *near[NODE_STAFF_NEAREST];
@@ -204,14 +204,24 @@ int node_staff_admits(const xs_staff_t *staff, const xs_record_t *rec, long line
         el += (size_t)snprintf(en + el, sizeof en - el, "%s%s", i ? ", " : "", near[i]->teacher_id);
     }
     if (n > 0)
-        fprintf(stderr,
-                "xueshi-node: %s拒绝登记 (refused): 教师 %.*s 不在花名册中; 是否是: %s? (teacher "
-                "%.*s is not in the county's roster; did you mean %s?)\n",
-                where, id_len, id, zh, id_len, id, en);
+        snprintf(out->text, sizeof out->text,
+                 "教师 %.*s 不在花名册中; 是否是: %s? (teacher %.*s is not in the county's roster; "
+                 "did you mean %s?)",
+                 id_len, id, zh, id_len, id, en);
     else
-        fprintf(stderr,
-                "xueshi-node: %s拒绝登记 (refused): 教师 %.*s 不在花名册中 (teacher %.*s is not "
-                "in the county's roster)\n",
-                where, id_len, id, id_len, id);
+        snprintf(out->text, sizeof out->text,
+                 "教师 %.*s 不在花名册中 (teacher %.*s is not in the county's roster)", id_len, id,
+                 id_len, id);
+    return 0;
+}
+
+int node_staff_admits(const xs_staff_t *staff, const xs_record_t *rec, long line) {
+    node_refusal_t out;
+    char where[64] = "";
+    if (node_staff_why(staff, rec, &out))
+        return 1;
+    if (line > 0)
+        snprintf(where, sizeof where, "第 %ld 行 (line %ld): ", line, line);
+    fprintf(stderr, "xueshi-node: %s拒绝登记 (refused): %s\n", where, out.text);
     return 0;
 }

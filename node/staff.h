@@ -64,8 +64,12 @@ XS_MUST_USE xs_err node_staff_load(node_t *node, xs_staff_t *out);
 
 /* Whether staff (the node's part; NULL or without a version: no roster held, anything goes)
  * admits rec's teacher: the teacher_id is in it and its school there is rec's school_id.
- * Otherwise prints the refusal (with line when > 0) to stderr, naming up to
- * NODE_STAFF_NEAREST near matches (xs_staff_nearest), and returns 0. */
+ * Otherwise returns 0 and fills *out (may be NULL): field teacher_id, why out_of_scope, and a
+ * line naming the teacher and, when not on the roster, up to NODE_STAFF_NEAREST near matches
+ * (xs_staff_nearest) with their names, or, when of another school, that school. Prints
+ * nothing. */
+int node_staff_why(const xs_staff_t *staff, const xs_record_t *rec, node_refusal_t *out);
+/* node_staff_why, printing the refusal (with line when > 0) to stderr as one line. */
 int node_staff_admits(const xs_staff_t *staff, const xs_record_t *rec, long line);
 
 /* The name staff gives teacher_id (len bytes), or "" when staff is NULL or lacks it. */

@@ -1113,6 +1113,11 @@ static xs_err s_relay(s_session_t *s, const xs_identity_t *id) {
     return err;
 }
 
+/* Notes the end of a session that left the hub holding everything (meta last_sync). */
+static xs_err s_put_last_sync(xs_txn_t *txn, void *ctx) {
+    return node_meta_put_u64(txn, NODE_META_LAST_SYNC, *(const uint64_t *)ctx);
+}
+
 /* Reads the peer's address and keys. */
 static xs_err s_load(s_session_t *s, int *relay) {
     xs_txn_t *txn = NULL;
@@ -1207,6 +1212,13 @@ xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res) {
                (unsigned long long)res->fork_noted, (unsigned long long)res->fork_noted);
     if (err == XS_OK && res->fork_seq)
         err = XS_EFORK;
+    if (err == XS_OK) {
+        /* The 同步 page shows when the hub last held everything; the session stands without it. */
+        uint64_t now = (uint64_t)time(NULL);
+        xs_err noted = xs_store_update(node->store, s_put_last_sync, &now);
+        if (noted != XS_OK)
+            xs_log_err(noted, "记录同步时间 (noting the sync time)");
+    }
 out:
     s_drop_out(&s);
     free(s.out);
@@ -1215,4 +1227,49 @@ out:
     xs_writer_free(&s.frame);
     xs_identity_destroy(&id);
     return err;
+}
+
+xs_err node_sync_status(node_t *node, node_sync_status_t *out) {
+    xs_txn_t *txn = NULL;
+    xs_bytes_t v;
+    node_lane_t self = node_lane_self();
+    uint64_t next = 1;
+    memset(out, 0, sizeof *out);
+    xs_err err = xs_store_read(node->store, &txn);
+    if (err != XS_OK)
+        return err;
+    err = node_meta_get(txn, NODE_META_HUB, &v);
+    if (err == XS_OK) {
+        size_t len = v.len < sizeof out->endpoint ? v.len : sizeof out->endpoint - 1;
+        memcpy(out->endpoint, v.ptr, len);
+        out->endpoint[len] = '\0';
+        out->has_hub = 1;
+    }
+    if (err == XS_OK || err == XS_ENOTFOUND)
+        err = node_meta_get(txn, NODE_META_COUNTY_KEY, &v);
+    out->through_relay = err == XS_OK;
+    if (err == XS_OK || err == XS_ENOTFOUND)
+        err = node_meta_get(txn, NODE_META_RELAY, &v);
+    out->is_relay = err == XS_OK;
+    if (err == XS_OK || err == XS_ENOTFOUND)
+        err = node_meta_get_u64(txn, NODE_META_LAST_SYNC, &out->last_sync);
+    if (err == XS_OK)
+        err = node_meta_get_u64(txn, NODE_META_LINK_RATE, &out->link_rate);
+    if (err == XS_OK)
+        err = node_meta_get_u64(txn, NODE_META_SEALED_THROUGH, &out->sealed_through);
+    if (err == XS_OK)
+        err = node_lane_get(txn, &self, NODE_LANE_ACKED, &out->acked_through);
+    if (err == XS_OK)
+        err = node_lane_get(txn, &self, NODE_LANE_CONFIRMED, &out->confirmed_through);
+    if (err == XS_OK)
+        err = node_next_seq(txn, &next);
+    xs_store_end(&txn);
+    if (err != XS_OK)
+        return err;
+    out->records = next - 1;
+    out->unsealed = out->records > out->sealed_through ? out->records - out->sealed_through : 0;
+    out->waiting = out->records > out->acked_through ? out->records - out->acked_through : 0;
+    if (out->through_relay && out->acked_through > out->confirmed_through)
+        out->held_at_relay = out->acked_through - out->confirmed_through;
+    return XS_OK;
 }

@@ -53,6 +53,29 @@ typedef struct node_sync_result {
  * been printed. */
 XS_MUST_USE xs_err node_sync(node_t *node, int timeout_ms, node_sync_result_t *res);
 
+/* Where the node stands with the hub, read from its store in one snapshot (the 同步 page). */
+typedef struct node_sync_status {
+    int has_hub;                /* 1 when a hub (or relay) endpoint is configured */
+    char endpoint[256];         /* that endpoint, cut to fit; "" when none */
+    int through_relay;          /* 1 when the node syncs through a relay, not the hub itself */
+    int is_relay;               /* 1 when the node relays for satellites */
+    uint64_t last_sync;         /* unix seconds a session last ended with the hub holding
+                                   everything (meta "last_sync"); 0: never */
+    uint64_t records;           /* records in the store (the last seq) */
+    uint64_t sealed_through;    /* every seq ≤ it is sealed into a signed batch */
+    uint64_t acked_through;     /* every seq ≤ it is held by the peer (hub or relay) */
+    uint64_t confirmed_through; /* every seq ≤ it is confirmed by the hub itself */
+    uint64_t unsealed;          /* records not yet sealed: records - sealed_through */
+    uint64_t waiting;           /* records the peer does not hold yet: records - acked_through */
+    uint64_t held_at_relay;     /* records a relay holds that the hub has not confirmed:
+                                   acked_through - confirmed_through, through a relay; else 0 */
+    uint64_t link_rate;         /* bytes per second the last session measured; 0: none */
+} node_sync_status_t;
+
+/* Reads the node's sync status into *out. Returns XS_OK, XS_ECORRUPT on a damaged counter, or
+ * the store's error. Prints nothing. */
+XS_MUST_USE xs_err node_sync_status(node_t *node, node_sync_status_t *out);
+
 /* Parses a --timeout value in seconds (NULL: 30) into *ms; prints why it is refused. */
 XS_MUST_USE xs_err node_timeout_ms(const char *text, int *ms);
 

@@ -1,6 +1,6 @@
-/* http: the only module that speaks libmicrohttpd: bounded GET/HEAD requests on a thread per
- * connection, TLS through GnuTLS, HTTP Basic against an Argon2id hash, and a log line for
- * every refusal. */
+/* http: the only module that speaks libmicrohttpd: bounded GET/HEAD requests (and POST forms,
+ * read whole through MHD's post processor) on a thread per connection, TLS through GnuTLS,
+ * HTTP Basic against an Argon2id hash, and a log line for every refusal. */
 #include "xs/http.h"
 
 #include <arpa/inet.h>
@@ -32,6 +32,12 @@
 /* Longest header name and value a handler may add. */
 #define S_HEADER_NAME_MAX 64
 #define S_HEADER_VALUE_MAX 1024
+/* Bytes the post processor buffers of a field at a time (MHD's minimum is 256). */
+#define S_POST_BUFFER 4096
+/* Longest multipart boundary (RFC 2046), and the bytes kept of a body's either end to check
+ * that it opens and closes with it. */
+#define S_BOUNDARY_MAX 70
+#define S_EDGE 80
 
 /* Headers every response carries: no scripts, nothing from elsewhere, no framing, no caching,
  * no referrer (docs/design.md, "The dashboard"). */
@@ -53,6 +59,8 @@ struct xs_http {
     char *cert, *key;                  /* PEM bytes handed to GnuTLS, NUL-terminated */
     size_t key_len;                    /* bytes of key, wiped at stop */
     uint16_t port;                     /* the bound port */
+    int post;                          /* 1: POST is served */
+    size_t body_max;                   /* largest POST body read, in bytes */
     pthread_mutex_t lock;              /* guards logins and the refusal count */
     pthread_mutex_t verify_lock;       /* one password hash at a time: each takes 64 MiB */
     uint8_t login_key[32];             /* keys the memo's tags; never leaves the process */
@@ -71,17 +79,36 @@ typedef struct s_sock {
     int parsed;                    /* 1 once a request line of it parsed */
 } s_sock_t;
 
+/* One field or file of a POST body. */
+typedef struct s_field {
+    char *name;     /* the field's name, NUL-terminated */
+    char *filename; /* a file part's file name ("" when none was sent); NULL: a text field */
+    char *value;    /* len bytes, and a NUL after them */
+    size_t len, cap;
+} s_field_t;
+
 /* What the server keeps of one request from its first line to its end (MHD's con_cls). */
 typedef struct s_conn {
-    char client[INET6_ADDRSTRLEN]; /* the client's address */
-    char method[16];               /* set when the request line was parsed whole */
-    char path[S_LOG_PATH_MAX + 1]; /* the request's URI as sent, made printable, cut */
+    char client[INET6_ADDRSTRLEN];     /* the client's address */
+    char method[16];                   /* set when the request line was parsed whole */
+    char path[S_LOG_PATH_MAX + 1];     /* the request's URI as sent, made printable, cut */
+    int reading;                       /* 1: a POST passed its checks and its body is being read;
+                                          2: the body is whole and handed to the handler */
+    struct MHD_PostProcessor *post;    /* parses the body; NULL when it has no content type */
+    size_t body_max;                   /* bytes the body may take */
+    size_t body_len;                   /* bytes of body received so far */
+    unsigned refusal;                  /* 400 or 413 once the body is refused; 0 */
+    char boundary[S_BOUNDARY_MAX + 3]; /* a multipart body's "--" and boundary; "" otherwise */
+    char edge[2][S_EDGE];              /* the body's first and (a ring) last bytes */
+    size_t head_len;                   /* bytes in edge[0] */
+    s_field_t *fields;                 /* nfields of them, in the order sent */
+    size_t nfields;
 } s_conn_t;
 
 struct xs_http_request {
     xs_http_t *http;
     struct MHD_Connection *con;
-    s_conn_t *conn;
+    s_conn_t *conn; /* NULL when it could not be allocated (then no POST is read) */
     const char *method;
     const char *path;
     struct MHD_Response *response; /* the answer given, until queued */
@@ -299,6 +326,19 @@ static void *s_uri_log(void *cls, const char *uri, struct MHD_Connection *con) {
     return c;
 }
 
+/* Frees what a request's body left: its fields and the post processor. */
+static void s_conn_free(s_conn_t *c) {
+    if (c->post)
+        MHD_destroy_post_processor(c->post);
+    for (size_t i = 0; i < c->nfields; i++) {
+        free(c->fields[i].name);
+        free(c->fields[i].filename);
+        free(c->fields[i].value);
+    }
+    free(c->fields);
+    free(c);
+}
+
 /* Called when a request ends, however: one line for every 4xx, then the record is freed. */
 static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
                         enum MHD_RequestTerminationCode code) {
@@ -312,7 +352,7 @@ static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
         return;
     if (status >= 400 && status < 500)
         xs_log("web: %s %s %s → %u", c->client, c->method, c->path, status);
-    free(c);
+    s_conn_free(c);
 }
 
 /* ---- answering ---- */
@@ -496,17 +536,242 @@ out:
     return ok;
 }
 
+/* ---- a POST's body ---- */
+
+/* The post processor's iterator: appends a piece of a field's value (off 0 begins a field). */
+static enum MHD_Result s_post_piece(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *filename, const char *content_type,
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size) {
+    (void)kind;
+    (void)content_type;
+    (void)transfer_encoding;
+    s_conn_t *c = cls;
+    s_field_t *f = c->nfields ? &c->fields[c->nfields - 1] : NULL;
+    if (!key || strnlen(key, XS_HTTP_FIELD_NAME_MAX + 1) > XS_HTTP_FIELD_NAME_MAX)
+        return MHD_NO;
+    if (off == 0 || !f || strcmp(f->name, key) != 0) {
+        if (c->nfields >= XS_HTTP_FIELDS_MAX)
+            return MHD_NO;
+        if (c->nfields % 16 == 0) {
+            s_field_t *grown = realloc(c->fields, (c->nfields + 16) * sizeof *grown);
+            if (!grown)
+                return MHD_NO;
+            c->fields = grown;
+        }
+        f = &c->fields[c->nfields];
+        memset(f, 0, sizeof *f);
+        f->name = strdup(key);
+        f->filename = filename ? strdup(filename) : NULL;
+        f->value = malloc(1);
+        c->nfields++;
+        if (!f->name || (filename && !f->filename) || !f->value)
+            return MHD_NO;
+        f->value[0] = '\0';
+        f->cap = 1;
+    }
+    if (!size)
+        return MHD_YES;
+    /* Decoded fields are never longer than the body that carried them. */
+    if (size > c->body_max || f->len > c->body_max - size)
+        return MHD_NO;
+    if (f->len + size + 1 > f->cap) {
+        size_t cap = f->cap;
+        while (cap < f->len + size + 1)
+            cap *= 2;
+        char *grown = realloc(f->value, cap);
+        if (!grown)
+            return MHD_NO;
+        f->value = grown;
+        f->cap = cap;
+    }
+    memcpy(f->value + f->len, data, size);
+    f->len += size;
+    f->value[f->len] = '\0';
+    return MHD_YES;
+}
+
+/* 1 when every text field of a finished body is UTF-8 without NUL bytes, and every file name
+ * UTF-8. */
+static int s_fields_valid(const s_conn_t *c) {
+    for (size_t i = 0; i < c->nfields; i++) {
+        const s_field_t *f = &c->fields[i];
+        if (!xs_text_utf8_valid(f->name, strlen(f->name)))
+            return 0;
+        if (f->filename && !xs_text_utf8_valid(f->filename, strlen(f->filename)))
+            return 0;
+        if (!f->filename &&
+            (memchr(f->value, '\0', f->len) || !xs_text_utf8_valid(f->value, f->len)))
+            return 0;
+    }
+    return 1;
+}
+
+/* Keeps the first and the last S_EDGE bytes of a body (the last in a ring by body_len). */
+static void s_edges(s_conn_t *c, const char *data, size_t n) {
+    for (size_t i = 0; i < n && c->head_len < S_EDGE; i++)
+        c->edge[0][c->head_len++] = data[i];
+    size_t from = n > S_EDGE ? n - S_EDGE : 0;
+    for (size_t i = from; i < n; i++)
+        c->edge[1][(c->body_len + i) % S_EDGE] = data[i];
+}
+
+/* 1 unless a multipart body does not open with its boundary or does not close with it
+ * ("--BOUNDARY--" and maybe a line end): MHD's parser skips such text without a word. */
+static int s_multipart_whole(const s_conn_t *c) {
+    size_t blen = strlen(c->boundary);
+    if (!blen || !c->body_len)
+        return 1;
+    if (c->head_len < blen || memcmp(c->edge[0], c->boundary, blen) != 0)
+        return 0;
+    char tail[S_EDGE];
+    size_t have = c->body_len < S_EDGE ? c->body_len : S_EDGE;
+    for (size_t i = 0; i < have; i++)
+        tail[i] = c->edge[1][(c->body_len - have + i) % S_EDGE];
+    while (have && (tail[have - 1] == '\r' || tail[have - 1] == '\n'))
+        have--;
+    return have >= blen + 2 && memcmp(tail + have - blen - 2, c->boundary, blen) == 0 &&
+           memcmp(tail + have - 2, "--", 2) == 0;
+}
+
+/* Copies the boundary parameter of a multipart/form-data content type, after "--", into out
+ * ("" for another type); 0 when a multipart type has none that fits. */
+static int s_boundary(const char *type, char out[S_BOUNDARY_MAX + 3]) {
+    out[0] = '\0';
+    if (strncasecmp(type, "multipart/form-data", 19) != 0)
+        return 1;
+    const char *b = type;
+    while (*b && strncasecmp(b, "boundary=", 9) != 0)
+        b++;
+    if (!*b)
+        return 0;
+    b += 9;
+    size_t len;
+    if (*b == '"') {
+        const char *close = strchr(++b, '"');
+        len = close ? (size_t)(close - b) : 0;
+    } else {
+        len = strcspn(b, "; \t");
+    }
+    if (len == 0 || len > S_BOUNDARY_MAX)
+        return 0;
+    memcpy(out, "--", 2);
+    memcpy(out + 2, b, len);
+    out[len + 2] = '\0';
+    return 1;
+}
+
 /* ---- the request ---- */
+
+/* Queues a refusal for a request whose record is conn (made for the occasion). */
+static enum MHD_Result s_refuse_con(xs_http_t *http, struct MHD_Connection *con, s_conn_t *conn,
+                                    const char *method, const char *url, unsigned status,
+                                    const char *title) {
+    xs_http_request_t *req = calloc(1, sizeof *req);
+    if (!req)
+        return MHD_NO;
+    req->http = http;
+    req->con = con;
+    req->conn = conn;
+    req->method = method;
+    req->path = url;
+    enum MHD_Result result = s_refuse(req, status, title);
+    free(req);
+    return result;
+}
+
+/* The body of a POST that passed its checks: a piece of it (fed to the post processor), or its
+ * end. A body refused on the way is answered at once when MHD lets it, else at its end. */
+static enum MHD_Result s_post_body(xs_http_t *http, struct MHD_Connection *con, s_conn_t *conn,
+                                   const char *url, const char *upload_data,
+                                   size_t *upload_data_size) {
+    size_t n = *upload_data_size;
+    if (n) {
+        *upload_data_size = 0;
+        if (conn->refusal)
+            return MHD_YES;
+        s_edges(conn, upload_data, n);
+        if (n > conn->body_max - conn->body_len)
+            conn->refusal = 413;
+        else if (!conn->post || MHD_post_process(conn->post, upload_data, n) != MHD_YES)
+            conn->refusal = 400;
+        conn->body_len += n;
+        if (!conn->refusal)
+            return MHD_YES;
+        /* MHD 0.9.75 takes no answer before the body ends: without one, close the
+         * connection rather than read a body past its limit. */
+        if (conn->refusal == 413)
+            return MHD_NO;
+        return MHD_YES;
+    }
+    if (!conn->refusal && conn->post && MHD_destroy_post_processor(conn->post) != MHD_YES)
+        conn->refusal = 400;
+    conn->post = NULL;
+    if (!conn->refusal && (!s_fields_valid(conn) || !s_multipart_whole(conn)))
+        conn->refusal = 400;
+    if (conn->refusal == 413)
+        return s_refuse_con(http, con, conn, "POST", url, 413, "内容过大 (request body too large)");
+    if (conn->refusal)
+        return s_refuse_con(http, con, conn, "POST", url, 400,
+                            "请求内容无法解析 (malformed request body)");
+    return MHD_YES; /* the handler runs */
+}
+
+/* 1 when a request announces a body (Content-Length other than 0, or chunked). */
+static int s_has_body(struct MHD_Connection *con, uint64_t *length) {
+    const char *cl = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Content-Length");
+    const char *te = MHD_lookup_connection_value(con, MHD_HEADER_KIND, "Transfer-Encoding");
+    *length = 0;
+    if (cl) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(cl, &end, 10);
+        *length = errno || *end || cl[0] == '-' ? UINT64_MAX : (uint64_t)v;
+    }
+    return *length > 0 || (te && strcasecmp(te, "identity") != 0);
+}
+
+/* Checks a POST's headers before its body is read: its length, and a content type the post
+ * processor reads. MHD_YES to read the body (conn->reading), or the refusal queued. */
+static enum MHD_Result s_post_begin(xs_http_t *http, xs_http_request_t *req, s_conn_t *conn) {
+    uint64_t length;
+    int body = s_has_body(req->con, &length);
+    if (length > http->body_max)
+        return s_refuse(req, 413, "内容过大 (request body too large)");
+    const char *type = MHD_lookup_connection_value(req->con, MHD_HEADER_KIND, "Content-Type");
+    conn->body_max = http->body_max;
+    if (type) {
+        if (!s_boundary(type, conn->boundary))
+            return s_refuse(req, 400, "请求内容无法解析 (malformed request body)");
+        conn->post = MHD_create_post_processor(req->con, S_POST_BUFFER, s_post_piece, conn);
+        if (!conn->post)
+            return s_refuse(req, 415, "不支持的内容类型 (unsupported content type)");
+    } else if (body) {
+        return s_refuse(req, 415, "不支持的内容类型 (unsupported content type)");
+    }
+    conn->reading = 1;
+    return MHD_YES;
+}
 
 static enum MHD_Result s_access(void *cls, struct MHD_Connection *con, const char *url,
                                 const char *method, const char *version, const char *upload_data,
                                 size_t *upload_data_size, void **con_cls) {
     (void)version;
-    (void)upload_data;
     xs_http_t *http = cls;
     s_conn_t *conn = *con_cls;
     enum MHD_Result result;
-    /* A body (on any method) is never read: the answer below is queued on the first call. */
+    int post = strcmp(method, "POST") == 0 && http->post;
+    int body_done = 0;
+    if (conn && conn->reading == 1) {
+        int piece = *upload_data_size != 0;
+        result = s_post_body(http, con, conn, url, upload_data, upload_data_size);
+        if (piece || result != MHD_YES || conn->refusal)
+            return result;
+        conn->reading = 2; /* the body is whole: the handler runs */
+        body_done = 1;
+    }
+    /* A body (on any method but a POST being read) is never read: the answer below is queued
+     * on the first call. */
     if (*upload_data_size) {
         *upload_data_size = 0;
         return MHD_YES;
@@ -519,10 +784,12 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *con, const cha
     req->conn = conn;
     req->method = method;
     req->path = url;
+    if (body_done)
+        goto handle;
     if (conn)
         s_printable(method, conn->method, sizeof conn->method);
-    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
-        if (xs_http_header_add(req, "Allow", "GET, HEAD") != XS_OK)
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && !post) {
+        if (xs_http_header_add(req, "Allow", http->post ? "GET, HEAD, POST" : "GET, HEAD") != XS_OK)
             result = MHD_NO;
         else
             result = s_refuse(req, 405, "不支持的请求方法 (method not allowed)");
@@ -545,6 +812,11 @@ static enum MHD_Result s_access(void *cls, struct MHD_Connection *con, const cha
             result = s_refuse(req, 401, "需要登录 (login required: user admin)");
         goto out;
     }
+    if (post) {
+        result = conn ? s_post_begin(http, req, conn) : MHD_NO;
+        goto out;
+    }
+handle:
     http->handler(http->ctx, req);
     if (!req->response) {
         result = s_refuse(req, 500, "内部错误 (internal error)");
@@ -578,6 +850,34 @@ const char *xs_http_header(const xs_http_request_t *req, const char *name) {
 
 const char *xs_http_client(const xs_http_request_t *req) {
     return req->conn ? req->conn->client : "?";
+}
+
+/* The first field of the body named name that is (file 1) or is not (file 0) a file part. */
+static const s_field_t *s_field(const xs_http_request_t *req, const char *name, int file) {
+    const s_conn_t *c = req->conn;
+    if (!c || c->reading != 2)
+        return NULL;
+    for (size_t i = 0; i < c->nfields; i++)
+        if ((c->fields[i].filename != NULL) == file && strcmp(c->fields[i].name, name) == 0)
+            return &c->fields[i];
+    return NULL;
+}
+
+const char *xs_http_form(const xs_http_request_t *req, const char *name) {
+    const s_field_t *f = s_field(req, name, 0);
+    return f ? f->value : NULL;
+}
+
+xs_err xs_http_upload(const xs_http_request_t *req, const char *name, const uint8_t **bytes,
+                      size_t *len, const char **filename) {
+    const s_field_t *f = s_field(req, name, 1);
+    if (!f)
+        return XS_ENOTFOUND;
+    *bytes = (const uint8_t *)f->value;
+    *len = f->len;
+    if (filename)
+        *filename = f->filename;
+    return XS_OK;
 }
 
 /* ---- the server ---- */
@@ -652,6 +952,8 @@ xs_err xs_http_start(xs_http_t **out, const xs_http_config_t *config) {
     http->handler = config->handler;
     http->ctx = config->ctx;
     http->loopback = l.loopback;
+    http->post = config->post != 0;
+    http->body_max = config->body_max ? config->body_max : XS_HTTP_BODY_DEFAULT;
     if (config->password_hash)
         snprintf(http->password_hash, sizeof http->password_hash, "%s", config->password_hash);
     xs_identity_random(http->login_key, sizeof http->login_key);

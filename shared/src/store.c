@@ -23,15 +23,17 @@ struct xs_store {
     MDB_dbi dbi[XS_STORE_MAX_TABLES]; /* table handles, in the order given at open */
     unsigned ntables;
     size_t map_size;           /* bytes currently mapped */
-    int map_full;              /* set by a write that hit MDB_MAP_FULL in the running step */
-    pthread_rwlock_t map_lock; /* threads sharing the store (the dashboard's): each read
-                                  transaction holds it shared for its life; remapping the file
-                                  takes it alone, so no thread reads a mapping being replaced */
+    pthread_rwlock_t map_lock; /* threads sharing the store (the dashboard's, the node's web
+                                  UI): each transaction, read or write, holds it shared for its
+                                  life; remapping the file takes it alone, so no thread uses a
+                                  mapping being replaced, and LMDB's rule that no transaction
+                                  of the process be open while it remaps holds */
 };
 
 struct xs_txn {
     xs_store_t *store;
     MDB_txn *txn;
+    int map_full; /* a write step's: set by a write that hit MDB_MAP_FULL */
 };
 
 struct xs_cursor {
@@ -110,14 +112,19 @@ static void s_open_failed(xs_store_t *s) {
 /* Seconds a remap waits for other threads' read transactions to end. */
 #define S_REMAP_WAIT_SECONDS 10
 
-/* Sets the map size (0: the size the file records) with no read transaction of another thread
- * open: EBUSY when they do not end in time (or this thread holds one). */
-static int s_remap(xs_store_t *s, size_t size) {
+/* Sets the map size (0: the size the file records) with no transaction of another thread
+ * open: EBUSY when they do not end in time (or this thread holds one). With seen other than 0,
+ * only while the map is still seen bytes: another thread may have grown it meanwhile. */
+static int s_remap(xs_store_t *s, size_t size, size_t seen) {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
     until.tv_sec += S_REMAP_WAIT_SECONDS;
     if (pthread_rwlock_timedwrlock(&s->map_lock, &until) != 0)
         return EBUSY;
+    if (seen && s->map_size != seen) {
+        pthread_rwlock_unlock(&s->map_lock);
+        return 0;
+    }
     int rc = mdb_env_set_mapsize(s->env, size);
     MDB_envinfo info;
     if (rc == 0 && mdb_env_info(s->env, &info) == 0)
@@ -211,23 +218,19 @@ size_t xs_store_map_size(const xs_store_t *store) {
     return store->map_size;
 }
 
-/* Begins a transaction, adopting a map another process has grown meanwhile. A read
- * transaction holds map_lock shared from here until xs_store_end. */
+/* Begins a transaction, adopting a map another process has grown meanwhile. The transaction
+ * holds map_lock shared from here until it ends (xs_store_end, or the end of the step). */
 static int s_begin(xs_store_t *s, unsigned flags, MDB_txn **txn) {
-    int read = (flags & MDB_RDONLY) != 0;
-    if (read)
-        pthread_rwlock_rdlock(&s->map_lock);
+    pthread_rwlock_rdlock(&s->map_lock);
     int rc = mdb_txn_begin(s->env, NULL, flags, txn);
     if (rc == MDB_MAP_RESIZED) {
-        if (read)
-            pthread_rwlock_unlock(&s->map_lock);
-        if ((rc = s_remap(s, 0)) != 0)
+        pthread_rwlock_unlock(&s->map_lock);
+        if ((rc = s_remap(s, 0, 0)) != 0)
             return rc;
-        if (read)
-            pthread_rwlock_rdlock(&s->map_lock);
+        pthread_rwlock_rdlock(&s->map_lock);
         rc = mdb_txn_begin(s->env, NULL, flags, txn);
     }
-    if (rc != 0 && read)
+    if (rc != 0)
         pthread_rwlock_unlock(&s->map_lock);
     return rc;
 }
@@ -258,28 +261,30 @@ void xs_store_end(xs_txn_t **txn) {
 
 xs_err xs_store_update(xs_store_t *store, xs_store_step_fn step, void *ctx) {
     for (;;) {
-        xs_txn_t t = {store, NULL};
+        xs_txn_t t = {store, NULL, 0};
         int rc = s_begin(store, 0, &t.txn);
         if (rc != 0)
             return s_err(rc, "begin write");
-        store->map_full = 0;
+        size_t seen = store->map_size; /* read under map_lock: only a remap changes it */
         xs_err err = step(&t, ctx);
         if (err == XS_OK) {
             rc = mdb_txn_commit(t.txn);
+            pthread_rwlock_unlock(&store->map_lock);
             if (rc == 0)
                 return XS_OK;
             if (rc != MDB_MAP_FULL)
                 return s_write_err(store->env, rc, "commit");
-            store->map_full = 1;
+            t.map_full = 1;
         } else {
             mdb_txn_abort(t.txn);
-            if (!store->map_full)
+            pthread_rwlock_unlock(&store->map_lock);
+            if (!t.map_full)
                 return err;
         }
         /* The map is full: grow it (no transaction is open now) and run the step again. */
-        if (store->map_size >= S_MAP_LIMIT)
+        if (seen >= S_MAP_LIMIT)
             return XS_EFULL;
-        if ((rc = s_remap(store, store->map_size * 2)) != 0)
+        if ((rc = s_remap(store, seen * 2, seen)) != 0)
             return s_err(rc, "grow map");
     }
 }
@@ -300,7 +305,7 @@ xs_err xs_store_put(xs_txn_t *t, unsigned table, const void *key, size_t klen, c
         mflags |= MDB_NOOVERWRITE;
     int rc = mdb_put(t->txn, t->store->dbi[table], &k, &v, mflags);
     if (rc == MDB_MAP_FULL) {
-        t->store->map_full = 1;
+        t->map_full = 1;
         return XS_EFULL;
     }
     if (rc == MDB_KEYEXIST)
@@ -330,7 +335,7 @@ xs_err xs_store_del(xs_txn_t *t, unsigned table, const void *key, size_t klen) {
     if (rc == MDB_NOTFOUND)
         return XS_ENOTFOUND;
     if (rc == MDB_MAP_FULL) {
-        t->store->map_full = 1;
+        t->map_full = 1;
         return XS_EFULL;
     }
     return s_write_err(t->store->env, rc, "del");

@@ -58,7 +58,7 @@ refuse() {
     run "$NODE" record --dir "$A" "${@:1:$#-2}"
     check_rc "refused ($field $code)" 2
     check "the refusal names $field and $code: $ERR" \
-        eval 'has "$ERR" "$field" && has "$ERR" "($code)"'
+        eval 'has "$ERR" "$field" && has "$ERR" "$field: $code"'
 }
 FUTURE=$(date -d '+5 days' +%F)
 refuse --teacher T0001 --date 2025-03-02 --category lecture --minutes 0 minutes out_of_range

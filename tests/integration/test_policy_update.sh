@@ -63,7 +63,7 @@ run "$NODE" record --dir "$N" --teacher T1 --date 2025-10-11 --category Case_Stu
 check_rc "record --category Case_Study (the name, any case)" 0
 run "$NODE" record --dir "$N" --teacher T1 --date 2025-10-12 --category 研修日志
 check_rc "a category the policy does not define is refused" 2
-check "the refusal lists the county's own categories: $ERR" has "$ERR" "case_study 案例分析"
+check "the refusal lists the county's own categories: $ERR" has "$ERR" "案例分析/case_study"
 {
     printf '\xEF\xBB\xBF'
     printf '%s\r\n' '工号,日期,类别,分钟,题目' 'T2,2025-10-13,案例分析,,课例三' 'T2,2025-10-14,专题讲座,90,'

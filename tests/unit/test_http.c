@@ -1,6 +1,8 @@
-/* test_http: the read-only HTTP server: GET and HEAD answered with the security headers, other
- * methods refused, huge and garbage requests refused without stopping the server, a slow
- * client not blocking others, Host checked on loopback, logins over plain loopback and TLS. */
+/* test_http: the HTTP server: GET and HEAD answered with the security headers, other methods
+ * refused, POST forms (urlencoded, multipart with a file) read where a server asks for them,
+ * with oversize and malformed bodies refused, huge and garbage requests refused without
+ * stopping the server, a slow client not blocking others, Host checked on loopback, logins
+ * over plain loopback and TLS. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +48,27 @@ static void s_handler(void *ctx, xs_http_request_t *req) {
         assert_int_equal(fd, -1);
         return;
     }
+    if (strcmp(xs_http_method(req), "POST") == 0) {
+        /* Echoes fields a and b and the file part f. */
+        char text[512];
+        const char *a = xs_http_form(req, "a"), *b = xs_http_form(req, "b"), *name = NULL;
+        const uint8_t *bytes = NULL;
+        size_t len = 0;
+        /* A text field is not a file, nor a file a text field. */
+        assert_int_equal(xs_http_upload(req, "a", &bytes, &len, NULL), XS_ENOTFOUND);
+        assert_null(xs_http_form(req, "f"));
+        xs_err err = xs_http_upload(req, "f", &bytes, &len, &name);
+        int n = snprintf(text, sizeof text, "a=%s b=%s f=%s:%.*s", a ? a : "-", b ? b : "-",
+                         err == XS_OK ? name : "-", err == XS_OK ? (int)len : 0,
+                         err == XS_OK ? (const char *)bytes : "");
+        void *body = malloc((size_t)n);
+        assert_non_null(body);
+        memcpy(body, text, (size_t)n);
+        assert_int_equal(xs_http_respond(req, 200, "text/plain; charset=utf-8", &body, (size_t)n),
+                         XS_OK);
+        return;
+    }
+    assert_null(xs_http_form(req, "q"));
     assert_int_equal(xs_http_header_add(req, "Bad\nName", "x"), XS_EINVAL);
     assert_int_equal(xs_http_header_add(req, "X-Test", "a\r\nSet-Cookie: x=1"), XS_EINVAL);
     char text[512];
@@ -394,6 +417,97 @@ static void test_password(void **state) {
     assert_int_equal(s_request(fx, "GET", "/", "Authorization: Basic !!!\r\n"), 401);
 }
 
+/* Sends a POST of body (len bytes) with content type type to fx's server. */
+static unsigned s_post(fixture_t *fx, const char *type, const char *body, size_t len) {
+    char head[512];
+    int n = snprintf(head, sizeof head,
+                     "POST /form HTTP/1.1\r\nHost: 127.0.0.1:%u\r\nContent-Type: %s\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\n",
+                     fx->port, type, len);
+    assert_true(n > 0 && (size_t)n < sizeof head);
+    char *req = malloc((size_t)n + len);
+    assert_non_null(req);
+    memcpy(req, head, (size_t)n);
+    memcpy(req + n, body, len);
+    unsigned status = s_raw(fx, req, (size_t)n + len);
+    free(req);
+    return status;
+}
+
+#define S_BOUNDARY "----xsBoundary7MA4YWxk"
+#define S_MULTIPART "multipart/form-data; boundary=" S_BOUNDARY
+
+/* A server that takes POST: forms urlencoded and multipart (a file part with its name) reach
+ * the handler; a body over the limit is 413, a body that does not parse or is not UTF-8 400,
+ * another content type 415; and the server goes on answering. */
+static void test_post(void **state) {
+    fixture_t *fx = *state;
+    xs_http_stop(&fx->http);
+    xs_http_config_t config = {
+        .listen = "127.0.0.1:0", .handler = s_handler, .post = 1, .body_max = 4096};
+    assert_int_equal(xs_http_start(&fx->http, &config), XS_OK);
+    fx->port = xs_http_port(fx->http);
+    const char form[] = "a=%E4%B8%AD+x&b=2025%2F10%2F5&c=";
+    assert_int_equal(s_post(fx, "application/x-www-form-urlencoded", form, sizeof form - 1), 200);
+    assert_string_equal(s_body(fx), "a=中 x b=2025/10/5 f=-:");
+    /* The same as multipart, with a file whose bytes are not text. */
+    const char multi[] = "--" S_BOUNDARY "\r\n"
+                         "Content-Disposition: form-data; name=\"a\"\r\n\r\n"
+                         "讲座\r\n"
+                         "--" S_BOUNDARY "\r\n"
+                         "Content-Disposition: form-data; name=\"f\"; filename=\"登记表.csv\"\r\n"
+                         "Content-Type: text/csv\r\n\r\n"
+                         "teacher_id,date\r\nT1,2025-10-05\r\n"
+                         "\r\n--" S_BOUNDARY "--\r\n";
+    assert_int_equal(s_post(fx, S_MULTIPART, multi, sizeof multi - 1), 200);
+    assert_string_equal(s_body(fx), "a=讲座 b=- f=登记表.csv:teacher_id,date\r\nT1,2025-10-05\r\n");
+    /* No body at all: the handler runs with no fields. */
+    assert_int_equal(s_request(fx, "POST", "/form", "Content-Length: 0\r\n"), 200);
+    assert_string_equal(s_body(fx), "a=- b=- f=-:");
+    /* Over the limit, announced: 413 without reading it. */
+    char *big = malloc(8192);
+    assert_non_null(big);
+    memset(big, 'x', 8192);
+    memcpy(big, "a=", 2);
+    assert_int_equal(s_post(fx, "application/x-www-form-urlencoded", big, 8192), 413);
+    /* Over the limit, chunked: refused, never handed on. */
+    char chunked[512];
+    int n = snprintf(chunked, sizeof chunked,
+                     "POST /form HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                     "application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n"
+                     "Connection: close\r\n\r\n");
+    size_t len = (size_t)n;
+    char *req = malloc(len + 3 * (8 + 4096) + 16);
+    assert_non_null(req);
+    memcpy(req, chunked, len);
+    for (int i = 0; i < 3; i++) {
+        memcpy(req + len, "1000\r\n", 6);
+        memcpy(req + len + 6, big, 4096);
+        memcpy(req + len + 6 + 4096, "\r\n", 2);
+        len += 6 + 4096 + 2;
+    }
+    memcpy(req + len, "0\r\n\r\n", 5);
+    len += 5;
+    unsigned status = s_raw(fx, req, len);
+    assert_true(status == 0 || status == 413);
+    assert_null(strstr(fx->reply, "a=xxx"));
+    free(req);
+    free(big);
+    /* Malformed: a multipart body cut short, one whose boundary never comes, text that is not
+     * UTF-8; and a content type the server does not read. */
+    assert_int_equal(s_post(fx, S_MULTIPART, multi, 80), 400);
+    const char stray[] = "no boundary here at all\r\n";
+    assert_int_equal(s_post(fx, S_MULTIPART, stray, sizeof stray - 1), 400);
+    assert_int_equal(s_post(fx, "application/x-www-form-urlencoded", "a=%FF%FE", 8), 400);
+    assert_int_equal(s_post(fx, "application/x-www-form-urlencoded", "a=%00", 5), 400);
+    assert_int_equal(s_post(fx, "application/json", "{}", 2), 415);
+    assert_int_equal(s_request(fx, "PUT", "/form", "Content-Length: 0\r\n"), 405);
+    assert_non_null(strstr(fx->reply, "Allow: GET, HEAD, POST"));
+    /* The server still answers. */
+    assert_int_equal(s_post(fx, "application/x-www-form-urlencoded", "b=ok", 4), 200);
+    assert_string_equal(s_body(fx), "a=- b=ok f=-:");
+}
+
 /* Runs a shell command; returns its exit status. */
 static int s_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int s_sh(const char *fmt, ...) {
@@ -455,6 +569,7 @@ int main(void) {
         cmocka_unit_test(test_non_loopback_refused),
         cmocka_unit_test_setup_teardown(test_password, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_tls, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_post, s_setup, s_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
-/* http: a small HTTP(S) server for read-only pages (libmicrohttpd, GnuTLS): GET and HEAD
- * only, bounded requests, a thread per connection, optional TLS and an admin password. */
+/* http: a small HTTP(S) server for server-rendered pages (libmicrohttpd, GnuTLS): GET and HEAD,
+ * and where a server asks for it POST with a bounded form body; a thread per connection,
+ * optional TLS and an admin password. */
 #ifndef XS_HTTP_H
 #define XS_HTTP_H
 
@@ -23,12 +24,18 @@
 #define XS_HTTP_PEM_MAX (64 * 1024)
 /* Most headers a handler adds to one response. */
 #define XS_HTTP_HEADERS_MAX 8
+/* Largest POST body read when a server takes POST without saying how much, in bytes. */
+#define XS_HTTP_BODY_DEFAULT (64 * 1024)
+/* Most fields and files one POST body may carry, and the longest name of one, in bytes. */
+#define XS_HTTP_FIELDS_MAX 256
+#define XS_HTTP_FIELD_NAME_MAX 128
 
 typedef struct xs_http xs_http_t;
 typedef struct xs_http_request xs_http_request_t;
 
-/* Handles one GET or HEAD request: answers it with xs_http_respond or xs_http_respond_file
- * (else the client gets 500). Runs on the connection's own thread, several at once. */
+/* Handles one GET or HEAD request (or POST, with its body read whole): answers it with
+ * xs_http_respond or xs_http_respond_file (else the client gets 500). Runs on the connection's own
+ * thread, several at once. */
 typedef void (*xs_http_handler_fn)(void *ctx, xs_http_request_t *req);
 
 /* How a server starts. Strings are read during xs_http_start only. */
@@ -39,6 +46,10 @@ typedef struct xs_http_config {
     const char *tls_key;       /* PEM private key file, with tls_cert */
     const char *password_hash; /* an xs_identity_pwhash string: every request must carry HTTP
                                   Basic credentials XS_HTTP_USER and the password; NULL: none */
+    int post;                  /* 1: POST is served too, its body application/x-www-form-
+                                  urlencoded or multipart/form-data; 0: POST gets 405 */
+    size_t body_max;           /* largest POST body read, in bytes (over it: 413); 0:
+                                  XS_HTTP_BODY_DEFAULT */
     xs_http_handler_fn handler;
     void *ctx; /* handed to handler */
 } xs_http_config_t;
@@ -50,7 +61,10 @@ XS_MUST_USE xs_err xs_http_listen_parse(const char *listen, int *loopback);
 /* Starts serving config->listen on threads of its own and returns at once. A listen address
  * other than loopback is refused (XS_EPERM) unless both TLS and a password are configured.
  * Every response carries a Content-Security-Policy without scripts, nosniff, no referrer,
- * no-store and no framing; a request other than GET or HEAD gets 405; a request to a loopback
+ * no-store and no framing; a request other than GET or HEAD (or POST, with config->post) gets
+ * 405; a POST body over body_max gets 413 (at once when its Content-Length says so), one of
+ * another content type 415, one that does not parse (or whose text fields are not UTF-8) 400,
+ * all before the handler runs; a request to a loopback
  * listen naming another Host gets 421 (no DNS rebinding); a request with wrong or missing
  * credentials gets 401 (a wrong password after about a second); every 4xx and every login is
  * logged with the client's address (xs_log). XS_EINVAL (bad listen, missing TLS half or
@@ -68,7 +82,7 @@ void xs_http_stop(xs_http_t **http);
 
 /* ---- inside a handler: everything borrowed is valid until the handler returns ---- */
 
-/* "GET" or "HEAD". HEAD is answered like GET; the server sends no body. */
+/* "GET", "HEAD" or "POST". HEAD is answered like GET; the server sends no body. */
 const char *xs_http_method(const xs_http_request_t *req);
 /* The path, percent-decoded, without the query: valid UTF-8, starting with '/'. */
 const char *xs_http_path(const xs_http_request_t *req);
@@ -78,6 +92,17 @@ const char *xs_http_query(const xs_http_request_t *req, const char *name);
 const char *xs_http_header(const xs_http_request_t *req, const char *name);
 /* The client's address as text ("127.0.0.1", "::1"). */
 const char *xs_http_client(const xs_http_request_t *req);
+
+/* The value of text field name of a POST's body (a urlencoded pair, or a multipart part
+ * without a file name): NUL-terminated valid UTF-8 without NUL bytes; the first when the name
+ * repeats; NULL when absent (or not a POST). */
+const char *xs_http_form(const xs_http_request_t *req, const char *name);
+
+/* The file part name of a multipart POST body: *bytes and *len get its content, *filename
+ * (may be NULL) the file name the browser sent (UTF-8, "" when it sent none: no file chosen,
+ * len 0). XS_ENOTFOUND when the body has no file part of that name. */
+XS_MUST_USE xs_err xs_http_upload(const xs_http_request_t *req, const char *name,
+                                  const uint8_t **bytes, size_t *len, const char **filename);
 
 /* Adds a response header (Content-Disposition, Location...) to the answer the handler is
  * about to give. XS_EINVAL for a name or value holding a line break or a name that is not a

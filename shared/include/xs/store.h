@@ -52,8 +52,10 @@ typedef xs_err (*xs_store_step_fn)(xs_txn_t *txn, void *ctx);
 
 /* Runs step inside one write transaction and commits it durably. If step returns an error
  * the transaction is aborted and that error returned: nothing is half-written. A full map
- * is grown and the step rerun; a full disk is XS_EFULL. No read transaction of this process
- * may be open on the store while it runs. */
+ * is grown and the step rerun; a full disk is XS_EFULL. No read transaction of this thread
+ * may be open on the store while it runs; other threads may read and write meanwhile (LMDB
+ * runs one write at a time; growing the map waits, up to 10 s, for their transactions to
+ * end, else XS_EBUSY). */
 XS_MUST_USE xs_err xs_store_update(xs_store_t *store, xs_store_step_fn step, void *ctx);
 
 /* Writes key → value in table. XS_EEXIST under XS_PUT_NOOVERWRITE when present. */
