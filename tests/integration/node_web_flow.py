@@ -17,6 +17,7 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
 from cdp import Browser, CdpError  # noqa: E402
 
@@ -91,7 +92,8 @@ def run(flow, teacher, date, year, sheet):
     if not check("the lecture form has csrf, category, teacher_id, date, minutes and a role "
                  "select", not lacking, "missing %s" % ", ".join(lacking)):
         return 1
-    others = [n for n in ("chars", "score", "work", "days") if b.exists('%s [name="%s"]' % (form, n))]
+    others = [n for n in ("chars", "score", "work", "days")
+              if b.exists('%s [name="%s"]' % (form, n))]
     check("and only the lecture's fields", not others, "it also asks for %s" % " ".join(others))
     b.viewport(390, 844, mobile=True)
     flow.go("/record?category=lecture")
@@ -141,7 +143,6 @@ def run(flow, teacher, date, year, sheet):
     voided = flow.provisional(teacher, year)
     check("/totals: the void takes the lecture back out (%s → %s)" % (after, voided),
           voided == before, "expected %s" % before)
-    flow.shot("node-totals.png")
 
     # ---- 导入: a sheet with a bad row ----------------------------------------------------------
     flow.go("/import")
@@ -179,6 +180,9 @@ def run(flow, teacher, date, year, sheet):
           b.exists(form) and b.eval("(document.querySelector('[name=\"teacher_id\"]')||{})"
                                     ".value") == "T0009")
     flow.shot("node-record-refused.png", docs=False)
+
+    flow.go("/totals?year=" + year)  # the teachers of the sheet too
+    flow.shot("node-totals.png")
     return 0
 
 
