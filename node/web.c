@@ -69,7 +69,7 @@ static const char s_css[] =
     ".scroll{overflow-x:auto}\n"
     "table{border-collapse:collapse;background:#fff;margin:4px 0 10px 0}\n"
     "th,td{border:1px solid #cbd5e0;padding:4px 8px;text-align:left;vertical-align:top}\n"
-    "th{background:#f0fff4}\n"
+    "th{background:#f0fff4;white-space:nowrap}\n"
     "td.num{text-align:right;white-space:nowrap}\n"
     "tr.voided td{color:#a0aec0;text-decoration:line-through}\n"
     "tr.voided td.state{text-decoration:none;color:#9b2c2c}\n"
@@ -78,7 +78,7 @@ static const char s_css[] =
     "form.inline input[type=text]{width:9em}\n"
     "form.filter{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-end}\n"
     "form.filter input[type=text],form.filter select{width:10em}\n"
-    ".foot{color:#718096;font-size:13px;margin-top:30px}\n";
+    ".foot{color:#718096;font-size:13px;margin-top:30px;word-break:break-all}\n";
 
 struct node_web {
     node_t *node;                     /* the open node, borrowed */
@@ -315,11 +315,13 @@ static int s_same_token(const char *given, const char *token) {
     return diff == 0;
 }
 
-/* 1 when the request's Origin, if it sends one, names the host it was sent to (Host). */
+/* 1 unless the request's Origin names a host other than the one it was sent to (Host). A
+ * browser sends "Origin: null" for a form posted under the server's no-referrer policy (the
+ * Fetch standard), and an old one sends none: the token alone decides those. */
 static int s_same_origin(const xs_http_request_t *req) {
     const char *origin = xs_http_header(req, "Origin");
     const char *host = xs_http_header(req, "Host");
-    if (!origin)
+    if (!origin || strcmp(origin, "null") == 0)
         return 1;
     const char *sep = strstr(origin, "://");
     if (!sep || !host)

@@ -688,20 +688,22 @@ static enum MHD_Result s_post_body(xs_http_t *http, struct MHD_Connection *con, 
     size_t n = *upload_data_size;
     if (n) {
         *upload_data_size = 0;
-        if (conn->refusal)
-            return MHD_YES;
-        s_edges(conn, upload_data, n);
-        if (n > conn->body_max - conn->body_len)
-            conn->refusal = 413;
-        else if (!conn->post || MHD_post_process(conn->post, upload_data, n) != MHD_YES)
-            conn->refusal = 400;
-        conn->body_len += n;
-        if (!conn->refusal)
-            return MHD_YES;
-        /* MHD 0.9.75 takes no answer before the body ends: without one, close the
-         * connection rather than read a body past its limit. */
         if (conn->refusal == 413)
             return MHD_NO;
+        /* A body past its limit is not read on: answered now where MHD takes an answer
+         * before the body ends (0.9.75 does not), else the connection is closed. */
+        if (n > conn->body_max - conn->body_len) {
+            conn->refusal = 413;
+            return s_refuse_con(http, con, conn, "POST", url, 413,
+                                "内容过大 (request body too large)");
+        }
+        /* A body that does not parse is read to its end (within the limit), then refused. */
+        if (!conn->refusal) {
+            s_edges(conn, upload_data, n);
+            if (!conn->post || MHD_post_process(conn->post, upload_data, n) != MHD_YES)
+                conn->refusal = 400;
+        }
+        conn->body_len += n;
         return MHD_YES;
     }
     if (!conn->refusal && conn->post && MHD_destroy_post_processor(conn->post) != MHD_YES)

@@ -1,4 +1,5 @@
-/* test_store: tables, cursors, atomic write steps, map growth, full disks and dead processes. */
+/* test_store: tables, cursors, atomic write steps, map growth (also with several threads
+ * writing and reading at once), full disks and dead processes. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -6,6 +7,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -548,6 +550,83 @@ static void test_map_grows_and_step_reruns(void **state) {
     xs_store_close(&st);
 }
 
+/* Threads sharing one store, as the node's web pages do: writers whose steps outgrow the map
+ * while readers hold snapshots. */
+#define S_WRITERS 4
+#define S_READERS 2
+#define S_STEPS 12 /* per writer */
+#define S_STEP_N 40
+#define S_STEP_VLEN 2500
+
+typedef struct s_shared {
+    xs_store_t *st;
+    unsigned writer;            /* which range a writer fills */
+    xs_err err;                 /* a writer's first failure */
+    volatile int *writers_done; /* readers stop once every writer is done */
+    uint64_t reads;             /* snapshots a reader took */
+} s_shared_t;
+
+static void *s_writer(void *arg) {
+    s_shared_t *w = arg;
+    fill_t *f = calloc(1, sizeof *f);
+    if (!f) {
+        w->err = XS_ENOMEM;
+        return NULL;
+    }
+    for (unsigned step = 0; step < S_STEPS && w->err == XS_OK; step++) {
+        memset(f, 0, sizeof *f);
+        f->table = T_BETA;
+        f->first = ((uint64_t)w->writer * S_STEPS + step) * S_STEP_N;
+        f->n = S_STEP_N;
+        f->vlen = S_STEP_VLEN;
+        w->err = xs_store_update(w->st, s_fill_step, f);
+    }
+    free(f);
+    return NULL;
+}
+
+static void *s_reader(void *arg) {
+    s_shared_t *r = arg;
+    while (!*r->writers_done) {
+        xs_txn_t *txn = NULL;
+        uint64_t count = 0;
+        if (xs_store_read(r->st, &txn) != XS_OK || xs_store_count(txn, T_BETA, &count) != XS_OK)
+            r->err = XS_EIO;
+        xs_store_end(&txn);
+        r->reads++;
+    }
+    return NULL;
+}
+
+static void test_threads_write_while_others_read(void **state) {
+    fixture_t *fx = *state;
+    xs_store_t *st = s_open(fx, S_TINY_MAP);
+    volatile int done = 0;
+    pthread_t writers[S_WRITERS], readers[S_READERS];
+    s_shared_t w[S_WRITERS], r[S_READERS];
+    for (unsigned i = 0; i < S_READERS; i++) {
+        r[i] = (s_shared_t){st, 0, XS_OK, &done, 0};
+        assert_int_equal(pthread_create(&readers[i], NULL, s_reader, &r[i]), 0);
+    }
+    for (unsigned i = 0; i < S_WRITERS; i++) {
+        w[i] = (s_shared_t){st, i, XS_OK, &done, 0};
+        assert_int_equal(pthread_create(&writers[i], NULL, s_writer, &w[i]), 0);
+    }
+    for (unsigned i = 0; i < S_WRITERS; i++)
+        pthread_join(writers[i], NULL);
+    done = 1;
+    for (unsigned i = 0; i < S_READERS; i++)
+        pthread_join(readers[i], NULL);
+    for (unsigned i = 0; i < S_WRITERS; i++)
+        assert_int_equal(w[i].err, XS_OK);
+    for (unsigned i = 0; i < S_READERS; i++)
+        assert_int_equal(r[i].err, XS_OK);
+    /* The map grew many times over, and every step of every writer is there. */
+    assert_true(xs_store_map_size(st) > S_TINY_MAP * 8);
+    s_expect_filled(st, T_BETA, 0, (uint64_t)S_WRITERS * S_STEPS * S_STEP_N, S_STEP_VLEN);
+    xs_store_close(&st);
+}
+
 /* ---- child processes ---- */
 
 static void s_write_all(int fd, const void *bytes, size_t len) {
@@ -785,6 +864,7 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_step_failing_halfway_leaves_no_trace, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_map_grows_and_step_reruns, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_threads_write_while_others_read, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_full_disk_is_efull_and_keeps_committed_data, s_setup,
                                         s_teardown),
         cmocka_unit_test_setup_teardown(test_killed_readers_do_not_block_the_store, s_setup,
