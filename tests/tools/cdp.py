@@ -4,7 +4,8 @@
 # the browser reads fd 3 and writes fd 4), opens one page and drives it as a person would:
 # navigate, fill inputs, pick a file, click a button, wait for the next page, take a
 # screenshot. Every wait has a deadline; a browser that hangs or dies raises CdpError with
-# what it was waiting for. The browser is always killed on close() (use `with Browser(...)`).
+# what it was waiting for. close() (or leaving `with Browser(...)`) ends the browser, as do
+# SIGTERM and the death of this process.
 #
 #   with Browser("/usr/bin/chromium") as b:
 #       b.goto("http://127.0.0.1:8090/record?category=lecture")
@@ -55,8 +56,9 @@ class Browser:
         for sig in (signal.SIGTERM, signal.SIGHUP):  # `timeout`, ctest: still close the browser
             if signal.getsignal(sig) == signal.SIG_DFL:
                 signal.signal(sig, _exit_on_signal)
-        self.to_browser, self.from_browser = self._start(chromium, width, height)
+        self.to_browser = self.from_browser = -1
         try:
+            self.to_browser, self.from_browser = self._start(chromium, width, height)
             target = self.call("Target.createTarget", {"url": "about:blank"}, session=False)
             attached = self.call("Target.attachToTarget",
                                  {"targetId": target["targetId"], "flatten": True},
@@ -82,7 +84,7 @@ class Browser:
             os.dup2(writes, 4)
             # Killed with this process, however it ends (Linux's PR_SET_PDEATHSIG, 1).
             try:
-                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+                ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)
             except (OSError, AttributeError):
                 pass
 
@@ -90,11 +92,16 @@ class Browser:
                 "--no-default-browser-check", "--disable-extensions", "--hide-scrollbars",
                 "--mute-audio", "--remote-debugging-pipe", "--user-data-dir=" + self.profile,
                 "--window-size=%d,%d" % (width, height), "about:blank"]
-        with open(self.log_path, "wb") as log:
-            # close_fds=False: the child must keep fds 3 and 4 set up above; every other fd of
-            # this process is close-on-exec (PEP 446), os.pipe's included.
-            self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                         close_fds=False, preexec_fn=child_fds)
+        try:
+            with open(self.log_path, "wb") as log:
+                # close_fds=False: the child must keep fds 3 and 4 set up above; every other
+                # fd of this process is close-on-exec (PEP 446), os.pipe's included.
+                self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                             stderr=log, close_fds=False, preexec_fn=child_fds)
+        except (OSError, subprocess.SubprocessError) as e:
+            for fd in (browser_reads, to_browser, from_browser, browser_writes):
+                os.close(fd)
+            raise CdpError("cannot start %s: %s" % (chromium, e))
         os.close(browser_reads)
         os.close(browser_writes)
         return to_browser, from_browser
@@ -115,7 +122,7 @@ class Browser:
                 self.proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 pass
-        for fd in (getattr(self, "to_browser", -1), getattr(self, "from_browser", -1)):
+        for fd in (self.to_browser, self.from_browser):
             if fd >= 0:
                 try:
                     os.close(fd)
@@ -184,16 +191,16 @@ class Browser:
             if "method" in reply:
                 self.events.append(reply)
 
-    def wait_event(self, method, timeout=None):
+    def wait_event(self, method, timeout=None, why=""):
         """Waits for the page's event METHOD (consuming it and all events before it) and returns
-        its params; raises CdpError after the timeout."""
+        its params; raises CdpError after the timeout (its message says why, when given)."""
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
             while self.events:
                 event = self.events.pop(0)
                 if event["method"] == method and event.get("sessionId") == self.session:
                     return event.get("params", {})
-            event = self._read(deadline, method)
+            event = self._read(deadline, method + (" " + why if why else ""))
             if "method" in event:
                 self.events.append(event)
 
@@ -211,7 +218,7 @@ class Browser:
         nav = self.call("Page.navigate", {"url": url})
         if nav.get("errorText"):
             raise CdpError("cannot load %s: %s" % (url, nav["errorText"]))
-        self.wait_event("Page.loadEventFired")
+        self.wait_event("Page.loadEventFired", why="of " + url)
 
     def eval(self, expression):
         """The value of a JavaScript expression in the page (JSON-able); raises CdpError when it
@@ -270,7 +277,7 @@ class Browser:
                   "e=f.querySelector('button:not([type]),[type=submit],[type=image]');"
                   "if(!e)throw new Error('no submit button in '+%s)}e.click()})()"
                   % (self._element(selector), json.dumps(selector)))
-        self.wait_event("Page.loadEventFired")
+        self.wait_event("Page.loadEventFired", why="after a click on %s" % selector)
 
     def url(self):
         """The page's address now."""
