@@ -11,9 +11,6 @@ MAN_DIR=$XS_SOURCE_DIR/docs/man
 BUILD=${XS_BUILD_DIR:-$(cd "$XS_BIN/.." && pwd)}
 PROGRAMS="xueshi-node xueshi-hub xueshi"
 
-# Documented before the program has it (an open branch adds it): "PROGRAM:COMMAND ...". A
-# command here that the program already runs is checked like any other.
-
 # commands PROGRAM: the command names PROGRAM --help lists (two-space indent, then a name).
 commands() {
     "$XS_BIN/$1" --help | sed -n 's/^  \([a-z][a-z-]*\)  .*/\1/p'
