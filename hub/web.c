@@ -26,6 +26,7 @@
 #include "summary.h"
 #include "year.h"
 #include "xs/certify.h"
+#include "xs/html.h"
 #include "xs/receipt.h"
 #include "xs/report.h"
 #include "xs/standing.h"
@@ -94,40 +95,7 @@ __attribute__((format(printf, 2, 3))) static void s_fmt(xs_writer_t *w, const ch
 /* Writes len bytes of text HTML-escaped: & < > " ' as entities, control bytes and bytes that
  * are not UTF-8 as U+FFFD. The one door for stored strings into a page. */
 static void s_text(xs_writer_t *w, const char *text, size_t len) {
-    size_t i = 0, run = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)text[i];
-        const char *entity = NULL;
-        size_t step = 1;
-        if (c == '&')
-            entity = "&amp;";
-        else if (c == '<')
-            entity = "&lt;";
-        else if (c == '>')
-            entity = "&gt;";
-        else if (c == '"')
-            entity = "&quot;";
-        else if (c == '\'')
-            entity = "&#39;";
-        else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-            entity = "&#xFFFD;";
-        else if (c >= 0x80) {
-            step = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-            if (i + step > len || !xs_text_utf8_valid(text + i, step)) {
-                entity = "&#xFFFD;";
-                step = 1;
-            }
-        }
-        if (entity) {
-            xs_writer_raw(w, text + run, i - run);
-            s_lit(w, entity);
-            i += step;
-            run = i;
-        } else {
-            i += step;
-        }
-    }
-    xs_writer_raw(w, text + run, len - run);
+    xs_html_text(w, text, len);
 }
 
 static void s_ctext(xs_writer_t *w, const char *text) {

@@ -29,6 +29,7 @@
 #include "tally.h"
 #include "usb.h"
 #include "xs/bundle.h"
+#include "xs/html.h"
 #include "xs/http.h"
 #include "xs/sheet.h"
 #include "xs/text.h"
@@ -119,40 +120,7 @@ __attribute__((format(printf, 2, 3))) static void s_fmt(s_page_t *p, const char 
 /* Writes len bytes of text HTML-escaped: & < > " ' as entities, control bytes and bytes that
  * are not UTF-8 as U+FFFD. The one door for stored and sent strings into a page. */
 static void s_text(s_page_t *p, const char *text, size_t len) {
-    size_t i = 0, run = 0;
-    while (i < len) {
-        unsigned char c = (unsigned char)text[i];
-        const char *entity = NULL;
-        size_t step = 1;
-        if (c == '&')
-            entity = "&amp;";
-        else if (c == '<')
-            entity = "&lt;";
-        else if (c == '>')
-            entity = "&gt;";
-        else if (c == '"')
-            entity = "&quot;";
-        else if (c == '\'')
-            entity = "&#39;";
-        else if ((c < 0x20 && c != '\t' && c != '\n') || c == 0x7f)
-            entity = "&#xFFFD;";
-        else if (c >= 0x80) {
-            step = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-            if (i + step > len || !xs_text_utf8_valid(text + i, step)) {
-                entity = "&#xFFFD;";
-                step = 1;
-            }
-        }
-        if (entity) {
-            xs_writer_raw(&p->w, text + run, i - run);
-            s_lit(p, entity);
-            i += step;
-            run = i;
-        } else {
-            i += step;
-        }
-    }
-    xs_writer_raw(&p->w, text + run, len - run);
+    xs_html_text(&p->w, text, len);
 }
 
 static void s_ctext(s_page_t *p, const char *text) {
