@@ -106,22 +106,6 @@ static void s_str(xs_writer_t *w, xs_str_t s) {
     s_text(w, s.ptr ? s.ptr : "", s.len);
 }
 
-/* Writes len bytes percent-encoded for a URL's path segment or query value: everything but
- * RFC 3986's unreserved characters. */
-static void s_url(xs_writer_t *w, const char *text, size_t len) {
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            xs_writer_raw(w, &text[i], 1);
-        } else {
-            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            xs_writer_raw(w, esc, 3);
-        }
-    }
-}
-
 static void s_hours(xs_writer_t *w, uint64_t seconds) {
     char h[32];
     size_t n = xs_certify_format_hours(h, sizeof h, seconds);
@@ -363,7 +347,7 @@ static void s_error_page(s_req_t *r, unsigned status, const char *title, const c
 
 static void s_link_school(xs_writer_t *w, const char *id, size_t len, int year) {
     s_lit(w, "<a href=\"/school/");
-    s_url(w, id, len);
+    xs_html_url(w, id, len);
     s_lit(w, "?year=");
     s_year_label(w, year);
     s_lit(w, "\">");
@@ -376,7 +360,7 @@ static void s_link_school(xs_writer_t *w, const char *id, size_t len, int year) 
 
 static void s_link_teacher(xs_writer_t *w, xs_str_t id, int year) {
     s_lit(w, "<a href=\"/teacher/");
-    s_url(w, id.ptr, id.len);
+    xs_html_url(w, id.ptr, id.len);
     s_lit(w, "?year=");
     s_year_label(w, year);
     s_lit(w, "\">");
@@ -390,7 +374,7 @@ static void s_link_certificates(xs_writer_t *w, int year, const char *id, size_t
     s_lit(w, "<a href=\"/download/");
     s_year_label(w, year);
     s_lit(w, school ? "/certificates/school/" : "/certificates/");
-    s_url(w, id, len);
+    xs_html_url(w, id, len);
     s_lit(w, ".pdf\">");
     s_lit(w, label);
     s_lit(w, "</a>");
@@ -400,10 +384,10 @@ static void s_link_book(xs_writer_t *w, int year, const char *school, const char
     s_lit(w, "<a href=\"/download/");
     s_year_label(w, year);
     s_lit(w, "/");
-    s_url(w, S_BOOK_NAME, strlen(S_BOOK_NAME));
+    xs_html_url(w, S_BOOK_NAME, strlen(S_BOOK_NAME));
     if (school) {
         s_lit(w, "?school=");
-        s_url(w, school, strlen(school));
+        xs_html_url(w, school, strlen(school));
     }
     s_lit(w, "\">");
     s_lit(w, label);
@@ -1394,11 +1378,11 @@ static xs_err s_download(s_req_t *r, const char *rest) {
     s_lit(&name, year_text);
     s_lit(&name, ext);
     s_lit(&name, "\"; filename*=UTF-8''");
-    s_url(&name, zh, strlen(zh));
+    xs_html_url(&name, zh, strlen(zh));
     s_lit(&name, year_text);
     if (school || teacher) {
         s_lit(&name, "-");
-        s_url(&name, school ? school : teacher, strlen(school ? school : teacher));
+        xs_html_url(&name, school ? school : teacher, strlen(school ? school : teacher));
     }
     s_lit(&name, ext);
     if (xs_writer_err(&name) == XS_OK) {

@@ -131,22 +131,6 @@ static void s_str(s_page_t *p, xs_str_t s) {
     s_text(p, s.ptr ? s.ptr : "", s.len);
 }
 
-/* Writes len bytes percent-encoded for a URL's query value or a file name: everything but
- * RFC 3986's unreserved characters. */
-static void s_url(xs_writer_t *w, const char *text, size_t len) {
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)text[i];
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            xs_writer_raw(w, &text[i], 1);
-        } else {
-            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
-            xs_writer_raw(w, esc, 3);
-        }
-    }
-}
-
 /* Writes a unix time as local "YYYY-MM-DD HH:MM", or "从未" for 0. */
 static void s_time(s_page_t *p, int64_t t) {
     if (!t) {
@@ -459,7 +443,7 @@ static void s_category_links(s_page_t *p, const xs_policy_t *policy) {
         if (!name)
             continue;
         s_lit(p, "<a href=\"/record?category=");
-        s_url(&p->w, name, strlen(name));
+        xs_html_url(&p->w, name, strlen(name));
         s_lit(p, "\">");
         s_ctext(p, s_category_zh(policy, code));
         s_lit(p, "</a>");
@@ -1394,7 +1378,7 @@ static void s_post_export(s_page_t *p) {
     strftime(day, sizeof day, "%Y%m%d", &tm);
     xs_writer_t name;
     xs_writer_init(&name, 256);
-    s_url(&name, p->web->node->school, strlen(p->web->node->school));
+    xs_html_url(&name, p->web->node->school, strlen(p->web->node->school));
     snprintf(disposition, sizeof disposition,
              "attachment; filename=\"xueshi-%s.xsb\"; filename*=UTF-8''%.*s-%s.xsb", day,
              (int)name.len, name.data ? (const char *)name.data : "", day);

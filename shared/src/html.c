@@ -41,3 +41,17 @@ void xs_html_text(xs_writer_t *w, const char *text, size_t len) {
     }
     xs_writer_raw(w, text + run, len - run);
 }
+
+void xs_html_url(xs_writer_t *w, const char *text, size_t len) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)text[i];
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            xs_writer_raw(w, &text[i], 1);
+        } else {
+            char esc[3] = {'%', hex[c >> 4], hex[c & 15]};
+            xs_writer_raw(w, esc, 3);
+        }
+    }
+}

@@ -1,4 +1,4 @@
-/* test_html: what a stored string becomes on a page. */
+/* test_html: what a stored string becomes on a page, and in a link. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -40,10 +40,24 @@ static void test_bad_bytes_become_replacement(void **state) {
     assert_string_equal(s_escape("", 0, out, sizeof out), "");
 }
 
+static void test_url_keeps_only_unreserved(void **state) {
+    (void)state;
+    xs_writer_t w;
+    xs_writer_init(&w, 256);
+    const char *in = "T 001/学时?a=b&c~_.-";
+    xs_html_url(&w, in, strlen(in));
+    assert_int_equal(xs_writer_err(&w), XS_OK);
+    const char *want = "T%20001%2F%E5%AD%A6%E6%97%B6%3Fa%3Db%26c~_.-";
+    assert_int_equal(w.len, strlen(want));
+    assert_memory_equal(w.data, want, w.len);
+    xs_writer_free(&w);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_markup_is_text),
         cmocka_unit_test(test_bad_bytes_become_replacement),
+        cmocka_unit_test(test_url_keeps_only_unreserved),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,4 +11,8 @@
  * UTF-8 as U+FFFD. */
 void xs_html_text(xs_writer_t *w, const char *text, size_t len);
 
+/* Appends len bytes to w percent-encoded for a URL's path segment or query value, or a file
+ * name in a header: everything but RFC 3986's unreserved characters. */
+void xs_html_url(xs_writer_t *w, const char *text, size_t len);
+
 #endif
