@@ -1,8 +1,8 @@
 /* web: the village operator's pages (node/web.h).
  *
  * Every string that comes from the store or a request (ids, names, notes, events, refusals,
- * what a form held) leaves through s_text, which HTML-escapes it, or s_url, which
- * percent-encodes it; s_fmt writes only numbers and this file's own text. Reads are one LMDB
+ * what a form held) leaves through s_text, which HTML-escapes it (xs_html_text), or
+ * xs_html_url, which percent-encodes it; s_fmt writes only numbers and this file's own text. Reads are one LMDB
  * snapshot per page; writes go through node/entry.h, node/importer.h and node/usb.h, each in
  * write steps of its own (the store runs one at a time, from any thread). Sessions with the
  * hub and the USB bundles run one at a time, under link_lock. Every POST is checked before it
