@@ -548,6 +548,16 @@ xs_reason node_check_why(const node_t *node, const xs_policy_t *policy, const xs
         snprintf(out->text, sizeof out->text,
                  "学校「%s」不是本节点的学校 %s，本节点只能为 %s 登记 (school_id: out_of_scope)",
                  value, node->school, node->school);
+    } else if (why == XS_REASON_BAD_ROLE && field == XS_F_ROLE) {
+        /* The roles this category takes, not every role there is. */
+        char roles[NODE_REFUSAL_MAX / 2];
+        const char *category = xs_category_zh(rec->category);
+        xs_category_roles(rec->category, roles, sizeof roles);
+        out->field = field;
+        out->why = why;
+        snprintf(out->text, sizeof out->text, "角色「%s」不适用于%s，可填：%s (role: bad_role)",
+                 xs_role_zh(rec->role) ? xs_role_zh(rec->role) : "?",
+                 category ? category : "该类别", roles);
     } else {
         node_refusal_set(out, policy, field, why, NULL, 0);
     }

@@ -135,6 +135,42 @@ static int s_lookup3(const char *const *names, const char *const *zh, const char
     return code >= 0 ? code : s_lookup(shorter, 1, count, s, len);
 }
 
+/* The roles a built-in category takes (credit-rules.md §3.1), as a bit per xs_role; 0: any. */
+static uint32_t s_category_roles(unsigned category) {
+#define S_R(r) (1u << (r))
+    switch (category) {
+    case XS_CAT_LECTURE:
+        return S_R(XS_ROLE_PARTICIPANT) | S_R(XS_ROLE_SPEAKER);
+    case XS_CAT_RESEARCH_SESSION:
+        return S_R(XS_ROLE_PARTICIPANT) | S_R(XS_ROLE_ORGANIZER);
+    case XS_CAT_PROJECT:
+        return S_R(XS_ROLE_PARTICIPANT) | S_R(XS_ROLE_HOST) | S_R(XS_ROLE_MAIN_WRITER);
+    default:
+        return 0;
+    }
+#undef S_R
+}
+
+size_t xs_category_roles(unsigned category, char *out, size_t cap) {
+    uint32_t roles = s_category_roles(category);
+    if (!roles)
+        return xs_field_allowed(XS_F_ROLE, out, cap);
+    size_t n = 0;
+    if (cap)
+        out[0] = '\0';
+    for (unsigned r = 1; r < XS_ROLE_COUNT && cap; r++) {
+        if (!(roles >> r & 1u))
+            continue;
+        int w = snprintf(out + n, cap - n, "%s%s/%s", n ? "、" : "", s_role_zh[r], s_role_names[r]);
+        if (w < 0 || (size_t)w >= cap - n) {
+            out[n] = '\0';
+            break;
+        }
+        n += (size_t)w;
+    }
+    return n;
+}
+
 size_t xs_field_allowed(xs_field f, char *out, size_t cap) {
     const char *const *names, *const *zh;
     int count;

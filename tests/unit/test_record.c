@@ -693,6 +693,12 @@ static void test_set_text_names_and_strings(void **state) {
     assert_true(xs_field_allowed(XS_F_ROLE, allowed, sizeof allowed) > 0);
     assert_non_null(strstr(allowed, "主讲人/speaker"));
     assert_int_equal(xs_field_allowed(XS_F_TEACHER_ID, allowed, sizeof allowed), 0);
+    xs_category_roles(XS_CAT_LECTURE, allowed, sizeof allowed);
+    assert_string_equal(allowed, "参与者/participant、主讲人/speaker");
+    xs_category_roles(XS_CAT_PROJECT, allowed, sizeof allowed);
+    assert_string_equal(allowed, "参与者/participant、主持人/host、主要执笔人/main_writer");
+    xs_category_roles(XS_CAT_OPEN_CLASS, allowed, sizeof allowed);
+    assert_non_null(strstr(allowed, "组织者/organizer")); /* a category that takes any role */
     size_t cut = xs_field_allowed(XS_F_LEVEL, allowed, 20);
     assert_int_equal(cut, strlen(allowed));
     assert_string_equal(allowed, "校级/school");

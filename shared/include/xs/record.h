@@ -196,6 +196,9 @@ int xs_category_parse(const char *s, size_t len);
  * 主讲人/speaker…" for role, level, grade, the built-in categories and unit; "" (0) for
  * any other field. Returns the bytes written, cut at a whole value to fit cap. */
 size_t xs_field_allowed(xs_field field, char *out, size_t cap);
+/* Writes the roles a built-in category takes ("参与者/participant、主讲人/speaker" for a lecture),
+ * or every role for a category that takes any, as xs_field_allowed writes them. */
+size_t xs_category_roles(unsigned category, char *out, size_t cap);
 int xs_field_parse(const char *s, size_t len);
 
 /* Zeroes rec and sets version (XS_RECORD_VERSION_FIRST) and kind for a new activity. */
