@@ -16,7 +16,8 @@ static const char *s_escape(const char *text, size_t len, char *out, size_t cap)
     xs_html_text(&w, text, len);
     assert_int_equal(xs_writer_err(&w), XS_OK);
     assert_true(w.len < cap);
-    memcpy(out, w.data, w.len);
+    if (w.len)
+        memcpy(out, w.data, w.len);
     out[w.len] = '\0';
     xs_writer_free(&w);
     return out;
