@@ -231,14 +231,20 @@ static void test_huge_and_garbage(void **state) {
     memset(req + 5, 'a', big);
     const char tail[] = " HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
     memcpy(req + 5 + big, tail, sizeof tail - 1);
-    unsigned status = s_raw(fx, req, 5 + big + sizeof tail - 1);
+    /* The server answers and closes while the rest is still coming; on a loaded machine the
+     * close can reach the client as a reset that loses the answer: up to three tries. */
+    unsigned status = 0;
+    for (int try = 0; try < 3 && status == 0; try++)
+        status = s_raw(fx, req, 5 + big + sizeof tail - 1);
     assert_true(status >= 400 && status < 500);
     /* A 100 KB header. */
     const char head[] = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ";
     memcpy(req, head, sizeof head - 1);
     memset(req + sizeof head - 1, 'b', big);
     memcpy(req + sizeof head - 1 + big, "\r\n\r\n", 4);
-    status = s_raw(fx, req, sizeof head - 1 + big + 4);
+    status = 0;
+    for (int try = 0; try < 3 && status == 0; try++)
+        status = s_raw(fx, req, sizeof head - 1 + big + 4);
     assert_true(status >= 400 && status < 500);
     free(req);
     /* Garbage: request lines that do not parse get 400 (a line without any space is closed
