@@ -31,6 +31,7 @@
 #include "xs/report.h"
 #include "xs/standing.h"
 #include "xs/text.h"
+#include "xs/year.h"
 #include "xs/workbook.h"
 
 /* Academic years the year links offer, counting back from today's. */
@@ -250,22 +251,6 @@ static void s_progress(void *ctx, uint64_t done, uint64_t total) {
 
 static const char *s_param(const s_req_t *r, const char *name) {
     return r->param ? r->param(r->ctx, name) : NULL;
-}
-
-/* Parses "2025-2026" into 2025: XS_EINVAL unless exactly that shape of two years in turn. */
-static xs_err s_parse_year(const char *y, int *out) {
-    char *end;
-    if (strlen(y) != 9 || y[4] != '-')
-        return XS_EINVAL;
-    for (int i = 0; i < 9; i++)
-        if (i != 4 && (y[i] < '0' || y[i] > '9'))
-            return XS_EINVAL;
-    long first = strtol(y, &end, 10);
-    if (end != y + 4 || strtol(y + 5, &end, 10) != first + 1 || *end || first < 1970 ||
-        first > 2148)
-        return XS_EINVAL;
-    *out = (int)first;
-    return XS_OK;
 }
 
 /* The page's head: its title (text, len bytes, escaped) and the top bar with the policy. */
@@ -1305,7 +1290,7 @@ static xs_err s_download(s_req_t *r, const char *rest) {
     }
     memcpy(year_text, rest, (size_t)(slash - rest));
     year_text[slash - rest] = '\0';
-    if (s_parse_year(year_text, &year) != XS_OK) {
+    if (xs_year_parse(year_text, strlen(year_text), &year) != XS_OK) {
         s_error_page(r, 400, "学年格式不对 (bad year)", "学年应写作 2025-2026。");
         return XS_OK;
     }
@@ -1459,7 +1444,7 @@ static xs_err s_render(hub_web_t *web, const char *path, hub_web_param_fn param,
         const char *year = s_param(&r, "year");
         if (!year)
             r.year = r.today;
-        else if (s_parse_year(year, &r.year) != XS_OK) {
+        else if (xs_year_parse(year, strlen(year), &r.year) != XS_OK) {
             r.year = r.today;
             s_error_page(&r, 400, "学年格式不对 (bad year)", "学年应写作 2025-2026。");
             goto out;

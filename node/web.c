@@ -2,9 +2,9 @@
  *
  * Every string that comes from the store or a request (ids, names, notes, events, refusals,
  * what a form held) leaves through s_text, which HTML-escapes it (xs_html_text), or
- * xs_html_url, which percent-encodes it; s_fmt writes only numbers and this file's own text. Reads are one LMDB
- * snapshot per page; writes go through node/entry.h, node/importer.h and node/usb.h, each in
- * write steps of its own (the store runs one at a time, from any thread). Sessions with the
+ * xs_html_url, which percent-encodes it; s_fmt writes only numbers and this file's own text. Reads
+ * are one LMDB snapshot per page; writes go through node/entry.h, node/importer.h and node/usb.h,
+ * each in write steps of its own (the store runs one at a time, from any thread). Sessions with the
  * hub and the USB bundles run one at a time, under link_lock. Every POST is checked before it
  * does anything: an Origin naming another host, or a csrf field other than this process's
  * token, gets 403. */
@@ -33,6 +33,7 @@
 #include "xs/http.h"
 #include "xs/sheet.h"
 #include "xs/text.h"
+#include "xs/year.h"
 
 #define S_HTML_TYPE "text/html; charset=utf-8"
 /* Refused rows an import page lists; the rest are counted. */
@@ -680,22 +681,6 @@ static xs_err s_list_step(void *ctx, uint64_t seq, const xs_bytes_t *key, const 
     return s_push((void **)&l->seqs, &l->nseqs, &l->scap, &seq, sizeof seq);
 }
 
-/* Parses "2025-2026" into 2025: XS_EINVAL unless exactly two years in turn. */
-static xs_err s_parse_year(const char *y, int *out) {
-    char *end;
-    if (strlen(y) != 9 || y[4] != '-')
-        return XS_EINVAL;
-    for (int i = 0; i < 9; i++)
-        if (i != 4 && (y[i] < '0' || y[i] > '9'))
-            return XS_EINVAL;
-    long first = strtol(y, &end, 10);
-    if (end != y + 4 || strtol(y + 5, &end, 10) != first + 1 || *end || first < 1970 ||
-        first > 2148)
-        return XS_EINVAL;
-    *out = (int)first;
-    return XS_OK;
-}
-
 /* What a record says besides its category, in a few Chinese words. */
 static void s_detail(s_page_t *p, const xs_record_t *rec) {
     char num[32];
@@ -829,7 +814,7 @@ static void s_records(s_page_t *p, const char *notice, const char *error) {
     }
     int first;
     if (year && *year) {
-        if (s_parse_year(year, &first) != XS_OK) {
+        if (xs_year_parse(year, strlen(year), &first) != XS_OK) {
             snprintf(line, sizeof line,
                      "学年「%.100s」应写作 2025-2026 (year must look like "
                      "2025-2026)",
@@ -1139,7 +1124,7 @@ static void s_get_totals(s_page_t *p) {
         s_foot(p);
         goto out;
     }
-    if (year && *year && s_parse_year(year, &first) != XS_OK) {
+    if (year && *year && xs_year_parse(year, strlen(year), &first) != XS_OK) {
         s_error(p, "学年应写作 2025-2026 (year must look like 2025-2026)");
         first = 0;
     }
