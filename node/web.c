@@ -73,6 +73,7 @@ static const char s_css[] =
     "th,td{border:1px solid #cbd5e0;padding:4px 8px;text-align:left;vertical-align:top}\n"
     "th{background:#f0fff4;white-space:nowrap}\n"
     "td.num{text-align:right;white-space:nowrap}\n"
+    "td.nw{white-space:nowrap}\n"
     "tr.voided td{color:#a0aec0;text-decoration:line-through}\n"
     "tr.voided td.state{text-decoration:none;color:#9b2c2c}\n"
     "td.missing{color:#9b2c2c}\n"
@@ -761,7 +762,7 @@ static void s_record_row(s_page_t *p, const xs_policy_t *policy, const xs_staff_
     s_fmt(p, "<tr id=\"r-%llu\"%s><td class=\"num\">%llu</td><td class=\"nw\">%s</td><td>",
           (unsigned long long)seq, by ? " class=\"voided\"" : "", (unsigned long long)seq, date);
     s_str(p, rec->teacher_id);
-    s_lit(p, "</td><td>");
+    s_lit(p, "</td><td class=\"nw\">");
     s_ctext(p, node_staff_name(staff, rec->teacher_id.ptr, rec->teacher_id.len));
     s_lit(p, "</td><td>");
     s_ctext(p, s_category_zh(policy, rec->category));
