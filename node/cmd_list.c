@@ -27,28 +27,11 @@ static const xs_field s_csv_fields[] = {
 };
 #define S_NCSV (sizeof s_csv_fields / sizeof s_csv_fields[0])
 
-/* A voided record and the correction that voided it. */
-typedef struct s_void {
-    uint64_t target, by;
-} s_void_t;
-
+/* What the first pass gathers: which records are voided, and how each was reviewed. */
 typedef struct s_list {
-    s_void_t *voids; /* sorted by target */
-    size_t nvoids, cap;
+    node_voids_t voids;     /* sorted */
     node_reviews_t reviews; /* each record's latest review, sorted */
 } s_list_t;
-
-static int s_cmp_void(const void *a, const void *b) {
-    uint64_t x = ((const s_void_t *)a)->target, y = ((const s_void_t *)b)->target;
-    return x < y ? -1 : x > y;
-}
-
-static uint64_t s_voided_by(const s_list_t *l, uint64_t seq) {
-    s_void_t key = {seq, 0};
-    const s_void_t *hit =
-        l->nvoids ? bsearch(&key, l->voids, l->nvoids, sizeof key, s_cmp_void) : NULL;
-    return hit ? hit->by : 0;
-}
 
 /* Writes field f of rec as text a user (and the importer) reads back: returns the length. A
  * category is named under policy (NULL: built-ins only); a code it does not define is shown as
@@ -231,20 +214,8 @@ static xs_err s_collect_void(void *ctx, uint64_t seq, const xs_bytes_t *key,
     char why[NODE_WHY_MAX];
     if (node_record_read(key, bytes, &seq, &rec, why) != XS_OK)
         return XS_OK; /* reported in the second pass */
-    if (rec.kind == XS_KIND_REVIEW)
-        return node_reviews_add(&list->reviews, seq, &rec);
-    if (rec.kind != XS_KIND_CORRECTION)
-        return XS_OK;
-    if (list->nvoids == list->cap) {
-        size_t cap = list->cap ? list->cap * 2 : 64;
-        s_void_t *grown = realloc(list->voids, cap * sizeof *grown);
-        if (!grown)
-            return XS_ENOMEM;
-        list->voids = grown;
-        list->cap = cap;
-    }
-    list->voids[list->nvoids++] = (s_void_t){rec.voids, seq};
-    return XS_OK;
+    xs_err err = node_reviews_add(&list->reviews, seq, &rec);
+    return err == XS_OK ? node_voids_add(&list->voids, seq, &rec) : err;
 }
 
 /* First pass over the records: which are voided, and by which correction, sorted; and how
@@ -254,8 +225,7 @@ static xs_err s_collect_voids(xs_txn_t *txn, s_list_t *list) {
     if (err != XS_OK)
         return err;
     node_reviews_sort(&list->reviews);
-    if (list->nvoids > 0) /* qsort and bsearch want a non-null array even when empty */
-        qsort(list->voids, list->nvoids, sizeof *list->voids, s_cmp_void);
+    node_voids_sort(&list->voids);
     return XS_OK;
 }
 
@@ -420,7 +390,7 @@ static xs_err s_print_record(void *ctx, uint64_t seq, const xs_bytes_t *key,
     }
     if (!s_selected(p->q, &rec))
         return XS_OK;
-    uint64_t by = s_voided_by(p->list, seq);
+    uint64_t by = node_voids_by(&p->list->voids, seq);
     const node_review_t *review = node_reviews_find(&p->list->reviews, seq);
     char id[24];
     p->out->shown++;
@@ -484,7 +454,7 @@ int node_cmd_list(int argc, char **argv) {
     }
     if (fflush(stdout) != 0)
         rc = 1;
-    free(list.voids);
+    node_voids_free(&list.voids);
     node_reviews_free(&list.reviews);
     xs_store_end(&txn);
     xs_staff_free(&q.staff);

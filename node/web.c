@@ -613,35 +613,17 @@ out:
 
 /* ---- the records ---- */
 
-/* A voided record and the correction that voided it. */
-typedef struct s_void {
-    uint64_t target, by;
-} s_void_t;
-
 /* What the 记录 page gathers in one walk. */
 typedef struct s_list {
-    const char *teacher; /* only this teacher, or NULL */
-    int category;        /* only this category code, or -1 */
-    int32_t from, to;    /* activity dates shown, inclusive */
-    s_void_t *voids;     /* sorted by target after the walk */
-    size_t nvoids, vcap;
+    const char *teacher;    /* only this teacher, or NULL */
+    int category;           /* only this category code, or -1 */
+    int32_t from, to;       /* activity dates shown, inclusive */
+    node_voids_t voids;     /* which records are voided, sorted after the walk */
     node_reviews_t reviews; /* each record's latest review */
     uint64_t *seqs;         /* the selected activities, in seq order */
     size_t nseqs, scap;
     uint64_t damaged; /* entries that did not read as records */
 } s_list_t;
-
-static int s_cmp_void(const void *a, const void *b) {
-    uint64_t x = ((const s_void_t *)a)->target, y = ((const s_void_t *)b)->target;
-    return x < y ? -1 : x > y;
-}
-
-static uint64_t s_voided_by(const s_list_t *l, uint64_t seq) {
-    s_void_t key = {seq, 0};
-    const s_void_t *hit =
-        l->nvoids ? bsearch(&key, l->voids, l->nvoids, sizeof key, s_cmp_void) : NULL;
-    return hit ? hit->by : 0;
-}
 
 /* Appends v to a growable array of size-byte items. XS_ENOMEM. */
 static xs_err s_push(void **items, size_t *n, size_t *cap, const void *v, size_t size) {
@@ -668,10 +650,8 @@ static xs_err s_list_step(void *ctx, uint64_t seq, const xs_bytes_t *key, const 
     }
     if (rec.kind == XS_KIND_REVIEW)
         return node_reviews_add(&l->reviews, seq, &rec);
-    if (rec.kind == XS_KIND_CORRECTION) {
-        s_void_t v = {rec.voids, seq};
-        return s_push((void **)&l->voids, &l->nvoids, &l->vcap, &v, sizeof v);
-    }
+    if (rec.kind == XS_KIND_CORRECTION)
+        return node_voids_add(&l->voids, seq, &rec);
     if (l->teacher && (rec.teacher_id.len != strlen(l->teacher) ||
                        memcmp(rec.teacher_id.ptr, l->teacher, rec.teacher_id.len) != 0))
         return XS_OK;
@@ -756,7 +736,7 @@ static void s_filter(s_page_t *p, const xs_policy_t *policy, const char *teacher
 static void s_record_row(s_page_t *p, const xs_policy_t *policy, const xs_staff_t *staff,
                          const s_list_t *l, uint64_t seq, const xs_record_t *rec) {
     char date[11];
-    uint64_t by = s_voided_by(l, seq);
+    uint64_t by = node_voids_by(&l->voids, seq);
     const node_review_t *review = node_reviews_find(&l->reviews, seq);
     xs_date_format(rec->date, date);
     s_fmt(p, "<tr id=\"r-%llu\"%s><td class=\"num\">%llu</td><td class=\"nw\">%s</td><td>",
@@ -838,8 +818,7 @@ static void s_records(s_page_t *p, const char *notice, const char *error) {
         goto out;
     }
     node_reviews_sort(&l.reviews);
-    if (l.nvoids)
-        qsort(l.voids, l.nvoids, sizeof *l.voids, s_cmp_void);
+    node_voids_sort(&l.voids);
     s_head(p, "记录", "/records");
     s_lit(p, "<h1>已登记的记录</h1>\n");
     if (notice) {
@@ -857,7 +836,7 @@ static void s_records(s_page_t *p, const char *notice, const char *error) {
     s_filter(p, policy, teacher, cat, year);
     uint64_t voided = 0;
     for (size_t i = 0; i < l.nseqs; i++)
-        voided += s_voided_by(&l, l.seqs[i]) != 0;
+        voided += node_voids_by(&l.voids, l.seqs[i]) != 0;
     s_fmt(p, "<p>共 %zu 条，其中已作废 %llu 条。</p>\n", l.nseqs, (unsigned long long)voided);
     if (l.nseqs > NODE_WEB_ROWS_MAX)
         s_fmt(p, "<p class=\"hint\">只列出最新的 %d 条，请按教师、类别或学年筛选。</p>\n",
@@ -878,7 +857,7 @@ static void s_records(s_page_t *p, const char *notice, const char *error) {
     s_foot(p);
 out:
     xs_store_end(&txn);
-    free(l.voids);
+    node_voids_free(&l.voids);
     free(l.seqs);
     node_reviews_free(&l.reviews);
     xs_staff_free(&staff);

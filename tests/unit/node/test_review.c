@@ -236,6 +236,32 @@ static void test_reviews_latest_wins(void **state) {
     assert_int_equal(r.count, 0);
 }
 
+/* The voids of the same module: which correction voids a record, in any order added. */
+static void test_voids_found_by_target(void **state) {
+    (void)state;
+    node_voids_t v = {0};
+    xs_record_t rec;
+    xs_record_init(&rec);
+    assert_int_equal(node_voids_by(&v, 1), 0); /* empty: nothing voided */
+    rec.kind = XS_KIND_CORRECTION;
+    static const uint64_t in[][2] = {{20, 5}, {11, 2}, {30, 9}};
+    for (size_t i = 0; i < 3; i++) {
+        rec.voids = in[i][1];
+        assert_int_equal(node_voids_add(&v, in[i][0], &rec), XS_OK);
+    }
+    rec.kind = XS_KIND_ACTIVITY;
+    assert_int_equal(node_voids_add(&v, 31, &rec), XS_OK); /* not a correction: ignored */
+    node_voids_sort(&v);
+    assert_int_equal(v.count, 3);
+    assert_int_equal(node_voids_by(&v, 2), 11);
+    assert_int_equal(node_voids_by(&v, 5), 20);
+    assert_int_equal(node_voids_by(&v, 9), 30);
+    assert_int_equal(node_voids_by(&v, 3), 0);
+    assert_int_equal(node_voids_by(&v, 10), 0);
+    node_voids_free(&v);
+    assert_int_equal(v.count, 0);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lists_records_not_yet_reviewed),
@@ -243,6 +269,7 @@ int main(void) {
         cmocka_unit_test(test_refusals_write_nothing),
         cmocka_unit_test(test_approve_all),
         cmocka_unit_test(test_reviews_latest_wins),
+        cmocka_unit_test(test_voids_found_by_target),
     };
     return cmocka_run_group_tests_name("review", tests, s_setup, s_teardown);
 }
