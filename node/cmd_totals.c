@@ -217,10 +217,7 @@ int node_cmd_totals(int argc, char **argv) {
     xs_err err = node_open(&node, dir);
     if (err != XS_OK)
         return node_exit_code(err, dir);
-    err = node_policy(&node, &policy);
-    if (err == XS_ENOTFOUND)
-        xs_log("节点尚未设置认定规则 (no policy set): xueshi-node policy --dir %s FILE.ini",
-               node.dir);
+    err = node_policy_needed(&node, &policy);
     if (err != XS_OK) {
         rc = node_exit_code(err, dir);
         goto out;

@@ -175,6 +175,14 @@ xs_err node_policy(node_t *node, xs_policy_t **out) {
     return err;
 }
 
+xs_err node_policy_needed(node_t *node, xs_policy_t **out) {
+    xs_err err = node_policy(node, out);
+    if (err == XS_ENOTFOUND)
+        xs_log("节点尚未设置认定规则 (no policy set): xueshi-node policy --dir %s FILE.ini",
+               node->dir);
+    return err;
+}
+
 struct s_policy_blob {
     const uint8_t *bytes;
     size_t len;

@@ -119,6 +119,10 @@ XS_MUST_USE xs_err node_county_box(xs_txn_t *txn, uint8_t key[32]);
  * caller's. XS_ENOTFOUND, silently, when none is set; a decode error is printed. */
 XS_MUST_USE xs_err node_policy(node_t *node, xs_policy_t **out);
 
+/* node_policy for a command that cannot go on without one: XS_ENOTFOUND is said too, with the
+ * command that sets it. */
+XS_MUST_USE xs_err node_policy_needed(node_t *node, xs_policy_t **out);
+
 /* Loads the policy file at path, prints a refusal with file and line, and on success stores
  * its compiled blob as the node's policy in one write step. */
 XS_MUST_USE xs_err node_set_policy(xs_store_t *store, const char *path);
