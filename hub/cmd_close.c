@@ -14,6 +14,7 @@
 #include "xs/csv.h"
 #include "xs/report.h"
 #include "xs/standing.h"
+#include "xs/text.h"
 
 #define S_CLOSE_USAGE "xueshi-hub close --dir DIR --year 2025-2026 [--notice-days 5]"
 #define S_OBJECTION_USAGE                                                                          \
@@ -80,13 +81,6 @@ static xs_err s_write_file(const char *path, const void *bytes, size_t len) {
         return XS_EIO;
     }
     return XS_OK;
-}
-
-static void s_time(int64_t t, char out[32]) {
-    time_t tt = (time_t)t;
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    strftime(out, 32, "%Y-%m-%d %H:%M", &tm);
 }
 
 static void s_date(int32_t days, char out[16]) {
@@ -332,9 +326,9 @@ int hub_cmd_close(int argc, char **argv) {
     } else if (err != XS_OK) {
         xs_log_err(err, "结账失败，未作任何改动 (closing failed; nothing was changed)");
     } else {
-        char from[32], until[32];
-        s_time(c.now, from);
-        s_time(c.notice_until, until);
+        char from[XS_TEXT_TIME_MAX], until[XS_TEXT_TIME_MAX];
+        xs_text_local_time(c.now, from);
+        xs_text_local_time(c.notice_until, until);
         printf("学年 %s 已结账 (closed): %llu 位教师 (teachers): 达标 %llu, 未达标 %llu, "
                "免于认定 %llu, 其中不在名册 %llu (met, not met, exempt, unrostered); 认定记录 "
                "%llu 条 (records); 重签回执 %llu 份 (receipts issued again)\n",
@@ -407,7 +401,7 @@ static xs_err s_objection_step(xs_txn_t *txn, void *ctx) {
 /* Prints one objection as a CSV row. */
 static xs_err s_list_objection(void *ctx, const hub_objection_t *o) {
     const hub_closed_year_t *c = ctx;
-    char cell[32];
+    char cell[XS_TEXT_TIME_MAX];
     const xs_year_row_t *row = hub_closed_year_row(c, o->teacher, strlen(o->teacher));
     snprintf(cell, sizeof cell, "%u", o->number);
     xs_err err = s_cell(stdout, cell, 0);
@@ -415,7 +409,7 @@ static xs_err s_list_objection(void *ctx, const hub_objection_t *o) {
         err = s_cell(stdout, o->teacher, 0);
     if (err == XS_OK)
         err = row ? s_str_cell(stdout, row->name, 0) : s_cell(stdout, "", 0);
-    s_time(o->filed_at, cell);
+    xs_text_local_time(o->filed_at, cell);
     if (err == XS_OK)
         err = s_cell(stdout, cell, 0);
     if (err == XS_OK)
@@ -423,7 +417,7 @@ static xs_err s_list_objection(void *ctx, const hub_objection_t *o) {
     if (err == XS_OK)
         err = s_cell(stdout, o->decision[0] ? o->decision : "待处理", 0);
     if (o->decided_at)
-        s_time(o->decided_at, cell);
+        xs_text_local_time(o->decided_at, cell);
     else
         cell[0] = 0;
     if (err == XS_OK)
@@ -550,8 +544,8 @@ static xs_err s_finalize_step(xs_txn_t *txn, void *ctx) {
         fprintf(stderr, "xueshi-hub: 学年 %s 已经定案 (the year is finalized already)\n", f->label);
         err = XS_EEXIST;
     } else if (f->now < c.doc.notice_until && !f->notice_over) {
-        char until[32];
-        s_time(c.doc.notice_until, until);
+        char until[XS_TEXT_TIME_MAX];
+        xs_text_local_time(c.doc.notice_until, until);
         fprintf(stderr,
                 "xueshi-hub: 公示期到 %s 才结束，现在还不能定案；如县里确定提前结束公示，请加 "
                 "--notice-over (the notice window ends at %s; to end it early on purpose, add "

@@ -1,28 +1,24 @@
 /* xueshi-hub nodes: enrolled nodes with their last sync, head, gaps and forks. */
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "hub.h"
 #include "ledger.h"
+#include "xs/text.h"
 
 #define S_USAGE "xueshi-hub nodes --dir DIR"
 
-static void s_time(int64_t t, char out[20]) {
-    if (!t) {
-        snprintf(out, 20, "-");
-        return;
-    }
-    time_t tt = (time_t)t;
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    strftime(out, 20, "%Y-%m-%d %H:%M", &tm);
+static void s_time(int64_t t, char out[XS_TEXT_TIME_MAX]) {
+    if (!t)
+        snprintf(out, XS_TEXT_TIME_MAX, "-");
+    else
+        xs_text_local_time(t, out);
 }
 
 /* Prints one node's line and, under it, its proxies, gaps and fork. */
 static xs_err s_print_node(void *ctx, xs_txn_t *txn, const hub_node_t *node) {
     xs_chain_view_t *view = ctx;
-    char hex[17], when[20];
+    char hex[17], when[XS_TEXT_TIME_MAX];
     xs_err err = hub_ledger_view(txn, node->origin, view);
     if (err != XS_OK)
         return err;

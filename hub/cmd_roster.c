@@ -265,11 +265,8 @@ static int s_show(hub_t *hub, const char *school, const char *version) {
 
 static xs_err s_history_line(void *ctx, const hub_staff_version_info_t *info) {
     int *seen = ctx;
-    char when[20];
-    time_t t = (time_t)info->issued_at;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    char when[XS_TEXT_TIME_MAX];
+    xs_text_local_time(info->issued_at, when);
     printf("%-4u %-16s %6u %6u %6u %6u %6u\n", info->version, when, info->count,
            info->changes[XS_STAFF_ADDED], info->changes[XS_STAFF_MOVED],
            info->changes[XS_STAFF_REMOVED], info->changes[XS_STAFF_CHANGED]);

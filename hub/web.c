@@ -119,11 +119,8 @@ static void s_time(xs_writer_t *w, int64_t t) {
         s_lit(w, "—");
         return;
     }
-    char when[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    char when[XS_TEXT_TIME_MAX];
+    xs_text_local_time(t, when);
     s_lit(w, when);
 }
 

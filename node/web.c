@@ -139,11 +139,8 @@ static void s_time(s_page_t *p, int64_t t) {
         s_lit(p, "从未 (never)");
         return;
     }
-    char when[32];
-    time_t tt = (time_t)t;
-    struct tm tm;
-    localtime_r(&tt, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    char when[XS_TEXT_TIME_MAX];
+    xs_text_local_time(t, when);
     s_lit(p, when);
 }
 

@@ -285,6 +285,13 @@ void xs_date_format(int32_t days, char out[11]) {
     out[10] = '\0';
 }
 
+void xs_text_local_time(int64_t t, char out[XS_TEXT_TIME_MAX]) {
+    time_t tt = (time_t)t;
+    struct tm tm;
+    if (!localtime_r(&tt, &tm) || strftime(out, XS_TEXT_TIME_MAX, "%Y-%m-%d %H:%M", &tm) == 0)
+        out[0] = '\0';
+}
+
 int32_t xs_date_today(void) {
     time_t now = time(NULL);
     struct tm tm;

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <xlsxwriter.h>
 
 #include "xs/record.h"
@@ -118,10 +117,7 @@ static xs_err s_sheet_top(xs_workbook_t *wb, lxw_worksheet *ws, const char *shee
     char year[XS_POLICY_YEAR_LABEL], when[32], hex[2 * XS_HASH_BYTES + 1], line[1024];
     const xs_policy_t *p = wb->t.policy;
     xs_policy_year_label(wb->t.year, year);
-    time_t made = (time_t)wb->t.made_at;
-    struct tm tm;
-    localtime_r(&made, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
+    xs_text_local_time(wb->t.made_at, when);
     xs_hex_encode(wb->t.data_hash, XS_HASH_BYTES, hex);
     snprintf(line, sizeof line, "%s %s 学年 %s", p->name[0] ? p->name : p->id, year, sheet_title);
     xs_err err = s_lxw(worksheet_merge_range(ws, 0, 0, 0, (lxw_col_t)(cols - 1),
@@ -492,13 +488,9 @@ static xs_err s_school_line(xs_workbook_t *wb, uint32_t row, const s_school_t *s
     else if (err == XS_OK)
         err = s_cstr(wb, ws, row, 6, "—", wb->text);
     if (err == XS_OK) {
-        char when[32] = "—";
-        if (s->last_sync) {
-            time_t tt = (time_t)s->last_sync;
-            struct tm tm;
-            localtime_r(&tt, &tm);
-            strftime(when, sizeof when, "%Y-%m-%d %H:%M", &tm);
-        }
+        char when[XS_TEXT_TIME_MAX] = "—";
+        if (s->last_sync)
+            xs_text_local_time(s->last_sync, when);
         err = s_cstr(wb, ws, row, 7, s->known ? when : "—", wb->text);
     }
     return err;

@@ -6,7 +6,9 @@
 
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "xs/text.h"
 
@@ -442,14 +444,37 @@ static void test_width(void **state) {
                      xs_text_width(cases[i].text, strlen(cases[i].text)), cases[i].width);
 }
 
+/* A unix time as a local minute, whatever the zone. */
+static void test_local_time(void **state) {
+    (void)state;
+    char out[XS_TEXT_TIME_MAX];
+    setenv("TZ", "Asia/Shanghai", 1);
+    tzset();
+    xs_text_local_time(1764750000, out); /* 2025-12-03 08:20 UTC */
+    assert_string_equal(out, "2025-12-03 16:20");
+    setenv("TZ", "UTC", 1);
+    tzset();
+    xs_text_local_time(0, out);
+    assert_string_equal(out, "1970-01-01 00:00");
+    unsetenv("TZ");
+    tzset();
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_width),           cmocka_unit_test(test_utf8_every_code_point),
-        cmocka_unit_test(test_utf8_refusals),   cmocka_unit_test(test_trim),
-        cmocka_unit_test(test_parse_fixed),     cmocka_unit_test(test_format_fixed),
-        cmocka_unit_test(test_dates_every_day), cmocka_unit_test(test_date_parse_refusals),
-        cmocka_unit_test(test_date_extremes),   cmocka_unit_test(test_utf8_prefix),
-        cmocka_unit_test(test_base45_vectors),  cmocka_unit_test(test_base45_round_trip),
+        cmocka_unit_test(test_width),
+        cmocka_unit_test(test_local_time),
+        cmocka_unit_test(test_utf8_every_code_point),
+        cmocka_unit_test(test_utf8_refusals),
+        cmocka_unit_test(test_trim),
+        cmocka_unit_test(test_parse_fixed),
+        cmocka_unit_test(test_format_fixed),
+        cmocka_unit_test(test_dates_every_day),
+        cmocka_unit_test(test_date_parse_refusals),
+        cmocka_unit_test(test_date_extremes),
+        cmocka_unit_test(test_utf8_prefix),
+        cmocka_unit_test(test_base45_vectors),
+        cmocka_unit_test(test_base45_round_trip),
         cmocka_unit_test(test_base45_refusals),
     };
     return cmocka_run_group_tests_name("text", tests, NULL, NULL);

@@ -47,6 +47,12 @@ void xs_date_to_civil(int32_t days, int *year, unsigned *month, unsigned *day);
 XS_MUST_USE xs_err xs_date_parse(const char *s, size_t len, int32_t *days);
 /* Writes "YYYY-MM-DD" and a NUL into out (cap ≥ 11). */
 void xs_date_format(int32_t days, char out[11]);
+/* Room for xs_text_local_time's text and its NUL. */
+#define XS_TEXT_TIME_MAX 32
+/* Writes unix time t as local "YYYY-MM-DD HH:MM" and a NUL into out; "" for a time that does
+ * not fit. */
+void xs_text_local_time(int64_t t, char out[XS_TEXT_TIME_MAX]);
+
 /* Today's date in local time, as days since 1970-01-01. */
 int32_t xs_date_today(void);
 
