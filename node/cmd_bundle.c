@@ -3,17 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sync.h"
-#include "seal.h"
 #include "usb.h"
 #include "xs/bundle.h"
 
 #define S_EXPORT_USAGE "xueshi-node export --dir DIR --out FILE"
 #define S_IMPORT_USAGE "xueshi-node import-receipts --dir DIR FILE"
-
-static xs_err s_add(void *ctx, const uint8_t *envelope, size_t len) {
-    return xs_bundle_writer_add(ctx, envelope, len);
-}
 
 int node_cmd_export(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"out", 1, NULL}, {"help", 0, NULL}};
@@ -21,11 +15,7 @@ int node_cmd_export(int argc, char **argv) {
     const char *pos[1];
     size_t npos;
     node_t node;
-    xs_identity_t *id = NULL;
-    xs_txn_t *txn = NULL;
-    xs_bundle_writer_t *w = NULL;
-    uint8_t hub_box[32];
-    uint64_t sealed = 0, count = 0;
+    uint64_t count = 0;
     char part[4200];
     FILE *f = NULL;
     int rc = 1;
@@ -38,29 +28,16 @@ int node_cmd_export(int argc, char **argv) {
         return 2;
     if (node_open(&node, xs_cli_get(opts, nopts, "dir")) != XS_OK)
         return 1;
-    xs_err err = xs_identity_load(&id, node.dir, "node");
-    if (err == XS_OK)
-        err = node_seal(&node, id, NULL, &sealed, NULL);
-    if (err == XS_OK && (err = xs_store_read(node.store, &txn)) == XS_OK) {
-        err = node_county_box(txn, hub_box);
-        if (err == XS_ENOTFOUND)
-            xs_log("节点未设置县级中心，无法加密 (no hub configured: init --hub --hub-key)");
-    }
-    xs_store_end(&txn);
-    if (err != XS_OK)
-        goto out;
+    xs_err err = XS_OK;
     /* Written beside the target and renamed when whole: a stick never holds half a bundle
      * under the bundle's name. */
     if (!(f = fopen(part, "wb"))) {
         fprintf(stderr, "xueshi-node: 无法写入 %s (cannot write)\n", part);
         goto out;
     }
-    err = xs_bundle_writer_open(&w, f, XS_BUNDLE_BATCHES, hub_box);
-    if (err == XS_OK)
-        err = node_unconfirmed(&node, s_add, w, &count);
-    if (err == XS_OK)
-        err = xs_bundle_writer_finish(w);
-    xs_bundle_writer_free(&w);
+    err = node_export_bundle(&node, f, &count);
+    if (err == XS_ENOTFOUND)
+        xs_log("节点未设置县级中心，无法加密 (no hub configured: init --hub --hub-key)");
     if (fclose(f) != 0 && err == XS_OK)
         err = XS_EIO;
     f = NULL;
@@ -77,7 +54,6 @@ int node_cmd_export(int argc, char **argv) {
 out:
     if (err != XS_OK)
         xs_log_err(err, "导出失败 (export failed)");
-    xs_identity_destroy(&id);
     node_close(&node);
     return rc;
 }
@@ -88,13 +64,10 @@ int node_cmd_import_receipts(int argc, char **argv) {
     const char *pos[1];
     size_t npos, len;
     node_t node;
-    xs_identity_t *id = NULL;
-    xs_bundle_items_t items;
     node_receipts_taken_t taken;
     uint8_t *bytes = NULL;
     const char *why = NULL;
     int rc = 1;
-    memset(&items, 0, sizeof items);
     if (node_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || npos != 1 || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_IMPORT_USAGE);
@@ -102,16 +75,13 @@ int node_cmd_import_receipts(int argc, char **argv) {
         return 1;
     xs_err err = xs_bundle_load_file(pos[0], &bytes, &len);
     if (err == XS_OK)
-        err = xs_identity_load(&id, node.dir, "node");
-    if (err == XS_OK &&
-        (err = xs_bundle_read(bytes, len, XS_BUNDLE_RECEIPTS, id, &items, &why)) != XS_OK) {
+        err = node_import_receipts(&node, bytes, len, &taken, &why);
+    if (why) {
         fprintf(stderr, "xueshi-node: %s 被拒绝，未导入任何内容 (refused, nothing imported): %s\n",
-                pos[0], why ? why : xs_strerror(err));
+                pos[0], why);
         rc = 2;
         goto out;
     }
-    if (err == XS_OK)
-        err = node_take_receipts(&node, &items, &taken);
     if (err != XS_OK) {
         xs_log_err(err, "导入认定回执 (importing receipts)");
         goto out;
@@ -132,9 +102,7 @@ int node_cmd_import_receipts(int argc, char **argv) {
                (unsigned long long)taken.staff_satellites);
     rc = taken.refused ? 1 : 0;
 out:
-    xs_bundle_items_free(&items);
     free(bytes);
-    xs_identity_destroy(&id);
     node_close(&node);
     return rc;
 }

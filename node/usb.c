@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lanes.h"
+#include "seal.h"
 #include "staff.h"
 #include "xs/confirm.h"
 #include "xs/receipt.h"
@@ -278,5 +279,55 @@ xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
     }
     xs_identity_destroy(&id);
     free(t.scratch);
+    return err;
+}
+
+static xs_err s_bundle_add(void *ctx, const uint8_t *envelope, size_t len) {
+    return xs_bundle_writer_add(ctx, envelope, len);
+}
+
+xs_err node_export_bundle(node_t *node, FILE *f, uint64_t *count) {
+    xs_identity_t *id = NULL;
+    xs_txn_t *txn = NULL;
+    xs_bundle_writer_t *w = NULL;
+    uint8_t hub_box[32];
+    uint64_t sealed = 0;
+    *count = 0;
+    xs_err err = xs_identity_load(&id, node->dir, "node");
+    if (err == XS_OK)
+        err = node_seal(node, id, NULL, &sealed, NULL);
+    if (err == XS_OK && (err = xs_store_read(node->store, &txn)) == XS_OK)
+        err = node_county_box(txn, hub_box);
+    xs_store_end(&txn);
+    if (err == XS_OK)
+        err = xs_bundle_writer_open(&w, f, XS_BUNDLE_BATCHES, hub_box);
+    if (err == XS_OK)
+        err = node_unconfirmed(node, s_bundle_add, w, count);
+    if (err == XS_OK)
+        err = xs_bundle_writer_finish(w);
+    xs_bundle_writer_free(&w);
+    if (err == XS_OK && fflush(f) != 0)
+        err = XS_EIO;
+    xs_identity_destroy(&id);
+    return err;
+}
+
+xs_err node_import_receipts(node_t *node, const uint8_t *bytes, size_t len,
+                            node_receipts_taken_t *taken, const char **why) {
+    xs_identity_t *id = NULL;
+    xs_bundle_items_t items;
+    memset(&items, 0, sizeof items);
+    memset(taken, 0, sizeof *taken);
+    *why = NULL;
+    xs_err err = xs_identity_load(&id, node->dir, "node");
+    if (err == XS_OK) {
+        err = xs_bundle_read(bytes, len, XS_BUNDLE_RECEIPTS, id, &items, why);
+        if (err != XS_OK && !*why)
+            *why = xs_strerror(err);
+    }
+    if (err == XS_OK)
+        err = node_take_receipts(node, &items, taken);
+    xs_bundle_items_free(&items);
+    xs_identity_destroy(&id);
     return err;
 }

@@ -23,12 +23,10 @@
 #include "entry.h"
 #include "importer.h"
 #include "reviews.h"
-#include "seal.h"
 #include "staff.h"
 #include "sync.h"
 #include "tally.h"
 #include "usb.h"
-#include "xs/bundle.h"
 #include "xs/html.h"
 #include "xs/http.h"
 #include "xs/sheet.h"
@@ -1277,37 +1275,6 @@ static void s_usb_page(s_page_t *p, const char *outcome, int ok) {
     s_foot(p);
 }
 
-static xs_err s_bundle_add(void *ctx, const uint8_t *envelope, size_t len) {
-    return xs_bundle_writer_add(ctx, envelope, len);
-}
-
-/* Writes the export bundle (every batch the hub has not confirmed, sealed first) into f;
- * *count gets the batches. */
-static xs_err s_export(node_t *node, FILE *f, uint64_t *count) {
-    xs_identity_t *id = NULL;
-    xs_txn_t *txn = NULL;
-    xs_bundle_writer_t *w = NULL;
-    uint8_t hub_box[32];
-    uint64_t sealed = 0;
-    xs_err err = xs_identity_load(&id, node->dir, "node");
-    if (err == XS_OK)
-        err = node_seal(node, id, NULL, &sealed, NULL);
-    if (err == XS_OK && (err = xs_store_read(node->store, &txn)) == XS_OK)
-        err = node_county_box(txn, hub_box);
-    xs_store_end(&txn);
-    if (err == XS_OK)
-        err = xs_bundle_writer_open(&w, f, XS_BUNDLE_BATCHES, hub_box);
-    if (err == XS_OK)
-        err = node_unconfirmed(node, s_bundle_add, w, count);
-    if (err == XS_OK)
-        err = xs_bundle_writer_finish(w);
-    xs_bundle_writer_free(&w);
-    if (err == XS_OK && fflush(f) != 0)
-        err = XS_EIO;
-    xs_identity_destroy(&id);
-    return err;
-}
-
 static void s_post_export(s_page_t *p) {
     node_web_t *web = p->web;
     uint64_t count = 0;
@@ -1321,7 +1288,7 @@ static void s_post_export(s_page_t *p) {
         s_usb_page(p, "另一项同步或U盘操作正在进行，请稍候再试 (another sync is running)", 0);
         return;
     }
-    xs_err err = s_export(web->node, f, &count);
+    xs_err err = node_export_bundle(web->node, f, &count);
     pthread_mutex_unlock(&web->link_lock);
     if (err != XS_OK) {
         char line[S_LINE_MAX];
@@ -1362,12 +1329,9 @@ static void s_post_receipts(s_page_t *p) {
     node_web_t *web = p->web;
     const uint8_t *bytes = NULL;
     size_t len = 0;
-    xs_identity_t *id = NULL;
-    xs_bundle_items_t items;
     node_receipts_taken_t taken;
     const char *why = NULL;
     char line[S_LINE_MAX];
-    memset(&items, 0, sizeof items);
     memset(&taken, 0, sizeof taken);
     if (xs_http_upload(p->req, "bundle", &bytes, &len, NULL) != XS_OK || len == 0) {
         s_usb_page(p, "请选择县里给的回执包文件 (choose the receipts bundle)", 0);
@@ -1377,30 +1341,21 @@ static void s_post_receipts(s_page_t *p) {
         s_usb_page(p, "另一项同步或U盘操作正在进行，请稍候再试 (another sync is running)", 0);
         return;
     }
-    xs_err err = xs_identity_load(&id, web->node->dir, "node");
-    if (err == XS_OK &&
-        (err = xs_bundle_read(bytes, len, XS_BUNDLE_RECEIPTS, id, &items, &why)) != XS_OK) {
+    xs_err err = node_import_receipts(web->node, bytes, len, &taken, &why);
+    pthread_mutex_unlock(&web->link_lock);
+    if (why)
         snprintf(line, sizeof line, "回执包被拒绝，未导入任何内容 (refused, nothing imported)：%s",
-                 why ? why : xs_strerror(err));
-        goto out;
-    }
-    if (err == XS_OK)
-        err = node_take_receipts(web->node, &items, &taken);
-    if (err != XS_OK) {
+                 why);
+    else if (err != XS_OK)
         snprintf(line, sizeof line, "导入回执失败 (importing receipts failed)：%s",
                  xs_strerror(err));
-        goto out;
-    }
-    snprintf(line, sizeof line, "已导入认定回执：本校 %llu 份，卫星校 %llu 份%s%s%s%s%s",
-             (unsigned long long)taken.own, (unsigned long long)taken.satellites,
-             taken.policy ? "，认定规则已更新" : "", taken.staff ? "，教师花名册已更新" : "",
-             taken.confirmations ? "，县里已确认收到的批次今后不再导出" : "",
-             taken.not_ours ? "，不属于本节点的已跳过" : "",
-             taken.refused ? "，签名无效的已丢弃" : "");
-out:
-    pthread_mutex_unlock(&web->link_lock);
-    xs_bundle_items_free(&items);
-    xs_identity_destroy(&id);
+    else
+        snprintf(line, sizeof line, "已导入认定回执：本校 %llu 份，卫星校 %llu 份%s%s%s%s%s",
+                 (unsigned long long)taken.own, (unsigned long long)taken.satellites,
+                 taken.policy ? "，认定规则已更新" : "", taken.staff ? "，教师花名册已更新" : "",
+                 taken.confirmations ? "，县里已确认收到的批次今后不再导出" : "",
+                 taken.not_ours ? "，不属于本节点的已跳过" : "",
+                 taken.refused ? "，签名无效的已丢弃" : "");
     s_usb_page(p, line, err == XS_OK && !taken.refused);
 }
 
