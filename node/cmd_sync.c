@@ -49,50 +49,51 @@ static void s_report(const node_sync_result_t *r, xs_err err) {
     fflush(stdout);
 }
 
-/* How sync and run react to how a session ended (protocol.md §5.1 and §6 list every case). */
-typedef struct s_outcome {
-    int exit_code;      /* sync's exit status */
-    int needs_person;   /* 1: retrying soon cannot help: run waits its longest back-off */
-    const char *advice; /* what the person should do, for run to repeat at each attempt */
-} s_outcome_t;
-
-static s_outcome_t s_outcome(xs_err err) {
+node_sync_outcome_t node_sync_outcome(xs_err err) {
     switch (err) {
     case XS_OK:
-        return (s_outcome_t){0, 0, NULL};
+        return (node_sync_outcome_t){0, 0, NULL};
     case XS_ETIMEOUT: /* unreachable, silent, or the link broke during the handshake */
     case XS_ENET:     /* a network failure; the hub's admission check failed for now */
-    case XS_EAGAIN:   /* ERROR or ACK `internal`: the hub's disk is full, or the like */
-        return (s_outcome_t){XS_EXIT_OFFLINE, 0, NULL};
+        return (node_sync_outcome_t){
+            XS_EXIT_OFFLINE, 0,
+            "连不上县级中心：请检查网络，稍后再同步；没有网络时可用 U盘 带数据去县里 (the hub "
+            "cannot be reached: check the network and try again, or use a USB bundle)"};
+    case XS_EAGAIN: /* ERROR or ACK `internal`: the hub's disk is full, or the like */
+        return (node_sync_outcome_t){
+            XS_EXIT_OFFLINE, 0,
+            "县级中心暂时出错，请稍后再试 (the hub failed for now: try again later)"};
     case XS_EREFUSED: /* the hub refused our key at the handshake: not enrolled or revoked */
     case XS_EPERM:    /* ERROR or ACK revoked, unknown, wrong_origin */
-        return (s_outcome_t){XS_EXIT_REFUSED, 1,
-                             "请县级管理员为本节点登记或恢复登记 (ask the county to enroll this "
-                             "node, or to enroll it again)"};
+        return (node_sync_outcome_t){XS_EXIT_REFUSED, 1,
+                                     "请县级管理员为本节点登记或恢复登记 (ask the county to "
+                                     "enroll this node, or to enroll it again)"};
     case XS_EFORK:
-        return (s_outcome_t){XS_EXIT_FORK, 1,
-                             "请县级管理员处理分叉 (the county must look at the fork)"};
+        return (node_sync_outcome_t){XS_EXIT_FORK, 1,
+                                     "请县级管理员处理分叉 (the county must look at the fork)"};
     case XS_ECRYPTO: /* wrong hub key (handshake), or ACK bad_signature */
-        return (s_outcome_t){XS_EXIT_REFUSED, 1,
-                             "请核对县级中心公钥 (init --hub-key)，或请县级管理员核对本节点的登记 "
-                             "(check the hub key this node holds, or ask the county to check this "
-                             "node's enrollment)"};
+        return (node_sync_outcome_t){
+            XS_EXIT_REFUSED, 1,
+            "请核对县级中心公钥 (init --hub-key)，或请县级管理员核对本节点的登记 (check the "
+            "hub key this node holds, or ask the county to check this node's enrollment)"};
     case XS_EVERSION:
-        return (s_outcome_t){
-            1, 1,
-            "本节点与县级中心的软件版本不兼容，请升级 (this node's software and the "
-            "hub's do not match: update)"};
+        return (node_sync_outcome_t){1, 1,
+                                     "本节点与县级中心的软件版本不兼容，请升级 (this node's "
+                                     "software and the hub's do not match: update)"};
     case XS_EMALFORMED: /* ERROR or ACK malformed, too_big: a bug, or a damaged batch */
     case XS_ETOOBIG:
-        return (s_outcome_t){1, 1,
-                             "本节点与县级中心之间的数据无法读取，请联系技术支持 (data between "
-                             "this node and the hub does not parse: contact support)"};
+        return (node_sync_outcome_t){1, 1,
+                                     "本节点与县级中心之间的数据无法读取，请联系技术支持 (data "
+                                     "between this node and the hub does not parse: contact "
+                                     "support)"};
     case XS_ENOTFOUND:
-        return (s_outcome_t){1, 1,
-                             "请用 xueshi-node init --hub --hub-key 设置县级中心 (set the hub with "
-                             "xueshi-node init --hub --hub-key)"};
+        return (node_sync_outcome_t){1, 1,
+                                     "请用 xueshi-node init --hub --hub-key 设置县级中心 (set "
+                                     "the hub with xueshi-node init --hub --hub-key)"};
     default: /* trouble here that may pass: disk full, store busy */
-        return (s_outcome_t){1, 0, NULL};
+        return (node_sync_outcome_t){1, 0,
+                                     "同步未完成，请稍后再试；仍不行请联系技术支持 (not done: try "
+                                     "again later, else contact support)"};
     }
 }
 
@@ -130,7 +131,7 @@ int node_sync_command(node_t *node, int timeout_ms) {
     node_sync_result_t res;
     xs_err err = node_sync(node, timeout_ms, &res);
     s_report(&res, err);
-    return s_outcome(err).exit_code;
+    return node_sync_outcome(err).exit_code;
 }
 
 static volatile sig_atomic_t s_stop;
@@ -226,7 +227,7 @@ static xs_err s_open_relay(node_relay_t **relay, node_t *node, const char *liste
  * waiting on it: it retries a missing hub more often. A session the link cut after the hub
  * acknowledged something goes on in a second. */
 static void s_plan(s_schedule_t *s, xs_err err, const node_sync_result_t *res, int is_relay) {
-    s_outcome_t outcome = s_outcome(err);
+    node_sync_outcome_t outcome = node_sync_outcome(err);
     unsigned most = is_relay ? 60 : 300, wait;
     int cut = (err == XS_ETIMEOUT || err == XS_ENET) && (res->acked_batches || res->relayed_acked);
     s->waiting_for_person = outcome.needs_person;

@@ -79,6 +79,18 @@ XS_MUST_USE xs_err node_sync_status(node_t *node, node_sync_status_t *out);
 /* Parses a --timeout value in seconds (NULL: 30) into *ms; prints why it is refused. */
 XS_MUST_USE xs_err node_timeout_ms(const char *text, int *ms);
 
+/* How sync, run and the 同步 page react to how a session ended (protocol.md §5.1 and §6 list
+ * every case). */
+typedef struct node_sync_outcome {
+    int exit_code;      /* sync's exit status (XS_EXIT_*) */
+    int needs_person;   /* 1: retrying soon cannot help: run waits its longest back-off */
+    const char *advice; /* what to do, one bilingual line; NULL after a session that ended well.
+                           run repeats it at each attempt that needs a person */
+} node_sync_outcome_t;
+
+/* The outcome of a session that ended with err (node_sync's result). */
+node_sync_outcome_t node_sync_outcome(xs_err err);
+
 /* One session as the sync command runs it: sync, print the one-line report, and return the
  * command's exit code. */
 int node_sync_command(node_t *node, int timeout_ms);

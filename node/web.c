@@ -1132,39 +1132,6 @@ out:
 
 /* ---- sync ---- */
 
-/* What the person at the screen should do after a session that ended with err; NULL when a
- * retry later is all it takes (as `xueshi-node run` decides, node/cmd_sync.c). */
-static const char *s_sync_advice(xs_err err) {
-    switch (err) {
-    case XS_OK:
-        return NULL;
-    case XS_ETIMEOUT:
-    case XS_ENET:
-        return "连不上县级中心：请检查网络，稍后再点同步；没有网络时可用 U盘 带数据去县里 (the hub "
-               "cannot be reached: check the network and try again, or use a USB bundle)";
-    case XS_EAGAIN:
-        return "县级中心暂时出错，请稍后再试 (the hub failed for now: try again later)";
-    case XS_EREFUSED:
-    case XS_EPERM:
-        return "请县级管理员为本节点登记或恢复登记 (ask the county to enroll this node, or to "
-               "enroll it again)";
-    case XS_EFORK:
-        return "请县级管理员处理分叉 (the county must look at the fork)";
-    case XS_ECRYPTO:
-        return "请核对县级中心公钥，或请县级管理员核对本节点的登记 (check the hub key, or ask the "
-               "county to check this node's enrollment)";
-    case XS_EVERSION:
-        return "本节点与县级中心的软件版本不兼容，请升级 (the software versions do not match: "
-               "update)";
-    case XS_ENOTFOUND:
-        return "本节点还没有设置县级中心：请用 xueshi-node init --hub --hub-key 设置 (no hub "
-               "configured)";
-    default:
-        return "同步未完成，请稍后再试；仍不行请联系技术支持 (not done: try again later, else "
-               "contact support)";
-    }
-}
-
 /* The node's standing with the hub, as a table. */
 static void s_sync_status(s_page_t *p) {
     node_sync_status_t st;
@@ -1247,7 +1214,7 @@ static void s_post_sync(s_page_t *p) {
         n += snprintf(line + n, sizeof line - (size_t)n, "；认定规则已更新");
     if (n > 0 && (size_t)n < sizeof line && res.rejected)
         snprintf(line + n, sizeof line - (size_t)n, "；有被拒收的记录");
-    s_sync_page(p, line, err == XS_OK, s_sync_advice(err));
+    s_sync_page(p, line, err == XS_OK, node_sync_outcome(err).advice);
 }
 
 /* ---- USB ---- */
