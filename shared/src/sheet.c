@@ -316,33 +316,27 @@ static s_format s_sniff(const unsigned char *b, size_t len) {
     "(save it from Excel as \"CSV UTF-8 (Comma delimited)\" or \"Excel Workbook\" and import it "                     \
     "again)"
 
-/* Opens a reader over *bytes (malloc'd), taken on success, after finding what they are. */
-static xs_err s_sheet_take(xs_csv_t **out, char **bytes, size_t len, char *errbuf, size_t cap) {
+/* Opens a reader over the len bytes at bytes after finding what they are. *owned, when not
+ * NULL, is bytes' malloc'd buffer, which a CSV reader takes (nulled); without it, a CSV is
+ * copied. An XLSX is converted straight from bytes. */
+static xs_err s_sheet_open(xs_csv_t **out, const char *bytes, size_t len, char **owned,
+                           char *errbuf, size_t cap) {
     const char *what = NULL;
-    switch (s_sniff((const unsigned char *)*bytes, len)) {
+    char *csv = NULL;
+    size_t csv_len = len;
+    xs_err err;
+    switch (s_sniff((const unsigned char *)bytes, len)) {
     case S_CSV_UTF8:
         break;
-    case S_XLSX: {
-        char *csv = NULL;
-        size_t csv_len = 0;
-        xs_err err = xs_xlsx_to_csv(*bytes, len, &csv, &csv_len, errbuf, cap);
+    case S_XLSX:
+        err = xs_xlsx_to_csv(bytes, len, &csv, &csv_len, errbuf, cap);
         if (err != XS_OK)
             return err;
-        err = xs_csv_open_owned(out, &csv, csv_len);
-        free(csv);
-        if (err == XS_OK) {
-            free(*bytes);
-            *bytes = NULL;
-        } else {
-            xs_text_message(errbuf, cap, "无法读取工作表 (cannot read the worksheet): %s",
-                            xs_strerror(err));
-        }
-        return err;
-    }
+        owned = &csv;
+        break;
     case S_XLS:
-        what = "是旧版 Excel 97-2003 工作簿 (.xls)，或设了打开密码的工作簿（请先取消密码）(an old "
-               ".xls "
-               "workbook, or one with a password)";
+        what = "是旧版 Excel 97-2003 工作簿 (.xls)，或设了打开密码的工作簿（请先取消密码）"
+               "(an old .xls workbook, or one with a password)";
         break;
     case S_UTF16:
         what = "是 UTF-16 编码（Excel 的“Unicode 文本”）(UTF-16 text)";
@@ -358,7 +352,15 @@ static xs_err s_sheet_take(xs_csv_t **out, char **bytes, size_t len, char *errbu
         xs_text_message(errbuf, cap, "文件%s：" S_SAVE_AS, what);
         return XS_ECSV;
     }
-    xs_err err = xs_csv_open_owned(out, bytes, len);
+    if (!owned) {
+        if (!(csv = malloc(len ? len : 1)))
+            return XS_ENOMEM;
+        if (len)
+            memcpy(csv, bytes, len);
+        owned = &csv;
+    }
+    err = xs_csv_open_owned(out, owned, csv_len);
+    free(csv);
     if (err != XS_OK)
         xs_text_message(errbuf, cap, "无法读取 (cannot read): %s", xs_strerror(err));
     return err;
@@ -374,24 +376,18 @@ xs_err xs_sheet_open_file(xs_csv_t **out, const char *path, char *errbuf, size_t
         xs_text_message(errbuf, cap, "无法读取 %s (cannot read): %s", path, xs_strerror(err));
         return err;
     }
-    err = s_sheet_take(out, &bytes, len, errbuf, cap);
+    err = s_sheet_open(out, bytes, len, &bytes, errbuf, cap);
     free(bytes);
     return err;
 }
 
 xs_err xs_sheet_open_mem(xs_csv_t **out, const void *data, size_t len, char *errbuf, size_t cap) {
+    static const char none = 0;
     *out = NULL;
     xs_text_message(errbuf, cap, "%s", "");
     if (len > XS_CSV_MAX_FILE) {
         xs_text_message(errbuf, cap, "文件过大 (file too large)");
         return XS_ETOOBIG;
     }
-    char *bytes = malloc(len ? len : 1);
-    if (!bytes)
-        return XS_ENOMEM;
-    if (len)
-        memcpy(bytes, data, len);
-    xs_err err = s_sheet_take(out, &bytes, len, errbuf, cap);
-    free(bytes);
-    return err;
+    return s_sheet_open(out, len ? data : &none, len, NULL, errbuf, cap);
 }
