@@ -45,24 +45,16 @@ typedef struct s_report {
     uint64_t rows;          /* rows read so far */
 } s_report_t;
 
-/* Ends a progress line drawn in place on a terminal, so a message starts on its own line. */
-static void s_clear_progress(s_report_t *r) {
-    if (r->progress.tty && r->progress.last > 0) {
-        fputs("\r\033[K", stderr);
-        r->progress.last = 0;
-    }
-}
-
 static void s_on_refused(void *ctx, uint32_t line, const char *field_zh, const char *text) {
     s_report_t *r = ctx;
     (void)field_zh; /* the text names the field */
-    s_clear_progress(r);
+    xs_progress_clear(&r->progress);
     fprintf(stderr, "xueshi-node: 第 %u 行 (line %u): 拒绝登记 (refused): %s\n", line, line, text);
 }
 
 static void s_on_committed(void *ctx, uint64_t recorded, uint64_t known, uint32_t through_line) {
     s_report_t *r = ctx;
-    s_clear_progress(r);
+    xs_progress_clear(&r->progress);
     printf("已提交 (committed): 新登记 %llu 条，已登记 %llu 条，至第 %u 行 (through line "
            "%u)\n",
            (unsigned long long)recorded, (unsigned long long)known, through_line, through_line);

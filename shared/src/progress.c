@@ -55,6 +55,14 @@ void xs_progress_update(xs_progress_t *p, uint64_t done) {
     xs_progress_update_at(p, done, s_now());
 }
 
+void xs_progress_clear(xs_progress_t *p) {
+    if (p->tty && p->last > 0) {
+        fputs("\r\033[K", p->out);
+        fflush(p->out);
+        p->last = 0;
+    }
+}
+
 void xs_progress_end(xs_progress_t *p, uint64_t done) {
     if (p->tty && p->last > 0) {
         s_line(p, done, s_now());

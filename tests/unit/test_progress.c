@@ -63,6 +63,27 @@ static void test_terminal_redraws(void **state) {
     free(buf);
 }
 
+/* A message between two redraws starts on a line of its own, and the line comes back. */
+static void test_clear_for_a_message(void **state) {
+    (void)state;
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    xs_progress_t p;
+    s_begin(&p, f, 1, 0);
+    xs_progress_clear(&p); /* nothing drawn yet: nothing to erase */
+    fflush(f);
+    assert_int_equal(len, 0);
+    xs_progress_update_at(&p, 10, 101.0);
+    xs_progress_clear(&p);
+    fputs("refused\n", f);
+    xs_progress_update_at(&p, 20, 101.1); /* drawn again at once */
+    fclose(f);
+    assert_non_null(strstr(buf, "10 行 (rows)"));
+    assert_non_null(strstr(buf, "\r\033[Krefused\n\rxueshi-node: 导入 (import) 20 行"));
+    free(buf);
+}
+
 static void test_short_work_is_silent(void **state) {
     (void)state;
     char *buf = NULL;
@@ -84,6 +105,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_lines),
         cmocka_unit_test(test_terminal_redraws),
+        cmocka_unit_test(test_clear_for_a_message),
         cmocka_unit_test(test_short_work_is_silent),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -36,6 +36,10 @@ void xs_progress_update(xs_progress_t *p, uint64_t done);
 /* xs_progress_update with the clock given (seconds, as xs_progress_t.start): for tests. */
 void xs_progress_update_at(xs_progress_t *p, uint64_t done, double now);
 
+/* Erases a line drawn in place on a terminal, so that a message printed next starts on a line
+ * of its own; the next update draws it again. Nothing to do in a log. */
+void xs_progress_clear(xs_progress_t *p);
+
 /* Ends the work: a line drawn on a terminal is finished with the final count and a newline,
  * so that what is printed next starts on a line of its own. */
 void xs_progress_end(xs_progress_t *p, uint64_t done);
