@@ -157,4 +157,74 @@ XS_MUST_USE xs_err xs_receipt_text_encode(const void *envelope, size_t len, char
 XS_MUST_USE xs_err xs_receipt_text_decode(const char *text, size_t len, uint8_t *out, size_t cap,
                                           size_t *envelope_len);
 
+/* ---- receipts under a signed Merkle root (protocol.md §4.2) ----
+ *
+ * The hub signs once per page of receipts: each teacher's receipt is a leaf (its teacher_id,
+ * periods and totals), the leaves hang under one Merkle tree, and the hub signs a root body
+ * naming the policy, the generation, the time, the number of leaves and the root. A receipt
+ * that travels alone (a node's copy, a USB bundle item, a certificate's QR code) is a
+ * standalone envelope: the signed root, the leaf, its index and its audit path.
+ * xs_receipt_open opens it like any receipt. */
+
+/* Format of a root body (element 0), and of the receipt a standalone envelope gives. */
+#define XS_RECEIPT_FORMAT_ROOT 4
+/* Most leaves under one root, and so most hashes in an audit path (2^16 leaves: 16). */
+#define XS_RECEIPT_TREE_MAX 65536
+#define XS_RECEIPT_PATH_MAX 16
+/* Largest leaf encoding accepted or written: a full receipt's periods and totals. */
+#define XS_RECEIPT_LEAF_MAX (XS_RECEIPT_MAX_BYTES - 1024)
+
+/* Encodes r's leaf (protocol.md §4.2: teacher_id, periods, totals) and appends it to leaf.
+ * Reads r's teacher_id, periods and totals only. XS_EINVAL (as xs_receipt_sign checks),
+ * XS_ETOOBIG (over XS_RECEIPT_LEAF_MAX or leaf's maximum), XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_leaf_encode(xs_writer_t *leaf, const xs_receipt_t *r);
+
+/* The hash of a leaf's bytes (len bytes): BLAKE2b-256 of 0x00 || leaf. */
+void xs_receipt_leaf_hash(const void *leaf, size_t len, uint8_t out[XS_HASH_BYTES]);
+
+/* The Merkle root over n leaf hashes (1..XS_RECEIPT_TREE_MAX), in order, as protocol.md §4.2
+ * builds it (RFC 6962 §2.1's shape, inner nodes BLAKE2b-256 of 0x01 || left || right).
+ * XS_EINVAL for n 0 or over the maximum, XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_tree_root(const uint8_t (*leaf_hashes)[XS_HASH_BYTES], size_t n,
+                                        uint8_t root[XS_HASH_BYTES]);
+
+/* The audit path of leaf index among n leaf hashes: *path_len (at most XS_RECEIPT_PATH_MAX)
+ * hashes into path, from the leaf's sibling up. XS_EINVAL for index ≥ n or n out of range,
+ * XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_tree_path(const uint8_t (*leaf_hashes)[XS_HASH_BYTES], size_t n,
+                                        size_t index, uint8_t (*path)[XS_HASH_BYTES],
+                                        size_t *path_len);
+
+/* Signs a root body (protocol.md §4.2) naming hub's key, head's policy_id, policy_version,
+ * policy_hash, generation and issued_at, leaf_count and root, and appends the root envelope
+ * [body, signature] to envelope. Other fields of head are not read. XS_EINVAL (leaf_count 0
+ * or over XS_RECEIPT_TREE_MAX, a bad policy_id), XS_ETOOBIG, XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_root_sign(xs_writer_t *envelope, const xs_identity_t *hub,
+                                        const xs_receipt_t *head, size_t leaf_count,
+                                        const uint8_t root[XS_HASH_BYTES]);
+
+/* Appends the standalone receipt of one leaf to out: the root envelope's body and signature
+ * (root_env, root_len bytes, as xs_receipt_root_sign wrote it), the leaf (leaf_len bytes), its
+ * index and its audit path (path_len hashes). Checks shapes only (nothing is verified).
+ * XS_EINVAL, XS_EMALFORMED (root_env is not a root envelope), XS_ETOOBIG, XS_ENOMEM. */
+XS_MUST_USE xs_err xs_receipt_standalone(xs_writer_t *out, const void *root_env, size_t root_len,
+                                         const void *leaf, size_t leaf_len, size_t index,
+                                         const uint8_t (*path)[XS_HASH_BYTES], size_t path_len);
+
+/* Called by xs_receipt_page_open for each leaf, in order, with its standalone receipt
+ * envelope (len bytes, valid during the call). Returning other than XS_OK stops the walk. */
+typedef xs_err (*xs_receipt_leaf_fn)(void *ctx, size_t index, const uint8_t *receipt,
+                                     size_t len);
+
+/* Opens a page: the root envelope (root_len bytes) and every leaf under it (n leaves, in
+ * order). Verifies the root's signature against hub (the county key the reader holds; never
+ * NULL), that n is its leaf_count and that the leaves hash to its root, and decodes every
+ * leaf strictly; only then calls fn for each leaf with its standalone receipt. Nothing is
+ * called for a page that fails. XS_ECRYPTO (signature, or leaves that do not make the root),
+ * XS_EMALFORMED, XS_EVERSION, XS_ETOOBIG, XS_ENOMEM, or fn's error. */
+XS_MUST_USE xs_err xs_receipt_page_open(const void *root_env, size_t root_len,
+                                        const xs_proto_blob_t *leaves, size_t n,
+                                        const uint8_t hub[XS_SIGN_PK_BYTES], xs_receipt_leaf_fn fn,
+                                        void *ctx);
+
 #endif
