@@ -411,6 +411,13 @@ static s_review_t *s_review_find(const s_run_t *run, uint64_t target, const xs_s
     return NULL;
 }
 
+int xs_certify_record_year(const xs_policy_t *policy, const xs_record_t *rec, unsigned *semester) {
+    *semester = 0;
+    if ((rec->present & (1u << XS_F_DATE)) && rec->date >= 0 && rec->date <= S_DATE_LAST)
+        return xs_policy_year_of(policy, rec->date, semester);
+    return 0;
+}
+
 /* Steps 1-2 for activity record i: fills its row and, for a teacher's record, its fact.
  * Returns 0 when out of memory. */
 static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
@@ -419,10 +426,8 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
     uint64_t id = s_id(run, i);
     memset(row, 0, sizeof *row);
     row->category = rec->category;
-    unsigned semester = 0;
-    int year = 0;
-    if ((rec->present & (1u << XS_F_DATE)) && rec->date >= 0 && rec->date <= S_DATE_LAST)
-        year = xs_policy_year_of(run->policy, rec->date, &semester);
+    unsigned semester;
+    int year = xs_certify_record_year(run->policy, rec, &semester);
     row->year = (int16_t)year;
     row->semester = (uint8_t)semester;
 

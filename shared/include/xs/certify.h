@@ -213,6 +213,10 @@ typedef struct xs_certify_sums {
  * else XS_LEVEL_NONE. */
 unsigned xs_certify_level(const xs_record_t *rec);
 
+/* The academic year (2025 for 2025-2026) of an activity record's date as the engine reads it,
+ * with its semester (1 or 2) into *semester; 0 (semester 0) when it has no valid date. */
+int xs_certify_record_year(const xs_policy_t *policy, const xs_record_t *rec, unsigned *semester);
+
 /* Adds (sign 1) or removes (sign -1) the part of one activity row (of a record of level
  * `level`) in s, whose year must be row->year: held, and when credited its seconds in the
  * buckets its category and level count in, and its unreviewed count under require_review.

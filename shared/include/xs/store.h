@@ -69,6 +69,10 @@ XS_MUST_USE xs_err xs_store_get(xs_txn_t *txn, unsigned table, const void *key, 
 /* Deletes key from table. XS_ENOTFOUND when absent. */
 XS_MUST_USE xs_err xs_store_del(xs_txn_t *txn, unsigned table, const void *key, size_t klen);
 
+/* Empties a table (its entries; the table stays) inside write transaction txn. XS_EFULL,
+ * XS_ESTORE. */
+XS_MUST_USE xs_err xs_store_clear(xs_txn_t *txn, unsigned table);
+
 /* Number of entries in table. */
 XS_MUST_USE xs_err xs_store_count(xs_txn_t *txn, unsigned table, uint64_t *count);
 
