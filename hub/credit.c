@@ -1215,7 +1215,7 @@ static xs_err s_sums_all(const xs_policy_t *p, xs_txn_t *txn, const char *teache
         (*count)++;
     }
     xs_store_cursor_close(&cur);
-    if (err == XS_ENOTFOUND)
+    if (err == XS_ENOTFOUND || err == XS_OK)
         err = *count ? XS_OK : XS_ENOTFOUND;
     if (err != XS_OK) {
         free(*out);

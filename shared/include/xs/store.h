@@ -9,7 +9,7 @@
 
 /* Map size a new store starts with, in bytes; it doubles whenever a write step fills it. */
 #define XS_STORE_MAP_DEFAULT ((size_t)64 << 20)
-#define XS_STORE_MAX_TABLES 16
+#define XS_STORE_MAX_TABLES 32
 
 typedef struct xs_store xs_store_t;
 typedef struct xs_txn xs_txn_t;
