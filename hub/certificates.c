@@ -6,8 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "issue.h"
 #include "ledger.h"
-#include "outbox.h"
 #include "summary.h"
 #include "year.h"
 #include "xs/certificate.h"
@@ -25,7 +25,8 @@ typedef struct s_run {
     const char *path;      /* where the PDF goes */
     xs_certificate_t *doc; /* begun at the first page: no match, no file */
     hub_certificates_stats_t *stats;
-    xs_receipt_t *receipt;         /* scratch: the teacher's receipt, opened */
+    xs_writer_t signed_receipt;    /* the teacher's receipt, signed for the page's QR code */
+    xs_receipt_t *receipt;         /* scratch: that receipt, opened */
     xs_certify_total_t *converted; /* scratch: its totals (XS_RECEIPT_TOTALS_MAX) */
     xs_certify_total_t *kept;      /* scratch: those of the year */
     hub_ledger_t closed;           /* a closed year's teacher's records, for their activities */
@@ -127,20 +128,24 @@ static int s_same_totals(const xs_certify_total_t *a, size_t na, const xs_certif
     return 1;
 }
 
-/* The teacher's receipt when it certifies the page: it opens (against the hub's key when the
- * hub holds it), is of the policy the teacher is judged by, has the year, and gives the
- * summary's rows of the year. Its envelope (borrowed from the transaction; *len) and *closed,
- * or NULL. */
+/* The teacher's receipt when it certifies the page: signed now from the certification state
+ * (hub_issue_one, when the hub is opened with keys), of the policy the teacher is judged by,
+ * with the year, giving the summary's rows of the year. Its envelope (in r->signed_receipt;
+ * *len) and *closed, or NULL. */
 static const uint8_t *s_receipt(s_run_t *r, const hub_summary_teacher_t *t, size_t *len,
                                 int *closed) {
-    xs_bytes_t env;
-    if (hub_outbox_receipt(r->txn, t->teacher_id.ptr, t->teacher_id.len, &env) != XS_OK)
+    if (!r->hub->id)
         return NULL;
-    const uint8_t *hub_key = r->hub->id ? xs_identity_public(r->hub->id)->sign : NULL;
-    xs_err err = xs_receipt_open(env.ptr, env.len, hub_key, r->receipt);
+    xs_writer_reset(&r->signed_receipt);
+    xs_err err =
+        hub_issue_one(r->hub, r->txn, t->teacher_id.ptr, t->teacher_id.len, &r->signed_receipt);
+    if (err == XS_OK)
+        err = xs_receipt_open(r->signed_receipt.data, r->signed_receipt.len,
+                              xs_identity_public(r->hub->id)->sign, r->receipt);
     if (err != XS_OK) {
-        xs_log_err(err, "教师 %.*s 的认定回执无效 (the teacher's receipt fails its check)",
-                   (int)t->teacher_id.len, t->teacher_id.ptr);
+        if (err != XS_ENOTFOUND)
+            xs_log_err(err, "教师 %.*s 的认定回执无法签发 (the teacher's receipt cannot be issued)",
+                       (int)t->teacher_id.len, t->teacher_id.ptr);
         return NULL;
     }
     if (r->hashed != t->policy) {
@@ -163,8 +168,8 @@ static const uint8_t *s_receipt(s_run_t *r, const hub_summary_teacher_t *t, size
     if (!s_same_totals(r->kept, kept, t->teacher->totals, t->teacher->total_count))
         return NULL;
     *closed = period->closed;
-    *len = env.len;
-    return env.ptr;
+    *len = r->signed_receipt.len;
+    return r->signed_receipt.data;
 }
 
 /* The day (days since 1970-01-01, local time) of a unix time. */
@@ -248,6 +253,7 @@ xs_err hub_certificates_run(hub_t *hub, xs_txn_t *txn, int year, const char *tea
     r.teacher_len = teacher ? strlen(teacher) : 0;
     r.path = path;
     r.stats = stats;
+    xs_writer_init(&r.signed_receipt, XS_RECEIPT_MAX_BYTES);
     r.receipt = malloc(sizeof *r.receipt);
     r.converted = malloc(XS_RECEIPT_TOTALS_MAX * sizeof *r.converted);
     r.kept = malloc((XS_RECEIPT_TOTALS_MAX + 1) * sizeof *r.kept);
@@ -265,6 +271,7 @@ xs_err hub_certificates_run(hub_t *hub, xs_txn_t *txn, int year, const char *tea
     free(r.kept);
     free(r.converted);
     free(r.receipt);
+    xs_writer_free(&r.signed_receipt);
     return err;
 }
 

@@ -24,12 +24,12 @@ typedef struct hub_certificates_stats {
  * hub_summary_each gives them (a closed year as it was closed; rostered teachers without
  * records at 0). A page's figures, conclusion and reason are the summary's; its activities
  * the teacher's credited records of the year (a closed year's as it froze them); its QR code
- * the teacher's newest receipt (checked against the hub's key when hub holds it), when that
- * receipt has the year and gives the very rows printed; otherwise the page is 暂定 with no
- * code. path is written whole or not at all. *stats (may be NULL) is filled. XS_ENOTFOUND
- * when no teacher matches (nothing written), XS_ETOOBIG when a receipt is too large for a QR
- * code (stats name it; nothing written: a receipt is never cut), XS_EINVAL (year 0),
- * XS_EIO, XS_ENOMEM, XS_ECORRUPT. */
+ * the teacher's receipt, built from the certification state and signed now (hub_issue_one:
+ * hub must be opened with keys, HUB_OPEN_KEYS), when that receipt has the year and gives the
+ * very rows printed; otherwise (or without keys) the page is 暂定 with no code. path is written
+ * whole or not at all. *stats (may be NULL) is filled. XS_ENOTFOUND when no teacher matches
+ * (nothing written), XS_ETOOBIG when a receipt is too large for a QR code (stats name it; nothing
+ * written: a receipt is never cut), XS_EINVAL (year 0), XS_EIO, XS_ENOMEM, XS_ECORRUPT. */
 XS_MUST_USE xs_err hub_certificates_run(hub_t *hub, xs_txn_t *txn, int year, const char *teacher,
                                         const char *school, const char *path,
                                         hub_certificates_stats_t *stats);

@@ -6,9 +6,9 @@
 #include <time.h>
 
 #include "hub.h"
+#include "issue.h"
 #include "ledger.h"
 #include "merge.h"
-#include "outbox.h"
 #include "staff.h"
 #include "xs/bundle.h"
 #include "xs/codec.h"
@@ -19,6 +19,8 @@
 #define S_EXPORT_USAGE "xueshi-hub export-receipts --dir DIR --node NODE_KEYS --out FILE"
 /* Batches merged per transaction, as the server groups them. */
 #define S_GROUP 64
+/* Bytes of leaves per page of a receipts bundle: each page is signed once. */
+#define S_BUNDLE_PAGE_BYTES ((size_t)4 << 20)
 
 static const char *s_outcome(const hub_item_t *item) {
     switch (item->status) {
@@ -153,7 +155,7 @@ typedef struct s_export {
     xs_writer_t item;
     const hub_node_t *node; /* the node it is for */
     const uint8_t *origin;  /* whose receipts are being added: the node's or a satellite's */
-    const hub_t *hub;       /* signs the confirmations */
+    hub_t *hub;             /* signs the confirmations and the receipts */
     uint64_t count;         /* receipts added */
     uint64_t confirmed;     /* confirmations added */
     uint64_t parts;         /* roster parts added */
@@ -218,26 +220,52 @@ static xs_err s_add_confirmation(xs_txn_t *txn, s_export_t *e, const uint8_t ori
     return err;
 }
 
-/* Adds one receipt to the bundle, as an [origin, receipt] item. */
-static xs_err s_add_receipt(void *ctx, const hub_outbox_receipt_t *r, int *stop) {
-    s_export_t *e = ctx;
-    (void)stop;
-    xs_writer_reset(&e->item);
-    xs_codec_put_array(&e->item, 2);
-    xs_codec_put_bin(&e->item, e->origin, 32);
-    xs_codec_put_bin(&e->item, r->envelope, r->len);
-    xs_err err = xs_writer_err(&e->item);
-    if (err == XS_OK)
-        err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
-    if (err == XS_OK)
-        e->count++;
+/* Adds the standalone receipt of each leaf of page to the bundle, as [origin, receipt]
+ * items. */
+static xs_err s_add_page(s_export_t *e, const hub_issue_page_t *page, xs_writer_t *receipt) {
+    xs_err err = XS_OK;
+    for (size_t i = 0; err == XS_OK && i < page->count; i++) {
+        xs_writer_reset(receipt);
+        xs_writer_reset(&e->item);
+        err = hub_issue_page_receipt(page, i, receipt);
+        xs_codec_put_array(&e->item, 2);
+        xs_codec_put_bin(&e->item, e->origin, 32);
+        xs_codec_put_bin(&e->item, receipt->data, receipt->len);
+        if (err == XS_OK)
+            err = xs_writer_err(&e->item);
+        if (err == XS_OK)
+            err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
+        e->count += err == XS_OK;
+    }
     return err;
 }
 
-/* Adds every receipt of origin's teachers to the bundle, and how far its chain is held. */
+/* Adds every receipt of origin's teachers to the bundle, built now a page at a time and
+ * signed once per page (protocol.md §4.2), then how far its chain is held. */
 static xs_err s_add_receipts(xs_txn_t *txn, s_export_t *e, const uint8_t origin[32]) {
+    hub_issue_page_t page;
+    xs_writer_t receipt;
+    char after[XS_ID_MAX];
+    size_t after_len = 0;
+    int more = 1;
+    xs_err err = XS_OK;
     e->origin = origin;
-    xs_err err = hub_outbox_each(txn, origin, 0, NULL, 0, s_add_receipt, e);
+    hub_issue_page_init(&page);
+    xs_writer_init(&receipt, XS_RECEIPT_MAX_BYTES);
+    while (err == XS_OK && more) {
+        hub_issue_page_free(&page);
+        hub_issue_page_init(&page);
+        err = hub_issue_page(e->hub, txn, origin, 0, after_len ? after : NULL, after_len,
+                             S_BUNDLE_PAGE_BYTES, &page);
+        if (err == XS_OK)
+            err = s_add_page(e, &page, &receipt);
+        more = page.more && page.count > 0;
+        after_len = page.last_teacher_len;
+        if (after_len)
+            memcpy(after, page.last_teacher, after_len);
+    }
+    hub_issue_page_free(&page);
+    xs_writer_free(&receipt);
     return err == XS_OK ? s_add_confirmation(txn, e, origin) : err;
 }
 
@@ -390,7 +418,7 @@ int hub_cmd_export_receipts(int argc, char **argv) {
     int rc = s_parse_export(argc, argv, &args);
     if (rc != 0)
         return rc;
-    if (hub_open(&hub, args.dir, HUB_OPEN_KEYS) != XS_OK) /* keys: confirmations */
+    if (hub_open(&hub, args.dir, HUB_OPEN_KEYS) != XS_OK) /* keys: confirmations, receipts */
         return 1;
     rc = s_export(&hub, &args);
     hub_close(&hub);

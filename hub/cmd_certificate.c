@@ -40,7 +40,19 @@ int hub_cmd_certificate(int argc, char **argv) {
     }
     if (hub_open(&hub, dir, 0) != XS_OK)
         return 1;
-    xs_err err = xs_store_read(hub.store, &txn);
+    /* Keys: each page's QR code is a receipt the hub signs now. */
+    xs_err err = xs_identity_load(&hub.id, dir, "hub");
+    if (err != XS_OK) {
+        xs_log_err(err, "县级中心密钥 %s/hub.secret (hub key)", dir);
+        fprintf(stderr,
+                "xueshi-hub: 学时证明的二维码须由县级中心签名：请以能读取 %s/hub.secret 的用户，"
+                "在保存县级中心密钥的电脑上运行 (the certificates' QR codes are signed by the "
+                "hub: run this as a user who can read %s/hub.secret, on the hub's computer)\n",
+                dir, dir);
+        hub_close(&hub);
+        return 1;
+    }
+    err = xs_store_read(hub.store, &txn);
     if (err == XS_OK)
         err = hub_certificates_run(&hub, txn, year, teacher, school, out, &stats);
     if (err == XS_OK) {

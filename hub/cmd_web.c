@@ -75,6 +75,16 @@ int hub_cmd_web(int argc, char **argv) {
     xs_err err;
     if (hub_open(&hub, dir, 0) != XS_OK)
         return 1;
+    /* Keys: the certificates it serves carry receipts signed when they are made. */
+    if ((err = xs_identity_load(&hub.id, dir, "hub")) != XS_OK) {
+        xs_log_err(err, "县级中心密钥 %s/hub.secret (hub key)", dir);
+        fprintf(stderr,
+                "xueshi-hub: 看板打印的学时证明须由县级中心签名：请以能读取 %s/hub.secret 的用户"
+                "运行 (the dashboard's certificates are signed by the hub: run it as a user who "
+                "can read %s/hub.secret)\n",
+                dir, dir);
+        goto out;
+    }
     if ((err = hub_web_open(&web, &hub, NULL)) != XS_OK) {
         xs_log_err(err, "看板 (dashboard): %s/hub.pub", dir);
         goto out;

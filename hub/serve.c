@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "issue.h"
 #include "ledger.h"
 #include "merge.h"
 #include "outbox.h"
@@ -26,7 +27,7 @@
 /* Batches a node may have unacknowledged (VIEW window): as many as one group commit takes
  * while staying below the transport queue, so a sync merges in few groups. */
 #define S_WINDOW 48
-/* A page of receipts: RECEIPTS frames stay well under the frame limit. */
+/* Bytes of leaves on a page of receipts: RECEIPTS frames stay well under the frame limit. */
 #define S_RECEIPTS_PAGE_BYTES ((size_t)512 << 10)
 
 /* A queued BATCH: its sender's address and a copy of the envelope. */
@@ -198,37 +199,42 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
     }
 }
 
-/* A page of the node's receipts newer than it holds, in teacher order after `after`. */
+/* A page of the node's receipts newer than it holds, in teacher order after `after`, built
+ * now from the certification state and signed once under one root: RECEIPTS' group
+ * (protocol.md §5.3). The same state gives the same page, so a repeated FETCH gets the same
+ * bytes. */
 static void s_fetch(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *fetch) {
     const xs_msg_fetch_t *f = &fetch->u.fetch;
     xs_txn_t *txn = NULL;
-    xs_proto_page_t page;
+    hub_issue_page_t page;
     hub_node_t node;
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
-    xs_proto_page_init(&page, malloc(XS_PROTO_RECEIPTS_MAX * sizeof *page.items),
-                       XS_PROTO_RECEIPTS_MAX, S_RECEIPTS_PAGE_BYTES);
-    xs_err err = page.items ? xs_store_read(s->hub->store, &txn) : XS_ENOMEM;
+    hub_issue_page_init(&page);
+    xs_err err = xs_store_read(s->hub->store, &txn);
     if (err == XS_OK && !s_target(s, txn, peer, f->has_origin, f->origin, &node))
         goto out;
     if (err == XS_OK)
         err = hub_outbox_generation(txn, node.origin, &msg.u.receipts.generation);
     if (err == XS_OK)
-        err =
-            hub_outbox_page(txn, node.origin, f->receipts_have, f->after.ptr, f->after.len, &page);
+        err = hub_issue_page(s->hub, txn, node.origin, f->receipts_have, f->after.ptr, f->after.len,
+                             S_RECEIPTS_PAGE_BYTES, &page);
     if (err == XS_OK) {
         msg.type = XS_MSG_RECEIPTS;
-        msg.u.receipts.receipts = page.items;
-        msg.u.receipts.receipt_count = page.count;
         msg.u.receipts.more = page.more;
-        s_reply(s, peer, &msg); /* encoded before the snapshot ends: the page borrows it */
+        if (page.count) {
+            msg.u.receipts.root = (xs_proto_blob_t){page.root.data, page.root.len};
+            msg.u.receipts.leaves = page.leaves;
+            msg.u.receipts.leaf_count = (uint32_t)page.count;
+        }
+        s_reply(s, peer, &msg);
     } else {
-        xs_log_err(err, "读取认定回执 (reading receipts)");
+        xs_log_err(err, "生成认定回执 (building receipts)");
         s_error(s, peer, XS_PCODE_INTERNAL);
     }
 out:
     xs_store_end(&txn);
-    free(page.items);
+    hub_issue_page_free(&page);
 }
 
 static xs_err s_pull_add(void *ctx, const xs_chain_entry_t *e, const uint8_t *envelope,

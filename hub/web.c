@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #include "certificates.h"
+#include "credit.h"
 #include "ledger.h"
-#include "outbox.h"
 #include "staff.h"
 #include "summary.h"
 #include "year.h"
@@ -156,16 +156,15 @@ typedef struct s_job {
 
 struct hub_web {
     hub_t *hub;
-    uint8_t hub_key[XS_SIGN_PK_BYTES]; /* DIR/hub.pub: receipts are checked against it */
-    char tmp[4096];                    /* private directory for downloads being written */
-    pthread_mutex_t lock;              /* guards everything below */
-    pthread_cond_t changed;            /* a job finished */
-    s_policy_t *policy;                /* the current policy; NULL before the first page */
-    uint64_t next_file;                /* numbers the download files */
-    unsigned running;                  /* jobs whose thread has not finished */
-    unsigned wait_ms;                  /* hub_web_serve's wait for a page */
-    pthread_mutex_t book_lock;         /* one workbook at a time: the writer keeps its column
-                                          headers in static storage */
+    char tmp[4096];            /* private directory for downloads being written */
+    pthread_mutex_t lock;      /* guards everything below */
+    pthread_cond_t changed;    /* a job finished */
+    s_policy_t *policy;        /* the current policy; NULL before the first page */
+    uint64_t next_file;        /* numbers the download files */
+    unsigned running;          /* jobs whose thread has not finished */
+    unsigned wait_ms;          /* hub_web_serve's wait for a page */
+    pthread_mutex_t book_lock; /* one workbook at a time: the writer keeps its column
+                                  headers in static storage */
     s_job_t *jobs[2 * HUB_WEB_JOBS_MAX];
 };
 
@@ -1127,36 +1126,30 @@ out:
     return err;
 }
 
-/* The teacher's newest receipt, checked against the hub's key, with its totals. */
+/* What the teacher's receipt says, built from the certification state as the hub builds it
+ * for a school's next sync (hub_credit_receipt): the periods and their totals. */
 static xs_err s_teacher_receipt(s_req_t *r, const char *id) {
     xs_writer_t *w = r->w;
-    xs_bytes_t env;
     char hex[17];
     s_lit(w, "<h2>认定回执</h2>\n");
-    xs_err err = hub_outbox_receipt(r->txn, id, strlen(id), &env);
-    if (err == XS_ENOTFOUND) {
-        s_lit(w, "<p>县级中心还没有为这位教师签发回执。</p>\n");
-        return XS_OK;
-    }
-    if (err != XS_OK)
-        return err;
     xs_receipt_t *rc = malloc(sizeof *rc);
     if (!rc)
         return XS_ENOMEM;
-    err = xs_receipt_open(env.ptr, env.len, r->web->hub_key, rc);
-    if (err != XS_OK) {
-        s_lit(w, "<p class=\"warn\">最新回执无法核验：");
-        s_ctext(w, xs_strerror(err));
-        s_lit(w, "</p>\n");
+    xs_err err = hub_credit_receipt(&r->hub, r->txn, NULL, id, strlen(id), rc);
+    if (err == XS_ENOTFOUND) {
+        s_lit(w, "<p>县级中心还没有为这位教师签发回执。</p>\n");
         free(rc);
         return XS_OK;
     }
+    if (err != XS_OK) {
+        free(rc);
+        return err;
+    }
     xs_hex_encode(rc->policy_hash, 8, hex);
-    s_fmt(w, "<p>最新回执：第 %llu 代，签发于 ", (unsigned long long)rc->generation);
-    s_time(w, rc->issued_at);
-    s_lit(w, "；认定规则 ");
+    s_lit(w, "<p>回执内容：认定规则 ");
     s_str(w, rc->policy_id);
-    s_fmt(w, " 第 %u 版（规则指纹 %s…）；县级中心签名有效。</p>\n", rc->policy_version, hex);
+    s_fmt(w, " 第 %u 版（规则指纹 %s…）；学校同步或取回执包时，县级中心按此签名发出。</p>\n",
+          rc->policy_version, hex);
     s_lit(w, "<table>\n<tr><th>期间</th><th>记录数</th><th>已结账</th></tr>\n");
     for (uint32_t i = 0; i < rc->period_count; i++) {
         const xs_receipt_period_t *pd = &rc->periods[i];
@@ -1210,17 +1203,10 @@ static xs_err s_teacher(s_req_t *r, const char *id) {
     if (err != XS_OK)
         goto out;
     const xs_staff_entry_t *entry = xs_staff_find(&staff, id, strlen(id));
-    xs_bytes_t receipt;
     if (!entry && !l.count) {
-        err = hub_outbox_receipt(r->txn, id, strlen(id), &receipt);
-        if (err == XS_ENOTFOUND) {
-            err = XS_OK;
-            s_error_page(r, 404, "没有这位教师 (no such teacher)",
-                         "名册中没有这位教师，县级中心也没有收到这位教师的记录。");
-            goto out;
-        }
-        if (err != XS_OK)
-            goto out;
+        s_error_page(r, 404, "没有这位教师 (no such teacher)",
+                     "名册中没有这位教师，县级中心也没有收到这位教师的记录。");
+        goto out;
     }
     if (entry) {
         snprintf(school, sizeof school, "%s", entry->school_id);
@@ -1689,7 +1675,6 @@ xs_err hub_web_open(hub_web_t **out, hub_t *hub, const char *tmp_dir) {
         return XS_ENOMEM;
     web->hub = hub;
     web->wait_ms = HUB_WEB_WAIT_MS;
-    memcpy(web->hub_key, keys.sign, sizeof web->hub_key);
     if (!tmp_dir || !*tmp_dir)
         tmp_dir = getenv("TMPDIR");
     if (!tmp_dir || !*tmp_dir)

@@ -32,10 +32,11 @@ typedef const char *(*hub_web_param_fn)(void *ctx, const char *name);
 
 typedef struct hub_web hub_web_t;
 
-/* Prepares the pages over the open hub (borrowed until hub_web_close; opened without keys):
- * reads DIR/hub.pub to check receipts, and makes a private directory under tmp_dir (NULL:
- * $TMPDIR or /tmp) for downloads being written. XS_ENOMEM, XS_EIO, XS_ENOTFOUND (no
- * hub.pub). *out is the caller's. */
+/* Prepares the pages over the open hub (borrowed until hub_web_close; opened with keys,
+ * HUB_OPEN_KEYS, for the certificates' QR codes carry receipts signed when they are made;
+ * without keys their pages are 暂定): checks DIR/hub.pub, and makes a private directory under
+ * tmp_dir (NULL: $TMPDIR or /tmp) for downloads being written. XS_ENOMEM, XS_EIO,
+ * XS_ENOTFOUND (no hub.pub), XS_ECORRUPT (hub.pub does not parse). *out is the caller's. */
 XS_MUST_USE xs_err hub_web_open(hub_web_t **out, hub_t *hub, const char *tmp_dir);
 
 /* Waits for the pages still being made, frees them, removes the directory, and frees *web;

@@ -86,13 +86,14 @@ int node_cmd_import_receipts(int argc, char **argv) {
         xs_log_err(err, "导入认定回执 (importing receipts)");
         goto out;
     }
-    printf("已导入认定回执 (receipts imported): 本校 %llu 份，卫星校 %llu 份%s%s%s%s%s\n",
+    printf("已导入认定回执 (receipts imported): 本校 %llu 份，卫星校 %llu 份%s%s%s%s%s%s\n",
            (unsigned long long)taken.own, (unsigned long long)taken.satellites,
            taken.policy ? "，认定规则已更新 (policy updated)" : "",
            taken.staff ? "，教师花名册已更新 (teacher roster updated)" : "",
            taken.confirmations ? "，县里已确认收到的批次今后不再导出 (batches the hub confirmed "
                                  "are not exported again)"
                                : "",
+           taken.older ? "，比已有回执旧的已跳过 (older than those held: skipped)" : "",
            taken.not_ours ? "，不属于本节点的已跳过 (others skipped)" : "",
            taken.refused ? "，签名无效的已丢弃 (invalid ones dropped)" : "");
     if (taken.staff_satellites)

@@ -306,6 +306,23 @@ xs_err node_lane_receipt_put(xs_txn_t *txn, const node_lane_t *lane, const char 
                         s_receipt_key(lane, teacher, teacher_len, key), envelope, len, 0);
 }
 
+xs_err node_lane_receipt_keep(xs_txn_t *txn, const node_lane_t *lane, const uint8_t county[32],
+                              const xs_receipt_t *receipt, const void *envelope, size_t len,
+                              xs_receipt_t *held, int *kept) {
+    const xs_str_t *teacher = &receipt->teacher_id;
+    xs_bytes_t env;
+    *kept = 0;
+    xs_err err = node_lane_receipt_get(txn, lane, teacher->ptr, teacher->len, &env);
+    if (err == XS_OK && xs_receipt_open(env.ptr, env.len, county, held) == XS_OK &&
+        held->generation > receipt->generation)
+        return XS_OK; /* a newer one is held: a late bundle or page changes nothing */
+    if (err != XS_OK && err != XS_ENOTFOUND)
+        return err;
+    err = node_lane_receipt_put(txn, lane, teacher->ptr, teacher->len, envelope, len);
+    *kept = err == XS_OK;
+    return err;
+}
+
 xs_err node_lane_receipt_get(xs_txn_t *txn, const node_lane_t *lane, const char *teacher,
                              size_t teacher_len, xs_bytes_t *env) {
     uint8_t key[32 + XS_ID_MAX];

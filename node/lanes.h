@@ -9,6 +9,7 @@
 #include "node.h"
 #include "xs/batch.h"
 #include "xs/chain.h"
+#include "xs/receipt.h"
 
 /* Whose batches: this node's own (origin NULL), or one satellite's. */
 typedef struct node_lane {
@@ -88,6 +89,15 @@ XS_MUST_USE xs_err node_lane_holds(xs_txn_t *txn, const uint8_t origin[32], int 
 XS_MUST_USE xs_err node_lane_receipt_put(xs_txn_t *txn, const node_lane_t *lane,
                                          const char *teacher, size_t teacher_len,
                                          const void *envelope, size_t len);
+/* Stores envelope (len bytes), opened by the caller into *receipt against the county key,
+ * as its teacher's receipt in the lane, unless the receipt held there is newer: one that opens
+ * against county (protocol.md §4: a node keeps the largest generation). held is scratch for
+ * opening the one held. *kept = 1 when stored, 0 when the one held stays. The store's
+ * errors, XS_EINVAL (no teacher_id). */
+XS_MUST_USE xs_err node_lane_receipt_keep(xs_txn_t *txn, const node_lane_t *lane,
+                                          const uint8_t county[32], const xs_receipt_t *receipt,
+                                          const void *envelope, size_t len, xs_receipt_t *held,
+                                          int *kept);
 /* Reads a teacher's receipt envelope, borrowed until txn ends. XS_ENOTFOUND. */
 XS_MUST_USE xs_err node_lane_receipt_get(xs_txn_t *txn, const node_lane_t *lane,
                                          const char *teacher, size_t teacher_len, xs_bytes_t *env);

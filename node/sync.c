@@ -758,40 +758,112 @@ static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window,
     return err != XS_OK ? err : u.verdict;
 }
 
-/* Stores one page of receipts, each verified against the county hub's key first. */
+/* Stores one page of receipts (protocol.md §5.3), the newest per teacher: the envelopes of
+ * `receipts`, each verified against the county hub's key (one that fails is dropped), and the
+ * group's leaves, kept as standalone receipts once the whole group verifies (a group that fails
+ * stores nothing of the page). */
 typedef struct s_receipts {
     s_session_t *s;
     const node_lane_t *lane;
-    const xs_proto_list_t *list;
-    uint64_t stored;      /* out */
-    uint64_t generation;  /* the page's generation, stored when complete */
-    int complete;         /* the last page: store the generation */
-    char last[XS_ID_MAX]; /* out: the page's last teacher */
+    const xs_msg_receipts_t *page;
+    const xs_proto_blob_t *leaves; /* the group's leaves, as an array */
+    xs_receipt_t *held;            /* scratch: the receipt held for a teacher */
+    uint64_t stored;               /* out */
+    int complete;                  /* the last page: store its generation */
+    int group_failed;              /* out: the group did not verify (its error returned) */
+    char last[XS_ID_MAX];          /* out: the page's last teacher */
     size_t last_len;
 } s_receipts_t;
+
+/* Keeps one receipt envelope of the page that opens against the county key. */
+static xs_err s_keep_receipt(s_receipts_t *r, xs_txn_t *txn, const uint8_t *env, size_t len,
+                             const xs_receipt_t *rc) {
+    int kept = 0;
+    memcpy(r->last, rc->teacher_id.ptr, rc->teacher_id.len);
+    r->last_len = rc->teacher_id.len;
+    xs_err err = node_lane_receipt_keep(txn, r->lane, r->s->hub_sign, rc, env, len, r->held, &kept);
+    r->stored += kept;
+    return err;
+}
+
+typedef struct s_leaf_ctx {
+    s_receipts_t *r;
+    xs_txn_t *txn;
+    xs_err err; /* the first error of the store, not of the group's check */
+} s_leaf_ctx_t;
+
+/* xs_receipt_page_open's callback: the standalone receipt of one verified leaf. */
+static xs_err s_take_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+    s_leaf_ctx_t *c = ctx;
+    (void)index;
+    /* The group verified: a standalone receipt of it that does not open is this library's
+     * fault, and ends the page like a group that fails. */
+    xs_err err = xs_receipt_open(receipt, len, c->r->s->hub_sign, c->r->s->scratch);
+    if (err != XS_OK)
+        return err;
+    c->err = s_keep_receipt(c->r, c->txn, receipt, len, c->r->s->scratch);
+    return c->err;
+}
 
 static xs_err s_store_receipts(xs_txn_t *txn, void *ctx) {
     s_receipts_t *r = ctx;
     xs_proto_iter_t it;
     xs_proto_blob_t env;
+    xs_err err = XS_OK;
     r->stored = 0;
     r->last_len = 0;
-    xs_proto_iter_init(&it, r->list);
-    while (xs_proto_next_receipt(&it, &env)) {
+    r->group_failed = 0;
+    xs_proto_iter_init(&it, &r->page->receipt_list);
+    while (err == XS_OK && xs_proto_next_receipt(&it, &env)) {
         xs_receipt_t *rc = r->s->scratch;
-        xs_err err = xs_receipt_open(env.ptr, env.len, r->s->hub_sign, rc);
-        if (err != XS_OK) {
+        if ((err = xs_receipt_open(env.ptr, env.len, r->s->hub_sign, rc)) != XS_OK) {
             xs_log_err(err, "认定回执签名无效，已丢弃 (a receipt failed its check; dropped)");
+            err = XS_OK;
             continue;
         }
-        memcpy(r->last, rc->teacher_id.ptr, rc->teacher_id.len);
-        r->last_len = rc->teacher_id.len;
-        if ((err = node_lane_receipt_put(txn, r->lane, rc->teacher_id.ptr, rc->teacher_id.len,
-                                         env.ptr, env.len)) != XS_OK)
-            return err;
-        r->stored++;
+        err = s_keep_receipt(r, txn, env.ptr, env.len, rc);
     }
-    return r->complete ? node_lane_put(txn, r->lane, NODE_LANE_RECEIPTS_GEN, r->generation) : XS_OK;
+    if (err == XS_OK && r->page->root.ptr) {
+        s_leaf_ctx_t c = {r, txn, XS_OK};
+        err = xs_receipt_page_open(r->page->root.ptr, r->page->root.len, r->leaves,
+                                   r->page->leaf_count, r->s->hub_sign, s_take_leaf, &c);
+        r->group_failed = err != XS_OK && err != XS_ENOMEM && c.err == XS_OK;
+    }
+    if (err == XS_OK && r->complete)
+        err = node_lane_put(txn, r->lane, NODE_LANE_RECEIPTS_GEN, r->page->generation);
+    return err;
+}
+
+/* Stores a RECEIPTS page in one write step; explains a group that fails. The leaves are
+ * gathered into an array for xs_receipt_page_open. */
+static xs_err s_store_page(s_session_t *s, const node_lane_t *lane, const xs_msg_t *page,
+                           s_receipts_t *r) {
+    const xs_msg_receipts_t *rc = &page->u.receipts;
+    xs_proto_blob_t *leaves = NULL;
+    *r = (s_receipts_t){.s = s, .lane = lane, .page = rc, .complete = !rc->more};
+    xs_err err = (r->held = malloc(sizeof *r->held)) ? XS_OK : XS_ENOMEM;
+    if (err == XS_OK && rc->leaf_count && !(leaves = malloc(rc->leaf_count * sizeof *leaves)))
+        err = XS_ENOMEM;
+    if (err == XS_OK && rc->leaf_count) {
+        xs_proto_iter_t it;
+        uint32_t n = 0;
+        xs_proto_iter_init(&it, &rc->leaf_list);
+        while (n < rc->leaf_count && xs_proto_next_leaf(&it, &leaves[n]))
+            n++;
+        err = n == rc->leaf_count ? XS_OK : XS_EMALFORMED;
+    }
+    r->leaves = leaves;
+    if (err == XS_OK)
+        err = xs_store_update(s->node->store, s_store_receipts, r);
+    if (r->group_failed)
+        xs_log_err(err,
+                   "县级中心发来的 %u 份认定回执未通过核验（与本节点保存的县级中心公钥不符或数据"
+                   "损坏），一份也未保存 (the hub's page of %u receipts failed its check against "
+                   "the county key this node holds; none stored)",
+                   rc->leaf_count, rc->leaf_count);
+    free(leaves);
+    free(r->held);
+    return err;
 }
 
 static xs_err s_fetch(s_session_t *s, const node_lane_t *lane, uint64_t have, uint64_t *stored) {
@@ -801,6 +873,7 @@ static xs_err s_fetch(s_session_t *s, const node_lane_t *lane, uint64_t have, ui
     xs_err err = XS_OK;
     while (more && err == XS_OK) {
         xs_msg_t msg, page;
+        s_receipts_t r;
         memset(&msg, 0, sizeof msg);
         msg.type = XS_MSG_FETCH;
         msg.u.fetch.receipts_have = have;
@@ -814,9 +887,7 @@ static xs_err s_fetch(s_session_t *s, const node_lane_t *lane, uint64_t have, ui
             break;
         s->res->round_trips++;
         more = page.u.receipts.more;
-        s_receipts_t r = {
-            s, lane, &page.u.receipts.receipt_list, 0, page.u.receipts.generation, !more, {0}, 0};
-        err = xs_store_update(s->node->store, s_store_receipts, &r);
+        err = s_store_page(s, lane, &page, &r);
         *stored += r.stored;
         if (more && r.last_len == 0)
             break; /* nothing to continue from: take the rest next session */

@@ -64,9 +64,10 @@ xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *
 
 typedef struct s_take {
     const xs_bundle_items_t *items;
-    const uint8_t *self;   /* this node's origin */
-    const uint8_t *county; /* the hub's signing key */
-    xs_receipt_t *scratch;
+    const uint8_t *self;          /* this node's origin */
+    const uint8_t *county;        /* the hub's signing key */
+    xs_receipt_t *scratch;        /* the receipt being taken */
+    xs_receipt_t *held;           /* the one held for its teacher */
     node_receipts_taken_t *taken; /* out */
 } s_take_t;
 
@@ -170,13 +171,15 @@ static xs_err s_take_receipt(s_take_t *t, xs_txn_t *txn, const uint8_t *origin, 
         t->taken->not_ours++;
         return XS_OK;
     }
-    const xs_str_t *teacher = &t->scratch->teacher_id;
-    err = node_lane_receipt_put(txn, &lane, teacher->ptr, teacher->len, env, len);
+    int kept;
+    err = node_lane_receipt_keep(txn, &lane, t->county, t->scratch, env, len, t->held, &kept);
     if (err == XS_OK)
         err = node_lane_get(txn, &lane, NODE_LANE_RECEIPTS_GEN, &gen);
     if (err == XS_OK && t->scratch->generation > gen)
         err = node_lane_put(txn, &lane, NODE_LANE_RECEIPTS_GEN, t->scratch->generation);
-    if (err == XS_OK && lane.origin)
+    if (err == XS_OK && !kept)
+        t->taken->older++;
+    else if (err == XS_OK && lane.origin)
         t->taken->satellites++;
     else if (err == XS_OK)
         t->taken->own++;
@@ -266,8 +269,9 @@ xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
     xs_txn_t *txn = NULL;
     uint8_t county[32];
     memset(taken, 0, sizeof *taken);
-    s_take_t t = {items, NULL, county, malloc(sizeof(xs_receipt_t)), taken};
-    xs_err err = t.scratch ? xs_identity_load(&id, node->dir, "node") : XS_ENOMEM;
+    s_take_t t = {items, NULL, county, malloc(sizeof(xs_receipt_t)), malloc(sizeof(xs_receipt_t)),
+                  taken};
+    xs_err err = t.scratch && t.held ? xs_identity_load(&id, node->dir, "node") : XS_ENOMEM;
     if (err == XS_OK)
         err = xs_store_read(node->store, &txn);
     if (err == XS_OK)
@@ -279,6 +283,7 @@ xs_err node_take_receipts(node_t *node, const xs_bundle_items_t *items,
     }
     xs_identity_destroy(&id);
     free(t.scratch);
+    free(t.held);
     return err;
 }
 

@@ -24,6 +24,7 @@ XS_MUST_USE xs_err node_export_bundle(node_t *node, FILE *f, uint64_t *count);
 typedef struct node_receipts_taken {
     uint64_t own;              /* receipts for this node's teachers */
     uint64_t satellites;       /* receipts a relay keeps for its satellites */
+    uint64_t older;            /* older than the receipt held for the teacher: skipped */
     uint64_t not_ours;         /* for a node this one neither is nor relays for: skipped */
     uint64_t refused;          /* not signed by the county hub, or malformed: skipped */
     int policy;                /* 1 when it brought the county's signed policy */

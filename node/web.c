@@ -1317,10 +1317,11 @@ static void s_post_receipts(s_page_t *p) {
         snprintf(line, sizeof line, "导入回执失败 (importing receipts failed)：%s",
                  xs_strerror(err));
     else
-        snprintf(line, sizeof line, "已导入认定回执：本校 %llu 份，卫星校 %llu 份%s%s%s%s%s",
+        snprintf(line, sizeof line, "已导入认定回执：本校 %llu 份，卫星校 %llu 份%s%s%s%s%s%s",
                  (unsigned long long)taken.own, (unsigned long long)taken.satellites,
                  taken.policy ? "，认定规则已更新" : "", taken.staff ? "，教师花名册已更新" : "",
                  taken.confirmations ? "，县里已确认收到的批次今后不再导出" : "",
+                 taken.older ? "，比已有回执旧的已跳过" : "",
                  taken.not_ours ? "，不属于本节点的已跳过" : "",
                  taken.refused ? "，签名无效的已丢弃" : "");
     s_usb_page(p, line, err == XS_OK && !taken.refused);

@@ -10,7 +10,7 @@
 /* Elements after version and type, by message type (protocol.md §5). */
 static const uint8_t s_elements[XS_MSG_TYPE_MAX + 1] = {
     [XS_MSG_HELLO] = 4,  [XS_MSG_VIEW] = 8,     [XS_MSG_BATCH] = 1,   [XS_MSG_ACK] = 5,
-    [XS_MSG_FETCH] = 3,  [XS_MSG_RECEIPTS] = 3, [XS_MSG_ERROR] = 2,   [XS_MSG_SATELLITES] = 0,
+    [XS_MSG_FETCH] = 3,  [XS_MSG_RECEIPTS] = 4, [XS_MSG_ERROR] = 2,   [XS_MSG_SATELLITES] = 0,
     [XS_MSG_ROSTER] = 1, [XS_MSG_PULL] = 2,     [XS_MSG_BATCHES] = 2, [XS_MSG_STAFF_GET] = 2,
     [XS_MSG_STAFF] = 1,
 };
@@ -201,6 +201,11 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
         const xs_msg_receipts_t *rc = &msg->u.receipts;
         if (rc->receipt_count > XS_PROTO_RECEIPTS_MAX || (rc->receipt_count > 0 && !rc->receipts))
             return XS_EINVAL;
+        int group_ok = rc->root.ptr ? rc->root.len <= XS_PROTO_RECEIPT_MAX && rc->leaf_count >= 1 &&
+                                          rc->leaf_count <= XS_PROTO_LEAVES_MAX && rc->leaves
+                                    : rc->leaf_count == 0;
+        if (!group_ok)
+            return XS_EINVAL;
         xs_codec_put_uint(w, rc->generation);
         xs_codec_put_array(w, rc->receipt_count);
         for (uint32_t i = 0; i < rc->receipt_count; i++) {
@@ -209,6 +214,18 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
             xs_codec_put_bin(w, rc->receipts[i].ptr, rc->receipts[i].len);
         }
         xs_codec_put_bool(w, rc->more != 0);
+        if (!rc->root.ptr) {
+            xs_codec_put_nil(w);
+            return XS_OK;
+        }
+        xs_codec_put_array(w, 2);
+        xs_codec_put_bin(w, rc->root.ptr, rc->root.len);
+        xs_codec_put_array(w, rc->leaf_count);
+        for (uint32_t i = 0; i < rc->leaf_count; i++) {
+            if (!rc->leaves[i].ptr || rc->leaves[i].len > XS_PROTO_LEAF_MAX)
+                return XS_EINVAL;
+            xs_codec_put_bin(w, rc->leaves[i].ptr, rc->leaves[i].len);
+        }
         return XS_OK;
     }
     case XS_MSG_ERROR:
@@ -352,6 +369,25 @@ static int s_get_rejected(xs_reader_t *r, xs_proto_rejected_t *rej) {
     return 1;
 }
 
+/* Reads RECEIPTS' group: nil, or [root, [leaf, ...]] with 1..XS_PROTO_LEAVES_MAX leaves
+ * (protocol.md §5). */
+static int s_get_group(xs_reader_t *r, xs_msg_receipts_t *rc) {
+    xs_proto_blob_t leaf;
+    uint32_t n;
+    if (xs_codec_get_nil(r) == XS_OK)
+        return 1;
+    if (xs_codec_get_array(r, &n) != XS_OK || n != 2 ||
+        !s_get_blob(r, 0, XS_PROTO_RECEIPT_MAX, &rc->root) ||
+        !s_list_begin(r, XS_PROTO_LEAVES_MAX, &rc->leaf_list) || rc->leaf_list.count == 0)
+        return 0;
+    for (uint32_t i = 0; i < rc->leaf_list.count; i++)
+        if (!s_get_blob(r, 0, XS_PROTO_LEAF_MAX, &leaf))
+            return 0;
+    s_list_end(r, &rc->leaf_list);
+    rc->leaf_count = rc->leaf_list.count;
+    return 1;
+}
+
 /* Decodes the elements after version and type. */
 static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
     switch (msg->type) {
@@ -425,7 +461,7 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
                 return 0;
         s_list_end(r, &rc->receipt_list);
         rc->receipt_count = rc->receipt_list.count;
-        return xs_codec_get_bool(r, &rc->more) == XS_OK;
+        return xs_codec_get_bool(r, &rc->more) == XS_OK && s_get_group(r, rc);
     }
     case XS_MSG_ERROR: {
         uint64_t code;
@@ -520,7 +556,11 @@ int xs_proto_next_receipt(xs_proto_iter_t *it, xs_proto_blob_t *out) {
 }
 
 int xs_proto_next_envelope(xs_proto_iter_t *it, xs_proto_blob_t *out) {
-    return xs_proto_next_receipt(it, out); /* both lists are of bin elements */
+    return xs_proto_next_receipt(it, out); /* the lists are all of bin elements */
+}
+
+int xs_proto_next_leaf(xs_proto_iter_t *it, xs_proto_blob_t *out) {
+    return xs_proto_next_receipt(it, out);
 }
 
 void xs_proto_page_init(xs_proto_page_t *page, xs_proto_blob_t *items, uint32_t cap,

@@ -25,6 +25,7 @@ static xs_identity_t *s_hub;
 static xs_proto_range_t s_gaps[XS_PROTO_GAPS_MAX];
 static xs_proto_rejected_t s_rejected[XS_PROTO_REJECTED_MAX];
 static xs_proto_blob_t s_receipts[XS_PROTO_RECEIPTS_MAX];
+static xs_proto_blob_t s_leaves[XS_PROTO_LEAVES_MAX];
 static xs_proto_blob_t s_envelopes[XS_PROTO_BATCHES_MAX];
 static xs_receipt_t s_receipt, s_receipt_again;
 
@@ -80,6 +81,13 @@ static int s_to_arrays(xs_msg_t *m) {
         if (n != m->u.receipts.receipt_count)
             abort();
         m->u.receipts.receipts = s_receipts;
+        n = 0;
+        xs_proto_iter_init(&it, &m->u.receipts.leaf_list);
+        while (n < XS_PROTO_LEAVES_MAX && xs_proto_next_leaf(&it, &s_leaves[n]))
+            n++;
+        if (n != m->u.receipts.leaf_count)
+            abort();
+        m->u.receipts.leaves = n ? s_leaves : NULL;
         break;
     case XS_MSG_BATCHES:
         xs_proto_iter_init(&it, &m->u.batches.envelope_list);
@@ -131,7 +139,9 @@ static int s_same_msg(const xs_msg_t *a, const xs_msg_t *b) {
     case XS_MSG_RECEIPTS:
         return a->u.receipts.generation == b->u.receipts.generation &&
                a->u.receipts.receipt_count == b->u.receipts.receipt_count &&
-               a->u.receipts.more == b->u.receipts.more;
+               a->u.receipts.more == b->u.receipts.more &&
+               s_same_blob(a->u.receipts.root, b->u.receipts.root) &&
+               a->u.receipts.leaf_count == b->u.receipts.leaf_count;
     case XS_MSG_ERROR:
         return a->u.error.code == b->u.error.code &&
                s_same_str(a->u.error.message, b->u.error.message);
@@ -187,7 +197,14 @@ static int s_same_lists(const xs_msg_t *a, const xs_msg_t *b) {
         while (xs_proto_next_receipt(&ia, &x))
             if (!xs_proto_next_receipt(&ib, &y) || !s_same_blob(x, y))
                 return 0;
-        return !xs_proto_next_receipt(&ib, &y);
+        if (xs_proto_next_receipt(&ib, &y))
+            return 0;
+        xs_proto_iter_init(&ia, &a->u.receipts.leaf_list);
+        xs_proto_iter_init(&ib, &b->u.receipts.leaf_list);
+        while (xs_proto_next_leaf(&ia, &x))
+            if (!xs_proto_next_leaf(&ib, &y) || !s_same_blob(x, y))
+                return 0;
+        return !xs_proto_next_leaf(&ib, &y);
     }
     case XS_MSG_BATCHES: {
         xs_proto_blob_t x, y;

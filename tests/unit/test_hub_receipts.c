@@ -33,7 +33,7 @@
 #include "xs/transport.h"
 
 /* Teachers "T1".."T<S_SHORT>", and one 64-byte id "T<n>-zzz…" for every S_LONG_EVERY-th n. */
-#define S_SHORT 2400
+#define S_SHORT 4800
 #define S_LONG_EVERY 24
 #define S_TEACHERS (S_SHORT + S_SHORT / S_LONG_EVERY)
 /* Records per batch the test seals. */
@@ -345,10 +345,39 @@ static void s_seal(const fixture_t *fx, const teacher_t *teachers, uint32_t coun
     free(slices);
 }
 
-/* FETCH (receipts_have 0) after teacher `after` (NULL: from the start): checks that the first
- * `check` receipts of the page (all: SIZE_MAX) are hub-signed and a run of consecutive
- * teachers of fx->teachers from index *next; *count gets the page's receipts and *next moves
- * past them. Returns the reply's `more`. */
+/* What s_fetch_page's walk over a page's leaves checks and counts. */
+typedef struct s_walk {
+    fixture_t *fx;
+    const teacher_t *after;
+    size_t check;
+    size_t *next;
+    uint32_t count;
+} s_walk_t;
+
+/* The standalone receipt of one leaf of a page that verified: it opens alone against the hub's
+ * key, and is the next teacher. */
+static xs_err s_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+    s_walk_t *w = ctx;
+    fixture_t *fx = w->fx;
+    assert_int_equal(index, w->count);
+    if (w->count < w->check) {
+        assert_int_equal(xs_receipt_open(receipt, len, fx->hub_pub.sign, fx->receipt), XS_OK);
+        const xs_str_t *t = &fx->receipt->teacher_id;
+        long at = s_find(fx, t->ptr, t->len);
+        if (at < 0 || (size_t)at != *w->next)
+            fail_msg("FETCH after %s: receipt %u is teacher %.*s (index %ld), expected %s",
+                     w->after ? w->after->id : "(nil)", w->count, (int)t->len, t->ptr, at,
+                     *w->next < S_TEACHERS ? fx->teachers[*w->next].id : "(none)");
+    }
+    (*w->next)++;
+    w->count++;
+    return XS_OK;
+}
+
+/* FETCH (receipts_have 0) after teacher `after` (NULL: from the start): the page is a group
+ * (protocol.md §5.3) that verifies against the hub's key, and the first `check` receipts of
+ * it (all: SIZE_MAX) are a run of consecutive teachers of fx->teachers from index *next;
+ * *count gets the page's receipts and *next moves past them. Returns the reply's `more`. */
 static int s_fetch_page(fixture_t *fx, const teacher_t *after, size_t check, size_t *next,
                         uint32_t *count) {
     xs_msg_t msg, page;
@@ -362,27 +391,26 @@ static int s_fetch_page(fixture_t *fx, const teacher_t *after, size_t check, siz
         fail_msg("FETCH after %s: %s", after ? after->id : "(nil)", xs_strerror(err));
     }
     assert_int_equal(page.type, XS_MSG_RECEIPTS);
-    xs_proto_iter_t it;
-    xs_proto_blob_t env;
+    assert_int_equal(page.u.receipts.receipt_count, 0); /* the hub sends its page as a group */
     *count = 0;
-    xs_proto_iter_init(&it, &page.u.receipts.receipt_list);
-    while (xs_proto_next_receipt(&it, &env)) {
-        if (*count >= check) {
-            (*next)++;
-            (*count)++;
-            continue;
-        }
-        assert_int_equal(xs_receipt_open(env.ptr, env.len, fx->hub_pub.sign, fx->receipt), XS_OK);
-        const xs_str_t *t = &fx->receipt->teacher_id;
-        long at = s_find(fx, t->ptr, t->len);
-        if (at < 0 || (size_t)at != *next)
-            fail_msg("FETCH after %s: receipt %u is teacher %.*s (index %ld), expected %s",
-                     after ? after->id : "(nil)", *count, (int)t->len, t->ptr, at,
-                     *next < S_TEACHERS ? fx->teachers[*next].id : "(none)");
-        (*next)++;
-        (*count)++;
+    if (!page.u.receipts.root.ptr) {
+        assert_int_equal(page.u.receipts.leaf_count, 0);
+        return page.u.receipts.more;
     }
-    assert_int_equal(*count, page.u.receipts.receipt_count);
+    uint32_t n = page.u.receipts.leaf_count;
+    xs_proto_blob_t *leaves = malloc(n * sizeof *leaves);
+    assert_non_null(leaves);
+    xs_proto_iter_t it;
+    xs_proto_iter_init(&it, &page.u.receipts.leaf_list);
+    for (uint32_t i = 0; i < n; i++)
+        assert_true(xs_proto_next_leaf(&it, &leaves[i]));
+    s_walk_t w = {fx, after, check, next, 0};
+    assert_int_equal(xs_receipt_page_open(page.u.receipts.root.ptr, page.u.receipts.root.len,
+                                          leaves, n, fx->hub_pub.sign, s_leaf, &w),
+                     XS_OK);
+    free(leaves);
+    assert_int_equal(w.count, n);
+    *count = w.count;
     return page.u.receipts.more;
 }
 
@@ -492,12 +520,22 @@ static void test_send(void **state) {
 }
 
 /* FETCH from the start, then after the last teacher of each page: every receipt once, in
- * order, over more than one page. */
+ * order, over more than one page. A FETCH repeated gets the same bytes: the page is built
+ * again from the same state, signature included. */
 static void test_page_through(void **state) {
     fixture_t *fx = *state;
     size_t next = 0, pages = 0;
     uint32_t count;
     int more = s_fetch_page(fx, NULL, SIZE_MAX, &next, &count);
+    size_t first_len = fx->reply_len;
+    uint8_t *first = malloc(first_len);
+    assert_non_null(first);
+    memcpy(first, fx->reply, first_len);
+    next = 0;
+    assert_int_equal(s_fetch_page(fx, NULL, 0, &next, &count), more);
+    assert_int_equal(fx->reply_len, first_len);
+    assert_memory_equal(fx->reply, first, first_len);
+    free(first);
     for (pages = 1; more; pages++) {
         assert_true(count > 0);
         teacher_t after = fx->teachers[next - 1];

@@ -1,7 +1,8 @@
 /* test_node_sync: the real `xueshi-node sync` and `run` against a fake hub served by this
  * process (an xs_server admitting the node's key, or a bare TCP listener): the exit status and
- * retries for every ERROR code (protocol.md §5.1), a peer that breaks the handshake off, and a
- * wrong hub key (§6). */
+ * retries for every ERROR code (protocol.md §5.1), a peer that breaks the handshake off, a
+ * wrong hub key (§6), and receipts that come as a group under a signed root (§5.3): kept one
+ * per teacher when the group verifies, the newest generation winning, none when it does not. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@
 #include "xs/codec.h"
 #include "xs/identity.h"
 #include "xs/proto.h"
+#include "xs/receipt.h"
 #include "xs/transport.h"
 
 /* How long a child may run before the test gives up on it, in milliseconds. */
@@ -54,13 +56,27 @@ typedef struct fixture {
     char out[S_OUT_MAX];     /* the last child's output */
 } fixture_t;
 
+/* Teachers on a page of receipts the fake hub sends. */
+#define S_PAGE_TEACHERS 3
+
+/* A page of receipts the fake hub sends as RECEIPTS' group (protocol.md §5.3). */
+typedef struct page {
+    const xs_identity_t *signer; /* signs the root: the hub, or a stranger */
+    uint64_t generation;         /* of the root, and RECEIPTS' generation */
+    uint64_t credited;           /* seconds credited to each teacher in its year total */
+    int tamper;                  /* 1: a leaf changes after the root is signed */
+} page_t;
+
 /* What the fake hub answers: ERROR codes[i] to the i-th HELLO, then VIEW (nothing held, no
- * receipts: a node with nothing to send is done after it); STAFF nil to every STAFF_GET. */
+ * receipts unless page is set: a node with nothing to send is done after it); STAFF nil to
+ * every STAFF_GET; to FETCH, the page. */
 typedef struct script {
     unsigned codes[S_SCRIPT_MAX]; /* 0 ends the list */
     int hellos;                   /* out: HELLOs received */
     unsigned batch_code;          /* refuse every BATCH, unread (first_seq 0), with this code */
     int batches;                  /* out: BATCHes received */
+    const page_t *page;           /* VIEW names its generation, and FETCH gets it; NULL: none */
+    int fetches;                  /* out: FETCHes received */
 } script_t;
 
 static int64_t s_now_ms(void) {
@@ -119,6 +135,55 @@ static int s_reap(pid_t pid) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -2;
 }
 
+/* Encodes the RECEIPTS reply of p into w: teachers T1..T<S_PAGE_TEACHERS>, each one period and
+ * one year total, under one root p->signer signs. */
+static void s_encode_page(const page_t *p, xs_writer_t *w) {
+    static const char *const teachers[S_PAGE_TEACHERS] = {"T1", "T2", "T3"};
+    xs_writer_t leaf[S_PAGE_TEACHERS], root;
+    xs_proto_blob_t leaves[S_PAGE_TEACHERS];
+    uint8_t hashes[S_PAGE_TEACHERS][XS_HASH_BYTES], tree[XS_HASH_BYTES];
+    xs_receipt_t *r = calloc(1, sizeof *r);
+    assert_non_null(r);
+    r->policy_id = (xs_str_t){"p", 1};
+    r->policy_version = 1;
+    r->generation = p->generation;
+    r->issued_at = 1760000000;
+    r->period_count = 1;
+    r->periods[0] = (xs_receipt_period_t){.scope = XS_SCOPE_YEAR, .year = 2025, .record_count = 1};
+    r->total_count = 1;
+    r->totals[0] = (xs_receipt_total_t){.credited_seconds = p->credited,
+                                        .year = 2025,
+                                        .scope = XS_SCOPE_YEAR,
+                                        .met = XS_MET_NONE,
+                                        .single_met = XS_MET_NONE};
+    for (int i = 0; i < S_PAGE_TEACHERS; i++) {
+        r->teacher_id = (xs_str_t){teachers[i], (uint32_t)strlen(teachers[i])};
+        xs_writer_init(&leaf[i], XS_RECEIPT_LEAF_MAX);
+        assert_int_equal(xs_receipt_leaf_encode(&leaf[i], r), XS_OK);
+        xs_receipt_leaf_hash(leaf[i].data, leaf[i].len, hashes[i]);
+        leaves[i] = (xs_proto_blob_t){leaf[i].data, leaf[i].len};
+    }
+    assert_int_equal(
+        xs_receipt_tree_root((const uint8_t(*)[XS_HASH_BYTES])hashes, S_PAGE_TEACHERS, tree),
+        XS_OK);
+    xs_writer_init(&root, XS_RECEIPT_MAX_BYTES);
+    assert_int_equal(xs_receipt_root_sign(&root, p->signer, r, S_PAGE_TEACHERS, tree), XS_OK);
+    if (p->tamper)
+        leaf[1].data[leaf[1].len - 1] ^= 1; /* T2's last total, after the signature */
+    xs_msg_t msg;
+    memset(&msg, 0, sizeof msg);
+    msg.type = XS_MSG_RECEIPTS;
+    msg.u.receipts.generation = p->generation;
+    msg.u.receipts.root = (xs_proto_blob_t){root.data, root.len};
+    msg.u.receipts.leaves = leaves;
+    msg.u.receipts.leaf_count = S_PAGE_TEACHERS;
+    assert_int_equal(xs_proto_encode(&msg, w), XS_OK);
+    for (int i = 0; i < S_PAGE_TEACHERS; i++)
+        xs_writer_free(&leaf[i]);
+    xs_writer_free(&root);
+    free(r);
+}
+
 /* Answers one message the fake hub received, as the script says. */
 static void s_answer(fixture_t *fx, script_t *script, const xs_peer_t *peer, const uint8_t *frame,
                      size_t len) {
@@ -146,6 +211,14 @@ static void s_answer(fixture_t *fx, script_t *script, const xs_peer_t *peer, con
         xs_writer_free(&w);
         return;
     }
+    if (msg.type == XS_MSG_FETCH && script->page) {
+        script->fetches++;
+        xs_writer_init(&w, XS_PROTO_FRAME_MAX);
+        s_encode_page(script->page, &w);
+        assert_int_equal(xs_server_send(fx->server, peer, w.data, w.len), XS_OK);
+        xs_writer_free(&w);
+        return;
+    }
     assert_int_equal(msg.type, XS_MSG_HELLO); /* nothing to send, no receipts: nothing else */
     int n = script->hellos++;
     unsigned code = n < S_SCRIPT_MAX ? script->codes[n] : 0;
@@ -155,6 +228,7 @@ static void s_answer(fixture_t *fx, script_t *script, const xs_peer_t *peer, con
     } else {
         msg.type = XS_MSG_VIEW;
         msg.u.view.window = 8;
+        msg.u.view.receipts_gen = script->page ? script->page->generation : 0;
     }
     xs_writer_init(&w, XS_PROTO_FRAME_MAX);
     assert_int_equal(xs_proto_encode(&msg, &w), XS_OK);
@@ -450,6 +524,104 @@ static void test_wrong_hub_key(void **state) {
     assert_non_null(strstr(fx->out, "公钥"));
 }
 
+/* Runs `xueshi-node receipt` for teacher; on success opens the file against the fake hub's key
+ * into *r (its generation and year total are checked by the caller). The command's status. */
+static int s_receipt(fixture_t *fx, const char *teacher, xs_receipt_t *r, uint8_t *env,
+                     size_t cap) {
+    char out[500];
+    snprintf(out, sizeof out, "%s/receipt.bin", fx->dir);
+    remove(out);
+    const char *argv[] = {"xueshi-node", "receipt", "--dir", fx->node_dir, "--teacher",
+                          teacher,       "--out",   out,     NULL};
+    pid_t pid = s_spawn(fx, argv);
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    s_read_log(fx);
+    assert_true(WIFEXITED(status));
+    if (WEXITSTATUS(status) != 0)
+        return WEXITSTATUS(status);
+    FILE *f = fopen(out, "rb");
+    assert_non_null(f);
+    size_t len = fread(env, 1, cap, f);
+    fclose(f);
+    assert_int_equal(xs_receipt_open(env, len, xs_identity_public(fx->hub)->sign, r), XS_OK);
+    return 0;
+}
+
+/* Checks the node holds teacher's receipt of generation and credit. */
+static void s_expect_receipt(fixture_t *fx, const char *teacher, uint64_t generation,
+                             uint64_t credited) {
+    xs_receipt_t *r = malloc(sizeof *r);
+    uint8_t *env = malloc(XS_RECEIPT_MAX_BYTES);
+    assert_non_null(r);
+    assert_non_null(env);
+    if (s_receipt(fx, teacher, r, env, XS_RECEIPT_MAX_BYTES) != 0)
+        fail_msg("no receipt of %s; output:\n%s", teacher, fx->out);
+    assert_int_equal(r->teacher_id.len, strlen(teacher));
+    assert_memory_equal(r->teacher_id.ptr, teacher, strlen(teacher));
+    assert_int_equal(r->generation, generation);
+    assert_int_equal(r->total_count, 1);
+    assert_int_equal(r->totals[0].credited_seconds, credited);
+    free(env);
+    free(r);
+}
+
+/* The hub's page comes as a group: the node verifies it once and keeps each teacher's
+ * standalone receipt, which opens alone against the county key. A later page of an older
+ * generation changes nothing; a newer one replaces. */
+static void test_group_kept_newest_wins(void **state) {
+    fixture_t *fx = *state;
+    page_t page = {fx->hub, 5, 3600, 0};
+    script_t script = {{0}, 0, 0, 0, &page, 0};
+    s_expect_status(fx, "a page of 3", s_sync(fx, fx->node_dir, &script), 0);
+    assert_int_equal(script.fetches, 1);
+    assert_non_null(strstr(fx->out, "回执 3 份"));
+    s_expect_receipt(fx, "T1", 5, 3600);
+    s_expect_receipt(fx, "T3", 5, 3600);
+    /* An older generation (a hub restored from a backup, a late page): the newer stays. */
+    page_t older = {fx->hub, 3, 7200, 0};
+    script_t again = {{0}, 0, 0, 0, &older, 0};
+    s_expect_status(fx, "an older page", s_sync(fx, fx->node_dir, &again), 0);
+    assert_int_equal(again.fetches, 1);
+    assert_non_null(strstr(fx->out, "回执 0 份"));
+    s_expect_receipt(fx, "T2", 5, 3600);
+    page_t newer = {fx->hub, 7, 5400, 0};
+    script_t third = {{0}, 0, 0, 0, &newer, 0};
+    s_expect_status(fx, "a newer page", s_sync(fx, fx->node_dir, &third), 0);
+    s_expect_receipt(fx, "T2", 7, 5400);
+}
+
+/* A group signed by another key, or with a leaf changed after the signature, stores nothing:
+ * the session ends as a refusal of the hub's data (4), saying so. */
+static void test_group_failing_stores_nothing(void **state) {
+    fixture_t *fx = *state;
+    xs_receipt_t *r = malloc(sizeof *r);
+    uint8_t *env = malloc(XS_RECEIPT_MAX_BYTES);
+    assert_non_null(r);
+    assert_non_null(env);
+    page_t forged = {fx->stranger, 5, 3600, 0}, tampered = {fx->hub, 5, 3600, 1};
+    const page_t *pages[] = {&forged, &tampered};
+    for (int i = 0; i < 2; i++) {
+        script_t script = {{0}, 0, 0, 0, pages[i], 0};
+        s_expect_status(fx, i ? "a leaf changed" : "a stranger's root",
+                        s_sync(fx, fx->node_dir, &script), 4);
+        assert_non_null(strstr(fx->out, "未通过核验"));
+        for (int t = 1; t <= S_PAGE_TEACHERS; t++) {
+            char teacher[8];
+            snprintf(teacher, sizeof teacher, "T%d", t);
+            if (s_receipt(fx, teacher, r, env, XS_RECEIPT_MAX_BYTES) == 0)
+                fail_msg("a failed page left %s's receipt", teacher);
+        }
+    }
+    /* The hub's own page then goes through. */
+    page_t good = {fx->hub, 5, 3600, 0};
+    script_t script = {{0}, 0, 0, 0, &good, 0};
+    s_expect_status(fx, "the hub's page", s_sync(fx, fx->node_dir, &script), 0);
+    s_expect_receipt(fx, "T1", 5, 3600);
+    free(env);
+    free(r);
+}
+
 int main(void) {
     if (xs_identity_setup() != XS_OK)
         return 1;
@@ -462,6 +634,8 @@ int main(void) {
         cmocka_unit_test_setup_teardown(test_run_waits_out_a_refusal, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_dropped_handshake_is_unreachable, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_wrong_hub_key, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_group_kept_newest_wins, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_group_failing_stores_nothing, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("node_sync", tests, NULL, NULL);
 }

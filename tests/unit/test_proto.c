@@ -358,6 +358,84 @@ static void test_receipts(void **state) {
     s_decode(&w, XS_MSG_RECEIPTS, &out);
     assert_false(out.u.receipts.more);
     assert_int_equal(out.u.receipts.receipt_count, 0);
+    assert_null(out.u.receipts.root.ptr);
+    assert_int_equal(out.u.receipts.leaf_count, 0);
+    xs_writer_free(&w);
+}
+
+/* A hub's page travels as a group: the root envelope and every leaf under it, in order, with
+ * no envelope in receipts (protocol.md §5). */
+static void test_receipts_group(void **state) {
+    (void)state;
+    static const uint8_t root[] = {0x92, 0xc4, 0x01, 0x00, 0xc4, 0x00}, a[] = {0x93, 1, 2, 3},
+                         b[] = {0x91, 0xc0};
+    xs_proto_blob_t leaves[3] = {{a, sizeof a}, {b, sizeof b}, {a, 0}};
+    xs_msg_t in = {.type = XS_MSG_RECEIPTS}, out;
+    xs_writer_t w;
+    in.u.receipts.generation = 42;
+    in.u.receipts.more = 1;
+    in.u.receipts.root = (xs_proto_blob_t){root, sizeof root};
+    in.u.receipts.leaves = leaves;
+    in.u.receipts.leaf_count = 3;
+    s_encode(&in, &w);
+    s_decode(&w, XS_MSG_RECEIPTS, &out);
+    assert_int_equal(out.u.receipts.generation, 42);
+    assert_true(out.u.receipts.more);
+    assert_int_equal(out.u.receipts.receipt_count, 0);
+    assert_int_equal(out.u.receipts.root.len, sizeof root);
+    assert_memory_equal(out.u.receipts.root.ptr, root, sizeof root);
+    assert_int_equal(out.u.receipts.leaf_count, 3);
+    assert_null(out.u.receipts.leaves);
+    xs_proto_iter_t it;
+    xs_proto_blob_t blob;
+    xs_proto_iter_init(&it, &out.u.receipts.leaf_list);
+    for (int i = 0; i < 3; i++) {
+        assert_true(xs_proto_next_leaf(&it, &blob));
+        assert_int_equal(blob.len, leaves[i].len);
+        if (blob.len)
+            assert_memory_equal(blob.ptr, leaves[i].ptr, blob.len);
+    }
+    assert_false(xs_proto_next_leaf(&it, &blob));
+    xs_writer_free(&w);
+
+    /* A group and receipts together decode as sent: the message does not forbid it. */
+    xs_proto_blob_t receipt = {b, sizeof b};
+    in.u.receipts.receipts = &receipt;
+    in.u.receipts.receipt_count = 1;
+    s_encode(&in, &w);
+    s_decode(&w, XS_MSG_RECEIPTS, &out);
+    assert_int_equal(out.u.receipts.receipt_count, 1);
+    assert_int_equal(out.u.receipts.leaf_count, 3);
+    xs_writer_free(&w);
+
+    /* The encoder refuses a root without leaves, leaves without a root, a leaf with no bytes
+     * behind it, and a root or leaf over its bound. */
+    static uint8_t big[XS_PROTO_RECEIPT_MAX + 1];
+    in.u.receipts.receipt_count = 0;
+    in.u.receipts.leaf_count = 0;
+    xs_writer_init(&w, XS_PROTO_FRAME_MAX);
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    xs_writer_reset(&w);
+    in.u.receipts.leaf_count = 1;
+    in.u.receipts.root = (xs_proto_blob_t){NULL, 0};
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    xs_writer_reset(&w);
+    in.u.receipts.root = (xs_proto_blob_t){root, sizeof root};
+    in.u.receipts.leaves = NULL;
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    xs_writer_reset(&w);
+    leaves[0] = (xs_proto_blob_t){NULL, 0};
+    in.u.receipts.leaves = leaves;
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    xs_writer_reset(&w);
+    leaves[0] = (xs_proto_blob_t){big, XS_PROTO_LEAF_MAX + 1};
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    xs_writer_reset(&w);
+    leaves[0] = (xs_proto_blob_t){big, XS_PROTO_LEAF_MAX};
+    assert_int_equal(xs_proto_encode(&in, &w), XS_OK);
+    xs_writer_reset(&w);
+    in.u.receipts.root = (xs_proto_blob_t){big, XS_PROTO_RECEIPT_MAX + 1};
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
     xs_writer_free(&w);
 }
 
@@ -531,7 +609,26 @@ static void test_malformed(void **state) {
     /* ERROR message not UTF-8. */
     S_EXPECT(XS_EMALFORMED, 0x94, 0x01, 0x07, 0x01, 0xa1, 0xff);
     /* RECEIPTS with a receipt as a string. */
-    S_EXPECT(XS_EMALFORMED, 0x95, 0x01, 0x06, 0x01, 0x91, 0xa1, 0x41, 0xc2);
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x91, 0xa1, 0x41, 0xc2, 0xc0);
+    /* RECEIPTS without a group (an earlier draft), and with a group: control, then broken. */
+    S_EXPECT(XS_EMALFORMED, 0x95, 0x01, 0x06, 0x01, 0x90, 0xc2);
+    S_EXPECT(XS_OK, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x92, 0xc4, 0x01, 0x00, 0x91, 0xc4, 0x01,
+             0x00);
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x92, 0xc4, 0x01, 0x00,
+             0x90); /* no leaf */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x92, 0xc0, 0x91, 0xc4, 0x01,
+             0x00); /* root nil */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x92, 0xc4, 0x01, 0x00, 0x91, 0xa1,
+             0x41); /* a leaf as a string */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x93, 0xc4, 0x01, 0x00, 0x91, 0xc4,
+             0x01, 0x00, 0xc0); /* a group of three */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x91, 0xc4, 0x01,
+             0x00);                                                    /* a group of one */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x90); /* a group empty */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x92, 0xc4, 0x01, 0x00, 0xdd, 0xff,
+             0xff, 0xff, 0xff, 0xc4, 0x01, 0x00); /* leaves counted past the bytes */
+    S_EXPECT(XS_EMALFORMED, 0x96, 0x01, 0x06, 0x01, 0x90, 0xc2, 0x92, 0xc4, 0x01, 0x00, 0x91, 0xc4,
+             0x02, 0x00); /* a leaf's length past the bytes */
 
     /* Over the frame cap before anything is read. */
     uint8_t *big = calloc(1, XS_PROTO_FRAME_MAX + 1);
@@ -708,15 +805,57 @@ static void test_list_bounds(void **state) {
     xs_writer_init(&w, XS_PROTO_FRAME_MAX);
     assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
     xs_writer_reset(&w);
-    xs_codec_put_array(&w, 5);
+    xs_codec_put_array(&w, 6);
     xs_codec_put_uint(&w, 1);
     xs_codec_put_uint(&w, XS_MSG_RECEIPTS);
     xs_codec_put_uint(&w, 0);
     xs_codec_put_array(&w, 1);
     xs_codec_put_bin(&w, large, XS_RECEIPT_MAX_BYTES + 1);
     xs_codec_put_bool(&w, 0);
+    xs_codec_put_nil(&w);
     assert_int_equal(xs_proto_decode(w.data, w.len, &out), XS_EMALFORMED);
     xs_writer_free(&w);
+
+    /* A group: at most XS_PROTO_LEAVES_MAX leaves of at most XS_PROTO_LEAF_MAX bytes, and a
+     * root of at most XS_PROTO_RECEIPT_MAX; the protocol's bounds are the tree's. */
+    assert_int_equal(XS_PROTO_LEAVES_MAX, XS_RECEIPT_TREE_MAX);
+    assert_int_equal(XS_PROTO_LEAF_MAX, XS_RECEIPT_LEAF_MAX);
+    xs_proto_blob_t *leaves = calloc(XS_PROTO_LEAVES_MAX + 1, sizeof *leaves);
+    assert_non_null(leaves);
+    for (uint32_t i = 0; i <= XS_PROTO_LEAVES_MAX; i++)
+        leaves[i] = (xs_proto_blob_t){tiny, 1};
+    memset(&in, 0, sizeof in);
+    in.type = XS_MSG_RECEIPTS;
+    in.u.receipts.root = (xs_proto_blob_t){tiny, 1};
+    in.u.receipts.leaves = leaves;
+    in.u.receipts.leaf_count = XS_PROTO_LEAVES_MAX;
+    s_encode(&in, &w);
+    assert_int_equal(xs_proto_decode(w.data, w.len, &out), XS_OK);
+    assert_int_equal(out.u.receipts.leaf_count, XS_PROTO_LEAVES_MAX);
+    xs_writer_free(&w);
+    in.u.receipts.leaf_count = XS_PROTO_LEAVES_MAX + 1;
+    xs_writer_init(&w, XS_PROTO_FRAME_MAX);
+    assert_int_equal(xs_proto_encode(&in, &w), XS_EINVAL);
+    /* ... and hand-made frames over each bound are refused. */
+    for (int over = 0; over < 3; over++) {
+        xs_writer_reset(&w);
+        xs_codec_put_array(&w, 6);
+        xs_codec_put_uint(&w, 1);
+        xs_codec_put_uint(&w, XS_MSG_RECEIPTS);
+        xs_codec_put_uint(&w, 0);
+        xs_codec_put_array(&w, 0);
+        xs_codec_put_bool(&w, 0);
+        xs_codec_put_array(&w, 2);
+        xs_codec_put_bin(&w, large, over == 0 ? XS_PROTO_RECEIPT_MAX + 1 : 1);
+        uint32_t n = over == 1 ? XS_PROTO_LEAVES_MAX + 1 : 1;
+        xs_codec_put_array(&w, n);
+        for (uint32_t i = 0; i < n; i++)
+            xs_codec_put_bin(&w, large, over == 2 ? XS_PROTO_LEAF_MAX + 1 : 1);
+        assert_int_equal(xs_writer_err(&w), XS_OK);
+        assert_int_equal(xs_proto_decode(w.data, w.len, &out), XS_EMALFORMED);
+    }
+    xs_writer_free(&w);
+    free(leaves);
     free(large);
     free(receipts);
 
@@ -1214,8 +1353,8 @@ static const char *const s_type_names[] = {"",      "HELLO",    "VIEW",      "BA
 /* Builds the message the fields describe; list arrays go into the caller's storage and
  * binary values into owned (freed by the caller, count in *nowned). */
 static void s_build_msg(const s_vector_t *v, xs_msg_t *m, xs_proto_range_t *gaps,
-                        xs_proto_rejected_t *rejected, xs_proto_blob_t *receipts, uint8_t **owned,
-                        unsigned *nowned) {
+                        xs_proto_rejected_t *rejected, xs_proto_blob_t *receipts,
+                        xs_proto_blob_t *leaves, uint8_t **owned, unsigned *nowned) {
     const char *type = s_need(v, "type");
     memset(m, 0, sizeof *m);
     for (unsigned t = 1; t <= XS_MSG_TYPE_MAX; t++)
@@ -1295,6 +1434,18 @@ static void s_build_msg(const s_vector_t *v, xs_msg_t *m, xs_proto_range_t *gaps
             b->ptr = owned[(*nowned)++];
         }
         m->u.receipts.more = (int)s_u64(s_need(v, "more"));
+        if (strcmp(s_need(v, "root"), "nil") != 0) {
+            owned[*nowned] = s_unhex(s_need(v, "root"), &m->u.receipts.root.len);
+            m->u.receipts.root.ptr = owned[(*nowned)++];
+        }
+        m->u.receipts.leaves = leaves;
+        for (unsigned i = 0; i < v->nfields; i++) {
+            if (strcmp(v->field[i], "leaf") != 0)
+                continue;
+            xs_proto_blob_t *b = &leaves[m->u.receipts.leaf_count++];
+            owned[*nowned] = s_unhex(v->value[i], &b->len);
+            b->ptr = owned[(*nowned)++];
+        }
         break;
     case XS_MSG_ERROR:
         m->u.error.code = (uint8_t)s_u64(s_need(v, "code"));
@@ -1417,6 +1568,14 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
         }
         assert_false(xs_proto_next_receipt(&it, &blob));
         assert_int_equal(got->u.receipts.more, want->u.receipts.more);
+        s_same_blob(got->u.receipts.root, want->u.receipts.root);
+        assert_int_equal(got->u.receipts.leaf_count, want->u.receipts.leaf_count);
+        xs_proto_iter_init(&it, &got->u.receipts.leaf_list);
+        for (uint32_t i = 0; i < want->u.receipts.leaf_count; i++) {
+            assert_true(xs_proto_next_leaf(&it, &blob));
+            s_same_blob(blob, want->u.receipts.leaves[i]);
+        }
+        assert_false(xs_proto_next_leaf(&it, &blob));
         break;
     }
     case XS_MSG_ERROR:
@@ -1466,10 +1625,10 @@ static void s_check_frame(const s_vector_t *v, const uint8_t *bytes, size_t len)
         return;
     xs_proto_range_t gaps[S_LIST_MAX];
     xs_proto_rejected_t rejected[S_LIST_MAX];
-    xs_proto_blob_t receipts[S_LIST_MAX];
+    xs_proto_blob_t receipts[S_LIST_MAX], leaves[S_LIST_MAX];
     uint8_t *owned[S_LIST_MAX];
     unsigned nowned;
-    s_build_msg(v, &want, gaps, rejected, receipts, owned, &nowned);
+    s_build_msg(v, &want, gaps, rejected, receipts, leaves, owned, &nowned);
     s_same_msg(&got, &want);
     xs_writer_t w;
     xs_writer_init(&w, XS_PROTO_FRAME_MAX);
@@ -1532,13 +1691,13 @@ static void test_vectors(void **state) {
 
 int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hello),       cmocka_unit_test(test_view),
-        cmocka_unit_test(test_batch_msg),   cmocka_unit_test(test_ack),
-        cmocka_unit_test(test_fetch),       cmocka_unit_test(test_receipts),
-        cmocka_unit_test(test_error),       cmocka_unit_test(test_roster),
-        cmocka_unit_test(test_staff),       cmocka_unit_test(test_page),
-        cmocka_unit_test(test_codes),       cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_list_bounds),
+        cmocka_unit_test(test_hello),          cmocka_unit_test(test_view),
+        cmocka_unit_test(test_batch_msg),      cmocka_unit_test(test_ack),
+        cmocka_unit_test(test_fetch),          cmocka_unit_test(test_receipts),
+        cmocka_unit_test(test_receipts_group), cmocka_unit_test(test_error),
+        cmocka_unit_test(test_roster),         cmocka_unit_test(test_staff),
+        cmocka_unit_test(test_page),           cmocka_unit_test(test_codes),
+        cmocka_unit_test(test_malformed),      cmocka_unit_test(test_list_bounds),
     };
     const struct CMUnitTest vector_tests[] = {
         cmocka_unit_test(test_vectors),

@@ -21,10 +21,16 @@
 #define XS_PROTO_REJECTED_MAX 4096 /* ACK rejected: one per record at most */
 #define XS_PROTO_RECEIPTS_MAX 4096 /* RECEIPTS receipts: envelopes per message */
 #define XS_PROTO_BATCHES_MAX 1024  /* BATCHES envelopes per message */
+/* Leaves under one root in a RECEIPTS group (the Merkle tree's bound, protocol.md §4.2), and
+ * the largest leaf: a receipt's periods and totals, without the envelope around them. */
+#define XS_PROTO_LEAVES_MAX 65536
+#define XS_PROTO_LEAF_MAX (XS_PROTO_RECEIPT_MAX - 1024)
 /* Bytes of envelopes one BATCHES frame carries at most: one envelope of the largest size. */
 #define XS_PROTO_BATCHES_BYTES (1024 * 1024)
 /* Envelopes the protocol carries, in bytes; the modules that sign them write no larger. */
-#define XS_PROTO_RECEIPT_MAX (64 * 1024)      /* a receipt envelope (§4) */
+#define XS_PROTO_RECEIPT_MAX                                                                       \
+    (64 * 1024)                               /* a receipt envelope (§4), or a root envelope      \
+                                                 (§4.2) */
 #define XS_PROTO_POLICY_MAX (24 * 1024 + 128) /* a signed policy envelope (VIEW policy) */
 #define XS_PROTO_ROSTER_MAX (512 * 1024)      /* a roster envelope (§8) */
 #define XS_PROTO_STAFF_MAX (1024 * 1024)      /* a signed roster part (§10) */
@@ -39,7 +45,8 @@ typedef enum xs_msg_type {
     XS_MSG_BATCH = 3,      /* node → hub: one batch envelope */
     XS_MSG_ACK = 4,        /* hub → node: the outcome of one batch */
     XS_MSG_FETCH = 5,      /* node → hub: asks for receipts */
-    XS_MSG_RECEIPTS = 6,   /* hub → node: a page of receipt envelopes */
+    XS_MSG_RECEIPTS = 6,   /* hub → node: a page of receipts: envelopes, or leaves under a
+                              signed root */
     XS_MSG_ERROR = 7,      /* hub → node: a refused frame */
     XS_MSG_SATELLITES = 8, /* relay → hub: asks for its roster (§8) */
     XS_MSG_ROSTER = 9,     /* hub → relay: the signed roster (§8) */
@@ -173,14 +180,23 @@ typedef struct xs_msg_fetch {
     uint8_t origin[XS_SIGN_PK_BYTES]; /* that satellite's key (§8) */
 } xs_msg_fetch_t;
 
-/* RECEIPTS (hub → node). */
+/* RECEIPTS (hub → node). A hub sends its page as a group (a signed root and every leaf under
+ * it) with no envelope in receipts; a relay sends the standalone receipts it keeps in receipts
+ * with no group. */
 typedef struct xs_msg_receipts {
     uint64_t generation;             /* the hub's generation for the node */
     const xs_proto_blob_t *receipts; /* encode: receipt_count receipt envelopes, each at most
-                                        XS_RECEIPT_MAX_BYTES, by teacher_id; decoded: NULL */
+                                        XS_PROTO_RECEIPT_MAX, by teacher_id; decoded: NULL */
     uint32_t receipt_count;          /* at most XS_PROTO_RECEIPTS_MAX */
     xs_proto_list_t receipt_list;    /* decoded: read with xs_proto_next_receipt */
     int more;                        /* 1: FETCH again after the last teacher_id */
+    xs_proto_blob_t root;            /* group: the root envelope (protocol.md §4.2), at most
+                                        XS_PROTO_RECEIPT_MAX; not opened by xs_proto_decode
+                                        (xs_receipt_page_open does); ptr NULL: no group */
+    const xs_proto_blob_t *leaves;   /* encode: leaf_count leaves under root, in order, each
+                                        at most XS_PROTO_LEAF_MAX; decoded: NULL */
+    uint32_t leaf_count;             /* 1..XS_PROTO_LEAVES_MAX with a root; 0 without */
+    xs_proto_list_t leaf_list;       /* decoded: read with xs_proto_next_leaf */
 } xs_msg_receipts_t;
 
 /* ERROR (hub → node). */
@@ -276,6 +292,7 @@ int xs_proto_next_gap(xs_proto_iter_t *it, xs_proto_range_t *out);
 int xs_proto_next_rejected(xs_proto_iter_t *it, xs_proto_rejected_t *out);
 int xs_proto_next_receipt(xs_proto_iter_t *it, xs_proto_blob_t *out);
 int xs_proto_next_envelope(xs_proto_iter_t *it, xs_proto_blob_t *out);
+int xs_proto_next_leaf(xs_proto_iter_t *it, xs_proto_blob_t *out);
 
 /* A RECEIPTS or BATCHES page being filled: at most cap blobs and max_bytes of them. */
 typedef struct xs_proto_page {

@@ -1,5 +1,6 @@
-/* receipt: the hub-signed statement of one teacher's confirmed totals, and the hub-signed
- * policy envelope. Normative formats: schema/protocol.md §4 and §5 (VIEW `policy`). */
+/* receipt: the hub-signed statement of one teacher's confirmed totals, signed alone or as a
+ * leaf under a signed Merkle root, and the hub-signed policy envelope. Normative formats:
+ * schema/protocol.md §4, §4.2 and §5 (VIEW `policy`). */
 #ifndef XS_RECEIPT_H
 #define XS_RECEIPT_H
 
@@ -90,11 +91,16 @@ typedef struct xs_receipt_ident {
 XS_MUST_USE xs_err xs_receipt_sign(xs_writer_t *envelope, const xs_identity_t *hub,
                                    const xs_receipt_t *r);
 
-/* Opens a receipt envelope of len bytes: reads the hub key from the body's first elements,
- * refuses it when expected_hub is given and differs (XS_ECRYPTO), verifies the signature,
- * and only then decodes the body strictly into *out. expected_hub NULL accepts any hub: the
- * caller must then check out->hub. out's strings borrow envelope. XS_ETOOBIG, XS_EMALFORMED,
- * XS_EVERSION (another body format), XS_ECRYPTO, XS_ENOMEM; *out is unspecified on error. */
+/* Opens a receipt envelope of len bytes: a signed body (protocol.md §4, formats 1-3) or a
+ * standalone receipt (§4.2). Reads the hub key from the (root) body's first elements, refuses
+ * it when expected_hub is given and differs (XS_ECRYPTO), verifies the signature; for a
+ * standalone receipt then checks that the leaf's audit path leads to the signed root
+ * (XS_ECRYPTO when it does not; XS_EMALFORMED for an index or a path length that cannot be of
+ * the root's leaf_count); and only then decodes the body, or the leaf, strictly into *out: a
+ * standalone receipt's teacher_id, periods and totals are its leaf's, the rest its root's.
+ * expected_hub NULL accepts any hub: the caller must then check out->hub. out's strings borrow
+ * envelope. XS_ETOOBIG, XS_EMALFORMED, XS_EVERSION (another body format), XS_ECRYPTO,
+ * XS_ENOMEM; *out is unspecified on error. */
 XS_MUST_USE xs_err xs_receipt_open(const void *envelope, size_t len,
                                    const uint8_t expected_hub[XS_SIGN_PK_BYTES], xs_receipt_t *out);
 
@@ -179,18 +185,22 @@ XS_MUST_USE xs_err xs_receipt_text_decode(const char *text, size_t len, uint8_t 
  * XS_ETOOBIG (over XS_RECEIPT_LEAF_MAX or leaf's maximum), XS_ENOMEM. */
 XS_MUST_USE xs_err xs_receipt_leaf_encode(xs_writer_t *leaf, const xs_receipt_t *r);
 
-/* The hash of a leaf's bytes (len bytes): BLAKE2b-256 of 0x00 || leaf. */
+/* The hash of a leaf's bytes (len bytes, at most XS_RECEIPT_LEAF_MAX: no longer leaf is
+ * valid, and none is hashed; a longer one is a caller's error, hashed as 32 zero bytes):
+ * BLAKE2b-256 of 0x00 || leaf. Uses about XS_RECEIPT_LEAF_MAX bytes of stack. */
 void xs_receipt_leaf_hash(const void *leaf, size_t len, uint8_t out[XS_HASH_BYTES]);
 
 /* The Merkle root over n leaf hashes (1..XS_RECEIPT_TREE_MAX), in order, as protocol.md §4.2
- * builds it (RFC 6962 §2.1's shape, inner nodes BLAKE2b-256 of 0x01 || left || right).
- * XS_EINVAL for n 0 or over the maximum, XS_ENOMEM. */
+ * builds it (RFC 6962 §2.1's shape, inner nodes BLAKE2b-256 of 0x01 || left || right); one
+ * leaf's root is its hash. XS_EINVAL for n 0 or over the maximum, XS_ENOMEM. */
 XS_MUST_USE xs_err xs_receipt_tree_root(const uint8_t (*leaf_hashes)[XS_HASH_BYTES], size_t n,
                                         uint8_t root[XS_HASH_BYTES]);
 
-/* The audit path of leaf index among n leaf hashes: *path_len (at most XS_RECEIPT_PATH_MAX)
- * hashes into path, from the leaf's sibling up. XS_EINVAL for index ≥ n or n out of range,
- * XS_ENOMEM. */
+/* The audit path of leaf index among n leaf hashes (protocol.md §4.2, RFC 6962 §2.1.1's
+ * PATH): *path_len (at most XS_RECEIPT_PATH_MAX; path has room for that many) hashes into
+ * path, from the leaf's sibling up; none for one leaf. Each call hashes the whole tree (about
+ * n hashes): for every path of a page, xs_receipt_page_open builds the tree once.
+ * XS_EINVAL for index ≥ n or n out of range, XS_ENOMEM. */
 XS_MUST_USE xs_err xs_receipt_tree_path(const uint8_t (*leaf_hashes)[XS_HASH_BYTES], size_t n,
                                         size_t index, uint8_t (*path)[XS_HASH_BYTES],
                                         size_t *path_len);
@@ -205,23 +215,28 @@ XS_MUST_USE xs_err xs_receipt_root_sign(xs_writer_t *envelope, const xs_identity
 
 /* Appends the standalone receipt of one leaf to out: the root envelope's body and signature
  * (root_env, root_len bytes, as xs_receipt_root_sign wrote it), the leaf (leaf_len bytes), its
- * index and its audit path (path_len hashes). Checks shapes only (nothing is verified).
- * XS_EINVAL, XS_EMALFORMED (root_env is not a root envelope), XS_ETOOBIG, XS_ENOMEM. */
+ * index and its audit path (path_len hashes). Checks shapes only (nothing is verified): the
+ * root body decodes, index is below its leaf_count and path_len is the length of that
+ * index's path. XS_EINVAL (leaf_len 0, index or path_len not so), XS_EMALFORMED (root_env is
+ * not a root envelope), XS_ETOOBIG (leaf over XS_RECEIPT_LEAF_MAX, or out's maximum),
+ * XS_ENOMEM. */
 XS_MUST_USE xs_err xs_receipt_standalone(xs_writer_t *out, const void *root_env, size_t root_len,
                                          const void *leaf, size_t leaf_len, size_t index,
                                          const uint8_t (*path)[XS_HASH_BYTES], size_t path_len);
 
 /* Called by xs_receipt_page_open for each leaf, in order, with its standalone receipt
  * envelope (len bytes, valid during the call). Returning other than XS_OK stops the walk. */
-typedef xs_err (*xs_receipt_leaf_fn)(void *ctx, size_t index, const uint8_t *receipt,
-                                     size_t len);
+typedef xs_err (*xs_receipt_leaf_fn)(void *ctx, size_t index, const uint8_t *receipt, size_t len);
 
 /* Opens a page: the root envelope (root_len bytes) and every leaf under it (n leaves, in
  * order). Verifies the root's signature against hub (the county key the reader holds; never
  * NULL), that n is its leaf_count and that the leaves hash to its root, and decodes every
- * leaf strictly; only then calls fn for each leaf with its standalone receipt. Nothing is
- * called for a page that fails. XS_ECRYPTO (signature, or leaves that do not make the root),
- * XS_EMALFORMED, XS_EVERSION, XS_ETOOBIG, XS_ENOMEM, or fn's error. */
+ * leaf strictly; only then calls fn for each leaf with its standalone receipt (which
+ * xs_receipt_open opens to that leaf's receipt), built in one writer of at most
+ * XS_RECEIPT_MAX_BYTES. Nothing is called for a page that fails. XS_EINVAL (hub or fn NULL),
+ * XS_ECRYPTO (signature, another hub, or leaves that do not make the root), XS_EMALFORMED
+ * (n other than the root's leaf_count, a leaf empty or not a leaf), XS_EVERSION, XS_ETOOBIG
+ * (the root envelope or a leaf over its bound), XS_ENOMEM, or fn's error. */
 XS_MUST_USE xs_err xs_receipt_page_open(const void *root_env, size_t root_len,
                                         const xs_proto_blob_t *leaves, size_t n,
                                         const uint8_t hub[XS_SIGN_PK_BYTES], xs_receipt_leaf_fn fn,
