@@ -145,12 +145,11 @@ int hub_cmd_policy(int argc, char **argv) {
     } else {
         printf("认定规则已更换 (policy replaced): %s 第 %u 版 → 第 %u 版 %s\n", hub.policy->id,
                r.old_version, hub.policy->version, hub.policy->name);
-        printf("已重新认定 %llu 位教师，签发回执 %llu 份，回执代次 %llu；各校下次同步时取回新规则"
-               "和新回执 (re-certified %llu teachers, issued %llu receipts at generation %llu; "
-               "schools get the new policy and receipts at their next sync)\n",
-               (unsigned long long)r.stats.teachers, (unsigned long long)r.stats.receipts,
-               (unsigned long long)r.stats.generation, (unsigned long long)r.stats.teachers,
-               (unsigned long long)r.stats.receipts, (unsigned long long)r.stats.generation);
+        printf("已重新认定 %llu 位教师，回执代次 %llu；各校下次同步时取回新规则和新回执 "
+               "(re-certified %llu teachers at receipt generation %llu; schools get the new "
+               "policy and receipts at their next sync)\n",
+               (unsigned long long)r.stats.teachers, (unsigned long long)r.stats.generation,
+               (unsigned long long)r.stats.teachers, (unsigned long long)r.stats.generation);
         rc = 0;
     }
 out:

@@ -338,9 +338,15 @@ static xs_err s_index(const xs_policy_t *p, xs_txn_t *txn, const uint8_t origin[
             err = xs_store_put(txn, HUB_T_CGROUPS, key,
                                s_group_key(key, t, len, S_KIND_SINGLE, part, 2, &self), "", 0, 0);
     }
-    if (err == XS_OK)
-        err = xs_store_put(txn, HUB_T_CGROUPS, key,
-                           s_group_key(key, t, len, S_KIND_ORIGIN, origin, 32, NULL), "", 0, 0);
+    if (err == XS_OK) {
+        /* Read before written: the teacher's origin is almost always known already, and a
+         * put would dirty its page all the same. */
+        xs_bytes_t v;
+        size_t klen = s_group_key(key, t, len, S_KIND_ORIGIN, origin, 32, NULL);
+        err = xs_store_get(txn, HUB_T_CGROUPS, key, klen, &v);
+        if (err == XS_ENOTFOUND)
+            err = xs_store_put(txn, HUB_T_CGROUPS, key, klen, "", 0, 0);
+    }
     return err;
 }
 

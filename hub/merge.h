@@ -33,7 +33,7 @@ typedef struct hub_merge_stats {
     uint64_t held;      /* batches already held */
     uint64_t forks;     /* batches quarantined as forks */
     uint64_t refused;   /* batches refused */
-    uint64_t teachers;  /* teachers certified and receipted */
+    uint64_t teachers;  /* teachers whose result moved, marked for their origins */
     int policy_changed; /* 1: the merge found and followed a new stored policy */
 } hub_merge_stats_t;
 
@@ -45,8 +45,10 @@ void hub_item_free(hub_item_t *item);
 
 /* Merges n opened items in one durable write transaction (protocol.md §2.1, §3, §4): refuses
  * what must be refused, answers batches already held with their stored ACK, quarantines
- * forks, stores and indexes new batches, then certifies every affected teacher under the
- * hub's policy and stores a signed receipt for each. Every item gets its ACK frame. Returns
+ * forks, stores and indexes new batches, then moves the certification state by what they
+ * change (credit.h) and marks each teacher whose result moved for every origin holding their
+ * records, at one new generation (receipts are built when fetched: issue.h). Every item gets
+ * its ACK frame. Returns
  * XS_OK, or the storage error (nothing of the merge is then stored; every item's ACK says
  * internal). */
 XS_MUST_USE xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *stats);
@@ -62,11 +64,10 @@ typedef struct hub_recertify_stats {
 typedef void (*hub_progress_fn)(void *ctx, size_t done, size_t total);
 
 /* Re-certifies every teacher with records under hub->policy (which the caller has just stored
- * in txn), with the county's exam standings rebuilt under it, and stores a new signed receipt
- * for each at one new generation, marked for every origin holding their records, so nodes
- * fetch them at their next sync. Runs in the caller's write transaction; hub must hold its
- * keys. progress (may be NULL) is called after each teacher. The store's error, XS_ENOMEM, or
- * the engine's. */
+ * in txn): rebuilds the certification state whole (hub_credit_rebuild) and marks every
+ * teacher at one new generation for every origin holding their records, so nodes fetch new
+ * receipts at their next sync. Runs in the caller's write transaction. progress (may be
+ * NULL) is called after each teacher. The store's error, XS_ENOMEM, or the engine's. */
 XS_MUST_USE xs_err hub_recertify(hub_t *hub, xs_txn_t *txn, hub_progress_fn progress, void *ctx,
                                  hub_recertify_stats_t *stats);
 
