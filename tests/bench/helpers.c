@@ -535,11 +535,14 @@ void bench_node_table(const char *node_dir, const char *table, uint64_t *bytes, 
         bench_die("reading %s of %s: %s", table, path, xs_strerror(err));
 }
 
-int bench_sync_line(const char *path, bench_sync_line_t *s) {
+unsigned bench_sync_lines(const char *path, bench_sync_line_t *sum, bench_sync_line_t *last) {
     char line[4096];
-    int found = 0;
+    unsigned lines = 0;
     FILE *f = fopen(path, "r");
-    memset(s, 0, sizeof *s);
+    if (sum)
+        memset(sum, 0, sizeof *sum);
+    if (last)
+        memset(last, 0, sizeof *last);
     /* "发送 B 批 R 条 … 对方已收到至序号 T / 本地 S … 回执 N 份" */
     while (f && fgets(line, sizeof line, f)) {
         const char *p = strstr(line, "发送 ");
@@ -553,12 +556,24 @@ int bench_sync_line(const char *path, bench_sync_line_t *s) {
             continue;
         line[strcspn(line, "\r\n")] = '\0';
         snprintf(got.line, sizeof got.line, "%.1023s", line);
-        *s = got;
-        found = 1;
+        lines++;
+        if (last)
+            *last = got;
+        if (sum) {
+            sum->batches += got.batches;
+            sum->records += got.records;
+            sum->receipts += got.receipts;
+            sum->through = got.through;
+            sum->sealed = got.sealed;
+        }
     }
     if (f)
         fclose(f);
-    return found ? 0 : -1;
+    return lines;
+}
+
+int bench_sync_line(const char *path, bench_sync_line_t *s) {
+    return bench_sync_lines(path, NULL, s) > 0 ? 0 : -1;
 }
 
 double bench_sync(const char *dir, const char *out_path, bench_sync_line_t *s,

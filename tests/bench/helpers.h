@@ -134,6 +134,10 @@ typedef struct bench_sync_line {
 
 /* Reads the last sync summary line of a node's output at path; 0, or -1 when it has none. */
 int bench_sync_line(const char *path, bench_sync_line_t *s);
+/* Reads every sync summary line of a node's output at path (`run` prints one per session):
+ * into *sum (may be NULL) what they sent and stored, summed, and where the last one left
+ * the counters; into *last (may be NULL) the last line. Returns how many there are. */
+unsigned bench_sync_lines(const char *path, bench_sync_line_t *sum, bench_sync_line_t *last);
 /* Runs `xueshi-node sync` of the node in dir, output to out_path; dies unless it exits 0 with
  * a summary line, read into *s. Returns its wall time; its usage into *usage when not NULL. */
 double bench_sync(const char *dir, const char *out_path, bench_sync_line_t *s,
