@@ -288,7 +288,8 @@ static size_t s_group_key(uint8_t *key, const char *teacher, size_t len, uint8_t
     memcpy(key, teacher, len);
     key[len] = 0;
     key[len + 1] = kind;
-    memcpy(key + len + 2, part, part_len);
+    if (part_len)
+        memcpy(key + len + 2, part, part_len);
     size_t n = len + 2 + part_len;
     if (ident) {
         memcpy(key + n, ident->b, S_IDENT);
@@ -823,12 +824,12 @@ static xs_err s_member_load(hub_credit_t *c, size_t i, const char *teacher, size
         m->exam = 1;
         m->score = rec->score;
     }
-    /* What names it: corrections and reviews, whatever their teacher. */
-    if ((err = s_add_prefix(c, HUB_T_CTARGETS, m->ident.b, S_IDENT)) != XS_OK)
+    /* What names it (corrections and reviews, whatever their teacher), and its groups. Adding
+     * members may move the arrays: nothing of m or rec is read after the first add. */
+    s_ident_t self = m->ident;
+    size_t n = mine ? s_groups_of(c->p, rec, keys) : 0;
+    if ((err = s_add_prefix(c, HUB_T_CTARGETS, self.b, S_IDENT)) != XS_OK)
         return err;
-    if (!mine)
-        return XS_OK;
-    size_t n = s_groups_of(c->p, rec, keys);
     for (size_t g = 0; g < n && err == XS_OK; g++)
         err = s_add_prefix(c, HUB_T_CGROUPS, key,
                            s_group_key(key, teacher, len, keys[g][0], keys[g] + 1, S_GROUP, NULL));
@@ -934,7 +935,8 @@ static xs_err s_certify_seeds(hub_credit_t *c) {
         if (c->seeds[i].len != UINT32_MAX)
             c->seeds[live++] = c->seeds[i];
     c->nseeds = live;
-    qsort(c->seeds, c->nseeds, sizeof *c->seeds, s_cmp_seed);
+    if (c->nseeds > 1)
+        qsort(c->seeds, c->nseeds, sizeof *c->seeds, s_cmp_seed);
     for (size_t i = 0; err == XS_OK && i < c->nseeds;) {
         size_t j = i;
         s_component_reset(c);
@@ -1028,7 +1030,8 @@ static xs_err s_report(hub_credit_t *c, hub_credit_changed_fn changed, void *ctx
     uint8_t(*origins)[32] = NULL;
     size_t cap = 0;
     xs_err err = XS_OK;
-    qsort(c->changed, c->nchanged, sizeof *c->changed, s_cmp_changed);
+    if (c->nchanged > 1)
+        qsort(c->changed, c->nchanged, sizeof *c->changed, s_cmp_changed);
     for (size_t i = 0; err == XS_OK && i < c->nchanged; i++) {
         const s_seed_t *t = &c->changed[i];
         if (i > 0 && s_cmp_changed(t, &c->changed[i - 1]) == 0)
@@ -1221,8 +1224,20 @@ static xs_err s_sums_all(const xs_policy_t *p, xs_txn_t *txn, const char *teache
         (*count)++;
     }
     xs_store_cursor_close(&cur);
-    if (err == XS_ENOTFOUND || err == XS_OK)
-        err = *count ? XS_OK : XS_ENOTFOUND;
+    if ((err == XS_ENOTFOUND || err == XS_OK) && *count == 0) {
+        /* No dated record: the teacher is known when they have an activity (its origin is
+         * indexed), with no year and no total. */
+        uint8_t okey[S_KEY_MAX];
+        size_t klen = s_group_key(okey, teacher, len, S_KIND_ORIGIN, NULL, 0, NULL);
+        err = xs_store_cursor_open(txn, HUB_T_CGROUPS, &cur);
+        if (err == XS_OK)
+            err = xs_store_cursor_seek(cur, okey, klen, &k, &v);
+        if (err == XS_OK && (k.len != klen + 32 || memcmp(k.ptr, okey, klen) != 0))
+            err = XS_ENOTFOUND;
+        xs_store_cursor_close(&cur);
+    } else if (err == XS_ENOTFOUND) {
+        err = XS_OK;
+    }
     if (err != XS_OK) {
         free(*out);
         *out = NULL;
