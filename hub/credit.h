@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "hub.h"
+#include "year.h"
 #include "xs/certify.h"
 #include "xs/receipt.h"
 #include "xs/record.h"
@@ -69,12 +70,13 @@ XS_MUST_USE xs_err hub_credit_row(xs_txn_t *txn, const uint8_t origin[32], uint6
 
 /* Fills r with teacher's (len bytes) receipt from the state, unsigned: teacher_id (borrowed
  * from teacher), the policy (borrowed from hub), the periods with their record counts and
- * hashes, the totals as the engine orders them, closed years applied (schema/year.md §5);
+ * hashes, the totals as the engine orders them, closed years applied (schema/year.md §5)
+ * through closed (hub_closed_cache_new; NULL: a cache made for the call);
  * generation and issued_at are left 0. Reads the teacher's sums and the identities of the
  * records in their periods, not the records. XS_ENOTFOUND when the teacher has no accepted
  * record, XS_ETOOBIG, the store's errors, XS_ENOMEM. */
-XS_MUST_USE xs_err hub_credit_receipt(hub_t *hub, xs_txn_t *txn, const char *teacher, size_t len,
-                                      xs_receipt_t *r);
+XS_MUST_USE xs_err hub_credit_receipt(hub_t *hub, xs_txn_t *txn, hub_closed_cache_t *closed,
+                                      const char *teacher, size_t len, xs_receipt_t *r);
 
 /* The teacher's totals as xs_certify_teacher_t.totals gives them for opts NULL (closed years
  * not applied): at most cap rows into out, their number in *count. XS_ENOTFOUND (no accepted

@@ -16,8 +16,10 @@
 #include "xs/codec.h"
 
 const char *const hub_tables[HUB_T_COUNT] = {
-    "meta",  "nodes",    "boxkeys", "chain", "batches", "acks",  "records", "teachers",
-    "exams", "receipts", "follow",  "forks", "staff",   "years", "frozen",
+    "meta",          "nodes",          "boxkeys",     "chain",        "batches",
+    "acks",          "records",        "teachers",    "exams",        "follow",
+    "forks",         "staff",          "years",       "frozen",       "credit_rows",
+    "credit_groups", "credit_targets", "credit_sums", "credit_exams",
 };
 
 /* The keys of enum hub_meta, written once. */
@@ -31,6 +33,7 @@ static const struct {
     [HUB_META_GENERATION] = {"generation", 10},
     [HUB_META_NEXT_NUMBER] = {"next_number", 11},
     [HUB_META_STAFF] = {"staff", 5},
+    [HUB_META_CREDIT] = {"credit", 6},
 };
 
 xs_err hub_meta_get(xs_txn_t *txn, hub_meta name, xs_bytes_t *value) {

@@ -27,9 +27,8 @@ enum hub_table {
     HUB_T_TEACHERS, /* ledger.c: teacher_id + 0x00 + origin (32) + seq (8) → "" */
     HUB_T_EXAMS,    /* ledger.c: origin (32) + seq (8) of every accepted exam record and
                        correction → "" */
-    HUB_T_RECEIPTS, /* outbox.c: teacher_id → the newest receipt envelope */
-    HUB_T_FOLLOW,   /* outbox.c: origin (32) + teacher_id → generation (8): receipts a node
-                       should get */
+    HUB_T_FOLLOW,   /* outbox.c: origin (32) + teacher_id → generation (8) + issued_at (8):
+                       receipts a node should get; origin (32) + 0xff → its newest generation */
     HUB_T_FORKS,    /* ledger.c: origin (32) + first_seq (8) + hash (32) → quarantined envelope,
                        kept forever as proof */
     HUB_T_STAFF,    /* staff.c: roster version (4, big-endian) → the roster (xs_staff_encode),
@@ -38,6 +37,14 @@ enum hub_table {
                        year's signed documents and objections */
     HUB_T_FROZEN,   /* year.c: academic year (2) + origin (32) + seq (8) → the record's row as
                        a closed year (or its supplements) certified it */
+    HUB_T_CROWS,    /* credit.c: origin (32) + seq (8) → the accepted record's row */
+    HUB_T_CGROUPS,  /* credit.c: teacher_id + 0x00 + kind (1) + group (16, or year 2) + origin
+                       (32) + seq (8) → "": which records compete, and a teacher's origins */
+    HUB_T_CTARGETS, /* credit.c: target origin (32) + seq (8) + naming origin (32) + seq (8)
+                       → "": corrections and reviews by the record they name */
+    HUB_T_CSUMS,    /* credit.c: teacher_id + 0x00 + year (2) → the teacher's sums of it */
+    HUB_T_CEXAMS,   /* credit.c: event length (2) + event + score (4) + origin (32) + seq (8)
+                       → kept (1) + tier (1) + teacher_id: exam records bearing a tier */
     HUB_T_COUNT
 };
 
@@ -49,6 +56,8 @@ typedef enum hub_meta {
     HUB_META_GENERATION,  /* u64: the last receipt generation issued (outbox.c moves it) */
     HUB_META_NEXT_NUMBER, /* u64: the enrollment number the next node gets (hub_node_add) */
     HUB_META_STAFF,       /* u64: the roster's current version, 0: none (staff.c moves it) */
+    HUB_META_CREDIT,      /* the hash of the policy the certification state was built under
+                             (credit.c moves it) */
     HUB_META_COUNT
 } hub_meta;
 

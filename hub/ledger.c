@@ -375,10 +375,11 @@ xs_err hub_ledger_record(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq, 
     return s_decode_at(txn, origin, &where, rec);
 }
 
-xs_err hub_ledger_unindexed_each(xs_txn_t *txn,
-                                 xs_err (*fn)(void *ctx, const uint8_t origin[32], uint64_t seq,
-                                              const xs_record_t *rec, uint8_t outcome),
-                                 void *ctx) {
+/* Walks every held record; with unindexed, only those no teacher index names. */
+static xs_err s_records_walk(xs_txn_t *txn, int unindexed,
+                             xs_err (*fn)(void *ctx, const uint8_t origin[32], uint64_t seq,
+                                          const xs_record_t *rec, uint8_t outcome),
+                             void *ctx) {
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
     xs_record_t rec;
@@ -397,10 +398,54 @@ xs_err hub_ledger_unindexed_each(xs_txn_t *txn,
         if ((err = s_decode_at(txn, origin, &v, &rec)) != XS_OK)
             break;
         /* merge.c indexes exactly the accepted records with a teacher_id. */
-        if (outcome == HUB_OUTCOME_ACCEPTED && rec.teacher_id.len > 0)
+        if (unindexed && outcome == HUB_OUTCOME_ACCEPTED && rec.teacher_id.len > 0)
             continue;
         if ((err = fn(ctx, origin, xs_store_key_u64((const uint8_t *)k.ptr + 32), &rec, outcome)) !=
             XS_OK)
+            goto out; /* fn's own error, even XS_ENOTFOUND */
+    }
+    if (err == XS_ENOTFOUND)
+        err = XS_OK;
+out:
+    xs_store_cursor_close(&cur);
+    return err;
+}
+
+xs_err hub_ledger_unindexed_each(xs_txn_t *txn,
+                                 xs_err (*fn)(void *ctx, const uint8_t origin[32], uint64_t seq,
+                                              const xs_record_t *rec, uint8_t outcome),
+                                 void *ctx) {
+    return s_records_walk(txn, 1, fn, ctx);
+}
+
+xs_err hub_ledger_records_each(xs_txn_t *txn,
+                               xs_err (*fn)(void *ctx, const uint8_t origin[32], uint64_t seq,
+                                            const xs_record_t *rec, uint8_t outcome),
+                               void *ctx) {
+    return s_records_walk(txn, 0, fn, ctx);
+}
+
+xs_err hub_ledger_teacher_each(xs_txn_t *txn, const char *teacher, size_t len,
+                               xs_err (*fn)(void *ctx, const uint8_t origin[32], uint64_t seq),
+                               void *ctx) {
+    uint8_t key[XS_ID_MAX + 1];
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    if (len == 0 || len > XS_ID_MAX)
+        return XS_EINVAL;
+    memcpy(key, teacher, len);
+    key[len] = 0;
+    xs_err err = xs_store_cursor_open(txn, HUB_T_TEACHERS, &cur);
+    if (err != XS_OK)
+        return err;
+    for (err = xs_store_cursor_seek(cur, key, len + 1, &k, &v); err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        if (k.len != len + 1 + XS_CHAIN_KEY_BYTES || memcmp(k.ptr, key, len + 1) != 0)
+            break;
+        const uint8_t *rest = (const uint8_t *)k.ptr + len + 1;
+        uint8_t origin[32];
+        memcpy(origin, rest, 32);
+        if ((err = fn(ctx, origin, xs_store_key_u64(rest + 32))) != XS_OK)
             goto out; /* fn's own error, even XS_ENOTFOUND */
     }
     if (err == XS_ENOTFOUND)

@@ -110,6 +110,22 @@ XS_MUST_USE xs_err hub_ledger_unindexed_each(xs_txn_t *txn,
                                                           uint8_t outcome),
                                              void *ctx);
 
+/* Calls fn, in (origin, seq) order, for every held record with its outcome; rec borrows the
+ * store until the transaction ends or writes. Stops at fn's first error and returns it;
+ * XS_ECORRUPT on an entry that does not point at a decodable record. */
+XS_MUST_USE xs_err hub_ledger_records_each(xs_txn_t *txn,
+                                           xs_err (*fn)(void *ctx, const uint8_t origin[32],
+                                                        uint64_t seq, const xs_record_t *rec,
+                                                        uint8_t outcome),
+                                           void *ctx);
+
+/* Calls fn for every record indexed under teacher (len bytes), in (origin, seq) order, until
+ * fn returns other than XS_OK; returns that, or XS_OK after the last. */
+XS_MUST_USE xs_err hub_ledger_teacher_each(xs_txn_t *txn, const char *teacher, size_t len,
+                                           xs_err (*fn)(void *ctx, const uint8_t origin[32],
+                                                        uint64_t seq),
+                                           void *ctx);
+
 /* ---- loading records for the engine ---- */
 
 /* Records loaded for the engine. Records' strings borrow the store: valid until the

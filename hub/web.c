@@ -1135,7 +1135,7 @@ static xs_err s_teacher_receipt(s_req_t *r, const char *id) {
     xs_receipt_t *rc = malloc(sizeof *rc);
     if (!rc)
         return XS_ENOMEM;
-    xs_err err = hub_credit_receipt(&r->hub, r->txn, id, strlen(id), rc);
+    xs_err err = hub_credit_receipt(&r->hub, r->txn, NULL, id, strlen(id), rc);
     if (err == XS_ENOTFOUND) {
         s_lit(w, "<p>县级中心还没有为这位教师签发回执。</p>\n");
         free(rc);

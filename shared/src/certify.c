@@ -133,8 +133,7 @@ typedef struct s_run {
     size_t sel_cap;
     char *arena;
     size_t arena_cap;
-    uint64_t *acc; /* [year][semester][bucket] credited seconds, then [year] the largest
-                      credit of one single-requirement record */
+    xs_certify_sums_t *acc; /* per academic year of the teacher: step 7's sums */
     size_t acc_cap;
     xs_certify_total_t *totals;
     size_t totals_cap;
@@ -412,6 +411,13 @@ static s_review_t *s_review_find(const s_run_t *run, uint64_t target, const xs_s
     return NULL;
 }
 
+int xs_certify_record_year(const xs_policy_t *policy, const xs_record_t *rec, unsigned *semester) {
+    *semester = 0;
+    if ((rec->present & (1u << XS_F_DATE)) && rec->date >= 0 && rec->date <= S_DATE_LAST)
+        return xs_policy_year_of(policy, rec->date, semester);
+    return 0;
+}
+
 /* Steps 1-2 for activity record i: fills its row and, for a teacher's record, its fact.
  * Returns 0 when out of memory. */
 static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
@@ -420,10 +426,8 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
     uint64_t id = s_id(run, i);
     memset(row, 0, sizeof *row);
     row->category = rec->category;
-    unsigned semester = 0;
-    int year = 0;
-    if ((rec->present & (1u << XS_F_DATE)) && rec->date >= 0 && rec->date <= S_DATE_LAST)
-        year = xs_policy_year_of(run->policy, rec->date, &semester);
+    unsigned semester;
+    int year = xs_certify_record_year(run->policy, rec, &semester);
     row->year = (int16_t)year;
     row->semester = (uint8_t)semester;
 
@@ -492,9 +496,7 @@ static int s_evaluate(s_run_t *run, size_t i, s_fact_t *fact) {
     fact->category = rec->category;
     fact->status = row->status;
     fact->review = row->review;
-    fact->level = (rec->present & (1u << XS_F_LEVEL)) && rec->level < XS_LEVEL_COUNT
-                      ? rec->level
-                      : XS_LEVEL_NONE;
+    fact->level = (uint8_t)xs_certify_level(rec);
     fact->rank = rec->category == XS_CAT_EXAM ? rec->score : base;
     fact->key = 0;
     /* Only records still in the running need their event: steps 3 and 4. Exam events are
@@ -916,6 +918,64 @@ static xs_certify_tier s_tier(const xs_certify_exams_t *ex, const s_exam_event_t
     return XS_TIER_MIDDLE;
 }
 
+xs_err xs_certify_exams_make(xs_certify_exams_t **out, const xs_certify_exam_event_t *events,
+                             size_t count) {
+    xs_certify_exams_t *ex = calloc(1, sizeof *ex);
+    size_t total = 0, name_bytes = 0, mask = 63;
+    *out = NULL;
+    if (!ex)
+        return XS_ENOMEM;
+    for (size_t e = 0; e < count; e++) {
+        total += events[e].count;
+        name_bytes += events[e].len;
+    }
+    while (mask + 1 < count * 2)
+        mask = mask * 2 + 1;
+    ex->events = calloc(count ? count : 1, sizeof *ex->events);
+    ex->scores = malloc((total ? total : 1) * sizeof *ex->scores);
+    ex->names = malloc(name_bytes ? name_bytes : 1);
+    ex->slots = calloc(mask + 1, sizeof *ex->slots);
+    if (!ex->events || !ex->scores || !ex->names || !ex->slots) {
+        xs_certify_exams_destroy(&ex);
+        return XS_ENOMEM;
+    }
+    ex->slot_mask = mask;
+    uint32_t first = 0;
+    name_bytes = 0;
+    for (size_t e = 0; e < count; e++) {
+        const xs_certify_exam_event_t *in = &events[e];
+        uint32_t hash = s_hash(in->name, in->len);
+        if (s_exam_find(ex, hash, in->name, in->len)) {
+            xs_certify_exams_destroy(&ex);
+            return XS_EINVAL;
+        }
+        s_exam_event_t *ev = &ex->events[ex->event_count];
+        ev->hash = hash;
+        ev->name_len = (uint32_t)in->len;
+        ev->name_off = name_bytes;
+        ev->first = first;
+        ev->count = (uint32_t)in->count;
+        if (in->len)
+            memcpy(ex->names + name_bytes, in->name, in->len);
+        name_bytes += in->len;
+        if (in->count)
+            memcpy(ex->scores + first, in->scores, in->count * sizeof *ex->scores);
+        qsort(ex->scores + first, in->count, sizeof *ex->scores, s_cmp_u32);
+        first += (uint32_t)in->count;
+        size_t slot = hash & mask;
+        while (ex->slots[slot])
+            slot = (slot + 1) & mask;
+        ex->slots[slot] = (uint32_t)++ex->event_count;
+    }
+    *out = ex;
+    return XS_OK;
+}
+
+xs_certify_tier xs_certify_exams_tier(const xs_certify_exams_t *ex, const char *event, size_t len,
+                                      uint32_t score) {
+    return s_tier(ex, s_exam_find(ex, s_hash(event, len), event, len), score);
+}
+
 size_t xs_certify_exams_count(const xs_certify_exams_t *ex) {
     return ex ? ex->event_count : 0;
 }
@@ -960,6 +1020,159 @@ static void s_total_row(xs_certify_total_t *row, xs_scope scope, size_t bucket, 
     row->binding = required && !((advisory >> scope) & 1u);
 }
 
+unsigned xs_certify_level(const xs_record_t *rec) {
+    return (rec->present & (1u << XS_F_LEVEL)) && rec->level < XS_LEVEL_COUNT ? rec->level
+                                                                              : XS_LEVEL_NONE;
+}
+
+void xs_certify_sums_apply(const xs_policy_t *p, xs_certify_sums_t *s, const xs_certify_row_t *row,
+                           unsigned level, int sign) {
+    if (!row->year)
+        return;
+    s->held += (uint32_t)sign;
+    if (row->status != XS_CERT_CREDITED || row->semester < 1 || row->semester > 2)
+        return;
+    /* Unsigned arithmetic: removing what was added before is exact. */
+    uint64_t credit = sign > 0 ? row->credited_seconds : (uint64_t)0 - row->credited_seconds;
+    unsigned buckets = p->bucket_mask[row->category][level < XS_LEVEL_COUNT ? level : 0];
+    uint64_t *cell = s->credited[row->semester - 1];
+    for (unsigned mask = buckets; mask; mask &= mask - 1)
+        cell[__builtin_ctz(mask)] += credit;
+    if (p->require_review && row->review != XS_REVIEW_APPROVED) {
+        uint32_t *u = s->unreviewed[row->semester - 1];
+        for (unsigned mask = buckets; mask; mask &= mask - 1)
+            u[__builtin_ctz(mask)] += (uint32_t)sign;
+    }
+}
+
+int xs_certify_single_candidate(const xs_policy_t *p, const xs_certify_row_t *row, unsigned level) {
+    unsigned buckets = p->bucket_mask[row->category][level < XS_LEVEL_COUNT ? level : 0];
+    return row->status == XS_CERT_CREDITED && row->category == p->single.category &&
+           ((buckets >> p->single.bucket) & 1u);
+}
+
+size_t xs_certify_totals_max(const xs_policy_t *p, size_t span) {
+    size_t cycles = span / (p->cycle_years ? p->cycle_years : 1) + 2;
+    return (span * 3 + cycles) * p->bucket_count + 1;
+}
+
+/* The sums of year y among years (count, ascending), or NULL. */
+static const xs_certify_sums_t *s_sums_at(const xs_certify_sums_t *years, size_t count, int y) {
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (years[mid].year < y)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < count && years[lo].year == y ? &years[lo] : NULL;
+}
+
+xs_err xs_certify_totals(const xs_policy_t *p, const xs_certify_sums_t *years, size_t count,
+                         const xs_certify_opts_t *opts, xs_certify_total_t *out, size_t cap,
+                         size_t *total_count) {
+    int y_lo = 0, y_hi = -1;
+    *total_count = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i > 0 && years[i].year <= years[i - 1].year)
+            return XS_EINVAL;
+        if (!years[i].held)
+            continue;
+        if (y_hi < y_lo)
+            y_lo = years[i].year;
+        y_hi = years[i].year;
+    }
+    /* Which academic years are reported, and the cycles they touch: by default the years the
+     * teacher has records in (and their cycles); with opts, every year of the range. */
+    int e_lo = y_lo, e_hi = y_hi, every = 0;
+    if (opts && (opts->first_year || opts->last_year)) {
+        if (opts->first_year > opts->last_year || opts->first_year < 1900 || opts->last_year > 2200)
+            return XS_EINVAL;
+        e_lo = opts->first_year;
+        e_hi = opts->last_year;
+        every = 1;
+    }
+#define S_HELD(y) ((y) >= y_lo && (y) <= y_hi && (at = s_sums_at(years, count, (y))) && at->held)
+    const xs_certify_sums_t *at;
+    size_t b_count = p->bucket_count;
+    size_t span = e_hi >= e_lo ? (size_t)(e_hi - e_lo + 1) : 0;
+    int c_lo = span ? xs_policy_cycle_of(p, e_lo) : 0;
+    int c_hi = span ? xs_policy_cycle_of(p, e_hi) : -1;
+    size_t k = 0;
+    static const xs_certify_sums_t zero;
+    for (int year = e_lo; span && year <= e_hi; year++) {
+        if (!every && !S_HELD(year))
+            continue;
+        const xs_certify_sums_t *s = NULL;
+        if (year >= y_lo && year <= y_hi)
+            s = s_sums_at(years, count, year);
+        if (!s)
+            s = &zero;
+        for (size_t b = 0; b < b_count; b++) {
+            const xs_policy_bucket_t *bk = &p->buckets[b];
+            if (k >= cap)
+                return XS_ETOOBIG;
+            s_total_row(&out[k], XS_SCOPE_YEAR, b, year, 0, s->credited[0][b] + s->credited[1][b],
+                        bk->required_seconds[XS_SCOPE_YEAR], bk->advisory);
+            out[k++].unreviewed = s->unreviewed[0][b] + s->unreviewed[1][b];
+        }
+        for (unsigned sem = 1; sem <= 2; sem++) {
+            for (size_t b = 0; b < b_count; b++) {
+                const xs_policy_bucket_t *bk = &p->buckets[b];
+                if (!bk->required_seconds[XS_SCOPE_SEMESTER])
+                    continue;
+                if (k >= cap)
+                    return XS_ETOOBIG;
+                s_total_row(&out[k], XS_SCOPE_SEMESTER, b, year, sem, s->credited[sem - 1][b],
+                            bk->required_seconds[XS_SCOPE_SEMESTER], bk->advisory);
+                out[k++].unreviewed = s->unreviewed[sem - 1][b];
+            }
+        }
+    }
+    unsigned single_cat = p->single.category;
+    for (int cycle = c_lo; span && cycle <= c_hi; cycle += (int)p->cycle_years) {
+        int any = every;
+        for (int year = cycle; !any && year < cycle + (int)p->cycle_years; year++)
+            any = S_HELD(year);
+        if (!any)
+            continue;
+        for (size_t b = 0; b < b_count; b++) {
+            const xs_policy_bucket_t *bk = &p->buckets[b];
+            if (!bk->required_seconds[XS_SCOPE_CYCLE])
+                continue;
+            uint64_t credited = 0, largest = 0, pending = 0;
+            for (int year = cycle; year < cycle + (int)p->cycle_years; year++) {
+                if (year < y_lo || year > y_hi || !(at = s_sums_at(years, count, year)))
+                    continue;
+                credited += at->credited[0][b] + at->credited[1][b];
+                pending += at->unreviewed[0][b] + at->unreviewed[1][b];
+                if (at->best > largest)
+                    largest = at->best;
+            }
+            if (k >= cap)
+                return XS_ETOOBIG;
+            xs_certify_total_t *row = &out[k++];
+            s_total_row(row, XS_SCOPE_CYCLE, b, cycle, 0, credited,
+                        bk->required_seconds[XS_SCOPE_CYCLE], bk->advisory);
+            row->unreviewed = (uint32_t)pending;
+            /* The single-record requirement joins its bucket's cycle row (§6.8: and says so
+             * when it is what is missing). */
+            if (single_cat != XS_CAT_NONE && b == p->single.bucket) {
+                row->single_seconds = (uint32_t)largest;
+                row->single_met = (uint8_t)s_met(largest, p->single.min_seconds);
+                if (row->single_met != XS_MET_YES) {
+                    row->met = XS_MET_NO;
+                    row->why |= XS_WHY_SINGLE_MISSING;
+                }
+            }
+        }
+    }
+#undef S_HELD
+    *total_count = k;
+    return XS_OK;
+}
+
 static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t *exams,
                        xs_certify_teacher_fn on_teacher, void *ctx) {
     const xs_policy_t *p = run->policy;
@@ -990,130 +1203,36 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
     if (!on_teacher)
         return XS_OK;
 
-    /* Step 7: credited seconds per academic year, semester and bucket; a record counts in
-     * the buckets its category and level are members of (§4, §6.5). */
-    size_t b_count = p->bucket_count;
+    /* Step 7: the sums of each academic year the teacher has dated records in, then the
+     * totals from them (xs_certify_totals, which the hub's kept sums go through too). */
     size_t span = y_hi >= y_lo ? (size_t)(y_hi - y_lo + 1) : 0;
-    size_t cells = span * 2 * b_count;
-    /* Under require_review, as many cells again: credited records not approved (§7). */
-    size_t review_cells = p->require_review ? cells : 0;
-    if (!s_grow(&run->acc, &run->acc_cap, cells + 2 * span + review_cells + 1, sizeof *run->acc))
+    if (!s_grow(&run->acc, &run->acc_cap, span + 1, sizeof *run->acc))
         return XS_ENOMEM;
-    uint64_t *acc = run->acc;
-    uint64_t *best = run->acc + cells;  /* [year]: the largest single-requirement record */
-    uint64_t *held = best + span;       /* [year]: records dated in it, whatever their status */
-    uint64_t *unreviewed = held + span; /* [year][semester][bucket], under require_review */
-    memset(acc, 0, (cells + 2 * span + review_cells) * sizeof *acc);
-    unsigned single_cat = p->single.category;
+    xs_certify_sums_t *sums = run->acc;
+    memset(sums, 0, span * sizeof *sums);
+    for (size_t y = 0; y < span; y++)
+        sums[y].year = (int16_t)(y_lo + (int)y);
     for (size_t j = 0; j < n; j++) {
         const s_fact_t *fact = &f[j];
-        if (fact->year >= y_lo && fact->year <= y_hi)
-            held[fact->year - y_lo]++;
-        if (fact->status != XS_CERT_CREDITED)
+        if (!fact->year)
             continue;
-        size_t y = (size_t)(fact->year - y_lo);
-        uint64_t *cell = acc + (y * 2 + (fact->semester - 1u)) * b_count;
-        unsigned buckets = p->bucket_mask[fact->category][fact->level];
-        for (unsigned mask = buckets; mask; mask &= mask - 1)
-            cell[__builtin_ctz(mask)] += fact->rank;
-        if (review_cells && fact->review != XS_REVIEW_APPROVED) {
-            cell = unreviewed + (cell - acc);
-            for (unsigned mask = buckets; mask; mask &= mask - 1)
-                cell[__builtin_ctz(mask)]++;
-        }
-        /* the single record: of its category, and counted by its bucket (policy.md §5) */
-        if (fact->category == single_cat && fact->rank > best[y] &&
-            ((buckets >> p->single.bucket) & 1u))
-            best[y] = fact->rank;
+        const xs_certify_row_t *row = &run->rows[fact->index];
+        xs_certify_sums_t *s = &sums[fact->year - y_lo];
+        xs_certify_sums_apply(p, s, row, fact->level, 1);
+        if (xs_certify_single_candidate(p, row, fact->level) && row->credited_seconds > s->best)
+            s->best = row->credited_seconds;
     }
-
-    /* Which academic years are reported, and the cycles they touch: by default the years the
-     * teacher has records in (and their cycles); with opts, every year of the range. */
-    int e_lo = y_lo, e_hi = y_hi, every = 0;
-    if (run->opts && (run->opts->first_year || run->opts->last_year)) {
-        e_lo = run->opts->first_year;
-        e_hi = run->opts->last_year;
-        every = 1;
-    }
-#define S_HELD(y) ((y) >= y_lo && (y) <= y_hi && held[(y)-y_lo])
-    size_t years = e_hi >= e_lo ? (size_t)(e_hi - e_lo + 1) : 0;
-    int c_lo = years ? xs_policy_cycle_of(p, e_lo) : 0;
-    int c_hi = years ? xs_policy_cycle_of(p, e_hi) : -1;
-    size_t cycles = years ? (size_t)(c_hi - c_lo) / p->cycle_years + 1 : 0;
-    if (!s_grow(&run->totals, &run->totals_cap, (years * 3 + cycles) * b_count + 1,
-                sizeof *run->totals))
+    size_t reported = span;
+    if (run->opts && (run->opts->first_year || run->opts->last_year))
+        reported = (size_t)(run->opts->last_year - run->opts->first_year + 1);
+    size_t max = xs_certify_totals_max(p, reported);
+    if (!s_grow(&run->totals, &run->totals_cap, max, sizeof *run->totals))
         return XS_ENOMEM;
-    xs_certify_total_t *out = run->totals;
-    size_t k = 0;
-    static const uint64_t zero[XS_POLICY_BUCKETS_MAX];
-    for (int year = e_lo; years && year <= e_hi; year++) {
-        const uint64_t *s1 = zero, *s2 = zero, *u1 = zero, *u2 = zero;
-        if (!every && !S_HELD(year))
-            continue;
-        if (year >= y_lo && year <= y_hi) {
-            s1 = acc + (size_t)(year - y_lo) * 2 * b_count;
-            s2 = s1 + b_count;
-            if (review_cells) {
-                u1 = unreviewed + (s1 - acc);
-                u2 = u1 + b_count;
-            }
-        }
-        for (size_t b = 0; b < b_count; b++) {
-            const xs_policy_bucket_t *bk = &p->buckets[b];
-            s_total_row(&out[k], XS_SCOPE_YEAR, b, year, 0, s1[b] + s2[b],
-                        bk->required_seconds[XS_SCOPE_YEAR], bk->advisory);
-            out[k++].unreviewed = (uint32_t)(u1[b] + u2[b]);
-        }
-        for (unsigned sem = 1; sem <= 2; sem++) {
-            for (size_t b = 0; b < b_count; b++) {
-                const xs_policy_bucket_t *bk = &p->buckets[b];
-                if (!bk->required_seconds[XS_SCOPE_SEMESTER])
-                    continue;
-                s_total_row(&out[k], XS_SCOPE_SEMESTER, b, year, sem, (sem == 1 ? s1 : s2)[b],
-                            bk->required_seconds[XS_SCOPE_SEMESTER], bk->advisory);
-                out[k++].unreviewed = (uint32_t)(sem == 1 ? u1 : u2)[b];
-            }
-        }
-    }
-    for (int cycle = c_lo; cycles && cycle <= c_hi; cycle += (int)p->cycle_years) {
-        int any = every;
-        for (int year = cycle; !any && year < cycle + (int)p->cycle_years; year++)
-            any = S_HELD(year);
-        if (!any)
-            continue;
-        for (size_t b = 0; b < b_count; b++) {
-            const xs_policy_bucket_t *bk = &p->buckets[b];
-            if (!bk->required_seconds[XS_SCOPE_CYCLE])
-                continue;
-            uint64_t credited = 0, largest = 0, pending = 0;
-            for (int year = cycle; year < cycle + (int)p->cycle_years; year++) {
-                if (year < y_lo || year > y_hi)
-                    continue;
-                const uint64_t *s1 = acc + (size_t)(year - y_lo) * 2 * b_count;
-                credited += s1[b] + s1[b_count + b];
-                if (review_cells)
-                    pending += unreviewed[(s1 - acc) + b] + unreviewed[(s1 - acc) + b_count + b];
-                if (best[year - y_lo] > largest)
-                    largest = best[year - y_lo];
-            }
-            xs_certify_total_t *row = &out[k++];
-            s_total_row(row, XS_SCOPE_CYCLE, b, cycle, 0, credited,
-                        bk->required_seconds[XS_SCOPE_CYCLE], bk->advisory);
-            row->unreviewed = (uint32_t)pending;
-            /* The single-record requirement joins its bucket's cycle row (§6.8: and says so
-             * when it is what is missing). */
-            if (single_cat != XS_CAT_NONE && b == p->single.bucket) {
-                row->single_seconds = (uint32_t)largest;
-                row->single_met = (uint8_t)s_met(largest, p->single.min_seconds);
-                if (row->single_met != XS_MET_YES) {
-                    row->met = XS_MET_NO;
-                    row->why |= XS_WHY_SINGLE_MISSING;
-                }
-            }
-        }
-    }
+    size_t k;
+    xs_err err = xs_certify_totals(p, sums, span, run->opts, run->totals, run->totals_cap, &k);
+    if (err != XS_OK)
+        return err;
 
-#undef S_HELD
     uint32_t *list = run->sel; /* free again: steps 3-6 are done */
     for (size_t j = 0; j < n; j++)
         list[j] = f[j].index;
@@ -1122,7 +1241,7 @@ static xs_err s_ledger(s_run_t *run, uint32_t teacher, const xs_certify_exams_t 
         .teacher_id = {run->teachers.bytes + name->off, name->len},
         .records = list,
         .record_count = n,
-        .totals = out,
+        .totals = run->totals,
         .total_count = k,
     };
     return on_teacher(ctx, &view);

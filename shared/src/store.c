@@ -342,6 +342,17 @@ xs_err xs_store_del(xs_txn_t *t, unsigned table, const void *key, size_t klen) {
     return s_write_err(t->store->env, rc, "del");
 }
 
+xs_err xs_store_clear(xs_txn_t *t, unsigned table) {
+    if (!s_table_ok(t, table))
+        return XS_EINVAL;
+    int rc = mdb_drop(t->txn, t->store->dbi[table], 0);
+    if (rc == MDB_MAP_FULL) {
+        t->map_full = 1;
+        return XS_EFULL;
+    }
+    return s_write_err(t->store->env, rc, "drop");
+}
+
 xs_err xs_store_count(xs_txn_t *t, unsigned table, uint64_t *count) {
     if (!s_table_ok(t, table))
         return XS_EINVAL;

@@ -33,7 +33,7 @@
 #include "xs/transport.h"
 
 /* Teachers "T1".."T<S_SHORT>", and one 64-byte id "T<n>-zzz…" for every S_LONG_EVERY-th n. */
-#define S_SHORT 2400
+#define S_SHORT 4800
 #define S_LONG_EVERY 24
 #define S_TEACHERS (S_SHORT + S_SHORT / S_LONG_EVERY)
 /* Records per batch the test seals. */

@@ -194,6 +194,73 @@ size_t xs_certify_exams_count(const xs_certify_exams_t *exams);
 size_t xs_certify_exams_participants(const xs_certify_exams_t *exams, const char *event,
                                      size_t len);
 
+/* One teacher's sums over one academic year: what step 7 adds up from the rows. The hub keeps
+ * one per teacher and year and moves it as rows change (hub/credit.c); the engine fills its
+ * own the same way, so totals built from either are the same. */
+typedef struct xs_certify_sums {
+    uint64_t credited[2][XS_POLICY_BUCKETS_MAX];   /* per semester (index semester - 1) and
+                                                      bucket: credited seconds */
+    uint32_t unreviewed[2][XS_POLICY_BUCKETS_MAX]; /* under require_review: credited records
+                                                      counted there not approved; else 0 */
+    uint32_t held;                                 /* the teacher's activity records dated in
+                                                      the year, whatever their status */
+    uint32_t best; /* the largest credit of one credited record of the policy's single-record
+                      category counted by its bucket, in seconds; 0: none */
+    int16_t year;  /* the academic year (2025 for 2025-2026) */
+} xs_certify_sums_t;
+
+/* The level an activity record's buckets filter on (§6.5): its level when present and known,
+ * else XS_LEVEL_NONE. */
+unsigned xs_certify_level(const xs_record_t *rec);
+
+/* The academic year (2025 for 2025-2026) of an activity record's date as the engine reads it,
+ * with its semester (1 or 2) into *semester; 0 (semester 0) when it has no valid date. */
+int xs_certify_record_year(const xs_policy_t *policy, const xs_record_t *rec, unsigned *semester);
+
+/* Adds (sign 1) or removes (sign -1) the part of one activity row (of a record of level
+ * `level`) in s, whose year must be row->year: held, and when credited its seconds in the
+ * buckets its category and level count in, and its unreviewed count under require_review.
+ * best is not moved (a largest value cannot be removed): the caller recomputes it. A row
+ * without a year moves nothing. */
+void xs_certify_sums_apply(const xs_policy_t *policy, xs_certify_sums_t *s,
+                           const xs_certify_row_t *row, unsigned level, int sign);
+
+/* Whether a credited row of a record of level `level` counts toward the single-record
+ * requirement (its category, counted by its bucket): a candidate for xs_certify_sums_t.best. */
+int xs_certify_single_candidate(const xs_policy_t *policy, const xs_certify_row_t *row,
+                                unsigned level);
+
+/* Step 7 from sums: the totals of one teacher, exactly as xs_certify_teacher_t.totals orders
+ * them, from years (count entries, years ascending and distinct; entries may have held 0).
+ * opts as xs_certify_run. At most cap rows into out, their number into *count. XS_ETOOBIG
+ * (cap too small), XS_EINVAL (years out of order, a bad opts range). */
+XS_MUST_USE xs_err xs_certify_totals(const xs_policy_t *policy, const xs_certify_sums_t *years,
+                                     size_t count, const xs_certify_opts_t *opts,
+                                     xs_certify_total_t *out, size_t cap, size_t *total_count);
+
+/* Most rows xs_certify_totals can give for years spanning `span` academic years: what to
+ * allocate. */
+size_t xs_certify_totals_max(const xs_policy_t *policy, size_t span);
+
+/* One exam event's kept scores, for xs_certify_exams_make. */
+typedef struct xs_certify_exam_event {
+    const char *name; /* the event, len bytes */
+    size_t len;
+    const uint32_t *scores; /* count kept scores, in hundredths of a point, any order */
+    size_t count;
+} xs_certify_exam_event_t;
+
+/* Builds standings from events given directly (count distinct names): what the hub keeps in
+ * its store. *out is the caller's (xs_certify_exams_destroy). XS_EINVAL (a name repeated),
+ * XS_ENOMEM. */
+XS_MUST_USE xs_err xs_certify_exams_make(xs_certify_exams_t **out,
+                                         const xs_certify_exam_event_t *events, size_t count);
+
+/* The tier (§3.4) a score (hundredths of a point) gets in the event named `event` (len
+ * bytes) of exams: middle when the event has fewer than 3 participants or is unknown. */
+xs_certify_tier xs_certify_exams_tier(const xs_certify_exams_t *exams, const char *event,
+                                      size_t len, uint32_t score);
+
 /* Writes the Chinese reason of a row, NUL-terminated, into out (cap bytes) and returns its
  * length: xs_reason_zh(row->reason), with the policy's threshold after a too_short reason
  * ("字数不足1000"); "" when the row has no reason. rec is the row's record. Same as

@@ -9,7 +9,7 @@
 
 /* Map size a new store starts with, in bytes; it doubles whenever a write step fills it. */
 #define XS_STORE_MAP_DEFAULT ((size_t)64 << 20)
-#define XS_STORE_MAX_TABLES 16
+#define XS_STORE_MAX_TABLES 32
 
 typedef struct xs_store xs_store_t;
 typedef struct xs_txn xs_txn_t;
@@ -68,6 +68,10 @@ XS_MUST_USE xs_err xs_store_get(xs_txn_t *txn, unsigned table, const void *key, 
 
 /* Deletes key from table. XS_ENOTFOUND when absent. */
 XS_MUST_USE xs_err xs_store_del(xs_txn_t *txn, unsigned table, const void *key, size_t klen);
+
+/* Empties a table (its entries; the table stays) inside write transaction txn. XS_EFULL,
+ * XS_ESTORE. */
+XS_MUST_USE xs_err xs_store_clear(xs_txn_t *txn, unsigned table);
 
 /* Number of entries in table. */
 XS_MUST_USE xs_err xs_store_count(xs_txn_t *txn, unsigned table, uint64_t *count);
