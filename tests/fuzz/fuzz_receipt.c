@@ -75,12 +75,11 @@ static void s_under_root(const uint8_t *leaf, size_t len, size_t leaf_count, siz
     memset(head, 0, sizeof *head);
     head->policy_id = (xs_str_t){"fuzz", 4};
     head->generation = 7;
-    if (xs_receipt_tree_root((const uint8_t(*)[32])hashes, leaf_count, root) != XS_OK ||
-        xs_receipt_tree_path((const uint8_t(*)[32])hashes, leaf_count, index, path, &path_len) !=
-            XS_OK ||
+    if (xs_receipt_tree_root(hashes, leaf_count, root) != XS_OK ||
+        xs_receipt_tree_path(hashes, leaf_count, index, path, &path_len) != XS_OK ||
         xs_receipt_root_sign(root_env, s_hub_key(), head, leaf_count, root) != XS_OK ||
-        xs_receipt_standalone(receipt, root_env->data, root_env->len, leaf, len, index,
-                              (const uint8_t(*)[32])path, path_len) != XS_OK)
+        xs_receipt_standalone(receipt, root_env->data, root_env->len, leaf, len, index, path,
+                              path_len) != XS_OK)
         abort();
 }
 
