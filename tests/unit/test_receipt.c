@@ -860,13 +860,13 @@ static void s_check_path(const uint8_t (*h)[32], size_t n, size_t i) {
 static void s_check_shape(size_t n, size_t step) {
     uint8_t(*h)[32] = s_hashes(n);
     uint8_t root[32], want[32];
-    assert_int_equal(xs_receipt_tree_root((const uint8_t(*)[32])h, n, root), XS_OK);
-    s_ref_mth((const uint8_t(*)[32])h, n, want);
+    assert_int_equal(xs_receipt_tree_root(h, n, root), XS_OK);
+    s_ref_mth(h, n, want);
     if (memcmp(root, want, 32) != 0)
         fail_msg("the root of %zu leaves is not RFC 6962's", n);
     for (size_t i = 0; i < n; i += step)
-        s_check_path((const uint8_t(*)[32])h, n, i);
-    s_check_path((const uint8_t(*)[32])h, n, n - 1);
+        s_check_path(h, n, i);
+    s_check_path(h, n, n - 1);
     free(h);
 }
 
@@ -885,16 +885,15 @@ static void test_tree_shape(void **state) {
     /* One leaf: its hash is the root, its path empty. */
     uint8_t(*h)[32] = s_hashes(2), root[32], path[XS_RECEIPT_PATH_MAX][32];
     size_t len = 99;
-    assert_int_equal(xs_receipt_tree_root((const uint8_t(*)[32])h, 1, root), XS_OK);
+    assert_int_equal(xs_receipt_tree_root(h, 1, root), XS_OK);
     assert_memory_equal(root, h[0], 32);
-    assert_int_equal(xs_receipt_tree_path((const uint8_t(*)[32])h, 1, 0, path, &len), XS_OK);
+    assert_int_equal(xs_receipt_tree_path(h, 1, 0, path, &len), XS_OK);
     assert_int_equal(len, 0);
     /* No tree of no leaf, or of more than the maximum; no path past the leaves. */
-    assert_int_equal(xs_receipt_tree_root((const uint8_t(*)[32])h, 0, root), XS_EINVAL);
-    assert_int_equal(xs_receipt_tree_root((const uint8_t(*)[32])h, XS_RECEIPT_TREE_MAX + 1, root),
-                     XS_EINVAL);
-    assert_int_equal(xs_receipt_tree_path((const uint8_t(*)[32])h, 2, 2, path, &len), XS_EINVAL);
-    assert_int_equal(xs_receipt_tree_path((const uint8_t(*)[32])h, 0, 0, path, &len), XS_EINVAL);
+    assert_int_equal(xs_receipt_tree_root(h, 0, root), XS_EINVAL);
+    assert_int_equal(xs_receipt_tree_root(h, XS_RECEIPT_TREE_MAX + 1, root), XS_EINVAL);
+    assert_int_equal(xs_receipt_tree_path(h, 2, 2, path, &len), XS_EINVAL);
+    assert_int_equal(xs_receipt_tree_path(h, 0, 0, path, &len), XS_EINVAL);
     free(h);
 
     /* The leaf hash: BLAKE2b-256 of 0x00 || leaf; an inner node's prefix is 0x01. */
@@ -946,8 +945,7 @@ static void s_page_make(fixture_t *fx, size_t n, size_t first, s_page_t *page) {
         page->blobs[i] = (xs_proto_blob_t){page->leaves[i].data, page->leaves[i].len};
         xs_receipt_leaf_hash(page->leaves[i].data, page->leaves[i].len, page->hashes[i]);
     }
-    assert_int_equal(xs_receipt_tree_root((const uint8_t(*)[32])page->hashes, n, page->root),
-                     XS_OK);
+    assert_int_equal(xs_receipt_tree_root(page->hashes, n, page->root), XS_OK);
     s_sample(&fx->receipt); /* the head: policy, generation, issued_at */
     xs_writer_init(&page->root_env, 1024);
     assert_int_equal(xs_receipt_root_sign(&page->root_env, fx->hub, &fx->receipt, n, page->root),
@@ -1004,13 +1002,11 @@ static xs_err s_on_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t 
         size_t path_len;
         xs_writer_t again;
         const s_page_t *p = w->page;
-        assert_int_equal(
-            xs_receipt_tree_path((const uint8_t(*)[32])p->hashes, p->n, index, path, &path_len),
-            XS_OK);
+        assert_int_equal(xs_receipt_tree_path(p->hashes, p->n, index, path, &path_len), XS_OK);
         xs_writer_init(&again, XS_RECEIPT_MAX_BYTES);
         assert_int_equal(xs_receipt_standalone(&again, p->root_env.data, p->root_env.len,
                                                p->leaves[index].data, p->leaves[index].len, index,
-                                               (const uint8_t(*)[32])path, path_len),
+                                               path, path_len),
                          XS_OK);
         assert_int_equal(again.len, len);
         assert_memory_equal(again.data, receipt, len);
@@ -1312,7 +1308,7 @@ static void test_page_refused(void **state) {
     uint8_t hashes[2][32], odd_root[32];
     xs_receipt_leaf_hash(odd[0].ptr, odd[0].len, hashes[0]);
     xs_receipt_leaf_hash(odd[1].ptr, odd[1].len, hashes[1]);
-    assert_int_equal(xs_receipt_tree_root((const uint8_t(*)[32])hashes, 2, odd_root), XS_OK);
+    assert_int_equal(xs_receipt_tree_root(hashes, 2, odd_root), XS_OK);
     xs_writer_t odd_env;
     xs_writer_init(&odd_env, 1024);
     s_sample(&fx->receipt);
@@ -1339,16 +1335,14 @@ static void s_single(fixture_t *fx, const uint8_t *leaf, size_t len, size_t leaf
     xs_receipt_t head;
     xs_writer_t env;
     xs_receipt_leaf_hash(leaf, len, h[index]);
-    assert_int_equal(xs_receipt_tree_root((const uint8_t(*)[32])h, leaf_count, root), XS_OK);
-    assert_int_equal(
-        xs_receipt_tree_path((const uint8_t(*)[32])h, leaf_count, index, path, &path_len), XS_OK);
+    assert_int_equal(xs_receipt_tree_root(h, leaf_count, root), XS_OK);
+    assert_int_equal(xs_receipt_tree_path(h, leaf_count, index, path, &path_len), XS_OK);
     s_sample(&head);
     xs_writer_init(&env, 1024);
     assert_int_equal(xs_receipt_root_sign(&env, fx->hub, &head, leaf_count, root), XS_OK);
     xs_writer_init(out, XS_RECEIPT_MAX_BYTES);
-    assert_int_equal(xs_receipt_standalone(out, env.data, env.len, leaf, len, index,
-                                           (const uint8_t(*)[32])path, path_len),
-                     XS_OK);
+    assert_int_equal(
+        xs_receipt_standalone(out, env.data, env.len, leaf, len, index, path, path_len), XS_OK);
     xs_writer_free(&env);
     free(h);
 }
@@ -1486,7 +1480,7 @@ static void test_root_refuses(void **state) {
     assert_memory_equal(body + 4, xs_identity_public(fx->hub)->sign, 32);
 
     /* Leaf 4 of 5 has a path of 1 hash; leaf 5 is none. */
-    const uint8_t(*p)[32] = (const uint8_t(*)[32])path;
+    const uint8_t(*p)[32] = path;
     assert_int_equal(xs_receipt_standalone(&out, env.data, env.len, "x", 1, 4, p, 1), XS_OK);
     assert_int_equal(xs_receipt_standalone(&out, env.data, env.len, "x", 1, 4, p, 2), XS_EINVAL);
     assert_int_equal(xs_receipt_standalone(&out, env.data, env.len, "x", 1, 0, p, 2), XS_EINVAL);
@@ -1791,13 +1785,12 @@ static void s_vec_check_tree(const s_vec_t *v) {
             assert_true(n < 16);
             s_hex32(v->value[i], hashes[n++]);
         }
-    assert_int_equal(xs_receipt_tree_root((const uint8_t(*)[32])hashes, n, root), XS_OK);
+    assert_int_equal(xs_receipt_tree_root(hashes, n, root), XS_OK);
     s_hex32(s_vec_get(v, "root"), want);
     if (memcmp(root, want, 32) != 0)
         fail_msg("%s: another root", v->name);
     for (size_t i = 0; i < n; i++) {
-        assert_int_equal(xs_receipt_tree_path((const uint8_t(*)[32])hashes, n, i, path, &len),
-                         XS_OK);
+        assert_int_equal(xs_receipt_tree_path(hashes, n, i, path, &len), XS_OK);
         s_vec_path(v, i, want_path, &want_len);
         if (len != want_len || (len && memcmp(path, want_path, 32 * len) != 0))
             fail_msg("%s: another path of %zu", v->name, i);
@@ -1882,7 +1875,7 @@ static void s_vec_check_receipt(fixture_t *fx, const s_vecs_t *vs, const s_vec_t
     xs_writer_t again;
     xs_writer_init(&again, XS_RECEIPT_MAX_BYTES);
     assert_int_equal(xs_receipt_standalone(&again, root_bytes, root_len, leaf_bytes, leaf_len,
-                                           index, (const uint8_t(*)[32])path, path_len),
+                                           index, path, path_len),
                      XS_OK);
     s_vec_same(v, bytes, len, &again);
     xs_writer_free(&again);
