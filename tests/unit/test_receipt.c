@@ -1641,7 +1641,7 @@ static unsigned s_ints(const char *s, int64_t *out, unsigned n, const char **res
 }
 
 static int64_t s_int(const s_vec_t *v, const char *name) {
-    int64_t value;
+    int64_t value = 0;
     const char *rest;
     if (s_ints(s_vec_get(v, name), &value, 1, &rest) != 1 || *rest)
         fail_msg("%s: %s is not an integer", v->name, name);
@@ -1929,8 +1929,10 @@ static void test_root_vectors(void **state) {
         unsigned k = 0;
         while (k < 4 && (!v->kind || strcmp(v->kind, kind_names[k]) != 0))
             k++;
-        if (k == 4)
+        if (k == 4) {
             fail_msg("%s (line %u): no kind, or an unknown one", v->name, v->line);
+            return;
+        }
         kinds[k]++;
         if (k == 1) {
             s_vec_check_tree(v);
