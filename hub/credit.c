@@ -1180,6 +1180,10 @@ xs_err hub_credit_rebuild(hub_t *hub, xs_txn_t *txn, hub_credit_changed_fn chang
          * policy's cap spans exams and other categories (which the exams-only standings do not
          * see); they then correct it from the index. */
         c->fixed = NULL;
+        /* Every event met, kept records or not: an event whose records a cap took all of was
+         * ranked by the exams-only standings, in which it had participants. */
+        if (c->nevents)
+            memset(c->changed_events, 1, c->nevents);
         err = s_exam_phases(c);
     }
     if (err == XS_OK)
