@@ -19,7 +19,8 @@ enum hub_table {
     HUB_T_NODES,    /* hub.c: origin (32) → node info (hub_node_t, msgpack) */
     HUB_T_BOXKEYS,  /* hub.c: CURVE key (32) → origin (32): who a connection is */
     HUB_T_CHAIN,    /* ledger.c: origin (32) + first_seq (8) → count (4) + hash (32) +
-                       prev_hash (32): xs_chain's linked form */
+                       prev_hash (32): xs_chain's linked form; origin (32) alone → the
+                       origin's contiguous head: through (8) + batches (8) */
     HUB_T_BATCHES,  /* ledger.c: origin (32) + first_seq (8) → the envelope, verbatim */
     HUB_T_ACKS,     /* ledger.c: origin (32) + first_seq (8) → the ACK frame sent for it */
     HUB_T_RECORDS,  /* ledger.c: origin (32) + seq (8) → first_seq (8) + offset (4) + len (4) +

@@ -58,7 +58,9 @@ XS_MUST_USE xs_err hub_ledger_quarantine(xs_txn_t *txn, const xs_batch_t *b,
 
 /* ---- reading what is held ---- */
 
-/* What the hub holds of origin's chain (xs_chain_view). */
+/* What the hub holds of origin's chain (xs_chain_view): read from the origin's head and the
+ * entries past it, the same work whatever the length of the chain. XS_ECORRUPT on a damaged
+ * head or entry. */
 XS_MUST_USE xs_err hub_ledger_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view);
 /* Calls fn for every quarantined batch of origin, by first_seq then hash, with the proof's
  * envelope (borrowed until the transaction ends or writes), until fn returns other than

@@ -10,19 +10,29 @@ void xs_chain_key(const uint8_t origin[32], uint64_t seq, uint8_t key[XS_CHAIN_K
 
 xs_err xs_chain_view(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
                      xs_chain_view_t *view) {
+    return xs_chain_view_after(txn, table, origin, 0, 0, view);
+}
+
+xs_err xs_chain_view_after(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
+                           uint64_t through, uint64_t batches, xs_chain_view_t *view) {
     uint8_t key[XS_CHAIN_KEY_BYTES];
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
-    uint64_t held = 0; /* the highest seq seen held, 0: none (not "one past it", which wraps
-                          to 0 for a batch ending at 2^64 - 1) */
+    uint64_t held = through; /* the highest seq seen held, 0: none (not "one past it", which
+                                wraps to 0 for a batch ending at 2^64 - 1) */
     size_t gaps = 0;
+    xs_err err = XS_ENOTFOUND;
     memset(view, 0, sizeof *view);
-    xs_chain_key(origin, 0, key);
-    xs_err err = xs_store_cursor_open(txn, table, &cur);
-    if (err != XS_OK)
-        return err;
-    for (err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
+    view->batches = batches;
+    /* Nothing can start past 2^64 - 1; from 0 when nothing is known. */
+    if (through < UINT64_MAX) {
+        xs_chain_key(origin, through ? through + 1 : 0, key);
+        err = xs_store_cursor_open(txn, table, &cur);
+        if (err != XS_OK)
+            return err;
+        err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v);
+    }
+    for (; err == XS_OK; err = xs_store_cursor_next(cur, &k, &v)) {
         if (k.len != XS_CHAIN_KEY_BYTES || memcmp(k.ptr, origin, 32) != 0)
             break;
         if (v.len < 4) {

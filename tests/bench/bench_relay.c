@@ -2,12 +2,12 @@
  * direct sync of the same records, and a USB bundle's bytes per record.
  *
  * Usage: bench_relay [SCRATCH_PARENT]  (default $TMPDIR or /tmp). XS_KEEP=1 keeps the scratch
- * directory; XS_BENCH_POLICY=FILE.ini replaces the source tree's baiwanzi policy. */
+ * directory; XS_BENCH_BIN=DIR takes the programs from DIR; XS_BENCH_POLICY=FILE.ini replaces
+ * the source tree's baiwanzi policy. */
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <lmdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
@@ -29,10 +29,6 @@
 #include "xs/store.h"
 #include "xs/text.h"
 
-#ifndef XS_BIN_DIR
-#define XS_BIN_DIR "build/bin"
-#endif
-
 #define S_ROWS 50000          /* records the relay forwards, and the direct sync sends */
 #define S_BUNDLE_ROWS 10000   /* records of the bundle */
 #define S_TEACHERS 3000       /* distinct teachers in the generated sheets */
@@ -46,84 +42,12 @@
 #define S_BUNDLE_PREFIX 145
 #define S_CHUNK_OVERHEAD (4 + 17)
 
-extern char **environ;
+/* ---- the sheet: sheet_gen ------------------------------------------------------------- */
 
-/* Programs running in the background (hubs, relays), killed if the bench dies. */
-#define S_MAX_CHILDREN 4
-static pid_t s_children[S_MAX_CHILDREN];
-
-static void s_die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
-static void s_die(const char *fmt, ...) {
-    va_list ap;
-    for (int i = 0; i < S_MAX_CHILDREN; i++)
-        if (s_children[i] > 0) {
-            kill(s_children[i], SIGKILL);
-            waitpid(s_children[i], NULL, 0);
-            s_children[i] = 0;
-        }
-    fputs("bench_relay: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    exit(1);
-}
-
-/* Remembers (pid) or forgets (0) a background program in s_children. */
-static void s_track(pid_t old, pid_t pid) {
-    for (int i = 0; i < S_MAX_CHILDREN; i++)
-        if (s_children[i] == old) {
-            s_children[i] = pid;
-            return;
-        }
-    if (pid)
-        s_die("more than %d background programs at once", S_MAX_CHILDREN);
-}
-
-static void s_path(char *out, size_t cap, const char *dir, const char *name) {
-    if (snprintf(out, cap, "%s/%s", dir, name) >= (int)cap)
-        s_die("path too long: %s/%s", dir, name);
-}
-
-/* ---- the sheet: bench_sync's generator -------------------------------------------------- */
-
-/* Deterministic generator (splitmix64), so every run benchmarks the same sheets. */
 /* Writes a benchmark sheet (sheet_gen) or dies. */
 static void s_write_sheet(const char *path, unsigned rows, unsigned teachers) {
     if (bench_sheet_write(path, rows, teachers, 10) != 0)
-        s_die("%s: %s", path, strerror(errno));
-}
-
-/* ---- child processes ------------------------------------------------------------------ */
-
-/* Starts XS_BIN_DIR/program with args (NULL-terminated), stdout and stderr to out_path (or
- * /dev/null). */
-static pid_t s_spawn(const char *program, const char *out_path, const char *const *args) {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", XS_BIN_DIR, program);
-    pid_t pid = bench_spawn(path, out_path, args);
-    if (pid < 0)
-        s_die("cannot start %s: %s", path, strerror(errno));
-    return pid;
-}
-
-static int s_wait(pid_t pid) {
-    int status = bench_wait(pid);
-    if (status == -1)
-        s_die("waitpid: %s", strerror(errno));
-    return status;
-}
-
-/* Runs program with args to completion, output to out_path; dies unless it exits 0. Returns
- * its wall time in seconds. */
-static double s_run(const char *program, const char *out_path, const char *const *args) {
-    double t0 = bench_now();
-    int status = s_wait(s_spawn(program, out_path, args));
-    double t = bench_now() - t0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        s_die("%s %s failed (status %d; output in %s)", program, args[0], status,
-              out_path ? out_path : "/dev/null");
-    return t;
+        bench_die("%s: %s", path, strerror(errno));
 }
 
 /* The last non-empty line of a text file holding marker (any line when marker is NULL),
@@ -151,7 +75,11 @@ static int s_find_line(const char *path, const char *marker, char *out, size_t c
 
 static void s_last_line(const char *path, char *out, size_t cap) {
     if (!s_find_line(path, NULL, out, cap))
-        s_die("%s: no output", path);
+        bench_die("%s: no output", path);
+}
+
+static double s_run(const char *program, const char *out_path, const char *const *args) {
+    return bench_run(program, out_path, args, NULL);
 }
 
 /* Polls log every millisecond until it holds marker; dies after timeout_ms or when pid
@@ -160,14 +88,12 @@ static double s_wait_log(const char *log, const char *marker, long timeout_ms, p
     char line[4096];
     double t0 = bench_now();
     while (!s_find_line(log, marker, line, sizeof line)) {
-        int status;
-        if (waitpid(pid, &status, WNOHANG) == pid) {
-            s_track(pid, 0);
-            s_die("a program exited (status %d) before printing \"%s\" (see %s)", status, marker,
-                  log);
-        }
+        int status = bench_reap_within(pid, 0, NULL);
+        if (status != -1)
+            bench_die("a program exited (status %d) before printing \"%s\" (see %s)", status,
+                      marker, log);
         if ((bench_now() - t0) * 1e3 > timeout_ms)
-            s_die("no \"%s\" within %ld ms (see %s)", marker, timeout_ms, log);
+            bench_die("no \"%s\" within %ld ms (see %s)", marker, timeout_ms, log);
         bench_sleep_ms(1);
     }
     return bench_now() - t0;
@@ -178,11 +104,10 @@ static void s_stop(pid_t *pid, const char *log) {
     if (!*pid)
         return;
     kill(*pid, SIGTERM);
-    int status = s_wait(*pid);
-    s_track(*pid, 0);
+    int status = bench_reap(*pid, NULL);
     *pid = 0;
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        s_die("a program did not stop cleanly (status %d; see %s)", status, log);
+        bench_die("a program did not stop cleanly (status %d; see %s)", status, log);
 }
 
 /* A loopback port nobody listens on right now. */
@@ -195,16 +120,15 @@ static unsigned s_free_port(void) {
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) != 0 ||
         getsockname(fd, (struct sockaddr *)&a, &len) != 0)
-        s_die("cannot find a free port: %s", strerror(errno));
+        bench_die("cannot find a free port: %s", strerror(errno));
     close(fd);
     return ntohs(a.sin_port);
 }
 
 /* Starts `xueshi-hub run --dir dir --listen endpoint`, output to log; waits until it serves. */
 static pid_t s_hub_start(const char *dir, const char *endpoint, const char *log) {
-    pid_t pid = s_spawn("xueshi-hub", log,
-                        (const char *const[]){"run", "--dir", dir, "--listen", endpoint, NULL});
-    s_track(0, pid);
+    pid_t pid = bench_start("xueshi-hub", log,
+                            (const char *const[]){"run", "--dir", dir, "--listen", endpoint, NULL});
     s_wait_log(log, "(hub serving)", S_READY_MS, pid);
     return pid;
 }
@@ -213,74 +137,34 @@ static pid_t s_hub_start(const char *dir, const char *endpoint, const char *log)
  * serves satellites (its uplink starts right after). */
 static pid_t s_relay_start(const char *dir, const char *endpoint, const char *log) {
     pid_t pid =
-        s_spawn("xueshi-node", log,
-                (const char *const[]){"run", "--dir", dir, "--relay-listen", endpoint, NULL});
-    s_track(0, pid);
+        bench_start("xueshi-node", log,
+                    (const char *const[]){"run", "--dir", dir, "--relay-listen", endpoint, NULL});
     s_wait_log(log, "(relay serving)", S_READY_MS, pid);
     return pid;
 }
 
 /* New records the hub's log says it merged, summed over its merge lines. */
 static unsigned long long s_merged(const char *log) {
-    char line[4096];
-    unsigned long long records = 0;
-    FILE *f = fopen(log, "r");
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof line, f)) {
-        size_t n;
-        unsigned long long batches, merged;
-        if (sscanf(line, "合并 (merge): %zu 批: 新 %llu 批 %llu 条", &n, &batches, &merged) == 3)
-            records += merged;
-    }
-    fclose(f);
-    return records;
+    static bench_merges_t m; /* large: not on the stack */
+    bench_merges_read(log, &m);
+    return m.records;
 }
 
 /* What a sync summary line says: "发送 B 批 R 条". */
 static void s_sent(const char *out_path, unsigned long long *batches, unsigned long long *records,
                    char *line, size_t cap) {
-    if (!s_find_line(out_path, "发送 ", line, cap))
-        s_die("no sync summary in %s", out_path);
-    const char *p = strstr(line, "发送 ");
-    if (sscanf(p, "发送 %llu 批 %llu 条", batches, records) != 2)
-        s_die("cannot read the sync summary in %s: %s", out_path, line);
-}
-
-/* Sizes of every envelope in a node's "batches" table (node/node.h NODE_T_BATCHES). */
-static void s_envelope_bytes(const char *node_dir, size_t *count, size_t *bytes) {
-    char path[4096];
-    MDB_env *env;
-    MDB_txn *txn;
-    MDB_dbi dbi;
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc;
-    *count = *bytes = 0;
-    s_path(path, sizeof path, node_dir, "store");
-    if ((rc = mdb_env_create(&env)) != 0 ||
-        (rc = mdb_env_set_maxdbs(env, XS_STORE_MAX_TABLES)) != 0 ||
-        (rc = mdb_env_open(env, path, MDB_RDONLY, 0600)) != 0 ||
-        (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) != 0 ||
-        (rc = mdb_dbi_open(txn, "batches", 0, &dbi)) != 0 ||
-        (rc = mdb_cursor_open(txn, dbi, &cur)) != 0)
-        s_die("lmdb %s: %s", path, mdb_strerror(rc));
-    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        (*count)++;
-        *bytes += v.mv_size;
-    }
-    if (rc != MDB_NOTFOUND)
-        s_die("lmdb cursor: %s", mdb_strerror(rc));
-    mdb_cursor_close(cur);
-    mdb_txn_abort(txn);
-    mdb_env_close(env);
+    bench_sync_line_t sum;
+    if (bench_sync_line(out_path, &sum) != 0)
+        bench_die("no sync summary in %s", out_path);
+    *batches = sum.batches;
+    *records = sum.records;
+    snprintf(line, cap, "%s", sum.line);
 }
 
 /* The county policy the hub certifies with: XS_BENCH_POLICY, or the source tree's. */
 static void s_policy_path(char *out, size_t cap) {
     if (bench_policy_path(out, cap) != 0)
-        s_die("cannot find the source tree: set XS_BENCH_POLICY to a policy .ini");
+        bench_die("cannot find the source tree: set XS_BENCH_POLICY to a policy .ini");
 }
 
 /* Initialises a hub at dir; its public keys into keys. */
@@ -312,30 +196,27 @@ int main(int argc, char **argv) {
     char hub_keys[256], hub2_keys[256], relay_keys[256], sat_keys[256], direct_keys[256];
     char bundle_keys[256], hub_ep[64], relay_ep[64], hub2_ep[64], a[32], b[32];
     unsigned long long batches, records;
-    const char *parent = argc > 1 ? argv[1] : getenv("TMPDIR");
-    if (snprintf(scratch, sizeof scratch, "%s/xs-bench-relay.XXXXXX", parent ? parent : "/tmp") >=
-            (int)sizeof scratch ||
-        !mkdtemp(scratch))
-        s_die("cannot make a scratch directory under %s", parent ? parent : "/tmp");
+    bench_init("bench_relay");
+    bench_scratch(scratch, sizeof scratch, argc > 1 ? argv[1] : NULL, "relay");
     if (xs_identity_setup() != XS_OK)
-        s_die("libsodium");
+        bench_die("libsodium");
     s_policy_path(policy, sizeof policy);
-    s_path(sheet, sizeof sheet, scratch, "sheet.csv");
-    s_path(small_sheet, sizeof small_sheet, scratch, "sheet-10k.csv");
-    s_path(out, sizeof out, scratch, "setup.out");
-    s_path(hub_dir, sizeof hub_dir, scratch, "hub");
-    s_path(hub_log, sizeof hub_log, scratch, "hub.log");
-    s_path(relay_dir, sizeof relay_dir, scratch, "relay");
-    s_path(relay_log, sizeof relay_log, scratch, "relay.log");
-    s_path(sat_dir, sizeof sat_dir, scratch, "satellite");
-    s_path(hub2_dir, sizeof hub2_dir, scratch, "hub2");
-    s_path(hub2_log, sizeof hub2_log, scratch, "hub2.log");
-    s_path(direct_dir, sizeof direct_dir, scratch, "direct");
-    s_path(bundle_dir, sizeof bundle_dir, scratch, "teaching-point");
-    s_path(bundle, sizeof bundle, scratch, "teaching-point.xsb");
+    bench_path(sheet, sizeof sheet, scratch, "sheet.csv");
+    bench_path(small_sheet, sizeof small_sheet, scratch, "sheet-10k.csv");
+    bench_path(out, sizeof out, scratch, "setup.out");
+    bench_path(hub_dir, sizeof hub_dir, scratch, "hub");
+    bench_path(hub_log, sizeof hub_log, scratch, "hub.log");
+    bench_path(relay_dir, sizeof relay_dir, scratch, "relay");
+    bench_path(relay_log, sizeof relay_log, scratch, "relay.log");
+    bench_path(sat_dir, sizeof sat_dir, scratch, "satellite");
+    bench_path(hub2_dir, sizeof hub2_dir, scratch, "hub2");
+    bench_path(hub2_log, sizeof hub2_log, scratch, "hub2.log");
+    bench_path(direct_dir, sizeof direct_dir, scratch, "direct");
+    bench_path(bundle_dir, sizeof bundle_dir, scratch, "teaching-point");
+    bench_path(bundle, sizeof bundle, scratch, "teaching-point.xsb");
     s_write_sheet(sheet, S_ROWS, S_TEACHERS);
     s_write_sheet(small_sheet, S_BUNDLE_ROWS, S_TEACHERS);
-    printf("bench_relay: scratch %s, programs %s, policy %s\n", scratch, XS_BIN_DIR, policy);
+    printf("bench_relay: scratch %s, programs %s, policy %s\n", scratch, bench_bin(), policy);
 
     /* ---- part 1: a satellite's backlog through the relay ---- */
     snprintf(hub_ep, sizeof hub_ep, "tcp://127.0.0.1:%u", s_free_port());
@@ -356,19 +237,19 @@ int main(int argc, char **argv) {
     pid_t relay = s_relay_start(relay_dir, relay_ep, relay_log);
     s_wait_log(relay_log, "所卫星校", S_READY_MS, relay);
     s_stop(&hub, hub_log);
-    s_path(out, sizeof out, scratch, "satellite-sync.out");
+    bench_path(out, sizeof out, scratch, "satellite-sync.out");
     double deliver =
         s_run("xueshi-node", out,
               (const char *const[]){"sync", "--dir", sat_dir, "--timeout", S_SYNC_TIMEOUT, NULL});
     s_sent(out, &batches, &records, line, sizeof line);
     if (records != S_ROWS || !strstr(line, "县里已确认至序号 0 "))
-        s_die("the satellite's sync to the relay: %s", line);
+        bench_die("the satellite's sync to the relay: %s", line);
     unsigned long long held_batches = batches;
     /* The relay now retries the absent hub with a back-off of 2 s up to 5 min; restarting it
      * when the hub is back starts its uplink at once, so the back-off is not measured. */
     s_stop(&relay, relay_log);
     char relay_log1[4096];
-    s_path(relay_log1, sizeof relay_log1, scratch, "relay-1.log");
+    bench_path(relay_log1, sizeof relay_log1, scratch, "relay-1.log");
     rename(relay_log, relay_log1);
     double t0 = bench_now();
     hub = s_hub_start(hub_dir, hub_ep, hub_log);
@@ -377,8 +258,8 @@ int main(int argc, char **argv) {
     double merged_at = 0;
     while (s_merged(hub_log) < S_ROWS) {
         if ((bench_now() - t0) * 1e3 > S_FORWARD_MS)
-            s_die("the hub merged %llu of %d records in %d s (see %s)", s_merged(hub_log), S_ROWS,
-                  S_FORWARD_MS / 1000, hub_log);
+            bench_die("the hub merged %llu of %d records in %d s (see %s)", s_merged(hub_log),
+                      S_ROWS, S_FORWARD_MS / 1000, hub_log);
         bench_sleep_ms(1);
     }
     merged_at = bench_now() - t0;
@@ -387,7 +268,7 @@ int main(int argc, char **argv) {
     if (!s_find_line(relay_log, "所卫星校", line, sizeof line) || !strstr(line, "转交 ") ||
         sscanf(strstr(line, "转交 "), "转交 %llu 批 %llu 条", &batches, &records) != 2 ||
         records != S_ROWS)
-        s_die("the relay's uplink: %s (see %s)", line, relay_log);
+        bench_die("the relay's uplink: %s (see %s)", line, relay_log);
     s_stop(&relay, relay_log);
     s_stop(&hub, hub_log);
 
@@ -403,21 +284,21 @@ int main(int argc, char **argv) {
     /* Sealed beforehand, as the satellite's batches were when the relay forwarded them:
      * export seals every record first (the bundle itself is thrown away). */
     char throwaway[4096];
-    s_path(throwaway, sizeof throwaway, scratch, "direct.xsb");
+    bench_path(throwaway, sizeof throwaway, scratch, "direct.xsb");
     double seal =
         s_run("xueshi-node", out,
               (const char *const[]){"export", "--dir", direct_dir, "--out", throwaway, NULL});
     pid_t hub2 = s_hub_start(hub2_dir, hub2_ep, hub2_log);
-    s_path(out, sizeof out, scratch, "direct-sync.out");
+    bench_path(out, sizeof out, scratch, "direct-sync.out");
     double direct = s_run(
         "xueshi-node", out,
         (const char *const[]){"sync", "--dir", direct_dir, "--timeout", S_SYNC_TIMEOUT, NULL});
     s_sent(out, &batches, &records, line, sizeof line);
     if (records != S_ROWS)
-        s_die("the direct sync sent %llu records: %s", records, line);
+        bench_die("the direct sync sent %llu records: %s", records, line);
     s_stop(&hub2, hub2_log);
     if (s_merged(hub2_log) != S_ROWS)
-        s_die("the direct hub merged %llu records (see %s)", s_merged(hub2_log), hub2_log);
+        bench_die("the direct hub merged %llu records (see %s)", s_merged(hub2_log), hub2_log);
 
     printf("relay forwarding: %s records (%llu batches, %d teachers) a satellite delivered to "
            "its relay while the hub was down:\n",
@@ -446,9 +327,10 @@ int main(int argc, char **argv) {
           (const char *const[]){"export", "--dir", bundle_dir, "--out", bundle, NULL});
     struct stat st;
     if (stat(bundle, &st) != 0)
-        s_die("%s: %s", bundle, strerror(errno));
-    size_t envelopes, envelope_bytes;
-    s_envelope_bytes(bundle_dir, &envelopes, &envelope_bytes);
+        bench_die("%s: %s", bundle, strerror(errno));
+    uint64_t envelope_count, envelope_total;
+    bench_node_table(bundle_dir, "batches", &envelope_total, &envelope_count);
+    size_t envelopes = (size_t)envelope_count, envelope_bytes = (size_t)envelope_total;
     size_t overhead = (size_t)st.st_size - envelope_bytes;
     printf("bundle: %s records, %zu envelopes: bundle file %lld B = %.2f B/record; sealed "
            "envelopes %zu B = %.2f B/record; the bundle adds %zu B (= %d prefix + %zu × %d per "

@@ -6,7 +6,8 @@
 #include "xs/record.h"
 #include "xs/text.h"
 
-/* Deterministic generator (splitmix64), so every run benchmarks the same sheet. */
+/* Deterministic generator (splitmix64), so every run benchmarks the same sheet; seeded per
+ * row (s_seed_row), so that any range of rows can be written alone. */
 static uint64_t s_rng_state;
 static uint64_t s_rng(void) {
     uint64_t z = (s_rng_state += 0x9e3779b97f4a7c15ull);
@@ -16,6 +17,10 @@ static uint64_t s_rng(void) {
 }
 static unsigned s_below(unsigned n) {
     return (unsigned)(s_rng() % n);
+}
+static void s_seed_row(unsigned row) {
+    s_rng_state = 0x5857534849ull ^ ((uint64_t)row * 0xd1342543de82ef95ull);
+    (void)s_rng();
 }
 
 static const char *const s_surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄",
@@ -36,11 +41,14 @@ static const char *const s_titles[] = {
     "双减背景下的课后服务探索",
 };
 
-/* Writes one realistic row for row number i (0-based) of a sheet of `teachers` teachers, as
- * bench_import does: each teacher once per block of `teachers` rows, blocks on disjoint spans
- * of block_days days (bench_import: 10), so every row is a new activity. */
-static void s_write_row(FILE *f, unsigned i, unsigned teachers, unsigned block_days) {
-    unsigned teacher = i % teachers + 1, block = i / teachers;
+/* Writes one realistic row for row number i (0-based) of a sheet of `teachers` teachers
+ * numbered after first_teacher, as bench_import does: each teacher once per block of
+ * `teachers` rows, blocks on disjoint spans of block_days days (bench_import: 10), so every
+ * row is a new activity. */
+static void s_write_row(FILE *f, unsigned i, unsigned teachers, unsigned block_days,
+                        unsigned first_teacher) {
+    unsigned teacher = first_teacher + i % teachers + 1, block = i / teachers;
+    s_seed_row(i);
     char date[11];
     xs_date_format(
         xs_date_from_civil(2024, 9, 2) + (int32_t)(block * block_days + s_below(block_days)), date);
@@ -111,14 +119,18 @@ static void s_write_row(FILE *f, unsigned i, unsigned teachers, unsigned block_d
 }
 
 int bench_sheet_write(const char *path, unsigned rows, unsigned teachers, unsigned block_days) {
+    bench_sheet_t sheet = {rows, teachers, block_days, 0, 0};
+    return bench_sheet_write_rows(path, &sheet);
+}
+
+int bench_sheet_write_rows(const char *path, const bench_sheet_t *sheet) {
     FILE *f = fopen(path, "w");
     if (!f)
         return -1;
-    s_rng_state = 0x5857534849ull;
     fputs("\xEF\xBB\xBF工号,姓名,日期,类别,角色,分钟,学时,天数,字数,单元,级别,等级,题目,活动,成绩,"
           "备注,课时\n",
           f);
-    for (unsigned i = 0; i < rows; i++)
-        s_write_row(f, i, teachers, block_days);
+    for (unsigned i = sheet->first_row; i < sheet->first_row + sheet->rows; i++)
+        s_write_row(f, i, sheet->teachers, sheet->block_days, sheet->first_teacher);
     return fclose(f) == 0 ? 0 : -1;
 }

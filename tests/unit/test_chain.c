@@ -91,6 +91,36 @@ static void test_view_reports_head_and_gaps(void **state) {
     xs_store_end(&txn);
 }
 
+/* The same chain viewed from a known head: only the entries past it are read, and the view
+ * is the whole walk's; a head at 2^64 - 1 has nothing past it. */
+static void test_view_after_head(void **state) {
+    fixture_t *fx = *state;
+    uint8_t a[32];
+    memset(a, 0xaa, 32);
+    xs_chain_entry_t es[3] = {s_entry(1, 10, 2), s_entry(11, 5, 3), s_entry(31, 10, 4)};
+    s_put_t put = {a, es, 3, 1};
+    assert_int_equal(xs_store_update(fx->store, s_put_step, &put), XS_OK);
+    xs_txn_t *txn = NULL;
+    xs_chain_view_t view;
+    assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
+    assert_int_equal(xs_chain_view_after(txn, 0, a, 15, 2, &view), XS_OK);
+    assert_int_equal(view.have_through, 15);
+    assert_int_equal(view.held_max, 40);
+    assert_int_equal(view.gap_count, 1);
+    assert_int_equal(view.gaps[0][0], 16);
+    assert_int_equal(view.gaps[0][1], 30);
+    assert_int_equal(view.batches, 3);
+    /* The head's count is taken as given: the entries before it are not read. */
+    assert_int_equal(xs_chain_view_after(txn, 0, a, 15, 7, &view), XS_OK);
+    assert_int_equal(view.batches, 8);
+    assert_int_equal(xs_chain_view_after(txn, 0, a, UINT64_MAX, 4, &view), XS_OK);
+    assert_int_equal(view.have_through, UINT64_MAX);
+    assert_int_equal(view.held_max, UINT64_MAX);
+    assert_int_equal(view.gap_count, 0);
+    assert_int_equal(view.batches, 4);
+    xs_store_end(&txn);
+}
+
 /* An entry reads back as written, with or without its link; a damaged value is corrupt. */
 static void test_entries_round_trip(void **state) {
     fixture_t *fx = *state;
@@ -121,6 +151,7 @@ static void test_entries_round_trip(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_view_reports_head_and_gaps, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown(test_view_after_head, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown(test_entries_round_trip, s_setup, s_teardown),
     };
     return cmocka_run_group_tests_name("chain", tests, NULL, NULL);

@@ -27,6 +27,11 @@ typedef struct xs_chain_view {
  * XS_ECORRUPT on a value shorter than that. */
 XS_MUST_USE xs_err xs_chain_view(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
                                  xs_chain_view_t *view);
+/* xs_chain_view when the table's owner knows that origin holds every seq 1..through, in
+ * `batches` batches, and no batch starting at through + 1 (a summary it keeps as the chain
+ * moves): walks only the entries after through. through = batches = 0 is xs_chain_view. */
+XS_MUST_USE xs_err xs_chain_view_after(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
+                                       uint64_t through, uint64_t batches, xs_chain_view_t *view);
 
 /* A chain table's value: the batch's record count (4 bytes, big-endian) and hash (32), then,
  * in tables that keep links, its prev_hash (32; zeros for the first batch). */
