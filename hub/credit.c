@@ -303,27 +303,46 @@ static void s_year_part(uint8_t part[2], int year) {
     part[1] = (uint8_t)(year + 32768);
 }
 
+/* Notes that origin holds records of teacher (len bytes): an activity (the value 1: the
+ * teacher has a ledger) or only records naming one (0). Read before written: the teacher's
+ * origin is almost always known already, and a put would dirty its page all the same. */
+static xs_err s_index_origin(xs_txn_t *txn, const char *teacher, size_t len,
+                             const uint8_t origin[32], uint8_t activity) {
+    uint8_t key[S_KEY_MAX];
+    xs_bytes_t v;
+    size_t klen = s_group_key(key, teacher, len, S_KIND_ORIGIN, origin, 32, NULL);
+    xs_err err = xs_store_get(txn, HUB_T_CGROUPS, key, klen, &v);
+    if (err == XS_OK && (v.len != 1 || ((const uint8_t *)v.ptr)[0] >= activity))
+        return XS_OK;
+    if (err != XS_OK && err != XS_ENOTFOUND)
+        return err;
+    return xs_store_put(txn, HUB_T_CGROUPS, key, klen, &activity, 1, 0);
+}
+
 /* Indexes accepted record rec (origin, seq): its groups, or the record it names. */
 static xs_err s_index(const xs_policy_t *p, xs_txn_t *txn, const uint8_t origin[32], uint64_t seq,
                       const xs_record_t *rec) {
     uint8_t key[S_KEY_MAX], keys[3][1 + S_GROUP];
     s_ident_t self;
     s_ident_make(&self, origin, seq);
+    int teacher = rec->teacher_id.len > 0 && (rec->present & (1u << XS_F_TEACHER_ID)) &&
+                  rec->teacher_id.len <= XS_ID_MAX;
+    const char *t = rec->teacher_id.ptr;
+    size_t len = rec->teacher_id.len;
+    xs_err err = XS_OK;
     if (rec->kind == XS_KIND_CORRECTION || rec->kind == XS_KIND_REVIEW) {
         uint8_t pair[2 * S_IDENT];
         s_ident_t target;
         s_ident_make(&target, origin, rec->kind == XS_KIND_CORRECTION ? rec->voids : rec->reviews);
         memcpy(pair, target.b, S_IDENT);
         memcpy(pair + S_IDENT, self.b, S_IDENT);
-        return xs_store_put(txn, HUB_T_CTARGETS, pair, sizeof pair, "", 0, 0);
+        err = xs_store_put(txn, HUB_T_CTARGETS, pair, sizeof pair, "", 0, 0);
+        /* Its origin holds a record of the teacher it names: it gets their receipts. */
+        return err == XS_OK && teacher ? s_index_origin(txn, t, len, origin, 0) : err;
     }
-    if (rec->kind != XS_KIND_ACTIVITY || rec->teacher_id.len == 0 ||
-        !(rec->present & (1u << XS_F_TEACHER_ID)) || rec->teacher_id.len > XS_ID_MAX)
+    if (rec->kind != XS_KIND_ACTIVITY || !teacher)
         return XS_OK;
-    const char *t = rec->teacher_id.ptr;
-    size_t len = rec->teacher_id.len;
     size_t n = s_groups_of(p, rec, keys);
-    xs_err err = XS_OK;
     for (size_t i = 0; err == XS_OK && i < n; i++)
         err = xs_store_put(txn, HUB_T_CGROUPS, key,
                            s_group_key(key, t, len, keys[i][0], keys[i] + 1, S_GROUP, &self), "", 0,
@@ -339,16 +358,7 @@ static xs_err s_index(const xs_policy_t *p, xs_txn_t *txn, const uint8_t origin[
             err = xs_store_put(txn, HUB_T_CGROUPS, key,
                                s_group_key(key, t, len, S_KIND_SINGLE, part, 2, &self), "", 0, 0);
     }
-    if (err == XS_OK) {
-        /* Read before written: the teacher's origin is almost always known already, and a
-         * put would dirty its page all the same. */
-        xs_bytes_t v;
-        size_t klen = s_group_key(key, t, len, S_KIND_ORIGIN, origin, 32, NULL);
-        err = xs_store_get(txn, HUB_T_CGROUPS, key, klen, &v);
-        if (err == XS_ENOTFOUND)
-            err = xs_store_put(txn, HUB_T_CGROUPS, key, klen, "", 0, 0);
-    }
-    return err;
+    return err == XS_OK ? s_index_origin(txn, t, len, origin, 1) : err;
 }
 
 /* ---- the pass ---- */
@@ -1234,11 +1244,16 @@ static xs_err s_sums_all(const xs_policy_t *p, xs_txn_t *txn, const char *teache
         uint8_t okey[S_KEY_MAX];
         size_t klen = s_group_key(okey, teacher, len, S_KIND_ORIGIN, NULL, 0, NULL);
         err = xs_store_cursor_open(txn, HUB_T_CGROUPS, &cur);
-        if (err == XS_OK)
-            err = xs_store_cursor_seek(cur, okey, klen, &k, &v);
-        if (err == XS_OK && (k.len != klen + 32 || memcmp(k.ptr, okey, klen) != 0))
-            err = XS_ENOTFOUND;
+        int known = 0;
+        for (err = err == XS_OK ? xs_store_cursor_seek(cur, okey, klen, &k, &v) : err;
+             err == XS_OK && !known; err = xs_store_cursor_next(cur, &k, &v)) {
+            if (k.len != klen + 32 || memcmp(k.ptr, okey, klen) != 0)
+                break;
+            known = v.len == 1 && ((const uint8_t *)v.ptr)[0] == 1;
+        }
         xs_store_cursor_close(&cur);
+        if (err == XS_OK || err == XS_ENOTFOUND)
+            err = known ? XS_OK : XS_ENOTFOUND;
     } else if (err == XS_ENOTFOUND) {
         err = XS_OK;
     }
