@@ -220,23 +220,18 @@ static xs_err s_add_confirmation(xs_txn_t *txn, s_export_t *e, const uint8_t ori
     return err;
 }
 
-/* Adds the standalone receipt of each leaf of page to the bundle, as [origin, receipt]
- * items. */
-static xs_err s_add_page(s_export_t *e, const hub_issue_page_t *page, xs_writer_t *receipt) {
-    xs_err err = XS_OK;
-    for (size_t i = 0; err == XS_OK && i < page->count; i++) {
-        xs_writer_reset(receipt);
-        xs_writer_reset(&e->item);
-        err = hub_issue_page_receipt(page, i, receipt);
-        xs_codec_put_array(&e->item, 2);
-        xs_codec_put_bin(&e->item, e->origin, 32);
-        xs_codec_put_bin(&e->item, receipt->data, receipt->len);
-        if (err == XS_OK)
-            err = xs_writer_err(&e->item);
-        if (err == XS_OK)
-            err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
-        e->count += err == XS_OK;
-    }
+/* Adds one standalone receipt of a page to the bundle, as an [origin, receipt] item. */
+static xs_err s_add_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+    s_export_t *e = ctx;
+    (void)index;
+    xs_writer_reset(&e->item);
+    xs_codec_put_array(&e->item, 2);
+    xs_codec_put_bin(&e->item, e->origin, 32);
+    xs_codec_put_bin(&e->item, receipt, len);
+    xs_err err = xs_writer_err(&e->item);
+    if (err == XS_OK)
+        err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
+    e->count += err == XS_OK;
     return err;
 }
 
@@ -244,28 +239,25 @@ static xs_err s_add_page(s_export_t *e, const hub_issue_page_t *page, xs_writer_
  * signed once per page (protocol.md §4.2), then how far its chain is held. */
 static xs_err s_add_receipts(xs_txn_t *txn, s_export_t *e, const uint8_t origin[32]) {
     hub_issue_page_t page;
-    xs_writer_t receipt;
     char after[XS_ID_MAX];
     size_t after_len = 0;
     int more = 1;
     xs_err err = XS_OK;
     e->origin = origin;
     hub_issue_page_init(&page);
-    xs_writer_init(&receipt, XS_RECEIPT_MAX_BYTES);
     while (err == XS_OK && more) {
         hub_issue_page_free(&page);
         hub_issue_page_init(&page);
         err = hub_issue_page(e->hub, txn, origin, 0, after_len ? after : NULL, after_len,
                              S_BUNDLE_PAGE_BYTES, &page);
         if (err == XS_OK)
-            err = s_add_page(e, &page, &receipt);
+            err = hub_issue_page_each(e->hub, &page, s_add_leaf, e);
         more = page.more && page.count > 0;
         after_len = page.last_teacher_len;
         if (after_len)
             memcpy(after, page.last_teacher, after_len);
     }
     hub_issue_page_free(&page);
-    xs_writer_free(&receipt);
     return err == XS_OK ? s_add_confirmation(txn, e, origin) : err;
 }
 

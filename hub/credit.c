@@ -288,7 +288,8 @@ static size_t s_group_key(uint8_t *key, const char *teacher, size_t len, uint8_t
     memcpy(key, teacher, len);
     key[len] = 0;
     key[len + 1] = kind;
-    memcpy(key + len + 2, part, part_len);
+    if (part_len)
+        memcpy(key + len + 2, part, part_len);
     size_t n = len + 2 + part_len;
     if (ident) {
         memcpy(key + n, ident->b, S_IDENT);
@@ -302,27 +303,46 @@ static void s_year_part(uint8_t part[2], int year) {
     part[1] = (uint8_t)(year + 32768);
 }
 
+/* Notes that origin holds records of teacher (len bytes): an activity (the value 1: the
+ * teacher has a ledger) or only records naming one (0). Read before written: the teacher's
+ * origin is almost always known already, and a put would dirty its page all the same. */
+static xs_err s_index_origin(xs_txn_t *txn, const char *teacher, size_t len,
+                             const uint8_t origin[32], uint8_t activity) {
+    uint8_t key[S_KEY_MAX];
+    xs_bytes_t v;
+    size_t klen = s_group_key(key, teacher, len, S_KIND_ORIGIN, origin, 32, NULL);
+    xs_err err = xs_store_get(txn, HUB_T_CGROUPS, key, klen, &v);
+    if (err == XS_OK && (v.len != 1 || ((const uint8_t *)v.ptr)[0] >= activity))
+        return XS_OK;
+    if (err != XS_OK && err != XS_ENOTFOUND)
+        return err;
+    return xs_store_put(txn, HUB_T_CGROUPS, key, klen, &activity, 1, 0);
+}
+
 /* Indexes accepted record rec (origin, seq): its groups, or the record it names. */
 static xs_err s_index(const xs_policy_t *p, xs_txn_t *txn, const uint8_t origin[32], uint64_t seq,
                       const xs_record_t *rec) {
     uint8_t key[S_KEY_MAX], keys[3][1 + S_GROUP];
     s_ident_t self;
     s_ident_make(&self, origin, seq);
+    int teacher = rec->teacher_id.len > 0 && (rec->present & (1u << XS_F_TEACHER_ID)) &&
+                  rec->teacher_id.len <= XS_ID_MAX;
+    const char *t = rec->teacher_id.ptr;
+    size_t len = rec->teacher_id.len;
+    xs_err err = XS_OK;
     if (rec->kind == XS_KIND_CORRECTION || rec->kind == XS_KIND_REVIEW) {
         uint8_t pair[2 * S_IDENT];
         s_ident_t target;
         s_ident_make(&target, origin, rec->kind == XS_KIND_CORRECTION ? rec->voids : rec->reviews);
         memcpy(pair, target.b, S_IDENT);
         memcpy(pair + S_IDENT, self.b, S_IDENT);
-        return xs_store_put(txn, HUB_T_CTARGETS, pair, sizeof pair, "", 0, 0);
+        err = xs_store_put(txn, HUB_T_CTARGETS, pair, sizeof pair, "", 0, 0);
+        /* Its origin holds a record of the teacher it names: it gets their receipts. */
+        return err == XS_OK && teacher ? s_index_origin(txn, t, len, origin, 0) : err;
     }
-    if (rec->kind != XS_KIND_ACTIVITY || rec->teacher_id.len == 0 ||
-        !(rec->present & (1u << XS_F_TEACHER_ID)) || rec->teacher_id.len > XS_ID_MAX)
+    if (rec->kind != XS_KIND_ACTIVITY || !teacher)
         return XS_OK;
-    const char *t = rec->teacher_id.ptr;
-    size_t len = rec->teacher_id.len;
     size_t n = s_groups_of(p, rec, keys);
-    xs_err err = XS_OK;
     for (size_t i = 0; err == XS_OK && i < n; i++)
         err = xs_store_put(txn, HUB_T_CGROUPS, key,
                            s_group_key(key, t, len, keys[i][0], keys[i] + 1, S_GROUP, &self), "", 0,
@@ -338,16 +358,7 @@ static xs_err s_index(const xs_policy_t *p, xs_txn_t *txn, const uint8_t origin[
             err = xs_store_put(txn, HUB_T_CGROUPS, key,
                                s_group_key(key, t, len, S_KIND_SINGLE, part, 2, &self), "", 0, 0);
     }
-    if (err == XS_OK) {
-        /* Read before written: the teacher's origin is almost always known already, and a
-         * put would dirty its page all the same. */
-        xs_bytes_t v;
-        size_t klen = s_group_key(key, t, len, S_KIND_ORIGIN, origin, 32, NULL);
-        err = xs_store_get(txn, HUB_T_CGROUPS, key, klen, &v);
-        if (err == XS_ENOTFOUND)
-            err = xs_store_put(txn, HUB_T_CGROUPS, key, klen, "", 0, 0);
-    }
-    return err;
+    return err == XS_OK ? s_index_origin(txn, t, len, origin, 1) : err;
 }
 
 /* ---- the pass ---- */
@@ -823,12 +834,12 @@ static xs_err s_member_load(hub_credit_t *c, size_t i, const char *teacher, size
         m->exam = 1;
         m->score = rec->score;
     }
-    /* What names it: corrections and reviews, whatever their teacher. */
-    if ((err = s_add_prefix(c, HUB_T_CTARGETS, m->ident.b, S_IDENT)) != XS_OK)
+    /* What names it (corrections and reviews, whatever their teacher), and its groups. Adding
+     * members may move the arrays: nothing of m or rec is read after the first add. */
+    s_ident_t self = m->ident;
+    size_t n = mine ? s_groups_of(c->p, rec, keys) : 0;
+    if ((err = s_add_prefix(c, HUB_T_CTARGETS, self.b, S_IDENT)) != XS_OK)
         return err;
-    if (!mine)
-        return XS_OK;
-    size_t n = s_groups_of(c->p, rec, keys);
     for (size_t g = 0; g < n && err == XS_OK; g++)
         err = s_add_prefix(c, HUB_T_CGROUPS, key,
                            s_group_key(key, teacher, len, keys[g][0], keys[g] + 1, S_GROUP, NULL));
@@ -934,7 +945,8 @@ static xs_err s_certify_seeds(hub_credit_t *c) {
         if (c->seeds[i].len != UINT32_MAX)
             c->seeds[live++] = c->seeds[i];
     c->nseeds = live;
-    qsort(c->seeds, c->nseeds, sizeof *c->seeds, s_cmp_seed);
+    if (c->nseeds > 1)
+        qsort(c->seeds, c->nseeds, sizeof *c->seeds, s_cmp_seed);
     for (size_t i = 0; err == XS_OK && i < c->nseeds;) {
         size_t j = i;
         s_component_reset(c);
@@ -1028,7 +1040,8 @@ static xs_err s_report(hub_credit_t *c, hub_credit_changed_fn changed, void *ctx
     uint8_t(*origins)[32] = NULL;
     size_t cap = 0;
     xs_err err = XS_OK;
-    qsort(c->changed, c->nchanged, sizeof *c->changed, s_cmp_changed);
+    if (c->nchanged > 1)
+        qsort(c->changed, c->nchanged, sizeof *c->changed, s_cmp_changed);
     for (size_t i = 0; err == XS_OK && i < c->nchanged; i++) {
         const s_seed_t *t = &c->changed[i];
         if (i > 0 && s_cmp_changed(t, &c->changed[i - 1]) == 0)
@@ -1177,6 +1190,10 @@ xs_err hub_credit_rebuild(hub_t *hub, xs_txn_t *txn, hub_credit_changed_fn chang
          * policy's cap spans exams and other categories (which the exams-only standings do not
          * see); they then correct it from the index. */
         c->fixed = NULL;
+        /* Every event met, kept records or not: an event whose records a cap took all of was
+         * ranked by the exams-only standings, in which it had participants. */
+        if (c->nevents)
+            memset(c->changed_events, 1, c->nevents);
         err = s_exam_phases(c);
     }
     if (err == XS_OK)
@@ -1221,8 +1238,25 @@ static xs_err s_sums_all(const xs_policy_t *p, xs_txn_t *txn, const char *teache
         (*count)++;
     }
     xs_store_cursor_close(&cur);
-    if (err == XS_ENOTFOUND || err == XS_OK)
-        err = *count ? XS_OK : XS_ENOTFOUND;
+    if ((err == XS_ENOTFOUND || err == XS_OK) && *count == 0) {
+        /* No dated record: the teacher is known when they have an activity (its origin is
+         * indexed), with no year and no total. */
+        uint8_t okey[S_KEY_MAX];
+        size_t klen = s_group_key(okey, teacher, len, S_KIND_ORIGIN, NULL, 0, NULL);
+        err = xs_store_cursor_open(txn, HUB_T_CGROUPS, &cur);
+        int known = 0;
+        for (err = err == XS_OK ? xs_store_cursor_seek(cur, okey, klen, &k, &v) : err;
+             err == XS_OK && !known; err = xs_store_cursor_next(cur, &k, &v)) {
+            if (k.len != klen + 32 || memcmp(k.ptr, okey, klen) != 0)
+                break;
+            known = v.len == 1 && ((const uint8_t *)v.ptr)[0] == 1;
+        }
+        xs_store_cursor_close(&cur);
+        if (err == XS_OK || err == XS_ENOTFOUND)
+            err = known ? XS_OK : XS_ENOTFOUND;
+    } else if (err == XS_ENOTFOUND) {
+        err = XS_OK;
+    }
     if (err != XS_OK) {
         free(*out);
         *out = NULL;

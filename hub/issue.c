@@ -148,23 +148,19 @@ xs_err hub_issue_page(hub_t *hub, xs_txn_t *txn, const uint8_t origin[32], uint6
     return err;
 }
 
-xs_err hub_issue_page_receipt(const hub_issue_page_t *page, size_t index, xs_writer_t *out) {
-    uint8_t(*hashes)[XS_HASH_BYTES] = NULL, path[XS_RECEIPT_PATH_MAX][XS_HASH_BYTES];
-    size_t path_len;
-    if (index >= page->count)
-        return XS_EINVAL;
-    if (!(hashes = malloc(page->count * sizeof *hashes)))
-        return XS_ENOMEM;
-    for (size_t i = 0; i < page->count; i++)
-        xs_receipt_leaf_hash(page->leaves[i].ptr, page->leaves[i].len, hashes[i]);
-    xs_err err = xs_receipt_tree_path((const uint8_t(*)[XS_HASH_BYTES])hashes, page->count, index,
-                                      path, &path_len);
-    if (err == XS_OK)
-        err = xs_receipt_standalone(out, page->root.data, page->root.len, page->leaves[index].ptr,
-                                    page->leaves[index].len, index,
-                                    (const uint8_t(*)[XS_HASH_BYTES])path, path_len);
-    free(hashes);
-    return err;
+xs_err hub_issue_page_each(hub_t *hub, const hub_issue_page_t *page, xs_receipt_leaf_fn fn,
+                           void *ctx) {
+    if (page->count == 0)
+        return XS_OK;
+    return xs_receipt_page_open(page->root.data, page->root.len, page->leaves, page->count,
+                                xs_identity_public(hub->id)->sign, fn, ctx);
+}
+
+/* Copies the one standalone receipt of a page of one leaf. */
+static xs_err s_copy_one(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+    (void)index;
+    xs_writer_raw(ctx, receipt, len);
+    return xs_writer_err(ctx);
 }
 
 xs_err hub_issue_one(hub_t *hub, xs_txn_t *txn, const char *teacher, size_t len, xs_writer_t *out) {
@@ -186,7 +182,7 @@ xs_err hub_issue_one(hub_t *hub, xs_txn_t *txn, const char *teacher, size_t len,
         err = s_sign(hub, &page, &offset, (int64_t)time(NULL));
     }
     if (err == XS_OK)
-        err = hub_issue_page_receipt(&page, 0, out);
+        err = hub_issue_page_each(hub, &page, s_copy_one, out);
     hub_issue_page_free(&page);
     free(r);
     return err;

@@ -14,12 +14,12 @@
 /* One page of an origin's receipts: the signed root and every leaf under it, in teacher_id
  * order. Owns its bytes. */
 typedef struct hub_issue_page {
-    xs_writer_t root;          /* the root envelope, signed once; len 0 when count is 0 */
-    xs_proto_blob_t *leaves;   /* count leaves, pointing into leaf_bytes */
-    size_t count;              /* leaves on the page */
-    xs_writer_t leaf_bytes;    /* the leaves, back to back */
-    uint64_t generation;       /* the newest generation of the page's receipts (the root's) */
-    int more;                  /* 1: more receipts follow after last_teacher */
+    xs_writer_t root;             /* the root envelope, signed once; len 0 when count is 0 */
+    xs_proto_blob_t *leaves;      /* count leaves, pointing into leaf_bytes */
+    size_t count;                 /* leaves on the page */
+    xs_writer_t leaf_bytes;       /* the leaves, back to back */
+    uint64_t generation;          /* the newest generation of the page's receipts (the root's) */
+    int more;                     /* 1: more receipts follow after last_teacher */
     char last_teacher[XS_ID_MAX]; /* the page's last teacher_id, for the next FETCH's after */
     size_t last_teacher_len;
 } hub_issue_page_t;
@@ -40,10 +40,11 @@ XS_MUST_USE xs_err hub_issue_page(hub_t *hub, xs_txn_t *txn, const uint8_t origi
                                   uint64_t have, const char *after, size_t after_len,
                                   size_t max_bytes, hub_issue_page_t *page);
 
-/* Appends to out the standalone receipt of leaf index of page (xs_receipt_standalone):
- * what a receipts bundle carries. XS_EINVAL for index ≥ count, XS_ENOMEM, XS_ETOOBIG. */
-XS_MUST_USE xs_err hub_issue_page_receipt(const hub_issue_page_t *page, size_t index,
-                                          xs_writer_t *out);
+/* Calls fn for each leaf of page, in order, with its standalone receipt (xs_receipt_page_open
+ * over the page, checked against hub's own key: one tree for the whole page): what a receipts
+ * bundle carries. XS_OK for a page without leaves; the receipt layer's errors, or fn's. */
+XS_MUST_USE xs_err hub_issue_page_each(hub_t *hub, const hub_issue_page_t *page,
+                                       xs_receipt_leaf_fn fn, void *ctx);
 
 /* Builds teacher's (len bytes) receipt from the state now and appends it to out as a signed
  * standalone receipt of a tree of one leaf, at the hub's current generation: for a

@@ -855,11 +855,19 @@ static xs_err s_store_page(s_session_t *s, const node_lane_t *lane, const xs_msg
     r->leaves = leaves;
     if (err == XS_OK)
         err = xs_store_update(s->node->store, s_store_receipts, r);
-    if (r->group_failed)
+    if (r->group_failed && err == XS_ECRYPTO)
+        xs_log_err(
+            err,
+            "县级中心发来的 %u 份认定回执与本节点保存的县级中心公钥不符，一份也未保存；请核对 "
+            "xueshi-node init 时给的 --hub-key（经中心校同步时为 --county-key）(the hub's "
+            "page of %u receipts failed its check against the county key this node holds; "
+            "none stored: check the key given to init)",
+            rc->leaf_count, rc->leaf_count);
+    else if (r->group_failed)
         xs_log_err(err,
-                   "县级中心发来的 %u 份认定回执未通过核验（与本节点保存的县级中心公钥不符或数据"
-                   "损坏），一份也未保存 (the hub's page of %u receipts failed its check against "
-                   "the county key this node holds; none stored)",
+                   "县级中心发来的 %u 份认定回执无法读取，一份也未保存；请升级本节点软件，仍不行请"
+                   "联系技术支持 (the hub's page of %u receipts does not parse; none stored: "
+                   "update this node's software, else contact support)",
                    rc->leaf_count, rc->leaf_count);
     free(leaves);
     free(r->held);

@@ -257,6 +257,37 @@ static void s_receipt_checked(const uint8_t *envelope, size_t len) {
     xs_writer_free(&again);
 }
 
+/* xs_receipt_page_open's callback: each standalone receipt of a page that verified opens
+ * alone to a receipt of that hub. */
+static xs_err s_leaf_checked(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+    size_t *next = ctx;
+    if (index != (*next)++ ||
+        xs_receipt_open(receipt, len, xs_identity_public(s_hub_key())->sign, &s_receipt) != XS_OK)
+        abort();
+    return XS_OK;
+}
+
+/* A RECEIPTS group opens as a page against the fixed hub key, or is refused with a defined
+ * error and hands on nothing. */
+static void s_group_checked(const xs_msg_receipts_t *rc) {
+    xs_proto_iter_t it;
+    uint32_t n = 0;
+    size_t called = 0;
+    xs_proto_iter_init(&it, &rc->leaf_list);
+    while (n < XS_PROTO_LEAVES_MAX && xs_proto_next_leaf(&it, &s_leaves[n]))
+        n++;
+    if (n != rc->leaf_count)
+        abort();
+    xs_err err =
+        xs_receipt_page_open(rc->root.ptr, rc->root.len, s_leaves, n,
+                             xs_identity_public(s_hub_key())->sign, s_leaf_checked, &called);
+    if (err != XS_OK && err != XS_EMALFORMED && err != XS_ECRYPTO && err != XS_EVERSION &&
+        err != XS_ETOOBIG && err != XS_ENOMEM)
+        abort();
+    if (err == XS_OK ? called != n : called != 0)
+        abort();
+}
+
 static void s_frame_checked(const uint8_t *data, size_t size) {
     xs_msg_t msg, again;
     xs_err err = xs_proto_decode(data, size, &msg);
@@ -278,6 +309,8 @@ static void s_frame_checked(const uint8_t *data, size_t size) {
         xs_proto_iter_init(&it, &msg.u.receipts.receipt_list);
         while (xs_proto_next_receipt(&it, &receipt))
             s_receipt_checked(receipt.ptr, receipt.len);
+        if (msg.u.receipts.root.ptr)
+            s_group_checked(&msg.u.receipts);
     } else if (msg.type == XS_MSG_VIEW && msg.u.view.policy.ptr) {
         const uint8_t *blob;
         size_t blob_len;

@@ -4,7 +4,9 @@
 # across the page, no QR code); after a sync the page carries the receipt's QR code. Rendered
 # to PNG (poppler-utils) and read with zbarimg, the code's text passes `xueshi verify --scan`
 # against the county's key, and so does the picture itself with --image; the text with one
-# character changed is refused. The hub prints one page per teacher of a school.
+# character changed is refused. The hub prints one page per teacher of a school. A standalone
+# receipt (a leaf under a signed Merkle root), as a file and as text, verifies and says what
+# was checked; changed, it is refused.
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 HUB=$XS_BIN/xueshi-hub
@@ -195,5 +197,64 @@ certificate T0001 "$TMP/t1-closed.pdf"
 run pdftotext "$TMP/t1-closed.pdf" -
 check "the node prints the closed receipt too" \
     eval 'has "$OUT" "已结账定案" && ! has "$OUT" "暂定"'
+
+# ---- a standalone receipt: a leaf under a signed Merkle root (protocol.md §4.2) ----------------
+
+# The receipts of schema/vectors/receipt-root.txt, signed by that file's hub key (seed 20..3f).
+VECTORS=$XS_SOURCE_DIR/schema/vectors/receipt-root.txt
+VECTOR_KEY="xs1:29acbae141bccaf0b22e1a94d34d0bc7361e526d0bfe12c89794bc9322966dd7.$(printf '%064d' 0)"
+# vector NAME FIELD: the vector NAME's FIELD (hex, or a FIELD= line) from the vectors file.
+vector() {
+    awk -v name="$1" -v field="$2" '
+        $0 == "name: " name { found = 1; next }
+        found && $0 == "" { exit }
+        found && index($0, field ": ") == 1 { print substr($0, length(field) + 3); exit }
+        found && index($0, field "=") == 1 { print substr($0, length(field) + 2); exit }' "$VECTORS"
+}
+# vector_file NAME FILE: the vector NAME's bytes into FILE.
+vector_file() {
+    local hex
+    hex=$(vector "$1" hex)
+    [ -n "$hex" ] || die "no vector $1 in $VECTORS"
+    printf '%b' "$(printf '%s' "$hex" | sed 's/../\\x&/g')" >"$2"
+}
+
+vector_file receipt_t0002 "$TMP/standalone.xsr"
+run "$TOOL" verify "$TMP/standalone.xsr" --hub-key "$VECTOR_KEY"
+check_rc "a standalone receipt verifies against its hub's key" 0
+check "verify says what it checked, the root's signature and the leaf's path: $OUT" \
+    eval 'has "$OUT" "Merkle 根由县级中心签署 (a Merkle root signed by the hub)" &&
+        has "$OUT" "the path of index 1 of 3 leaves, 2 hashes, leads to the signed root" &&
+        has "$OUT" "Merkle 根 (root): 490d4ab27a199e432799b0894254a8d5f598366b3ac55e082a08c949c539be6d"'
+check "and the receipt the leaf holds: $OUT" \
+    eval 'has "$OUT" "教师 (teacher): T0002" && has "$OUT" "回执代次 (generation) 10" &&
+        has "$OUT" "cycle,2021,0,#0,1.50,360.00,no,yes"'
+run "$TOOL" verify "$TMP/standalone.xsr"
+check "without the county's key it is valid but says to check the key" \
+    eval '[ "$RC" -eq 0 ] && has "$OUT" "请核对是否为本县中心的公钥"'
+run "$TOOL" verify "$TMP/standalone.xsr" --hub-key "$HUB_KEY"
+check "another county's key refuses it: $OUT" \
+    eval '[ "$RC" -eq 1 ] && has "$OUT" "不是该县级中心签发的"'
+
+# Its QR code's text: the standalone receipt verbatim (§4.1); a closed year, the last leaf.
+TEXT=$(vector receipt_t0003 text)
+check "the text form of a standalone receipt: ${TEXT:0:20}…" eval '[[ "$TEXT" == XS1:* ]]'
+run "$TOOL" verify --scan "$TEXT" --hub-key "$VECTOR_KEY"
+check "--scan verifies it: leaf 2 of 3, one hash, the year closed: $OUT" \
+    eval '[ "$RC" -eq 0 ] && has "$OUT" "the path of index 2 of 3 leaves, 1 hash, leads" &&
+        has "$OUT" "教师 (teacher): T0003" && has "$OUT" "已结账定案 (closed, final)"'
+altered=${TEXT:0:300}A${TEXT:301}
+[ "${TEXT:300:1}" = A ] && altered=${TEXT:0:300}B${TEXT:301}
+run "$TOOL" verify --scan "$altered" --hub-key "$VECTOR_KEY"
+check "a character of its leaf changed: refused: $OUT" \
+    eval '[ "$RC" -eq 1 ] && has "$OUT" "无效 (INVALID)"'
+
+# Changed ones (the vectors' refusals): a path hash, the leaf, the index, a path a hash short.
+for name in receipt_path_flipped receipt_leaf_other receipt_index_swapped receipt_path_short; do
+    vector_file "$name" "$TMP/$name.xsr"
+    run "$TOOL" verify "$TMP/$name.xsr" --hub-key "$VECTOR_KEY"
+    check "$name: refused: $OUT" \
+        eval '[ "$RC" -eq 1 ] && has "$OUT" "无效 (INVALID)" && ! has "$OUT" "教师 (teacher)"'
+done
 
 finish

@@ -343,12 +343,12 @@ static void s_expect_status(const fixture_t *fx, const char *what, int status, i
 /* The hub's disk is full: ERROR internal is "try later" (3), not "not enrolled" (4). */
 static void test_internal_error_is_retryable(void **state) {
     fixture_t *fx = *state;
-    script_t script = {{XS_PCODE_INTERNAL}, 0, 0, 0};
+    script_t script = {{XS_PCODE_INTERNAL}, 0, 0, 0, NULL, 0};
     s_expect_status(fx, "ERROR internal", s_sync(fx, fx->node_dir, &script), 3);
     assert_int_equal(script.hellos, 1);
     assert_null(strstr(fx->out, "未登记或已吊销"));
     /* The disk is fixed: the next sync goes through. */
-    script_t fixed = {{0}, 0, 0, 0};
+    script_t fixed = {{0}, 0, 0, 0, NULL, 0};
     s_expect_status(fx, "after the fix", s_sync(fx, fx->node_dir, &fixed), 0);
 }
 
@@ -363,7 +363,7 @@ static void test_unread_batch_refusal_is_an_answer(void **state) {
     pid_t pid = s_spawn(fx, argv);
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-    script_t script = {{0}, 0, XS_PCODE_INTERNAL, 0};
+    script_t script = {{0}, 0, XS_PCODE_INTERNAL, 0, NULL, 0};
     int64_t t0 = s_now_ms();
     s_expect_status(fx, "ACK refused unread, internal", s_sync(fx, fx->node_dir, &script), 3);
     int64_t took = s_now_ms() - t0;
@@ -383,7 +383,7 @@ static void test_every_code_has_an_exit(void **state) {
         [XS_PCODE_UNKNOWN] = 4,       [XS_PCODE_INTERNAL] = 3,
     };
     for (unsigned code = 1; code <= XS_PCODE_MAX; code++) {
-        script_t script = {{code}, 0, 0, 0};
+        script_t script = {{code}, 0, 0, 0, NULL, 0};
         int status = s_sync(fx, fx->node_dir, &script);
         if (status != want[code])
             fail_msg("ERROR %s: exit %d, want %d; output:\n%s", xs_proto_code_name(code), status,
@@ -395,7 +395,7 @@ static void test_every_code_has_an_exit(void **state) {
 /* run keeps trying after a transient error, and syncs once the hub is well again. */
 static void test_run_retries_internal_error(void **state) {
     fixture_t *fx = *state;
-    script_t script = {{XS_PCODE_INTERNAL, XS_PCODE_INTERNAL}, 0, 0, 0};
+    script_t script = {{XS_PCODE_INTERNAL, XS_PCODE_INTERNAL}, 0, 0, 0, NULL, 0};
     const char *argv[] = {"xueshi-node", "run",          "--dir", fx->node_dir,
                           "--timeout",   S_SYNC_TIMEOUT, NULL};
     pid_t pid = s_spawn(fx, argv);
@@ -419,7 +419,7 @@ static void test_run_retries_internal_error(void **state) {
  * stop. */
 static void test_run_waits_out_a_refusal(void **state) {
     fixture_t *fx = *state;
-    script_t script = {{XS_PCODE_REVOKED}, 0, 0, 0};
+    script_t script = {{XS_PCODE_REVOKED}, 0, 0, 0, NULL, 0};
     const char *argv[] = {"xueshi-node", "run",          "--dir", fx->node_dir,
                           "--timeout",   S_SYNC_TIMEOUT, NULL};
     pid_t pid = s_spawn(fx, argv);
@@ -518,7 +518,7 @@ static void test_dropped_handshake_is_unreachable(void **state) {
  * handshake off every time. The keys do not match: 4, with the key named and what to do. */
 static void test_wrong_hub_key(void **state) {
     fixture_t *fx = *state;
-    script_t script = {{0}, 0, 0, 0};
+    script_t script = {{0}, 0, 0, 0, NULL, 0};
     s_expect_status(fx, "wrong hub key", s_sync(fx, fx->wrong_dir, &script), 4);
     assert_int_equal(script.hellos, 0);
     assert_non_null(strstr(fx->out, "公钥"));
@@ -605,7 +605,7 @@ static void test_group_failing_stores_nothing(void **state) {
         script_t script = {{0}, 0, 0, 0, pages[i], 0};
         s_expect_status(fx, i ? "a leaf changed" : "a stranger's root",
                         s_sync(fx, fx->node_dir, &script), 4);
-        assert_non_null(strstr(fx->out, "未通过核验"));
+        assert_non_null(strstr(fx->out, "公钥不符，一份也未保存"));
         for (int t = 1; t <= S_PAGE_TEACHERS; t++) {
             char teacher[8];
             snprintf(teacher, sizeof teacher, "T%d", t);

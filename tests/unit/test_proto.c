@@ -1616,7 +1616,17 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
     }
 }
 
-static void s_check_frame(const s_vector_t *v, const uint8_t *bytes, size_t len) {
+/* Counts the leaves xs_receipt_page_open hands on. */
+static xs_err s_count_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+    (void)receipt;
+    (void)len;
+    assert_int_equal(index, *(size_t *)ctx);
+    (*(size_t *)ctx)++;
+    return XS_OK;
+}
+
+static void s_check_frame(const s_vectors_t *vs, const s_vector_t *v, const uint8_t *bytes,
+                          size_t len) {
     xs_msg_t got, want;
     xs_err err = xs_proto_decode(bytes, len, &got);
     if (err != s_expected_err(v))
@@ -1630,6 +1640,15 @@ static void s_check_frame(const s_vector_t *v, const uint8_t *bytes, size_t len)
     unsigned nowned;
     s_build_msg(v, &want, gaps, rejected, receipts, leaves, owned, &nowned);
     s_same_msg(&got, &want);
+    if (want.type == XS_MSG_RECEIPTS && want.u.receipts.root.ptr) {
+        /* A group is a page that opens against the hub's key (protocol.md §4.2). */
+        size_t n = 0;
+        assert_int_equal(xs_receipt_page_open(want.u.receipts.root.ptr, want.u.receipts.root.len,
+                                              want.u.receipts.leaves, want.u.receipts.leaf_count,
+                                              xs_identity_public(vs->hub)->sign, s_count_leaf, &n),
+                         XS_OK);
+        assert_int_equal(n, want.u.receipts.leaf_count);
+    }
     xs_writer_t w;
     xs_writer_init(&w, XS_PROTO_FRAME_MAX);
     assert_int_equal(xs_proto_encode(&want, &w), XS_OK);
@@ -1665,7 +1684,7 @@ static void test_vectors(void **state) {
             s_check_receipt(vs, v, bytes, len);
             break;
         case 3:
-            s_check_frame(v, bytes, len);
+            s_check_frame(vs, v, bytes, len);
             break;
         default:
             fail_msg("%s: unknown kind %s", v->name, v->kind);

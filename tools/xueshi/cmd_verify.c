@@ -1,10 +1,12 @@
-/* xueshi verify: check a hub-signed receipt offline and show what it certifies. */
+/* xueshi verify: check a hub-signed receipt offline (signed alone, or a standalone receipt under
+ * a signed Merkle root) and show what it certifies and what was checked. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "xs/cli.h"
+#include "xs/codec.h"
 #include "xs/csv.h"
 #include "xs/draw.h"
 #include "xs/policy.h"
@@ -147,16 +149,62 @@ static int s_load_policy(xs_policy_t **policy, const char *path, uint8_t hash[32
     return 0;
 }
 
-/* Prints who signed the receipt, for whom, under which policy, and whether the policy file
+/* Where a standalone receipt's leaf sits in its signed tree (protocol.md §4.2). */
+typedef struct s_tree_info {
+    uint64_t index;      /* the leaf's index, from 0 */
+    uint64_t leaf_count; /* the leaves under the root */
+    uint32_t path_len;   /* hashes of its audit path */
+    uint8_t root[32];    /* the signed root */
+} s_tree_info_t;
+
+/* Reads where the leaf of a standalone receipt that xs_receipt_open has opened (so checked:
+ * signature, path and all) sits in its tree into *info; 0 for a receipt signed alone. */
+static int s_tree_info(const uint8_t *env, size_t len, s_tree_info_t *info) {
+    xs_reader_t r, body;
+    const uint8_t *bytes;
+    uint32_t n, body_len, bytes_len;
+    xs_reader_init(&r, env, len);
+    if (xs_codec_get_array(&r, &n) != XS_OK || n != 5 ||
+        xs_codec_get_bin(&r, &bytes, &body_len) != XS_OK)
+        return 0;
+    /* The root body: [format, hub, policy_id, policy_version, policy_hash, generation,
+     * issued_at, leaf_count, root]. */
+    xs_reader_init(&body, bytes, body_len);
+    if (xs_codec_get_array(&body, &n) != XS_OK || n != 9)
+        return 0;
+    for (int i = 0; i < 7; i++)
+        if (xs_codec_skip(&body) != XS_OK)
+            return 0;
+    return xs_codec_get_uint(&body, &info->leaf_count) == XS_OK &&
+           xs_codec_get_bin_exact(&body, info->root, 32) == XS_OK &&
+           xs_codec_get_bin(&r, &bytes, &bytes_len) == XS_OK &&
+           xs_codec_get_bin(&r, &bytes, &bytes_len) == XS_OK &&
+           xs_codec_get_uint(&r, &info->index) == XS_OK &&
+           xs_codec_get_array(&r, &info->path_len) == XS_OK;
+}
+
+/* Prints who signed the receipt (for a standalone receipt, the root, and that the leaf's path
+ * leads to it: tree, else NULL), for whom, under which policy, and whether the policy file
  * given matches it. */
-static void s_print_header(const xs_receipt_t *r, int has_hub, const xs_policy_t *policy,
-                           const uint8_t policy_hash[32]) {
+static void s_print_header(const xs_receipt_t *r, const s_tree_info_t *tree, int has_hub,
+                           const xs_policy_t *policy, const uint8_t policy_hash[32]) {
     char hex[65], when[32];
     xs_hex_encode(r->hub, 32, hex);
-    printf("签名有效 (signature valid)%s\n签发的县级中心签名公钥 (hub signing key): %s\n",
+    printf("签名有效 (signature valid)%s%s\n签发的县级中心签名公钥 (hub signing key): %s\n",
+           tree ? "：Merkle 根由县级中心签署 (a Merkle root signed by the hub)" : "",
            has_hub ? "，签发者与 --hub-key 一致 (issued by the given hub)"
                    : "；请核对是否为本县中心的公钥 (check it is your county hub's key)",
            hex);
+    if (tree) {
+        xs_hex_encode(tree->root, 32, hex);
+        printf("审计路径有效 (audit path valid)：第 %llu 片叶子（共 %llu 片，从 0 数起）的 %u 个 "
+               "hash 通向签名的根 (the path of index %llu of %llu leaves, %u hash%s, leads to the "
+               "signed root)\nMerkle 根 (root): %s\n",
+               (unsigned long long)tree->index, (unsigned long long)tree->leaf_count,
+               tree->path_len, (unsigned long long)tree->index,
+               (unsigned long long)tree->leaf_count, tree->path_len,
+               tree->path_len == 1 ? "" : "es", hex);
+    }
     time_t issued = (time_t)r->issued_at;
     struct tm tm;
     localtime_r(&issued, &tm);
@@ -468,7 +516,9 @@ int tool_cmd_verify(int argc, char **argv) {
         rc = 1;
         goto out;
     }
-    s_print_header(r, args.has_hub, policy, policy_hash);
+    s_tree_info_t tree;
+    int standalone = s_tree_info(env, len, &tree);
+    s_print_header(r, standalone ? &tree : NULL, args.has_hub, policy, policy_hash);
     s_print_totals(r, policy);
     rc = policy && memcmp(policy_hash, r->policy_hash, 32) != 0 ? 1 : 0;
     if (args.year_doc) {

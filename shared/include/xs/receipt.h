@@ -185,9 +185,10 @@ XS_MUST_USE xs_err xs_receipt_text_decode(const char *text, size_t len, uint8_t 
  * XS_ETOOBIG (over XS_RECEIPT_LEAF_MAX or leaf's maximum), XS_ENOMEM. */
 XS_MUST_USE xs_err xs_receipt_leaf_encode(xs_writer_t *leaf, const xs_receipt_t *r);
 
-/* The hash of a leaf's bytes (len bytes, at most XS_RECEIPT_LEAF_MAX: no longer leaf is
- * valid, and none is hashed; a longer one is a caller's error, hashed as 32 zero bytes):
- * BLAKE2b-256 of 0x00 || leaf. Uses about XS_RECEIPT_LEAF_MAX bytes of stack. */
+/* The hash of a leaf's bytes (len bytes): BLAKE2b-256 of 0x00 || leaf. len is at most
+ * XS_RECEIPT_LEAF_MAX: no longer leaf is valid, and every reader refuses one before hashing
+ * it; a longer len is a caller's error (asserted; else out is 32 zero bytes). The prefix and
+ * the leaf are hashed in one call, from a copy on the stack (up to 63 KiB). */
 void xs_receipt_leaf_hash(const void *leaf, size_t len, uint8_t out[XS_HASH_BYTES]);
 
 /* The Merkle root over n leaf hashes (1..XS_RECEIPT_TREE_MAX), in order, as protocol.md §4.2

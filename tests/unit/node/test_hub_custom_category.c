@@ -252,28 +252,30 @@ typedef struct s_found {
     size_t len;
 } s_found_t;
 
+static xs_err s_keep_t1(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+    s_found_t *found = ctx;
+    xs_receipt_t *r = malloc(sizeof *r);
+    (void)index;
+    assert_non_null(r);
+    assert_int_equal(xs_receipt_open(receipt, len, NULL, r), XS_OK);
+    if (r->teacher_id.len == 2 && memcmp(r->teacher_id.ptr, "T1", 2) == 0) {
+        found->envelope = malloc(len);
+        assert_non_null(found->envelope);
+        memcpy(found->envelope, receipt, len);
+        found->len = len;
+    }
+    free(r);
+    return XS_OK;
+}
+
 static void s_receipt_of_t1(hub_t *hub, xs_txn_t *txn, const uint8_t origin[32],
                             s_found_t *found) {
     hub_issue_page_t page;
-    xs_receipt_t *r = malloc(sizeof *r);
-    assert_non_null(r);
     hub_issue_page_init(&page);
     assert_int_equal(hub_issue_page(hub, txn, origin, 0, NULL, 0, XS_PROTO_FRAME_MAX, &page),
                      XS_OK);
-    for (size_t i = 0; i < page.count && !found->envelope; i++) {
-        xs_writer_t env;
-        xs_writer_init(&env, XS_RECEIPT_MAX_BYTES);
-        assert_int_equal(hub_issue_page_receipt(&page, i, &env), XS_OK);
-        assert_int_equal(xs_receipt_open(env.data, env.len, NULL, r), XS_OK);
-        if (r->teacher_id.len == 2 && memcmp(r->teacher_id.ptr, "T1", 2) == 0) {
-            found->envelope = env.data;
-            found->len = env.len;
-            env.data = NULL;
-        }
-        xs_writer_free(&env);
-    }
+    assert_int_equal(hub_issue_page_each(hub, &page, s_keep_t1, found), XS_OK);
     hub_issue_page_free(&page);
-    free(r);
 }
 
 /* The summary rows `xueshi-hub report` prints for a teacher, into a stream. */
