@@ -103,6 +103,8 @@ struct hub_credit {
     size_t count, cap;
     uint64_t *seen; /* open addressing over idents' hashes + 1; 0 empty */
     size_t seen_mask;
+    uint8_t (*scanned)[1 + S_GROUP]; /* groups of the component already walked */
+    size_t nscanned, scanned_cap;
     /* exam events met (names), and the standings of those loaded */
     s_event_t *events;
     size_t nevents, events_cap;
@@ -397,6 +399,7 @@ void hub_credit_end(hub_credit_t **cp) {
     free(c->ids);
     free(c->rows);
     free(c->seen);
+    free(c->scanned);
     free(c->numbers);
     free(c->changed);
     free(c);
@@ -523,8 +526,27 @@ static xs_err s_member_add(hub_credit_t *c, const s_ident_t *id, int *added) {
 
 static void s_component_reset(hub_credit_t *c) {
     c->count = 0;
-    if (c->seen)
+    c->nscanned = 0;
+    if (c->seen_mask > 4095) {
+        /* A rebuild's large component: do not clear its table for every small one after. */
+        free(c->seen);
+        c->seen = NULL;
+        c->seen_mask = 0;
+    } else if (c->seen) {
         memset(c->seen, 0, (c->seen_mask + 1) * sizeof *c->seen);
+    }
+}
+
+/* Whether group key (kind + hash) was walked for this component already; notes it if not.
+ * -1 when out of memory. */
+static int s_scanned(hub_credit_t *c, const uint8_t key[1 + S_GROUP]) {
+    for (size_t i = 0; i < c->nscanned; i++)
+        if (memcmp(c->scanned[i], key, 1 + S_GROUP) == 0)
+            return 1;
+    if (!s_grow((void **)&c->scanned, &c->scanned_cap, c->nscanned + 1, sizeof *c->scanned))
+        return -1;
+    memcpy(c->scanned[c->nscanned++], key, 1 + S_GROUP);
+    return 0;
 }
 
 /* Adds every record under key prefix (klen bytes) of table, whose keys end with an identity,
@@ -840,9 +862,16 @@ static xs_err s_member_load(hub_credit_t *c, size_t i, const char *teacher, size
     size_t n = mine ? s_groups_of(c->p, rec, keys) : 0;
     if ((err = s_add_prefix(c, HUB_T_CTARGETS, self.b, S_IDENT)) != XS_OK)
         return err;
-    for (size_t g = 0; g < n && err == XS_OK; g++)
-        err = s_add_prefix(c, HUB_T_CGROUPS, key,
-                           s_group_key(key, teacher, len, keys[g][0], keys[g] + 1, S_GROUP, NULL));
+    for (size_t g = 0; g < n && err == XS_OK; g++) {
+        /* A group's members all name it: walked once per component. */
+        int walked = s_scanned(c, keys[g]);
+        if (walked < 0)
+            return XS_ENOMEM;
+        if (!walked)
+            err = s_add_prefix(c, HUB_T_CGROUPS, key,
+                               s_group_key(key, teacher, len, keys[g][0], keys[g] + 1, S_GROUP,
+                                           NULL));
+    }
     return err;
 }
 
