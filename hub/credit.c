@@ -66,6 +66,7 @@ typedef struct s_seed {
     s_ident_t ident;
     char teacher[XS_ID_MAX];
     uint32_t len;
+    uint8_t resolved;         /* teacher, fast and cap are known */
     uint8_t fast;             /* an activity whose one group is a cap's (s_fast) */
     uint8_t cap[1 + S_GROUP]; /* that group's key */
 } s_seed_t;
@@ -418,10 +419,33 @@ void hub_credit_end(hub_credit_t **cp) {
 static xs_err s_seed(hub_credit_t *c, const s_ident_t *id) {
     if (!s_grow((void **)&c->seeds, &c->seeds_cap, c->nseeds + 1, sizeof *c->seeds))
         return XS_ENOMEM;
+    memset(&c->seeds[c->nseeds], 0, sizeof c->seeds[c->nseeds]);
     c->seeds[c->nseeds].ident = *id;
-    c->seeds[c->nseeds].len = 0;
     c->nseeds++;
     return XS_OK;
+}
+
+/* Fills seed's teacher (len 0: none) and whether it may take the fast way, from its activity
+ * record rec. */
+static void s_classify(const hub_credit_t *c, s_seed_t *seed, const xs_record_t *rec) {
+    seed->len = 0;
+    seed->fast = 0;
+    seed->resolved = 1;
+    if (rec->teacher_id.len && rec->teacher_id.len <= XS_ID_MAX &&
+        (rec->present & (1u << XS_F_TEACHER_ID))) {
+        memcpy(seed->teacher, rec->teacher_id.ptr, rec->teacher_id.len);
+        seed->len = rec->teacher_id.len;
+    }
+    /* One group only, a cap's, over categories ranked by credit (a cap with exams ranks them
+     * by score: no fast way there), keeping at least one. */
+    uint8_t keys[3][1 + S_GROUP];
+    unsigned cap = c->p->cap_of[rec->category];
+    if (c->fast && seed->len && cap && s_groups_of(c->p, rec, keys) == 1 &&
+        keys[0][0] == S_KIND_CAP && c->p->cap_of[XS_CAT_EXAM] != cap &&
+        c->p->caps[cap - 1].count >= 1) {
+        seed->fast = 1;
+        memcpy(seed->cap, keys[0], sizeof seed->cap);
+    }
 }
 
 xs_err hub_credit_add(hub_credit_t *c, const uint8_t origin[32], uint64_t seq,
@@ -431,7 +455,9 @@ xs_err hub_credit_add(hub_credit_t *c, const uint8_t origin[32], uint64_t seq,
     if (err != XS_OK)
         return err;
     s_ident_make(&self, origin, seq);
-    return s_seed(c, &self);
+    if ((err = s_seed(c, &self)) == XS_OK && rec->kind == XS_KIND_ACTIVITY)
+        s_classify(c, &c->seeds[c->nseeds - 1], rec); /* no decode again to resolve it */
+    return err;
 }
 
 /* The enrollment number of origin. */
@@ -1027,22 +1053,9 @@ static xs_err s_fast(hub_credit_t *c, const s_seed_t *seed, int *done) {
 static xs_err s_resolve(hub_credit_t *c, s_seed_t *seed) {
     xs_record_t rec;
     uint64_t id;
-    seed->len = 0;
-    seed->fast = 0;
     xs_err err = s_load(c, &seed->ident, &rec, &id);
     if (err != XS_OK)
         return err;
-    if (rec.kind == XS_KIND_ACTIVITY && c->fast) {
-        /* One group only, a cap's, over categories ranked by credit (a cap with exams ranks
-         * them by score: no fast way there), keeping at least one. */
-        uint8_t keys[3][1 + S_GROUP];
-        unsigned cap = c->p->cap_of[rec.category];
-        if (cap && s_groups_of(c->p, &rec, keys) == 1 && keys[0][0] == S_KIND_CAP &&
-            c->p->cap_of[XS_CAT_EXAM] != cap && c->p->caps[cap - 1].count >= 1) {
-            seed->fast = 1;
-            memcpy(seed->cap, keys[0], sizeof seed->cap);
-        }
-    }
     if (rec.kind != XS_KIND_ACTIVITY) {
         s_ident_t target;
         xs_record_t trec;
@@ -1050,19 +1063,20 @@ static xs_err s_resolve(hub_credit_t *c, s_seed_t *seed) {
                      rec.kind == XS_KIND_CORRECTION
                          ? rec.voids & ((1ull << HUB_ID_SEQ_BITS) - 1)
                          : rec.reviews & ((1ull << HUB_ID_SEQ_BITS) - 1));
+        seed->len = 0;
+        seed->fast = 0;
+        seed->resolved = 1;
         err = s_load(c, &target, &trec, &id);
         if (err == XS_ENOTFOUND || (err == XS_OK && trec.kind != XS_KIND_ACTIVITY))
             return XS_OK; /* certified alone: it names nothing that counts */
         if (err != XS_OK)
             return err;
         seed->ident = target;
-        rec = trec;
+        s_classify(c, seed, &trec);
+        seed->fast = 0; /* the target's own group must see what names it */
+        return XS_OK;
     }
-    if (rec.teacher_id.len && rec.teacher_id.len <= XS_ID_MAX &&
-        (rec.present & (1u << XS_F_TEACHER_ID))) {
-        memcpy(seed->teacher, rec.teacher_id.ptr, rec.teacher_id.len);
-        seed->len = rec.teacher_id.len;
-    }
+    s_classify(c, seed, &rec);
     return XS_OK;
 }
 
@@ -1082,6 +1096,8 @@ static int s_cmp_seed(const void *pa, const void *pb) {
 static xs_err s_certify_seeds(hub_credit_t *c) {
     xs_err err = XS_OK;
     for (size_t i = 0; err == XS_OK && i < c->nseeds; i++) {
+        if (c->seeds[i].resolved)
+            continue;
         err = s_resolve(c, &c->seeds[i]);
         if (err == XS_ENOTFOUND) {
             c->seeds[i].len = UINT32_MAX; /* refused: nothing to certify */
@@ -1184,9 +1200,11 @@ static xs_err s_exam_phases(hub_credit_t *c) {
                     break;
                 }
                 s_seed_t *s = &c->seeds[c->nseeds++];
+                memset(s, 0, sizeof *s);
                 memcpy(s->ident.b, (const uint8_t *)k.ptr + klen + 4, S_IDENT);
                 memcpy(s->teacher, val + 2, v.len - 2);
                 s->len = (uint32_t)(v.len - 2);
+                s->resolved = 1;
             }
             xs_store_cursor_close(&cur);
             xs_certify_exams_destroy(&standings);
