@@ -52,6 +52,7 @@ enum {
     S_KIND_CAP = 'C',
     S_KIND_YEAR = 'Y',
     S_KIND_SINGLE = 'S',
+    S_KIND_KEPT = 'K',
     S_KIND_ORIGIN = 'O'
 };
 
@@ -65,6 +66,9 @@ typedef struct s_seed {
     s_ident_t ident;
     char teacher[XS_ID_MAX];
     uint32_t len;
+    uint8_t resolved;         /* teacher, fast and cap are known */
+    uint8_t fast;             /* an activity whose one group is a cap's (s_fast) */
+    uint8_t cap[1 + S_GROUP]; /* that group's key */
 } s_seed_t;
 
 /* An exam event's standings, loaded once per phase. */
@@ -78,14 +82,17 @@ typedef struct s_event {
 /* One member of a component, and what becomes of it. */
 typedef struct s_member {
     s_ident_t ident;
-    uint8_t kind;    /* xs_record kind */
-    uint8_t counted; /* an activity of the component's teacher: in its sums */
-    uint8_t level;   /* xs_certify_level */
-    uint8_t exam;    /* an exam activity with an event */
-    uint32_t score;  /* exam: its score */
-    uint16_t event;  /* exam: index in the pass's event names */
-    uint8_t had_old; /* a row was stored */
-    uint8_t skip;    /* not an accepted record: left out */
+    uint8_t kind;             /* xs_record kind */
+    uint8_t counted;          /* an activity of the component's teacher: in its sums */
+    uint8_t level;            /* xs_certify_level */
+    uint8_t exam;             /* an exam activity with an event */
+    uint32_t score;           /* exam: its score */
+    uint16_t event;           /* exam: index in the pass's event names */
+    uint8_t has_cap;          /* an activity of the teacher in a cap's group */
+    uint8_t cap[1 + S_GROUP]; /* that group's key */
+    int32_t date;             /* its date, days since 1970-01-01 */
+    uint8_t had_old;          /* a row was stored */
+    uint8_t skip;             /* not an accepted record: left out */
     uint8_t old[S_ROW_BYTES];
 } s_member_t;
 
@@ -103,11 +110,15 @@ struct hub_credit {
     size_t count, cap;
     uint64_t *seen; /* open addressing over idents' hashes + 1; 0 empty */
     size_t seen_mask;
+    uint8_t (*scanned)[1 + S_GROUP]; /* groups of the component already walked */
+    size_t nscanned, scanned_cap;
     /* exam events met (names), and the standings of those loaded */
     s_event_t *events;
     size_t nevents, events_cap;
     xs_certify_exams_t *standings;   /* over every loaded event; NULL: rebuild */
     const xs_certify_exams_t *fixed; /* the county's standings given whole (rebuild) */
+    int no_groups;                   /* s_member_load: the component does not grow by groups */
+    int fast;                        /* new records of a cap's group may take s_fast */
     uint8_t *changed_events;         /* per event: its kept set moved */
     size_t changed_cap;
     /* origin → enrollment number */
@@ -371,6 +382,7 @@ xs_err hub_credit_begin(hub_credit_t **out, hub_t *hub, xs_txn_t *txn) {
     c->hub = hub;
     c->txn = txn;
     c->p = hub->policy;
+    c->fast = 1;
     *out = c;
     return XS_OK;
 }
@@ -397,6 +409,7 @@ void hub_credit_end(hub_credit_t **cp) {
     free(c->ids);
     free(c->rows);
     free(c->seen);
+    free(c->scanned);
     free(c->numbers);
     free(c->changed);
     free(c);
@@ -406,10 +419,33 @@ void hub_credit_end(hub_credit_t **cp) {
 static xs_err s_seed(hub_credit_t *c, const s_ident_t *id) {
     if (!s_grow((void **)&c->seeds, &c->seeds_cap, c->nseeds + 1, sizeof *c->seeds))
         return XS_ENOMEM;
+    memset(&c->seeds[c->nseeds], 0, sizeof c->seeds[c->nseeds]);
     c->seeds[c->nseeds].ident = *id;
-    c->seeds[c->nseeds].len = 0;
     c->nseeds++;
     return XS_OK;
+}
+
+/* Fills seed's teacher (len 0: none) and whether it may take the fast way, from its activity
+ * record rec. */
+static void s_classify(const hub_credit_t *c, s_seed_t *seed, const xs_record_t *rec) {
+    seed->len = 0;
+    seed->fast = 0;
+    seed->resolved = 1;
+    if (rec->teacher_id.len && rec->teacher_id.len <= XS_ID_MAX &&
+        (rec->present & (1u << XS_F_TEACHER_ID))) {
+        memcpy(seed->teacher, rec->teacher_id.ptr, rec->teacher_id.len);
+        seed->len = rec->teacher_id.len;
+    }
+    /* One group only, a cap's, over categories ranked by credit (a cap with exams ranks them
+     * by score: no fast way there), keeping at least one. */
+    uint8_t keys[3][1 + S_GROUP];
+    unsigned cap = c->p->cap_of[rec->category];
+    if (c->fast && seed->len && cap && s_groups_of(c->p, rec, keys) == 1 &&
+        keys[0][0] == S_KIND_CAP && c->p->cap_of[XS_CAT_EXAM] != cap &&
+        c->p->caps[cap - 1].count >= 1) {
+        seed->fast = 1;
+        memcpy(seed->cap, keys[0], sizeof seed->cap);
+    }
 }
 
 xs_err hub_credit_add(hub_credit_t *c, const uint8_t origin[32], uint64_t seq,
@@ -419,7 +455,9 @@ xs_err hub_credit_add(hub_credit_t *c, const uint8_t origin[32], uint64_t seq,
     if (err != XS_OK)
         return err;
     s_ident_make(&self, origin, seq);
-    return s_seed(c, &self);
+    if ((err = s_seed(c, &self)) == XS_OK && rec->kind == XS_KIND_ACTIVITY)
+        s_classify(c, &c->seeds[c->nseeds - 1], rec); /* no decode again to resolve it */
+    return err;
 }
 
 /* The enrollment number of origin. */
@@ -523,8 +561,27 @@ static xs_err s_member_add(hub_credit_t *c, const s_ident_t *id, int *added) {
 
 static void s_component_reset(hub_credit_t *c) {
     c->count = 0;
-    if (c->seen)
+    c->nscanned = 0;
+    if (c->seen_mask > 4095) {
+        /* A rebuild's large component: do not clear its table for every small one after. */
+        free(c->seen);
+        c->seen = NULL;
+        c->seen_mask = 0;
+    } else if (c->seen) {
         memset(c->seen, 0, (c->seen_mask + 1) * sizeof *c->seen);
+    }
+}
+
+/* Whether group key (kind + hash) was walked for this component already; notes it if not.
+ * -1 when out of memory. */
+static int s_scanned(hub_credit_t *c, const uint8_t key[1 + S_GROUP]) {
+    for (size_t i = 0; i < c->nscanned; i++)
+        if (memcmp(c->scanned[i], key, 1 + S_GROUP) == 0)
+            return 1;
+    if (!s_grow((void **)&c->scanned, &c->scanned_cap, c->nscanned + 1, sizeof *c->scanned))
+        return -1;
+    memcpy(c->scanned[c->nscanned++], key, 1 + S_GROUP);
+    return 0;
 }
 
 /* Adds every record under key prefix (klen bytes) of table, whose keys end with an identity,
@@ -762,6 +819,24 @@ static xs_err s_apply(hub_credit_t *c, const char *teacher, size_t len) {
                     years[y].best_moved = 1;
             }
         }
+        if (m->has_cap) {
+            /* The cap group's kept records, with what ranks them (s_fast reads them). */
+            int was_kept = m->had_old && old.status == XS_CERT_CREDITED;
+            uint8_t kkey[S_KEY_MAX];
+            size_t klen =
+                s_group_key(kkey, teacher, len, S_KIND_KEPT, m->cap + 1, S_GROUP, &m->ident);
+            if (row->status == XS_CERT_CREDITED) {
+                uint8_t value[16];
+                xs_store_u32_key(row->credited_seconds, value);
+                xs_store_u32_key((uint32_t)m->date, value + 4);
+                xs_store_u64_key(c->ids[i], value + 8);
+                err = xs_store_put(c->txn, HUB_T_CGROUPS, kkey, klen, value, sizeof value, 0);
+            } else if (was_kept) {
+                err = xs_store_del(c->txn, HUB_T_CGROUPS, kkey, klen);
+            }
+            if (err != XS_OK)
+                break;
+        }
         if (m->exam) {
             const s_event_t *e = &c->events[m->event];
             int was = m->had_old && s_bears_tier(&old), is = s_bears_tier(row);
@@ -838,18 +913,33 @@ static xs_err s_member_load(hub_credit_t *c, size_t i, const char *teacher, size
      * members may move the arrays: nothing of m or rec is read after the first add. */
     s_ident_t self = m->ident;
     size_t n = mine ? s_groups_of(c->p, rec, keys) : 0;
+    m->date = rec->date;
+    for (size_t g = 0; g < n; g++)
+        if (keys[g][0] == S_KIND_CAP) {
+            m->has_cap = 1;
+            memcpy(m->cap, keys[g], sizeof m->cap);
+        }
+    if (c->no_groups)
+        n = 0;
     if ((err = s_add_prefix(c, HUB_T_CTARGETS, self.b, S_IDENT)) != XS_OK)
         return err;
-    for (size_t g = 0; g < n && err == XS_OK; g++)
-        err = s_add_prefix(c, HUB_T_CGROUPS, key,
-                           s_group_key(key, teacher, len, keys[g][0], keys[g] + 1, S_GROUP, NULL));
+    for (size_t g = 0; g < n && err == XS_OK; g++) {
+        /* A group's members all name it: walked once per component. */
+        int walked = s_scanned(c, keys[g]);
+        if (walked < 0)
+            return XS_ENOMEM;
+        if (!walked)
+            err = s_add_prefix(
+                c, HUB_T_CGROUPS, key,
+                s_group_key(key, teacher, len, keys[g][0], keys[g] + 1, S_GROUP, NULL));
+    }
     return err;
 }
 
 /* Certifies the component grown from members already added: loads the closure, runs the
  * engine, stores the difference. teacher (len bytes) is the component's teacher (len 0:
  * none). */
-static xs_err s_component(hub_credit_t *c, const char *teacher, size_t len) {
+static xs_err s_component_rows(hub_credit_t *c, const char *teacher, size_t len) {
     xs_err err = XS_OK;
     for (size_t i = 0; err == XS_OK && i < c->count; i++) {
         err = s_member_load(c, i, teacher, len);
@@ -876,11 +966,85 @@ static xs_err s_component(hub_credit_t *c, const char *teacher, size_t len) {
     const xs_certify_exams_t *standings;
     if ((err = s_standings(c, &standings)) != XS_OK)
         return err;
-    err = xs_certify_teacher(c->p, standings, c->records, c->ids, c->count, NULL, c->rows, NULL,
-                             NULL);
-    if (err != XS_OK)
+    return xs_certify_teacher(c->p, standings, c->records, c->ids, c->count, NULL, c->rows, NULL,
+                              NULL);
+}
+
+/* Certifies the component grown from members already added and stores the difference. */
+static xs_err s_component(hub_credit_t *c, const char *teacher, size_t len) {
+    xs_err err = s_component_rows(c, teacher, len);
+    return err == XS_OK && c->count ? s_apply(c, teacher, len) : err;
+}
+
+/* The fast way for a new record whose only group is a cap's (§6.2), which most records of
+ * capped categories are: certified with the records naming it alone. Not credited then, it
+ * competes with nobody and changes no other row. Credited, it ranks after every record the
+ * cap keeps (as "chosen as in 3.3" orders them) in the common case: then it is capped, naming
+ * the first of them, and nothing else moves. Otherwise (*done 0) its whole component is
+ * certified. Exact because the kept records' rows are stored exact: any record of the group
+ * new in this merge is a seed too, and a seed that is kept instead certifies the whole group
+ * again. */
+static xs_err s_fast(hub_credit_t *c, const s_seed_t *seed, int *done) {
+    const xs_policy_t *p = c->p;
+    int added;
+    *done = 0;
+    s_component_reset(c);
+    c->no_groups = 1;
+    xs_err err = s_member_add(c, &seed->ident, &added);
+    if (err == XS_OK)
+        err = s_component_rows(c, seed->teacher, seed->len);
+    c->no_groups = 0;
+    if (err != XS_OK || c->count == 0 || memcmp(c->members[0].ident.b, seed->ident.b, S_IDENT) != 0)
         return err;
-    return s_apply(c, teacher, len);
+    xs_certify_row_t *row = &c->rows[0];
+    if (row->status == XS_CERT_CREDITED) {
+        unsigned cap = p->cap_of[row->category];
+        uint8_t key[S_KEY_MAX];
+        size_t klen =
+            s_group_key(key, seed->teacher, seed->len, S_KIND_KEPT, seed->cap + 1, S_GROUP, NULL);
+        uint32_t kept = 0, rank = row->credited_seconds, top_rank = 0;
+        int32_t date = c->members[0].date, top_date = 0;
+        uint64_t id = c->ids[0], top_id = 0;
+        int loses = 1;
+        xs_cursor_t *cur = NULL;
+        xs_bytes_t k, v;
+        err = xs_store_cursor_open(c->txn, HUB_T_CGROUPS, &cur);
+        for (err = err == XS_OK ? xs_store_cursor_seek(cur, key, klen, &k, &v) : err; err == XS_OK;
+             err = xs_store_cursor_next(cur, &k, &v)) {
+            if (k.len != klen + S_IDENT || memcmp(k.ptr, key, klen) != 0)
+                break;
+            if (v.len != 16) {
+                err = XS_ECORRUPT;
+                break;
+            }
+            const uint8_t *val = v.ptr;
+            uint32_t m_rank = xs_store_key_u32(val);
+            int32_t m_date = (int32_t)xs_store_key_u32(val + 4);
+            uint64_t m_id = xs_store_key_u64(val + 8);
+            /* The new record loses to m when m comes first: more credit, then earlier, then
+             * the smaller id. */
+            loses &= m_rank != rank ? m_rank > rank : m_date != date ? m_date < date : m_id < id;
+            if (kept == 0 || m_rank > top_rank ||
+                (m_rank == top_rank &&
+                 (m_date < top_date || (m_date == top_date && m_id < top_id)))) {
+                top_rank = m_rank;
+                top_date = m_date;
+                top_id = m_id;
+            }
+            kept++;
+        }
+        xs_store_cursor_close(&cur);
+        if (err == XS_ENOTFOUND)
+            err = XS_OK;
+        if (err != XS_OK || !loses || kept < p->caps[cap - 1].count)
+            return err; /* it may be kept: the whole group */
+        row->status = XS_CERT_CAPPED;
+        row->reason = XS_REASON_CAPPED;
+        row->related_id = top_id;
+        row->credited_seconds = 0;
+    }
+    *done = 1;
+    return s_apply(c, seed->teacher, seed->len);
 }
 
 /* The teacher a seed's component belongs to: an activity's own; a correction's or review's
@@ -889,7 +1053,6 @@ static xs_err s_component(hub_credit_t *c, const char *teacher, size_t len) {
 static xs_err s_resolve(hub_credit_t *c, s_seed_t *seed) {
     xs_record_t rec;
     uint64_t id;
-    seed->len = 0;
     xs_err err = s_load(c, &seed->ident, &rec, &id);
     if (err != XS_OK)
         return err;
@@ -900,19 +1063,20 @@ static xs_err s_resolve(hub_credit_t *c, s_seed_t *seed) {
                      rec.kind == XS_KIND_CORRECTION
                          ? rec.voids & ((1ull << HUB_ID_SEQ_BITS) - 1)
                          : rec.reviews & ((1ull << HUB_ID_SEQ_BITS) - 1));
+        seed->len = 0;
+        seed->fast = 0;
+        seed->resolved = 1;
         err = s_load(c, &target, &trec, &id);
         if (err == XS_ENOTFOUND || (err == XS_OK && trec.kind != XS_KIND_ACTIVITY))
             return XS_OK; /* certified alone: it names nothing that counts */
         if (err != XS_OK)
             return err;
         seed->ident = target;
-        rec = trec;
+        s_classify(c, seed, &trec);
+        seed->fast = 0; /* the target's own group must see what names it */
+        return XS_OK;
     }
-    if (rec.teacher_id.len && rec.teacher_id.len <= XS_ID_MAX &&
-        (rec.present & (1u << XS_F_TEACHER_ID))) {
-        memcpy(seed->teacher, rec.teacher_id.ptr, rec.teacher_id.len);
-        seed->len = rec.teacher_id.len;
-    }
+    s_classify(c, seed, &rec);
     return XS_OK;
 }
 
@@ -932,6 +1096,8 @@ static int s_cmp_seed(const void *pa, const void *pb) {
 static xs_err s_certify_seeds(hub_credit_t *c) {
     xs_err err = XS_OK;
     for (size_t i = 0; err == XS_OK && i < c->nseeds; i++) {
+        if (c->seeds[i].resolved)
+            continue;
         err = s_resolve(c, &c->seeds[i]);
         if (err == XS_ENOTFOUND) {
             c->seeds[i].len = UINT32_MAX; /* refused: nothing to certify */
@@ -954,13 +1120,40 @@ static xs_err s_certify_seeds(hub_credit_t *c) {
         if (c->seeds[i].len == 0) {
             err = s_member_add(c, &c->seeds[i].ident, &added);
             j = i + 1;
-        } else {
-            while (err == XS_OK && j < c->nseeds && c->seeds[j].len == c->seeds[i].len &&
-                   memcmp(c->seeds[j].teacher, c->seeds[i].teacher, c->seeds[i].len) == 0)
-                err = s_member_add(c, &c->seeds[j++].ident, &added);
+            if (err == XS_OK)
+                err = s_component(c, c->seeds[i].teacher, c->seeds[i].len);
+            i = j;
+            continue;
         }
-        if (err == XS_OK)
+        /* The teacher's seeds: the slow ones as one component first, then each fast one its
+         * own way unless that component took it in. */
+        int slow = 0;
+        while (j < c->nseeds && c->seeds[j].len == c->seeds[i].len &&
+               memcmp(c->seeds[j].teacher, c->seeds[i].teacher, c->seeds[i].len) == 0)
+            j++;
+        for (size_t k = i; err == XS_OK && k < j; k++)
+            if (!c->seeds[k].fast && (err = s_member_add(c, &c->seeds[k].ident, &added)) == XS_OK)
+                slow = 1;
+        if (err == XS_OK && slow)
             err = s_component(c, c->seeds[i].teacher, c->seeds[i].len);
+        size_t took = slow ? c->count : 0;
+        for (size_t k = i; err == XS_OK && k < j; k++) {
+            const s_seed_t *seed = &c->seeds[k];
+            int done = 0;
+            if (!seed->fast)
+                continue;
+            for (size_t m = 0; m < took && !done; m++)
+                done = memcmp(c->members[m].ident.b, seed->ident.b, S_IDENT) == 0;
+            if (done)
+                continue;
+            if ((err = s_fast(c, seed, &done)) != XS_OK || done)
+                continue;
+            /* It may be kept: its whole group, the slow way. */
+            s_component_reset(c);
+            if ((err = s_member_add(c, &seed->ident, &added)) == XS_OK)
+                err = s_component(c, seed->teacher, seed->len);
+            took = 0;
+        }
         i = j;
     }
     c->nseeds = 0;
@@ -1007,9 +1200,11 @@ static xs_err s_exam_phases(hub_credit_t *c) {
                     break;
                 }
                 s_seed_t *s = &c->seeds[c->nseeds++];
+                memset(s, 0, sizeof *s);
                 memcpy(s->ident.b, (const uint8_t *)k.ptr + klen + 4, S_IDENT);
                 memcpy(s->teacher, val + 2, v.len - 2);
                 s->len = (uint32_t)(v.len - 2);
+                s->resolved = 1;
             }
             xs_store_cursor_close(&cur);
             xs_certify_exams_destroy(&standings);
@@ -1156,6 +1351,8 @@ xs_err hub_credit_rebuild(hub_t *hub, xs_txn_t *txn, hub_credit_changed_fn chang
     memset(&r, 0, sizeof r);
     memset(&exams, 0, sizeof exams);
     xs_err err = hub_credit_begin(&c, hub, txn);
+    if (c)
+        c->fast = 0; /* every record of a teacher is certified at once */
     for (size_t i = 0; err == XS_OK && i < sizeof tables / sizeof *tables; i++)
         err = xs_store_clear(txn, tables[i]);
     /* Groups first, so that each teacher's component finds all of theirs. */
