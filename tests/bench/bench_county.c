@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -176,6 +177,7 @@ typedef struct s_burst {
     double wall;            /* first start to last exit */
     double median, slowest; /* one node's sync, start to exit */
     double hub_cpu;         /* the hub's CPU during the burst */
+    double nodes_cpu;       /* the nodes' syncs' CPU, summed */
     long hub_hwm_kb;        /* the hub's peak RSS, VmHWM just before it stops */
     bench_usage_t hub;      /* the hub's whole life */
     bench_merges_t merges;  /* its log */
@@ -237,11 +239,12 @@ static void s_burst(const s_nodes_t *nodes, unsigned n, int copy, const char *sc
     unsigned done = 0;
     while (done < n) {
         int status;
-        pid_t pid = waitpid(-1, &status, 0);
+        struct rusage ru;
+        pid_t pid = wait4(-1, &status, 0, &ru);
         if (pid < 0 && errno == EINTR)
             continue;
         if (pid < 0)
-            bench_die("waitpid: %s", strerror(errno));
+            bench_die("wait4: %s", strerror(errno));
         unsigned k = 0;
         while (k < n && pids[k] != pid)
             k++;
@@ -251,6 +254,8 @@ static void s_burst(const s_nodes_t *nodes, unsigned n, int copy, const char *sc
             continue; /* not a sync */
         bench_untrack(pid);
         took[k] = bench_now() - t0;
+        r->nodes_cpu += (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                        (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
         pids[k] = 0;
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
             bench_die("node %u's sync failed (status %d; see %s/sync-%u.out)", k, status, dir, k);
@@ -286,13 +291,14 @@ static void s_print_burst(const s_burst_t *r, unsigned records) {
     char a[32], b[32];
     double total = (double)r->nodes * records;
     printf("  %u nodes × %s records = %s: %.2f s = %s rec/s; a node's sync: median %.2f s, "
-           "slowest %.2f s; hub CPU %.2f s during the burst (%.2f s in its life); hub peak RSS "
-           "%.1f MiB; %zu group commits (%.1f batches each), merge time %.0f ms (its log)\n",
+           "slowest %.2f s; hub CPU %.2f s during the burst (%.2f s in its life), the nodes' "
+           "%.2f s; hub peak RSS %.1f MiB; %zu group commits (%.1f batches each), merge time %.0f "
+           "ms (its log)\n",
            r->nodes, bench_thousands(records, a), bench_thousands(total, b), r->wall,
            bench_thousands(total / r->wall, (char[32]){0}), r->median, r->slowest, r->hub_cpu,
-           r->hub.cpu, (double)(r->hub_hwm_kb > 0 ? r->hub_hwm_kb : r->hub.maxrss_kb) / 1024,
-           r->merges.groups, r->merges.groups ? (double)r->merges.batches / r->merges.groups : 0,
-           r->merges.ms);
+           r->hub.cpu, r->nodes_cpu,
+           (double)(r->hub_hwm_kb > 0 ? r->hub_hwm_kb : r->hub.maxrss_kb) / 1024, r->merges.groups,
+           r->merges.groups ? (double)r->merges.batches / r->merges.groups : 0, r->merges.ms);
 }
 
 static void s_many(const char *scratch, const char *policy) {
