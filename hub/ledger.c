@@ -5,14 +5,12 @@
  *   - CHAIN's batch entries (origin + first_seq keys), BATCHES and ACKS have the same keys: a
  *     stored batch has its chain entry (hub_ledger_put_batch, with the envelope) and the ACK
  *     it was answered with (hub_ledger_put_ack).
- *   - CHAIN also holds, under an origin's bare 32-byte key, its head: `through` (8) and
- *     `batches` (8), both big-endian, such that the origin holds every seq 1..through in
- *     `batches` entries, and no entry starts at through + 1 (each is absorbed as it comes).
- *     hub_ledger_put_batch moves it with each entry it stores; hub_ledger_view walks only the
+ *   - CHAIN also holds, under an origin's bare 32-byte key, its head (xs/chain.h, "Heads"):
+ *     the origin holds every seq 1..through in `batches` entries. hub_ledger_put_batch moves
+ *     it with each entry it stores (xs_chain_put_headed); hub_ledger_view walks only the
  *     entries past it, so a no-op sync's VIEW costs the same whatever the history. An origin
  *     without a head (a store written before heads) is walked whole, and gets its head with
- *     its next batch. The bare key sorts before the origin's entries, and every walk of
- *     entries checks for 40-byte keys, so none sees it.
+ *     its next batch. Every walk of entries here checks for 40-byte keys, so none sees it.
  *   - An origin's CHAIN entries never overlap, and an entry next to another links to it:
  *     hub_ledger_check finds any batch that would break this, which is quarantined instead.
  *   - Every seq of a stored batch has one RECORDS entry pointing into that batch's envelope
@@ -33,8 +31,6 @@
 #define S_TEACHER_KEY_MAX (XS_ID_MAX + 1 + XS_CHAIN_KEY_BYTES)
 /* A HUB_T_FORKS key: origin (32), first_seq (8), hash (32). */
 #define S_FORK_KEY_BYTES (XS_CHAIN_KEY_BYTES + XS_HASH_BYTES)
-/* An origin's head in HUB_T_CHAIN: through (8), batches (8). */
-#define S_HEAD_VALUE_BYTES 16
 
 /* Reads a HUB_T_CHAIN entry: only the linked form is a hub's. */
 static xs_err s_chain_entry(const xs_bytes_t *k, const xs_bytes_t *v, xs_chain_entry_t *e) {
@@ -104,71 +100,10 @@ xs_err hub_ledger_ack(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_se
     return err == XS_ENOTFOUND ? XS_ECORRUPT : err;
 }
 
-/* An origin's head in CHAIN (see the top of the file): seqs 1..through held, in batches. */
-typedef struct s_head {
-    uint64_t through;
-    uint64_t batches;
-} s_head_t;
-
-/* Reads origin's head; *found 0 (and a zero head) when the origin has none yet. */
-static xs_err s_head_get(xs_txn_t *txn, const uint8_t origin[32], s_head_t *h, int *found) {
-    xs_bytes_t v;
-    memset(h, 0, sizeof *h);
-    *found = 0;
-    xs_err err = xs_store_get(txn, HUB_T_CHAIN, origin, 32, &v);
-    if (err == XS_ENOTFOUND)
-        return XS_OK;
-    if (err != XS_OK)
-        return err;
-    if (v.len != S_HEAD_VALUE_BYTES)
-        return XS_ECORRUPT;
-    h->through = xs_store_key_u64(v.ptr);
-    h->batches = xs_store_key_u64((const uint8_t *)v.ptr + 8);
-    *found = 1;
-    return XS_OK;
-}
-
-static xs_err s_head_put(xs_txn_t *txn, const uint8_t origin[32], const s_head_t *h) {
-    uint8_t value[S_HEAD_VALUE_BYTES];
-    xs_store_u64_key(h->through, value);
-    xs_store_u64_key(h->batches, value + 8);
-    return xs_store_put(txn, HUB_T_CHAIN, origin, 32, value, sizeof value, 0);
-}
-
-/* Absorbs into h every entry of origin from seq `from` on that starts at or before
- * h->through + 1, in order: the head moves past the batches that now continue it. */
-static xs_err s_head_absorb(xs_txn_t *txn, const uint8_t origin[32], uint64_t from, s_head_t *h) {
-    uint8_t key[XS_CHAIN_KEY_BYTES];
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
-    xs_chain_entry_t e;
-    xs_err err = xs_store_cursor_open(txn, HUB_T_CHAIN, &cur);
-    if (err != XS_OK)
-        return err;
-    xs_chain_key(origin, from, key);
-    for (err = xs_store_cursor_seek(cur, key, sizeof key, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        if (k.len != XS_CHAIN_KEY_BYTES || memcmp(k.ptr, origin, 32) != 0)
-            break;
-        if ((err = s_chain_entry(&k, &v, &e)) != XS_OK)
-            break;
-        if (h->through == UINT64_MAX || e.first_seq > h->through + 1)
-            break;
-        uint64_t last = e.first_seq + (e.count - 1);
-        if (last > h->through)
-            h->through = last;
-        h->batches++;
-    }
-    xs_store_cursor_close(&cur);
-    return err == XS_ENOTFOUND ? XS_OK : err;
-}
-
 xs_err hub_ledger_put_batch(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *envelope,
                             size_t len) {
     uint8_t key[XS_CHAIN_KEY_BYTES];
-    xs_chain_entry_t e, old;
-    s_head_t h;
-    int found, known = 0;
+    xs_chain_entry_t e;
     memset(&e, 0, sizeof e);
     e.first_seq = b->first_seq;
     e.count = b->count;
@@ -176,29 +111,8 @@ xs_err hub_ledger_put_batch(xs_txn_t *txn, const xs_batch_t *b, const uint8_t *e
     if (b->has_prev_hash)
         memcpy(e.prev_hash, b->prev_hash, 32);
     xs_chain_key(b->origin, b->first_seq, key);
-    xs_err err = s_head_get(txn, b->origin, &h, &found);
-    /* Inside the head already (hub_ledger_check lets no such batch through): counted once. */
-    if (err == XS_OK && found && b->first_seq <= h.through) {
-        err = xs_chain_get(txn, HUB_T_CHAIN, b->origin, b->first_seq, &old);
-        known = err == XS_OK;
-        err = err == XS_ENOTFOUND ? XS_OK : err;
-    }
-    if (err == XS_OK)
-        err = xs_store_put(txn, HUB_T_BATCHES, key, sizeof key, envelope, len, 0);
-    if (err == XS_OK)
-        err = xs_chain_put(txn, HUB_T_CHAIN, b->origin, &e, 1);
-    if (err != XS_OK)
-        return err;
-    if (found && b->first_seq <= h.through) {
-        uint64_t last = b->first_seq + (b->count - 1);
-        h.batches += !known;
-        h.through = last > h.through ? last : h.through;
-    }
-    /* Without a head, every entry is walked once to make it. */
-    if (h.through < UINT64_MAX &&
-        (err = s_head_absorb(txn, b->origin, found ? h.through + 1 : 0, &h)) != XS_OK)
-        return err;
-    return s_head_put(txn, b->origin, &h);
+    xs_err err = xs_store_put(txn, HUB_T_BATCHES, key, sizeof key, envelope, len, 0);
+    return err == XS_OK ? xs_chain_put_headed(txn, HUB_T_CHAIN, b->origin, &e, 1) : err;
 }
 
 xs_err hub_ledger_put_record(xs_txn_t *txn, const xs_batch_t *b, const xs_batch_entry_t *entry,
@@ -312,13 +226,7 @@ xs_err hub_ledger_ending(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq,
 }
 
 xs_err hub_ledger_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view) {
-    s_head_t h;
-    int found;
-    xs_err err = s_head_get(txn, origin, &h, &found);
-    if (err != XS_OK)
-        return err;
-    return found ? xs_chain_view_after(txn, HUB_T_CHAIN, origin, h.through, h.batches, view)
-                 : xs_chain_view(txn, HUB_T_CHAIN, origin, view);
+    return xs_chain_view_headed(txn, HUB_T_CHAIN, origin, view);
 }
 
 xs_err hub_ledger_forks_each(xs_txn_t *txn, const uint8_t origin[32],

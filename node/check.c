@@ -644,6 +644,8 @@ static xs_err s_sat_chain_entry(void *ctx, const node_lane_link_t *link) {
     xs_bytes_t envelope;
     char shown[80];
     s_tick(w);
+    if (link->head)
+        return XS_OK; /* the satellite's head beside its entries (xs/chain.h) */
     if (link->damaged) {
         s_problem(w, "卫星校批次链 %s 损坏 (damaged chain entry)",
                   s_show(link->key.ptr, link->key.len, shown));

@@ -8,7 +8,12 @@
  *   usb.c raises confirmed from a hub-signed confirmation, recover.c rewrites all three when it
  *   adopts the hub's chain). A satellite's acked_through is the hub's confirmation of it, so it
  *   is its confirmed_through as well. receipts_gen only grows, and only when a complete set of
- *   receipts of that generation is stored. */
+ *   receipts of that generation is stored.
+ *   A satellite's NODE_T_SAT_CHAIN entries have its head beside them (xs/chain.h, "Heads"):
+ *   node_lane_store moves it with each entry, so node_lane_view (the VIEW a satellite's HELLO
+ *   gets, and the head a relay's HELLO names) walks only the entries past it, whatever the
+ *   satellite's history; a chain stored before heads is walked whole until its next batch.
+ *   node_lane_links hands the heads on marked as such. */
 #include "lanes.h"
 
 #include <string.h>
@@ -186,7 +191,7 @@ xs_err node_lane_store(xs_txn_t *txn, const node_lane_t *lane, uint64_t first_se
     memcpy(e.hash, hash, 32);
     xs_chain_key(lane->origin, first_seq, key);
     xs_err err = xs_store_put(txn, NODE_T_SAT_BATCHES, key, sizeof key, envelope, len, 0);
-    return err == XS_OK ? xs_chain_put(txn, NODE_T_SAT_CHAIN, lane->origin, &e, 0) : err;
+    return err == XS_OK ? xs_chain_put_headed(txn, NODE_T_SAT_CHAIN, lane->origin, &e, 0) : err;
 }
 
 /* The first batch of a walk, checked against the seq and hash it should end with. */
@@ -262,7 +267,7 @@ xs_err node_lane_entry(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_s
 }
 
 xs_err node_lane_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view) {
-    return xs_chain_view(txn, NODE_T_SAT_CHAIN, origin, view);
+    return xs_chain_view_headed(txn, NODE_T_SAT_CHAIN, origin, view);
 }
 
 xs_err node_lane_holds(xs_txn_t *txn, const uint8_t origin[32], int *held) {
@@ -419,7 +424,8 @@ xs_err node_lane_links(xs_txn_t *txn, node_lane_link_fn fn, void *ctx) {
     for (err = err ? err : xs_store_cursor_seek(cur, NULL, 0, &k, &v); err == XS_OK;
          err = xs_store_cursor_next(cur, &k, &v)) {
         node_lane_link_t link = {.key = k};
-        link.damaged = xs_chain_parse(&k, &v, &link.entry) != XS_OK;
+        link.head = k.len == 32 && v.len == XS_CHAIN_HEAD_BYTES;
+        link.damaged = !link.head && xs_chain_parse(&k, &v, &link.entry) != XS_OK;
         link.origin = link.damaged ? NULL : k.ptr;
         if ((err = fn(ctx, &link)) != XS_OK)
             break;

@@ -80,7 +80,8 @@ XS_MUST_USE xs_err node_lane_ends_with(xs_txn_t *txn, const node_lane_t *lane, u
 /* A satellite's chain entry for the batch starting at first_seq. XS_ENOTFOUND. */
 XS_MUST_USE xs_err node_lane_entry(xs_txn_t *txn, const uint8_t origin[32], uint64_t first_seq,
                                    xs_chain_entry_t *e);
-/* What the relay holds of a satellite: head, highest seq, gaps. */
+/* What the relay holds of a satellite: head, highest seq, gaps; the same work whatever the
+ * satellite's history (its head, and the entries past it). XS_ECORRUPT on a damaged head. */
 XS_MUST_USE xs_err node_lane_view(xs_txn_t *txn, const uint8_t origin[32], xs_chain_view_t *view);
 /* *held = 1 when the relay holds any batch of the satellite origin. */
 XS_MUST_USE xs_err node_lane_holds(xs_txn_t *txn, const uint8_t origin[32], int *held);
@@ -138,6 +139,8 @@ XS_MUST_USE xs_err node_lane_raw_receipts(xs_txn_t *txn, node_lane_raw_fn fn, vo
 typedef struct node_lane_link {
     xs_bytes_t key;         /* the key as stored, to name a damaged one */
     int damaged;            /* 1 when key or value lacks the chain's layout: the rest unset */
+    int head;               /* 1: the satellite's head beside its entries (xs/chain.h,
+                               "Heads"), not an entry: origin set, entry unset */
     const uint8_t *origin;  /* the satellite's signing key (32), inside key */
     xs_chain_entry_t entry; /* the batch the chain records there */
 } node_lane_link_t;
@@ -145,7 +148,8 @@ typedef struct node_lane_link {
 /* Called for each chain entry of a walk; an error stops the walk and is returned. */
 typedef xs_err (*node_lane_link_fn)(void *ctx, const node_lane_link_t *link);
 
-/* Calls fn for every entry of every satellite's chain, in key order, damaged ones included. */
+/* Calls fn for every entry of every satellite's chain, in key order, damaged ones included,
+ * and for each satellite's head, marked as one. */
 XS_MUST_USE xs_err node_lane_links(xs_txn_t *txn, node_lane_link_fn fn, void *ctx);
 
 /* One of a satellite's stored counters, borrowed until the walk's txn ends. */

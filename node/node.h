@@ -22,7 +22,8 @@ enum node_table {
     /* A relay's satellites (protocol.md §8), each key led by the satellite's origin (32),
      * all owned by lanes.c: */
     NODE_T_SAT_BATCHES,  /* origin + first_seq (8) → the satellite's envelope, verbatim */
-    NODE_T_SAT_CHAIN,    /* origin + first_seq (8) → count (4) + batch hash (32) */
+    NODE_T_SAT_CHAIN,    /* origin + first_seq (8) → count (4) + batch hash (32); origin
+                            alone → the satellite's head (xs/chain.h, "Heads") */
     NODE_T_SAT_STATE,    /* origin + "acked_through" / "receipts_gen" → u64 (8) */
     NODE_T_SAT_RECEIPTS, /* origin + teacher_id → the newest receipt for that teacher */
     NODE_T_STAFF, /* origin (32) → the newest hub-signed part of the teacher roster for that

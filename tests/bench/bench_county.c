@@ -10,8 +10,9 @@
  *
  * Records: one node, 3,000 teachers (the sheet generator, one-day blocks: every record in one
  * academic year), imported (not timed), then one `xueshi-node sync` into a fresh hub. The hub's
- * CPU is its whole life's (wait4 of the reaped hub: start, the sync, stop), its peak RSS the
- * same reap's ru_maxrss. Figure: CPU per record at the big sync over the small one, goal ≤ 1.2.
+ * CPU is its threads' during the sync (their scheduler counters before and after; its whole
+ * life's, from wait4, is printed too), its peak RSS the reaped hub's ru_maxrss. Figure: CPU
+ * per record at the big sync over the small one, goal ≤ 1.2.
  *
  * Nodes: the county has 3,000 teachers; node k is school S%03d with 15 teachers of its own,
  * T(15k + 1) .. T(15k + 15) (3,000 / 200: a school's staff), and the same 2,000 rows of the
@@ -105,20 +106,23 @@ static void s_records(const char *scratch, const char *policy) {
     printf("records: one node, %d teachers, one sync into a fresh hub\n", S_TEACHERS);
     for (int i = 0; i < 2; i++) {
         double n = (double)r[i].records;
-        printf("  %s records: sync %.2f s = %s rec/s; hub CPU %.2f s in its life (%.2f s during "
-               "the sync) = %.2f µs/record; hub peak RSS %.1f MiB; node CPU %.2f s; %zu group "
-               "commits, merge time %.0f ms (its log)\n",
+        printf("  %s records: sync %.2f s = %s rec/s; hub CPU %.2f s during the sync = %.2f "
+               "µs/record (%.2f s in its life); hub peak RSS %.1f MiB; node CPU %.2f s; %zu "
+               "group commits, merge time %.0f ms (its log)\n",
                bench_thousands(n, a), r[i].wall, bench_thousands(n / r[i].wall, (char[32]){0}),
-               r[i].hub.cpu, r[i].hub_sync_cpu, r[i].hub.cpu / n * 1e6,
+               r[i].hub_sync_cpu, r[i].hub_sync_cpu / n * 1e6, r[i].hub.cpu,
                (double)r[i].hub.maxrss_kb / 1024, r[i].node.cpu, r[i].merges.groups,
                r[i].merges.ms);
     }
-    double per[2] = {r[0].hub.cpu / (double)r[0].records, r[1].hub.cpu / (double)r[1].records};
+    /* The hub's CPU during the sync: its start-up, the same for both, would flatter the ratio. */
+    double per[2] = {r[0].hub_sync_cpu / (double)r[0].records,
+                     r[1].hub_sync_cpu / (double)r[1].records};
     double ratio = per[1] / per[0];
-    printf("  hub CPU per record, %s against %s records: %.2fx (during the syncs only: %.2fx)\n",
+    printf("  hub CPU per record during the sync, %s against %s records: %.2fx (over the hub's "
+           "whole life: %.2fx)\n",
            bench_thousands((double)r[1].records, a),
            bench_thousands((double)r[0].records, (char[32]){0}), ratio,
-           (r[1].hub_sync_cpu / (double)r[1].records) / (r[0].hub_sync_cpu / (double)r[0].records));
+           (r[1].hub.cpu / (double)r[1].records) / (r[0].hub.cpu / (double)r[0].records));
     printf("  goal ≤ %.1fx: %s (%.2fx)\n", S_GOAL_CPU, ratio <= S_GOAL_CPU ? "met" : "NOT met",
            ratio);
 }

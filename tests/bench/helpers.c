@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
@@ -405,11 +406,56 @@ pid_t bench_start(const char *program, const char *out_path, const char *const *
     return pid;
 }
 
+/* A child's output watched while it runs: its last line, on stderr, once a second after the
+ * first, when it changed (the programs' own progress lines, for runs over a second). */
+typedef struct s_watch {
+    const char *program, *command, *out_path;
+    pthread_mutex_t lock;
+    pthread_cond_t done_cond;
+    int done;
+} s_watch_t;
+
+static void *s_watch_main(void *arg) {
+    s_watch_t *w = arg;
+    char last[512] = "", line[512];
+    struct timespec until;
+    pthread_mutex_lock(&w->lock);
+    clock_gettime(CLOCK_REALTIME, &until);
+    while (!w->done) {
+        until.tv_sec += 1;
+        while (!w->done && pthread_cond_timedwait(&w->done_cond, &w->lock, &until) == 0)
+            ;
+        if (w->done)
+            break;
+        if (bench_last_line(w->out_path, line, sizeof line) == 0 && line[0] &&
+            strcmp(line, last) != 0) {
+            fprintf(stderr, "%s: [%s %s] %s\n", s_program, w->program, w->command, line);
+            memcpy(last, line, sizeof last);
+        }
+    }
+    pthread_mutex_unlock(&w->lock);
+    return NULL;
+}
+
 double bench_run(const char *program, const char *out_path, const char *const *args,
                  bench_usage_t *usage) {
+    s_watch_t w = {program, args[0], out_path, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+                   0};
+    pthread_t watcher;
+    int watching = 0;
     double t0 = bench_now();
-    int status = bench_reap(bench_start(program, out_path, args), usage);
+    pid_t pid = bench_start(program, out_path, args);
+    if (out_path)
+        watching = pthread_create(&watcher, NULL, s_watch_main, &w) == 0;
+    int status = bench_reap(pid, usage);
     double t = bench_now() - t0;
+    if (watching) {
+        pthread_mutex_lock(&w.lock);
+        w.done = 1;
+        pthread_cond_signal(&w.done_cond);
+        pthread_mutex_unlock(&w.lock);
+        pthread_join(watcher, NULL);
+    }
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
         bench_die("%s %s failed (status %d; output in %s)", program, args[0], status,
                   out_path ? out_path : "/dev/null");

@@ -86,7 +86,8 @@ const char *bench_bin(void);
  * out_path (NULL: /dev/null), tracked; dies when it cannot start. */
 pid_t bench_start(const char *program, const char *out_path, const char *const *args);
 /* Runs program with args to completion, output to out_path; dies unless it exits 0. Returns
- * its wall time in seconds; its usage into *usage when not NULL. */
+ * its wall time in seconds; its usage into *usage when not NULL. While it runs, the last line
+ * of its output goes to stderr once a second when it changed (its own progress lines). */
 double bench_run(const char *program, const char *out_path, const char *const *args,
                  bench_usage_t *usage);
 /* Waits until the text file at path holds marker and copies what follows it, up to white

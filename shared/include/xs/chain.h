@@ -57,6 +57,23 @@ XS_MUST_USE xs_err xs_chain_parse(const xs_bytes_t *k, const xs_bytes_t *v, xs_c
 XS_MUST_USE xs_err xs_chain_get(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
                                 uint64_t first_seq, xs_chain_entry_t *e);
 
+/* Heads. A table may keep, under an origin's bare 32-byte key, the origin's head: through (8)
+ * and batches (8), big-endian, such that the origin holds every seq 1..through in `batches`
+ * entries and no entry starts at through + 1. The bare key sorts before the origin's entries;
+ * a walk of entries must step over keys that are not XS_CHAIN_KEY_BYTES long. */
+#define XS_CHAIN_HEAD_BYTES 16
+
+/* xs_chain_put, and moves origin's head past e and every entry that now continues it (an
+ * origin without a head gets one: its entries are walked once). Inside one write
+ * transaction. XS_ECORRUPT on a damaged head or entry. */
+XS_MUST_USE xs_err xs_chain_put_headed(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
+                                       const xs_chain_entry_t *e, int link);
+/* xs_chain_view of a table kept with xs_chain_put_headed: reads the head and walks only the
+ * entries after it, the same work whatever the chain's length (an origin without a head is
+ * walked whole). XS_ECORRUPT on a damaged head. */
+XS_MUST_USE xs_err xs_chain_view_headed(xs_txn_t *txn, unsigned table, const uint8_t origin[32],
+                                        xs_chain_view_t *view);
+
 /* Builds the key origin + big-endian seq. */
 void xs_chain_key(const uint8_t origin[32], uint64_t seq, uint8_t key[XS_CHAIN_KEY_BYTES]);
 

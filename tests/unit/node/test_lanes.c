@@ -1,5 +1,6 @@
 /* test_lanes: the raw walks of a node's batch, receipt and satellite tables hand on every
- * entry, damaged ones marked; batch lookups by lane. */
+ * entry, damaged ones marked, the satellites' heads stepped over; batch lookups by lane; a
+ * satellite's view from its head equals the whole walk's, in and out of order. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -150,7 +151,9 @@ static void test_raw_receipts(void **state) {
 static xs_err s_link(void *ctx, const node_lane_link_t *link) {
     s_seen_t *s = ctx;
     int n;
-    if (link->damaged)
+    if (link->head)
+        n = snprintf(s->text + s->used, sizeof s->text - s->used, "%x head\n", link->origin[0]);
+    else if (link->damaged)
         n = snprintf(s->text + s->used, sizeof s->text - s->used, "- %zu\n", link->key.len);
     else
         n = snprintf(s->text + s->used, sizeof s->text - s->used, "%x %llu+%u %x\n",
@@ -166,7 +169,7 @@ static void test_links(void **state) {
     s_seen_t seen = {"", 0};
     assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
     assert_int_equal(node_lane_links(txn, s_link, &seen), XS_OK);
-    assert_string_equal(seen.text, "a0 1+2 9\na0 3+1 9\nb0 1+7 9\n- 40\n");
+    assert_string_equal(seen.text, "a0 head\na0 1+2 9\na0 3+1 9\nb0 head\nb0 1+7 9\n- 40\n");
     xs_store_end(&txn);
 }
 
@@ -193,6 +196,66 @@ static void test_states(void **state) {
     xs_store_end(&txn);
 }
 
+/* A satellite's batches stored in a scrambled order, with gaps: after every one, the view
+ * read from its head is the whole walk's. */
+typedef struct s_sat_put {
+    const uint8_t *origin;
+    uint64_t first;
+    uint32_t count;
+} s_sat_put_t;
+
+static xs_err s_sat_put(xs_txn_t *txn, void *ctx) {
+    static const uint8_t hash[32] = {7};
+    const s_sat_put_t *p = ctx;
+    node_lane_t lane = node_lane_satellite(p->origin);
+    return node_lane_store(txn, &lane, p->first, p->count, hash, "env", 3);
+}
+
+static void test_view_from_head(void **state) {
+    fixture_t *fx = *state;
+    static const uint8_t c[32] = {0xc0, 3};
+    enum { N = 300 };
+    size_t order[N];
+    for (size_t i = 0; i < N; i++)
+        order[i] = (i * 7919) % N; /* every batch once, scrambled */
+    for (size_t i = 0; i < N; i++) {
+        if (order[i] % 50 == 25)
+            continue; /* gaps that stay */
+        s_sat_put_t p = {c, 1 + order[i] * 3, 3};
+        assert_int_equal(xs_store_update(fx->store, s_sat_put, &p), XS_OK);
+        if (i % 10 != 0 && i < N - 5)
+            continue;
+        xs_txn_t *txn = NULL;
+        xs_chain_view_t got, walked;
+        assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
+        assert_int_equal(node_lane_view(txn, c, &got), XS_OK);
+        assert_int_equal(xs_chain_view(txn, NODE_T_SAT_CHAIN, c, &walked), XS_OK);
+        xs_store_end(&txn);
+        assert_int_equal(got.have_through, walked.have_through);
+        assert_int_equal(got.held_max, walked.held_max);
+        assert_int_equal(got.batches, walked.batches);
+        assert_int_equal(got.gap_count, walked.gap_count);
+        for (size_t g = 0; g < walked.gap_count; g++) {
+            assert_int_equal(got.gaps[g][0], walked.gaps[g][0]);
+            assert_int_equal(got.gaps[g][1], walked.gaps[g][1]);
+        }
+    }
+    xs_txn_t *txn = NULL;
+    xs_chain_view_t v;
+    xs_bytes_t head;
+    assert_int_equal(xs_store_read(fx->store, &txn), XS_OK);
+    assert_int_equal(node_lane_view(txn, c, &v), XS_OK);
+    assert_int_equal(v.have_through, 25 * 3); /* batch 25 (seqs 76..78) never came */
+    assert_int_equal(v.held_max, N * 3);
+    assert_int_equal(v.gap_count, N / 50);
+    assert_int_equal(v.batches, N - N / 50);
+    assert_int_equal(xs_store_get(txn, NODE_T_SAT_CHAIN, c, 32, &head), XS_OK);
+    assert_int_equal(head.len, XS_CHAIN_HEAD_BYTES);
+    assert_int_equal(xs_store_key_u64(head.ptr), 25 * 3);
+    assert_int_equal(xs_store_key_u64((const uint8_t *)head.ptr + 8), 25);
+    xs_store_end(&txn);
+}
+
 /* A walk's callback that stops it at the first entry. */
 static xs_err s_stop(void *ctx, const node_lane_raw_t *e) {
     (void)e;
@@ -213,8 +276,9 @@ static void test_walk_stops(void **state) {
 int main(void) {
 #define S_TEST(fn) cmocka_unit_test_setup_teardown(fn, s_setup, s_teardown)
     const struct CMUnitTest tests[] = {
-        S_TEST(test_raw_batches), S_TEST(test_batch_get), S_TEST(test_raw_receipts),
-        S_TEST(test_links),       S_TEST(test_states),    S_TEST(test_walk_stops),
+        S_TEST(test_raw_batches),    S_TEST(test_batch_get), S_TEST(test_raw_receipts),
+        S_TEST(test_links),          S_TEST(test_states),    S_TEST(test_walk_stops),
+        S_TEST(test_view_from_head),
     };
 #undef S_TEST
     return cmocka_run_group_tests(tests, NULL, NULL);
