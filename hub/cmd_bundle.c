@@ -221,7 +221,9 @@ static xs_err s_add_confirmation(xs_txn_t *txn, s_export_t *e, const uint8_t ori
 }
 
 /* Adds one standalone receipt of a page to the bundle, as an [origin, receipt] item. */
-static xs_err s_add_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+static xs_err s_add_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                         const xs_receipt_t *opened) {
+    (void)opened;
     s_export_t *e = ctx;
     (void)index;
     xs_writer_reset(&e->item);

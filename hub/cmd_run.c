@@ -3,8 +3,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "credit.h"
 #include "hub.h"
+#include "merge.h"
 #include "serve.h"
+#include "xs/progress.h"
 
 #define S_USAGE "xueshi-hub run --dir DIR --listen tcp://ADDR:PORT"
 
@@ -13,6 +16,43 @@ static volatile sig_atomic_t s_stop;
 static void s_on_signal(int sig) {
     (void)sig;
     s_stop = 1;
+}
+
+/* hub_recertify's progress, as a progress line; total is known at the first call. */
+static void s_progress(void *ctx, size_t done, size_t total) {
+    xs_progress_t *p = ctx;
+    if (p->total == 0)
+        xs_progress_begin(p, "xueshi-hub", "建立认定状态 (building the certification state)",
+                          "位教师 (teachers)", total);
+    xs_progress_update(p, done);
+}
+
+static xs_err s_rebuild_step(xs_txn_t *txn, void *ctx) {
+    hub_t *hub = ((void **)ctx)[0];
+    hub_recertify_stats_t stats;
+    return hub_recertify(hub, txn, s_progress, ((void **)ctx)[1], &stats);
+}
+
+/* A store written by a release before the certification state (docs/scale.md) gets it built
+ * once, with progress, before any node is served: not inside a node's first merge. */
+static xs_err s_prepare(hub_t *hub) {
+    xs_txn_t *txn = NULL;
+    xs_progress_t progress;
+    int ready = 0;
+    xs_err err = xs_store_read(hub->store, &txn);
+    if (err == XS_OK)
+        err = hub_credit_ready(txn, hub->policy_hash, &ready);
+    xs_store_end(&txn);
+    if (err != XS_OK || ready)
+        return err;
+    memset(&progress, 0, sizeof progress);
+    void *ctx[2] = {hub, &progress};
+    err = xs_store_update(hub->store, s_rebuild_step, ctx);
+    if (progress.total)
+        xs_progress_end(&progress, progress.total);
+    if (err == XS_OK)
+        printf("认定状态已建立 (certification state built)\n");
+    return err;
 }
 
 int hub_cmd_run(int argc, char **argv) {
@@ -34,7 +74,13 @@ int hub_cmd_run(int argc, char **argv) {
     sa.sa_handler = s_on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    xs_err err = hub_serve_open(&serve, &hub, listen);
+    xs_err err = s_prepare(&hub);
+    if (err != XS_OK) {
+        xs_log_err(err, "无法建立认定状态 (cannot build the certification state)");
+        hub_close(&hub);
+        return 1;
+    }
+    err = hub_serve_open(&serve, &hub, listen);
     if (err != XS_OK) {
         xs_log_err(err, "无法监听 %s (cannot listen)", listen);
         hub_close(&hub);

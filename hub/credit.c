@@ -15,10 +15,11 @@
  *     gives it over every accepted record held (s_apply). A pass certifies every record it was
  *     given, and everything whose row they can change.
  *   - CGROUPS holds every accepted activity with a teacher_id under each group of it (E: same
- *     category and event, W: same category and normalised work, C: same cap and period; Y: its
- *     academic year, S: the single-record category's records by year) and the teacher's
- *     origins (O) (s_index). Groups over-approximate: two records share a key when the engine
- *     might compare them; sharing one by a hash collision costs work, never a wrong row.
+ *     category and event, W: same category and normalised work, C: same cap and period; S:
+ *     the single-record category's records by year) and the teacher's origins (O) (s_index);
+ *     K holds a cap group's kept records with what ranks them (s_apply). Groups over-approximate:
+ * two records share a key when the engine might compare them; sharing one by a hash collision costs
+ * work, never a wrong row.
  *   - CTARGETS holds every accepted correction and review under the record it names (s_index).
  *   - CSUMS (teacher, year) is the sum of xs_certify_sums_apply over the CROWS rows of the
  *     teacher's activities dated in that year, and best is the largest single-record
@@ -39,7 +40,7 @@
 
 #define S_IDENT 40 /* origin (32) + seq (8) */
 #define S_GROUP 16 /* hash of a group's key */
-#define S_ROW_BYTES 26
+#define S_ROW_BYTES 27
 #define S_KEY_MAX (XS_ID_MAX + 1 + 1 + S_GROUP + S_IDENT)
 #define S_EXAM_KEY_MAX (2 + XS_EVENT_MAX + 4 + S_IDENT)
 /* Passes over changed exam events after the first: re-ranking never changes who is kept, so
@@ -50,7 +51,6 @@ enum {
     S_KIND_EVENT = 'E',
     S_KIND_WORK = 'W',
     S_KIND_CAP = 'C',
-    S_KIND_YEAR = 'Y',
     S_KIND_SINGLE = 'S',
     S_KIND_KEPT = 'K',
     S_KIND_ORIGIN = 'O'
@@ -157,7 +157,8 @@ static uint64_t s_ident_seq(const s_ident_t *id) {
 
 /* ---- rows ---- */
 
-static void s_row_encode(uint8_t out[S_ROW_BYTES], const xs_certify_row_t *row, unsigned level) {
+static void s_row_encode(uint8_t out[S_ROW_BYTES], const xs_certify_row_t *row, unsigned level,
+                         unsigned kind) {
     xs_store_u64_key(row->related_id, out);
     xs_store_u32_key(row->credited_seconds, out + 8);
     xs_store_u32_key(row->base_seconds, out + 12);
@@ -171,6 +172,7 @@ static void s_row_encode(uint8_t out[S_ROW_BYTES], const xs_certify_row_t *row, 
     out[23] = row->tier;
     out[24] = row->review;
     out[25] = (uint8_t)level;
+    out[26] = (uint8_t)kind;
 }
 
 static void s_row_decode(const uint8_t in[S_ROW_BYTES], xs_certify_row_t *row, unsigned *level) {
@@ -363,9 +365,7 @@ static xs_err s_index(const xs_policy_t *p, xs_txn_t *txn, const uint8_t origin[
     if (err == XS_OK && year) {
         uint8_t part[2];
         s_year_part(part, year);
-        err = xs_store_put(txn, HUB_T_CGROUPS, key,
-                           s_group_key(key, t, len, S_KIND_YEAR, part, 2, &self), "", 0, 0);
-        if (err == XS_OK && rec->category == p->single.category && p->single.category)
+        if (rec->category == p->single.category && p->single.category)
             err = xs_store_put(txn, HUB_T_CGROUPS, key,
                                s_group_key(key, t, len, S_KIND_SINGLE, part, 2, &self), "", 0, 0);
     }
@@ -776,7 +776,7 @@ static xs_err s_apply(hub_credit_t *c, const char *teacher, size_t len) {
         s_member_t *m = &c->members[i];
         const xs_certify_row_t *row = &c->rows[i];
         uint8_t enc[S_ROW_BYTES];
-        s_row_encode(enc, row, m->level);
+        s_row_encode(enc, row, m->level, m->kind);
         if (m->had_old && memcmp(enc, m->old, S_ROW_BYTES) == 0)
             continue;
         if ((err = xs_store_put(c->txn, HUB_T_CROWS, m->ident.b, S_IDENT, enc, S_ROW_BYTES, 0)) !=
@@ -1476,6 +1476,55 @@ xs_err hub_credit_totals(hub_t *hub, xs_txn_t *txn, const char *teacher, size_t 
     return err;
 }
 
+/* A teacher's dated activities being gathered for their receipt. */
+typedef struct s_dated {
+    xs_txn_t *txn;
+    uint8_t (*origins)[32];
+    xs_receipt_ident_t *ids;
+    xs_certify_row_t *rows; /* only the year is set */
+    uint32_t *index;
+    size_t count, cap;
+} s_dated_t;
+
+static xs_err s_dated_add(void *ctx, const uint8_t origin[32], uint64_t seq) {
+    s_dated_t *d = ctx;
+    s_ident_t id;
+    xs_bytes_t v;
+    s_ident_make(&id, origin, seq);
+    xs_err err = xs_store_get(d->txn, HUB_T_CROWS, id.b, S_IDENT, &v);
+    if (err != XS_OK || v.len != S_ROW_BYTES)
+        return err == XS_OK || err == XS_ENOTFOUND ? XS_ECORRUPT : err;
+    xs_certify_row_t row;
+    s_row_decode(v.ptr, &row, NULL);
+    if (((const uint8_t *)v.ptr)[26] != XS_KIND_ACTIVITY || row.year == 0)
+        return XS_OK;
+    if (d->count == d->cap) {
+        size_t cap = d->cap ? d->cap * 2 : 64;
+        void *o = realloc(d->origins, cap * sizeof *d->origins);
+        if (o)
+            d->origins = o;
+        void *i = realloc(d->ids, cap * sizeof *d->ids);
+        if (i)
+            d->ids = i;
+        void *w = realloc(d->rows, cap * sizeof *d->rows);
+        if (w)
+            d->rows = w;
+        void *x = realloc(d->index, cap * sizeof *d->index);
+        if (x)
+            d->index = x;
+        if (!o || !i || !w || !x)
+            return XS_ENOMEM;
+        d->cap = cap;
+    }
+    memset(&d->rows[d->count], 0, sizeof d->rows[d->count]);
+    d->rows[d->count].year = row.year;
+    memcpy(d->origins[d->count], origin, 32);
+    d->ids[d->count].seq = seq;
+    d->index[d->count] = (uint32_t)d->count;
+    d->count++;
+    return XS_OK;
+}
+
 xs_err hub_credit_receipt(hub_t *hub, xs_txn_t *txn, hub_closed_cache_t *closed,
                           const char *teacher, size_t len, xs_receipt_t *r) {
     const xs_policy_t *p = hub->policy;
@@ -1486,9 +1535,7 @@ xs_err hub_credit_receipt(hub_t *hub, xs_txn_t *txn, hub_closed_cache_t *closed,
     xs_certify_row_t *rows = NULL;
     uint32_t *index = NULL;
     hub_closed_cache_t *own = NULL;
-    size_t nsums, ntotals, m = 0, cap = 0;
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
+    size_t nsums, ntotals, m = 0;
     if (len == 0 || len > XS_ID_MAX)
         return XS_ENOTFOUND;
     xs_err err = s_sums_all(p, txn, teacher, len, &sums, &nsums);
@@ -1502,45 +1549,17 @@ xs_err hub_credit_receipt(hub_t *hub, xs_txn_t *txn, hub_closed_cache_t *closed,
     }
     if ((err = xs_certify_totals(p, sums, nsums, NULL, totals, max, &ntotals)) != XS_OK)
         goto out;
-    /* The identities of the teacher's dated records, year by year: what the periods count
-     * and hash (xs_receipt_build reads only a row's year). */
-    uint8_t key[S_KEY_MAX];
-    size_t klen = s_group_key(key, teacher, len, S_KIND_YEAR, NULL, 0, NULL);
-    if ((err = xs_store_cursor_open(txn, HUB_T_CGROUPS, &cur)) != XS_OK)
-        goto out;
-    for (err = xs_store_cursor_seek(cur, key, klen, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        if (k.len != klen + 2 + S_IDENT || memcmp(k.ptr, key, klen) != 0)
-            break;
-        if (m == cap) {
-            cap = cap ? cap * 2 : 64;
-            void *o = realloc(origins, cap * sizeof *origins);
-            if (o)
-                origins = o;
-            void *i = realloc(ids, cap * sizeof *ids);
-            if (i)
-                ids = i;
-            void *w = realloc(rows, cap * sizeof *rows);
-            if (w)
-                rows = w;
-            void *x = realloc(index, cap * sizeof *index);
-            if (x)
-                index = x;
-            if (!o || !i || !w || !x) {
-                err = XS_ENOMEM;
-                break;
-            }
-        }
-        const uint8_t *at = (const uint8_t *)k.ptr + klen;
-        memset(&rows[m], 0, sizeof rows[m]);
-        rows[m].year = (int16_t)((int)((unsigned)at[0] << 8 | at[1]) - 32768);
-        memcpy(origins[m], at + 2, 32);
-        ids[m].seq = xs_store_key_u64(at + 2 + 32);
-        index[m] = (uint32_t)m;
-        m++;
-    }
-    xs_store_cursor_close(&cur);
-    if (err != XS_OK && err != XS_ENOTFOUND)
+    /* The identities of the teacher's dated activities, from the teacher index (in identity
+     * order) and their rows' years: what the periods count and hash (xs_receipt_build reads
+     * only a row's year). */
+    s_dated_t d = {txn, NULL, NULL, NULL, NULL, 0, 0};
+    err = hub_ledger_teacher_each(txn, teacher, len, s_dated_add, &d);
+    origins = d.origins;
+    ids = d.ids;
+    rows = d.rows;
+    index = d.index;
+    m = d.count;
+    if (err != XS_OK)
         goto out;
     for (size_t i = 0; i < m; i++)
         ids[i].origin = origins[i];

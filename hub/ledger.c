@@ -554,30 +554,20 @@ static xs_err s_add(hub_ledger_t *l, xs_txn_t *txn, const uint8_t origin[32], ui
     return XS_OK;
 }
 
+typedef struct s_teacher_load {
+    hub_ledger_t *l;
+    xs_txn_t *txn;
+} s_teacher_load_t;
+
+static xs_err s_teacher_add(void *ctx, const uint8_t origin[32], uint64_t seq) {
+    s_teacher_load_t *t = ctx;
+    return s_add(t->l, t->txn, origin, seq);
+}
+
 xs_err hub_ledger_teacher(hub_ledger_t *l, xs_txn_t *txn, const char *teacher, size_t len) {
-    uint8_t key[XS_ID_MAX + 1];
-    xs_cursor_t *cur = NULL;
-    xs_bytes_t k, v;
+    s_teacher_load_t t = {l, txn};
     hub_ledger_reset(l);
-    if (len == 0 || len > XS_ID_MAX)
-        return XS_EINVAL;
-    memcpy(key, teacher, len);
-    key[len] = 0;
-    xs_err err = xs_store_cursor_open(txn, HUB_T_TEACHERS, &cur);
-    if (err != XS_OK)
-        return err;
-    for (err = xs_store_cursor_seek(cur, key, len + 1, &k, &v); err == XS_OK;
-         err = xs_store_cursor_next(cur, &k, &v)) {
-        if (k.len != len + 1 + XS_CHAIN_KEY_BYTES || memcmp(k.ptr, key, len + 1) != 0)
-            break;
-        const uint8_t *rest = (const uint8_t *)k.ptr + len + 1;
-        uint8_t origin[32];
-        memcpy(origin, rest, 32);
-        if ((err = s_add(l, txn, origin, xs_store_key_u64(rest + 32))) != XS_OK)
-            break;
-    }
-    xs_store_cursor_close(&cur);
-    return err == XS_ENOTFOUND ? XS_OK : err;
+    return hub_ledger_teacher_each(txn, teacher, len, s_teacher_add, &t);
 }
 
 xs_err hub_ledger_exams(hub_ledger_t *l, xs_txn_t *txn) {

@@ -17,13 +17,13 @@
 #include "xs/transport.h"
 
 /* Group commit: batches queued while the hub was busy merge in one transaction, up to these
- * bounds. */
-#define S_GROUP_ITEMS 64
+ * bounds: many schools syncing at once share a merge and its durable commit. */
+#define S_GROUP_ITEMS 256
 #define S_GROUP_BYTES ((size_t)32 << 20)
 /* While batches are queued, how long to wait for the next before merging: a node's window
- * arrives one frame at a time, and every merge re-certifies each teacher it touches, so a
- * group cut short by a frame still in flight costs a whole extra certification pass. */
-#define S_GROUP_LINGER_MS 2
+ * arrives one frame at a time, and a group cut short by a frame still in flight costs a
+ * whole extra durable commit. */
+#define S_GROUP_LINGER_MS 10
 /* Batches a node may have unacknowledged (VIEW window): as many as one group commit takes
  * while staying below the transport queue, so a sync merges in few groups. */
 #define S_WINDOW 48
@@ -44,6 +44,7 @@ struct hub_serve {
     hub_t *hub;          /* borrowed from the caller */
     xs_server_t *server; /* the CURVE ROUTER */
     s_queued_t queue[S_GROUP_ITEMS];
+    hub_item_t items[S_GROUP_ITEMS]; /* the queue opened for s_flush */
     size_t queued;
     size_t queued_bytes;
     xs_writer_t out;          /* the reply being built */
@@ -369,7 +370,7 @@ out:
 
 /* Verifies, merges and acknowledges every queued batch in one transaction. */
 static void s_flush(hub_serve_t *s) {
-    hub_item_t items[S_GROUP_ITEMS];
+    hub_item_t *items = s->items;
     hub_merge_stats_t st;
     size_t n = s->queued;
     if (n == 0)

@@ -589,6 +589,16 @@ xs_err xs_receipt_standalone(xs_writer_t *out, const void *root_env, size_t root
 
 /* Opens a standalone receipt envelope (protocol.md §4.2) of len bytes, at most
  * XS_RECEIPT_MAX_BYTES, as xs_receipt_open says. */
+/* Fills a receipt's fields that come from its root. */
+static void s_root_fill(const s_root_t *root, xs_receipt_t *out) {
+    memcpy(out->hub, root->hub, XS_SIGN_PK_BYTES);
+    out->policy_id = root->policy_id;
+    out->policy_version = root->policy_version;
+    memcpy(out->policy_hash, root->policy_hash, XS_HASH_BYTES);
+    out->generation = root->generation;
+    out->issued_at = root->issued_at;
+}
+
 static xs_err s_open_standalone(const uint8_t *envelope, size_t len, const uint8_t *expected_hub,
                                 xs_receipt_t *out) {
     const uint8_t *body, *signature, *leaf;
@@ -626,15 +636,9 @@ static xs_err s_open_standalone(const uint8_t *envelope, size_t len, const uint8
         memcmp(folded, root.root, XS_HASH_BYTES) != 0)
         return XS_ECRYPTO;
     err = s_leaf_decode(leaf, leaf_len, out);
-    if (err != XS_OK)
-        return err;
-    memcpy(out->hub, root.hub, XS_SIGN_PK_BYTES);
-    out->policy_id = root.policy_id;
-    out->policy_version = root.policy_version;
-    memcpy(out->policy_hash, root.policy_hash, XS_HASH_BYTES);
-    out->generation = root.generation;
-    out->issued_at = root.issued_at;
-    return XS_OK;
+    if (err == XS_OK)
+        s_root_fill(&root, out);
+    return err;
 }
 
 xs_err xs_receipt_page_open(const void *root_env, size_t root_len, const xs_proto_blob_t *leaves,
@@ -694,8 +698,11 @@ xs_err xs_receipt_page_open(const void *root_env, size_t root_len, const xs_prot
         s_put_standalone(&receipt, body, body_len, signature, leaves[i].ptr, leaves[i].len, i,
                          (const uint8_t(*)[XS_HASH_BYTES])path, path_len);
         err = xs_writer_err(&receipt);
-        if (err == XS_OK)
-            err = fn(ctx, i, receipt.data, receipt.len);
+        /* The leaf decoded above: again into the scratch the callback reads. */
+        if (err == XS_OK && (err = s_leaf_decode(leaves[i].ptr, leaves[i].len, scratch)) == XS_OK) {
+            s_root_fill(&root, scratch);
+            err = fn(ctx, i, receipt.data, receipt.len, scratch);
+        }
     }
 out:
     free(tree.above);

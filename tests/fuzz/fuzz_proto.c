@@ -259,7 +259,9 @@ static void s_receipt_checked(const uint8_t *envelope, size_t len) {
 
 /* xs_receipt_page_open's callback: each standalone receipt of a page that verified opens
  * alone to a receipt of that hub. */
-static xs_err s_leaf_checked(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+static xs_err s_leaf_checked(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                             const xs_receipt_t *opened) {
+    (void)opened;
     size_t *next = ctx;
     if (index != (*next)++ ||
         xs_receipt_open(receipt, len, xs_identity_public(s_hub_key())->sign, &s_receipt) != XS_OK)

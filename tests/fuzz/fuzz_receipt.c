@@ -90,7 +90,9 @@ static void s_under_root(const uint8_t *leaf, size_t len, size_t leaf_count, siz
 static const uint8_t *s_page_want;
 static size_t s_page_want_len, s_page_calls;
 
-static xs_err s_on_single(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+static xs_err s_on_single(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                          const xs_receipt_t *opened) {
+    (void)opened;
     (void)ctx;
     if (index != 0 || len != s_page_want_len || memcmp(receipt, s_page_want, len) != 0)
         abort();
@@ -138,7 +140,9 @@ static void s_leaf_checked(const uint8_t *leaf, size_t len, const xs_receipt_t *
 
 /* The input as [root body, leaves]: the body signed by the hub, the page opened; every
  * receipt the page gives opens. */
-static xs_err s_on_page_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+static xs_err s_on_page_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                             const xs_receipt_t *opened) {
+    (void)opened;
     (void)ctx;
     (void)index;
     if (xs_receipt_open(receipt, len, xs_identity_public(s_hub_key())->sign, &s_again) != XS_OK)

@@ -1617,7 +1617,9 @@ static void s_same_msg(const xs_msg_t *got, const xs_msg_t *want) {
 }
 
 /* Counts the leaves xs_receipt_page_open hands on. */
-static xs_err s_count_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+static xs_err s_count_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                           const xs_receipt_t *opened) {
+    (void)opened;
     (void)receipt;
     (void)len;
     assert_int_equal(index, *(size_t *)ctx);

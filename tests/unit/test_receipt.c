@@ -972,7 +972,8 @@ typedef struct s_walk {
     size_t stop_at;    /* the callback fails at this index (XS_EIO); SIZE_MAX: never */
 } s_walk_t;
 
-static xs_err s_on_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+static xs_err s_on_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                        const xs_receipt_t *opened) {
     s_walk_t *w = ctx;
     fixture_t *fx = w->fx;
     char id[16];
@@ -987,6 +988,9 @@ static xs_err s_on_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t 
     s_leaf_receipt(w->first + index, &fx->receipt, id);
     s_assert_same(&fx->receipt, &fx->opened);
     assert_memory_equal(fx->opened.hub, hub, 32);
+    /* What the walk hands on, opened already, is what opening the receipt alone gives. */
+    s_assert_same(opened, &fx->opened);
+    assert_memory_equal(opened->hub, hub, 32);
     assert_true(fx->opened.teacher_id.ptr > (const char *)receipt &&
                 fx->opened.teacher_id.ptr < (const char *)receipt + len);
     assert_true(fx->opened.policy_id.ptr > (const char *)receipt &&
@@ -1901,7 +1905,9 @@ typedef struct s_vec_page {
     size_t calls;
 } s_vec_page_t;
 
-static xs_err s_vec_on_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+static xs_err s_vec_on_leaf(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                            const xs_receipt_t *opened) {
+    (void)opened;
     s_vec_page_t *page = ctx;
     size_t want_len;
     assert_true(index < 3 && index == page->calls);

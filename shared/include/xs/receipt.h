@@ -226,8 +226,11 @@ XS_MUST_USE xs_err xs_receipt_standalone(xs_writer_t *out, const void *root_env,
                                          const uint8_t (*path)[XS_HASH_BYTES], size_t path_len);
 
 /* Called by xs_receipt_page_open for each leaf, in order, with its standalone receipt
- * envelope (len bytes, valid during the call). Returning other than XS_OK stops the walk. */
-typedef xs_err (*xs_receipt_leaf_fn)(void *ctx, size_t index, const uint8_t *receipt, size_t len);
+ * envelope (len bytes) and the receipt it holds, opened as xs_receipt_open opens it (no need
+ * to check it again: the page verified), both valid during the call only. Returning other
+ * than XS_OK stops the walk. */
+typedef xs_err (*xs_receipt_leaf_fn)(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                                     const xs_receipt_t *opened);
 
 /* Opens a page: the root envelope (root_len bytes) and every leaf under it (n leaves, in
  * order). Verifies the root's signature against hub (the county key the reader holds; never

@@ -252,7 +252,9 @@ typedef struct s_found {
     size_t len;
 } s_found_t;
 
-static xs_err s_keep_t1(void *ctx, size_t index, const uint8_t *receipt, size_t len) {
+static xs_err s_keep_t1(void *ctx, size_t index, const uint8_t *receipt, size_t len,
+                        const xs_receipt_t *opened) {
+    (void)opened;
     s_found_t *found = ctx;
     xs_receipt_t *r = malloc(sizeof *r);
     (void)index;
@@ -268,8 +270,7 @@ static xs_err s_keep_t1(void *ctx, size_t index, const uint8_t *receipt, size_t 
     return XS_OK;
 }
 
-static void s_receipt_of_t1(hub_t *hub, xs_txn_t *txn, const uint8_t origin[32],
-                            s_found_t *found) {
+static void s_receipt_of_t1(hub_t *hub, xs_txn_t *txn, const uint8_t origin[32], s_found_t *found) {
     hub_issue_page_t page;
     hub_issue_page_init(&page);
     assert_int_equal(hub_issue_page(hub, txn, origin, 0, NULL, 0, XS_PROTO_FRAME_MAX, &page),
