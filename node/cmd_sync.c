@@ -225,7 +225,8 @@ static xs_err s_open_relay(node_relay_t **relay, node_t *node, const char *liste
 
 /* Sets when to sync next after a session that ended with err. A relay's satellites are
  * waiting on it: it retries a missing hub more often. A session the link cut after the hub
- * acknowledged something goes on in a second. */
+ * acknowledged something goes on in a second; one it cut after the hub answered, in two, without
+ * backing off further: a link that drops every few seconds is not a hub that is away. */
 static void s_plan(s_schedule_t *s, xs_err err, const node_sync_result_t *res, int is_relay) {
     node_sync_outcome_t outcome = node_sync_outcome(err);
     unsigned most = is_relay ? 60 : 300, wait;
@@ -238,11 +239,12 @@ static void s_plan(s_schedule_t *s, xs_err err, const node_sync_result_t *res, i
                wait / 60);
         fflush(stdout);
     } else {
-        if (err == XS_OK || cut)
+        int answered = (err == XS_ETIMEOUT || err == XS_ENET) && res->round_trips > 0;
+        if (err == XS_OK || cut || answered)
             s->backoff = 0;
         else
             s->backoff = s->backoff ? (s->backoff * 2 > most ? most : s->backoff * 2) : 2;
-        wait = cut ? 1 : s->backoff ? s->backoff : 600;
+        wait = cut ? 1 : answered ? 2 : s->backoff ? s->backoff : 600;
     }
     s->next = s_now() + wait;
 }
