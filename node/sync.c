@@ -423,9 +423,8 @@ typedef struct s_pusher {
     uint64_t flight_bytes;  /* their bytes */
     s_unsealed_t unsealed;  /* this node's own lane: what is left to seal; any 0 otherwise */
     double heard_at;        /* when the peer was last heard, or batches last started to flow */
-    int resent;             /* the peer was asked again after a reset (s_resend), and has not
-                               been heard since */
-    int asked;              /* a HELLO went after a reset: its VIEW says what to send again */
+    int resent;             /* what was in flight was queued again after a reset, and the peer
+                               has not been heard since */
     xs_err verdict;         /* a fork or a refusal an ACK reported */
     xs_progress_t progress; /* records acknowledged, on stderr after a second */
     uint64_t acked_records; /* records of the batches acknowledged */
@@ -562,97 +561,27 @@ static xs_err s_fill(s_pusher_t *u) {
     }
 }
 
-/* The HELLO that opens a lane's exchange: what the node has sealed (a relay: holds of the
- * satellite) into *head, its receipts and policy. */
-static xs_err s_hello_make(s_session_t *s, const node_lane_t *lane, xs_msg_t *hello,
-                           uint64_t *head) {
-    xs_txn_t *txn = NULL;
-    uint64_t have = 0;
-    uint8_t policy[32];
-    int has_policy = 0;
-    memset(hello, 0, sizeof *hello);
-    memset(policy, 0, sizeof policy);
-    *head = 0;
-    xs_err err = xs_store_read(s->node->store, &txn);
-    if (err == XS_OK)
-        err = node_lane_get(txn, lane, NODE_LANE_RECEIPTS_GEN, &have);
-    if (err == XS_OK && !lane->origin) {
-        err = node_meta_get_u64(txn, NODE_META_SEALED_THROUGH, head);
-        if (err == XS_OK)
-            err = node_policy_hash(txn, policy, &has_policy);
-    } else if (err == XS_OK) {
-        xs_chain_view_t held;
-        if ((err = node_lane_view(txn, lane->origin, &held)) == XS_OK)
-            *head = held.held_max;
-    }
-    xs_store_end(&txn);
-    if (err != XS_OK)
-        return err;
-    hello->type = XS_MSG_HELLO;
-    hello->u.hello.head_seq = *head;
-    hello->u.hello.receipts_have = have;
-    hello->u.hello.has_policy_hash = has_policy;
-    memcpy(hello->u.hello.policy_hash, policy, 32);
-    if (lane->origin) {
-        hello->u.hello.has_origin = 1;
-        memcpy(hello->u.hello.origin, lane->origin, 32);
-    }
-    return XS_OK;
-}
-
 /* After a reset (zmq failing to reconnect: the connection the batches went on is gone, and
- * what was in flight on it), asks the peer what it holds (a HELLO, to leave when zmq has
- * reconnected) rather than sending every unanswered batch again: a cut often falls after the
- * peer stored a batch and before its ACK arrived (s_take_view sends the rest). Once, until the
- * peer is heard from again: later failures are the same outage. */
+ * what was in flight on it), queues every unanswered batch again, to leave when zmq has
+ * reconnected. Once, until the peer is heard from again: later failures are the same outage. */
 static xs_err s_resend(s_pusher_t *u) {
-    xs_msg_t hello;
-    uint64_t head;
+    s_session_t *s = u->s;
+    size_t again = 0;
     if (u->resent)
         return XS_OK;
-    xs_err err = s_hello_make(u->s, u->lane, &hello, &head);
-    if (err == XS_OK)
-        err = s_send(u->s, &hello);
-    if (err != XS_OK)
-        return err;
-    u->resent = 1;
-    u->asked = 1;
-    s_flow_starts(u);
-    xs_log("连接中断，重连后先问对方已收到哪些，再重发其余的 %zu 批 (the connection dropped; once "
-           "it is back, the peer says what it holds and the rest of %zu unacknowledged batches "
-           "go again)",
-           u->in_flight, u->in_flight);
-    return XS_OK;
-}
-
-/* The VIEW answering s_resend's HELLO: an unanswered batch the peer holds counts as
- * acknowledged (held), and every other goes again, in order. */
-static xs_err s_take_view(s_pusher_t *u, const xs_msg_view_t *view) {
-    s_session_t *s = u->s;
-    size_t held = 0, again = 0;
-    u->asked = 0;
     for (size_t i = 0; i < u->next; i++) {
-        s_out_t *o = &s->out[i];
-        if (!o->sent || o->answered)
+        if (!s->out[i].sent || s->out[i].answered)
             continue;
-        if (s_peer_lacks(view, o->first, o->last)) {
-            xs_err err = s_send_batch(s, o);
-            if (err != XS_OK)
-                return err;
-            again++;
-            continue;
-        }
-        o->answered = 1;
-        o->acked = 1;
-        u->in_flight--;
-        u->flight_bytes -= o->len;
-        u->p->acked++;
-        u->acked_records += o->last - o->first + 1;
-        held++;
+        xs_err err = s_send_batch(s, &s->out[i]);
+        if (err != XS_OK)
+            return err;
+        again++;
     }
-    xs_progress_update_at(&u->progress, u->acked_records, s_now());
-    xs_log("对方已收到其中 %zu 批，重发 %zu 批 (the peer holds %zu of them; %zu go again)", held,
-           again, held, again);
+    u->resent = 1;
+    s_flow_starts(u);
+    xs_log("连接中断，重连后重发未确认的 %zu 批 (the connection dropped; %zu unacknowledged "
+           "batches go again when it is back)",
+           again, again);
     return XS_OK;
 }
 
@@ -722,7 +651,7 @@ static xs_err s_await_ack(s_pusher_t *u, int poll, xs_msg_t *ack) {
                    ack->u.error.message.ptr);
             return xs_proto_code_to_err(ack->u.error.code);
         }
-        if (ack->type == XS_MSG_ACK || (ack->type == XS_MSG_VIEW && u->asked))
+        if (ack->type == XS_MSG_ACK)
             return XS_OK;
         /* A stray reply of an earlier, interrupted exchange: skip it. */
     }
@@ -811,12 +740,9 @@ static xs_err s_push(s_session_t *s, const node_lane_t *lane, uint32_t window,
             break;
         if ((err = s_await_ack(&u, 0, &ack)) != XS_OK)
             break;
-        do {
-            if (ack.type == XS_MSG_VIEW)
-                err = s_take_view(&u, &ack.u.view);
-            else
-                s_take_ack(&u, &ack);
-        } while (err == XS_OK && (err = s_await_ack(&u, 1, &ack)) == XS_OK);
+        do
+            s_take_ack(&u, &ack);
+        while ((err = s_await_ack(&u, 1, &ack)) == XS_OK);
         if (err != XS_ETIMEOUT || (err = s_save_acked(s, lane, acked_through)) != XS_OK)
             break;
     }
@@ -1125,12 +1051,37 @@ static xs_err s_staff_take(s_session_t *s, const node_lane_t *lane) {
  * then new receipts. */
 static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed,
                      uint64_t *receipts) {
-    uint64_t head = 0, acked = 0;
+    xs_txn_t *txn = NULL;
+    uint64_t have = 0, head = 0, acked = 0;
+    uint8_t policy[32];
+    int has_policy = 0;
     xs_msg_t hello, view;
     memset(pushed, 0, sizeof *pushed);
-    xs_err err = s_hello_make(s, lane, &hello, &head);
+    memset(&hello, 0, sizeof hello);
+    xs_err err = xs_store_read(s->node->store, &txn);
+    if (err == XS_OK)
+        err = node_lane_get(txn, lane, NODE_LANE_RECEIPTS_GEN, &have);
+    if (err == XS_OK && !lane->origin) {
+        err = node_meta_get_u64(txn, NODE_META_SEALED_THROUGH, &head);
+        if (err == XS_OK)
+            err = node_policy_hash(txn, policy, &has_policy);
+    } else if (err == XS_OK) {
+        xs_chain_view_t held;
+        if ((err = node_lane_view(txn, lane->origin, &held)) == XS_OK)
+            head = held.held_max;
+    }
+    xs_store_end(&txn);
     if (err != XS_OK)
         return err;
+    hello.type = XS_MSG_HELLO;
+    hello.u.hello.head_seq = head;
+    hello.u.hello.receipts_have = have;
+    hello.u.hello.has_policy_hash = has_policy;
+    memcpy(hello.u.hello.policy_hash, policy, 32);
+    if (lane->origin) {
+        hello.u.hello.has_origin = 1;
+        memcpy(hello.u.hello.origin, lane->origin, 32);
+    }
     /* The first reply says whether the peer is there at all: wait for it briefly, so that an
      * unreachable hub costs a relay's satellites seconds, not the whole session's timeout. */
     struct timespec deadline = s->deadline, contact;
@@ -1193,7 +1144,6 @@ static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed
             return err;
     }
     /* Receipts changed if anything new was merged, or the peer has newer ones. */
-    uint64_t have = hello.u.hello.receipts_have;
     if (pushed->acked || receipts_gen != have)
         err = s_fetch(s, lane, have, receipts);
     return err != XS_OK ? err : pushed_err;
