@@ -58,6 +58,8 @@ typedef struct s_one {
     bench_usage_t hub;   /* the hub's whole life */
     double hub_sync_cpu; /* the hub's CPU during the sync */
     bench_merges_t merges;
+    long anon_kb, file_kb; /* the hub's resident memory after the sync: its heap, and the
+                              pages of the store's map it touched */
 } s_one_t;
 
 static void s_one(const char *scratch, const char *name, const char *policy, unsigned records,
@@ -89,6 +91,8 @@ static void s_one(const char *scratch, const char *name, const char *policy, uns
     double cpu0 = bench_proc_cpu(hub.pid);
     r->wall = bench_sync(path, out, &sum, &r->node);
     r->hub_sync_cpu = bench_proc_cpu(hub.pid) - cpu0;
+    r->anon_kb = bench_proc_status_kb(hub.pid, "RssAnon");
+    r->file_kb = bench_proc_status_kb(hub.pid, "RssFile");
     bench_hub_stop(&hub, &r->hub);
     bench_merges_read(hub.log, &r->merges);
     r->records = sum.records;
@@ -108,12 +112,13 @@ static void s_records(const char *scratch, const char *policy) {
     for (int i = 0; i < 2; i++) {
         double n = (double)r[i].records;
         printf("  %s records: sync %.2f s = %s rec/s; hub CPU %.2f s during the sync = %.2f "
-               "µs/record (%.2f s in its life); hub peak RSS %.1f MiB; node CPU %.2f s; %zu "
-               "group commits, merge time %.0f ms (its log)\n",
+               "µs/record (%.2f s in its life); hub peak RSS %.1f MiB (after the sync: heap "
+               "%.1f MiB, the store's mapped pages %.1f MiB); node CPU %.2f s; %zu group "
+               "commits, merge time %.0f ms (its log)\n",
                bench_thousands(n, a), r[i].wall, bench_thousands(n / r[i].wall, (char[32]){0}),
                r[i].hub_sync_cpu, r[i].hub_sync_cpu / n * 1e6, r[i].hub.cpu,
-               (double)r[i].hub.maxrss_kb / 1024, r[i].node.cpu, r[i].merges.groups,
-               r[i].merges.ms);
+               (double)r[i].hub.maxrss_kb / 1024, (double)r[i].anon_kb / 1024,
+               (double)r[i].file_kb / 1024, r[i].node.cpu, r[i].merges.groups, r[i].merges.ms);
     }
     /* The hub's CPU during the sync: its start-up, the same for both, would flatter the ratio. */
     double per[2] = {r[0].hub_sync_cpu / (double)r[0].records,
@@ -179,6 +184,7 @@ typedef struct s_burst {
     double hub_cpu;         /* the hub's CPU during the burst */
     double nodes_cpu;       /* the nodes' syncs' CPU, summed */
     long hub_hwm_kb;        /* the hub's peak RSS, VmHWM just before it stops */
+    long anon_kb, file_kb;  /* its heap and its store's mapped pages then */
     bench_usage_t hub;      /* the hub's whole life */
     bench_merges_t merges;  /* its log */
 } s_burst_t;
@@ -267,6 +273,8 @@ static void s_burst(const s_nodes_t *nodes, unsigned n, int copy, const char *sc
     r->hub_cpu = bench_proc_cpu(hub.pid) - cpu0;
     xs_progress_end(&progress, n);
     r->hub_hwm_kb = bench_proc_hwm_kb(hub.pid);
+    r->anon_kb = bench_proc_status_kb(hub.pid, "RssAnon");
+    r->file_kb = bench_proc_status_kb(hub.pid, "RssFile");
     bench_hub_stop(&hub, &r->hub);
     bench_merges_read(hub.log, &r->merges);
     for (unsigned k = 0; k < n; k++) {
@@ -292,12 +300,14 @@ static void s_print_burst(const s_burst_t *r, unsigned records) {
     double total = (double)r->nodes * records;
     printf("  %u nodes × %s records = %s: %.2f s = %s rec/s; a node's sync: median %.2f s, "
            "slowest %.2f s; hub CPU %.2f s during the burst (%.2f s in its life), the nodes' "
-           "%.2f s; hub peak RSS %.1f MiB; %zu group commits (%.1f batches each), merge time %.0f "
-           "ms (its log)\n",
+           "%.2f s; hub peak RSS %.1f MiB (after the burst: heap %.1f MiB, the store's mapped "
+           "pages %.1f MiB); %zu group commits (%.1f batches each), merge time %.0f ms (its "
+           "log)\n",
            r->nodes, bench_thousands(records, a), bench_thousands(total, b), r->wall,
            bench_thousands(total / r->wall, (char[32]){0}), r->median, r->slowest, r->hub_cpu,
            r->hub.cpu, r->nodes_cpu,
-           (double)(r->hub_hwm_kb > 0 ? r->hub_hwm_kb : r->hub.maxrss_kb) / 1024, r->merges.groups,
+           (double)(r->hub_hwm_kb > 0 ? r->hub_hwm_kb : r->hub.maxrss_kb) / 1024,
+           (double)r->anon_kb / 1024, (double)r->file_kb / 1024, r->merges.groups,
            r->merges.groups ? (double)r->merges.batches / r->merges.groups : 0, r->merges.ms);
 }
 

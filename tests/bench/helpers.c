@@ -373,17 +373,23 @@ double bench_proc_cpu(pid_t pid) {
     return any ? total : -1;
 }
 
-long bench_proc_hwm_kb(pid_t pid) {
+long bench_proc_status_kb(pid_t pid, const char *field) {
     char path[64], line[256];
+    size_t n = strlen(field);
     long kb = -1;
     snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "r");
     while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+        if (strncmp(line, field, n) == 0 && line[n] == ':' &&
+            sscanf(line + n + 1, " %ld kB", &kb) == 1)
             break;
     if (f)
         fclose(f);
     return kb;
+}
+
+long bench_proc_hwm_kb(pid_t pid) {
+    return bench_proc_status_kb(pid, "VmHWM");
 }
 
 /* ---- the programs under test ---- */

@@ -77,6 +77,8 @@ int bench_reap_within(pid_t pid, long ms, bench_usage_t *usage);
 double bench_proc_cpu(pid_t pid);
 /* A running process's peak resident set size so far (VmHWM), KiB; -1 when unreadable. */
 long bench_proc_hwm_kb(pid_t pid);
+/* A kB field of /proc/PID/status ("RssAnon", "RssFile", "VmHWM"); -1 when unreadable. */
+long bench_proc_status_kb(pid_t pid, const char *field);
 
 /* ---- the programs under test ---- */
 
