@@ -331,11 +331,13 @@ int hub_cmd_close(int argc, char **argv) {
         xs_text_local_time(c.notice_until, until);
         printf("学年 %s 已结账 (closed): %llu 位教师 (teachers): 达标 %llu, 未达标 %llu, "
                "免于认定 %llu, 其中不在名册 %llu (met, not met, exempt, unrostered); 认定记录 "
-               "%llu 条 (records); 重签回执 %llu 份 (receipts issued again)\n",
+               "%llu 条 (records); 回执重发 %llu 人，各校下次同步时取回 (receipts made anew for "
+               "%llu teachers, fetched at each school's next sync)\n",
                label, (unsigned long long)c.stats.teachers, (unsigned long long)c.stats.met,
                (unsigned long long)c.stats.not_met, (unsigned long long)c.stats.exempt,
                (unsigned long long)c.stats.unrostered, (unsigned long long)c.stats.records,
-               (unsigned long long)c.stats.receipts.receipts);
+               (unsigned long long)c.stats.receipts.teachers,
+               (unsigned long long)c.stats.receipts.teachers);
         printf("公示期 (notice window): %s 至 %s (%ld 天 days); 期间异议请用 xueshi-hub "
                "objection 登记，期满后用 xueshi-hub finalize 定案 (objections: xueshi-hub "
                "objection; then xueshi-hub finalize)\n",

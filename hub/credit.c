@@ -115,7 +115,7 @@ struct hub_credit {
     /* exam events met (names), and the standings of those loaded */
     s_event_t *events;
     size_t nevents, events_cap;
-    xs_certify_exams_t *standings;   /* over every loaded event; NULL: rebuild */
+    xs_certify_exams_t *standings;   /* over every loaded event; NULL: to be made again */
     const xs_certify_exams_t *fixed; /* the county's standings given whole (rebuild) */
     int no_groups;                   /* s_member_load: the component does not grow by groups */
     int fast;                        /* new records of a cap's group may take s_fast */
@@ -206,6 +206,16 @@ xs_err hub_credit_row(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq,
     return XS_OK;
 }
 
+/* An academic year as 2 bytes that sort as the years do, and back. */
+static void s_year_part(uint8_t part[2], int year) {
+    part[0] = (uint8_t)((uint16_t)(year + 32768) >> 8);
+    part[1] = (uint8_t)(year + 32768);
+}
+
+static int s_part_year(const uint8_t part[2]) {
+    return (int)((unsigned)part[0] << 8 | part[1]) - 32768;
+}
+
 /* ---- sums ---- */
 
 static size_t s_sums_bytes(const xs_policy_t *p) {
@@ -215,9 +225,7 @@ static size_t s_sums_bytes(const xs_policy_t *p) {
 static size_t s_sums_key(uint8_t *key, const char *teacher, size_t len, int year) {
     memcpy(key, teacher, len);
     key[len] = 0;
-    uint16_t y = (uint16_t)(year + 32768);
-    key[len + 1] = (uint8_t)(y >> 8);
-    key[len + 2] = (uint8_t)y;
+    s_year_part(key + len + 1, year);
     return len + 3;
 }
 
@@ -285,8 +293,7 @@ static size_t s_groups_of(const xs_policy_t *p, const xs_record_t *rec,
         int year = xs_certify_record_year(p, rec, &semester);
         buf[0] = S_KIND_CAP;
         buf[1] = (uint8_t)cap;
-        buf[2] = (uint8_t)((uint16_t)(year + 32768) >> 8);
-        buf[3] = (uint8_t)(year + 32768);
+        s_year_part(buf + 2, year);
         buf[4] = p->caps[cap - 1].period == XS_SCOPE_SEMESTER ? (uint8_t)semester : 0;
         keys[n][0] = S_KIND_CAP;
         xs_identity_hash_short(buf, 5, keys[n] + 1, S_GROUP);
@@ -309,11 +316,6 @@ static size_t s_group_key(uint8_t *key, const char *teacher, size_t len, uint8_t
         n += S_IDENT;
     }
     return n;
-}
-
-static void s_year_part(uint8_t part[2], int year) {
-    part[0] = (uint8_t)((uint16_t)(year + 32768) >> 8);
-    part[1] = (uint8_t)(year + 32768);
 }
 
 /* Notes that origin holds records of teacher (len bytes): an activity (the value 1: the
@@ -509,7 +511,7 @@ static uint64_t s_ident_hash(const s_ident_t *id) {
         h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
         h ^= h >> 31;
     }
-    return h | 1;
+    return h;
 }
 
 /* Adds id to the component unless it is there; *added says. XS_ENOMEM. */
@@ -584,8 +586,8 @@ static int s_scanned(hub_credit_t *c, const uint8_t key[1 + S_GROUP]) {
     return 0;
 }
 
-/* Adds every record under key prefix (klen bytes) of table, whose keys end with an identity,
- * to the component; with prefix_only, entries whose key is exactly klen + S_IDENT long. */
+/* Adds every record under key prefix (klen bytes) of table, whose keys are the prefix and an
+ * identity, to the component. */
 static xs_err s_add_prefix(hub_credit_t *c, unsigned table, const uint8_t *prefix, size_t klen) {
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
@@ -1080,15 +1082,19 @@ static xs_err s_resolve(hub_credit_t *c, s_seed_t *seed) {
     return XS_OK;
 }
 
-static int s_cmp_seed(const void *pa, const void *pb) {
+/* Seeds by teacher_id in byte order (a shorter id first when one is a prefix). */
+static int s_cmp_teacher(const void *pa, const void *pb) {
     const s_seed_t *a = pa, *b = pb;
     size_t n = a->len < b->len ? a->len : b->len;
     int r = memcmp(a->teacher, b->teacher, n);
-    if (r)
-        return r;
-    if (a->len != b->len)
-        return a->len < b->len ? -1 : 1;
-    return memcmp(a->ident.b, b->ident.b, S_IDENT);
+    return r ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+/* Seeds by teacher, then identity. */
+static int s_cmp_seed(const void *pa, const void *pb) {
+    int r = s_cmp_teacher(pa, pb);
+    return r ? r
+             : memcmp(((const s_seed_t *)pa)->ident.b, ((const s_seed_t *)pb)->ident.b, S_IDENT);
 }
 
 /* Certifies every seed's component: one component per teacher, grown from all their seeds;
@@ -1214,8 +1220,8 @@ static xs_err s_exam_phases(hub_credit_t *c) {
         if (!any)
             return XS_OK;
         s_events_drop(c);
-        /* Seeds here are activities of known teachers: no resolving needed, and it would
-         * cost a decode each; s_certify_seeds resolves them all the same. */
+        /* Seeds here are activities of known teachers, marked resolved: no decode to find
+         * their teacher. */
         xs_err err = s_certify_seeds(c);
         if (err != XS_OK)
             return err;
@@ -1223,48 +1229,51 @@ static xs_err s_exam_phases(hub_credit_t *c) {
     return XS_ECORRUPT;
 }
 
-static int s_cmp_changed(const void *pa, const void *pb) {
-    const s_seed_t *a = pa, *b = pb;
-    size_t n = a->len < b->len ? a->len : b->len;
-    int r = memcmp(a->teacher, b->teacher, n);
-    return r ? r : (a->len > b->len) - (a->len < b->len);
+/* A teacher's origins, as the O group holds them. */
+typedef struct s_origins {
+    uint8_t (*origins)[32];
+    size_t count, cap;
+    int ledger; /* an origin holds an activity of theirs: the teacher has a ledger */
+} s_origins_t;
+
+/* Reads teacher's (len bytes) origins into *o (reusing its array). */
+static xs_err s_origins_read(xs_txn_t *txn, const char *teacher, size_t len, s_origins_t *o) {
+    uint8_t key[S_KEY_MAX];
+    size_t klen = s_group_key(key, teacher, len, S_KIND_ORIGIN, NULL, 0, NULL);
+    xs_cursor_t *cur = NULL;
+    xs_bytes_t k, v;
+    o->count = 0;
+    o->ledger = 0;
+    xs_err err = xs_store_cursor_open(txn, HUB_T_CGROUPS, &cur);
+    for (err = err == XS_OK ? xs_store_cursor_seek(cur, key, klen, &k, &v) : err; err == XS_OK;
+         err = xs_store_cursor_next(cur, &k, &v)) {
+        if (k.len != klen + 32 || memcmp(k.ptr, key, klen) != 0)
+            break;
+        if (!s_grow((void **)&o->origins, &o->cap, o->count + 1, sizeof *o->origins)) {
+            err = XS_ENOMEM;
+            break;
+        }
+        memcpy(o->origins[o->count++], (const uint8_t *)k.ptr + klen, 32);
+        o->ledger |= v.len == 1 && ((const uint8_t *)v.ptr)[0] == 1;
+    }
+    xs_store_cursor_close(&cur);
+    return err == XS_ENOTFOUND ? XS_OK : err;
 }
 
 /* Calls changed for each changed teacher, with their origins. */
 static xs_err s_report(hub_credit_t *c, hub_credit_changed_fn changed, void *ctx) {
-    uint8_t(*origins)[32] = NULL;
-    size_t cap = 0;
+    s_origins_t o = {0};
     xs_err err = XS_OK;
     if (c->nchanged > 1)
-        qsort(c->changed, c->nchanged, sizeof *c->changed, s_cmp_changed);
-    for (size_t i = 0; err == XS_OK && i < c->nchanged; i++) {
+        qsort(c->changed, c->nchanged, sizeof *c->changed, s_cmp_teacher);
+    for (size_t i = 0; err == XS_OK && changed && i < c->nchanged; i++) {
         const s_seed_t *t = &c->changed[i];
-        if (i > 0 && s_cmp_changed(t, &c->changed[i - 1]) == 0)
+        if (i > 0 && s_cmp_teacher(t, &c->changed[i - 1]) == 0)
             continue;
-        if (!changed)
-            continue;
-        uint8_t key[S_KEY_MAX];
-        size_t klen = s_group_key(key, t->teacher, t->len, S_KIND_ORIGIN, NULL, 0, NULL), n = 0;
-        xs_cursor_t *cur = NULL;
-        xs_bytes_t k, v;
-        err = xs_store_cursor_open(c->txn, HUB_T_CGROUPS, &cur);
-        for (err = err == XS_OK ? xs_store_cursor_seek(cur, key, klen, &k, &v) : err; err == XS_OK;
-             err = xs_store_cursor_next(cur, &k, &v)) {
-            if (k.len != klen + 32 || memcmp(k.ptr, key, klen) != 0)
-                break;
-            if (!s_grow((void **)&origins, &cap, n + 1, sizeof *origins)) {
-                err = XS_ENOMEM;
-                break;
-            }
-            memcpy(origins[n++], (const uint8_t *)k.ptr + klen, 32);
-        }
-        xs_store_cursor_close(&cur);
-        if (err == XS_ENOTFOUND)
-            err = XS_OK;
-        if (err == XS_OK)
-            err = changed(ctx, t->teacher, t->len, (const uint8_t(*)[32])origins, n);
+        if ((err = s_origins_read(c->txn, t->teacher, t->len, &o)) == XS_OK)
+            err = changed(ctx, t->teacher, t->len, (const uint8_t(*)[32])o.origins, o.count);
     }
-    free(origins);
+    free(o.origins);
     c->nchanged = 0;
     return err;
 }
@@ -1404,6 +1413,27 @@ xs_err hub_credit_rebuild(hub_t *hub, xs_txn_t *txn, hub_credit_changed_fn chang
     return err;
 }
 
+xs_err hub_credit_mark_all(hub_t *hub, xs_txn_t *txn, hub_credit_changed_fn changed, void *ctx,
+                           hub_credit_progress_fn progress, void *progress_ctx) {
+    s_rebuild_t r;
+    s_origins_t o = {0};
+    memset(&r, 0, sizeof r);
+    (void)hub;
+    xs_err err = hub_ledger_teachers_each(txn, s_rebuild_teacher, &r);
+    for (size_t i = 0; err == XS_OK && i < r.count; i++) {
+        err = s_origins_read(txn, r.teachers[i], r.lens[i], &o);
+        /* A teacher named only by corrections or reviews has no ledger, hence no receipt. */
+        if (err == XS_OK && o.ledger)
+            err = changed(ctx, r.teachers[i], r.lens[i], (const uint8_t(*)[32])o.origins, o.count);
+        if (err == XS_OK && progress)
+            progress(progress_ctx, i + 1, r.count);
+    }
+    free(o.origins);
+    free(r.teachers);
+    free(r.lens);
+    return err;
+}
+
 /* ---- reading ---- */
 
 /* The teacher's sums of every year into *out (count into *count; the caller frees). */
@@ -1424,8 +1454,7 @@ static xs_err s_sums_all(const xs_policy_t *p, xs_txn_t *txn, const char *teache
          err = xs_store_cursor_next(cur, &k, &v)) {
         if (k.len != len + 3 || memcmp(k.ptr, key, len + 1) != 0)
             break;
-        const uint8_t *y = (const uint8_t *)k.ptr + len + 1;
-        int year = (int)((unsigned)y[0] << 8 | y[1]) - 32768;
+        int year = s_part_year((const uint8_t *)k.ptr + len + 1);
         if (!s_grow((void **)out, &cap, *count + 1, sizeof **out)) {
             err = XS_ENOMEM;
             break;
@@ -1438,19 +1467,11 @@ static xs_err s_sums_all(const xs_policy_t *p, xs_txn_t *txn, const char *teache
     if ((err == XS_ENOTFOUND || err == XS_OK) && *count == 0) {
         /* No dated record: the teacher is known when they have an activity (its origin is
          * indexed), with no year and no total. */
-        uint8_t okey[S_KEY_MAX];
-        size_t klen = s_group_key(okey, teacher, len, S_KIND_ORIGIN, NULL, 0, NULL);
-        err = xs_store_cursor_open(txn, HUB_T_CGROUPS, &cur);
-        int known = 0;
-        for (err = err == XS_OK ? xs_store_cursor_seek(cur, okey, klen, &k, &v) : err;
-             err == XS_OK && !known; err = xs_store_cursor_next(cur, &k, &v)) {
-            if (k.len != klen + 32 || memcmp(k.ptr, okey, klen) != 0)
-                break;
-            known = v.len == 1 && ((const uint8_t *)v.ptr)[0] == 1;
-        }
-        xs_store_cursor_close(&cur);
-        if (err == XS_OK || err == XS_ENOTFOUND)
-            err = known ? XS_OK : XS_ENOTFOUND;
+        s_origins_t o = {0};
+        err = s_origins_read(txn, teacher, len, &o);
+        free(o.origins);
+        if (err == XS_OK && !o.ledger)
+            err = XS_ENOTFOUND;
     } else if (err == XS_ENOTFOUND) {
         err = XS_OK;
     }

@@ -55,6 +55,14 @@ XS_MUST_USE xs_err hub_credit_rebuild(hub_t *hub, xs_txn_t *txn, hub_credit_chan
                                       void *changed_ctx, hub_credit_progress_fn progress,
                                       void *progress_ctx);
 
+/* Calls changed for every teacher with an activity, in teacher_id byte order, with their
+ * origins, certifying nothing: what makes every receipt anew when only how they are built
+ * changed (a closed year's frozen totals), not any row. progress (may be NULL) after each
+ * teacher. The store's errors, XS_ENOMEM, or changed's. */
+XS_MUST_USE xs_err hub_credit_mark_all(hub_t *hub, xs_txn_t *txn, hub_credit_changed_fn changed,
+                                       void *ctx, hub_credit_progress_fn progress,
+                                       void *progress_ctx);
+
 /* *ready = 1 when the store holds the state for the policy whose blob hashes to policy_hash;
  * 0 when it must be rebuilt (a store written before the state, or another policy). */
 XS_MUST_USE xs_err hub_credit_ready(xs_txn_t *txn, const uint8_t policy_hash[XS_HASH_BYTES],

@@ -297,9 +297,14 @@ xs_err hub_recertify(hub_t *hub, xs_txn_t *txn, hub_progress_fn progress, void *
     memset(stats, 0, sizeof *stats);
     s_begin(&m, hub);
     m.txn = txn;
-    xs_err err = hub_credit_rebuild(hub, txn, s_changed, &m, progress, ctx);
+    /* Rows change only under another policy; a closed year changes only how receipts are
+     * built from them. */
+    int ready = 0;
+    xs_err err = hub_credit_ready(txn, hub->policy_hash, &ready);
+    if (err == XS_OK)
+        err = ready ? hub_credit_mark_all(hub, txn, s_changed, &m, progress, ctx)
+                    : hub_credit_rebuild(hub, txn, s_changed, &m, progress, ctx);
     if (err == XS_OK) {
-        stats->receipts = m.stats.teachers;
         stats->teachers = m.stats.teachers;
         stats->generation = m.generation;
     }

@@ -55,19 +55,19 @@ XS_MUST_USE xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_
 
 /* What hub_recertify did. */
 typedef struct hub_recertify_stats {
-    uint64_t teachers;   /* teachers with records */
-    uint64_t receipts;   /* receipts issued */
+    uint64_t teachers;   /* teachers marked for new receipts: every one with records */
     uint64_t generation; /* the receipt generation they were issued at */
 } hub_recertify_stats_t;
 
 /* Told after each teacher: how many are done, of how many. */
 typedef void (*hub_progress_fn)(void *ctx, size_t done, size_t total);
 
-/* Re-certifies every teacher with records under hub->policy (which the caller has just stored
- * in txn): rebuilds the certification state whole (hub_credit_rebuild) and marks every
- * teacher at one new generation for every origin holding their records, so nodes fetch new
- * receipts at their next sync. Runs in the caller's write transaction. progress (may be
- * NULL) is called after each teacher. The store's error, XS_ENOMEM, or the engine's. */
+/* Makes every receipt anew under hub->policy (which the caller may just have stored in txn):
+ * rebuilds the certification state whole (hub_credit_rebuild) when it was made under another
+ * policy, and marks every teacher with records at one new generation for every origin holding
+ * them, so nodes fetch new receipts at their next sync (a year's close needs only the marks).
+ * Runs in the caller's write transaction. progress (may be NULL) is called after each
+ * teacher. The store's error, XS_ENOMEM, or the engine's. */
 XS_MUST_USE xs_err hub_recertify(hub_t *hub, xs_txn_t *txn, hub_progress_fn progress, void *ctx,
                                  hub_recertify_stats_t *stats);
 
