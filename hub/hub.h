@@ -26,8 +26,8 @@ enum hub_table {
     HUB_T_RECORDS,  /* ledger.c: origin (32) + seq (8) → first_seq (8) + offset (4) + len (4) +
                        outcome (1) */
     HUB_T_TEACHERS, /* ledger.c: teacher_id + 0x00 + origin (32) + seq (8) → "" */
-    HUB_T_EXAMS,    /* ledger.c: origin (32) + seq (8) of every accepted exam record and
-                       correction → "" */
+    HUB_T_EXAMS,    /* ledger.c: origin (32) + seq (8) of every accepted exam record,
+                       correction and review → "" */
     HUB_T_FOLLOW,   /* outbox.c: origin (32) + teacher_id → generation (8) + issued_at (8):
                        receipts a node should get; origin (32) + 0xff → its newest generation */
     HUB_T_FORKS,    /* ledger.c: origin (32) + first_seq (8) + hash (32) → quarantined envelope,

@@ -17,7 +17,8 @@
  *     (hub_ledger_put_record); records are never rewritten: a batch is stored once.
  *   - TEACHERS and EXAMS index accepted records only (hub_ledger_put_teacher,
  *     hub_ledger_put_exam), so loading skips nothing they name. EXAMS holds every exam
- *     record, every correction and every review of an exam record (merge.c decides).
+ *     record, every correction and every review (merge.c decides): a full run's standings
+ *     (xs_certify_exams_build) need what may void or return an exam.
  *   - FORKS only grows (hub_ledger_quarantine); a proof is never removed or replaced. */
 #include "ledger.h"
 

@@ -41,7 +41,8 @@ XS_MUST_USE xs_err hub_ledger_put_record(xs_txn_t *txn, const xs_batch_t *b,
 /* Indexes the accepted record (origin, seq) under its teacher (len bytes, 1..XS_ID_MAX). */
 XS_MUST_USE xs_err hub_ledger_put_teacher(xs_txn_t *txn, const char *teacher, size_t len,
                                           const uint8_t origin[32], uint64_t seq);
-/* Indexes the accepted record (origin, seq) among the exam records and corrections. */
+/* Indexes the accepted record (origin, seq) among the exam records, corrections and
+ * reviews. */
 XS_MUST_USE xs_err hub_ledger_put_exam(xs_txn_t *txn, const uint8_t origin[32], uint64_t seq);
 /* Decodes the record (origin, seq) the hub holds, whatever its outcome, into *rec (strings
  * borrow the store until the transaction's next write) and its outcome into *outcome.
