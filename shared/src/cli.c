@@ -14,6 +14,10 @@ static const char *s_program = "xueshi";
 static int s_help_asked;
 /* What xs_cli_args found wrong, said with the usage on the same line; "" when nothing. */
 static char s_pending[256];
+/* The command word xs_cli_front saw ("run"), for a configuration file's [run] section. */
+static const char *s_command = "";
+/* The configuration file read by xs_cli_args; the options' values borrow it. */
+static char s_config[XS_CLI_CONFIG_MAX + 1];
 
 xs_err xs_cli_parse(int argc, char **argv, xs_cli_opt_t *opts, size_t nopts, const char **pos,
                     size_t max_pos, size_t *npos, char *errbuf, size_t cap) {
@@ -82,10 +86,162 @@ const char *xs_cli_get(const xs_cli_opt_t *opts, size_t nopts, const char *name)
     return NULL;
 }
 
+/* Strips spaces and tabs from both ends of [*start, *end). */
+static void s_trim(char **start, char **end) {
+    while (*start < *end && (**start == ' ' || **start == '\t'))
+        (*start)++;
+    while (*end > *start && ((*end)[-1] == ' ' || (*end)[-1] == '\t' || (*end)[-1] == '\r'))
+        (*end)--;
+}
+
+/* The value a flag's "yes"/"no" word gives: 1, 0, or -1 when it is neither. */
+static int s_flag_word(const char *v) {
+    static const char *const yes[] = {"yes", "true", "1", "on"}, *const no[] = {"no", "false", "0",
+                                                                                "off"};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(v, yes[i]) == 0)
+            return 1;
+        if (strcmp(v, no[i]) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+xs_err xs_cli_config_parse(char *text, size_t len, const char *command, xs_cli_opt_t *opts,
+                           size_t nopts, char *errbuf, size_t cap) {
+    char *p = text, *end = text + len;
+    int in_section = 0, ours = 1; /* in a [section]; and it is this command's */
+    for (unsigned line = 1; p < end; line++) {
+        char *eol = memchr(p, '\n', (size_t)(end - p));
+        char *next = eol ? eol + 1 : end, *a = p, *b = eol ? eol : end;
+        p = next;
+        s_trim(&a, &b);
+        if (a == b || *a == '#' || *a == ';')
+            continue;
+        if (memchr(a, '\0', (size_t)(b - a))) {
+            snprintf(errbuf, cap, "第 %u 行含有 NUL 字节 (line %u holds a NUL byte)", line, line);
+            return XS_EINVAL;
+        }
+        if (*a == '[') {
+            if (b[-1] != ']' || b - a < 3) {
+                snprintf(errbuf, cap, "第 %u 行的节名不完整 (line %u: a bad [section])", line,
+                         line);
+                return XS_EINVAL;
+            }
+            in_section = 1;
+            ours = (size_t)(b - a - 2) == strlen(command) &&
+                   memcmp(a + 1, command, (size_t)(b - a - 2)) == 0;
+            continue;
+        }
+        char *eq = memchr(a, '=', (size_t)(b - a));
+        if (!eq) {
+            snprintf(errbuf, cap, "第 %u 行不是 key = value (line %u is not key = value)", line,
+                     line);
+            return XS_EINVAL;
+        }
+        char *ka = a, *kb = eq, *va = eq + 1, *vb = b;
+        s_trim(&ka, &kb);
+        s_trim(&va, &vb);
+        if (vb - va >= 2 && *va == '"' && vb[-1] == '"')
+            va++, vb--;
+        *kb = '\0';
+        *vb = '\0';
+        if (!ours)
+            continue;
+        xs_cli_opt_t *opt = NULL;
+        for (size_t i = 0; i < nopts; i++)
+            if (strcmp(opts[i].name, ka) == 0 && strcmp(ka, "help") != 0)
+                opt = &opts[i];
+        if (!opt) {
+            if (!in_section)
+                continue; /* another command's option */
+            snprintf(errbuf, cap, "第 %u 行: [%s] 没有选项 %s (line %u: %s takes no %s)", line,
+                     command, ka, line, command, ka);
+            return XS_EINVAL;
+        }
+        if (opt->value)
+            continue; /* the command line said it */
+        if (!opt->takes_value) {
+            int set = s_flag_word(va);
+            if (set < 0) {
+                snprintf(errbuf, cap, "第 %u 行: %s 应为 yes 或 no (line %u: %s is yes or no)",
+                         line, ka, line, ka);
+                return XS_EINVAL;
+            }
+            opt->value = set ? "1" : NULL;
+        } else {
+            opt->value = va;
+        }
+    }
+    return XS_OK;
+}
+
+/* Reads the file a "--config" word names into s_config and applies it; the message in msg. */
+static xs_err s_config_apply(const char *path, xs_cli_opt_t *opts, size_t nopts, char *msg,
+                             size_t cap) {
+    char why[200];
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(msg, cap, "无法读取配置文件 %s (cannot read the config file)", path);
+        return XS_EINVAL;
+    }
+    size_t n = fread(s_config, 1, sizeof s_config, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || n > XS_CLI_CONFIG_MAX) {
+        snprintf(msg, cap, "配置文件 %s %s", path,
+                 bad ? "读取出错 (read error)" : "超过 64 KiB (over 64 KiB)");
+        return XS_EINVAL;
+    }
+    s_config[n] = '\0';
+    xs_err err = xs_cli_config_parse(s_config, n, s_command, opts, nopts, why, sizeof why);
+    if (err != XS_OK)
+        snprintf(msg, cap, "配置文件 %s %s (config file)", path, why);
+    return err;
+}
+
+/* Where argv names a configuration file ("--config FILE" or "--config=FILE"): the index of
+ * its word, with *path set; -1 when it names none; -2 when --config has no value. */
+static int s_config_word(int argc, char **argv, const char **path) {
+    for (int a = 0; a < argc; a++) {
+        if (strcmp(argv[a], "--") == 0)
+            return -1;
+        if (strncmp(argv[a], "--config=", 9) == 0) {
+            *path = argv[a] + 9;
+            return a;
+        }
+        if (strcmp(argv[a], "--config") == 0) {
+            if (a + 1 >= argc)
+                return -2;
+            *path = argv[a + 1];
+            return a;
+        }
+    }
+    return -1;
+}
+
+/* Longest command line xs_cli_args takes, in words. */
+#define S_MAX_WORDS 256
+
 xs_err xs_cli_args(const char *program, int argc, char **argv, xs_cli_opt_t *opts, size_t nopts,
                    const char **pos, size_t max_pos, size_t *npos) {
     char msg[256];
-    xs_err err = xs_cli_parse(argc, argv, opts, nopts, pos, max_pos, npos, msg, sizeof msg);
+    const char *config = NULL;
+    char *words[S_MAX_WORDS];
+    int at = s_config_word(argc, argv, &config), nwords = 0;
+    xs_err err = XS_OK;
+    if (at == -2 || argc > S_MAX_WORDS) {
+        snprintf(msg, sizeof msg, "%s",
+                 at == -2 ? "选项 --config 缺少值 (needs a value)" : "参数太多 (too many words)");
+        err = XS_EINVAL;
+    } else {
+        for (int a = 0; a < argc; a++)
+            if (a != at && !(at >= 0 && a == at + 1 && strcmp(argv[at], "--config") == 0))
+                words[nwords++] = argv[a];
+        err = xs_cli_parse(nwords, words, opts, nopts, pos, max_pos, npos, msg, sizeof msg);
+        if (err == XS_OK && config)
+            err = s_config_apply(config, opts, nopts, msg, sizeof msg);
+    }
     s_program = program;
     snprintf(s_pending, sizeof s_pending, "%s", err != XS_OK && !s_help_asked ? msg : "");
     return err;
@@ -139,6 +295,7 @@ int xs_cli_front(const char *program, int argc, char **argv, void (*overview)(FI
         printf("%s %s\n", program, XS_VERSION);
         return fflush(stdout) == 0 && !ferror(stdout) ? XS_EXIT_OK : XS_EXIT_FAIL;
     }
+    s_command = w;
     return -1;
 }
 

@@ -5,7 +5,10 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xs/cli.h"
 
@@ -256,6 +259,93 @@ static void test_help_words(void **state) {
     assert_string_equal(xs_cli_get(opts, 2, "dir"), "-h");
 }
 
+/* A configuration file as an IT person writes one: shared keys, this command's section,
+ * another command's section, comments. */
+static void test_config_fills_what_the_line_left(void **state) {
+    (void)state;
+    cmd_t c;
+    s_cmd_init(&c);
+    char text[] = "# 县级中心 (hub)\n"
+                  "school = beixiao\n"
+                  "listen = tcp://*:7400\n" /* another command's option: ignored here */
+                  "[web]\n"
+                  "minutes = 99\n"
+                  "[run]\r\n"
+                  "  minutes = \"45\"  \n"
+                  "; a comment\n"
+                  "dry-run = yes\n";
+    assert_int_equal(xs_cli_config_parse(text, strlen(text), "run", c.opts, 3, c.err, 128), XS_OK);
+    assert_string_equal(s_get(&c, "school"), "beixiao");
+    assert_string_equal(s_get(&c, "minutes"), "45");
+    assert_string_equal(s_get(&c, "dry-run"), "1");
+
+    /* The command line wins over the file. */
+    s_cmd_init(&c);
+    char *argv[] = {"--school", "nanxiao", NULL};
+    assert_int_equal(s_parse(&c, argv), XS_OK);
+    char text2[] = "school = beixiao\n[run]\ndry-run = no\n";
+    assert_int_equal(xs_cli_config_parse(text2, strlen(text2), "run", c.opts, 3, c.err, 128),
+                     XS_OK);
+    assert_string_equal(s_get(&c, "school"), "nanxiao");
+    assert_null(s_get(&c, "dry-run"));
+}
+
+/* A typo in the command's own section, a line that is not key = value, or a flag that is
+ * neither yes nor no, is refused with its line number. */
+static void test_config_mistakes_named_by_line(void **state) {
+    (void)state;
+    const char *bad[] = {"[run]\nschool = a\nminuts = 3\n", "school = a\n\nlisten\n",
+                         "[run]\ndry-run = maybe\n", "[run\nschool = a\n"};
+    const char *line[] = {"第 3 行", "第 3 行", "第 2 行", "第 1 行"};
+    for (size_t i = 0; i < 4; i++) {
+        cmd_t c;
+        char text[64];
+        s_cmd_init(&c);
+        snprintf(text, sizeof text, "%s", bad[i]);
+        assert_int_equal(xs_cli_config_parse(text, strlen(text), "run", c.opts, 3, c.err, 128),
+                         XS_EINVAL);
+        assert_non_null(strstr(c.err, line[i]));
+    }
+    /* "help" never comes from a file, and another section's typo is not this command's. */
+    xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"help", 0, NULL}};
+    char text[] = "help = yes\n[web]\nnonsense = 1\n";
+    char err[64];
+    assert_int_equal(xs_cli_config_parse(text, strlen(text), "run", opts, 2, err, sizeof err),
+                     XS_OK);
+    assert_null(xs_cli_get(opts, 2, "help"));
+}
+
+static void s_overview(FILE *out) {
+    (void)out;
+}
+
+/* "--config FILE" through xs_cli_args: read for the command xs_cli_front saw. */
+static void test_config_file_through_args(void **state) {
+    (void)state;
+    char path[] = "/tmp/xs-test-cli-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    const char *body = "school = beixiao\n[run]\nminutes = 45\n[web]\nminutes = 1\n";
+    assert_int_equal(write(fd, body, strlen(body)), (ssize_t)strlen(body));
+    close(fd);
+    char *front[] = {"xueshi-test", "run", NULL};
+    assert_int_equal(xs_cli_front("xueshi-test", 2, front, s_overview), -1);
+    cmd_t c;
+    s_cmd_init(&c);
+    char *argv[] = {"--config", path, "--minutes=7", "x.csv", NULL};
+    assert_int_equal(xs_cli_args("xueshi-test", 4, argv, c.opts, 3, c.pos, 1, &c.npos), XS_OK);
+    assert_string_equal(s_get(&c, "school"), "beixiao");
+    assert_string_equal(s_get(&c, "minutes"), "7");
+    assert_int_equal(c.npos, 1);
+    assert_string_equal(c.pos[0], "x.csv");
+    unlink(path);
+    /* A file that is not there is a clear refusal. */
+    s_cmd_init(&c);
+    char *missing[] = {"--config=/nonexistent/xueshi.conf", NULL};
+    assert_int_equal(xs_cli_args("xueshi-test", 1, missing, c.opts, 3, c.pos, 1, &c.npos),
+                     XS_EINVAL);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_option_with_space_and_equals),
@@ -269,6 +359,9 @@ int main(void) {
         cmocka_unit_test(test_get_and_reparse),
         cmocka_unit_test(test_usage_without_help_is_exit_2),
         cmocka_unit_test(test_help_words),
+        cmocka_unit_test(test_config_fills_what_the_line_left),
+        cmocka_unit_test(test_config_mistakes_named_by_line),
+        cmocka_unit_test(test_config_file_through_args),
     };
     return cmocka_run_group_tests_name("cli", tests, NULL, NULL);
 }

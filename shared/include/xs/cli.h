@@ -33,7 +33,22 @@ XS_MUST_USE xs_err xs_cli_parse(int argc, char **argv, xs_cli_opt_t *opts, size_
                                 const char **pos, size_t max_pos, size_t *npos, char *errbuf,
                                 size_t cap);
 
-/* xs_cli_parse for a program's command: prints "PROGRAM: message" on bad input. */
+/* Longest configuration file, in bytes. */
+#define XS_CLI_CONFIG_MAX (64 * 1024)
+
+/* Fills, from a configuration file's text (INI: "key = value" lines, "#" or ";" comments,
+ * "[section]" headers), the options of opts that are still unset (NULL): keys before any
+ * section apply to every command and are ignored where opts has no option of that name; keys
+ * under [command] apply to that command only and must name one of its options. A flag's value
+ * is yes/true/1 (set) or no/false/0 (left unset); "help" is never read from a file. text is
+ * changed in place and the values borrow it. XS_EINVAL with "line N: what" in errbuf. */
+XS_MUST_USE xs_err xs_cli_config_parse(char *text, size_t len, const char *command,
+                                       xs_cli_opt_t *opts, size_t nopts, char *errbuf, size_t cap);
+
+/* xs_cli_parse for a program's command: prints "PROGRAM: message" on bad input. "--config
+ * FILE" (or --config=FILE), accepted by every command, reads FILE (at most XS_CLI_CONFIG_MAX
+ * bytes) with xs_cli_config_parse for the command xs_cli_front saw, after the command line: a
+ * flag given on the line overrides the file. The file's values live for the process. */
 XS_MUST_USE xs_err xs_cli_args(const char *program, int argc, char **argv, xs_cli_opt_t *opts,
                                size_t nopts, const char **pos, size_t max_pos, size_t *npos);
 
