@@ -58,15 +58,28 @@ int hub_cmd_init(int argc, char **argv) {
         rc = 2;
         goto out;
     }
+    /* A hub already here keeps its keys and policy: init never replaces them. */
+    snprintf(path, sizeof path, "%s/hub.secret", dir);
+    struct stat st;
+    int has_key = stat(path, &st) == 0;
+    snprintf(path, sizeof path, "%s/store/data.mdb", dir);
+    if (has_key || stat(path, &st) == 0) {
+        fprintf(
+            stderr,
+            "xueshi-hub: %s 已是一个县级中心，init 不会覆盖它的密钥和认定规则；启用新版规则请用 "
+            "xueshi-hub policy --dir %s %s (already a hub: init replaces neither its keys "
+            "nor its policy; to put a new policy version in force use xueshi-hub policy "
+            "--dir %s %s)\n",
+            dir, dir, policy_file, dir, policy_file);
+        rc = 2;
+        goto out;
+    }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
         fprintf(stderr, "xueshi-hub: 无法创建目录 %s (cannot create directory): %s\n", dir,
                 strerror(errno));
         goto out;
     }
-    err = xs_identity_create(&id, dir, "hub");
-    if (err == XS_EEXIST)
-        err = xs_identity_load(&id, dir, "hub");
-    if (err != XS_OK) {
+    if ((err = xs_identity_create(&id, dir, "hub")) != XS_OK) {
         xs_log_err(err, "县级中心密钥 %s/hub.secret (hub key)", dir);
         goto out;
     }

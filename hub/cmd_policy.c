@@ -8,7 +8,9 @@
 #include "merge.h"
 #include "xs/receipt.h"
 
-#define S_USAGE "xueshi-hub policy --dir DIR --policy FILE.ini"
+#define S_USAGE                                                                                    \
+    "xueshi-hub policy --dir DIR [FILE.ini | --policy FILE.ini]\n"                                 \
+    "       without a file: show the policy in force"
 
 /* Seconds a re-certification runs before it shows progress, and between two lines. */
 #define S_PROGRESS_AFTER 1.0
@@ -94,21 +96,36 @@ static void s_refused(const s_replace_t *r) {
                 r->policy->version, r->old_version, r->policy->version, r->old_version);
 }
 
+/* Prints the policy in force; the exit code. */
+static int s_show(const char *dir) {
+    hub_t hub;
+    if (hub_open(&hub, dir, 0) != XS_OK)
+        return 1;
+    printf("现行认定规则 (policy in force): %s 第 %u 版 %s\n", hub.policy->id, hub.policy->version,
+           hub.policy->name);
+    hub_close(&hub);
+    return 0;
+}
+
 int hub_cmd_policy(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
+    const char *file;
     hub_t hub;
     s_replace_t r;
     xs_writer_t blob, env;
     int rc = 1;
-    if (hub_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
+    if (hub_args(argc, argv, opts, nopts, pos, 1, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
-        !xs_cli_get(opts, nopts, "policy"))
+        (npos == 1 && xs_cli_get(opts, nopts, "policy")))
         return hub_usage(S_USAGE);
+    if (npos == 0 && !xs_cli_get(opts, nopts, "policy"))
+        return s_show(xs_cli_get(opts, nopts, "dir"));
+    file = npos == 1 ? pos[0] : xs_cli_get(opts, nopts, "policy");
     memset(&r, 0, sizeof r);
-    if (s_load(&r.policy, xs_cli_get(opts, nopts, "policy")) != 0)
+    if (s_load(&r.policy, file) != 0)
         return 2;
     xs_writer_init(&blob, XS_POLICY_BLOB_MAX);
     xs_writer_init(&env, XS_RECEIPT_POLICY_MAX_BYTES);
@@ -143,8 +160,8 @@ int hub_cmd_policy(int argc, char **argv) {
         xs_log_err(err, "认定规则未更换，原规则仍然有效 (the policy was not replaced; the "
                         "previous one stays in force)");
     } else {
-        printf("认定规则已更换 (policy replaced): %s 第 %u 版 → 第 %u 版 %s\n", hub.policy->id,
-               r.old_version, hub.policy->version, hub.policy->name);
+        printf("认定规则已更换 (policy replaced): %s 第 %u 版 → %s 第 %u 版 %s\n", r.old_id,
+               r.old_version, hub.policy->id, hub.policy->version, hub.policy->name);
         printf("已重新认定 %llu 位教师，回执代次 %llu；各校下次同步时取回新规则和新回执 "
                "(re-certified %llu teachers at receipt generation %llu; schools get the new "
                "policy and receipts at their next sync)\n",

@@ -41,6 +41,8 @@ run "$HUB" init --dir "$H" --policy "$TMP/v2.ini"
 check_rc "init again is refused" 2
 check "and names xueshi-hub policy: $ERR" has "$ERR" "xueshi-hub policy --dir $H"
 check_eq "the key is the same" "$HUB_KEY" "$(tail -n 1 "$TMP/hub-init.out")"
+run "$HUB" policy --dir "$H"
+check "and the policy in force is still v1: $OUT" has "$OUT" "itc 第 1 版"
 hub_start_free "$H" "$TMP/hub.log" || die "hub did not start: $(cat "$TMP/hub.log")"
 node_init n1 S1 "$HUB_ENDPOINT" "$HUB_KEY"
 enroll n1 S1
@@ -150,8 +152,9 @@ check "the refusal says which policy the hub certifies under: $ERR" \
 run "$HUB" policy --dir "$H" --policy "$TMP/v1.ini"
 check_rc "hub policy: the same version is refused" 2
 check "the refusal asks for a higher version: $ERR" has "$ERR" "must be higher"
-run "$HUB" policy --dir "$H" --policy "$TMP/v2.ini"
+run "$HUB" policy --dir "$H" "$TMP/v2.ini"
 check_rc "hub policy v2 while the hub runs" 0
+check "it shows the old and the new id and version: $OUT" has "$OUT" "itc 第 1 版 → itc 第 2 版"
 check "it says how many teachers were re-certified and receipts issued: $OUT" \
     eval 'has "$OUT" "re-certified 2 teachers" && has "$OUT" "receipt generation"'
 run "$HUB" report --dir "$H"
