@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "hub.h"
+#include "keys.h"
 #include "issue.h"
 #include "ledger.h"
 #include "merge.h"
@@ -321,10 +322,22 @@ static xs_err s_find_node(xs_txn_t *txn, const xs_pubkeys_t *keys, hub_node_t *n
     return err;
 }
 
-/* Adds the county's signed policy as the bundle's first item, as VIEW would bring it. */
+/* Adds the hub's key rotations (protocol.md §11), when it rotated, then the county's signed
+ * policy, as VIEW would bring them: the bundle's first items. */
 static xs_err s_add_policy(xs_txn_t *txn, s_export_t *e) {
-    xs_bytes_t policy;
-    xs_err err = hub_meta_get(txn, HUB_META_POLICY_ENV, &policy);
+    xs_bytes_t policy, chain;
+    xs_err err = hub_keys_chain(txn, &chain);
+    if (err == XS_OK && chain.len) {
+        xs_codec_put_array(&e->item, 3);
+        xs_codec_put_nil(&e->item);
+        xs_codec_put_bin(&e->item, chain.ptr, chain.len);
+        xs_codec_put_uint(&e->item, 3);
+        if ((err = xs_writer_err(&e->item)) == XS_OK)
+            err = xs_bundle_writer_add(e->w, e->item.data, e->item.len);
+        xs_writer_reset(&e->item);
+    }
+    if (err == XS_OK)
+        err = hub_meta_get(txn, HUB_META_POLICY_ENV, &policy);
     if (err != XS_OK)
         return err;
     xs_codec_put_array(&e->item, 2);

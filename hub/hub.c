@@ -8,6 +8,7 @@
  *   - A node's fork fields (fork_seq, forks, fork_resolved_*) move only in
  *     merge.c, which lists their invariants. */
 #include "hub.h"
+#include "keys.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,7 @@ static const struct {
     [HUB_META_NEXT_NUMBER] = {"next_number", 11},
     [HUB_META_STAFF] = {"staff", 5},
     [HUB_META_CREDIT] = {"credit", 6},
+    [HUB_META_ROTATIONS] = {"rotations", 9},
 };
 
 xs_err hub_meta_get(xs_txn_t *txn, hub_meta name, xs_bytes_t *value) {
@@ -108,6 +110,8 @@ xs_err hub_open(hub_t *hub, const char *dir, int flags) {
     }
     if ((flags & HUB_OPEN_KEYS) && (err = xs_identity_load(&hub->id, dir, "hub")) != XS_OK)
         xs_log_err(err, "县级中心密钥 %s/hub.secret (hub key)", dir);
+    else if (flags & HUB_OPEN_KEYS)
+        err = hub_keys_check(hub);
 out:
     if (err != XS_OK)
         hub_close(hub);

@@ -59,6 +59,8 @@ typedef enum hub_meta {
     HUB_META_STAFF,       /* u64: the roster's current version, 0: none (staff.c moves it) */
     HUB_META_CREDIT,      /* the hash of the policy the certification state was built under
                              (credit.c moves it) */
+    HUB_META_ROTATIONS,   /* the chain of the hub's key rotation statements (keys.c moves it;
+                             protocol.md §11) */
     HUB_META_COUNT
 } hub_meta;
 
@@ -187,5 +189,6 @@ int hub_cmd_supplement(int argc, char **argv);
 int hub_cmd_certificate(int argc, char **argv);
 int hub_cmd_web(int argc, char **argv);
 int hub_cmd_web_passwd(int argc, char **argv);
+int hub_cmd_rotate_keys(int argc, char **argv);
 
 #endif

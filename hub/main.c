@@ -32,6 +32,8 @@ static const struct {
      "打印学时证明 PDF，一人或一校 (print certificates of a teacher or a school)"},
     {"web", hub_cmd_web, "县级看板：只读网页 (the county dashboard, read-only web pages)"},
     {"web-passwd", hub_cmd_web_passwd, "设置看板管理员密码 (set the dashboard's admin password)"},
+    {"rotate-keys", hub_cmd_rotate_keys,
+     "轮换县级中心签名密钥 (retire the signing key for a new one; nodes follow)"},
 };
 
 static void s_overview(FILE *out) {

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "issue.h"
+#include "keys.h"
 #include "ledger.h"
 #include "merge.h"
 #include "outbox.h"
@@ -134,10 +135,15 @@ static void s_policy_note(const hub_serve_t *s) {
 /* Follows a policy stored since the last look (hub_policy_follow), so VIEW offers the current
  * one. */
 static xs_err s_follow_policy(hub_serve_t *s, xs_txn_t *txn) {
-    int changed;
+    int changed, rotated;
     xs_err err = hub_policy_follow(s->hub, txn, &changed);
     if (err == XS_OK && changed)
         s_policy_note(s);
+    /* `xueshi-hub rotate-keys` beside this process: sign with the key in force from now. */
+    if (err == XS_OK && (err = hub_keys_follow(s->hub, txn, &rotated)) == XS_OK && rotated) {
+        printf("签名密钥已轮换，改用新密钥 (signing key rotated: signing with the new key)\n");
+        fflush(stdout);
+    }
     return err;
 }
 
@@ -145,7 +151,7 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
     xs_txn_t *txn = NULL;
     xs_chain_view_t view;
     hub_node_t node;
-    xs_bytes_t policy = {NULL, 0};
+    xs_bytes_t policy = {NULL, 0}, chain = {NULL, 0};
     xs_proto_range_t gaps[XS_CHAIN_MAX_GAPS];
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
@@ -161,6 +167,8 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
         err = hub_ledger_view(txn, node.origin, &view);
     if (err == XS_OK)
         err = hub_outbox_generation(txn, node.origin, &msg.u.view.receipts_gen);
+    if (err == XS_OK)
+        err = hub_keys_chain(txn, &chain);
     if (err == XS_OK && !hello->u.hello.has_origin &&
         (!hello->u.hello.has_policy_hash ||
          memcmp(hello->u.hello.policy_hash, s->hub->policy_hash, 32) != 0))
@@ -182,7 +190,8 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
     msg.u.view.policy = (xs_proto_blob_t){policy.ptr, policy.len};
     msg.u.view.fork_seq = node.fork_resolved_at ? 0 : node.fork_seq; /* resolved: nothing to say */
     msg.u.view.confirmed_through = view.have_through;
-    s_reply(s, peer, &msg); /* encoded before the snapshot ends: policy borrows it */
+    msg.u.view.rotations = (xs_proto_blob_t){chain.ptr, chain.len};
+    s_reply(s, peer, &msg); /* encoded before the snapshot ends: policy and chain borrow it */
     xs_store_end(&txn);
     /* What the node has sealed, for the county's view of what it has not yet sent: written
      * only when it changed, after the answer. */

@@ -49,10 +49,10 @@ static xs_err s_on_teacher(void *ctx, const xs_certify_teacher_t *t) {
 static const uint8_t *s_receipt(xs_txn_t *txn, const uint8_t policy_hash[XS_HASH_BYTES],
                                 const char *teacher, size_t teacher_len, int year, xs_receipt_t *r,
                                 size_t *len, int *closed, const char **why) {
-    uint8_t county[XS_SIGN_PK_BYTES];
+    node_county_keys_t county;
     node_lane_t self = node_lane_self();
     xs_bytes_t env;
-    if (node_county_key(txn, county) != XS_OK) {
+    if (node_county_keys(txn, &county) != XS_OK) {
         *why = "本节点尚未设置县级中心 (the node has no hub)";
         return NULL;
     }
@@ -60,7 +60,7 @@ static const uint8_t *s_receipt(xs_txn_t *txn, const uint8_t policy_hash[XS_HASH
         *why = "本节点还没有该教师的认定回执，请先同步 (no receipt from the hub yet: sync first)";
         return NULL;
     }
-    xs_err err = xs_receipt_open(env.ptr, env.len, county, r);
+    xs_err err = node_receipt_open(&county, env.ptr, env.len, r);
     if (err != XS_OK) {
         xs_log_err(err, "教师 %s 的认定回执无效 (the teacher's receipt fails its check)", teacher);
         *why = "认定回执无法核验 (the receipt fails its check)";

@@ -103,20 +103,20 @@ xs_err node_record_read(const xs_bytes_t *key, const xs_bytes_t *val, uint64_t *
 
 /* One child's walk. */
 typedef struct s_walk {
-    int fd;                           /* pipe to the parent */
-    int progress_fd;                  /* where progress lines go: the check's stderr */
-    unsigned table;                   /* the table walked (enum node_table) */
-    const xs_identity_t *id;          /* this node's key; NULL when it could not be loaded */
-    struct timespec start;            /* when the whole check began */
-    xs_store_t *store;                /* opened read-only */
-    xs_txn_t *txn;                    /* the snapshot walked */
-    xs_txn_t *look;                   /* a second one for lookups: a damaged page they meet
-                                         ends that snapshot, not the walk */
-    uint64_t entries;                 /* entries of the child's own table read so far */
-    char school[XS_ID_MAX + 1];       /* the node's school, "" when meta lacks it */
-    int has_county;                   /* 1 when meta holds the county hub's key */
-    uint8_t county[XS_SIGN_PK_BYTES]; /* that key */
-    xs_receipt_t *receipt;            /* scratch for receipts */
+    int fd;                     /* pipe to the parent */
+    int progress_fd;            /* where progress lines go: the check's stderr */
+    unsigned table;             /* the table walked (enum node_table) */
+    const xs_identity_t *id;    /* this node's key; NULL when it could not be loaded */
+    struct timespec start;      /* when the whole check began */
+    xs_store_t *store;          /* opened read-only */
+    xs_txn_t *txn;              /* the snapshot walked */
+    xs_txn_t *look;             /* a second one for lookups: a damaged page they meet
+                                   ends that snapshot, not the walk */
+    uint64_t entries;           /* entries of the child's own table read so far */
+    char school[XS_ID_MAX + 1]; /* the node's school, "" when meta lacks it */
+    int has_county;             /* 1 when meta holds the county hub's key */
+    node_county_keys_t county;  /* its keys: in force, then those rotated out */
+    xs_receipt_t *receipt;      /* scratch for receipts */
     /* The walk of records, or of the batch chain, in sequence order. */
     uint64_t next_seq;           /* the seq the next record or batch must start at; 0: unknown */
     int has_hash;                /* 1 when hash is the previous batch's */
@@ -334,16 +334,33 @@ static xs_err s_meta_entry(void *ctx, const xs_bytes_t *name, const xs_bytes_t *
         if (w->has_county) {
             const uint8_t *blob;
             size_t len;
-            bad = xs_receipt_policy_open(v->ptr, v->len, w->county, &blob, &len) != XS_OK;
+            bad = 1;
+            for (size_t k = 0; k < w->county.count && bad; k++)
+                bad =
+                    xs_receipt_policy_open(v->ptr, v->len, w->county.key[k], &blob, &len) != XS_OK;
+        }
+        break;
+    case NODE_META_ROTATIONS:
+        /* The chain the node followed must lead to the key in force. */
+        if (w->has_county) {
+            uint8_t current[XS_SIGN_PK_BYTES];
+            size_t n;
+            xs_rotation_t *steps = malloc(XS_ROTATION_CHAIN_MAX * sizeof *steps);
+            bad = steps && (xs_rotation_follow(v->ptr, v->len, w->county.key[0], current, steps,
+                                               XS_ROTATION_CHAIN_MAX, &n) != XS_OK ||
+                            memcmp(current, w->county.key[0], XS_SIGN_PK_BYTES) != 0);
+            free(steps);
         }
         break;
     case NODE_META_ROSTER:
         if (w->has_county && w->id) {
             xs_roster_entry_t *entries = malloc(XS_ROSTER_MAX * sizeof *entries);
             uint32_t count;
-            bad = entries &&
-                  xs_roster_open(v->ptr, v->len, w->county, xs_identity_public(w->id)->sign,
-                                 entries, XS_ROSTER_MAX, &count, NULL) != XS_OK;
+            bad = entries != NULL;
+            for (size_t k = 0; entries && k < w->county.count && bad; k++)
+                bad = xs_roster_open(v->ptr, v->len, w->county.key[k],
+                                     xs_identity_public(w->id)->sign, entries, XS_ROSTER_MAX,
+                                     &count, NULL) != XS_OK;
             free(entries);
         }
         break;
@@ -581,7 +598,7 @@ static void s_receipt(s_walk_t *w, const char *teacher, size_t len, const xs_byt
                   s_show(teacher, len, shown));
         return;
     }
-    xs_err err = w->receipt ? xs_receipt_open(v->ptr, v->len, w->county, w->receipt) : XS_ENOMEM;
+    xs_err err = w->receipt ? node_receipt_open(&w->county, v->ptr, v->len, w->receipt) : XS_ENOMEM;
     if (err != XS_OK)
         s_problem(w, "教师 %s 的认定回执无效：%s (the receipt fails its check)",
                   s_show(teacher, len, shown), xs_strerror(err));
@@ -706,7 +723,9 @@ static xs_err s_staff_entry(void *ctx, const xs_bytes_t *key, const xs_bytes_t *
     }
     if (!w->has_county)
         return XS_OK; /* nothing to open it against: the meta walk reports a missing key */
-    xs_err err = xs_staff_part_open(part->ptr, part->len, w->county, key->ptr, &staff);
+    xs_err err = XS_ECRYPTO;
+    for (size_t i = 0; i < w->county.count && err == XS_ECRYPTO; i++)
+        err = xs_staff_part_open(part->ptr, part->len, w->county.key[i], key->ptr, &staff);
     if (err == XS_OK)
         xs_staff_free(&staff);
     else
@@ -738,7 +757,7 @@ static void s_load_meta(s_walk_t *w) {
         memcpy(w->school, v.ptr, v.len);
         w->school[v.len] = '\0';
     }
-    w->has_county = w->look && node_county_key(w->look, w->county) == XS_OK;
+    w->has_county = w->look && node_county_keys(w->look, &w->county) == XS_OK;
 }
 
 /* Opens the store read-only and walks w->table; returns the child's exit code. */

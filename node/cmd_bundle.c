@@ -96,6 +96,9 @@ int node_cmd_import_receipts(int argc, char **argv) {
            taken.older ? "，比已有回执旧的已跳过 (older than those held: skipped)" : "",
            taken.not_ours ? "，不属于本节点的已跳过 (others skipped)" : "",
            taken.refused ? "，签名无效的已丢弃 (invalid ones dropped)" : "");
+    if (taken.rotated)
+        printf("县级中心已轮换签名密钥，本节点已改用新密钥 (the hub rotated its signing key: "
+               "followed)\n");
     if (taken.staff_satellites)
         printf("为 %llu 所卫星校保存了新的教师花名册，下次同步时转交 (new roster parts kept for "
                "%llu satellites, handed on when they next sync)\n",

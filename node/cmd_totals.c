@@ -26,7 +26,7 @@ typedef struct s_totals {
     size_t shown;            /* teachers printed */
     xs_txn_t *txn;           /* --confirmed: the snapshot the receipts are read from */
     int has_hub;             /* 1 when the node knows its hub's key */
-    uint8_t hub[32];         /* the hub's signing key: receipts must verify against it */
+    node_county_keys_t hub;  /* the hub's signing keys: receipts must verify against one */
     xs_receipt_t *receipt;   /* scratch */
     const xs_staff_t *staff; /* the node's part of the roster, naming teachers; zeroed: none */
     int zero_year;           /* the year a rostered teacher without records is shown in */
@@ -35,7 +35,7 @@ typedef struct s_totals {
 /* Opens the teacher's receipt envelope into s->receipt, verified; 0 (reported) when it fails
  * its check. */
 static int s_receipt_open(s_totals_t *s, const char *teacher, size_t len, const xs_bytes_t *env) {
-    xs_err err = xs_receipt_open(env->ptr, env->len, s->hub, s->receipt);
+    xs_err err = node_receipt_open(&s->hub, env->ptr, env->len, s->receipt);
     if (err != XS_OK)
         xs_log_err(err, "教师 %.*s 的认定回执无效 (the teacher's receipt fails its check)",
                    (int)len, teacher);
@@ -235,7 +235,7 @@ int node_cmd_totals(int argc, char **argv) {
         if (err == XS_OK)
             err = xs_store_read(node.store, &s.txn);
         if (err == XS_OK) {
-            s.has_hub = node_county_key(s.txn, s.hub) == XS_OK;
+            s.has_hub = node_county_keys(s.txn, &s.hub) == XS_OK;
             err = s_confirmed_csv(&s);
         }
         xs_store_end(&s.txn);

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "xs/text.h"
@@ -33,6 +34,7 @@ static const struct {
     [NODE_META_RELAY] = {"relay", 0},
     [NODE_META_LINK_RATE] = {"link_rate", 8},
     [NODE_META_LAST_SYNC] = {"last_sync", 8},
+    [NODE_META_ROTATIONS] = {"rotations", 0},
 };
 
 const char *node_meta_name(node_meta_key key) {
@@ -154,6 +156,98 @@ xs_err node_county_key(xs_txn_t *txn, uint8_t key[32]) {
 
 xs_err node_county_box(xs_txn_t *txn, uint8_t key[32]) {
     return s_county_half(txn, 32, key);
+}
+
+xs_err node_county_keys(xs_txn_t *txn, node_county_keys_t *out) {
+    xs_rotation_t steps[XS_ROTATION_CHAIN_MAX];
+    xs_bytes_t chain;
+    size_t n = 0;
+    uint8_t current[XS_SIGN_PK_BYTES];
+    out->count = 0;
+    xs_err err = node_county_key(txn, out->key[0]);
+    if (err != XS_OK)
+        return err;
+    out->count = 1;
+    out->retired_at[0] = INT64_MAX;
+    err = node_meta_get(txn, NODE_META_ROTATIONS, &chain);
+    if (err == XS_ENOTFOUND)
+        return XS_OK;
+    if (err == XS_OK && xs_rotation_follow(chain.ptr, chain.len, out->key[0], current, steps,
+                                           XS_ROTATION_CHAIN_MAX, &n) != XS_OK)
+        err = XS_ECORRUPT;
+    /* The chain was followed to the key in force: its retired keys are every statement's old
+     * key, the newest first. */
+    for (size_t i = n; err == XS_OK && i-- > 0;) {
+        memcpy(out->key[out->count], steps[i].old_key, XS_SIGN_PK_BYTES);
+        out->retired_at[out->count++] = steps[i].at;
+    }
+    return err;
+}
+
+xs_err node_receipt_open(const node_county_keys_t *keys, const void *envelope, size_t len,
+                         xs_receipt_t *out) {
+    xs_err err = xs_receipt_open(envelope, len, NULL, out);
+    if (err != XS_OK)
+        return err;
+    for (size_t i = 0; i < keys->count; i++)
+        if (memcmp(keys->key[i], out->hub, XS_SIGN_PK_BYTES) == 0 &&
+            out->issued_at <= keys->retired_at[i])
+            return XS_OK;
+    return XS_ECRYPTO;
+}
+
+xs_err node_county_try(const node_county_keys_t *keys,
+                       xs_err (*open)(void *ctx, const uint8_t key[XS_SIGN_PK_BYTES]), void *ctx) {
+    xs_err err = XS_ECRYPTO;
+    for (size_t i = 0; i < keys->count && err == XS_ECRYPTO; i++)
+        err = open(ctx, keys->key[i]);
+    return err;
+}
+
+xs_err node_county_follow(xs_txn_t *txn, const void *chain, size_t chain_len, int *rotated) {
+    xs_rotation_t steps[XS_ROTATION_CHAIN_MAX];
+    size_t n, held = 0;
+    uint8_t trusted[XS_SIGN_PK_BYTES], current[XS_SIGN_PK_BYTES], keys[64];
+    xs_bytes_t v;
+    node_meta_key where = NODE_META_COUNTY_KEY;
+    if (rotated)
+        *rotated = 0;
+    if (chain_len == 0)
+        return XS_OK;
+    xs_err err = node_county_key(txn, trusted);
+    if (err == XS_OK)
+        err = xs_rotation_follow(chain, chain_len, trusted, current, steps, XS_ROTATION_CHAIN_MAX,
+                                 &n);
+    if (err != XS_OK)
+        return err;
+    /* Never back to a shorter chain: an old statement replayed changes nothing. */
+    if ((err = node_meta_get(txn, NODE_META_ROTATIONS, &v)) == XS_OK) {
+        xs_reader_t r;
+        uint32_t count;
+        xs_reader_init(&r, v.ptr, v.len);
+        held = xs_codec_get_array(&r, &count) == XS_OK ? count : 0;
+    } else if (err != XS_ENOTFOUND) {
+        return err;
+    }
+    if (n < held)
+        return XS_EINVAL;
+    if (n == held && memcmp(current, trusted, sizeof current) == 0)
+        return XS_OK;
+    if ((err = node_meta_get(txn, NODE_META_COUNTY_KEY, &v)) == XS_ENOTFOUND) {
+        where = NODE_META_HUB_KEYS;
+        err = node_meta_get(txn, where, &v);
+    }
+    if (err == XS_OK && v.len != sizeof keys)
+        err = XS_ECORRUPT;
+    if (err != XS_OK)
+        return err;
+    memcpy(keys, v.ptr, sizeof keys);
+    memcpy(keys, current, XS_SIGN_PK_BYTES);
+    if ((err = node_meta_put(txn, where, keys, sizeof keys)) == XS_OK)
+        err = node_meta_put(txn, NODE_META_ROTATIONS, chain, chain_len);
+    if (err == XS_OK && rotated)
+        *rotated = memcmp(current, trusted, sizeof current) != 0;
+    return err;
 }
 
 xs_err node_policy(node_t *node, xs_policy_t **out) {

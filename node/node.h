@@ -9,7 +9,9 @@
 #include "xs/err.h"
 #include "xs/identity.h"
 #include "xs/policy.h"
+#include "xs/receipt.h"
 #include "xs/record.h"
+#include "xs/rotation.h"
 #include "xs/store.h"
 
 /* Tables of the node's LMDB environment, in open order. */
@@ -53,6 +55,9 @@ typedef enum node_meta_key {
     NODE_META_LINK_RATE,         /* "link_rate" (u64): bytes per second the last sync measured */
     NODE_META_LAST_SYNC,         /* "last_sync" (u64): unix seconds a sync session last ended
                                     with the hub holding everything (sync.c) */
+    NODE_META_ROTATIONS,         /* "rotations": the hub's chain of key rotation statements
+                                    the node followed (protocol.md §11; node.c moves it with
+                                    the signing half of county_key or hub_keys) */
     NODE_META_COUNT
 } node_meta_key;
 
@@ -113,6 +118,41 @@ void node_close(node_t *node);
  * from "county_key" when the node syncs through a relay, else from "hub_keys". XS_ENOTFOUND
  * when the node has no hub configured. */
 XS_MUST_USE xs_err node_county_key(xs_txn_t *txn, uint8_t key[32]);
+/* Most keys of the county hub a node trusts: the one in force and those it retired. */
+#define NODE_COUNTY_KEYS_MAX (1 + XS_ROTATION_CHAIN_MAX)
+
+/* The county hub's signing keys, as the node's followed rotations (protocol.md §11) say. */
+typedef struct node_county_keys {
+    size_t count;                                        /* keys held, ≥ 1 */
+    uint8_t key[NODE_COUNTY_KEYS_MAX][XS_SIGN_PK_BYTES]; /* [0] in force, then the retired
+                                                            ones, newest first */
+    int64_t retired_at[NODE_COUNTY_KEYS_MAX];            /* unix seconds; [0]: INT64_MAX */
+} node_county_keys_t;
+
+/* Reads the county's keys into *out. XS_ENOTFOUND when no hub is configured, XS_ECORRUPT. */
+XS_MUST_USE xs_err node_county_keys(xs_txn_t *txn, node_county_keys_t *out);
+
+/* Opens a hub-signed receipt envelope (xs_receipt_open) by any of keys: the key in force, or a
+ * retired one for a receipt it issued while in force (historical). XS_ECRYPTO when none. */
+XS_MUST_USE xs_err node_receipt_open(const node_county_keys_t *keys, const void *envelope,
+                                     size_t len, xs_receipt_t *out);
+
+/* Calls open(ctx, key) with each of keys, in force first, until one returns other than
+ * XS_ECRYPTO: for what the hub signed without a time (its policy, roster, parts), which a node
+ * may hold from before a rotation. Returns that result. */
+XS_MUST_USE xs_err node_county_try(const node_county_keys_t *keys,
+                                   xs_err (*open)(void *ctx, const uint8_t key[XS_SIGN_PK_BYTES]),
+                                   void *ctx);
+
+/* Follows the hub's chain of rotation statements (chain_len bytes, as VIEW or a receipts
+ * bundle carries it) from the key the node trusts, in write transaction txn: stores the chain
+ * and the key in force (the signing half of county_key, or of hub_keys when the node syncs
+ * with the hub itself); *rotated (may be NULL) = 1 when the key in force changed. A chain the
+ * node's key is not in (another hub's), or one shorter than the node's, is refused:
+ * XS_ECRYPTO, XS_EINVAL; XS_EMALFORMED. */
+XS_MUST_USE xs_err node_county_follow(xs_txn_t *txn, const void *chain, size_t chain_len,
+                                      int *rotated);
+
 /* The county hub's transport key, which bundles are encrypted to; found as above. */
 XS_MUST_USE xs_err node_county_box(xs_txn_t *txn, uint8_t key[32]);
 

@@ -21,24 +21,39 @@ struct node_relay {
     node_t *node;
     xs_identity_t *id; /* the relay node's own keys */
     xs_server_t *server;
-    uint8_t county[32];        /* the hub's signing key: the roster must verify against it */
+
     xs_roster_entry_t *roster; /* scratch for the roster's satellites */
     xs_writer_t out;           /* the reply being built */
     uint64_t new_batches;      /* stored since node_relay_take_new */
 };
 
-/* ZAP: admits a transport key listed in the newest roster the hub signed for this relay. */
+/* The stored roster, opened by one of the county's keys. */
+typedef struct s_roster_open {
+    node_relay_t *r;
+    xs_bytes_t env;
+    uint32_t count;
+} s_roster_open_t;
+
+static xs_err s_roster_by(void *ctx, const uint8_t key[XS_SIGN_PK_BYTES]) {
+    s_roster_open_t *o = ctx;
+    return xs_roster_open(o->env.ptr, o->env.len, key, xs_identity_public(o->r->id)->sign,
+                          o->r->roster, XS_ROSTER_MAX, &o->count, NULL);
+}
+
+/* ZAP: admits a transport key listed in the newest roster the hub signed for this relay, by
+ * the key in force or (signed before a rotation) a retired one. */
 static int s_admit(void *ctx, const uint8_t box[32], uint8_t origin[32]) {
     node_relay_t *r = ctx;
     xs_txn_t *txn = NULL;
-    xs_bytes_t env;
+    node_county_keys_t keys;
+    s_roster_open_t o = {r, {NULL, 0}, 0};
     uint32_t count = 0;
     int admit = 0;
     if (xs_store_read(r->node->store, &txn) != XS_OK)
         return -1;
-    if (node_meta_get(txn, NODE_META_ROSTER, &env) == XS_OK &&
-        xs_roster_open(env.ptr, env.len, r->county, xs_identity_public(r->id)->sign, r->roster,
-                       XS_ROSTER_MAX, &count, NULL) == XS_OK) {
+    if (node_meta_get(txn, NODE_META_ROSTER, &o.env) == XS_OK &&
+        node_county_keys(txn, &keys) == XS_OK && node_county_try(&keys, s_roster_by, &o) == XS_OK) {
+        count = o.count;
         for (uint32_t i = 0; i < count && !admit; i++)
             if (memcmp(r->roster[i].box, box, 32) == 0) {
                 memcpy(origin, r->roster[i].origin, 32);
@@ -60,10 +75,11 @@ xs_err node_relay_open(node_relay_t **out, node_t *node, const char *endpoint) {
     r->node = node;
     xs_writer_init(&r->out, XS_PROTO_FRAME_MAX);
     xs_err err = xs_identity_load(&r->id, node->dir, "node");
+    uint8_t county[XS_SIGN_PK_BYTES];
     if (err == XS_OK)
         err = xs_store_read(node->store, &txn);
     if (err == XS_OK)
-        err = node_county_key(txn, r->county);
+        err = node_county_key(txn, county); /* a relay must know its county */
     xs_store_end(&txn);
     if (err == XS_OK)
         err = xs_server_open(&r->server, endpoint, xs_identity_public(r->id)->box,
@@ -118,7 +134,7 @@ static uint64_t s_state(xs_txn_t *txn, const uint8_t origin[32], node_lane_count
 static void s_hello(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *hello) {
     xs_txn_t *txn = NULL;
     xs_chain_view_t view;
-    xs_bytes_t policy = {NULL, 0};
+    xs_bytes_t policy = {NULL, 0}, chain = {NULL, 0};
     xs_proto_range_t gaps[XS_CHAIN_MAX_GAPS];
     xs_msg_t msg;
     memset(&msg, 0, sizeof msg);
@@ -152,7 +168,10 @@ static void s_hello(node_relay_t *r, const xs_peer_t *peer, const xs_msg_t *hell
     msg.u.view.receipts_gen = s_state(txn, peer->origin, NODE_LANE_RECEIPTS_GEN);
     msg.u.view.policy = (xs_proto_blob_t){policy.ptr, policy.len};
     msg.u.view.confirmed_through = s_state(txn, peer->origin, NODE_LANE_CONFIRMED);
-    s_reply(r, peer, &msg); /* before the snapshot ends: policy borrows it */
+    /* The hub's key rotations this relay followed: its satellites follow them too. */
+    if (node_meta_get(txn, NODE_META_ROTATIONS, &chain) == XS_OK)
+        msg.u.view.rotations = (xs_proto_blob_t){chain.ptr, chain.len};
+    s_reply(r, peer, &msg); /* before the snapshot ends: policy and chain borrow it */
     xs_store_end(&txn);
 }
 

@@ -135,14 +135,17 @@ xs_err node_staff_prune(xs_txn_t *txn, const uint8_t self[XS_SIGN_PK_BYTES],
 }
 
 xs_err node_staff_open(xs_txn_t *txn, const uint8_t origin[XS_SIGN_PK_BYTES], xs_staff_t *out) {
-    uint8_t county[XS_SIGN_PK_BYTES];
+    node_county_keys_t county;
     xs_bytes_t part;
     memset(out, 0, sizeof *out);
     xs_err err = node_staff_get(txn, origin, &part);
     if (err == XS_OK)
-        err = node_county_key(txn, county);
+        err = node_county_keys(txn, &county);
+    /* A part signed before a rotation stays good until the hub's roster changes. */
     if (err == XS_OK)
-        err = xs_staff_part_open(part.ptr, part.len, county, origin, out);
+        err = XS_ECRYPTO;
+    for (size_t i = 0; i < county.count && err == XS_ECRYPTO; i++)
+        err = xs_staff_part_open(part.ptr, part.len, county.key[i], origin, out);
     return err;
 }
 

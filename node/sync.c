@@ -200,11 +200,61 @@ static xs_err s_put_policy(xs_txn_t *txn, void *ctx) {
     return node_put_signed_policy(txn, p->blob, p->blob_len, p->env, p->env_len);
 }
 
+/* What following the hub's rotations takes and finds. */
+typedef struct s_rotations_take {
+    const xs_proto_blob_t *chain;
+    uint8_t *hub_sign; /* the session's county key: the key in force after the step */
+    int rotated;
+} s_rotations_take_t;
+
+static xs_err s_put_rotations(xs_txn_t *txn, void *ctx) {
+    s_rotations_take_t *t = ctx;
+    xs_err err = node_county_follow(txn, t->chain->ptr, t->chain->len, &t->rotated);
+    if (err == XS_OK)
+        err = node_county_key(txn, t->hub_sign);
+    return err;
+}
+
+/* Follows the hub's key rotations VIEW carries (protocol.md §11) before anything the new key
+ * signed is read. */
+static xs_err s_take_rotations(s_session_t *s, const xs_proto_blob_t *chain) {
+    s_rotations_take_t t = {chain, s->hub_sign, 0};
+    xs_err err = xs_store_update(s->node->store, s_put_rotations, &t);
+    if (err != XS_OK)
+        xs_log_err(err, "县级中心的密钥轮换声明无效，未采用 (the hub's key rotation statement "
+                        "was not accepted)");
+    else if (t.rotated)
+        printf("县级中心已轮换签名密钥，本节点已改用新密钥 (the hub rotated its signing key: "
+               "followed)\n");
+    return err;
+}
+
+/* Opens the policy envelope by one of the county's keys (a relay may hand on one signed
+ * before a rotation). */
+typedef struct s_policy_open {
+    const xs_proto_blob_t *env;
+    s_policy_take_t *take;
+} s_policy_open_t;
+
+static xs_err s_policy_by(void *ctx, const uint8_t key[XS_SIGN_PK_BYTES]) {
+    s_policy_open_t *o = ctx;
+    return xs_receipt_policy_open(o->env->ptr, o->env->len, key, &o->take->blob,
+                                  &o->take->blob_len);
+}
+
 static xs_err s_take_policy(s_session_t *s, const xs_proto_blob_t *env) {
     s_policy_take_t take = {NULL, env->ptr, 0, env->len};
     xs_policy_t *policy = NULL;
-    xs_err err =
-        xs_receipt_policy_open(env->ptr, env->len, s->hub_sign, &take.blob, &take.blob_len);
+    node_county_keys_t *keys = malloc(sizeof *keys);
+    xs_txn_t *txn = NULL;
+    s_policy_open_t o = {env, &take};
+    xs_err err = keys ? xs_store_read(s->node->store, &txn) : XS_ENOMEM;
+    if (err == XS_OK)
+        err = node_county_keys(txn, keys);
+    xs_store_end(&txn);
+    if (err == XS_OK)
+        err = node_county_try(keys, s_policy_by, &o);
+    free(keys);
     if (err == XS_OK)
         err = xs_policy_decode(&policy, take.blob, take.blob_len);
     if (err != XS_OK) {
@@ -1107,6 +1157,9 @@ static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed
         s->res->have_through = view.u.view.have_through;
         s->res->confirmed_through = confirmed;
         s->res->fork_noted = view.u.view.fork_seq;
+        if (view.u.view.rotations.ptr &&
+            (err = s_take_rotations(s, &view.u.view.rotations)) != XS_OK)
+            return err;
         if (view.u.view.policy.ptr && (err = s_take_policy(s, &view.u.view.policy)) != XS_OK)
             return err;
         /* The peer holds seqs this node never sealed: it was restored from an old copy. */

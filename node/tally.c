@@ -22,7 +22,7 @@ typedef struct s_tally {
     const char *school;      /* the node's own school */
     xs_txn_t *txn;           /* the snapshot receipts are read from */
     int has_hub;             /* 1 when the node knows the county key */
-    uint8_t hub[32];         /* the county's signing key: receipts must verify against it */
+    node_county_keys_t hub;  /* the county's signing keys: receipts must verify against one */
     xs_receipt_t *receipt;   /* scratch */
     size_t next_staff;       /* the roster entries before it are handed out (by teacher_id) */
     xs_str_t *schools;       /* the schools the node's records are of (a central school may
@@ -52,7 +52,7 @@ static int s_receipt(s_tally_t *s, const char *teacher, size_t len) {
     xs_bytes_t env;
     if (!s->has_hub || node_lane_receipt_get(s->txn, &self, teacher, len, &env) != XS_OK)
         return 0;
-    return xs_receipt_open(env.ptr, env.len, s->hub, s->receipt) == XS_OK ? 1 : -1;
+    return node_receipt_open(&s->hub, env.ptr, env.len, s->receipt) == XS_OK ? 1 : -1;
 }
 
 /* The confirmed total matching row in s->receipt, or NULL. */
@@ -229,7 +229,7 @@ xs_err node_tally_run(node_t *node, const xs_policy_t *policy, const xs_staff_t 
     if (err == XS_OK)
         err = xs_store_read(node->store, &s.txn);
     if (err == XS_OK) {
-        s.has_hub = node_county_key(s.txn, s.hub) == XS_OK;
+        s.has_hub = node_county_keys(s.txn, &s.hub) == XS_OK;
         sum->has_hub = s.has_hub;
         err = node_recordset_load(s.txn, &ledger);
     }

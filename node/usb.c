@@ -65,14 +65,14 @@ xs_err node_unconfirmed(node_t *node, node_envelope_fn fn, void *ctx, uint64_t *
 typedef struct s_take {
     const xs_bundle_items_t *items;
     const uint8_t *self;          /* this node's origin */
-    const uint8_t *county;        /* the hub's signing key */
+    uint8_t *county;              /* the hub's signing key: the key in force */
     xs_receipt_t *scratch;        /* the receipt being taken */
     xs_receipt_t *held;           /* the one held for its teacher */
     node_receipts_taken_t *taken; /* out */
 } s_take_t;
 
 /* Kinds of receipts-bundle item (protocol.md §7.1). */
-enum { S_ITEM_RECEIPT, S_ITEM_POLICY, S_ITEM_CONFIRM, S_ITEM_PART };
+enum { S_ITEM_RECEIPT, S_ITEM_POLICY, S_ITEM_CONFIRM, S_ITEM_PART, S_ITEM_ROTATIONS };
 
 /* Splits a receipts-bundle item: [origin, receipt envelope], [nil, policy envelope],
  * [origin, confirmation envelope, 1] or [origin, roster part, 2]. Returns its kind, or -1 when
@@ -90,12 +90,12 @@ static int s_item(const xs_bundle_item_t *item, const uint8_t **origin, const ui
     else if (xs_codec_get_bin(&r, origin, &olen) != XS_OK || olen != 32)
         return -1;
     if (xs_codec_get_bin(&r, env, len) != XS_OK ||
-        (n == 3 &&
-         (xs_codec_get_uint(&r, &kind) != XS_OK || (kind != 1 && kind != 2) || !*origin)) ||
+        (n == 3 && (xs_codec_get_uint(&r, &kind) != XS_OK || kind < 1 || kind > 3 ||
+                    !*origin != (kind == 3))) ||
         xs_reader_left(&r) != 0)
         return -1;
     if (n == 3)
-        return kind == 1 ? S_ITEM_CONFIRM : S_ITEM_PART;
+        return kind == 1 ? S_ITEM_CONFIRM : kind == 2 ? S_ITEM_PART : S_ITEM_ROTATIONS;
     return *origin ? S_ITEM_RECEIPT : S_ITEM_POLICY;
 }
 
@@ -253,6 +253,20 @@ static xs_err s_take_step(xs_txn_t *txn, void *ctx) {
         case S_ITEM_PART:
             err = s_take_part(t, txn, origin, env, len);
             break;
+        case S_ITEM_ROTATIONS: {
+            /* The hub's key rotations, first: what follows is signed by the key in force. */
+            int rotated = 0;
+            err = node_county_follow(txn, env, len, &rotated);
+            if (err == XS_OK) {
+                t->taken->rotated |= rotated;
+                err = node_county_key(txn, t->county);
+            } else if (err == XS_ECRYPTO || err == XS_EINVAL || err == XS_EMALFORMED ||
+                       err == XS_EVERSION || err == XS_ETOOBIG) {
+                t->taken->refused++;
+                err = XS_OK;
+            }
+            break;
+        }
         default:
             t->taken->refused++;
             break;

@@ -32,6 +32,7 @@ typedef struct node_receipts_taken {
     int staff;                 /* 1 when it brought a newer part of the teacher roster for this
                                   node (protocol.md §10) */
     uint64_t staff_satellites; /* a relay: newer roster parts kept for its satellites */
+    int rotated;               /* 1 when it brought a key rotation the node followed (§11) */
 } node_receipts_taken_t;
 
 /* Stores the receipts, policy, confirmations and roster parts of a read receipts bundle

@@ -65,7 +65,9 @@ static xs_err s_write_new(const char *path, const void *bytes, size_t len, mode_
     return err;
 }
 
-xs_err xs_identity_create(xs_identity_t **out, const char *dir, const char *name) {
+/* xs_identity_create, with the transport key of keep_box when it is given. */
+static xs_err s_create(xs_identity_t **out, const char *dir, const char *name,
+                       const xs_identity_t *keep_box) {
     char secret_path[4096], pub_path[4096];
     uint8_t file[S_SECRET_FILE_BYTES];
     char text[XS_PUBKEYS_TEXT_LEN + 2];
@@ -79,7 +81,12 @@ xs_err xs_identity_create(xs_identity_t **out, const char *dir, const char *name
     if (!id)
         return XS_ENOMEM;
     crypto_sign_keypair(id->pub.sign, id->sign_sk);
-    crypto_box_keypair(id->pub.box, id->box_sk);
+    if (keep_box) {
+        memcpy(id->pub.box, keep_box->pub.box, sizeof id->pub.box);
+        memcpy(id->box_sk, keep_box->box_sk, sizeof id->box_sk);
+    } else {
+        crypto_box_keypair(id->pub.box, id->box_sk);
+    }
     memcpy(file, s_magic, sizeof s_magic);
     memcpy(file + sizeof s_magic, id->sign_sk, sizeof id->sign_sk);
     memcpy(file + sizeof s_magic + sizeof id->sign_sk, id->box_sk, sizeof id->box_sk);
@@ -98,6 +105,35 @@ out:
         xs_identity_destroy(&id);
     *out = id;
     return err;
+}
+
+xs_err xs_identity_create(xs_identity_t **out, const char *dir, const char *name) {
+    return s_create(out, dir, name, NULL);
+}
+
+xs_err xs_identity_create_successor(xs_identity_t **out, const char *dir, const char *name,
+                                    const xs_identity_t *old) {
+    return s_create(out, dir, name, old);
+}
+
+xs_err xs_identity_rename(const char *dir, const char *from, const char *to) {
+    char a[4096], b[4096];
+    static const char *const ext[] = {"pub", "secret"}; /* the secret last: it decides */
+    for (size_t i = 0; i < 2; i++) {
+        xs_err err = s_path(a, sizeof a, dir, from, ext[i]);
+        if (err == XS_OK)
+            err = s_path(b, sizeof b, dir, to, ext[i]);
+        if (err != XS_OK)
+            return err;
+        if (rename(a, b) != 0)
+            return errno == ENOENT ? XS_ENOTFOUND : XS_EIO;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return XS_EIO;
+    int synced = fsync(fd) == 0;
+    close(fd);
+    return synced ? XS_OK : XS_EIO;
 }
 
 xs_err xs_identity_load(xs_identity_t **out, const char *dir, const char *name) {

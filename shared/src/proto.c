@@ -5,11 +5,12 @@
 #include <string.h>
 
 #include "xs/batch.h"
+#include "xs/rotation.h"
 #include "xs/text.h"
 
 /* Elements after version and type, by message type (protocol.md §5). */
 static const uint8_t s_elements[XS_MSG_TYPE_MAX + 1] = {
-    [XS_MSG_HELLO] = 4,  [XS_MSG_VIEW] = 8,     [XS_MSG_BATCH] = 1,   [XS_MSG_ACK] = 5,
+    [XS_MSG_HELLO] = 4,  [XS_MSG_VIEW] = 9,     [XS_MSG_BATCH] = 1,   [XS_MSG_ACK] = 5,
     [XS_MSG_FETCH] = 3,  [XS_MSG_RECEIPTS] = 4, [XS_MSG_ERROR] = 2,   [XS_MSG_SATELLITES] = 0,
     [XS_MSG_ROSTER] = 1, [XS_MSG_PULL] = 2,     [XS_MSG_BATCHES] = 2, [XS_MSG_STAFF_GET] = 2,
     [XS_MSG_STAFF] = 1,
@@ -136,6 +137,7 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
         const xs_msg_view_t *v = &msg->u.view;
         if (v->gap_count > XS_PROTO_GAPS_MAX || (v->gap_count > 0 && !v->gaps) ||
             (v->policy.ptr && v->policy.len > XS_PROTO_POLICY_MAX) ||
+            (v->rotations.ptr && v->rotations.len > XS_ROTATION_CHAIN_MAX_BYTES) ||
             v->held_max < v->have_through ||
             (v->gap_count > 0 && v->gaps[v->gap_count - 1].to >= v->held_max))
             return XS_EINVAL;
@@ -157,6 +159,10 @@ static xs_err s_encode_body(const xs_msg_t *msg, xs_writer_t *w) {
             xs_codec_put_nil(w);
         xs_codec_put_uint(w, v->fork_seq);
         xs_codec_put_uint(w, v->confirmed_through);
+        if (v->rotations.ptr)
+            xs_codec_put_bin(w, v->rotations.ptr, v->rotations.len);
+        else
+            xs_codec_put_nil(w);
         return XS_OK;
     }
     case XS_MSG_BATCH:
@@ -415,7 +421,8 @@ static int s_decode_body(xs_reader_t *r, xs_msg_t *msg) {
         return s_get_u32(r, &v->window) && xs_codec_get_uint(r, &v->receipts_gen) == XS_OK &&
                s_get_blob(r, 1, XS_PROTO_POLICY_MAX, &v->policy) &&
                xs_codec_get_uint(r, &v->fork_seq) == XS_OK &&
-               xs_codec_get_uint(r, &v->confirmed_through) == XS_OK;
+               xs_codec_get_uint(r, &v->confirmed_through) == XS_OK &&
+               s_get_blob(r, 1, XS_ROTATION_CHAIN_MAX_BYTES, &v->rotations);
     }
     case XS_MSG_BATCH:
         return s_get_blob(r, 0, XS_BATCH_MAX_BYTES, &msg->u.batch.envelope);

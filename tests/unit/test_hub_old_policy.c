@@ -384,7 +384,7 @@ static void test_policy_replaces_old_format(void **state) {
     int rc = s_command(fx, hub_cmd_policy, replace, 4);
     if (rc != 0)
         fail_msg("xueshi-hub policy: %d: %s%s", rc, fx->out, fx->err);
-    assert_non_null(strstr(fx->out, "policy replaced): g 第 2 版 → 第 3 版"));
+    assert_non_null(strstr(fx->out, "policy replaced): g 第 2 版 → g 第 3 版"));
     snprintf(expect, sizeof expect, "re-certified %d teachers at receipt generation", S_TEACHERS);
     if (!strstr(fx->out, expect))
         fail_msg("want \"%s\", got: %s", expect, fx->out);

@@ -29,6 +29,15 @@ XS_MUST_USE xs_err xs_identity_setup(void);
  * DIR/NAME.pub (the text form). Refuses to overwrite: XS_EEXIST. *out is the caller's. */
 XS_MUST_USE xs_err xs_identity_create(xs_identity_t **out, const char *dir, const char *name);
 
+/* xs_identity_create for a signing key's successor: a new Ed25519 key, and old's X25519
+ * transport key kept (nodes and relays dial it). Written to DIR/NAME.secret and DIR/NAME.pub
+ * like any identity. XS_EEXIST, XS_EIO, XS_ENOMEM. *out is the caller's. */
+XS_MUST_USE xs_err xs_identity_create_successor(xs_identity_t **out, const char *dir,
+                                                const char *name, const xs_identity_t *old);
+/* Renames DIR/FROM.pub and then DIR/FROM.secret over DIR/TO.pub and DIR/TO.secret, and syncs
+ * the directory: once it returns XS_OK, DIR/TO.secret is FROM's key for good. XS_ENOTFOUND
+ * (no FROM), XS_EIO. */
+XS_MUST_USE xs_err xs_identity_rename(const char *dir, const char *from, const char *to);
 /* Loads DIR/NAME.secret. XS_ENOTFOUND when missing, XS_EPERM when readable by others,
  * XS_ECORRUPT when the file is not a key file. *out is the caller's. */
 XS_MUST_USE xs_err xs_identity_load(xs_identity_t **out, const char *dir, const char *name);

@@ -151,6 +151,8 @@ typedef struct xs_msg_view {
     uint64_t fork_seq;            /* first seq of a quarantined fork; 0: none */
     uint64_t confirmed_through;   /* every seq <= it is confirmed by the hub: from a hub,
                                      have_through; from a relay, as last heard (§8) */
+    xs_proto_blob_t rotations;    /* the hub's chain of key rotation statements (§11), at most
+                                     XS_ROTATION_CHAIN_MAX_BYTES; ptr NULL: nil, never rotated */
 } xs_msg_view_t;
 
 /* BATCH (node → hub). */
