@@ -8,8 +8,8 @@
 #define S_FORMAT 1
 /* The old key signs the statement under this context, the new key its proof under the
  * second: neither signature is valid for anything else (protocol.md §1). */
-static const char s_context[] = "xueshi rotation v1";
-static const char s_proof_context[] = "xueshi rotation proof v1";
+static const char s_context[] = "xueshi-rotation-1";
+static const char s_proof_context[] = "xueshi-rotation-proof-1";
 /* The proof's bytes after its context: old key, new key, number (4) and at (8), big-endian. */
 #define S_PROOF_LEN (2 * XS_SIGN_PK_BYTES + 4 + 8)
 

@@ -5,6 +5,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "xs/rotation.h"
@@ -142,11 +144,39 @@ static void test_broken_chain_refused(void **state) {
     xs_identity_destroy(&other);
 }
 
+/* The golden vector (schema/vectors/rotation.txt): keys from seeds 01.. and 02.., rotation 1
+ * at 1700000000, gives these bytes; they open to those fields. */
+static void test_golden_vector(void **state) {
+    (void)state;
+    char path[4096], line[1024], hex[2 * XS_ROTATION_MAX_BYTES + 1];
+    const char *root = getenv("XS_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/schema/vectors/rotation.txt", root ? root : XS_SOURCE_DIR);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    hex[0] = '\0';
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, "hex: ", 5) == 0)
+            snprintf(hex, sizeof hex, "%.*s", (int)strcspn(line + 5, "\r\n"), line + 5);
+    fclose(f);
+    xs_identity_t *a = s_key(1), *b = s_key(2);
+    xs_writer_t w;
+    xs_writer_init(&w, XS_ROTATION_MAX_BYTES);
+    assert_int_equal(xs_rotation_sign(&w, a, b, 1, 1700000000), XS_OK);
+    char got[2 * XS_ROTATION_MAX_BYTES + 1];
+    xs_hex_encode(w.data, w.len, got);
+    if (strcmp(got, hex) != 0)
+        fail_msg("rotation vector differs: got\n%s", got);
+    xs_writer_free(&w);
+    xs_identity_destroy(&a);
+    xs_identity_destroy(&b);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_statement_opens_and_names_both_keys),
         cmocka_unit_test(test_node_follows_chain_from_any_key_it_held),
         cmocka_unit_test(test_broken_chain_refused),
+        cmocka_unit_test(test_golden_vector),
     };
     return cmocka_run_group_tests_name("rotation", tests, NULL, NULL);
 }
