@@ -55,7 +55,7 @@ void xs_event_stream(FILE *stream) {
 }
 
 /* Writes one event whose message is formatted already. */
-static void s_emit(xs_level level, const char *who, const char *message) {
+static void s_emit(xs_severity level, const char *who, const char *message) {
     const char *program = xs_log_program_name();
     if (!s_stream && xs_service_under_journal()) {
         char clean[XS_EVENT_MESSAGE_MAX];
@@ -73,7 +73,7 @@ static void s_emit(xs_level level, const char *who, const char *message) {
     fflush(out);
 }
 
-void xs_event(xs_level level, const char *who, const char *fmt, ...) {
+void xs_event(xs_severity level, const char *who, const char *fmt, ...) {
     char message[XS_EVENT_MESSAGE_MAX];
     va_list ap;
     va_start(ap, fmt);
@@ -84,8 +84,7 @@ void xs_event(xs_level level, const char *who, const char *fmt, ...) {
 
 /* xs_log and xs_log_err of a capturing process. */
 static void s_captured(int error, const char *message) {
-    s_emit(error ? XS_LEVEL_ERR : XS_LEVEL_WARNING, s_capture_has_who ? s_capture_who : NULL,
-           message);
+    s_emit(error ? XS_SEV_ERR : XS_SEV_WARNING, s_capture_has_who ? s_capture_who : NULL, message);
 }
 
 void xs_event_capture(const char *who) {
@@ -165,12 +164,12 @@ void xs_log_limit_sweep(xs_log_limit_t *limit, int64_t now, xs_log_limit_fn fn, 
 
 /* Sums up an ended window as one event. */
 static void s_summary(void *ctx, const char *key, uint64_t suppressed) {
-    const xs_level *level = ctx;
+    const xs_severity *level = ctx;
     xs_event(*level, NULL, "已省略 %llu 条同类记录 (suppressed %llu similar lines: %s)",
              (unsigned long long)suppressed, (unsigned long long)suppressed, key);
 }
 
-void xs_event_limited(xs_log_limit_t *limit, const char *key, xs_level level, const char *who,
+void xs_event_limited(xs_log_limit_t *limit, const char *key, xs_severity level, const char *who,
                       const char *fmt, ...) {
     if (!xs_log_limit_take(limit, key, (int64_t)time(NULL), s_summary, &level))
         return;
@@ -183,6 +182,6 @@ void xs_event_limited(xs_log_limit_t *limit, const char *key, xs_level level, co
 }
 
 void xs_event_limit_sweep(xs_log_limit_t *limit) {
-    xs_level level = XS_LEVEL_WARNING;
+    xs_severity level = XS_SEV_WARNING;
     xs_log_limit_sweep(limit, (int64_t)time(NULL), s_summary, &level);
 }

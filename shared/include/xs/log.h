@@ -12,13 +12,13 @@
 
 #include "xs/service.h"
 
-/* An event's level: the syslog priority the journal files it under. */
-typedef enum xs_level {
-    XS_LEVEL_ERR = XS_PRIORITY_ERR,         /* something failed: a person should look */
-    XS_LEVEL_WARNING = XS_PRIORITY_WARNING, /* refused or cut short; the process goes on */
-    XS_LEVEL_NOTICE = XS_PRIORITY_NOTICE,   /* starts and stops */
-    XS_LEVEL_INFO = XS_PRIORITY_INFO,       /* routine work: a sync session, a merge */
-} xs_level;
+/* An event's severity: the syslog priority the journal files it under. */
+typedef enum xs_severity {
+    XS_SEV_ERR = XS_PRIORITY_ERR,         /* something failed: a person should look */
+    XS_SEV_WARNING = XS_PRIORITY_WARNING, /* refused or cut short; the process goes on */
+    XS_SEV_NOTICE = XS_PRIORITY_NOTICE,   /* starts and stops */
+    XS_SEV_INFO = XS_PRIORITY_INFO,       /* routine work: a sync session, a merge */
+} xs_severity;
 
 /* Longest message of one event, in bytes (longer ones are cut at a character boundary). */
 #define XS_EVENT_MESSAGE_MAX 2048
@@ -32,7 +32,7 @@ typedef enum xs_level {
  * for the hub's enrolled node number N; NULL for the process itself. Line breaks and other
  * control characters in the message become spaces: an event is one line. Safe from several
  * threads. */
-void xs_event(xs_level level, const char *who, const char *fmt, ...)
+void xs_event(xs_severity level, const char *who, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Formats the stderr form of an event into buf (size bytes, at least 64):
@@ -96,7 +96,7 @@ void xs_log_limit_sweep(xs_log_limit_t *limit, int64_t now, xs_log_limit_fn fn, 
 /* xs_event through limit under key (at the current time): a window that ended with lines held
  * back is first summed up as one event "已省略 K 条同类记录 (suppressed K similar lines:
  * KEY)" at level. */
-void xs_event_limited(xs_log_limit_t *limit, const char *key, xs_level level, const char *who,
+void xs_event_limited(xs_log_limit_t *limit, const char *key, xs_severity level, const char *who,
                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* xs_log_limit_sweep at the current time, summing up each ended window as xs_event_limited
