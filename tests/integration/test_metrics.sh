@@ -121,6 +121,44 @@ check "the hub logs the refused handshake with the key's short hex: $refusal" te
 kill -TERM "$HUB_PID"
 bg_wait "$HUB_PID" 10 && check_eq "the hub stops on SIGTERM" 0 "$BG_RC" ||
     fail "the hub did not stop on SIGTERM"
+
+# Under a service manager (here a stand-in: a datagram socket as $NOTIFY_SOCKET and a 2 s
+# watchdog for the hub's own pid), the hub says READY=1 once it serves, pings WATCHDOG=1 at
+# least every second even while idle, and says STOPPING=1 on SIGTERM.
+if [ "$(awk '$1 == "SYSTEMD_FOUND:INTERNAL=1" { print 1 }' "$XS_BIN/../CMakeCache.txt" 2>/dev/null)" = 1 ]; then
+    python3 - "$TMP/notify.sock" "$TMP/notify.log" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+with open(sys.argv[2], "w") as out:
+    try:
+        while True:
+            out.write(s.recv(4096).decode(errors="replace").replace("\n", " ") + "\n")
+            out.flush()
+    except socket.timeout:
+        pass
+PY
+    NOTIFY_PID=$!
+    XS_BG_PIDS+=("$NOTIFY_PID")
+    for i in $(seq 50); do [ -S "$TMP/notify.sock" ] && break; sleep 0.02; done
+    bg_start "$TMP/hub2.log" env NOTIFY_SOCKET="$TMP/notify.sock" WATCHDOG_USEC=2000000 \
+        bash -c 'WATCHDOG_PID=$$ exec "$0" "$@"' "$HUB" run --dir "$H" --listen "$HUB_ENDPOINT"
+    HUB_PID=$BG_PID
+    wait_for_text "$TMP/notify.log" "READY=1" 10 "$HUB_PID"
+    check "READY=1 once the hub serves: $(grep -a READY "$TMP/notify.log" | head -n 1)" \
+        grep -aq "READY=1 STATUS=县级中心运行中" "$TMP/notify.log"
+    sleep 3
+    pings=$(grep -ac "WATCHDOG=1" "$TMP/notify.log")
+    check "the idle hub pings the watchdog at half its interval ($pings pings in about 3 s)" \
+        test "$pings" -ge 2
+    kill -TERM "$HUB_PID"
+    bg_wait "$HUB_PID" 10 || fail "the hub did not stop on SIGTERM under the service manager"
+    check "STOPPING=1 on SIGTERM" grep -aq "STOPPING=1" "$TMP/notify.log"
+    kill "$NOTIFY_PID" 2>/dev/null
+else
+    pass "built without libsystemd: no service manager to tell (skipped)"
+fi
 kill -TERM "$WEB_PID"
 bg_wait "$WEB_PID" 10 && check_eq "the dashboard stops on SIGTERM" 0 "$BG_RC" ||
     fail "the dashboard did not stop on SIGTERM"
