@@ -1,5 +1,6 @@
-/* xueshi-hub web: the county dashboard, a read-only process beside `run`, until SIGINT or
- * SIGTERM; xueshi-hub web-passwd: set the admin password it asks for off loopback. */
+/* xueshi-hub web: the county dashboard, a read-only process beside `run`, with /metrics
+ * (Prometheus) and /healthz, until SIGINT or SIGTERM; xueshi-hub web-passwd: set the admin
+ * password it asks for off loopback. */
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>

@@ -147,6 +147,26 @@ xs_err hub_metrics_add(xs_txn_t *txn, const hub_metrics_t *delta) {
     return err;
 }
 
+xs_err hub_metrics_note_merge(void *ctx, xs_txn_t *txn, const hub_merge_stats_t *st,
+                              const hub_item_t *items, size_t n) {
+    hub_metrics_t delta;
+    if (ctx)
+        delta = *(const hub_metrics_t *)ctx;
+    else
+        hub_metrics_clear(&delta);
+    delta.batches += st->batches;
+    delta.records += st->records;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].status == XS_ACK_FORK)
+            delta.refused[HUB_REFUSED_FORK]++;
+        else if (items[i].status == XS_ACK_HELD)
+            delta.refused[HUB_REFUSED_DUPLICATE]++;
+        else if (items[i].status == XS_ACK_REFUSED)
+            delta.refused[hub_refusal_from_code(items[i].error)]++;
+    }
+    return hub_metrics_add(txn, &delta);
+}
+
 static xs_err s_flush_step(xs_txn_t *txn, void *ctx) {
     return hub_metrics_add(txn, ctx);
 }

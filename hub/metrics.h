@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "hub.h"
+#include "merge.h"
 #include "xs/codec.h"
 #include "xs/proto.h"
 
@@ -73,6 +74,13 @@ int hub_metrics_note_seen(hub_metrics_t *m, const uint8_t origin[32], int64_t at
  * run again when the transaction is rerun. XS_ECORRUPT (a stored counter not 8 bytes), the
  * store's errors. */
 XS_MUST_USE xs_err hub_metrics_add(xs_txn_t *txn, const hub_metrics_t *delta);
+
+/* A hub_merge_note_fn: adds, in the merge's own transaction, the batches and records it
+ * stored and its items' refusals (forks, duplicates, refused by their ACK's code), plus the
+ * counters of ctx (a hub_metrics_t *, pending beside the merge; may be NULL), which it leaves
+ * as they are: the caller empties them once the merge commits. */
+XS_MUST_USE xs_err hub_metrics_note_merge(void *ctx, xs_txn_t *txn, const hub_merge_stats_t *st,
+                                          const hub_item_t *items, size_t n);
 
 /* Adds *pending in a write transaction of its own and empties it when that commits; nothing
  * when it holds nothing. The store's errors (pending is then kept). */

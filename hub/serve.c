@@ -80,8 +80,7 @@ struct hub_serve {
     hub_staff_cache_t *staff; /* the teacher roster and nodes' parts (hub_staff_part); NULL
                                  when it could not be made: parts are then built each time */
     hub_metrics_t pending;    /* counters not yet in the store: added by the next merge's
-                                 transaction (s_note) or by s_tick's flush */
-    hub_metrics_t delta;      /* pending plus one merge's counts, as s_note writes them */
+                                 transaction (hub_metrics_note_merge) or by s_tick's flush */
     double flushed_at;        /* monotonic seconds of the last flush */
     double swept_at;          /* monotonic seconds of the last sweep of sessions and limits */
     xs_log_limit_t limit;     /* refused handshakes and bad requests, per reason */
@@ -527,25 +526,6 @@ out:
     xs_writer_free(&part);
 }
 
-/* Inside the merge's transaction: the pending counters and this merge's, added without a
- * commit of their own (hub_merge_noting). Rerunnable: delta is rebuilt each time. */
-static xs_err s_note(void *ctx, xs_txn_t *txn, const hub_merge_stats_t *st, const hub_item_t *items,
-                     size_t n) {
-    hub_serve_t *s = ctx;
-    s->delta = s->pending;
-    s->delta.batches += st->batches;
-    s->delta.records += st->records;
-    for (size_t i = 0; i < n; i++) {
-        if (items[i].status == XS_ACK_FORK)
-            s->delta.refused[HUB_REFUSED_FORK]++;
-        else if (items[i].status == XS_ACK_HELD)
-            s->delta.refused[HUB_REFUSED_DUPLICATE]++;
-        else if (items[i].status == XS_ACK_REFUSED)
-            s->delta.refused[hub_refusal_from_code(items[i].error)]++;
-    }
-    return hub_metrics_add(txn, &s->delta);
-}
-
 /* After a merge: the item's session goes on, and a refused or forked batch is logged. */
 static void s_item_outcome(hub_serve_t *s, const hub_item_t *item, const xs_peer_t *peer) {
     const uint8_t *origin = item->open_err == XS_OK ? item->batch.origin : peer->origin;
@@ -587,11 +567,11 @@ static void s_flush(hub_serve_t *s) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t i = 0; i < n; i++)
         hub_item_open(&items[i], s->queue[i].envelope, s->queue[i].len, s->queue[i].peer.origin);
-    xs_err err = hub_merge_noting(s->hub, items, n, &st, s_note, s);
+    xs_err err = hub_merge_noting(s->hub, items, n, &st, hub_metrics_note_merge, &s->pending);
     if (st.policy_changed)
         s_policy_note(s);
     if (err == XS_OK) {
-        hub_metrics_clear(&s->pending); /* s_note's transaction holds it now */
+        hub_metrics_clear(&s->pending); /* the merge's transaction holds it now */
     } else {
         s->pending.refused[HUB_REFUSED_INTERNAL] += n;
         xs_log_err(err, "合并失败，未写入，节点会重发 (merge failed; nothing stored; nodes will "
