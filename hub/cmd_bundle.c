@@ -10,6 +10,7 @@
 #include "issue.h"
 #include "ledger.h"
 #include "merge.h"
+#include "metrics.h"
 #include "staff.h"
 #include "xs/bundle.h"
 #include "xs/codec.h"
@@ -90,7 +91,8 @@ static xs_err s_merge_group(hub_t *hub, const xs_bundle_item_t *items, size_t n,
             memset(origin, 0, sizeof origin);
         hub_item_open(&group[i], items[i].ptr, items[i].len, origin);
     }
-    xs_err err = hub_merge(hub, group, n, &st);
+    /* Counted as the network's merges are: /metrics sums what reached the county. */
+    xs_err err = hub_merge_noting(hub, group, n, &st, hub_metrics_note_merge, NULL);
     for (size_t i = 0; i < n; i++) {
         s_print_item(&group[i]);
         hub_item_free(&group[i]);

@@ -7,7 +7,9 @@
 #include "hub.h"
 #include "merge.h"
 #include "serve.h"
+#include "xs/log.h"
 #include "xs/progress.h"
+#include "xs/service.h"
 
 #define S_USAGE "xueshi-hub run --dir DIR --listen tcp://ADDR:PORT"
 
@@ -51,7 +53,7 @@ static xs_err s_prepare(hub_t *hub) {
     if (progress.total)
         xs_progress_end(&progress, progress.total);
     if (err == XS_OK)
-        printf("认定状态已建立 (certification state built)\n");
+        xs_event(XS_SEV_NOTICE, NULL, "认定状态已建立 (certification state built)");
     return err;
 }
 
@@ -67,6 +69,8 @@ int hub_cmd_run(int argc, char **argv) {
         !xs_cli_get(opts, nopts, "listen"))
         return hub_usage(S_USAGE);
     const char *listen = xs_cli_get(opts, nopts, "listen");
+    /* From here on, every line is an event: timestamped, to the journal under systemd. */
+    xs_event_capture(NULL);
     if (hub_open(&hub, xs_cli_get(opts, nopts, "dir"), HUB_OPEN_KEYS) != XS_OK)
         return 1;
     struct sigaction sa;
@@ -86,11 +90,13 @@ int hub_cmd_run(int argc, char **argv) {
         hub_close(&hub);
         return 1;
     }
-    printf("县级中心运行中 (hub serving) %s，认定规则 %s 第 %u 版\n", hub_serve_endpoint(serve),
-           hub.policy->id, hub.policy->version);
-    fflush(stdout);
+    char status[256];
+    snprintf(status, sizeof status, "县级中心运行中 (hub serving) %s，认定规则 %s 第 %u 版",
+             hub_serve_endpoint(serve), hub.policy->id, hub.policy->version);
+    xs_event(XS_SEV_NOTICE, NULL, "%s", status);
+    xs_service_ready(status);
     hub_serve_run(serve, &s_stop);
-    printf("县级中心已停止 (hub stopped)\n");
+    xs_event(XS_SEV_NOTICE, NULL, "县级中心已停止 (hub stopped)");
     hub_serve_close(&serve);
     hub_close(&hub);
     return 0;

@@ -20,7 +20,7 @@ const char *const hub_tables[HUB_T_COUNT] = {
     "meta",          "nodes",          "boxkeys",     "chain",        "batches",
     "acks",          "records",        "teachers",    "exams",        "follow",
     "forks",         "staff",          "years",       "frozen",       "credit_rows",
-    "credit_groups", "credit_targets", "credit_sums", "credit_exams",
+    "credit_groups", "credit_targets", "credit_sums", "credit_exams", "metrics",
 };
 
 /* The keys of enum hub_meta, written once. */

@@ -46,6 +46,11 @@ enum hub_table {
     HUB_T_CSUMS,    /* credit.c: teacher_id + 0x00 + year (2) → the teacher's sums of it */
     HUB_T_CEXAMS,   /* credit.c: event length (2) + event + score (4) + origin (32) + seq (8)
                        → kept (1) + tier (1) + teacher_id: exam records bearing a tier */
+    HUB_T_METRICS,  /* metrics.c: counter name (ASCII: "sync_sessions", "batches", "records",
+                       "refused/REASON", "merge_bucket/LE" (observations in that bucket only),
+                       "merge_count", "merge_sum_us") → u64 (8, big-endian), added to since
+                       the store began; "seen/" + origin (32) → unix seconds (8) of the node's
+                       latest HELLO */
     HUB_T_COUNT
 };
 

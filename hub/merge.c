@@ -47,6 +47,8 @@ typedef struct s_merge {
     uint64_t generation;  /* the generation this merge marks changed teachers at; 0: none yet */
     int64_t now;
     xs_txn_t *txn;
+    hub_merge_note_fn note; /* hub_merge_noting's, or NULL */
+    void *note_ctx;
 } s_merge_t;
 
 /* Writes item's ACK frame. */
@@ -260,6 +262,8 @@ static xs_err s_step(xs_txn_t *txn, void *ctx) {
         err = s_merge_item(m, txn, &m->items[i]);
     if (err == XS_OK)
         err = hub_credit_finish(m->credit, s_changed, m);
+    if (err == XS_OK && m->note)
+        err = m->note(m->note_ctx, txn, &m->stats, m->items, m->n);
     return err;
 }
 
@@ -271,10 +275,17 @@ static void s_begin(s_merge_t *m, hub_t *hub) {
 }
 
 xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *stats) {
+    return hub_merge_noting(hub, items, n, stats, NULL, NULL);
+}
+
+xs_err hub_merge_noting(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *stats,
+                        hub_merge_note_fn note, void *ctx) {
     s_merge_t m;
     s_begin(&m, hub);
     m.items = items;
     m.n = n;
+    m.note = note;
+    m.note_ctx = ctx;
     xs_err err = xs_store_update(hub->store, s_step, &m);
     int policy_changed = m.stats.policy_changed;
     if (err != XS_OK) {

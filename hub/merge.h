@@ -53,6 +53,17 @@ void hub_item_free(hub_item_t *item);
  * internal). */
 XS_MUST_USE xs_err hub_merge(hub_t *hub, hub_item_t *items, size_t n, hub_merge_stats_t *stats);
 
+/* Called at the end of a merge's write step, inside its transaction, once every item has its
+ * status and ACK: writes what the caller keeps beside the merge (the hub's counters, in
+ * metrics.c) without a commit of its own. Runs again when the store reruns the step; an error
+ * aborts the whole merge. */
+typedef xs_err (*hub_merge_note_fn)(void *ctx, xs_txn_t *txn, const hub_merge_stats_t *stats,
+                                    const hub_item_t *items, size_t n);
+
+/* hub_merge, calling note (may be NULL) with ctx inside its transaction. */
+XS_MUST_USE xs_err hub_merge_noting(hub_t *hub, hub_item_t *items, size_t n,
+                                    hub_merge_stats_t *stats, hub_merge_note_fn note, void *ctx);
+
 /* What hub_recertify did. */
 typedef struct hub_recertify_stats {
     uint64_t teachers;   /* teachers marked for new receipts: every one with records */

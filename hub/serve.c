@@ -11,10 +11,13 @@
 #include "keys.h"
 #include "ledger.h"
 #include "merge.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "staff.h"
+#include "xs/log.h"
 #include "xs/proto.h"
 #include "xs/roster.h"
+#include "xs/service.h"
 #include "xs/transport.h"
 
 /* Group commit: batches queued while the hub was busy merge in one transaction, up to these
@@ -30,6 +33,32 @@
 #define S_WINDOW 48
 /* Bytes of leaves on a page of receipts: RECEIPTS frames stay well under the frame limit. */
 #define S_RECEIPTS_PAGE_BYTES ((size_t)512 << 10)
+
+/* Counters reach the store inside merges; refusals and HELLOs with no merge to ride on wait
+ * at most this long, so a flood of refused handshakes is one write per interval, not one per
+ * frame. */
+#define S_METRICS_FLUSH_SECONDS 5
+/* A sync session (what one node's HELLO begins) has ended when the node has been quiet this
+ * long, or says HELLO again; its outcome is then logged. Sessions followed at once. */
+#define S_SESSION_QUIET_SECONDS 5
+#define S_SESSIONS_MAX 64
+/* Refused handshakes and bad requests: at most this many lines per reason per window. */
+#define S_LIMIT_LINES 5
+#define S_LIMIT_WINDOW_SECONDS 60
+/* Longest "SCHOOL #N" naming a node in events. */
+#define S_WHO_MAX (XS_ID_MAX + 16)
+
+/* A sync session being followed, for its outcome's event. */
+typedef struct s_session {
+    int used;            /* 0: a free slot */
+    uint8_t origin[32];  /* the node synced (a satellite, when a relay syncs for it) */
+    char who[S_WHO_MAX]; /* "SCHOOL #N" */
+    double started;      /* monotonic seconds of its HELLO */
+    double heard;        /* monotonic seconds of its latest message or batch */
+    uint64_t batches;    /* batches newly stored */
+    uint64_t records;    /* records newly stored */
+    uint64_t refused;    /* batches refused, quarantined or already held */
+} s_session_t;
 
 /* A queued BATCH: its sender's address and a copy of the envelope. */
 typedef struct s_queued {
@@ -51,7 +80,116 @@ struct hub_serve {
     xs_writer_t out;          /* the reply being built */
     hub_staff_cache_t *staff; /* the teacher roster and nodes' parts (hub_staff_part); NULL
                                  when it could not be made: parts are then built each time */
+    hub_metrics_t pending;    /* counters not yet in the store: added by the next merge's
+                                 transaction (hub_metrics_note_merge) or by s_tick's flush */
+    double flushed_at;        /* monotonic seconds of the last flush */
+    double swept_at;          /* monotonic seconds of the last sweep of sessions and limits */
+    xs_log_limit_t limit;     /* refused handshakes and bad requests, per reason */
+    s_session_t sessions[S_SESSIONS_MAX];
 };
+
+static double s_now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* "SCHOOL #N" of a stored node. */
+static void s_who_node(const hub_node_t *node, char who[S_WHO_MAX]) {
+    snprintf(who, S_WHO_MAX, "%s #%u", node->school, node->number);
+}
+
+/* "SCHOOL #N" of the node origin, read in a snapshot of its own; NULL when not enrolled (or
+ * the store fails): the event then names the process only. */
+static const char *s_who(hub_serve_t *s, const uint8_t origin[32], char who[S_WHO_MAX]) {
+    xs_txn_t *txn = NULL;
+    hub_node_t node;
+    const char *found = NULL;
+    if (xs_store_read(s->hub->store, &txn) == XS_OK && hub_node_get(txn, origin, &node) == XS_OK) {
+        s_who_node(&node, who);
+        found = who;
+    }
+    xs_store_end(&txn);
+    return found;
+}
+
+/* Adds pending to the store now; kept for later when the store fails. */
+static void s_metrics_flush(hub_serve_t *s) {
+    xs_err err = hub_metrics_flush(s->hub, &s->pending);
+    if (err != XS_OK)
+        xs_log_err(err, "写入运行计数 (writing the hub's counters)");
+    s->flushed_at = s_now();
+}
+
+/* Says that something was refused, rate-limited per reason. who may be NULL. */
+static void s_refusal_log(hub_serve_t *s, hub_refusal reason, const char *who, const char *what) {
+    char key[XS_LOG_LIMIT_KEY_MAX + 1];
+    snprintf(key, sizeof key, "refused/%s", hub_refusal_name(reason));
+    xs_event_limited(&s->limit, key, XS_SEV_WARNING, who, "%s (refused: %s)", what,
+                     hub_refusal_name(reason));
+}
+
+/* Counts one refusal and says so (s_refusal_log). */
+static void s_refused(hub_serve_t *s, hub_refusal reason, const char *who, const char *what) {
+    s->pending.refused[reason]++;
+    s_refusal_log(s, reason, who, what);
+}
+
+/* Logs a session's outcome and frees its slot. */
+static void s_session_end(s_session_t *ss) {
+    if (!ss->used)
+        return;
+    xs_event(XS_SEV_INFO, ss->who,
+             "同步结束 (sync session): 新 %llu 批 %llu 条已合并 (merged)，未采用 %llu 批 "
+             "(refused or held)，用时 %.0f ms",
+             (unsigned long long)ss->batches, (unsigned long long)ss->records,
+             (unsigned long long)ss->refused, (ss->heard - ss->started) * 1e3);
+    ss->used = 0;
+}
+
+/* The session of origin; NULL when none is followed. */
+static s_session_t *s_session_find(hub_serve_t *s, const uint8_t origin[32]) {
+    for (size_t i = 0; i < S_SESSIONS_MAX; i++)
+        if (s->sessions[i].used && memcmp(s->sessions[i].origin, origin, 32) == 0)
+            return &s->sessions[i];
+    return NULL;
+}
+
+/* A HELLO for node: ends its previous session, begins a new one, counts it. */
+static void s_session_begin(hub_serve_t *s, const hub_node_t *node) {
+    s_session_t *ss = s_session_find(s, node->origin);
+    if (ss) {
+        s_session_end(ss);
+    } else {
+        ss = &s->sessions[0];
+        for (size_t i = 0; i < S_SESSIONS_MAX; i++) {
+            if (!s->sessions[i].used) {
+                ss = &s->sessions[i];
+                break;
+            }
+            if (s->sessions[i].heard < ss->heard)
+                ss = &s->sessions[i];
+        }
+        s_session_end(ss);
+    }
+    memset(ss, 0, sizeof *ss);
+    ss->used = 1;
+    memcpy(ss->origin, node->origin, 32);
+    s_who_node(node, ss->who);
+    ss->started = ss->heard = s_now();
+    s->pending.sessions++;
+    if (!hub_metrics_note_seen(&s->pending, node->origin, (int64_t)time(NULL))) {
+        s_metrics_flush(s);
+        (void)hub_metrics_note_seen(&s->pending, node->origin, (int64_t)time(NULL));
+    }
+}
+
+/* A message about node origin: its session goes on. */
+static void s_session_touch(hub_serve_t *s, const uint8_t origin[32]) {
+    s_session_t *ss = s_session_find(s, origin);
+    if (ss)
+        ss->heard = s_now();
+}
 
 /* ZAP: admits a CURVE key that belongs to an enrolled, unrevoked node. */
 static int s_admit(void *ctx, const uint8_t box[32], uint8_t origin[32]) {
@@ -61,17 +199,21 @@ static int s_admit(void *ctx, const uint8_t box[32], uint8_t origin[32]) {
     int admit = 0;
     if (xs_store_read(s->hub->store, &txn) != XS_OK)
         return 0;
-    if (hub_node_by_box(txn, box, &node) == XS_OK && !node.revoked_at) {
+    xs_err err = hub_node_by_box(txn, box, &node);
+    if (err == XS_OK && !node.revoked_at) {
         memcpy(origin, node.origin, 32);
         admit = 1;
     }
     xs_store_end(&txn);
     if (!admit) {
-        char hex[17];
+        char hex[17], who[S_WHO_MAX], what[96];
         xs_hex_encode(box, 8, hex);
-        xs_log("拒绝连接 (connection refused): 传输密钥 %s… 未登记或已吊销 (not enrolled or "
-               "revoked)",
-               hex);
+        if (err == XS_OK)
+            s_who_node(&node, who);
+        snprintf(what, sizeof what, "拒绝连接 (handshake refused): 传输密钥 %s… %s", hex,
+                 err == XS_OK ? "已吊销 (revoked)" : "未登记 (not enrolled)");
+        s_refused(s, err == XS_OK ? HUB_REFUSED_REVOKED : HUB_REFUSED_UNKNOWN_KEY,
+                  err == XS_OK ? who : NULL, what);
     }
     return admit;
 }
@@ -119,17 +261,25 @@ static int s_target(hub_serve_t *s, xs_txn_t *txn, const xs_peer_t *peer, int ha
     } else if (err == XS_ENOTFOUND) {
         code = XS_PCODE_UNKNOWN;
     }
-    if (code == XS_PCODE_INTERNAL)
+    if (code == XS_PCODE_INTERNAL) {
         xs_log_err(err, "读取节点状态 (reading the node's state)");
+    } else {
+        char who[S_WHO_MAX];
+        if (err == XS_OK)
+            s_who_node(&sender, who);
+        s_refused(s, hub_refusal_from_code(code), err == XS_OK ? who : NULL,
+                  code == XS_PCODE_WRONG_ORIGIN
+                      ? "拒绝代发请求 (refused to answer for another node)"
+                      : "拒绝请求 (request refused)");
+    }
     s_error(s, peer, code);
     return 0;
 }
 
 /* Says that the hub now serves the policy `xueshi-hub policy` stored. */
 static void s_policy_note(const hub_serve_t *s) {
-    printf("认定规则已更新，按新规则认定 (policy reloaded): %s 第 %u 版\n", s->hub->policy->id,
-           s->hub->policy->version);
-    fflush(stdout);
+    xs_event(XS_SEV_NOTICE, NULL, "认定规则已更新，按新规则认定 (policy reloaded): %s 第 %u 版",
+             s->hub->policy->id, s->hub->policy->version);
 }
 
 /* Follows a policy stored since the last look (hub_policy_follow), so VIEW offers the current
@@ -163,6 +313,8 @@ static void s_hello(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *hello
         xs_store_end(&txn);
         return;
     }
+    if (err == XS_OK)
+        s_session_begin(s, &node);
     if (err == XS_OK)
         err = hub_ledger_view(txn, node.origin, &view);
     if (err == XS_OK)
@@ -225,6 +377,8 @@ static void s_fetch(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *fetch
     if (err == XS_OK && !s_target(s, txn, peer, f->has_origin, f->origin, &node))
         goto out;
     if (err == XS_OK)
+        s_session_touch(s, node.origin);
+    if (err == XS_OK)
         err = hub_outbox_generation(txn, node.origin, &msg.u.receipts.generation);
     if (err == XS_OK)
         err = hub_issue_page(s->hub, txn, node.origin, f->receipts_have, f->after.ptr, f->after.len,
@@ -267,6 +421,8 @@ static void s_pull(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *pull) 
         err = xs_store_read(s->hub->store, &txn);
     if (err == XS_OK && !s_target(s, txn, peer, p->has_origin, p->origin, &node))
         goto out;
+    if (err == XS_OK)
+        s_session_touch(s, node.origin);
     if (err == XS_OK) {
         err = hub_ledger_batches_each(txn, node.origin, p->from_seq, s_pull_add, &page);
         if (err == XS_EEXIST)
@@ -356,6 +512,8 @@ static void s_staff(hub_serve_t *s, const xs_peer_t *peer, const xs_msg_t *get) 
     xs_err err = xs_store_read(s->hub->store, &txn);
     if (err == XS_OK && !s_target(s, txn, peer, g->has_origin, g->origin, &node))
         goto out;
+    if (err == XS_OK)
+        s_session_touch(s, node.origin);
     int current = 0;
     if (err == XS_OK)
         err = hub_staff_part(txn, s->hub->id, &node, s->staff, g->has_have ? g->have : NULL, &part,
@@ -377,6 +535,36 @@ out:
     xs_writer_free(&part);
 }
 
+/* After a merge: the item's session goes on, and a refused or forked batch is logged. */
+static void s_item_outcome(hub_serve_t *s, const hub_item_t *item, const xs_peer_t *peer) {
+    const uint8_t *origin = item->open_err == XS_OK ? item->batch.origin : peer->origin;
+    s_session_t *ss = s_session_find(s, origin);
+    if (ss) {
+        ss->heard = s_now();
+        if (item->status == XS_ACK_ACCEPTED) {
+            ss->batches++;
+            ss->records += item->batch.count;
+        } else {
+            ss->refused++;
+        }
+    }
+    if (item->status != XS_ACK_REFUSED && item->status != XS_ACK_FORK)
+        return;
+    char who[S_WHO_MAX], what[160];
+    const char *named = ss ? ss->who : s_who(s, origin, who);
+    if (item->open_err == XS_OK)
+        snprintf(what, sizeof what, "%s: 序号 %llu 起 %u 条 (batch from seq %llu, %u records)",
+                 item->status == XS_ACK_FORK ? "批次分叉，已隔离 (fork quarantined)"
+                                             : "拒收批次 (batch refused)",
+                 (unsigned long long)item->batch.first_seq, item->batch.count,
+                 (unsigned long long)item->batch.first_seq, item->batch.count);
+    else
+        snprintf(what, sizeof what, "拒收批次 (batch refused): %s", xs_strerror(item->open_err));
+    s_refusal_log(
+        s, item->status == XS_ACK_FORK ? HUB_REFUSED_FORK : hub_refusal_from_code(item->error),
+        named, what);
+}
+
 /* Verifies, merges and acknowledges every queued batch in one transaction. */
 static void s_flush(hub_serve_t *s) {
     hub_item_t *items = s->items;
@@ -388,13 +576,18 @@ static void s_flush(hub_serve_t *s) {
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (size_t i = 0; i < n; i++)
         hub_item_open(&items[i], s->queue[i].envelope, s->queue[i].len, s->queue[i].peer.origin);
-    xs_err err = hub_merge(s->hub, items, n, &st);
+    xs_err err = hub_merge_noting(s->hub, items, n, &st, hub_metrics_note_merge, &s->pending);
     if (st.policy_changed)
         s_policy_note(s);
-    if (err != XS_OK)
+    if (err == XS_OK) {
+        hub_metrics_clear(&s->pending); /* the merge's transaction holds it now */
+    } else {
+        s->pending.refused[HUB_REFUSED_INTERNAL] += n;
         xs_log_err(err, "合并失败，未写入，节点会重发 (merge failed; nothing stored; nodes will "
                         "resend)");
+    }
     for (size_t i = 0; i < n; i++) {
+        s_item_outcome(s, &items[i], &s->queue[i].peer);
         if (items[i].ack.len)
             s_send(s, &s->queue[i].peer, items[i].ack.data, items[i].ack.len);
         hub_item_free(&items[i]);
@@ -402,13 +595,14 @@ static void s_flush(hub_serve_t *s) {
     }
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    printf("合并 (merge): %zu 批: 新 %llu 批 %llu 条 (拒收 %llu)，已有 %llu，分叉 %llu，拒绝 %llu，"
-           "回执 %llu 人，%.1f ms\n",
-           n, (unsigned long long)st.batches, (unsigned long long)st.records,
-           (unsigned long long)st.rejected, (unsigned long long)st.held,
-           (unsigned long long)st.forks, (unsigned long long)st.refused,
-           (unsigned long long)st.teachers, ms);
-    fflush(stdout);
+    hub_metrics_observe_merge(&s->pending, ms / 1e3);
+    xs_event(XS_SEV_INFO, NULL,
+             "合并 (merge): %zu 批: 新 %llu 批 %llu 条 (拒收 %llu)，已有 %llu，分叉 %llu，拒绝 "
+             "%llu，回执 %llu 人，%.1f ms",
+             n, (unsigned long long)st.batches, (unsigned long long)st.records,
+             (unsigned long long)st.rejected, (unsigned long long)st.held,
+             (unsigned long long)st.forks, (unsigned long long)st.refused,
+             (unsigned long long)st.teachers, ms);
     s->queued = 0;
     s->queued_bytes = 0;
 }
@@ -420,6 +614,10 @@ static void s_handle(hub_serve_t *s, const xs_peer_t *peer, const uint8_t *frame
     xs_msg_t msg;
     xs_err err = xs_proto_decode(frame, len, &msg);
     if (err != XS_OK) {
+        char who[S_WHO_MAX], what[96];
+        snprintf(what, sizeof what, "无法解析的消息 (bad request): %zu 字节 (bytes)", len);
+        s_refused(s, hub_refusal_from_code((uint8_t)xs_proto_code_from_err(err)),
+                  s_who(s, peer->origin, who), what);
         s_error(s, peer, xs_proto_code_from_err(err));
         return;
     }
@@ -448,8 +646,12 @@ static void s_handle(hub_serve_t *s, const xs_peer_t *peer, const uint8_t *frame
         s_pull(s, peer, &msg);
     else if (msg.type == XS_MSG_STAFF_GET)
         s_staff(s, peer, &msg);
-    else
+    else {
+        char who[S_WHO_MAX];
+        s_refused(s, HUB_REFUSED_MALFORMED, s_who(s, peer->origin, who),
+                  "不应发给县级中心的消息 (a message the hub does not take)");
         s_error(s, peer, XS_PCODE_MALFORMED);
+    }
 }
 
 xs_err hub_serve_open(hub_serve_t **out, hub_t *hub, const char *endpoint) {
@@ -458,6 +660,8 @@ xs_err hub_serve_open(hub_serve_t **out, hub_t *hub, const char *endpoint) {
     if (!s)
         return XS_ENOMEM;
     s->hub = hub;
+    xs_log_limit_init(&s->limit, S_LIMIT_LINES, S_LIMIT_WINDOW_SECONDS);
+    s->flushed_at = s->swept_at = s_now();
     xs_writer_init(&s->out, XS_PROTO_FRAME_MAX);
     if (hub_staff_cache_new(&s->staff) != XS_OK)
         s->staff = NULL; /* parts are built each time: slower, never wrong */
@@ -476,14 +680,36 @@ const char *hub_serve_endpoint(const hub_serve_t *s) {
     return xs_server_endpoint(s->server);
 }
 
+/* Housekeeping of every turn: the watchdog's ping; once a second, sessions gone quiet are
+ * logged and rate limits summed up; pending counters reach the store every few seconds. */
+static void s_tick(hub_serve_t *s) {
+    xs_service_watchdog();
+    double now = s_now();
+    if (now - s->swept_at >= 1) {
+        s->swept_at = now;
+        for (size_t i = 0; i < S_SESSIONS_MAX; i++)
+            if (s->sessions[i].used && now - s->sessions[i].heard >= S_SESSION_QUIET_SECONDS)
+                s_session_end(&s->sessions[i]);
+        xs_event_limit_sweep(&s->limit);
+    }
+    if (now - s->flushed_at >= S_METRICS_FLUSH_SECONDS && hub_metrics_pending(&s->pending))
+        s_metrics_flush(s);
+}
+
 void hub_serve_run(hub_serve_t *s, volatile sig_atomic_t *stop) {
+    /* An idle wait well under any watchdog interval: the ping comes from this loop. */
+    int idle_ms = 200;
+    uint64_t watchdog = xs_service_watchdog_usec();
+    if (watchdog && watchdog / 4000 < (uint64_t)idle_ms)
+        idle_ms = watchdog / 4000 ? (int)(watchdog / 4000) : 1;
     while (!*stop) {
         xs_peer_t peer;
         const uint8_t *frame;
         size_t len;
+        s_tick(s);
         /* Wait when idle; when batches are queued, only briefly for the rest of the burst. */
         xs_err err =
-            xs_server_recv(s->server, s->queued ? S_GROUP_LINGER_MS : 200, &peer, &frame, &len);
+            xs_server_recv(s->server, s->queued ? S_GROUP_LINGER_MS : idle_ms, &peer, &frame, &len);
         if (err == XS_OK) {
             s_handle(s, &peer, frame, len);
             if (s->queued < S_GROUP_ITEMS && s->queued_bytes < S_GROUP_BYTES)
@@ -493,7 +719,12 @@ void hub_serve_run(hub_serve_t *s, volatile sig_atomic_t *stop) {
         }
         s_flush(s);
     }
+    xs_service_stopping();
     s_flush(s);
+    for (size_t i = 0; i < S_SESSIONS_MAX; i++)
+        s_session_end(&s->sessions[i]);
+    xs_event_limit_sweep(&s->limit);
+    s_metrics_flush(s);
 }
 
 void hub_serve_close(hub_serve_t **sp) {

@@ -1,5 +1,6 @@
 /* xueshi-node sync and run: one sync session with the hub, or keep syncing. */
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -7,6 +8,8 @@
 
 #include "relay.h"
 #include "sync.h"
+#include "xs/log.h"
+#include "xs/service.h"
 #include "xs/text.h"
 
 #define S_SYNC_USAGE "xueshi-node sync --dir DIR [--timeout SECONDS]"
@@ -16,36 +19,55 @@
 /* run's wait after an outcome that needs a person (protocol.md §5.1), in seconds. */
 #define S_PERSON_RETRY_SECONDS 300
 
-/* Prints one line about a session, for the operator and the log. */
+/* Where s_report and s_plan say things: NULL prints to stdout for the operator (sync); else
+ * the events of run, about this school. */
+static const char *s_event_who;
+
+/* One line of a report: printed, or under run an event. */
+__attribute__((format(printf, 1, 2))) static void s_say(const char *fmt, ...) {
+    char line[XS_EVENT_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (s_event_who)
+        xs_event(XS_SEV_INFO, s_event_who, "%s", line);
+    else
+        printf("%s\n", line);
+}
+
+/* Says what a session did, for the operator and the log. */
 static void s_report(const node_sync_result_t *r, xs_err err) {
-    char when[32];
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
-    printf("%s 同步%s (sync %s): 发送 %llu 批 %llu 条 (sent)，对方已收到至序号 %llu / 本地 %llu "
-           "(peer holds through / sealed)，县里已确认至序号 %llu (hub confirmed)，回执 %llu 份 "
-           "(receipts)，%d 个来回 (round trips)%s\n",
-           when, err == XS_OK ? "完成" : "未完成", err == XS_OK ? "done" : "incomplete",
-           (unsigned long long)r->sent_batches, (unsigned long long)r->sent_records,
-           (unsigned long long)r->have_through, (unsigned long long)r->head_seq,
-           (unsigned long long)r->confirmed_through, (unsigned long long)r->receipts,
-           r->round_trips, r->rejected ? "，有被拒收的记录 (some rejected)" : "");
+    char when[32] = "";
+    if (!s_event_who) { /* an event has its own timestamp */
+        time_t now = time(NULL);
+        struct tm tm;
+        localtime_r(&now, &tm);
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S ", &tm);
+    }
+    s_say("%s同步%s (sync %s): 发送 %llu 批 %llu 条 (sent)，对方已收到至序号 %llu / 本地 %llu "
+          "(peer holds through / sealed)，县里已确认至序号 %llu (hub confirmed)，回执 %llu 份 "
+          "(receipts)，%d 个来回 (round trips)%s",
+          when, err == XS_OK ? "完成" : "未完成", err == XS_OK ? "done" : "incomplete",
+          (unsigned long long)r->sent_batches, (unsigned long long)r->sent_records,
+          (unsigned long long)r->have_through, (unsigned long long)r->head_seq,
+          (unsigned long long)r->confirmed_through, (unsigned long long)r->receipts, r->round_trips,
+          r->rejected ? "，有被拒收的记录 (some rejected)" : "");
     if (r->relay_held)
-        printf("  其中 %llu 批由中心校暂存，待转交县里 (%llu batches held by the relay, not yet "
-               "confirmed by the hub)\n",
-               (unsigned long long)r->relay_held, (unsigned long long)r->relay_held);
+        s_say("  其中 %llu 批由中心校暂存，待转交县里 (%llu batches held by the relay, not yet "
+              "confirmed by the hub)",
+              (unsigned long long)r->relay_held, (unsigned long long)r->relay_held);
     if (r->satellites)
-        printf("  代管 %u 所卫星校：转交 %llu 批 %llu 条 (relayed for %u satellites)\n",
-               r->satellites, (unsigned long long)r->relayed_batches,
-               (unsigned long long)r->relayed_records, r->satellites);
+        s_say("  代管 %u 所卫星校：转交 %llu 批 %llu 条 (relayed for %u satellites)", r->satellites,
+              (unsigned long long)r->relayed_batches, (unsigned long long)r->relayed_records,
+              r->satellites);
     if (r->staff_version)
-        printf("  教师花名册已更新 (teacher roster updated): 第 %u 版，本节点 %u 名教师 (version "
-               "%u, %u teachers)\n",
-               r->staff_version, r->staff_count, r->staff_version, r->staff_count);
+        s_say("  教师花名册已更新 (teacher roster updated): 第 %u 版，本节点 %u 名教师 (version "
+              "%u, %u teachers)",
+              r->staff_version, r->staff_count, r->staff_version, r->staff_count);
     if (r->staff_relayed)
-        printf("  为 %u 所卫星校取得新的教师花名册 (new roster parts for %u satellites)\n",
-               r->staff_relayed, r->staff_relayed);
+        s_say("  为 %u 所卫星校取得新的教师花名册 (new roster parts for %u satellites)",
+              r->staff_relayed, r->staff_relayed);
     fflush(stdout);
 }
 
@@ -218,8 +240,7 @@ static xs_err s_open_relay(node_relay_t **relay, node_t *node, const char *liste
         xs_log_err(err, "无法为卫星校监听 %s (cannot serve satellites)", listen);
         return err;
     }
-    printf("中心校中转运行中 (relay serving) %s\n", listen);
-    fflush(stdout);
+    xs_event(XS_SEV_NOTICE, node->school, "中心校中转运行中 (relay serving) %s", listen);
     return XS_OK;
 }
 
@@ -235,8 +256,8 @@ static void s_plan(s_schedule_t *s, xs_err err, const node_sync_result_t *res, i
     if (s->waiting_for_person) {
         s->backoff = 0;
         wait = S_PERSON_RETRY_SECONDS;
-        printf("  %s；%u 分钟后再试 (trying again in %u minutes)\n", outcome.advice, wait / 60,
-               wait / 60);
+        s_say("  %s；%u 分钟后再试 (trying again in %u minutes)", outcome.advice, wait / 60,
+              wait / 60);
         fflush(stdout);
     } else {
         int answered = (err == XS_ETIMEOUT || err == XS_ENET) && res->round_trips > 0;
@@ -293,11 +314,22 @@ int node_cmd_run(int argc, char **argv) {
     s_catch_signals();
     if (node_open(&node, args.dir) != XS_OK)
         return 1;
+    /* From here on, every line is an event about this school: timestamped, to the journal
+     * under systemd. */
+    s_event_who = node.school;
+    xs_event_capture(node.school);
     if (args.relay_listen && s_open_relay(&relay, &node, args.relay_listen) != XS_OK) {
         node_close(&node);
         return 1;
     }
+    xs_event(XS_SEV_NOTICE, node.school, "节点运行中 (node running)%s",
+             relay ? "，并为卫星校中转 (relaying for satellites)" : "");
+    xs_service_ready(relay ? "节点运行中，并为卫星校中转 (node running, relaying)"
+                           : "节点运行中 (node running)");
     while (!s_stop) {
+        /* The watchdog's pings: this loop turns every 200 ms, and a session lasts at most
+         * --timeout (WatchdogSec= must exceed it). */
+        xs_service_watchdog();
         if (s_now() >= sched.next && s_sync_once(&node, relay, args.timeout_ms, &sched) != XS_OK) {
             rc = 1;
             break;
@@ -305,7 +337,11 @@ int node_cmd_run(int argc, char **argv) {
         s_idle(relay);
         s_notice_new(&sched, &node, relay);
     }
+    xs_service_stopping();
     node_relay_close(&relay);
+    xs_event(XS_SEV_NOTICE, node.school, "节点已停止 (node stopped)");
+    xs_event_capture_end();
+    s_event_who = NULL;
     node_close(&node);
     return rc;
 }

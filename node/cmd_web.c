@@ -10,7 +10,20 @@
 #include "node.h"
 #include "web.h"
 #include "xs/http.h"
+#include "xs/log.h"
+#include "xs/service.h"
 #include "xs/webauth.h"
+
+/* The main thread's longest wait for a signal, in milliseconds, between watchdog pings. */
+#define S_TURN_MS 1000
+
+/* Whether the node's store still opens a snapshot: the watchdog is fed only then. */
+static int s_store_reads(node_t *node) {
+    xs_txn_t *txn = NULL;
+    xs_err err = xs_store_read(node->store, &txn);
+    xs_store_end(&txn);
+    return err == XS_OK;
+}
 
 #define S_USAGE                                                                                    \
     "xueshi-node web --dir DIR [--listen 127.0.0.1:8090] [--tls-cert CERT.pem --tls-key "          \
@@ -78,9 +91,21 @@ int node_cmd_web(int argc, char **argv) {
         printf("须登录 (login required): 用户名 (user) %s\n", XS_HTTP_USER);
     printf("请用浏览器打开上面的地址；按 Ctrl+C 停止 (open it in a browser; Ctrl+C stops)\n");
     fflush(stdout);
-    int sig = 0;
-    while (sigwait(&stop, &sig) != 0)
-        ;
+    /* Under a service manager: ready now, and the watchdog's pings come from this loop. */
+    xs_event_capture(node.school);
+    xs_event(XS_SEV_NOTICE, node.school, "界面运行中 (UI serving) %s://%.*s:%u/",
+             cert ? "https" : "http", (int)(colon - listen), listen, node_web_port(web));
+    xs_service_ready("界面运行中 (UI serving)");
+    uint64_t watchdog = xs_service_watchdog_usec();
+    long turn_ms = watchdog && watchdog / 4000 < S_TURN_MS ? (long)(watchdog / 4000) : S_TURN_MS;
+    struct timespec turn = {turn_ms / 1000, (turn_ms % 1000) * 1000000L};
+    for (;;) {
+        if (s_store_reads(&node))
+            xs_service_watchdog();
+        if (sigtimedwait(&stop, NULL, &turn) >= 0)
+            break;
+    }
+    xs_service_stopping();
     printf("界面已停止 (UI stopped)\n");
     rc = 0;
 out:

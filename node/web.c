@@ -1339,6 +1339,27 @@ static void s_css_file(s_page_t *p) {
         xs_log("web: /style.css: 无法应答 (cannot answer)");
 }
 
+/* /healthz, for a service manager or a monitor: 200 "ok" when the store opens a snapshot and
+ * reads the node's school, else 503. Asked for the password like every page off loopback. */
+static void s_healthz(s_page_t *p) {
+    xs_txn_t *txn = NULL;
+    xs_bytes_t school;
+    xs_err err = xs_store_read(p->web->node->store, &txn);
+    if (err == XS_OK)
+        err = node_meta_get(txn, NODE_META_SCHOOL, &school);
+    xs_store_end(&txn);
+    const char *text = err == XS_OK ? "ok\n" : "store unreadable\n";
+    size_t len = strlen(text);
+    void *body = malloc(len);
+    p->answered = 1;
+    if (!body)
+        return;
+    memcpy(body, text, len);
+    if (xs_http_respond(p->req, err == XS_OK ? 200 : 503, "text/plain; charset=utf-8", &body,
+                        len) != XS_OK)
+        xs_log("web: /healthz: 无法应答 (cannot answer)");
+}
+
 /* Answers a POST: 403 unless it comes from this server's own form, else its action. */
 static void s_post(s_page_t *p, const char *path) {
     const char *token = xs_http_form(p->req, "csrf");
@@ -1380,6 +1401,8 @@ static void s_handle(void *ctx, xs_http_request_t *req) {
         s_redirect(p, "/record");
     else if (strcmp(path, "/style.css") == 0)
         s_css_file(p);
+    else if (strcmp(path, "/healthz") == 0)
+        s_healthz(p);
     else if (strcmp(path, "/record") == 0)
         s_get_record(p);
     else if (strcmp(path, "/import") == 0)

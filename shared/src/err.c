@@ -55,15 +55,36 @@ const char *xs_strerror(xs_err err) {
 }
 
 static const char *s_program = "xueshi";
+static void (*s_hook)(int error, const char *message);
+
+/* Longest line handed to the hook, in bytes: longer ones are cut. */
+#define S_HOOK_LINE_MAX 2048
 
 void xs_log_program(const char *name) {
     s_program = name;
 }
 
+const char *xs_log_program_name(void) {
+    return s_program;
+}
+
+void xs_log_hook(void (*hook)(int error, const char *message)) {
+    s_hook = hook;
+}
+
 void xs_log_err(xs_err err, const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "%s: ", s_program);
     va_start(ap, fmt);
+    if (s_hook) {
+        char line[S_HOOK_LINE_MAX];
+        int n = vsnprintf(line, sizeof line, fmt, ap);
+        if (n >= 0 && (size_t)n < sizeof line)
+            snprintf(line + n, sizeof line - (size_t)n, ": %s", xs_strerror(err));
+        va_end(ap);
+        s_hook(1, line);
+        return;
+    }
+    fprintf(stderr, "%s: ", s_program);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, ": %s\n", xs_strerror(err));
@@ -71,8 +92,15 @@ void xs_log_err(xs_err err, const char *fmt, ...) {
 
 void xs_log(const char *fmt, ...) {
     va_list ap;
-    fprintf(stderr, "%s: ", s_program);
     va_start(ap, fmt);
+    if (s_hook) {
+        char line[S_HOOK_LINE_MAX];
+        vsnprintf(line, sizeof line, fmt, ap);
+        va_end(ap);
+        s_hook(0, line);
+        return;
+    }
+    fprintf(stderr, "%s: ", s_program);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fputc('\n', stderr);

@@ -677,3 +677,24 @@ xs_err xs_store_guard(const char *message, int exit_code) {
     installed = 1;
     return XS_OK;
 }
+
+/* ---- usage, for monitoring ------------------------------------------------------------------ */
+
+xs_err xs_store_usage(xs_store_t *store, xs_store_usage_t *out) {
+    MDB_envinfo info;
+    MDB_stat stat;
+    memset(out, 0, sizeof *out);
+    /* Shared: a thread growing the map replaces what mdb_env_info reads. */
+    if (pthread_rwlock_rdlock(&store->map_lock) != 0)
+        return XS_ESTORE;
+    int rc = mdb_env_info(store->env, &info);
+    if (rc == 0)
+        rc = mdb_env_stat(store->env, &stat);
+    pthread_rwlock_unlock(&store->map_lock);
+    if (rc != 0)
+        return XS_ESTORE;
+    out->page_bytes = stat.ms_psize;
+    out->map_bytes = (uint64_t)info.me_mapsize;
+    out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
+    return XS_OK;
+}

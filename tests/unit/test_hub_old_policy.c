@@ -420,9 +420,10 @@ static void test_policy_replaces_old_format(void **state) {
             fail_msg("report lacks %s: %s", row + 1, fx->out);
     }
 
-    /* The real `xueshi-hub run` serves under version 3 until SIGTERM. */
+    /* The real `xueshi-hub run` serves under version 3 until SIGTERM; it says so in its
+     * events, on stderr. */
     char out_path[400];
-    snprintf(out_path, sizeof out_path, "%s/run.out", fx->dir);
+    snprintf(out_path, sizeof out_path, "%s/run.err", fx->dir);
     pid_t pid = s_run_start(fx);
     int64_t deadline = s_now_ms() + S_START_MS;
     fx->out[0] = '\0';

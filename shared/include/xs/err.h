@@ -36,6 +36,14 @@ const char *xs_strerror(xs_err err);
  * name is borrowed for the life of the process. */
 void xs_log_program(const char *name);
 
+/* The name xs_log_program set ("xueshi" until set); static. */
+const char *xs_log_program_name(void);
+
+/* Hands every later xs_log and xs_log_err line to hook instead of stderr: the message without
+ * the "PROGRAM: " prefix, and error 1 for xs_log_err (0 for xs_log). A long-running process
+ * routes them into its events (xs/log.h); NULL restores stderr. hook may run on any thread. */
+void xs_log_hook(void (*hook)(int error, const char *message));
+
 /* Writes "PROGRAM: <what>: <xs_strerror(err)>" to stderr as one line. */
 void xs_log_err(xs_err err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -140,4 +140,20 @@ XS_MUST_USE xs_err xs_store_open_readonly(xs_store_t **out, const char *path,
  * counts as the store's. XS_ETOOBIG (message over XS_STORE_GUARD_MAX), XS_EIO. */
 XS_MUST_USE xs_err xs_store_guard(const char *message, int exit_code);
 
+/* ---- usage, for monitoring ---- */
+
+/* How much of its map a store uses. */
+typedef struct xs_store_usage {
+    uint64_t map_bytes;  /* the map's size, in bytes: the most the file may grow to before the
+                            next write step doubles it */
+    uint64_t used_bytes; /* pages in use up to the last one written, in bytes (LMDB's last page
+                            number + 1, times the page size): what the file holds */
+    uint64_t page_bytes; /* the page size, in bytes */
+} xs_store_usage_t;
+
+/* Fills *out with the store's map size and the bytes its pages use, as of the last commit
+ * this process saw (mdb_env_info, mdb_env_stat). Safe beside other threads' transactions.
+ * XS_ESTORE. */
+XS_MUST_USE xs_err xs_store_usage(xs_store_t *store, xs_store_usage_t *out);
+
 #endif
