@@ -168,13 +168,16 @@ for u in $UNITS; do
     [[ $u == *-web.service ]] && cmd=web
     conf=/etc/xueshi/${prog#xueshi-}.conf
     for line in "Type=notify" "NotifyAccess=main" "User=xueshi" "Group=xueshi" \
-        "ExecStart=/usr/bin/$prog $cmd --config $conf" "WatchdogSec=60" "Restart=on-failure" \
+        "ExecStart=/usr/bin/$prog $cmd --config $conf" "Restart=on-failure" \
         "RestartSec=5" "ProtectSystem=strict" "ReadWritePaths=/var/lib/xueshi" \
         "NoNewPrivileges=yes" "PrivateTmp=yes" "CapabilityBoundingSet=" "ProtectHome=yes" \
         "PrivateDevices=yes" "UMask=0077" \
         "ConditionPathExists=/var/lib/xueshi/${prog#xueshi-}/${prog#xueshi-}.secret"; do
         check "$u has $line" grep -qx -- "$line" "$unit"
     done
+    watchdog=60
+    [ "$u" = xueshi-node.service ] && watchdog=120 # pings between sessions of up to 30 s
+    check "$u has WatchdogSec=$watchdog" grep -qx -- "WatchdogSec=$watchdog" "$unit"
     check "$u's RestrictAddressFamilies keeps AF_NETLINK (ZeroMQ's getifaddrs)" \
         grep -qx "RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6 AF_NETLINK" "$unit"
     check "$u runs its program from the package" test -x "$ROOT/usr/bin/$prog"
