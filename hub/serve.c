@@ -291,8 +291,8 @@ static xs_err s_follow_policy(hub_serve_t *s, xs_txn_t *txn) {
         s_policy_note(s);
     /* `xueshi-hub rotate-keys` beside this process: sign with the key in force from now. */
     if (err == XS_OK && (err = hub_keys_follow(s->hub, txn, &rotated)) == XS_OK && rotated) {
-        printf("签名密钥已轮换，改用新密钥 (signing key rotated: signing with the new key)\n");
-        fflush(stdout);
+        xs_event(XS_SEV_NOTICE, NULL,
+                 "签名密钥已轮换，改用新密钥 (signing key rotated: signing with the new key)");
     }
     return err;
 }
