@@ -32,6 +32,12 @@ static const struct {
      "打印学时证明 PDF，一人或一校 (print certificates of a teacher or a school)"},
     {"web", hub_cmd_web, "县级看板：只读网页 (the county dashboard, read-only web pages)"},
     {"web-passwd", hub_cmd_web_passwd, "设置看板管理员密码 (set the dashboard's admin password)"},
+    {"backup", hub_cmd_backup,
+     "热备份为一个文件，服务不停 (hot backup to one file, while serving)"},
+    {"restore", hub_cmd_restore,
+     "从备份恢复，先校验整个文件 (restore from a backup, verified first)"},
+    {"migrate", hub_cmd_migrate,
+     "升级旧格式的数据库，先备份 (upgrade an older store format, backing up first)"},
 };
 
 static void s_overview(FILE *out) {

@@ -894,25 +894,33 @@ xs_err xs_backup_verify(const char *path, const char *kind, const char *program,
     return err;
 }
 
+/* Extracts the file at path, already verified, into the new directory into: the second
+ * pass, which checks the checksum again as it writes; into is removed on failure. */
+static xs_err s_extract(const char *path, const char *kind, const char *program, const char *into,
+                        xs_backup_info_t *info, const char **why) {
+    if (mkdir(into, 0700) != 0) {
+        xs_err err = s_errno(errno);
+        *why = err == XS_EEXIST ? "解开的目录已存在 (the directory to extract into exists)"
+                                : "无法创建目录 (cannot make a directory)";
+        return err;
+    }
+    s_sink_t sink = {into, -1};
+    xs_err err = s_pass(path, kind, program, &sink, info, why);
+    if (err == XS_OK)
+        s_sync_parent(into);
+    else if (xs_backup_remove_tree(into) != XS_OK)
+        xs_log("无法删除未完成的 %s，请手动删除 (cannot remove the unfinished directory: remove "
+               "it by hand)",
+               into);
+    return err;
+}
+
 xs_err xs_backup_extract(const char *path, const char *kind, const char *program, const char *into,
                          xs_backup_info_t *info, const char **why) {
     const char *reason = NULL;
     xs_err err = s_pass(path, kind, program, NULL, info, &reason);
-    if (err == XS_OK && mkdir(into, 0700) != 0) {
-        err = s_errno(errno);
-        reason = err == XS_EEXIST ? "解开的目录已存在 (the directory to extract into exists)"
-                                  : "无法创建目录 (cannot make a directory)";
-    } else if (err == XS_OK) {
-        s_sink_t sink = {into, -1};
-        err = s_pass(path, kind, program, &sink, info, &reason);
-        if (err == XS_OK) {
-            s_sync_parent(into);
-        } else if (xs_backup_remove_tree(into) != XS_OK) {
-            xs_log("无法删除未完成的 %s，请手动删除 (cannot remove the unfinished directory: "
-                   "remove it by hand)",
-                   into);
-        }
-    }
+    if (err == XS_OK)
+        err = s_extract(path, kind, program, into, info, &reason);
     if (why)
         *why = reason;
     return err;
@@ -947,4 +955,120 @@ static xs_err s_remove(int parent, const char *name, int depth) {
 
 xs_err xs_backup_remove_tree(const char *path) {
     return s_remove(AT_FDCWD, path, 0);
+}
+
+/* ---- restoring ---- */
+
+/* dir without trailing slashes into out (cap bytes); 0 when it does not fit or is "/". */
+static int s_trim_dir(const char *dir, char *out, size_t cap) {
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    if (len == 0 || len >= cap || (len == 1 && dir[0] == '/'))
+        return 0;
+    memcpy(out, dir, len);
+    out[len] = '\0';
+    return 1;
+}
+
+xs_err xs_backup_restore(const char *path, const char *kind, const char *program,
+                         const char *dir_given, xs_backup_check_fn check, void *ctx,
+                         char aside[XS_BACKUP_ASIDE_MAX], xs_backup_info_t *info) {
+    char dir[4096], store[4200], into[4200], stamp[16];
+    struct stat st;
+    const char *why = NULL;
+    int in_use = 0, exists;
+    aside[0] = '\0';
+    if (!s_trim_dir(dir_given, dir, sizeof dir))
+        return XS_EINVAL;
+    xs_err err = xs_backup_verify(path, kind, program, info, &why);
+    if (err != XS_OK) {
+        fprintf(stderr,
+                "%s: 备份文件 %s 不能使用，未作任何改动 (the backup cannot be used; nothing "
+                "changed): %s\n",
+                program, path, why ? why : xs_strerror(err));
+        return err;
+    }
+    if ((err = check(ctx, NULL, info)) != XS_OK)
+        return err;
+    exists = stat(dir, &st) == 0;
+    if (exists && !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "%s: %s 不是目录，未作任何改动 (not a directory; nothing changed)\n",
+                program, dir);
+        return XS_EEXIST;
+    }
+    snprintf(store, sizeof store, "%s/store", dir);
+    if (exists && (err = xs_store_in_use(store, &in_use)) != XS_OK) {
+        xs_log_err(err, "检查 %s 是否在使用 (checking whether the store is in use)", store);
+        return err;
+    }
+    if (in_use) {
+        fprintf(stderr,
+                "%s: %s 的数据库正在使用（run 或 web 正在运行），请先停止服务再恢复，未作任何改动 "
+                "(the store is in use by a running service: stop it first; nothing changed)\n",
+                program, dir);
+        return XS_EBUSY;
+    }
+    snprintf(into, sizeof into, "%s.restoring-%ld", dir, (long)getpid());
+    if (xs_backup_remove_tree(into) != XS_OK) { /* a crashed restore's, by the same pid */
+        fprintf(stderr, "%s: 无法删除 %s (cannot remove)\n", program, into);
+        return XS_EIO;
+    }
+    err = s_extract(path, kind, program, into, info, &why);
+    if (err != XS_OK) {
+        fprintf(
+            stderr,
+            "%s: 无法解开备份 %s，未作任何改动 (cannot extract the backup; nothing changed): %s\n",
+            program, path, why ? why : xs_strerror(err));
+        return err;
+    }
+    if ((err = check(ctx, into, info)) != XS_OK)
+        goto fail;
+    if (exists) {
+        xs_backup_stamp((int64_t)time(NULL), stamp);
+        int n = 0;
+        do
+            snprintf(aside, XS_BACKUP_ASIDE_MAX,
+                     n ? "%s.before-restore-%s-%d" : "%s.before-restore-%s", dir, stamp, n);
+        while (lstat(aside, &st) == 0 && ++n < 1000);
+        if (rename(dir, aside) != 0) {
+            err = s_errno(errno);
+            fprintf(stderr,
+                    "%s: 无法把 %s 移到 %s，未作任何改动 (cannot move the directory "
+                    "aside; nothing changed): %s\n",
+                    program, dir, aside, strerror(errno));
+            aside[0] = '\0';
+            goto fail;
+        }
+    }
+    if (rename(into, dir) != 0) {
+        err = s_errno(errno);
+        fprintf(stderr, "%s: 无法把恢复的目录 %s 改名为 %s (cannot rename): %s\n", program, into,
+                dir, strerror(errno));
+        if (aside[0] && rename(aside, dir) != 0)
+            fprintf(stderr,
+                    "%s: 原目录留在 %s，请手动改回 %s (the old directory is at %s: rename "
+                    "it back by hand)\n",
+                    program, aside, dir, aside);
+        aside[0] = '\0';
+        goto fail;
+    }
+    s_sync_parent(dir);
+    return XS_OK;
+fail:
+    if (xs_backup_remove_tree(into) != XS_OK)
+        fprintf(stderr, "%s: 无法删除未完成的 %s，请手动删除 (remove it by hand)\n", program, into);
+    return err;
+}
+
+xs_err xs_backup_path_beside(const char *dir_given, const char *label, char *out, size_t cap) {
+    char dir[4096], stamp[16];
+    if (!s_trim_dir(dir_given, dir, sizeof dir))
+        return XS_EINVAL;
+    xs_backup_stamp((int64_t)time(NULL), stamp);
+    const char *slash = strrchr(dir, '/');
+    int n = slash ? snprintf(out, cap, "%.*s/%s-%s-%s%s", (int)(slash - dir), dir, slash + 1, label,
+                             stamp, XS_BACKUP_SUFFIX)
+                  : snprintf(out, cap, "%s-%s-%s%s", dir, label, stamp, XS_BACKUP_SUFFIX);
+    return n < 0 || (size_t)n >= cap ? XS_EINVAL : XS_OK;
 }

@@ -15,6 +15,7 @@
 #ifndef XS_BACKUP_H
 #define XS_BACKUP_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xs/err.h"
@@ -90,5 +91,30 @@ XS_MUST_USE xs_err xs_backup_remove_tree(const char *path);
 /* Writes "YYYYmmdd-HHMMSS" (local time of t) and a NUL into out: the time in the names of
  * backups and directories set aside. */
 void xs_backup_stamp(int64_t t, char out[16]);
+
+/* Checks a restore's store, the program's part of xs_backup_restore: with dir NULL, before
+ * anything is extracted, from what the file says (info->store_format); then with dir the
+ * extracted directory, whose store it may open, check and write (a node marks itself
+ * restored). Says why on failure; any error stops the restore with nothing replaced. */
+typedef xs_err (*xs_backup_check_fn)(void *ctx, const char *dir, const xs_backup_info_t *info);
+
+/* Room for the name a directory is set aside under. */
+#define XS_BACKUP_ASIDE_MAX 4200
+
+/* Restores the backup at path (of kind, for program) as directory dir: verifies the file
+ * whole (xs_backup_verify); refuses while a process has dir's store open (XS_EBUSY: a
+ * running server, the web pages); extracts it beside dir ("DIR.restoring-PID") and lets check
+ * look at it; then moves an existing dir aside to "DIR.before-restore-STAMP" (never deleted)
+ * and renames the extracted directory into place. aside gets the name dir was moved to, ""
+ * when there was none. On error nothing is replaced and what was extracted is removed.
+ * Messages name program and the file. Errors as xs_backup_extract, XS_EBUSY, check's. */
+XS_MUST_USE xs_err xs_backup_restore(const char *path, const char *kind, const char *program,
+                                     const char *dir, xs_backup_check_fn check, void *ctx,
+                                     char aside[XS_BACKUP_ASIDE_MAX], xs_backup_info_t *info);
+
+/* Writes into out (cap bytes) the path of a backup beside dir: "PARENT/BASE-label-STAMP.xsbak"
+ * (dir's trailing slashes ignored; STAMP from xs_backup_stamp of now). XS_EINVAL when dir is
+ * "/" or the path does not fit. */
+XS_MUST_USE xs_err xs_backup_path_beside(const char *dir, const char *label, char *out, size_t cap);
 
 #endif
