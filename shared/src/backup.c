@@ -1016,10 +1016,10 @@ xs_err xs_backup_restore(const char *path, const char *kind, const char *program
     }
     err = s_extract(path, kind, program, into, info, &why);
     if (err != XS_OK) {
-        fprintf(
-            stderr,
-            "%s: 无法解开备份 %s，未作任何改动 (cannot extract the backup; nothing changed): %s\n",
-            program, path, why ? why : xs_strerror(err));
+        fprintf(stderr,
+                "%s: 无法解开备份 %s，未作任何改动 (cannot extract the backup; nothing "
+                "changed): %s\n",
+                program, path, why ? why : xs_strerror(err));
         return err;
     }
     if ((err = check(ctx, into, info)) != XS_OK)
