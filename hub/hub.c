@@ -9,9 +9,11 @@
  *     merge.c, which lists their invariants. */
 #include "hub.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "xs/codec.h"
 
@@ -85,6 +87,11 @@ xs_err hub_format_read(const char *store_path, unsigned *format) {
     xs_txn_t *txn = NULL;
     xs_bytes_t v;
     /* The meta table alone, read-only: a store of a newer format is not touched. */
+    char data[4200];
+    struct stat st;
+    snprintf(data, sizeof data, "%s/data.mdb", store_path);
+    if (stat(data, &st) != 0) /* none yet: nothing to read, nothing to refuse */
+        return errno == ENOENT ? XS_ENOTFOUND : XS_EIO;
     xs_err err = xs_store_open_readonly(&store, store_path, hub_tables, 1);
     if (err == XS_OK)
         err = xs_store_read(store, &txn);
@@ -135,11 +142,12 @@ xs_err hub_open(hub_t *hub, const char *dir, int flags) {
     fclose(probe);
     xs_err err = XS_OK;
     if (!(flags & HUB_OPEN_ANY_FORMAT)) {
-        if ((err = hub_format_read(path, &format)) != XS_OK) {
+        err = hub_format_read(path, &format);
+        if (err != XS_OK && err != XS_ENOTFOUND) {
             xs_log_err(err, "读取数据库格式 %s (reading the store's format)", path);
             return err;
         }
-        if ((err = hub_format_check(dir, format)) != XS_OK)
+        if (err == XS_OK && (err = hub_format_check(dir, format)) != XS_OK)
             return err;
     }
     err = xs_store_open(&hub->store, path, hub_tables, HUB_T_COUNT, 0);
