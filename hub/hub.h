@@ -69,7 +69,11 @@ typedef enum hub_meta {
     HUB_META_COUNT
 } hub_meta;
 
-#define HUB_FORMAT "1"
+/* The store format this program writes and reads (HUB_META_FORMAT): an older one is upgraded
+ * by `xueshi-hub migrate` (hub/migrate.c lists the steps), a newer one refused. Format 2: the
+ * certification state (credit.c) is built; format 1 (or none stored) predates that. */
+#define HUB_FORMAT "2"
+#define HUB_FORMAT_NUMBER 2u
 #define HUB_MAX_PROXIES 32
 
 /* An enrolled node, as stored in HUB_T_NODES. Strings are owned copies. */
@@ -111,9 +115,14 @@ typedef struct hub {
     2 /* open even when the stored policy does not decode (an older                                \
          format): hub->policy is then NULL; for `xueshi-hub policy` */
 
-/* Opens DIR's store, its policy and (HUB_OPEN_KEYS) its identity. A stored policy of an older
- * format (XS_EVERSION) is refused with a message naming `xueshi-hub policy`, unless
- * HUB_OPEN_ANY_POLICY. Prints why on failure. */
+#define HUB_OPEN_ANY_FORMAT                                                                        \
+    4 /* open a store of another format than HUB_FORMAT: for `xueshi-hub migrate` */
+
+/* Opens DIR's store, its policy and (HUB_OPEN_KEYS) its identity. A store of another format
+ * than HUB_FORMAT is refused (XS_EVERSION) before anything is written to it, with a message
+ * naming `xueshi-hub migrate` (older) or a newer xueshi (newer), unless HUB_OPEN_ANY_FORMAT.
+ * A stored policy of an older format (XS_EVERSION) is refused with a message naming
+ * `xueshi-hub policy`, unless HUB_OPEN_ANY_POLICY. Prints why on failure. */
 XS_MUST_USE xs_err hub_open(hub_t *hub, const char *dir, int flags);
 
 /* Follows the policy stored in the store (`xueshi-hub policy` may have replaced it since the
@@ -129,6 +138,16 @@ XS_MUST_USE xs_err hub_policy_follow(hub_t *hub, xs_txn_t *txn, int *changed);
  * replacing a stored policy that no longer decodes. XS_EMALFORMED. */
 XS_MUST_USE xs_err hub_policy_peek(const void *blob, size_t len, char id[XS_POLICY_ID_MAX + 1],
                                    uint32_t *version);
+/* Reads the format of the hub store in directory store_path (DIR/store) into *format, opening
+ * it read-only and writing nothing: 1 when none is stored (the first releases). XS_ENOTFOUND
+ * (no store), XS_ECORRUPT (a format that is not a number), the store's errors. */
+XS_MUST_USE xs_err hub_format_read(const char *store_path, unsigned *format);
+/* XS_OK when format is HUB_FORMAT_NUMBER; else says, naming dir, what to do (`xueshi-hub
+ * migrate --dir DIR` for an older one, a newer xueshi for a newer one) and returns
+ * XS_EVERSION. */
+XS_MUST_USE xs_err hub_format_check(const char *dir, unsigned format);
+/* Reads a format's text (digits, 1 .. 9 of them) into *format: XS_ECORRUPT when it is not. */
+XS_MUST_USE xs_err hub_format_parse(const void *text, size_t len, unsigned *format);
 /* Closes what hub_open opened; safe on a zeroed hub. */
 void hub_close(hub_t *hub);
 /* The tables' names, for xs_store_open. */
@@ -195,5 +214,8 @@ int hub_cmd_certificate(int argc, char **argv);
 int hub_cmd_web(int argc, char **argv);
 int hub_cmd_web_passwd(int argc, char **argv);
 int hub_cmd_rotate_keys(int argc, char **argv);
+int hub_cmd_backup(int argc, char **argv);
+int hub_cmd_restore(int argc, char **argv);
+int hub_cmd_migrate(int argc, char **argv);
 
 #endif

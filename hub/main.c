@@ -34,6 +34,12 @@ static const struct {
     {"web-passwd", hub_cmd_web_passwd, "设置看板管理员密码 (set the dashboard's admin password)"},
     {"rotate-keys", hub_cmd_rotate_keys,
      "轮换县级中心签名密钥 (retire the signing key for a new one; nodes follow)"},
+    {"backup", hub_cmd_backup,
+     "热备份为一个文件，服务不停 (hot backup to one file, while serving)"},
+    {"restore", hub_cmd_restore,
+     "从备份恢复，先校验整个文件 (restore from a backup, verified first)"},
+    {"migrate", hub_cmd_migrate,
+     "升级旧格式的数据库，先备份 (upgrade an older store format, backing up first)"},
 };
 
 static void s_overview(FILE *out) {

@@ -32,6 +32,11 @@ static const struct {
     {"web", node_cmd_web, 1, "用浏览器登记和查看 (the operator's pages in a browser)"},
     {"web-passwd", node_cmd_web_passwd, 1, "设置网页界面的密码 (set the web UI's password)"},
     {"recover", node_cmd_recover, 1, "从县级中心恢复本节点数据 (rebuild the store from the hub)"},
+    {"backup", node_cmd_backup, 1, "热备份为一个文件 (hot backup to one file, while running)"},
+    {"restore", node_cmd_restore, 1,
+     "从备份恢复，先校验整个文件 (restore from a backup, verified first)"},
+    {"migrate", node_cmd_migrate, 1,
+     "升级旧格式的数据库，先备份 (upgrade an older store format, backing up first)"},
     /* check reads the store only in child processes, whose crashes it reports itself. */
     {"check", node_cmd_check, 0, "检查数据库是否损坏 (check the store for damage)"},
 };

@@ -2,9 +2,11 @@
 #include "node.h"
 
 #include <stdarg.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "xs/text.h"
 
@@ -35,6 +37,7 @@ static const struct {
     [NODE_META_LINK_RATE] = {"link_rate", 8},
     [NODE_META_LAST_SYNC] = {"last_sync", 8},
     [NODE_META_ROTATIONS] = {"rotations", 0},
+    [NODE_META_RESTORED] = {"restored", 8},
 };
 
 const char *node_meta_name(node_meta_key key) {
@@ -79,6 +82,12 @@ xs_err node_meta_put_u64(xs_txn_t *txn, node_meta_key key, uint64_t value) {
     return node_meta_put(txn, key, v, sizeof v);
 }
 
+xs_err node_meta_del(xs_txn_t *txn, node_meta_key key) {
+    const char *name = s_meta[key].name;
+    xs_err err = xs_store_del(txn, NODE_T_META, name, strlen(name));
+    return err == XS_ENOTFOUND ? XS_OK : err;
+}
+
 xs_err node_meta_each(xs_txn_t *txn, node_meta_fn fn, void *ctx) {
     xs_cursor_t *cur = NULL;
     xs_bytes_t k, v;
@@ -95,10 +104,70 @@ xs_err node_table_count(xs_txn_t *txn, unsigned table, uint64_t *count) {
     return xs_store_count(txn, table, count);
 }
 
+xs_err node_format_parse(const void *text, size_t len, unsigned *format) {
+    const char *p = text;
+    unsigned v = 0;
+    if (len == 0 || len > 9)
+        return XS_ECORRUPT;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return XS_ECORRUPT;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    if (v == 0)
+        return XS_ECORRUPT;
+    *format = v;
+    return XS_OK;
+}
+
+xs_err node_format_read(const char *store_path, unsigned *format) {
+    xs_store_t *store = NULL;
+    xs_txn_t *txn = NULL;
+    xs_bytes_t v;
+    /* The meta table alone, read-only: a store of a newer format is not touched. */
+    char data[4200];
+    struct stat st;
+    snprintf(data, sizeof data, "%s/data.mdb", store_path);
+    if (stat(data, &st) != 0) /* none yet: nothing to read, nothing to refuse */
+        return errno == ENOENT ? XS_ENOTFOUND : XS_EIO;
+    xs_err err = xs_store_open_readonly(&store, store_path, node_tables, 1);
+    if (err == XS_OK)
+        err = xs_store_read(store, &txn);
+    if (err == XS_OK) {
+        err = node_meta_get(txn, NODE_META_FORMAT, &v);
+        if (err == XS_ENOTFOUND) {
+            *format = 1;
+            err = XS_OK;
+        } else if (err == XS_OK) {
+            err = node_format_parse(v.ptr, v.len, format);
+        }
+    }
+    xs_store_end(&txn);
+    xs_store_close(&store);
+    return err;
+}
+
+xs_err node_format_check(const char *dir, unsigned format) {
+    if (format == NODE_FORMAT_NUMBER)
+        return XS_OK;
+    if (format > NODE_FORMAT_NUMBER)
+        xs_log("%s 的数据库格式为 %u，比本程序认识的格式 %u 新：请安装新版学时系统 (xueshi) "
+               "后再运行，未作任何改动 (the store's format %u is newer than this program's %u: "
+               "install a newer xueshi; nothing changed)",
+               dir, format, NODE_FORMAT_NUMBER, format, NODE_FORMAT_NUMBER);
+    else
+        xs_log("%s 的数据库格式为 %u，本程序需要格式 %u：请先运行 xueshi-node migrate --dir %s "
+               "（会先备份）(the store's format %u is older than this program's %u: run "
+               "`xueshi-node migrate --dir %s`, which backs it up first)",
+               dir, format, NODE_FORMAT_NUMBER, dir, format, NODE_FORMAT_NUMBER, dir);
+    return XS_EVERSION;
+}
+
 xs_err node_open(node_t *node, const char *dir) {
     char path[4096];
     xs_txn_t *txn = NULL;
     xs_bytes_t v;
+    unsigned format = 0;
     memset(node, 0, sizeof *node);
     node->dir = dir;
     if (snprintf(path, sizeof path, "%s/store", dir) >= (int)sizeof path)
@@ -111,7 +180,14 @@ xs_err node_open(node_t *node, const char *dir) {
         return XS_ENOTFOUND;
     }
     fclose(probe);
-    xs_err err = xs_store_open(&node->store, path, node_tables, NODE_T_COUNT, 0);
+    xs_err err = node_format_read(path, &format);
+    if (err != XS_OK && err != XS_ENOTFOUND) {
+        xs_log_err(err, "读取数据库格式 %s (reading the store's format)", path);
+        return err;
+    }
+    if (err == XS_OK && (err = node_format_check(dir, format)) != XS_OK)
+        return err;
+    err = xs_store_open(&node->store, path, node_tables, NODE_T_COUNT, 0);
     if (err != XS_OK) {
         xs_log_err(err, "打开数据库 %s (opening the store)", path);
         return err;

@@ -58,6 +58,12 @@ typedef enum node_meta_key {
     NODE_META_ROTATIONS,         /* "rotations": the hub's chain of key rotation statements
                                     the node followed (protocol.md §11; node.c moves it with
                                     the signing half of county_key or hub_keys) */
+    NODE_META_RESTORED,          /* "restored" (u64): unix seconds `xueshi-node restore` put
+                                    this store back from a backup; present until a sync session
+                                    has compared the chain with the hub's (and adopted the hub's
+                                    when it is behind, protocol.md §9) or `recover` rebuilt the
+                                    store. While present, node_seal seals nothing. Written by
+                                    cmd_backup.c, removed by sync.c */
     NODE_META_COUNT
 } node_meta_key;
 
@@ -76,6 +82,8 @@ XS_MUST_USE xs_err node_meta_u64(const xs_bytes_t *value, uint64_t *out);
 XS_MUST_USE xs_err node_meta_get_u64(xs_txn_t *txn, node_meta_key key, uint64_t *out);
 /* Writes a u64 meta value. */
 XS_MUST_USE xs_err node_meta_put_u64(xs_txn_t *txn, node_meta_key key, uint64_t value);
+/* Deletes a meta value; XS_OK when it was absent. */
+XS_MUST_USE xs_err node_meta_del(xs_txn_t *txn, node_meta_key key);
 
 /* Called for each entry of a meta walk with its stored name and value, both borrowed until the
  * walk's txn ends; any error other than XS_OK stops the walk and is returned. */
@@ -90,7 +98,20 @@ extern const char *const node_tables[NODE_T_COUNT];
 /* The number of entries the store records for table (enum node_table), into *count. */
 XS_MUST_USE xs_err node_table_count(xs_txn_t *txn, unsigned table, uint64_t *count);
 
+/* The store format this program writes and reads (NODE_META_FORMAT); a newer one is refused,
+ * an older one upgraded by `xueshi-node migrate`. */
 #define NODE_FORMAT "1"
+#define NODE_FORMAT_NUMBER 1u
+
+/* Reads the format of the node store in directory store_path (DIR/store) into *format,
+ * opening it read-only and writing nothing: 1 when none is stored. XS_ENOTFOUND (no store),
+ * XS_ECORRUPT (a format that is not a number), the store's errors. */
+XS_MUST_USE xs_err node_format_read(const char *store_path, unsigned *format);
+/* XS_OK when format is NODE_FORMAT_NUMBER; else says, naming dir, what to do and returns
+ * XS_EVERSION. */
+XS_MUST_USE xs_err node_format_check(const char *dir, unsigned format);
+/* Reads a format's text (digits, 1 .. 9 of them) into *format: XS_ECORRUPT when it is not. */
+XS_MUST_USE xs_err node_format_parse(const void *text, size_t len, unsigned *format);
 /* Longest dedupe key: a marker, a school id, a NUL and a ref. */
 #define NODE_DEDUPE_KEY_MAX (2 + XS_ID_MAX + XS_REF_MAX)
 
@@ -109,7 +130,8 @@ typedef struct node {
 } node_t;
 
 /* Opens DIR's store and reads its school; XS_ENOTFOUND when DIR is not an initialised
- * node (message printed). */
+ * node, XS_EVERSION when its store is of another format than NODE_FORMAT (checked before
+ * anything is written to it; messages printed). */
 XS_MUST_USE xs_err node_open(node_t *node, const char *dir);
 /* Closes what node_open opened; safe on a zeroed node. */
 void node_close(node_t *node);
@@ -318,5 +340,8 @@ int node_cmd_staff(int argc, char **argv);
 int node_cmd_certificate(int argc, char **argv);
 int node_cmd_web(int argc, char **argv);
 int node_cmd_web_passwd(int argc, char **argv);
+int node_cmd_backup(int argc, char **argv);
+int node_cmd_restore(int argc, char **argv);
+int node_cmd_migrate(int argc, char **argv);
 
 #endif

@@ -17,6 +17,7 @@ typedef struct s_seal {
     xs_writer_t envelope;
     uint64_t sealed; /* out: batches sealed */
     int left;        /* out: unsealed records remain */
+    int restored;    /* out: refused, the store is marked restored (NODE_META_RESTORED) */
 } s_seal_t;
 
 /* Seals slices[0..count) starting at first, stores the envelope, advances the chain. */
@@ -97,6 +98,17 @@ static xs_err s_seal_step(xs_txn_t *txn, void *ctx) {
         err = node_policy_hash(txn, policy, &has_policy);
     if (err != XS_OK)
         return err;
+    /* A store put back from a backup may be behind the hub, which then holds other batches
+     * under the seqs this one would seal next: nothing is sealed until a sync session has
+     * compared the chains (and adopted the hub's, protocol.md §9) and removed the mark. */
+    uint64_t restored = 0, next = 0;
+    if ((err = node_meta_get_u64(txn, NODE_META_RESTORED, &restored)) != XS_OK ||
+        (restored && (err = node_next_seq(txn, &next)) != XS_OK))
+        return err;
+    if (restored && next > through + 1) {
+        s->restored = 1;
+        return XS_EREFUSED;
+    }
     w.s = s;
     w.txn = txn;
     w.policy = has_policy ? policy : NULL;
@@ -133,6 +145,14 @@ xs_err node_seal(node_t *node, const xs_identity_t *id, const node_seal_limits_t
         *sealed = s.sealed;
         if (left)
             *left = s.left;
+    } else if (s.restored) {
+        xs_log("本节点是从备份恢复的，新记录暂不封装：请先与县级中心同步一次 (xueshi-node sync "
+               "--dir %s)，同步会先接上县里已有的记录链；县级中心连不上时可用 xueshi-node "
+               "recover --dir %s 从县级中心重建 (this node was restored from a backup and seals "
+               "nothing new until one sync with the hub has taken up the chain the hub holds: "
+               "run `xueshi-node sync --dir %s`, or rebuild from the hub with `xueshi-node "
+               "recover --dir %s`)",
+               node->dir, node->dir, node->dir, node->dir);
     } else {
         xs_log_err(err, "封装批次失败 (sealing batches failed)");
     }

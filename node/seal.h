@@ -17,8 +17,9 @@ typedef struct node_seal_limits {
 /* Seals unsealed records, in seq order, into batches signed with id, within lim (NULL: all of
  * them, in the largest batches), in one write step: each batch links to the one before
  * (prev_hash), and sealed_through and head_hash move with the last. *sealed gets the number
- * of new batches, *left (may be NULL) whether unsealed records remain. A message is printed
- * on failure. */
+ * of new batches, *left (may be NULL) whether unsealed records remain. XS_EREFUSED, sealing
+ * nothing, while the store is marked restored from a backup (NODE_META_RESTORED) and records
+ * wait to be sealed: a sync session removes the mark. A message is printed on failure. */
 XS_MUST_USE xs_err node_seal(node_t *node, const xs_identity_t *id, const node_seal_limits_t *lim,
                              uint64_t *sealed, int *left);
 

@@ -1012,6 +1012,16 @@ static xs_err s_adopt(s_session_t *s) {
     return XS_OK; /* the records after the hub's head are sealed as they are sent (s_push) */
 }
 
+/* Removes the mark of a store restored from a backup (NODE_META_RESTORED), when present. */
+static xs_err s_unmark_restored(xs_txn_t *txn, void *ctx) {
+    uint64_t restored = 0;
+    (void)ctx;
+    xs_err err = node_meta_get_u64(txn, NODE_META_RESTORED, &restored);
+    if (err == XS_OK && !restored)
+        return XS_EEXIST; /* nothing to write: no commit */
+    return err == XS_OK ? node_meta_del(txn, NODE_META_RESTORED) : err;
+}
+
 /* ---- the teacher roster (protocol.md §10) ---- */
 
 /* Asks for the lane's part of the roster, naming the one held: STAFF_GET goes out right
@@ -1164,6 +1174,10 @@ static xs_err s_lane(s_session_t *s, const node_lane_t *lane, s_pushed_t *pushed
             return err;
         /* The peer holds seqs this node never sealed: it was restored from an old copy. */
         if (view.u.view.held_max > head && !s->adopted && (err = s_adopt(s)) != XS_OK)
+            return err;
+        /* The chain now continues the hub's: a restore's mark has done its work. */
+        err = xs_store_update(s->node->store, s_unmark_restored, NULL);
+        if (err != XS_OK && err != XS_EEXIST)
             return err;
     }
     s_unsealed_t unsealed;

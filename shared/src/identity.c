@@ -325,3 +325,22 @@ xs_err xs_pubkeys_parse(const char *text, size_t len, xs_pubkeys_t *out) {
         return XS_EINVAL;
     return XS_OK;
 }
+
+/* ---- streaming hash ---- */
+
+_Static_assert(sizeof(crypto_generichash_state) <= sizeof(((xs_hash_stream_t *)0)->state),
+               "xs_hash_stream_t holds libsodium's state");
+_Static_assert(_Alignof(crypto_generichash_state) <= 64, "xs_hash_stream_t is aligned for it");
+
+void xs_hash_stream_init(xs_hash_stream_t *h) {
+    crypto_generichash_init((crypto_generichash_state *)(void *)h->state, NULL, 0, XS_HASH_BYTES);
+}
+
+void xs_hash_stream_update(xs_hash_stream_t *h, const void *bytes, size_t len) {
+    crypto_generichash_update((crypto_generichash_state *)(void *)h->state, bytes, len);
+}
+
+void xs_hash_stream_final(xs_hash_stream_t *h, uint8_t out[XS_HASH_BYTES]) {
+    crypto_generichash_final((crypto_generichash_state *)(void *)h->state, out, XS_HASH_BYTES);
+    sodium_memzero(h->state, sizeof h->state);
+}

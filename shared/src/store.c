@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -697,4 +698,59 @@ xs_err xs_store_usage(xs_store_t *store, xs_store_usage_t *out) {
     out->map_bytes = (uint64_t)info.me_mapsize;
     out->used_bytes = ((uint64_t)info.me_last_pgno + 1) * stat.ms_psize;
     return XS_OK;
+}
+
+/* ---- hot copies (backups) ---- */
+
+xs_err xs_store_copy_fd(xs_store_t *store, int fd) {
+    for (int attempt = 0;; attempt++) {
+        /* Held shared, as by any transaction: the copy's read snapshot must not see the map
+         * replaced under it by another thread's growth. */
+        pthread_rwlock_rdlock(&store->map_lock);
+        int rc = mdb_env_copyfd2(store->env, fd, MDB_CP_COMPACT);
+        pthread_rwlock_unlock(&store->map_lock);
+        if (rc == MDB_MAP_RESIZED && attempt == 0) {
+            /* Another process grew the map: adopt it and begin again (nothing was written:
+             * the snapshot is taken before the first byte). */
+            if ((rc = s_remap(store, 0, 0)) != 0)
+                return s_err(rc, "copy: adopt map");
+            continue;
+        }
+        if (rc == EPIPE)
+            rc = EIO;
+        return rc == 0 ? XS_OK : s_err(rc, "copy");
+    }
+}
+
+xs_err xs_store_in_use(const char *path, int *in_use) {
+    char lock_path[4096];
+    struct flock probe;
+    *in_use = 0;
+    if (snprintf(lock_path, sizeof lock_path, "%s/lock.mdb", path) >= (int)sizeof lock_path)
+        return XS_EINVAL;
+    int fd = open(lock_path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? XS_OK : errno == EACCES ? XS_EPERM : XS_EIO;
+    /* Every process with the environment open holds a shared lock on the lock file's first
+     * byte for as long as it has it open (LMDB's mdb_env_excl_lock): an exclusive lock is
+     * granted only when none has. */
+    memset(&probe, 0, sizeof probe);
+    probe.l_type = F_WRLCK;
+    probe.l_whence = SEEK_SET;
+    probe.l_start = 0;
+    probe.l_len = 1;
+    int rc;
+    while ((rc = fcntl(fd, F_SETLK, &probe)) != 0 && errno == EINTR)
+        ;
+    xs_err err = XS_OK;
+    if (rc == 0) {
+        probe.l_type = F_UNLCK;
+        (void)fcntl(fd, F_SETLK, &probe);
+    } else if (errno == EAGAIN || errno == EACCES) {
+        *in_use = 1;
+    } else {
+        err = XS_EIO;
+    }
+    close(fd);
+    return err;
 }

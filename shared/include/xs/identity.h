@@ -103,4 +103,22 @@ XS_MUST_USE xs_err xs_pubkeys_parse(const char *text, size_t len, xs_pubkeys_t *
 /* Writes 2*len lowercase hex digits and a NUL into out. */
 void xs_hex_encode(const uint8_t *bytes, size_t len, char *out);
 
+/* ---- streaming hash ---- */
+
+/* A BLAKE2b-256 over bytes given in pieces (a file too large to hold): the same digest as
+ * xs_identity_hash over their concatenation. Opaque; lives on the caller's stack. */
+typedef struct xs_hash_stream {
+    _Alignas(64) unsigned char state[512]; /* libsodium's crypto_generichash_state */
+} xs_hash_stream_t;
+
+/* Starts a stream (no key, 32-byte digest). */
+void xs_hash_stream_init(xs_hash_stream_t *h);
+
+/* Adds len bytes (borrowed during the call). */
+void xs_hash_stream_update(xs_hash_stream_t *h, const void *bytes, size_t len);
+
+/* Writes the digest of everything added into out and wipes the state; h must be started
+ * again before further use. */
+void xs_hash_stream_final(xs_hash_stream_t *h, uint8_t out[XS_HASH_BYTES]);
+
 #endif

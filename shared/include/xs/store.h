@@ -156,4 +156,19 @@ typedef struct xs_store_usage {
  * XS_ESTORE. */
 XS_MUST_USE xs_err xs_store_usage(xs_store_t *store, xs_store_usage_t *out);
 
+/* ---- hot copies (backups) ---- */
+
+/* Writes a compacted copy of the whole store (LMDB's data file, free pages left out) to fd, a
+ * file or a pipe, from one read snapshot: other threads and processes may write meanwhile,
+ * and the copy holds exactly what was committed when it began. fd is borrowed, written from
+ * its current position and not closed. No transaction of this thread may be open on the store.
+ * XS_EFULL (disk full), XS_EIO, XS_EBUSY, XS_ESTORE (a write to fd failed otherwise: a closed
+ * pipe). */
+XS_MUST_USE xs_err xs_store_copy_fd(xs_store_t *store, int fd);
+
+/* Sets *in_use to 1 when a process has the store in directory path open (a running server,
+ * a reader), by LMDB's own lock on its lock file; 0 when none has, or there is no store. Call
+ * it before this process opens the store: its own opening does not count. XS_EPERM, XS_EIO. */
+XS_MUST_USE xs_err xs_store_in_use(const char *path, int *in_use);
+
 #endif
