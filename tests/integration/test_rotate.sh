@@ -26,6 +26,28 @@ mixed_sheet S1 120 6 "$EXAM" >"$TMP/S1.csv"
 "$NODE" import --dir "$TMP/n1" "$TMP/S1.csv" >/dev/null || die "import S1"
 sync n1
 check_rc "the school's first sync" 0
+# A central school that relays for a satellite school.
+node_init zx ZX1 "$HUB_ENDPOINT" "$OLD_KEY"
+enroll zx ZX1 --proxy-for JX1
+node_init j1 JX1 "$DEAD" "${KEY[zx]}" "$OLD_KEY"
+enroll j1 JX1
+started=0
+for try in 1 2 3 4 5 6 7 8; do
+    RELAY_ENDPOINT=tcp://127.0.0.1:$((20000 + ($$ + 1009 + try * 3779) % 20000))
+    node_init j1 JX1 "$RELAY_ENDPOINT" "${KEY[zx]}" "$OLD_KEY"
+    bg_start "$TMP/relay.log" "$NODE" run --dir "$TMP/zx" --relay-listen "$RELAY_ENDPOINT"
+    RELAY_PID=$BG_PID
+    if wait_for_text "$TMP/relay.log" "中转运行中" 10 "$RELAY_PID"; then
+        started=1
+        break
+    fi
+    bg_kill "$RELAY_PID"
+done
+[ "$started" = 1 ] || die "the relay did not start: $(cat "$TMP/relay.log")"
+mixed_sheet JX1 30 3 "$EXAM" >"$TMP/JX1.csv"
+"$NODE" import --dir "$TMP/j1" "$TMP/JX1.csv" >/dev/null || die "import JX1"
+sync j1
+check_rc "the satellite's first sync, through the relay" 0
 node_init tp TP1 "$DEAD" "$OLD_KEY"
 enroll tp TP1
 mixed_sheet TP1 40 3 "$EXAM" >"$TMP/TP1.csv"
@@ -88,6 +110,40 @@ check_rc "the sync after the second rotation" 0
     die "receipt after the second rotation"
 run "$XS" verify "$TMP/third.receipt" --hub-key "$THIRD_KEY"
 check_rc "the newest receipt verifies under the third key" 0
+
+# ---- the satellite follows through its central school ---------------------------------------
+
+# The relay follows at its next uplink (soon after a satellite's new batch); the satellite at
+# its next session with the relay after that.
+"$NODE" record --dir "$TMP/j1" --teacher JX1-T0001 --date 2025-11-05 --category lecture \
+    --minutes 45 >/dev/null || die "record at the satellite"
+followed=0
+for try in $(seq 1 30); do
+    sync j1
+    if has "$OUT" "followed"; then
+        followed=1
+        break
+    fi
+    sleep 1
+done
+check "the relay followed the rotations: $(grep -a followed "$TMP/relay.log" | head -n 1)" \
+    has "$(cat "$TMP/relay.log")" "followed"
+check "the satellite followed them through the relay (after $try sessions)" test "$followed" = 1
+got=0
+for try in $(seq 1 30); do
+    sync j1
+    if "$NODE" receipt --dir "$TMP/j1" --teacher JX1-T0001 --out "$TMP/j1.receipt" >/dev/null 2>&1 &&
+        "$XS" verify "$TMP/j1.receipt" --hub-key "$THIRD_KEY" >/dev/null 2>&1; then
+        got=1
+        break
+    fi
+    sleep 1
+done
+check "the satellite holds a receipt the third key signed, relayed (after $try sessions)" \
+    test "$got" = 1
+run "$NODE" check --dir "$TMP/j1"
+check_rc "the satellite's store checks clean" 0
+bg_kill "$RELAY_PID"
 
 # ---- the teaching point follows from its receipts bundle -------------------------------------
 
