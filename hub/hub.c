@@ -68,63 +68,17 @@ xs_err hub_meta_put_u64(xs_txn_t *txn, hub_meta name, uint64_t value) {
     return hub_meta_put(txn, name, buf, sizeof buf);
 }
 
-xs_err hub_format_parse(const void *text, size_t len, unsigned *format) {
-    const char *p = text;
-    unsigned v = 0;
-    if (len == 0 || len > 9)
-        return XS_ECORRUPT;
-    for (size_t i = 0; i < len; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return XS_ECORRUPT;
-        v = v * 10 + (unsigned)(p[i] - '0');
-    }
-    if (v == 0)
-        return XS_ECORRUPT;
-    *format = v;
-    return XS_OK;
-}
+const xs_backup_program_t hub_backup_program = {
+    "xueshi-hub",      "hub",
+    hub_tables,        "format",
+    HUB_FORMAT_NUMBER, "不是县级中心目录 (not a hub directory)"};
 
 xs_err hub_format_read(const char *store_path, unsigned *format) {
-    xs_store_t *store = NULL;
-    xs_txn_t *txn = NULL;
-    xs_bytes_t v;
-    /* The meta table alone, read-only: a store of a newer format is not touched. */
-    char data[4200];
-    struct stat st;
-    snprintf(data, sizeof data, "%s/data.mdb", store_path);
-    if (stat(data, &st) != 0) /* none yet: nothing to read, nothing to refuse */
-        return errno == ENOENT ? XS_ENOTFOUND : XS_EIO;
-    xs_err err = xs_store_open_readonly(&store, store_path, hub_tables, 1);
-    if (err == XS_OK)
-        err = xs_store_read(store, &txn);
-    if (err == XS_OK) {
-        err = hub_meta_get(txn, HUB_META_FORMAT, &v);
-        if (err == XS_ENOTFOUND) {
-            *format = 1;
-            err = XS_OK;
-        } else if (err == XS_OK) {
-            err = hub_format_parse(v.ptr, v.len, format);
-        }
-    }
-    xs_store_end(&txn);
-    xs_store_close(&store);
-    return err;
+    return xs_store_format_read(store_path, hub_tables, s_meta_keys[HUB_META_FORMAT].key, format);
 }
 
 xs_err hub_format_check(const char *dir, unsigned format) {
-    if (format == HUB_FORMAT_NUMBER)
-        return XS_OK;
-    if (format > HUB_FORMAT_NUMBER)
-        xs_log("%s 的数据库格式为 %u，比本程序认识的格式 %u 新：请安装新版学时系统 (xueshi) "
-               "后再运行，未作任何改动 (the store's format %u is newer than this program's %u: "
-               "install a newer xueshi; nothing changed)",
-               dir, format, HUB_FORMAT_NUMBER, format, HUB_FORMAT_NUMBER);
-    else
-        xs_log("%s 的数据库格式为 %u，本程序需要格式 %u：请先运行 xueshi-hub migrate --dir %s "
-               "（会先备份）(the store's format %u is older than this program's %u: run "
-               "`xueshi-hub migrate --dir %s`, which backs it up first)",
-               dir, format, HUB_FORMAT_NUMBER, dir, format, HUB_FORMAT_NUMBER, dir);
-    return XS_EVERSION;
+    return xs_store_format_check("xueshi-hub", dir, format, HUB_FORMAT_NUMBER);
 }
 
 xs_err hub_open(hub_t *hub, const char *dir, int flags) {

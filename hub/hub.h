@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+#include "xs/backup.h"
 #include "xs/chain.h"
 #include "xs/cli.h"
 #include "xs/err.h"
@@ -146,8 +147,8 @@ XS_MUST_USE xs_err hub_format_read(const char *store_path, unsigned *format);
  * migrate --dir DIR` for an older one, a newer xueshi for a newer one) and returns
  * XS_EVERSION. */
 XS_MUST_USE xs_err hub_format_check(const char *dir, unsigned format);
-/* Reads a format's text (digits, 1 .. 9 of them) into *format: XS_ECORRUPT when it is not. */
-XS_MUST_USE xs_err hub_format_parse(const void *text, size_t len, unsigned *format);
+/* The hub as its backup, restore and migrate commands see it (xs/backup.h). */
+extern const xs_backup_program_t hub_backup_program;
 /* Closes what hub_open opened; safe on a zeroed hub. */
 void hub_close(hub_t *hub);
 /* The tables' names, for xs_store_open. */

@@ -42,7 +42,7 @@ static xs_err s_step(xs_txn_t *txn, void *ctx) {
     unsigned format = 1;
     xs_err err = hub_meta_get(txn, HUB_META_FORMAT, &v);
     if (err == XS_OK)
-        err = hub_format_parse(v.ptr, v.len, &format);
+        err = xs_store_format_parse(v.ptr, v.len, &format);
     else if (err == XS_ENOTFOUND)
         err = XS_OK;
     if (err != XS_OK)

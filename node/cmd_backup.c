@@ -7,7 +7,6 @@
 
 #include "node.h"
 #include "xs/backup.h"
-#include "xs/text.h"
 
 #define S_BACKUP_USAGE                                                                             \
     "xueshi-node backup --dir DIR --out FILE\n"                                                    \
@@ -21,39 +20,6 @@
     "  upgrades an older store format; backs up first (default: beside DIR,\n"                     \
     "  DIR-format-N-TIME.xsbak)"
 
-/* Backs the node in dir up to out, its store opened read-only (writing nothing, any format).
- * 0, or 1 after saying why. */
-static int s_backup(const char *dir, const char *out, xs_backup_info_t *info) {
-    char path[4096], format_text[16], when[XS_TEXT_TIME_MAX];
-    unsigned format;
-    xs_store_t *store = NULL;
-    if (snprintf(path, sizeof path, "%s/store", dir) >= (int)sizeof path)
-        return 1;
-    xs_err err = node_format_read(path, &format);
-    if (err == XS_ENOTFOUND) {
-        xs_log("%s 不是已初始化的节点目录 (not an initialised node directory)", dir);
-        return 1;
-    }
-    if (err == XS_OK)
-        err = xs_store_open_readonly(&store, path, node_tables, 1);
-    if (err != XS_OK) {
-        xs_log_err(err, "打开数据库 %s (opening the store)", path);
-        return 1;
-    }
-    snprintf(format_text, sizeof format_text, "%u", format);
-    xs_backup_source_t src = {"xueshi-node", "node", format_text, dir, store};
-    err = xs_backup_write(&src, out, info);
-    xs_store_close(&store);
-    if (err != XS_OK)
-        return 1;
-    xs_text_local_time(info->created_at, when);
-    printf("备份完成 (backup written): %s\n  数据库 (store) %.1f MiB，共 %llu 个文件 (files)，"
-           "格式 (format) %s，快照时间 (snapshot at) %s\n",
-           out, (double)info->store_bytes / (1024.0 * 1024.0), (unsigned long long)info->entries,
-           info->store_format, when);
-    return 0;
-}
-
 int node_cmd_backup(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"out", 1, NULL}, {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
@@ -64,7 +30,8 @@ int node_cmd_backup(int argc, char **argv) {
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
         !xs_cli_get(opts, nopts, "out"))
         return node_usage(S_BACKUP_USAGE);
-    return s_backup(xs_cli_get(opts, nopts, "dir"), xs_cli_get(opts, nopts, "out"), &info);
+    return xs_backup_command(&node_backup_program, xs_cli_get(opts, nopts, "dir"),
+                             xs_cli_get(opts, nopts, "out"), &info);
 }
 
 static xs_err s_mark_restored(xs_txn_t *txn, void *ctx) {
@@ -75,35 +42,12 @@ static xs_err s_mark_restored(xs_txn_t *txn, void *ctx) {
  * the store as the file says, and the node's key; then the store is marked restored. */
 static xs_err s_restore_check(void *ctx, const char *dir, const xs_backup_info_t *info) {
     char path[4200];
-    unsigned said, held;
-    xs_identity_t *id = NULL;
     xs_store_t *store = NULL;
     (void)ctx;
-    xs_err err = node_format_parse(info->store_format, strlen(info->store_format), &said);
-    if (err == XS_OK && said > NODE_FORMAT_NUMBER) {
-        xs_log("备份中的数据库格式为 %u，比本程序认识的格式 %u 新：请安装新版学时系统 (xueshi) "
-               "后再恢复，未作任何改动 (the backup's store format %u is newer than this "
-               "program's %u: install a newer xueshi; nothing changed)",
-               said, NODE_FORMAT_NUMBER, said, NODE_FORMAT_NUMBER);
-        return XS_EVERSION;
-    }
+    xs_err err = xs_backup_check_copy(&node_backup_program, dir, info);
     if (err != XS_OK || !dir)
         return err;
     snprintf(path, sizeof path, "%s/store", dir);
-    err = node_format_read(path, &held);
-    if (err == XS_OK && held != said)
-        err = XS_ECORRUPT;
-    if (err != XS_OK) {
-        xs_log_err(err, "备份中的数据库无法打开或格式不符，未作任何改动 (the backup's store "
-                        "does not open or does not match its header; nothing changed)");
-        return err;
-    }
-    if ((err = xs_identity_load(&id, dir, "node")) != XS_OK) {
-        xs_log_err(err, "备份中的节点密钥 node.secret，未作任何改动 (the backup's node key; "
-                        "nothing changed)");
-        return err;
-    }
-    xs_identity_destroy(&id);
     uint64_t now = (uint64_t)time(NULL);
     if ((err = xs_store_open(&store, path, node_tables, NODE_T_COUNT, 0)) == XS_OK)
         err = xs_store_update(store, s_mark_restored, &now);
@@ -119,37 +63,20 @@ int node_cmd_restore(int argc, char **argv) {
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    char aside[XS_BACKUP_ASIDE_MAX], when[XS_TEXT_TIME_MAX];
     xs_backup_info_t info;
-    unsigned format = 0;
     if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
         !xs_cli_get(opts, nopts, "from"))
         return node_usage(S_RESTORE_USAGE);
-    const char *dir = xs_cli_get(opts, nopts, "dir"), *from = xs_cli_get(opts, nopts, "from");
-    xs_err err =
-        xs_backup_restore(from, "node", "xueshi-node", dir, s_restore_check, NULL, aside, &info);
-    if (err != XS_OK)
-        return err == XS_EMALFORMED || err == XS_ECORRUPT || err == XS_EVERSION ||
-                       err == XS_ENOTFOUND
-                   ? XS_EXIT_USAGE
-                   : XS_EXIT_FAIL;
-    xs_text_local_time(info.created_at, when);
-    printf("已恢复 (restored) %s，来自备份 (from) %s：快照时间 (snapshot at) %s，版本 (version) "
-           "%s，数据库格式 (store format) %s\n",
-           dir, from, when, info.version, info.store_format);
-    if (aside[0])
-        printf("原目录已保留为 (the directory there before is kept as) %s\n", aside);
-    printf("下一步：与县级中心同步一次 (next: sync once with the hub): xueshi-node sync --dir %s；"
-           "同步前可以照常登记，新记录在同步时接在县里已有的记录之后封装 (records may be entered "
-           "meanwhile; they are sealed after what the hub already holds)\n",
-           dir);
-    if (node_format_parse(info.store_format, strlen(info.store_format), &format) == XS_OK &&
-        format < NODE_FORMAT_NUMBER)
-        printf("数据库格式较旧，请运行 xueshi-node migrate --dir %s (an older store format: run "
-               "`xueshi-node migrate --dir %s`)\n",
-               dir, dir);
-    return XS_EXIT_OK;
+    const char *dir = xs_cli_get(opts, nopts, "dir");
+    int rc = xs_backup_restore_command(&node_backup_program, dir, xs_cli_get(opts, nopts, "from"),
+                                       s_restore_check, NULL, &info);
+    if (rc == XS_EXIT_OK)
+        printf("下一步：与县级中心同步一次 (next: sync once with the hub): xueshi-node sync --dir "
+               "%s；同步前可以照常登记，新记录在同步时接在县里已有的记录之后封装 (records may be "
+               "entered meanwhile; they are sealed after what the hub already holds)\n",
+               dir);
+    return rc;
 }
 
 static xs_err s_write_format(xs_txn_t *txn, void *ctx) {
@@ -162,51 +89,21 @@ int node_cmd_migrate(int argc, char **argv) {
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    char path[4096], label[32], beside[4600];
+    char path[4096], out[4600];
     unsigned format;
-    int in_use = 0;
-    xs_backup_info_t info;
     xs_store_t *store = NULL;
     if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir"))
         return node_usage(S_MIGRATE_USAGE);
-    const char *dir = xs_cli_get(opts, nopts, "dir"), *out = xs_cli_get(opts, nopts, "backup");
+    const char *dir = xs_cli_get(opts, nopts, "dir");
+    int rc = xs_backup_migrate_begin(&node_backup_program, dir, xs_cli_get(opts, nopts, "backup"),
+                                     out, sizeof out, &format);
+    if (rc >= 0)
+        return rc;
     snprintf(path, sizeof path, "%s/store", dir);
-    xs_err err = node_format_read(path, &format);
-    if (err == XS_ENOTFOUND) {
-        xs_log("%s 不是已初始化的节点目录 (not an initialised node directory)", dir);
-        return XS_EXIT_USAGE;
-    }
-    if (err != XS_OK) {
-        xs_log_err(err, "读取数据库格式 %s (reading the store's format)", path);
-        return XS_EXIT_FAIL;
-    }
-    if (format == NODE_FORMAT_NUMBER) {
-        printf("数据库已是当前格式 %u，无需升级 (the store is current: format %u)\n", format,
-               format);
-        return XS_EXIT_OK;
-    }
-    if (format > NODE_FORMAT_NUMBER)
-        return node_format_check(dir, format) == XS_OK ? XS_EXIT_OK : XS_EXIT_USAGE;
-    if ((err = xs_store_in_use(path, &in_use)) != XS_OK || in_use) {
-        xs_log("%s 的数据库正在使用：请先停止 xueshi-node run 和 web，再升级，未作任何改动 (the "
-               "store is in use: stop `run` and `web` first; nothing changed)",
-               dir);
-        return XS_EXIT_FAIL;
-    }
-    if (!out) {
-        snprintf(label, sizeof label, "format-%u", format);
-        if (xs_backup_path_beside(dir, label, beside, sizeof beside) != XS_OK)
-            return node_usage(S_MIGRATE_USAGE);
-        out = beside;
-    }
-    printf("升级前先备份 (backing up first) 到 %s\n", out);
-    if (s_backup(dir, out, &info) != 0) {
-        xs_log("备份没有完成，未升级 (the backup failed: nothing upgraded)");
-        return XS_EXIT_FAIL;
-    }
     /* No layout has changed since format 1: only the format is written. */
-    if ((err = xs_store_open(&store, path, node_tables, NODE_T_COUNT, 0)) == XS_OK)
+    xs_err err = xs_store_open(&store, path, node_tables, NODE_T_COUNT, 0);
+    if (err == XS_OK)
         err = xs_store_update(store, s_write_format, NULL);
     xs_store_close(&store);
     if (err != XS_OK) {

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "xs/backup.h"
 #include "xs/cli.h"
 #include "xs/err.h"
 #include "xs/identity.h"
@@ -110,8 +111,8 @@ XS_MUST_USE xs_err node_format_read(const char *store_path, unsigned *format);
 /* XS_OK when format is NODE_FORMAT_NUMBER; else says, naming dir, what to do and returns
  * XS_EVERSION. */
 XS_MUST_USE xs_err node_format_check(const char *dir, unsigned format);
-/* Reads a format's text (digits, 1 .. 9 of them) into *format: XS_ECORRUPT when it is not. */
-XS_MUST_USE xs_err node_format_parse(const void *text, size_t len, unsigned *format);
+/* The node as its backup, restore and migrate commands see it (xs/backup.h). */
+extern const xs_backup_program_t node_backup_program;
 /* Longest dedupe key: a marker, a school id, a NUL and a ref. */
 #define NODE_DEDUPE_KEY_MAX (2 + XS_ID_MAX + XS_REF_MAX)
 

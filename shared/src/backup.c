@@ -13,8 +13,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "xs/cli.h"
 #include "xs/identity.h"
 #include "xs/progress.h"
+#include "xs/text.h"
 
 static const char s_magic[8] = {'X', 'S', 'B', 'A', 'C', 'K', 'U', 'P'};
 #define S_TRAILER XS_HASH_BYTES
@@ -1071,4 +1073,143 @@ xs_err xs_backup_path_beside(const char *dir_given, const char *label, char *out
                              stamp, XS_BACKUP_SUFFIX)
                   : snprintf(out, cap, "%s-%s-%s%s", dir, label, stamp, XS_BACKUP_SUFFIX);
     return n < 0 || (size_t)n >= cap ? XS_EINVAL : XS_OK;
+}
+
+/* ---- a program's backup commands ---- */
+
+int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char *out,
+                      xs_backup_info_t *info) {
+    char path[4096], format_text[16], when[XS_TEXT_TIME_MAX];
+    unsigned format;
+    xs_store_t *store = NULL;
+    if (snprintf(path, sizeof path, "%s/store", dir) >= (int)sizeof path)
+        return XS_EXIT_USAGE;
+    xs_err err = xs_store_format_read(path, p->tables, p->format_key, &format);
+    if (err == XS_ENOTFOUND) {
+        xs_log("%s %s", dir, p->not_here);
+        return XS_EXIT_USAGE;
+    }
+    if (err == XS_OK)
+        err = xs_store_open_readonly(&store, path, p->tables, 1);
+    if (err != XS_OK) {
+        xs_log_err(err, "打开数据库 %s (opening the store)", path);
+        return XS_EXIT_FAIL;
+    }
+    snprintf(format_text, sizeof format_text, "%u", format);
+    xs_backup_source_t src = {p->program, p->kind, format_text, dir, store};
+    err = xs_backup_write(&src, out, info);
+    xs_store_close(&store);
+    if (err != XS_OK)
+        return XS_EXIT_FAIL;
+    xs_text_local_time(info->created_at, when);
+    printf("备份完成 (backup written): %s\n  数据库 (store) %.1f MiB，共 %llu 个文件 (files)，"
+           "格式 (format) %s，快照时间 (snapshot at) %s\n",
+           out, (double)info->store_bytes / (1024.0 * 1024.0), (unsigned long long)info->entries,
+           info->store_format, when);
+    return XS_EXIT_OK;
+}
+
+xs_err xs_backup_check_copy(const xs_backup_program_t *p, const char *dir,
+                            const xs_backup_info_t *info) {
+    char path[4200];
+    unsigned said, held;
+    xs_identity_t *id = NULL;
+    xs_err err = xs_store_format_parse(info->store_format, strlen(info->store_format), &said);
+    if (err == XS_OK && said > p->format) {
+        xs_log("备份中的数据库格式为 %u，比本程序认识的格式 %u 新：请安装新版学时系统 (xueshi) "
+               "后再恢复，未作任何改动 (the backup's store format %u is newer than this "
+               "program's %u: install a newer xueshi; nothing changed)",
+               said, p->format, said, p->format);
+        return XS_EVERSION;
+    }
+    if (err != XS_OK || !dir)
+        return err;
+    snprintf(path, sizeof path, "%s/store", dir);
+    err = xs_store_format_read(path, p->tables, p->format_key, &held);
+    if (err == XS_OK && held != said)
+        err = XS_ECORRUPT;
+    if (err != XS_OK) {
+        xs_log_err(err, "备份中的数据库无法打开或格式不符，未作任何改动 (the backup's store "
+                        "does not open or does not match its header; nothing changed)");
+        return err;
+    }
+    if ((err = xs_identity_load(&id, dir, p->kind)) != XS_OK)
+        xs_log_err(err, "备份中的密钥 %s.secret，未作任何改动 (the backup's key; nothing changed)",
+                   p->kind);
+    xs_identity_destroy(&id);
+    return err;
+}
+
+int xs_backup_restore_command(const xs_backup_program_t *p, const char *dir, const char *from,
+                              xs_backup_check_fn check, void *ctx, xs_backup_info_t *info) {
+    char aside[XS_BACKUP_ASIDE_MAX], when[XS_TEXT_TIME_MAX];
+    unsigned format = 0;
+    xs_err err = xs_backup_restore(from, p->kind, p->program, dir, check, ctx, aside, info);
+    if (err != XS_OK)
+        return err == XS_EMALFORMED || err == XS_ECORRUPT || err == XS_EVERSION ||
+                       err == XS_ENOTFOUND
+                   ? XS_EXIT_USAGE
+                   : XS_EXIT_FAIL;
+    xs_text_local_time(info->created_at, when);
+    printf("已恢复 (restored) %s，来自备份 (from) %s：快照时间 (snapshot at) %s，版本 (version) "
+           "%s，数据库格式 (store format) %s\n",
+           dir, from, when, info->version, info->store_format);
+    if (aside[0])
+        printf("原目录已保留为 (the directory there before is kept as) %s\n", aside);
+    if (xs_store_format_parse(info->store_format, strlen(info->store_format), &format) == XS_OK &&
+        format < p->format)
+        printf("数据库格式较旧，请运行 %s migrate --dir %s (an older store format: run `%s "
+               "migrate --dir %s`)\n",
+               p->program, dir, p->program, dir);
+    return XS_EXIT_OK;
+}
+
+int xs_backup_migrate_begin(const xs_backup_program_t *p, const char *dir, const char *out,
+                            char *used, size_t cap, unsigned *format) {
+    char path[4096], label[32];
+    int in_use = 0;
+    xs_backup_info_t info;
+    if (snprintf(path, sizeof path, "%s/store", dir) >= (int)sizeof path)
+        return XS_EXIT_USAGE;
+    xs_err err = xs_store_format_read(path, p->tables, p->format_key, format);
+    if (err == XS_ENOTFOUND) {
+        xs_log("%s %s", dir, p->not_here);
+        return XS_EXIT_USAGE;
+    }
+    if (err != XS_OK) {
+        xs_log_err(err, "读取数据库格式 %s (reading the store's format)", path);
+        return XS_EXIT_FAIL;
+    }
+    if (*format == p->format) {
+        printf("数据库已是当前格式 %u，无需升级 (the store is current: format %u)\n", *format,
+               *format);
+        return XS_EXIT_OK;
+    }
+    if (*format > p->format)
+        return xs_store_format_check(p->program, dir, *format, p->format) == XS_OK ? XS_EXIT_OK
+                                                                                   : XS_EXIT_USAGE;
+    if ((err = xs_store_in_use(path, &in_use)) != XS_OK || in_use) {
+        xs_log("%s 的数据库正在使用：请先停止 %s run 和 web，再升级，未作任何改动 (the store is "
+               "in use: stop `run` and `web` first; nothing changed)",
+               dir, p->program);
+        return XS_EXIT_FAIL;
+    }
+    if (out) {
+        if (snprintf(used, cap, "%s", out) >= (int)cap)
+            return XS_EXIT_USAGE;
+    } else {
+        snprintf(label, sizeof label, "format-%u", *format);
+        if (xs_backup_path_beside(dir, label, used, cap) != XS_OK) {
+            xs_log("无法在 %s 旁边命名备份文件，请用 --backup 指定 (cannot name a backup beside "
+                   "the directory: give --backup FILE)",
+                   dir);
+            return XS_EXIT_USAGE;
+        }
+    }
+    printf("升级前先备份 (backing up first) 到 %s\n", used);
+    if (xs_backup_command(p, dir, used, &info) != XS_EXIT_OK) {
+        xs_log("备份没有完成，未升级 (the backup failed: nothing upgraded)");
+        return XS_EXIT_FAIL;
+    }
+    return -1;
 }

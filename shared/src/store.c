@@ -754,3 +754,67 @@ xs_err xs_store_in_use(const char *path, int *in_use) {
     close(fd);
     return err;
 }
+
+/* ---- store formats ---- */
+
+xs_err xs_store_format_parse(const void *text, size_t len, unsigned *format) {
+    const char *p = text;
+    unsigned v = 0;
+    if (len == 0 || len > 9)
+        return XS_ECORRUPT;
+    for (size_t i = 0; i < len; i++) {
+        if (p[i] < '0' || p[i] > '9')
+            return XS_ECORRUPT;
+        v = v * 10 + (unsigned)(p[i] - '0');
+    }
+    if (v == 0)
+        return XS_ECORRUPT;
+    *format = v;
+    return XS_OK;
+}
+
+xs_err xs_store_format_read(const char *path, const char *const *tables, const char *key,
+                            unsigned *format) {
+    xs_store_t *store = NULL;
+    xs_txn_t *txn = NULL;
+    xs_bytes_t v;
+    char data[4200];
+    struct stat st;
+    if (snprintf(data, sizeof data, "%s/data.mdb", path) >= (int)sizeof data)
+        return XS_ETOOBIG;
+    if (stat(data, &st) != 0) /* none yet: nothing to read, nothing to refuse */
+        return errno == ENOENT ? XS_ENOTFOUND : XS_EIO;
+    /* The meta table alone: a newer format's other tables need not be known. */
+    xs_err err = xs_store_open_readonly(&store, path, tables, 1);
+    if (err == XS_OK)
+        err = xs_store_read(store, &txn);
+    if (err == XS_OK) {
+        err = xs_store_get(txn, 0, key, strlen(key), &v);
+        if (err == XS_ENOTFOUND) {
+            *format = 1;
+            err = XS_OK;
+        } else if (err == XS_OK) {
+            err = xs_store_format_parse(v.ptr, v.len, format);
+        }
+    }
+    xs_store_end(&txn);
+    xs_store_close(&store);
+    return err;
+}
+
+xs_err xs_store_format_check(const char *program, const char *dir, unsigned format,
+                             unsigned current) {
+    if (format == current)
+        return XS_OK;
+    if (format > current)
+        xs_log("%s 的数据库格式为 %u，比本程序认识的格式 %u 新：请安装新版学时系统 (xueshi) "
+               "后再运行，未作任何改动 (the store's format %u is newer than this program's %u: "
+               "install a newer xueshi; nothing changed)",
+               dir, format, current, format, current);
+    else
+        xs_log("%s 的数据库格式为 %u，本程序需要格式 %u：请先运行 %s migrate --dir %s "
+               "（会先备份）(the store's format %u is older than this program's %u: run "
+               "`%s migrate --dir %s`, which backs it up first)",
+               dir, format, current, program, dir, format, current, program, dir);
+    return XS_EVERSION;
+}

@@ -117,4 +117,44 @@ XS_MUST_USE xs_err xs_backup_restore(const char *path, const char *kind, const c
  * "/" or the path does not fit. */
 XS_MUST_USE xs_err xs_backup_path_beside(const char *dir, const char *label, char *out, size_t cap);
 
+/* ---- a program's backup commands ---- */
+
+/* What the backup, restore and migrate commands need to know of the program they serve. */
+typedef struct xs_backup_program {
+    const char *program;       /* "xueshi-hub": names messages and progress */
+    const char *kind;          /* "hub": the backups' kind, and the key DIR/KIND.secret */
+    const char *const *tables; /* its store's tables, the first its meta table */
+    const char *format_key;    /* the meta entry holding the store format ("format") */
+    unsigned format;           /* the store format this program writes */
+    const char *not_here;      /* says DIR is not the program's ("不是县级中心目录 (not a
+                                  hub directory)") */
+} xs_backup_program_t;
+
+/* `PROGRAM backup`: backs DIR up to out (xs_backup_write), its store opened read-only (any
+ * format; nothing is written to it, whoever serves it meanwhile), and prints what was
+ * written. *info gets it. Returns the exit code, having said why on failure. */
+int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char *out,
+                      xs_backup_info_t *info);
+
+/* The check of a restore every program makes (xs_backup_check_fn): with dir NULL, that the
+ * file's store format is not newer than p->format; with dir the extracted copy, that its store
+ * records the format the file says and that its key file DIR/KIND.secret loads. Says why on
+ * failure: XS_EVERSION, XS_ECORRUPT, the store's and the key file's errors. */
+XS_MUST_USE xs_err xs_backup_check_copy(const xs_backup_program_t *p, const char *dir,
+                                        const xs_backup_info_t *info);
+
+/* `PROGRAM restore`: xs_backup_restore of from as dir, check (the program's, which calls
+ * xs_backup_check_copy) looking at the copy; prints what was restored, the directory set
+ * aside, and `migrate` when the restored format is older. Returns the exit code: 2 for a file
+ * that is not a whole, good backup of this program, 1 for anything else that failed. */
+int xs_backup_restore_command(const xs_backup_program_t *p, const char *dir, const char *from,
+                              xs_backup_check_fn check, void *ctx, xs_backup_info_t *info);
+
+/* `PROGRAM migrate`, before the upgrade itself: reads dir's store format into *format; a
+ * current one is said and a newer one refused; a store in use is refused; else backs dir up
+ * to out (NULL: beside dir, "BASE-format-N-STAMP.xsbak"; the path used goes into used, cap
+ * bytes) and returns -1: the caller upgrades. Otherwise returns the exit code. */
+int xs_backup_migrate_begin(const xs_backup_program_t *p, const char *dir, const char *out,
+                            char *used, size_t cap, unsigned *format);
+
 #endif

@@ -171,4 +171,22 @@ XS_MUST_USE xs_err xs_store_copy_fd(xs_store_t *store, int fd);
  * it before this process opens the store: its own opening does not count. XS_EPERM, XS_EIO. */
 XS_MUST_USE xs_err xs_store_in_use(const char *path, int *in_use);
 
+/* ---- store formats ---- */
+
+/* Parses a stored format ("2": 1 to 9 digits, not 0) into *format. XS_ECORRUPT. */
+XS_MUST_USE xs_err xs_store_format_parse(const void *text, size_t len, unsigned *format);
+
+/* Reads the format a program's store in directory path records under key in its first table
+ * (the program's meta table; tables as for xs_store_open), opening the store read-only: a
+ * store of a newer format is not touched. A store that records none is of format 1.
+ * XS_ENOTFOUND (no store at path), XS_ECORRUPT, the errors of xs_store_open_readonly. */
+XS_MUST_USE xs_err xs_store_format_read(const char *path, const char *const *tables,
+                                        const char *key, unsigned *format);
+
+/* XS_OK when format is current, the format program writes; else says in a line, naming
+ * program and dir, what to do (a newer format: install a newer xueshi; an older one: run
+ * `PROGRAM migrate --dir DIR`, which backs up first) and returns XS_EVERSION. */
+XS_MUST_USE xs_err xs_store_format_check(const char *program, const char *dir, unsigned format,
+                                         unsigned current);
+
 #endif
