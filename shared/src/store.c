@@ -777,7 +777,7 @@ xs_err xs_store_format_read(const char *path, const char *const *tables, const c
                             unsigned *format) {
     xs_store_t *store = NULL;
     xs_txn_t *txn = NULL;
-    xs_bytes_t v;
+    xs_bytes_t v = {NULL, 0};
     char data[4200];
     struct stat st;
     if (snprintf(data, sizeof data, "%s/data.mdb", path) >= (int)sizeof data)
