@@ -644,14 +644,16 @@ void bench_merges_read(const char *log, bench_merges_t *m) {
     FILE *f = fopen(log, "r");
     if (!f)
         bench_die("%s: %s", log, strerror(errno));
-    /* "合并 (merge): N 批: 新 B 批 R 条 (拒收 X)，已有 H，分叉 F，拒绝 Y，回执 T 人，M ms"; what
-     * follows 已有 may change, so it is read field by field. */
+    /* "合并 (merge): N 批: 新 B 批 R 条 (拒收 X)，已有 H，分叉 F，拒绝 Y，回执 T 人，M ms", after
+     * the event's time, program and who; what follows 已有 may change, so it is read field by
+     * field. */
     while (fgets(line, sizeof line, f)) {
         size_t n;
         unsigned long long batches, records, rejected, held = 0, teachers = 0;
         double ms = 0;
-        if (sscanf(line, "合并 (merge): %zu 批: 新 %llu 批 %llu 条 (拒收 %llu)", &n, &batches,
-                   &records, &rejected) != 4)
+        const char *merge = strstr(line, "合并 (merge): ");
+        if (!merge || sscanf(merge, "合并 (merge): %zu 批: 新 %llu 批 %llu 条 (拒收 %llu)", &n,
+                             &batches, &records, &rejected) != 4)
             continue;
         const char *p = strstr(line, "已有 "), *r = strstr(line, "回执 ");
         if (p)
