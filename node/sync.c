@@ -15,6 +15,7 @@
 #include "xs/batch.h"
 #include "xs/bundle.h"
 #include "xs/chain.h"
+#include "xs/log.h"
 #include "xs/proto.h"
 #include "xs/receipt.h"
 #include "xs/roster.h"
@@ -224,8 +225,8 @@ static xs_err s_take_rotations(s_session_t *s, const xs_proto_blob_t *chain) {
         xs_log_err(err, "县级中心的密钥轮换声明无效，未采用 (the hub's key rotation statement "
                         "was not accepted)");
     else if (t.rotated)
-        printf("县级中心已轮换签名密钥，本节点已改用新密钥 (the hub rotated its signing key: "
-               "followed)\n");
+        xs_say("县级中心已轮换签名密钥，本节点已改用新密钥 (the hub rotated its signing key: "
+               "followed)");
     return err;
 }
 
@@ -264,7 +265,7 @@ static xs_err s_take_policy(s_session_t *s, const xs_proto_blob_t *env) {
     err = xs_store_update(s->node->store, s_put_policy, &take);
     if (err == XS_OK) {
         s->res->policy_updated = 1;
-        printf("认定规则已更新 (policy updated): %s 第 %u 版\n", policy->id, policy->version);
+        xs_say("认定规则已更新 (policy updated): %s 第 %u 版", policy->id, policy->version);
     }
     xs_policy_destroy(&policy);
     return err;
@@ -736,8 +737,8 @@ static void s_take_ack(s_pusher_t *u, const xs_msg_t *ack) {
         xs_progress_update_at(&u->progress, u->acked_records, s_now());
         p->rejected += ack->u.ack.rejected_count;
         if (ack->u.ack.rejected_count)
-            printf("县级中心拒收 %u 条记录 (records rejected), 批次 %llu 起: 学校不在本节点登记"
-                   "范围 (school outside this node's enrollment)\n",
+            xs_say("县级中心拒收 %u 条记录 (records rejected), 批次 %llu 起: 学校不在本节点登记"
+                   "范围 (school outside this node's enrollment)",
                    ack->u.ack.rejected_count, (unsigned long long)ack->u.ack.first_seq);
         break;
     case XS_ACK_FORK:
@@ -1004,11 +1005,10 @@ static xs_err s_adopt(s_session_t *s) {
     s->res->adopted_records = r.records;
     s->res->renumbered = r.appended;
     s->res->head_seq = r.head + r.appended;
-    printf("已采用县级中心的记录链 (adopted the hub's chain): 序号 %llu–%llu 共 %llu 条；本机另有 "
-           "%llu 条新记录排在其后重新封装 (renumbered after it)，%llu 条县里已有 (already held)\n",
+    xs_say("已采用县级中心的记录链 (adopted the hub's chain): 序号 %llu–%llu 共 %llu 条；本机另有 "
+           "%llu 条新记录排在其后重新封装 (renumbered after it)，%llu 条县里已有 (already held)",
            (unsigned long long)r.from, (unsigned long long)r.head, (unsigned long long)r.records,
            (unsigned long long)r.appended, (unsigned long long)r.same);
-    fflush(stdout);
     return XS_OK; /* the records after the hub's head are sealed as they are sent (s_push) */
 }
 

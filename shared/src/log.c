@@ -3,6 +3,7 @@
 #include "xs/log.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -11,6 +12,7 @@
 static FILE *s_stream; /* xs_event_stream's; NULL: the default */
 static char s_capture_who[128];
 static int s_capture_has_who;
+static int s_capturing; /* between xs_event_capture and xs_event_capture_end */
 
 /* Copies src into dst (room for size bytes with the NUL), control characters as spaces; a
  * cut falls on a UTF-8 character boundary. Returns the bytes written. */
@@ -92,11 +94,27 @@ void xs_event_capture(const char *who) {
     if (who)
         s_clean(s_capture_who, sizeof s_capture_who, who);
     xs_log_hook(s_captured);
+    s_capturing = 1;
+}
+
+void xs_say(const char *fmt, ...) {
+    char message[XS_EVENT_MESSAGE_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    if (s_capturing) {
+        s_emit(XS_SEV_NOTICE, s_capture_has_who ? s_capture_who : NULL, message);
+        return;
+    }
+    printf("%s\n", message);
+    fflush(stdout);
 }
 
 void xs_event_capture_end(void) {
     xs_log_hook(NULL);
     s_capture_has_who = 0;
+    s_capturing = 0;
 }
 
 void xs_log_limit_init(xs_log_limit_t *limit, uint32_t max_lines, uint32_t window_seconds) {

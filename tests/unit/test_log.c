@@ -94,6 +94,36 @@ static void test_event_to_stream(void **state) {
     assert_non_null(strstr(lines[2], "[S9] writing: 磁盘已满 (disk full)"));
 }
 
+/* xs_say: a plain line for an operator at a command, an event while a server captures. */
+static void test_say(void **state) {
+    (void)state;
+    char text[4096];
+    FILE *events = tmpfile(), *out = tmpfile();
+    assert_non_null(events);
+    assert_non_null(out);
+    xs_log_program("xueshi-test");
+    xs_event_stream(events);
+    fflush(stdout);
+    int saved = dup(STDOUT_FILENO);
+    assert_true(saved >= 0);
+    assert_true(dup2(fileno(out), STDOUT_FILENO) >= 0);
+    xs_say("policy updated: v%d", 2);
+    xs_event_capture("S3");
+    xs_say("key rotation followed");
+    xs_event_capture_end();
+    fflush(stdout);
+    assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+    close(saved);
+    xs_event_stream(NULL);
+    s_read_all(out, text, sizeof text);
+    assert_string_equal(text, "policy updated: v2\n");
+    s_read_all(events, text, sizeof text);
+    assert_non_null(strstr(text, "xueshi-test [S3] key rotation followed\n"));
+    assert_null(strstr(text, "policy updated"));
+    fclose(events);
+    fclose(out);
+}
+
 /* What a limiter reported: the sum of suppressed lines and the reports, by key. */
 typedef struct s_reports {
     unsigned count;
@@ -191,8 +221,9 @@ static void test_event_limited(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_line_format),     cmocka_unit_test(test_line_cut),
-        cmocka_unit_test(test_event_to_stream), cmocka_unit_test(test_limit_counts),
-        cmocka_unit_test(test_limit_many_keys), cmocka_unit_test(test_event_limited),
+        cmocka_unit_test(test_event_to_stream), cmocka_unit_test(test_say),
+        cmocka_unit_test(test_limit_counts),    cmocka_unit_test(test_limit_many_keys),
+        cmocka_unit_test(test_event_limited),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -52,6 +52,11 @@ void xs_event_stream(FILE *stream);
 void xs_event_capture(const char *who);
 void xs_event_capture_end(void);
 
+/* Tells the operator of something that went well (a policy updated, a rotation followed): a
+ * line on stdout, or, while xs_event_capture is on (a long-running process), an event of
+ * notice level about its who. */
+void xs_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 /* ---- rate limiting -------------------------------------------------------------------------- */
 
 /* Keys one limiter tells apart (a reason: "refused/unknown_key"), and their longest length. */
