@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "xs/identity.h"
+#include "xs/log.h"
 #include "xs/text.h"
 
 /* Logins remembered, and for how long, so a page does not pay the password hash each time. */
@@ -66,11 +67,32 @@ struct xs_http {
     uint8_t login_key[32];             /* keys the memo's tags; never leaves the process */
     unsigned refused_pending;          /* refusals before a request line parsed, not logged */
     unsigned refused_status;           /* the status of the latest of them */
+    xs_log_limit_t log_limit;          /* refusals' lines, per reason (under lock): a flood of
+                                          bad requests or wrong passwords writes a few lines
+                                          and one count */
     struct {
         uint8_t tag[XS_HASH_BYTES]; /* keyed hash of "user\0password" */
         time_t until;               /* wall-clock seconds it is good until; 0: free */
     } logins[S_LOGINS];
 };
+
+/* Refusals logged per reason, at most this many lines a window, then one count. */
+#define S_LOG_LINES 5
+#define S_LOG_WINDOW_S 60
+
+/* Logs a refusal (a request that did not parse, a 4xx, a wrong password) under key through
+ * the server's limiter. */
+__attribute__((format(printf, 3, 4))) static void s_refusal(xs_http_t *http, const char *key,
+                                                            const char *fmt, ...) {
+    char message[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    pthread_mutex_lock(&http->lock);
+    xs_event_limited(&http->log_limit, key, XS_SEV_WARNING, NULL, "%s", message);
+    pthread_mutex_unlock(&http->lock);
+}
 
 /* What the server keeps of one connection (MHD's socket context): who it is, and whether a
  * request line of it parsed. */
@@ -300,7 +322,8 @@ static void s_connection(void *cls, struct MHD_Connection *con, void **socket_co
     }
     pthread_mutex_unlock(&http->lock);
     if (status)
-        xs_log("web: %s 请求无法解析 (the request line did not parse) → %u", s->client, status);
+        s_refusal(http, "web/unparsed",
+                  "web: %s 请求无法解析 (the request line did not parse) → %u", s->client, status);
     free(s);
 }
 
@@ -342,7 +365,7 @@ static void s_conn_free(s_conn_t *c) {
 /* Called when a request ends, however: one line for every 4xx, then the record is freed. */
 static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
                         enum MHD_RequestTerminationCode code) {
-    (void)cls;
+    xs_http_t *http = cls;
     (void)code;
     s_conn_t *c = *con_cls;
     *con_cls = NULL;
@@ -350,8 +373,11 @@ static void s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     unsigned status = s_status(con);
     if (!c)
         return;
-    if (status >= 400 && status < 500)
-        xs_log("web: %s %s %s → %u", c->client, c->method, c->path, status);
+    if (status >= 400 && status < 500) {
+        char key[16];
+        snprintf(key, sizeof key, "web/%u", status);
+        s_refusal(http, key, "web: %s %s %s → %u", c->client, c->method, c->path, status);
+    }
     s_conn_free(c);
 }
 
@@ -513,8 +539,9 @@ static int s_login(xs_http_t *http, xs_http_request_t *req) {
     }
     if (!ok) {
         s_sleep_ms(S_WRONG_PASSWORD_MS);
-        xs_log("web: %s 登录失败：用户名或密码错误 (login failed: wrong user or password)",
-               req->conn ? req->conn->client : "?");
+        s_refusal(http, "web/login",
+                  "web: %s 登录失败：用户名或密码错误 (login failed: wrong user or password)",
+                  req->conn ? req->conn->client : "?");
         goto out;
     }
     pthread_mutex_lock(&http->lock);
@@ -951,6 +978,7 @@ xs_err xs_http_start(xs_http_t **out, const xs_http_config_t *config) {
         return XS_ENOMEM;
     pthread_mutex_init(&http->lock, NULL);
     pthread_mutex_init(&http->verify_lock, NULL);
+    xs_log_limit_init(&http->log_limit, S_LOG_LINES, S_LOG_WINDOW_S);
     http->handler = config->handler;
     http->ctx = config->ctx;
     http->loopback = l.loopback;

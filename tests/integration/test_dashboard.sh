@@ -253,6 +253,13 @@ check "each refusal is logged with the client and status" \
           grep -q "web: 127.0.0.1 .* → 431" "$TMP/web.log" &&
           grep -q "web: 127.0.0.1 GET / → 421" "$TMP/web.log" &&
           grep -q "web: 127.0.0.1 GET /?year=2025 → 400" "$TMP/web.log"'
+# A flood of one refusal writes a few lines, not one each: the log cannot fill the disk.
+for i in $(seq 1 12); do
+    raw "DELETE /flood$i HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" >/dev/null
+done
+check "12 refused DELETEs are logged at most 5 times a minute: $(grep -c "DELETE /flood" "$TMP/web.log")" \
+    eval '[ "$(grep -c "DELETE /flood" "$TMP/web.log")" -ge 1 ] &&
+          [ "$(grep -c "DELETE /flood" "$TMP/web.log")" -le 5 ]'
 kill -TERM "$WEB_PID"
 bg_wait "$WEB_PID" 10 || fail "the dashboard did not stop on SIGTERM"
 check_eq "SIGTERM stops it cleanly" 0 "${BG_RC:-}"
