@@ -1077,13 +1077,88 @@ xs_err xs_backup_path_beside(const char *dir_given, const char *label, char *out
 
 /* ---- a program's backup commands ---- */
 
-int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char *out,
+/* One backup of a directory being pruned: its name and modification time. */
+typedef struct s_kept {
+    char name[256];
+    struct timespec mtime;
+} s_kept_t;
+
+static int s_kept_newer_first(const void *a, const void *b) {
+    const s_kept_t *x = a, *y = b;
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec > y->mtime.tv_sec ? -1 : 1;
+    if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+        return x->mtime.tv_nsec > y->mtime.tv_nsec ? -1 : 1;
+    return strcmp(y->name, x->name);
+}
+
+/* Removes dir's KIND-*.xsbak files beyond the newest keep; says what it removed. */
+static void s_prune(const xs_backup_program_t *p, const char *dir, unsigned keep) {
+    char path[4600];
+    size_t n = 0, cap = 0, klen = strlen(p->kind);
+    s_kept_t *all = NULL;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        struct stat st;
+        if (len < klen + 1 + sizeof XS_BACKUP_SUFFIX || len >= sizeof all->name ||
+            strncmp(e->d_name, p->kind, klen) != 0 || e->d_name[klen] != '-' ||
+            strcmp(e->d_name + len - (sizeof XS_BACKUP_SUFFIX - 1), XS_BACKUP_SUFFIX) != 0)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            s_kept_t *grown = realloc(all, (cap = cap ? 2 * cap : 64) * sizeof *all);
+            if (!grown)
+                break;
+            all = grown;
+        }
+        snprintf(all[n].name, sizeof all[n].name, "%s", e->d_name);
+        all[n++].mtime = st.st_mtim;
+    }
+    if (d)
+        closedir(d);
+    if (n > keep)
+        qsort(all, n, sizeof *all, s_kept_newer_first);
+    for (size_t i = keep; i < n; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, all[i].name);
+        if (unlink(path) == 0)
+            printf("已删除较早的备份 (older backup removed): %s\n", path);
+        else
+            xs_log("无法删除较早的备份 %s (cannot remove an older backup): %s", path,
+                   strerror(errno));
+    }
+    free(all);
+}
+
+int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char *out, unsigned keep,
                       xs_backup_info_t *info) {
-    char path[4096], format_text[16], when[XS_TEXT_TIME_MAX];
+    char path[4096], format_text[16], when[XS_TEXT_TIME_MAX], named[4600], stamp[16];
     unsigned format;
+    struct stat st;
     xs_store_t *store = NULL;
+    const char *into = NULL; /* the directory out names, when it is one */
     if (snprintf(path, sizeof path, "%s/store", dir) >= (int)sizeof path)
         return XS_EXIT_USAGE;
+    if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
+        into = out;
+        xs_backup_stamp((int64_t)time(NULL), stamp);
+        for (unsigned k = 1;; k++) {
+            int w = k == 1 ? snprintf(named, sizeof named, "%s/%s-%s%s", into, p->kind, stamp,
+                                      XS_BACKUP_SUFFIX)
+                           : snprintf(named, sizeof named, "%s/%s-%s-%u%s", into, p->kind, stamp, k,
+                                      XS_BACKUP_SUFFIX);
+            if (w < 0 || (size_t)w >= sizeof named)
+                return XS_EXIT_USAGE;
+            if (access(named, F_OK) != 0)
+                break;
+            if (k > 1000)
+                return XS_EXIT_FAIL;
+        }
+        out = named;
+    }
     xs_err err = xs_store_format_read(path, p->tables, p->format_key, &format);
     if (err == XS_ENOTFOUND) {
         xs_log("%s %s", dir, p->not_here);
@@ -1106,6 +1181,8 @@ int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char 
            "格式 (format) %s，快照时间 (snapshot at) %s\n",
            out, (double)info->store_bytes / (1024.0 * 1024.0), (unsigned long long)info->entries,
            info->store_format, when);
+    if (into && keep)
+        s_prune(p, into, keep);
     return XS_EXIT_OK;
 }
 
@@ -1207,7 +1284,7 @@ int xs_backup_migrate_begin(const xs_backup_program_t *p, const char *dir, const
         }
     }
     printf("升级前先备份 (backing up first) 到 %s\n", used);
-    if (xs_backup_command(p, dir, used, &info) != XS_EXIT_OK) {
+    if (xs_backup_command(p, dir, used, 0, &info) != XS_EXIT_OK) {
         xs_log("备份没有完成，未升级 (the backup failed: nothing upgraded)");
         return XS_EXIT_FAIL;
     }

@@ -187,6 +187,25 @@ run "$NODE" export --dir "$TMP/n2" --out "$TMP/n2-usb.bundle"
 check_rc "after a sync the node exports again" 0
 echo "# (d) took $(($(now_ms) - t0)) ms"
 
+# ---- daily backups into a directory, the newest kept ----------------------------------------
+
+mkdir -p "$TMP/daily"
+touch "$TMP/daily/notes.txt" "$TMP/daily/node-20250101-000000.xsbak" # not the hub's: kept
+for i in 1 2 3 4; do
+    run "$HUB" backup --dir "$H" --out "$TMP/daily" --keep 3
+    check_rc "backup $i into a directory" 0
+done
+check "each is named hub-TIME.xsbak inside it: $(head -n 1 <<<"$OUT")" \
+    eval 'has "$OUT" "$TMP/daily/hub-" && has "$OUT" ".xsbak"'
+check_eq "--keep 3 leaves the 3 newest of the hub's 4" 3 "$(ls "$TMP/daily"/hub-*.xsbak | wc -l)"
+check "the oldest was the one removed, and said: $OUT" has "$OUT" "older backup removed"
+check "files that are not the hub's backups are left alone" \
+    eval 'test -f "$TMP/daily/notes.txt" && test -f "$TMP/daily/node-20250101-000000.xsbak"'
+run "$HUB" restore --dir "$TMP/from-daily" --from "$(ls -t "$TMP/daily"/hub-*.xsbak | head -n 1)"
+check_rc "the newest daily backup restores" 0
+run "$HUB" backup --dir "$H" --out "$TMP/daily" --keep 0
+check_rc "--keep 0 is refused" 2
+
 # ---- (b) a store of a future format is refused -------------------------------------------------
 
 bg_kill "$HUB_PID" TERM
