@@ -65,9 +65,10 @@ execute_process(COMMAND gzip -9n -c ${XS_DEB_DIR}/changelog.Debian
                 OUTPUT_FILE ${XS_DEB_DIR}/changelog.Debian.gz COMMAND_ERROR_IS_FATAL ANY)
 
 xs_deb_files(common xueshi-common "" "" "")
-xs_deb_files(hub xueshi-hub "xueshi-hub.service xueshi-hub-web.service" xueshi-node
-             /etc/xueshi/hub.conf)
-xs_deb_files(node xueshi-node "xueshi-node.service xueshi-node-web.service" xueshi-hub
+xs_deb_files(hub xueshi-hub "xueshi-hub.service xueshi-hub-web.service xueshi-hub-backup.timer"
+             xueshi-node /etc/xueshi/hub.conf)
+xs_deb_files(node xueshi-node
+             "xueshi-node.service xueshi-node-web.service xueshi-node-backup.timer" xueshi-hub
              /etc/xueshi/node.conf)
 
 set(CPACK_DEBIAN_COMMON_PACKAGE_NAME xueshi-common)

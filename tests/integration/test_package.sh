@@ -186,6 +186,34 @@ for u in $UNITS; do
         check "$u starts after its sync unit" grep -qE "^After=.*\b$prog\.service\b" "$unit"
     fi
 done
+# The nightly backups: a oneshot service as the xueshi user, hardened, into the state
+# directory, keeping 14; its timer catches up after a night the machine was off.
+for prog in xueshi-hub xueshi-node; do
+    kind=${prog#xueshi-}
+    for u in $prog-backup.service $prog-backup.timer; do
+        unit=$ROOT/lib/systemd/system/$u
+        if [ ! -f "$unit" ]; then
+            fail "no unit /lib/systemd/system/$u in the packages"
+            continue
+        fi
+        run env MANPATH="$ROOT/usr/share/man" systemd-analyze verify --root="$ROOT" "/lib/systemd/system/$u"
+        check_eq "systemd-analyze verify $u: exit 0, nothing said" "0 " "$RC $OUT$ERR"
+    done
+    unit=$ROOT/lib/systemd/system/$prog-backup.service
+    for line in "Type=oneshot" "User=xueshi" "Group=xueshi" "ProtectSystem=strict" \
+        "ReadWritePaths=/var/lib/xueshi" "StateDirectory=xueshi/backups" "NoNewPrivileges=yes" \
+        "CapabilityBoundingSet=" "PrivateNetwork=yes" \
+        "ExecStart=/usr/bin/$prog backup --config /etc/xueshi/$kind.conf --out /var/lib/xueshi/backups --keep 14" \
+        "ConditionPathExists=/var/lib/xueshi/$kind/$kind.secret"; do
+        check "$prog-backup.service has $line" grep -qx -- "$line" "$unit"
+    done
+    for line in "Persistent=true" "WantedBy=timers.target"; do
+        check "$prog-backup.timer has $line" grep -qx -- "$line" "$ROOT/lib/systemd/system/$prog-backup.timer"
+    done
+    check "$prog-backup.timer runs daily" grep -qE "^OnCalendar=\*-\*-\* " \
+        "$ROOT/lib/systemd/system/$prog-backup.timer"
+done
+
 # verify can fail: a unit whose program the root lacks is refused.
 sed 's|^ExecStart=/usr/bin/xueshi-hub |ExecStart=/usr/bin/xueshi-absent |' \
     "$ROOT/lib/systemd/system/xueshi-hub.service" >"$ROOT/lib/systemd/system/xs-broken.service"
