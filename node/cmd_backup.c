@@ -7,7 +7,6 @@
 
 #include "node.h"
 #include "xs/backup.h"
-#include "xs/text.h"
 
 #define S_BACKUP_USAGE                                                                             \
     "xueshi-node backup --dir DIR --out FILE|DIRECTORY [--keep N]\n"                               \
@@ -28,21 +27,14 @@ int node_cmd_backup(int argc, char **argv) {
     const size_t nopts = sizeof opts / sizeof opts[0];
     const char *pos[1];
     size_t npos;
-    unsigned keep = 0;
     xs_backup_info_t info;
     if (node_args(argc, argv, opts, nopts, pos, 0, &npos) != XS_OK ||
         xs_cli_get(opts, nopts, "help") || !xs_cli_get(opts, nopts, "dir") ||
         !xs_cli_get(opts, nopts, "out"))
         return node_usage(S_BACKUP_USAGE);
-    const char *keep_text = xs_cli_get(opts, nopts, "keep");
-    uint64_t n = 0;
-    if (keep_text &&
-        (xs_text_parse_fixed(keep_text, strlen(keep_text), 0, XS_BACKUP_KEEP_MAX, &n) != XS_OK ||
-         n == 0))
-        return node_usage(S_BACKUP_USAGE);
-    keep = (unsigned)n;
     return xs_backup_command(&node_backup_program, xs_cli_get(opts, nopts, "dir"),
-                             xs_cli_get(opts, nopts, "out"), keep, &info);
+                             xs_cli_get(opts, nopts, "out"), xs_cli_get(opts, nopts, "keep"),
+                             &info);
 }
 
 static xs_err s_mark_restored(xs_txn_t *txn, void *ctx) {

@@ -1133,13 +1133,21 @@ static void s_prune(const xs_backup_program_t *p, const char *dir, unsigned keep
     free(all);
 }
 
-int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char *out, unsigned keep,
-                      xs_backup_info_t *info) {
+int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char *out,
+                      const char *keep_text, xs_backup_info_t *info) {
     char path[4096], format_text[16], when[XS_TEXT_TIME_MAX], named[4600], stamp[16];
     unsigned format;
     struct stat st;
     xs_store_t *store = NULL;
     const char *into = NULL; /* the directory out names, when it is one */
+    uint64_t keep = 0;
+    if (keep_text &&
+        (xs_text_parse_fixed(keep_text, strlen(keep_text), 0, XS_BACKUP_KEEP_MAX, &keep) != XS_OK ||
+         keep == 0)) {
+        xs_log("--keep %s：须为 1 到 %u 之间的整数 (must be a whole number from 1 to %u)",
+               keep_text, XS_BACKUP_KEEP_MAX, XS_BACKUP_KEEP_MAX);
+        return XS_EXIT_USAGE;
+    }
     if (snprintf(path, sizeof path, "%s/store", dir) >= (int)sizeof path)
         return XS_EXIT_USAGE;
     if (stat(out, &st) == 0 && S_ISDIR(st.st_mode)) {
@@ -1182,7 +1190,7 @@ int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char 
            out, (double)info->store_bytes / (1024.0 * 1024.0), (unsigned long long)info->entries,
            info->store_format, when);
     if (into && keep)
-        s_prune(p, into, keep);
+        s_prune(p, into, (unsigned)keep);
     return XS_EXIT_OK;
 }
 
@@ -1284,7 +1292,7 @@ int xs_backup_migrate_begin(const xs_backup_program_t *p, const char *dir, const
         }
     }
     printf("升级前先备份 (backing up first) 到 %s\n", used);
-    if (xs_backup_command(p, dir, used, 0, &info) != XS_EXIT_OK) {
+    if (xs_backup_command(p, dir, used, NULL, &info) != XS_EXIT_OK) {
         xs_log("备份没有完成，未升级 (the backup failed: nothing upgraded)");
         return XS_EXIT_FAIL;
     }

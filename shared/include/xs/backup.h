@@ -136,11 +136,12 @@ typedef struct xs_backup_program {
 /* `PROGRAM backup`: backs DIR up to out (xs_backup_write), its store opened read-only (any
  * format; nothing is written to it, whoever serves it meanwhile), and prints what was
  * written. When out is a directory the file is named there, OUT/KIND-STAMP.xsbak (a second
- * one in the same second gets "-2", "-3"...), and keep (≥ 1; 0: all) then removes that
- * directory's oldest KIND-*.xsbak files (by modification time) beyond the newest keep. *info
- * gets what was written. Returns the exit code, having said why on failure. */
-int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char *out, unsigned keep,
-                      xs_backup_info_t *info);
+ * one in the same second gets "-2", "-3"...), and keep (`--keep`'s text: 1 ..
+ * XS_BACKUP_KEEP_MAX; NULL: all) then removes that directory's oldest KIND-*.xsbak files (by
+ * modification time) beyond the newest keep. *info gets what was written. Returns the exit
+ * code, having said why on failure (XS_EXIT_USAGE for a keep that is not such a number). */
+int xs_backup_command(const xs_backup_program_t *p, const char *dir, const char *out,
+                      const char *keep, xs_backup_info_t *info);
 
 /* The check of a restore every program makes (xs_backup_check_fn): with dir NULL, that the
  * file's store format is not newer than p->format; with dir the extracted copy, that its store
