@@ -50,16 +50,7 @@ xs_err hub_meta_put(xs_txn_t *txn, hub_meta name, const void *value, size_t len)
 }
 
 xs_err hub_meta_get_u64(xs_txn_t *txn, hub_meta name, uint64_t *value) {
-    xs_bytes_t v;
-    xs_err err = hub_meta_get(txn, name, &v);
-    *value = 0;
-    if (err == XS_ENOTFOUND)
-        return XS_OK;
-    if (err == XS_OK && v.len != 8)
-        return XS_ECORRUPT;
-    if (err == XS_OK)
-        *value = xs_store_key_u64(v.ptr);
-    return err;
+    return xs_store_get_u64(txn, HUB_T_META, s_meta_keys[name].key, s_meta_keys[name].len, value);
 }
 
 xs_err hub_meta_put_u64(xs_txn_t *txn, hub_meta name, uint64_t value) {

@@ -96,16 +96,7 @@ static size_t s_key(char *key, size_t size, const char *prefix, const char *suff
 
 /* Reads a stored counter: 0 when absent. */
 static xs_err s_get(xs_txn_t *txn, const char *key, size_t klen, uint64_t *value) {
-    xs_bytes_t v;
-    xs_err err = xs_store_get(txn, HUB_T_METRICS, key, klen, &v);
-    *value = 0;
-    if (err == XS_ENOTFOUND)
-        return XS_OK;
-    if (err == XS_OK && v.len != 8)
-        return XS_ECORRUPT;
-    if (err == XS_OK)
-        *value = xs_store_key_u64(v.ptr);
-    return err;
+    return xs_store_get_u64(txn, HUB_T_METRICS, key, klen, value);
 }
 
 /* Adds delta to the counter named by prefix (and suffix). */

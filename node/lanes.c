@@ -52,18 +52,9 @@ xs_err node_lane_get(xs_txn_t *txn, const node_lane_t *lane, node_lane_counter w
     if (!lane->origin)
         return node_meta_get_u64(txn, s_own_counter(which), out);
     uint8_t key[64];
-    xs_bytes_t v;
     const char *name = s_sat_counter(which);
-    *out = 0;
-    xs_err err = xs_store_get(txn, NODE_T_SAT_STATE, key,
-                              s_sat_key(lane->origin, name, strlen(name), key), &v);
-    if (err == XS_ENOTFOUND)
-        return XS_OK;
-    if (err == XS_OK && v.len != 8)
-        return XS_ECORRUPT;
-    if (err == XS_OK)
-        *out = xs_store_key_u64(v.ptr);
-    return err;
+    return xs_store_get_u64(txn, NODE_T_SAT_STATE, key,
+                            s_sat_key(lane->origin, name, strlen(name), key), out);
 }
 
 xs_err node_lane_put(xs_txn_t *txn, const node_lane_t *lane, node_lane_counter which,

@@ -329,6 +329,20 @@ xs_err xs_store_get(xs_txn_t *t, unsigned table, const void *key, size_t klen, x
     return XS_OK;
 }
 
+xs_err xs_store_get_u64(xs_txn_t *txn, unsigned table, const void *key, size_t klen,
+                        uint64_t *value) {
+    xs_bytes_t v;
+    xs_err err = xs_store_get(txn, table, key, klen, &v);
+    *value = 0;
+    if (err == XS_ENOTFOUND)
+        return XS_OK;
+    if (err == XS_OK && v.len != 8)
+        return XS_ECORRUPT;
+    if (err == XS_OK)
+        *value = xs_store_key_u64(v.ptr);
+    return err;
+}
+
 xs_err xs_store_del(xs_txn_t *t, unsigned table, const void *key, size_t klen) {
     if (!s_table_ok(t, table))
         return XS_EINVAL;

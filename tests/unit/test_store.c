@@ -280,6 +280,11 @@ static void test_put_get_del_count(void **state) {
     s_expect_value(txn, T_BETA, "apple", "pie");
     assert_int_equal(xs_store_count(txn, T_ALPHA, &count), XS_OK);
     assert_int_equal(count, 3);
+    /* A counter: absent is 0; a value of another length than 8 bytes is corrupt. */
+    count = 7;
+    assert_int_equal(xs_store_get_u64(txn, T_ALPHA, "durian", 6, &count), XS_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(xs_store_get_u64(txn, T_ALPHA, "apple", 5, &count), XS_ECORRUPT);
     xs_store_end(&txn);
     xs_store_end(&txn); /* NULL is accepted */
     xs_store_close(&st);

@@ -66,6 +66,11 @@ XS_MUST_USE xs_err xs_store_put(xs_txn_t *txn, unsigned table, const void *key, 
 XS_MUST_USE xs_err xs_store_get(xs_txn_t *txn, unsigned table, const void *key, size_t klen,
                                 xs_bytes_t *val);
 
+/* Reads an 8-byte big-endian counter stored under key in table into *value: 0 when absent.
+ * XS_ECORRUPT when the value is not 8 bytes; the store's errors. */
+XS_MUST_USE xs_err xs_store_get_u64(xs_txn_t *txn, unsigned table, const void *key, size_t klen,
+                                    uint64_t *value);
+
 /* Deletes key from table. XS_ENOTFOUND when absent. */
 XS_MUST_USE xs_err xs_store_del(xs_txn_t *txn, unsigned table, const void *key, size_t klen);
 
