@@ -108,6 +108,8 @@ typedef struct hub {
     xs_policy_t *policy; /* the county policy, decoded from the stored compiled blob; NULL only
                             when opened with HUB_OPEN_ANY_POLICY and the blob does not decode */
     uint8_t policy_hash[XS_HASH_BYTES]; /* hash of the stored blob policy was decoded from */
+    uint32_t rotations; /* statements of the key rotation chain id was last checked against
+                           (keys.c): a chain of as many needs no second look */
 } hub_t;
 
 /* Flags of hub_open. */

@@ -22,28 +22,21 @@ xs_err hub_keys_chain(xs_txn_t *txn, xs_bytes_t *chain) {
     return err;
 }
 
-/* The key in force by the chain in txn into key; *has = 0 when the hub never rotated. */
-static xs_err s_in_force(xs_txn_t *txn, uint8_t key[XS_SIGN_PK_BYTES], int *has) {
+/* The key in force by the chain in txn into key, and the chain's statements into *count;
+ * *has = 0 when the hub never rotated. */
+static xs_err s_in_force(xs_txn_t *txn, uint8_t key[XS_SIGN_PK_BYTES], int *has, uint32_t *count) {
     xs_bytes_t chain;
     xs_rotation_t steps[XS_ROTATION_CHAIN_MAX];
     size_t n;
     xs_err err = hub_keys_chain(txn, &chain);
     *has = 0;
+    *count = 0;
     if (err != XS_OK || chain.len == 0)
         return err;
-    /* The chain is the hub's own: follow it from its first key. */
-    xs_rotation_t first;
-    xs_reader_t r;
-    uint32_t count, len;
-    const uint8_t *env;
-    xs_reader_init(&r, chain.ptr, chain.len);
-    if (xs_codec_get_array(&r, &count) != XS_OK || count == 0 ||
-        xs_codec_get_bin(&r, &env, &len) != XS_OK)
-        return XS_ECORRUPT;
-    if ((err = xs_rotation_open(env, len, &first)) == XS_OK)
-        err = xs_rotation_follow(chain.ptr, chain.len, first.old_key, key, steps,
-                                 XS_ROTATION_CHAIN_MAX, &n);
-    if (err != XS_OK)
+    /* The chain is the hub's own: followed from its first key. */
+    if (xs_rotation_chain_count(chain.ptr, chain.len, count) != XS_OK ||
+        xs_rotation_follow(chain.ptr, chain.len, NULL, key, steps, XS_ROTATION_CHAIN_MAX, &n) !=
+            XS_OK)
         return XS_ECORRUPT;
     *has = 1;
     return XS_OK;
@@ -61,16 +54,12 @@ static xs_err s_rotate_step(xs_txn_t *txn, void *ctx) {
     s_rotate_t *r = ctx;
     xs_bytes_t chain, policy;
     xs_writer_t statement, grown, env;
-    uint32_t count = 0;
+    uint32_t count;
     xs_err err = hub_keys_chain(txn, &chain);
     if (err != XS_OK)
         return err;
-    if (chain.len) {
-        xs_reader_t rd;
-        xs_reader_init(&rd, chain.ptr, chain.len);
-        if (xs_codec_get_array(&rd, &count) != XS_OK)
-            return XS_ECORRUPT;
-    }
+    if (xs_rotation_chain_count(chain.ptr, chain.len, &count) != XS_OK)
+        return XS_ECORRUPT;
     xs_writer_init(&statement, XS_ROTATION_MAX_BYTES);
     xs_writer_init(&grown, XS_ROTATION_CHAIN_MAX_BYTES);
     xs_writer_init(&env, XS_RECEIPT_POLICY_MAX_BYTES);
@@ -135,6 +124,7 @@ xs_err hub_keys_rotate(hub_t *hub, int64_t now, xs_rotation_t *done) {
     }
     xs_identity_destroy(&hub->id);
     hub->id = next;
+    hub->rotations = r.done.number;
     *done = r.done;
     return XS_OK;
 }
@@ -143,12 +133,16 @@ xs_err hub_keys_check(hub_t *hub) {
     xs_txn_t *txn = NULL;
     uint8_t key[XS_SIGN_PK_BYTES];
     int has;
+    uint32_t count;
     xs_err err = xs_store_read(hub->store, &txn);
     if (err == XS_OK)
-        err = s_in_force(txn, key, &has);
+        err = s_in_force(txn, key, &has, &count);
     xs_store_end(&txn);
-    if (err != XS_OK || !has || memcmp(key, xs_identity_public(hub->id)->sign, sizeof key) == 0)
+    if (err != XS_OK)
         return err;
+    hub->rotations = count;
+    if (!has || memcmp(key, xs_identity_public(hub->id)->sign, sizeof key) == 0)
+        return XS_OK;
     xs_identity_t *next = NULL;
     if (xs_identity_load(&next, hub->dir, S_NEXT) == XS_OK &&
         memcmp(key, xs_identity_public(next)->sign, sizeof key) == 0 &&
@@ -170,12 +164,23 @@ xs_err hub_keys_check(hub_t *hub) {
 xs_err hub_keys_follow(hub_t *hub, xs_txn_t *txn, int *changed) {
     uint8_t key[XS_SIGN_PK_BYTES];
     int has;
+    uint32_t count;
+    xs_bytes_t chain;
     if (changed)
         *changed = 0;
-    xs_err err = s_in_force(txn, key, &has);
-    if (err != XS_OK || !has || !hub->id ||
-        memcmp(key, xs_identity_public(hub->id)->sign, sizeof key) == 0)
+    /* Asked at every session: the chain only grows, so one of the length last checked is the
+     * same chain, and its signatures need no second look. */
+    xs_err err = hub_keys_chain(txn, &chain);
+    if (err == XS_OK && xs_rotation_chain_count(chain.ptr, chain.len, &count) != XS_OK)
+        err = XS_ECORRUPT;
+    if (err != XS_OK || count == hub->rotations || !hub->id)
         return err;
+    if ((err = s_in_force(txn, key, &has, &count)) != XS_OK)
+        return err;
+    if (!has || memcmp(key, xs_identity_public(hub->id)->sign, sizeof key) == 0) {
+        hub->rotations = count;
+        return XS_OK;
+    }
     xs_identity_t *fresh = NULL;
     /* The rotation may not have renamed its file yet: the successor is then hub-next. */
     if ((err = xs_identity_load(&fresh, hub->dir, "hub")) == XS_OK &&
@@ -191,6 +196,7 @@ xs_err hub_keys_follow(hub_t *hub, xs_txn_t *txn, int *changed) {
     }
     xs_identity_destroy(&hub->id);
     hub->id = fresh;
+    hub->rotations = count;
     if (changed)
         *changed = 1;
     return XS_OK;

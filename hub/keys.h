@@ -22,7 +22,8 @@ XS_MUST_USE xs_err hub_keys_rotate(hub_t *hub, int64_t now, xs_rotation_t *done)
 XS_MUST_USE xs_err hub_keys_check(hub_t *hub);
 
 /* Reloads DIR/hub.secret when the chain in txn names a key in force other than hub->id's
- * (`xueshi-hub rotate-keys` ran beside a running hub); *changed (may be NULL) says so. */
+ * (`xueshi-hub rotate-keys` ran beside a running hub); *changed (may be NULL) says so. A
+ * chain as long as the one hub->id was last checked against is not read further. */
 XS_MUST_USE xs_err hub_keys_follow(hub_t *hub, xs_txn_t *txn, int *changed);
 
 /* The chain of rotation statements (xs_rotation_follow reads it), borrowed until txn ends;

@@ -236,7 +236,8 @@ xs_err node_county_try(const node_county_keys_t *keys,
 
 xs_err node_county_follow(xs_txn_t *txn, const void *chain, size_t chain_len, int *rotated) {
     xs_rotation_t steps[XS_ROTATION_CHAIN_MAX];
-    size_t n, held = 0;
+    size_t n;
+    uint32_t held = 0;
     uint8_t trusted[XS_SIGN_PK_BYTES], current[XS_SIGN_PK_BYTES], keys[64];
     xs_bytes_t v;
     node_meta_key where = NODE_META_COUNTY_KEY;
@@ -252,10 +253,8 @@ xs_err node_county_follow(xs_txn_t *txn, const void *chain, size_t chain_len, in
         return err;
     /* Never back to a shorter chain: an old statement replayed changes nothing. */
     if ((err = node_meta_get(txn, NODE_META_ROTATIONS, &v)) == XS_OK) {
-        xs_reader_t r;
-        uint32_t count;
-        xs_reader_init(&r, v.ptr, v.len);
-        held = xs_codec_get_array(&r, &count) == XS_OK ? count : 0;
+        if (xs_rotation_chain_count(v.ptr, v.len, &held) != XS_OK)
+            held = 0; /* unreadable: the chain that opened replaces it */
     } else if (err != XS_ENOTFOUND) {
         return err;
     }

@@ -142,8 +142,7 @@ static xs_err s_copy(void *ctx, const xs_rotation_t *r, const uint8_t *env, uint
     return XS_OK;
 }
 
-/* The number of statements in a chain that opens; 0 for none. */
-static xs_err s_count(const void *chain, size_t chain_len, uint32_t *count) {
+xs_err xs_rotation_chain_count(const void *chain, size_t chain_len, uint32_t *count) {
     xs_reader_t rd;
     *count = 0;
     if (chain_len == 0)
@@ -156,7 +155,7 @@ xs_err xs_rotation_chain_append(xs_writer_t *out, const void *chain, size_t chai
                                 const void *envelope, size_t len) {
     xs_rotation_t r;
     uint32_t count;
-    xs_err err = s_count(chain, chain_len, &count);
+    xs_err err = xs_rotation_chain_count(chain, chain_len, &count);
     if (err != XS_OK)
         return err;
     if (count >= XS_ROTATION_CHAIN_MAX)
@@ -188,7 +187,7 @@ static xs_err s_follow(void *ctx, const xs_rotation_t *r, const uint8_t *env, ui
     (void)env;
     (void)len;
     s_follow_t *f = ctx;
-    if (memcmp(r->old_key, f->trusted, XS_SIGN_PK_BYTES) == 0 ||
+    if (!f->trusted || memcmp(r->old_key, f->trusted, XS_SIGN_PK_BYTES) == 0 ||
         memcmp(r->new_key, f->trusted, XS_SIGN_PK_BYTES) == 0)
         f->found = 1;
     if (f->n < f->max)
@@ -208,6 +207,8 @@ xs_err xs_rotation_follow(const void *chain, size_t chain_len,
     if (err != XS_OK)
         return err;
     if (f.n == 0) {
+        if (!trusted)
+            return XS_EINVAL; /* no chain: no first key to follow from */
         memcpy(current, trusted, XS_SIGN_PK_BYTES);
         return XS_OK;
     }

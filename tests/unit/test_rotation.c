@@ -87,6 +87,19 @@ static void test_node_follows_chain_from_any_key_it_held(void **state) {
         assert_memory_equal(current, s_pk(k[2]), 32);
         assert_int_equal(n, 2);
     }
+    /* The hub reads its own chain from its first key; the header says how many it holds. */
+    uint32_t count;
+    assert_int_equal(
+        xs_rotation_follow(chain.data, chain.len, NULL, current, steps, XS_ROTATION_CHAIN_MAX, &n),
+        XS_OK);
+    assert_memory_equal(current, s_pk(k[2]), 32);
+    assert_int_equal(xs_rotation_chain_count(chain.data, chain.len, &count), XS_OK);
+    assert_int_equal(count, 2);
+    assert_int_equal(xs_rotation_chain_count(NULL, 0, &count), XS_OK);
+    assert_int_equal(count, 0);
+    assert_int_equal(xs_rotation_chain_count("\xc0", 1, &count), XS_EMALFORMED);
+    assert_int_equal(xs_rotation_follow(NULL, 0, NULL, current, steps, XS_ROTATION_CHAIN_MAX, &n),
+                     XS_EINVAL);
     /* Another hub's key is not in the chain. */
     assert_int_equal(xs_rotation_follow(chain.data, chain.len, s_pk(other), current, steps,
                                         XS_ROTATION_CHAIN_MAX, &n),

@@ -44,9 +44,14 @@ XS_MUST_USE xs_err xs_rotation_open(const void *envelope, size_t len, xs_rotatio
 XS_MUST_USE xs_err xs_rotation_chain_append(xs_writer_t *out, const void *chain, size_t chain_len,
                                             const void *envelope, size_t len);
 
+/* The number of statements chain (chain_len bytes; 0: none) says it holds, from its array
+ * header alone (nothing is verified) into *count. XS_EMALFORMED. */
+XS_MUST_USE xs_err xs_rotation_chain_count(const void *chain, size_t chain_len, uint32_t *count);
+
 /* Follows chain (chain_len bytes; 0: none) from trusted, a key the caller trusts (the one it
- * was given, or one it has followed to since): every statement must open, be numbered 1, 2,
- * … and retire its predecessor's new key, and trusted must be one of the chain's keys.
+ * was given, or one it has followed to since; NULL: the chain's own first key, for the hub
+ * reading the chain it made): every statement must open, be numbered 1, 2, … and retire its
+ * predecessor's new key, and trusted must be one of the chain's keys.
  * Writes the key in force into current, and the statements into steps (up to max; *nsteps
  * their count, all of them: XS_ETOOBIG when more than max). No chain: current = trusted.
  * XS_ECRYPTO when trusted is not in the chain (another hub's), XS_EMALFORMED, XS_EINVAL (a
