@@ -335,9 +335,9 @@ static xs_err s_meta_entry(void *ctx, const xs_bytes_t *name, const xs_bytes_t *
             const uint8_t *blob;
             size_t len;
             bad = 1;
-            for (size_t k = 0; k < w->county.count && bad; k++)
-                bad =
-                    xs_receipt_policy_open(v->ptr, v->len, w->county.key[k], &blob, &len) != XS_OK;
+            const uint8_t *county;
+            for (size_t k = 0; bad && (county = node_county_key_at(&w->county, k)); k++)
+                bad = xs_receipt_policy_open(v->ptr, v->len, county, &blob, &len) != XS_OK;
         }
         break;
     case NODE_META_ROTATIONS:
@@ -346,9 +346,9 @@ static xs_err s_meta_entry(void *ctx, const xs_bytes_t *name, const xs_bytes_t *
             uint8_t current[XS_SIGN_PK_BYTES];
             size_t n;
             xs_rotation_t *steps = malloc(XS_ROTATION_CHAIN_MAX * sizeof *steps);
-            bad = steps && (xs_rotation_follow(v->ptr, v->len, w->county.key[0], current, steps,
+            bad = steps && (xs_rotation_follow(v->ptr, v->len, w->county.current, current, steps,
                                                XS_ROTATION_CHAIN_MAX, &n) != XS_OK ||
-                            memcmp(current, w->county.key[0], XS_SIGN_PK_BYTES) != 0);
+                            memcmp(current, w->county.current, XS_SIGN_PK_BYTES) != 0);
             free(steps);
         }
         break;
@@ -357,10 +357,10 @@ static xs_err s_meta_entry(void *ctx, const xs_bytes_t *name, const xs_bytes_t *
             xs_roster_entry_t *entries = malloc(XS_ROSTER_MAX * sizeof *entries);
             uint32_t count;
             bad = entries != NULL;
-            for (size_t k = 0; entries && k < w->county.count && bad; k++)
-                bad = xs_roster_open(v->ptr, v->len, w->county.key[k],
-                                     xs_identity_public(w->id)->sign, entries, XS_ROSTER_MAX,
-                                     &count, NULL) != XS_OK;
+            const uint8_t *county;
+            for (size_t k = 0; entries && bad && (county = node_county_key_at(&w->county, k)); k++)
+                bad = xs_roster_open(v->ptr, v->len, county, xs_identity_public(w->id)->sign,
+                                     entries, XS_ROSTER_MAX, &count, NULL) != XS_OK;
             free(entries);
         }
         break;
@@ -724,8 +724,9 @@ static xs_err s_staff_entry(void *ctx, const xs_bytes_t *key, const xs_bytes_t *
     if (!w->has_county)
         return XS_OK; /* nothing to open it against: the meta walk reports a missing key */
     xs_err err = XS_ECRYPTO;
-    for (size_t i = 0; i < w->county.count && err == XS_ECRYPTO; i++)
-        err = xs_staff_part_open(part->ptr, part->len, w->county.key[i], key->ptr, &staff);
+    const uint8_t *county;
+    for (size_t i = 0; err == XS_ECRYPTO && (county = node_county_key_at(&w->county, i)); i++)
+        err = xs_staff_part_open(part->ptr, part->len, county, key->ptr, &staff);
     if (err == XS_OK)
         xs_staff_free(&staff);
     else

@@ -189,48 +189,44 @@ xs_err node_county_box(xs_txn_t *txn, uint8_t key[32]) {
 }
 
 xs_err node_county_keys(xs_txn_t *txn, node_county_keys_t *out) {
-    xs_rotation_t steps[XS_ROTATION_CHAIN_MAX];
     xs_bytes_t chain;
-    size_t n = 0;
-    uint8_t current[XS_SIGN_PK_BYTES];
-    out->count = 0;
-    xs_err err = node_county_key(txn, out->key[0]);
+    uint8_t followed[XS_SIGN_PK_BYTES];
+    out->nsteps = 0;
+    xs_err err = node_county_key(txn, out->current);
     if (err != XS_OK)
         return err;
-    out->count = 1;
-    out->retired_at[0] = INT64_MAX;
     err = node_meta_get(txn, NODE_META_ROTATIONS, &chain);
     if (err == XS_ENOTFOUND)
         return XS_OK;
-    if (err == XS_OK && xs_rotation_follow(chain.ptr, chain.len, out->key[0], current, steps,
-                                           XS_ROTATION_CHAIN_MAX, &n) != XS_OK)
+    /* The chain was followed to the key in force when it was stored: its statements' old keys
+     * are the retired ones. */
+    if (err == XS_OK && xs_rotation_follow(chain.ptr, chain.len, out->current, followed, out->steps,
+                                           XS_ROTATION_CHAIN_MAX, &out->nsteps) != XS_OK)
         err = XS_ECORRUPT;
-    /* The chain was followed to the key in force: its retired keys are every statement's old
-     * key, the newest first. */
-    for (size_t i = n; err == XS_OK && i-- > 0;) {
-        memcpy(out->key[out->count], steps[i].old_key, XS_SIGN_PK_BYTES);
-        out->retired_at[out->count++] = steps[i].at;
-    }
     return err;
+}
+
+const uint8_t *node_county_key_at(const node_county_keys_t *keys, size_t i) {
+    if (i == 0)
+        return keys->current;
+    return i <= keys->nsteps ? keys->steps[keys->nsteps - i].old_key : NULL;
 }
 
 xs_err node_receipt_open(const node_county_keys_t *keys, const void *envelope, size_t len,
                          xs_receipt_t *out) {
     xs_err err = xs_receipt_open(envelope, len, NULL, out);
-    if (err != XS_OK)
-        return err;
-    for (size_t i = 0; i < keys->count; i++)
-        if (memcmp(keys->key[i], out->hub, XS_SIGN_PK_BYTES) == 0 &&
-            out->issued_at <= keys->retired_at[i])
-            return XS_OK;
-    return XS_ECRYPTO;
+    if (err == XS_OK &&
+        !xs_rotation_trusts(keys->current, keys->steps, keys->nsteps, out->hub, out->issued_at))
+        err = XS_ECRYPTO;
+    return err;
 }
 
 xs_err node_county_try(const node_county_keys_t *keys,
                        xs_err (*open)(void *ctx, const uint8_t key[XS_SIGN_PK_BYTES]), void *ctx) {
     xs_err err = XS_ECRYPTO;
-    for (size_t i = 0; i < keys->count && err == XS_ECRYPTO; i++)
-        err = open(ctx, keys->key[i]);
+    const uint8_t *key;
+    for (size_t i = 0; err == XS_ECRYPTO && (key = node_county_key_at(keys, i)); i++)
+        err = open(ctx, key);
     return err;
 }
 

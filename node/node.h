@@ -141,19 +141,20 @@ void node_close(node_t *node);
  * from "county_key" when the node syncs through a relay, else from "hub_keys". XS_ENOTFOUND
  * when the node has no hub configured. */
 XS_MUST_USE xs_err node_county_key(xs_txn_t *txn, uint8_t key[32]);
-/* Most keys of the county hub a node trusts: the one in force and those it retired. */
-#define NODE_COUNTY_KEYS_MAX (1 + XS_ROTATION_CHAIN_MAX)
-
 /* The county hub's signing keys, as the node's followed rotations (protocol.md §11) say. */
 typedef struct node_county_keys {
-    size_t count;                                        /* keys held, ≥ 1 */
-    uint8_t key[NODE_COUNTY_KEYS_MAX][XS_SIGN_PK_BYTES]; /* [0] in force, then the retired
-                                                            ones, newest first */
-    int64_t retired_at[NODE_COUNTY_KEYS_MAX];            /* unix seconds; [0]: INT64_MAX */
+    uint8_t current[XS_SIGN_PK_BYTES];          /* the key in force */
+    size_t nsteps;                              /* rotations followed to it */
+    xs_rotation_t steps[XS_ROTATION_CHAIN_MAX]; /* their statements, oldest first: each
+                                                   old_key a key retired at its `at` */
 } node_county_keys_t;
 
 /* Reads the county's keys into *out. XS_ENOTFOUND when no hub is configured, XS_ECORRUPT. */
 XS_MUST_USE xs_err node_county_keys(xs_txn_t *txn, node_county_keys_t *out);
+
+/* The i-th of keys: 0 the key in force, then the retired ones, newest first; NULL past the
+ * last. Borrowed from keys. */
+const uint8_t *node_county_key_at(const node_county_keys_t *keys, size_t i);
 
 /* Opens a hub-signed receipt envelope (xs_receipt_open) by any of keys: the key in force, or a
  * retired one for a receipt it issued while in force (historical). XS_ECRYPTO when none. */

@@ -144,8 +144,9 @@ xs_err node_staff_open(xs_txn_t *txn, const uint8_t origin[XS_SIGN_PK_BYTES], xs
     /* A part signed before a rotation stays good until the hub's roster changes. */
     if (err == XS_OK)
         err = XS_ECRYPTO;
-    for (size_t i = 0; i < county.count && err == XS_ECRYPTO; i++)
-        err = xs_staff_part_open(part.ptr, part.len, county.key[i], origin, out);
+    const uint8_t *key;
+    for (size_t i = 0; err == XS_ECRYPTO && (key = node_county_key_at(&county, i)); i++)
+        err = xs_staff_part_open(part.ptr, part.len, key, origin, out);
     return err;
 }
 
