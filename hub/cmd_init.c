@@ -34,6 +34,17 @@ static xs_err s_write(xs_txn_t *txn, void *ctx) {
     return err;
 }
 
+/* Says that dir is a hub already, which init never replaces; the exit code. */
+static int s_already(const char *dir, const char *policy_file) {
+    fprintf(stderr,
+            "xueshi-hub: %s 已是一个县级中心，init 不会覆盖它的密钥和认定规则；启用新版规则请用 "
+            "xueshi-hub policy --dir %s %s (already a hub: init replaces neither its keys nor "
+            "its policy; to put a new policy version in force use xueshi-hub policy --dir %s "
+            "%s)\n",
+            dir, dir, policy_file, dir, policy_file);
+    return XS_EXIT_USAGE;
+}
+
 int hub_cmd_init(int argc, char **argv) {
     xs_cli_opt_t opts[] = {{"dir", 1, NULL}, {"policy", 1, NULL}, {"help", 0, NULL}};
     const size_t nopts = sizeof opts / sizeof opts[0];
@@ -64,14 +75,7 @@ int hub_cmd_init(int argc, char **argv) {
     int has_key = stat(path, &st) == 0;
     snprintf(path, sizeof path, "%s/store/data.mdb", dir);
     if (has_key || stat(path, &st) == 0) {
-        fprintf(
-            stderr,
-            "xueshi-hub: %s 已是一个县级中心，init 不会覆盖它的密钥和认定规则；启用新版规则请用 "
-            "xueshi-hub policy --dir %s %s (already a hub: init replaces neither its keys "
-            "nor its policy; to put a new policy version in force use xueshi-hub policy "
-            "--dir %s %s)\n",
-            dir, dir, policy_file, dir, policy_file);
-        rc = 2;
+        rc = s_already(dir, policy_file);
         goto out;
     }
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -96,13 +100,7 @@ int hub_cmd_init(int argc, char **argv) {
     }
     struct s_init init = {blob.data, blob.len, env.data, env.len};
     if ((err = xs_store_update(store, s_write, &init)) == XS_EEXIST) {
-        fprintf(
-            stderr,
-            "xueshi-hub: %s 已经初始化，不再覆盖；启用新版认定规则请用 xueshi-hub policy --dir %s "
-            "--policy %s (already initialised, nothing changed; to put a new policy version "
-            "in force use xueshi-hub policy --dir %s --policy %s)\n",
-            dir, dir, policy_file, dir, policy_file);
-        rc = 2;
+        rc = s_already(dir, policy_file); /* another init got there first */
         goto out;
     }
     if (err != XS_OK) {
