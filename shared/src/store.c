@@ -331,7 +331,7 @@ xs_err xs_store_get(xs_txn_t *t, unsigned table, const void *key, size_t klen, x
 
 xs_err xs_store_get_u64(xs_txn_t *txn, unsigned table, const void *key, size_t klen,
                         uint64_t *value) {
-    xs_bytes_t v;
+    xs_bytes_t v = {NULL, 0};
     xs_err err = xs_store_get(txn, table, key, klen, &v);
     *value = 0;
     if (err == XS_ENOTFOUND)
